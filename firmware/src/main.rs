@@ -1,0 +1,3 @@
+//! The kiosk program.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Kiosk hardware behind traits (see the crate description).

@@ -1,0 +1,1 @@
+//! Photo import: content-addressed store and analysis (see the crate description).

@@ -1,0 +1,1 @@
+//! consentcam server library.

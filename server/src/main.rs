@@ -1,0 +1,3 @@
+//! The `consentcam` command.
+
+fn main() {}

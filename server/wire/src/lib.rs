@@ -1,0 +1,268 @@
+//! The kiosk <-> server contract: the JSON bodies of the `/api/v1/kiosk/*` routes.
+//!
+//! This crate owns only data shapes and their serde form. It must not grow logic, I/O or
+//! dependencies beyond serde and jiff: the firmware links it, and the firmware never links
+//! the server.
+//!
+//! Routes (all need `Authorization: Bearer <kiosk token>`):
+//!
+//! | method | path                      | body           | answer           |
+//! |--------|---------------------------|----------------|------------------|
+//! | GET    | `/api/v1/kiosk/roster`    | -              | [`Roster`]       |
+//! | POST   | `/api/v1/kiosk/events`    | [`EventBatch`] | [`EventReceipt`] |
+//!
+//! The kiosk decides sign-outs and returns itself from its last roster, so that it keeps
+//! working while the server is unreachable (K6). It journals every [`KioskEvent`] and sends
+//! them in order; the server records each `event_id` once, so a replay of events it has
+//! already seen is harmless (exactly once).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A badge or device tag UID as upper-case hex without separators, e.g. `"04A1B2C3"`.
+///
+/// 4, 7 or 10 bytes (8, 14 or 20 hex digits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TagUid(String);
+
+/// Why a string is not a [`TagUid`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadTagUid(pub String);
+
+impl std::fmt::Display for BadTagUid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a tag UID is 4, 7 or 10 bytes written as 8, 14 or 20 hex digits; got {:?}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for BadTagUid {}
+
+impl TagUid {
+    /// Parses hex with optional `:`/`-`/space separators, any case.
+    pub fn parse(text: &str) -> Result<Self, BadTagUid> {
+        let hex: String = text
+            .chars()
+            .filter(|c| !matches!(c, ':' | '-' | ' '))
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let ok_len = matches!(hex.len(), 8 | 14 | 20);
+        if ok_len && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            Ok(Self(hex))
+        } else {
+            Err(BadTagUid(text.to_owned()))
+        }
+    }
+
+    /// The UID from the raw bytes a reader returned.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BadTagUid> {
+        let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        Self::parse(&hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TagUid {
+    type Error = BadTagUid;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<TagUid> for String {
+    fn from(value: TagUid) -> Self {
+        value.0
+    }
+}
+
+impl std::fmt::Display for TagUid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a badge belongs to, as far as the kiosk needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BadgeKind {
+    Staff,
+    Learner,
+}
+
+/// One enrolled badge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterBadge {
+    pub uid: TagUid,
+    /// The server's person id of the badge holder.
+    pub person_id: i64,
+    pub kind: BadgeKind,
+    /// What the kiosk screen shows for the holder, e.g. "J. Smith" (staff only; empty for
+    /// learners, whose names the kiosk never shows).
+    pub display_name: String,
+    /// Whether this person may sign devices out at all.
+    pub may_sign_out: bool,
+}
+
+/// One registered device (camera, video camera, iPad).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterDevice {
+    pub device_id: i64,
+    /// Short label for the screen, e.g. "Camera 1".
+    pub label: String,
+    pub tag_uid: TagUid,
+    /// How long a sign-out lasts before the device is overdue.
+    pub loan_minutes: u32,
+}
+
+/// A device that is out, as the server last knew it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenCustody {
+    pub device_id: i64,
+    pub person_id: i64,
+    pub since: Timestamp,
+    pub due_back: Timestamp,
+}
+
+/// Everything a kiosk needs to decide taps on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roster {
+    pub generated_at: Timestamp,
+    pub badges: Vec<RosterBadge>,
+    pub devices: Vec<RosterDevice>,
+    pub open_custody: Vec<OpenCustody>,
+}
+
+/// How the kiosk answered a tap (K1, K5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TapOutcome {
+    /// Badge or tag known and the tap moved a sign-out or return along.
+    Accepted,
+    /// "Card not recognised".
+    UnknownCard,
+    /// "Staff only": a learner's badge.
+    StaffOnly,
+    /// "Not authorised": staff without device permission.
+    NotAuthorised,
+    /// The device is already out with someone else.
+    AlreadyOut,
+    /// A tap that made no sense in the current state (e.g. a second badge mid sign-out).
+    Ignored,
+}
+
+/// What happened at the kiosk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum KioskEventKind {
+    /// Every tap, accepted or refused (K5).
+    Tap { uid: TagUid, outcome: TapOutcome },
+    /// A device was signed out to a person (K2).
+    SignedOut {
+        device_id: i64,
+        person_id: i64,
+        due_back: Timestamp,
+    },
+    /// A device came back (K3).
+    Returned { device_id: i64, person_id: i64 },
+}
+
+/// One journalled kiosk event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KioskEvent {
+    /// Unique per kiosk and event, chosen by the kiosk (e.g. `"<boot id>-<seq>"`); the
+    /// server records each id once.
+    pub event_id: String,
+    /// Monotonic per kiosk: the order events happened in.
+    pub seq: u64,
+    /// When it happened, by the kiosk's clock.
+    pub at: Timestamp,
+    /// Which reader saw it, e.g. `"office-1"`.
+    pub reader: String,
+    #[serde(flatten)]
+    pub kind: KioskEventKind,
+}
+
+/// `POST /api/v1/kiosk/events` body: events in the order they happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBatch {
+    pub events: Vec<KioskEvent>,
+}
+
+/// The server's answer: which ids are now recorded (newly or already).
+///
+/// An event is acknowledged once it appears in `recorded` or `duplicate`; the kiosk may
+/// then drop it from its journal. The server stops at the first event it cannot record
+/// and reports it in `rejected` (with the reason) so that order is never broken; the kiosk
+/// keeps that event and everything after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventReceipt {
+    pub recorded: Vec<String>,
+    pub duplicate: Vec<String>,
+    pub rejected: Option<RejectedEvent>,
+}
+
+/// An event the server refused, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedEvent {
+    pub event_id: String,
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_uid_accepts_4_7_and_10_byte_uids_in_any_notation() {
+        assert_eq!(TagUid::parse("04:a1:b2:c3").unwrap().as_str(), "04A1B2C3");
+        assert_eq!(
+            TagUid::parse("04a1b2c3d4e5f6").unwrap().as_str(),
+            "04A1B2C3D4E5F6"
+        );
+        assert_eq!(
+            TagUid::from_bytes(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+                .unwrap()
+                .as_str(),
+            "0102030405060708090A"
+        );
+    }
+
+    #[test]
+    fn tag_uid_refuses_wrong_lengths_and_non_hex() {
+        for bad in [
+            "",
+            "04A1B2",
+            "04A1B2C3D4",
+            "ZZA1B2C3",
+            "04A1B2C3D4E5F6A7B8C9D0",
+        ] {
+            assert!(TagUid::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn events_serialise_with_a_type_tag_and_round_trip() {
+        let event = KioskEvent {
+            event_id: "k1-7".into(),
+            seq: 7,
+            at: "2026-11-25T09:00:00Z".parse().unwrap(),
+            reader: "office-1".into(),
+            kind: KioskEventKind::Tap {
+                uid: TagUid::parse("04A1B2C3").unwrap(),
+                outcome: TapOutcome::StaffOnly,
+            },
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "tap");
+        assert_eq!(json["outcome"], "staff_only");
+        let back: KioskEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+}
