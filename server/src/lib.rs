@@ -1,1 +1,7 @@
-//! consentcam server library.
+//! consentcam: camera custody and photo consent.
+//!
+//! Dependencies point one way: `web` and `cli` -> `import` / `publish` -> `store` and
+//! `consent` -> `domain`.
+
+pub mod consent;
+pub mod domain;
