@@ -5,3 +5,4 @@
 
 pub mod consent;
 pub mod domain;
+pub mod store;

@@ -1,0 +1,455 @@
+//! The audit log: append-only and hash-chained.
+//!
+//! Each row's hash covers its id, its content and the previous row's hash, so an edited,
+//! deleted, inserted or reordered row breaks the chain. The database refuses UPDATE and
+//! DELETE on the table (triggers); [`verify`] also checks those triggers are still there
+//! and that the newest row was not cut off. Details hold ids, never names.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, params};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::Result;
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One thing that happened, by whom, to what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry<'a> {
+    pub at: Timestamp,
+    /// `account:<id>`, `kiosk:<id>`, `cli`, `system`.
+    pub actor: &'a str,
+    /// A stable verb, e.g. `consent.withdraw`, `kiosk.tap`.
+    pub action: &'a str,
+    /// What it was done to, e.g. `person:12`.
+    pub subject: &'a str,
+    /// Ids and codes only.
+    pub details: Value,
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Row {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub details: Value,
+    pub hash: String,
+}
+
+fn row_hash(
+    prev: &str,
+    id: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    details: &str,
+) -> String {
+    let canonical = serde_json::json!([prev, id, at, actor, action, subject, details]).to_string();
+    Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Appends `entry`. Call it inside the same transaction as the change it records, so that
+/// either both are kept or neither.
+pub fn append(conn: &Connection, entry: &Entry<'_>) -> Result<i64> {
+    let (prev_id, prev_hash): (i64, String) = conn
+        .query_row(
+            "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok((0, GENESIS.to_owned())),
+            e => Err(e),
+        })?;
+    let id = prev_id + 1;
+    let at = entry.at.to_string();
+    let details = entry.details.to_string();
+    let hash = row_hash(
+        &prev_hash,
+        id,
+        &at,
+        entry.actor,
+        entry.action,
+        entry.subject,
+        &details,
+    );
+    conn.execute(
+        "INSERT INTO audit_log (id, at, actor, action, subject, details, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            id,
+            at,
+            entry.actor,
+            entry.action,
+            entry.subject,
+            details,
+            prev_hash,
+            hash
+        ],
+    )?;
+    Ok(id)
+}
+
+/// Filters for reading the log.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub action_prefix: Option<String>,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Rows matching `filter`, newest first.
+pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<Row>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, at, actor, action, subject, details, hash FROM audit_log \
+         WHERE (?1 IS NULL OR action LIKE ?1 || '%') AND (?2 IS NULL OR actor = ?2) \
+           AND (?3 IS NULL OR subject = ?3) AND (?4 IS NULL OR at >= ?4) \
+           AND (?5 IS NULL OR at < ?5) \
+         ORDER BY id DESC LIMIT ?6",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![
+                filter.action_prefix,
+                filter.actor,
+                filter.subject,
+                filter.since,
+                filter.until,
+                filter.limit.unwrap_or(500)
+            ],
+            |r| {
+                let details: String = r.get(5)?;
+                Ok(Row {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    subject: r.get(4)?,
+                    details: serde_json::from_str(&details).unwrap_or(Value::String(details)),
+                    hash: r.get(6)?,
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// What [`verify`] found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A row's content does not match its hash (edited).
+    HashMismatch { id: i64 },
+    /// A row does not point at the row before it (deleted, inserted or reordered).
+    BrokenLink { id: i64 },
+    /// Row ids jump: rows are missing between these.
+    Gap { after: i64, next: i64 },
+    /// Rows were cut off the end: the log once reached a higher id.
+    Truncated { last: i64, highest_ever: i64 },
+    /// The triggers that refuse UPDATE and DELETE are gone.
+    TriggerMissing { name: String },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::HashMismatch { id } => write!(f, "row {id} was changed after it was written"),
+            Problem::BrokenLink { id } => {
+                write!(
+                    f,
+                    "row {id} does not follow the row before it (rows deleted, inserted or reordered)"
+                )
+            }
+            Problem::Gap { after, next } => {
+                write!(f, "rows between {after} and {next} are missing")
+            }
+            Problem::Truncated { last, highest_ever } => {
+                write!(f, "rows after {last} (up to {highest_ever}) were removed")
+            }
+            Problem::TriggerMissing { name } => {
+                write!(f, "the protection trigger {name} was removed")
+            }
+        }
+    }
+}
+
+/// The outcome of a full check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub rows: i64,
+    pub problems: Vec<Problem>,
+}
+
+/// Walks the whole chain and reports every problem.
+pub fn verify(conn: &Connection) -> Result<Report> {
+    let mut problems = Vec::new();
+    for name in ["audit_log_no_update", "audit_log_no_delete"] {
+        let present: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        if present == 0 {
+            problems.push(Problem::TriggerMissing { name: name.into() });
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT id, at, actor, action, subject, details, prev_hash, hash FROM audit_log ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut expected_prev = GENESIS.to_owned();
+    let mut last_id = 0i64;
+    let mut count = 0i64;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let at: String = r.get(1)?;
+        let actor: String = r.get(2)?;
+        let action: String = r.get(3)?;
+        let subject: String = r.get(4)?;
+        let details: String = r.get(5)?;
+        let prev_hash: String = r.get(6)?;
+        let hash: String = r.get(7)?;
+        count += 1;
+        if id != last_id + 1 {
+            problems.push(Problem::Gap {
+                after: last_id,
+                next: id,
+            });
+        }
+        if prev_hash != expected_prev {
+            problems.push(Problem::BrokenLink { id });
+        }
+        if row_hash(&prev_hash, id, &at, &actor, &action, &subject, &details) != hash {
+            problems.push(Problem::HashMismatch { id });
+        }
+        expected_prev = hash;
+        last_id = id;
+    }
+    let highest_ever: i64 = conn
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'",
+            [],
+            |r| r.get(0),
+        )
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(0),
+            e => Err(e),
+        })?;
+    if highest_ever > last_id {
+        problems.push(Problem::Truncated {
+            last: last_id,
+            highest_ever,
+        });
+    }
+    Ok(Report {
+        rows: count,
+        problems,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::open_in_memory;
+
+    fn log_five() -> Connection {
+        let conn = open_in_memory().unwrap();
+        for n in 0..5 {
+            append(
+                &conn,
+                &Entry {
+                    at: Timestamp::from_second(1_700_000_000 + n).unwrap(),
+                    actor: "account:1",
+                    action: "person.create",
+                    subject: &format!("person:{n}"),
+                    details: serde_json::json!({ "n": n }),
+                },
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    /// Lifts the protection the way someone tampering with the file would.
+    fn drop_triggers(conn: &Connection) {
+        conn.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+            .unwrap();
+    }
+
+    fn restore_triggers(conn: &Connection) {
+        conn.execute_batch(
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END; \
+             CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn an_untouched_log_verifies() {
+        let conn = log_five();
+        let report = verify(&conn).unwrap();
+        assert_eq!(report.rows, 5);
+        assert_eq!(report.problems, vec![]);
+    }
+
+    #[test]
+    fn the_database_refuses_update_and_delete() {
+        let conn = log_five();
+        let update = conn.execute("UPDATE audit_log SET actor = 'x' WHERE id = 2", []);
+        assert!(update.unwrap_err().to_string().contains("append-only"));
+        let delete = conn.execute("DELETE FROM audit_log WHERE id = 2", []);
+        assert!(delete.unwrap_err().to_string().contains("append-only"));
+    }
+
+    #[test]
+    fn an_edited_row_is_found() {
+        let conn = log_five();
+        drop_triggers(&conn);
+        conn.execute(
+            "UPDATE audit_log SET details = '{\"n\":9}' WHERE id = 3",
+            [],
+        )
+        .unwrap();
+        restore_triggers(&conn);
+        assert!(
+            verify(&conn)
+                .unwrap()
+                .problems
+                .contains(&Problem::HashMismatch { id: 3 })
+        );
+    }
+
+    #[test]
+    fn a_deleted_row_is_found() {
+        let conn = log_five();
+        drop_triggers(&conn);
+        conn.execute("DELETE FROM audit_log WHERE id = 3", [])
+            .unwrap();
+        restore_triggers(&conn);
+        let problems = verify(&conn).unwrap().problems;
+        assert!(
+            problems.contains(&Problem::Gap { after: 2, next: 4 }),
+            "{problems:?}"
+        );
+        assert!(problems.contains(&Problem::BrokenLink { id: 4 }));
+    }
+
+    #[test]
+    fn a_deleted_newest_row_is_found() {
+        let conn = log_five();
+        drop_triggers(&conn);
+        conn.execute("DELETE FROM audit_log WHERE id = 5", [])
+            .unwrap();
+        restore_triggers(&conn);
+        assert_eq!(
+            verify(&conn).unwrap().problems,
+            vec![Problem::Truncated {
+                last: 4,
+                highest_ever: 5
+            }]
+        );
+    }
+
+    #[test]
+    fn an_inserted_row_is_found_even_with_a_plausible_hash() {
+        let conn = log_five();
+        drop_triggers(&conn);
+        // Make room at id 3 by shifting later rows up, then forge a row 3 whose hash is
+        // computed correctly from row 2.
+        conn.execute_batch(
+            "UPDATE audit_log SET id = id + 10 WHERE id >= 3; \
+             UPDATE audit_log SET id = id - 9 WHERE id >= 13;",
+        )
+        .unwrap();
+        let prev: String = conn
+            .query_row("SELECT hash FROM audit_log WHERE id = 2", [], |r| r.get(0))
+            .unwrap();
+        let hash = row_hash(
+            &prev,
+            3,
+            "2023-11-14T22:13:22Z",
+            "cli",
+            "forged",
+            "person:1",
+            "{}",
+        );
+        conn.execute(
+            "INSERT INTO audit_log VALUES (3, '2023-11-14T22:13:22Z', 'cli', 'forged', 'person:1', '{}', ?1, ?2)",
+            params![prev, hash],
+        )
+        .unwrap();
+        restore_triggers(&conn);
+        let problems = verify(&conn).unwrap().problems;
+        assert!(
+            problems.contains(&Problem::BrokenLink { id: 4 }),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, Problem::HashMismatch { .. }))
+        );
+    }
+
+    #[test]
+    fn reordered_rows_are_found() {
+        let conn = log_five();
+        drop_triggers(&conn);
+        conn.execute_batch(
+            "UPDATE audit_log SET id = 100 WHERE id = 2; \
+             UPDATE audit_log SET id = 2 WHERE id = 3; \
+             UPDATE audit_log SET id = 3 WHERE id = 100;",
+        )
+        .unwrap();
+        restore_triggers(&conn);
+        let problems = verify(&conn).unwrap().problems;
+        assert!(
+            problems.contains(&Problem::HashMismatch { id: 2 }),
+            "{problems:?}"
+        );
+        assert!(problems.contains(&Problem::BrokenLink { id: 2 }));
+    }
+
+    #[test]
+    fn removed_triggers_are_reported() {
+        let conn = log_five();
+        drop_triggers(&conn);
+        assert_eq!(verify(&conn).unwrap().problems.len(), 2);
+    }
+
+    #[test]
+    fn the_log_filters_by_action_and_subject() {
+        let conn = log_five();
+        let rows = list(
+            &conn,
+            &Filter {
+                subject: Some("person:2".into()),
+                ..Filter::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].details["n"], 2);
+        let none = list(
+            &conn,
+            &Filter {
+                action_prefix: Some("consent.".into()),
+                ..Filter::default()
+            },
+        )
+        .unwrap();
+        assert!(none.is_empty());
+    }
+}

@@ -1,0 +1,499 @@
+//! Kiosk events and the custody sessions they make: who had which device when.
+//!
+//! Kiosk events arrive in order from each kiosk's journal and are recorded once per
+//! `event_id` (K6): a replay of an event already recorded changes nothing.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use consentcam_wire::{
+    BadgeKind, KioskEvent, KioskEventKind, OpenCustody, Roster, RosterBadge, RosterDevice,
+};
+
+use super::audit::{self, Entry};
+use super::people::parse_col as text_col;
+use super::{Result, StoreError};
+use crate::domain::{DeviceId, PersonId, Role};
+
+/// What happened to one incoming event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    New,
+    Duplicate,
+}
+
+fn ts(text: String) -> rusqlite::Result<Timestamp> {
+    text.parse().map_err(|e: jiff::Error| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+fn open_session(conn: &Connection, device: i64) -> Result<Option<(i64, i64)>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, person_id FROM custody_sessions WHERE device_id = ?1 AND returned_at IS NULL",
+            [device],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+fn exists(conn: &Connection, table: &str, id: i64) -> Result<bool> {
+    let n: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM {table} WHERE id = ?1"),
+        [id],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+/// Records one kiosk event and its effect on custody, with its audit entries. Run it in a
+/// transaction with the others of its batch.
+pub fn record_event(
+    conn: &Connection,
+    kiosk_id: i64,
+    event: &KioskEvent,
+    received: Timestamp,
+) -> Result<Recorded> {
+    let seen: i64 = conn.query_row(
+        "SELECT count(*) FROM kiosk_events WHERE event_id = ?1",
+        [&event.event_id],
+        |r| r.get(0),
+    )?;
+    if seen > 0 {
+        return Ok(Recorded::Duplicate);
+    }
+    if event.event_id.is_empty() || event.event_id.len() > 128 {
+        return Err(StoreError::Invalid(
+            "event_id must be 1 to 128 characters".into(),
+        ));
+    }
+    let (kind, subject) = match &event.kind {
+        KioskEventKind::Tap { .. } => ("tap", format!("kiosk:{kiosk_id}")),
+        KioskEventKind::SignedOut {
+            device_id,
+            person_id,
+            ..
+        }
+        | KioskEventKind::Returned {
+            device_id,
+            person_id,
+        } => {
+            if !exists(conn, "devices", *device_id)? {
+                return Err(StoreError::Invalid(format!(
+                    "device #{device_id} is not registered"
+                )));
+            }
+            if !exists(conn, "people", *person_id)? {
+                return Err(StoreError::Invalid(format!(
+                    "person #{person_id} is not registered"
+                )));
+            }
+            let kind = if matches!(event.kind, KioskEventKind::SignedOut { .. }) {
+                "signed_out"
+            } else {
+                "returned"
+            };
+            (kind, format!("device:{device_id}"))
+        }
+    };
+    let body =
+        serde_json::to_string(&event.kind).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO kiosk_events (event_id, kiosk_id, seq, at, reader, kind, body, received_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            event.event_id,
+            kiosk_id,
+            event.seq as i64,
+            event.at.to_string(),
+            event.reader,
+            kind,
+            body,
+            received.to_string()
+        ],
+    )?;
+    let actor = format!("kiosk:{kiosk_id}");
+    let log = |action: &str, subject: &str, details: serde_json::Value| {
+        audit::append(
+            conn,
+            &Entry {
+                at: event.at,
+                actor: &actor,
+                action,
+                subject,
+                details,
+            },
+        )
+    };
+    match &event.kind {
+        KioskEventKind::Tap { uid, outcome } => {
+            log(
+                "kiosk.tap",
+                &subject,
+                serde_json::json!({
+                    "event_id": event.event_id, "reader": event.reader,
+                    "uid": uid.as_str(), "outcome": outcome,
+                }),
+            )?;
+        }
+        KioskEventKind::SignedOut {
+            device_id,
+            person_id,
+            due_back,
+        } => {
+            if let Some((session, holder)) = open_session(conn, *device_id)? {
+                conn.execute(
+                    "UPDATE custody_sessions SET returned_at = ?2, return_event_id = ?3 WHERE id = ?1",
+                    params![session, event.at.to_string(), event.event_id],
+                )?;
+                log(
+                    "custody.implicit_return",
+                    &subject,
+                    serde_json::json!({ "session": session, "person": holder, "event_id": event.event_id }),
+                )?;
+            }
+            conn.execute(
+                "INSERT INTO custody_sessions (device_id, person_id, out_at, due_back, out_event_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![device_id, person_id, event.at.to_string(), due_back.to_string(), event.event_id],
+            )?;
+            let session = conn.last_insert_rowid();
+            log(
+                "custody.sign_out",
+                &subject,
+                serde_json::json!({
+                    "session": session, "person": person_id, "due_back": due_back.to_string(),
+                    "event_id": event.event_id, "reader": event.reader,
+                }),
+            )?;
+        }
+        KioskEventKind::Returned {
+            device_id,
+            person_id,
+        } => {
+            let open = open_session(conn, *device_id)?;
+            if let Some((session, _)) = open {
+                conn.execute(
+                    "UPDATE custody_sessions SET returned_at = ?2, return_event_id = ?3 WHERE id = ?1",
+                    params![session, event.at.to_string(), event.event_id],
+                )?;
+            }
+            log(
+                if open.is_some() {
+                    "custody.return"
+                } else {
+                    "custody.return_without_sign_out"
+                },
+                &subject,
+                serde_json::json!({
+                    "session": open.map(|o| o.0), "person": person_id,
+                    "event_id": event.event_id, "reader": event.reader,
+                }),
+            )?;
+        }
+    }
+    Ok(Recorded::New)
+}
+
+/// What a kiosk needs to decide taps offline.
+pub fn roster(conn: &Connection, now: Timestamp) -> Result<Roster> {
+    let mut stmt = conn.prepare(
+        "SELECT b.uid, p.id, p.role, p.given_name, p.family_name, p.may_sign_out \
+         FROM badges b JOIN people p ON p.id = b.person_id WHERE b.active = 1 ORDER BY b.id",
+    )?;
+    let badges = stmt
+        .query_map([], |r| {
+            let role: Role = text_col(r, 2)?;
+            let given: String = r.get(3)?;
+            let family: String = r.get(4)?;
+            let staff = role == Role::Staff;
+            let uid: String = r.get(0)?;
+            Ok((
+                uid,
+                r.get::<_, i64>(1)?,
+                staff,
+                given,
+                family,
+                r.get::<_, bool>(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .filter_map(|(uid, person_id, staff, given, family, may)| {
+            Some(RosterBadge {
+                uid: consentcam_wire::TagUid::parse(&uid).ok()?,
+                person_id,
+                kind: if staff {
+                    BadgeKind::Staff
+                } else {
+                    BadgeKind::Learner
+                },
+                display_name: if staff {
+                    format!("{}. {}", given.chars().next().unwrap_or('?'), family)
+                } else {
+                    String::new()
+                },
+                may_sign_out: staff && may,
+            })
+        })
+        .collect();
+    let devices = super::registry::devices(conn)?
+        .into_iter()
+        .filter_map(|d| {
+            Some(RosterDevice {
+                device_id: d.id.0,
+                label: d.label,
+                tag_uid: consentcam_wire::TagUid::parse(&d.tag_uid).ok()?,
+                loan_minutes: d.loan_minutes,
+            })
+        })
+        .collect();
+    let open_custody = open_sessions(conn)?
+        .into_iter()
+        .map(|s| OpenCustody {
+            device_id: s.device_id.0,
+            person_id: s.person_id.0,
+            since: s.out_at,
+            due_back: s.due_back,
+        })
+        .collect();
+    Ok(Roster {
+        generated_at: now,
+        badges,
+        devices,
+        open_custody,
+    })
+}
+
+/// One sign-out, open or closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    pub id: i64,
+    pub device_id: DeviceId,
+    pub person_id: PersonId,
+    pub out_at: Timestamp,
+    pub due_back: Timestamp,
+    pub returned_at: Option<Timestamp>,
+}
+
+impl Session {
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        self.returned_at.is_none() && self.due_back < now
+    }
+}
+
+const SESSION_COLS: &str = "id, device_id, person_id, out_at, due_back, returned_at";
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: r.get(0)?,
+        device_id: DeviceId(r.get(1)?),
+        person_id: PersonId(r.get(2)?),
+        out_at: ts(r.get(3)?)?,
+        due_back: ts(r.get(4)?)?,
+        returned_at: r.get::<_, Option<String>>(5)?.map(ts).transpose()?,
+    })
+}
+
+fn sessions_where(conn: &Connection, condition: &str, arg: Option<i64>) -> Result<Vec<Session>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {SESSION_COLS} FROM custody_sessions WHERE {condition} ORDER BY out_at DESC, id DESC"
+    ))?;
+    let rows = match arg {
+        Some(a) => stmt
+            .query_map([a], session_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        None => stmt
+            .query_map([], session_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    };
+    Ok(rows)
+}
+
+pub fn open_sessions(conn: &Connection) -> Result<Vec<Session>> {
+    sessions_where(conn, "returned_at IS NULL", None)
+}
+
+pub fn sessions_of_device(conn: &Connection, device: DeviceId) -> Result<Vec<Session>> {
+    sessions_where(conn, "device_id = ?1", Some(device.0))
+}
+
+pub fn sessions_of_person(conn: &Connection, person: PersonId) -> Result<Vec<Session>> {
+    sessions_where(conn, "person_id = ?1", Some(person.0))
+}
+
+pub fn session(conn: &Connection, id: i64) -> Result<Session> {
+    super::found(
+        conn.query_row(
+            &format!("SELECT {SESSION_COLS} FROM custody_sessions WHERE id = ?1"),
+            [id],
+            session_row,
+        ),
+        "custody session",
+        id,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{open_in_memory, people, registry};
+    use consentcam_wire::{TagUid, TapOutcome};
+    use jiff::civil::date;
+
+    fn t(sec: i64) -> Timestamp {
+        Timestamp::from_second(1_764_000_000 + sec).unwrap()
+    }
+
+    fn setup() -> (Connection, i64, i64, i64) {
+        let conn = open_in_memory().unwrap();
+        let person = people::insert_person(
+            &conn,
+            &people::NewPerson {
+                ext_ref: crate::domain::ExternalRef::parse("S1").unwrap(),
+                given_name: crate::domain::Name::parse("Sam").unwrap(),
+                family_name: crate::domain::Name::parse("Jones").unwrap(),
+                date_of_birth: date(1985, 1, 1),
+                role: Role::Staff,
+                vulnerable: false,
+                may_sign_out: true,
+            },
+            t(0),
+        )
+        .unwrap();
+        let device = registry::insert_device(
+            &conn,
+            &registry::NewDevice {
+                label: "Camera 1".into(),
+                make: "Canon".into(),
+                model: "EOS".into(),
+                serial: "1".into(),
+                tag_uid: TagUid::parse("0A0B0C0D").unwrap(),
+                loan_minutes: 60,
+            },
+            t(0),
+        )
+        .unwrap();
+        let kiosk = registry::insert_kiosk(&conn, "office", "hash", t(0)).unwrap();
+        (conn, kiosk, person.0, device.0)
+    }
+
+    fn event(id: &str, seq: u64, at: i64, kind: KioskEventKind) -> KioskEvent {
+        KioskEvent {
+            event_id: id.into(),
+            seq,
+            at: t(at),
+            reader: "office-1".into(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_sign_out_and_return_make_one_closed_session_and_replays_change_nothing() {
+        let (conn, kiosk, person, device) = setup();
+        let out = event(
+            "k-1",
+            1,
+            10,
+            KioskEventKind::SignedOut {
+                device_id: device,
+                person_id: person,
+                due_back: t(3610),
+            },
+        );
+        let back = event(
+            "k-2",
+            2,
+            100,
+            KioskEventKind::Returned {
+                device_id: device,
+                person_id: person,
+            },
+        );
+        assert_eq!(
+            record_event(&conn, kiosk, &out, t(11)).unwrap(),
+            Recorded::New
+        );
+        assert_eq!(open_sessions(&conn).unwrap().len(), 1);
+        assert_eq!(
+            record_event(&conn, kiosk, &back, t(101)).unwrap(),
+            Recorded::New
+        );
+        assert_eq!(
+            record_event(&conn, kiosk, &out, t(102)).unwrap(),
+            Recorded::Duplicate
+        );
+        assert_eq!(
+            record_event(&conn, kiosk, &back, t(102)).unwrap(),
+            Recorded::Duplicate
+        );
+        let sessions = sessions_of_device(&conn, DeviceId(device)).unwrap();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].returned_at, Some(t(100)));
+        assert!(open_sessions(&conn).unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_tap_is_audited_with_reader_uid_and_outcome() {
+        let (conn, kiosk, _, _) = setup();
+        let tap = event(
+            "k-9",
+            9,
+            5,
+            KioskEventKind::Tap {
+                uid: TagUid::parse("DEADBEEF").unwrap(),
+                outcome: TapOutcome::UnknownCard,
+            },
+        );
+        record_event(&conn, kiosk, &tap, t(6)).unwrap();
+        let rows = audit::list(
+            &conn,
+            &audit::Filter {
+                action_prefix: Some("kiosk.tap".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].details["uid"], "DEADBEEF");
+        assert_eq!(rows[0].details["outcome"], "unknown_card");
+        assert_eq!(rows[0].details["reader"], "office-1");
+    }
+
+    #[test]
+    fn an_event_for_an_unknown_device_is_refused() {
+        let (conn, kiosk, person, _) = setup();
+        let bad = event(
+            "k-3",
+            3,
+            10,
+            KioskEventKind::SignedOut {
+                device_id: 999,
+                person_id: person,
+                due_back: t(100),
+            },
+        );
+        assert!(matches!(
+            record_event(&conn, kiosk, &bad, t(11)),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn the_roster_names_staff_but_never_learners() {
+        let (conn, _, person, device) = setup();
+        registry::enrol_badge(
+            &conn,
+            &TagUid::parse("01020304").unwrap(),
+            PersonId(person),
+            t(0),
+        )
+        .unwrap();
+        let roster = roster(&conn, t(1)).unwrap();
+        assert_eq!(roster.badges[0].display_name, "S. Jones");
+        assert!(roster.badges[0].may_sign_out);
+        assert_eq!(roster.devices[0].device_id, device);
+    }
+}

@@ -1,0 +1,134 @@
+//! The records, in one SQLite file.
+//!
+//! Owns the schema (numbered, append-only migrations in `server/migrations/`) and every SQL
+//! statement. Functions take a `&Connection` or `&Transaction` and plain domain values;
+//! they never decide consent (that is `consent`) and never speak HTTP.
+
+pub mod audit;
+pub mod custody;
+pub mod people;
+pub mod photos;
+pub mod registry;
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("could not bring the database schema up to date: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("{what} #{id} does not exist")]
+    NotFound { what: &'static str, id: i64 },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![M::up(include_str!(
+        "../../migrations/0001_records.sql"
+    ))])
+});
+
+/// Opens (creating if need be) the database at `path`: WAL journal, synchronous=FULL,
+/// foreign keys on, schema migrated to the latest version.
+pub fn open(path: &Path) -> Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    configure(&mut conn)?;
+    Ok(conn)
+}
+
+/// A private in-memory database with the full schema, for tests.
+pub fn open_in_memory() -> Result<Connection> {
+    let mut conn = Connection::open_in_memory()?;
+    configure(&mut conn)?;
+    Ok(conn)
+}
+
+fn configure(conn: &mut Connection) -> Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    MIGRATIONS.to_latest(conn)?;
+    Ok(())
+}
+
+/// `PRAGMA integrity_check`: `Ok` when SQLite says "ok".
+pub fn integrity_check(conn: &Connection) -> Result<()> {
+    let answer: String = conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
+    if answer == "ok" {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(answer))
+    }
+}
+
+/// Maps "no row" to a [`StoreError::NotFound`].
+pub(crate) fn found<T>(result: rusqlite::Result<T>, what: &'static str, id: i64) -> Result<T> {
+    match result {
+        Err(rusqlite::Error::QueryReturnedNoRows) => Err(StoreError::NotFound { what, id }),
+        other => Ok(other?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid_and_apply_to_an_empty_database() {
+        MIGRATIONS.validate().unwrap();
+        let conn = open_in_memory().unwrap();
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN \
+                 ('people', 'consent_records', 'partner_orgs', 'accounts', 'badges', 'devices', \
+                  'custody_sessions', 'photos', 'faces', 'tags', 'approvals', 'publications', \
+                  'audit_log')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 13);
+        integrity_check(&conn).unwrap();
+    }
+
+    #[test]
+    fn a_file_database_uses_wal_full_sync_and_foreign_keys_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.db");
+        drop(open(&path).unwrap());
+        let conn = open(&path).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+        let err = conn
+            .execute(
+                "INSERT INTO consent_records (person_id, signer_kind, signer_name, signed_on, \
+                 internal, website, social, source, created_at) \
+                 VALUES (42, 'self', 'x', '2026-01-01', 1, 1, 1, 'test', '2026-01-01T00:00:00Z')",
+                [],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+    }
+}

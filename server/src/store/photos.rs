@@ -1,0 +1,729 @@
+//! Photos, their faces and tags, approvals and publications.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::audit::{self, Entry};
+use super::people;
+use super::{Result, StoreError, found};
+use crate::consent::{
+    self, ApprovalFacts, FaceResolution, MediaState, PersonFacts, PhotoFacts, Provenance,
+};
+use crate::domain::{AccountId, Channel, DeviceId, PersonId, PhotoId};
+
+/// A photo to catalogue (from an import, or seeded).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewPhoto {
+    pub content_hash: String,
+    pub byte_size: u64,
+    /// Lower-case format name: `jpeg`, `heic`, `png`, `raw`, `video`, `unknown`.
+    pub format: String,
+    pub original_name: String,
+    pub custody_session_id: Option<i64>,
+    pub device_id: Option<DeviceId>,
+    pub taken_at: Option<Timestamp>,
+    pub camera_make: Option<String>,
+    pub camera_model: Option<String>,
+    pub camera_serial: Option<String>,
+    pub orientation: Option<u16>,
+    pub gps_present: bool,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// `verified`, `unregistered_device`, `outside_sign_out` or `unknown`.
+    pub provenance: String,
+    /// Why the file cannot be read safely, if it cannot.
+    pub damage: Option<String>,
+}
+
+/// A catalogued photo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Photo {
+    pub id: PhotoId,
+    pub content_hash: String,
+    pub byte_size: u64,
+    pub format: String,
+    pub custody_session_id: Option<i64>,
+    pub device_id: Option<DeviceId>,
+    pub taken_at: Option<String>,
+    pub orientation: Option<u16>,
+    pub gps_present: bool,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub provenance: Provenance,
+    pub provenance_acknowledged: bool,
+    pub provenance_note: Option<String>,
+    pub damage: Option<String>,
+    pub people_confirmed: bool,
+    pub caption: String,
+    pub imported_at: String,
+}
+
+impl Photo {
+    pub fn media_state(&self) -> MediaState {
+        match (&self.damage, self.format.as_str()) {
+            (Some(reason), _) => MediaState::Damaged {
+                reason: reason.clone(),
+            },
+            (None, "jpeg") => MediaState::Publishable,
+            (None, other) => MediaState::Unsupported {
+                format: other.to_uppercase(),
+            },
+        }
+    }
+}
+
+/// A face the detector found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Face {
+    pub id: i64,
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    pub resolution: FaceResolution,
+}
+
+/// A tag: a person in the photo, or an unknown one (`person_id` None).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tag {
+    pub id: i64,
+    pub person_id: Option<PersonId>,
+    pub covered: bool,
+}
+
+fn provenance_from(text: &str) -> Provenance {
+    match text {
+        "verified" => Provenance::Verified,
+        "unregistered_device" => Provenance::UnregisteredDevice,
+        "outside_sign_out" => Provenance::OutsideSignOut,
+        _ => Provenance::Unknown,
+    }
+}
+
+pub fn insert_photo(conn: &Connection, photo: &NewPhoto, now: Timestamp) -> Result<PhotoId> {
+    conn.execute(
+        "INSERT INTO photos (content_hash, byte_size, format, original_name, custody_session_id, \
+         device_id, taken_at, camera_make, camera_model, camera_serial, orientation, gps_present, \
+         width, height, provenance, damage, imported_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        params![
+            photo.content_hash,
+            photo.byte_size as i64,
+            photo.format,
+            photo.original_name,
+            photo.custody_session_id,
+            photo.device_id.map(|d| d.0),
+            photo.taken_at.map(|t| t.to_string()),
+            photo.camera_make,
+            photo.camera_model,
+            photo.camera_serial,
+            photo.orientation,
+            photo.gps_present,
+            photo.width,
+            photo.height,
+            if photo.provenance.is_empty() {
+                "unknown"
+            } else {
+                &photo.provenance
+            },
+            photo.damage,
+            now.to_string()
+        ],
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict("this photo is already catalogued".into())
+        }
+        e => e.into(),
+    })?;
+    Ok(PhotoId(conn.last_insert_rowid()))
+}
+
+const PHOTO_COLS: &str = "id, content_hash, byte_size, format, custody_session_id, device_id, \
+     taken_at, orientation, gps_present, width, height, provenance, provenance_ack_by, \
+     provenance_ack_note, damage, people_confirmed, caption, imported_at";
+
+fn photo_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Photo> {
+    let provenance: String = r.get(11)?;
+    Ok(Photo {
+        id: PhotoId(r.get(0)?),
+        content_hash: r.get(1)?,
+        byte_size: r.get::<_, i64>(2)? as u64,
+        format: r.get(3)?,
+        custody_session_id: r.get(4)?,
+        device_id: r.get::<_, Option<i64>>(5)?.map(DeviceId),
+        taken_at: r.get(6)?,
+        orientation: r.get(7)?,
+        gps_present: r.get(8)?,
+        width: r.get(9)?,
+        height: r.get(10)?,
+        provenance: provenance_from(&provenance),
+        provenance_acknowledged: r.get::<_, Option<i64>>(12)?.is_some(),
+        provenance_note: r.get(13)?,
+        damage: r.get(14)?,
+        people_confirmed: r.get(15)?,
+        caption: r.get(16)?,
+        imported_at: r.get(17)?,
+    })
+}
+
+pub fn photo(conn: &Connection, id: PhotoId) -> Result<Photo> {
+    found(
+        conn.query_row(
+            &format!("SELECT {PHOTO_COLS} FROM photos WHERE id = ?1"),
+            [id.0],
+            photo_row,
+        ),
+        "photo",
+        id.0,
+    )
+}
+
+pub fn photo_by_hash(conn: &Connection, hash: &str) -> Result<Option<Photo>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {PHOTO_COLS} FROM photos WHERE content_hash = ?1"),
+            [hash],
+            photo_row,
+        )
+        .optional()?)
+}
+
+/// Photos, newest first; of one custody session if given.
+pub fn photos(conn: &Connection, session: Option<i64>, limit: u32) -> Result<Vec<Photo>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PHOTO_COLS} FROM photos WHERE (?1 IS NULL OR custody_session_id = ?1) \
+         ORDER BY id DESC LIMIT ?2"
+    ))?;
+    let rows = stmt
+        .query_map(params![session, limit], photo_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The photos a person is tagged in.
+pub fn photos_of_person(conn: &Connection, person: PersonId) -> Result<Vec<Photo>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PHOTO_COLS} FROM photos WHERE id IN (SELECT photo_id FROM tags WHERE person_id = ?1) \
+         ORDER BY id DESC"
+    ))?;
+    let rows = stmt
+        .query_map([person.0], photo_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn insert_face(
+    conn: &Connection,
+    photo: PhotoId,
+    x: u32,
+    y: u32,
+    w: u32,
+    h: u32,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO faces (photo_id, x, y, w, h) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![photo.0, x, y, w, h],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn faces(conn: &Connection, photo: PhotoId) -> Result<Vec<Face>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, x, y, w, h, state, person_id FROM faces WHERE photo_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([photo.0], |r| {
+            let state: String = r.get(5)?;
+            let person: Option<i64> = r.get(6)?;
+            Ok(Face {
+                id: r.get(0)?,
+                x: r.get(1)?,
+                y: r.get(2)?,
+                w: r.get(3)?,
+                h: r.get(4)?,
+                resolution: match (state.as_str(), person) {
+                    ("person", Some(p)) => FaceResolution::Person(PersonId(p)),
+                    ("dismissed", _) => FaceResolution::Dismissed,
+                    _ => FaceResolution::Unresolved,
+                },
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn tags(conn: &Connection, photo: PhotoId) -> Result<Vec<Tag>> {
+    let mut stmt =
+        conn.prepare("SELECT id, person_id, covered FROM tags WHERE photo_id = ?1 ORDER BY id")?;
+    let rows = stmt
+        .query_map([photo.0], |r| {
+            Ok(Tag {
+                id: r.get(0)?,
+                person_id: r.get::<_, Option<i64>>(1)?.map(PersonId),
+                covered: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Marks every live approval of `photo` void, with why.
+pub fn void_approvals(
+    conn: &Connection,
+    photo: PhotoId,
+    reason: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    Ok(conn.execute(
+        "UPDATE approvals SET voided_at = ?2, void_reason = ?3 WHERE photo_id = ?1 AND voided_at IS NULL",
+        params![photo.0, now.to_string(), reason],
+    )?)
+}
+
+fn ensure_person(conn: &Connection, person: PersonId) -> Result<()> {
+    people::person(conn, person).map(|_| ())
+}
+
+fn tidy_face_tag(conn: &Connection, photo: PhotoId, person: PersonId) -> Result<()> {
+    let still: i64 = conn.query_row(
+        "SELECT count(*) FROM faces WHERE photo_id = ?1 AND person_id = ?2",
+        params![photo.0, person.0],
+        |r| r.get(0),
+    )?;
+    if still == 0 {
+        conn.execute(
+            "DELETE FROM tags WHERE photo_id = ?1 AND person_id = ?2",
+            params![photo.0, person.0],
+        )?;
+    }
+    Ok(())
+}
+
+/// Assigns a face to a person, dismisses it, or puts it back to unresolved.
+pub fn resolve_face(
+    conn: &Connection,
+    photo: PhotoId,
+    face: i64,
+    resolution: FaceResolution,
+    now: Timestamp,
+) -> Result<()> {
+    let previous: Option<i64> = found(
+        conn.query_row(
+            "SELECT person_id FROM faces WHERE id = ?1 AND photo_id = ?2",
+            params![face, photo.0],
+            |r| r.get(0),
+        ),
+        "face",
+        face,
+    )?;
+    let (state, person) = match resolution {
+        FaceResolution::Unresolved => ("unresolved", None),
+        FaceResolution::Dismissed => ("dismissed", None),
+        FaceResolution::Person(p) => {
+            ensure_person(conn, p)?;
+            ("person", Some(p.0))
+        }
+    };
+    conn.execute(
+        "UPDATE faces SET state = ?2, person_id = ?3 WHERE id = ?1",
+        params![face, state, person],
+    )?;
+    if let Some(p) = person {
+        conn.execute(
+            "INSERT OR IGNORE INTO tags (photo_id, person_id) VALUES (?1, ?2)",
+            params![photo.0, p],
+        )?;
+    }
+    if let Some(prev) = previous.filter(|p| Some(*p) != person) {
+        tidy_face_tag(conn, photo, PersonId(prev))?;
+    }
+    void_approvals(conn, photo, "tags changed", now)?;
+    Ok(())
+}
+
+/// Tags a person the detector missed, or (None) someone not on the register.
+pub fn add_tag(
+    conn: &Connection,
+    photo: PhotoId,
+    person: Option<PersonId>,
+    now: Timestamp,
+) -> Result<i64> {
+    self::photo(conn, photo)?;
+    if let Some(p) = person {
+        ensure_person(conn, p)?;
+    }
+    conn.execute(
+        "INSERT INTO tags (photo_id, person_id) VALUES (?1, ?2)",
+        params![photo.0, person.map(|p| p.0)],
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict("that person is already tagged in this photo".into())
+        }
+        e => e.into(),
+    })?;
+    let id = conn.last_insert_rowid();
+    void_approvals(conn, photo, "tags changed", now)?;
+    Ok(id)
+}
+
+/// Removes a tag; faces assigned to that person go back to unresolved.
+pub fn remove_tag(conn: &Connection, photo: PhotoId, tag: i64, now: Timestamp) -> Result<()> {
+    let person: Option<i64> = found(
+        conn.query_row(
+            "SELECT person_id FROM tags WHERE id = ?1 AND photo_id = ?2",
+            params![tag, photo.0],
+            |r| r.get(0),
+        ),
+        "tag",
+        tag,
+    )?;
+    conn.execute("DELETE FROM tags WHERE id = ?1", [tag])?;
+    if let Some(p) = person {
+        conn.execute(
+            "UPDATE faces SET state = 'unresolved', person_id = NULL WHERE photo_id = ?1 AND person_id = ?2",
+            params![photo.0, p],
+        )?;
+    }
+    void_approvals(conn, photo, "tags changed", now)?;
+    Ok(())
+}
+
+/// Marks whether a tagged person's face is covered in published copies.
+pub fn set_covered(
+    conn: &Connection,
+    photo: PhotoId,
+    tag: i64,
+    covered: bool,
+    now: Timestamp,
+) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE tags SET covered = ?3 WHERE id = ?1 AND photo_id = ?2 AND person_id IS NOT NULL",
+        params![tag, photo.0, covered],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "tag",
+            id: tag,
+        });
+    }
+    void_approvals(conn, photo, "tags changed", now)?;
+    Ok(())
+}
+
+pub fn set_caption(conn: &Connection, photo: PhotoId, caption: &str, now: Timestamp) -> Result<()> {
+    if caption.chars().count() > 2000 {
+        return Err(StoreError::Invalid(
+            "a caption is at most 2000 characters".into(),
+        ));
+    }
+    let changed = conn.execute(
+        "UPDATE photos SET caption = ?2 WHERE id = ?1",
+        params![photo.0, caption.trim()],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "photo",
+            id: photo.0,
+        });
+    }
+    void_approvals(conn, photo, "caption changed", now)?;
+    Ok(())
+}
+
+pub fn set_people_confirmed(conn: &Connection, photo: PhotoId, confirmed: bool) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE photos SET people_confirmed = ?2 WHERE id = ?1",
+        params![photo.0, confirmed],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "photo",
+            id: photo.0,
+        });
+    }
+    Ok(())
+}
+
+pub fn acknowledge_provenance(
+    conn: &Connection,
+    photo: PhotoId,
+    by: AccountId,
+    note: &str,
+) -> Result<()> {
+    if note.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "acknowledging a provenance warning needs a note saying why".into(),
+        ));
+    }
+    let changed = conn.execute(
+        "UPDATE photos SET provenance_ack_by = ?2, provenance_ack_note = ?3 WHERE id = ?1",
+        params![photo.0, by.0, note.trim()],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "photo",
+            id: photo.0,
+        });
+    }
+    Ok(())
+}
+
+/// A director's recorded decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Approval {
+    pub id: i64,
+    pub photo_id: PhotoId,
+    pub channel: String,
+    pub fingerprint: String,
+    pub approved: bool,
+    pub note: String,
+    pub director_id: AccountId,
+    pub decided_at: String,
+    pub voided_at: Option<String>,
+    pub void_reason: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn record_approval(
+    conn: &Connection,
+    photo: PhotoId,
+    channel: Channel,
+    fingerprint: &str,
+    approved: bool,
+    note: &str,
+    director: AccountId,
+    now: Timestamp,
+) -> Result<i64> {
+    conn.execute(
+        "UPDATE approvals SET voided_at = ?3, void_reason = 'superseded' \
+         WHERE photo_id = ?1 AND channel = ?2 AND voided_at IS NULL",
+        params![photo.0, channel.code(), now.to_string()],
+    )?;
+    conn.execute(
+        "INSERT INTO approvals (photo_id, channel, fingerprint, approved, note, director_id, decided_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![photo.0, channel.code(), fingerprint, approved, note.trim(), director.0, now.to_string()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn approvals(conn: &Connection, photo: PhotoId) -> Result<Vec<Approval>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, photo_id, channel, fingerprint, approved, note, director_id, decided_at, \
+         voided_at, void_reason FROM approvals WHERE photo_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([photo.0], |r| {
+            Ok(Approval {
+                id: r.get(0)?,
+                photo_id: PhotoId(r.get(1)?),
+                channel: r.get(2)?,
+                fingerprint: r.get(3)?,
+                approved: r.get(4)?,
+                note: r.get(5)?,
+                director_id: AccountId(r.get(6)?),
+                decided_at: r.get(7)?,
+                voided_at: r.get(8)?,
+                void_reason: r.get(9)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Everything the consent rules need about a photo: its facts and the facts of everyone
+/// tagged in it.
+pub fn facts(conn: &Connection, id: PhotoId) -> Result<(PhotoFacts, Vec<PersonFacts>)> {
+    let photo = photo(conn, id)?;
+    let faces = faces(conn, id)?;
+    let tags = tags(conn, id)?;
+    let tagged: Vec<PersonId> = tags.iter().filter_map(|t| t.person_id).collect();
+    let covered: Vec<PersonId> = tags
+        .iter()
+        .filter(|t| t.covered)
+        .filter_map(|t| t.person_id)
+        .collect();
+    let unknown_people = tags.iter().filter(|t| t.person_id.is_none()).count();
+    let fingerprint = consent::fingerprint(
+        &photo.content_hash,
+        &tagged,
+        unknown_people,
+        &covered,
+        &photo.caption,
+    );
+    let approvals = approvals(conn, id)?
+        .into_iter()
+        .filter(|a| a.voided_at.is_none())
+        .filter_map(|a| {
+            Some(ApprovalFacts {
+                channel: a.channel.parse().ok()?,
+                fingerprint: a.fingerprint,
+                approved: a.approved,
+            })
+        })
+        .collect();
+    let people = tagged
+        .iter()
+        .map(|&p| people::facts(conn, p))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((
+        PhotoFacts {
+            tagged,
+            unknown_people,
+            faces: faces.iter().map(|f| f.resolution).collect(),
+            people_confirmed: photo.people_confirmed,
+            caption: photo.caption.clone(),
+            provenance: photo.provenance,
+            provenance_acknowledged: photo.provenance_acknowledged,
+            media: photo.media_state(),
+            fingerprint,
+            approvals,
+            covered,
+        },
+        people,
+    ))
+}
+
+/// A publication, and its takedown state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Publication {
+    pub id: i64,
+    pub photo_id: PhotoId,
+    pub channel: String,
+    pub opaque_name: String,
+    pub published_at: String,
+    pub takedown_since: Option<String>,
+    pub takedown_reason: Option<String>,
+    pub takedown_done_at: Option<String>,
+}
+
+const PUBLICATION_COLS: &str = "id, photo_id, channel, opaque_name, published_at, takedown_since, \
+     takedown_reason, takedown_done_at";
+
+fn publication_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Publication> {
+    Ok(Publication {
+        id: r.get(0)?,
+        photo_id: PhotoId(r.get(1)?),
+        channel: r.get(2)?,
+        opaque_name: r.get(3)?,
+        published_at: r.get(4)?,
+        takedown_since: r.get(5)?,
+        takedown_reason: r.get(6)?,
+        takedown_done_at: r.get(7)?,
+    })
+}
+
+pub fn insert_publication(
+    conn: &Connection,
+    photo: PhotoId,
+    channel: Channel,
+    opaque_name: &str,
+    by: Option<AccountId>,
+    decision: &consent::Decision,
+    now: Timestamp,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO publications (photo_id, channel, opaque_name, published_at, published_by, decision) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            photo.0,
+            channel.code(),
+            opaque_name,
+            now.to_string(),
+            by.map(|a| a.0),
+            serde_json::to_string(decision).map_err(|e| StoreError::Invalid(e.to_string()))?
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn publications_of_person(conn: &Connection, person: PersonId) -> Result<Vec<Publication>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PUBLICATION_COLS} FROM publications WHERE photo_id IN \
+         (SELECT photo_id FROM tags WHERE person_id = ?1) ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map([person.0], publication_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn publications_of_photo(conn: &Connection, photo: PhotoId) -> Result<Vec<Publication>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PUBLICATION_COLS} FROM publications WHERE photo_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map([photo.0], publication_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Takedown tasks not yet marked done.
+pub fn open_takedowns(conn: &Connection) -> Result<Vec<Publication>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PUBLICATION_COLS} FROM publications WHERE takedown_since IS NOT NULL \
+         AND takedown_done_at IS NULL ORDER BY takedown_since, id"
+    ))?;
+    let rows = stmt
+        .query_map([], publication_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn mark_takedown_done(
+    conn: &Connection,
+    publication: i64,
+    by: AccountId,
+    now: Timestamp,
+) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE publications SET takedown_done_at = ?2, takedown_done_by = ?3 \
+         WHERE id = ?1 AND takedown_since IS NOT NULL AND takedown_done_at IS NULL",
+        params![publication, now.to_string(), by.0],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "open takedown task",
+            id: publication,
+        });
+    }
+    Ok(())
+}
+
+/// After a withdrawal by or for `person`: every publication of them becomes a takedown task
+/// and every live approval of a photo with them is voided. Returns (takedowns, voided).
+pub fn on_withdrawal(
+    conn: &Connection,
+    person: PersonId,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(usize, usize)> {
+    let takedowns = conn.execute(
+        "UPDATE publications SET takedown_since = ?2, takedown_reason = 'consent withdrawn' \
+         WHERE takedown_since IS NULL AND photo_id IN (SELECT photo_id FROM tags WHERE person_id = ?1)",
+        params![person.0, now.to_string()],
+    )?;
+    let voided = conn.execute(
+        "UPDATE approvals SET voided_at = ?2, void_reason = 'consent withdrawn' \
+         WHERE voided_at IS NULL AND photo_id IN (SELECT photo_id FROM tags WHERE person_id = ?1)",
+        params![person.0, now.to_string()],
+    )?;
+    audit::append(
+        conn,
+        &Entry {
+            at: now,
+            actor,
+            action: "consent.withdrawal_effects",
+            subject: &format!("person:{}", person.0),
+            details: serde_json::json!({ "takedown_tasks": takedowns, "approvals_voided": voided }),
+        },
+    )?;
+    Ok((takedowns, voided))
+}

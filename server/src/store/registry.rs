@@ -1,0 +1,414 @@
+//! Accounts, kiosks, badges and devices: who and what the system knows.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::people::parse_col as text_col;
+use super::{Result, StoreError, found};
+use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
+
+/// A web UI account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub username: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: AccountRole,
+    pub person_id: Option<PersonId>,
+    pub disabled: bool,
+}
+
+fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.extended_code == 787 => {
+            StoreError::Invalid("it refers to a record that does not exist".into())
+        }
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(message())
+        }
+        e => e.into(),
+    }
+}
+
+const ACCOUNT_COLS: &str = "id, username, password_hash, role, person_id, disabled";
+
+fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: AccountId(r.get(0)?),
+        username: r.get(1)?,
+        password_hash: r.get(2)?,
+        role: text_col(r, 3)?,
+        person_id: r.get::<_, Option<i64>>(4)?.map(PersonId),
+        disabled: r.get(5)?,
+    })
+}
+
+/// A username: 3 to 64 characters of letters, digits, `.`, `-`, `_`, `@`.
+pub fn check_username(username: &str) -> Result<()> {
+    let ok = (3..=64).contains(&username.chars().count())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(
+            "a username is 3 to 64 letters, digits, '.', '-', '_' or '@'".into(),
+        ))
+    }
+}
+
+pub fn insert_account(
+    conn: &Connection,
+    username: &str,
+    password_hash: &str,
+    role: AccountRole,
+    person_id: Option<PersonId>,
+    now: Timestamp,
+) -> Result<AccountId> {
+    check_username(username)?;
+    conn.execute(
+        "INSERT INTO accounts (username, password_hash, role, person_id, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            username,
+            password_hash,
+            role.as_str(),
+            person_id.map(|p| p.0),
+            now.to_string()
+        ],
+    )
+    .map_err(|e| conflict(e, || format!("the username {username:?} is taken")))?;
+    Ok(AccountId(conn.last_insert_rowid()))
+}
+
+pub fn account(conn: &Connection, id: AccountId) -> Result<Account> {
+    found(
+        conn.query_row(
+            &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"),
+            [id.0],
+            account_row,
+        ),
+        "account",
+        id.0,
+    )
+}
+
+pub fn account_by_username(conn: &Connection, username: &str) -> Result<Option<Account>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE username = ?1"),
+            [username],
+            account_row,
+        )
+        .optional()?)
+}
+
+pub fn accounts(conn: &Connection) -> Result<Vec<Account>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ACCOUNT_COLS} FROM accounts ORDER BY username COLLATE NOCASE"
+    ))?;
+    let rows = stmt
+        .query_map([], account_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn update_account(
+    conn: &Connection,
+    id: AccountId,
+    role: AccountRole,
+    disabled: bool,
+) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE accounts SET role = ?2, disabled = ?3 WHERE id = ?1",
+        params![id.0, role.as_str(), disabled],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "account",
+            id: id.0,
+        });
+    }
+    Ok(())
+}
+
+pub fn set_password_hash(conn: &Connection, id: AccountId, hash: &str) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+        params![id.0, hash],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "account",
+            id: id.0,
+        });
+    }
+    Ok(())
+}
+
+/// A kiosk allowed to call the kiosk API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Kiosk {
+    pub id: i64,
+    pub name: String,
+}
+
+pub fn insert_kiosk(
+    conn: &Connection,
+    name: &str,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO kiosks (name, token_hash, created_at) VALUES (?1, ?2, ?3)",
+        params![name, token_hash, now.to_string()],
+    )
+    .map_err(|e| conflict(e, || format!("a kiosk named {name:?} exists")))?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn kiosk_by_token_hash(conn: &Connection, token_hash: &str) -> Result<Option<Kiosk>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, name FROM kiosks WHERE token_hash = ?1 AND revoked_at IS NULL",
+            [token_hash],
+            |r| {
+                Ok(Kiosk {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// A registered device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub id: DeviceId,
+    pub label: String,
+    pub make: String,
+    pub model: String,
+    pub serial: String,
+    pub tag_uid: String,
+    pub loan_minutes: u32,
+}
+
+/// A device to register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDevice {
+    pub label: String,
+    pub make: String,
+    pub model: String,
+    pub serial: String,
+    pub tag_uid: consentcam_wire::TagUid,
+    pub loan_minutes: u32,
+}
+
+const DEVICE_COLS: &str = "id, label, make, model, serial, tag_uid, loan_minutes";
+
+fn device_row(r: &Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: DeviceId(r.get(0)?),
+        label: r.get(1)?,
+        make: r.get(2)?,
+        model: r.get(3)?,
+        serial: r.get(4)?,
+        tag_uid: r.get(5)?,
+        loan_minutes: r.get(6)?,
+    })
+}
+
+pub fn insert_device(conn: &Connection, device: &NewDevice, now: Timestamp) -> Result<DeviceId> {
+    for (field, value) in [
+        ("label", &device.label),
+        ("make", &device.make),
+        ("model", &device.model),
+        ("serial", &device.serial),
+    ] {
+        if value.trim().is_empty() || value.chars().count() > 100 {
+            return Err(StoreError::Invalid(format!(
+                "device {field} must be 1 to 100 characters"
+            )));
+        }
+    }
+    if device.loan_minutes == 0 || device.loan_minutes > 60 * 24 * 14 {
+        return Err(StoreError::Invalid(
+            "loan_minutes must be between 1 and 20160 (14 days)".into(),
+        ));
+    }
+    if tag_in_use(conn, device.tag_uid.as_str())? {
+        return Err(StoreError::Conflict(
+            "that tag is already enrolled as a badge or another device".into(),
+        ));
+    }
+    conn.execute(
+        "INSERT INTO devices (label, make, model, serial, tag_uid, loan_minutes, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            device.label.trim(),
+            device.make.trim(),
+            device.model.trim(),
+            device.serial.trim(),
+            device.tag_uid.as_str(),
+            device.loan_minutes,
+            now.to_string()
+        ],
+    )
+    .map_err(|e| {
+        conflict(e, || {
+            "a device with that label or make/model/serial exists".into()
+        })
+    })?;
+    Ok(DeviceId(conn.last_insert_rowid()))
+}
+
+pub fn devices(conn: &Connection) -> Result<Vec<Device>> {
+    let mut stmt = conn.prepare(&format!("SELECT {DEVICE_COLS} FROM devices ORDER BY label"))?;
+    let rows = stmt
+        .query_map([], device_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn device(conn: &Connection, id: DeviceId) -> Result<Device> {
+    found(
+        conn.query_row(
+            &format!("SELECT {DEVICE_COLS} FROM devices WHERE id = ?1"),
+            [id.0],
+            device_row,
+        ),
+        "device",
+        id.0,
+    )
+}
+
+/// The registered device whose EXIF make, model and serial these are (C7).
+pub fn device_by_camera(
+    conn: &Connection,
+    make: &str,
+    model: &str,
+    serial: &str,
+) -> Result<Option<Device>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {DEVICE_COLS} FROM devices WHERE make = ?1 COLLATE NOCASE AND \
+                 model = ?2 COLLATE NOCASE AND serial = ?3"
+            ),
+            params![make.trim(), model.trim(), serial.trim()],
+            device_row,
+        )
+        .optional()?)
+}
+
+fn tag_in_use(conn: &Connection, uid: &str) -> Result<bool> {
+    let n: i64 = conn.query_row(
+        "SELECT (SELECT count(*) FROM badges WHERE uid = ?1) + \
+                (SELECT count(*) FROM devices WHERE tag_uid = ?1)",
+        [uid],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+/// An enrolled badge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Badge {
+    pub id: i64,
+    pub uid: String,
+    pub person_id: PersonId,
+    pub active: bool,
+}
+
+pub fn enrol_badge(
+    conn: &Connection,
+    uid: &consentcam_wire::TagUid,
+    person: PersonId,
+    now: Timestamp,
+) -> Result<i64> {
+    if tag_in_use(conn, uid.as_str())? {
+        return Err(StoreError::Conflict(
+            "that tag is already enrolled as a badge or a device".into(),
+        ));
+    }
+    conn.execute(
+        "INSERT INTO badges (uid, person_id, enrolled_at) VALUES (?1, ?2, ?3)",
+        params![uid.as_str(), person.0, now.to_string()],
+    )
+    .map_err(|e| conflict(e, || "that badge is already enrolled".into()))?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn set_badge_active(conn: &Connection, id: i64, active: bool) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE badges SET active = ?2 WHERE id = ?1",
+        params![id, active],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound { what: "badge", id });
+    }
+    Ok(())
+}
+
+pub fn badges(conn: &Connection) -> Result<Vec<Badge>> {
+    let mut stmt = conn.prepare("SELECT id, uid, person_id, active FROM badges ORDER BY id")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Badge {
+                id: r.get(0)?,
+                uid: r.get(1)?,
+                person_id: PersonId(r.get(2)?),
+                active: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::open_in_memory;
+    use consentcam_wire::TagUid;
+
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_764_000_000).unwrap()
+    }
+
+    #[test]
+    fn a_tag_is_either_a_badge_or_a_device_never_both() {
+        let conn = open_in_memory().unwrap();
+        let uid = TagUid::parse("04A1B2C3").unwrap();
+        insert_device(
+            &conn,
+            &NewDevice {
+                label: "Camera 1".into(),
+                make: "Canon".into(),
+                model: "EOS 250D".into(),
+                serial: "123".into(),
+                tag_uid: uid.clone(),
+                loan_minutes: 480,
+            },
+            now(),
+        )
+        .unwrap();
+        let err = enrol_badge(&conn, &uid, PersonId(1), now()).unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    }
+
+    #[test]
+    fn usernames_are_unique_regardless_of_case() {
+        let conn = open_in_memory().unwrap();
+        insert_account(&conn, "director", "h", AccountRole::Director, None, now()).unwrap();
+        let err =
+            insert_account(&conn, "Director", "h", AccountRole::Staff, None, now()).unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)));
+        assert!(insert_account(&conn, "a b", "h", AccountRole::Staff, None, now()).is_err());
+    }
+}
