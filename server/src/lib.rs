@@ -5,4 +5,5 @@
 
 pub mod consent;
 pub mod domain;
+pub mod import;
 pub mod store;

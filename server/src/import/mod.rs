@@ -1,0 +1,3 @@
+//! Bringing records in from outside: the signed consent forms as CSV.
+
+pub mod consent_csv;
