@@ -160,34 +160,34 @@ fn parse_row(line: u64, get: &dyn Fn(&str) -> String, today: Date) -> Result<For
     let expires_on = field!(optional_date(&get("expires_on"), "expires_on"));
     let withdrawn_on = field!(optional_date(&get("withdrawn_on"), "withdrawn_on"));
 
-    if let Some(born) = date_of_birth {
-        if born > today {
-            problems.push(format!("date_of_birth {born} is in the future"));
-        }
+    if let Some(born) = date_of_birth
+        && born > today
+    {
+        problems.push(format!("date_of_birth {born} is in the future"));
     }
     if let Some(signed) = signed_on {
         if signed > today {
             problems.push(format!("signed_on {signed} is in the future"));
         }
-        if let Some(Some(expires)) = expires_on {
-            if expires <= signed {
-                problems.push(format!(
-                    "expires_on {expires} is not after signed_on {signed}"
-                ));
-            }
+        if let Some(Some(expires)) = expires_on
+            && expires <= signed
+        {
+            problems.push(format!(
+                "expires_on {expires} is not after signed_on {signed}"
+            ));
         }
-        if let Some(Some(withdrawn)) = withdrawn_on {
-            if withdrawn < signed {
-                problems.push(format!(
-                    "withdrawn_on {withdrawn} is before signed_on {signed}"
-                ));
-            }
+        if let Some(Some(withdrawn)) = withdrawn_on
+            && withdrawn < signed
+        {
+            problems.push(format!(
+                "withdrawn_on {withdrawn} is before signed_on {signed}"
+            ));
         }
     }
-    if let Some(Some(withdrawn)) = withdrawn_on {
-        if withdrawn > today {
-            problems.push(format!("withdrawn_on {withdrawn} is in the future"));
-        }
+    if let Some(Some(withdrawn)) = withdrawn_on
+        && withdrawn > today
+    {
+        problems.push(format!("withdrawn_on {withdrawn} is in the future"));
     }
     if !problems.is_empty() {
         return Err(problems);
