@@ -3,7 +3,10 @@
 //! Dependencies point one way: `web` and `cli` -> `import` / `publish` -> `store` and
 //! `consent` -> `domain`.
 
+pub mod clock;
+pub mod config;
 pub mod consent;
 pub mod domain;
 pub mod import;
+pub mod records;
 pub mod store;

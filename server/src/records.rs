@@ -1,0 +1,235 @@
+//! Record-keeping operations: each one change, in one transaction, with its audit entry.
+//!
+//! The web API and the CLI both call these; neither writes to the store directly. Time and
+//! the actor are inputs.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::consent::{
+    self, ApprovalFacts, ConsentPolicy, Decision, FaceResolution, MediaState, PhotoFacts,
+    Provenance, Verdict,
+};
+use crate::domain::{AccountId, Channel, ConsentId, PersonId, PhotoId};
+use crate::import::consent_csv::{self, ImportError, ImportReport};
+use crate::store::audit::{self, Entry};
+use crate::store::{Result, StoreError, people, photos};
+
+fn log(conn: &Connection, actor: &str, action: &str, subject: String, details: serde_json::Value, now: Timestamp) -> Result<()> {
+    audit::append(
+        conn,
+        &Entry {
+            at: now,
+            actor,
+            action,
+            subject: &subject,
+            details,
+        },
+    )
+    .map(|_| ())
+}
+
+pub fn add_person(conn: &mut Connection, person: &people::NewPerson, actor: &str, now: Timestamp) -> Result<PersonId> {
+    let tx = conn.transaction()?;
+    let id = people::insert_person(&tx, person, now)?;
+    log(&tx, actor, "person.create", format!("person:{id}"), serde_json::json!({ "role": person.role, "vulnerable": person.vulnerable }), now)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+pub fn update_person(conn: &mut Connection, id: PersonId, person: &people::NewPerson, actor: &str, now: Timestamp) -> Result<()> {
+    let tx = conn.transaction()?;
+    let before = people::person(&tx, id)?;
+    people::update_person(&tx, id, person, now)?;
+    log(
+        &tx,
+        actor,
+        "person.update",
+        format!("person:{id}"),
+        serde_json::json!({
+            "role": person.role, "vulnerable": person.vulnerable,
+            "date_of_birth_changed": before.date_of_birth != person.date_of_birth,
+            "name_changed": before.given_name != person.given_name.as_str() || before.family_name != person.family_name.as_str(),
+        }),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub fn add_consent(conn: &mut Connection, consent: &people::NewConsent, actor: &str, now: Timestamp) -> Result<ConsentId> {
+    let tx = conn.transaction()?;
+    let id = people::insert_consent(&tx, consent, now)?;
+    log(
+        &tx,
+        actor,
+        "consent.add",
+        format!("person:{}", consent.person_id),
+        serde_json::json!({ "consent": id, "signer": consent.signer, "signed_on": consent.signed_on.to_string() }),
+        now,
+    )?;
+    if consent.withdrawn_on.is_some() {
+        photos::on_withdrawal(&tx, consent.person_id, actor, now)?;
+    }
+    tx.commit()?;
+    Ok(id)
+}
+
+/// What a withdrawal set in motion.
+#[derive(Debug, Clone, Serialize)]
+pub struct Withdrawal {
+    pub consent: people::Consent,
+    pub takedown_tasks: usize,
+    pub approvals_voided: usize,
+}
+
+pub fn withdraw_consent(conn: &mut Connection, id: ConsentId, on: Date, actor: &str, now: Timestamp) -> Result<Withdrawal> {
+    let tx = conn.transaction()?;
+    let consent = people::withdraw_consent(&tx, id, on)?;
+    log(
+        &tx,
+        actor,
+        "consent.withdraw",
+        format!("person:{}", consent.person_id),
+        serde_json::json!({ "consent": id, "on": on.to_string() }),
+        now,
+    )?;
+    let (takedown_tasks, approvals_voided) = photos::on_withdrawal(&tx, consent.person_id, actor, now)?;
+    tx.commit()?;
+    Ok(Withdrawal { consent, takedown_tasks, approvals_voided })
+}
+
+pub fn import_consents(conn: &mut Connection, bytes: &[u8], actor: &str, now: Timestamp, today: Date) -> Result<ImportReport, ImportError> {
+    let tx = conn.transaction().map_err(StoreError::from)?;
+    let report = consent_csv::import(&tx, bytes, actor, now, today)?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(report)
+}
+
+/// Every channel: internal, each partner organisation, website, social.
+pub fn channels(conn: &Connection) -> Result<Vec<(Channel, String)>> {
+    let mut all = vec![(Channel::Internal, "Internal".to_owned())];
+    all.extend(people::partners(conn)?.into_iter().map(|p| (Channel::Partner(p.id), p.name)));
+    all.push((Channel::Website, "Website".into()));
+    all.push((Channel::Social, "Social media".into()));
+    Ok(all)
+}
+
+pub fn decide_photo(conn: &Connection, photo: PhotoId, channel: Channel, today: Date, policy: &ConsentPolicy) -> Result<Decision> {
+    let (facts, people) = photos::facts(conn, photo)?;
+    let register = people::register_names(conn)?;
+    Ok(consent::decide(&facts, &people, &register, channel, today, policy))
+}
+
+/// One channel's decision, with the channel's display name.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelDecision {
+    pub channel: Channel,
+    pub channel_name: String,
+    #[serde(flatten)]
+    pub decision: Decision,
+}
+
+pub fn decide_all(conn: &Connection, photo: PhotoId, today: Date, policy: &ConsentPolicy) -> Result<Vec<ChannelDecision>> {
+    let (facts, people) = photos::facts(conn, photo)?;
+    let register = people::register_names(conn)?;
+    Ok(channels(conn)?
+        .into_iter()
+        .map(|(channel, channel_name)| ChannelDecision {
+            channel,
+            channel_name,
+            decision: consent::decide(&facts, &people, &register, channel, today, policy),
+        })
+        .collect())
+}
+
+/// Per channel, whether a photo of this person alone, fully tagged and approved, could go
+/// there today, and why: the consent lookup's answer.
+pub fn standing(conn: &Connection, person: PersonId, today: Date, policy: &ConsentPolicy) -> Result<Vec<ChannelDecision>> {
+    let facts = people::facts(conn, person)?;
+    let channels = channels(conn)?;
+    let portrait = PhotoFacts {
+        tagged: vec![person],
+        unknown_people: 0,
+        faces: vec![FaceResolution::Person(person)],
+        people_confirmed: true,
+        caption: String::new(),
+        provenance: Provenance::Verified,
+        provenance_acknowledged: false,
+        media: MediaState::Publishable,
+        fingerprint: "lookup".into(),
+        approvals: channels
+            .iter()
+            .map(|(channel, _)| ApprovalFacts { channel: *channel, fingerprint: "lookup".into(), approved: true })
+            .collect(),
+        covered: vec![],
+    };
+    let people = [facts];
+    Ok(channels
+        .into_iter()
+        .map(|(channel, channel_name)| {
+            let mut decision = consent::decide(&portrait, &people, &[], channel, today, policy);
+            decision.reasons.retain(|r| r.code != consent::ReasonCode::Approved);
+            ChannelDecision { channel, channel_name, decision }
+        })
+        .collect())
+}
+
+/// A director approves or rejects a photo for a channel (C9). Approval is refused unless
+/// nothing but the approval stands in the way; a rejection is always possible.
+#[allow(clippy::too_many_arguments)]
+pub fn decide_approval(
+    conn: &mut Connection,
+    photo: PhotoId,
+    channel: Channel,
+    approve: bool,
+    note: &str,
+    director: AccountId,
+    today: Date,
+    policy: &ConsentPolicy,
+    now: Timestamp,
+) -> Result<Decision> {
+    if !channel.needs_approval() {
+        return Err(StoreError::Invalid(format!("{channel} needs no director's approval")));
+    }
+    if let Channel::Partner(id) = channel {
+        if !people::partners(conn)?.iter().any(|p| p.id == id) {
+            return Err(StoreError::NotFound { what: "partner organisation", id: id.0 });
+        }
+    }
+    let tx = conn.transaction()?;
+    let (facts, people_facts) = photos::facts(&tx, photo)?;
+    let register = people::register_names(&tx)?;
+    let before = consent::decide(&facts, &people_facts, &register, channel, today, policy);
+    if approve && !before.ready_for_approval() {
+        let why: Vec<&str> = before.problems().map(|r| r.message.as_str()).collect();
+        return Err(StoreError::Conflict(format!(
+            "this photo cannot be approved for {channel} while: {}",
+            why.join(" ")
+        )));
+    }
+    if note.trim().is_empty() && !approve {
+        return Err(StoreError::Invalid("a rejection needs a note saying why".into()));
+    }
+    photos::record_approval(&tx, photo, channel, &facts.fingerprint, approve, note, director, now)?;
+    log(
+        &tx,
+        &format!("account:{director}"),
+        if approve { "photo.approve" } else { "photo.reject" },
+        format!("photo:{photo}"),
+        serde_json::json!({ "channel": channel.code(), "fingerprint": facts.fingerprint }),
+        now,
+    )?;
+    let (facts, people_facts) = photos::facts(&tx, photo)?;
+    let after = consent::decide(&facts, &people_facts, &register, channel, today, policy);
+    tx.commit()?;
+    tracing::info!(photo = photo.0, channel = %channel, verdict = %after.verdict, approve, "director decision");
+    Ok(after)
+}
+
+/// Whether a decision lets the photo out.
+pub fn allowed(decision: &Decision) -> bool {
+    decision.verdict == Verdict::Allowed
+}
