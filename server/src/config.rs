@@ -89,7 +89,11 @@ mod tests {
     fn a_config_file_overrides_defaults_and_rejects_unknown_keys() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("good.toml");
-        std::fs::write(&good, "data_dir = \"/srv/cc\"\nconsent_validity_days = 180\n").unwrap();
+        std::fs::write(
+            &good,
+            "data_dir = \"/srv/cc\"\nconsent_validity_days = 180\n",
+        )
+        .unwrap();
         let config = Config::load(&good).unwrap();
         assert_eq!(config.data_dir, PathBuf::from("/srv/cc"));
         assert_eq!(config.consent_validity_days, 180);

@@ -6,7 +6,9 @@
 pub mod clock;
 pub mod config;
 pub mod consent;
+pub mod demo;
 pub mod domain;
 pub mod import;
 pub mod records;
 pub mod store;
+pub mod web;

@@ -1,3 +1,362 @@
-//! The `consentcam` command.
+//! The `consentcam` command: the server, its demo, and the record-keeping CLI.
 
-fn main() {}
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use consentcam::clock::{self, Clock};
+use consentcam::config::Config;
+use consentcam::domain::AccountRole;
+use consentcam::store::{self, audit, people, registry};
+use consentcam::web::{self, AppState, password};
+use consentcam::{demo, records};
+
+#[derive(Parser)]
+#[command(
+    name = "consentcam",
+    version,
+    about = "Camera custody and photo consent"
+)]
+struct Cli {
+    /// TOML config file (see README: Configuration).
+    #[arg(long, global = true, env = "CONSENTCAM_CONFIG")]
+    config: Option<PathBuf>,
+    /// Overrides the config's data_dir.
+    #[arg(long, global = true, env = "CONSENTCAM_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        bind: Option<std::net::SocketAddr>,
+    },
+    /// A ready-to-try instance on a temporary data directory with seeded demo data.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+    },
+    /// Import signed consent forms from a CSV file (all-or-nothing).
+    ImportConsents { file: PathBuf },
+    /// Verify the audit log's hash chain; exits non-zero if anything was tampered with.
+    CheckAudit,
+    /// Copy the records database to DEST (an online, consistent SQLite backup).
+    Backup { dest: PathBuf },
+    /// Manage web UI accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Register a kiosk and print its bearer token (shown once).
+    KioskAdd { name: String },
+    /// Register a partner organisation (a school or organisation photos may be shared with).
+    PartnerAdd { name: String },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: AccountRole,
+    },
+    /// List accounts.
+    List,
+    /// Set an account's password, read from standard input.
+    SetPassword { username: String },
+    /// Disable an account (it can no longer log in).
+    Disable { username: String },
+}
+
+fn parse_role(text: &str) -> Result<AccountRole, String> {
+    text.parse()
+        .map_err(|e: consentcam::domain::ParseError| e.0)
+}
+
+fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    let mut config = match &cli.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(dir) = &cli.data_dir {
+        config.data_dir = dir.clone();
+    }
+    Ok(config)
+}
+
+fn open_db(config: &Config) -> Result<rusqlite::Connection> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {} (set data_dir in the config or --data-dir)",
+            config.data_dir.display()
+        )
+    })?;
+    store::open(&config.db_path()).with_context(|| {
+        format!(
+            "cannot open the records database {}",
+            config.db_path().display()
+        )
+    })
+}
+
+fn read_password() -> Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!(
+            "Password (at least {} characters): ",
+            password::MIN_PASSWORD_CHARS
+        );
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    let config = load_config(&cli)?;
+    let clock = Clock::System;
+    let now = clock.now();
+    let today = clock.today(&clock::time_zone(&config.time_zone));
+    match cli.command {
+        Command::Serve { bind } => {
+            let mut config = config;
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            let conn = open_db(&config)?;
+            run_server(
+                AppState::new(conn, config.clone(), clock),
+                config.bind,
+                None,
+            )
+        }
+        Command::Demo { bind } => {
+            let dir = tempfile::Builder::new()
+                .prefix("consentcam-demo-")
+                .tempdir()
+                .context("cannot create a temporary data directory")?;
+            let mut config = config;
+            config.data_dir = dir.path().to_path_buf();
+            config.bind = bind;
+            let mut conn = open_db(&config)?;
+            let seeded = demo::seed(&mut conn, now, today).context("cannot seed the demo data")?;
+            let state = AppState::new(conn, config.clone(), clock);
+            let banner = demo::banner(&seeded, dir.path());
+            run_server(state, config.bind, Some(banner))
+        }
+        Command::ImportConsents { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let mut conn = open_db(&config)?;
+            match records::import_consents(&mut conn, &bytes, "cli", now, today) {
+                Ok(report) => {
+                    println!(
+                        "imported {} rows: {} people created, {} updated, {} forms added, {} withdrawn, {} unchanged",
+                        report.rows,
+                        report.people_created,
+                        report.people_updated,
+                        report.forms_added,
+                        report.forms_withdrawn,
+                        report.forms_unchanged
+                    );
+                    Ok(())
+                }
+                Err(e) => bail!("{}: {e}", file.display()),
+            }
+        }
+        Command::CheckAudit => {
+            let conn = open_db(&config)?;
+            let report = audit::verify(&conn)?;
+            if report.problems.is_empty() {
+                println!(
+                    "audit log intact: {} entries, hash chain verified",
+                    report.rows
+                );
+                Ok(())
+            } else {
+                for problem in &report.problems {
+                    eprintln!("audit log problem: {problem}");
+                }
+                bail!(
+                    "the audit log has been tampered with ({} problem(s))",
+                    report.problems.len()
+                )
+            }
+        }
+        Command::Backup { dest } => backup(&config, &dest),
+        Command::User(command) => user(&config, command, now),
+        Command::KioskAdd { name } => {
+            let conn = open_db(&config)?;
+            let token = password::random_token();
+            let id = registry::insert_kiosk(&conn, &name, &password::token_hash(&token), now)?;
+            audit::append(
+                &conn,
+                &audit::Entry {
+                    at: now,
+                    actor: "cli",
+                    action: "kiosk.create",
+                    subject: &format!("kiosk:{id}"),
+                    details: serde_json::json!({}),
+                },
+            )?;
+            println!("kiosk {id} ({name}) registered; its token (shown once):\n{token}");
+            Ok(())
+        }
+        Command::PartnerAdd { name } => {
+            let conn = open_db(&config)?;
+            let id = people::insert_partner(&conn, &name, now)?;
+            audit::append(
+                &conn,
+                &audit::Entry {
+                    at: now,
+                    actor: "cli",
+                    action: "partner.create",
+                    subject: &format!("partner:{id}"),
+                    details: serde_json::json!({}),
+                },
+            )?;
+            println!("partner organisation {id} registered");
+            Ok(())
+        }
+    }
+}
+
+fn run_server(state: AppState, bind: std::net::SocketAddr, banner: Option<String>) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
+            format!("cannot listen on {bind} (is another server running there? use --bind)")
+        })?;
+        let addr = listener.local_addr()?;
+        match banner {
+            Some(banner) => println!("{}", banner.replace("{url}", &format!("http://{addr}"))),
+            None => tracing::info!(%addr, "consentcam listening"),
+        }
+        web::serve(listener, state, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+fn backup(config: &Config, dest: &Path) -> Result<()> {
+    if dest.exists() {
+        bail!("{} already exists; choose a new file name", dest.display());
+    }
+    let conn = open_db(config)?;
+    let mut out = rusqlite::Connection::open(dest)
+        .with_context(|| format!("cannot create {}", dest.display()))?;
+    let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
+    backup
+        .run_to_completion(256, std::time::Duration::from_millis(10), None)
+        .context("the backup did not complete")?;
+    drop(backup);
+    store::integrity_check(&out).context("the backup copy fails its integrity check")?;
+    println!("records backed up to {}", dest.display());
+    Ok(())
+}
+
+fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) -> Result<()> {
+    let conn = open_db(config)?;
+    let find = |username: &str| -> Result<registry::Account> {
+        registry::account_by_username(&conn, username)?
+            .with_context(|| format!("no account named {username:?}"))
+    };
+    match command {
+        UserCommand::Add { username, role } => {
+            let hash = password::hash(&read_password()?)?;
+            let id = registry::insert_account(&conn, &username, &hash, role, None, now)?;
+            audit::append(
+                &conn,
+                &audit::Entry {
+                    at: now,
+                    actor: "cli",
+                    action: "account.create",
+                    subject: &format!("account:{id}"),
+                    details: serde_json::json!({ "role": role }),
+                },
+            )?;
+            println!("account {id} ({username}, {role}) created");
+        }
+        UserCommand::List => {
+            for a in registry::accounts(&conn)? {
+                println!(
+                    "{}\t{}\t{}{}",
+                    a.id,
+                    a.username,
+                    a.role,
+                    if a.disabled { "\tdisabled" } else { "" }
+                );
+            }
+        }
+        UserCommand::SetPassword { username } => {
+            let account = find(&username)?;
+            let hash = password::hash(&read_password()?)?;
+            registry::set_password_hash(&conn, account.id, &hash)?;
+            audit::append(
+                &conn,
+                &audit::Entry {
+                    at: now,
+                    actor: "cli",
+                    action: "account.set_password",
+                    subject: &format!("account:{}", account.id),
+                    details: serde_json::json!({}),
+                },
+            )?;
+            println!("password changed");
+        }
+        UserCommand::Disable { username } => {
+            let account = find(&username)?;
+            registry::update_account(&conn, account.id, account.role, true)?;
+            audit::append(
+                &conn,
+                &audit::Entry {
+                    at: now,
+                    actor: "cli",
+                    action: "account.update",
+                    subject: &format!("account:{}", account.id),
+                    details: serde_json::json!({ "disabled": true }),
+                },
+            )?;
+            println!("account {username} disabled");
+        }
+    }
+    Ok(())
+}

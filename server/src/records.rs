@@ -17,7 +17,14 @@ use crate::import::consent_csv::{self, ImportError, ImportReport};
 use crate::store::audit::{self, Entry};
 use crate::store::{Result, StoreError, people, photos};
 
-fn log(conn: &Connection, actor: &str, action: &str, subject: String, details: serde_json::Value, now: Timestamp) -> Result<()> {
+fn log(
+    conn: &Connection,
+    actor: &str,
+    action: &str,
+    subject: String,
+    details: serde_json::Value,
+    now: Timestamp,
+) -> Result<()> {
     audit::append(
         conn,
         &Entry {
@@ -31,15 +38,33 @@ fn log(conn: &Connection, actor: &str, action: &str, subject: String, details: s
     .map(|_| ())
 }
 
-pub fn add_person(conn: &mut Connection, person: &people::NewPerson, actor: &str, now: Timestamp) -> Result<PersonId> {
+pub fn add_person(
+    conn: &mut Connection,
+    person: &people::NewPerson,
+    actor: &str,
+    now: Timestamp,
+) -> Result<PersonId> {
     let tx = conn.transaction()?;
     let id = people::insert_person(&tx, person, now)?;
-    log(&tx, actor, "person.create", format!("person:{id}"), serde_json::json!({ "role": person.role, "vulnerable": person.vulnerable }), now)?;
+    log(
+        &tx,
+        actor,
+        "person.create",
+        format!("person:{id}"),
+        serde_json::json!({ "role": person.role, "vulnerable": person.vulnerable }),
+        now,
+    )?;
     tx.commit()?;
     Ok(id)
 }
 
-pub fn update_person(conn: &mut Connection, id: PersonId, person: &people::NewPerson, actor: &str, now: Timestamp) -> Result<()> {
+pub fn update_person(
+    conn: &mut Connection,
+    id: PersonId,
+    person: &people::NewPerson,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
     let tx = conn.transaction()?;
     let before = people::person(&tx, id)?;
     people::update_person(&tx, id, person, now)?;
@@ -59,7 +84,12 @@ pub fn update_person(conn: &mut Connection, id: PersonId, person: &people::NewPe
     Ok(())
 }
 
-pub fn add_consent(conn: &mut Connection, consent: &people::NewConsent, actor: &str, now: Timestamp) -> Result<ConsentId> {
+pub fn add_consent(
+    conn: &mut Connection,
+    consent: &people::NewConsent,
+    actor: &str,
+    now: Timestamp,
+) -> Result<ConsentId> {
     let tx = conn.transaction()?;
     let id = people::insert_consent(&tx, consent, now)?;
     log(
@@ -85,7 +115,13 @@ pub struct Withdrawal {
     pub approvals_voided: usize,
 }
 
-pub fn withdraw_consent(conn: &mut Connection, id: ConsentId, on: Date, actor: &str, now: Timestamp) -> Result<Withdrawal> {
+pub fn withdraw_consent(
+    conn: &mut Connection,
+    id: ConsentId,
+    on: Date,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Withdrawal> {
     let tx = conn.transaction()?;
     let consent = people::withdraw_consent(&tx, id, on)?;
     log(
@@ -96,12 +132,23 @@ pub fn withdraw_consent(conn: &mut Connection, id: ConsentId, on: Date, actor: &
         serde_json::json!({ "consent": id, "on": on.to_string() }),
         now,
     )?;
-    let (takedown_tasks, approvals_voided) = photos::on_withdrawal(&tx, consent.person_id, actor, now)?;
+    let (takedown_tasks, approvals_voided) =
+        photos::on_withdrawal(&tx, consent.person_id, actor, now)?;
     tx.commit()?;
-    Ok(Withdrawal { consent, takedown_tasks, approvals_voided })
+    Ok(Withdrawal {
+        consent,
+        takedown_tasks,
+        approvals_voided,
+    })
 }
 
-pub fn import_consents(conn: &mut Connection, bytes: &[u8], actor: &str, now: Timestamp, today: Date) -> Result<ImportReport, ImportError> {
+pub fn import_consents(
+    conn: &mut Connection,
+    bytes: &[u8],
+    actor: &str,
+    now: Timestamp,
+    today: Date,
+) -> Result<ImportReport, ImportError> {
     let tx = conn.transaction().map_err(StoreError::from)?;
     let report = consent_csv::import(&tx, bytes, actor, now, today)?;
     tx.commit().map_err(StoreError::from)?;
@@ -111,16 +158,28 @@ pub fn import_consents(conn: &mut Connection, bytes: &[u8], actor: &str, now: Ti
 /// Every channel: internal, each partner organisation, website, social.
 pub fn channels(conn: &Connection) -> Result<Vec<(Channel, String)>> {
     let mut all = vec![(Channel::Internal, "Internal".to_owned())];
-    all.extend(people::partners(conn)?.into_iter().map(|p| (Channel::Partner(p.id), p.name)));
+    all.extend(
+        people::partners(conn)?
+            .into_iter()
+            .map(|p| (Channel::Partner(p.id), p.name)),
+    );
     all.push((Channel::Website, "Website".into()));
     all.push((Channel::Social, "Social media".into()));
     Ok(all)
 }
 
-pub fn decide_photo(conn: &Connection, photo: PhotoId, channel: Channel, today: Date, policy: &ConsentPolicy) -> Result<Decision> {
+pub fn decide_photo(
+    conn: &Connection,
+    photo: PhotoId,
+    channel: Channel,
+    today: Date,
+    policy: &ConsentPolicy,
+) -> Result<Decision> {
     let (facts, people) = photos::facts(conn, photo)?;
     let register = people::register_names(conn)?;
-    Ok(consent::decide(&facts, &people, &register, channel, today, policy))
+    Ok(consent::decide(
+        &facts, &people, &register, channel, today, policy,
+    ))
 }
 
 /// One channel's decision, with the channel's display name.
@@ -132,7 +191,12 @@ pub struct ChannelDecision {
     pub decision: Decision,
 }
 
-pub fn decide_all(conn: &Connection, photo: PhotoId, today: Date, policy: &ConsentPolicy) -> Result<Vec<ChannelDecision>> {
+pub fn decide_all(
+    conn: &Connection,
+    photo: PhotoId,
+    today: Date,
+    policy: &ConsentPolicy,
+) -> Result<Vec<ChannelDecision>> {
     let (facts, people) = photos::facts(conn, photo)?;
     let register = people::register_names(conn)?;
     Ok(channels(conn)?
@@ -147,7 +211,12 @@ pub fn decide_all(conn: &Connection, photo: PhotoId, today: Date, policy: &Conse
 
 /// Per channel, whether a photo of this person alone, fully tagged and approved, could go
 /// there today, and why: the consent lookup's answer.
-pub fn standing(conn: &Connection, person: PersonId, today: Date, policy: &ConsentPolicy) -> Result<Vec<ChannelDecision>> {
+pub fn standing(
+    conn: &Connection,
+    person: PersonId,
+    today: Date,
+    policy: &ConsentPolicy,
+) -> Result<Vec<ChannelDecision>> {
     let facts = people::facts(conn, person)?;
     let channels = channels(conn)?;
     let portrait = PhotoFacts {
@@ -162,7 +231,11 @@ pub fn standing(conn: &Connection, person: PersonId, today: Date, policy: &Conse
         fingerprint: "lookup".into(),
         approvals: channels
             .iter()
-            .map(|(channel, _)| ApprovalFacts { channel: *channel, fingerprint: "lookup".into(), approved: true })
+            .map(|(channel, _)| ApprovalFacts {
+                channel: *channel,
+                fingerprint: "lookup".into(),
+                approved: true,
+            })
             .collect(),
         covered: vec![],
     };
@@ -171,8 +244,14 @@ pub fn standing(conn: &Connection, person: PersonId, today: Date, policy: &Conse
         .into_iter()
         .map(|(channel, channel_name)| {
             let mut decision = consent::decide(&portrait, &people, &[], channel, today, policy);
-            decision.reasons.retain(|r| r.code != consent::ReasonCode::Approved);
-            ChannelDecision { channel, channel_name, decision }
+            decision
+                .reasons
+                .retain(|r| r.code != consent::ReasonCode::Approved);
+            ChannelDecision {
+                channel,
+                channel_name,
+                decision,
+            }
         })
         .collect())
 }
@@ -192,12 +271,17 @@ pub fn decide_approval(
     now: Timestamp,
 ) -> Result<Decision> {
     if !channel.needs_approval() {
-        return Err(StoreError::Invalid(format!("{channel} needs no director's approval")));
+        return Err(StoreError::Invalid(format!(
+            "{channel} needs no director's approval"
+        )));
     }
-    if let Channel::Partner(id) = channel {
-        if !people::partners(conn)?.iter().any(|p| p.id == id) {
-            return Err(StoreError::NotFound { what: "partner organisation", id: id.0 });
-        }
+    if let Channel::Partner(id) = channel
+        && !people::partners(conn)?.iter().any(|p| p.id == id)
+    {
+        return Err(StoreError::NotFound {
+            what: "partner organisation",
+            id: id.0,
+        });
     }
     let tx = conn.transaction()?;
     let (facts, people_facts) = photos::facts(&tx, photo)?;
@@ -211,13 +295,28 @@ pub fn decide_approval(
         )));
     }
     if note.trim().is_empty() && !approve {
-        return Err(StoreError::Invalid("a rejection needs a note saying why".into()));
+        return Err(StoreError::Invalid(
+            "a rejection needs a note saying why".into(),
+        ));
     }
-    photos::record_approval(&tx, photo, channel, &facts.fingerprint, approve, note, director, now)?;
+    photos::record_approval(
+        &tx,
+        photo,
+        channel,
+        &facts.fingerprint,
+        approve,
+        note,
+        director,
+        now,
+    )?;
     log(
         &tx,
         &format!("account:{director}"),
-        if approve { "photo.approve" } else { "photo.reject" },
+        if approve {
+            "photo.approve"
+        } else {
+            "photo.reject"
+        },
         format!("photo:{photo}"),
         serde_json::json!({ "channel": channel.code(), "fingerprint": facts.fingerprint }),
         now,

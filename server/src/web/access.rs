@@ -1,0 +1,277 @@
+//! Who may call what: one table for every route, enforced by one middleware.
+//!
+//! A route missing from [`ROUTES`] is refused for everyone (and the authorization matrix
+//! test fails), so a new route cannot go live unclassified.
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::domain::{AccountId, AccountRole};
+use crate::store::registry::{self, Kiosk};
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Anyone: the login and the health check.
+    Public,
+    /// A kiosk's bearer token.
+    Kiosk,
+    /// Any logged-in account.
+    Staff,
+    /// A director (editorial decisions).
+    Director,
+    /// An admin (records, badges, devices, accounts).
+    Admin,
+    /// A director or an admin (audit log, takedowns).
+    Oversight,
+}
+
+impl Access {
+    pub fn admits(self, role: AccountRole) -> bool {
+        match self {
+            Access::Public | Access::Staff => true,
+            Access::Kiosk => false,
+            Access::Director => role == AccountRole::Director,
+            Access::Admin => role == AccountRole::Admin,
+            Access::Oversight => matches!(role, AccountRole::Director | AccountRole::Admin),
+        }
+    }
+}
+
+/// Every route: method, path pattern, access.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/health", Access::Public),
+    ("POST", "/api/v1/login", Access::Public),
+    ("POST", "/api/v1/logout", Access::Staff),
+    ("GET", "/api/v1/session", Access::Staff),
+    ("GET", "/api/v1/people", Access::Staff),
+    ("POST", "/api/v1/people", Access::Admin),
+    ("POST", "/api/v1/people/search", Access::Staff),
+    ("GET", "/api/v1/people/{id}", Access::Staff),
+    ("PUT", "/api/v1/people/{id}", Access::Admin),
+    ("GET", "/api/v1/people/{id}/consents", Access::Staff),
+    ("POST", "/api/v1/people/{id}/consents", Access::Admin),
+    ("GET", "/api/v1/people/{id}/custody", Access::Staff),
+    ("POST", "/api/v1/consents/{id}/withdraw", Access::Admin),
+    ("POST", "/api/v1/consents/import", Access::Admin),
+    ("POST", "/api/v1/lookup", Access::Staff),
+    ("GET", "/api/v1/partners", Access::Staff),
+    ("POST", "/api/v1/partners", Access::Admin),
+    ("GET", "/api/v1/devices", Access::Staff),
+    ("POST", "/api/v1/devices", Access::Admin),
+    ("GET", "/api/v1/devices/{id}/custody", Access::Staff),
+    ("GET", "/api/v1/badges", Access::Admin),
+    ("POST", "/api/v1/badges", Access::Admin),
+    ("POST", "/api/v1/badges/{id}/active", Access::Admin),
+    ("GET", "/api/v1/accounts", Access::Admin),
+    ("POST", "/api/v1/accounts", Access::Admin),
+    ("PUT", "/api/v1/accounts/{id}", Access::Admin),
+    ("POST", "/api/v1/kiosks", Access::Admin),
+    ("GET", "/api/v1/custody", Access::Staff),
+    ("GET", "/api/v1/photos", Access::Staff),
+    ("GET", "/api/v1/photos/{id}", Access::Staff),
+    ("GET", "/api/v1/photos/{id}/decisions", Access::Staff),
+    ("PUT", "/api/v1/photos/{id}/faces/{face}", Access::Staff),
+    ("POST", "/api/v1/photos/{id}/tags", Access::Staff),
+    ("DELETE", "/api/v1/photos/{id}/tags/{tag}", Access::Staff),
+    (
+        "PUT",
+        "/api/v1/photos/{id}/tags/{tag}/covered",
+        Access::Staff,
+    ),
+    ("PUT", "/api/v1/photos/{id}/caption", Access::Staff),
+    ("PUT", "/api/v1/photos/{id}/confirmation", Access::Staff),
+    ("POST", "/api/v1/photos/{id}/approvals", Access::Director),
+    ("POST", "/api/v1/photos/{id}/provenance", Access::Director),
+    ("GET", "/api/v1/takedowns", Access::Oversight),
+    ("POST", "/api/v1/takedowns/{id}/done", Access::Oversight),
+    ("GET", "/api/v1/audit", Access::Oversight),
+    ("GET", "/api/v1/kiosk/roster", Access::Kiosk),
+    ("POST", "/api/v1/kiosk/events", Access::Kiosk),
+];
+
+pub fn access_for(method: &Method, path: &str) -> Option<Access> {
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .map(|(_, _, a)| *a)
+}
+
+/// What the session remembers about a logged-in account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub account_id: AccountId,
+    pub csrf_token: String,
+}
+
+pub const SESSION_KEY: &str = "user";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The logged-in account making a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: registry::Account,
+    pub csrf_token: String,
+}
+
+impl Caller {
+    pub fn actor(&self) -> String {
+        format!("account:{}", self.account.id)
+    }
+}
+
+/// The kiosk making a request.
+#[derive(Debug, Clone)]
+pub struct KioskCaller(pub Kiosk);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or(ApiError::Unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for KioskCaller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<KioskCaller>()
+            .cloned()
+            .ok_or(ApiError::Unauthenticated)
+    }
+}
+
+fn bearer(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_owned())
+}
+
+/// Whether the browser says this request comes from another site.
+pub fn cross_site(request_headers: &axum::http::HeaderMap) -> bool {
+    request_headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site")
+}
+
+fn state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The middleware: finds the route's access in [`ROUTES`] and lets the request through
+/// only if the caller qualifies.
+pub async fn authorize(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match check(&state, &mut request).await {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> {
+    let Some(path) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+    else {
+        return Ok(());
+    };
+    let Some(access) = access_for(request.method(), &path) else {
+        tracing::error!(method = %request.method(), path, "route has no access rule; refused");
+        return Err(ApiError::Forbidden(
+            "this route is not open to anyone yet".into(),
+        ));
+    };
+    match access {
+        Access::Public => Ok(()),
+        Access::Kiosk => {
+            let token = bearer(request).ok_or(ApiError::Unauthenticated)?;
+            let hash = super::password::token_hash(&token);
+            let kiosk = state
+                .db(move |c| Ok(registry::kiosk_by_token_hash(c, &hash)?))
+                .await?
+                .ok_or(ApiError::Unauthenticated)?;
+            request.extensions_mut().insert(KioskCaller(kiosk));
+            Ok(())
+        }
+        _ => {
+            if bearer(request).is_some() {
+                return Err(ApiError::Forbidden(
+                    "a kiosk token only opens the kiosk routes; log in as a person".into(),
+                ));
+            }
+            let session = request
+                .extensions()
+                .get::<Session>()
+                .cloned()
+                .ok_or_else(|| ApiError::Internal("session layer missing".into()))?;
+            let user: SessionUser = session
+                .get(SESSION_KEY)
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .ok_or(ApiError::Unauthenticated)?;
+            let id = user.account_id;
+            let account = state.db(move |c| Ok(registry::account(c, id)?)).await;
+            let account = match account {
+                Ok(a) if !a.disabled => a,
+                _ => {
+                    let _ = session.flush().await;
+                    return Err(ApiError::Unauthenticated);
+                }
+            };
+            if !access.admits(account.role) {
+                return Err(ApiError::Forbidden(format!(
+                    "a {} account cannot do this",
+                    account.role
+                )));
+            }
+            if state_changing(request.method()) {
+                if cross_site(request.headers()) {
+                    return Err(ApiError::Forbidden(
+                        "cross-site requests are refused".into(),
+                    ));
+                }
+                let sent = request
+                    .headers()
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if !constant_time_eq(sent.as_bytes(), user.csrf_token.as_bytes()) {
+                    return Err(ApiError::Forbidden(
+                        "missing or wrong CSRF token (send the X-CSRF-Token header from /api/v1/session)".into(),
+                    ));
+                }
+            }
+            request.extensions_mut().insert(Caller {
+                account,
+                csrf_token: user.csrf_token,
+            });
+            Ok(())
+        }
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

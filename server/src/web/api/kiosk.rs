@@ -1,0 +1,99 @@
+//! The kiosk routes (bearer token) and the audit log.
+
+use axum::extract::State;
+use consentcam_wire::{EventBatch, EventReceipt, RejectedEvent, Roster};
+use serde::Deserialize;
+
+use super::{Json, Query};
+use crate::store::audit;
+use crate::store::custody::{self, Recorded};
+use crate::web::AppState;
+use crate::web::access::{Caller, KioskCaller};
+use crate::web::error::ApiError;
+
+pub async fn roster(
+    State(state): State<AppState>,
+    _: KioskCaller,
+) -> Result<Json<Roster>, ApiError> {
+    let now = state.now();
+    Ok(Json(state.db(move |c| Ok(custody::roster(c, now)?)).await?))
+}
+
+/// Records a batch in order, each event once. Stops at the first event it cannot record,
+/// so the kiosk keeps that one and everything after it (order is never broken).
+pub async fn events(
+    State(state): State<AppState>,
+    KioskCaller(kiosk): KioskCaller,
+    Json(batch): Json<EventBatch>,
+) -> Result<Json<EventReceipt>, ApiError> {
+    if batch.events.len() > 1000 {
+        return Err(ApiError::invalid("send at most 1000 events per batch"));
+    }
+    let received = state.now();
+    Ok(Json(
+        state
+            .db(move |c| {
+                let mut receipt = EventReceipt {
+                    recorded: vec![],
+                    duplicate: vec![],
+                    rejected: None,
+                };
+                for event in &batch.events {
+                    let tx = c.transaction()?;
+                    match custody::record_event(&tx, kiosk.id, event, received) {
+                        Ok(Recorded::New) => {
+                            tx.commit()?;
+                            receipt.recorded.push(event.event_id.clone());
+                        }
+                        Ok(Recorded::Duplicate) => receipt.duplicate.push(event.event_id.clone()),
+                        Err(
+                            e @ (crate::store::StoreError::Invalid(_)
+                            | crate::store::StoreError::NotFound { .. }),
+                        ) => {
+                            receipt.rejected = Some(RejectedEvent {
+                                event_id: event.event_id.clone(),
+                                reason: e.to_string(),
+                            });
+                            break;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                tracing::info!(
+                    kiosk = kiosk.id,
+                    recorded = receipt.recorded.len(),
+                    duplicate = receipt.duplicate.len(),
+                    rejected = receipt.rejected.is_some(),
+                    "kiosk events"
+                );
+                Ok(receipt)
+            })
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    subject: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<u32>,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    _: Caller,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<audit::Row>>, ApiError> {
+    let filter = audit::Filter {
+        action_prefix: q.action,
+        actor: q.actor,
+        subject: q.subject,
+        since: q.since,
+        until: q.until,
+        limit: Some(q.limit.unwrap_or(200).min(5000)),
+    };
+    Ok(Json(state.db(move |c| Ok(audit::list(c, &filter)?)).await?))
+}

@@ -1,0 +1,316 @@
+//! People, consent forms, the consent lookup and the CSV import.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::{Json, Path};
+use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
+use crate::import::consent_csv::ImportReport;
+use crate::records::{self, ChannelDecision, Withdrawal};
+use crate::store::{people, photos};
+use crate::web::AppState;
+use crate::web::access::Caller;
+use crate::web::error::ApiError;
+
+pub async fn list(
+    State(state): State<AppState>,
+    _: Caller,
+) -> Result<Json<Vec<people::Person>>, ApiError> {
+    Ok(Json(
+        state.db(|c| Ok(people::search(c, "", u32::MAX)?)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonBody {
+    #[serde(rename = "ref")]
+    ext_ref: ExternalRef,
+    given_name: Name,
+    family_name: Name,
+    date_of_birth: Date,
+    role: Role,
+    #[serde(default)]
+    vulnerable: bool,
+    #[serde(default)]
+    may_sign_out: bool,
+}
+
+impl PersonBody {
+    fn into_new(self) -> people::NewPerson {
+        people::NewPerson {
+            ext_ref: self.ext_ref,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            date_of_birth: self.date_of_birth,
+            role: self.role,
+            vulnerable: self.vulnerable,
+            may_sign_out: self.may_sign_out,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    id: i64,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<PersonBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = state.now();
+    if body.date_of_birth > state.today() {
+        return Err(ApiError::invalid("date_of_birth is in the future"));
+    }
+    let person = body.into_new();
+    let id = state
+        .db(move |c| Ok(records::add_person(c, &person, &caller.actor(), now)?))
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<PersonBody>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    let person = body.into_new();
+    state
+        .db(move |c| {
+            Ok(records::update_person(
+                c,
+                PersonId(id),
+                &person,
+                &caller.actor(),
+                now,
+            )?)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Search text travels in the body, never the URL: names stay out of logs and history.
+#[derive(Deserialize)]
+pub struct SearchBody {
+    q: String,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    _: Caller,
+    Json(body): Json<SearchBody>,
+) -> Result<Json<Vec<people::Person>>, ApiError> {
+    Ok(Json(
+        state
+            .db(move |c| Ok(people::search(c, &body.q, 50)?))
+            .await?,
+    ))
+}
+
+#[derive(Serialize)]
+pub struct PersonPage {
+    person: people::Person,
+    consents: Vec<people::Consent>,
+    /// Per channel, what a photo of this person alone could do today, and why.
+    today: Vec<ChannelDecision>,
+    photos: Vec<i64>,
+    publications: Vec<photos::Publication>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    _: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<PersonPage>, ApiError> {
+    let (today, policy) = (state.today(), state.policy());
+    Ok(Json(
+        state
+            .db(move |c| {
+                let id = PersonId(id);
+                Ok(PersonPage {
+                    person: people::person(c, id)?,
+                    consents: people::consents_of(c, id)?,
+                    today: records::standing(c, id, today, &policy)?,
+                    photos: photos::photos_of_person(c, id)?
+                        .iter()
+                        .map(|p| p.id.0)
+                        .collect(),
+                    publications: photos::publications_of_person(c, id)?,
+                })
+            })
+            .await?,
+    ))
+}
+
+pub async fn consents(
+    State(state): State<AppState>,
+    _: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<people::Consent>>, ApiError> {
+    Ok(Json(
+        state
+            .db(move |c| {
+                people::person(c, PersonId(id))?;
+                Ok(people::consents_of(c, PersonId(id))?)
+            })
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentBody {
+    signer: SignerKind,
+    #[serde(default)]
+    signer_name: String,
+    signed_on: Date,
+    expires_on: Option<Date>,
+    withdrawn_on: Option<Date>,
+    internal: bool,
+    #[serde(default)]
+    partners: Vec<PartnerId>,
+    website: bool,
+    social: bool,
+}
+
+pub async fn add_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<ConsentBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let (now, today) = (state.now(), state.today());
+    if body.signed_on > today {
+        return Err(ApiError::invalid("signed_on is in the future"));
+    }
+    if body.signer.is_on_behalf() && body.signer_name.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "signer_name is required when a parent, guardian or carer signed",
+        ));
+    }
+    let consent = people::NewConsent {
+        person_id: PersonId(id),
+        signer: body.signer,
+        signer_name: body.signer_name.trim().to_owned(),
+        signed_on: body.signed_on,
+        expires_on: body.expires_on,
+        withdrawn_on: body.withdrawn_on,
+        scopes: Scopes {
+            internal: body.internal,
+            partners: body.partners,
+            website: body.website,
+            social: body.social,
+        },
+        evidence_path: None,
+        source: "api".into(),
+    };
+    let id = state
+        .db(move |c| {
+            people::person(c, consent.person_id)?;
+            Ok(records::add_consent(c, &consent, &caller.actor(), now)?)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawBody {
+    /// Defaults to today.
+    on: Option<Date>,
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<WithdrawBody>,
+) -> Result<Json<Withdrawal>, ApiError> {
+    let (now, today) = (state.now(), state.today());
+    let on = body.on.unwrap_or(today);
+    if on > today {
+        return Err(ApiError::invalid(
+            "a withdrawal cannot be dated in the future",
+        ));
+    }
+    Ok(Json(
+        state
+            .db(move |c| {
+                Ok(records::withdraw_consent(
+                    c,
+                    ConsentId(id),
+                    on,
+                    &caller.actor(),
+                    now,
+                )?)
+            })
+            .await?,
+    ))
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<ImportReport>, ApiError> {
+    let (now, today) = (state.now(), state.today());
+    if body.is_empty() {
+        return Err(ApiError::BadRequest(
+            "send the CSV file as the request body".into(),
+        ));
+    }
+    Ok(Json(
+        state
+            .db(move |c| {
+                Ok(records::import_consents(
+                    c,
+                    &body,
+                    &caller.actor(),
+                    now,
+                    today,
+                )?)
+            })
+            .await?,
+    ))
+}
+
+#[derive(Serialize)]
+pub struct LookupHit {
+    person: people::Person,
+    today: Vec<ChannelDecision>,
+}
+
+/// Consent lookup: by name or ref, with each match's per-channel answer today.
+pub async fn lookup(
+    State(state): State<AppState>,
+    _: Caller,
+    Json(body): Json<SearchBody>,
+) -> Result<Json<Vec<LookupHit>>, ApiError> {
+    if body.q.trim().is_empty() {
+        return Err(ApiError::invalid("type a name or a ref to look up"));
+    }
+    let (today, policy) = (state.today(), state.policy());
+    Ok(Json(
+        state
+            .db(move |c| {
+                people::search(c, &body.q, 20)?
+                    .into_iter()
+                    .map(|person| {
+                        let standing = records::standing(c, person.id, today, &policy)?;
+                        Ok(LookupHit {
+                            person,
+                            today: standing,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ApiError>>()
+            })
+            .await?,
+    ))
+}

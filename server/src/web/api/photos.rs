@@ -1,0 +1,476 @@
+//! Photos: tags, captions, decisions, approvals, takedowns.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+
+use super::{Json, Path, Query};
+use crate::consent::{FaceResolution, Verdict};
+use crate::domain::{Channel, PersonId, PhotoId};
+use crate::records::{self, ChannelDecision};
+use crate::store::audit::{self, Entry};
+use crate::store::photos;
+use crate::web::AppState;
+use crate::web::access::Caller;
+use crate::web::error::ApiError;
+
+fn log(
+    c: &Connection,
+    caller: &Caller,
+    action: &str,
+    photo: i64,
+    details: serde_json::Value,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    audit::append(
+        c,
+        &Entry {
+            at: now,
+            actor: &caller.actor(),
+            action,
+            subject: &format!("photo:{photo}"),
+            details,
+        },
+    )?;
+    Ok(())
+}
+
+/// Where a photo is in its life, for the gallery.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoStatus {
+    NeedsTagging,
+    Ready,
+    Approved,
+    Published,
+    Blocked,
+}
+
+fn status(c: &Connection, photo: &photos::Photo) -> Result<PhotoStatus, ApiError> {
+    if photo.damage.is_some() || photo.format != "jpeg" {
+        return Ok(PhotoStatus::Blocked);
+    }
+    let faces = photos::faces(c, photo.id)?;
+    if !photo.people_confirmed
+        || faces
+            .iter()
+            .any(|f| f.resolution == FaceResolution::Unresolved)
+    {
+        return Ok(PhotoStatus::NeedsTagging);
+    }
+    if photos::tags(c, photo.id)?
+        .iter()
+        .any(|t| t.person_id.is_none())
+    {
+        return Ok(PhotoStatus::Blocked);
+    }
+    if !photos::publications_of_photo(c, photo.id)?.is_empty() {
+        return Ok(PhotoStatus::Published);
+    }
+    if photos::approvals(c, photo.id)?
+        .iter()
+        .any(|a| a.approved && a.voided_at.is_none())
+    {
+        return Ok(PhotoStatus::Approved);
+    }
+    Ok(PhotoStatus::Ready)
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    session: Option<i64>,
+    status: Option<PhotoStatus>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct PhotoSummary {
+    #[serde(flatten)]
+    photo: photos::Photo,
+    status: PhotoStatus,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<PhotoSummary>>, ApiError> {
+    Ok(Json(
+        state
+            .db(move |c| {
+                let mut out = Vec::new();
+                for photo in photos::photos(c, query.session, query.limit.unwrap_or(200).min(1000))?
+                {
+                    let status = status(c, &photo)?;
+                    if query.status.is_none_or(|s| s == status) {
+                        out.push(PhotoSummary { photo, status });
+                    }
+                }
+                Ok(out)
+            })
+            .await?,
+    ))
+}
+
+#[derive(Serialize)]
+pub struct PhotoPage {
+    photo: photos::Photo,
+    status: PhotoStatus,
+    faces: Vec<photos::Face>,
+    tags: Vec<photos::Tag>,
+    approvals: Vec<photos::Approval>,
+    publications: Vec<photos::Publication>,
+    decisions: Vec<ChannelDecision>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    _: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<PhotoPage>, ApiError> {
+    let (today, policy) = (state.today(), state.policy());
+    Ok(Json(
+        state
+            .db(move |c| {
+                let id = PhotoId(id);
+                let photo = photos::photo(c, id)?;
+                Ok(PhotoPage {
+                    status: status(c, &photo)?,
+                    photo,
+                    faces: photos::faces(c, id)?,
+                    tags: photos::tags(c, id)?,
+                    approvals: photos::approvals(c, id)?,
+                    publications: photos::publications_of_photo(c, id)?,
+                    decisions: records::decide_all(c, id, today, &policy)?,
+                })
+            })
+            .await?,
+    ))
+}
+
+pub async fn decisions(
+    State(state): State<AppState>,
+    _: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<ChannelDecision>>, ApiError> {
+    let (today, policy) = (state.today(), state.policy());
+    Ok(Json(
+        state
+            .db(move |c| Ok(records::decide_all(c, PhotoId(id), today, &policy)?))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceBody {
+    #[serde(flatten)]
+    resolution: FaceResolution,
+}
+
+pub async fn resolve_face(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, face)): Path<(i64, i64)>,
+    Json(body): Json<FaceBody>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::resolve_face(&tx, PhotoId(id), face, body.resolution, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.face",
+                id,
+                serde_json::json!({ "face": face, "resolution": body.resolution }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagBody {
+    person_id: Option<i64>,
+    /// Someone not on the register.
+    #[serde(default)]
+    unknown: bool,
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    id: i64,
+}
+
+pub async fn add_tag(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<TagBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = state.now();
+    let person = match (body.person_id, body.unknown) {
+        (Some(p), false) => Some(PersonId(p)),
+        (None, true) => None,
+        _ => {
+            return Err(ApiError::invalid(
+                "send either person_id or \"unknown\": true",
+            ));
+        }
+    };
+    let tag = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            let tag = photos::add_tag(&tx, PhotoId(id), person, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.tag",
+                id,
+                serde_json::json!({ "tag": tag, "person": person }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(tag)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: tag })))
+}
+
+pub async fn remove_tag(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, tag)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::remove_tag(&tx, PhotoId(id), tag, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.untag",
+                id,
+                serde_json::json!({ "tag": tag }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoveredBody {
+    covered: bool,
+}
+
+pub async fn set_covered(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, tag)): Path<(i64, i64)>,
+    Json(body): Json<CoveredBody>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::set_covered(&tx, PhotoId(id), tag, body.covered, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.cover",
+                id,
+                serde_json::json!({ "tag": tag, "covered": body.covered }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptionBody {
+    caption: String,
+}
+
+pub async fn set_caption(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<CaptionBody>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::set_caption(&tx, PhotoId(id), &body.caption, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.caption",
+                id,
+                serde_json::json!({ "length": body.caption.chars().count() }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    confirmed: bool,
+}
+
+pub async fn set_confirmation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<ConfirmBody>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::set_people_confirmed(&tx, PhotoId(id), body.confirmed)?;
+            log(
+                &tx,
+                &caller,
+                "photo.confirm_people",
+                id,
+                serde_json::json!({ "confirmed": body.confirmed }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalBody {
+    channel: Channel,
+    approve: bool,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Serialize)]
+pub struct ApprovalAnswer {
+    verdict: Verdict,
+    decision: crate::consent::Decision,
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<ApprovalBody>,
+) -> Result<Json<ApprovalAnswer>, ApiError> {
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
+    let decision = state
+        .db(move |c| {
+            Ok(records::decide_approval(
+                c,
+                PhotoId(id),
+                body.channel,
+                body.approve,
+                &body.note,
+                caller.account.id,
+                today,
+                &policy,
+                now,
+            )?)
+        })
+        .await?;
+    Ok(Json(ApprovalAnswer {
+        verdict: decision.verdict,
+        decision,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    note: String,
+}
+
+pub async fn acknowledge_provenance(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<NoteBody>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::acknowledge_provenance(&tx, PhotoId(id), caller.account.id, &body.note)?;
+            log(
+                &tx,
+                &caller,
+                "photo.provenance_ack",
+                id,
+                serde_json::json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn takedowns(
+    State(state): State<AppState>,
+    _: Caller,
+) -> Result<Json<Vec<photos::Publication>>, ApiError> {
+    Ok(Json(state.db(|c| Ok(photos::open_takedowns(c)?)).await?))
+}
+
+pub async fn takedown_done(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::mark_takedown_done(&tx, id, caller.account.id, now)?;
+            audit::append(
+                &tx,
+                &Entry {
+                    at: now,
+                    actor: &caller.actor(),
+                    action: "publication.takedown_done",
+                    subject: &format!("publication:{id}"),
+                    details: serde_json::json!({}),
+                },
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,415 @@
+//! Partners, devices, badges, accounts, kiosks, and who has what.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use consentcam_wire::TagUid;
+use serde::{Deserialize, Serialize};
+
+use super::{Json, Path};
+use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
+use crate::store::audit::{self, Entry};
+use crate::store::{custody, people, registry};
+use crate::web::AppState;
+use crate::web::access::Caller;
+use crate::web::error::ApiError;
+use crate::web::password;
+
+#[derive(Serialize)]
+pub struct Created {
+    id: i64,
+}
+
+fn log(
+    c: &rusqlite::Connection,
+    caller: &Caller,
+    action: &str,
+    subject: String,
+    details: serde_json::Value,
+    now: jiff::Timestamp,
+) -> Result<(), ApiError> {
+    audit::append(
+        c,
+        &Entry {
+            at: now,
+            actor: &caller.actor(),
+            action,
+            subject: &subject,
+            details,
+        },
+    )?;
+    Ok(())
+}
+
+pub async fn partners(
+    State(state): State<AppState>,
+    _: Caller,
+) -> Result<Json<Vec<people::Partner>>, ApiError> {
+    Ok(Json(state.db(|c| Ok(people::partners(c)?)).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerBody {
+    name: String,
+}
+
+pub async fn add_partner(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<PartnerBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = state.now();
+    let id = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            let id = people::insert_partner(&tx, &body.name, now)?;
+            log(
+                &tx,
+                &caller,
+                "partner.create",
+                format!("partner:{id}"),
+                serde_json::json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+pub async fn devices(
+    State(state): State<AppState>,
+    _: Caller,
+) -> Result<Json<Vec<registry::Device>>, ApiError> {
+    Ok(Json(state.db(|c| Ok(registry::devices(c)?)).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceBody {
+    label: String,
+    make: String,
+    model: String,
+    serial: String,
+    tag_uid: TagUid,
+    #[serde(default = "default_loan")]
+    loan_minutes: u32,
+}
+
+fn default_loan() -> u32 {
+    480
+}
+
+pub async fn add_device(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<DeviceBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = state.now();
+    let device = registry::NewDevice {
+        label: body.label,
+        make: body.make,
+        model: body.model,
+        serial: body.serial,
+        tag_uid: body.tag_uid,
+        loan_minutes: body.loan_minutes,
+    };
+    let id = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            let id = registry::insert_device(&tx, &device, now)?;
+            log(
+                &tx,
+                &caller,
+                "device.create",
+                format!("device:{id}"),
+                serde_json::json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+pub async fn device_custody(
+    State(state): State<AppState>,
+    _: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<custody::Session>>, ApiError> {
+    Ok(Json(
+        state
+            .db(move |c| {
+                registry::device(c, DeviceId(id))?;
+                Ok(custody::sessions_of_device(c, DeviceId(id))?)
+            })
+            .await?,
+    ))
+}
+
+pub async fn person_custody(
+    State(state): State<AppState>,
+    _: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<custody::Session>>, ApiError> {
+    Ok(Json(
+        state
+            .db(move |c| {
+                people::person(c, PersonId(id))?;
+                Ok(custody::sessions_of_person(c, PersonId(id))?)
+            })
+            .await?,
+    ))
+}
+
+#[derive(Serialize)]
+pub struct OutNow {
+    #[serde(flatten)]
+    session: custody::Session,
+    device_label: String,
+    holder: String,
+    overdue: bool,
+}
+
+#[derive(Serialize)]
+pub struct CustodyOverview {
+    out: Vec<OutNow>,
+    overdue: usize,
+}
+
+/// Who has which device since when; overdue ones flagged (K4).
+pub async fn custody(
+    State(state): State<AppState>,
+    _: Caller,
+) -> Result<Json<CustodyOverview>, ApiError> {
+    let now = state.now();
+    Ok(Json(
+        state
+            .db(move |c| {
+                let out = custody::open_sessions(c)?
+                    .into_iter()
+                    .map(|session| {
+                        let device = registry::device(c, session.device_id)?;
+                        let holder = people::person(c, session.person_id)?;
+                        Ok(OutNow {
+                            overdue: session.is_overdue(now),
+                            session,
+                            device_label: device.label,
+                            holder: format!("{} {}", holder.given_name, holder.family_name),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ApiError>>()?;
+                let overdue = out.iter().filter(|o| o.overdue).count();
+                Ok(CustodyOverview { out, overdue })
+            })
+            .await?,
+    ))
+}
+
+pub async fn badges(
+    State(state): State<AppState>,
+    _: Caller,
+) -> Result<Json<Vec<registry::Badge>>, ApiError> {
+    Ok(Json(state.db(|c| Ok(registry::badges(c)?)).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BadgeBody {
+    uid: TagUid,
+    person_id: i64,
+}
+
+pub async fn enrol_badge(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<BadgeBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = state.now();
+    let id = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            people::person(&tx, PersonId(body.person_id))?;
+            let id = registry::enrol_badge(&tx, &body.uid, PersonId(body.person_id), now)?;
+            log(
+                &tx,
+                &caller,
+                "badge.enrol",
+                format!("badge:{id}"),
+                serde_json::json!({ "person": body.person_id }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveBody {
+    active: bool,
+}
+
+pub async fn set_badge_active(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<ActiveBody>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            registry::set_badge_active(&tx, id, body.active)?;
+            log(
+                &tx,
+                &caller,
+                "badge.set_active",
+                format!("badge:{id}"),
+                serde_json::json!({ "active": body.active }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn accounts(
+    State(state): State<AppState>,
+    _: Caller,
+) -> Result<Json<Vec<registry::Account>>, ApiError> {
+    Ok(Json(state.db(|c| Ok(registry::accounts(c)?)).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountBody {
+    username: String,
+    password: String,
+    role: AccountRole,
+    person_id: Option<i64>,
+}
+
+pub async fn add_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<AccountBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = state.now();
+    let hash = tokio::task::spawn_blocking(move || password::hash(&body.password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let id = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            let id = registry::insert_account(
+                &tx,
+                body.username.trim(),
+                &hash,
+                body.role,
+                body.person_id.map(PersonId),
+                now,
+            )?;
+            log(
+                &tx,
+                &caller,
+                "account.create",
+                format!("account:{id}"),
+                serde_json::json!({ "role": body.role }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountUpdate {
+    role: AccountRole,
+    disabled: bool,
+}
+
+pub async fn update_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<AccountUpdate>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    if AccountId(id) == caller.account.id && (body.disabled || body.role != AccountRole::Admin) {
+        return Err(ApiError::Conflict(
+            "you cannot disable your own account or take away your own admin role".into(),
+        ));
+    }
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            registry::update_account(&tx, AccountId(id), body.role, body.disabled)?;
+            log(
+                &tx,
+                &caller,
+                "account.update",
+                format!("account:{id}"),
+                serde_json::json!({ "role": body.role, "disabled": body.disabled }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskBody {
+    name: String,
+}
+
+#[derive(Serialize)]
+pub struct KioskCreated {
+    id: i64,
+    /// Shown once; only its hash is kept.
+    token: String,
+}
+
+pub async fn add_kiosk(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<KioskBody>,
+) -> Result<(StatusCode, Json<KioskCreated>), ApiError> {
+    let now = state.now();
+    let name = body.name.trim().to_owned();
+    if name.is_empty() || name.len() > 64 {
+        return Err(ApiError::invalid("a kiosk name is 1 to 64 characters"));
+    }
+    let token = password::random_token();
+    let hash = password::token_hash(&token);
+    let id = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            let id = registry::insert_kiosk(&tx, &name, &hash, now)?;
+            log(
+                &tx,
+                &caller,
+                "kiosk.create",
+                format!("kiosk:{id}"),
+                serde_json::json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(KioskCreated { id, token })))
+}

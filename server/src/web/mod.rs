@@ -1,0 +1,192 @@
+//! The HTTP face of the server: the JSON API under `/api/v1` (and later the web UI).
+//!
+//! Handlers are thin: extract, parse into domain types, call `records` / `store`, answer.
+//! Access is decided in one place ([`access`]); errors become answers in one place
+//! ([`error`]).
+
+pub mod access;
+mod api;
+pub mod error;
+pub mod password;
+pub mod session_store;
+pub mod throttle;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use rusqlite::Connection;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::clock::{self, Clock};
+use crate::config::Config;
+use crate::consent::ConsentPolicy;
+use error::ApiError;
+use throttle::Throttle;
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Arc<Mutex<Connection>>,
+    config: Config,
+    clock: Clock,
+    tz: TimeZone,
+    throttle: Mutex<Throttle>,
+}
+
+impl AppState {
+    pub fn new(conn: Connection, config: Config, clock: Clock) -> Self {
+        let tz = clock::time_zone(&config.time_zone);
+        let throttle = Throttle::new(config.login_attempts, config.login_window_minutes);
+        Self {
+            inner: Arc::new(Inner {
+                db: Arc::new(Mutex::new(conn)),
+                config,
+                clock,
+                tz,
+                throttle: Mutex::new(throttle),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub fn today(&self) -> Date {
+        self.inner.clock.today(&self.inner.tz)
+    }
+
+    pub fn policy(&self) -> ConsentPolicy {
+        self.inner.config.policy()
+    }
+
+    pub fn db_handle(&self) -> Arc<Mutex<Connection>> {
+        self.inner.db.clone()
+    }
+
+    /// Runs `f` on the database off the async threads.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let db = self.inner.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db
+                .lock()
+                .map_err(|_| ApiError::Internal("database lock poisoned".into()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+
+    pub(crate) fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
+        self.inner
+            .throttle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+const SECURITY_HEADERS: [(&str, &str); 7] = [
+    (
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    ),
+];
+
+/// Security headers on every response; nothing is cached by proxies unless a handler
+/// says otherwise.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn not_found() -> Response {
+    ApiError::NotFound("no such page or API route".into()).into_response()
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let sessions =
+        SessionManagerLayer::new(session_store::SqliteSessionStore::new(state.db_handle()))
+            .with_name("consentcam_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Strict)
+            .with_secure(state.config().secure_cookies)
+            .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+                state.config().session_idle_minutes,
+            )));
+    api::routes()
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::authorize,
+        ))
+        .fallback(not_found)
+        .layer(sessions)
+        .layer(DefaultBodyLimit::max(state.config().max_upload_bytes))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                // The matched pattern, never the raw URI: no ids or query text in logs.
+                let path = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("-", |p| p.as_str())
+                    .to_owned();
+                tracing::info_span!("http", method = %request.method(), path)
+            }),
+        )
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

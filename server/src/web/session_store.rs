@@ -1,0 +1,97 @@
+//! Web sessions kept in the records database, so a restart does not log everyone out.
+//!
+//! Only the session id (in an HttpOnly cookie) leaves the server.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+use tower_sessions::SessionStore;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct SqliteSessionStore {
+    db: Arc<Mutex<Connection>>,
+}
+
+impl SqliteSessionStore {
+    pub fn new(db: Arc<Mutex<Connection>>) -> Self {
+        Self { db }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = db
+                .lock()
+                .map_err(|_| Error::Backend("database lock poisoned".into()))?;
+            f(&conn).map_err(|e| Error::Backend(e.to_string()))
+        })
+        .await
+        .map_err(|e| Error::Backend(e.to_string()))?
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteSessionStore {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        loop {
+            let id = record.id.to_string();
+            let taken = self
+                .run(move |c| {
+                    c.query_row("SELECT 1 FROM sessions WHERE id = ?1", [id], |_| Ok(()))
+                        .optional()
+                })
+                .await?;
+            if taken.is_none() {
+                break;
+            }
+            record.id = Id::default();
+        }
+        self.save(record).await
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        let id = record.id.to_string();
+        let data = serde_json::to_vec(record).map_err(|e| Error::Encode(e.to_string()))?;
+        let expires = record.expiry_date.unix_timestamp();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO sessions (id, data, expires_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+                params![id, data, expires],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn load(&self, session_id: &Id) -> Result<Option<Record>> {
+        let id = session_id.to_string();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let data: Option<Vec<u8>> = self
+            .run(move |c| {
+                c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+                c.query_row("SELECT data FROM sessions WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+            })
+            .await?;
+        data.map(|d| serde_json::from_slice(&d).map_err(|e| Error::Decode(e.to_string())))
+            .transpose()
+    }
+
+    async fn delete(&self, session_id: &Id) -> Result<()> {
+        let id = session_id.to_string();
+        self.run(move |c| {
+            c.execute("DELETE FROM sessions WHERE id = ?1", [id])
+                .map(|_| ())
+        })
+        .await
+    }
+}
