@@ -1,0 +1,265 @@
+use consentcam::domain::AccountRole;
+use consentcam::web::access::{Access, ROUTES};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{expect, spawn_app, spawn_with};
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "1")
+        .replace("{face}", "1")
+        .replace("{tag}", "1")
+}
+
+#[tokio::test]
+async fn every_route_but_login_and_health_needs_a_login() {
+    let app = spawn_app().await;
+    let anonymous = app.anonymous();
+    for (method, path, access) in ROUTES {
+        let response = anonymous
+            .call(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                &concrete(path),
+                Some(json!({})),
+            )
+            .await;
+        let status = response.status();
+        match access {
+            Access::Public => assert_ne!(status, StatusCode::UNAUTHORIZED, "{method} {path}"),
+            _ => assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn roles_are_enforced_per_route() {
+    let app = spawn_app().await;
+    let staff = app.login(AccountRole::Staff).await;
+    let director = app.login(AccountRole::Director).await;
+    let admin = app.login(AccountRole::Admin).await;
+    for (method, path, access) in ROUTES {
+        if matches!(access, Access::Public | Access::Kiosk) || *path == "/api/v1/logout" {
+            continue;
+        }
+        for (user, role) in [
+            (&staff, AccountRole::Staff),
+            (&director, AccountRole::Director),
+            (&admin, AccountRole::Admin),
+        ] {
+            let status = user
+                .call(
+                    Method::from_bytes(method.as_bytes()).unwrap(),
+                    &concrete(path),
+                    Some(json!({})),
+                )
+                .await
+                .status();
+            if access.admits(role) {
+                assert!(
+                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                    "{role} should reach {method} {path}, got {status}"
+                );
+                assert_ne!(
+                    status,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "{method} {path} as {role}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{role} must not reach {method} {path}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_repeated_failures_are_throttled() {
+    let app = spawn_app().await;
+    let client = app.anonymous();
+    for _ in 0..5 {
+        let response = client
+            .post(
+                "/api/v1/login",
+                json!({ "username": "staff", "password": "wrong-password-x" }),
+            )
+            .await;
+        expect(response, StatusCode::UNAUTHORIZED).await;
+    }
+    let locked = client
+        .post(
+            "/api/v1/login",
+            json!({ "username": "staff", "password": "staff-test-password" }),
+        )
+        .await;
+    assert!(locked.headers().contains_key("retry-after"));
+    expect(locked, StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site_strict() {
+    let app = spawn_app().await;
+    let response = app
+        .anonymous()
+        .post(
+            "/api/v1/login",
+            json!({ "username": "admin", "password": "admin-test-password" }),
+        )
+        .await;
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("consentcam_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+}
+
+#[tokio::test]
+async fn secure_cookies_can_be_required() {
+    let app = spawn_with(|c| c.secure_cookies = true).await;
+    let response = app
+        .anonymous()
+        .post(
+            "/api/v1/login",
+            json!({ "username": "admin", "password": "admin-test-password" }),
+        )
+        .await;
+    assert!(
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+}
+
+#[tokio::test]
+async fn a_state_change_without_the_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    let mut admin = app.login(AccountRole::Admin).await;
+    admin.csrf = "not-the-token".into();
+    let body = expect(
+        admin
+            .post("/api/v1/partners", json!({ "name": "Hillside" }))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(body["message"].as_str().unwrap().contains("CSRF"));
+}
+
+#[tokio::test]
+async fn a_cross_site_request_is_refused_even_with_the_token() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let response = admin
+        .client
+        .post(app.url("/api/v1/partners"))
+        .header("x-csrf-token", &admin.csrf)
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({ "name": "Hillside" }))
+        .send()
+        .await
+        .unwrap();
+    expect(response, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session() {
+    let app = spawn_app().await;
+    let staff = app.login(AccountRole::Staff).await;
+    expect(staff.get("/api/v1/session").await, StatusCode::OK).await;
+    expect(
+        staff.post("/api/v1/logout", json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    expect(staff.get("/api/v1/session").await, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn a_kiosk_token_opens_only_the_kiosk_routes() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let roster = client
+        .get(app.url("/api/v1/kiosk/roster"))
+        .bearer_auth(&app.kiosk_token)
+        .send()
+        .await
+        .unwrap();
+    expect(roster, StatusCode::OK).await;
+    let people = client
+        .get(app.url("/api/v1/people"))
+        .bearer_auth(&app.kiosk_token)
+        .send()
+        .await
+        .unwrap();
+    expect(people, StatusCode::FORBIDDEN).await;
+    let wrong = client
+        .get(app.url("/api/v1/kiosk/roster"))
+        .bearer_auth("0000")
+        .send()
+        .await
+        .unwrap();
+    expect(wrong, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_no_store() {
+    let app = spawn_app().await;
+    for path in ["/health", "/api/v1/people", "/no/such/route"] {
+        let response = app.anonymous().get(path).await;
+        let headers = response.headers();
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'self'"),
+            "{path}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_json_404() {
+    let app = spawn_app().await;
+    let body = expect(
+        app.anonymous().get("/api/v1/nothing-here").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(body["error"], "not_found");
+}
+
+#[tokio::test]
+async fn admins_create_accounts_with_a_minimum_password_length() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let short = admin
+        .post(
+            "/api/v1/accounts",
+            json!({ "username": "newstaff", "password": "short", "role": "staff" }),
+        )
+        .await;
+    expect(short, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let ok = admin
+        .post(
+            "/api/v1/accounts",
+            json!({ "username": "newstaff", "password": "long-enough-pass", "role": "staff" }),
+        )
+        .await;
+    expect(ok, StatusCode::CREATED).await;
+    let login = app
+        .anonymous()
+        .post(
+            "/api/v1/login",
+            json!({ "username": "newstaff", "password": "long-enough-pass" }),
+        )
+        .await;
+    expect(login, StatusCode::OK).await;
+}

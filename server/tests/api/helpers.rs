@@ -1,0 +1,182 @@
+//! A real server on 127.0.0.1:0 with a fresh SQLite file, and logged-in clients.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use consentcam::clock::Clock;
+use consentcam::config::Config;
+use consentcam::domain::AccountRole;
+use consentcam::store::{self, registry};
+use consentcam::web::{self, AppState, password};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub const TODAY: &str = "2026-11-25";
+pub const NOW: &str = "2026-11-25T10:00:00Z";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db_path: PathBuf,
+    pub kiosk_token: String,
+    _dir: tempfile::TempDir,
+}
+
+pub const PASSWORDS: [(&str, &str, AccountRole); 3] = [
+    ("staff", "staff-test-password", AccountRole::Staff),
+    ("director", "director-test-password", AccountRole::Director),
+    ("admin", "admin-test-password", AccountRole::Admin),
+];
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    adjust(&mut config);
+    let conn = store::open(&config.db_path()).unwrap();
+    let now = NOW.parse().unwrap();
+    for (user, pass, role) in PASSWORDS {
+        registry::insert_account(&conn, user, &password::hash(pass).unwrap(), role, None, now)
+            .unwrap();
+    }
+    let kiosk_token = password::random_token();
+    registry::insert_kiosk(&conn, "office", &password::token_hash(&kiosk_token), now).unwrap();
+    let db_path = config.db_path();
+    let state = AppState::new(conn, config, Clock::Fixed(now));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(web::serve(listener, state, std::future::pending()));
+    TestApp {
+        addr,
+        db_path,
+        kiosk_token,
+        _dir: dir,
+    }
+}
+
+/// A browser-like client: keeps cookies, sends the CSRF token it was given.
+pub struct User {
+    pub client: Client,
+    pub base: String,
+    pub csrf: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn anonymous(&self) -> User {
+        User {
+            client: Client::builder().cookie_store(true).build().unwrap(),
+            base: format!("http://{}", self.addr),
+            csrf: String::new(),
+        }
+    }
+
+    pub async fn login(&self, role: AccountRole) -> User {
+        let (username, pass, _) = PASSWORDS.iter().find(|(_, _, r)| *r == role).unwrap();
+        let mut user = self.anonymous();
+        let response = user
+            .client
+            .post(self.url("/api/v1/login"))
+            .json(&json!({ "username": username, "password": pass }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "login as {username}");
+        let body: Value = response.json().await.unwrap();
+        user.csrf = body["csrf_token"].as_str().unwrap().to_owned();
+        user
+    }
+
+    /// A second connection to the server's database file, for setting up what no API
+    /// route creates yet (photos come from the import).
+    pub fn db(&self) -> rusqlite::Connection {
+        store::open(&self.db_path).unwrap()
+    }
+}
+
+impl User {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Response {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.call(Method::DELETE, path, None).await
+    }
+}
+
+/// Asserts the status and returns the JSON body (Null when empty).
+pub async fn expect(response: Response, status: StatusCode) -> Value {
+    let got = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "body: {text}");
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
+}
+
+/// Creates a learner through the API and returns their id.
+pub async fn learner(admin: &User, ext_ref: &str, given: &str, family: &str, born: &str) -> i64 {
+    let body = expect(
+        admin
+            .post(
+                "/api/v1/people",
+                json!({ "ref": ext_ref, "given_name": given, "family_name": family,
+                        "date_of_birth": born, "role": "learner" }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    body["id"].as_i64().unwrap()
+}
+
+/// Records a parent's form for `person` granting what `scopes` says.
+pub async fn parent_form(
+    admin: &User,
+    person: i64,
+    signed_on: &str,
+    website: bool,
+    partners: &[i64],
+) -> i64 {
+    let body = expect(
+        admin
+            .post(
+                &format!("/api/v1/people/{person}/consents"),
+                json!({ "signer": "parent", "signer_name": "A Parent", "signed_on": signed_on,
+                        "internal": true, "partners": partners, "website": website, "social": false }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    body["id"].as_i64().unwrap()
+}

@@ -1,0 +1,309 @@
+use consentcam::domain::AccountRole;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{expect, learner, parent_form, spawn_app};
+
+fn channel<'a>(today: &'a Value, code: &str) -> &'a Value {
+    today
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            let ch = &c["channel"];
+            match ch["kind"].as_str().unwrap() {
+                "partner" => format!("partner:{}", ch["partner_id"]) == code,
+                kind => kind == code,
+            }
+        })
+        .unwrap_or_else(|| panic!("no channel {code} in {today}"))
+}
+
+#[tokio::test]
+async fn a_person_with_a_parents_form_gets_a_per_channel_answer() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let school = expect(
+        admin
+            .post("/api/v1/partners", json!({ "name": "Hillside School" }))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let other = expect(
+        admin
+            .post("/api/v1/partners", json!({ "name": "Riverside Academy" }))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let robin = learner(&admin, "L001", "Robin", "Okafor", "2011-04-01").await;
+    parent_form(&admin, robin, "2026-09-01", false, &[school]).await;
+
+    let staff = app.login(AccountRole::Staff).await;
+    let page = expect(
+        staff.get(&format!("/api/v1/people/{robin}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["consents"].as_array().unwrap().len(), 1);
+    let today = &page["today"];
+    assert_eq!(channel(today, "internal")["verdict"], "allowed");
+    assert_eq!(
+        channel(today, &format!("partner:{school}"))["verdict"],
+        "allowed"
+    );
+    assert_eq!(
+        channel(today, &format!("partner:{other}"))["verdict"],
+        "blocked"
+    );
+    let website = channel(today, "website");
+    assert_eq!(website["verdict"], "blocked");
+    assert_eq!(website["reasons"][0]["code"], "consent_withheld");
+    assert!(
+        website["reasons"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Robin Okafor")
+    );
+}
+
+#[tokio::test]
+async fn the_consent_lookup_finds_by_name_or_ref_with_the_query_in_the_body() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = learner(&admin, "L001", "Robin", "Okafor", "2011-04-01").await;
+    parent_form(&admin, robin, "2026-09-01", true, &[]).await;
+    learner(&admin, "L002", "Sam", "Ng", "2011-04-01").await;
+
+    let staff = app.login(AccountRole::Staff).await;
+    let by_name = expect(
+        staff
+            .post("/api/v1/lookup", json!({ "q": "robin oka" }))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(by_name.as_array().unwrap().len(), 1);
+    assert_eq!(
+        channel(&by_name[0]["today"], "website")["verdict"],
+        "allowed"
+    );
+    let by_ref = expect(
+        staff.post("/api/v1/lookup", json!({ "q": "L002" })).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(by_ref[0]["person"]["given_name"], "Sam");
+    assert_eq!(
+        channel(&by_ref[0]["today"], "internal")["reasons"][0]["code"],
+        "no_consent"
+    );
+    expect(
+        staff.post("/api/v1/lookup", json!({ "q": "  " })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn staff_can_read_people_but_not_change_them() {
+    let app = spawn_app().await;
+    let staff = app.login(AccountRole::Staff).await;
+    let response = staff
+        .post(
+            "/api/v1/people",
+            json!({ "ref": "L9", "given_name": "A", "family_name": "B", "date_of_birth": "2010-01-01", "role": "learner" }),
+        )
+        .await;
+    expect(response, StatusCode::FORBIDDEN).await;
+    expect(staff.get("/api/v1/people").await, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_never_a_500() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = learner(&admin, "L001", "Robin", "Okafor", "2011-04-01").await;
+    let cases = [
+        (
+            json!({ "ref": "L2", "given_name": "A", "family_name": "B", "date_of_birth": "2010-02-30", "role": "learner" }),
+            "/api/v1/people",
+        ),
+        (
+            json!({ "ref": "L2", "given_name": "A", "family_name": "B", "date_of_birth": "2010-02-01", "role": "pupil" }),
+            "/api/v1/people",
+        ),
+        (
+            json!({ "ref": "", "given_name": "A", "family_name": "B", "date_of_birth": "2010-02-01", "role": "learner" }),
+            "/api/v1/people",
+        ),
+        (
+            json!({ "ref": "L3", "given_name": "A", "family_name": "B", "date_of_birth": "2030-02-01", "role": "learner" }),
+            "/api/v1/people",
+        ),
+        (json!({ "ref": "L1", "given_name": "A" }), "/api/v1/people"),
+        (
+            json!({ "signer": "parent", "signed_on": "2026-09-01", "internal": true, "website": true, "social": true }),
+            "/api/v1/people/1/consents",
+        ),
+        (
+            json!({ "signer": "uncle", "signer_name": "X", "signed_on": "2026-09-01", "internal": true, "website": true, "social": true }),
+            "/api/v1/people/1/consents",
+        ),
+        (
+            json!({ "signer": "parent", "signer_name": "X", "signed_on": "2026-09-01", "internal": true, "website": true, "social": true, "partners": [99] }),
+            "/api/v1/people/1/consents",
+        ),
+        (
+            json!({ "signer": "parent", "signer_name": "X", "signed_on": "2026-09-01", "expires_on": "2026-08-01", "internal": true, "website": true, "social": true }),
+            "/api/v1/people/1/consents",
+        ),
+        (
+            json!({ "signer": "parent", "signer_name": "X", "signed_on": "2026-09-01", "internal": true, "website": true, "social": true }),
+            "/api/v1/people/999/consents",
+        ),
+        (json!({ "name": "" }), "/api/v1/partners"),
+        (
+            json!({ "label": "C", "make": "M", "model": "X", "serial": "1", "tag_uid": "nothex!!" }),
+            "/api/v1/devices",
+        ),
+        (
+            json!({ "uid": "04A1B2C3", "person_id": 999 }),
+            "/api/v1/badges",
+        ),
+    ];
+    assert_eq!(robin, 1);
+    for (body, path) in cases {
+        let status = admin.post(path, body.clone()).await.status();
+        assert!(status.is_client_error(), "{path} {body} gave {status}");
+    }
+    let not_json = admin
+        .client
+        .post(app.url("/api/v1/people"))
+        .header("x-csrf-token", &admin.csrf)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let body = expect(not_json, StatusCode::BAD_REQUEST).await;
+    assert!(body["message"].as_str().unwrap().contains("request body"));
+    expect(
+        admin.get("/api/v1/people/abc").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect(
+        admin.get("/api/v1/people/12345").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let duplicate = admin
+        .post(
+            "/api/v1/people",
+            json!({ "ref": "L001", "given_name": "A", "family_name": "B", "date_of_birth": "2010-02-01", "role": "learner" }),
+        )
+        .await;
+    expect(duplicate, StatusCode::CONFLICT).await;
+}
+
+#[tokio::test]
+async fn the_csv_import_reports_bad_rows_and_writes_nothing() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let header = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on";
+    let bad = format!(
+        "{header}\nL1,Robin,Okafor,2011-04-01,learner,no,parent,P,2026-09-01,yes,,yes,no,,\nL2,Sam,Ng,2011-13-01,learner,no,parent,P,2026-09-01,yes,,yes,no,,\n"
+    );
+    let response = admin
+        .client
+        .post(app.url("/api/v1/consents/import"))
+        .header("x-csrf-token", &admin.csrf)
+        .header("content-type", "text/csv")
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    let body = expect(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(body["details"]["rows"][0]["line"], 3);
+    assert_eq!(
+        expect(admin.get("/api/v1/people").await, StatusCode::OK).await,
+        json!([])
+    );
+
+    let good = format!(
+        "{header}\nL1,Robin,Okafor,2011-04-01,learner,no,parent,P,2026-09-01,yes,,yes,no,,\n"
+    );
+    let response = admin
+        .client
+        .post(app.url("/api/v1/consents/import"))
+        .header("x-csrf-token", &admin.csrf)
+        .body(good)
+        .send()
+        .await
+        .unwrap();
+    let report = expect(response, StatusCode::OK).await;
+    assert_eq!(report["forms_added"], 1);
+}
+
+#[tokio::test]
+async fn a_withdrawal_blocks_at_once_and_is_audited() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = learner(&admin, "L001", "Robin", "Okafor", "2011-04-01").await;
+    let form = parent_form(&admin, robin, "2026-09-01", true, &[]).await;
+    let withdrawal = expect(
+        admin
+            .post(&format!("/api/v1/consents/{form}/withdraw"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(withdrawal["consent"]["withdrawn_on"], crate::helpers::TODAY);
+    let page = expect(
+        admin.get(&format!("/api/v1/people/{robin}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        channel(&page["today"], "internal")["reasons"][0]["code"],
+        "consent_withdrawn"
+    );
+    expect(
+        admin
+            .post(&format!("/api/v1/consents/{form}/withdraw"), json!({}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let log = expect(
+        admin.get("/api/v1/audit?action=consent.").await,
+        StatusCode::OK,
+    )
+    .await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "consent.withdrawal_effects",
+            "consent.withdraw",
+            "consent.add"
+        ]
+    );
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["subject"] == format!("person:{robin}"))
+    );
+}

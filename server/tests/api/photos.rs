@@ -1,0 +1,330 @@
+use consentcam::domain::{AccountRole, PhotoId};
+use consentcam::store::photos;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{NOW, TestApp, expect, learner, parent_form, spawn_app};
+
+/// Catalogues a JPEG with `faces` detected faces, as an import would.
+fn photo(app: &TestApp, hash: &str, faces: usize) -> (i64, Vec<i64>) {
+    let conn = app.db();
+    let id = photos::insert_photo(
+        &conn,
+        &photos::NewPhoto {
+            content_hash: hash.into(),
+            byte_size: 1000,
+            format: "jpeg".into(),
+            original_name: "IMG_1.JPG".into(),
+            provenance: "verified".into(),
+            ..Default::default()
+        },
+        NOW.parse().unwrap(),
+    )
+    .unwrap();
+    let faces = (0..faces)
+        .map(|n| photos::insert_face(&conn, PhotoId(id.0), 100 * n as u32, 100, 80, 80).unwrap())
+        .collect();
+    (id.0, faces)
+}
+
+fn verdict<'a>(decisions: &'a Value, kind: &str) -> &'a str {
+    decisions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["channel"]["kind"] == kind)
+        .unwrap()["verdict"]
+        .as_str()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tagging_a_group_photo_then_approval_only_once_everyone_has_consent() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let a = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    let b = learner(&admin, "L2", "Sam", "Ng", "2011-05-01").await;
+    parent_form(&admin, a, "2026-09-01", true, &[]).await;
+    let (id, faces) = photo(&app, "group", 2);
+
+    let staff = app.login(AccountRole::Staff).await;
+    let director = app.login(AccountRole::Director).await;
+    let decisions = expect(
+        staff.get(&format!("/api/v1/photos/{id}/decisions")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(verdict(&decisions, "internal"), "needs_review");
+
+    for (face, person) in faces.iter().zip([a, b]) {
+        expect(
+            staff
+                .put(
+                    &format!("/api/v1/photos/{id}/faces/{face}"),
+                    json!({ "state": "person", "person_id": person }),
+                )
+                .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    }
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{id}/confirmation"),
+                json!({ "confirmed": true }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let decisions = expect(
+        staff.get(&format!("/api/v1/photos/{id}/decisions")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(verdict(&decisions, "website"), "blocked");
+
+    let refused = director
+        .post(
+            &format!("/api/v1/photos/{id}/approvals"),
+            json!({ "channel": { "kind": "website" }, "approve": true, "note": "" }),
+        )
+        .await;
+    let body = expect(refused, StatusCode::CONFLICT).await;
+    assert!(
+        body["message"].as_str().unwrap().contains("Sam Ng"),
+        "{body}"
+    );
+
+    parent_form(&admin, b, "2026-10-01", true, &[]).await;
+    let approved = director
+        .post(
+            &format!("/api/v1/photos/{id}/approvals"),
+            json!({ "channel": { "kind": "website" }, "approve": true, "note": "ok" }),
+        )
+        .await;
+    assert_eq!(expect(approved, StatusCode::OK).await["verdict"], "allowed");
+
+    // A changed caption voids the approval.
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{id}/caption"),
+                json!({ "caption": "Skills day" }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let page = expect(
+        staff.get(&format!("/api/v1/photos/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let website = page["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["channel"]["kind"] == "website")
+        .unwrap();
+    assert_eq!(website["verdict"], "needs_review");
+    assert!(
+        website["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "approval_missing" || r["code"] == "approval_void")
+    );
+}
+
+#[tokio::test]
+async fn staff_cannot_approve_and_a_rejection_needs_a_note() {
+    let app = spawn_app().await;
+    let (id, _) = photo(&app, "x", 0);
+    let staff = app.login(AccountRole::Staff).await;
+    let body = json!({ "channel": { "kind": "website" }, "approve": true, "note": "" });
+    expect(
+        staff
+            .post(&format!("/api/v1/photos/{id}/approvals"), body)
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let director = app.login(AccountRole::Director).await;
+    let reject = json!({ "channel": { "kind": "website" }, "approve": false, "note": " " });
+    expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/approvals"), reject)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_unknown_person_tag_blocks_and_a_caption_with_a_name_blocks() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let a = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    parent_form(&admin, a, "2026-09-01", true, &[]).await;
+    let (id, faces) = photo(&app, "y", 1);
+    let staff = app.login(AccountRole::Staff).await;
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{id}/faces/{}", faces[0]),
+                json!({ "state": "person", "person_id": a }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{id}/confirmation"),
+                json!({ "confirmed": true }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{id}/caption"),
+                json!({ "caption": "Robin at work" }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let decisions = expect(
+        staff.get(&format!("/api/v1/photos/{id}/decisions")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(verdict(&decisions, "internal"), "blocked");
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{id}/caption"),
+                json!({ "caption": "At work" }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let decisions = expect(
+        staff.get(&format!("/api/v1/photos/{id}/decisions")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(verdict(&decisions, "internal"), "allowed");
+    let tag = expect(
+        staff
+            .post(
+                &format!("/api/v1/photos/{id}/tags"),
+                json!({ "unknown": true }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let decisions = expect(
+        staff.get(&format!("/api/v1/photos/{id}/decisions")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(verdict(&decisions, "internal"), "blocked");
+    expect(
+        staff
+            .delete(&format!("/api/v1/photos/{id}/tags/{}", tag["id"]))
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let decisions = expect(
+        staff.get(&format!("/api/v1/photos/{id}/decisions")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(verdict(&decisions, "internal"), "allowed");
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{id}/faces/999"),
+                json!({ "state": "dismissed" }),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{id}/faces/{}", faces[0]),
+                json!({ "state": "person", "person_id": 777 }),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_withdrawal_turns_publications_into_takedown_tasks() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let a = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    let form = parent_form(&admin, a, "2026-09-01", true, &[]).await;
+    let (id, _) = photo(&app, "z", 0);
+    let conn = app.db();
+    photos::add_tag(
+        &conn,
+        PhotoId(id),
+        Some(consentcam::domain::PersonId(a)),
+        NOW.parse().unwrap(),
+    )
+    .unwrap();
+    let decision = consentcam::consent::Decision {
+        channel: consentcam::domain::Channel::Website,
+        on: "2026-11-25".parse().unwrap(),
+        verdict: consentcam::consent::Verdict::Allowed,
+        reasons: vec![],
+    };
+    photos::insert_publication(
+        &conn,
+        PhotoId(id),
+        consentcam::domain::Channel::Website,
+        "p-1",
+        None,
+        &decision,
+        NOW.parse().unwrap(),
+    )
+    .unwrap();
+    let withdrawal = expect(
+        admin
+            .post(&format!("/api/v1/consents/{form}/withdraw"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(withdrawal["takedown_tasks"], 1);
+    let director = app.login(AccountRole::Director).await;
+    let tasks = expect(director.get("/api/v1/takedowns").await, StatusCode::OK).await;
+    assert_eq!(tasks.as_array().unwrap().len(), 1);
+    let publication = tasks[0]["id"].as_i64().unwrap();
+    expect(
+        director
+            .post(&format!("/api/v1/takedowns/{publication}/done"), json!({}))
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert_eq!(
+        expect(director.get("/api/v1/takedowns").await, StatusCode::OK).await,
+        json!([])
+    );
+}
