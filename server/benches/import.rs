@@ -15,7 +15,11 @@ fn csv(rows: usize) -> String {
     );
     for n in 0..rows {
         let signer = if n % 3 == 0 { "self" } else { "parent" };
-        let partners = if n % 4 == 0 { "Hillside School;Riverside Academy" } else { "" };
+        let partners = if n % 4 == 0 {
+            "Hillside School;Riverside Academy"
+        } else {
+            ""
+        };
         text.push_str(&format!(
             "R{n:05},Given{n},Family{n},20{:02}-0{}-1{},learner,{},{signer},Signer {n},2026-0{}-0{},yes,{partners},{},no,,\n",
             n % 15 + 5,
@@ -46,7 +50,8 @@ fn import_10k(c: &mut Criterion) {
                 (dir, conn)
             },
             |(dir, mut conn)| {
-                let report = records::import_consents(&mut conn, &bytes, "bench", now, today).unwrap();
+                let report =
+                    records::import_consents(&mut conn, &bytes, "bench", now, today).unwrap();
                 assert_eq!(report.forms_added, 10_000);
                 black_box((dir, report))
             },

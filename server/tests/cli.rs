@@ -1,0 +1,161 @@
+//! The `consentcam` command as an operator runs it.
+
+use std::process::{Command, Output};
+
+fn consentcam(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentcam"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+const HEADER: &str = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on";
+
+#[test]
+fn import_consents_reports_bad_lines_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("forms.csv");
+    std::fs::write(&file, format!("{HEADER}\nL1,Robin,Okafor,2011-04-01,learner,no,parent,P,2024-09-01,yes,,yes,no,,\nL2,Sam,Ng,2011-04-01,pupil,no,parent,P,2024-09-01,yes,,yes,no,,\n")).unwrap();
+    let out = consentcam(
+        dir.path(),
+        &["import-consents", file.to_str().unwrap()],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("line 3: unknown role \"pupil\""),
+        "{}",
+        text(&out)
+    );
+
+    std::fs::write(
+        &file,
+        format!(
+            "{HEADER}\nL1,Robin,Okafor,2011-04-01,learner,no,parent,P,2024-09-01,yes,,yes,no,,\n"
+        ),
+    )
+    .unwrap();
+    let out = consentcam(
+        dir.path(),
+        &["import-consents", file.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1 forms added"), "{}", text(&out));
+    let again = consentcam(
+        dir.path(),
+        &["import-consents", file.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        text(&again).contains("0 forms added") && text(&again).contains("1 unchanged"),
+        "{}",
+        text(&again)
+    );
+}
+
+#[test]
+fn check_audit_passes_on_an_untouched_log_and_fails_after_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = consentcam(
+        dir.path(),
+        &["user", "add", "dsl", "--role", "admin"],
+        Some("a-long-password\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    consentcam(dir.path(), &["partner-add", "Hillside School"], None);
+    let ok = consentcam(dir.path(), &["check-audit"], None);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("2 entries"), "{}", text(&ok));
+
+    let conn = rusqlite::Connection::open(dir.path().join("records.db")).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_no_update; \
+         UPDATE audit_log SET actor = 'account:99' WHERE id = 1;",
+    )
+    .unwrap();
+    drop(conn);
+    let bad = consentcam(dir.path(), &["check-audit"], None);
+    assert!(!bad.status.success());
+    let report = text(&bad);
+    assert!(report.contains("row 1 was changed"), "{report}");
+    assert!(report.contains("audit_log_no_update"), "{report}");
+}
+
+#[test]
+fn a_short_password_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = consentcam(
+        dir.path(),
+        &["user", "add", "kim", "--role", "staff"],
+        Some("short\n"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("at least 10 characters"),
+        "{}",
+        text(&out)
+    );
+    let list = consentcam(dir.path(), &["user", "list"], None);
+    assert!(!text(&list).contains("kim"));
+}
+
+#[test]
+fn a_backup_is_a_complete_consistent_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    consentcam(dir.path(), &["partner-add", "Hillside School"], None);
+    let dest = dir.path().join("backup.db");
+    let out = consentcam(dir.path(), &["backup", dest.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let copy = rusqlite::Connection::open(&dest).unwrap();
+    let partners: i64 = copy
+        .query_row("SELECT count(*) FROM partner_orgs", [], |r| r.get(0))
+        .unwrap();
+    let audit: i64 = copy
+        .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((partners, audit), (1, 1));
+    let again = consentcam(dir.path(), &["backup", dest.to_str().unwrap()], None);
+    assert!(
+        !again.status.success(),
+        "a backup must not overwrite an existing file"
+    );
+}
+
+#[test]
+fn an_unknown_config_key_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "data_dri = \"/tmp/x\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_consentcam"))
+        .args(["--config", config.to_str().unwrap(), "check-audit"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("data_dri"), "{}", text(&out));
+}
