@@ -98,9 +98,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/kiosk/events", Access::Kiosk),
 ];
 
+/// Every route of the application: the API's and the web UI's.
+pub fn all_routes() -> impl Iterator<Item = &'static (&'static str, &'static str, Access)> {
+    ROUTES.iter().chain(super::ui::ROUTES.iter())
+}
+
 pub fn access_for(method: &Method, path: &str) -> Option<Access> {
-    ROUTES
-        .iter()
+    all_routes()
         .find(|(m, p, _)| *m == method.as_str() && *p == path)
         .map(|(_, _, a)| *a)
 }
@@ -252,11 +256,7 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
                         "cross-site requests are refused".into(),
                     ));
                 }
-                let sent = request
-                    .headers()
-                    .get(CSRF_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
+                let sent = csrf_sent(request, state.config().max_upload_bytes).await?;
                 if !constant_time_eq(sent.as_bytes(), user.csrf_token.as_bytes()) {
                     return Err(ApiError::Forbidden(
                         "missing or wrong CSRF token (send the X-CSRF-Token header from /api/v1/session)".into(),
@@ -270,6 +270,47 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
             Ok(())
         }
     }
+}
+
+/// The CSRF token a request carries: the `X-CSRF-Token` header (API), a `_csrf` field of
+/// a url-encoded form (the body is read and put back), or a `_csrf` query parameter
+/// (multipart uploads, whose bodies are not read here).
+async fn csrf_sent(request: &mut Request, limit: usize) -> Result<String, ApiError> {
+    if let Some(header) = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        return Ok(header.to_owned());
+    }
+    let field = |pairs: &[u8]| {
+        form_urlencoded::parse(pairs)
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v.into_owned())
+    };
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let body = std::mem::take(request.body_mut());
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| ApiError::BadRequest("the form is too large".into()))?;
+        let token = field(&bytes);
+        *request.body_mut() = axum::body::Body::from(bytes);
+        return Ok(token.unwrap_or_default());
+    }
+    if content_type.starts_with("multipart/form-data") {
+        return Ok(request
+            .uri()
+            .query()
+            .and_then(|q| field(q.as_bytes()))
+            .unwrap_or_default());
+    }
+    Ok(String::new())
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod password;
 pub mod session_store;
 pub mod throttle;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -155,6 +156,7 @@ pub fn router(state: AppState) -> Router {
                 state.config().session_idle_minutes,
             )));
     api::routes()
+        .merge(ui::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             access::authorize,

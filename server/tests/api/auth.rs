@@ -1,5 +1,5 @@
 use consentcam::domain::AccountRole;
-use consentcam::web::access::{Access, ROUTES};
+use consentcam::web::access::{Access, all_routes};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -15,7 +15,7 @@ fn concrete(path: &str) -> String {
 async fn every_route_but_login_and_health_needs_a_login() {
     let app = spawn_app().await;
     let anonymous = app.anonymous();
-    for (method, path, access) in ROUTES {
+    for (method, path, access) in all_routes() {
         let response = anonymous
             .call(
                 Method::from_bytes(method.as_bytes()).unwrap(),
@@ -37,7 +37,7 @@ async fn roles_are_enforced_per_route() {
     let staff = app.login(AccountRole::Staff).await;
     let director = app.login(AccountRole::Director).await;
     let admin = app.login(AccountRole::Admin).await;
-    for (method, path, access) in ROUTES {
+    for (method, path, access) in all_routes() {
         if matches!(access, Access::Public | Access::Kiosk) || *path == "/api/v1/logout" {
             continue;
         }
@@ -262,4 +262,24 @@ async fn admins_create_accounts_with_a_minimum_password_length() {
         )
         .await;
     expect(login, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn an_html_form_may_carry_the_csrf_token_as_a_field() {
+    let app = spawn_app().await;
+    let staff = app.login(AccountRole::Staff).await;
+    let post_form = |token: String| {
+        staff
+            .client
+            .post(app.url("/api/v1/logout"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("other=1&_csrf={token}"))
+            .send()
+    };
+    expect(
+        post_form("wrong".into()).await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect(post_form(staff.csrf.clone()).await.unwrap(), StatusCode::OK).await;
 }
