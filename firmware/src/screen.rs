@@ -194,9 +194,11 @@ impl<D: DrawTarget<Color = BinaryColor>> Painter<'_, D> {
     }
 
     /// Body text in FONT_6X10, wrapped, from `y` down (at most `lines` lines).
+    /// A '\n' starts a new line.
     fn body(&mut self, text: &str, y: i32, lines: usize) -> Result<i32, D::Error> {
         let mut y = y;
-        for line in wrap(text, 21, lines) {
+        let wrapped: Vec<String> = text.split('\n').flat_map(|p| wrap(p, 21, lines)).collect();
+        for line in wrapped.into_iter().take(lines) {
             self.text(&line, &FONT_6X10, W / 2, y, Alignment::Center)?;
             y += 11;
         }
@@ -357,7 +359,12 @@ pub fn draw<D: DrawTarget<Color = BinaryColor>>(
                     since,
                 } => (
                     "Already out",
-                    format!("{device} is with {holder} since {}", hm(*since)),
+                    format!(
+                        "{} is out\nwith {}\nsince {}",
+                        fit(device, 14),
+                        fit(holder, 16),
+                        hm(*since)
+                    ),
                 ),
                 Refusal::TimedOut => ("Timed out", "Tap your badge to start again".to_owned()),
                 Refusal::ReturnFirst => (
@@ -366,9 +373,7 @@ pub fn draw<D: DrawTarget<Color = BinaryColor>>(
                 ),
             };
             p.title_bar(title)?;
-            let big = matches!(refusal, Refusal::UnknownCard);
-            if big {
-                p.title_bar("Card not")?;
+            if matches!(refusal, Refusal::UnknownCard) {
                 p.text("recognised", &FONT_7X13_BOLD, W / 2, 16, Alignment::Center)?;
                 p.body("Not a registered badge", 38, 2)?;
             } else {
@@ -377,7 +382,11 @@ pub fn draw<D: DrawTarget<Color = BinaryColor>>(
         }
         Screen::Returned { device, holder } => {
             p.title_bar("Returned")?;
-            p.body(&format!("{device} from {holder}"), 18, 2)?;
+            p.body(
+                &format!("{}\nfrom {}", fit(device, 21), fit(holder, 16)),
+                18,
+                2,
+            )?;
             p.body("Insert its card to import the photos", 41, 2)?;
         }
         Screen::Importing {
