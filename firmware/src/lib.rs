@@ -11,8 +11,11 @@
 //! - [`config`]: the config file, including the pin table.
 //! - [`clock`]: the only reader of the wall clock.
 
+pub mod client;
 pub mod clock;
 pub mod demo;
+pub mod journal;
+pub mod link;
 pub mod machine;
 pub mod roster;
 pub mod screen;
