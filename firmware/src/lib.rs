@@ -13,9 +13,12 @@
 
 pub mod client;
 pub mod clock;
+pub mod config;
 pub mod demo;
 pub mod journal;
+pub mod kiosk;
 pub mod link;
 pub mod machine;
 pub mod roster;
 pub mod screen;
+pub mod sim;
