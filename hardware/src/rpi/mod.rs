@@ -14,3 +14,4 @@ pub mod reader;
 pub use gpio::{GpioButtons, GpioIndicators, GpioLock, hold_reader_out_of_reset};
 pub use oled::Oled;
 pub use reader::open_reader;
+pub use rppal::gpio::Gpio;
