@@ -129,3 +129,11 @@ fn a_sim_kiosk_with_a_server_delivers_its_events_and_takes_the_server_roster() {
     );
     kiosk.shutdown();
 }
+
+#[test]
+fn the_handle_can_be_shared_between_web_request_handlers() {
+    fn shareable<T: Send + Sync + 'static>() -> bool {
+        true
+    }
+    assert!(shareable::<SimKioskHandle>());
+}
