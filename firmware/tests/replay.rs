@@ -266,3 +266,79 @@ fn a_wrong_token_is_reported_as_such_not_as_the_server_being_down() {
         .unwrap();
     assert_eq!(roster, demo::roster(at(0)));
 }
+
+/// Starts the kiosk binary. In the cross tests (an aarch64 build on another host, run
+/// by qemu-user with the cross sysroot) a child aarch64 process cannot be exec'd directly
+/// without binfmt_misc, so it goes through qemu-aarch64 there.
+fn spawn_kiosk(args: &[&str]) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    let exe = env!("CARGO_BIN_EXE_consentcam-kiosk");
+    let sysroot = "/usr/aarch64-linux-gnu";
+    let emulated = cfg!(target_arch = "aarch64")
+        && std::path::Path::new(sysroot).join("lib").is_dir()
+        && !std::path::Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64").exists();
+    let mut command = if emulated {
+        let mut qemu = Command::new("qemu-aarch64");
+        qemu.args(["-L", sysroot, exe]);
+        qemu
+    } else {
+        Command::new(exe)
+    };
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the kiosk")
+}
+
+#[test]
+fn a_kiosk_process_killed_mid_replay_still_gets_each_event_recorded_once() {
+    let dir = TempDir::new("sigkill");
+    let server = FakeServer::start(demo::roster(at(0)));
+    // 120 events wait in the journal, written while the server was down.
+    let journalled: Vec<KioskEvent> = {
+        let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
+        tap_n(&journal, 120);
+        journal.lock().unwrap().pending().cloned().collect()
+    };
+    assert!(journalled.len() > 100);
+    let token_file = dir.0.join("token");
+    std::fs::write(&token_file, TOKEN).unwrap();
+
+    // The server records the first batch and holds its answer; the kiosk is killed
+    // (SIGKILL) while it waits, so it never learns the batch arrived.
+    server.set(|b| b.hold_replies = true);
+    let data_dir = dir.0.to_str().unwrap();
+    let mut child = spawn_kiosk(&[
+        "--sim",
+        "--data-dir",
+        data_dir,
+        "--server",
+        &server.url(),
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ]);
+    let mut waited = 0;
+    while server.recorded().len() < 50 {
+        assert!(
+            waited < 6000,
+            "the kiosk never replayed its journal: {:?}",
+            child.try_wait()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        waited += 1;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    server.set(|b| b.hold_replies = false);
+    assert_eq!(server.recorded().len(), 50);
+
+    // Restarted, the kiosk still holds every event and replays them all.
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
+    assert_eq!(journal.lock().unwrap().pending_len(), journalled.len());
+    sync_once(&journal, &api(&server)).unwrap();
+    assert_once_in_order(&server.recorded(), &journalled);
+    assert_eq!(journal.lock().unwrap().pending_len(), 0);
+}

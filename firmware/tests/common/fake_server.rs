@@ -24,6 +24,8 @@ pub struct Behaviour {
     pub swallow_replies: u32,
     /// Refuse this event id (and stop there).
     pub reject: Option<String>,
+    /// Record each batch, then wait with the answer until this is false again.
+    pub hold_replies: bool,
 }
 
 #[derive(Default)]
@@ -101,7 +103,7 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(stream: TcpStream, inner: &Mutex<Inner>) {
+fn serve(stream: TcpStream, lock: &Mutex<Inner>) {
     let mut reader = BufReader::new(stream);
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
@@ -127,7 +129,7 @@ fn serve(stream: TcpStream, inner: &Mutex<Inner>) {
         return;
     }
     let mut stream = reader.into_inner();
-    let mut inner = inner.lock().unwrap();
+    let mut inner = lock.lock().unwrap();
     if inner.behaviour.down {
         return;
     }
@@ -173,6 +175,11 @@ fn serve(stream: TcpStream, inner: &Mutex<Inner>) {
             if inner.behaviour.swallow_replies > 0 {
                 inner.behaviour.swallow_replies -= 1;
                 return;
+            }
+            while inner.behaviour.hold_replies {
+                drop(inner);
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                inner = lock.lock().unwrap();
             }
             let _ = reply(&mut stream, 200, &serde_json::to_string(&receipt).unwrap());
         }
