@@ -267,32 +267,6 @@ fn a_wrong_token_is_reported_as_such_not_as_the_server_being_down() {
     assert_eq!(roster, demo::roster(at(0)));
 }
 
-/// Starts the kiosk binary. In the cross tests (an aarch64 build on another host, run
-/// by qemu-user with the cross sysroot) a child aarch64 process cannot be exec'd directly
-/// without binfmt_misc, so it goes through qemu-aarch64 there.
-fn spawn_kiosk(args: &[&str]) -> std::process::Child {
-    use std::process::{Command, Stdio};
-    let exe = env!("CARGO_BIN_EXE_consentcam-kiosk");
-    let sysroot = "/usr/aarch64-linux-gnu";
-    let emulated = cfg!(target_arch = "aarch64")
-        && std::path::Path::new(sysroot).join("lib").is_dir()
-        && !std::path::Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64").exists();
-    let mut command = if emulated {
-        let mut qemu = Command::new("qemu-aarch64");
-        qemu.args(["-L", sysroot, exe]);
-        qemu
-    } else {
-        Command::new(exe)
-    };
-    command
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the kiosk")
-}
-
 #[test]
 fn a_kiosk_process_killed_mid_replay_still_gets_each_event_recorded_once() {
     let dir = TempDir::new("sigkill");
@@ -311,7 +285,7 @@ fn a_kiosk_process_killed_mid_replay_still_gets_each_event_recorded_once() {
     // (SIGKILL) while it waits, so it never learns the batch arrived.
     server.set(|b| b.hold_replies = true);
     let data_dir = dir.0.to_str().unwrap();
-    let mut child = spawn_kiosk(&[
+    let mut child = common::kiosk_command(&[
         "--sim",
         "--data-dir",
         data_dir,
@@ -319,7 +293,12 @@ fn a_kiosk_process_killed_mid_replay_still_gets_each_event_recorded_once() {
         &server.url(),
         "--token-file",
         token_file.to_str().unwrap(),
-    ]);
+    ])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
     let mut waited = 0;
     while server.recorded().len() < 50 {
         assert!(

@@ -132,8 +132,15 @@ fn a_sim_kiosk_with_a_server_delivers_its_events_and_takes_the_server_roster() {
 
 #[test]
 fn the_handle_can_be_shared_between_web_request_handlers() {
-    fn shareable<T: Send + Sync + 'static>() -> bool {
-        true
-    }
-    assert!(shareable::<SimKioskHandle>());
+    let dir = TempDir::new("sim-shared");
+    let kiosk = std::sync::Arc::new(SimKiosk::start(config(&dir)).unwrap());
+    let handler = {
+        let kiosk = kiosk.clone();
+        std::thread::spawn(move || kiosk.tap_hex(demo::UNKNOWN))
+    };
+    handler.join().unwrap().unwrap();
+    assert_eq!(
+        kiosk.screen().unwrap(),
+        Some(Screen::Refused(Refusal::UnknownCard))
+    );
 }

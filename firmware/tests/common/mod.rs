@@ -27,3 +27,25 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A command running the kiosk binary. In the cross tests (an aarch64 build on another
+/// host, run by qemu-user with the cross sysroot) a child aarch64 process cannot be
+/// exec'd directly without binfmt_misc, so it goes through qemu-aarch64 there.
+pub fn kiosk_command(args: &[&str]) -> std::process::Command {
+    use std::path::Path;
+    use std::process::Command;
+    let exe = env!("CARGO_BIN_EXE_consentcam-kiosk");
+    let sysroot = "/usr/aarch64-linux-gnu";
+    let emulated = cfg!(target_arch = "aarch64")
+        && Path::new(sysroot).join("lib").is_dir()
+        && !Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64").exists();
+    let mut command = if emulated {
+        let mut qemu = Command::new("qemu-aarch64");
+        qemu.args(["-L", sysroot, exe]);
+        qemu
+    } else {
+        Command::new(exe)
+    };
+    command.args(args);
+    command
+}
