@@ -85,6 +85,20 @@ pub enum Mode {
     },
 }
 
+impl Mode {
+    /// The mode's name, for logs and tests.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Idle => "Idle",
+            Self::AwaitingDevice { .. } => "AwaitingDevice",
+            Self::AwaitingBadge { .. } => "AwaitingBadge",
+            Self::Message { .. } => "Message",
+            Self::AwaitingCard { .. } => "AwaitingCard",
+            Self::Importing { .. } => "Importing",
+        }
+    }
+}
+
 /// Whether the server answered lately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Link {
@@ -268,6 +282,7 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
     let mut fx = Vec::new();
     let at = event.at();
     let mode = std::mem::replace(&mut state.mode, Mode::Idle);
+    let from = mode.name();
     state.mode = match (mode, event) {
         (mode, Event::Tapped { uid, at }) => on_tap(&mut state, mode, uid, at, &mut fx),
         (mode, Event::Pressed { button, at }) => on_button(&mut state, mode, button, at, &mut fx),
@@ -387,6 +402,9 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
             mode
         }
     };
+    if from != state.mode.name() {
+        tracing::info!(from, to = state.mode.name(), "kiosk state");
+    }
     // The shell draws only when the screen changed, so always say what should be shown.
     fx.push(Effect::Show(state.screen(at)));
     (state, fx)

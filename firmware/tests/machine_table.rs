@@ -3,7 +3,7 @@
 
 use consentcam_hardware::Button;
 use consentcam_kiosk::demo::{self, uid};
-use consentcam_kiosk::machine::{Effect, Event, Mode, Settings, State, step};
+use consentcam_kiosk::machine::{Effect, Event, Settings, State, step};
 use consentcam_kiosk::roster::LocalRoster;
 use consentcam_wire::{KioskEventKind, TapOutcome};
 use jiff::{SignedDuration, Timestamp};
@@ -226,17 +226,6 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
     ]
 };
 
-fn mode_name(mode: &Mode) -> &'static str {
-    match mode {
-        Mode::Idle => "Idle",
-        Mode::AwaitingDevice { .. } => "AwaitingDevice",
-        Mode::AwaitingBadge { .. } => "AwaitingBadge",
-        Mode::Message { .. } => "Message",
-        Mode::AwaitingCard { .. } => "AwaitingCard",
-        Mode::Importing { .. } => "Importing",
-    }
-}
-
 #[test]
 fn every_state_and_event_pair_is_in_the_table_once() {
     let mut pairs = Vec::new();
@@ -290,7 +279,7 @@ fn each_state_and_event_pair_leads_where_the_table_says() {
             })
             .collect();
         let got = (
-            mode_name(&next.mode),
+            next.mode.name(),
             outcomes.first().copied(),
             custody.first().copied().unwrap_or(""),
         );
