@@ -98,7 +98,18 @@ where
             };
             self.handle(event);
         }
-        match self.hw.reader.poll() {
+        let polled = self.hw.reader.poll();
+        let working = match &polled {
+            Ok(_) => Some(true),
+            Err(e) if e.is_transient() => None,
+            Err(_) => Some(false),
+        };
+        match (working, self.reader_fault.is_some()) {
+            (Some(true), true) => self.handle(Event::ReaderWorking { at: now }),
+            (Some(false), false) => self.handle(Event::ReaderFailed { at: now }),
+            _ => {}
+        }
+        match polled {
             Ok(Some(uid)) => {
                 if self.reader_fault.take().is_some() {
                     tracing::info!("badge reader working again");

@@ -112,6 +112,8 @@ pub struct State {
     pub mode: Mode,
     pub roster: LocalRoster,
     pub link: Link,
+    /// The badge reader stopped answering (unplugged, unpowered, wrong chip).
+    pub reader_fault: bool,
     pub settings: Settings,
 }
 
@@ -121,6 +123,7 @@ impl State {
             mode: Mode::Idle,
             roster,
             link: Link::Online,
+            reader_fault: false,
             settings,
         }
     }
@@ -164,6 +167,9 @@ impl State {
     }
 
     fn idle_screen(&self, now: Timestamp) -> Screen {
+        if self.reader_fault {
+            return Screen::ReaderFault;
+        }
         let tz = &self.settings.time_zone;
         let overdue = self.roster.overdue(now);
         if !overdue.is_empty() && (now.as_second().rem_euclid(10)) >= 5 {
@@ -245,6 +251,14 @@ pub enum Event {
     ServerReachable {
         at: Timestamp,
     },
+    /// The badge reader stopped answering.
+    ReaderFailed {
+        at: Timestamp,
+    },
+    /// The badge reader answers again.
+    ReaderWorking {
+        at: Timestamp,
+    },
 }
 
 impl Event {
@@ -258,7 +272,9 @@ impl Event {
             | Self::ImportFinished { at, .. }
             | Self::RosterSynced { at, .. }
             | Self::ServerUnreachable { at, .. }
-            | Self::ServerReachable { at } => *at,
+            | Self::ServerReachable { at }
+            | Self::ReaderFailed { at }
+            | Self::ReaderWorking { at } => *at,
         }
     }
 }
@@ -393,6 +409,20 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
             } else {
                 mode
             }
+        }
+        (mode, Event::ReaderFailed { .. }) => {
+            if !state.reader_fault {
+                fx.push(Effect::Signal(Signal::Attention));
+            }
+            state.reader_fault = true;
+            mode
+        }
+        (mode, Event::ReaderWorking { .. }) => {
+            if state.reader_fault {
+                fx.push(Effect::Signal(Signal::Quiet));
+            }
+            state.reader_fault = false;
+            mode
         }
         (mode, Event::ServerReachable { .. }) => {
             if state.link != Link::Online {

@@ -97,6 +97,8 @@ pub enum Screen {
         synced_at: Option<DateTime>,
         queued: usize,
     },
+    /// The badge reader does not answer: taps cannot be read.
+    ReaderFault,
 }
 
 const W: i32 = 128;
@@ -417,6 +419,11 @@ pub fn draw<D: DrawTarget<Color = BinaryColor>>(
             } else {
                 p.body("You may remove the card", 44, 1)?;
             }
+        }
+        Screen::ReaderFault => {
+            p.title_bar("Reader fault")?;
+            p.body("The badge reader is not answering", 18, 2)?;
+            p.body("Check its cable, or call IT", 41, 2)?;
         }
         Screen::ServerUnreachable { synced_at, queued } => {
             p.title_bar("Server unreachable")?;

@@ -221,6 +221,12 @@ impl SimKioskHandle {
         self.tap(&uid)
     }
 
+    /// Pulls the reader's cable out (`true`) or plugs it back in (`false`).
+    pub fn set_reader_unplugged(&self, unplugged: bool) -> Result<(), SimError> {
+        self.feed.set_unplugged(unplugged);
+        self.poll()
+    }
+
     pub fn press(&self, button: Button) -> Result<(), SimError> {
         self.buttons.press(button);
         self.poll()

@@ -113,6 +113,8 @@ fn events() -> Vec<(&'static str, Event)> {
             Event::ServerUnreachable { queued: 2, at },
         ),
         ("server reachable", Event::ServerReachable { at }),
+        ("reader failed", Event::ReaderFailed { at }),
+        ("reader working", Event::ReaderWorking { at }),
     ]
 }
 
@@ -137,6 +139,8 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("Idle", "roster synced", "Idle", None, ""),
         ("Idle", "server unreachable", "Message", None, ""),
         ("Idle", "server reachable", "Idle", None, ""),
+        ("Idle", "reader failed", "Idle", None, ""),
+        ("Idle", "reader working", "Idle", None, ""),
 
         ("AwaitingDevice", "tap unknown", "Message", Some(UnknownCard), ""),
         ("AwaitingDevice", "tap learner", "Message", Some(StaffOnly), ""),
@@ -154,6 +158,8 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("AwaitingDevice", "roster synced", "AwaitingDevice", None, ""),
         ("AwaitingDevice", "server unreachable", "AwaitingDevice", None, ""),
         ("AwaitingDevice", "server reachable", "AwaitingDevice", None, ""),
+        ("AwaitingDevice", "reader failed", "AwaitingDevice", None, ""),
+        ("AwaitingDevice", "reader working", "AwaitingDevice", None, ""),
 
         ("AwaitingBadge", "tap unknown", "Message", Some(UnknownCard), ""),
         ("AwaitingBadge", "tap learner", "Message", Some(StaffOnly), ""),
@@ -171,6 +177,8 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("AwaitingBadge", "roster synced", "AwaitingBadge", None, ""),
         ("AwaitingBadge", "server unreachable", "AwaitingBadge", None, ""),
         ("AwaitingBadge", "server reachable", "AwaitingBadge", None, ""),
+        ("AwaitingBadge", "reader failed", "AwaitingBadge", None, ""),
+        ("AwaitingBadge", "reader working", "AwaitingBadge", None, ""),
 
         ("Message", "tap unknown", "Message", Some(UnknownCard), ""),
         ("Message", "tap learner", "Message", Some(StaffOnly), ""),
@@ -188,6 +196,8 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("Message", "roster synced", "Message", None, ""),
         ("Message", "server unreachable", "Message", None, ""),
         ("Message", "server reachable", "Message", None, ""),
+        ("Message", "reader failed", "Message", None, ""),
+        ("Message", "reader working", "Message", None, ""),
 
         ("AwaitingCard", "tap unknown", "Message", Some(UnknownCard), ""),
         ("AwaitingCard", "tap learner", "Message", Some(StaffOnly), ""),
@@ -206,6 +216,8 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("AwaitingCard", "roster synced", "AwaitingCard", None, ""),
         ("AwaitingCard", "server unreachable", "AwaitingCard", None, ""),
         ("AwaitingCard", "server reachable", "AwaitingCard", None, ""),
+        ("AwaitingCard", "reader failed", "AwaitingCard", None, ""),
+        ("AwaitingCard", "reader working", "AwaitingCard", None, ""),
 
         ("Importing", "tap unknown", "Importing", Some(UnknownCard), ""),
         ("Importing", "tap learner", "Importing", Some(StaffOnly), ""),
@@ -223,6 +235,8 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("Importing", "roster synced", "Importing", None, ""),
         ("Importing", "server unreachable", "Importing", None, ""),
         ("Importing", "server reachable", "Importing", None, ""),
+        ("Importing", "reader failed", "Importing", None, ""),
+        ("Importing", "reader working", "Importing", None, ""),
     ]
 };
 

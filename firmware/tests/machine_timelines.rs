@@ -369,3 +369,16 @@ fn a_fresh_roster_replaces_the_badges_the_kiosk_knows() {
     k.tap(demo::STAFF, 2);
     assert_eq!(k.outcomes(), vec![TapOutcome::UnknownCard]);
 }
+
+#[test]
+fn a_dead_reader_shows_a_fault_on_the_idle_screen_until_it_answers_again() {
+    let mut k = Timeline::new();
+    k.send(Event::ReaderFailed { at: at(0) });
+    assert_eq!(k.screen(), &Screen::ReaderFault);
+    assert_eq!(k.signals(), vec![Signal::Attention]);
+    // Still failing: no new signal.
+    k.send(Event::ReaderFailed { at: at(1) });
+    assert_eq!(k.signals().len(), 1);
+    k.send(Event::ReaderWorking { at: at(2) });
+    assert!(matches!(k.screen(), Screen::Idle { .. }));
+}

@@ -138,6 +138,7 @@ fn examples() -> Vec<(&'static str, Screen)> {
                 failed: 1,
             },
         ),
+        ("reader_fault", Screen::ReaderFault),
         (
             "server_unreachable",
             Screen::ServerUnreachable {

@@ -144,3 +144,14 @@ fn the_handle_can_be_shared_between_web_request_handlers() {
         Some(Screen::Refused(Refusal::UnknownCard))
     );
 }
+
+#[test]
+fn an_unplugged_reader_shows_a_fault_until_it_is_plugged_back_in() {
+    let dir = TempDir::new("sim-unplug");
+    let kiosk = SimKiosk::start(config(&dir)).unwrap();
+    kiosk.set_reader_unplugged(true).unwrap();
+    assert_eq!(kiosk.screen().unwrap(), Some(Screen::ReaderFault));
+    assert_eq!(kiosk.signals(), vec![Signal::Attention]);
+    kiosk.set_reader_unplugged(false).unwrap();
+    assert!(matches!(kiosk.screen().unwrap(), Some(Screen::Idle { .. })));
+}

@@ -1,6 +1,7 @@
 //! The badge reader trait, its error, and the simulated reader.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::uid::Uid;
@@ -51,22 +52,26 @@ type Queue = Arc<Mutex<VecDeque<Result<Uid, ReaderError>>>>;
 #[derive(Debug, Default)]
 pub struct SimReader {
     queue: Queue,
+    unplugged: Arc<AtomicBool>,
 }
 
 /// The feeding end of a [`SimReader`]; cheap to clone and `Send`.
 #[derive(Debug, Clone, Default)]
 pub struct SimReaderFeed {
     queue: Queue,
+    unplugged: Arc<AtomicBool>,
 }
 
 impl SimReader {
     pub fn new() -> (Self, SimReaderFeed) {
         let queue = Queue::default();
+        let unplugged = Arc::new(AtomicBool::new(false));
         (
             Self {
                 queue: queue.clone(),
+                unplugged: unplugged.clone(),
             },
-            SimReaderFeed { queue },
+            SimReaderFeed { queue, unplugged },
         )
     }
 }
@@ -82,6 +87,11 @@ impl SimReaderFeed {
         self.push(Err(error));
     }
 
+    /// While unplugged, every poll fails as a dead MFRC522 does.
+    pub fn set_unplugged(&self, unplugged: bool) {
+        self.unplugged.store(unplugged, Ordering::SeqCst);
+    }
+
     fn push(&self, item: Result<Uid, ReaderError>) {
         // A poisoned queue only means a feeder panicked mid-push; the data is still sound.
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -91,6 +101,9 @@ impl SimReaderFeed {
 
 impl BadgeReader for SimReader {
     fn poll(&mut self) -> Result<Option<Uid>, ReaderError> {
+        if self.unplugged.load(Ordering::SeqCst) {
+            return Err(ReaderError::NotResponding { budget_ms: 500 });
+        }
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         queue.pop_front().transpose()
     }
@@ -111,6 +124,13 @@ mod tests {
         assert_eq!(reader.poll(), Ok(Some(a)));
         assert_eq!(reader.poll(), Err(ReaderError::BadRead("crc")));
         assert_eq!(reader.poll(), Ok(Some(b)));
+        assert_eq!(reader.poll(), Ok(None));
+        feed.set_unplugged(true);
+        assert!(matches!(
+            reader.poll(),
+            Err(ReaderError::NotResponding { .. })
+        ));
+        feed.set_unplugged(false);
         assert_eq!(reader.poll(), Ok(None));
     }
 }
