@@ -29,7 +29,7 @@ pub struct Hardware<R, D, I, B, L> {
 
 pub struct Kiosk<R, D, I, B, L> {
     hw: Hardware<R, D, I, B, L>,
-    state: Option<State>,
+    state: State,
     journal: Arc<Mutex<Journal>>,
     link: Option<LinkHandle>,
     shown: Option<Screen>,
@@ -54,7 +54,7 @@ where
     ) -> Self {
         Self {
             hw,
-            state: Some(state),
+            state,
             journal,
             link,
             shown: None,
@@ -63,10 +63,7 @@ where
     }
 
     pub fn state(&self) -> &State {
-        // Only `handle` takes the state out, and it always puts it back.
-        self.state
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("state is always present between steps"))
+        &self.state
     }
 
     /// The screen last drawn.
@@ -153,11 +150,8 @@ where
 
     /// Steps the rules with one event and carries out the effects.
     pub fn handle(&mut self, event: Event) {
-        let Some(state) = self.state.take() else {
-            return;
-        };
-        let (state, effects) = step(state, event);
-        self.state = Some(state);
+        let (state, effects) = step(std::mem::take(&mut self.state), event);
+        self.state = state;
         let mut recorded = false;
         for effect in effects {
             match effect {

@@ -59,6 +59,13 @@ impl Default for Settings {
     }
 }
 
+impl Default for State {
+    /// Idle with nothing known: what a kiosk starts from before its first roster.
+    fn default() -> Self {
+        Self::new(LocalRoster::default(), Settings::default())
+    }
+}
+
 /// What the kiosk is doing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
