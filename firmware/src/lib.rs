@@ -10,6 +10,9 @@
 //! - [`sim`]: a whole kiosk on simulated hardware, embeddable ([`sim::SimKiosk`]).
 //! - [`config`]: the config file, including the pin table.
 //! - [`clock`]: the only reader of the wall clock.
+//! - [`demo`]: a fixed roster and its UIDs for `--sim`, tests and the server's demo page.
+//!
+//! The server's `demo` command embeds a kiosk with [`sim::SimKiosk::start`]; see [`sim`].
 
 pub mod client;
 pub mod clock;
