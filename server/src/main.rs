@@ -12,6 +12,7 @@ use consentcam::domain::AccountRole;
 use consentcam::store::{self, audit, people, registry};
 use consentcam::web::{self, AppState, password};
 use consentcam::{demo, records};
+use consentcam_kiosk::sim::{ServerLink, SimKiosk, SimKioskConfig};
 
 #[derive(Parser)]
 #[command(
@@ -163,11 +164,8 @@ fn main() -> Result<()> {
                 config.bind = bind;
             }
             let conn = open_db(&config)?;
-            run_server(
-                AppState::new(conn, config.clone(), clock),
-                config.bind,
-                None,
-            )
+            let bind = config.bind;
+            run_server(bind, None, move |_| Ok(AppState::new(conn, config, clock)))
         }
         Command::Demo { bind } => {
             let dir = tempfile::Builder::new()
@@ -179,9 +177,18 @@ fn main() -> Result<()> {
             config.bind = bind;
             let mut conn = open_db(&config)?;
             let seeded = demo::seed(&mut conn, now, today).context("cannot seed the demo data")?;
-            let state = AppState::new(conn, config.clone(), clock);
             let banner = demo::banner(&seeded, dir.path());
-            run_server(state, config.bind, Some(banner))
+            let kiosk_dir = dir.path().join("kiosk");
+            run_server(config.bind, Some(banner), move |addr| {
+                let mut kiosk = SimKioskConfig::new(kiosk_dir);
+                kiosk.reader_name = "demo-kiosk".into();
+                kiosk.server = Some(ServerLink {
+                    url: format!("http://{addr}"),
+                    token: seeded.kiosk_token.clone(),
+                });
+                let kiosk = SimKiosk::start(kiosk).context("cannot start the simulated kiosk")?;
+                Ok(AppState::new(conn, config, clock).with_sim_kiosk(kiosk))
+            })
         }
         Command::ImportConsents { file } => {
             let bytes =
@@ -260,13 +267,20 @@ fn main() -> Result<()> {
     }
 }
 
-fn run_server(state: AppState, bind: std::net::SocketAddr, banner: Option<String>) -> Result<()> {
+/// Binds `bind`, builds the state (which may need the bound address), and serves until
+/// Ctrl-C or SIGTERM.
+fn run_server(
+    bind: std::net::SocketAddr,
+    banner: Option<String>,
+    state: impl FnOnce(std::net::SocketAddr) -> Result<AppState>,
+) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
             format!("cannot listen on {bind} (is another server running there? use --bind)")
         })?;
         let addr = listener.local_addr()?;
+        let state = state(addr)?;
         match banner {
             Some(banner) => println!("{}", banner.replace("{url}", &format!("http://{addr}"))),
             None => tracing::info!(%addr, "consentcam listening"),

@@ -96,6 +96,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/audit", Access::Oversight),
     ("GET", "/api/v1/kiosk/roster", Access::Kiosk),
     ("POST", "/api/v1/kiosk/events", Access::Kiosk),
+    ("GET", "/demo/kiosk", Access::Staff),
+    ("GET", "/demo/kiosk/screen.png", Access::Staff),
+    ("POST", "/demo/kiosk/tap", Access::Staff),
 ];
 
 /// Every route of the application: the API's and the web UI's.

@@ -108,4 +108,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/audit", get(kiosk::audit))
         .route("/api/v1/kiosk/roster", get(kiosk::roster))
         .route("/api/v1/kiosk/events", post(kiosk::events))
+        .route("/demo/kiosk", get(crate::web::demo_kiosk::page))
+        .route(
+            "/demo/kiosk/screen.png",
+            get(crate::web::demo_kiosk::screen),
+        )
+        .route("/demo/kiosk/tap", post(crate::web::demo_kiosk::tap))
 }
