@@ -560,6 +560,19 @@ fn build_corpus() -> Corpus {
         });
     }
 
+    // `CONSENTCAM_SCRUB_WRITE_SEEDS=fuzz/corpus/scrub` refreshes the fuzz seed corpus
+    // from the small inputs (see README).
+    if let Some(seeds) = std::env::var_os("CONSENTCAM_SCRUB_WRITE_SEEDS") {
+        let seeds = PathBuf::from(seeds);
+        std::fs::create_dir_all(&seeds).expect("seed dir");
+        for (i, case) in cases.iter().enumerate() {
+            let bytes = std::fs::read(&case.input).expect("read input");
+            if bytes.len() <= 12_000 && i % 2 == 0 {
+                write(&seeds.join(format!("seed-{i:03}.jpg")), &bytes);
+            }
+        }
+    }
+
     // What `exiftool -all=` leaves of the same inputs, for comparison.
     let stripped_dir = d.join("stripped");
     std::fs::create_dir(&stripped_dir).expect("mkdir");
