@@ -218,7 +218,7 @@ fn classify(marker: u8, offset: usize) -> Result<(), ScrubError> {
             offset,
             process: "hierarchical",
         }),
-        0xC9..=0xCB | 0xCD..=0xCF | 0xCC => Err(ScrubError::UnsupportedCoding {
+        0xC9..=0xCF => Err(ScrubError::UnsupportedCoding {
             offset,
             process: "arithmetic coding",
         }),

@@ -66,7 +66,7 @@ pub fn pattern(width: u16, height: u16, channels: usize, seed: u32) -> Vec<u8> {
     for y in 0..u32::from(height) {
         for x in 0..u32::from(width) {
             for c in 0..channels as u32 {
-                let checker = if ((x / 8) + (y / 8) + seed) % 2 == 0 {
+                let checker = if ((x / 8) + (y / 8) + seed).is_multiple_of(2) {
                     40
                 } else {
                     0
