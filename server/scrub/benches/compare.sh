@@ -9,7 +9,10 @@ set -euo pipefail
 
 crate=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$crate/../.." && pwd)
-work=${BENCH_DIR:-${TMPDIR:-/tmp}/consentcam-scrub-bench}
+# tmpfs by default, so that both tools are timed on the same memory-backed files rather
+# than on the disk's write-back.
+if [ -d /dev/shm ]; then default_dir=/dev/shm/consentcam-scrub-bench; else default_dir=/tmp/consentcam-scrub-bench; fi
+work=${BENCH_DIR:-$default_dir}
 distinct=${DISTINCT:-5}
 batch=${BATCH:-100}
 mat2_runs=${MAT2_RUNS:-1}
@@ -52,7 +55,7 @@ done
 echo "== what is left: our output vs exiftool -all= vs mat2 (tags other than System:*)"
 rm -rf "$work/check" && mkdir -p "$work/check/ours" "$work/check/mat2"
 "$bin/scrub_files" "$work/check/ours" "$one"
-exiftool -q -all= -o "$work/check/exiftool.jpg" "$one"
+exiftool -q -q -all= -o "$work/check/exiftool.jpg" "$one"
 cp "$one" "$work/check/mat2/photo-00.jpg" && mat2 "$work/check/mat2/photo-00.jpg" >/dev/null
 exiftool -a -G1 -u -j "$one" "$work/check/ours/photo-00.jpg" "$work/check/exiftool.jpg" \
     "$work/check/mat2/photo-00.cleaned.jpg" > "$work/check/tags.json"
@@ -71,11 +74,18 @@ text = json.dumps(rows[1]).lower()
 print("disallowed tags in ours:", leak, "| planted names in ours:", "quackenbush" in text or "fothergill" in text)
 PY
 
+echo "== the library alone, in memory (no file I/O), on one photo"
+"$bin/scrub_in_memory" "$one" 100
+echo "== where a batch run spends its time (1 thread, then 2)"
+rm -rf "$work/ot" && mkdir "$work/ot" && "$bin/scrub_files" --time "$work/ot" "$work/batch"/*.jpg
+rm -rf "$work/ot" && mkdir "$work/ot" && "$bin/scrub_files" -j 2 --time "$work/ot" "$work/batch"/*.jpg
+rm -rf "$work/ot"
+
 echo "== per file (one process per file)"
 hyperfine -w 3 -r 20 --export-markdown "$work/per-file.md" \
     --prepare "rm -rf $work/o1 && mkdir $work/o1" \
     -n "consentcam-scrub" "$bin/scrub_files $work/o1 $one" \
-    -n "exiftool -all=" "exiftool -q -all= -o $work/o1/x.jpg $one"
+    -n "exiftool -all=" "exiftool -q -q -all= -o $work/o1/x.jpg $one"
 hyperfine -w 1 -r 5 --export-markdown "$work/per-file-mat2.md" \
     --prepare "bash -c 'rm -rf $work/o1m && mkdir $work/o1m && cp $one $work/o1m/p.jpg'" \
     -n "mat2" "mat2 $work/o1m/p.jpg"
@@ -85,7 +95,7 @@ hyperfine -w 1 -r 5 --export-markdown "$work/batch.md" \
     --prepare "rm -rf $work/ob && mkdir $work/ob" \
     -n "consentcam-scrub, 1 thread" "$bin/scrub_files $work/ob $work/batch/*.jpg" \
     -n "consentcam-scrub, 2 threads" "$bin/scrub_files -j 2 $work/ob $work/batch/*.jpg" \
-    -n "exiftool -all=" "exiftool -q -all= -o $work/ob/ $work/batch/"
+    -n "exiftool -all=" "exiftool -q -q -all= -o $work/ob/ $work/batch/"
 if [ -z "${SKIP_MAT2_BATCH:-}" ]; then
     hyperfine -w 0 -r "$mat2_runs" --export-markdown "$work/batch-mat2.md" \
         --prepare "rm -rf $work/mb && cp -r $work/batch $work/mb" \

@@ -130,16 +130,12 @@ fn check_adobe(p: &[u8]) -> Result<(), ScrubError> {
 }
 
 /// Skips entropy-coded data starting at `pos`; returns the position of the next marker.
-fn skip_entropy_data(jpeg: &[u8], mut pos: usize) -> Result<usize, ScrubError> {
-    loop {
-        let ff = pos
-            + memchr::memchr(0xFF, jpeg.get(pos..).unwrap_or_default())
-                .ok_or(fail("image data runs to the end"))?;
-        match jpeg.get(ff + 1) {
-            Some(0x00 | 0xD0..=0xD7) => pos = ff + 2,
-            Some(0xFF) => return Err(fail("fill bytes in output")),
-            Some(_) => return Ok(ff),
-            None => return Err(fail("image data runs to the end")),
-        }
+fn skip_entropy_data(jpeg: &[u8], pos: usize) -> Result<usize, ScrubError> {
+    let rest = jpeg.get(pos..).ok_or(fail("image data runs to the end"))?;
+    let at = pos + crate::bytescan::find_marker(rest).ok_or(fail("image data runs to the end"))?;
+    match jpeg.get(at + 1) {
+        None => Err(fail("image data runs to the end")),
+        Some(0xFF) => Err(fail("fill bytes in output")),
+        Some(_) => Ok(at),
     }
 }

@@ -27,6 +27,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod bytescan;
 mod check;
 mod cover;
 mod error;
@@ -56,12 +57,24 @@ pub struct Scrubbed {
 /// truncated segments, unknown markers, a damaged colour profile, or an EXIF block too
 /// damaged to read the orientation from.
 pub fn scrub(jpeg: &[u8]) -> Result<Scrubbed, ScrubError> {
-    let structure = structure::read(jpeg)?;
-    let (keep, removed) = rebuild::gather(&structure)?;
-    let out = rebuild::write(&structure, &keep)?;
-    check::check_clean(&out)?;
-    Ok(Scrubbed {
-        jpeg: out,
-        report: rebuild::report(&structure, &keep, removed),
-    })
+    let mut out = Vec::new();
+    let report = scrub_into(jpeg, &mut out)?;
+    Ok(Scrubbed { jpeg: out, report })
+}
+
+/// [`scrub`] into a caller's buffer, which is cleared first and reused (saves the
+/// allocation when scrubbing many files). On error `out` is left empty.
+pub fn scrub_into(jpeg: &[u8], out: &mut Vec<u8>) -> Result<ScrubReport, ScrubError> {
+    out.clear();
+    let result = (|| {
+        let structure = structure::read(jpeg)?;
+        let (keep, removed) = rebuild::gather(&structure)?;
+        rebuild::write_into(&structure, &keep, out)?;
+        check::check_clean(out)?;
+        Ok(rebuild::report(&structure, &keep, removed))
+    })();
+    if result.is_err() {
+        out.clear();
+    }
+    result
 }

@@ -160,6 +160,17 @@ fn push_segment(out: &mut Vec<u8>, marker: u8, payload: &[u8]) -> Result<(), Scr
 
 /// Writes the clean file: fresh allow-listed metadata, then the image parts of `s`.
 pub(crate) fn write(s: &Structure<'_>, keep: &Keep) -> Result<Vec<u8>, ScrubError> {
+    let mut out = Vec::new();
+    write_into(s, keep, &mut out)?;
+    Ok(out)
+}
+
+/// [`write`] appending to `out`.
+pub(crate) fn write_into(
+    s: &Structure<'_>,
+    keep: &Keep,
+    out: &mut Vec<u8>,
+) -> Result<(), ScrubError> {
     let image_bytes: usize = s
         .parts
         .iter()
@@ -169,21 +180,21 @@ pub(crate) fn write(s: &Structure<'_>, keep: &Keep) -> Result<Vec<u8>, ScrubErro
         })
         .sum();
     let profile_bytes = keep.profile.as_ref().map_or(0, |p| p.bytes.len() + 64);
-    let mut out = Vec::with_capacity(image_bytes + profile_bytes + 128);
+    out.reserve(image_bytes + profile_bytes + 128);
     out.extend_from_slice(&[0xFF, structure::SOI]);
     if let Some(jfif) = keep.jfif {
-        push_segment(&mut out, APP0, &jfif.payload())?;
+        push_segment(out, APP0, &jfif.payload())?;
     }
     if let Some(o) = keep.orientation.filter(|o| o.value() != 1) {
-        push_segment(&mut out, APP1, &orientation::minimal_exif(o))?;
+        push_segment(out, APP1, &orientation::minimal_exif(o))?;
     }
     if let Some(profile) = &keep.profile {
         for payload in icc::chunk_payloads(&profile.bytes)? {
-            push_segment(&mut out, APP2, &payload)?;
+            push_segment(out, APP2, &payload)?;
         }
     }
     if let Some(t) = keep.adobe_transform {
-        push_segment(&mut out, APP14, &adobe_payload(t))?;
+        push_segment(out, APP14, &adobe_payload(t))?;
     }
     for part in &s.parts {
         match *part {
@@ -191,17 +202,17 @@ pub(crate) fn write(s: &Structure<'_>, keep: &Keep) -> Result<Vec<u8>, ScrubErro
                 marker, payload, ..
             } => {
                 if matches!(marker, DQT | DHT | DRI | 0xC0..=0xC2) {
-                    push_segment(&mut out, marker, payload)?;
+                    push_segment(out, marker, payload)?;
                 }
             }
             Part::Scan { header, data, .. } => {
-                push_segment(&mut out, SOS, header)?;
+                push_segment(out, SOS, header)?;
                 out.extend_from_slice(data);
             }
         }
     }
     out.extend_from_slice(&[0xFF, structure::EOI]);
-    Ok(out)
+    Ok(())
 }
 
 /// The report for a scrub of `s` that kept `keep`.

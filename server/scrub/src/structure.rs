@@ -250,24 +250,14 @@ fn segment_payload(bytes: &[u8], pos: usize) -> Result<&[u8], ScrubError> {
 /// Where the entropy-coded data starting at `start` ends: the first 0xFF that begins a
 /// marker (not a stuffed 0xFF00, not a restart marker), before any fill bytes.
 fn scan_end(bytes: &[u8], start: usize) -> Result<usize, ScrubError> {
-    let mut pos = start;
-    loop {
-        let Some(found) = memchr::memchr(0xFF, &bytes[pos..]) else {
-            return Err(ScrubError::Truncated {
-                offset: bytes.len(),
-            });
-        };
-        let ff = pos + found;
-        match bytes.get(ff + 1) {
-            None => {
-                return Err(ScrubError::Truncated {
-                    offset: bytes.len(),
-                });
-            }
-            Some(0x00 | 0xD0..=0xD7) => pos = ff + 2,
-            Some(_) => return Ok(ff),
-        }
+    let truncated = ScrubError::Truncated {
+        offset: bytes.len(),
+    };
+    let end = start + crate::bytescan::find_marker(&bytes[start..]).ok_or(truncated.clone())?;
+    if end + 1 >= bytes.len() {
+        return Err(truncated);
     }
+    Ok(end)
 }
 
 /// What the frame header says, as far as later checks need it.
