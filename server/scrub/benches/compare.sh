@@ -91,7 +91,7 @@ hyperfine -w 1 -r 5 --export-markdown "$work/per-file-mat2.md" \
     -n "mat2" "mat2 $work/o1m/p.jpg"
 
 echo "== batch of $batch (one process for the batch)"
-hyperfine -w 1 -r 5 --export-markdown "$work/batch.md" \
+hyperfine -w 1 -r 10 --export-markdown "$work/batch.md" \
     --prepare "rm -rf $work/ob && mkdir $work/ob" \
     -n "consentcam-scrub, 1 thread" "$bin/scrub_files $work/ob $work/batch/*.jpg" \
     -n "consentcam-scrub, 2 threads" "$bin/scrub_files -j 2 $work/ob $work/batch/*.jpg" \
