@@ -8,7 +8,7 @@
 //! stays solid. The encoder's output then goes through the same rebuild and self-check
 //! as any other file.
 
-use image::{DynamicImage, GenericImageView, ImageFormat, imageops};
+use image::{DynamicImage, GenericImageView, ImageFormat};
 
 use crate::error::ScrubError;
 use crate::rebuild::{self, Keep};
@@ -69,7 +69,8 @@ pub fn cover_and_scrub(
         .map_err(|e| ScrubError::Decode(e.to_string()))?;
     let (width, height) = decoded.dimensions();
     let mut picture = match decoded {
-        DynamicImage::ImageLuma8(_) | DynamicImage::ImageLuma16(_) => {
+        DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => decoded,
+        DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA8(_) => {
             DynamicImage::ImageLuma8(decoded.to_luma8())
         }
         other => DynamicImage::ImageRgb8(other.to_rgb8()),
@@ -97,7 +98,9 @@ pub fn cover_and_scrub(
             let scale = f64::from(limit) / f64::from(long);
             let w = ((f64::from(width) * scale).round() as u32).clamp(1, limit);
             let h = ((f64::from(height) * scale).round() as u32).clamp(1, limit);
-            picture = picture.resize_exact(w, h, imageops::FilterType::Triangle);
+            // Area averaging: fast on a 24 MP photo, and every output pixel whose source
+            // area lies inside a cover stays solid black.
+            picture = picture.thumbnail_exact(w, h);
         }
     }
 
