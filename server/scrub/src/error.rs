@@ -48,6 +48,11 @@ pub enum ScrubError {
     )]
     BadAdobeSegment { offset: usize },
 
+    #[error(
+        "the image data at byte {offset} holds more than the picture ({what}); something may be hidden in it: publish a re-encoded copy instead"
+    )]
+    ImageDataNotClean { offset: usize, what: &'static str },
+
     #[error("the photo could not be decoded for re-encoding: {0}")]
     Decode(String),
 

@@ -30,6 +30,7 @@
 mod bytescan;
 mod check;
 mod cover;
+mod entropy;
 mod error;
 mod icc;
 mod orientation;
@@ -39,6 +40,7 @@ mod structure;
 
 pub use check::check_clean;
 pub use cover::{Cover, Reencode, cover_and_scrub};
+pub use entropy::{ImageDataCheck, verify_image_data};
 pub use error::ScrubError;
 pub use orientation::Orientation;
 pub use report::{Kept, MetadataKind, RemovedSegment, ScrubReport};

@@ -10,7 +10,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use consentcam_scrub::{Scrubbed, scrub};
+use consentcam_scrub::{ImageDataCheck, Scrubbed, scrub, verify_image_data};
 use serde_json::{Map, Value};
 use support::*;
 
@@ -472,6 +472,7 @@ fn recipes() -> Vec<Recipe> {
 
 struct Case {
     label: String,
+    base: usize,
     orientation: u16,
     input: PathBuf,
     output: PathBuf,
@@ -552,6 +553,7 @@ fn build_corpus() -> Corpus {
         let base = &bases[bi];
         cases.push(Case {
             label: format!("{} (base {bi})", recipe.label),
+            base: bi,
             orientation: planting.orientation,
             input,
             output,
@@ -839,5 +841,23 @@ fn scrubbing_an_output_again_changes_nothing() {
         let again = scrub(&case.scrubbed.jpeg).expect("output is accepted");
         assert_eq!(again.jpeg, case.scrubbed.jpeg, "{}", case.label);
         consentcam_scrub::check_clean(&case.scrubbed.jpeg).expect("output checks clean");
+    }
+}
+
+#[test]
+fn scans_of_sequential_outputs_hold_nothing_but_image_data() {
+    for case in &corpus().cases {
+        // Base pictures 1, 5 and 6 are progressive.
+        let expected = if [1, 5, 6].contains(&case.base) {
+            ImageDataCheck::ProgressiveNotWalked
+        } else {
+            ImageDataCheck::Verified
+        };
+        assert_eq!(
+            verify_image_data(&case.scrubbed.jpeg),
+            Ok(expected),
+            "{}",
+            case.label
+        );
     }
 }

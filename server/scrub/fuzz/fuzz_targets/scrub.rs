@@ -21,6 +21,8 @@ fuzz_target!(|data: &[u8]| {
             if let Err(e) = check_clean(out) {
                 panic!("output fails the allow-list check: {e}");
             }
+            // The image-data walk must refuse or accept, never panic or hang.
+            let _ = consentcam_scrub::verify_image_data(out);
             match scrub(out) {
                 Ok(again) => assert!(again.jpeg == *out, "scrubbing twice changed the output"),
                 Err(e) => panic!("the scrubber refused its own output: {e}"),
