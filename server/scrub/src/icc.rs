@@ -182,19 +182,21 @@ pub(crate) fn clean(profile: &[u8]) -> Result<CleanProfile, ScrubError> {
             tags_dropped += 1;
             continue;
         }
-        if kind == Some(*b"XYZ ") && data.len() < 20 {
-            return Err(bad("an XYZ tag is cut short"));
-        }
-        kept.push((tag, data));
+        // Exactly the bytes the element needs: slack after it could hold anything.
+        let size = element_size(data).ok_or(bad("a colour tag is cut short or malformed"))?;
+        kept.push((tag, &data[..size]));
     }
     let description = description_tag(major);
     let mut tags: Vec<([u8; 4], &[u8])> = vec![(*b"desc", description.as_slice())];
     tags.extend(kept);
 
+    // Header: only the colour-defining fields, each rewritten from its known values.
     let mut out = vec![0u8; HEADER];
-    out[8..24].copy_from_slice(&profile[8..24]);
+    out[8..10].copy_from_slice(&profile[8..10]); // version (bytes 10-11 are reserved)
+    out[12..24].copy_from_slice(&profile[12..24]); // class, colour space, PCS (checked)
     out[36..40].copy_from_slice(b"acsp");
-    out[64..80].copy_from_slice(&profile[64..80]);
+    out[67] = profile[67] & 0x03; // rendering intent 0-3
+    out[68..80].copy_from_slice(&D50); // the PCS illuminant is always D50
     let n = u32::try_from(tags.len()).map_err(|_| bad("tag table too large"))?;
     out.extend_from_slice(&n.to_be_bytes());
     let mut data_at = HEADER + 4 + 12 * tags.len();
@@ -203,7 +205,12 @@ pub(crate) fn clean(profile: &[u8]) -> Result<CleanProfile, ScrubError> {
         out.extend_from_slice(tag);
         out.extend_from_slice(&to_u32(data_at)?.to_be_bytes());
         out.extend_from_slice(&to_u32(body.len())?.to_be_bytes());
+        let at = data.len();
         data.extend_from_slice(body);
+        // Bytes 4-7 of every tag element are reserved (zero).
+        if let Some(reserved) = data.get_mut(at + 4..at + 8) {
+            reserved.fill(0);
+        }
         while data.len() % 4 != 0 {
             data.push(0);
         }
@@ -217,6 +224,56 @@ pub(crate) fn clean(profile: &[u8]) -> Result<CleanProfile, ScrubError> {
         colour_space,
         tags_dropped,
     })
+}
+
+/// The PCS illuminant every ICC profile must carry: D50 as s15Fixed16 XYZ.
+const D50: [u8; 12] = [0, 0, 0xF6, 0xD6, 0, 1, 0, 0, 0, 0, 0xD3, 0x2D];
+
+fn be16(bytes: &[u8], at: usize) -> Option<usize> {
+    let b = bytes.get(at..at.checked_add(2)?)?;
+    Some(usize::from(u16::from_be_bytes([b[0], b[1]])))
+}
+
+/// The exact size of a kept tag element, from its own fields; `None` when the element
+/// is shorter than it says. Lookup-table types (`mAB `, `mBA `) keep their stated size.
+fn element_size(data: &[u8]) -> Option<usize> {
+    let kind = sig(data, 0)?;
+    let size = match &kind {
+        b"XYZ " => 20,
+        b"curv" => 12 + 2 * usize::try_from(be32(data, 8)?).ok()?,
+        b"para" => {
+            let params = match be16(data, 8)? {
+                0 => 1,
+                1 => 3,
+                2 => 4,
+                3 => 5,
+                4 => 7,
+                _ => return None,
+            };
+            12 + 4 * params
+        }
+        b"sf32" => 44,
+        b"chrm" => 12 + 8 * be16(data, 8)?,
+        b"cicp" => 12,
+        b"mft1" | b"mft2" => {
+            let (inputs, outputs, grid) = (
+                usize::from(*data.get(8)?),
+                usize::from(*data.get(9)?),
+                usize::from(*data.get(10)?),
+            );
+            let clut = grid
+                .checked_pow(u32::try_from(inputs).ok()?)?
+                .checked_mul(outputs)?;
+            if &kind == b"mft1" {
+                48 + 256 * inputs + clut + 256 * outputs
+            } else {
+                let (n, m) = (be16(data, 48)?, be16(data, 50)?);
+                52 + 2 * (n * inputs + clut + m * outputs)
+            }
+        }
+        _ => data.len(),
+    };
+    (size <= data.len()).then_some(size)
 }
 
 fn to_u32(n: usize) -> Result<u32, ScrubError> {
@@ -333,6 +390,32 @@ pub(crate) mod tests {
         assert_eq!(clean.tags_dropped, 4);
         assert_eq!(clean.colour_space, *b"RGB ");
         assert!(contains(&clean.bytes, DESCRIPTION.as_bytes()));
+    }
+
+    #[test]
+    fn cleaning_drops_text_hidden_in_slack_reserved_bytes_and_the_illuminant() {
+        let mut profile = profile_with_text("Quackenbush");
+        // rTRC (tag 8): grow its stated size over the following bytes, then write text
+        // into that slack; put text in wtpt's reserved bytes and in the illuminant.
+        let entry = HEADER + 4 + 12 * 8;
+        let start = be32(&profile, entry + 4).expect("offset") as usize;
+        let size = profile.len() - start;
+        profile[entry + 8..entry + 12].copy_from_slice(&(size as u32).to_be_bytes());
+        profile[start + 14..start + 25].copy_from_slice(b"Pemberton!!");
+        let wtpt = be32(&profile, HEADER + 4 + 12 * 4 + 4).expect("offset") as usize;
+        profile[wtpt + 4..wtpt + 8].copy_from_slice(b"Pemb");
+        profile[68..80].copy_from_slice(b"Pemberton!!!");
+        let clean = clean(&profile).expect("valid profile");
+        assert!(!contains(&clean.bytes, b"Pemb"));
+        assert!(!contains(&clean.bytes, b"Pemberton"));
+    }
+
+    #[test]
+    fn refuses_a_curve_longer_than_its_tag() {
+        let mut profile = profile_with_text("Quackenbush");
+        let start = be32(&profile, HEADER + 4 + 12 * 8 + 4).expect("offset") as usize;
+        profile[start + 8..start + 12].copy_from_slice(&1000u32.to_be_bytes());
+        assert!(clean(&profile).is_err());
     }
 
     #[test]
