@@ -57,6 +57,9 @@ enum Command {
     KioskAdd { name: String },
     /// Register a partner organisation (a school or organisation photos may be shared with).
     PartnerAdd { name: String },
+    /// Write a copy of the JPEG IN to OUT with every name and identifying tag removed
+    /// (only orientation and colour profile kept; image data untouched).
+    Scrub { input: PathBuf, output: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -248,6 +251,7 @@ fn main() -> Result<()> {
             println!("kiosk {id} ({name}) registered; its token (shown once):\n{token}");
             Ok(())
         }
+        Command::Scrub { input, output } => scrub(&input, &output),
         Command::PartnerAdd { name } => {
             let conn = open_db(&config)?;
             let id = people::insert_partner(&conn, &name, now)?;
@@ -288,6 +292,33 @@ fn run_server(
         web::serve(listener, state, shutdown_signal()).await?;
         Ok(())
     })
+}
+
+fn scrub(input: &Path, output: &Path) -> Result<()> {
+    let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let clean = consentcam_scrub::scrub(&bytes).with_context(|| {
+        format!(
+            "{} was refused: it cannot be proved clean, so it must not be published",
+            input.display()
+        )
+    })?;
+    if output.exists() {
+        bail!(
+            "{} already exists; choose a new file name",
+            output.display()
+        );
+    }
+    let temp = output.with_extension("scrub-part");
+    std::fs::write(&temp, &clean.jpeg)
+        .with_context(|| format!("cannot write {}", temp.display()))?;
+    std::fs::rename(&temp, output).with_context(|| format!("cannot write {}", output.display()))?;
+    println!(
+        "{}: {} metadata segment(s) and {} trailing byte(s) removed; image data unchanged",
+        output.display(),
+        clean.report.removed.len(),
+        clean.report.trailing_bytes_cut
+    );
+    Ok(())
 }
 
 fn backup(config: &Config, dest: &Path) -> Result<()> {

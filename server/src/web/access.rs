@@ -91,6 +91,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v1/photos/{id}/confirmation", Access::Staff),
     ("POST", "/api/v1/photos/{id}/approvals", Access::Director),
     ("POST", "/api/v1/photos/{id}/provenance", Access::Director),
+    ("POST", "/api/v1/photos/{id}/publish", Access::Director),
     ("GET", "/api/v1/takedowns", Access::Oversight),
     ("POST", "/api/v1/takedowns/{id}/done", Access::Oversight),
     ("GET", "/api/v1/audit", Access::Oversight),

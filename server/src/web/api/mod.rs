@@ -103,6 +103,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/photos/{id}/provenance",
             post(photos::acknowledge_provenance),
         )
+        .route("/api/v1/photos/{id}/publish", post(photos::publish))
         .route("/api/v1/takedowns", get(photos::takedowns))
         .route("/api/v1/takedowns/{id}/done", post(photos::takedown_done))
         .route("/api/v1/audit", get(kiosk::audit))
