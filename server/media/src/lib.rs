@@ -1,1 +1,29 @@
-//! Photo import: content-addressed store and analysis (see the crate description).
+//! Photo import for consentcam: a crash-safe, content-addressed photo store fed from a
+//! returned camera's card, and the per-photo analysis (EXIF, thumbnail, preview, faces,
+//! custody session) that runs after it in the background.
+//!
+//! This crate does not know the server's database: the server implements [`Catalogue`]
+//! on its own tables. See `README.md` for the order of calls and the deployment units.
+
+pub mod card;
+pub mod catalogue;
+pub mod clock;
+pub mod exif;
+pub mod format;
+pub mod hash;
+pub mod import;
+pub mod problem;
+pub mod storage;
+pub mod store;
+
+pub use card::CardPath;
+pub use catalogue::{Catalogue, CatalogueError, FileRecord};
+pub use format::MediaKind;
+pub use hash::ContentHash;
+pub use import::{
+    ImportError, ImportEvent, ImportOptions, ImportReport, ImportedFile, Outcome, WipeReport,
+    import_card, wipe_card,
+};
+pub use problem::Problem;
+pub use storage::{OsStorage, Storage};
+pub use store::{Store, StoreError};
