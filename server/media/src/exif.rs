@@ -20,8 +20,8 @@ const MAX_TEXT: usize = 256;
 pub struct ExifSummary {
     /// When the shutter fired, in the camera's own clock (no time zone).
     pub taken_at: Option<DateTime>,
-    /// The camera's UTC offset at that moment, where it recorded one.
-    pub offset: Option<Offset>,
+    /// The camera's UTC offset at that moment in seconds, where it recorded one.
+    pub utc_offset_seconds: Option<i32>,
     /// Camera maker.
     pub make: Option<String>,
     /// Camera model.
@@ -232,7 +232,7 @@ pub fn parse(tiff: &[u8]) -> Result<ExifSummary, ExifError> {
                 _ => {}
             }
         }
-        out.offset = offset_text.and_then(|s| parse_offset(&s));
+        out.utc_offset_seconds = offset_text.and_then(|s| parse_offset(&s)).map(Offset::seconds);
     }
     if out.taken_at.is_none() {
         out.taken_at = digitized;
@@ -307,8 +307,7 @@ pub fn build(fields: &ExifSummary) -> Vec<u8> {
     if let Some(t) = fields.taken_at {
         exif.push((0x9003, 2, ascii(&t.strftime("%Y:%m:%d %H:%M:%S").to_string())));
     }
-    if let Some(o) = fields.offset {
-        let secs = o.seconds();
+    if let Some(secs) = fields.utc_offset_seconds {
         let sign = if secs < 0 { '-' } else { '+' };
         let a = secs.abs();
         exif.push((0x9011, 2, ascii(&format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60))));
@@ -343,7 +342,7 @@ pub fn build(fields: &ExifSummary) -> Vec<u8> {
     ifd0.sort_by_key(|e| e.0);
     let mut out = b"II*\0".to_vec();
     out.extend(8u32.to_le_bytes());
-    let mut tail = Vec::new();
+    let mut tail: Vec<u8> = Vec::new();
     for ifd in [&ifd0, &exif, &gps] {
         out.extend(u16::try_from(ifd.len()).unwrap_or(0).to_le_bytes());
         for (tag, kind, value) in ifd {
@@ -379,7 +378,7 @@ mod tests {
     fn sample() -> ExifSummary {
         ExifSummary {
             taken_at: Some(jiff::civil::date(2026, 3, 14).at(10, 30, 5, 0)),
-            offset: Some(Offset::constant(1)),
+            utc_offset_seconds: Some(3600),
             make: Some("Canon".into()),
             model: Some("Canon EOS 250D".into()),
             body_serial: Some("083021001234".into()),
