@@ -5,18 +5,27 @@
 //! This crate does not know the server's database: the server implements [`Catalogue`]
 //! on its own tables. See `README.md` for the order of calls and the deployment units.
 
+pub mod analysis;
 pub mod card;
 pub mod catalogue;
 pub mod clock;
 pub mod exif;
+pub mod faces;
 pub mod format;
 pub mod hash;
 pub mod import;
+pub mod jpeg;
 pub mod problem;
+pub mod render;
 pub mod storage;
 pub mod store;
 
+pub use analysis::{Analysis, AnalysisOptions, PreviewSource, analyse_bytes, analyse_file};
 pub use card::CardPath;
+pub use exif::ExifSummary;
+pub use faces::{FaceBox, FaceDetector};
+pub use jpeg::Limits;
+pub use render::Rendition;
 pub use catalogue::{Catalogue, CatalogueError, FileRecord};
 pub use format::MediaKind;
 pub use hash::ContentHash;
