@@ -98,12 +98,11 @@ impl Analysis {
     }
 }
 
-/// Analyse a stored file. `extension` is the extension it had on the card, if any, for
-/// the extension cross-check. `faces` runs face detection on the preview when given.
+/// Analyse a stored file. `faces` runs face detection on the preview when given. The
+/// import's own problems (name, extension) are in the catalogue record, not repeated here.
 #[must_use]
 pub fn analyse_file(
     path: &Path,
-    extension: Option<&str>,
     options: &AnalysisOptions,
     faces: Option<&mut FaceDetector>,
 ) -> Analysis {
@@ -126,20 +125,18 @@ pub fn analyse_file(
         }
         return a;
     }
-    analyse_bytes(&data, extension, options, faces)
+    analyse_bytes(&data, options, faces)
 }
 
 /// Analyse a file already in memory (see [`analyse_file`]).
 #[must_use]
 pub fn analyse_bytes(
     data: &[u8],
-    extension: Option<&str>,
     options: &AnalysisOptions,
     faces: Option<&mut FaceDetector>,
 ) -> Analysis {
     let kind = format::sniff(data);
     let mut a = Analysis::new(kind);
-    a.problems.extend(format::check_extension(extension, kind));
     match kind {
         MediaKind::Empty => {
             a.problems.push(Problem::Empty);

@@ -101,6 +101,12 @@ pub fn inspect(data: &[u8], limits: &Limits) -> (Option<Layout>, Vec<Problem>) {
                 });
                 break;
             }
+            0x02..=0xBF => {
+                problems.push(Problem::Corrupt {
+                    detail: format!("invalid marker 0x{marker:02X} at byte {}", at - 1),
+                });
+                break;
+            }
             _ => {}
         }
         let Some(len_bytes) = data.get(at..at + 2) else { break };

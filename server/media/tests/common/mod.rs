@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod photos;
+
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
