@@ -16,6 +16,7 @@ pub mod hash;
 pub mod import;
 pub mod jpeg;
 pub mod problem;
+pub mod provenance;
 pub mod render;
 pub mod storage;
 pub mod store;
@@ -34,5 +35,8 @@ pub use import::{
     import_card, wipe_card,
 };
 pub use problem::Problem;
+pub use provenance::{
+    Attribution, ClockPolicy, CustodyWindow, RegisteredDevice, Unattributed, attribute,
+};
 pub use storage::{OsStorage, Storage};
 pub use store::{Store, StoreError};
