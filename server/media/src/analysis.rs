@@ -121,7 +121,8 @@ pub fn analyse_file(
         let bytes = std::fs::metadata(path).map_or(limit + 1, |m| m.len());
         a.problems.push(Problem::TooLargeToAnalyse { bytes, limit });
         if !a.kind.is_publishable_format() {
-            a.problems.push(Problem::FormatNotPublishable { kind: a.kind });
+            a.problems
+                .push(Problem::FormatNotPublishable { kind: a.kind });
         }
         return a;
     }
@@ -144,7 +145,8 @@ pub fn analyse_bytes(
         }
         MediaKind::Jpeg => {}
         other => {
-            a.problems.push(Problem::FormatNotPublishable { kind: other });
+            a.problems
+                .push(Problem::FormatNotPublishable { kind: other });
             return a;
         }
     }
@@ -184,8 +186,10 @@ pub fn analyse_bytes(
     let orientation = a.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1);
     match preview_pixels(data, &layout, options) {
         Ok((pixels, source)) => {
-            let preview = render::resize(&pixels, options.preview_edge).map(|p| render::upright(p, orientation));
-            let thumb = render::resize(&pixels, options.thumbnail_edge).map(|p| render::upright(p, orientation));
+            let preview = render::resize(&pixels, options.preview_edge)
+                .map(|p| render::upright(p, orientation));
+            let thumb = render::resize(&pixels, options.thumbnail_edge)
+                .map(|p| render::upright(p, orientation));
             drop(pixels);
             match (preview, thumb) {
                 (Ok(preview), Ok(thumb)) => {
@@ -232,14 +236,19 @@ fn preview_pixels(
         // A preview of another shape may not show the same picture: do not trust it.
         let same_shape = (ratio / main_ratio - 1.0).abs() < 0.01;
         let pixels = u64::from(sub.width) * u64::from(sub.height);
-        if big_enough && same_shape && sub.components == 3 && best.as_ref().is_none_or(|b| pixels < b.0) {
+        if big_enough
+            && same_shape
+            && sub.components == 3
+            && best.as_ref().is_none_or(|b| pixels < b.0)
+        {
             best = Some((pixels, range.clone()));
         }
     }
-    if let Some((_, range)) = best {
-        if let Ok(rgb) = render::decode_scaled(&data[range], want, options.limits.max_pixels) {
-            return Ok((rgb, PreviewSource::Embedded));
-        }
+    if let Some((_, range)) = best
+        && let Ok(rgb) = render::decode_scaled(&data[range], want, options.limits.max_pixels)
+    {
+        return Ok((rgb, PreviewSource::Embedded));
     }
-    render::decode_scaled(data, want, options.limits.max_pixels).map(|rgb| (rgb, PreviewSource::ScaledDecode))
+    render::decode_scaled(data, want, options.limits.max_pixels)
+        .map(|rgb| (rgb, PreviewSource::ScaledDecode))
 }

@@ -211,6 +211,9 @@ mod tests {
     fn extension_is_the_last_dotted_part() {
         let p = CardPath::from_relative(Path::new("DCIM/100CANON/IMG_1.JPG"));
         assert_eq!(p.extension(), Some("JPG"));
-        assert_eq!(CardPath::from_relative(Path::new(".hidden")).extension(), None);
+        assert_eq!(
+            CardPath::from_relative(Path::new(".hidden")).extension(),
+            None
+        );
     }
 }

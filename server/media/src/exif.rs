@@ -103,7 +103,9 @@ impl<'a> Tiff<'a> {
 
     pub(crate) fn bytes(&self, e: &Entry) -> &'a [u8] {
         // value_at/value_len were checked when the entry was read.
-        self.data.get(e.value_at..e.value_at + e.value_len).unwrap_or_default()
+        self.data
+            .get(e.value_at..e.value_at + e.value_len)
+            .unwrap_or_default()
     }
 
     /// Read the directory at `offset`: its entries and the offset of the next one (0: none).
@@ -209,7 +211,12 @@ pub fn parse(tiff: &[u8]) -> Result<ExifSummary, ExifError> {
                 match e.tag {
                     0x010F => out.make = t.text(e),
                     0x0110 => out.model = t.text(e),
-                    0x0112 => out.orientation = t.short(e).and_then(|o| u8::try_from(o).ok()).filter(|o| (1..=8).contains(o)),
+                    0x0112 => {
+                        out.orientation = t
+                            .short(e)
+                            .and_then(|o| u8::try_from(o).ok())
+                            .filter(|o| (1..=8).contains(o))
+                    }
                     0x8769 => exif_ifd = t.long(e),
                     0x8825 => gps_ifd = t.long(e),
                     _ => {}
@@ -232,7 +239,9 @@ pub fn parse(tiff: &[u8]) -> Result<ExifSummary, ExifError> {
                 _ => {}
             }
         }
-        out.utc_offset_seconds = offset_text.and_then(|s| parse_offset(&s)).map(Offset::seconds);
+        out.utc_offset_seconds = offset_text
+            .and_then(|s| parse_offset(&s))
+            .map(Offset::seconds);
     }
     if out.taken_at.is_none() {
         out.taken_at = digitized;
@@ -305,12 +314,20 @@ pub fn build(fields: &ExifSummary) -> Vec<u8> {
     }
     let mut exif: Vec<(u16, u16, Vec<u8>)> = Vec::new();
     if let Some(t) = fields.taken_at {
-        exif.push((0x9003, 2, ascii(&t.strftime("%Y:%m:%d %H:%M:%S").to_string())));
+        exif.push((
+            0x9003,
+            2,
+            ascii(&t.strftime("%Y:%m:%d %H:%M:%S").to_string()),
+        ));
     }
     if let Some(secs) = fields.utc_offset_seconds {
         let sign = if secs < 0 { '-' } else { '+' };
         let a = secs.abs();
-        exif.push((0x9011, 2, ascii(&format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60))));
+        exif.push((
+            0x9011,
+            2,
+            ascii(&format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)),
+        ));
     }
     if let Some(s) = &fields.body_serial {
         exif.push((0xA431, 2, ascii(s)));
@@ -337,8 +354,16 @@ pub fn build(fields: &ExifSummary) -> Vec<u8> {
     let exif_at = ifd0_at + ifd_len(n0);
     let gps_at = exif_at + ifd_len(exif.len());
     let mut values_at = gps_at + ifd_len(gps.len());
-    ifd0.push((0x8769, 4, u32::try_from(exif_at).unwrap_or(0).to_le_bytes().to_vec()));
-    ifd0.push((0x8825, 4, u32::try_from(gps_at).unwrap_or(0).to_le_bytes().to_vec()));
+    ifd0.push((
+        0x8769,
+        4,
+        u32::try_from(exif_at).unwrap_or(0).to_le_bytes().to_vec(),
+    ));
+    ifd0.push((
+        0x8825,
+        4,
+        u32::try_from(gps_at).unwrap_or(0).to_le_bytes().to_vec(),
+    ));
     ifd0.sort_by_key(|e| e.0);
     let mut out = b"II*\0".to_vec();
     out.extend(8u32.to_le_bytes());

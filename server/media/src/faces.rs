@@ -71,7 +71,12 @@ impl FaceDetector {
             .map(|f| {
                 let b = f.bbox();
                 #[allow(clippy::cast_precision_loss)]
-                let (x, y, bw, bh) = (b.x() as f32, b.y() as f32, b.width() as f32, b.height() as f32);
+                let (x, y, bw, bh) = (
+                    b.x() as f32,
+                    b.y() as f32,
+                    b.width() as f32,
+                    b.height() as f32,
+                );
                 let x0 = x.max(0.0);
                 let y0 = y.max(0.0);
                 FaceBox {

@@ -215,20 +215,13 @@ fn run(
     let mut bytes_done = 0u64;
     for (i, entry) in entries.iter().enumerate() {
         let index = i as u64 + 1;
-        let done = import_one(
-            entry,
-            store,
-            &lock,
-            catalogue,
-            options,
-            &mut |copied| {
-                progress(&ImportEvent::Copying {
-                    index,
-                    bytes_done: bytes_done + copied,
-                    bytes_total,
-                });
-            },
-        )?;
+        let done = import_one(entry, store, &lock, catalogue, options, &mut |copied| {
+            progress(&ImportEvent::Copying {
+                index,
+                bytes_done: bytes_done + copied,
+                bytes_total,
+            });
+        })?;
         if let EntryKind::File { size, .. } = entry.kind {
             bytes_done += size;
         }

@@ -109,7 +109,9 @@ pub fn inspect(data: &[u8], limits: &Limits) -> (Option<Layout>, Vec<Problem>) {
             }
             _ => {}
         }
-        let Some(len_bytes) = data.get(at..at + 2) else { break };
+        let Some(len_bytes) = data.get(at..at + 2) else {
+            break;
+        };
         let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
         if len < 2 {
             problems.push(Problem::Corrupt {
@@ -117,7 +119,9 @@ pub fn inspect(data: &[u8], limits: &Limits) -> (Option<Layout>, Vec<Problem>) {
             });
             break;
         }
-        let Some(body) = data.get(at + 2..at + len) else { break };
+        let Some(body) = data.get(at + 2..at + len) else {
+            break;
+        };
         let body_at = at + 2;
         at += len;
         match marker {
@@ -227,7 +231,9 @@ pub fn inspect(data: &[u8], limits: &Limits) -> (Option<Layout>, Vec<Problem>) {
             .iter()
             .map(|r| r.start)
             .min()
-            .is_some_and(|s| s > layout.end && data[layout.end..s].iter().any(|&b| b != 0 && b != 0xFF));
+            .is_some_and(|s| {
+                s > layout.end && data[layout.end..s].iter().any(|&b| b != 0 && b != 0xFF)
+            });
         if unexplained || referenced_gap {
             problems.push(Problem::DataAfterEnd {
                 bytes: (data.len() - layout.end) as u64,

@@ -23,20 +23,20 @@ pub mod store;
 
 pub use analysis::{Analysis, AnalysisOptions, PreviewSource, analyse_bytes, analyse_file};
 pub use card::CardPath;
+pub use catalogue::{Catalogue, CatalogueError, FileRecord};
 pub use exif::ExifSummary;
 pub use faces::{FaceBox, FaceDetector};
-pub use jpeg::Limits;
-pub use render::Rendition;
-pub use catalogue::{Catalogue, CatalogueError, FileRecord};
 pub use format::MediaKind;
 pub use hash::ContentHash;
 pub use import::{
     ImportError, ImportEvent, ImportOptions, ImportReport, ImportedFile, Outcome, WipeReport,
     import_card, wipe_card,
 };
+pub use jpeg::Limits;
 pub use problem::Problem;
 pub use provenance::{
     Attribution, ClockPolicy, CustodyWindow, RegisteredDevice, Unattributed, attribute,
 };
+pub use render::Rendition;
 pub use storage::{OsStorage, Storage};
 pub use store::{Store, StoreError};

@@ -26,7 +26,10 @@ pub enum Problem {
     /// Zero bytes.
     Empty,
     /// The extension says one format and the content another.
-    ExtensionMismatch { extension: String, content: MediaKind },
+    ExtensionMismatch {
+        extension: String,
+        content: MediaKind,
+    },
     /// Stored and tracked, but only JPEG can be published for now.
     FormatNotPublishable { kind: MediaKind },
     /// Larger than the analysis will read.

@@ -219,7 +219,13 @@ mod tests {
     }
 
     fn run(exif: &ExifSummary) -> Attribution {
-        attribute(Some(exif), &devices(), &windows(), &policy(), ts("2026-06-10T18:00:00Z"))
+        attribute(
+            Some(exif),
+            &devices(),
+            &windows(),
+            &policy(),
+            ts("2026-06-10T18:00:00Z"),
+        )
     }
 
     fn session(id: &str, tolerance: bool) -> Attribution {
@@ -305,7 +311,13 @@ mod tests {
             }
         );
         assert_eq!(
-            attribute(None, &devices(), &windows(), &policy(), ts("2026-06-10T18:00:00Z")),
+            attribute(
+                None,
+                &devices(),
+                &windows(),
+                &policy(),
+                ts("2026-06-10T18:00:00Z")
+            ),
             Attribution::Unattributed {
                 reason: Unattributed::NoSerial
             }
@@ -319,7 +331,13 @@ mod tests {
             w.device_id = "cam-2".into();
         }
         assert_eq!(
-            attribute(Some(&photo(10, 0)), &devices(), &ws, &policy(), ts("2026-06-10T18:00:00Z")),
+            attribute(
+                Some(&photo(10, 0)),
+                &devices(),
+                &ws,
+                &policy(),
+                ts("2026-06-10T18:00:00Z")
+            ),
             Attribution::Unattributed {
                 reason: Unattributed::OutsideWindows
             }

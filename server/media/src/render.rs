@@ -26,7 +26,13 @@ pub struct Rendition {
 
 impl std::fmt::Debug for Rendition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Rendition({}x{}, {} bytes)", self.width, self.height, self.jpeg.len())
+        write!(
+            f,
+            "Rendition({}x{}, {} bytes)",
+            self.width,
+            self.height,
+            self.jpeg.len()
+        )
     }
 }
 
@@ -45,7 +51,11 @@ fn corrupt(detail: impl Into<String>) -> Problem {
 }
 
 /// Decode `jpeg` at the smallest DCT scale whose long edge is at least `min_long_edge`.
-pub(crate) fn decode_scaled(jpeg: &[u8], min_long_edge: u32, max_pixels: u64) -> Result<Rgb, Problem> {
+pub(crate) fn decode_scaled(
+    jpeg: &[u8],
+    min_long_edge: u32,
+    max_pixels: u64,
+) -> Result<Rgb, Problem> {
     let run = || -> Result<Rgb, Problem> {
         let mut decoder = Decoder::new(jpeg);
         let cap = usize::try_from(max_pixels.saturating_mul(3)).unwrap_or(usize::MAX);
@@ -60,8 +70,10 @@ pub(crate) fn decode_scaled(jpeg: &[u8], min_long_edge: u32, max_pixels: u64) ->
         let target = min_long_edge.min(long);
         // Request a size with the target long edge; the decoder picks the smallest scale
         // that reaches it.
-        let req_w = u16::try_from((u64::from(w) * u64::from(target)).div_ceil(u64::from(long))).unwrap_or(u16::MAX);
-        let req_h = u16::try_from((u64::from(h) * u64::from(target)).div_ceil(u64::from(long))).unwrap_or(u16::MAX);
+        let req_w = u16::try_from((u64::from(w) * u64::from(target)).div_ceil(u64::from(long)))
+            .unwrap_or(u16::MAX);
+        let req_h = u16::try_from((u64::from(h) * u64::from(target)).div_ceil(u64::from(long)))
+            .unwrap_or(u16::MAX);
         let (ow, oh) = decoder
             .scale(req_w.max(1), req_h.max(1))
             .map_err(|e| corrupt(e.to_string()))?;

@@ -56,7 +56,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("root", &self.root).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -168,7 +170,8 @@ impl Store {
             };
             let chunk = &buf[..got];
             hasher.update(chunk);
-            file.write_all(chunk).map_err(io_err("write temporary file"))?;
+            file.write_all(chunk)
+                .map_err(io_err("write temporary file"))?;
             staged.size += got as u64;
         }
         staged.hash = ContentHash::from_hasher(&hasher);

@@ -40,14 +40,26 @@ fn import_child() {
         commit_order,
         ..ImportOptions::default()
     };
-    let report = import_card(Path::new(&card), &store, &mut catalogue, &options, &mut |_| {})
-        .expect("import");
+    let report = import_card(
+        Path::new(&card),
+        &store,
+        &mut catalogue,
+        &options,
+        &mut |_| {},
+    )
+    .expect("import");
     assert!(!report.files.is_empty());
 }
 
 fn spawn_child(card: &Path, store: &Path, order: &str) -> Child {
     Command::new(std::env::current_exe().expect("own path"))
-        .args(["--exact", "import_child", "--ignored", "--test-threads=1", "-q"])
+        .args([
+            "--exact",
+            "import_child",
+            "--ignored",
+            "--test-threads=1",
+            "-q",
+        ])
         .env(CHILD_CARD, card)
         .env(CHILD_STORE, store)
         .env(CHILD_ORDER, order)
@@ -159,8 +171,7 @@ fn campaign(seed: u64, target: usize, order: &str, card: &Path, work: &Path) -> 
             if !temps.is_empty() {
                 result.in_copy_window += 1;
                 let partial = temps.iter().any(|t| {
-                    std::fs::metadata(t)
-                        .is_ok_and(|m| !expected.values().any(|&s| m.len() == s))
+                    std::fs::metadata(t).is_ok_and(|m| !expected.values().any(|&s| m.len() == s))
                 });
                 if partial {
                     result.mid_copy += 1;
@@ -176,7 +187,9 @@ fn campaign(seed: u64, target: usize, order: &str, card: &Path, work: &Path) -> 
                 break;
             }
         }
-        result.violations.extend(check_final(&store_root, &expected));
+        result
+            .violations
+            .extend(check_final(&store_root, &expected));
         let _ = std::fs::remove_dir_all(&store_root);
     }
     result
@@ -187,10 +200,10 @@ fn campaign(seed: u64, target: usize, order: &str, card: &Path, work: &Path) -> 
 /// flush failures are the subject of `tests/fsync.rs`.
 fn scratch() -> tempfile::TempDir {
     let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(dir) = tempfile::tempdir_in(shm) {
-            return dir;
-        }
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::tempdir_in(shm)
+    {
+        return dir;
     }
     tempfile::tempdir().expect("tempdir")
 }
@@ -211,7 +224,7 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
 /// 200 files: mostly small, some of a few hundred KiB so that copies take long enough
 /// to be hit while they run.
 fn card_sizes(rng: &mut Rng, i: usize) -> usize {
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         rng.range(600_000, 1_500_000) as usize
     } else {
         rng.range(20_000, 200_000) as usize
@@ -225,7 +238,10 @@ fn import_survives_300_kills_at_random_moments() {
     let card = tmp.path().join("card");
     let mut rng = Rng::new(seed);
     let distinct = common::write_card(&card, 200, &mut rng, card_sizes);
-    assert!(distinct.len() < 200, "the card holds some duplicate content");
+    assert!(
+        distinct.len() < 200,
+        "the card holds some duplicate content"
+    );
     let result = campaign(seed, 300, "after", &card, &tmp.path().join("work"));
     println!(
         "seed {seed:#x}: {} kills over {} rounds, {} in a copy window, {} mid-copy",

@@ -30,8 +30,16 @@ fn finds_nearly_every_face_in_the_group_photo() {
     let mut detector = FaceDetector::new().expect("model");
     let faces = detector.detect(&grey_from_rgb(&rgb), w, h);
     println!("found {} of {KNOWN_FACES} faces", faces.len());
-    assert!(faces.len() >= 26, "found only {} of {KNOWN_FACES}", faces.len());
-    assert!(faces.len() <= KNOWN_FACES + 2, "{} boxes: false positives", faces.len());
+    assert!(
+        faces.len() >= 26,
+        "found only {} of {KNOWN_FACES}",
+        faces.len()
+    );
+    assert!(
+        faces.len() <= KNOWN_FACES + 2,
+        "{} boxes: false positives",
+        faces.len()
+    );
     for f in &faces {
         assert!(f.x >= 0.0 && f.y >= 0.0 && f.x + f.width <= 1.0001 && f.y + f.height <= 1.0001);
     }
@@ -43,5 +51,8 @@ fn finds_no_face_in_a_flat_image_and_survives_tiny_ones() {
     assert!(detector.detect(&vec![128; 200 * 150], 200, 150).is_empty());
     assert!(detector.detect(&[0; 10], 5, 2).is_empty());
     assert!(detector.detect(&[], 0, 0).is_empty());
-    assert!(detector.detect(&[0; 100], 100, 100).is_empty(), "short buffer");
+    assert!(
+        detector.detect(&[0; 100], 100, 100).is_empty(),
+        "short buffer"
+    );
 }

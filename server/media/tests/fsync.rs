@@ -58,7 +58,13 @@ fn walk(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .map(|rd| {
             rd.flatten()
-                .map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 })
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
                 .sum()
         })
         .unwrap_or(0)
@@ -81,29 +87,42 @@ fn every_failed_sync_is_reported_and_a_rerun_recovers() {
         let root = tmp.path().join("count");
         let store = Store::open(&root, counting.clone()).expect("store");
         let mut cat = SqliteCatalogue::open(&root.join("c.sqlite")).expect("db");
-        import_card(&card, &store, &mut cat, &ImportOptions::default(), &mut |_| {})
-            .expect("clean import");
+        import_card(
+            &card,
+            &store,
+            &mut cat,
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .expect("clean import");
     }
     let total = counting.calls.load(Ordering::SeqCst);
-    assert!(total >= 40, "expected a file and a folder sync per file, saw {total}");
+    assert!(
+        total >= 40,
+        "expected a file and a folder sync per file, saw {total}"
+    );
 
     for k in 1..=total {
         let root = tmp.path().join(format!("k{k}"));
         let failing = Arc::new(FailingStorage::new(k));
         let events = Mutex::new(Vec::new());
-        let outcome = Store::open(&root, failing.clone()).map_err(ImportError::from).and_then(|store| {
-            let mut cat = SqliteCatalogue::open(&root.join("c.sqlite")).expect("db");
-            import_card(&card, &store, &mut cat, &wipe, &mut |e| {
-                events.lock().expect("events").push(e.clone());
-            })
-        });
+        let outcome = Store::open(&root, failing.clone())
+            .map_err(ImportError::from)
+            .and_then(|store| {
+                let mut cat = SqliteCatalogue::open(&root.join("c.sqlite")).expect("db");
+                import_card(&card, &store, &mut cat, &wipe, &mut |e| {
+                    events.lock().expect("events").push(e.clone());
+                })
+            });
         match outcome {
             Err(ImportError::Store(StoreError::Sync { .. })) => {}
             other => panic!("k={k}: expected a reported sync failure, got {other:?}"),
         }
         let events = events.into_inner().expect("events");
         assert!(
-            !events.iter().any(|e| matches!(e, ImportEvent::Finished { .. })),
+            !events
+                .iter()
+                .any(|e| matches!(e, ImportEvent::Finished { .. })),
             "k={k}: import acknowledged as finished"
         );
         if k > 1 {
@@ -118,21 +137,40 @@ fn every_failed_sync_is_reported_and_a_rerun_recovers() {
             .filter(|e| matches!(e, ImportEvent::FileDone { .. }))
             .count();
         let rows = cat.rows().expect("rows").len();
-        assert!(rows <= acknowledged, "k={k}: {rows} rows but {acknowledged} files acknowledged");
+        assert!(
+            rows <= acknowledged,
+            "k={k}: {rows} rows but {acknowledged} files acknowledged"
+        );
         assert!(
             common::committed_rows_are_durable(&root, &cat).is_empty(),
             "k={k}: a committed row has no good file"
         );
-        assert_eq!(card_files(&card), 20, "k={k}: the card was wiped after a failed sync");
+        assert_eq!(
+            card_files(&card),
+            20,
+            "k={k}: the card was wiped after a failed sync"
+        );
 
         // Recovery with a healthy disk, without wiping so the next k sees the full card.
         let store = Store::open(&root, Arc::new(OsStorage)).expect("healthy store");
         let mut cat = SqliteCatalogue::open(&root.join("c.sqlite")).expect("db");
-        import_card(&card, &store, &mut cat, &ImportOptions::default(), &mut |_| {})
-            .unwrap_or_else(|e| panic!("k={k}: re-run failed: {e}"));
+        import_card(
+            &card,
+            &store,
+            &mut cat,
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| panic!("k={k}: re-run failed: {e}"));
         assert_eq!(cat.rows().expect("rows").len(), distinct.len(), "k={k}");
-        assert!(common::committed_rows_are_durable(&root, &cat).is_empty(), "k={k}");
-        assert!(common::temp_files(&root).is_empty(), "k={k}: temporary files left");
+        assert!(
+            common::committed_rows_are_durable(&root, &cat).is_empty(),
+            "k={k}"
+        );
+        assert!(
+            common::temp_files(&root).is_empty(),
+            "k={k}: temporary files left"
+        );
     }
 }
 
@@ -145,7 +183,14 @@ fn wipe_after_verify_deletes_only_committed_files() {
     let root = tmp.path().join("store");
     let store = Store::open(&root, Arc::new(OsStorage)).expect("store");
     let mut cat = SqliteCatalogue::open(&root.join("c.sqlite")).expect("db");
-    import_card(&card, &store, &mut cat, &ImportOptions::default(), &mut |_| {}).expect("import");
+    import_card(
+        &card,
+        &store,
+        &mut cat,
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .expect("import");
     // A file that arrives after the import is not committed and must survive the wipe.
     let late = card.join("DCIM/100CANON/LATE.JPG");
     std::fs::write(&late, b"\xFF\xD8\xFF new photo").expect("write");

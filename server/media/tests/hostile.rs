@@ -16,15 +16,23 @@ use consentcam_media::{
 };
 
 fn good(seed: u64) -> Vec<u8> {
-    photos::photo(160, 120, seed, &PhotoSpec {
-        exif: Some(camera_exif("083021001234", 1)),
-        ..PhotoSpec::default()
-    })
+    photos::photo(
+        160,
+        120,
+        seed,
+        &PhotoSpec {
+            exif: Some(camera_exif("083021001234", 1)),
+            ..PhotoSpec::default()
+        },
+    )
 }
 
 /// Replace the frame header's declared size.
 fn with_size(mut jpeg: Vec<u8>, w: u16, h: u16) -> Vec<u8> {
-    let sof = jpeg.windows(2).position(|m| m == [0xFF, 0xC0] || m == [0xFF, 0xC2]).expect("SOF");
+    let sof = jpeg
+        .windows(2)
+        .position(|m| m == [0xFF, 0xC0] || m == [0xFF, 0xC2])
+        .expect("SOF");
     jpeg[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
     jpeg[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
     jpeg
@@ -34,7 +42,11 @@ fn with_size(mut jpeg: Vec<u8>, w: u16, h: u16) -> Vec<u8> {
 fn with_segment(jpeg: &[u8], marker: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = jpeg[..2].to_vec();
     out.extend([0xFF, marker]);
-    out.extend(u16::try_from(payload.len() + 2).expect("segment size").to_be_bytes());
+    out.extend(
+        u16::try_from(payload.len() + 2)
+            .expect("segment size")
+            .to_be_bytes(),
+    );
     out.extend(payload);
     out.extend(&jpeg[2..]);
     out
@@ -55,27 +67,50 @@ fn exif_segment(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
 }
 
 fn scan_start(jpeg: &[u8]) -> usize {
-    jpeg.windows(2).position(|m| m == [0xFF, 0xDA]).expect("SOS")
+    jpeg.windows(2)
+        .position(|m| m == [0xFF, 0xDA])
+        .expect("SOS")
 }
 
 /// The hostile corpus: file name on the card -> (bytes, a problem code it must get).
 fn hostile() -> Vec<(String, Vec<u8>, &'static str)> {
     let plain = || photos::photo(160, 120, 99, &PhotoSpec::default());
     let mut v: Vec<(String, Vec<u8>, &'static str)> = Vec::new();
-    let mut add = |name: &str, bytes: Vec<u8>, code: &'static str| v.push((name.to_owned(), bytes, code));
+    let mut add =
+        |name: &str, bytes: Vec<u8>, code: &'static str| v.push((name.to_owned(), bytes, code));
     add("empty.jpg", Vec::new(), "empty");
     add("empty_no_extension", Vec::new(), "empty");
     let g = good(1);
     add("truncated_half.jpg", g[..g.len() / 2].to_vec(), "truncated");
-    add("truncated_in_header.jpg", good(2)[..40].to_vec(), "truncated");
+    add(
+        "truncated_in_header.jpg",
+        good(2)[..40].to_vec(),
+        "truncated",
+    );
     add("soi_only.jpg", vec![0xFF, 0xD8], "extension_mismatch");
     let g = good(3);
     add("missing_eoi.jpg", g[..g.len() - 2].to_vec(), "truncated");
     add("jpeg_named_png.png", good(4), "extension_mismatch");
-    add("text_named_jpg.jpg", b"hello, this is not a photo".to_vec(), "extension_mismatch");
-    add("pdf_named_jpg.JPG", b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj".to_vec(), "extension_mismatch");
-    add("elf_binary.jpg", b"\x7FELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0>\0".to_vec(), "extension_mismatch");
-    add("notes.txt", b"Sam in year 9, photo 3".to_vec(), "format_not_publishable");
+    add(
+        "text_named_jpg.jpg",
+        b"hello, this is not a photo".to_vec(),
+        "extension_mismatch",
+    );
+    add(
+        "pdf_named_jpg.JPG",
+        b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj".to_vec(),
+        "extension_mismatch",
+    );
+    add(
+        "elf_binary.jpg",
+        b"\x7FELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0>\0".to_vec(),
+        "extension_mismatch",
+    );
+    add(
+        "notes.txt",
+        b"Sam in year 9, photo 3".to_vec(),
+        "format_not_publishable",
+    );
     // Entropy data overwritten with bytes that contain invalid markers.
     let mut c = good(5);
     let s = scan_start(&c) + 20;
@@ -84,29 +119,70 @@ fn hostile() -> Vec<(String, Vec<u8>, &'static str)> {
         c[i + 1] = 0x9A;
     }
     add("corrupt_entropy.jpg", c, "corrupt");
-    add("dimensions_65500x65500.jpg", with_size(good(6), 65500, 65500), "dimensions_too_large");
+    add(
+        "dimensions_65500x65500.jpg",
+        with_size(good(6), 65500, 65500),
+        "dimensions_too_large",
+    );
     add("dimensions_zero.jpg", with_size(good(7), 0, 0), "corrupt");
-    add("huge_exif.jpg", with_segments(&good(8), 0xE1, &[b"Exif\0\0".as_slice(), &[0u8; 65000]].concat(), 80), "metadata_too_large");
+    add(
+        "huge_exif.jpg",
+        with_segments(
+            &good(8),
+            0xE1,
+            &[b"Exif\0\0".as_slice(), &[0u8; 65000]].concat(),
+            80,
+        ),
+        "metadata_too_large",
+    );
     let mut icc = b"ICC_PROFILE\0\x01\x50".to_vec();
     icc.extend([0x42u8; 65000]);
-    add("huge_icc.jpg", with_segments(&good(9), 0xE2, &icc, 80), "metadata_too_large");
-    add("huge_comment.jpg", with_segments(&good(10), 0xFE, &[b'x'; 65000], 80), "metadata_too_large");
+    add(
+        "huge_icc.jpg",
+        with_segments(&good(9), 0xE2, &icc, 80),
+        "metadata_too_large",
+    );
+    add(
+        "huge_comment.jpg",
+        with_segments(&good(10), 0xFE, &[b'x'; 65000], 80),
+        "metadata_too_large",
+    );
     let mut tiff = consentcam_media::exif::build(&camera_exif("1", 1));
     tiff[4..8].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes());
-    add("exif_offset_out_of_range.jpg", exif_segment(&plain(), &tiff), "exif_invalid");
+    add(
+        "exif_offset_out_of_range.jpg",
+        exif_segment(&plain(), &tiff),
+        "exif_invalid",
+    );
     let mut tiff = consentcam_media::exif::build(&camera_exif("2", 1));
     let n = usize::from(u16::from_le_bytes([tiff[8], tiff[9]]));
     let next = 8 + 2 + n * 12;
     tiff[next..next + 4].copy_from_slice(&8u32.to_le_bytes());
-    add("exif_loop.jpg", exif_segment(&plain(), &tiff), "exif_invalid");
+    add(
+        "exif_loop.jpg",
+        exif_segment(&plain(), &tiff),
+        "exif_invalid",
+    );
     let mut tiff = consentcam_media::exif::build(&camera_exif("3", 1));
     // The first entry (Make) claims two billion characters.
     tiff[8 + 2 + 4..8 + 2 + 8].copy_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
-    add("exif_value_out_of_range.jpg", exif_segment(&plain(), &tiff), "exif_invalid");
+    add(
+        "exif_value_out_of_range.jpg",
+        exif_segment(&plain(), &tiff),
+        "exif_invalid",
+    );
     let mut tiff = b"II*\0\x08\0\0\0".to_vec();
     tiff.extend(60_000u16.to_le_bytes());
-    add("exif_60000_entries.jpg", exif_segment(&plain(), &tiff), "exif_invalid");
-    add("exif_not_tiff.jpg", exif_segment(&plain(), b"XXXXXXXXXXXX"), "exif_invalid");
+    add(
+        "exif_60000_entries.jpg",
+        exif_segment(&plain(), &tiff),
+        "exif_invalid",
+    );
+    add(
+        "exif_not_tiff.jpg",
+        exif_segment(&plain(), b"XXXXXXXXXXXX"),
+        "exif_invalid",
+    );
     // An APP1 after the first scan, where a segment-level scrubber stops looking.
     let g = good(11);
     let eoi = g.len() - 2;
@@ -122,8 +198,19 @@ fn hostile() -> Vec<(String, Vec<u8>, &'static str)> {
     tail.extend(b"\0\0\0\0ftypmp42 motion photo video follows");
     add("video_after_eoi.jpg", tail, "data_after_end");
     // Progressive with its last scan repeated far beyond any camera's count.
-    let prog = photos::photo(160, 120, 14, &PhotoSpec { progressive: true, ..PhotoSpec::default() });
-    let last_scan = prog.windows(2).rposition(|m| m == [0xFF, 0xDA]).expect("scan");
+    let prog = photos::photo(
+        160,
+        120,
+        14,
+        &PhotoSpec {
+            progressive: true,
+            ..PhotoSpec::default()
+        },
+    );
+    let last_scan = prog
+        .windows(2)
+        .rposition(|m| m == [0xFF, 0xDA])
+        .expect("scan");
     let body = prog[last_scan..prog.len() - 2].to_vec();
     let mut many = prog[..prog.len() - 2].to_vec();
     for _ in 0..2000 {
@@ -131,7 +218,10 @@ fn hostile() -> Vec<(String, Vec<u8>, &'static str)> {
     }
     many.extend([0xFF, 0xD9]);
     add("progressive_2000_scans.jpg", many, "too_many_scans");
-    let cmyk: Vec<u8> = photos::pixels(64, 48, 15).chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 40]).collect();
+    let cmyk: Vec<u8> = photos::pixels(64, 48, 15)
+        .chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 40])
+        .collect();
     let mut out = Vec::new();
     jpeg_encoder::Encoder::new(&mut out, 85)
         .encode(&cmyk, 64, 48, jpeg_encoder::ColorType::Cmyk)
@@ -145,8 +235,16 @@ fn hostile() -> Vec<(String, Vec<u8>, &'static str)> {
     let mut two = good(16);
     two.splice(2..2, [0xFF, 0xD8]);
     add("two_soi.jpg", two, "corrupt");
-    add("segment_length_one.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x01, 0xFF, 0xD9], "corrupt");
-    add("segment_past_end.jpg", vec![0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF, b'E', b'x'], "truncated");
+    add(
+        "segment_length_one.jpg",
+        vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x01, 0xFF, 0xD9],
+        "corrupt",
+    );
+    add(
+        "segment_past_end.jpg",
+        vec![0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF, b'E', b'x'],
+        "truncated",
+    );
     let mut garbage = good(17);
     let second = 4 + usize::from(u16::from_be_bytes([garbage[4], garbage[5]]));
     garbage.splice(second..second, *b"garbage!");
@@ -161,11 +259,31 @@ fn hostile() -> Vec<(String, Vec<u8>, &'static str)> {
     no_scan.extend(&good(19)[2..scan_start(&good(19))]);
     no_scan.extend([0xFF, 0xD9]);
     add("no_image_data.jpg", no_scan, "corrupt");
-    add("real_png.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0".to_vec(), "format_not_publishable");
-    add("IMG_0001.HEIC", b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(), "format_not_publishable");
-    add("IMG_0002.CR2", b"II*\0\x10\0\0\0CR\x02\0".to_vec(), "format_not_publishable");
-    add("MVI_0003.MP4", b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec(), "format_not_publishable");
-    add("too_big_to_analyse.jpg", [good(20), vec![0u8; 9 * 1024 * 1024]].concat(), "too_large_to_analyse");
+    add(
+        "real_png.png",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0".to_vec(),
+        "format_not_publishable",
+    );
+    add(
+        "IMG_0001.HEIC",
+        b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(),
+        "format_not_publishable",
+    );
+    add(
+        "IMG_0002.CR2",
+        b"II*\0\x10\0\0\0CR\x02\0".to_vec(),
+        "format_not_publishable",
+    );
+    add(
+        "MVI_0003.MP4",
+        b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec(),
+        "format_not_publishable",
+    );
+    add(
+        "too_big_to_analyse.jpg",
+        [good(20), vec![0u8; 9 * 1024 * 1024]].concat(),
+        "too_large_to_analyse",
+    );
     // Suspicious names around otherwise good photos.
     add("..hidden.jpg", good(21), "suspicious_name");
     add("a..b.jpg", good(22), "suspicious_name");
@@ -185,11 +303,47 @@ fn good_files() -> Vec<(String, Vec<u8>)> {
     vec![
         ("IMG_1001.JPG".into(), photos::photo(640, 480, 30, &spec(1))),
         ("IMG_1002.JPG".into(), photos::photo(480, 640, 32, &spec(6))),
-        ("IMG_1003.JPG".into(), photos::photo(640, 480, 33, &PhotoSpec { progressive: true, ..spec(1) })),
-        ("IMG_1004.JPG".into(), photos::photo(640, 480, 34, &PhotoSpec { grey: true, ..spec(1) })),
-        ("IMG_1005.JPG".into(), photos::photo(1800, 1200, 35, &PhotoSpec { embedded_preview: Some(1600), ..spec(1) })),
+        (
+            "IMG_1003.JPG".into(),
+            photos::photo(
+                640,
+                480,
+                33,
+                &PhotoSpec {
+                    progressive: true,
+                    ..spec(1)
+                },
+            ),
+        ),
+        (
+            "IMG_1004.JPG".into(),
+            photos::photo(
+                640,
+                480,
+                34,
+                &PhotoSpec {
+                    grey: true,
+                    ..spec(1)
+                },
+            ),
+        ),
+        (
+            "IMG_1005.JPG".into(),
+            photos::photo(
+                1800,
+                1200,
+                35,
+                &PhotoSpec {
+                    embedded_preview: Some(1600),
+                    ..spec(1)
+                },
+            ),
+        ),
         ("IMG_1006.jpeg".into(), padded),
-        ("no_exif.jpg".into(), photos::photo(320, 240, 36, &PhotoSpec::default())),
+        (
+            "no_exif.jpg".into(),
+            photos::photo(320, 240, 36, &PhotoSpec::default()),
+        ),
     ]
 }
 
@@ -233,8 +387,14 @@ fn hostile_files_are_kept_with_a_reason_and_never_stop_the_batch() {
     let root = tmp.path().join("store");
     let store = Store::open(&root, Arc::new(OsStorage)).expect("store");
     let mut cat = SqliteCatalogue::open(&root.join("c.sqlite")).expect("db");
-    let report = import_card(&card, &store, &mut cat, &ImportOptions::default(), &mut |_| {})
-        .expect("a hostile card never stops the import");
+    let report = import_card(
+        &card,
+        &store,
+        &mut cat,
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .expect("a hostile card never stops the import");
 
     let options = AnalysisOptions {
         limits: Limits {
@@ -257,7 +417,9 @@ fn hostile_files_are_kept_with_a_reason_and_never_stop_the_batch() {
             }
             codes.extend(a.problems.iter().map(|p| p.code()));
             publishable = a.publishable() && file.problems.is_empty();
-            let is_good = goods.iter().any(|(n, _)| file.card_path.as_str().ends_with(&format!("/{n}")));
+            let is_good = goods
+                .iter()
+                .any(|(n, _)| file.card_path.as_str().ends_with(&format!("/{n}")));
             if is_good {
                 seen_good += 1;
                 assert!(codes.is_empty(), "{}: {codes:?}", file.card_path);
@@ -270,7 +432,8 @@ fn hostile_files_are_kept_with_a_reason_and_never_stop_the_batch() {
                     // Nothing but JFIF: no EXIF, XMP, ICC or comments.
                     let segs = photos::segments_before_scan(&r.jpeg);
                     assert!(
-                        segs.iter().all(|(m, _)| !(0xE1..=0xEF).contains(m) && *m != 0xFE),
+                        segs.iter()
+                            .all(|(m, _)| !(0xE1..=0xEF).contains(m) && *m != 0xFE),
                         "{}: rendition carries metadata",
                         file.card_path
                     );
@@ -281,35 +444,82 @@ fn hostile_files_are_kept_with_a_reason_and_never_stop_the_batch() {
             assert_eq!(file.outcome, Outcome::Refused);
         }
         if let Some(code) = expected.get(file.card_path.as_str()) {
-            assert!(!publishable, "{} is hostile but publishable", file.card_path);
-            assert!(codes.contains(code), "{}: expected {code}, got {codes:?}", file.card_path);
+            assert!(
+                !publishable,
+                "{} is hostile but publishable",
+                file.card_path
+            );
+            assert!(
+                codes.contains(code),
+                "{}: expected {code}, got {codes:?}",
+                file.card_path
+            );
         }
         codes_by_file.insert(file.card_path.as_str().to_owned(), codes);
     }
     assert_eq!(seen_good, goods.len());
     for name in expected.keys() {
-        assert!(codes_by_file.contains_key(name), "{name} missing from the report");
+        assert!(
+            codes_by_file.contains_key(name),
+            "{name} missing from the report"
+        );
     }
-    let deep_entry = codes_by_file.iter().find(|(k, _)| k.contains("d15")).expect("deep entry reported");
+    let deep_entry = codes_by_file
+        .iter()
+        .find(|(k, _)| k.contains("d15"))
+        .expect("deep entry reported");
     assert_eq!(deep_entry.1, &vec!["unreadable"]);
-    println!("{}", serde_json::to_string_pretty(&codes_by_file).expect("json"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&codes_by_file).expect("json")
+    );
 }
 
 #[test]
 fn the_camera_preview_is_used_when_it_is_large_enough() {
-    let bytes = photos::photo(2400, 1600, 50, &PhotoSpec { embedded_preview: Some(1600), ..PhotoSpec::default() });
+    let bytes = photos::photo(
+        2400,
+        1600,
+        50,
+        &PhotoSpec {
+            embedded_preview: Some(1600),
+            ..PhotoSpec::default()
+        },
+    );
     let a = consentcam_media::analyse_bytes(&bytes, &AnalysisOptions::default(), None);
-    assert_eq!(a.preview_source, Some(consentcam_media::PreviewSource::Embedded));
+    assert_eq!(
+        a.preview_source,
+        Some(consentcam_media::PreviewSource::Embedded)
+    );
     assert!(a.problems.is_empty(), "{:?}", a.problems);
-    let small = photos::photo(2400, 1600, 51, &PhotoSpec { embedded_preview: Some(800), ..PhotoSpec::default() });
+    let small = photos::photo(
+        2400,
+        1600,
+        51,
+        &PhotoSpec {
+            embedded_preview: Some(800),
+            ..PhotoSpec::default()
+        },
+    );
     let a = consentcam_media::analyse_bytes(&small, &AnalysisOptions::default(), None);
-    assert_eq!(a.preview_source, Some(consentcam_media::PreviewSource::ScaledDecode));
+    assert_eq!(
+        a.preview_source,
+        Some(consentcam_media::PreviewSource::ScaledDecode)
+    );
     assert_eq!(a.preview.map(|p| p.width), Some(1600));
 }
 
 #[test]
 fn orientation_is_applied_to_the_renditions() {
-    let bytes = photos::photo(640, 480, 52, &PhotoSpec { exif: Some(camera_exif("1", 6)), ..PhotoSpec::default() });
+    let bytes = photos::photo(
+        640,
+        480,
+        52,
+        &PhotoSpec {
+            exif: Some(camera_exif("1", 6)),
+            ..PhotoSpec::default()
+        },
+    );
     let a = consentcam_media::analyse_bytes(&bytes, &AnalysisOptions::default(), None);
     let t = a.thumbnail.expect("thumbnail");
     assert_eq!((t.width, t.height), (240, 320));

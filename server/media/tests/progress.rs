@@ -14,33 +14,59 @@ fn events_count_up_to_a_finish_the_kiosk_can_show() {
     let mut rng = Rng::new(5);
     // Twelve files, one of them 20 MiB so it reports progress while it copies.
     common::write_card(&card, 12, &mut rng, |r, i| {
-        if i == 3 { 20 * 1024 * 1024 } else { r.range(1_000, 9_000) as usize }
+        if i == 3 {
+            20 * 1024 * 1024
+        } else {
+            r.range(1_000, 9_000) as usize
+        }
     });
     let root = tmp.path().join("store");
     let store = Store::open(&root, Arc::new(OsStorage)).expect("store");
     let mut cat = SqliteCatalogue::open(&root.join("c.sqlite")).expect("db");
     let mut events = Vec::new();
-    let report = import_card(&card, &store, &mut cat, &ImportOptions::default(), &mut |e| {
-        events.push(e.clone());
-    })
+    let report = import_card(
+        &card,
+        &store,
+        &mut cat,
+        &ImportOptions::default(),
+        &mut |e| {
+            events.push(e.clone());
+        },
+    )
     .expect("import");
 
-    assert!(matches!(events.first(), Some(ImportEvent::Scanned { files: 12, .. })));
+    assert!(matches!(
+        events.first(),
+        Some(ImportEvent::Scanned { files: 12, .. })
+    ));
     assert!(matches!(
         events.last(),
-        Some(ImportEvent::Finished { stored: 12, duplicates: 0, refused: 0 })
+        Some(ImportEvent::Finished {
+            stored: 12,
+            duplicates: 0,
+            refused: 0
+        })
     ));
     let done: Vec<u64> = events
         .iter()
         .filter_map(|e| match e {
-            ImportEvent::FileDone { index, files: 12, .. } => Some(*index),
+            ImportEvent::FileDone {
+                index, files: 12, ..
+            } => Some(*index),
             _ => None,
         })
         .collect();
     assert_eq!(done, (1..=12).collect::<Vec<_>>());
-    assert!(events.iter().any(|e| matches!(e, ImportEvent::Copying { index: 4, .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ImportEvent::Copying { index: 4, .. }))
+    );
     let fractions: Vec<f32> = events.iter().filter_map(ImportEvent::fraction).collect();
-    assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "the bar never goes back");
+    assert!(
+        fractions.windows(2).all(|w| w[0] <= w[1]),
+        "the bar never goes back"
+    );
     assert!((fractions.last().copied().unwrap_or(0.0) - 1.0).abs() < f32::EPSILON);
     assert_eq!(report.count(Outcome::Stored), 12);
 
@@ -50,10 +76,20 @@ fn events_count_up_to_a_finish_the_kiosk_can_show() {
 
     // A second run over the same card stores nothing new.
     let mut again = Vec::new();
-    import_card(&card, &store, &mut cat, &ImportOptions::default(), &mut |e| again.push(e.clone()))
-        .expect("re-import");
+    import_card(
+        &card,
+        &store,
+        &mut cat,
+        &ImportOptions::default(),
+        &mut |e| again.push(e.clone()),
+    )
+    .expect("re-import");
     assert!(matches!(
         again.last(),
-        Some(ImportEvent::Finished { stored: 0, duplicates: 12, refused: 0 })
+        Some(ImportEvent::Finished {
+            stored: 0,
+            duplicates: 12,
+            refused: 0
+        })
     ));
 }

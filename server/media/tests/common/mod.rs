@@ -41,7 +41,9 @@ impl SqliteCatalogue {
     }
 
     pub fn rows(&self) -> rusqlite::Result<Vec<(String, i64)>> {
-        let mut stmt = self.conn.prepare("SELECT hash, size FROM media_files ORDER BY hash")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT hash, size FROM media_files ORDER BY hash")?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<Vec<_>, _>>()?;

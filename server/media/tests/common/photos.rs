@@ -54,12 +54,16 @@ fn downscale(rgb: &[u8], w: u32, h: u32, long_edge: u32) -> (Vec<u8>, u32, u32) 
 
 fn encode_rgb(rgb: &[u8], w: u32, h: u32, spec: &PhotoSpec, apps: &[(u8, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut enc = jpeg_encoder::Encoder::new(&mut out, if spec.quality == 0 { 90 } else { spec.quality });
+    let mut enc =
+        jpeg_encoder::Encoder::new(&mut out, if spec.quality == 0 { 90 } else { spec.quality });
     enc.set_progressive(spec.progressive);
     for (n, data) in apps {
         enc.add_app_segment(*n, data).expect("app segment fits");
     }
-    let (w, h) = (u16::try_from(w).expect("width"), u16::try_from(h).expect("height"));
+    let (w, h) = (
+        u16::try_from(w).expect("width"),
+        u16::try_from(h).expect("height"),
+    );
     if spec.grey {
         let grey: Vec<u8> = rgb.chunks_exact(3).map(|p| p[1]).collect();
         enc.encode(&grey, w, h, jpeg_encoder::ColorType::Luma)
@@ -88,7 +92,16 @@ pub fn photo_from_pixels(rgb: &[u8], width: u32, height: u32, spec: &PhotoSpec) 
         return encode_rgb(rgb, width, height, spec, &apps);
     };
     let (small, sw, sh) = downscale(rgb, width, height, edge);
-    let preview = encode_rgb(&small, sw, sh, &PhotoSpec { quality: 85, ..PhotoSpec::default() }, &[]);
+    let preview = encode_rgb(
+        &small,
+        sw,
+        sh,
+        &PhotoSpec {
+            quality: 85,
+            ..PhotoSpec::default()
+        },
+        &[],
+    );
     let placeholder = build_mpf(0, 0, 0);
     let mut mpf = b"MPF\0".to_vec();
     mpf.extend(&placeholder);
@@ -130,7 +143,10 @@ pub fn segments_before_scan(jpeg: &[u8]) -> Vec<(u8, Vec<u8>)> {
             break;
         }
         let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
-        out.push((marker, jpeg[at + 4..(at + 2 + len).min(jpeg.len())].to_vec()));
+        out.push((
+            marker,
+            jpeg[at + 4..(at + 2 + len).min(jpeg.len())].to_vec(),
+        ));
         at += 2 + len;
     }
     out
