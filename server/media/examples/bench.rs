@@ -99,7 +99,13 @@ fn child_import(card: &Path, store_root: &Path) -> anyhow::Result<()> {
     let store = Store::open(store_root, Arc::new(OsStorage))?;
     let mut cat = SqliteCatalogue::open(&store_root.join("catalogue.sqlite"))?;
     let started = Instant::now();
-    let report = import_card(card, &store, &mut cat, &ImportOptions::default(), &mut |_| {})?;
+    let report = import_card(
+        card,
+        &store,
+        &mut cat,
+        &ImportOptions::default(),
+        &mut |_| {},
+    )?;
     let wall = started.elapsed();
     anyhow::ensure!(report.files.len() == jpegs(card).len(), "import incomplete");
     println!("{} {} 0", wall.as_secs_f64() * 1000.0, peak_rss_kib());
@@ -108,7 +114,11 @@ fn child_import(card: &Path, store_root: &Path) -> anyhow::Result<()> {
 
 fn child(args: &[&str]) -> anyhow::Result<(f64, u64)> {
     let out = Command::new(std::env::current_exe()?).args(args).output()?;
-    anyhow::ensure!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout)?;
     let mut parts = text.split_whitespace();
     let ms: f64 = parts.next().unwrap_or("0").parse()?;
@@ -132,7 +142,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn camera_exif(i: u64) -> ExifSummary {
     ExifSummary {
-        taken_at: Some(jiff::civil::date(2026, 3, 14).at(10, 30, i8::try_from(i % 60).unwrap_or(0), 0)),
+        taken_at: Some(jiff::civil::date(2026, 3, 14).at(
+            10,
+            30,
+            i8::try_from(i % 60).unwrap_or(0),
+            0,
+        )),
         utc_offset_seconds: Some(0),
         make: Some("Canon".into()),
         model: Some("Canon EOS 250D".into()),
@@ -184,10 +199,14 @@ fn run(args: &[String]) -> anyhow::Result<()> {
     let out = base.join("vips-out");
     std::fs::create_dir_all(&out)?;
     let mut rows = Vec::new();
-    for (label, dir) in [("with camera preview (MPF)", &with_preview), ("without embedded preview", &without)] {
+    for (label, dir) in [
+        ("with camera preview (MPF)", &with_preview),
+        ("without embedded preview", &without),
+    ] {
         let files: Vec<PathBuf> = jpegs(dir);
         let d = dir.to_string_lossy().into_owned();
-        let (mut ours, mut ours1, mut vips, mut vips2, mut exif) = (vec![], vec![], vec![], vec![], vec![]);
+        let (mut ours, mut ours1, mut vips, mut vips2, mut exif) =
+            (vec![], vec![], vec![], vec![], vec![]);
         let mut peak = 0;
         for _ in 0..rounds {
             let (ms, rss) = child(&["analyse", &d, "2"])?;
@@ -197,21 +216,47 @@ fn run(args: &[String]) -> anyhow::Result<()> {
             ours1.push(ms);
             peak = peak.max(rss);
             let fmt = format!("{}/%s_1600.jpg[strip,Q=82]", out.display());
-            vips.push(time(Command::new("vipsthumbnail").arg("--size=1600").arg("-o").arg(&fmt).args(&files))?);
+            vips.push(time(
+                Command::new("vipsthumbnail")
+                    .arg("--size=1600")
+                    .arg("-o")
+                    .arg(&fmt)
+                    .args(&files),
+            )?);
             let fmt320 = format!("{}/%s_320.jpg[strip,Q=82]", out.display());
-            vips2.push(time(Command::new("vipsthumbnail").arg("--size=320").arg("-o").arg(&fmt320).args(&files))?);
+            vips2.push(time(
+                Command::new("vipsthumbnail")
+                    .arg("--size=320")
+                    .arg("-o")
+                    .arg(&fmt320)
+                    .args(&files),
+            )?);
             exif.push(time(
-                Command::new("exiftool").arg("-json").arg("-q").args(&files).stdout(std::process::Stdio::null()),
+                Command::new("exiftool")
+                    .arg("-json")
+                    .arg("-q")
+                    .args(&files)
+                    .stdout(std::process::Stdio::null()),
             )?);
         }
-        let (o, o1, v, v2, e) = (median(ours), median(ours1), median(vips), median(vips2), median(exif));
+        let (o, o1, v, v2, e) = (
+            median(ours),
+            median(ours1),
+            median(vips),
+            median(vips2),
+            median(exif),
+        );
         rows.push(format!(
             "| {label} | {:.0} ms ({:.0} ms on 1 thread) | {:.0} ms (+{:.0} ms for the 320 px) | {:.0} ms | {:.1}x ({:.1}x counting both vips sizes) | {:.0} MiB |",
             per(o), per(o1), per(v), per(v2), per(e), (v + e) / o, (v + v2 + e) / o, peak as f64 / 1024.0
         ));
     }
-    println!("## Analysis per photo (EXIF + 320 px thumbnail + 1600 px preview), batch of {n}, median of {rounds}\n");
-    println!("| photos | ours (2 threads) | vipsthumbnail 1600 px | exiftool -json | ours vs vips + exiftool | our peak RSS |");
+    println!(
+        "## Analysis per photo (EXIF + 320 px thumbnail + 1600 px preview), batch of {n}, median of {rounds}\n"
+    );
+    println!(
+        "| photos | ours (2 threads) | vipsthumbnail 1600 px | exiftool -json | ours vs vips + exiftool | our peak RSS |"
+    );
     println!("|---|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
@@ -222,7 +267,11 @@ fn run(args: &[String]) -> anyhow::Result<()> {
     let (mut ours, mut peak, mut theirs) = (vec![], 0, vec![]);
     for r in 0..rounds {
         let store = base.join(format!("store-{r}"));
-        let (ms, rss) = child(&["import", &without.to_string_lossy(), &store.to_string_lossy()])?;
+        let (ms, rss) = child(&[
+            "import",
+            &without.to_string_lossy(),
+            &store.to_string_lossy(),
+        ])?;
         ours.push(ms);
         peak = peak.max(rss);
         let dest = base.join(format!("cp-{r}"));
@@ -237,10 +286,23 @@ fn run(args: &[String]) -> anyhow::Result<()> {
         std::fs::remove_dir_all(&dest)?;
     }
     let (o, t) = (median(ours), median(theirs));
-    println!("\n## Import of {n} photos ({:.0} MiB), median of {rounds}\n", mib(bytes_plain) * n as f64);
-    println!("| ours: copy + BLAKE3 + fsync + rename + fsync dir + SQLite commit | cp + sha256sum + sync | ratio | our peak RSS |");
+    println!(
+        "\n## Import of {n} photos ({:.0} MiB), median of {rounds}\n",
+        mib(bytes_plain) * n as f64
+    );
+    println!(
+        "| ours: copy + BLAKE3 + fsync + rename + fsync dir + SQLite commit | cp + sha256sum + sync | ratio | our peak RSS |"
+    );
     println!("|---|---|---|---|");
-    println!("| {:.0} ms ({:.1} ms per photo) | {:.0} ms ({:.1} ms per photo) | {:.2}x | {:.0} MiB |", o, per(o), t, per(t), o / t, peak as f64 / 1024.0);
+    println!(
+        "| {:.0} ms ({:.1} ms per photo) | {:.0} ms ({:.1} ms per photo) | {:.2}x | {:.0} MiB |",
+        o,
+        per(o),
+        t,
+        per(t),
+        o / t,
+        peak as f64 / 1024.0
+    );
 
     // Faces: time per photo on the 1600 px preview, and recall on a photo with known faces.
     let options = AnalysisOptions::default();
@@ -262,7 +324,13 @@ fn run(args: &[String]) -> anyhow::Result<()> {
     println!("\n## Faces (rustface, built-in model, 1 thread)\n");
     println!("| detection on a 1600 px preview | group photo 1666x1136, 29 known faces |");
     println!("|---|---|");
-    println!("| {:.0} ms per photo | {} found ({:.0}% recall) in {:.0} ms |", median(times), faces.len(), faces.len() as f64 * 100.0 / 29.0, group_ms);
+    println!(
+        "| {:.0} ms per photo | {} found ({:.0}% recall) in {:.0} ms |",
+        median(times),
+        faces.len(),
+        faces.len() as f64 * 100.0 / 29.0,
+        group_ms
+    );
     Ok(())
 }
 
@@ -274,7 +342,10 @@ fn group_photo() -> anyhow::Result<(Vec<u8>, u32, u32)> {
     let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
     let info = reader.next_frame(&mut buf)?;
     let rgb = match info.color_type {
-        png::ColorType::Rgba => buf[..info.buffer_size()].chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
+        png::ColorType::Rgba => buf[..info.buffer_size()]
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
         _ => buf[..info.buffer_size()].to_vec(),
     };
     Ok((rgb, info.width, info.height))

@@ -184,13 +184,18 @@ pub fn analyse_bytes(
         return a;
     }
     let orientation = a.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1);
+    let original_long = layout.width.max(layout.height);
     match preview_pixels(data, &layout, options) {
         Ok((pixels, source)) => {
-            let preview = render::resize(&pixels, options.preview_edge)
-                .map(|p| render::upright(p, orientation));
-            let thumb = render::resize(&pixels, options.thumbnail_edge)
-                .map(|p| render::upright(p, orientation));
+            let preview = render::resize(&pixels, options.preview_edge, original_long);
             drop(pixels);
+            // The thumbnail comes from the preview: cheaper, and one less large buffer.
+            let thumb = preview
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|p| render::resize(p, options.thumbnail_edge, original_long))
+                .map(|t| render::upright(t, orientation));
+            let preview = preview.map(|p| render::upright(p, orientation));
             match (preview, thumb) {
                 (Ok(preview), Ok(thumb)) => {
                     if let Some(detector) = faces {

@@ -115,6 +115,17 @@ pub enum CardError {
     TooManyEntries,
 }
 
+/// Is `path` a mounted file system (its device differs from its parent's)? The kiosk
+/// polls this on the configured mount path to know that a returned card has appeared.
+#[must_use]
+pub fn is_mount_point(path: &Path) -> bool {
+    let Ok(here) = fs::metadata(path) else {
+        return false;
+    };
+    let parent = path.parent().unwrap_or(path);
+    fs::metadata(parent).is_ok_and(|p| p.dev() != here.dev() || p.ino() == here.ino())
+}
+
 /// List every entry under `root`, depth first, in name order, without following links.
 ///
 /// # Errors
@@ -205,6 +216,16 @@ mod tests {
         assert_eq!(p.as_str(), "a\\nb\\u{1b}..jpg");
         assert!(!name_is_suspicious(OsStr::new("IMG_0001.JPG")));
         assert!(name_is_suspicious(OsStr::from_bytes(b"bad\xff.jpg")));
+    }
+
+    #[test]
+    fn a_plain_folder_is_not_a_mount_point_but_the_root_is() {
+        let tmp = std::env::temp_dir().join(format!("cc-mount-{}", std::process::id()));
+        fs::create_dir_all(&tmp).expect("mkdir");
+        assert!(!is_mount_point(&tmp));
+        assert!(is_mount_point(Path::new("/")));
+        assert!(!is_mount_point(&tmp.join("missing")));
+        let _ = fs::remove_dir(&tmp);
     }
 
     #[test]

@@ -332,19 +332,26 @@ fn import_one(
         kind,
         problems: problems.clone(),
     };
-    let already = !precommitted
+    let committed = !precommitted
         && catalogue
             .is_committed(&hash)
             .map_err(ImportError::Catalogue)?;
-    let outcome = if already {
+    let outcome = if committed && store.contains(&hash) {
         drop(staged);
         Outcome::Duplicate
     } else {
+        // Also repairs a committed row whose file went missing (a restore from backup,
+        // say): the copy just made is verified by its hash.
         store.persist(lock, staged)?;
-        if !precommitted {
+        if !precommitted && !committed {
             catalogue.commit(&record).map_err(ImportError::Catalogue)?;
         }
-        Outcome::Stored
+        if committed {
+            tracing::warn!(%hash, "committed file was missing from the store; restored");
+            Outcome::Duplicate
+        } else {
+            Outcome::Stored
+        }
     };
     Ok(ImportedFile {
         card_path: entry.card_path.clone(),

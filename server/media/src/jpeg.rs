@@ -21,6 +21,9 @@ pub struct Limits {
     pub max_metadata_bytes: u64,
     /// Largest file the analysis reads at all.
     pub max_file_bytes: u64,
+    /// Most memory the decoder may need. A progressive JPEG keeps every coefficient of
+    /// the full image (up to 6 bytes a pixel) whatever the output scale.
+    pub max_decoder_bytes: u64,
 }
 
 impl Default for Limits {
@@ -30,7 +33,8 @@ impl Default for Limits {
             max_pixels: 64_000_000,
             max_scans: 64,
             max_metadata_bytes: 4 * 1024 * 1024,
-            max_file_bytes: 96 * 1024 * 1024,
+            max_file_bytes: 64 * 1024 * 1024,
+            max_decoder_bytes: 160 * 1024 * 1024,
         }
     }
 }
@@ -182,7 +186,10 @@ pub fn inspect(data: &[u8], limits: &Limits) -> (Option<Layout>, Vec<Problem>) {
             detail: "zero width or height".into(),
         });
     }
-    if u64::from(layout.width) * u64::from(layout.height) > limits.max_pixels {
+    let pixels = u64::from(layout.width) * u64::from(layout.height);
+    if pixels > limits.max_pixels
+        || (layout.progressive && pixels.saturating_mul(6) > limits.max_decoder_bytes)
+    {
         problems.push(Problem::DimensionsTooLarge {
             width: layout.width,
             height: layout.height,

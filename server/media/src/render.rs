@@ -7,7 +7,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use fast_image_resize::images::Image;
+use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use jpeg_decoder::{Decoder, PixelFormat};
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,9 @@ fn corrupt(detail: impl Into<String>) -> Problem {
     }
 }
 
-/// Decode `jpeg` at the smallest DCT scale whose long edge is at least `min_long_edge`.
+/// Decode `jpeg` at the smallest DCT scale (1/8, 1/4, 1/2, 1) whose long edge is at least
+/// 15/16 of `min_long_edge`: a 6000 px photo decodes at 1/4 (1500 px) for a 1600 px
+/// preview, a 7% enlargement nobody sees, instead of at 1/2 with four times the pixels.
 pub(crate) fn decode_scaled(
     jpeg: &[u8],
     min_long_edge: u32,
@@ -67,7 +69,7 @@ pub(crate) fn decode_scaled(
             return Err(corrupt("zero width or height"));
         }
         let long = w.max(h);
-        let target = min_long_edge.min(long);
+        let target = (min_long_edge * 15 / 16).max(1).min(long);
         // Request a size with the target long edge; the decoder picks the smallest scale
         // that reaches it.
         let req_w = u16::try_from((u64::from(w) * u64::from(target)).div_ceil(u64::from(long)))
@@ -104,10 +106,12 @@ pub(crate) fn decode_scaled(
     catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| Err(corrupt("the decoder failed")))
 }
 
-/// Resize so the long edge is `long_edge` (never enlarging).
-pub(crate) fn resize(src: &Rgb, long_edge: u32) -> Result<Rgb, Problem> {
+/// Resize so the long edge is `long_edge`. Enlarges only by the little a DCT-scaled
+/// decode may fall short (see [`decode_scaled`]); a smaller original stays its size.
+pub(crate) fn resize(src: &Rgb, long_edge: u32, original_long_edge: u32) -> Result<Rgb, Problem> {
     let long = src.width.max(src.height);
-    if long <= long_edge {
+    let long_edge = long_edge.min(original_long_edge);
+    if long == long_edge {
         return Ok(src.clone());
     }
     let scale = |v: u32| {
@@ -116,7 +120,7 @@ pub(crate) fn resize(src: &Rgb, long_edge: u32) -> Result<Rgb, Problem> {
             .max(1)
     };
     let (w, h) = (scale(src.width), scale(src.height));
-    let from = Image::from_vec_u8(src.width, src.height, src.pixels.clone(), PixelType::U8x3)
+    let from = ImageRef::new(src.width, src.height, &src.pixels, PixelType::U8x3)
         .map_err(|e| corrupt(e.to_string()))?;
     let mut to = Image::new(w, h, PixelType::U8x3);
     Resizer::new()

@@ -201,3 +201,36 @@ fn wipe_after_verify_deletes_only_committed_files() {
     assert!(card.join("link.jpg").symlink_metadata().is_ok());
     assert_eq!(report.kept.len(), 2);
 }
+
+#[test]
+fn a_committed_file_missing_from_the_store_is_restored_from_the_card() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let card = tmp.path().join("card");
+    let mut rng = Rng::new(8);
+    let distinct = common::write_card(&card, 4, &mut rng, |r, _| r.range(100, 5_000) as usize);
+    let root = tmp.path().join("store");
+    let store = Store::open(&root, Arc::new(OsStorage)).expect("store");
+    let mut cat = SqliteCatalogue::open(&root.join("c.sqlite")).expect("db");
+    import_card(
+        &card,
+        &store,
+        &mut cat,
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .expect("import");
+    let lost = *distinct.keys().next().expect("a file");
+    std::fs::remove_file(store.object_path(&lost)).expect("lose a file");
+    assert!(!common::committed_rows_are_durable(&root, &cat).is_empty());
+    let report = import_card(
+        &card,
+        &store,
+        &mut cat,
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .expect("re-import");
+    assert!(store.contains(&lost));
+    assert!(common::committed_rows_are_durable(&root, &cat).is_empty());
+    assert_eq!(report.count(consentcam_media::Outcome::Stored), 0);
+}

@@ -27,7 +27,7 @@ pub fn pixels(width: u32, height: u32, seed: u64) -> Vec<u8> {
             s ^= s << 13;
             s ^= s >> 7;
             s ^= s << 17;
-            let noise = (s & 0x1F) as u32;
+            let noise = (s % 12) as u32;
             let block = ((x / 97 + y / 89) % 5) * 30;
             let r = (x * 255 / width.max(1) + noise) as u8;
             let g = (y * 255 / height.max(1) + block) as u8;
