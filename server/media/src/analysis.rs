@@ -117,7 +117,9 @@ pub fn analyse_file(
         return a;
     }
     if data.len() as u64 > limit {
-        let mut a = Analysis::new(format::sniff(&data[..format::SNIFF_LEN]));
+        let mut a = Analysis::new(format::sniff(
+            data.get(..format::SNIFF_LEN).unwrap_or(&data),
+        ));
         let bytes = std::fs::metadata(path).map_or(limit + 1, |m| m.len());
         a.problems.push(Problem::TooLargeToAnalyse { bytes, limit });
         if !a.kind.is_publishable_format() {

@@ -136,6 +136,11 @@ impl Store {
             let entry = entry.map_err(io_err("list tmp"))?;
             fs::remove_file(entry.path()).map_err(io_err("remove stale temporary file"))?;
         }
+        // A killed import may have made a shard folder without flushing its entry; flush
+        // now, before anything is committed into it.
+        self.storage
+            .sync_dir(&self.root.join("objects"))
+            .map_err(|source| StoreError::Sync { source })?;
         Ok(StoreLock { _file: file })
     }
 

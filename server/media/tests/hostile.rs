@@ -119,6 +119,21 @@ fn hostile() -> Vec<(String, Vec<u8>, &'static str)> {
         c[i + 1] = 0x9A;
     }
     add("corrupt_entropy.jpg", c, "corrupt");
+    let prog = photos::photo(
+        160,
+        120,
+        26,
+        &PhotoSpec {
+            progressive: true,
+            ..PhotoSpec::default()
+        },
+    );
+    // 48 MP is under the pixel limit, but a progressive decode keeps every coefficient.
+    add(
+        "progressive_48mp.jpg",
+        with_size(prog, 8000, 6000),
+        "dimensions_too_large",
+    );
     add(
         "dimensions_65500x65500.jpg",
         with_size(good(6), 65500, 65500),
