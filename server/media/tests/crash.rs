@@ -27,7 +27,8 @@ const CHILD_ORDER: &str = "CONSENTCAM_TEST_CHILD_ORDER";
 fn import_child() {
     let (Some(card), Some(store)) = (std::env::var_os(CHILD_CARD), std::env::var_os(CHILD_STORE))
     else {
-        panic!("import_child needs {CHILD_CARD} and {CHILD_STORE}");
+        // Run by hand with --ignored: nothing to do without a card and a store.
+        return;
     };
     let store_root = PathBuf::from(store);
     let commit_order = match std::env::var(CHILD_ORDER).as_deref() {
