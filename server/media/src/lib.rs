@@ -6,6 +6,7 @@
 //! on its own tables. See `README.md` for the order of calls and the deployment units.
 
 pub mod analysis;
+pub mod background;
 pub mod card;
 pub mod catalogue;
 pub mod clock;
@@ -22,6 +23,7 @@ pub mod storage;
 pub mod store;
 
 pub use analysis::{Analysis, AnalysisOptions, PreviewSource, analyse_bytes, analyse_file};
+pub use background::{BackgroundOptions, spawn_analysis};
 pub use card::CardPath;
 pub use catalogue::{Catalogue, CatalogueError, FileRecord};
 pub use exif::ExifSummary;

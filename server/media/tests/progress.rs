@@ -93,3 +93,56 @@ fn events_count_up_to_a_finish_the_kiosk_can_show() {
         })
     ));
 }
+
+#[test]
+fn background_analysis_reports_every_stored_photo() {
+    use common::photos::{self, PhotoSpec};
+    use consentcam_media::{BackgroundOptions, spawn_analysis};
+    use std::sync::Mutex;
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let card = tmp.path().join("card");
+    std::fs::create_dir_all(&card).expect("card");
+    for i in 0..3u64 {
+        let jpeg = photos::photo(320, 240, i, &PhotoSpec::default());
+        std::fs::write(card.join(format!("IMG_{i}.JPG")), jpeg).expect("write");
+    }
+    std::fs::write(card.join("clip.MP4"), b"\0\0\0\x20ftypisom\0\0\x02\0isom").expect("write");
+    let root = tmp.path().join("store");
+    let store = Store::open(&root, Arc::new(OsStorage)).expect("store");
+    let mut cat = SqliteCatalogue::open(&root.join("c.sqlite")).expect("db");
+    let report = import_card(
+        &card,
+        &store,
+        &mut cat,
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .expect("import");
+    let hashes: Vec<_> = report.files.iter().filter_map(|f| f.hash).collect();
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&results);
+    let handle = spawn_analysis(
+        store,
+        hashes.clone(),
+        BackgroundOptions {
+            threads: 2,
+            ..BackgroundOptions::default()
+        },
+        move |hash, analysis| sink.lock().expect("results").push((hash, analysis)),
+    );
+    handle.join().expect("workers finish");
+    let results = results.lock().expect("results");
+    assert_eq!(results.len(), hashes.len());
+    let publishable = results.iter().filter(|(_, a)| a.publishable()).count();
+    assert_eq!(
+        publishable, 3,
+        "three JPEGs; the video is kept but not publishable"
+    );
+    assert!(
+        results
+            .iter()
+            .filter(|(_, a)| a.publishable())
+            .all(|(_, a)| a.faces.is_some() && a.thumbnail.is_some())
+    );
+}
