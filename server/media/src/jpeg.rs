@@ -254,18 +254,19 @@ pub fn inspect(data: &[u8], limits: &Limits) -> (Option<Layout>, Vec<Problem>) {
 /// stuffed zero or a restart marker.
 fn skip_entropy_data(data: &[u8], mut at: usize) -> usize {
     while at + 1 < data.len() {
-        if data[at] == 0xFF {
-            let next = data[at + 1];
-            if next != 0 && !(0xD0..=0xD7).contains(&next) && next != 0xFF {
-                return at;
-            }
-            if next == 0xFF {
-                at += 1;
-                continue;
-            }
-            at += 2;
-        } else {
-            at += 1;
+        let Some(ff) = data[at..].iter().position(|&b| b == 0xFF) else {
+            return data.len();
+        };
+        at += ff;
+        let Some(&next) = data.get(at + 1) else {
+            return data.len();
+        };
+        match next {
+            // Stuffed zero or restart marker: still entropy data.
+            0x00 | 0xD0..=0xD7 => at += 2,
+            // Fill byte: look again from the next one.
+            0xFF => at += 1,
+            _ => return at,
         }
     }
     data.len()

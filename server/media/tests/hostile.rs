@@ -547,3 +547,38 @@ fn a_hostile_size_is_refused_before_any_decoding() {
     assert!(a.thumbnail.is_none() && a.preview.is_none());
     assert!(!a.publishable());
 }
+
+#[test]
+fn random_damage_to_a_photo_never_panics_and_never_passes_silently() {
+    let original = photos::photo(
+        160,
+        120,
+        70,
+        &PhotoSpec {
+            exif: Some(camera_exif("083021001234", 1)),
+            embedded_preview: Some(96),
+            ..PhotoSpec::default()
+        },
+    );
+    let mut rng = common::Rng::new(0x5EED);
+    let options = AnalysisOptions::default();
+    for round in 0..300 {
+        let mut bytes = original.clone();
+        for _ in 0..rng.range(1, 6) {
+            let at = rng.range(0, bytes.len() as u64) as usize;
+            match rng.range(0, 4) {
+                0 => bytes[at] ^= 1 << rng.range(0, 8),
+                1 => bytes[at] = 0xFF,
+                2 => bytes.truncate(at.max(1)),
+                _ => bytes.insert(at, rng.range(0, 256) as u8),
+            }
+        }
+        let a = consentcam_media::analyse_bytes(&bytes, &options, None);
+        // Either the damage left a clean, renderable photo or it was named.
+        assert!(
+            !a.problems.is_empty() || (a.thumbnail.is_some() && a.preview.is_some()),
+            "round {round}: no problem and no rendition"
+        );
+        assert!(a.problems.is_empty() == a.publishable(), "round {round}");
+    }
+}
