@@ -14,23 +14,24 @@ use consentcam_media::{
     ImportError, ImportEvent, ImportOptions, OsStorage, Storage, Store, StoreError, import_card,
 };
 
-/// Counts syncs and fails the k-th one (and, like a dying disk, every one after it).
+/// Counts syncs and fails only the k-th one, so an import that ignored the failure would
+/// carry on and be caught acknowledging files.
 struct FailingStorage {
-    fail_from: u64,
+    fail_at: u64,
     calls: AtomicU64,
 }
 
 impl FailingStorage {
-    fn new(fail_from: u64) -> Self {
+    fn new(fail_at: u64) -> Self {
         Self {
-            fail_from,
+            fail_at,
             calls: AtomicU64::new(0),
         }
     }
 
     fn tick(&self) -> io::Result<()> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        if n >= self.fail_from {
+        if n == self.fail_at {
             Err(io::Error::from_raw_os_error(5))
         } else {
             Ok(())
