@@ -435,19 +435,14 @@ pub fn wipe_card(
 ) -> Result<WipeReport, ImportError> {
     let mut report = WipeReport::default();
     let mut touched = std::collections::BTreeSet::new();
+    let committed = catalogue
+        .committed_hashes()
+        .map_err(ImportError::Catalogue)?;
     for entry in card::scan(card_root)? {
         let deletable = match entry.kind {
-            EntryKind::File { .. } => {
-                match File::open(&entry.path).and_then(ContentHash::of_reader) {
-                    Ok(hash) => {
-                        catalogue
-                            .is_committed(&hash)
-                            .map_err(ImportError::Catalogue)?
-                            && store.contains(&hash)
-                    }
-                    Err(_) => false,
-                }
-            }
+            EntryKind::File { .. } => File::open(&entry.path)
+                .and_then(ContentHash::of_reader)
+                .is_ok_and(|hash| committed.contains(&hash) && store.contains(&hash)),
             EntryKind::Refused(_) => false,
         };
         if deletable && fs::remove_file(&entry.path).is_ok() {

@@ -235,3 +235,32 @@ fn a_committed_file_missing_from_the_store_is_restored_from_the_card() {
     assert!(common::committed_rows_are_durable(&root, &cat).is_empty());
     assert_eq!(report.count(consentcam_media::Outcome::Stored), 0);
 }
+
+#[test]
+fn a_second_import_is_refused_while_one_holds_the_store() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(tmp.path().join("store"), Arc::new(OsStorage)).expect("store");
+    let held = store.lock().expect("first lock");
+    let card = tmp.path().join("card");
+    std::fs::create_dir_all(&card).expect("card");
+    let mut cat = SqliteCatalogue::open(&tmp.path().join("c.sqlite")).expect("db");
+    let second = import_card(
+        &card,
+        &store,
+        &mut cat,
+        &ImportOptions::default(),
+        &mut |_| {},
+    );
+    assert!(matches!(second, Err(ImportError::Store(StoreError::Busy))));
+    drop(held);
+    assert!(
+        import_card(
+            &card,
+            &store,
+            &mut cat,
+            &ImportOptions::default(),
+            &mut |_| {}
+        )
+        .is_ok()
+    );
+}
