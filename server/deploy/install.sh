@@ -145,11 +145,15 @@ units=(
     'media-consentcam\x2dcard.mount'
     consentcam-health.service
     consentcam-health.timer
+    consentcam-backup.service
+    consentcam-backup.timer
 )
 for unit in "${units[@]}"; do
     put "$here/systemd/$unit" "/etc/systemd/system/$unit" 0644
 done
 put "$here/systemd/consentcam-watchdog.conf" /etc/systemd/system.conf.d/consentcam-watchdog.conf 0644
+put "$here/systemd/consentcam-journald.conf" /etc/systemd/journald.conf.d/consentcam.conf 0644
+put "$here/backup.sh" /usr/local/sbin/consentcam-backup 0755
 put "$here/udev/99-consentcam-card.rules" /etc/udev/rules.d/99-consentcam-card.rules 0644
 
 # /dev/i2c-1 needs the i2c-dev module (raspi-config does the same through /etc/modules).
@@ -160,7 +164,8 @@ mkdir -p "$(at /etc/consentcam)"
 keep "$here/config/config.toml" /etc/consentcam/config.toml 0640
 keep "$kiosk_config" /etc/consentcam/kiosk.toml 0640
 
-# Enabled at boot (the import service is started by the udev rule, not at boot).
+# Enabled at boot. The import service is started by the udev rule; the backup timer is
+# enabled by hand once the backup device is set up.
 link /etc/systemd/system/consentcam.service /etc/systemd/system/multi-user.target.wants/consentcam.service
 link /etc/systemd/system/consentcam-kiosk.service /etc/systemd/system/multi-user.target.wants/consentcam-kiosk.service
 link /etc/systemd/system/consentcam-health.timer /etc/systemd/system/timers.target.wants/consentcam-health.timer

@@ -156,6 +156,26 @@ fn lays_down_every_file_with_its_mode_and_content() {
             read("systemd/consentcam-health.timer"),
         ),
         (
+            "/etc/systemd/system/consentcam-backup.service",
+            0o644,
+            read("systemd/consentcam-backup.service"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-backup.timer",
+            0o644,
+            read("systemd/consentcam-backup.timer"),
+        ),
+        (
+            "/etc/systemd/journald.conf.d/consentcam.conf",
+            0o644,
+            read("systemd/consentcam-journald.conf"),
+        ),
+        (
+            "/usr/local/sbin/consentcam-backup",
+            0o755,
+            read("backup.sh"),
+        ),
+        (
             "/etc/systemd/system.conf.d/consentcam-watchdog.conf",
             0o644,
             read("systemd/consentcam-watchdog.conf"),
@@ -343,4 +363,96 @@ fn the_units_point_at_what_the_installer_lays_down() {
     }
     assert!(read("systemd/consentcam.service").contains("Restart=on-failure"));
     assert!(read("systemd/consentcam-kiosk.service").contains("Restart=always"));
+}
+
+/// Runs `backup.sh` with stand-ins for `consentcam` and `rsync` on PATH.
+fn run_backup(dir: &Path, dest: &Path, extra_env: &[(&str, &str)]) -> Output {
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // `consentcam --config C backup FILE` writes FILE; `rsync -a --checksum SRC DEST` copies.
+    let fakes = [
+        (
+            "consentcam",
+            "#!/bin/sh\nfor last; do :; done\necho records >\"$last\"\n",
+        ),
+        ("rsync", "#!/bin/sh\ncp -a \"$3\". \"$4\"\n"),
+    ];
+    for (name, script) in fakes {
+        let path = bin.join(name);
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut command = Command::new("bash");
+    command
+        .arg(deploy().join("backup.sh"))
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("CONSENTCAM_BACKUP_DIR", dest)
+        .env("CONSENTCAM_DATA_DIR", dir.join("data"));
+    for (k, v) in extra_env {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn the_backup_script_refuses_a_folder_that_is_not_a_mounted_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("not-mounted");
+    std::fs::create_dir_all(&dest).unwrap();
+    let out = run_backup(dir.path(), &dest, &[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("is not a mounted device"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 0);
+}
+
+#[test]
+fn the_backup_script_copies_records_and_photos_and_keeps_the_newest_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("data/photos/objects/ab/abcdef");
+    std::fs::create_dir_all(photo.parent().unwrap()).unwrap();
+    std::fs::write(&photo, "photo").unwrap();
+    let dest = dir.path().join("usb");
+    std::fs::create_dir_all(dest.join("records")).unwrap();
+    for day in 1..=5 {
+        std::fs::write(
+            dest.join(format!("records/records-2026-01-0{day}T020000Z.db")),
+            "old",
+        )
+        .unwrap();
+    }
+    let out = run_backup(
+        dir.path(),
+        &dest,
+        &[("CONSENTCAM_BACKUP_ANY_DIR", "1"), ("KEEP", "3")],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mut kept: Vec<String> = std::fs::read_dir(dest.join("records"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    assert_eq!(
+        kept[..2],
+        [
+            "records-2026-01-04T020000Z.db",
+            "records-2026-01-05T020000Z.db"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dest.join("records").join(&kept[2])).unwrap(),
+        "records\n",
+        "the new backup is the newest file"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dest.join("photos/objects/ab/abcdef")).unwrap(),
+        "photo"
+    );
 }
