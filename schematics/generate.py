@@ -145,7 +145,7 @@ class LibSymbol:
 
     @property
     def lib_id(self) -> str:
-        return ("power:" if self.power else "consentcam:") + self.name
+        return "consentcam:" + self.name
 
 
 def lib_symbols() -> dict[str, LibSymbol]:
@@ -155,7 +155,7 @@ def lib_symbols() -> dict[str, LibSymbol]:
     pins = []
     for n, name in HEADER_NAMES.items():
         row = (n - 1) // 2
-        kind = "power_in" if header_power_net(n) else "bidirectional"
+        kind = "passive" if header_power_net(n) else "bidirectional"
         if n % 2:
             pins.append(Pin(str(n), name, -22.86, -row * 2.54, 0, 5.08, kind))
         else:
@@ -329,6 +329,14 @@ def lib_symbols() -> dict[str, LibSymbol]:
         [("poly", [(0, 0), (0, -1.27), (1.27, -1.27), (0, -2.54), (-1.27, -1.27), (0, -1.27)], False)],
         power=True, ref_at=(0, 6.35), value_at=(0, 4.064),
     )
+    # Marks a net as supplied from outside the sheet (the Pi's header, the 12 V input), so
+    # the electrical rules check knows its power pins are driven.
+    syms["PWR_FLAG"] = LibSymbol(
+        "PWR_FLAG", "#FLG",
+        [Pin("1", "pwr", 0, 0, 90, 0, "power_out")],
+        [("poly", [(0, 0), (0, 1.27), (-1.016, 1.905), (0, 2.54), (1.016, 1.905), (0, 1.27)], False)],
+        power=True, ref_at=(0, 6.35), value_at=(0, -3.81),
+    )
     return syms
 
 
@@ -392,6 +400,7 @@ class Sheet:
     no_connects: list[tuple[float, float]] = field(default_factory=list)
     notes: list[tuple[str, float, float, float]] = field(default_factory=list)
     power_count: int = 0
+    flag_count: int = 0
 
     def add(self, sym: str, ref: str, value: str, x: float, y: float, angle: int = 0,
             footprint: str = "", datasheet: str = "") -> Instance:
@@ -413,6 +422,11 @@ class Sheet:
             up = {(0, -1): 0, (-1, 0): 90, (1, 0): 270, (0, 1): 180}
             angle = (down if net == "GND" else up)[towards]
         self.add(net, f"#PWR{self.power_count:02d}", net, at[0], at[1], angle)
+
+    def flag(self, at: tuple[float, float], angle: int = 0) -> None:
+        """A PWR_FLAG on the net at `at` (angle 0 points up, 180 down)."""
+        self.flag_count += 1
+        self.add("PWR_FLAG", f"#FLG{self.flag_count:02d}", "PWR_FLAG", at[0], at[1], angle)
 
     def stub(self, inst: Instance, pin: str, length: float = 5.08) -> tuple[float, float]:
         """A short wire out of a pin; returns its far end."""
@@ -451,6 +465,11 @@ def build(pins: dict[str, int]) -> Sheet:
             gpio = int(HEADER_NAMES[n].split()[0][4:])
         if net:
             s.power_at(j1, str(n), net, 2.54, turn=True)
+            # The Pi supplies these nets: flag each once, where the flag has room.
+            if n in (1, 2):
+                s.flag(s.instances[-1].pin("1"))
+            if n == 39:
+                s.flag(s.instances[-1].pin("1"), 180)
         elif gpio in gpio_net:
             s.label(j1, str(n), gpio_net[gpio])
         else:
@@ -547,7 +566,8 @@ def build(pins: dict[str, int]) -> Sheet:
 
     j2 = s.add("Conn_01x02", "J2", "12 V DC in", g(244), g(40),
                footprint="TerminalBlock_Phoenix:TerminalBlock_Phoenix_MKDS-1,5-2-5.08_1x02_P5.08mm_Horizontal")
-    s.power_at(j2, "1", "+12V", 2.54)
+    s.power_at(j2, "1", "+12V", 2.54, turn=True)
+    s.flag(s.instances[-1].pin("1"))
     s.power_at(j2, "2", "GND", 2.54)
 
     sw3 = s.add("SW_Reed", "SW3", "Door reed (NO)", g(206), g(66))
@@ -593,8 +613,8 @@ def font(size: float = 1.27) -> str:
     return f"(font (size {num(size)} {num(size)}))"
 
 
-def lib_symbol_text(sym: LibSymbol) -> str:
-    out = [f"    (symbol {q(sym.lib_id)}"]
+def lib_symbol_text(sym: LibSymbol, name: str) -> str:
+    out = [f"    (symbol {q(name)}"]
     if sym.power:
         out[0] += " (power)"
     if not sym.show_pin_numbers or sym.power:
@@ -663,7 +683,7 @@ def kicad_text(s: Sheet) -> str:
         if inst.sym not in used:
             used.append(inst.sym)
     for sym in sorted(used, key=lambda sym: sym.lib_id):
-        out.append(lib_symbol_text(sym))
+        out.append(lib_symbol_text(sym, sym.lib_id))
     out.append("  )")
     out.append("")
     for x, y in s.junctions:
@@ -1010,6 +1030,21 @@ def replace_between(text: str, name: str, body: str) -> str:
     return f"{head}{begin}\n{body}\n{end}{tail}"
 
 
+def library_text(syms: dict[str, LibSymbol]) -> str:
+    """The same symbols as a KiCad symbol library, for editing the schematic in KiCad."""
+    out = ["(kicad_symbol_lib (version 20211014) (generator consentcam_generate)"]
+    for name in sorted(syms):
+        out.append(lib_symbol_text(syms[name], syms[name].name))
+    out.append(")")
+    return "\n".join(out) + "\n"
+
+
+SYM_LIB_TABLE = """(sym_lib_table
+  (lib (name "consentcam")(type "KiCad")(uri "${KIPRJMOD}/consentcam.kicad_sym")(options "")(descr "consentcam kiosk symbols, written by generate.py"))
+)
+"""
+
+
 def outputs(config: Path) -> dict[Path, str]:
     pins = read_pins(config)
     sheet = build(pins)
@@ -1022,6 +1057,8 @@ def outputs(config: Path) -> dict[Path, str]:
     readme = replace_between(readme, "PINS", pins_md_table(pins))
     return {
         HERE / "kiosk.kicad_sch": kicad_text(sheet),
+        HERE / "consentcam.kicad_sym": library_text(sheet.syms),
+        HERE / "sym-lib-table": SYM_LIB_TABLE,
         HERE / "kiosk.svg": svg(sheet, table),
         HERE / "pins.md": pins_md(pins),
         HERE / "bom.csv": bom_csv(),

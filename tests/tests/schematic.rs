@@ -143,6 +143,7 @@ fn point(x: f64, y: f64) -> Point {
 struct LibPin {
     number: String,
     name: String,
+    kind: String,
     x: f64,
     y: f64,
 }
@@ -151,7 +152,10 @@ struct LibPin {
 struct Part {
     reference: String,
     value: String,
+    /// A power port: its Value names a global net (GND, +3V3).
     power: bool,
+    /// A power symbol that is not a port (PWR_FLAG): part of no netlist.
+    flag: bool,
     /// pin number -> (pin name, where it connects on the sheet)
     pins: BTreeMap<String, (String, Point)>,
 }
@@ -174,7 +178,7 @@ impl Netlist {
     fn members(&self, net: usize) -> BTreeSet<(String, String)> {
         self.net_of
             .iter()
-            .filter(|(key, n)| **n == net && !self.parts[&key.0].power)
+            .filter(|(key, n)| **n == net && !self.parts[&key.0].power && !self.parts[&key.0].flag)
             .map(|(key, _)| key.clone())
             .collect()
     }
@@ -233,6 +237,7 @@ fn netlist(text: &str) -> Result<Netlist, String> {
             for pin in unit.children("pin") {
                 let at = pin.child("at").ok_or("pin without at")?;
                 pins.push(LibPin {
+                    kind: pin.atom(1).unwrap_or("").to_owned(),
                     number: pin
                         .child("number")
                         .and_then(|n| n.atom(1))
@@ -257,7 +262,7 @@ fn netlist(text: &str) -> Result<Netlist, String> {
             .child("lib_id")
             .and_then(|l| l.atom(1))
             .ok_or("symbol without lib_id")?;
-        let (power, lib_pins) = library
+        let (power_symbol, lib_pins) = library
             .get(lib_id)
             .ok_or_else(|| format!("{lib_id} is not embedded in lib_symbols"))?;
         let property = |name: &str| {
@@ -290,7 +295,9 @@ fn netlist(text: &str) -> Result<Netlist, String> {
             Part {
                 reference,
                 value: property("Value"),
-                power: *power,
+                // KiCad makes a global net only of a power symbol whose pins are power inputs.
+                power: *power_symbol && lib_pins.iter().all(|p| p.kind == "power_in"),
+                flag: *power_symbol && lib_pins.iter().any(|p| p.kind != "power_in"),
                 pins,
             },
         );
