@@ -853,7 +853,7 @@ def svg(s: Sheet, table: list[list[str]]) -> str:
                 out.append(f'<circle cx="{num(px)}" cy="{num(py)}" r="{num(r)}" fill="none"'
                            ' stroke="#800000" stroke-width="0.25"/>')
         for p in sym.pins:
-            if p.hidden:
+            if p.hidden or sym.power:
                 continue
             x0, y0 = inst.to_screen(p.x, p.y)
             dx, dy = inst.outward(p.number)
