@@ -142,7 +142,6 @@ units=(
     consentcam.service
     consentcam-kiosk.service
     consentcam-import-card.service
-    'media-consentcam\x2dcard.mount'
     consentcam-health.service
     consentcam-health.timer
     consentcam-backup.service
@@ -151,6 +150,9 @@ units=(
 for unit in "${units[@]}"; do
     put "$here/systemd/$unit" "/etc/systemd/system/$unit" 0644
 done
+# A mount unit is named after its mount point, escaped (systemd-escape --path
+# /media/consentcam-card); the repository keeps a plain name that every system can check out.
+put "$here/systemd/consentcam-card.mount" '/etc/systemd/system/media-consentcam\x2dcard.mount' 0644
 put "$here/systemd/consentcam-watchdog.conf" /etc/systemd/system.conf.d/consentcam-watchdog.conf 0644
 put "$here/systemd/consentcam-journald.conf" /etc/systemd/journald.conf.d/consentcam.conf 0644
 put "$here/backup.sh" /usr/local/sbin/consentcam-backup 0755

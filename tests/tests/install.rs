@@ -143,7 +143,7 @@ fn lays_down_every_file_with_its_mode_and_content() {
         (
             "/etc/systemd/system/media-consentcam\\x2dcard.mount",
             0o644,
-            read("systemd/media-consentcam\\x2dcard.mount"),
+            read("systemd/consentcam-card.mount"),
         ),
         (
             "/etc/systemd/system/consentcam-health.service",
@@ -329,7 +329,7 @@ fn the_units_point_at_what_the_installer_lays_down() {
     let rule = read("udev/99-consentcam-card.rules");
     assert!(rule.contains("SYMLINK+=\"consentcam-card\""));
     assert!(rule.contains("ENV{SYSTEMD_WANTS}+=\"consentcam-import-card.service\""));
-    let mount = read("systemd/media-consentcam\\x2dcard.mount");
+    let mount = read("systemd/consentcam-card.mount");
     assert!(mount.contains("What=/dev/consentcam-card"));
     assert!(mount.contains("Where=/media/consentcam-card"));
     let options = mount
