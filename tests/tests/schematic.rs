@@ -659,6 +659,30 @@ fn a_reader_on_five_volts_is_caught() {
     );
 }
 
+#[test]
+fn every_part_on_the_schematic_is_in_the_bill_of_materials_and_no_other() {
+    let nets = netlist(&schematic_text()).unwrap();
+    let on_sheet: BTreeSet<String> = nets
+        .parts
+        .values()
+        .filter(|p| !p.power && !p.flag)
+        .map(|p| p.reference.clone())
+        .collect();
+    let bom = std::fs::read_to_string(repo().join("schematics/bom.csv")).unwrap();
+    let mut in_bom = BTreeSet::new();
+    for line in bom.lines().skip(1) {
+        // The first column: "R1, R2" (quoted) or "U1" or "-" for parts off the sheet.
+        let refs = match line.strip_prefix('"') {
+            Some(rest) => rest.split('"').next().unwrap(),
+            None => line.split(',').next().unwrap(),
+        };
+        for r in refs.split(", ").filter(|r| *r != "-") {
+            assert!(in_bom.insert(r.to_owned()), "{r} is in the BOM twice");
+        }
+    }
+    assert_eq!(in_bom, on_sheet);
+}
+
 fn fmt_mm(v: i64) -> String {
     let text = format!("{:.4}", v as f64 / 10_000.0);
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
