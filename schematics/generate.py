@@ -222,7 +222,7 @@ def lib_symbols() -> dict[str, LibSymbol]:
         ref_at=(2.54, -0.762), value_at=(2.54, 1.778),
     )
 
-    # Piezo buzzer, vertical: + up.
+    # Buzzer, vertical: + up.
     syms["Buzzer"] = LibSymbol(
         "Buzzer", "BZ",
         [Pin("1", "+", 0, 3.81, 270, 1.27), Pin("2", "-", 0, -3.81, 90, 1.27)],
@@ -509,7 +509,8 @@ def build(pins: dict[str, int]) -> Sheet:
         s.power_at(led, "1", "GND", 6.35)
 
     # Buzzer: GPIO -> 1 k -> NPN base (10 k pull-down keeps it quiet while the Pi boots);
-    # piezo from +5V to the collector, a diode across it in case a magnetic buzzer is fitted.
+    # an active buzzer (the firmware switches it on and off, it makes no tone itself) from
+    # +5V to the collector, a diode across it in case a magnetic one is fitted.
     yb = g(122)
     r3 = s.add("R", "R3", "1k", g(124), yb)
     q1 = s.add("Q_NPN_CBE", "Q1", "BC337-40", g(134), yb, footprint="Package_TO_SOT_THT:TO-92_Inline")
@@ -523,7 +524,7 @@ def build(pins: dict[str, int]) -> Sheet:
     s.wire(base_node, top)
     s.power("GND", bottom)
     col = q1.pin("1")
-    bz = s.add("Buzzer", "BZ1", "Piezo transducer", col[0], col[1] - 6.35)
+    bz = s.add("Buzzer", "BZ1", "Active piezo buzzer", col[0], col[1] - 6.35)
     s.wire(bz.pin("2"), col)
     d3 = s.add("D_Vertical", "D3", "1N4148", col[0] + g(6), col[1] - 6.35)
     s.wire(bz.pin("1"), d3.pin("1"))
@@ -970,7 +971,8 @@ BOM = [
     ("Q1", 1, "NPN transistor, TO-92 (C B E)", "onsemi", "BC337-40", "", 0.15, "check the pin order of a substitute"),
     ("Q2", 1, "N-channel logic-level MOSFET, TO-220 (G D S)", "Infineon", "IRLB8721PBF", "", 1.00,
      "lock only; fully on from a 3.3 V gate"),
-    ("BZ1", 1, "Piezo transducer (passive, driven by PWM)", "Murata", "PKM22EPPH4001-B0", "", 1.50, ""),
+    ("BZ1", 1, "Piezo buzzer with built-in oscillator (active), 3-20 V", "Murata", "PKB24SPCH3601-B0", "", 2.50,
+     "must be active: the firmware switches it on and off"),
     ("SW1, SW2", 2, "Push button, momentary, normally open", "Omron", "B3F-1000", "", 0.30,
      "or 16 mm panel buttons for a front panel"),
     ("SW3", 1, "Reed switch door contact, normally open, with magnet", "Littelfuse", "59145-010 + 57145-000",
