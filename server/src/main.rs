@@ -50,6 +50,10 @@ enum Command {
     CheckAudit,
     /// Copy the records database to DEST (an online, consistent SQLite backup).
     Backup { dest: PathBuf },
+    /// Restore the records database from a file made by `backup`, into a data directory
+    /// that has none (move a damaged records.db aside first). Checks the copy's integrity
+    /// and audit hash chain before and after.
+    Restore { src: PathBuf },
     /// Manage web UI accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -233,6 +237,7 @@ fn main() -> Result<()> {
             }
         }
         Command::Backup { dest } => backup(&config, &dest),
+        Command::Restore { src } => restore(&config, &src),
         Command::User(command) => user(&config, command, now),
         Command::KioskAdd { name } => {
             let conn = open_db(&config)?;
@@ -335,6 +340,62 @@ fn backup(config: &Config, dest: &Path) -> Result<()> {
     drop(backup);
     store::integrity_check(&out).context("the backup copy fails its integrity check")?;
     println!("records backed up to {}", dest.display());
+    Ok(())
+}
+
+fn restore(config: &Config, src: &Path) -> Result<()> {
+    let dest = config.db_path();
+    for existing in [dest.clone(), dest.with_extension("db-wal")] {
+        if existing.exists() {
+            bail!(
+                "{} already exists; a restore never overwrites records: move it aside first",
+                existing.display()
+            );
+        }
+    }
+    let source =
+        rusqlite::Connection::open_with_flags(src, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("cannot open the backup {}", src.display()))?;
+    store::integrity_check(&source)
+        .with_context(|| format!("the backup {} fails its integrity check", src.display()))?;
+    let before = audit::verify(&source)?;
+    if !before.problems.is_empty() {
+        bail!(
+            "the backup's audit log has been tampered with ({} problem(s)); not restoring it",
+            before.problems.len()
+        );
+    }
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    // Copy beside the target, flush, then rename: a crash leaves no half-restored records.db.
+    let partial = dest.with_extension("db-restoring");
+    let _ = std::fs::remove_file(&partial);
+    let mut out = rusqlite::Connection::open(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let copy = rusqlite::backup::Backup::new(&source, &mut out)?;
+    copy.run_to_completion(256, std::time::Duration::from_millis(10), None)
+        .context("the restore did not complete")?;
+    drop(copy);
+    out.close().map_err(|(_, e)| e)?;
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, &dest)?;
+    std::fs::File::open(&config.data_dir)?.sync_all()?;
+
+    let conn = open_db(config)?;
+    store::integrity_check(&conn).context("the restored records fail their integrity check")?;
+    let after = audit::verify(&conn)?;
+    if !after.problems.is_empty() || after.rows != before.rows {
+        bail!("the restored audit log does not verify; keep the backup and investigate");
+    }
+    println!(
+        "records restored to {}: integrity ok, {} audit entries, hash chain verified",
+        dest.display(),
+        after.rows
+    );
     Ok(())
 }
 
