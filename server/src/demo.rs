@@ -397,6 +397,8 @@ fn seed_photos(
         )?;
         tx.commit()?;
     }
+    // The demo photos have no files to analyse.
+    conn.execute("UPDATE photos SET analysed_at = ?1", [now.to_string()])?;
     // The director already approved Amira's portrait for the website.
     let director = registry::account_by_username(conn, "director")?
         .ok_or_else(|| anyhow::anyhow!("demo director missing"))?;

@@ -77,8 +77,20 @@ pub struct SqliteCatalogue<'a> {
 }
 
 impl<'a> SqliteCatalogue<'a> {
-    pub fn new(conn: &'a mut Connection, session: Option<i64>, device: Option<DeviceId>, actor: &str, now: Timestamp) -> Self {
-        Self { conn, session, device, actor: actor.to_owned(), now }
+    pub fn new(
+        conn: &'a mut Connection,
+        session: Option<i64>,
+        device: Option<DeviceId>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            conn,
+            session,
+            device,
+            actor: actor.to_owned(),
+            now,
+        }
     }
 }
 
@@ -94,7 +106,12 @@ impl Catalogue for SqliteCatalogue<'_> {
             return Ok(());
         }
         let damage = (!record.problems.is_empty()).then(|| {
-            record.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            record
+                .problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
         });
         let id = photos::insert_photo(
             &tx,
@@ -137,8 +154,11 @@ impl Catalogue for SqliteCatalogue<'_> {
 
 /// Opens the content-addressed photo store under `dirs`.
 pub fn open_store(dirs: &MediaDirs) -> Result<Store> {
-    Store::open(&dirs.store, std::sync::Arc::new(consentcam_media::OsStorage))
-        .map_err(|e| StoreError::Invalid(format!("cannot open the photo store: {e}")))
+    Store::open(
+        &dirs.store,
+        std::sync::Arc::new(consentcam_media::OsStorage),
+    )
+    .map_err(|e| StoreError::Invalid(format!("cannot open the photo store: {e}")))
 }
 
 fn unanalysed(conn: &Connection) -> Result<Vec<PhotoId>> {
@@ -177,17 +197,19 @@ fn provenance(
             });
         }
     }
-    Ok(match attribute(analysis.exif.as_ref(), &registered, &windows, policy, now) {
-        Attribution::Session { session_id, .. } => ("verified", session_id.parse().ok()),
-        Attribution::Unattributed { reason } => (
-            match reason {
-                Unattributed::UnregisteredDevice => "unregistered_device",
-                Unattributed::OutsideWindows | Unattributed::Ambiguous => "outside_sign_out",
-                Unattributed::NoSerial | Unattributed::NoTime => "unknown",
-            },
-            None,
-        ),
-    })
+    Ok(
+        match attribute(analysis.exif.as_ref(), &registered, &windows, policy, now) {
+            Attribution::Session { session_id, .. } => ("verified", session_id.parse().ok()),
+            Attribution::Unattributed { reason } => (
+                match reason {
+                    Unattributed::UnregisteredDevice => "unregistered_device",
+                    Unattributed::OutsideWindows | Unattributed::Ambiguous => "outside_sign_out",
+                    Unattributed::NoSerial | Unattributed::NoTime => "unknown",
+                },
+                None,
+            ),
+        },
+    )
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -222,7 +244,8 @@ pub fn record_analysis(
     let (provenance, session) = provenance(conn, analysis, policy, now)?;
     let exif = analysis.exif.as_ref();
     let orientation = exif.and_then(|e| e.orientation).map(u16::from);
-    let taken_at = exif.and_then(|e| consentcam_media::provenance::taken_at(e, &policy.camera_zone));
+    let taken_at =
+        exif.and_then(|e| consentcam_media::provenance::taken_at(e, &policy.camera_zone));
     let problems: Vec<String> = analysis.problems.iter().map(ToString::to_string).collect();
     let tx = conn.transaction()?;
     tx.execute(
@@ -247,13 +270,24 @@ pub fn record_analysis(
             now.to_string(),
         ],
     )?;
-    if let (Some(faces), Some(preview), Some(w), Some(h)) =
-        (&analysis.faces, &analysis.preview, analysis.width, analysis.height)
-    {
-        let (upright_w, upright_h) = if matches!(orientation, Some(5..=8)) { (h, w) } else { (w, h) };
+    if let (Some(faces), Some(preview), Some(w), Some(h)) = (
+        &analysis.faces,
+        &analysis.preview,
+        analysis.width,
+        analysis.height,
+    ) {
+        let (upright_w, upright_h) = if matches!(orientation, Some(5..=8)) {
+            (h, w)
+        } else {
+            (w, h)
+        };
         let sx = upright_w as f32 / preview.width.max(1) as f32;
         let sy = upright_h as f32 / preview.height.max(1) as f32;
-        let existing: i64 = tx.query_row("SELECT count(*) FROM faces WHERE photo_id = ?1", [photo.0], |r| r.get(0))?;
+        let existing: i64 = tx.query_row(
+            "SELECT count(*) FROM faces WHERE photo_id = ?1",
+            [photo.0],
+            |r| r.get(0),
+        )?;
         if existing == 0 {
             for f in faces {
                 photos::insert_face(
@@ -298,10 +332,17 @@ pub fn analyse_pending(
     for &photo in &pending {
         let hash = photos::photo(conn, photo)?.content_hash;
         let Ok(content) = hash.parse::<ContentHash>() else {
-            tracing::warn!(photo = photo.0, "catalogued hash is not a store hash; skipped");
+            tracing::warn!(
+                photo = photo.0,
+                "catalogued hash is not a store hash; skipped"
+            );
             continue;
         };
-        let analysis = consentcam_media::analyse_file(&store.object_path(&content), options, faces.as_deref_mut());
+        let analysis = consentcam_media::analyse_file(
+            &store.object_path(&content),
+            options,
+            faces.as_deref_mut(),
+        );
         record_analysis(conn, dirs, photo, &analysis, policy, now)?;
     }
     Ok(pending.len())
@@ -309,7 +350,10 @@ pub fn analyse_pending(
 
 /// The sign-out a card being imported now belongs to: the given device's latest sign-out,
 /// or, without a device, the most recently returned one.
-pub fn session_for_import(conn: &Connection, device: Option<DeviceId>) -> Result<Option<custody::Session>> {
+pub fn session_for_import(
+    conn: &Connection,
+    device: Option<DeviceId>,
+) -> Result<Option<custody::Session>> {
     let sessions = match device {
         Some(d) => custody::sessions_of_device(conn, d)?,
         None => {

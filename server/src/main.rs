@@ -61,6 +61,23 @@ enum Command {
     KioskAdd { name: String },
     /// Register a partner organisation (a school or organisation photos may be shared with).
     PartnerAdd { name: String },
+    /// Import a returned device's card: every file stored safely (crash-safe, each content
+    /// once), attributed to the device's latest sign-out, then analysed (EXIF, previews,
+    /// faces, provenance). Progress is printed as one JSON object per line.
+    ImportCard {
+        /// Where the card is mounted (read-only).
+        #[arg(long)]
+        mount: PathBuf,
+        /// The returned device's id (default: the most recently returned device).
+        #[arg(long)]
+        device: Option<i64>,
+        /// Delete from the card the files whose copy is committed (never anything else).
+        #[arg(long)]
+        wipe: bool,
+        /// Skip face detection (faster; faces can be tagged by hand).
+        #[arg(long)]
+        no_faces: bool,
+    },
     /// Write a copy of the JPEG IN to OUT with every name and identifying tag removed
     /// (only orientation and colour profile kept; image data untouched).
     Scrub { input: PathBuf, output: PathBuf },
@@ -257,6 +274,19 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Scrub { input, output } => scrub(&input, &output),
+        Command::ImportCard {
+            mount,
+            device,
+            wipe,
+            no_faces,
+        } => import_card(
+            &config,
+            &mount,
+            device.map(consentcam::domain::DeviceId),
+            wipe,
+            !no_faces,
+            now,
+        ),
         Command::PartnerAdd { name } => {
             let conn = open_db(&config)?;
             let id = people::insert_partner(&conn, &name, now)?;
@@ -297,6 +327,75 @@ fn run_server(
         web::serve(listener, state, shutdown_signal()).await?;
         Ok(())
     })
+}
+
+fn import_card(
+    config: &Config,
+    mount: &Path,
+    device: Option<consentcam::domain::DeviceId>,
+    wipe: bool,
+    faces: bool,
+    now: jiff::Timestamp,
+) -> Result<()> {
+    use consentcam::ingest::{self, MediaDirs, SqliteCatalogue};
+    let mut conn = open_db(config)?;
+    let dirs = MediaDirs::under(&config.data_dir);
+    let store = ingest::open_store(&dirs)?;
+    let session = ingest::session_for_import(&conn, device)?;
+    if session.is_none() {
+        eprintln!("no sign-out found for this card: photos are imported without attribution");
+    }
+    let options = consentcam_media::ImportOptions {
+        wipe_after_verify: wipe,
+        ..Default::default()
+    };
+    let report = {
+        let mut catalogue = SqliteCatalogue::new(
+            &mut conn,
+            session.as_ref().map(|s| s.id),
+            session.as_ref().map(|s| s.device_id).or(device),
+            "cli",
+            now,
+        );
+        let mut progress = |event: &consentcam_media::ImportEvent| {
+            if let Ok(line) = serde_json::to_string(event) {
+                println!("{line}");
+            }
+        };
+        consentcam_media::import_card(mount, &store, &mut catalogue, &options, &mut progress)
+            .with_context(|| {
+                format!(
+                    "the import from {} did not finish; run it again to complete it",
+                    mount.display()
+                )
+            })?
+    };
+    eprintln!(
+        "card stored: {} new, {} already stored, {} refused; analysing",
+        report.count(consentcam_media::Outcome::Stored),
+        report.count(consentcam_media::Outcome::Duplicate),
+        report.count(consentcam_media::Outcome::Refused)
+    );
+    let mut detector = if faces {
+        Some(consentcam_media::FaceDetector::new().context("cannot load the face detector")?)
+    } else {
+        None
+    };
+    let policy = consentcam_media::provenance::ClockPolicy {
+        camera_zone: clock::time_zone(&config.time_zone),
+        drift_tolerance: jiff::SignedDuration::from_mins(config.clock_drift_minutes),
+    };
+    let analysed = ingest::analyse_pending(
+        &mut conn,
+        &store,
+        &dirs,
+        &consentcam_media::AnalysisOptions::default(),
+        detector.as_mut(),
+        &policy,
+        now,
+    )?;
+    eprintln!("{analysed} photo(s) analysed");
+    Ok(())
 }
 
 fn scrub(input: &Path, output: &Path) -> Result<()> {

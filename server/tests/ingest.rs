@@ -1,0 +1,126 @@
+//! `consentcam import-card`: a returned camera's card into the store, attributed and
+//! analysed, hostile files kept but never publishable.
+
+use std::path::Path;
+use std::process::Command;
+
+use consentcam::clock::Clock;
+use consentcam::consent::{MediaState, Provenance};
+use consentcam::store::{self, photos};
+
+fn camera_photo(path: &Path, taken: &str, serial: &str) {
+    let img = image::RgbImage::from_fn(320, 240, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 120])
+    });
+    img.save(path).unwrap();
+    let status = Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-Make=Canon",
+            "-Model=Canon EOS 250D",
+            &format!("-SerialNumber={serial}"),
+            &format!("-DateTimeOriginal={taken}"),
+            "-Artist=Isla Morgan",
+        ])
+        .arg(path)
+        .status()
+        .expect("exiftool is installed");
+    assert!(status.success());
+}
+
+fn import(data_dir: &Path, card: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_consentcam"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["import-card", "--device", "1", "--no-faces", "--mount"])
+        .arg(card)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_card_is_stored_attributed_and_analysed_and_hostile_files_are_kept_blocked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let clock = Clock::System;
+    let now = clock.now();
+    let zone = consentcam::clock::time_zone("Europe/London");
+    {
+        let mut conn = store::open(&data.join("records.db")).unwrap();
+        consentcam::demo::seed(&mut conn, now, clock.today(&zone)).unwrap();
+    }
+    // The demo's Camera 1 sign-out ran from 30 to 24 hours ago.
+    let taken = zone
+        .to_datetime(
+            now.checked_sub(jiff::SignedDuration::from_hours(27))
+                .unwrap(),
+        )
+        .strftime("%Y:%m:%d %H:%M:%S")
+        .to_string();
+    let card = dir.path().join("card").join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&card).unwrap();
+    camera_photo(&card.join("IMG_0101.JPG"), &taken, "012345678901");
+    camera_photo(&card.join("IMG_0102.JPG"), &taken, "PERSONAL-PHONE");
+    std::fs::write(card.join("IMG_0103.JPG"), b"").unwrap();
+    std::fs::write(card.join("IMG_0104.JPG"), b"not a photo at all").unwrap();
+    let root = dir.path().join("card");
+
+    let out = import(&data, &root);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.lines().any(|l| l.contains("\"event\":\"finished\"")),
+        "{stdout}"
+    );
+
+    let conn = store::open(&data.join("records.db")).unwrap();
+    let imported: Vec<photos::Photo> = photos::photos(&conn, None, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|p| !p.content_hash.starts_with("demo"))
+        .collect();
+    assert_eq!(imported.len(), 4, "{imported:#?}");
+    let by_name = |name: &str| {
+        let id: i64 = conn
+            .query_row(
+                "SELECT id FROM photos WHERE original_name LIKE ?1",
+                [format!("%{name}")],
+                |r| r.get(0),
+            )
+            .unwrap();
+        photos::photo(&conn, consentcam::domain::PhotoId(id)).unwrap()
+    };
+    let good = by_name("IMG_0101.JPG");
+    assert_eq!(good.media_state(), MediaState::Publishable);
+    assert_eq!(good.provenance, Provenance::Verified);
+    assert!(good.custody_session_id.is_some());
+    assert_eq!((good.width, good.height), (Some(320), Some(240)));
+    let data_dir = data.as_path();
+    let dirs = consentcam::ingest::MediaDirs::under(data_dir);
+    assert!(dirs.thumbnail(&good.content_hash).is_file());
+    assert!(dirs.preview(&good.content_hash).is_file());
+
+    let personal = by_name("IMG_0102.JPG");
+    assert_eq!(personal.provenance, Provenance::UnregisteredDevice);
+    for hostile in ["IMG_0103.JPG", "IMG_0104.JPG"] {
+        let photo = by_name(hostile);
+        assert!(
+            matches!(photo.media_state(), MediaState::Damaged { .. }),
+            "{hostile}: {:?}",
+            photo.media_state()
+        );
+    }
+    assert!(store::audit::verify(&conn).unwrap().problems.is_empty());
+
+    // Imported again (the kiosk was restarted mid-way, say): nothing is stored twice.
+    let again = import(&data, &root);
+    assert!(again.status.success());
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM photos", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(count, 7 + 4);
+}
