@@ -5,3 +5,4 @@ mod helpers;
 mod kiosk;
 mod people;
 mod photos;
+mod ui;

@@ -1,0 +1,272 @@
+//! The web UI over plain HTTP: redirects, the login form, CSRF on forms, private files and
+//! evidence uploads. (The browser tests drive the same pages in Chromium.)
+
+use consentcam::domain::AccountRole;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+
+use crate::helpers::{TestApp, User, expect, learner, parent_form, spawn_app, spawn_with};
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_browser_without_a_session_is_sent_to_the_login_page_but_the_api_still_says_401() {
+    let app = spawn_app().await;
+    let client = no_redirects();
+    for path in ["/", "/photos/1", "/audit", "/admin/accounts"] {
+        let response = client
+            .get(app.url(path))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(response.headers()[LOCATION], "/login", "{path}");
+    }
+    let api = client
+        .get(app.url("/api/v1/people"))
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    expect(api, StatusCode::UNAUTHORIZED).await;
+    let login = client.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    assert!(
+        login.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert!(login.text().await.unwrap().contains("id=\"login-form\""));
+}
+
+async fn form_login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    no_redirects()
+        .post(app.url("/login"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_login_form_rotates_the_session_and_sets_a_strict_http_only_cookie() {
+    let app = spawn_app().await;
+    let client = no_redirects();
+    let response = client
+        .post(app.url("/login"))
+        .header("cookie", "consentcam_session=planted-by-someone-else")
+        .form(&[("username", "staff"), ("password", "staff-test-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/");
+    let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("consentcam_session="), "{cookie}");
+    assert!(!cookie.contains("planted-by-someone-else"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_the_form_again_and_repeated_failures_are_throttled() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        let response = form_login(&app, "staff", "not-the-password").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Wrong username or password")
+        );
+    }
+    let locked = form_login(&app, "staff", "staff-test-password").await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_page_form_without_the_csrf_field_or_from_another_site_is_refused() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let without = admin
+        .client
+        .post(app.url("/admin/partners"))
+        .form(&[("name", "Hillside School")])
+        .send()
+        .await
+        .unwrap();
+    expect(without, StatusCode::FORBIDDEN).await;
+    let cross_site = admin
+        .client
+        .post(app.url("/admin/partners"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("_csrf", admin.csrf.as_str()), ("name", "Hillside School")])
+        .send()
+        .await
+        .unwrap();
+    expect(cross_site, StatusCode::FORBIDDEN).await;
+    let partners = expect(admin.get("/api/v1/partners").await, StatusCode::OK).await;
+    assert_eq!(partners.as_array().unwrap().len(), 0);
+    let with = admin
+        .client
+        .post(app.url("/admin/partners"))
+        .form(&[("_csrf", admin.csrf.as_str()), ("name", "Hillside School")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with.status(), StatusCode::OK, "redirected to the page");
+    assert!(with.text().await.unwrap().contains("Hillside School"));
+}
+
+fn multipart(field: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "consentcam-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"Amira Hassan form.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(app: &TestApp, user: &User, consent: i64, bytes: &[u8]) -> reqwest::Response {
+    let (content_type, body) = multipart("evidence", bytes);
+    user.client
+        .post(app.url(&format!("/consents/{consent}/evidence?_csrf={}", user.csrf)))
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn evidence_is_type_checked_stored_under_an_opaque_name_and_never_cached() {
+    let app = spawn_with(|c| c.max_upload_bytes = 64 * 1024).await;
+    let admin = app.login(AccountRole::Admin).await;
+    let person = learner(&admin, "L100", "Amira", "Hassan", "2011-10-16").await;
+    let consent = parent_form(&admin, person, "2026-09-26", true, &[]).await;
+
+    let page = upload(&app, &admin, consent, b"MZ\x90\x00 an executable").await;
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("must be a PDF, JPEG or PNG")
+    );
+    let too_big = upload(&app, &admin, consent, &vec![b'%'; 80 * 1024]).await;
+    assert!(too_big.text().await.unwrap().contains("too large"));
+    let anonymous = app
+        .anonymous()
+        .get(&format!("/consents/{consent}/evidence"))
+        .await;
+    expect(anonymous, StatusCode::UNAUTHORIZED).await;
+
+    let ok = upload(&app, &admin, consent, b"%PDF-1.4 the signed form").await;
+    assert!(ok.text().await.unwrap().contains("Signed form attached"));
+    let names: Vec<String> = std::fs::read_dir(app.db_path.parent().unwrap().join("evidence"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        names[0].ends_with(".pdf") && !names[0].to_lowercase().contains("amira"),
+        "{names:?}"
+    );
+
+    let staff = app.login(AccountRole::Staff).await;
+    let file = staff.get(&format!("/consents/{consent}/evidence")).await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.headers()[CONTENT_TYPE], "application/pdf");
+    assert_eq!(file.headers()[CACHE_CONTROL], "no-store");
+    assert_eq!(
+        file.bytes().await.unwrap().as_ref(),
+        b"%PDF-1.4 the signed form"
+    );
+}
+
+#[tokio::test]
+async fn a_photo_preview_is_private_and_falls_back_to_a_placeholder() {
+    let app = spawn_app().await;
+    {
+        let conn = app.db();
+        consentcam::store::photos::insert_photo(
+            &conn,
+            &consentcam::store::photos::NewPhoto {
+                content_hash: "ab".repeat(32),
+                byte_size: 10,
+                format: "jpeg".into(),
+                original_name: "IMG_0001.JPG".into(),
+                custody_session_id: None,
+                device_id: None,
+                taken_at: None,
+                camera_make: None,
+                camera_model: None,
+                camera_serial: None,
+                orientation: None,
+                gps_present: false,
+                width: Some(600),
+                height: Some(400),
+                provenance: "unknown".into(),
+                damage: None,
+            },
+            crate::helpers::NOW.parse().unwrap(),
+        )
+        .unwrap();
+    }
+    expect(
+        app.anonymous().get("/photos/1/preview").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let staff = app.login(AccountRole::Staff).await;
+    for path in ["/photos/1/preview", "/photos/1/thumbnail"] {
+        let response = staff.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
+        assert_eq!(response.headers()[CONTENT_TYPE], "image/svg+xml");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("viewBox=\"0 0 600 400\"")
+        );
+    }
+    let page = staff.get("/photos/1").await;
+    assert_eq!(page.headers()[CACHE_CONTROL], "no-store");
+    assert!(page.text().await.unwrap().contains("/photos/1/preview"));
+}
+
+#[tokio::test]
+async fn the_consent_lookup_posts_its_search_so_names_never_reach_a_url() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    learner(&admin, "L100", "Amira", "Hassan", "2011-10-16").await;
+    let staff = app.login(AccountRole::Staff).await;
+    let form = staff.get("/lookup").await.text().await.unwrap();
+    assert!(form.contains("method=\"post\" action=\"/lookup\""));
+    let found = staff
+        .client
+        .post(app.url("/lookup"))
+        .form(&[("_csrf", staff.csrf.as_str()), ("q", "amira")])
+        .send()
+        .await
+        .unwrap();
+    let html = found.text().await.unwrap();
+    assert!(html.contains("Amira Hassan"), "{html}");
+    assert!(html.contains("no_consent") || html.contains("blocked"));
+    assert!(!html.contains("href=\"/people/Amira"));
+}
