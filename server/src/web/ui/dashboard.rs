@@ -67,15 +67,16 @@ pub struct TakedownRow {
     pub reason: String,
 }
 
-fn takedown_rows(c: &rusqlite::Connection) -> Result<Vec<TakedownRow>, ApiError> {
+fn takedown_rows(state: &AppState, c: &rusqlite::Connection) -> Result<Vec<TakedownRow>, ApiError> {
+    let local = |t: &str| super::photos::local(state, t);
     Ok(photos::open_takedowns(c)?
         .into_iter()
         .map(|p| TakedownRow {
             id: p.id,
             photo_id: p.photo_id.0,
             channel: p.channel,
-            published_at: p.published_at,
-            since: p.takedown_since.unwrap_or_default(),
+            published_at: local(&p.published_at),
+            since: local(&p.takedown_since.unwrap_or_default()),
             reason: p.takedown_reason.unwrap_or_default(),
         })
         .collect())
@@ -111,7 +112,7 @@ pub async fn dashboard(
                 }
             }
             let takedowns = if oversight {
-                takedown_rows(conn)?
+                takedown_rows(&st, conn)?
             } else {
                 Vec::new()
             };
@@ -176,7 +177,8 @@ pub async fn takedowns(
     session: Session,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
-    let takedowns = state.db(|conn| takedown_rows(conn)).await?;
+    let st = state.clone();
+    let takedowns = state.db(move |conn| takedown_rows(&st, conn)).await?;
     render(&TakedownsPage { c, takedowns })
 }
 

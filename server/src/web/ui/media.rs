@@ -129,15 +129,38 @@ fn private_file(content_type: &'static str, bytes: Vec<u8>) -> Response {
 }
 
 /// A neutral canvas with the photo's proportions, shown until the import has made the
-/// preview file.
-fn placeholder(width: u32, height: u32) -> Response {
-    let svg = format!(
+/// file; with `faces`, their boxes are drawn on it (the thumbnail), numbered as on the
+/// photo page.
+fn placeholder(width: u32, height: u32, faces: &[photos::Face]) -> Response {
+    let font = (width / 24).max(12);
+    let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
          width=\"{width}\" height=\"{height}\"><rect width=\"100%\" height=\"100%\" fill=\"#d5d9de\"/>\
-         <text x=\"50%\" y=\"50%\" text-anchor=\"middle\" font-family=\"sans-serif\" \
-         font-size=\"{}\" fill=\"#5a6472\">preview not available yet</text></svg>",
-        (width / 24).max(12)
+         <text x=\"50%\" y=\"92%\" text-anchor=\"middle\" font-family=\"sans-serif\" \
+         font-size=\"{font}\" fill=\"#5a6472\">preview not available yet</text>"
     );
+    let stroke = (width / 200).max(2);
+    for (n, face) in faces.iter().enumerate() {
+        let colour = if face.resolution == crate::consent::FaceResolution::Unresolved {
+            "#b36b00"
+        } else {
+            "#1b7a3a"
+        };
+        svg.push_str(&format!(
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"{colour}\" \
+             stroke-width=\"{stroke}\"/><text x=\"{}\" y=\"{}\" font-family=\"sans-serif\" \
+             font-size=\"{}\" font-weight=\"bold\" fill=\"{colour}\">{}</text>",
+            face.x,
+            face.y,
+            face.w,
+            face.h,
+            face.x,
+            face.y.saturating_sub(font / 3).max(font),
+            font * 2,
+            n + 1
+        ));
+    }
+    svg.push_str("</svg>");
     private_file("image/svg+xml", svg.into_bytes())
 }
 
@@ -145,9 +168,18 @@ async fn photo_file(
     state: AppState,
     id: i64,
     path_for: fn(&Config, &str) -> Option<PathBuf>,
+    with_faces: bool,
 ) -> Result<Response, PageError> {
-    let photo = state
-        .db(move |c| Ok(photos::photo(c, PhotoId(id))?))
+    let (photo, faces) = state
+        .db(move |c| {
+            let photo = photos::photo(c, PhotoId(id))?;
+            let faces = if with_faces {
+                photos::faces(c, photo.id)?
+            } else {
+                Vec::new()
+            };
+            Ok((photo, faces))
+        })
         .await?;
     let file = path_for(state.config(), &photo.content_hash);
     let bytes = match file {
@@ -159,6 +191,7 @@ async fn photo_file(
         None => placeholder(
             photo.width.unwrap_or(1600).clamp(1, 20_000),
             photo.height.unwrap_or(1200).clamp(1, 20_000),
+            &faces,
         ),
     })
 }
@@ -167,14 +200,14 @@ pub async fn preview(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    photo_file(state, id, preview_path).await
+    photo_file(state, id, preview_path, false).await
 }
 
 pub async fn thumbnail(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    photo_file(state, id, thumbnail_path).await
+    photo_file(state, id, thumbnail_path, true).await
 }
 
 /// The scanned form of a consent record.

@@ -122,7 +122,7 @@ pub async fn imports(
             for device in registry::devices(conn)? {
                 sessions.extend(custody::sessions_of_device(conn, device.id)?);
             }
-            sessions.sort_by(|a, b| b.out_at.cmp(&a.out_at));
+            sessions.sort_by_key(|s| std::cmp::Reverse(s.out_at));
             custody_rows(&st, conn, sessions)?
                 .into_iter()
                 .filter(|row| row.photos > 0)
@@ -166,6 +166,13 @@ struct GalleryPage {
 pub struct GalleryQuery {
     #[serde(default)]
     status: String,
+}
+
+/// A stored RFC 3339 time as local time (as stored if it does not parse).
+pub fn local(state: &AppState, stored: &str) -> String {
+    stored
+        .parse::<jiff::Timestamp>()
+        .map_or_else(|_| stored.to_owned(), |t| state.local_time(t))
 }
 
 fn taken(state: &AppState, photo: &photos::Photo) -> String {
@@ -410,8 +417,11 @@ pub async fn photo(
                     })
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
+            // Assigning a face tags its person too; list only the people added by hand.
+            let on_faces: Vec<i64> = faces.iter().filter_map(|f| f.person_id).collect();
             let tags = photos::tags(conn, pid)?
                 .into_iter()
+                .filter(|t| t.person_id.is_none_or(|p| !on_faces.contains(&p.0)))
                 .map(|t| {
                     Ok(TagRow {
                         id: t.id,
@@ -446,7 +456,7 @@ pub async fn photo(
                     channel: name_of_channel(&a.channel),
                     approved: a.approved,
                     note: a.note,
-                    decided_at: a.decided_at,
+                    decided_at: local(&st, &a.decided_at),
                     void: a.voided_at.map(|at| {
                         format!("void since {at}: {}", a.void_reason.unwrap_or_default())
                     }),
@@ -456,7 +466,7 @@ pub async fn photo(
                 .into_iter()
                 .map(|r| RequestRow {
                     channel: name_of_channel(&r.channel.code()),
-                    requested_at: r.requested_at,
+                    requested_at: local(&st, &r.requested_at),
                     open: r.closed_at.is_none(),
                 })
                 .collect();
@@ -859,6 +869,7 @@ pub async fn approvals(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let (today, policy) = (state.today(), state.policy());
+    let state_for_queue = state.clone();
     let queue = state
         .db(move |conn| {
             let channels = records::channels(conn)?;
@@ -883,7 +894,7 @@ pub async fn approvals(
                         channel_code: r.channel.code(),
                         channel: name.clone(),
                         requested_by: registry::account(conn, r.requested_by)?.username,
-                        requested_at: r.requested_at,
+                        requested_at: local(&state_for_queue, &r.requested_at),
                         people,
                         caption: photo.caption,
                         decision: decision_row(r.channel, name, &decision),
