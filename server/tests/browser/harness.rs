@@ -25,6 +25,8 @@ const WAIT: Duration = Duration::from_secs(30);
 
 pub struct Server {
     pub base: String,
+    /// The demo kiosk's bearer token.
+    pub kiosk_token: String,
     pub db_path: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -58,7 +60,8 @@ pub async fn spawn_demo(extra: impl FnOnce(&mut rusqlite::Connection)) -> Server
     };
     let mut conn = store::open(&config.db_path()).expect("database");
     let now = NOW.parse().expect("NOW");
-    consentcam::demo::seed(&mut conn, now, TODAY.parse().expect("TODAY")).expect("demo seed");
+    let seeded =
+        consentcam::demo::seed(&mut conn, now, TODAY.parse().expect("TODAY")).expect("demo seed");
     extra(&mut conn);
     let db_path = config.db_path();
     let state = AppState::new(conn, config, Clock::Fixed(now));
@@ -69,6 +72,7 @@ pub async fn spawn_demo(extra: impl FnOnce(&mut rusqlite::Connection)) -> Server
     tokio::spawn(web::serve(listener, state, std::future::pending()));
     Server {
         base: format!("http://{addr}"),
+        kiosk_token: seeded.kiosk_token,
         db_path,
         _dir: dir,
     }

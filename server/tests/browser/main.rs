@@ -6,7 +6,7 @@
 mod harness;
 
 use consentcam::domain::{Channel, PhotoId};
-use consentcam::store::{people, photos};
+use consentcam::store::{people, photos, registry};
 use harness::{Browser, browser, spawn_demo};
 
 const DESKTOP: (u32, u32) = (1280, 1000);
@@ -263,11 +263,70 @@ async fn a_form_posted_from_another_site_is_refused() {
     b.close().await;
 }
 
+/// The kiosk reports a sign-out that is now overdue and a tap of an unknown badge.
+async fn kiosk_reports(server: &harness::Server) {
+    let ipad = registry::devices(&server.db())
+        .expect("devices")
+        .into_iter()
+        .find(|d| d.label == "iPad 1")
+        .expect("the demo iPad")
+        .id
+        .0;
+    let jack = person_id(server, "S201");
+    let events = serde_json::json!({ "events": [
+        { "event_id": "t-1", "seq": 10, "at": "2026-11-25T06:55:00Z", "reader": "office-1",
+          "type": "tap", "uid": "0A1B2C3D", "outcome": "unknown_card" },
+        { "event_id": "t-2", "seq": 11, "at": "2026-11-25T07:00:00Z", "reader": "office-1",
+          "type": "signed_out", "device_id": ipad, "person_id": jack,
+          "due_back": "2026-11-25T08:00:00Z" },
+    ]});
+    let response = reqwest::Client::new()
+        .post(server.url("/api/v1/kiosk/events"))
+        .bearer_auth(&server.kiosk_token)
+        .json(&events)
+        .send()
+        .await
+        .expect("kiosk events");
+    assert!(response.status().is_success(), "{response:?}");
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_who_has_what_and_an_unknown_badge_is_named_after_a_tap() {
+    let server = spawn_demo(|_| {}).await;
+    kiosk_reports(&server).await;
+    let b = desktop().await;
+    b.log_in(&server, "admin").await;
+    assert_eq!(b.text("#overdue-count").await, "1");
+    let out = b.text("#out-table").await;
+    assert!(
+        out.contains("iPad 1") && out.contains("Jack Turner") && out.contains("overdue"),
+        "{out}"
+    );
+
+    // Custody history per device and per person.
+    b.submit("#out-table a[href^='/devices/']").await;
+    assert!(b.text("#custody").await.contains("Jack Turner"));
+    b.submit("#custody a[href^='/people/']").await;
+    assert!(b.text("#custody").await.contains("iPad 1"));
+
+    // The badge tapped at the kiosk waits on the badges page to be named.
+    b.goto(&server.url("/admin/badges")).await;
+    assert!(b.text("#unknown-badges").await.contains("0A1B2C3D"));
+    b.fill("#unknown-badges input[name=person]", "Jack Turner")
+        .await;
+    b.submit("#unknown-badges button").await;
+    b.notice("Badge enrolled").await;
+    assert!(b.text("#badges").await.contains("0A1B2C3D"));
+    b.wait("#no-unknown").await;
+    b.close().await;
+}
+
 /// Takes the README's screenshots: `cargo test -p consentcam --test browser -- --ignored`.
 #[tokio::test]
 #[ignore = "writes server/screenshots/*.png; run by hand when the pages change"]
 async fn screenshots_of_the_main_pages() {
     let server = spawn_demo(|_| {}).await;
+    kiosk_reports(&server).await;
     let b = desktop().await;
     b.goto(&server.url("/login")).await;
     b.screenshot("login").await;
