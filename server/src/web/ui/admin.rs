@@ -290,10 +290,17 @@ pub async fn badges(
     session: Session,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
+    let st = state.clone();
     let (badges, unknown, offers) = state
-        .db(|c| {
+        .db(move |c| {
             let enrolled = registry::badges(c)?;
-            let unknown = unknown_taps(c, &enrolled)?;
+            let unknown = unknown_taps(c, &enrolled)?
+                .into_iter()
+                .map(|u| UnknownTap {
+                    at: super::photos::local(&st, &u.at),
+                    uid: u.uid,
+                })
+                .collect::<Vec<_>>();
             let badges = enrolled
                 .into_iter()
                 .map(|b| {
