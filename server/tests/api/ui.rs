@@ -270,3 +270,111 @@ async fn the_consent_lookup_posts_its_search_so_names_never_reach_a_url() {
     assert!(html.contains("no_consent") || html.contains("blocked"));
     assert!(!html.contains("href=\"/people/Amira"));
 }
+
+#[tokio::test]
+async fn the_photo_page_forms_tag_cover_caption_and_refuse_an_unknown_name() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let amira = learner(&admin, "L100", "Amira", "Hassan", "2011-10-16").await;
+    let ben = learner(&admin, "L101", "Ben", "Carter", "2010-11-15").await;
+    {
+        let conn = app.db();
+        let photo = consentcam::store::photos::insert_photo(
+            &conn,
+            &consentcam::store::photos::NewPhoto {
+                content_hash: "cd".repeat(32),
+                byte_size: 10,
+                format: "jpeg".into(),
+                original_name: "IMG_0002.JPG".into(),
+                custody_session_id: None,
+                device_id: None,
+                taken_at: None,
+                camera_make: None,
+                camera_model: None,
+                camera_serial: None,
+                orientation: None,
+                gps_present: false,
+                width: Some(600),
+                height: Some(400),
+                provenance: "unknown".into(),
+                damage: None,
+            },
+            crate::helpers::NOW.parse().unwrap(),
+        )
+        .unwrap();
+        consentcam::store::photos::insert_face(&conn, photo, 10, 10, 50, 50).unwrap();
+    }
+    let staff = app.login(AccountRole::Staff).await;
+    let post = |path: &str, fields: Vec<(&str, &str)>| {
+        let mut form = vec![("_csrf", staff.csrf.as_str())];
+        form.extend(fields);
+        staff.client.post(app.url(path)).form(&form).send()
+    };
+
+    let page = post(
+        "/photos/1/faces/1",
+        vec![("action", "assign"), ("person", "L100 · Amira Hassan")],
+    )
+    .await
+    .unwrap();
+    assert!(page.text().await.unwrap().contains("Face assigned"));
+    let nobody = post("/photos/1/tags", vec![("person", "Nobody Here")])
+        .await
+        .unwrap();
+    assert!(
+        nobody
+            .text()
+            .await
+            .unwrap()
+            .contains("nobody on the register matches")
+    );
+    post("/photos/1/tags", vec![("person", "ben carter")])
+        .await
+        .unwrap();
+    let photo = expect(staff.get("/api/v1/photos/1").await, StatusCode::OK).await;
+    assert_eq!(photo["faces"][0]["resolution"]["state"], "person");
+    assert_eq!(photo["faces"][0]["resolution"]["person_id"], amira);
+    let ben_tag = photo["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["person_id"] == ben)
+        .expect("Ben is tagged")["id"]
+        .as_i64()
+        .unwrap();
+
+    post(
+        &format!("/photos/1/tags/{ben_tag}/covered"),
+        vec![("covered", "yes")],
+    )
+    .await
+    .unwrap();
+    post("/photos/1/caption", vec![("caption", "Amira at work")])
+        .await
+        .unwrap();
+    post("/photos/1/tags", vec![("unknown", "yes")])
+        .await
+        .unwrap();
+    let photo = expect(staff.get("/api/v1/photos/1").await, StatusCode::OK).await;
+    let ben_row = photo["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == ben_tag)
+        .unwrap()
+        .clone();
+    assert_eq!(ben_row["covered"], true);
+    assert_eq!(photo["photo"]["caption"], "Amira at work");
+    let internal = photo["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["channel"]["kind"] == "internal")
+        .unwrap()
+        .to_string();
+    assert!(internal.contains("caption_names_person"), "{internal}");
+    assert!(internal.contains("unknown_person"), "{internal}");
+
+    let html = staff.get("/photos/1").await.text().await.unwrap();
+    assert!(html.contains("face 1") && html.contains("added by hand"));
+}

@@ -43,6 +43,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/photos/{id}/faces/{face}", Access::Staff),
     ("POST", "/photos/{id}/tags", Access::Staff),
     ("POST", "/photos/{id}/tags/{tag}/remove", Access::Staff),
+    ("POST", "/photos/{id}/tags/{tag}/covered", Access::Staff),
     ("POST", "/photos/{id}/caption", Access::Staff),
     ("POST", "/photos/{id}/confirmation", Access::Staff),
     ("POST", "/photos/{id}/requests", Access::Staff),
@@ -92,6 +93,7 @@ pub fn routes() -> Router<AppState> {
         .route("/photos/{id}/faces/{face}", post(photos::resolve_face))
         .route("/photos/{id}/tags", post(photos::add_tag))
         .route("/photos/{id}/tags/{tag}/remove", post(photos::remove_tag))
+        .route("/photos/{id}/tags/{tag}/covered", post(photos::cover))
         .route("/photos/{id}/caption", post(photos::caption))
         .route("/photos/{id}/confirmation", post(photos::confirmation))
         .route("/photos/{id}/requests", post(photos::request_publication))

@@ -244,9 +244,10 @@ pub struct FaceRow {
     pub person_id: Option<i64>,
 }
 
-/// Someone tagged by hand.
+/// Someone tagged in the photo: through a face (its number) or by hand.
 pub struct TagRow {
     pub id: i64,
+    pub face: Option<usize>,
     pub person_id: Option<i64>,
     pub name: String,
     pub covered: bool,
@@ -417,14 +418,15 @@ pub async fn photo(
                     })
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
-            // Assigning a face tags its person too; list only the people added by hand.
-            let on_faces: Vec<i64> = faces.iter().filter_map(|f| f.person_id).collect();
+            // Assigning a face tags its person too: such tags are removed through the face.
             let tags = photos::tags(conn, pid)?
                 .into_iter()
-                .filter(|t| t.person_id.is_none_or(|p| !on_faces.contains(&p.0)))
                 .map(|t| {
                     Ok(TagRow {
                         id: t.id,
+                        face: t.person_id.and_then(|p| {
+                            faces.iter().find(|f| f.person_id == Some(p.0)).map(|f| f.n)
+                        }),
                         person_id: t.person_id.map(|p| p.0),
                         name: match t.person_id {
                             Some(p) => name_of(p)?,
@@ -635,6 +637,45 @@ pub async fn remove_tag(
             )?;
             tx.commit()?;
             Ok("Person removed from the photo.".to_owned())
+        })
+        .await;
+    finish(&session, result, &photo_url(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct CoverForm {
+    covered: String,
+}
+
+/// Covers (or uncovers) a person's face with a solid fill in published copies.
+pub async fn cover(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path((id, tag)): Path<(i64, i64)>,
+    Form(form): Form<CoverForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let covered = form.covered == "yes";
+    let result = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::set_covered(&tx, PhotoId(id), tag, covered, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.cover",
+                id,
+                serde_json::json!({ "tag": tag, "covered": covered }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(if covered {
+                "This face will be covered in published copies."
+            } else {
+                "This face will no longer be covered."
+            }
+            .to_owned())
         })
         .await;
     finish(&session, result, &photo_url(id)).await
