@@ -396,3 +396,60 @@ async fn nobody_reaches_what_belongs_to_another_role_by_guessing_ids() {
     assert_eq!(me["role"], "admin");
     assert_eq!(me["disabled"], false);
 }
+
+/// The `(method, path)` pairs a router source file registers with `.route("path", get(..).post(..))`.
+fn routed(source: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for call in source.split(".route(").skip(1) {
+        // The call's text up to its closing parenthesis.
+        let mut depth = 1;
+        let end = call
+            .char_indices()
+            .find_map(|(i, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(i)
+            })
+            .expect("a closed .route( call");
+        let call = &call[..end];
+        let path = call.split('"').nth(1).expect("a path literal").to_owned();
+        for method in ["get", "post", "put", "delete"] {
+            let used = call
+                .match_indices(&format!("{method}("))
+                .any(|(i, _)| i == 0 || !call.as_bytes()[i - 1].is_ascii_alphanumeric());
+            if used {
+                out.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_routed_path_is_classified_and_every_classified_path_is_routed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+    let mut routes = Vec::new();
+    for file in ["api/mod.rs", "ui/mod.rs"] {
+        let source = std::fs::read_to_string(dir.join(file)).unwrap();
+        routes.extend(routed(&source));
+    }
+    assert!(
+        routes.len() > 40,
+        "the router sources were not parsed: {routes:?}"
+    );
+    for (method, path) in &routes {
+        assert!(
+            all_routes().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} is routed but not in an access table: classify it"
+        );
+    }
+    for (method, path, _) in all_routes() {
+        assert!(
+            routes.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} is in an access table but not routed"
+        );
+    }
+}
