@@ -103,11 +103,17 @@ async fn a_page_form_without_the_csrf_field_or_from_another_site_is_refused() {
     let without = admin
         .client
         .post(app.url("/admin/partners"))
+        .header(ACCEPT, "text/html")
         .form(&[("name", "Hillside School")])
         .send()
         .await
         .unwrap();
-    expect(without, StatusCode::FORBIDDEN).await;
+    assert_eq!(without.status(), StatusCode::FORBIDDEN);
+    let page = without.text().await.unwrap();
+    assert!(
+        page.starts_with("<!doctype html>") && page.contains("CSRF"),
+        "a browser is shown the refusal as a page: {page}"
+    );
     let cross_site = admin
         .client
         .post(app.url("/admin/partners"))

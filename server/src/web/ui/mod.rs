@@ -16,7 +16,7 @@ mod photos;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -147,10 +147,10 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// Whether a request is a browser asking for a page (not an API call or a form post).
-fn wants_page(request: &Request) -> bool {
-    request.method() == Method::GET
-        && !request.uri().path().starts_with("/api/")
+/// Whether a request comes from a browser showing pages (a link followed or a form
+/// posted), not from an API client.
+fn from_a_page(request: &Request) -> bool {
+    !request.uri().path().starts_with("/api/")
         && request
             .headers()
             .get(header::ACCEPT)
@@ -158,27 +158,34 @@ fn wants_page(request: &Request) -> bool {
             .is_some_and(|v| v.contains("text/html"))
 }
 
-/// Wraps the whole router: a browser asking for a page without a session is sent to the
-/// login page, and a refused or missing page is shown as a page, not as JSON. API calls
-/// are untouched.
+/// Wraps the whole router: a browser without a session is sent to the login page, and a
+/// refusal or a missing page is shown as a page with the refusal's sentence, not as
+/// JSON. API calls are untouched.
 pub async fn pages_for_browsers(request: Request, next: Next) -> Response {
-    let page = wants_page(&request);
+    let page = from_a_page(&request);
     let response = next.run(request).await;
     if !page {
         return response;
     }
-    let html = response
+    let status = response.status();
+    let json = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    match response.status() {
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !json {
+        return response;
+    }
+    match status {
         StatusCode::UNAUTHORIZED => Redirect::to("/login").into_response(),
-        StatusCode::FORBIDDEN if !html => {
-            PageError::new(StatusCode::FORBIDDEN, "Your account cannot open this page.")
-                .into_response()
-        }
-        StatusCode::NOT_FOUND if !html => {
-            PageError::new(StatusCode::NOT_FOUND, "There is no such page.").into_response()
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
+            let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| "This page cannot be shown.".into());
+            PageError::new(status, message).into_response()
         }
         _ => response,
     }
