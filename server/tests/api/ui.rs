@@ -384,3 +384,90 @@ async fn the_photo_page_forms_tag_cover_caption_and_refuse_an_unknown_name() {
     let html = staff.get("/photos/1").await.text().await.unwrap();
     assert!(html.contains("face 1") && html.contains("added by hand"));
 }
+
+#[tokio::test]
+async fn the_audit_log_filters_and_exports_csv_for_oversight_only() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    learner(&admin, "L100", "Amira", "Hassan", "2011-10-16").await;
+    expect(
+        admin
+            .post(
+                "/api/v1/partners",
+                serde_json::json!({ "name": "Hillside School" }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let director = app.login(AccountRole::Director).await;
+    let page = director
+        .get("/audit?action=partner.")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("partner.create"), "{page}");
+    assert!(!page.contains("person.create"), "the filter applies");
+    assert!(!page.contains("Amira"), "the log holds ids, never names");
+
+    let csv = director.get("/audit.csv?action=person.").await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert_eq!(csv.headers()[CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(csv.headers()[CACHE_CONTROL], "no-store");
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "id,at,actor,action,subject,details");
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[1].contains("person.create") && lines[1].contains("person:1"));
+
+    let bad_date = director.get("/audit?since=yesterday").await;
+    assert_eq!(bad_date.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_csv_import_page_shows_every_bad_row_and_imports_nothing() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let csv = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on\n\
+               L100,Amira,Hassan,2011-10-16,learner,no,parent,Samira Hassan,2026-09-26,yes,,yes,yes,,\n\
+               L101,Ben,Carter,not-a-date,learner,no,parent,Joanne Carter,2026-09-26,yes,,no,no,,\n\
+               L102,Chloe,Davies,2008-10-25,pupil,no,self,,2026-09-26,yes,,yes,yes,,\n";
+    let (content_type, body) = multipart("file", csv.as_bytes());
+    let response = admin
+        .client
+        .post(app.url(&format!("/admin/import?_csrf={}", admin.csrf)))
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("2 bad row(s)"), "{page}");
+    assert!(
+        page.contains("<td>3</td>") && page.contains("<td>4</td>"),
+        "{page}"
+    );
+    let people = expect(admin.get("/api/v1/people").await, StatusCode::OK).await;
+    assert_eq!(people.as_array().unwrap().len(), 0, "all or nothing");
+
+    let good = &csv[..csv.find("L101").unwrap()];
+    let (content_type, body) = multipart("file", good.as_bytes());
+    let response = admin
+        .client
+        .post(app.url(&format!("/admin/import?_csrf={}", admin.csrf)))
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("1 people created"));
+}
