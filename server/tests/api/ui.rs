@@ -471,3 +471,48 @@ async fn the_csv_import_page_shows_every_bad_row_and_imports_nothing() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.unwrap().contains("1 people created"));
 }
+
+#[tokio::test]
+async fn an_admin_corrects_a_forms_signer_and_expiry_but_staff_cannot() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let person = learner(&admin, "L100", "Amira", "Hassan", "2011-10-16").await;
+    let consent = parent_form(&admin, person, "2026-09-26", true, &[]).await;
+    let staff = app.login(AccountRole::Staff).await;
+    let refused = staff
+        .client
+        .post(app.url(&format!("/consents/{consent}")))
+        .form(&[
+            ("_csrf", staff.csrf.as_str()),
+            ("signer_name", "Someone Else"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let page = admin
+        .client
+        .post(app.url(&format!("/consents/{consent}")))
+        .form(&[
+            ("_csrf", admin.csrf.as_str()),
+            ("signer_name", "Samira Hassan"),
+            ("expires_on", "2027-07-31"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains("Form corrected"));
+    let forms = expect(
+        admin
+            .get(&format!("/api/v1/people/{person}/consents"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(forms[0]["signer_name"], "Samira Hassan");
+    assert_eq!(forms[0]["expires_on"], "2027-07-31");
+    assert_eq!(
+        forms[0]["scopes"]["website"], true,
+        "grants are not editable"
+    );
+}

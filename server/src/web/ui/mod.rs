@@ -55,6 +55,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/people/{id}", Access::Staff),
     ("POST", "/people/{id}", Access::Admin),
     ("POST", "/people/{id}/consents", Access::Admin),
+    ("POST", "/consents/{id}", Access::Admin),
     ("POST", "/consents/{id}/withdraw", Access::Admin),
     ("POST", "/consents/{id}/evidence", Access::Admin),
     ("GET", "/consents/{id}/evidence", Access::Staff),
@@ -106,6 +107,7 @@ pub fn routes() -> Router<AppState> {
             get(people::person).post(people::edit_person),
         )
         .route("/people/{id}/consents", post(people::add_consent))
+        .route("/consents/{id}", post(people::correct))
         .route("/consents/{id}/withdraw", post(people::withdraw))
         .route(
             "/consents/{id}/evidence",

@@ -107,6 +107,9 @@ pub struct FormRow {
     pub id: i64,
     pub signer: String,
     pub signer_name: String,
+    /// As stored, for the correction form.
+    pub stored_signer_name: String,
+    pub stored_expires_on: String,
     pub signed_on: String,
     pub expires_on: String,
     pub withdrawn_on: Option<String>,
@@ -198,6 +201,8 @@ pub async fn person(
                     } else {
                         f.signer_name.clone()
                     },
+                    stored_signer_name: f.signer_name.clone(),
+                    stored_expires_on: f.expires_on.map(|d| d.to_string()).unwrap_or_default(),
                     signed_on: f.signed_on.to_string(),
                     expires_on: match f.expires_on {
                         Some(d) => d.to_string(),
@@ -453,6 +458,59 @@ pub async fn add_consent(
         Err(e) => Err(e),
     };
     finish(&session, result, &person_url(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct CorrectionForm {
+    #[serde(default)]
+    signer_name: String,
+    #[serde(default)]
+    expires_on: String,
+}
+
+/// Corrects a form's signer name or expiry date (what it grants cannot be edited: a new
+/// answer is a new form or a withdrawal).
+pub async fn correct(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<CorrectionForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let person = state
+        .db(move |c| Ok(people::consent(c, ConsentId(id))?.person_id))
+        .await?;
+    let result = match date_field(&form.expires_on, "the expiry date") {
+        Ok(expires_on) => {
+            state
+                .db(move |c| {
+                    let tx = c.transaction()?;
+                    let before = people::consent(&tx, ConsentId(id))?;
+                    let after =
+                        people::correct_consent(&tx, ConsentId(id), &form.signer_name, expires_on)?;
+                    audit::append(
+                        &tx,
+                        &Entry {
+                            at: now,
+                            actor: &caller.actor(),
+                            action: "consent.correct",
+                            subject: &format!("person:{person}"),
+                            details: serde_json::json!({
+                                "consent": id,
+                                "signer_name_changed": before.signer_name != after.signer_name,
+                                "expires_on": after.expires_on.map(|d| d.to_string()),
+                            }),
+                        },
+                    )?;
+                    tx.commit()?;
+                    Ok("Form corrected.".to_owned())
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    finish(&session, result, &person_url(person.0)).await
 }
 
 #[derive(Deserialize)]
