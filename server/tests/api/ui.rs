@@ -516,3 +516,79 @@ async fn an_admin_corrects_a_forms_signer_and_expiry_but_staff_cannot() {
         "grants are not editable"
     );
 }
+
+/// Everything the server logs, captured in memory.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn names_typed_into_pages_never_reach_the_logs() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "consentcam=trace,tower_http=trace",
+        ))
+        .with_ansi(false)
+        .with_writer(captured.clone())
+        .finish();
+    // Global, so the server's tasks and blocking threads log here too; this is the only
+    // test in the binary that installs a subscriber.
+    tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let person = learner(&admin, "L100", "Zanzibar", "Quixotic", "2011-10-16").await;
+    let consent = parent_form(&admin, person, "2026-09-26", true, &[]).await;
+    upload(&app, &admin, consent, b"%PDF-1.4 Zanzibar Quixotic").await;
+    let staff = app.login(AccountRole::Staff).await;
+    staff
+        .client
+        .post(app.url("/lookup"))
+        .form(&[("_csrf", staff.csrf.as_str()), ("q", "Zanzibar Quixotic")])
+        .send()
+        .await
+        .unwrap();
+    staff
+        .client
+        .get(app.url(&format!("/people/{person}")))
+        .send()
+        .await
+        .unwrap();
+
+    let logs = String::from_utf8_lossy(
+        &captured
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+    .into_owned();
+    assert!(logs.contains("logged in"), "the capture works: {logs}");
+    assert!(
+        logs.contains("/people/{id}"),
+        "routes are logged as patterns"
+    );
+    assert!(
+        !logs.contains("Zanzibar") && !logs.contains("Quixotic"),
+        "a name reached the logs:\n{logs}"
+    );
+}
