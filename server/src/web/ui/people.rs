@@ -447,13 +447,19 @@ pub async fn add_consent(
     .await;
     let result = match parsed {
         Ok(consent) => {
-            state
+            let evidence = consent.evidence_path.clone();
+            let recorded = state
                 .db(move |c| {
                     people::person(c, consent.person_id)?;
                     records::add_consent(c, &consent, &caller.actor(), now)?;
                     Ok("Consent form recorded.".to_owned())
                 })
-                .await
+                .await;
+            // A scan saved for a form that was then refused would belong to nothing.
+            if let (Err(_), Some(path)) = (&recorded, evidence) {
+                let _ = std::fs::remove_file(state.config().data_dir.join(path));
+            }
+            recorded
         }
         Err(e) => Err(e),
     };
