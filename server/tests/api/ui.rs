@@ -254,6 +254,22 @@ async fn a_photo_preview_is_private_and_falls_back_to_a_placeholder() {
     let page = staff.get("/photos/1").await;
     assert_eq!(page.headers()[CACHE_CONTROL], "no-store");
     assert!(page.text().await.unwrap().contains("/photos/1/preview"));
+    // A photo that matches no sign-out is still reachable, and says so.
+    let all = staff.get("/photos").await.text().await.unwrap();
+    assert!(
+        all.contains("href=\"/photos/1\"") && all.contains("no sign-out"),
+        "{all}"
+    );
+    let ready = staff
+        .get("/photos?status=ready")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !ready.contains("href=\"/photos/1\""),
+        "it needs tagging first"
+    );
 }
 
 #[tokio::test]

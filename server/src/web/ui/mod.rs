@@ -37,6 +37,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/devices/{id}", Access::Staff),
     ("GET", "/imports", Access::Staff),
     ("GET", "/imports/{id}", Access::Staff),
+    ("GET", "/photos", Access::Staff),
     ("GET", "/photos/{id}", Access::Staff),
     ("GET", "/photos/{id}/preview", Access::Staff),
     ("GET", "/photos/{id}/thumbnail", Access::Staff),
@@ -88,6 +89,7 @@ pub fn routes() -> Router<AppState> {
         .route("/devices/{id}", get(dashboard::device))
         .route("/imports", get(photos::imports))
         .route("/imports/{id}", get(photos::gallery))
+        .route("/photos", get(photos::all_photos))
         .route("/photos/{id}", get(photos::photo))
         .route("/photos/{id}/preview", get(media::preview))
         .route("/photos/{id}/thumbnail", get(media::thumbnail))

@@ -147,6 +147,8 @@ pub async fn imports(
 /// A photo in the gallery.
 pub struct Tile {
     pub id: i64,
+    /// Whether the photo belongs to a sign-out.
+    pub matched: bool,
     pub badge: Badge,
     pub taken: String,
     pub people: usize,
@@ -156,7 +158,10 @@ pub struct Tile {
 #[template(path = "gallery.html")]
 struct GalleryPage {
     c: Chrome,
-    import: CustodyRow,
+    /// The sign-out shown, or `None` for every photo.
+    import: Option<CustodyRow>,
+    /// Where the filter links point.
+    base: String,
     tiles: Vec<Tile>,
     filter: String,
     filters: [(&'static str, &'static str); 6],
@@ -190,17 +195,44 @@ pub async fn gallery(
     Path(id): Path<i64>,
     Query(query): Query<GalleryQuery>,
 ) -> Result<Response, PageError> {
+    show_gallery(state, caller, session, Some(id), query).await
+}
+
+/// Every photo, newest first, with the same filters: also those matched to no sign-out.
+pub async fn all_photos(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Query(query): Query<GalleryQuery>,
+) -> Result<Response, PageError> {
+    show_gallery(state, caller, session, None, query).await
+}
+
+async fn show_gallery(
+    state: AppState,
+    caller: Caller,
+    session: Session,
+    id: Option<i64>,
+    query: GalleryQuery,
+) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let wanted = status_filter(&query.status);
     let st = state.clone();
     let (import, tiles) = state
         .db(move |conn| {
-            let session = custody::session(conn, id)?;
-            let import = custody_rows(&st, conn, vec![session])?
-                .pop()
-                .ok_or_else(|| ApiError::NotFound("no such import".into()))?;
+            let import = match id {
+                Some(id) => {
+                    let session = custody::session(conn, id)?;
+                    custody_rows(&st, conn, vec![session])?.pop()
+                }
+                None => None,
+            };
             let mut tiles = Vec::new();
-            for photo in photos::photos(conn, Some(id), 10_000)? {
+            let mut all = photos::photos(conn, id, 10_000)?;
+            if id.is_none() {
+                all.reverse();
+            }
+            for photo in all {
                 let photo_status = status(conn, &photo)?;
                 if wanted.is_some_and(|w| w != photo_status) {
                     continue;
@@ -211,6 +243,7 @@ pub async fn gallery(
                     badge: status_badge(photo_status),
                     taken: taken(&st, &photo),
                     people: facts.tagged.len() + facts.unknown_people,
+                    matched: photo.custody_session_id.is_some(),
                 });
             }
             Ok((import, tiles))
@@ -218,6 +251,7 @@ pub async fn gallery(
         .await?;
     render(&GalleryPage {
         c,
+        base: id.map_or_else(|| "/photos".to_owned(), |id| format!("/imports/{id}")),
         import,
         tiles,
         filter: if wanted.is_some() {
