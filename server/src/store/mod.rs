@@ -9,6 +9,7 @@ pub mod custody;
 pub mod people;
 pub mod photos;
 pub mod registry;
+pub mod requests;
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -36,9 +37,12 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
-    Migrations::new(vec![M::up(include_str!(
-        "../../migrations/0001_records.sql"
-    ))])
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/0001_records.sql")),
+        M::up(include_str!(
+            "../../migrations/0002_publication_requests.sql"
+        )),
+    ])
 });
 
 /// Opens (creating if need be) the database at `path`: WAL journal, synchronous=FULL,

@@ -611,3 +611,86 @@ mod tests {
         assert_eq!(search(&conn, "robin smith", 10).unwrap().len(), 0);
     }
 }
+
+/// Corrects what was mistyped on a stored form: the signer's name and the expiry date.
+/// What the form grants and when it was signed stay as recorded: a different answer is a
+/// new form (or a withdrawal).
+pub fn correct_consent(
+    conn: &Connection,
+    id: ConsentId,
+    signer_name: &str,
+    expires_on: Option<Date>,
+) -> Result<Consent> {
+    let current = consent(conn, id)?;
+    let signer_name = signer_name.trim();
+    if current.signer.is_on_behalf() && signer_name.is_empty() {
+        return Err(StoreError::Invalid(
+            "the signer's name is required when a parent, guardian or carer signed".into(),
+        ));
+    }
+    if expires_on.is_some_and(|e| e <= current.signed_on) {
+        return Err(StoreError::Invalid(
+            "expires_on must be after signed_on".into(),
+        ));
+    }
+    conn.execute(
+        "UPDATE consent_records SET signer_name = ?2, expires_on = ?3 WHERE id = ?1",
+        params![id.0, signer_name, expires_on.map(|d| d.to_string())],
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(
+                "this person already has a form from this signer signed on that date".into(),
+            )
+        }
+        e => e.into(),
+    })?;
+    consent(conn, id)
+}
+
+#[cfg(test)]
+mod correction_tests {
+    use super::*;
+    use crate::store::open_in_memory;
+    use jiff::civil::date;
+
+    #[test]
+    fn a_correction_changes_the_signer_name_and_expiry_but_not_what_was_granted() {
+        let conn = open_in_memory().unwrap();
+        let now = Timestamp::from_second(1_764_000_000).unwrap();
+        let person = insert_person(&conn, &super::tests::sample("L001"), now).unwrap();
+        let id = insert_consent(
+            &conn,
+            &NewConsent {
+                person_id: person,
+                signer: SignerKind::Parent,
+                signer_name: "A Parnet".into(),
+                signed_on: date(2026, 9, 1),
+                expires_on: None,
+                withdrawn_on: None,
+                scopes: Scopes {
+                    internal: true,
+                    ..Scopes::default()
+                },
+                evidence_path: None,
+                source: "api".into(),
+            },
+            now,
+        )
+        .unwrap();
+        let fixed = correct_consent(&conn, id, "A Parent", Some(date(2027, 8, 31))).unwrap();
+        assert_eq!(fixed.signer_name, "A Parent");
+        assert_eq!(fixed.expires_on, Some(date(2027, 8, 31)));
+        assert!(fixed.scopes.internal && !fixed.scopes.website);
+        assert!(matches!(
+            correct_consent(&conn, id, "", None),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            correct_consent(&conn, id, "A Parent", Some(date(2026, 8, 1))),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+}

@@ -48,6 +48,11 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         ApiError::Unprocessable {
             message: message.into(),

@@ -1,4 +1,4 @@
-//! The HTTP face of the server: the JSON API under `/api/v1` (and later the web UI).
+//! The HTTP face of the server: the JSON API under `/api/v1` and the web UI's pages.
 //!
 //! Handlers are thin: extract, parse into domain types, call `records` / `store`, answer.
 //! Access is decided in one place ([`access`]); errors become answers in one place
@@ -8,6 +8,7 @@ pub mod access;
 mod api;
 pub mod demo_kiosk;
 pub mod error;
+pub mod login;
 pub mod password;
 pub mod session_store;
 pub mod throttle;
@@ -91,6 +92,15 @@ impl AppState {
 
     pub fn today(&self) -> Date {
         self.inner.clock.today(&self.inner.tz)
+    }
+
+    /// A moment as the people here read it: local time, to the minute.
+    pub fn local_time(&self, at: Timestamp) -> String {
+        self.inner
+            .tz
+            .to_datetime(at)
+            .strftime("%a %-d %b %Y %H:%M")
+            .to_string()
     }
 
     pub fn policy(&self) -> ConsentPolicy {
@@ -181,6 +191,7 @@ pub fn router(state: AppState) -> Router {
             access::authorize,
         ))
         .fallback(not_found)
+        .layer(middleware::from_fn(ui::pages_for_browsers))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(state.config().max_upload_bytes))
         .layer(

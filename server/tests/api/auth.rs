@@ -38,7 +38,11 @@ async fn roles_are_enforced_per_route() {
     let director = app.login(AccountRole::Director).await;
     let admin = app.login(AccountRole::Admin).await;
     for (method, path, access) in all_routes() {
-        if matches!(access, Access::Public | Access::Kiosk) || *path == "/api/v1/logout" {
+        // Logging out would end the session the rest of the walk needs.
+        if matches!(access, Access::Public | Access::Kiosk)
+            || *path == "/api/v1/logout"
+            || *path == "/logout"
+        {
             continue;
         }
         for (user, role) in [
@@ -282,4 +286,170 @@ async fn an_html_form_may_carry_the_csrf_token_as_a_field() {
     )
     .await;
     expect(post_form(staff.csrf.clone()).await.unwrap(), StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn a_kiosk_token_opens_no_route_but_the_kiosk_routes() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    for (method, path, access) in all_routes() {
+        let status = client
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                app.url(&concrete(path)),
+            )
+            .bearer_auth(&app.kiosk_token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        match access {
+            Access::Public => {}
+            Access::Kiosk => assert!(
+                status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                "the kiosk should reach {method} {path}, got {status}"
+            ),
+            _ => assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "a kiosk token must not open {method} {path}"
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn nobody_reaches_what_belongs_to_another_role_by_guessing_ids() {
+    let app = spawn_app().await;
+    let staff = app.login(AccountRole::Staff).await;
+    let director = app.login(AccountRole::Director).await;
+    let admin_id = expect(
+        app.login(AccountRole::Admin)
+            .await
+            .get("/api/v1/session")
+            .await,
+        StatusCode::OK,
+    )
+    .await["account_id"]
+        .as_i64()
+        .unwrap();
+    // Staff cannot read the audit log (API, page, CSV), the accounts, or change another
+    // account; a director cannot use the admin pages.
+    for path in [
+        "/api/v1/audit".to_owned(),
+        format!("/api/v1/audit?subject=account:{admin_id}"),
+        "/audit".to_owned(),
+        "/audit.csv".to_owned(),
+        "/api/v1/accounts".to_owned(),
+        "/admin/accounts".to_owned(),
+        "/takedowns".to_owned(),
+        "/approvals".to_owned(),
+    ] {
+        expect(staff.get(&path).await, StatusCode::FORBIDDEN).await;
+    }
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/accounts/{admin_id}"),
+                json!({ "role": "staff", "disabled": true }),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let form = staff
+        .client
+        .post(app.url(&format!("/admin/accounts/{admin_id}")))
+        .form(&[
+            ("_csrf", staff.csrf.as_str()),
+            ("role", "staff"),
+            ("disabled", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    expect(form, StatusCode::FORBIDDEN).await;
+    for path in ["/admin/people", "/admin/badges", "/admin/import"] {
+        expect(director.get(path).await, StatusCode::FORBIDDEN).await;
+    }
+    // A kiosk token reads no person, page or API.
+    let kiosk = reqwest::Client::new();
+    for path in ["/api/v1/people/1", "/people/1", "/api/v1/people"] {
+        let response = kiosk
+            .get(app.url(path))
+            .bearer_auth(&app.kiosk_token)
+            .send()
+            .await
+            .unwrap();
+        expect(response, StatusCode::FORBIDDEN).await;
+    }
+    // The admin account is unchanged.
+    let admin = app.login(AccountRole::Admin).await;
+    let accounts = expect(admin.get("/api/v1/accounts").await, StatusCode::OK).await;
+    let me = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == admin_id)
+        .unwrap();
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["disabled"], false);
+}
+
+/// The `(method, path)` pairs a router source file registers with `.route("path", get(..).post(..))`.
+fn routed(source: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for call in source.split(".route(").skip(1) {
+        // The call's text up to its closing parenthesis.
+        let mut depth = 1;
+        let end = call
+            .char_indices()
+            .find_map(|(i, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(i)
+            })
+            .expect("a closed .route( call");
+        let call = &call[..end];
+        let path = call.split('"').nth(1).expect("a path literal").to_owned();
+        for method in ["get", "post", "put", "delete"] {
+            let used = call
+                .match_indices(&format!("{method}("))
+                .any(|(i, _)| i == 0 || !call.as_bytes()[i - 1].is_ascii_alphanumeric());
+            if used {
+                out.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_routed_path_is_classified_and_every_classified_path_is_routed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+    let mut routes = Vec::new();
+    for file in ["api/mod.rs", "ui/mod.rs"] {
+        let source = std::fs::read_to_string(dir.join(file)).unwrap();
+        routes.extend(routed(&source));
+    }
+    assert!(
+        routes.len() > 40,
+        "the router sources were not parsed: {routes:?}"
+    );
+    for (method, path) in &routes {
+        assert!(
+            all_routes().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} is routed but not in an access table: classify it"
+        );
+    }
+    for (method, path, _) in all_routes() {
+        assert!(
+            routes.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} is in an access table but not routed"
+        );
+    }
 }

@@ -6,3 +6,4 @@ mod kiosk;
 mod people;
 mod photos;
 mod publish;
+mod ui;

@@ -3,7 +3,7 @@
 
 mod kiosk;
 mod people;
-mod photos;
+pub(super) mod photos;
 mod registry;
 mod session;
 

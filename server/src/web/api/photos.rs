@@ -48,7 +48,7 @@ pub enum PhotoStatus {
     Blocked,
 }
 
-fn status(c: &Connection, photo: &photos::Photo) -> Result<PhotoStatus, ApiError> {
+pub(crate) fn status(c: &Connection, photo: &photos::Photo) -> Result<PhotoStatus, ApiError> {
     if photo.damage.is_some() || photo.format != "jpeg" {
         return Ok(PhotoStatus::Blocked);
     }

@@ -1,16 +1,199 @@
 //! The web UI: server-rendered pages for staff, directors and admins.
 //!
 //! Its routes are classified in [`ROUTES`] beside the API's, and go through the same access
-//! middleware. Forms carry the CSRF token in a `_csrf` field.
+//! middleware. Forms carry the CSRF token in a `_csrf` field (a `_csrf` query parameter for
+//! file uploads). Pages use no inline script or style (the Content-Security-Policy forbids
+//! them): one small stylesheet, no JavaScript. Search text (names) is always posted, never
+//! put in a URL, and handlers log ids only.
+
+mod admin;
+mod audit;
+mod chrome;
+mod dashboard;
+mod media;
+mod people;
+mod photos;
 
 use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 
 use super::AppState;
 use super::access::Access;
 
+pub use chrome::PageError;
+pub use media::{evidence_dir, preview_path, thumbnail_path};
+
 /// Every page route: method, path pattern, access.
-pub const ROUTES: &[(&str, &str, Access)] = &[];
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/login", Access::Public),
+    ("POST", "/login", Access::Public),
+    ("GET", "/static/app.css", Access::Public),
+    ("POST", "/logout", Access::Staff),
+    ("GET", "/", Access::Staff),
+    ("GET", "/devices/{id}", Access::Staff),
+    ("GET", "/imports", Access::Staff),
+    ("GET", "/imports/{id}", Access::Staff),
+    ("GET", "/photos", Access::Staff),
+    ("GET", "/photos/{id}", Access::Staff),
+    ("GET", "/photos/{id}/preview", Access::Staff),
+    ("GET", "/photos/{id}/thumbnail", Access::Staff),
+    ("POST", "/photos/{id}/faces/{face}", Access::Staff),
+    ("POST", "/photos/{id}/tags", Access::Staff),
+    ("POST", "/photos/{id}/tags/{tag}/remove", Access::Staff),
+    ("POST", "/photos/{id}/tags/{tag}/covered", Access::Staff),
+    ("POST", "/photos/{id}/caption", Access::Staff),
+    ("POST", "/photos/{id}/confirmation", Access::Staff),
+    ("POST", "/photos/{id}/requests", Access::Staff),
+    ("POST", "/photos/{id}/approvals", Access::Director),
+    ("POST", "/photos/{id}/provenance", Access::Director),
+    ("GET", "/approvals", Access::Director),
+    ("GET", "/lookup", Access::Staff),
+    ("POST", "/lookup", Access::Staff),
+    ("GET", "/people/{id}", Access::Staff),
+    ("POST", "/people/{id}", Access::Admin),
+    ("POST", "/people/{id}/consents", Access::Admin),
+    ("POST", "/consents/{id}", Access::Admin),
+    ("POST", "/consents/{id}/withdraw", Access::Admin),
+    ("POST", "/consents/{id}/evidence", Access::Admin),
+    ("GET", "/consents/{id}/evidence", Access::Staff),
+    ("GET", "/takedowns", Access::Oversight),
+    ("POST", "/takedowns/{id}/done", Access::Oversight),
+    ("GET", "/audit", Access::Oversight),
+    ("GET", "/audit.csv", Access::Oversight),
+    ("GET", "/admin/people", Access::Admin),
+    ("POST", "/admin/people", Access::Admin),
+    ("GET", "/admin/accounts", Access::Admin),
+    ("POST", "/admin/accounts", Access::Admin),
+    ("POST", "/admin/accounts/{id}", Access::Admin),
+    ("GET", "/admin/badges", Access::Admin),
+    ("POST", "/admin/badges", Access::Admin),
+    ("POST", "/admin/badges/{id}/active", Access::Admin),
+    ("GET", "/admin/devices", Access::Admin),
+    ("POST", "/admin/devices", Access::Admin),
+    ("GET", "/admin/partners", Access::Admin),
+    ("POST", "/admin/partners", Access::Admin),
+    ("GET", "/admin/import", Access::Admin),
+    ("POST", "/admin/import", Access::Admin),
+];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/login", get(chrome::login_page).post(chrome::login))
+        .route("/static/app.css", get(stylesheet))
+        .route("/logout", post(chrome::logout))
+        .route("/", get(dashboard::dashboard))
+        .route("/devices/{id}", get(dashboard::device))
+        .route("/imports", get(photos::imports))
+        .route("/imports/{id}", get(photos::gallery))
+        .route("/photos", get(photos::all_photos))
+        .route("/photos/{id}", get(photos::photo))
+        .route("/photos/{id}/preview", get(media::preview))
+        .route("/photos/{id}/thumbnail", get(media::thumbnail))
+        .route("/photos/{id}/faces/{face}", post(photos::resolve_face))
+        .route("/photos/{id}/tags", post(photos::add_tag))
+        .route("/photos/{id}/tags/{tag}/remove", post(photos::remove_tag))
+        .route("/photos/{id}/tags/{tag}/covered", post(photos::cover))
+        .route("/photos/{id}/caption", post(photos::caption))
+        .route("/photos/{id}/confirmation", post(photos::confirmation))
+        .route("/photos/{id}/requests", post(photos::request_publication))
+        .route("/photos/{id}/approvals", post(photos::approve))
+        .route("/photos/{id}/provenance", post(photos::provenance))
+        .route("/approvals", get(photos::approvals))
+        .route("/lookup", get(people::lookup_page).post(people::lookup))
+        .route(
+            "/people/{id}",
+            get(people::person).post(people::edit_person),
+        )
+        .route("/people/{id}/consents", post(people::add_consent))
+        .route("/consents/{id}", post(people::correct))
+        .route("/consents/{id}/withdraw", post(people::withdraw))
+        .route(
+            "/consents/{id}/evidence",
+            get(media::evidence).post(people::upload_evidence),
+        )
+        .route("/takedowns", get(dashboard::takedowns))
+        .route("/takedowns/{id}/done", post(dashboard::takedown_done))
+        .route("/audit", get(audit::audit))
+        .route("/audit.csv", get(audit::audit_csv))
+        .route("/admin/people", get(admin::people).post(admin::add_person))
+        .route(
+            "/admin/accounts",
+            get(admin::accounts).post(admin::add_account),
+        )
+        .route("/admin/accounts/{id}", post(admin::update_account))
+        .route("/admin/badges", get(admin::badges).post(admin::enrol_badge))
+        .route("/admin/badges/{id}/active", post(admin::badge_active))
+        .route(
+            "/admin/devices",
+            get(admin::devices).post(admin::add_device),
+        )
+        .route(
+            "/admin/partners",
+            get(admin::partners).post(admin::add_partner),
+        )
+        .route("/admin/import", get(admin::import_page).post(admin::import))
 }
+
+const STYLESHEET: &str = include_str!("../../../static/app.css");
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// Whether a request comes from a browser showing pages (a link followed or a form
+/// posted), not from an API client.
+fn from_a_page(request: &Request) -> bool {
+    !request.uri().path().starts_with("/api/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Wraps the whole router: a browser without a session is sent to the login page, and a
+/// refusal or a missing page is shown as a page with the refusal's sentence, not as
+/// JSON. API calls are untouched.
+pub async fn pages_for_browsers(request: Request, next: Next) -> Response {
+    let page = from_a_page(&request);
+    let response = next.run(request).await;
+    if !page {
+        return response;
+    }
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !json {
+        return response;
+    }
+    match status {
+        StatusCode::UNAUTHORIZED => Redirect::to("/login").into_response(),
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
+            let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| "This page cannot be shown.".into());
+            PageError::new(status, message).into_response()
+        }
+        _ => response,
+    }
+}
+
+/// `Cache-Control` for files only a logged-in user may see.
+pub(crate) const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");

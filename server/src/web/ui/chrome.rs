@@ -1,0 +1,194 @@
+//! What every page shares: the header (who is logged in, the CSRF token for its forms, a
+//! one-off notice), rendering, the error page, and logging in and out.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::domain::AccountRole;
+use crate::web::AppState;
+use crate::web::access::{Caller, cross_site};
+use crate::web::error::ApiError;
+use crate::web::login::log_in;
+
+const FLASH_KEY: &str = "flash";
+
+/// The header of every page.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub username: String,
+    pub role: AccountRole,
+    pub csrf: String,
+    /// A notice left by the last form post: (is it an error, the sentence).
+    pub flash: Option<(bool, String)>,
+}
+
+impl Chrome {
+    /// The header for `caller`, taking the notice the last form post left.
+    pub async fn new(caller: &Caller, session: &Session) -> Self {
+        let flash = session
+            .remove::<(bool, String)>(FLASH_KEY)
+            .await
+            .ok()
+            .flatten();
+        Self {
+            username: caller.account.username.clone(),
+            role: caller.account.role,
+            csrf: caller.csrf_token.clone(),
+            flash,
+        }
+    }
+
+    pub fn is_director(&self) -> bool {
+        self.role == AccountRole::Director
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == AccountRole::Admin
+    }
+
+    pub fn is_oversight(&self) -> bool {
+        matches!(self.role, AccountRole::Director | AccountRole::Admin)
+    }
+}
+
+/// Renders a template into a page.
+pub fn render(template: &impl Template) -> Result<Response, PageError> {
+    template
+        .render()
+        .map(|html| Html(html).into_response())
+        .map_err(|e| ApiError::Internal(format!("template: {e}")).into())
+}
+
+/// The end of a form post: on success a notice and back to `back`; a mistake the user can
+/// fix (a conflict, an invalid field) is shown as a notice on the same page; anything else
+/// is an error page.
+pub async fn finish(
+    session: &Session,
+    result: Result<String, ApiError>,
+    back: &str,
+) -> Result<Response, PageError> {
+    let notice = match result {
+        Ok(message) => (false, message),
+        Err(
+            e @ (ApiError::Conflict(_) | ApiError::Unprocessable { .. } | ApiError::BadRequest(_)),
+        ) => (true, e.to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    session
+        .insert(FLASH_KEY, notice)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Redirect::to(back).into_response())
+}
+
+/// An error shown as a page.
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    message: String,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        let status = e.status();
+        if let ApiError::Internal(detail) = &e {
+            tracing::error!(%detail, "internal error on a page");
+        }
+        Self {
+            status,
+            message: e.to_string(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    message: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage {
+            status: self.status.as_u16(),
+            message: &self.message,
+        };
+        match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => (self.status, self.message).into_response(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    message: Option<&'a str>,
+}
+
+pub async fn login_page() -> Result<Response, PageError> {
+    render(&LoginPage { message: None })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    if cross_site(&headers) {
+        return Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Logging in from another site is refused.",
+        ));
+    }
+    let address = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
+    match log_in(&state, address, &session, &form.username, form.password).await {
+        Ok(_) => Ok(Redirect::to("/").into_response()),
+        Err(e @ (ApiError::Unauthenticated | ApiError::TooManyAttempts { .. })) => {
+            let message = match &e {
+                ApiError::Unauthenticated => "Wrong username or password.".to_owned(),
+                other => other.to_string(),
+            };
+            let mut response = render(&LoginPage {
+                message: Some(&message),
+            })?;
+            *response.status_mut() = e.status();
+            Ok(response)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn logout(caller: Caller, session: Session) -> Result<Response, PageError> {
+    session
+        .flush()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tracing::info!(account = caller.account.id.0, "logged out");
+    Ok(Redirect::to("/login").into_response())
+}

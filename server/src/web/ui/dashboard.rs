@@ -1,0 +1,211 @@
+//! The dashboard (who has what, overdue devices, work waiting), a device's custody history
+//! and the takedown tasks.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use tower_sessions::Session;
+
+use super::chrome::{Chrome, PageError, finish, render};
+use crate::domain::DeviceId;
+use crate::store::{custody, people, photos, registry, requests};
+use crate::web::AppState;
+use crate::web::access::Caller;
+use crate::web::api::Path;
+use crate::web::api::photos::{PhotoStatus, status};
+use crate::web::error::ApiError;
+
+/// One sign-out, ready to show.
+pub struct CustodyRow {
+    pub session_id: i64,
+    pub device_id: i64,
+    pub device: String,
+    pub holder_id: i64,
+    pub holder: String,
+    pub out_at: String,
+    pub due_back: String,
+    pub returned_at: Option<String>,
+    pub overdue: bool,
+    pub photos: usize,
+}
+
+/// Turns sign-outs into rows (names and labels looked up, times made local).
+pub fn custody_rows(
+    state: &AppState,
+    c: &rusqlite::Connection,
+    sessions: Vec<custody::Session>,
+) -> Result<Vec<CustodyRow>, ApiError> {
+    let now = state.now();
+    sessions
+        .into_iter()
+        .map(|s| {
+            let device = registry::device(c, s.device_id)?;
+            let holder = people::person(c, s.person_id)?;
+            Ok(CustodyRow {
+                session_id: s.id,
+                device_id: device.id.0,
+                device: device.label,
+                holder_id: holder.id.0,
+                holder: format!("{} {}", holder.given_name, holder.family_name),
+                out_at: state.local_time(s.out_at),
+                due_back: state.local_time(s.due_back),
+                returned_at: s.returned_at.map(|t| state.local_time(t)),
+                overdue: s.is_overdue(now),
+                photos: photos::photos(c, Some(s.id), 10_000)?.len(),
+            })
+        })
+        .collect()
+}
+
+/// A publication that has to come down.
+pub struct TakedownRow {
+    pub id: i64,
+    pub photo_id: i64,
+    pub channel: String,
+    pub published_at: String,
+    pub since: String,
+    pub reason: String,
+}
+
+fn takedown_rows(state: &AppState, c: &rusqlite::Connection) -> Result<Vec<TakedownRow>, ApiError> {
+    let local = |t: &str| super::photos::local(state, t);
+    Ok(photos::open_takedowns(c)?
+        .into_iter()
+        .map(|p| TakedownRow {
+            id: p.id,
+            photo_id: p.photo_id.0,
+            channel: p.channel,
+            published_at: local(&p.published_at),
+            since: local(&p.takedown_since.unwrap_or_default()),
+            reason: p.takedown_reason.unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    c: Chrome,
+    out: Vec<CustodyRow>,
+    overdue: usize,
+    devices: Vec<registry::Device>,
+    needs_tagging: usize,
+    approvals_waiting: usize,
+    takedowns: Vec<TakedownRow>,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let oversight = c.is_oversight();
+    let st = state.clone();
+    let (out, devices, needs_tagging, approvals_waiting, takedowns) = state
+        .db(move |conn| {
+            let out = custody_rows(&st, conn, custody::open_sessions(conn)?)?;
+            let mut needs_tagging = 0;
+            for photo in photos::photos(conn, None, 10_000)? {
+                if status(conn, &photo)? == PhotoStatus::NeedsTagging {
+                    needs_tagging += 1;
+                }
+            }
+            let takedowns = if oversight {
+                takedown_rows(&st, conn)?
+            } else {
+                Vec::new()
+            };
+            Ok((
+                out,
+                registry::devices(conn)?,
+                needs_tagging,
+                requests::open(conn)?.len(),
+                takedowns,
+            ))
+        })
+        .await?;
+    let overdue = out.iter().filter(|o| o.overdue).count();
+    render(&Dashboard {
+        c,
+        out,
+        overdue,
+        devices,
+        needs_tagging,
+        approvals_waiting,
+        takedowns,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "device.html")]
+struct DevicePage {
+    c: Chrome,
+    device: registry::Device,
+    history: Vec<CustodyRow>,
+}
+
+pub async fn device(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let st = state.clone();
+    let (device, history) = state
+        .db(move |conn| {
+            let device = registry::device(conn, DeviceId(id))?;
+            let mut sessions = custody::sessions_of_device(conn, DeviceId(id))?;
+            sessions.reverse();
+            Ok((device, custody_rows(&st, conn, sessions)?))
+        })
+        .await?;
+    render(&DevicePage { c, device, history })
+}
+
+#[derive(Template)]
+#[template(path = "takedowns.html")]
+struct TakedownsPage {
+    c: Chrome,
+    takedowns: Vec<TakedownRow>,
+}
+
+pub async fn takedowns(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let st = state.clone();
+    let takedowns = state.db(move |conn| takedown_rows(&st, conn)).await?;
+    render(&TakedownsPage { c, takedowns })
+}
+
+pub async fn takedown_done(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::mark_takedown_done(&tx, id, caller.account.id, now)?;
+            crate::store::audit::append(
+                &tx,
+                &crate::store::audit::Entry {
+                    at: now,
+                    actor: &caller.actor(),
+                    action: "publication.takedown_done",
+                    subject: &format!("publication:{id}"),
+                    details: serde_json::json!({}),
+                },
+            )?;
+            tx.commit()?;
+            Ok("Marked as taken down.".to_owned())
+        })
+        .await;
+    finish(&session, result, "/takedowns").await
+}

@@ -1,0 +1,294 @@
+//! Files a logged-in user may see: photo previews and thumbnails, and the scanned consent
+//! forms kept as evidence. Always `Cache-Control: no-store`; names never appear in file
+//! names (evidence files get an opaque random name).
+
+use std::path::PathBuf;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::NO_STORE;
+use super::chrome::PageError;
+use crate::config::Config;
+use crate::domain::{ConsentId, PhotoId};
+use crate::store::{people, photos};
+use crate::web::AppState;
+use crate::web::api::Path;
+use crate::web::error::ApiError;
+
+fn is_hex(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Where the import writes a photo's preview (a metadata-free JPEG, about 1600 px wide).
+/// `None` for a hash that is not plain hex, so no path can leave the store.
+pub fn preview_path(config: &Config, content_hash: &str) -> Option<PathBuf> {
+    media_path(config, "previews", content_hash)
+}
+
+/// Where the import writes a photo's thumbnail (a metadata-free JPEG, about 400 px wide).
+pub fn thumbnail_path(config: &Config, content_hash: &str) -> Option<PathBuf> {
+    media_path(config, "thumbnails", content_hash)
+}
+
+fn media_path(config: &Config, kind: &str, content_hash: &str) -> Option<PathBuf> {
+    if !is_hex(content_hash) || content_hash.len() < 2 {
+        return None;
+    }
+    Some(
+        config
+            .data_dir
+            .join(kind)
+            .join(&content_hash[..2])
+            .join(format!("{content_hash}.jpg")),
+    )
+}
+
+/// Where scanned consent forms are kept.
+pub fn evidence_dir(config: &Config) -> PathBuf {
+    config.data_dir.join("evidence")
+}
+
+/// What an uploaded evidence file is, by its first bytes (never by its name or the type
+/// the browser claims).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceKind {
+    Pdf,
+    Jpeg,
+    Png,
+}
+
+impl EvidenceKind {
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        if bytes.starts_with(b"%PDF-") {
+            Some(Self::Pdf)
+        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Self::Jpeg)
+        } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+            Some(Self::Png)
+        } else {
+            None
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Pdf => "pdf",
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+        }
+    }
+}
+
+/// Writes an evidence file under an opaque name and returns its path relative to the
+/// data directory (what the consent record stores).
+pub fn save_evidence(config: &Config, bytes: &[u8]) -> Result<String, ApiError> {
+    let kind = EvidenceKind::sniff(bytes)
+        .ok_or_else(|| ApiError::invalid("the signed form must be a PDF, JPEG or PNG file"))?;
+    let dir = evidence_dir(config);
+    std::fs::create_dir_all(&dir).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let name = format!(
+        "{}.{}",
+        &crate::web::password::random_token()[..32],
+        kind.extension()
+    );
+    let path = dir.join(&name);
+    let temp = dir.join(format!(".{name}.part"));
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, &path)
+    };
+    write().map_err(|e| ApiError::Internal(format!("writing evidence: {e}")))?;
+    Ok(format!("evidence/{name}"))
+}
+
+fn private_file(content_type: &'static str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(content_type),
+            ),
+            (header::CACHE_CONTROL, NO_STORE),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A neutral canvas with the photo's proportions, shown until the import has made the
+/// file; with `faces`, their boxes are drawn on it (the thumbnail), numbered as on the
+/// photo page.
+fn placeholder(width: u32, height: u32, faces: &[photos::Face]) -> Response {
+    let font = (width / 24).max(12);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
+         width=\"{width}\" height=\"{height}\"><rect width=\"100%\" height=\"100%\" fill=\"#d5d9de\"/>\
+         <text x=\"50%\" y=\"92%\" text-anchor=\"middle\" font-family=\"sans-serif\" \
+         font-size=\"{font}\" fill=\"#5a6472\">preview not available yet</text>"
+    );
+    let stroke = (width / 200).max(2);
+    for (n, face) in faces.iter().enumerate() {
+        let colour = if face.resolution == crate::consent::FaceResolution::Unresolved {
+            "#b36b00"
+        } else {
+            "#1b7a3a"
+        };
+        svg.push_str(&format!(
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"{colour}\" \
+             stroke-width=\"{stroke}\"/><text x=\"{}\" y=\"{}\" font-family=\"sans-serif\" \
+             font-size=\"{}\" font-weight=\"bold\" fill=\"{colour}\">{}</text>",
+            face.x,
+            face.y,
+            face.w,
+            face.h,
+            face.x,
+            face.y.saturating_sub(font / 3).max(font),
+            font * 2,
+            n + 1
+        ));
+    }
+    svg.push_str("</svg>");
+    private_file("image/svg+xml", svg.into_bytes())
+}
+
+async fn photo_file(
+    state: AppState,
+    id: i64,
+    path_for: fn(&Config, &str) -> Option<PathBuf>,
+    with_faces: bool,
+) -> Result<Response, PageError> {
+    let (photo, faces) = state
+        .db(move |c| {
+            let photo = photos::photo(c, PhotoId(id))?;
+            let faces = if with_faces {
+                photos::faces(c, photo.id)?
+            } else {
+                Vec::new()
+            };
+            Ok((photo, faces))
+        })
+        .await?;
+    let file = path_for(state.config(), &photo.content_hash);
+    let bytes = match file {
+        Some(path) => tokio::fs::read(path).await.ok(),
+        None => None,
+    };
+    Ok(match bytes {
+        Some(bytes) => private_file("image/jpeg", bytes),
+        None => placeholder(
+            photo.width.unwrap_or(1600).clamp(1, 20_000),
+            photo.height.unwrap_or(1200).clamp(1, 20_000),
+            &faces,
+        ),
+    })
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    photo_file(state, id, preview_path, false).await
+}
+
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    photo_file(state, id, thumbnail_path, true).await
+}
+
+/// The scanned form of a consent record.
+pub async fn evidence(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let consent = state
+        .db(move |c| Ok(people::consent(c, ConsentId(id))?))
+        .await?;
+    let stored = consent
+        .evidence_path
+        .ok_or_else(|| ApiError::NotFound("this consent record has no scanned form".into()))?;
+    let name = stored
+        .strip_prefix("evidence/")
+        .filter(|n| {
+            n.split_once('.').is_some_and(|(stem, ext)| {
+                is_hex(stem) && ext.bytes().all(|b| b.is_ascii_lowercase())
+            })
+        })
+        .ok_or_else(|| ApiError::NotFound("the scanned form is not in the evidence store".into()))?
+        .to_owned();
+    let bytes = tokio::fs::read(evidence_dir(state.config()).join(&name))
+        .await
+        .map_err(|_| ApiError::NotFound("the scanned form file is missing".into()))?;
+    let kind = EvidenceKind::sniff(&bytes).ok_or_else(|| {
+        ApiError::Internal(format!("evidence of consent {id} has an unknown type"))
+    })?;
+    let mut response = private_file(kind.content_type(), bytes);
+    if let Ok(value) = header::HeaderValue::from_str(&format!(
+        "inline; filename=\"consent-form-{id}.{}\"",
+        kind.extension()
+    )) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_is_recognised_by_its_first_bytes_only() {
+        assert_eq!(EvidenceKind::sniff(b"%PDF-1.7\n"), Some(EvidenceKind::Pdf));
+        assert_eq!(
+            EvidenceKind::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(EvidenceKind::Jpeg)
+        );
+        assert_eq!(
+            EvidenceKind::sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(EvidenceKind::Png)
+        );
+        assert_eq!(EvidenceKind::sniff(b"<html>%PDF-"), None);
+        assert_eq!(EvidenceKind::sniff(b""), None);
+    }
+
+    #[test]
+    fn media_paths_refuse_anything_but_a_hex_hash() {
+        let config = Config::default();
+        assert!(preview_path(&config, "../../etc/passwd").is_none());
+        assert!(preview_path(&config, "").is_none());
+        let path = thumbnail_path(&config, "abcdef").unwrap();
+        assert!(path.ends_with("thumbnails/ab/abcdef.jpg"), "{path:?}");
+    }
+
+    #[test]
+    fn saved_evidence_gets_an_opaque_name_and_refuses_other_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        let stored = save_evidence(&config, b"%PDF-1.4 signed").unwrap();
+        assert!(stored.starts_with("evidence/") && stored.ends_with(".pdf"));
+        assert_eq!(
+            std::fs::read(dir.path().join(&stored)).unwrap(),
+            b"%PDF-1.4 signed"
+        );
+        assert!(save_evidence(&config, b"MZ\x90\x00 not a form").is_err());
+    }
+}

@@ -1,0 +1,608 @@
+//! Consent lookup, a person's page (consent per channel today, forms, evidence, photos,
+//! publications, custody) and the consent records: add, withdraw, attach the signed form,
+//! edit the person.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, State};
+use axum::response::Response;
+use jiff::civil::Date;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::chrome::{Chrome, PageError, finish, render};
+use super::dashboard::{CustodyRow, custody_rows};
+use super::media::save_evidence;
+use super::photos::{Badge, DecisionRow, status_badge};
+use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
+use crate::records;
+use crate::store::audit::{self, Entry};
+use crate::store::{custody, people, photos};
+use crate::web::AppState;
+use crate::web::access::Caller;
+use crate::web::api::Path;
+use crate::web::api::photos::status;
+use crate::web::error::ApiError;
+
+fn decision_rows(standing: Vec<records::ChannelDecision>) -> Vec<DecisionRow> {
+    standing
+        .into_iter()
+        .map(|d| super::photos::decision_row(d.channel, d.channel_name, &d.decision))
+        .collect()
+}
+
+/// A match in the consent lookup.
+pub struct Hit {
+    pub id: i64,
+    pub ext_ref: String,
+    pub name: String,
+    pub role: Role,
+    pub vulnerable: bool,
+    pub today: Vec<DecisionRow>,
+}
+
+#[derive(Template)]
+#[template(path = "lookup.html")]
+struct LookupPage {
+    c: Chrome,
+    searched: bool,
+    hits: Vec<Hit>,
+}
+
+pub async fn lookup_page(caller: Caller, session: Session) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    render(&LookupPage {
+        c,
+        searched: false,
+        hits: Vec::new(),
+    })
+}
+
+/// Search text is posted, never put in the URL: names stay out of logs and history.
+#[derive(Deserialize)]
+pub struct LookupForm {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn lookup(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Form(form): Form<LookupForm>,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let (today, policy) = (state.today(), state.policy());
+    let q = form.q.trim().to_owned();
+    let hits = if q.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .db(move |conn| {
+                people::search(conn, &q, 20)?
+                    .into_iter()
+                    .map(|p| {
+                        Ok(Hit {
+                            today: decision_rows(records::standing(conn, p.id, today, &policy)?),
+                            id: p.id.0,
+                            name: format!("{} {}", p.given_name, p.family_name),
+                            ext_ref: p.ext_ref,
+                            role: p.role,
+                            vulnerable: p.vulnerable,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ApiError>>()
+            })
+            .await?
+    };
+    render(&LookupPage {
+        c,
+        searched: true,
+        hits,
+    })
+}
+
+/// A consent form, ready to show.
+pub struct FormRow {
+    pub id: i64,
+    pub signer: String,
+    pub signer_name: String,
+    /// As stored, for the correction form.
+    pub stored_signer_name: String,
+    pub stored_expires_on: String,
+    pub signed_on: String,
+    pub expires_on: String,
+    pub withdrawn_on: Option<String>,
+    pub grants: String,
+    pub evidence: bool,
+    pub source: String,
+}
+
+/// One of the person's photos.
+pub struct PhotoRow {
+    pub id: i64,
+    pub badge: Badge,
+}
+
+/// One of the person's publications.
+pub struct PublicationRow {
+    pub photo_id: i64,
+    pub channel: String,
+    pub published_at: String,
+    pub takedown: String,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    c: Chrome,
+    person: people::Person,
+    today: Vec<DecisionRow>,
+    forms: Vec<FormRow>,
+    photos: Vec<PhotoRow>,
+    publications: Vec<PublicationRow>,
+    custody: Vec<CustodyRow>,
+    partners: Vec<people::Partner>,
+    roles: &'static [Role],
+    signers: &'static [SignerKind],
+    date_today: String,
+}
+
+fn grants(scopes: &Scopes, partners: &[people::Partner]) -> String {
+    let mut out = Vec::new();
+    if scopes.internal {
+        out.push("internal".to_owned());
+    }
+    for id in &scopes.partners {
+        out.push(
+            partners
+                .iter()
+                .find(|p| p.id == *id)
+                .map_or_else(|| format!("partner {id}"), |p| p.name.clone()),
+        );
+    }
+    if scopes.website {
+        out.push("website".into());
+    }
+    if scopes.social {
+        out.push("social media".into());
+    }
+    if out.is_empty() {
+        "nothing".into()
+    } else {
+        out.join(", ")
+    }
+}
+
+pub async fn person(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let (today, policy) = (state.today(), state.policy());
+    let validity = policy.validity_days;
+    let st = state.clone();
+    let page = state
+        .db(move |conn| {
+            let pid = PersonId(id);
+            let person = people::person(conn, pid)?;
+            let partners = people::partners(conn)?;
+            let channel_names = records::channels(conn)?;
+            let forms = people::consents_of(conn, pid)?
+                .into_iter()
+                .rev()
+                .map(|f| FormRow {
+                    id: f.id.0,
+                    signer: f.signer.as_str().to_owned(),
+                    signer_name: if f.signer == SignerKind::Myself {
+                        "the person themself".into()
+                    } else {
+                        f.signer_name.clone()
+                    },
+                    stored_signer_name: f.signer_name.clone(),
+                    stored_expires_on: f.expires_on.map(|d| d.to_string()).unwrap_or_default(),
+                    signed_on: f.signed_on.to_string(),
+                    expires_on: match f.expires_on {
+                        Some(d) => d.to_string(),
+                        None => f
+                            .signed_on
+                            .checked_add(jiff::Span::new().days(i64::from(validity)))
+                            .map_or_else(|_| "-".into(), |d| format!("{d} (default validity)")),
+                    },
+                    withdrawn_on: f.withdrawn_on.map(|d| d.to_string()),
+                    grants: grants(&f.scopes, &partners),
+                    evidence: f.evidence_path.is_some(),
+                    source: if f.source.starts_with("csv:") {
+                        "CSV import".into()
+                    } else {
+                        f.source.clone()
+                    },
+                })
+                .collect();
+            let photos = photos::photos_of_person(conn, pid)?
+                .iter()
+                .map(|p| {
+                    Ok(PhotoRow {
+                        id: p.id.0,
+                        badge: status_badge(status(conn, p)?),
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let publications = photos::publications_of_person(conn, pid)?
+                .into_iter()
+                .map(|p| PublicationRow {
+                    photo_id: p.photo_id.0,
+                    channel: channel_names
+                        .iter()
+                        .find(|(ch, _)| ch.code() == p.channel)
+                        .map_or_else(|| p.channel.clone(), |(_, n)| n.clone()),
+                    published_at: super::photos::local(&st, &p.published_at),
+                    takedown: match (p.takedown_since, p.takedown_done_at) {
+                        (_, Some(done)) => {
+                            format!("taken down {}", super::photos::local(&st, &done))
+                        }
+                        (Some(since), None) => {
+                            format!("to take down (since {})", super::photos::local(&st, &since))
+                        }
+                        (None, None) => "live".into(),
+                    },
+                })
+                .collect();
+            let mut sessions = custody::sessions_of_person(conn, pid)?;
+            sessions.reverse();
+            Ok(PersonPage {
+                c,
+                today: decision_rows(records::standing(conn, pid, today, &policy)?),
+                forms,
+                photos,
+                publications,
+                custody: custody_rows(&st, conn, sessions)?,
+                partners,
+                roles: Role::ALL,
+                signers: SignerKind::ALL,
+                date_today: today.to_string(),
+                person,
+            })
+        })
+        .await?;
+    render(&page)
+}
+
+#[derive(Deserialize)]
+pub struct PersonForm {
+    #[serde(rename = "ref")]
+    ext_ref: String,
+    given_name: String,
+    family_name: String,
+    date_of_birth: String,
+    role: String,
+    vulnerable: Option<String>,
+    may_sign_out: Option<String>,
+}
+
+impl PersonForm {
+    /// Parses the fields; `today` bounds the date of birth.
+    pub fn parse(&self, today: Date) -> Result<people::NewPerson, ApiError> {
+        let date_of_birth: Date = self
+            .date_of_birth
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::invalid("the date of birth must be a date (YYYY-MM-DD)"))?;
+        if date_of_birth > today {
+            return Err(ApiError::invalid("the date of birth is in the future"));
+        }
+        Ok(people::NewPerson {
+            ext_ref: ExternalRef::parse(&self.ext_ref)?,
+            given_name: Name::parse(&self.given_name)?,
+            family_name: Name::parse(&self.family_name)?,
+            date_of_birth,
+            role: self.role.parse()?,
+            vulnerable: self.vulnerable.is_some(),
+            may_sign_out: self.may_sign_out.is_some(),
+        })
+    }
+}
+
+fn person_url(id: i64) -> String {
+    format!("/people/{id}")
+}
+
+pub async fn edit_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<PersonForm>,
+) -> Result<Response, PageError> {
+    let (now, today) = (state.now(), state.today());
+    let result = match form.parse(today) {
+        Ok(person) => {
+            state
+                .db(move |c| {
+                    records::update_person(c, PersonId(id), &person, &caller.actor(), now)?;
+                    Ok("Details saved.".to_owned())
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    finish(&session, result, &person_url(id)).await
+}
+
+/// The fields of the "record a signed form" form, read from a multipart body.
+#[derive(Default)]
+struct ConsentFields {
+    signer: String,
+    signer_name: String,
+    signed_on: String,
+    expires_on: String,
+    internal: bool,
+    website: bool,
+    social: bool,
+    partners: Vec<PartnerId>,
+    evidence: Option<Vec<u8>>,
+}
+
+async fn read_multipart(mut multipart: Multipart, limit: usize) -> Result<ConsentFields, ApiError> {
+    let mut fields = ConsentFields::default();
+    let too_large = || {
+        ApiError::invalid(format!(
+            "the upload is too large (at most {} MB)",
+            limit / (1024 * 1024)
+        ))
+    };
+    while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "evidence" {
+            let bytes = field.bytes().await.map_err(|_| too_large())?;
+            if bytes.len() > limit {
+                return Err(too_large());
+            }
+            if !bytes.is_empty() {
+                fields.evidence = Some(bytes.to_vec());
+            }
+            continue;
+        }
+        let text = field
+            .text()
+            .await
+            .map_err(|_| ApiError::BadRequest("a form field could not be read".into()))?;
+        match name.as_str() {
+            "signer" => fields.signer = text,
+            "signer_name" => fields.signer_name = text,
+            "signed_on" => fields.signed_on = text,
+            "expires_on" => fields.expires_on = text,
+            "internal" => fields.internal = true,
+            "website" => fields.website = true,
+            "social" => fields.social = true,
+            "partner" => {
+                let id = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| ApiError::BadRequest("bad partner id".into()))?;
+                fields.partners.push(PartnerId(id));
+            }
+            _ => {}
+        }
+    }
+    Ok(fields)
+}
+
+fn date_field(text: &str, what: &str) -> Result<Option<Date>, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| ApiError::invalid(format!("{what} must be a date (YYYY-MM-DD)")))
+}
+
+pub async fn add_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let (now, today) = (state.now(), state.today());
+    let limit = state.config().max_upload_bytes;
+    let config = state.config().clone();
+    let parsed = async {
+        let fields = read_multipart(multipart, limit).await?;
+        let signer: SignerKind = fields.signer.parse()?;
+        let signed_on = date_field(&fields.signed_on, "the signing date")?
+            .ok_or_else(|| ApiError::invalid("the signing date is required"))?;
+        if signed_on > today {
+            return Err(ApiError::invalid("the signing date is in the future"));
+        }
+        if signer.is_on_behalf() && fields.signer_name.trim().is_empty() {
+            return Err(ApiError::invalid(
+                "the signer's name is required when a parent, guardian or carer signed",
+            ));
+        }
+        let evidence_path = match &fields.evidence {
+            Some(bytes) => Some(save_evidence(&config, bytes)?),
+            None => None,
+        };
+        Ok(people::NewConsent {
+            person_id: PersonId(id),
+            signer,
+            signer_name: fields.signer_name.trim().to_owned(),
+            signed_on,
+            expires_on: date_field(&fields.expires_on, "the expiry date")?,
+            withdrawn_on: None,
+            scopes: Scopes {
+                internal: fields.internal,
+                partners: fields.partners,
+                website: fields.website,
+                social: fields.social,
+            },
+            evidence_path,
+            source: "web".into(),
+        })
+    }
+    .await;
+    let result = match parsed {
+        Ok(consent) => {
+            let evidence = consent.evidence_path.clone();
+            let recorded = state
+                .db(move |c| {
+                    people::person(c, consent.person_id)?;
+                    records::add_consent(c, &consent, &caller.actor(), now)?;
+                    Ok("Consent form recorded.".to_owned())
+                })
+                .await;
+            // A scan saved for a form that was then refused would belong to nothing.
+            if let (Err(_), Some(path)) = (&recorded, evidence) {
+                let _ = std::fs::remove_file(state.config().data_dir.join(path));
+            }
+            recorded
+        }
+        Err(e) => Err(e),
+    };
+    finish(&session, result, &person_url(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct CorrectionForm {
+    #[serde(default)]
+    signer_name: String,
+    #[serde(default)]
+    expires_on: String,
+}
+
+/// Corrects a form's signer name or expiry date (what it grants cannot be edited: a new
+/// answer is a new form or a withdrawal).
+pub async fn correct(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<CorrectionForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let person = state
+        .db(move |c| Ok(people::consent(c, ConsentId(id))?.person_id))
+        .await?;
+    let result = match date_field(&form.expires_on, "the expiry date") {
+        Ok(expires_on) => {
+            state
+                .db(move |c| {
+                    let tx = c.transaction()?;
+                    let before = people::consent(&tx, ConsentId(id))?;
+                    let after =
+                        people::correct_consent(&tx, ConsentId(id), &form.signer_name, expires_on)?;
+                    audit::append(
+                        &tx,
+                        &Entry {
+                            at: now,
+                            actor: &caller.actor(),
+                            action: "consent.correct",
+                            subject: &format!("person:{person}"),
+                            details: serde_json::json!({
+                                "consent": id,
+                                "signer_name_changed": before.signer_name != after.signer_name,
+                                "expires_on": after.expires_on.map(|d| d.to_string()),
+                            }),
+                        },
+                    )?;
+                    tx.commit()?;
+                    Ok("Form corrected.".to_owned())
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    finish(&session, result, &person_url(person.0)).await
+}
+
+#[derive(Deserialize)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    on: String,
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<WithdrawForm>,
+) -> Result<Response, PageError> {
+    let (now, today) = (state.now(), state.today());
+    let person = state
+        .db(move |c| Ok(people::consent(c, ConsentId(id))?.person_id))
+        .await?;
+    let result = match date_field(&form.on, "the withdrawal date") {
+        Ok(on) => {
+            let on = on.unwrap_or(today);
+            if on > today {
+                Err(ApiError::invalid(
+                    "a withdrawal cannot be dated in the future",
+                ))
+            } else {
+                state
+                    .db(move |c| {
+                        let w = records::withdraw_consent(c, ConsentId(id), on, &caller.actor(), now)?;
+                        Ok(format!(
+                            "Consent withdrawn. {} takedown task(s) created, {} approval(s) voided.",
+                            w.takedown_tasks, w.approvals_voided
+                        ))
+                    })
+                    .await
+            }
+        }
+        Err(e) => Err(e),
+    };
+    finish(&session, result, &person_url(person.0)).await
+}
+
+pub async fn upload_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let limit = state.config().max_upload_bytes;
+    let person = state
+        .db(move |c| Ok(people::consent(c, ConsentId(id))?.person_id))
+        .await?;
+    let config = state.config().clone();
+    let saved = async {
+        let fields = read_multipart(multipart, limit).await?;
+        let bytes = fields
+            .evidence
+            .ok_or_else(|| ApiError::invalid("choose the scanned form to upload"))?;
+        save_evidence(&config, &bytes)
+    }
+    .await;
+    let result = match saved {
+        Ok(path) => {
+            state
+                .db(move |c| {
+                    let tx = c.transaction()?;
+                    people::set_evidence(&tx, ConsentId(id), &path)?;
+                    audit::append(
+                        &tx,
+                        &Entry {
+                            at: now,
+                            actor: &caller.actor(),
+                            action: "consent.evidence",
+                            subject: &format!("person:{person}"),
+                            details: serde_json::json!({ "consent": id }),
+                        },
+                    )?;
+                    tx.commit()?;
+                    Ok("Signed form attached.".to_owned())
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    finish(&session, result, &person_url(person.0)).await
+}

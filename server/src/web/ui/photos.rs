@@ -1,0 +1,984 @@
+//! Imports, the gallery, the photo page (tagging, caption, decisions, asking for
+//! publication) and the director's approval queue.
+
+use std::collections::BTreeSet;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::response::Response;
+use rusqlite::Connection;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::chrome::{Chrome, PageError, finish, render};
+use super::dashboard::{CustodyRow, custody_rows};
+use crate::consent::{Decision, FaceResolution, Provenance, Severity, Verdict};
+use crate::domain::{Channel, PersonId, PhotoId};
+use crate::records;
+use crate::store::audit::{self, Entry};
+use crate::store::{custody, people, photos, registry, requests};
+use crate::web::AppState;
+use crate::web::access::Caller;
+use crate::web::api::photos::{PhotoStatus, status};
+use crate::web::api::{Path, Query};
+use crate::web::error::ApiError;
+
+/// A status badge: its words and its style.
+pub struct Badge {
+    pub text: &'static str,
+    pub class: &'static str,
+}
+
+pub fn status_badge(status: PhotoStatus) -> Badge {
+    let (text, class) = match status {
+        PhotoStatus::NeedsTagging => ("needs tagging", "needs-tagging"),
+        PhotoStatus::Ready => ("ready", "ready"),
+        PhotoStatus::Approved => ("approved", "approved"),
+        PhotoStatus::Published => ("published", "published"),
+        PhotoStatus::Blocked => ("blocked", "blocked"),
+    };
+    Badge { text, class }
+}
+
+pub fn verdict_badge(verdict: Verdict) -> Badge {
+    let (text, class) = match verdict {
+        Verdict::Allowed => ("allowed", "allowed"),
+        Verdict::NeedsReview => ("needs review", "needs-review"),
+        Verdict::Blocked => ("blocked", "blocked"),
+    };
+    Badge { text, class }
+}
+
+fn status_filter(text: &str) -> Option<PhotoStatus> {
+    Some(match text {
+        "needs_tagging" => PhotoStatus::NeedsTagging,
+        "ready" => PhotoStatus::Ready,
+        "approved" => PhotoStatus::Approved,
+        "published" => PhotoStatus::Published,
+        "blocked" => PhotoStatus::Blocked,
+        _ => return None,
+    })
+}
+
+/// The gallery's filters: (query value, words).
+const FILTERS: [(&str, &str); 6] = [
+    ("", "all"),
+    ("needs_tagging", "needs tagging"),
+    ("ready", "ready"),
+    ("approved", "approved"),
+    ("published", "published"),
+    ("blocked", "blocked"),
+];
+
+fn log(
+    c: &Connection,
+    caller: &Caller,
+    action: &str,
+    photo: i64,
+    details: serde_json::Value,
+    now: jiff::Timestamp,
+) -> Result<(), ApiError> {
+    audit::append(
+        c,
+        &Entry {
+            at: now,
+            actor: &caller.actor(),
+            action,
+            subject: &format!("photo:{photo}"),
+            details,
+        },
+    )?;
+    Ok(())
+}
+
+fn full_name(p: &people::Person) -> String {
+    format!("{} {}", p.given_name, p.family_name)
+}
+
+/// One import (a sign-out with its photos) on the imports page.
+pub struct ImportRow {
+    pub custody: CustodyRow,
+    pub needs_tagging: usize,
+}
+
+#[derive(Template)]
+#[template(path = "imports.html")]
+struct ImportsPage {
+    c: Chrome,
+    imports: Vec<ImportRow>,
+}
+
+pub async fn imports(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let st = state.clone();
+    let imports = state
+        .db(move |conn| {
+            let mut sessions = Vec::new();
+            for device in registry::devices(conn)? {
+                sessions.extend(custody::sessions_of_device(conn, device.id)?);
+            }
+            sessions.sort_by_key(|s| std::cmp::Reverse(s.out_at));
+            custody_rows(&st, conn, sessions)?
+                .into_iter()
+                .filter(|row| row.photos > 0)
+                .map(|row| {
+                    let mut needs_tagging = 0;
+                    for photo in photos::photos(conn, Some(row.session_id), 10_000)? {
+                        if status(conn, &photo)? == PhotoStatus::NeedsTagging {
+                            needs_tagging += 1;
+                        }
+                    }
+                    Ok(ImportRow {
+                        custody: row,
+                        needs_tagging,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await?;
+    render(&ImportsPage { c, imports })
+}
+
+/// A photo in the gallery.
+pub struct Tile {
+    pub id: i64,
+    /// Whether the photo belongs to a sign-out.
+    pub matched: bool,
+    pub badge: Badge,
+    pub taken: String,
+    pub people: usize,
+}
+
+#[derive(Template)]
+#[template(path = "gallery.html")]
+struct GalleryPage {
+    c: Chrome,
+    /// The sign-out shown, or `None` for every photo.
+    import: Option<CustodyRow>,
+    /// Where the filter links point.
+    base: String,
+    tiles: Vec<Tile>,
+    filter: String,
+    filters: [(&'static str, &'static str); 6],
+}
+
+#[derive(Deserialize)]
+pub struct GalleryQuery {
+    #[serde(default)]
+    status: String,
+}
+
+/// A stored RFC 3339 time as local time (as stored if it does not parse).
+pub fn local(state: &AppState, stored: &str) -> String {
+    stored
+        .parse::<jiff::Timestamp>()
+        .map_or_else(|_| stored.to_owned(), |t| state.local_time(t))
+}
+
+fn taken(state: &AppState, photo: &photos::Photo) -> String {
+    photo
+        .taken_at
+        .as_deref()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .map_or_else(|| "time unknown".into(), |t| state.local_time(t))
+}
+
+pub async fn gallery(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Query(query): Query<GalleryQuery>,
+) -> Result<Response, PageError> {
+    show_gallery(state, caller, session, Some(id), query).await
+}
+
+/// Every photo, newest first, with the same filters: also those matched to no sign-out.
+pub async fn all_photos(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Query(query): Query<GalleryQuery>,
+) -> Result<Response, PageError> {
+    show_gallery(state, caller, session, None, query).await
+}
+
+async fn show_gallery(
+    state: AppState,
+    caller: Caller,
+    session: Session,
+    id: Option<i64>,
+    query: GalleryQuery,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let wanted = status_filter(&query.status);
+    let st = state.clone();
+    let (import, tiles) = state
+        .db(move |conn| {
+            let import = match id {
+                Some(id) => {
+                    let session = custody::session(conn, id)?;
+                    custody_rows(&st, conn, vec![session])?.pop()
+                }
+                None => None,
+            };
+            let mut tiles = Vec::new();
+            let mut all = photos::photos(conn, id, 10_000)?;
+            if id.is_none() {
+                all.reverse();
+            }
+            for photo in all {
+                let photo_status = status(conn, &photo)?;
+                if wanted.is_some_and(|w| w != photo_status) {
+                    continue;
+                }
+                let (facts, _) = photos::facts(conn, photo.id)?;
+                tiles.push(Tile {
+                    id: photo.id.0,
+                    badge: status_badge(photo_status),
+                    taken: taken(&st, &photo),
+                    people: facts.tagged.len() + facts.unknown_people,
+                    matched: photo.custody_session_id.is_some(),
+                });
+            }
+            Ok((import, tiles))
+        })
+        .await?;
+    render(&GalleryPage {
+        c,
+        base: id.map_or_else(|| "/photos".to_owned(), |id| format!("/imports/{id}")),
+        import,
+        tiles,
+        filter: if wanted.is_some() {
+            query.status
+        } else {
+            String::new()
+        },
+        filters: FILTERS,
+    })
+}
+
+/// A detected face on the photo page.
+pub struct FaceRow {
+    pub n: usize,
+    pub id: i64,
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    pub label_y: u32,
+    pub font: u32,
+    pub state: String,
+    pub unresolved: bool,
+    pub person_id: Option<i64>,
+}
+
+/// Someone tagged in the photo: through a face (its number) or by hand.
+pub struct TagRow {
+    pub id: i64,
+    pub face: Option<usize>,
+    pub person_id: Option<i64>,
+    pub name: String,
+    pub covered: bool,
+}
+
+/// One reason, ready to show.
+pub struct ReasonRow {
+    pub class: &'static str,
+    pub code: String,
+    pub message: String,
+}
+
+/// The decision for one channel.
+pub struct DecisionRow {
+    pub code: String,
+    pub name: String,
+    pub badge: Badge,
+    pub needs_approval: bool,
+    pub ready: bool,
+    pub reasons: Vec<ReasonRow>,
+}
+
+pub fn decision_row(channel: Channel, name: String, decision: &Decision) -> DecisionRow {
+    DecisionRow {
+        code: channel.code(),
+        name,
+        badge: verdict_badge(decision.verdict),
+        needs_approval: channel.needs_approval(),
+        ready: decision.ready_for_approval(),
+        reasons: decision
+            .reasons
+            .iter()
+            .map(|r| ReasonRow {
+                class: match r.severity {
+                    Severity::Info => "info",
+                    Severity::NeedsReview => "needs-review",
+                    Severity::Blocks => "blocked",
+                },
+                code: r.code.as_str().to_owned(),
+                message: r.message.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A past approval or rejection.
+pub struct ApprovalRow {
+    pub channel: String,
+    pub approved: bool,
+    pub note: String,
+    pub decided_at: String,
+    pub void: Option<String>,
+}
+
+/// A request to publish.
+pub struct RequestRow {
+    pub channel: String,
+    pub requested_at: String,
+    pub open: bool,
+}
+
+/// A person offered by the type-ahead.
+pub struct Offer {
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "photo.html")]
+struct PhotoPage {
+    c: Chrome,
+    id: i64,
+    session_id: Option<i64>,
+    badge: Badge,
+    taken: String,
+    width: u32,
+    height: u32,
+    faces: Vec<FaceRow>,
+    tags: Vec<TagRow>,
+    group: Vec<Offer>,
+    others: Vec<Offer>,
+    caption: String,
+    confirmed: bool,
+    provenance: &'static str,
+    provenance_warning: bool,
+    provenance_acknowledged: bool,
+    provenance_note: String,
+    decisions: Vec<DecisionRow>,
+    approvals: Vec<ApprovalRow>,
+    requests: Vec<RequestRow>,
+    publications: Vec<photos::Publication>,
+    damage: Option<String>,
+    format: String,
+}
+
+fn provenance_text(p: Provenance) -> &'static str {
+    match p {
+        Provenance::Verified => "a registered device, inside a sign-out",
+        Provenance::UnregisteredDevice => "a device that is not registered",
+        Provenance::OutsideSignOut => "a registered device, but outside every sign-out",
+        Provenance::Unknown => "unknown (the photo carries no camera data)",
+    }
+}
+
+/// How a person is written in the type-ahead: ref first, so the typed text resolves.
+fn offer(p: &people::Person) -> Offer {
+    Offer {
+        value: format!("{} · {}", p.ext_ref, full_name(p)),
+    }
+}
+
+/// The people of the photo's import (tagged in its other photos, and the holder): the
+/// type-ahead offers them first.
+fn group_of(conn: &Connection, photo: &photos::Photo) -> Result<BTreeSet<PersonId>, ApiError> {
+    let mut group = BTreeSet::new();
+    let Some(session) = photo.custody_session_id else {
+        return Ok(group);
+    };
+    group.insert(custody::session(conn, session)?.person_id);
+    for other in photos::photos(conn, Some(session), 10_000)? {
+        let (facts, _) = photos::facts(conn, other.id)?;
+        group.extend(facts.tagged);
+    }
+    Ok(group)
+}
+
+pub async fn photo(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let (today, policy) = (state.today(), state.policy());
+    let st = state.clone();
+    let page = state
+        .db(move |conn| {
+            let pid = PhotoId(id);
+            let photo = photos::photo(conn, pid)?;
+            let width = photo.width.unwrap_or(1600).clamp(1, 20_000);
+            let height = photo.height.unwrap_or(1200).clamp(1, 20_000);
+            let font = (width / 30).max(14);
+            let name_of = |p: PersonId| -> Result<String, ApiError> {
+                Ok(full_name(&people::person(conn, p)?))
+            };
+            let faces = photos::faces(conn, pid)?
+                .into_iter()
+                .enumerate()
+                .map(|(n, f)| {
+                    let (state, person_id) = match f.resolution {
+                        FaceResolution::Unresolved => ("not yet resolved".to_owned(), None),
+                        FaceResolution::Dismissed => {
+                            ("dismissed: not a face or not identifiable".to_owned(), None)
+                        }
+                        FaceResolution::Person(p) => (name_of(p)?, Some(p.0)),
+                    };
+                    Ok(FaceRow {
+                        n: n + 1,
+                        id: f.id,
+                        x: f.x,
+                        y: f.y,
+                        w: f.w,
+                        h: f.h,
+                        label_y: f.y.saturating_sub(font / 3).max(font),
+                        font,
+                        unresolved: f.resolution == FaceResolution::Unresolved,
+                        state,
+                        person_id,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            // Assigning a face tags its person too: such tags are removed through the face.
+            let tags = photos::tags(conn, pid)?
+                .into_iter()
+                .map(|t| {
+                    Ok(TagRow {
+                        id: t.id,
+                        face: t.person_id.and_then(|p| {
+                            faces.iter().find(|f| f.person_id == Some(p.0)).map(|f| f.n)
+                        }),
+                        person_id: t.person_id.map(|p| p.0),
+                        name: match t.person_id {
+                            Some(p) => name_of(p)?,
+                            None => "unknown (not on the register)".into(),
+                        },
+                        covered: t.covered,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let group_ids = group_of(conn, &photo)?;
+            let (group, others): (Vec<_>, Vec<_>) = people::search(conn, "", u32::MAX)?
+                .into_iter()
+                .partition(|p| group_ids.contains(&p.id));
+            let channel_names = records::channels(conn)?;
+            let name_of_channel = |code: &str| {
+                channel_names
+                    .iter()
+                    .find(|(ch, _)| ch.code() == code)
+                    .map_or_else(|| code.to_owned(), |(_, n)| n.clone())
+            };
+            let decisions = records::decide_all(conn, pid, today, &policy)?
+                .into_iter()
+                .map(|d| decision_row(d.channel, d.channel_name, &d.decision))
+                .collect();
+            let approvals = photos::approvals(conn, pid)?
+                .into_iter()
+                .rev()
+                .map(|a| ApprovalRow {
+                    channel: name_of_channel(&a.channel),
+                    approved: a.approved,
+                    note: a.note,
+                    decided_at: local(&st, &a.decided_at),
+                    void: a.voided_at.map(|at| {
+                        format!("void since {at}: {}", a.void_reason.unwrap_or_default())
+                    }),
+                })
+                .collect();
+            let requests = requests::of_photo(conn, pid)?
+                .into_iter()
+                .map(|r| RequestRow {
+                    channel: name_of_channel(&r.channel.code()),
+                    requested_at: local(&st, &r.requested_at),
+                    open: r.closed_at.is_none(),
+                })
+                .collect();
+            Ok(PhotoPage {
+                c,
+                id,
+                session_id: photo.custody_session_id,
+                badge: status_badge(status(conn, &photo)?),
+                taken: taken(&st, &photo),
+                width,
+                height,
+                faces,
+                tags,
+                group: group.iter().map(offer).collect(),
+                others: others.iter().map(offer).collect(),
+                caption: photo.caption.clone(),
+                confirmed: photo.people_confirmed,
+                provenance: provenance_text(photo.provenance),
+                provenance_warning: photo.provenance != Provenance::Verified,
+                provenance_acknowledged: photo.provenance_acknowledged,
+                provenance_note: photo.provenance_note.clone().unwrap_or_default(),
+                decisions,
+                approvals,
+                requests,
+                publications: photos::publications_of_photo(conn, pid)?,
+                damage: photo.damage.clone(),
+                format: photo.format.clone(),
+            })
+        })
+        .await?;
+    render(&page)
+}
+
+/// Finds the person a type-ahead field names: `REF · Name` as offered, a bare ref, or
+/// words that match exactly one person's name.
+pub(super) fn resolve_person(conn: &Connection, typed: &str) -> Result<PersonId, ApiError> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Err(ApiError::invalid("type a name or a ref to choose a person"));
+    }
+    let ext_ref = typed.split('·').next().unwrap_or(typed).trim();
+    if let Some(p) = people::person_by_ref(conn, ext_ref)? {
+        return Ok(p.id);
+    }
+    if let Some(p) = people::person_by_ref(conn, &ext_ref.to_uppercase())? {
+        return Ok(p.id);
+    }
+    let matches = people::search(conn, typed, 2)?;
+    match matches.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err(ApiError::invalid(
+            "nobody on the register matches what was typed; pick someone from the list",
+        )),
+        _ => Err(ApiError::invalid(
+            "several people match what was typed; pick one from the list",
+        )),
+    }
+}
+
+fn photo_url(id: i64) -> String {
+    format!("/photos/{id}")
+}
+
+#[derive(Deserialize)]
+pub struct FaceForm {
+    action: String,
+    #[serde(default)]
+    person: String,
+}
+
+pub async fn resolve_face(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path((id, face)): Path<(i64, i64)>,
+    Form(form): Form<FaceForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            let resolution = match form.action.as_str() {
+                "assign" => FaceResolution::Person(resolve_person(c, &form.person)?),
+                "dismiss" => FaceResolution::Dismissed,
+                "reset" => FaceResolution::Unresolved,
+                _ => return Err(ApiError::BadRequest("unknown face action".into())),
+            };
+            let tx = c.transaction()?;
+            photos::resolve_face(&tx, PhotoId(id), face, resolution, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.face",
+                id,
+                serde_json::json!({ "face": face, "resolution": resolution }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(match resolution {
+                FaceResolution::Person(_) => "Face assigned.",
+                FaceResolution::Dismissed => "Face dismissed.",
+                FaceResolution::Unresolved => "Face marked as not yet resolved.",
+            }
+            .to_owned())
+        })
+        .await;
+    finish(&session, result, &photo_url(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct TagForm {
+    #[serde(default)]
+    person: String,
+    unknown: Option<String>,
+}
+
+pub async fn add_tag(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<TagForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            let person = if form.unknown.is_some() {
+                None
+            } else {
+                Some(resolve_person(c, &form.person)?)
+            };
+            let tx = c.transaction()?;
+            let tag = photos::add_tag(&tx, PhotoId(id), person, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.tag",
+                id,
+                serde_json::json!({ "tag": tag, "person": person }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok("Person added to the photo.".to_owned())
+        })
+        .await;
+    finish(&session, result, &photo_url(id)).await
+}
+
+pub async fn remove_tag(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path((id, tag)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::remove_tag(&tx, PhotoId(id), tag, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.untag",
+                id,
+                serde_json::json!({ "tag": tag }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok("Person removed from the photo.".to_owned())
+        })
+        .await;
+    finish(&session, result, &photo_url(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct CoverForm {
+    covered: String,
+}
+
+/// Covers (or uncovers) a person's face with a solid fill in published copies.
+pub async fn cover(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path((id, tag)): Path<(i64, i64)>,
+    Form(form): Form<CoverForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let covered = form.covered == "yes";
+    let result = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::set_covered(&tx, PhotoId(id), tag, covered, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.cover",
+                id,
+                serde_json::json!({ "tag": tag, "covered": covered }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(if covered {
+                "This face will be covered in published copies."
+            } else {
+                "This face will no longer be covered."
+            }
+            .to_owned())
+        })
+        .await;
+    finish(&session, result, &photo_url(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct CaptionForm {
+    #[serde(default)]
+    caption: String,
+}
+
+pub async fn caption(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<CaptionForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::set_caption(&tx, PhotoId(id), form.caption.trim(), now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.caption",
+                id,
+                serde_json::json!({ "length": form.caption.trim().chars().count() }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok("Caption saved.".to_owned())
+        })
+        .await;
+    finish(&session, result, &photo_url(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    confirmed: String,
+}
+
+pub async fn confirmation(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let confirmed = form.confirmed == "yes";
+    let result = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::set_people_confirmed(&tx, PhotoId(id), confirmed)?;
+            log(
+                &tx,
+                &caller,
+                "photo.confirm_people",
+                id,
+                serde_json::json!({ "confirmed": confirmed }),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(if confirmed {
+                "Confirmed: everyone in the photo is tagged."
+            } else {
+                "The people list is marked as not complete."
+            }
+            .to_owned())
+        })
+        .await;
+    finish(&session, result, &photo_url(id)).await
+}
+
+fn parse_channel(text: &str) -> Result<Channel, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::BadRequest("unknown channel".into()))
+}
+
+#[derive(Deserialize)]
+pub struct RequestForm {
+    channel: String,
+}
+
+pub async fn request_publication(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<RequestForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            let channel = parse_channel(&form.channel)?;
+            let tx = c.transaction()?;
+            let request = requests::insert(&tx, PhotoId(id), channel, caller.account.id, now)?;
+            log(
+                &tx,
+                &caller,
+                "photo.request_publication",
+                id,
+                serde_json::json!({ "request": request, "channel": channel.code() }),
+                now,
+            )?;
+            tx.commit()?;
+            tracing::info!(photo = id, channel = %channel, "publication asked for");
+            Ok(
+                "Asked for publication: the request is in the director's approval queue."
+                    .to_owned(),
+            )
+        })
+        .await;
+    finish(&session, result, &photo_url(id)).await
+}
+
+#[derive(Deserialize)]
+pub struct ApprovalForm {
+    channel: String,
+    decision: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<ApprovalForm>,
+) -> Result<Response, PageError> {
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
+    let back = if form.back == "queue" {
+        "/approvals".to_owned()
+    } else {
+        photo_url(id)
+    };
+    let result = state
+        .db(move |c| {
+            let channel = parse_channel(&form.channel)?;
+            let approve = match form.decision.as_str() {
+                "approve" => true,
+                "reject" => false,
+                _ => return Err(ApiError::BadRequest("approve or reject".into())),
+            };
+            let decision = records::decide_approval(
+                c,
+                PhotoId(id),
+                channel,
+                approve,
+                form.note.trim(),
+                caller.account.id,
+                today,
+                &policy,
+                now,
+            )?;
+            requests::close(c, PhotoId(id), channel, now)?;
+            Ok(if approve {
+                format!(
+                    "Approved. The photo is now {} for this channel.",
+                    decision.verdict
+                )
+            } else {
+                "Rejected, with your note.".to_owned()
+            })
+        })
+        .await;
+    finish(&session, result, &back).await
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn provenance(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            photos::acknowledge_provenance(&tx, PhotoId(id), caller.account.id, &form.note)?;
+            log(
+                &tx,
+                &caller,
+                "photo.provenance_ack",
+                id,
+                serde_json::json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok("Provenance warning acknowledged.".to_owned())
+        })
+        .await;
+    finish(&session, result, &photo_url(id)).await
+}
+
+/// A request in the director's queue.
+pub struct QueueRow {
+    pub photo_id: i64,
+    pub channel_code: String,
+    pub channel: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub people: Vec<String>,
+    pub caption: String,
+    pub decision: DecisionRow,
+    pub provenance_warning: bool,
+}
+
+#[derive(Template)]
+#[template(path = "approvals.html")]
+struct ApprovalsPage {
+    c: Chrome,
+    queue: Vec<QueueRow>,
+}
+
+pub async fn approvals(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let (today, policy) = (state.today(), state.policy());
+    let state_for_queue = state.clone();
+    let queue = state
+        .db(move |conn| {
+            let channels = records::channels(conn)?;
+            requests::open(conn)?
+                .into_iter()
+                .map(|r| {
+                    let photo = photos::photo(conn, r.photo_id)?;
+                    let (facts, people_facts) = photos::facts(conn, r.photo_id)?;
+                    let mut people: Vec<String> =
+                        people_facts.iter().map(|p| p.full_name()).collect();
+                    for _ in 0..facts.unknown_people {
+                        people.push("unknown (not on the register)".into());
+                    }
+                    let decision =
+                        records::decide_photo(conn, r.photo_id, r.channel, today, &policy)?;
+                    let name = channels
+                        .iter()
+                        .find(|(ch, _)| *ch == r.channel)
+                        .map_or_else(|| r.channel.code(), |(_, n)| n.clone());
+                    Ok(QueueRow {
+                        photo_id: r.photo_id.0,
+                        channel_code: r.channel.code(),
+                        channel: name.clone(),
+                        requested_by: registry::account(conn, r.requested_by)?.username,
+                        requested_at: local(&state_for_queue, &r.requested_at),
+                        people,
+                        caption: photo.caption,
+                        decision: decision_row(r.channel, name, &decision),
+                        provenance_warning: photo.provenance != Provenance::Verified
+                            && !photo.provenance_acknowledged,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await?;
+    render(&ApprovalsPage { c, queue })
+}

@@ -1,0 +1,250 @@
+//! A real server with the demo data on 127.0.0.1:0, and headless Chromium driven through
+//! chromedriver, each test with its own of both (and a fresh browser profile).
+//!
+//! Waits are explicit: for an element, or for the next page to replace the current one;
+//! never a fixed sleep.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use consentcam::clock::Clock;
+use consentcam::config::Config;
+use consentcam::store;
+use consentcam::web::{self, AppState};
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+pub const NOW: &str = "2026-11-25T10:00:00Z";
+pub const TODAY: &str = "2026-11-25";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const WAIT: Duration = Duration::from_secs(30);
+
+pub struct Server {
+    pub base: String,
+    /// The demo kiosk's bearer token.
+    pub kiosk_token: String,
+    pub db_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A second connection to the server's database, to check what a page did.
+    pub fn db(&self) -> rusqlite::Connection {
+        store::open(&self.db_path).expect("open the test database")
+    }
+}
+
+/// The demo's logins.
+pub fn password(username: &str) -> &'static str {
+    consentcam::demo::DEMO_LOGINS
+        .iter()
+        .find(|(u, _, _)| *u == username)
+        .map(|(_, p, _)| *p)
+        .expect("a demo login")
+}
+
+/// Serves the demo data; `extra` may add to it first.
+pub async fn spawn_demo(extra: impl FnOnce(&mut rusqlite::Connection)) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    let mut conn = store::open(&config.db_path()).expect("database");
+    let now = NOW.parse().expect("NOW");
+    let seeded =
+        consentcam::demo::seed(&mut conn, now, TODAY.parse().expect("TODAY")).expect("demo seed");
+    extra(&mut conn);
+    let db_path = config.db_path();
+    let state = AppState::new(conn, config, Clock::Fixed(now));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(web::serve(listener, state, std::future::pending()));
+    Server {
+        base: format!("http://{addr}"),
+        kiosk_token: seeded.kiosk_token,
+        db_path,
+        _dir: dir,
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// chromedriver and the Chromium session it drives.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Starts chromedriver on a free port (waiting for it to say it is ready) and opens a
+/// headless Chromium with a fresh profile.
+pub async fn browser(width: u32, height: u32) -> Browser {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists(),
+        "browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+    );
+    let port = free_port();
+    let mut driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let stdout = driver.stdout.take().expect("chromedriver output");
+    let ready = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let mut ready = false;
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            if line.contains("started successfully") {
+                ready = true;
+                break;
+            }
+        }
+        // Keep draining so chromedriver never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        ready
+    });
+    let ready = tokio::time::timeout(WAIT, ready)
+        .await
+        .expect("chromedriver did not start in time")
+        .expect("reading chromedriver output");
+    assert!(ready, "chromedriver exited before it was ready");
+
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--hide-scrollbars",
+                format!("--window-size={width},{height}"),
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let client = ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("open a Chromium session");
+    Browser {
+        client,
+        driver,
+        _profile: profile,
+    }
+}
+
+impl Browser {
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+        self.wait("main").await;
+    }
+
+    /// Waits for an element matching `css`.
+    pub async fn wait(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+    }
+
+    /// Waits for an element matching the XPath `xpath`.
+    pub async fn wait_xpath(&self, xpath: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("waiting for {xpath}: {e}"))
+    }
+
+    /// Waits for the notice a form post leaves, containing `text`.
+    pub async fn notice(&self, text: &str) -> String {
+        self.wait_xpath(&format!(
+            "//p[contains(@class, 'notice')][contains(., '{text}')]"
+        ))
+        .await
+        .text()
+        .await
+        .expect("notice text")
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.wait(css).await;
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.wait(css).await.text().await.expect("text")
+    }
+
+    /// Clicks `css` and waits until the next page has replaced this one.
+    pub async fn submit(&self, css: &str) {
+        let button = self.wait(css).await;
+        self.client
+            .execute("document.documentElement.dataset.leaving = 'yes';", vec![])
+            .await
+            .expect("mark the page");
+        button.click().await.expect("click");
+        self.wait("html:not([data-leaving])").await;
+        self.wait("body > *").await;
+    }
+
+    pub async fn log_in(&self, server: &Server, username: &str) {
+        self.goto(&server.url("/login")).await;
+        self.fill("#username", username).await;
+        self.fill("#password", password(username)).await;
+        self.submit("#login").await;
+        self.wait("header.top .who").await;
+    }
+
+    pub async fn log_out(&self) {
+        self.submit("form.logout button").await;
+        self.wait("#login-form").await;
+    }
+
+    /// Saves what the browser shows as a PNG under `server/screenshots/`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshots dir");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    pub async fn close(self) {
+        // Take the client out so the session ends before chromedriver is stopped.
+        let client = self.client.clone();
+        client.close().await.expect("close the browser");
+    }
+}
