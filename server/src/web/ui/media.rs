@@ -12,6 +12,7 @@ use super::NO_STORE;
 use super::chrome::PageError;
 use crate::config::Config;
 use crate::domain::{ConsentId, PhotoId};
+use crate::ingest::MediaDirs;
 use crate::store::{people, photos};
 use crate::web::AppState;
 use crate::web::api::Path;
@@ -21,28 +22,15 @@ fn is_hex(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Where the import writes a photo's preview (a metadata-free JPEG, about 1600 px wide).
+/// Where the import writes a photo's preview (a metadata-free JPEG, long edge 1600).
 /// `None` for a hash that is not plain hex, so no path can leave the store.
 pub fn preview_path(config: &Config, content_hash: &str) -> Option<PathBuf> {
-    media_path(config, "previews", content_hash)
+    is_hex(content_hash).then(|| MediaDirs::under(&config.data_dir).preview(content_hash))
 }
 
-/// Where the import writes a photo's thumbnail (a metadata-free JPEG, about 400 px wide).
+/// Where the import writes a photo's thumbnail (a metadata-free JPEG, long edge 320).
 pub fn thumbnail_path(config: &Config, content_hash: &str) -> Option<PathBuf> {
-    media_path(config, "thumbnails", content_hash)
-}
-
-fn media_path(config: &Config, kind: &str, content_hash: &str) -> Option<PathBuf> {
-    if !is_hex(content_hash) || content_hash.len() < 2 {
-        return None;
-    }
-    Some(
-        config
-            .data_dir
-            .join(kind)
-            .join(&content_hash[..2])
-            .join(format!("{content_hash}.jpg")),
-    )
+    is_hex(content_hash).then(|| MediaDirs::under(&config.data_dir).thumbnail(content_hash))
 }
 
 /// Where scanned consent forms are kept.
@@ -273,7 +261,7 @@ mod tests {
         assert!(preview_path(&config, "../../etc/passwd").is_none());
         assert!(preview_path(&config, "").is_none());
         let path = thumbnail_path(&config, "abcdef").unwrap();
-        assert!(path.ends_with("thumbnails/ab/abcdef.jpg"), "{path:?}");
+        assert!(path.ends_with("renditions/abcdef-320.jpg"), "{path:?}");
     }
 
     #[test]
