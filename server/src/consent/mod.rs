@@ -435,18 +435,8 @@ fn people_reasons(
             ));
             continue;
         };
-        if photo.covered.contains(&id) {
-            reasons.push(reason(
-                ReasonCode::FaceCovered,
-                Severity::Info,
-                Some(id),
-                format!(
-                    "{}'s face will be covered with a solid block in the published file.",
-                    person.full_name()
-                ),
-            ));
-            continue;
-        }
+        // A vulnerable person stays off public channels even with the face covered: a body,
+        // clothes or a place can still identify them.
         if channel.is_public() && person.vulnerable {
             reasons.push(reason(
                 ReasonCode::Vulnerable,
@@ -458,6 +448,18 @@ fn people_reasons(
                     channel_words(channel)
                 ),
             ));
+        }
+        if photo.covered.contains(&id) {
+            reasons.push(reason(
+                ReasonCode::FaceCovered,
+                Severity::Info,
+                Some(id),
+                format!(
+                    "{}'s face will be covered with a solid block in the published file.",
+                    person.full_name()
+                ),
+            ));
+            continue;
         }
         reasons.push(consent_reason(person, channel, on, policy));
     }
