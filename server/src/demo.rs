@@ -178,7 +178,7 @@ pub fn seed(conn: &mut Connection, now: Timestamp, today: Date) -> anyhow::Resul
             make: "Canon".into(),
             model: "Canon EOS 250D".into(),
             serial: "012345678901".into(),
-            tag_uid: consentcam_wire::TagUid::parse("D0C0FFEE")?,
+            tag_uid: consentcam_wire::TagUid::parse(consentcam_kiosk::demo::CAMERA_1)?,
             loan_minutes: 8 * 60,
         },
         now,
@@ -190,26 +190,26 @@ pub fn seed(conn: &mut Connection, now: Timestamp, today: Date) -> anyhow::Resul
             make: "Apple".into(),
             model: "iPad (9th generation)".into(),
             serial: "DMPXK2ABCD12".into(),
-            tag_uid: consentcam_wire::TagUid::parse("1A0D0001")?,
+            tag_uid: consentcam_wire::TagUid::parse(consentcam_kiosk::demo::IPAD_1)?,
             loan_minutes: 4 * 60,
         },
         now,
     )?;
     registry::enrol_badge(
         conn,
-        &consentcam_wire::TagUid::parse("5AFF0001")?,
+        &consentcam_wire::TagUid::parse(consentcam_kiosk::demo::STAFF)?,
         isla,
         now,
     )?;
     registry::enrol_badge(
         conn,
-        &consentcam_wire::TagUid::parse("5AFF0002")?,
+        &consentcam_wire::TagUid::parse(consentcam_kiosk::demo::NO_PERMISSION)?,
         jack,
         now,
     )?;
     registry::enrol_badge(
         conn,
-        &consentcam_wire::TagUid::parse("1EA00001")?,
+        &consentcam_wire::TagUid::parse(consentcam_kiosk::demo::LEARNER)?,
         person(conn, "L100")?,
         now,
     )?;
@@ -423,7 +423,8 @@ pub fn banner(seeded: &Seeded, data_dir: &Path) -> String {
         text.push_str(&format!("  {:<9} {user:<9} / {pass}\n", role.as_str()));
     }
     text.push_str(&format!(
-        "\nKiosk API token (for consentcam-kiosk --server {{url}} --token ...):\n  {}\n\
+        "\nSimulated kiosk: {{url}}/demo/kiosk (log in first)\n\
+         Kiosk API token (for a real consentcam-kiosk):\n  {}\n\
          Data (deleted when you stop the demo): {}\nStop with Ctrl-C.",
         seeded.kiosk_token,
         data_dir.display()

@@ -9,6 +9,8 @@ pub mod consent;
 pub mod demo;
 pub mod domain;
 pub mod import;
+pub mod ingest;
+pub mod publish;
 pub mod records;
 pub mod store;
 pub mod web;

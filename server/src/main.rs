@@ -12,6 +12,7 @@ use consentcam::domain::AccountRole;
 use consentcam::store::{self, audit, people, registry};
 use consentcam::web::{self, AppState, password};
 use consentcam::{demo, records};
+use consentcam_kiosk::sim::{ServerLink, SimKiosk, SimKioskConfig};
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +50,10 @@ enum Command {
     CheckAudit,
     /// Copy the records database to DEST (an online, consistent SQLite backup).
     Backup { dest: PathBuf },
+    /// Restore the records database from a file made by `backup`, into a data directory
+    /// that has none (move a damaged records.db aside first). Checks the copy's integrity
+    /// and audit hash chain before and after.
+    Restore { src: PathBuf },
     /// Manage web UI accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -56,6 +61,9 @@ enum Command {
     KioskAdd { name: String },
     /// Register a partner organisation (a school or organisation photos may be shared with).
     PartnerAdd { name: String },
+    /// Write a copy of the JPEG IN to OUT with every name and identifying tag removed
+    /// (only orientation and colour profile kept; image data untouched).
+    Scrub { input: PathBuf, output: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -163,11 +171,8 @@ fn main() -> Result<()> {
                 config.bind = bind;
             }
             let conn = open_db(&config)?;
-            run_server(
-                AppState::new(conn, config.clone(), clock),
-                config.bind,
-                None,
-            )
+            let bind = config.bind;
+            run_server(bind, None, move |_| Ok(AppState::new(conn, config, clock)))
         }
         Command::Demo { bind } => {
             let dir = tempfile::Builder::new()
@@ -179,9 +184,18 @@ fn main() -> Result<()> {
             config.bind = bind;
             let mut conn = open_db(&config)?;
             let seeded = demo::seed(&mut conn, now, today).context("cannot seed the demo data")?;
-            let state = AppState::new(conn, config.clone(), clock);
             let banner = demo::banner(&seeded, dir.path());
-            run_server(state, config.bind, Some(banner))
+            let kiosk_dir = dir.path().join("kiosk");
+            run_server(config.bind, Some(banner), move |addr| {
+                let mut kiosk = SimKioskConfig::new(kiosk_dir);
+                kiosk.reader_name = "demo-kiosk".into();
+                kiosk.server = Some(ServerLink {
+                    url: format!("http://{addr}"),
+                    token: seeded.kiosk_token.clone(),
+                });
+                let kiosk = SimKiosk::start(kiosk).context("cannot start the simulated kiosk")?;
+                Ok(AppState::new(conn, config, clock).with_sim_kiosk(kiosk))
+            })
         }
         Command::ImportConsents { file } => {
             let bytes =
@@ -223,6 +237,7 @@ fn main() -> Result<()> {
             }
         }
         Command::Backup { dest } => backup(&config, &dest),
+        Command::Restore { src } => restore(&config, &src),
         Command::User(command) => user(&config, command, now),
         Command::KioskAdd { name } => {
             let conn = open_db(&config)?;
@@ -241,6 +256,7 @@ fn main() -> Result<()> {
             println!("kiosk {id} ({name}) registered; its token (shown once):\n{token}");
             Ok(())
         }
+        Command::Scrub { input, output } => scrub(&input, &output),
         Command::PartnerAdd { name } => {
             let conn = open_db(&config)?;
             let id = people::insert_partner(&conn, &name, now)?;
@@ -260,13 +276,20 @@ fn main() -> Result<()> {
     }
 }
 
-fn run_server(state: AppState, bind: std::net::SocketAddr, banner: Option<String>) -> Result<()> {
+/// Binds `bind`, builds the state (which may need the bound address), and serves until
+/// Ctrl-C or SIGTERM.
+fn run_server(
+    bind: std::net::SocketAddr,
+    banner: Option<String>,
+    state: impl FnOnce(std::net::SocketAddr) -> Result<AppState>,
+) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
             format!("cannot listen on {bind} (is another server running there? use --bind)")
         })?;
         let addr = listener.local_addr()?;
+        let state = state(addr)?;
         match banner {
             Some(banner) => println!("{}", banner.replace("{url}", &format!("http://{addr}"))),
             None => tracing::info!(%addr, "consentcam listening"),
@@ -274,6 +297,33 @@ fn run_server(state: AppState, bind: std::net::SocketAddr, banner: Option<String
         web::serve(listener, state, shutdown_signal()).await?;
         Ok(())
     })
+}
+
+fn scrub(input: &Path, output: &Path) -> Result<()> {
+    let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let clean = consentcam_scrub::scrub(&bytes).with_context(|| {
+        format!(
+            "{} was refused: it cannot be proved clean, so it must not be published",
+            input.display()
+        )
+    })?;
+    if output.exists() {
+        bail!(
+            "{} already exists; choose a new file name",
+            output.display()
+        );
+    }
+    let temp = output.with_extension("scrub-part");
+    std::fs::write(&temp, &clean.jpeg)
+        .with_context(|| format!("cannot write {}", temp.display()))?;
+    std::fs::rename(&temp, output).with_context(|| format!("cannot write {}", output.display()))?;
+    println!(
+        "{}: {} metadata segment(s) and {} trailing byte(s) removed; image data unchanged",
+        output.display(),
+        clean.report.removed.len(),
+        clean.report.trailing_bytes_cut
+    );
+    Ok(())
 }
 
 fn backup(config: &Config, dest: &Path) -> Result<()> {
@@ -290,6 +340,62 @@ fn backup(config: &Config, dest: &Path) -> Result<()> {
     drop(backup);
     store::integrity_check(&out).context("the backup copy fails its integrity check")?;
     println!("records backed up to {}", dest.display());
+    Ok(())
+}
+
+fn restore(config: &Config, src: &Path) -> Result<()> {
+    let dest = config.db_path();
+    for existing in [dest.clone(), dest.with_extension("db-wal")] {
+        if existing.exists() {
+            bail!(
+                "{} already exists; a restore never overwrites records: move it aside first",
+                existing.display()
+            );
+        }
+    }
+    let source =
+        rusqlite::Connection::open_with_flags(src, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("cannot open the backup {}", src.display()))?;
+    store::integrity_check(&source)
+        .with_context(|| format!("the backup {} fails its integrity check", src.display()))?;
+    let before = audit::verify(&source)?;
+    if !before.problems.is_empty() {
+        bail!(
+            "the backup's audit log has been tampered with ({} problem(s)); not restoring it",
+            before.problems.len()
+        );
+    }
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    // Copy beside the target, flush, then rename: a crash leaves no half-restored records.db.
+    let partial = dest.with_extension("db-restoring");
+    let _ = std::fs::remove_file(&partial);
+    let mut out = rusqlite::Connection::open(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let copy = rusqlite::backup::Backup::new(&source, &mut out)?;
+    copy.run_to_completion(256, std::time::Duration::from_millis(10), None)
+        .context("the restore did not complete")?;
+    drop(copy);
+    out.close().map_err(|(_, e)| e)?;
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, &dest)?;
+    std::fs::File::open(&config.data_dir)?.sync_all()?;
+
+    let conn = open_db(config)?;
+    store::integrity_check(&conn).context("the restored records fail their integrity check")?;
+    let after = audit::verify(&conn)?;
+    if !after.problems.is_empty() || after.rows != before.rows {
+        bail!("the restored audit log does not verify; keep the backup and investigate");
+    }
+    println!(
+        "records restored to {}: integrity ok, {} audit entries, hash chain verified",
+        dest.display(),
+        after.rows
+    );
     Ok(())
 }
 

@@ -159,3 +159,52 @@ fn an_unknown_config_key_is_an_error_naming_it() {
     assert!(!out.status.success());
     assert!(text(&out).contains("data_dri"), "{}", text(&out));
 }
+
+#[test]
+fn scrub_writes_a_clean_copy_and_refuses_what_it_cannot_prove_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jpg");
+    image::RgbImage::from_pixel(32, 24, image::Rgb([10, 200, 30]))
+        .save(&input)
+        .unwrap();
+    let planted = Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-Artist=Robin Okafor",
+            "-XMP-dc:Subject=Okafor",
+        ])
+        .arg(&input)
+        .status()
+        .expect("exiftool is installed");
+    assert!(planted.success());
+    let output = dir.path().join("out.jpg");
+    let out = consentcam(
+        dir.path(),
+        &["scrub", input.to_str().unwrap(), output.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = Command::new("exiftool")
+        .args(["-a", "-G1", "-u", "-j"])
+        .arg(&output)
+        .output()
+        .unwrap();
+    let seen = String::from_utf8_lossy(&seen.stdout);
+    assert!(!seen.contains("Okafor"), "{seen}");
+
+    let not_jpeg = dir.path().join("notes.jpg");
+    std::fs::write(&not_jpeg, b"Robin Okafor's notes").unwrap();
+    let refused = consentcam(
+        dir.path(),
+        &[
+            "scrub",
+            not_jpeg.to_str().unwrap(),
+            dir.path().join("x.jpg").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("refused"), "{}", text(&refused));
+    assert!(!dir.path().join("x.jpg").exists());
+}

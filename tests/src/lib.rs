@@ -1,1 +1,2 @@
-//! End-to-end tests live in `tests/`; this library holds their shared helpers.
+//! End-to-end tests live in `tests/tests/`: a simulated kiosk against a real server on
+//! loopback, over the JSON API, with a real SQLite file. This library is empty on purpose.

@@ -1,1 +1,44 @@
-//! Photo import: content-addressed store and analysis (see the crate description).
+//! Photo import for consentcam: a crash-safe, content-addressed photo store fed from a
+//! returned camera's card, and the per-photo analysis (EXIF, thumbnail, preview, faces,
+//! custody session) that runs after it in the background.
+//!
+//! This crate does not know the server's database: the server implements [`Catalogue`]
+//! on its own tables. See `README.md` for the order of calls and the deployment units.
+
+pub mod analysis;
+pub mod background;
+pub mod card;
+pub mod catalogue;
+pub mod clock;
+pub mod exif;
+pub mod faces;
+pub mod format;
+pub mod hash;
+pub mod import;
+pub mod jpeg;
+pub mod problem;
+pub mod provenance;
+pub mod render;
+pub mod storage;
+pub mod store;
+
+pub use analysis::{Analysis, AnalysisOptions, PreviewSource, analyse_bytes, analyse_file};
+pub use background::{BackgroundOptions, spawn_analysis};
+pub use card::CardPath;
+pub use catalogue::{Catalogue, CatalogueError, FileRecord};
+pub use exif::ExifSummary;
+pub use faces::{FaceBox, FaceDetector};
+pub use format::MediaKind;
+pub use hash::ContentHash;
+pub use import::{
+    ImportError, ImportEvent, ImportOptions, ImportReport, ImportedFile, Outcome, WipeReport,
+    import_card, wipe_card,
+};
+pub use jpeg::Limits;
+pub use problem::Problem;
+pub use provenance::{
+    Attribution, ClockPolicy, CustodyWindow, RegisteredDevice, Unattributed, attribute,
+};
+pub use render::Rendition;
+pub use storage::{OsStorage, Storage};
+pub use store::{Store, StoreError};

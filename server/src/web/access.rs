@@ -91,11 +91,15 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v1/photos/{id}/confirmation", Access::Staff),
     ("POST", "/api/v1/photos/{id}/approvals", Access::Director),
     ("POST", "/api/v1/photos/{id}/provenance", Access::Director),
+    ("POST", "/api/v1/photos/{id}/publish", Access::Director),
     ("GET", "/api/v1/takedowns", Access::Oversight),
     ("POST", "/api/v1/takedowns/{id}/done", Access::Oversight),
     ("GET", "/api/v1/audit", Access::Oversight),
     ("GET", "/api/v1/kiosk/roster", Access::Kiosk),
     ("POST", "/api/v1/kiosk/events", Access::Kiosk),
+    ("GET", "/demo/kiosk", Access::Staff),
+    ("GET", "/demo/kiosk/screen.png", Access::Staff),
+    ("POST", "/demo/kiosk/tap", Access::Staff),
 ];
 
 /// Every route of the application: the API's and the web UI's.

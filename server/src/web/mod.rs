@@ -6,6 +6,7 @@
 
 pub mod access;
 mod api;
+pub mod demo_kiosk;
 pub mod error;
 pub mod login;
 pub mod password;
@@ -46,6 +47,7 @@ struct Inner {
     clock: Clock,
     tz: TimeZone,
     throttle: Mutex<Throttle>,
+    sim_kiosk: Option<Arc<consentcam_kiosk::sim::SimKioskHandle>>,
 }
 
 impl AppState {
@@ -59,8 +61,25 @@ impl AppState {
                 clock,
                 tz,
                 throttle: Mutex::new(throttle),
+                sim_kiosk: None,
             }),
         }
+    }
+
+    /// The same state with a simulated kiosk shown at `/demo/kiosk` (demo mode).
+    pub fn with_sim_kiosk(self, kiosk: consentcam_kiosk::sim::SimKioskHandle) -> Self {
+        let inner = Arc::try_unwrap(self.inner)
+            .unwrap_or_else(|_| panic!("with_sim_kiosk must be called before the state is shared"));
+        Self {
+            inner: Arc::new(Inner {
+                sim_kiosk: Some(Arc::new(kiosk)),
+                ..inner
+            }),
+        }
+    }
+
+    pub fn sim_kiosk(&self) -> Option<Arc<consentcam_kiosk::sim::SimKioskHandle>> {
+        self.inner.sim_kiosk.clone()
     }
 
     pub fn config(&self) -> &Config {

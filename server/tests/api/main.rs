@@ -5,4 +5,5 @@ mod helpers;
 mod kiosk;
 mod people;
 mod photos;
+mod publish;
 mod ui;

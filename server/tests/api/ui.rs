@@ -251,6 +251,22 @@ async fn a_photo_preview_is_private_and_falls_back_to_a_placeholder() {
                 .contains("viewBox=\"0 0 600 400\"")
         );
     }
+    // Once the import has written the preview, that file is what is served.
+    let config = consentcam::config::Config {
+        data_dir: app.db_path.parent().unwrap().to_path_buf(),
+        ..consentcam::config::Config::default()
+    };
+    let preview = consentcam::web::ui::preview_path(&config, &"ab".repeat(32)).unwrap();
+    std::fs::create_dir_all(preview.parent().unwrap()).unwrap();
+    std::fs::write(&preview, b"\xFF\xD8\xFF\xE0 a preview").unwrap();
+    let served = staff.get("/photos/1/preview").await;
+    assert_eq!(served.headers()[CONTENT_TYPE], "image/jpeg");
+    assert_eq!(served.headers()[CACHE_CONTROL], "no-store");
+    assert_eq!(
+        served.bytes().await.unwrap().as_ref(),
+        b"\xFF\xD8\xFF\xE0 a preview"
+    );
+
     let page = staff.get("/photos/1").await;
     assert_eq!(page.headers()[CACHE_CONTROL], "no-store");
     assert!(page.text().await.unwrap().contains("/photos/1/preview"));

@@ -103,9 +103,16 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/photos/{id}/provenance",
             post(photos::acknowledge_provenance),
         )
+        .route("/api/v1/photos/{id}/publish", post(photos::publish))
         .route("/api/v1/takedowns", get(photos::takedowns))
         .route("/api/v1/takedowns/{id}/done", post(photos::takedown_done))
         .route("/api/v1/audit", get(kiosk::audit))
         .route("/api/v1/kiosk/roster", get(kiosk::roster))
         .route("/api/v1/kiosk/events", post(kiosk::events))
+        .route("/demo/kiosk", get(crate::web::demo_kiosk::page))
+        .route(
+            "/demo/kiosk/screen.png",
+            get(crate::web::demo_kiosk::screen),
+        )
+        .route("/demo/kiosk/tap", post(crate::web::demo_kiosk::tap))
 }

@@ -474,3 +474,58 @@ pub async fn takedown_done(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBody {
+    channel: Channel,
+    max_long_edge: Option<u32>,
+}
+
+/// Publishes: the decision is taken again now (C10); refused unless Allowed.
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<PublishBody>,
+) -> Result<(StatusCode, Json<crate::publish::Published>), ApiError> {
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
+    let data_dir = state.config().data_dir.clone();
+    if body
+        .max_long_edge
+        .is_some_and(|e| !(64..=20_000).contains(&e))
+    {
+        return Err(ApiError::invalid(
+            "max_long_edge must be between 64 and 20000 pixels",
+        ));
+    }
+    let published = state
+        .db(move |c| {
+            let photo = photos::photo(c, PhotoId(id))?;
+            let original = crate::publish::original_path(&data_dir, &photo.content_hash);
+            let outbox = crate::publish::outbox(&data_dir);
+            let options = crate::publish::PublishOptions {
+                max_long_edge: body.max_long_edge,
+            };
+            crate::publish::publish(
+                c,
+                &original,
+                &outbox,
+                PhotoId(id),
+                body.channel,
+                &options,
+                Some(caller.account.id),
+                today,
+                &policy,
+                now,
+            )
+            .map_err(|e| match e {
+                crate::publish::PublishError::Refused { .. } => ApiError::Conflict(e.to_string()),
+                crate::publish::PublishError::Scrub(_) => ApiError::invalid(e.to_string()),
+                crate::publish::PublishError::Store(s) => s.into(),
+                other => ApiError::Internal(other.to_string()),
+            })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(published)))
+}

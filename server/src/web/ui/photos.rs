@@ -420,8 +420,7 @@ pub async fn photo(
         .db(move |conn| {
             let pid = PhotoId(id);
             let photo = photos::photo(conn, pid)?;
-            let width = photo.width.unwrap_or(1600).clamp(1, 20_000);
-            let height = photo.height.unwrap_or(1200).clamp(1, 20_000);
+            let (width, height) = super::media::upright_size(&photo);
             let font = (width / 30).max(14);
             let name_of = |p: PersonId| -> Result<String, ApiError> {
                 Ok(full_name(&people::person(conn, p)?))

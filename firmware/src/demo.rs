@@ -1,0 +1,79 @@
+//! A small fixed roster for `--sim` without a server, for tests and benchmarks: three
+//! staff (one without device permission), one learner, three devices, one of them out.
+
+use consentcam_wire::{BadgeKind, OpenCustody, Roster, RosterBadge, RosterDevice, TagUid};
+use jiff::{SignedDuration, Timestamp};
+
+/// J. Smith, staff, may sign out.
+pub const STAFF: &str = "04A1B2C3";
+/// R. Patel, staff, may sign out; holds Camera 2 in [`roster`].
+pub const OTHER_STAFF: &str = "04B2C3D4";
+/// K. Lee, staff without device permission.
+pub const NO_PERMISSION: &str = "04C3D4E5";
+/// A learner's badge.
+pub const LEARNER: &str = "04D4E5F6";
+/// A badge nobody registered.
+pub const UNKNOWN: &str = "04998877";
+/// Camera 1's tag (7-byte UID).
+pub const CAMERA_1: &str = "04E5F6A7B8C9D0";
+/// Camera 2's tag.
+pub const CAMERA_2: &str = "04F6A7B8C9D0E1";
+/// iPad 1's tag.
+pub const IPAD_1: &str = "0401A2B3C4D5E6";
+
+pub const STAFF_ID: i64 = 11;
+pub const OTHER_STAFF_ID: i64 = 12;
+pub const CAMERA_1_ID: i64 = 1;
+pub const CAMERA_2_ID: i64 = 2;
+
+/// Parses one of the constants above.
+pub fn uid(text: &str) -> TagUid {
+    TagUid::parse(text).unwrap_or_else(|_| panic!("demo UID {text} is well formed"))
+}
+
+/// The demo roster as the server would send it at `at`: Camera 2 has been out with
+/// R. Patel for an hour.
+pub fn roster(at: Timestamp) -> Roster {
+    let badge = |text: &str, person_id, kind, name: &str, may_sign_out| RosterBadge {
+        uid: uid(text),
+        person_id,
+        kind,
+        display_name: name.to_owned(),
+        may_sign_out,
+    };
+    let device = |device_id, label: &str, tag: &str, loan_minutes| RosterDevice {
+        device_id,
+        label: label.to_owned(),
+        tag_uid: uid(tag),
+        loan_minutes,
+    };
+    let since = at.checked_sub(SignedDuration::from_hours(1)).unwrap_or(at);
+    Roster {
+        generated_at: at,
+        badges: vec![
+            badge(STAFF, STAFF_ID, BadgeKind::Staff, "J. Smith", true),
+            badge(
+                OTHER_STAFF,
+                OTHER_STAFF_ID,
+                BadgeKind::Staff,
+                "R. Patel",
+                true,
+            ),
+            badge(NO_PERMISSION, 13, BadgeKind::Staff, "K. Lee", false),
+            badge(LEARNER, 21, BadgeKind::Learner, "", false),
+        ],
+        devices: vec![
+            device(CAMERA_1_ID, "Camera 1", CAMERA_1, 120),
+            device(CAMERA_2_ID, "Camera 2", CAMERA_2, 180),
+            device(3, "iPad 1", IPAD_1, 240),
+        ],
+        open_custody: vec![OpenCustody {
+            device_id: CAMERA_2_ID,
+            person_id: OTHER_STAFF_ID,
+            since,
+            due_back: since
+                .checked_add(SignedDuration::from_hours(3))
+                .unwrap_or(since),
+        }],
+    }
+}

@@ -1,0 +1,268 @@
+//! Kiosk events on disk until the server has acknowledged them (K5, K6).
+//!
+//! Two files in the data directory:
+//! - `events.jsonl`: one [`KioskEvent`] per line, appended and fsynced before the kiosk
+//!   moves on, in the order they happened;
+//! - `acked`: the highest sequence number the server has acknowledged, replaced
+//!   atomically (write, fsync, rename) after each receipt.
+//!
+//! Exactly once: events are replayed from the first unacknowledged one, in order; the
+//! server records each `event_id` once and reports replays as duplicates, so a kiosk
+//! killed between the server's answer and writing `acked` sends a few events twice and
+//! the server still records them once. Event ids are `<instance>-<seq>`, where the
+//! instance id is random and kept in `instance`, so a kiosk whose data directory was
+//! wiped cannot reuse an id the server already holds.
+//!
+//! A line torn by a power cut (the last one, unterminated or unparsable) is cut off on
+//! open: the event it held was never acknowledged to anyone, not even the person at the
+//! kiosk, because the append had not returned.
+
+use std::collections::VecDeque;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use consentcam_wire::{EventReceipt, KioskEvent, KioskEventKind};
+use jiff::Timestamp;
+
+const EVENTS: &str = "events.jsonl";
+const ACKED: &str = "acked";
+const INSTANCE: &str = "instance";
+/// Once everything is acknowledged and the file is bigger than this, it is emptied.
+const COMPACT_AT: u64 = 256 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("journal {path} line {line}: {reason}")]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
+    move |source| JournalError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The on-disk journal. Not shared between processes: one kiosk, one directory.
+#[derive(Debug)]
+pub struct Journal {
+    dir: PathBuf,
+    file: File,
+    reader: String,
+    instance: String,
+    next_seq: u64,
+    acked: u64,
+    pending: VecDeque<KioskEvent>,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal in `dir` for the reader named `reader`.
+    pub fn open(dir: &Path, reader: &str) -> Result<Self, JournalError> {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let instance = instance_id(dir)?;
+        let acked_path = dir.join(ACKED);
+        let acked = match fs::read_to_string(&acked_path) {
+            Ok(text) => text
+                .trim()
+                .parse::<u64>()
+                .map_err(|e| JournalError::Corrupt {
+                    path: acked_path.clone(),
+                    line: 1,
+                    reason: e.to_string(),
+                })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(io(&acked_path)(e)),
+        };
+
+        let events_path = dir.join(EVENTS);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&events_path)
+            .map_err(io(&events_path))?;
+        let (events, good_len, total_len) = read_events(&mut file, &events_path)?;
+        if good_len < total_len {
+            tracing::warn!(
+                dropped_bytes = total_len - good_len,
+                "journal ended in a torn line; cut it off"
+            );
+            file.set_len(good_len).map_err(io(&events_path))?;
+            file.sync_all().map_err(io(&events_path))?;
+        }
+        let last_seq = events.last().map_or(0, |e| e.seq);
+        let pending: VecDeque<KioskEvent> = events.into_iter().filter(|e| e.seq > acked).collect();
+        tracing::info!(pending = pending.len(), "journal opened");
+        Ok(Self {
+            dir: dir.to_owned(),
+            file,
+            reader: reader.to_owned(),
+            instance,
+            next_seq: last_seq.max(acked) + 1,
+            acked,
+            pending,
+        })
+    }
+
+    /// Writes one event durably and returns it with its id and sequence number.
+    pub fn append(
+        &mut self,
+        kind: KioskEventKind,
+        at: Timestamp,
+    ) -> Result<KioskEvent, JournalError> {
+        let seq = self.next_seq;
+        let event = KioskEvent {
+            event_id: format!("{}-{seq}", self.instance),
+            seq,
+            at,
+            reader: self.reader.clone(),
+            kind,
+        };
+        let path = self.dir.join(EVENTS);
+        let mut line = serde_json::to_vec(&event).map_err(|e| JournalError::Corrupt {
+            path: path.clone(),
+            line: 0,
+            reason: e.to_string(),
+        })?;
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(io(&path))?;
+        self.file.sync_data().map_err(io(&path))?;
+        self.next_seq += 1;
+        self.pending.push_back(event.clone());
+        Ok(event)
+    }
+
+    /// Unacknowledged events, oldest first.
+    pub fn pending(&self) -> impl Iterator<Item = &KioskEvent> {
+        self.pending.iter()
+    }
+
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The first `max` unacknowledged events, to send as one batch.
+    pub fn batch(&self, max: usize) -> Vec<KioskEvent> {
+        self.pending.iter().take(max).cloned().collect()
+    }
+
+    /// Drops every leading pending event the receipt acknowledges (recorded or
+    /// duplicate), persists the new high-water mark, and returns how many were dropped.
+    /// Stops at the first event not acknowledged, so order is never broken.
+    pub fn acknowledge(&mut self, receipt: &EventReceipt) -> Result<usize, JournalError> {
+        let mut dropped = 0;
+        while let Some(first) = self.pending.front() {
+            let id = first.event_id.as_str();
+            let acked = receipt.recorded.iter().any(|r| r == id)
+                || receipt.duplicate.iter().any(|d| d == id);
+            if !acked {
+                break;
+            }
+            self.acked = first.seq;
+            self.pending.pop_front();
+            dropped += 1;
+        }
+        if dropped > 0 {
+            self.write_acked()?;
+            self.compact_if_done()?;
+        }
+        Ok(dropped)
+    }
+
+    fn write_acked(&self) -> Result<(), JournalError> {
+        let path = self.dir.join(ACKED);
+        let tmp = self.dir.join("acked.tmp");
+        let mut file = File::create(&tmp).map_err(io(&tmp))?;
+        file.write_all(format!("{}\n", self.acked).as_bytes())
+            .map_err(io(&tmp))?;
+        file.sync_all().map_err(io(&tmp))?;
+        fs::rename(&tmp, &path).map_err(io(&path))?;
+        // The rename itself must reach the disk too.
+        if let Ok(dir) = File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
+    fn compact_if_done(&mut self) -> Result<(), JournalError> {
+        let path = self.dir.join(EVENTS);
+        let len = self.file.metadata().map_err(io(&path))?.len();
+        if self.pending.is_empty() && len > COMPACT_AT {
+            // `acked` already holds the last sequence number, so numbering continues.
+            self.file.set_len(0).map_err(io(&path))?;
+            self.file.sync_all().map_err(io(&path))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads every complete event; returns them with the byte length of the good prefix and
+/// of the whole file.
+fn read_events(file: &mut File, path: &Path) -> Result<(Vec<KioskEvent>, u64, u64), JournalError> {
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(io(path))?;
+    let total = bytes.len() as u64;
+    let mut events = Vec::new();
+    let mut good = 0u64;
+    let mut reader = BufReader::new(&bytes[..]);
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        let complete = line.last() == Some(&b'\n');
+        let is_last = good + n as u64 == total;
+        match serde_json::from_slice::<KioskEvent>(&line) {
+            Ok(event) if complete => {
+                events.push(event);
+                good += n as u64;
+            }
+            // A torn last line: cut off by the caller.
+            _ if is_last => break,
+            // Only the last line can lack its newline, so this is a parse error.
+            Ok(_) | Err(_) => {
+                return Err(JournalError::Corrupt {
+                    path: path.to_owned(),
+                    line: number,
+                    reason: "not a kiosk event".to_owned(),
+                });
+            }
+        }
+    }
+    Ok((events, good, total))
+}
+
+fn instance_id(dir: &Path) -> Result<String, JournalError> {
+    let path = dir.join(INSTANCE);
+    match fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(&path)(e)),
+    }
+    let mut random = [0u8; 8];
+    File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut random))
+        .map_err(io(Path::new("/dev/urandom")))?;
+    let id: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = dir.join("instance.tmp");
+    let mut file = File::create(&tmp).map_err(io(&tmp))?;
+    file.write_all(id.as_bytes()).map_err(io(&tmp))?;
+    file.sync_all().map_err(io(&tmp))?;
+    fs::rename(&tmp, &path).map_err(io(&path))?;
+    Ok(id)
+}

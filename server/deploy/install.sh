@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Installs consentcam on Raspberry Pi OS (Bookworm, 64-bit): the cross-built binaries, the
+# systemd units, the udev rule for returned camera cards, the service users, the config
+# files, and SPI + I2C switched on. See server/deploy/README.md.
+#
+#   sudo server/deploy/install.sh --bin-dir target/aarch64-unknown-linux-gnu/release
+#   server/deploy/install.sh --root /tmp/pi-root --bin-dir DIR     # lay it out elsewhere
+#
+# Idempotent: a second run changes nothing (files are only written when their content or
+# mode differs) and never overwrites a config file someone has edited.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+usage: install.sh --bin-dir DIR [--root DIR] [--kiosk-config FILE]
+
+  --bin-dir DIR        holds the aarch64 binaries consentcam and consentcam-kiosk
+  --root DIR           install under DIR instead of / (users and services are then only
+                       described, not created or started)
+  --kiosk-config FILE  the kiosk's first config (default: firmware/config/kiosk.toml)
+EOF
+}
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root=/
+bin_dir=""
+kiosk_config="$here/../../firmware/config/kiosk.toml"
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --root) root="${2:?--root needs a directory}"; shift 2 ;;
+        --bin-dir) bin_dir="${2:?--bin-dir needs a directory}"; shift 2 ;;
+        --kiosk-config) kiosk_config="${2:?--kiosk-config needs a file}"; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "install.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+if [ -z "$bin_dir" ]; then
+    echo "install.sh: --bin-dir is required" >&2
+    usage >&2
+    exit 2
+fi
+for bin in consentcam consentcam-kiosk; do
+    if [ ! -f "$bin_dir/$bin" ]; then
+        echo "install.sh: $bin_dir/$bin not found (cargo build --release --target aarch64-unknown-linux-gnu)" >&2
+        exit 1
+    fi
+done
+if [ ! -f "$kiosk_config" ]; then
+    echo "install.sh: kiosk config $kiosk_config not found" >&2
+    exit 1
+fi
+if [ ! -d "$root" ]; then
+    echo "install.sh: --root $root is not a directory" >&2
+    exit 1
+fi
+root="$(cd "$root" && pwd)"
+live=false
+if [ "$root" = / ]; then
+    live=true
+    if [ "$(id -u)" != 0 ]; then
+        echo "install.sh: installing on this system needs root (sudo)" >&2
+        exit 1
+    fi
+fi
+# "$root$path" for an absolute path, without a double slash when root is /.
+at() { if $live; then printf '%s' "$1"; else printf '%s%s' "$root" "$1"; fi; }
+
+changed=0
+
+# put SRC DEST MODE: write DEST when its content or mode differs from SRC.
+put() {
+    local src="$1" dest dest_rel="$2" mode="$3"
+    dest="$(at "$dest_rel")"
+    if [ -f "$dest" ] && cmp -s "$src" "$dest" && [ "$(stat -c %a "$dest")" = "${mode#0}" ]; then
+        return 0
+    fi
+    install -D -m "$mode" "$src" "$dest"
+    echo "installed $dest_rel"
+    changed=$((changed + 1))
+}
+
+# keep SRC DEST MODE: write DEST only if it does not exist yet (config someone may edit).
+keep() {
+    local src="$1" dest dest_rel="$2" mode="$3"
+    dest="$(at "$dest_rel")"
+    if [ -e "$dest" ]; then
+        if ! cmp -s "$src" "$dest"; then
+            echo "kept $dest_rel (edited; the shipped version is $src)"
+        fi
+        return 0
+    fi
+    install -D -m "$mode" "$src" "$dest"
+    echo "installed $dest_rel"
+    changed=$((changed + 1))
+}
+
+# link TARGET LINK: a symlink, like `systemctl enable` makes.
+link() {
+    local target="$1" link link_rel="$2"
+    link="$(at "$link_rel")"
+    if [ -L "$link" ] && [ "$(readlink "$link")" = "$target" ]; then
+        return 0
+    fi
+    mkdir -p "$(dirname "$link")"
+    ln -sfn "$target" "$link"
+    echo "enabled $link_rel"
+    changed=$((changed + 1))
+}
+
+# line FILE TEXT: append TEXT to FILE unless a line equals it already.
+line() {
+    local file file_rel="$1" text="$2"
+    file="$(at "$file_rel")"
+    if [ "$text" != "[all]" ] && grep -qxF -- "$text" "$file"; then
+        return 0
+    fi
+    # A file without a final newline would glue the new line onto its last one.
+    if [ -s "$file" ] && [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" != '\n' ]; then
+        printf '\n' >>"$file"
+    fi
+    printf '%s\n' "$text" >>"$file"
+    echo "added '$text' to $file_rel"
+    changed=$((changed + 1))
+}
+
+# Binaries: warn (not fail) when one is not an aarch64 ELF file; the Pi could not run it.
+for bin in consentcam consentcam-kiosk; do
+    header="$(od -An -tx1 -N20 "$bin_dir/$bin" | tr -d ' \n')"
+    # ELF magic, then e_machine (bytes 18-19) 0x00b7: AArch64.
+    if [ "${header:0:8}" != 7f454c46 ] || [ "${header:36:4}" != b700 ]; then
+        echo "warning: $bin_dir/$bin is not an aarch64 Linux binary" >&2
+    fi
+    put "$bin_dir/$bin" "/usr/local/bin/$bin" 0755
+done
+
+# Service users, described for systemd-sysusers (applied below on a live system).
+put "$here/systemd/consentcam.sysusers" /usr/lib/sysusers.d/consentcam.conf 0644
+
+units=(
+    consentcam.service
+    consentcam-kiosk.service
+    consentcam-import-card.service
+    consentcam-health.service
+    consentcam-health.timer
+    consentcam-backup.service
+    consentcam-backup.timer
+)
+for unit in "${units[@]}"; do
+    put "$here/systemd/$unit" "/etc/systemd/system/$unit" 0644
+done
+# A mount unit is named after its mount point, escaped (systemd-escape --path
+# /media/consentcam-card); the repository keeps a plain name that every system can check out.
+put "$here/systemd/consentcam-card.mount" '/etc/systemd/system/media-consentcam\x2dcard.mount' 0644
+put "$here/systemd/consentcam-watchdog.conf" /etc/systemd/system.conf.d/consentcam-watchdog.conf 0644
+put "$here/systemd/consentcam-journald.conf" /etc/systemd/journald.conf.d/consentcam.conf 0644
+put "$here/backup.sh" /usr/local/sbin/consentcam-backup 0755
+put "$here/udev/99-consentcam-card.rules" /etc/udev/rules.d/99-consentcam-card.rules 0644
+
+# /dev/i2c-1 needs the i2c-dev module (raspi-config does the same through /etc/modules).
+put "$here/systemd/consentcam-modules.conf" /etc/modules-load.d/consentcam.conf 0644
+
+# Config: installed once, never overwritten.
+mkdir -p "$(at /etc/consentcam)"
+keep "$here/config/config.toml" /etc/consentcam/config.toml 0640
+keep "$kiosk_config" /etc/consentcam/kiosk.toml 0640
+
+# Enabled at boot. The import service is started by the udev rule; the backup timer is
+# enabled by hand once the backup device is set up.
+link /etc/systemd/system/consentcam.service /etc/systemd/system/multi-user.target.wants/consentcam.service
+link /etc/systemd/system/consentcam-kiosk.service /etc/systemd/system/multi-user.target.wants/consentcam-kiosk.service
+link /etc/systemd/system/consentcam-health.timer /etc/systemd/system/timers.target.wants/consentcam-health.timer
+
+# SPI0 (badge reader) and I2C1 (display) on; takes effect at the next boot.
+boot_config=""
+for candidate in /boot/firmware/config.txt /boot/config.txt; do
+    if [ -f "$(at "$candidate")" ]; then
+        boot_config="$candidate"
+        break
+    fi
+done
+if [ -n "$boot_config" ]; then
+    # Lines after a [pi4] or [cm5] section apply to that model only: add ours under [all].
+    for param in dtparam=spi=on dtparam=i2c_arm=on; do
+        if ! grep -qxF -- "$param" "$(at "$boot_config")"; then
+            last_section="$(grep -E '^\[' "$(at "$boot_config")" | tail -n 1 || true)"
+            if [ -n "$last_section" ] && [ "$last_section" != "[all]" ]; then
+                line "$boot_config" "[all]"
+            fi
+            line "$boot_config" "$param"
+        fi
+    done
+else
+    echo "note: no /boot/firmware/config.txt under $root; enable SPI and I2C with raspi-config"
+fi
+
+if $live; then
+    if command -v systemd-sysusers >/dev/null; then
+        systemd-sysusers /usr/lib/sysusers.d/consentcam.conf
+    else
+        for user in consentcam consentcam-kiosk; do
+            id "$user" >/dev/null 2>&1 ||
+                useradd --system --user-group --home-dir "/var/lib/$user" --no-create-home \
+                    --shell /usr/sbin/nologin "$user"
+        done
+        for group in spi i2c gpio; do
+            getent group "$group" >/dev/null && usermod -a -G "$group" consentcam-kiosk
+        done
+    fi
+    chgrp consentcam /etc/consentcam/config.toml
+    chgrp consentcam-kiosk /etc/consentcam/kiosk.toml
+    systemctl daemon-reload
+    udevadm control --reload
+    echo "done: $changed change(s). Set server_url and token_file in /etc/consentcam/kiosk.toml,"
+    echo "then reboot (SPI/I2C) or: systemctl start consentcam consentcam-kiosk consentcam-health.timer"
+else
+    echo "done: $changed change(s) under $root (users and services not created: not the live system)"
+fi

@@ -1,0 +1,261 @@
+//! Per-photo analysis (rule I5) on a stored file: kind, EXIF, thumbnail, preview, faces,
+//! and every reason it must not be published (I6, C11).
+//!
+//! Runs after the import, in the background. Never panics and never fails: whatever is
+//! wrong with a file becomes a [`Problem`] in the result. Bounded by [`Limits`]: a file
+//! larger than the cap is not read; a header declaring too many pixels is not decoded.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::exif::{self, ExifSummary};
+use crate::faces::{self, FaceBox, FaceDetector};
+use crate::format::{self, MediaKind};
+use crate::jpeg::{self, Layout, Limits};
+use crate::problem::Problem;
+use crate::render::{self, Rendition, Rgb};
+
+/// How to analyse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnalysisOptions {
+    /// Safety limits per file.
+    pub limits: Limits,
+    /// Long edge of the thumbnail in pixels.
+    pub thumbnail_edge: u32,
+    /// Long edge of the preview in pixels.
+    pub preview_edge: u32,
+    /// JPEG quality of the renditions.
+    pub quality: u8,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            thumbnail_edge: 320,
+            preview_edge: 1600,
+            quality: 82,
+        }
+    }
+}
+
+/// Where the preview's pixels came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreviewSource {
+    /// The camera's own embedded preview (MPF), large enough and the same shape.
+    Embedded,
+    /// The main image, decoded at a reduced DCT scale.
+    ScaledDecode,
+}
+
+/// The result of analysing one stored file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// Sniffed kind.
+    pub kind: MediaKind,
+    /// Declared pixel size (JPEG only), before orientation.
+    pub width: Option<u32>,
+    /// Declared pixel size (JPEG only), before orientation.
+    pub height: Option<u32>,
+    /// Camera facts, where the file has readable EXIF.
+    pub exif: Option<ExifSummary>,
+    /// Long edge 320, upright, no metadata.
+    pub thumbnail: Option<Rendition>,
+    /// Long edge 1600, upright, no metadata.
+    pub preview: Option<Rendition>,
+    /// What the preview was made from.
+    pub preview_source: Option<PreviewSource>,
+    /// Faces in the upright preview; `None` when detection was not run or not possible.
+    pub faces: Option<Vec<FaceBox>>,
+    /// Every reason the file may not be published.
+    pub problems: Vec<Problem>,
+}
+
+impl Analysis {
+    fn new(kind: MediaKind) -> Self {
+        Self {
+            kind,
+            width: None,
+            height: None,
+            exif: None,
+            thumbnail: None,
+            preview: None,
+            preview_source: None,
+            faces: None,
+            problems: Vec::new(),
+        }
+    }
+
+    /// May this file go forward to the consent decision at all? Only a JPEG with no
+    /// problem of any kind (rules C11, I6).
+    #[must_use]
+    pub fn publishable(&self) -> bool {
+        self.kind.is_publishable_format() && self.problems.is_empty()
+    }
+}
+
+/// Analyse a stored file. `faces` runs face detection on the preview when given. The
+/// import's own problems (name, extension) are in the catalogue record, not repeated here.
+#[must_use]
+pub fn analyse_file(
+    path: &Path,
+    options: &AnalysisOptions,
+    faces: Option<&mut FaceDetector>,
+) -> Analysis {
+    let limit = options.limits.max_file_bytes;
+    let mut data = Vec::new();
+    let read = File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut data));
+    if let Err(e) = read {
+        let mut a = Analysis::new(MediaKind::Other);
+        a.problems.push(Problem::Unreadable {
+            detail: e.kind().to_string(),
+        });
+        return a;
+    }
+    if data.len() as u64 > limit {
+        let mut a = Analysis::new(format::sniff(
+            data.get(..format::SNIFF_LEN).unwrap_or(&data),
+        ));
+        let bytes = std::fs::metadata(path).map_or(limit + 1, |m| m.len());
+        a.problems.push(Problem::TooLargeToAnalyse { bytes, limit });
+        if !a.kind.is_publishable_format() {
+            a.problems
+                .push(Problem::FormatNotPublishable { kind: a.kind });
+        }
+        return a;
+    }
+    analyse_bytes(&data, options, faces)
+}
+
+/// Analyse a file already in memory (see [`analyse_file`]).
+#[must_use]
+pub fn analyse_bytes(
+    data: &[u8],
+    options: &AnalysisOptions,
+    faces: Option<&mut FaceDetector>,
+) -> Analysis {
+    let kind = format::sniff(data);
+    let mut a = Analysis::new(kind);
+    match kind {
+        MediaKind::Empty => {
+            a.problems.push(Problem::Empty);
+            return a;
+        }
+        MediaKind::Jpeg => {}
+        other => {
+            a.problems
+                .push(Problem::FormatNotPublishable { kind: other });
+            return a;
+        }
+    }
+    if data.len() as u64 > options.limits.max_file_bytes {
+        a.problems.push(Problem::TooLargeToAnalyse {
+            bytes: data.len() as u64,
+            limit: options.limits.max_file_bytes,
+        });
+        return a;
+    }
+    let (layout, problems) = jpeg::inspect(data, &options.limits);
+    a.problems.extend(problems);
+    let Some(layout) = layout else { return a };
+    a.width = Some(layout.width);
+    a.height = Some(layout.height);
+    if let Some(range) = layout.exif.clone() {
+        match exif::parse(&data[range]) {
+            Ok(summary) => a.exif = Some(summary),
+            Err(e) => a.problems.push(Problem::ExifInvalid {
+                detail: e.to_string(),
+            }),
+        }
+    }
+    let decodable = !a.problems.iter().any(|p| {
+        matches!(
+            p,
+            Problem::DimensionsTooLarge { .. }
+                | Problem::TooManyScans { .. }
+                | Problem::Cmyk
+                | Problem::Corrupt { .. }
+                | Problem::Truncated
+        )
+    });
+    if !decodable {
+        return a;
+    }
+    let orientation = a.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1);
+    let original_long = layout.width.max(layout.height);
+    match preview_pixels(data, &layout, options) {
+        Ok((pixels, source)) => {
+            let preview = render::resize(&pixels, options.preview_edge, original_long);
+            drop(pixels);
+            // The thumbnail comes from the preview: cheaper, and one less large buffer.
+            let thumb = preview
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|p| render::resize(p, options.thumbnail_edge, original_long))
+                .map(|t| render::upright(t, orientation));
+            let preview = preview.map(|p| render::upright(p, orientation));
+            match (preview, thumb) {
+                (Ok(preview), Ok(thumb)) => {
+                    if let Some(detector) = faces {
+                        let grey = faces::grey_from_rgb(&preview.pixels);
+                        a.faces = Some(detector.detect(&grey, preview.width, preview.height));
+                    }
+                    match (
+                        render::encode(&preview, options.quality),
+                        render::encode(&thumb, options.quality),
+                    ) {
+                        (Ok(p), Ok(t)) => {
+                            a.preview = Some(p);
+                            a.thumbnail = Some(t);
+                            a.preview_source = Some(source);
+                        }
+                        (Err(e), _) | (_, Err(e)) => a.problems.push(e),
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => a.problems.push(e),
+            }
+        }
+        Err(problem) => a.problems.push(problem),
+    }
+    a
+}
+
+/// Pixels with a long edge of at least the preview size (or the whole image if smaller):
+/// from the camera's embedded preview when one fits, else a DCT-scaled decode.
+fn preview_pixels(
+    data: &[u8],
+    layout: &Layout,
+    options: &AnalysisOptions,
+) -> Result<(Rgb, PreviewSource), Problem> {
+    let want = options.preview_edge;
+    let main_ratio = f64::from(layout.width) / f64::from(layout.height.max(1));
+    let mut best: Option<(u64, std::ops::Range<usize>)> = None;
+    for range in &layout.embedded {
+        let (Some(sub), _) = jpeg::inspect(&data[range.clone()], &options.limits) else {
+            continue;
+        };
+        let ratio = f64::from(sub.width) / f64::from(sub.height.max(1));
+        let big_enough = sub.width.max(sub.height) >= want.min(layout.width.max(layout.height));
+        // A preview of another shape may not show the same picture: do not trust it.
+        let same_shape = (ratio / main_ratio - 1.0).abs() < 0.01;
+        let pixels = u64::from(sub.width) * u64::from(sub.height);
+        if big_enough
+            && same_shape
+            && sub.components == 3
+            && best.as_ref().is_none_or(|b| pixels < b.0)
+        {
+            best = Some((pixels, range.clone()));
+        }
+    }
+    if let Some((_, range)) = best
+        && let Ok(rgb) = render::decode_scaled(&data[range], want, options.limits.max_pixels)
+    {
+        return Ok((rgb, PreviewSource::Embedded));
+    }
+    render::decode_scaled(data, want, options.limits.max_pixels)
+        .map(|rgb| (rgb, PreviewSource::ScaledDecode))
+}

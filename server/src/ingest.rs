@@ -1,0 +1,327 @@
+//! Photo import on the server side: the catalogue the media import commits to (our
+//! `photos` table), and the analysis that follows it in the background.
+//!
+//! The media crate owns the crash-safe copy into the content-addressed store and the
+//! per-file analysis; this module only records what they found and works out provenance
+//! from our devices and sign-outs. It never holds the kiosk: a return is done once every
+//! file is stored (the import), analysis comes after.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use consentcam_media::provenance::{
+    Attribution, ClockPolicy, CustodyWindow, RegisteredDevice, Unattributed, attribute,
+};
+use consentcam_media::{
+    Analysis, AnalysisOptions, Catalogue, CatalogueError, ContentHash, FaceDetector, FileRecord,
+    MediaKind, Store,
+};
+use jiff::Timestamp;
+use rusqlite::{Connection, params};
+
+use crate::domain::{DeviceId, PhotoId};
+use crate::store::audit::{self, Entry};
+use crate::store::{Result, StoreError, custody, photos, registry};
+
+/// Where the photo store, renditions and outboxes live under the data directory.
+#[derive(Debug, Clone)]
+pub struct MediaDirs {
+    pub store: PathBuf,
+    pub renditions: PathBuf,
+    pub outbox: PathBuf,
+}
+
+impl MediaDirs {
+    pub fn under(data_dir: &Path) -> Self {
+        Self {
+            store: data_dir.join("store"),
+            renditions: data_dir.join("renditions"),
+            outbox: data_dir.join("outbox"),
+        }
+    }
+
+    pub fn thumbnail(&self, content_hash: &str) -> PathBuf {
+        self.renditions.join(format!("{content_hash}-320.jpg"))
+    }
+
+    pub fn preview(&self, content_hash: &str) -> PathBuf {
+        self.renditions.join(format!("{content_hash}-1600.jpg"))
+    }
+}
+
+/// The format name we keep for a media kind (`jpeg` is the only publishable one).
+pub fn format_name(kind: MediaKind) -> String {
+    match kind {
+        MediaKind::Jpeg => "jpeg",
+        MediaKind::Png => "png",
+        MediaKind::Heif => "heic",
+        MediaKind::Raw => "raw",
+        MediaKind::Video => "video",
+        MediaKind::Gif => "gif",
+        MediaKind::Webp => "webp",
+        MediaKind::Empty => "empty",
+        MediaKind::Other => "unknown",
+    }
+    .into()
+}
+
+/// The `photos` table as the media import's catalogue. Each commit is its own transaction
+/// with its audit entry, made only after the file is durable in the store.
+pub struct SqliteCatalogue<'a> {
+    conn: &'a mut Connection,
+    /// The sign-out the returned device's card belongs to, if known.
+    session: Option<i64>,
+    device: Option<DeviceId>,
+    actor: String,
+    now: Timestamp,
+}
+
+impl<'a> SqliteCatalogue<'a> {
+    pub fn new(conn: &'a mut Connection, session: Option<i64>, device: Option<DeviceId>, actor: &str, now: Timestamp) -> Self {
+        Self { conn, session, device, actor: actor.to_owned(), now }
+    }
+}
+
+impl Catalogue for SqliteCatalogue<'_> {
+    fn is_committed(&self, hash: &ContentHash) -> Result<bool, CatalogueError> {
+        Ok(photos::photo_by_hash(self.conn, &hash.to_string())?.is_some())
+    }
+
+    fn commit(&mut self, record: &FileRecord) -> Result<(), CatalogueError> {
+        let hash = record.hash.to_string();
+        let tx = self.conn.transaction()?;
+        if photos::photo_by_hash(&tx, &hash)?.is_some() {
+            return Ok(());
+        }
+        let damage = (!record.problems.is_empty()).then(|| {
+            record.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        });
+        let id = photos::insert_photo(
+            &tx,
+            &photos::NewPhoto {
+                content_hash: hash,
+                byte_size: record.size,
+                format: format_name(record.kind),
+                original_name: record.card_path.to_string(),
+                custody_session_id: self.session,
+                device_id: self.device,
+                provenance: "unknown".into(),
+                damage,
+                ..Default::default()
+            },
+            self.now,
+        )?;
+        audit::append(
+            &tx,
+            &Entry {
+                at: self.now,
+                actor: &self.actor,
+                action: "photo.import",
+                subject: &format!("photo:{id}"),
+                details: serde_json::json!({ "session": self.session, "size": record.size, "problems": record.problems.len() }),
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn committed_hashes(&self) -> Result<HashSet<ContentHash>, CatalogueError> {
+        let mut stmt = self.conn.prepare("SELECT content_hash FROM photos")?;
+        let hashes = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .filter_map(|h| h.ok().and_then(|h| h.parse().ok()))
+            .collect();
+        Ok(hashes)
+    }
+}
+
+/// Opens the content-addressed photo store under `dirs`.
+pub fn open_store(dirs: &MediaDirs) -> Result<Store> {
+    Store::open(&dirs.store, std::sync::Arc::new(consentcam_media::OsStorage))
+        .map_err(|e| StoreError::Invalid(format!("cannot open the photo store: {e}")))
+}
+
+fn unanalysed(conn: &Connection) -> Result<Vec<PhotoId>> {
+    let mut stmt = conn.prepare("SELECT id FROM photos WHERE analysed_at IS NULL ORDER BY id")?;
+    let ids = stmt
+        .query_map([], |r| Ok(PhotoId(r.get(0)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
+/// Provenance (C7) from the analysis: a registered device, inside one of its sign-outs.
+/// Returns the provenance word and the session it was attributed to.
+fn provenance(
+    conn: &Connection,
+    analysis: &Analysis,
+    policy: &ClockPolicy,
+    now: Timestamp,
+) -> Result<(&'static str, Option<i64>)> {
+    let devices = registry::devices(conn)?;
+    let registered: Vec<RegisteredDevice> = devices
+        .iter()
+        .map(|d| RegisteredDevice {
+            device_id: d.id.0.to_string(),
+            make: d.make.clone(),
+            serial: d.serial.clone(),
+        })
+        .collect();
+    let mut windows = Vec::new();
+    for d in &devices {
+        for s in custody::sessions_of_device(conn, d.id)? {
+            windows.push(CustodyWindow {
+                session_id: s.id.to_string(),
+                device_id: d.id.0.to_string(),
+                signed_out: s.out_at,
+                returned: s.returned_at,
+            });
+        }
+    }
+    Ok(match attribute(analysis.exif.as_ref(), &registered, &windows, policy, now) {
+        Attribution::Session { session_id, .. } => ("verified", session_id.parse().ok()),
+        Attribution::Unattributed { reason } => (
+            match reason {
+                Unattributed::UnregisteredDevice => "unregistered_device",
+                Unattributed::OutsideWindows | Unattributed::Ambiguous => "outside_sign_out",
+                Unattributed::NoSerial | Unattributed::NoTime => "unknown",
+            },
+            None,
+        ),
+    })
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let temp = path.with_extension("part");
+    std::fs::write(&temp, bytes)?;
+    std::fs::rename(&temp, path)
+}
+
+/// Records one photo's analysis: camera facts, renditions, faces (in the upright picture at
+/// full size), provenance, and any reason it may never be published.
+pub fn record_analysis(
+    conn: &mut Connection,
+    dirs: &MediaDirs,
+    photo: PhotoId,
+    analysis: &Analysis,
+    policy: &ClockPolicy,
+    now: Timestamp,
+) -> Result<()> {
+    let stored = photos::photo(conn, photo)?;
+    for (rendition, path) in [
+        (&analysis.thumbnail, dirs.thumbnail(&stored.content_hash)),
+        (&analysis.preview, dirs.preview(&stored.content_hash)),
+    ] {
+        if let Some(r) = rendition {
+            write_atomically(&path, &r.jpeg)
+                .map_err(|e| StoreError::Invalid(format!("cannot write a rendition: {e}")))?;
+        }
+    }
+    let (provenance, session) = provenance(conn, analysis, policy, now)?;
+    let exif = analysis.exif.as_ref();
+    let orientation = exif.and_then(|e| e.orientation).map(u16::from);
+    let taken_at = exif.and_then(|e| consentcam_media::provenance::taken_at(e, &policy.camera_zone));
+    let problems: Vec<String> = analysis.problems.iter().map(ToString::to_string).collect();
+    let tx = conn.transaction()?;
+    tx.execute(
+        "UPDATE photos SET taken_at = ?2, camera_make = ?3, camera_model = ?4, camera_serial = ?5, \
+         orientation = ?6, gps_present = ?7, width = ?8, height = ?9, provenance = ?10, \
+         custody_session_id = coalesce(custody_session_id, ?11), \
+         damage = CASE WHEN ?12 IS NULL THEN damage ELSE coalesce(damage || '; ', '') || ?12 END, \
+         analysed_at = ?13 WHERE id = ?1",
+        params![
+            photo.0,
+            taken_at.map(|t| t.to_string()),
+            exif.and_then(|e| e.make.clone()),
+            exif.and_then(|e| e.model.clone()),
+            exif.and_then(|e| e.body_serial.clone()),
+            orientation,
+            exif.is_some_and(|e| e.gps_present),
+            analysis.width,
+            analysis.height,
+            provenance,
+            session,
+            (!problems.is_empty()).then(|| problems.join("; ")),
+            now.to_string(),
+        ],
+    )?;
+    if let (Some(faces), Some(preview), Some(w), Some(h)) =
+        (&analysis.faces, &analysis.preview, analysis.width, analysis.height)
+    {
+        let (upright_w, upright_h) = if matches!(orientation, Some(5..=8)) { (h, w) } else { (w, h) };
+        let sx = upright_w as f32 / preview.width.max(1) as f32;
+        let sy = upright_h as f32 / preview.height.max(1) as f32;
+        let existing: i64 = tx.query_row("SELECT count(*) FROM faces WHERE photo_id = ?1", [photo.0], |r| r.get(0))?;
+        if existing == 0 {
+            for f in faces {
+                photos::insert_face(
+                    &tx,
+                    photo,
+                    (f.x * sx).max(0.0) as u32,
+                    (f.y * sy).max(0.0) as u32,
+                    (f.width * sx).max(1.0) as u32,
+                    (f.height * sy).max(1.0) as u32,
+                )?;
+            }
+        }
+    }
+    audit::append(
+        &tx,
+        &Entry {
+            at: now,
+            actor: "system",
+            action: "photo.analyse",
+            subject: &format!("photo:{photo}"),
+            details: serde_json::json!({
+                "provenance": provenance, "faces": analysis.faces.as_ref().map(Vec::len),
+                "problems": analysis.problems.iter().map(|p| p.code()).collect::<Vec<_>>(),
+            }),
+        },
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Analyses every catalogued photo not analysed yet, one after another. Returns how many.
+pub fn analyse_pending(
+    conn: &mut Connection,
+    store: &Store,
+    dirs: &MediaDirs,
+    options: &AnalysisOptions,
+    mut faces: Option<&mut FaceDetector>,
+    policy: &ClockPolicy,
+    now: Timestamp,
+) -> Result<usize> {
+    let pending = unanalysed(conn)?;
+    for &photo in &pending {
+        let hash = photos::photo(conn, photo)?.content_hash;
+        let Ok(content) = hash.parse::<ContentHash>() else {
+            tracing::warn!(photo = photo.0, "catalogued hash is not a store hash; skipped");
+            continue;
+        };
+        let analysis = consentcam_media::analyse_file(&store.object_path(&content), options, faces.as_deref_mut());
+        record_analysis(conn, dirs, photo, &analysis, policy, now)?;
+    }
+    Ok(pending.len())
+}
+
+/// The sign-out a card being imported now belongs to: the given device's latest sign-out,
+/// or, without a device, the most recently returned one.
+pub fn session_for_import(conn: &Connection, device: Option<DeviceId>) -> Result<Option<custody::Session>> {
+    let sessions = match device {
+        Some(d) => custody::sessions_of_device(conn, d)?,
+        None => {
+            let mut all = Vec::new();
+            for d in registry::devices(conn)? {
+                all.extend(custody::sessions_of_device(conn, d.id)?);
+            }
+            all.retain(|s| s.returned_at.is_some());
+            all.sort_by_key(|s| s.returned_at);
+            all.reverse();
+            all
+        }
+    };
+    Ok(sessions.into_iter().next())
+}

@@ -1,0 +1,139 @@
+//! The outbox: one folder per channel, each photo with its manifest, written whole or not
+//! at all (temp file, fsync, rename, fsync the folder).
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::domain::Channel;
+
+/// The outbox folders under a root (by default `<data_dir>/outbox`).
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    root: PathBuf,
+}
+
+/// Files placed by one delivery, so they can be taken back if recording fails.
+#[derive(Debug)]
+pub struct Delivery {
+    pub photo: PathBuf,
+    pub manifest: PathBuf,
+}
+
+impl Delivery {
+    /// Removes both files (used when the publication could not be recorded).
+    pub fn withdraw(self) {
+        for path in [&self.photo, &self.manifest] {
+            if let Err(e) = fs::remove_file(path) {
+                tracing::error!(error = %e, "could not remove an unrecorded outbox file");
+            }
+        }
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    let temp = dir.join(format!(".{name}.part"));
+    let mut file = File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(temp)
+}
+
+impl Outbox {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The folder a channel's deliveries go to.
+    pub fn folder(&self, channel: Channel) -> PathBuf {
+        self.root.join(match channel {
+            Channel::Internal => "internal".to_owned(),
+            Channel::Partner(id) => format!("partner-{id}"),
+            Channel::Website => "website".to_owned(),
+            Channel::Social => "social".to_owned(),
+        })
+    }
+
+    /// Writes `<name>` and `<name>.json` into the channel's folder. Readers of the folder
+    /// see either both files complete or neither (temporary files start with a dot).
+    pub fn deliver(
+        &self,
+        channel: Channel,
+        name: &str,
+        photo: &[u8],
+        manifest: &[u8],
+    ) -> io::Result<Delivery> {
+        let dir = self.folder(channel);
+        fs::create_dir_all(&dir)?;
+        let photo_temp = write_temp(&dir, name, photo);
+        let manifest_temp = write_temp(&dir, &format!("{name}.json"), manifest);
+        let (photo_temp, manifest_temp) = match (photo_temp, manifest_temp) {
+            (Ok(p), Ok(m)) => (p, m),
+            (p, m) => {
+                for temp in [p.ok(), m.ok()].into_iter().flatten() {
+                    let _ = fs::remove_file(temp);
+                }
+                return Err(io::Error::other("could not write the files to the outbox"));
+            }
+        };
+        let delivery = Delivery {
+            photo: dir.join(name),
+            manifest: dir.join(format!("{name}.json")),
+        };
+        if let Err(e) = fs::rename(&manifest_temp, &delivery.manifest) {
+            let _ = fs::remove_file(&photo_temp);
+            let _ = fs::remove_file(&manifest_temp);
+            return Err(e);
+        }
+        if let Err(e) = fs::rename(&photo_temp, &delivery.photo) {
+            let _ = fs::remove_file(&photo_temp);
+            let _ = fs::remove_file(&delivery.manifest);
+            return Err(e);
+        }
+        sync_dir(&dir)?;
+        Ok(delivery)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::PartnerId;
+
+    #[test]
+    fn a_delivery_leaves_the_photo_and_its_manifest_and_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path());
+        let delivery = outbox
+            .deliver(Channel::Partner(PartnerId(3)), "abc.jpg", b"jpeg", b"{}")
+            .unwrap();
+        let folder = dir.path().join("partner-3");
+        let mut names: Vec<String> = fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["abc.jpg", "abc.jpg.json"]);
+        assert_eq!(fs::read(&delivery.photo).unwrap(), b"jpeg");
+        delivery.withdraw();
+        assert_eq!(fs::read_dir(&folder).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_delivery_that_cannot_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        // The channel folder's place is taken by a file: nothing can be written there.
+        fs::write(dir.path().join("website"), b"not a folder").unwrap();
+        let outbox = Outbox::new(dir.path());
+        assert!(
+            outbox
+                .deliver(Channel::Website, "x.jpg", b"jpeg", b"{}")
+                .is_err()
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,99 @@
+//! The simulated kiosk of `consentcam demo`, on a web page: the kiosk's current screen and
+//! buttons to tap a staff badge, a learner badge, an unknown badge or a device tag.
+//!
+//! The simulated kiosk runs in this process but talks to the server only through the JSON
+//! API over loopback, exactly like a real kiosk. Outside demo mode these routes answer 404.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use consentcam_kiosk::sim::SimKioskHandle;
+use serde::Deserialize;
+
+use super::AppState;
+use super::access::Caller;
+use super::error::ApiError;
+
+/// The buttons: label and UID (the demo seed enrols these).
+pub const BUTTONS: [(&str, &str); 6] = [
+    ("Staff badge (may sign out)", consentcam_kiosk::demo::STAFF),
+    (
+        "Staff badge (no device permission)",
+        consentcam_kiosk::demo::NO_PERMISSION,
+    ),
+    ("Learner badge", consentcam_kiosk::demo::LEARNER),
+    ("Unknown badge", consentcam_kiosk::demo::UNKNOWN),
+    ("Camera 1 tag", consentcam_kiosk::demo::CAMERA_1),
+    ("iPad 1 tag", consentcam_kiosk::demo::IPAD_1),
+];
+
+fn kiosk(state: &AppState) -> Result<Arc<SimKioskHandle>, ApiError> {
+    state
+        .sim_kiosk()
+        .ok_or_else(|| ApiError::NotFound("there is a simulated kiosk only in demo mode".into()))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub async fn page(State(state): State<AppState>, caller: Caller) -> Result<Html<String>, ApiError> {
+    kiosk(&state)?;
+    let mut buttons = String::new();
+    for (label, uid) in BUTTONS {
+        buttons.push_str(&format!(
+            "<form method=\"post\" action=\"/demo/kiosk/tap\"><input type=\"hidden\" name=\"_csrf\" value=\"{}\">\
+             <input type=\"hidden\" name=\"uid\" value=\"{uid}\"><button type=\"submit\">{}</button></form>\n",
+            escape(&caller.csrf_token),
+            escape(label)
+        ));
+    }
+    Ok(Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Simulated kiosk - consentcam demo</title></head><body>\
+         <h1>Simulated kiosk</h1>\
+         <p>The kiosk's 128x64 display (refresh the page to see it change over time):</p>\
+         <p><img src=\"/demo/kiosk/screen.png\" width=\"384\" height=\"192\" alt=\"the kiosk display\"></p>\
+         <p>Hold a badge or a device tag to the reader:</p>{buttons}\
+         <p><a href=\"/\">Back to consentcam</a></p></body></html>"
+    )))
+}
+
+pub async fn screen(State(state): State<AppState>, _: Caller) -> Result<Response, ApiError> {
+    let kiosk = kiosk(&state)?;
+    let png = tokio::task::spawn_blocking(move || kiosk.screen_png())
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut response = (StatusCode::OK, png).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct Tap {
+    uid: String,
+}
+
+pub async fn tap(
+    State(state): State<AppState>,
+    _: Caller,
+    axum::Form(tap): axum::Form<Tap>,
+) -> Result<Redirect, ApiError> {
+    let kiosk = kiosk(&state)?;
+    if !BUTTONS.iter().any(|(_, uid)| *uid == tap.uid) {
+        return Err(ApiError::invalid("not one of the demo badges or tags"));
+    }
+    tokio::task::spawn_blocking(move || kiosk.tap_hex(&tap.uid))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Redirect::to("/demo/kiosk"))
+}

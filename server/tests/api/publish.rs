@@ -1,0 +1,227 @@
+use std::path::Path;
+use std::process::Command;
+
+use consentcam::domain::{AccountRole, PhotoId};
+use consentcam::store::photos;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{NOW, TestApp, expect, learner, parent_form, spawn_app};
+
+/// A small JPEG from a camera, carrying names in EXIF, XMP and IPTC (planted by exiftool).
+fn camera_jpeg(dir: &Path) -> Vec<u8> {
+    let path = dir.join("IMG_0001.JPG");
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
+    });
+    img.save(&path).unwrap();
+    let status = Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-Artist=Robin Okafor",
+            "-XMP-dc:Subject=Robin Okafor",
+            "-XMP-iptcExt:PersonInImage=Robin Okafor",
+            "-IPTC:Keywords=Okafor",
+            "-Comment=Robin at Hillside",
+            "-GPSLatitude=51.5",
+            "-GPSLatitudeRef=N",
+            "-SerialNumber=012345678901",
+        ])
+        .arg(&path)
+        .status()
+        .expect("exiftool is installed");
+    assert!(status.success());
+    std::fs::read(&path).unwrap()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Stores the original as the import would and catalogues it, tagged and confirmed.
+fn stored_photo(app: &TestApp, person: i64) -> i64 {
+    let bytes = camera_jpeg(app.db_path.parent().unwrap());
+    let hash = sha256_hex(&bytes);
+    let data_dir = app.db_path.parent().unwrap();
+    let original = consentcam::publish::original_path(data_dir, &hash);
+    std::fs::create_dir_all(original.parent().unwrap()).unwrap();
+    std::fs::write(&original, &bytes).unwrap();
+    let conn = app.db();
+    let now = NOW.parse().unwrap();
+    let id = photos::insert_photo(
+        &conn,
+        &photos::NewPhoto {
+            content_hash: hash,
+            byte_size: bytes.len() as u64,
+            format: "jpeg".into(),
+            original_name: "IMG_0001.JPG".into(),
+            provenance: "verified".into(),
+            width: Some(64),
+            height: Some(48),
+            orientation: Some(1),
+            ..Default::default()
+        },
+        now,
+    )
+    .unwrap();
+    photos::add_tag(&conn, id, Some(consentcam::domain::PersonId(person)), now).unwrap();
+    photos::set_people_confirmed(&conn, PhotoId(id.0), true).unwrap();
+    id.0
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn publishing_takes_the_decision_again_and_delivers_a_file_without_names() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    parent_form(&admin, robin, "2026-09-01", true, &[]).await;
+    let id = stored_photo(&app, robin);
+    let director = app.login(AccountRole::Director).await;
+    let website = json!({ "channel": { "kind": "website" } });
+
+    // Not approved yet: refused, nothing delivered.
+    let refused = expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/publish"), website.clone())
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("not approved"),
+        "{refused}"
+    );
+    let outbox = app.db_path.parent().unwrap().join("outbox").join("website");
+    assert!(files_in(&outbox).is_empty());
+
+    let approve = json!({ "channel": { "kind": "website" }, "approve": true, "note": "fine" });
+    expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/approvals"), approve)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let published = expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/publish"), website.clone())
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let name = published["opaque_name"].as_str().unwrap().to_owned();
+    assert_eq!(files_in(&outbox), [name.clone(), format!("{name}.json")]);
+    assert!(!name.to_lowercase().contains("robin") && !name.contains("IMG"));
+
+    // The independent judge: exiftool finds none of the planted metadata.
+    let out = Command::new("exiftool")
+        .args(["-a", "-G1", "-u", "-j"])
+        .arg(outbox.join(&name))
+        .output()
+        .unwrap();
+    let seen = String::from_utf8_lossy(&out.stdout);
+    for planted in ["Robin", "Okafor", "Hillside", "012345678901", "GPS"] {
+        assert!(!seen.contains(planted), "{planted} survived: {seen}");
+    }
+    let manifest = std::fs::read_to_string(outbox.join(format!("{name}.json"))).unwrap();
+    assert!(
+        !manifest.contains("Robin") && !manifest.contains("Okafor"),
+        "{manifest}"
+    );
+
+    // The consent is withdrawn: at the last moment the decision changes.
+    let form = expect(
+        admin.get(&format!("/api/v1/people/{robin}/consents")).await,
+        StatusCode::OK,
+    )
+    .await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let withdrawal = expect(
+        admin
+            .post(&format!("/api/v1/consents/{form}/withdraw"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(withdrawal["takedown_tasks"], 1);
+    expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/publish"), website)
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(files_in(&outbox).len(), 2, "nothing more was delivered");
+}
+
+#[tokio::test]
+async fn a_covered_face_is_painted_out_and_no_longer_needs_consent() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    let id = stored_photo(&app, robin);
+    let conn = app.db();
+    let face = photos::insert_face(&conn, PhotoId(id), 8, 8, 16, 16).unwrap();
+    photos::resolve_face(
+        &conn,
+        PhotoId(id),
+        face,
+        consentcam::consent::FaceResolution::Person(consentcam::domain::PersonId(robin)),
+        NOW.parse().unwrap(),
+    )
+    .unwrap();
+    let tag = photos::tags(&conn, PhotoId(id)).unwrap()[0].id;
+    let staff = app.login(AccountRole::Staff).await;
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{id}/tags/{tag}/covered"),
+                json!({ "covered": true }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let director = app.login(AccountRole::Director).await;
+    let internal = json!({ "channel": { "kind": "internal" } });
+    let published = expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/publish"), internal)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let path = app
+        .db_path
+        .parent()
+        .unwrap()
+        .join("outbox")
+        .join("internal")
+        .join(published["opaque_name"].as_str().unwrap());
+    let img = image::open(&path).unwrap().to_rgb8();
+    // Inside the cover: solid black (allowing for JPEG noise); outside: the picture.
+    let inside = img.get_pixel(16, 16);
+    assert!(inside.0.iter().all(|&c| c < 24), "{inside:?}");
+    let outside = img.get_pixel(50, 40);
+    assert!(outside.0[2] > 60, "{outside:?}");
+}

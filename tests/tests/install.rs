@@ -1,0 +1,458 @@
+//! `server/deploy/install.sh` run against a temporary root: it lays down every file with
+//! the right mode and content, a second run changes nothing, and an edited config is kept.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn deploy() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/deploy")
+}
+
+fn install(root: &Path, bin_dir: &Path) -> Output {
+    Command::new("bash")
+        .arg(deploy().join("install.sh"))
+        .arg("--root")
+        .arg(root)
+        .arg("--bin-dir")
+        .arg(bin_dir)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A Pi's root as far as the installer cares: a boot config with a model section last.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    bin: PathBuf,
+}
+
+const BOOT_CONFIG: &str =
+    "dtparam=audio=on\n[all]\narm_64bit=1\n[cm5]\ndtoverlay=dwc2,dr_mode=host";
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(root.join("boot/firmware")).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(root.join("boot/firmware/config.txt"), BOOT_CONFIG).unwrap();
+    std::fs::write(bin.join("consentcam"), "#!/bin/sh\necho server\n").unwrap();
+    std::fs::write(bin.join("consentcam-kiosk"), "#!/bin/sh\necho kiosk\n").unwrap();
+    Fixture {
+        _dir: dir,
+        root,
+        bin,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    File {
+        mode: u32,
+        content: Vec<u8>,
+        modified: std::time::SystemTime,
+    },
+    Link(PathBuf),
+}
+
+/// Every file and symlink under `root`, by path relative to it.
+fn tree(root: &Path) -> BTreeMap<String, Entry> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Entry>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let rel = format!("/{}", path.strip_prefix(root).unwrap().display());
+            if meta.file_type().is_symlink() {
+                out.insert(rel, Entry::Link(std::fs::read_link(&path).unwrap()));
+            } else if meta.is_dir() {
+                walk(&path, root, out);
+            } else {
+                out.insert(
+                    rel,
+                    Entry::File {
+                        mode: meta.permissions().mode() & 0o7777,
+                        content: std::fs::read(&path).unwrap(),
+                        modified: meta.modified().unwrap(),
+                    },
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn file(tree: &BTreeMap<String, Entry>, path: &str) -> (u32, Vec<u8>) {
+    match tree.get(path) {
+        Some(Entry::File { mode, content, .. }) => (*mode, content.clone()),
+        other => panic!("{path}: expected a file, found {other:?}"),
+    }
+}
+
+#[test]
+fn lays_down_every_file_with_its_mode_and_content() {
+    let f = fixture();
+    let out = install(&f.root, &f.bin);
+    assert!(out.status.success(), "{}", text(&out));
+    let tree = tree(&f.root);
+    let deploy = deploy();
+    let read = |p: &str| std::fs::read(deploy.join(p)).unwrap();
+
+    let expected_files: Vec<(&str, u32, Vec<u8>)> = vec![
+        (
+            "/usr/local/bin/consentcam",
+            0o755,
+            std::fs::read(f.bin.join("consentcam")).unwrap(),
+        ),
+        (
+            "/usr/local/bin/consentcam-kiosk",
+            0o755,
+            std::fs::read(f.bin.join("consentcam-kiosk")).unwrap(),
+        ),
+        (
+            "/usr/lib/sysusers.d/consentcam.conf",
+            0o644,
+            read("systemd/consentcam.sysusers"),
+        ),
+        (
+            "/etc/systemd/system/consentcam.service",
+            0o644,
+            read("systemd/consentcam.service"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-kiosk.service",
+            0o644,
+            read("systemd/consentcam-kiosk.service"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-import-card.service",
+            0o644,
+            read("systemd/consentcam-import-card.service"),
+        ),
+        (
+            "/etc/systemd/system/media-consentcam\\x2dcard.mount",
+            0o644,
+            read("systemd/consentcam-card.mount"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-health.service",
+            0o644,
+            read("systemd/consentcam-health.service"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-health.timer",
+            0o644,
+            read("systemd/consentcam-health.timer"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-backup.service",
+            0o644,
+            read("systemd/consentcam-backup.service"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-backup.timer",
+            0o644,
+            read("systemd/consentcam-backup.timer"),
+        ),
+        (
+            "/etc/systemd/journald.conf.d/consentcam.conf",
+            0o644,
+            read("systemd/consentcam-journald.conf"),
+        ),
+        (
+            "/usr/local/sbin/consentcam-backup",
+            0o755,
+            read("backup.sh"),
+        ),
+        (
+            "/etc/systemd/system.conf.d/consentcam-watchdog.conf",
+            0o644,
+            read("systemd/consentcam-watchdog.conf"),
+        ),
+        (
+            "/etc/udev/rules.d/99-consentcam-card.rules",
+            0o644,
+            read("udev/99-consentcam-card.rules"),
+        ),
+        (
+            "/etc/modules-load.d/consentcam.conf",
+            0o644,
+            b"i2c-dev\n".to_vec(),
+        ),
+        (
+            "/etc/consentcam/config.toml",
+            0o640,
+            read("config/config.toml"),
+        ),
+        (
+            "/etc/consentcam/kiosk.toml",
+            0o640,
+            std::fs::read(deploy.join("../../firmware/config/kiosk.toml")).unwrap(),
+        ),
+    ];
+    for (path, mode, content) in &expected_files {
+        let (got_mode, got) = file(&tree, path);
+        assert_eq!(got_mode, *mode, "{path}: mode {got_mode:o}");
+        assert!(got == *content, "{path}: content differs from its source");
+    }
+
+    let links = [
+        (
+            "/etc/systemd/system/multi-user.target.wants/consentcam.service",
+            "/etc/systemd/system/consentcam.service",
+        ),
+        (
+            "/etc/systemd/system/multi-user.target.wants/consentcam-kiosk.service",
+            "/etc/systemd/system/consentcam-kiosk.service",
+        ),
+        (
+            "/etc/systemd/system/timers.target.wants/consentcam-health.timer",
+            "/etc/systemd/system/consentcam-health.timer",
+        ),
+    ];
+    for (link, target) in links {
+        assert_eq!(
+            tree.get(link),
+            Some(&Entry::Link(PathBuf::from(target))),
+            "{link}"
+        );
+    }
+
+    // SPI and I2C switched on, under [all] because the file ended in a [cm5] section.
+    let (_, boot) = file(&tree, "/boot/firmware/config.txt");
+    assert_eq!(
+        String::from_utf8(boot).unwrap(),
+        format!("{BOOT_CONFIG}\n[all]\ndtparam=spi=on\ndtparam=i2c_arm=on\n")
+    );
+
+    // Nothing else: every file is accounted for.
+    let mut expected: Vec<&str> = expected_files.iter().map(|(p, ..)| *p).collect();
+    expected.extend(links.iter().map(|(l, _)| *l));
+    expected.push("/boot/firmware/config.txt");
+    expected.sort_unstable();
+    let got: Vec<&str> = tree.keys().map(String::as_str).collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_second_run_changes_nothing_and_keeps_an_edited_config() {
+    let f = fixture();
+    let first = install(&f.root, &f.bin);
+    assert!(first.status.success(), "{}", text(&first));
+    let config = f.root.join("etc/consentcam/config.toml");
+    let edited = "data_dir = \"/srv/consentcam\"\n";
+    std::fs::write(&config, edited).unwrap();
+    let before = tree(&f.root);
+
+    let second = install(&f.root, &f.bin);
+    assert!(second.status.success(), "{}", text(&second));
+    assert_eq!(
+        tree(&f.root),
+        before,
+        "the second run changed something:\n{}",
+        text(&second)
+    );
+    assert!(
+        text(&second).contains("done: 0 change(s)"),
+        "{}",
+        text(&second)
+    );
+    assert!(
+        text(&second).contains("kept /etc/consentcam/config.toml"),
+        "{}",
+        text(&second)
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), edited);
+}
+
+#[test]
+fn a_new_binary_replaces_the_old_one_and_a_wrong_mode_is_repaired() {
+    let f = fixture();
+    assert!(install(&f.root, &f.bin).status.success());
+    std::fs::write(f.bin.join("consentcam"), "#!/bin/sh\necho newer\n").unwrap();
+    let unit = f.root.join("etc/systemd/system/consentcam.service");
+    std::fs::set_permissions(&unit, std::fs::Permissions::from_mode(0o666)).unwrap();
+
+    let out = install(&f.root, &f.bin);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("done: 2 change(s)"), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(f.root.join("usr/local/bin/consentcam")).unwrap(),
+        "#!/bin/sh\necho newer\n"
+    );
+    let mode = std::fs::metadata(&unit).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o644);
+}
+
+#[test]
+fn refuses_without_binaries_and_writes_nothing() {
+    let f = fixture();
+    std::fs::remove_file(f.bin.join("consentcam-kiosk")).unwrap();
+    let out = install(&f.root, &f.bin);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("consentcam-kiosk not found"),
+        "{}",
+        text(&out)
+    );
+    let tree = tree(&f.root);
+    assert_eq!(
+        tree.keys().collect::<Vec<_>>(),
+        ["/boot/firmware/config.txt"]
+    );
+
+    let usage = Command::new("bash")
+        .arg(deploy().join("install.sh"))
+        .args(["--root", f.root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(text(&usage).contains("--bin-dir is required"));
+}
+
+#[test]
+fn the_units_point_at_what_the_installer_lays_down() {
+    // The card pipeline hangs together: the rule names the device and the service, the
+    // service mounts the card where the command reads it, and the mount is read-only.
+    let read = |p: &str| std::fs::read_to_string(deploy().join(p)).unwrap();
+    let rule = read("udev/99-consentcam-card.rules");
+    assert!(rule.contains("SYMLINK+=\"consentcam-card\""));
+    assert!(rule.contains("ENV{SYSTEMD_WANTS}+=\"consentcam-import-card.service\""));
+    let mount = read("systemd/consentcam-card.mount");
+    assert!(mount.contains("What=/dev/consentcam-card"));
+    assert!(mount.contains("Where=/media/consentcam-card"));
+    let options = mount
+        .lines()
+        .find_map(|l| l.strip_prefix("Options="))
+        .unwrap();
+    for required in ["ro", "nosuid", "nodev", "noexec"] {
+        assert!(options.split(',').any(|o| o == required), "{options}");
+    }
+    let import = read("systemd/consentcam-import-card.service");
+    assert!(import.contains("RequiresMountsFor=/media/consentcam-card"));
+    assert!(import.contains("import-card --mount /media/consentcam-card"));
+
+    for (unit, user) in [
+        ("systemd/consentcam.service", "consentcam"),
+        ("systemd/consentcam-kiosk.service", "consentcam-kiosk"),
+        ("systemd/consentcam-import-card.service", "consentcam"),
+    ] {
+        let text = read(unit);
+        assert!(text.contains(&format!("\nUser={user}\n")), "{unit}");
+        assert!(
+            read("systemd/consentcam.sysusers").contains(&format!("u     {user} ")),
+            "{user} is not in the sysusers file"
+        );
+        let exec = text
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart="))
+            .unwrap();
+        assert!(exec.starts_with("/usr/local/bin/consentcam"), "{unit}");
+        assert!(exec.contains("--config /etc/consentcam/"), "{unit}");
+    }
+    assert!(read("systemd/consentcam.service").contains("Restart=on-failure"));
+    assert!(read("systemd/consentcam-kiosk.service").contains("Restart=always"));
+}
+
+/// Runs `backup.sh` with stand-ins for `consentcam` and `rsync` on PATH.
+fn run_backup(dir: &Path, dest: &Path, extra_env: &[(&str, &str)]) -> Output {
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // `consentcam --config C backup FILE` writes FILE; `rsync -a --checksum SRC DEST` copies.
+    let fakes = [
+        (
+            "consentcam",
+            "#!/bin/sh\nfor last; do :; done\necho records >\"$last\"\n",
+        ),
+        ("rsync", "#!/bin/sh\ncp -a \"$3\". \"$4\"\n"),
+    ];
+    for (name, script) in fakes {
+        let path = bin.join(name);
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut command = Command::new("bash");
+    command
+        .arg(deploy().join("backup.sh"))
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("CONSENTCAM_BACKUP_DIR", dest)
+        .env("CONSENTCAM_DATA_DIR", dir.join("data"));
+    for (k, v) in extra_env {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn the_backup_script_refuses_a_folder_that_is_not_a_mounted_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("not-mounted");
+    std::fs::create_dir_all(&dest).unwrap();
+    let out = run_backup(dir.path(), &dest, &[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("is not a mounted device"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 0);
+}
+
+#[test]
+fn the_backup_script_copies_records_and_photos_and_keeps_the_newest_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("data/photos/objects/ab/abcdef");
+    std::fs::create_dir_all(photo.parent().unwrap()).unwrap();
+    std::fs::write(&photo, "photo").unwrap();
+    let dest = dir.path().join("usb");
+    std::fs::create_dir_all(dest.join("records")).unwrap();
+    for day in 1..=5 {
+        std::fs::write(
+            dest.join(format!("records/records-2026-01-0{day}T020000Z.db")),
+            "old",
+        )
+        .unwrap();
+    }
+    let out = run_backup(
+        dir.path(),
+        &dest,
+        &[("CONSENTCAM_BACKUP_ANY_DIR", "1"), ("KEEP", "3")],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mut kept: Vec<String> = std::fs::read_dir(dest.join("records"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    assert_eq!(
+        kept[..2],
+        [
+            "records-2026-01-04T020000Z.db",
+            "records-2026-01-05T020000Z.db"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dest.join("records").join(&kept[2])).unwrap(),
+        "records\n",
+        "the new backup is the newest file"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dest.join("photos/objects/ab/abcdef")).unwrap(),
+        "photo"
+    );
+}
