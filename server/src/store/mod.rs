@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod custody;
+pub mod overview;
 pub mod people;
 pub mod photos;
 pub mod registry;

@@ -251,6 +251,22 @@ async fn a_photo_preview_is_private_and_falls_back_to_a_placeholder() {
                 .contains("viewBox=\"0 0 600 400\"")
         );
     }
+    // Once the import has written the preview, that file is what is served.
+    let config = consentcam::config::Config {
+        data_dir: app.db_path.parent().unwrap().to_path_buf(),
+        ..consentcam::config::Config::default()
+    };
+    let preview = consentcam::web::ui::preview_path(&config, &"ab".repeat(32)).unwrap();
+    std::fs::create_dir_all(preview.parent().unwrap()).unwrap();
+    std::fs::write(&preview, b"\xFF\xD8\xFF\xE0 a preview").unwrap();
+    let served = staff.get("/photos/1/preview").await;
+    assert_eq!(served.headers()[CONTENT_TYPE], "image/jpeg");
+    assert_eq!(served.headers()[CACHE_CONTROL], "no-store");
+    assert_eq!(
+        served.bytes().await.unwrap().as_ref(),
+        b"\xFF\xD8\xFF\xE0 a preview"
+    );
+
     let page = staff.get("/photos/1").await;
     assert_eq!(page.headers()[CACHE_CONTROL], "no-store");
     assert!(page.text().await.unwrap().contains("/photos/1/preview"));
@@ -607,4 +623,101 @@ async fn names_typed_into_pages_never_reach_the_logs() {
         !logs.contains("Zanzibar") && !logs.contains("Quixotic"),
         "a name reached the logs:\n{logs}"
     );
+}
+
+#[tokio::test]
+async fn a_director_acknowledges_a_provenance_warning_and_rejects_only_with_a_note() {
+    let app = spawn_app().await;
+    {
+        let conn = app.db();
+        consentcam::store::photos::insert_photo(
+            &conn,
+            &consentcam::store::photos::NewPhoto {
+                content_hash: "ef".repeat(32),
+                byte_size: 10,
+                format: "jpeg".into(),
+                original_name: "IMG_0006.JPG".into(),
+                custody_session_id: None,
+                device_id: None,
+                taken_at: None,
+                camera_make: None,
+                camera_model: None,
+                camera_serial: None,
+                orientation: None,
+                gps_present: false,
+                width: Some(600),
+                height: Some(400),
+                provenance: "outside_sign_out".into(),
+                damage: None,
+            },
+            crate::helpers::NOW.parse().unwrap(),
+        )
+        .unwrap();
+    }
+    let staff = app.login(AccountRole::Staff).await;
+    let refused = staff
+        .client
+        .post(app.url("/photos/1/provenance"))
+        .form(&[("_csrf", staff.csrf.as_str()), ("note", "looks fine")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let director = app.login(AccountRole::Director).await;
+    let post = |path: &'static str, fields: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("_csrf", director.csrf.as_str())];
+        form.extend(fields);
+        director.client.post(app.url(path)).form(&form).send()
+    };
+    let page = director.get("/photos/1").await.text().await.unwrap();
+    assert!(
+        page.contains("id=\"provenance-form\""),
+        "the warning is offered"
+    );
+    let no_note = post("/photos/1/provenance", vec![("note", " ")])
+        .await
+        .unwrap();
+    assert!(no_note.text().await.unwrap().contains("needs a note"));
+    let acknowledged = post(
+        "/photos/1/provenance",
+        vec![(
+            "note",
+            "Taken at the open day by our camera; clock was wrong",
+        )],
+    )
+    .await
+    .unwrap();
+    let page = acknowledged.text().await.unwrap();
+    assert!(page.contains("Provenance warning acknowledged"), "{page}");
+    assert!(!page.contains("id=\"provenance-form\""));
+    assert!(page.contains("clock was wrong"));
+
+    let bare = post(
+        "/photos/1/approvals",
+        vec![("channel", "website"), ("decision", "reject"), ("note", "")],
+    )
+    .await
+    .unwrap();
+    assert!(bare.text().await.unwrap().contains("needs a note"));
+    let rejected = post(
+        "/photos/1/approvals",
+        vec![
+            ("channel", "website"),
+            ("decision", "reject"),
+            ("note", "Not the image we want"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(
+        rejected
+            .text()
+            .await
+            .unwrap()
+            .contains("Rejected, with your note")
+    );
+    let photo = expect(director.get("/api/v1/photos/1").await, StatusCode::OK).await;
+    assert_eq!(photo["approvals"][0]["approved"], false);
+    assert_eq!(photo["approvals"][0]["note"], "Not the image we want");
 }

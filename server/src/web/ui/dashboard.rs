@@ -8,11 +8,10 @@ use tower_sessions::Session;
 
 use super::chrome::{Chrome, PageError, finish, render};
 use crate::domain::DeviceId;
-use crate::store::{custody, people, photos, registry, requests};
+use crate::store::{custody, overview, people, photos, registry, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::api::Path;
-use crate::web::api::photos::{PhotoStatus, status};
 use crate::web::error::ApiError;
 
 /// One sign-out, ready to show.
@@ -51,7 +50,7 @@ pub fn custody_rows(
                 due_back: state.local_time(s.due_back),
                 returned_at: s.returned_at.map(|t| state.local_time(t)),
                 overdue: s.is_overdue(now),
-                photos: photos::photos(c, Some(s.id), 10_000)?.len(),
+                photos: overview::photo_count(c, Some(s.id))?,
             })
         })
         .collect()
@@ -105,12 +104,7 @@ pub async fn dashboard(
     let (out, devices, needs_tagging, approvals_waiting, takedowns) = state
         .db(move |conn| {
             let out = custody_rows(&st, conn, custody::open_sessions(conn)?)?;
-            let mut needs_tagging = 0;
-            for photo in photos::photos(conn, None, 10_000)? {
-                if status(conn, &photo)? == PhotoStatus::NeedsTagging {
-                    needs_tagging += 1;
-                }
-            }
+            let needs_tagging = overview::needing_tags(conn, None)?;
             let takedowns = if oversight {
                 takedown_rows(&st, conn)?
             } else {
@@ -208,4 +202,33 @@ pub async fn takedown_done(
         })
         .await;
     finish(&session, result, "/takedowns").await
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{self, custody, overview, photos, registry};
+    use crate::web::api::photos::{PhotoStatus, status};
+
+    #[test]
+    fn the_counts_agree_with_the_gallery_badges_on_the_demo_data() {
+        let mut conn = store::open_in_memory().unwrap();
+        let now = "2026-11-25T10:00:00Z".parse().unwrap();
+        crate::demo::seed(&mut conn, now, jiff::civil::date(2026, 11, 25)).unwrap();
+        let mut sessions = vec![None];
+        for device in registry::devices(&conn).unwrap() {
+            for s in custody::sessions_of_device(&conn, device.id).unwrap() {
+                sessions.push(Some(s.id));
+            }
+        }
+        for session in sessions {
+            let all = photos::photos(&conn, session, 10_000).unwrap();
+            let badges = all
+                .iter()
+                .filter(|p| status(&conn, p).unwrap() == PhotoStatus::NeedsTagging)
+                .count();
+            assert_eq!(overview::needing_tags(&conn, session).unwrap(), badges);
+            assert_eq!(overview::photo_count(&conn, session).unwrap(), all.len());
+        }
+        assert_eq!(overview::needing_tags(&conn, None).unwrap(), 1);
+    }
 }

