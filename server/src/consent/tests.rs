@@ -531,10 +531,13 @@ fn cases() -> Vec<Case> {
         .person(1, |p| p.forms.clear())
         .photo(|ph| ph.covered = vec![PersonId(2)])
         .expect(Allowed, &[R::FaceCovered, R::ConsentGiven]),
-        case("a vulnerable person stays off the website even with the face covered", vec![learner(1)])
-            .person(0, |p| p.vulnerable = true)
-            .photo(|ph| ph.covered = vec![PersonId(1)])
-            .expect(Blocked, &[R::Vulnerable, R::FaceCovered]),
+        case(
+            "a vulnerable person stays off the website even with the face covered",
+            vec![learner(1)],
+        )
+        .person(0, |p| p.vulnerable = true)
+        .photo(|ph| ph.covered = vec![PersonId(1)])
+        .expect(Blocked, &[R::Vulnerable, R::FaceCovered]),
         // Combinations
         case(
             "every problem is reported, not just the first",
