@@ -177,7 +177,16 @@ impl<'a> Tiff<'a> {
             .chars()
             .filter(|c| !c.is_control())
             .collect();
-        let s = s.trim();
+        let mut s = s.trim();
+        // Undecodable bytes widen to three-byte replacement characters: cap the result
+        // itself, on a character boundary, not just the bytes read.
+        if s.len() > MAX_TEXT {
+            let cut = (0..=MAX_TEXT)
+                .rev()
+                .find(|&i| s.is_char_boundary(i))
+                .unwrap_or(0);
+            s = s[..cut].trim_end();
+        }
         (!s.is_empty()).then(|| s.to_owned())
     }
 }
