@@ -225,3 +225,39 @@ async fn a_covered_face_is_painted_out_and_no_longer_needs_consent() {
     let outside = img.get_pixel(50, 40);
     assert!(outside.0[2] > 60, "{outside:?}");
 }
+
+#[tokio::test]
+async fn a_photo_whose_original_is_missing_is_refused_with_a_reason_not_a_500() {
+    let app = spawn_app().await;
+    let conn = app.db();
+    let id = photos::insert_photo(
+        &conn,
+        &photos::NewPhoto {
+            content_hash: "ab".repeat(32),
+            format: "jpeg".into(),
+            provenance: "verified".into(),
+            ..Default::default()
+        },
+        NOW.parse().unwrap(),
+    )
+    .unwrap();
+    photos::set_people_confirmed(&conn, id, true).unwrap();
+    let director = app.login(AccountRole::Director).await;
+    let body = expect(
+        director
+            .post(
+                &format!("/api/v1/photos/{}/publish", id.0),
+                json!({ "channel": { "kind": "internal" } }),
+            )
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not in the photo store"),
+        "{body}"
+    );
+}

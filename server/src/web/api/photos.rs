@@ -522,6 +522,9 @@ pub async fn publish(
             .map_err(|e| match e {
                 crate::publish::PublishError::Refused { .. } => ApiError::Conflict(e.to_string()),
                 crate::publish::PublishError::Scrub(_) => ApiError::invalid(e.to_string()),
+                crate::publish::PublishError::Original(..) => ApiError::Conflict(format!(
+                    "{e}: this photo's original is not in the photo store, so there is nothing to publish"
+                )),
                 crate::publish::PublishError::Store(s) => s.into(),
                 other => ApiError::Internal(other.to_string()),
             })
