@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::consent::{
     self, ApprovalFacts, ConsentPolicy, Decision, FaceResolution, MediaState, PhotoFacts,
-    Provenance, Verdict,
+    Provenance,
 };
 use crate::domain::{AccountId, Channel, ConsentId, PersonId, PhotoId};
 use crate::import::consent_csv::{self, ImportError, ImportReport};
@@ -326,9 +326,4 @@ pub fn decide_approval(
     tx.commit()?;
     tracing::info!(photo = photo.0, channel = %channel, verdict = %after.verdict, approve, "director decision");
     Ok(after)
-}
-
-/// Whether a decision lets the photo out.
-pub fn allowed(decision: &Decision) -> bool {
-    decision.verdict == Verdict::Allowed
 }
