@@ -26,6 +26,13 @@ impl Clock {
     }
 }
 
+/// The system clock, for what must follow it whatever the configured [`Clock`]: session
+/// expiry, which the session layer stamps from the system clock.
+#[allow(clippy::disallowed_methods)]
+pub fn system_now() -> Timestamp {
+    Timestamp::now()
+}
+
 /// The organisation's time zone by IANA name; UTC if the system has no such zone.
 pub fn time_zone(name: &str) -> TimeZone {
     TimeZone::get(name).unwrap_or_else(|e| {

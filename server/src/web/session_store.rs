@@ -72,7 +72,7 @@ impl SessionStore for SqliteSessionStore {
 
     async fn load(&self, session_id: &Id) -> Result<Option<Record>> {
         let id = session_id.to_string();
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = crate::clock::system_now().as_second();
         let data: Option<Vec<u8>> = self
             .run(move |c| {
                 c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
