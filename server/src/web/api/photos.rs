@@ -24,17 +24,7 @@ fn log(
     details: serde_json::Value,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    audit::append(
-        c,
-        &Entry {
-            at: now,
-            actor: &caller.actor(),
-            action,
-            subject: &format!("photo:{photo}"),
-            details,
-        },
-    )?;
-    Ok(())
+    caller.audit(c, action, format_args!("photo:{photo}"), details, now)
 }
 
 /// Where a photo is in its life, for the gallery.

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{Json, Path};
 use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
-use crate::store::audit::{self, Entry};
 use crate::store::{custody, people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -17,27 +16,6 @@ use crate::web::password;
 #[derive(Serialize)]
 pub struct Created {
     id: i64,
-}
-
-fn log(
-    c: &rusqlite::Connection,
-    caller: &Caller,
-    action: &str,
-    subject: String,
-    details: serde_json::Value,
-    now: jiff::Timestamp,
-) -> Result<(), ApiError> {
-    audit::append(
-        c,
-        &Entry {
-            at: now,
-            actor: &caller.actor(),
-            action,
-            subject: &subject,
-            details,
-        },
-    )?;
-    Ok(())
 }
 
 pub async fn partners(
@@ -63,9 +41,8 @@ pub async fn add_partner(
         .db(move |c| {
             let tx = c.transaction()?;
             let id = people::insert_partner(&tx, &body.name, now)?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "partner.create",
                 format!("partner:{id}"),
                 serde_json::json!({}),
@@ -119,9 +96,8 @@ pub async fn add_device(
         .db(move |c| {
             let tx = c.transaction()?;
             let id = registry::insert_device(&tx, &device, now)?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "device.create",
                 format!("device:{id}"),
                 serde_json::json!({}),
@@ -233,9 +209,8 @@ pub async fn enrol_badge(
             let tx = c.transaction()?;
             people::person(&tx, PersonId(body.person_id))?;
             let id = registry::enrol_badge(&tx, &body.uid, PersonId(body.person_id), now)?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "badge.enrol",
                 format!("badge:{id}"),
                 serde_json::json!({ "person": body.person_id }),
@@ -265,9 +240,8 @@ pub async fn set_badge_active(
         .db(move |c| {
             let tx = c.transaction()?;
             registry::set_badge_active(&tx, id, body.active)?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "badge.set_active",
                 format!("badge:{id}"),
                 serde_json::json!({ "active": body.active }),
@@ -317,9 +291,8 @@ pub async fn add_account(
                 body.person_id.map(PersonId),
                 now,
             )?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "account.create",
                 format!("account:{id}"),
                 serde_json::json!({ "role": body.role }),
@@ -355,9 +328,8 @@ pub async fn update_account(
         .db(move |c| {
             let tx = c.transaction()?;
             registry::update_account(&tx, AccountId(id), body.role, body.disabled)?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "account.update",
                 format!("account:{id}"),
                 serde_json::json!({ "role": body.role, "disabled": body.disabled }),
@@ -399,9 +371,8 @@ pub async fn add_kiosk(
         .db(move |c| {
             let tx = c.transaction()?;
             let id = registry::insert_kiosk(&tx, &name, &hash, now)?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "kiosk.create",
                 format!("kiosk:{id}"),
                 serde_json::json!({}),

@@ -15,34 +15,13 @@ use super::photos::resolve_person;
 use crate::domain::{AccountId, AccountRole, Role};
 use crate::import::consent_csv::{ImportError, ImportReport, RowError};
 use crate::records;
-use crate::store::audit::{self, Entry};
+use crate::store::audit;
 use crate::store::{people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::api::Path;
 use crate::web::error::ApiError;
 use crate::web::password;
-
-fn log(
-    c: &rusqlite::Connection,
-    caller: &Caller,
-    action: &str,
-    subject: String,
-    details: serde_json::Value,
-    now: jiff::Timestamp,
-) -> Result<(), ApiError> {
-    audit::append(
-        c,
-        &Entry {
-            at: now,
-            actor: &caller.actor(),
-            action,
-            subject: &subject,
-            details,
-        },
-    )?;
-    Ok(())
-}
 
 #[derive(Template)]
 #[template(path = "admin_people.html")]
@@ -168,9 +147,8 @@ pub async fn add_account(
             .db(move |c| {
                 let tx = c.transaction()?;
                 let id = registry::insert_account(&tx, &username, &hash, role, None, now)?;
-                log(
+                caller.audit(
                     &tx,
-                    &caller,
                     "account.create",
                     format!("account:{id}"),
                     serde_json::json!({ "role": role }),
@@ -211,9 +189,8 @@ pub async fn update_account(
             .db(move |c| {
                 let tx = c.transaction()?;
                 registry::update_account(&tx, AccountId(id), role, disabled)?;
-                log(
+                caller.audit(
                     &tx,
-                    &caller,
                     "account.update",
                     format!("account:{id}"),
                     serde_json::json!({ "role": role, "disabled": disabled }),
@@ -349,9 +326,8 @@ pub async fn enrol_badge(
             let person = resolve_person(c, &form.person)?;
             let tx = c.transaction()?;
             let id = registry::enrol_badge(&tx, &uid, person, now)?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "badge.enrol",
                 format!("badge:{id}"),
                 serde_json::json!({ "person": person }),
@@ -382,9 +358,8 @@ pub async fn badge_active(
         .db(move |c| {
             let tx = c.transaction()?;
             registry::set_badge_active(&tx, id, active)?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "badge.set_active",
                 format!("badge:{id}"),
                 serde_json::json!({ "active": active }),
@@ -457,9 +432,8 @@ pub async fn add_device(
             };
             let tx = c.transaction()?;
             let id = registry::insert_device(&tx, &device, now)?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "device.create",
                 format!("device:{id}"),
                 serde_json::json!({}),
@@ -505,9 +479,8 @@ pub async fn add_partner(
         .db(move |c| {
             let tx = c.transaction()?;
             let id = people::insert_partner(&tx, &form.name, now)?;
-            log(
+            caller.audit(
                 &tx,
-                &caller,
                 "partner.create",
                 format!("partner:{id}"),
                 serde_json::json!({}),

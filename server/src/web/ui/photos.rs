@@ -16,7 +16,6 @@ use super::dashboard::{CustodyRow, custody_rows};
 use crate::consent::{Decision, FaceResolution, Provenance, Severity, Verdict};
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::records;
-use crate::store::audit::{self, Entry};
 use crate::store::{custody, overview, people, photos, registry, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -79,17 +78,7 @@ fn log(
     details: serde_json::Value,
     now: jiff::Timestamp,
 ) -> Result<(), ApiError> {
-    audit::append(
-        c,
-        &Entry {
-            at: now,
-            actor: &caller.actor(),
-            action,
-            subject: &format!("photo:{photo}"),
-            details,
-        },
-    )?;
-    Ok(())
+    caller.audit(c, action, format_args!("photo:{photo}"), details, now)
 }
 
 fn full_name(p: &people::Person) -> String {
