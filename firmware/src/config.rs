@@ -40,6 +40,13 @@ pub struct TimingSection {
     pub message_seconds: u32,
     pub card_wait_seconds: u32,
     pub summary_seconds: u32,
+    /// Each page of a group briefing after a booked sign-out (K2).
+    #[serde(default = "default_page_seconds")]
+    pub briefing_page_seconds: u32,
+}
+
+fn default_page_seconds() -> u32 {
+    8
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -95,6 +102,7 @@ impl Config {
             message_for: secs(self.timing.message_seconds),
             card_wait: secs(self.timing.card_wait_seconds),
             summary_for: secs(self.timing.summary_seconds),
+            page_for: secs(self.timing.briefing_page_seconds),
             time_zone: self.time_zone().unwrap_or(TimeZone::UTC),
         }
     }

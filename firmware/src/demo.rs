@@ -1,7 +1,11 @@
 //! A small fixed roster for `--sim` without a server, for tests and benchmarks: three
-//! staff (one without device permission), one learner, three devices, one of them out.
+//! staff (one without device permission), one learner, three devices, one of them out,
+//! and iPad 1 booked by J. Smith for a group.
 
-use consentcam_wire::{BadgeKind, OpenCustody, Roster, RosterBadge, RosterDevice, TagUid};
+use consentcam_wire::{
+    BadgeKind, CautionKind, OpenCustody, Roster, RosterBadge, RosterBooking, RosterCaution,
+    RosterDevice, TagUid,
+};
 use jiff::{SignedDuration, Timestamp};
 
 /// J. Smith, staff, may sign out.
@@ -25,6 +29,10 @@ pub const STAFF_ID: i64 = 11;
 pub const OTHER_STAFF_ID: i64 = 12;
 pub const CAMERA_1_ID: i64 = 1;
 pub const CAMERA_2_ID: i64 = 2;
+pub const IPAD_1_ID: i64 = 3;
+pub const BOOKING_ID: i64 = 7;
+/// The group iPad 1 is booked for.
+pub const GROUP: &str = "L2 Construction";
 
 /// Parses one of the constants above.
 pub fn uid(text: &str) -> TagUid {
@@ -32,7 +40,8 @@ pub fn uid(text: &str) -> TagUid {
 }
 
 /// The demo roster as the server would send it at `at`: Camera 2 has been out with
-/// R. Patel for an hour.
+/// R. Patel for an hour; iPad 1 is booked by J. Smith from an hour ago for eight hours for
+/// a group of twelve, two of whom must not be photographed and five only internally.
 pub fn roster(at: Timestamp) -> Roster {
     let badge = |text: &str, person_id, kind, name: &str, may_sign_out| RosterBadge {
         uid: uid(text),
@@ -65,7 +74,7 @@ pub fn roster(at: Timestamp) -> Roster {
         devices: vec![
             device(CAMERA_1_ID, "Camera 1", CAMERA_1, 120),
             device(CAMERA_2_ID, "Camera 2", CAMERA_2, 180),
-            device(3, "iPad 1", IPAD_1, 240),
+            device(IPAD_1_ID, "iPad 1", IPAD_1, 240),
         ],
         open_custody: vec![OpenCustody {
             device_id: CAMERA_2_ID,
@@ -74,6 +83,32 @@ pub fn roster(at: Timestamp) -> Roster {
             due_back: since
                 .checked_add(SignedDuration::from_hours(3))
                 .unwrap_or(since),
+        }],
+        bookings: vec![RosterBooking {
+            booking_id: BOOKING_ID,
+            group: GROUP.to_owned(),
+            person_id: STAFF_ID,
+            device_id: Some(IPAD_1_ID),
+            starts_at: since,
+            ends_at: since
+                .checked_add(SignedDuration::from_hours(8))
+                .unwrap_or(since),
+            members: 12,
+            cautions: [
+                ("Sam K.", CautionKind::NoPhotos),
+                ("Ali B.", CautionKind::NoPhotos),
+                ("Jo W.", CautionKind::NotPublic),
+                ("Chris D.", CautionKind::NotPublic),
+                ("Dee M.", CautionKind::NotPublic),
+                ("Ola N.", CautionKind::NotPublic),
+                ("Priya S.", CautionKind::NotPublic),
+            ]
+            .into_iter()
+            .map(|(name, caution)| RosterCaution {
+                name: name.to_owned(),
+                caution,
+            })
+            .collect(),
         }],
     }
 }

@@ -81,6 +81,7 @@ where
             let event = match news {
                 LinkNews::Reachable => Event::ServerReachable { at: now },
                 LinkNews::Unreachable { queued } => Event::ServerUnreachable { queued, at: now },
+                LinkNews::TokenRefused { queued } => Event::TokenRefused { queued, at: now },
                 LinkNews::RosterSynced(roster) => {
                     // Events decided since the roster was fetched are not in it yet;
                     // the next round brings a roster that has them.

@@ -95,7 +95,13 @@ pub fn load_roster(path: &Path) -> Option<Roster> {
 #[derive(Debug)]
 pub enum LinkNews {
     Reachable,
-    Unreachable { queued: usize },
+    Unreachable {
+        queued: usize,
+    },
+    /// The server answered but refused the kiosk's token: someone must register it again.
+    TokenRefused {
+        queued: usize,
+    },
     RosterSynced(Box<Roster>),
 }
 
@@ -191,7 +197,12 @@ fn run(
                     }
                     _ => tracing::error!(error = %e, queued, "sync failed"),
                 }
-                let _ = news.send(LinkNews::Unreachable { queued });
+                let refused = matches!(&e, SyncError::Api(ApiError::Unauthorised(_)));
+                let _ = news.send(if refused {
+                    LinkNews::TokenRefused { queued }
+                } else {
+                    LinkNews::Unreachable { queued }
+                });
             }
         }
         match nudge.recv_timeout(every) {

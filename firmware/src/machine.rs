@@ -17,7 +17,14 @@
 //!
 //!  Idle/Message ─ device tag (out) ─► AwaitingCard ─ card inserted ─► Importing
 //!  Importing ─ progress ─► Importing ─ finished ─► Message{ImportSummary} ─► Idle
+//!
+//!  sign out under a group booking ─► Briefing{SignedOut, GroupBrief, Cautions...}
+//!  Briefing ─ OK / page time up ─► next page ... last page ─► Idle
 //! ```
+//!
+//! A sign-out that belongs to a booking for a group (K2) shows, after the confirmation,
+//! which people of the group must not be photographed and which only for internal use,
+//! page by page, before the holder leaves with the device.
 //!
 //! Refusals (K1: unknown badge, learner badge, staff without permission; a device out
 //! with someone else) show a message with the red LED and two beeps. Every tap is
@@ -25,12 +32,12 @@
 //! logs; no pair panics.
 
 use consentcam_hardware::{Button, Signal};
-use consentcam_wire::{KioskEventKind, Roster, TagUid, TapOutcome};
+use consentcam_wire::{CautionKind, KioskEventKind, Roster, RosterBooking, TagUid, TapOutcome};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::roster::{Custody, LocalRoster, Tapped};
-use crate::screen::{DeviceLine, OverdueLine, Refusal, Screen};
+use crate::screen::{DeviceLine, NAMES_PER_PAGE, OverdueLine, Refusal, Screen};
 
 /// Timings of the kiosk's rules.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +50,8 @@ pub struct Settings {
     pub card_wait: SignedDuration,
     /// How long the import summary stays on screen.
     pub summary_for: SignedDuration,
+    /// How long each page of a group briefing stays on screen unless OK turns it.
+    pub page_for: SignedDuration,
     /// Times on screen are in this zone.
     pub time_zone: TimeZone,
 }
@@ -54,6 +63,7 @@ impl Default for Settings {
             message_for: SignedDuration::from_secs(4),
             card_wait: SignedDuration::from_mins(5),
             summary_for: SignedDuration::from_secs(15),
+            page_for: SignedDuration::from_secs(8),
             time_zone: TimeZone::UTC,
         }
     }
@@ -77,6 +87,13 @@ pub enum Mode {
     AwaitingBadge { device_id: i64, since: Timestamp },
     /// A confirmation or refusal on screen until `until`, then idle. Taps act as in idle.
     Message { screen: Screen, until: Timestamp },
+    /// After a sign-out booked for a group: `pages[page]` on screen until `until` or OK,
+    /// then the next page; after the last, idle. Taps act as in idle.
+    Briefing {
+        pages: Vec<Screen>,
+        page: usize,
+        until: Timestamp,
+    },
     /// A device came back; waiting for its card to import the photos.
     AwaitingCard {
         device_id: i64,
@@ -100,6 +117,7 @@ impl Mode {
             Self::AwaitingDevice { .. } => "AwaitingDevice",
             Self::AwaitingBadge { .. } => "AwaitingBadge",
             Self::Message { .. } => "Message",
+            Self::Briefing { .. } => "Briefing",
             Self::AwaitingCard { .. } => "AwaitingCard",
             Self::Importing { .. } => "Importing",
         }
@@ -110,7 +128,15 @@ impl Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Link {
     Online,
-    Offline { since: Timestamp, queued: usize },
+    Offline {
+        since: Timestamp,
+        queued: usize,
+    },
+    /// The server answers but refuses this kiosk's token: offline until IT registers it.
+    Refused {
+        since: Timestamp,
+        queued: usize,
+    },
 }
 
 /// Everything the rules look at.
@@ -151,6 +177,10 @@ impl State {
                 device: self.roster.device_label(*device_id),
             },
             Mode::Message { screen, .. } => screen.clone(),
+            Mode::Briefing { pages, page, .. } => pages
+                .get(*page)
+                .cloned()
+                .unwrap_or_else(|| self.idle_screen(now)),
             Mode::AwaitingCard {
                 device_id,
                 person_id,
@@ -179,7 +209,12 @@ impl State {
         }
         let tz = &self.settings.time_zone;
         let overdue = self.roster.overdue(now);
-        if !overdue.is_empty() && (now.as_second().rem_euclid(10)) >= 5 {
+        let second_half = now.as_second().rem_euclid(10) >= 5;
+        // A refused token alternates with the device list: it needs someone to act.
+        if matches!(self.link, Link::Refused { .. }) && second_half && overdue.is_empty() {
+            return Screen::TokenRefused;
+        }
+        if !overdue.is_empty() && second_half {
             return Screen::Overdue {
                 items: overdue
                     .iter()
@@ -193,7 +228,7 @@ impl State {
         }
         Screen::Idle {
             now: tz.to_datetime(now),
-            offline: matches!(self.link, Link::Offline { .. }),
+            offline: self.link != Link::Online,
             devices: self
                 .roster
                 .devices()
@@ -258,6 +293,11 @@ pub enum Event {
     ServerReachable {
         at: Timestamp,
     },
+    /// The server refused the kiosk's token; `queued` events wait in the journal.
+    TokenRefused {
+        queued: usize,
+        at: Timestamp,
+    },
     /// The badge reader stopped answering.
     ReaderFailed {
         at: Timestamp,
@@ -279,6 +319,7 @@ impl Event {
             | Self::ImportFinished { at, .. }
             | Self::RosterSynced { at, .. }
             | Self::ServerUnreachable { at, .. }
+            | Self::TokenRefused { at, .. }
             | Self::ServerReachable { at }
             | Self::ReaderFailed { at }
             | Self::ReaderWorking { at } => *at,
@@ -327,7 +368,8 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
             Mode::Idle
             | Mode::AwaitingDevice { .. }
             | Mode::AwaitingBadge { .. }
-            | Mode::Message { .. },
+            | Mode::Message { .. }
+            | Mode::Briefing { .. },
             Event::CardInserted { at, .. },
         ) => message(
             &state,
@@ -377,6 +419,7 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
             | Mode::AwaitingDevice { .. }
             | Mode::AwaitingBadge { .. }
             | Mode::Message { .. }
+            | Mode::Briefing { .. }
             | Mode::AwaitingCard { .. }),
             Event::ImportProgress { .. } | Event::ImportFinished { .. },
         ) => {
@@ -396,7 +439,7 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
         (mode, Event::ServerUnreachable { queued, at }) => {
             let was_online = state.link == Link::Online;
             let since = match state.link {
-                Link::Offline { since, .. } => since,
+                Link::Offline { since, .. } | Link::Refused { since, .. } => since,
                 Link::Online => at,
             };
             state.link = Link::Offline { since, queued };
@@ -416,6 +459,18 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
             } else {
                 mode
             }
+        }
+        (mode, Event::TokenRefused { queued, at }) => {
+            let since = match state.link {
+                Link::Refused { since, .. } => since,
+                Link::Online | Link::Offline { .. } => {
+                    tracing::error!(queued, "the server refused this kiosk's token");
+                    fx.push(Effect::Signal(Signal::Attention));
+                    at
+                }
+            };
+            state.link = Link::Refused { since, queued };
+            mode
         }
         (mode, Event::ReaderFailed { .. }) => {
             if !state.reader_fault {
@@ -503,6 +558,7 @@ fn sign_out(
 ) -> Mode {
     let minutes = state.roster.device(device_id).map_or(0, |d| d.loan_minutes);
     let due_back = later(at, SignedDuration::from_mins(i64::from(minutes)));
+    let booking = state.roster.booking_for(person_id, device_id, at).cloned();
     state.roster.sign_out(
         device_id,
         Custody {
@@ -511,12 +567,14 @@ fn sign_out(
             due_back,
         },
     );
-    tracing::info!(device_id, person_id, "signed out");
+    let booking_id = booking.as_ref().map(|b| b.booking_id);
+    tracing::info!(device_id, person_id, booking_id, "signed out");
     fx.push(Effect::Record {
         kind: KioskEventKind::SignedOut {
             device_id,
             person_id,
             due_back,
+            booking_id,
         },
         at,
     });
@@ -526,7 +584,76 @@ fn sign_out(
         holder: state.roster.person_name(person_id),
         due_back: state.settings.time_zone.to_datetime(due_back),
     };
-    message(state, screen, at, Signal::Accept, fx)
+    match booking {
+        None => message(state, screen, at, Signal::Accept, fx),
+        Some(booking) => {
+            fx.push(Effect::Signal(Signal::Accept));
+            let mut pages = vec![screen];
+            pages.extend(briefing(&booking));
+            Mode::Briefing {
+                pages,
+                page: 0,
+                until: later(at, state.settings.message_for),
+            }
+        }
+    }
+}
+
+/// The pages that tell the holder about a booked group: a summary, then the people not to
+/// photograph, then those for internal use only, a few names per page.
+pub fn briefing(booking: &RosterBooking) -> Vec<Screen> {
+    let names = |kind: CautionKind| -> Vec<String> {
+        booking
+            .cautions
+            .iter()
+            .filter(|c| c.caution == kind)
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let no_photos = names(CautionKind::NoPhotos);
+    let not_public = names(CautionKind::NotPublic);
+    let mut pages = vec![Screen::GroupBrief {
+        group: booking.group.clone(),
+        members: booking.members,
+        no_photos: no_photos.len() as u32,
+        not_public: not_public.len() as u32,
+    }];
+    for (caution, names) in [
+        (CautionKind::NoPhotos, no_photos),
+        (CautionKind::NotPublic, not_public),
+    ] {
+        let chunks: Vec<&[String]> = names.chunks(NAMES_PER_PAGE).collect();
+        let total = chunks.len() as u32;
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            pages.push(Screen::Cautions {
+                caution,
+                names: chunk.to_vec(),
+                page: i as u32 + 1,
+                pages: total,
+            });
+        }
+    }
+    pages
+}
+
+/// The next page of a briefing, or idle after the last.
+fn turn_page(
+    state: &State,
+    pages: Vec<Screen>,
+    page: usize,
+    at: Timestamp,
+    fx: &mut Vec<Effect>,
+) -> Mode {
+    if page + 1 < pages.len() {
+        Mode::Briefing {
+            pages,
+            page: page + 1,
+            until: later(at, state.settings.page_for),
+        }
+    } else {
+        fx.push(Effect::Signal(Signal::Quiet));
+        Mode::Idle
+    }
 }
 
 fn give_back(state: &mut State, device_id: i64, at: Timestamp, fx: &mut Vec<Effect>) -> Mode {
@@ -579,7 +706,7 @@ fn on_tap(state: &mut State, mode: Mode, uid: TagUid, at: Timestamp, fx: &mut Ve
         }
         // Idle-like modes: a fresh start.
         (
-            Mode::Idle | Mode::Message { .. } | Mode::AwaitingCard { .. },
+            Mode::Idle | Mode::Message { .. } | Mode::Briefing { .. } | Mode::AwaitingCard { .. },
             Tapped::Staff { person_id, .. },
         ) => {
             record_tap(&uid, TapOutcome::Accepted, at, fx);
@@ -590,7 +717,7 @@ fn on_tap(state: &mut State, mode: Mode, uid: TagUid, at: Timestamp, fx: &mut Ve
             }
         }
         (
-            Mode::Idle | Mode::Message { .. } | Mode::AwaitingCard { .. },
+            Mode::Idle | Mode::Message { .. } | Mode::Briefing { .. } | Mode::AwaitingCard { .. },
             Tapped::Device { device_id },
         ) => {
             record_tap(&uid, TapOutcome::Accepted, at, fx);
@@ -665,9 +792,11 @@ fn on_button(
             Mode::AwaitingDevice { .. }
             | Mode::AwaitingBadge { .. }
             | Mode::Message { .. }
+            | Mode::Briefing { .. }
             | Mode::AwaitingCard { .. },
             Button::Cancel,
         ) => Mode::Idle,
+        (Mode::Briefing { pages, page, .. }, Button::Ok) => turn_page(state, pages, page, at, fx),
         (Mode::AwaitingDevice { person_id, since }, Button::Ok) => {
             let held = state.roster.held_by(person_id);
             if let [device_id] = held[..] {
@@ -707,6 +836,10 @@ fn on_tick(state: &State, mode: Mode, at: Timestamp, fx: &mut Vec<Effect>) -> Mo
             Mode::Idle
         }
         mode @ Mode::Message { .. } => mode,
+        Mode::Briefing { pages, page, until } if at >= until => {
+            turn_page(state, pages, page, at, fx)
+        }
+        mode @ Mode::Briefing { .. } => mode,
         Mode::AwaitingCard { since, .. } if at >= later(since, s.card_wait) => {
             tracing::info!("no card after a return; back to idle");
             fx.push(Effect::Signal(Signal::Quiet));

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use consentcam_wire::{BadgeKind, OpenCustody, Roster, RosterBadge, RosterDevice, TagUid};
+use consentcam_wire::{
+    BadgeKind, OpenCustody, Roster, RosterBadge, RosterBooking, RosterDevice, TagUid,
+};
 use jiff::Timestamp;
 
 /// Who or what a tapped UID is.
@@ -29,6 +31,7 @@ pub struct LocalRoster {
     /// In the order the server listed them (the order on the idle screen).
     devices: Vec<RosterDevice>,
     custody: BTreeMap<i64, Custody>,
+    bookings: Vec<RosterBooking>,
     synced_at: Option<Timestamp>,
 }
 
@@ -55,6 +58,7 @@ impl LocalRoster {
                     )
                 })
                 .collect(),
+            bookings: roster.bookings.clone(),
             synced_at: Some(roster.generated_at),
         }
     }
@@ -129,6 +133,26 @@ impl LocalRoster {
             .filter_map(|d| self.custody(d.device_id).map(|c| (d.device_id, c)))
             .filter(|(_, c)| c.due_back <= now)
             .collect()
+    }
+
+    /// The booking a sign-out of `device_id` by `person_id` at `at` belongs to: the
+    /// person's booking whose window holds `at`, one for this very device preferred over
+    /// one for any device, then the earliest.
+    pub fn booking_for(
+        &self,
+        person_id: i64,
+        device_id: i64,
+        at: Timestamp,
+    ) -> Option<&RosterBooking> {
+        self.bookings
+            .iter()
+            .filter(|b| {
+                b.person_id == person_id
+                    && b.device_id.is_none_or(|d| d == device_id)
+                    && b.starts_at <= at
+                    && at < b.ends_at
+            })
+            .min_by_key(|b| (b.device_id.is_none(), b.starts_at, b.booking_id))
     }
 
     pub fn sign_out(&mut self, device_id: i64, custody: Custody) {

@@ -2,6 +2,7 @@
 //! draws it ([`draw`]) on any embedded-graphics target. No state, no clock: the data
 //! carries the times to show, already in the kiosk's time zone.
 
+use consentcam_wire::CautionKind;
 use embedded_graphics::mono_font::ascii::{FONT_5X8, FONT_6X10, FONT_7X13_BOLD};
 use embedded_graphics::mono_font::{MonoFont, MonoTextStyle};
 use embedded_graphics::pixelcolor::BinaryColor;
@@ -99,7 +100,27 @@ pub enum Screen {
     },
     /// The badge reader does not answer: taps cannot be read.
     ReaderFault,
+    /// The server refuses this kiosk's token: it must be registered again.
+    TokenRefused,
+    /// After a sign-out booked for a group (K2): the group and how many of its people the
+    /// holder must be careful with.
+    GroupBrief {
+        group: String,
+        members: u32,
+        no_photos: u32,
+        not_public: u32,
+    },
+    /// One page of the people of a booked group with the same caution.
+    Cautions {
+        caution: CautionKind,
+        names: Vec<String>,
+        page: u32,
+        pages: u32,
+    },
 }
+
+/// How many names one [`Screen::Cautions`] page holds.
+pub const NAMES_PER_PAGE: usize = 4;
 
 const W: i32 = 128;
 
@@ -424,6 +445,55 @@ pub fn draw<D: DrawTarget<Color = BinaryColor>>(
             p.title_bar("Reader fault")?;
             p.body("The badge reader is not answering", 18, 2)?;
             p.body("Check its cable, or call IT", 41, 2)?;
+        }
+        Screen::TokenRefused => {
+            p.title_bar("Kiosk not allowed")?;
+            p.body("The server refused this kiosk's token", 18, 2)?;
+            p.body("Working offline; ask IT to register it", 41, 2)?;
+        }
+        Screen::GroupBrief {
+            group,
+            members,
+            no_photos,
+            not_public,
+        } => {
+            p.title_bar(group)?;
+            if no_photos + not_public == 0 {
+                p.body(&format!("{members} people"), 18, 1)?;
+                p.body("Everyone may be photographed", 31, 2)?;
+            } else {
+                p.text(
+                    &format!("{no_photos} NO PHOTOS"),
+                    &FONT_7X13_BOLD,
+                    W / 2,
+                    17,
+                    Alignment::Center,
+                )?;
+                p.body(&format!("{not_public} not web/social"), 32, 1)?;
+                p.body(&format!("of {members}. OK: names"), 48, 1)?;
+            }
+        }
+        Screen::Cautions {
+            caution,
+            names,
+            page,
+            pages,
+        } => {
+            let heading = match caution {
+                CautionKind::NoPhotos => "NO PHOTOS",
+                CautionKind::NotPublic => "Not web/social",
+            };
+            let title = if *pages > 1 {
+                format!("{heading} {page}/{pages}")
+            } else {
+                heading.to_owned()
+            };
+            p.title_bar(&title)?;
+            let mut y = 17;
+            for name in names.iter().take(NAMES_PER_PAGE) {
+                p.text(&fit(name, 21), &FONT_6X10, 2, y, Alignment::Left)?;
+                y += 11;
+            }
         }
         Screen::ServerUnreachable { synced_at, queued } => {
             p.title_bar("Server unreachable")?;

@@ -34,13 +34,18 @@ fn drive(state: State, events: Vec<Event>) -> State {
     events.into_iter().fold(state, |s, e| step(s, e).0)
 }
 
-/// The six modes, each reached the way a person would reach it.
+/// The seven modes, each reached the way a person would reach it.
 fn states() -> Vec<(&'static str, State)> {
     vec![
         ("Idle", idle()),
         ("AwaitingDevice", drive(idle(), vec![tap(demo::STAFF)])),
         ("AwaitingBadge", drive(idle(), vec![tap(demo::CAMERA_1)])),
         ("Message", drive(idle(), vec![tap(demo::UNKNOWN)])),
+        // J. Smith signs out iPad 1, booked for a group: the briefing's first page.
+        (
+            "Briefing",
+            drive(idle(), vec![tap(demo::STAFF), tap(demo::IPAD_1)]),
+        ),
         ("AwaitingCard", drive(idle(), vec![tap(demo::CAMERA_2)])),
         (
             "Importing",
@@ -113,6 +118,7 @@ fn events() -> Vec<(&'static str, Event)> {
             Event::ServerUnreachable { queued: 2, at },
         ),
         ("server reachable", Event::ServerReachable { at }),
+        ("token refused", Event::TokenRefused { queued: 2, at }),
         ("reader failed", Event::ReaderFailed { at }),
         ("reader working", Event::ReaderWorking { at }),
     ]
@@ -139,6 +145,7 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("Idle", "roster synced", "Idle", None, ""),
         ("Idle", "server unreachable", "Message", None, ""),
         ("Idle", "server reachable", "Idle", None, ""),
+        ("Idle", "token refused", "Idle", None, ""),
         ("Idle", "reader failed", "Idle", None, ""),
         ("Idle", "reader working", "Idle", None, ""),
 
@@ -158,6 +165,7 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("AwaitingDevice", "roster synced", "AwaitingDevice", None, ""),
         ("AwaitingDevice", "server unreachable", "AwaitingDevice", None, ""),
         ("AwaitingDevice", "server reachable", "AwaitingDevice", None, ""),
+        ("AwaitingDevice", "token refused", "AwaitingDevice", None, ""),
         ("AwaitingDevice", "reader failed", "AwaitingDevice", None, ""),
         ("AwaitingDevice", "reader working", "AwaitingDevice", None, ""),
 
@@ -177,6 +185,7 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("AwaitingBadge", "roster synced", "AwaitingBadge", None, ""),
         ("AwaitingBadge", "server unreachable", "AwaitingBadge", None, ""),
         ("AwaitingBadge", "server reachable", "AwaitingBadge", None, ""),
+        ("AwaitingBadge", "token refused", "AwaitingBadge", None, ""),
         ("AwaitingBadge", "reader failed", "AwaitingBadge", None, ""),
         ("AwaitingBadge", "reader working", "AwaitingBadge", None, ""),
 
@@ -196,8 +205,29 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("Message", "roster synced", "Message", None, ""),
         ("Message", "server unreachable", "Message", None, ""),
         ("Message", "server reachable", "Message", None, ""),
+        ("Message", "token refused", "Message", None, ""),
         ("Message", "reader failed", "Message", None, ""),
         ("Message", "reader working", "Message", None, ""),
+
+        ("Briefing", "tap unknown", "Message", Some(UnknownCard), ""),
+        ("Briefing", "tap learner", "Message", Some(StaffOnly), ""),
+        ("Briefing", "tap staff without permission", "Message", Some(NotAuthorised), ""),
+        ("Briefing", "tap staff", "AwaitingDevice", Some(Accepted), ""),
+        ("Briefing", "tap device in", "AwaitingBadge", Some(Accepted), ""),
+        ("Briefing", "tap device out", "AwaitingCard", Some(Accepted), "back"),
+        ("Briefing", "press OK", "Briefing", None, ""),
+        ("Briefing", "press Cancel", "Idle", None, ""),
+        ("Briefing", "tick soon", "Briefing", None, ""),
+        ("Briefing", "tick after 10 min", "Briefing", None, ""),
+        ("Briefing", "card inserted", "Message", None, ""),
+        ("Briefing", "import progress", "Briefing", None, ""),
+        ("Briefing", "import finished", "Briefing", None, ""),
+        ("Briefing", "roster synced", "Briefing", None, ""),
+        ("Briefing", "server unreachable", "Briefing", None, ""),
+        ("Briefing", "server reachable", "Briefing", None, ""),
+        ("Briefing", "token refused", "Briefing", None, ""),
+        ("Briefing", "reader failed", "Briefing", None, ""),
+        ("Briefing", "reader working", "Briefing", None, ""),
 
         ("AwaitingCard", "tap unknown", "Message", Some(UnknownCard), ""),
         ("AwaitingCard", "tap learner", "Message", Some(StaffOnly), ""),
@@ -216,6 +246,7 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("AwaitingCard", "roster synced", "AwaitingCard", None, ""),
         ("AwaitingCard", "server unreachable", "AwaitingCard", None, ""),
         ("AwaitingCard", "server reachable", "AwaitingCard", None, ""),
+        ("AwaitingCard", "token refused", "AwaitingCard", None, ""),
         ("AwaitingCard", "reader failed", "AwaitingCard", None, ""),
         ("AwaitingCard", "reader working", "AwaitingCard", None, ""),
 
@@ -235,6 +266,7 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("Importing", "roster synced", "Importing", None, ""),
         ("Importing", "server unreachable", "Importing", None, ""),
         ("Importing", "server reachable", "Importing", None, ""),
+        ("Importing", "token refused", "Importing", None, ""),
         ("Importing", "reader failed", "Importing", None, ""),
         ("Importing", "reader working", "Importing", None, ""),
     ]

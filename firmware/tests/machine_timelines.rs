@@ -6,7 +6,7 @@ use consentcam_kiosk::demo::{self, uid};
 use consentcam_kiosk::machine::{Effect, Event, Link, Mode, Settings, State, step};
 use consentcam_kiosk::roster::LocalRoster;
 use consentcam_kiosk::screen::{DeviceLine, Refusal, Screen};
-use consentcam_wire::{KioskEventKind, TapOutcome};
+use consentcam_wire::{CautionKind, KioskEventKind, TapOutcome};
 use jiff::{SignedDuration, Timestamp};
 
 fn at(secs: i64) -> Timestamp {
@@ -109,6 +109,7 @@ fn staff_badge_then_device_tag_signs_the_device_out_with_its_due_back_time() {
             device_id: demo::CAMERA_1_ID,
             person_id: demo::STAFF_ID,
             due_back: due,
+            booking_id: None,
         })
     );
     match k.screen() {
@@ -381,4 +382,168 @@ fn a_dead_reader_shows_a_fault_on_the_idle_screen_until_it_answers_again() {
     assert_eq!(k.signals().len(), 1);
     k.send(Event::ReaderWorking { at: at(2) });
     assert!(matches!(k.screen(), Screen::Idle { .. }));
+}
+
+fn caution_pages(k: &mut Timeline, from_secs: i64) -> Vec<(CautionKind, Vec<String>, u32, u32)> {
+    let mut seen = Vec::new();
+    let mut secs = from_secs;
+    while let Mode::Briefing { .. } = k.state().mode {
+        if let Screen::Cautions {
+            caution,
+            names,
+            page,
+            pages,
+        } = k.screen()
+        {
+            seen.push((*caution, names.clone(), *page, *pages));
+        }
+        secs += 1;
+        k.send(Event::Pressed {
+            button: Button::Ok,
+            at: at(secs),
+        });
+    }
+    seen
+}
+
+#[test]
+fn a_sign_out_booked_for_a_group_lists_who_must_not_be_photographed_before_going_idle() {
+    let mut k = Timeline::new();
+    k.tap(demo::STAFF, 0).tap(demo::IPAD_1, 3);
+    assert_eq!(
+        k.records().last(),
+        Some(&KioskEventKind::SignedOut {
+            device_id: demo::IPAD_1_ID,
+            person_id: demo::STAFF_ID,
+            due_back: at(3).checked_add(SignedDuration::from_mins(240)).unwrap(),
+            booking_id: Some(demo::BOOKING_ID),
+        })
+    );
+    // First the usual confirmation with the due-back time...
+    assert!(matches!(k.screen(), Screen::SignedOut { device, .. } if device == "iPad 1"));
+    // ...then, when it has been read, the group's summary.
+    k.tick(8);
+    assert_eq!(
+        k.screen(),
+        &Screen::GroupBrief {
+            group: demo::GROUP.into(),
+            members: 12,
+            no_photos: 2,
+            not_public: 5,
+        }
+    );
+    let pages = caution_pages(&mut k, 8);
+    assert_eq!(
+        pages,
+        vec![
+            (
+                CautionKind::NoPhotos,
+                vec!["Sam K.".to_owned(), "Ali B.".to_owned()],
+                1,
+                1
+            ),
+            (
+                CautionKind::NotPublic,
+                ["Jo W.", "Chris D.", "Dee M.", "Ola N."]
+                    .map(String::from)
+                    .to_vec(),
+                1,
+                2
+            ),
+            (CautionKind::NotPublic, vec!["Priya S.".to_owned()], 2, 2),
+        ]
+    );
+    assert_eq!(k.state().mode, Mode::Idle);
+}
+
+#[test]
+fn without_buttons_the_briefing_turns_its_pages_by_itself_and_cancel_ends_it() {
+    let mut k = Timeline::new();
+    k.tap(demo::IPAD_1, 0).tap(demo::STAFF, 2);
+    let kind = |s: &Screen| match s {
+        Screen::SignedOut { .. } => "signed out",
+        Screen::GroupBrief { .. } => "group",
+        Screen::Cautions { .. } => "names",
+        Screen::Idle { .. } => "idle",
+        _ => "other",
+    };
+    // Each page once, in order (the names pages differ in content).
+    let mut screens = vec![k.screen().clone()];
+    for secs in 3..120 {
+        k.tick(secs);
+        let last = screens.last().unwrap();
+        if kind(last) != kind(k.screen()) || (kind(last) == "names" && last != k.screen()) {
+            screens.push(k.screen().clone());
+        }
+    }
+    let names: Vec<&str> = screens.iter().map(kind).collect();
+    assert_eq!(
+        names,
+        ["signed out", "group", "names", "names", "names", "idle"]
+    );
+
+    // Cancel leaves at once; the sign-out stands.
+    let mut k = Timeline::new();
+    k.tap(demo::STAFF, 0).tap(demo::IPAD_1, 1);
+    k.send(Event::Pressed {
+        button: Button::Cancel,
+        at: at(2),
+    });
+    assert_eq!(k.state().mode, Mode::Idle);
+    assert!(k.state().roster.custody(demo::IPAD_1_ID).is_some());
+}
+
+#[test]
+fn a_booking_covers_only_its_holder_its_device_and_its_time() {
+    // Another staff member signing out the booked iPad: no booking, no briefing.
+    let mut k = Timeline::new();
+    k.tap(demo::OTHER_STAFF, 0).tap(demo::IPAD_1, 1);
+    assert!(matches!(
+        k.records().last(),
+        Some(KioskEventKind::SignedOut {
+            booking_id: None,
+            ..
+        })
+    ));
+    assert!(matches!(k.state().mode, Mode::Message { .. }));
+
+    // The holder with another device than the booked one: no briefing either.
+    let mut k = Timeline::new();
+    k.tap(demo::STAFF, 0).tap(demo::CAMERA_1, 1);
+    assert!(matches!(k.state().mode, Mode::Message { .. }));
+
+    // After the booking's window (it ends seven hours after the roster's time).
+    let mut k = Timeline::new();
+    let late = 7 * 3600 + 1;
+    k.tap(demo::STAFF, late).tap(demo::IPAD_1, late + 1);
+    assert!(matches!(
+        k.records().last(),
+        Some(KioskEventKind::SignedOut {
+            booking_id: None,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_refused_token_is_shown_as_such_and_the_kiosk_keeps_deciding_taps() {
+    let mut k = Timeline::new();
+    k.send(Event::TokenRefused {
+        queued: 3,
+        at: at(10),
+    });
+    assert!(matches!(k.state().link, Link::Refused { queued: 3, .. }));
+    assert!(k.signals().contains(&Signal::Attention));
+    // The idle screen alternates between the device list (marked offline) and the
+    // refusal, so that whoever passes sees that the kiosk needs registering again.
+    k.tick(12);
+    assert!(matches!(k.screen(), Screen::Idle { offline: true, .. }));
+    k.tick(16);
+    assert_eq!(k.screen(), &Screen::TokenRefused);
+    // Taps are still decided from the last roster.
+    k.tap(demo::STAFF, 20).tap(demo::CAMERA_1, 21);
+    assert!(matches!(k.screen(), Screen::SignedOut { .. }));
+    // A plain outage is not a refusal; a good answer clears both.
+    k.send(Event::ServerReachable { at: at(30) });
+    assert_eq!(k.state().link, Link::Online);
 }

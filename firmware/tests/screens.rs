@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use consentcam_hardware::Frame;
 use consentcam_kiosk::screen::{DeviceLine, OverdueLine, Refusal, Screen, draw};
+use consentcam_wire::CautionKind;
 use jiff::civil::DateTime;
 
 /// Snapshots are stored at twice the panel's size so they read well in the README.
@@ -144,6 +145,45 @@ fn examples() -> Vec<(&'static str, Screen)> {
             Screen::ServerUnreachable {
                 synced_at: Some(dt("2026-11-25T08:55")),
                 queued: 12,
+            },
+        ),
+        ("token_refused", Screen::TokenRefused),
+        (
+            "group_brief",
+            Screen::GroupBrief {
+                group: "L2 Construction".into(),
+                members: 12,
+                no_photos: 2,
+                not_public: 5,
+            },
+        ),
+        (
+            "group_brief_all_clear",
+            Screen::GroupBrief {
+                group: "Beamish trip".into(),
+                members: 9,
+                no_photos: 0,
+                not_public: 0,
+            },
+        ),
+        (
+            "cautions_no_photos",
+            Screen::Cautions {
+                caution: CautionKind::NoPhotos,
+                names: vec!["Sam K.".into(), "Ali B.".into()],
+                page: 1,
+                pages: 1,
+            },
+        ),
+        (
+            "cautions_not_public",
+            Screen::Cautions {
+                caution: CautionKind::NotPublic,
+                names: ["Jo W.", "Chris D.", "Dee M.", "Ola N."]
+                    .map(String::from)
+                    .to_vec(),
+                page: 1,
+                pages: 2,
             },
         ),
     ]

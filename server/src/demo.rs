@@ -231,6 +231,7 @@ pub fn seed(conn: &mut Connection, now: Timestamp, today: Date) -> anyhow::Resul
                 device_id: camera.0,
                 person_id: isla.0,
                 due_back: out_at.checked_add(8.hours())?,
+                booking_id: None,
             },
         },
         consentcam_wire::KioskEvent {

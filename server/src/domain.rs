@@ -53,6 +53,14 @@ id_type!(
     /// A registered device (camera, video camera, iPad).
     DeviceId
 );
+id_type!(
+    /// A group of people photographed together: a class, a trip.
+    GroupId
+);
+id_type!(
+    /// A booking of a device for a group.
+    BookingId
+);
 
 /// What a person is to the organisation (consent CSV `role`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod consent;
 pub mod demo;
 pub mod domain;
+pub mod groups;
 pub mod import;
 pub mod ingest;
 pub mod publish;

@@ -17,7 +17,7 @@ use crate::import::consent_csv::{self, ImportError, ImportReport};
 use crate::store::audit::{self, Entry};
 use crate::store::{Result, StoreError, people, photos};
 
-fn log(
+pub(crate) fn log(
     conn: &Connection,
     actor: &str,
     action: &str,

@@ -6,6 +6,7 @@
 //! names) and gets a [`Decision`] with every reason. The default is to refuse: anything
 //! missing or unknown is a reason that blocks or holds the photo for review.
 
+mod caution;
 mod form;
 #[cfg(test)]
 mod properties;
@@ -21,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::{Channel, ConsentId, PersonId, Role, Scopes, SignerKind, is_adult_on};
 
+pub use caution::{Caution, caution};
 pub use form::{ConsentPolicy, FormStanding, effective_consent};
 
 /// One signed consent form, as the rules see it.

@@ -14,7 +14,7 @@ use consentcam_wire::{
 use super::audit::{self, Entry};
 use super::people::parse_col as text_col;
 use super::{Result, StoreError};
-use crate::domain::{DeviceId, PersonId, Role};
+use crate::domain::{BookingId, DeviceId, PersonId, Role};
 
 /// What happened to one incoming event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +142,15 @@ pub fn record_event(
             device_id,
             person_id,
             due_back,
+            booking_id,
         } => {
+            let booking = booking_of_sign_out(
+                conn,
+                *booking_id,
+                PersonId(*person_id),
+                DeviceId(*device_id),
+                event.at,
+            )?;
             if let Some((session, holder)) = open_session(conn, *device_id)? {
                 conn.execute(
                     "UPDATE custody_sessions SET returned_at = ?2, return_event_id = ?3 WHERE id = ?1",
@@ -155,9 +163,9 @@ pub fn record_event(
                 )?;
             }
             conn.execute(
-                "INSERT INTO custody_sessions (device_id, person_id, out_at, due_back, out_event_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![device_id, person_id, event.at.to_string(), due_back.to_string(), event.event_id],
+                "INSERT INTO custody_sessions (device_id, person_id, out_at, due_back, out_event_id, \
+                 booking_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![device_id, person_id, event.at.to_string(), due_back.to_string(), event.event_id, booking],
             )?;
             let session = conn.last_insert_rowid();
             log(
@@ -165,7 +173,7 @@ pub fn record_event(
                 &subject,
                 serde_json::json!({
                     "session": session, "person": person_id, "due_back": due_back.to_string(),
-                    "event_id": event.event_id, "reader": event.reader,
+                    "event_id": event.event_id, "reader": event.reader, "booking": booking,
                 }),
             )?;
         }
@@ -197,7 +205,33 @@ pub fn record_event(
     Ok(Recorded::New)
 }
 
-/// What a kiosk needs to decide taps offline.
+/// The booking a sign-out belongs to: the one the kiosk matched if it exists and is the
+/// holder's (the kiosk may have decided from an older roster, and showed that booking's
+/// briefing), else the server's own match.
+fn booking_of_sign_out(
+    conn: &Connection,
+    from_kiosk: Option<i64>,
+    person: PersonId,
+    device: DeviceId,
+    at: Timestamp,
+) -> Result<Option<i64>> {
+    if let Some(id) = from_kiosk {
+        match super::groups::booking(conn, BookingId(id)) {
+            Ok(b) if b.holder == person => return Ok(Some(id)),
+            Ok(_) | Err(StoreError::NotFound { .. }) => {
+                tracing::warn!(
+                    booking = id,
+                    "the kiosk named a booking that is not the holder's; matching anew"
+                );
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(super::groups::booking_for_sign_out(conn, person, device, at)?.map(|b| b.id.0))
+}
+
+/// What a kiosk needs to decide taps offline (bookings are added by
+/// [`crate::groups::kiosk_roster`], which knows the consent rules).
 pub fn roster(conn: &Connection, now: Timestamp) -> Result<Roster> {
     let mut stmt = conn.prepare(
         "SELECT b.uid, p.id, p.role, p.given_name, p.family_name, p.may_sign_out \
@@ -264,6 +298,7 @@ pub fn roster(conn: &Connection, now: Timestamp) -> Result<Roster> {
         badges,
         devices,
         open_custody,
+        bookings: Vec::new(),
     })
 }
 
@@ -276,6 +311,8 @@ pub struct Session {
     pub out_at: Timestamp,
     pub due_back: Timestamp,
     pub returned_at: Option<Timestamp>,
+    /// The booking for a group it was signed out under.
+    pub booking_id: Option<BookingId>,
 }
 
 impl Session {
@@ -284,7 +321,7 @@ impl Session {
     }
 }
 
-const SESSION_COLS: &str = "id, device_id, person_id, out_at, due_back, returned_at";
+const SESSION_COLS: &str = "id, device_id, person_id, out_at, due_back, returned_at, booking_id";
 
 fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
     Ok(Session {
@@ -294,6 +331,7 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
         out_at: ts(r.get(3)?)?,
         due_back: ts(r.get(4)?)?,
         returned_at: r.get::<_, Option<String>>(5)?.map(ts).transpose()?,
+        booking_id: r.get::<_, Option<i64>>(6)?.map(BookingId),
     })
 }
 
@@ -401,6 +439,7 @@ mod tests {
                 device_id: device,
                 person_id: person,
                 due_back: t(3610),
+                booking_id: None,
             },
         );
         let back = event(
@@ -473,6 +512,7 @@ mod tests {
                 device_id: 999,
                 person_id: person,
                 due_back: t(100),
+                booking_id: None,
             },
         );
         assert!(matches!(

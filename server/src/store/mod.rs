@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod custody;
+pub mod groups;
 pub mod overview;
 pub mod people;
 pub mod photos;
@@ -42,6 +43,9 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0001_records.sql")),
         M::up(include_str!(
             "../../migrations/0002_publication_requests.sql"
+        )),
+        M::up(include_str!(
+            "../../migrations/0003_groups_and_bookings.sql"
         )),
     ])
 });

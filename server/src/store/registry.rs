@@ -20,7 +20,7 @@ pub struct Account {
     pub disabled: bool,
 }
 
-fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
+pub(crate) fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
     match e {
         rusqlite::Error::SqliteFailure(f, _) if f.extended_code == 787 => {
             StoreError::Invalid("it refers to a record that does not exist".into())

@@ -103,6 +103,11 @@ impl AppState {
             .to_string()
     }
 
+    /// The organisation's time zone.
+    pub fn time_zone(&self) -> TimeZone {
+        self.inner.tz.clone()
+    }
+
     pub fn policy(&self) -> ConsentPolicy {
         self.inner.config.policy()
     }

@@ -130,6 +130,42 @@ pub struct OpenCustody {
     pub due_back: Timestamp,
 }
 
+/// How the holder of a camera booked for a group must treat one of its people (K2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CautionKind {
+    /// Must not be photographed at all.
+    NoPhotos,
+    /// May be photographed, but the photos may not go on the website or social media.
+    NotPublic,
+}
+
+/// One person of a booked group the holder must know about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterCaution {
+    /// Given name and family initial, e.g. "Sam K.": the holder knows the group.
+    pub name: String,
+    pub caution: CautionKind,
+}
+
+/// A device booked for a group (a class, a trip): a sign-out by `person_id` inside the
+/// window (of `device_id`, or of any device when it is `None`) belongs to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterBooking {
+    pub booking_id: i64,
+    /// The group's name, e.g. "L2 Construction".
+    pub group: String,
+    pub person_id: i64,
+    pub device_id: Option<i64>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    /// How many people the group has.
+    pub members: u32,
+    /// The people not to photograph first, then those for internal use only; the others
+    /// need no warning and are not listed.
+    pub cautions: Vec<RosterCaution>,
+}
+
 /// Everything a kiosk needs to decide taps on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Roster {
@@ -137,6 +173,9 @@ pub struct Roster {
     pub badges: Vec<RosterBadge>,
     pub devices: Vec<RosterDevice>,
     pub open_custody: Vec<OpenCustody>,
+    /// Bookings that have not ended and start within the next days.
+    #[serde(default)]
+    pub bookings: Vec<RosterBooking>,
 }
 
 /// How the kiosk answered a tap (K1, K5).
@@ -168,6 +207,9 @@ pub enum KioskEventKind {
         device_id: i64,
         person_id: i64,
         due_back: Timestamp,
+        /// The booking the kiosk matched this sign-out to, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        booking_id: Option<i64>,
     },
     /// A device came back (K3).
     Returned { device_id: i64, person_id: i64 },

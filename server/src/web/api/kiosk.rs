@@ -15,8 +15,12 @@ pub async fn roster(
     State(state): State<AppState>,
     _: KioskCaller,
 ) -> Result<Json<Roster>, ApiError> {
-    let now = state.now();
-    Ok(Json(state.db(move |c| Ok(custody::roster(c, now)?)).await?))
+    let (now, tz, policy) = (state.now(), state.time_zone(), state.policy());
+    Ok(Json(
+        state
+            .db(move |c| Ok(crate::groups::kiosk_roster(c, now, &tz, &policy)?))
+            .await?,
+    ))
 }
 
 /// Records a batch in order, each event once. Stops at the first event it cannot record,
