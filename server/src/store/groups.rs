@@ -297,6 +297,11 @@ pub fn bookings_of_group(conn: &Connection, group_id: GroupId) -> Result<Vec<Boo
     bookings_where(conn, "b.group_id = ?1", [group_id.0])
 }
 
+/// Every booking, earliest first.
+pub fn all_bookings(conn: &Connection) -> Result<Vec<Booking>> {
+    bookings_where(conn, "1 = 1", [])
+}
+
 /// Bookings not cancelled that have not ended at `now` and start within `horizon`:
 /// what the kiosk must know about.
 pub fn upcoming(

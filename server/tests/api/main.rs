@@ -1,6 +1,7 @@
 //! Black-box tests of the JSON API over HTTP on loopback, each on a fresh database.
 
 mod auth;
+mod groups;
 mod helpers;
 mod kiosk;
 mod people;

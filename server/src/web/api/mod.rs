@@ -1,6 +1,7 @@
 //! `/api/v1`: the JSON API, one module per area. Every path here is in
 //! [`super::access::ROUTES`].
 
+mod groups;
 mod kiosk;
 mod people;
 pub(super) mod photos;
@@ -80,6 +81,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accounts/{id}", put(registry::update_account))
         .route("/api/v1/kiosks", post(registry::add_kiosk))
         .route("/api/v1/custody", get(registry::custody))
+        .route("/api/v1/groups", get(groups::list).post(groups::create))
+        .route("/api/v1/groups/{id}", get(groups::show))
+        .route("/api/v1/groups/{id}/members", post(groups::add_members))
+        .route(
+            "/api/v1/groups/{id}/members/{person}",
+            delete(groups::remove_member),
+        )
+        .route("/api/v1/bookings", get(groups::bookings).post(groups::book))
+        .route("/api/v1/bookings/{id}/cancel", post(groups::cancel))
         .route("/api/v1/photos", get(photos::list))
         .route("/api/v1/photos/{id}", get(photos::show))
         .route("/api/v1/photos/{id}/decisions", get(photos::decisions))

@@ -1,0 +1,284 @@
+//! Groups and bookings over HTTP: a staff member books a device for a class, the kiosk's
+//! roster carries who in that class must not be photographed, and the sign-out is filed
+//! under the booking.
+
+use consentcam::domain::AccountRole;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, expect, learner, parent_form, spawn_app};
+
+struct Class {
+    group: i64,
+    staff: i64,
+    device: i64,
+    with_consent: i64,
+    internal_only: i64,
+    no_form: i64,
+}
+
+async fn setup(app: &TestApp) -> Class {
+    let admin = app.login(AccountRole::Admin).await;
+    let staff_user = app.login(AccountRole::Staff).await;
+    let staff = expect(
+        admin
+            .post(
+                "/api/v1/people",
+                json!({ "ref": "S1", "given_name": "Isla", "family_name": "Morgan",
+                        "date_of_birth": "1990-01-01", "role": "staff", "may_sign_out": true }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let device = expect(
+        admin
+            .post(
+                "/api/v1/devices",
+                json!({ "label": "Camera 1", "make": "Canon", "model": "EOS",
+                    "serial": "1", "tag_uid": "D0C0FFEE", "loan_minutes": 60 }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let with_consent = learner(&admin, "L1", "Amara", "Okafor", "2010-03-04").await;
+    let internal_only = learner(&admin, "L2", "Ben", "Gray", "2010-05-06").await;
+    let no_form = learner(&admin, "L3", "Dee", "Ives", "2010-07-08").await;
+    expect(
+        admin
+            .post(
+                &format!("/api/v1/people/{with_consent}/consents"),
+                json!({ "signer": "parent", "signer_name": "A Parent", "signed_on": "2026-09-01",
+                        "internal": true, "partners": [], "website": true, "social": true }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    parent_form(&admin, internal_only, "2026-09-01", false, &[]).await;
+    // Staff make the group and fill it.
+    let group = expect(
+        staff_user
+            .post("/api/v1/groups", json!({ "name": "L2 Construction" }))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let added = expect(
+        staff_user
+            .post(
+                &format!("/api/v1/groups/{group}/members"),
+                json!({ "person_ids": [with_consent, internal_only, no_form, no_form] }),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(added["added"], 3);
+    Class {
+        group,
+        staff,
+        device,
+        with_consent,
+        internal_only,
+        no_form,
+    }
+}
+
+async fn roster(app: &TestApp) -> Value {
+    expect(
+        reqwest::Client::new()
+            .get(app.url("/api/v1/kiosk/roster"))
+            .bearer_auth(&app.kiosk_token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_group_shows_each_persons_caution_and_a_booking_reaches_the_kiosk_roster() {
+    let app = spawn_app().await;
+    let class = setup(&app).await;
+    let staff = app.login(AccountRole::Staff).await;
+
+    let detail = expect(
+        staff.get(&format!("/api/v1/groups/{}", class.group)).await,
+        StatusCode::OK,
+    )
+    .await;
+    let cautions: Vec<(i64, Value)> = detail["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_i64().unwrap(), m["caution"].clone()))
+        .collect();
+    assert_eq!(
+        cautions,
+        vec![
+            (class.no_form, json!("no_photos")),
+            (class.internal_only, json!("not_public")),
+            (class.with_consent, Value::Null),
+        ]
+    );
+
+    // Before any booking the roster has none.
+    assert_eq!(roster(&app).await["bookings"], json!([]));
+    let booking = expect(
+        staff
+            .post(
+                "/api/v1/bookings",
+                json!({ "group_id": class.group, "holder_id": class.staff, "device_id": class.device,
+                        "starts_at": "2026-11-25T08:00:00Z", "ends_at": "2026-11-25T16:00:00Z" }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(booking["group_name"], "L2 Construction");
+    assert_eq!(booking["holder_name"], "Isla Morgan");
+    let roster = roster(&app).await;
+    let sent = &roster["bookings"][0];
+    assert_eq!(sent["booking_id"], booking["id"]);
+    assert_eq!(sent["members"], 3);
+    assert_eq!(
+        sent["cautions"],
+        json!([
+            { "name": "Dee I.", "caution": "no_photos" },
+            { "name": "Ben G.", "caution": "not_public" },
+        ])
+    );
+
+    // A sign-out by the holder inside the window is filed under the booking, and the
+    // custody list says so.
+    let receipt = expect(
+        reqwest::Client::new()
+            .post(app.url("/api/v1/kiosk/events"))
+            .bearer_auth(&app.kiosk_token)
+            .json(&json!({ "events": [{
+                "event_id": "k-1", "seq": 1, "at": "2026-11-25T09:00:00Z", "reader": "office-1",
+                "type": "signed_out", "device_id": class.device, "person_id": class.staff,
+                "due_back": "2026-11-25T10:00:00Z", "booking_id": booking["id"],
+            }] }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(receipt["recorded"], json!(["k-1"]));
+    let custody = expect(staff.get("/api/v1/custody").await, StatusCode::OK).await;
+    assert!(
+        custody
+            .to_string()
+            .contains(&format!("\"booking_id\":{}", booking["id"])),
+        "{custody}"
+    );
+
+    // Cancelled: gone from the roster and from the list of bookings still to come.
+    expect(
+        staff
+            .post(
+                &format!("/api/v1/bookings/{}/cancel", booking["id"]),
+                json!({}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        app_roster_bookings(&app).await,
+        json!([]),
+        "a cancelled booking is not sent"
+    );
+    let upcoming = expect(staff.get("/api/v1/bookings").await, StatusCode::OK).await;
+    assert_eq!(upcoming, json!([]));
+    let all = expect(staff.get("/api/v1/bookings?all=true").await, StatusCode::OK).await;
+    assert_eq!(all.as_array().unwrap().len(), 1);
+}
+
+async fn app_roster_bookings(app: &TestApp) -> Value {
+    roster(app).await["bookings"].clone()
+}
+
+#[tokio::test]
+async fn bad_group_and_booking_requests_get_clear_errors() {
+    let app = spawn_app().await;
+    let class = setup(&app).await;
+    let staff = app.login(AccountRole::Staff).await;
+    let cases = [
+        (
+            "/api/v1/groups",
+            json!({ "name": "  " }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/groups",
+            json!({ "name": "l2 construction" }),
+            StatusCode::CONFLICT,
+        ),
+        (
+            "/api/v1/groups/999/members",
+            json!({ "person_ids": [class.no_form] }),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &format!("/api/v1/groups/{}/members", class.group),
+            json!({ "person_ids": [] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &format!("/api/v1/groups/{}/members", class.group),
+            json!({ "person_ids": [4242] }),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/v1/bookings",
+            json!({ "group_id": class.group, "holder_id": class.no_form,
+                    "starts_at": "2026-11-25T08:00:00Z", "ends_at": "2026-11-25T16:00:00Z" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/bookings",
+            json!({ "group_id": class.group, "holder_id": class.staff,
+                    "starts_at": "2026-11-25T18:00:00Z", "ends_at": "2026-11-25T16:00:00Z" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/bookings",
+            json!({ "group_id": class.group, "holder_id": class.staff,
+                    "starts_at": "tomorrow", "ends_at": "2026-11-25T16:00:00Z" }),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (path, body, status) in cases {
+        let response = staff.post(path, body.clone()).await;
+        let got = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(got, status, "{path} {body}: {text}");
+        assert!(text.contains("\"message\""), "{text}");
+    }
+    // Removing someone who is not in the group is a 404; removing a member works once.
+    let path = format!("/api/v1/groups/{}/members/{}", class.group, class.no_form);
+    assert_eq!(staff.delete(&path).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(staff.delete(&path).await.status(), StatusCode::NOT_FOUND);
+    // Each change is in the audit log.
+    let director = app.login(AccountRole::Director).await;
+    let audit = expect(director.get("/api/v1/audit").await, StatusCode::OK).await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    for action in ["group.create", "group.add_member", "group.remove_member"] {
+        assert!(actions.contains(&action), "{action} missing from {audit}");
+    }
+}
