@@ -282,3 +282,156 @@ async fn bad_group_and_booking_requests_get_clear_errors() {
         assert!(actions.contains(&action), "{action} missing from {audit}");
     }
 }
+
+#[tokio::test]
+async fn the_group_pages_add_people_book_a_device_and_offer_the_group_first_when_tagging() {
+    let app = spawn_app().await;
+    let class = setup(&app).await;
+    let admin = app.login(AccountRole::Admin).await;
+    let outsider = learner(&admin, "L9", "Zed", "Young", "2010-01-01").await;
+    let staff = app.login(AccountRole::Staff).await;
+    let post = |path: String, fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("_csrf", staff.csrf.clone())];
+        form.extend(fields);
+        staff.client.post(app.url(&path)).form(&form).send()
+    };
+    let group_page = format!("/groups/{}", class.group);
+
+    // The page lists each person with what the holder must know.
+    let html = staff.get(&group_page).await.text().await.unwrap();
+    assert!(html.contains("1 must not be photographed"), "{html}");
+    assert!(html.contains("do not photograph") && html.contains("not for website or social media"));
+
+    // Adding by the type-ahead's "ref · name", and an unknown name is refused clearly.
+    let added = post(
+        format!("{group_page}/members"),
+        vec![("person", "L9 · Zed Young".into())],
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(added.contains("Added to the group."), "{added}");
+    let refused = post(
+        format!("{group_page}/members"),
+        vec![("person", "Nobody Here".into())],
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        refused.contains("nobody on the register matches"),
+        "{refused}"
+    );
+    // Taken out again.
+    post(format!("{group_page}/members/{outsider}/remove"), vec![])
+        .await
+        .unwrap();
+
+    // Book by local day and time (the test server runs in UTC).
+    let booked = post(
+        format!("{group_page}/bookings"),
+        vec![
+            ("holder", class.staff.to_string()),
+            ("device", class.device.to_string()),
+            ("on", "2026-11-25".into()),
+            ("from", "09:00".into()),
+            ("until_day", "".into()),
+            ("until", "15:30".into()),
+        ],
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(booked.contains("Booked for L2 Construction"), "{booked}");
+    let bad = post(
+        format!("{group_page}/bookings"),
+        vec![
+            ("holder", class.staff.to_string()),
+            ("device", "".into()),
+            ("on", "25/11/2026".into()),
+            ("from", "09:00".into()),
+            ("until", "15:30".into()),
+        ],
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(bad.contains("the day must be a date"), "{bad}");
+    let bookings = expect(staff.get("/api/v1/bookings").await, StatusCode::OK).await;
+    assert_eq!(bookings.as_array().unwrap().len(), 1);
+    assert_eq!(bookings[0]["starts_at"], "2026-11-25T09:00:00Z");
+    assert_eq!(bookings[0]["ends_at"], "2026-11-25T15:30:00Z");
+    let members = expect(
+        staff.get(&format!("/api/v1/groups/{}", class.group)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(members["members"].as_array().unwrap().len(), 3);
+
+    // The kiosk signs the camera out under the booking; a photo of that sign-out offers
+    // the group's people first in the type-ahead, before anyone else.
+    let booking_id = bookings[0]["id"].clone();
+    expect(
+        reqwest::Client::new()
+            .post(app.url("/api/v1/kiosk/events"))
+            .bearer_auth(&app.kiosk_token)
+            .json(&json!({ "events": [{
+                "event_id": "k-1", "seq": 1, "at": "2026-11-25T09:30:00Z", "reader": "office-1",
+                "type": "signed_out", "device_id": class.device, "person_id": class.staff,
+                "due_back": "2026-11-25T10:30:00Z", "booking_id": booking_id,
+            }] }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    {
+        let conn = app.db();
+        consentcam::store::photos::insert_photo(
+            &conn,
+            &consentcam::store::photos::NewPhoto {
+                content_hash: "ab".repeat(32),
+                byte_size: 10,
+                format: "jpeg".into(),
+                original_name: "IMG_0001.JPG".into(),
+                custody_session_id: Some(1),
+                device_id: Some(consentcam::domain::DeviceId(class.device)),
+                taken_at: None,
+                camera_make: None,
+                camera_model: None,
+                camera_serial: None,
+                orientation: None,
+                gps_present: false,
+                width: Some(600),
+                height: Some(400),
+                provenance: "unknown".into(),
+                damage: None,
+            },
+            crate::helpers::NOW.parse().unwrap(),
+        )
+        .unwrap();
+    }
+    let html = staff.get("/photos/1").await.text().await.unwrap();
+    let list = &html[html.find("<datalist id=\"people-list\">").unwrap()..];
+    let position = |name: &str| {
+        list.find(name)
+            .unwrap_or_else(|| panic!("{name} not offered"))
+    };
+    for member in ["Dee Ives", "Ben Gray", "Amara Okafor"] {
+        assert!(
+            position(member) < position("Zed Young"),
+            "{member} after an outsider"
+        );
+    }
+    let gallery = staff.get("/imports/1").await.text().await.unwrap();
+    assert!(gallery.contains("for <a href=\"/groups/"), "{gallery}");
+}

@@ -26,6 +26,8 @@ pub struct CustodyRow {
     pub returned_at: Option<String>,
     pub overdue: bool,
     pub photos: usize,
+    /// The group the sign-out was booked for: id and name.
+    pub group: Option<(i64, String)>,
 }
 
 /// Turns sign-outs into rows (names and labels looked up, times made local).
@@ -40,7 +42,15 @@ pub fn custody_rows(
         .map(|s| {
             let device = registry::device(c, s.device_id)?;
             let holder = people::person(c, s.person_id)?;
+            let group = match s.booking_id {
+                Some(b) => {
+                    let booking = crate::store::groups::booking(c, b)?;
+                    Some((booking.group_id.0, booking.group_name))
+                }
+                None => None,
+            };
             Ok(CustodyRow {
+                group,
                 session_id: s.id,
                 device_id: device.id.0,
                 device: device.label,

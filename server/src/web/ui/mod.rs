@@ -10,6 +10,7 @@ mod admin;
 mod audit;
 mod chrome;
 mod dashboard;
+mod groups;
 mod media;
 mod people;
 mod photos;
@@ -51,6 +52,17 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/photos/{id}/approvals", Access::Director),
     ("POST", "/photos/{id}/provenance", Access::Director),
     ("GET", "/approvals", Access::Director),
+    ("GET", "/groups", Access::Staff),
+    ("POST", "/groups", Access::Staff),
+    ("GET", "/groups/{id}", Access::Staff),
+    ("POST", "/groups/{id}/members", Access::Staff),
+    (
+        "POST",
+        "/groups/{id}/members/{person}/remove",
+        Access::Staff,
+    ),
+    ("POST", "/groups/{id}/bookings", Access::Staff),
+    ("POST", "/bookings/{id}/cancel", Access::Staff),
     ("GET", "/lookup", Access::Staff),
     ("POST", "/lookup", Access::Staff),
     ("GET", "/people/{id}", Access::Staff),
@@ -103,6 +115,15 @@ pub fn routes() -> Router<AppState> {
         .route("/photos/{id}/approvals", post(photos::approve))
         .route("/photos/{id}/provenance", post(photos::provenance))
         .route("/approvals", get(photos::approvals))
+        .route("/groups", get(groups::groups).post(groups::create))
+        .route("/groups/{id}", get(groups::group))
+        .route("/groups/{id}/members", post(groups::add_member))
+        .route(
+            "/groups/{id}/members/{person}/remove",
+            post(groups::remove_member),
+        )
+        .route("/groups/{id}/bookings", post(groups::book))
+        .route("/bookings/{id}/cancel", post(groups::cancel_booking))
         .route("/lookup", get(people::lookup_page).post(people::lookup))
         .route(
             "/people/{id}",

@@ -375,14 +375,21 @@ fn offer(p: &people::Person) -> Offer {
     }
 }
 
-/// The people of the photo's import (tagged in its other photos, and the holder): the
-/// type-ahead offers them first.
+/// The people of the photo's import (the group the sign-out was booked for, people tagged
+/// in its other photos, and the holder): the type-ahead offers them first.
 fn group_of(conn: &Connection, photo: &photos::Photo) -> Result<BTreeSet<PersonId>, ApiError> {
     let mut group = BTreeSet::new();
     let Some(session) = photo.custody_session_id else {
         return Ok(group);
     };
     group.insert(custody::session(conn, session)?.person_id);
+    if let Some(booking) = crate::store::groups::booking_of_session(conn, session)? {
+        group.extend(
+            crate::store::groups::members(conn, booking.group_id)?
+                .into_iter()
+                .map(|p| p.id),
+        );
+    }
     for other in photos::photos(conn, Some(session), 10_000)? {
         let (facts, _) = photos::facts(conn, other.id)?;
         group.extend(facts.tagged);
