@@ -12,9 +12,9 @@ use jiff::{Span, Timestamp, ToSpan};
 use rusqlite::Connection;
 
 use crate::domain::{AccountRole, Channel, PersonId, PhotoId};
-use crate::records;
 use crate::store::{self, audit, custody, people, photos, registry};
 use crate::web::password;
+use crate::{groups, records};
 
 /// What the demo prints so people can log in.
 #[derive(Debug, Clone)]
@@ -22,6 +22,9 @@ pub struct Seeded {
     pub logins: Vec<(String, String, AccountRole)>,
     pub kiosk_token: String,
 }
+
+/// The group the demo books iPad 1 for.
+pub const DEMO_GROUP: &str = "L2 Construction";
 
 /// The demo accounts' passwords (printed by the demo; never use them for real).
 pub const DEMO_LOGINS: [(&str, &str, AccountRole); 3] = [
@@ -164,10 +167,14 @@ pub fn seed(conn: &mut Connection, now: Timestamp, today: Date) -> anyhow::Resul
     )?;
 
     let mut logins = Vec::new();
+    let mut staff_account = None;
     for (username, pass, role) in DEMO_LOGINS {
         let hash = password::hash(pass)?;
         let person = (role == AccountRole::Staff).then_some(isla);
-        registry::insert_account(conn, username, &hash, role, person, now)?;
+        let id = registry::insert_account(conn, username, &hash, role, person, now)?;
+        if role == AccountRole::Staff {
+            staff_account = Some(id);
+        }
         logins.push((username.to_owned(), pass.to_owned(), role));
     }
 
@@ -183,7 +190,7 @@ pub fn seed(conn: &mut Connection, now: Timestamp, today: Date) -> anyhow::Resul
         },
         now,
     )?;
-    registry::insert_device(
+    let ipad = registry::insert_device(
         conn,
         &registry::NewDevice {
             label: "iPad 1".into(),
@@ -255,6 +262,29 @@ pub fn seed(conn: &mut Connection, now: Timestamp, today: Date) -> anyhow::Resul
         .ok_or_else(|| anyhow::anyhow!("demo session missing"))?;
 
     seed_photos(conn, session, camera, out_at, now, today)?;
+
+    // Today Isla has iPad 1 booked for the L2 Construction class: signing it out at the
+    // demo kiosk shows who of them must not be photographed.
+    let class = groups::create_group(conn, DEMO_GROUP, "demo", now)?;
+    let learners = [
+        "L100", "L101", "L102", "L103", "L104", "L105", "L106", "L107",
+    ]
+    .iter()
+    .map(|r| person(conn, r))
+    .collect::<anyhow::Result<Vec<_>>>()?;
+    groups::add_members(conn, class, &learners, "demo", now)?;
+    groups::book(
+        conn,
+        &store::groups::NewBooking {
+            group_id: class,
+            holder: isla,
+            device: Some(ipad),
+            starts_at: now.checked_sub(1.hour())?,
+            ends_at: now.checked_add(8.hours())?,
+        },
+        staff_account.ok_or_else(|| anyhow::anyhow!("demo staff account missing"))?,
+        now,
+    )?;
     audit::verify(conn)?;
     store::integrity_check(conn)?;
     Ok(Seeded {
@@ -480,5 +510,19 @@ mod tests {
         assert!(photo_decision(6, Channel::Website).has(ReasonCode::ProvenanceOutsideSignOut));
         assert!(photo_decision(7, Channel::Internal).has(ReasonCode::FormatNotPublishable));
         assert!(audit::verify(&conn).unwrap().problems.is_empty());
+
+        // The booked class: four not to photograph, three not for public channels.
+        let roster = groups::kiosk_roster(&conn, now, &jiff::tz::TimeZone::UTC, &policy).unwrap();
+        let booking = &roster.bookings[0];
+        assert_eq!((booking.group.as_str(), booking.members), (DEMO_GROUP, 8));
+        let count = |kind| {
+            booking
+                .cautions
+                .iter()
+                .filter(|c| c.caution == kind)
+                .count()
+        };
+        assert_eq!(count(consentcam_wire::CautionKind::NoPhotos), 4);
+        assert_eq!(count(consentcam_wire::CautionKind::NotPublic), 3);
     }
 }

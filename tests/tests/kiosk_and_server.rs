@@ -166,3 +166,54 @@ async fn twenty_taps_while_the_server_is_down_arrive_once_and_in_order() {
     kiosk.shutdown();
     stop_server(server).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_the_device_booked_for_a_class_shows_who_must_not_be_photographed() {
+    use consentcam_hardware::Button;
+    use consentcam_wire::CautionKind;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("records.db");
+    let token = seed(&db);
+    let addr = free_port();
+    let server = start_server(&db, addr).await;
+    let kiosk = kiosk(dir.path().join("kiosk"), addr, &token);
+    eventually("the roster", || {
+        kiosk.tap_hex(demo::STAFF).unwrap();
+        matches!(kiosk.screen().unwrap(), Some(Screen::AwaitDevice { .. }))
+    })
+    .await;
+    kiosk.tap_hex(demo::IPAD_1).unwrap();
+    assert!(matches!(
+        kiosk.screen().unwrap(),
+        Some(Screen::SignedOut { .. })
+    ));
+    kiosk.press(Button::Ok).unwrap();
+    assert_eq!(
+        kiosk.screen().unwrap(),
+        Some(Screen::GroupBrief {
+            group: consentcam::demo::DEMO_GROUP.into(),
+            members: 8,
+            no_photos: 4,
+            not_public: 3,
+        })
+    );
+    kiosk.press(Button::Ok).unwrap();
+    match kiosk.screen().unwrap() {
+        Some(Screen::Cautions { caution, names, .. }) => {
+            assert_eq!(caution, CautionKind::NoPhotos);
+            // Given name and initial only: the demo's Harry Wilson has no form at all.
+            assert!(names.contains(&"Harry W.".to_owned()), "{names:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The server files the sign-out under the booking.
+    eventually("the journal to drain", || kiosk.pending().unwrap() == 0).await;
+    let conn = store::open(&db).unwrap();
+    let open = consentcam::store::custody::open_sessions(&conn).unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    let booking = consentcam::store::groups::booking(&conn, open[0].booking_id.unwrap()).unwrap();
+    assert_eq!(booking.group_name, consentcam::demo::DEMO_GROUP);
+    kiosk.shutdown();
+    stop_server(server).await;
+}

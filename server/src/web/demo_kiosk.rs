@@ -1,5 +1,6 @@
-//! The simulated kiosk of `consentcam demo`, on a web page: the kiosk's current screen and
-//! buttons to tap a staff badge, a learner badge, an unknown badge or a device tag.
+//! The simulated kiosk of `consentcam demo`, on a web page: the kiosk's current screen,
+//! buttons to tap a staff badge, a learner badge, an unknown badge or a device tag, and the
+//! kiosk's own OK and Cancel buttons.
 //!
 //! The simulated kiosk runs in this process but talks to the server only through the JSON
 //! API over loopback, exactly like a real kiosk. Outside demo mode these routes answer 404.
@@ -53,6 +54,13 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> Result<Html<
             escape(label)
         ));
     }
+    for (label, button) in [("OK", "ok"), ("Cancel", "cancel")] {
+        buttons.push_str(&format!(
+            "<form method=\"post\" action=\"/demo/kiosk/press\"><input type=\"hidden\" name=\"_csrf\" value=\"{}\">\
+             <input type=\"hidden\" name=\"button\" value=\"{button}\"><button type=\"submit\">Kiosk button: {label}</button></form>\n",
+            escape(&caller.csrf_token),
+        ));
+    }
     Ok(Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -60,7 +68,9 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> Result<Html<
          <h1>Simulated kiosk</h1>\
          <p>The kiosk's 128x64 display (refresh the page to see it change over time):</p>\
          <p><img src=\"/demo/kiosk/screen.png\" width=\"384\" height=\"192\" alt=\"the kiosk display\"></p>\
-         <p>Hold a badge or a device tag to the reader:</p>{buttons}\
+         <p>Hold a badge or a device tag to the reader, or press a kiosk button. \
+         Isla (the staff badge) has iPad 1 booked for a class today: sign it out to see \
+         who must not be photographed (OK turns the pages).</p>{buttons}\
          <p><a href=\"/\">Back to consentcam</a></p></body></html>"
     )))
 }
@@ -92,6 +102,29 @@ pub async fn tap(
         return Err(ApiError::invalid("not one of the demo badges or tags"));
     }
     tokio::task::spawn_blocking(move || kiosk.tap_hex(&tap.uid))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Redirect::to("/demo/kiosk"))
+}
+
+#[derive(Deserialize)]
+pub struct Press {
+    button: String,
+}
+
+pub async fn press(
+    State(state): State<AppState>,
+    _: Caller,
+    axum::Form(press): axum::Form<Press>,
+) -> Result<Redirect, ApiError> {
+    let kiosk = kiosk(&state)?;
+    let button = match press.button.as_str() {
+        "ok" => consentcam_hardware::Button::Ok,
+        "cancel" => consentcam_hardware::Button::Cancel,
+        _ => return Err(ApiError::invalid("the kiosk has an OK and a Cancel button")),
+    };
+    tokio::task::spawn_blocking(move || kiosk.press(button))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -125,4 +125,5 @@ pub fn routes() -> Router<AppState> {
             get(crate::web::demo_kiosk::screen),
         )
         .route("/demo/kiosk/tap", post(crate::web::demo_kiosk::tap))
+        .route("/demo/kiosk/press", post(crate::web::demo_kiosk::press))
 }
