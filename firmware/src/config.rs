@@ -20,6 +20,17 @@ pub struct Config {
     pub timing: TimingSection,
     pub buses: BusSection,
     pub pins: PinConfig,
+    #[serde(default)]
+    pub import: ImportSection,
+}
+
+/// How the kiosk learns of the import of a returned device's card (K3).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSection {
+    /// The file `consentcam import-card --progress` writes; the kiosk follows it to show
+    /// the progress bar and the summary. Absent: the kiosk shows no import progress.
+    pub progress_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -13,6 +13,7 @@ use consentcam_hardware::{
 use consentcam_wire::TagUid;
 use jiff::Timestamp;
 
+use crate::card::{self, ProgressFollower};
 use crate::journal::Journal;
 use crate::link::{LinkHandle, LinkNews};
 use crate::machine::{Effect, Event, State, step};
@@ -34,6 +35,7 @@ pub struct Kiosk<R, D, I, B, L> {
     link: Option<LinkHandle>,
     shown: Option<Screen>,
     reader_fault: Option<ReaderError>,
+    card: Option<ProgressFollower>,
 }
 
 impl<R, D, I, B, L> Kiosk<R, D, I, B, L>
@@ -59,7 +61,14 @@ where
             link,
             shown: None,
             reader_fault: None,
+            card: None,
         }
+    }
+
+    /// Follows the imports of returned cards through their progress file (K3).
+    pub fn with_card_progress(mut self, follower: ProgressFollower) -> Self {
+        self.card = Some(follower);
+        self
     }
 
     pub fn state(&self) -> &State {
@@ -132,6 +141,10 @@ where
         }
         while let Some(button) = self.hw.buttons.poll() {
             self.handle(Event::Pressed { button, at: now });
+        }
+        let progress = self.card.as_mut().map(ProgressFollower::poll);
+        for line in progress.unwrap_or_default() {
+            self.handle(card::event(line, now));
         }
         self.handle(Event::Tick { at: now });
     }

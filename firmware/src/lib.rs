@@ -14,6 +14,7 @@
 //!
 //! The server's `demo` command embeds a kiosk with [`sim::SimKiosk::start`]; see [`sim`].
 
+pub mod card;
 pub mod client;
 pub mod clock;
 pub mod config;

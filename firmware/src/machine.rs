@@ -280,6 +280,12 @@ pub enum Event {
         failed: u32,
         at: Timestamp,
     },
+    /// The import stopped after `done` files (the card went, the disk is full); running it
+    /// again completes it.
+    ImportStopped {
+        done: u32,
+        at: Timestamp,
+    },
     /// A fresh roster arrived from the server (after the journal was replayed).
     RosterSynced {
         roster: Roster,
@@ -317,6 +323,7 @@ impl Event {
             | Self::CardInserted { at, .. }
             | Self::ImportProgress { at, .. }
             | Self::ImportFinished { at, .. }
+            | Self::ImportStopped { at, .. }
             | Self::RosterSynced { at, .. }
             | Self::ServerUnreachable { at, .. }
             | Self::TokenRefused { at, .. }
@@ -415,13 +422,33 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
             }
         }
         (
+            Mode::Importing {
+                device_id, total, ..
+            },
+            Event::ImportStopped { done, at },
+        ) => {
+            tracing::warn!(done, total, "the import stopped before the end");
+            let screen = Screen::ImportStopped {
+                device: state.roster.device_label(device_id),
+                done: done.min(total),
+                total,
+            };
+            fx.push(Effect::Signal(Signal::Attention));
+            Mode::Message {
+                screen,
+                until: later(at, state.settings.summary_for),
+            }
+        }
+        (
             mode @ (Mode::Idle
             | Mode::AwaitingDevice { .. }
             | Mode::AwaitingBadge { .. }
             | Mode::Message { .. }
             | Mode::Briefing { .. }
             | Mode::AwaitingCard { .. }),
-            Event::ImportProgress { .. } | Event::ImportFinished { .. },
+            Event::ImportProgress { .. }
+            | Event::ImportFinished { .. }
+            | Event::ImportStopped { .. },
         ) => {
             tracing::warn!("import news with no import running; ignored");
             mode

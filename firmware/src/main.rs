@@ -265,6 +265,11 @@ fn run_hardware(config: &Config) -> Result<()> {
         journal,
         Some(link),
     );
+    if let Some(path) = &config.import.progress_file {
+        tracing::info!(path = %path.display(), "following card imports");
+        kiosk =
+            kiosk.with_card_progress(consentcam_kiosk::card::ProgressFollower::new(path.clone()));
+    }
     tracing::info!(reader = %config.kiosk.reader_name, "kiosk running");
     loop {
         kiosk.poll(consentcam_kiosk::clock::now());

@@ -98,6 +98,12 @@ pub enum Screen {
         synced_at: Option<DateTime>,
         queued: usize,
     },
+    /// The import stopped part way; `done` of `total` files are safe.
+    ImportStopped {
+        device: String,
+        done: u32,
+        total: u32,
+    },
     /// The badge reader does not answer: taps cannot be read.
     ReaderFault,
     /// The server refuses this kiosk's token: it must be registered again.
@@ -440,6 +446,16 @@ pub fn draw<D: DrawTarget<Color = BinaryColor>>(
             } else {
                 p.body("You may remove the card", 44, 1)?;
             }
+        }
+        Screen::ImportStopped {
+            device,
+            done,
+            total,
+        } => {
+            p.title_bar("Import stopped")?;
+            p.body(device, 18, 1)?;
+            p.body(&format!("{done} of {total} files safe"), 31, 1)?;
+            p.body("Insert the card again", 44, 1)?;
         }
         Screen::ReaderFault => {
             p.title_bar("Reader fault")?;

@@ -66,6 +66,9 @@ pub struct SimKioskConfig {
     pub sync_every: Duration,
     /// PNG pixel scale for [`SimKioskHandle::screen_png`].
     pub png_scale: u32,
+    /// Follow real card imports through this progress file, as the Pi does (see
+    /// [`crate::card`]), besides the simulated cards of [`SimKioskHandle::insert_card`].
+    pub card_progress: Option<PathBuf>,
 }
 
 impl SimKioskConfig {
@@ -79,6 +82,7 @@ impl SimKioskConfig {
             tick: Duration::from_millis(200),
             sync_every: Duration::from_secs(5),
             png_scale: 3,
+            card_progress: None,
         }
     }
 }
@@ -147,6 +151,10 @@ impl SimKiosk {
         let tick = config.tick;
         let server = config.server.clone();
         let sync_every = config.sync_every;
+        let follower = config
+            .card_progress
+            .clone()
+            .map(crate::card::ProgressFollower::new);
         let thread = std::thread::Builder::new()
             .name("sim-kiosk".into())
             .spawn(move || {
@@ -159,7 +167,10 @@ impl SimKiosk {
                         sync_every,
                     )
                 });
-                let kiosk = Kiosk::new(hw, State::new(roster, settings), journal, link);
+                let mut kiosk = Kiosk::new(hw, State::new(roster, settings), journal, link);
+                if let Some(follower) = follower {
+                    kiosk = kiosk.with_card_progress(follower);
+                }
                 run(kiosk, &rx, tick);
             })
             .map_err(SimError::Thread)?;

@@ -139,6 +139,14 @@ fn examples() -> Vec<(&'static str, Screen)> {
                 failed: 1,
             },
         ),
+        (
+            "import_stopped",
+            Screen::ImportStopped {
+                device: "Camera 2".into(),
+                done: 12,
+                total: 40,
+            },
+        ),
         ("reader_fault", Screen::ReaderFault),
         (
             "server_unreachable",

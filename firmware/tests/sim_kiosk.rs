@@ -155,3 +155,51 @@ fn an_unplugged_reader_shows_a_fault_until_it_is_plugged_back_in() {
     kiosk.set_reader_unplugged(false).unwrap();
     assert!(matches!(kiosk.screen().unwrap(), Some(Screen::Idle { .. })));
 }
+
+#[test]
+fn a_real_import_is_followed_through_its_progress_file() {
+    let dir = TempDir::new("sim-follow");
+    let progress = dir.0.join("progress.jsonl");
+    let mut config = config(&dir);
+    config.card_progress = Some(progress.clone());
+    let kiosk = SimKiosk::start(config).unwrap();
+    kiosk.tap_hex(demo::CAMERA_2).unwrap();
+    assert!(matches!(
+        kiosk.screen().unwrap(),
+        Some(Screen::Returned { .. })
+    ));
+    // The import service starts a new progress file and writes as it goes.
+    let fresh = dir.0.join("progress.new");
+    std::fs::write(
+        &fresh,
+        "{\"event\":\"started\",\"files\":3}\n{\"event\":\"progress\",\"done\":1,\"files\":3,\"failed\":0}\n",
+    )
+    .unwrap();
+    std::fs::rename(&fresh, &progress).unwrap();
+    eventually(&kiosk, "the progress bar", |k| {
+        k.screen().unwrap()
+            == Some(Screen::Importing {
+                device: "Camera 2".into(),
+                done: 1,
+                total: 3,
+                failed: 0,
+            })
+    });
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&progress)
+        .unwrap();
+    file.write_all(
+        b"{\"event\":\"progress\",\"done\":3,\"files\":3,\"failed\":1}\n{\"event\":\"finished\",\"imported\":2,\"failed\":1}\n",
+    )
+    .unwrap();
+    eventually(&kiosk, "the summary", |k| {
+        k.screen().unwrap()
+            == Some(Screen::ImportSummary {
+                device: "Camera 2".into(),
+                imported: 2,
+                failed: 1,
+            })
+    });
+}

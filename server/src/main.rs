@@ -77,6 +77,10 @@ enum Command {
         /// Skip face detection (faster; faces can be tagged by hand).
         #[arg(long)]
         no_faces: bool,
+        /// Also write the progress as JSON lines to this file, which the kiosk follows to
+        /// show the progress bar and the summary (replaced by each import).
+        #[arg(long)]
+        progress: Option<PathBuf>,
     },
     /// Write a copy of the JPEG IN to OUT with every name and identifying tag removed
     /// (only orientation and colour profile kept; image data untouched).
@@ -279,9 +283,11 @@ fn main() -> Result<()> {
             device,
             wipe,
             no_faces,
+            progress,
         } => import_card(
             &config,
             &mount,
+            progress.as_deref(),
             device.map(consentcam::domain::DeviceId),
             wipe,
             !no_faces,
@@ -332,6 +338,7 @@ fn run_server(
 fn import_card(
     config: &Config,
     mount: &Path,
+    progress_file: Option<&Path>,
     device: Option<consentcam::domain::DeviceId>,
     wipe: bool,
     faces: bool,
@@ -349,6 +356,12 @@ fn import_card(
         wipe_after_verify: wipe,
         ..Default::default()
     };
+    let mut progress_file = progress_file
+        .map(|path| {
+            ingest::ProgressFile::create(path)
+                .with_context(|| format!("cannot write the progress file {}", path.display()))
+        })
+        .transpose()?;
     let report = {
         let mut catalogue = SqliteCatalogue::new(
             &mut conn,
@@ -360,6 +373,11 @@ fn import_card(
         let mut progress = |event: &consentcam_media::ImportEvent| {
             if let Ok(line) = serde_json::to_string(event) {
                 println!("{line}");
+            }
+            if let Some(file) = &mut progress_file
+                && let Err(e) = file.record(event)
+            {
+                tracing::warn!(error = %e, "cannot write the progress file; the import goes on");
             }
         };
         consentcam_media::import_card(mount, &store, &mut catalogue, &options, &mut progress)

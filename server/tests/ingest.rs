@@ -124,3 +124,59 @@ fn a_card_is_stored_attributed_and_analysed_and_hostile_files_are_kept_blocked()
         .unwrap();
     assert_eq!(count, 7 + 4);
 }
+
+#[test]
+fn the_progress_file_the_kiosk_follows_counts_every_file_and_ends_with_the_summary() {
+    use consentcam_wire::CardProgress;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    drop(store::open(&data.join("records.db")).unwrap());
+    let card = dir.path().join("card").join("DCIM");
+    std::fs::create_dir_all(&card).unwrap();
+    camera_photo(&card.join("IMG_0001.JPG"), "2026:11:24 10:00:00", "1");
+    camera_photo(&card.join("IMG_0002.JPG"), "2026:11:24 10:01:00", "1");
+    std::fs::write(card.join("IMG_0003.JPG"), b"truncated").unwrap();
+    // A link on the card is never followed: it counts as unreadable.
+    std::os::unix::fs::symlink("/etc/passwd", card.join("IMG_0004.JPG")).unwrap();
+    let progress = dir.path().join("progress.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_consentcam"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["import-card", "--no-faces", "--mount"])
+        .arg(dir.path().join("card"))
+        .arg("--progress")
+        .arg(&progress)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<CardProgress> = std::fs::read_to_string(&progress)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.first(), Some(&CardProgress::Started { files: 4 }));
+    let done: Vec<u32> = lines
+        .iter()
+        .filter_map(|l| match l {
+            CardProgress::Progress { done, files: 4, .. } => Some(*done),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, vec![1, 2, 3, 4]);
+    assert_eq!(
+        lines.last(),
+        Some(&CardProgress::Finished {
+            imported: 3,
+            failed: 1
+        })
+    );
+    // Counts only: no file name from the card.
+    let text = std::fs::read_to_string(&progress).unwrap();
+    assert!(!text.contains("IMG_"), "{text}");
+}

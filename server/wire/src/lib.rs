@@ -250,6 +250,22 @@ pub struct EventReceipt {
     pub rejected: Option<RejectedEvent>,
 }
 
+/// One line of the progress file that `consentcam import-card --progress FILE` writes as it
+/// copies a returned device's card, and that the kiosk follows to show the progress bar
+/// and the summary (K3). One JSON object per line; a new import starts a new file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum CardProgress {
+    /// The card was listed: `files` to import.
+    Started { files: u32 },
+    /// `done` of `files` are finished, `failed` of them could not be read.
+    Progress { done: u32, files: u32, failed: u32 },
+    /// Every file is safely stored (`imported` new or already stored); the card may go.
+    Finished { imported: u32, failed: u32 },
+    /// The import stopped after `done` files; running it again completes it.
+    Stopped { done: u32, reason: String },
+}
+
 /// An event the server refused, with why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectedEvent {

@@ -6,6 +6,10 @@
 //! from our devices and sign-outs. It never holds the kiosk: a return is done once every
 //! file is stored (the import), analysis comes after.
 
+mod progress;
+
+pub use progress::{ProgressFile, ProgressLines};
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
