@@ -54,6 +54,13 @@ pub struct TimingSection {
     /// Each page of a group briefing after a booked sign-out (K2).
     #[serde(default = "default_page_seconds")]
     pub briefing_page_seconds: u32,
+    /// An import silent this long is shown as stopped.
+    #[serde(default = "default_import_silence")]
+    pub import_silence_seconds: u32,
+}
+
+fn default_import_silence() -> u32 {
+    120
 }
 
 fn default_page_seconds() -> u32 {
@@ -114,6 +121,7 @@ impl Config {
             card_wait: secs(self.timing.card_wait_seconds),
             summary_for: secs(self.timing.summary_seconds),
             page_for: secs(self.timing.briefing_page_seconds),
+            import_silence: secs(self.timing.import_silence_seconds),
             time_zone: self.time_zone().unwrap_or(TimeZone::UTC),
         }
     }

@@ -52,6 +52,9 @@ pub struct Settings {
     pub summary_for: SignedDuration,
     /// How long each page of a group briefing stays on screen unless OK turns it.
     pub page_for: SignedDuration,
+    /// An import with no news for this long has died (the import service was killed):
+    /// the kiosk says it stopped instead of showing the bar for ever.
+    pub import_silence: SignedDuration,
     /// Times on screen are in this zone.
     pub time_zone: TimeZone,
 }
@@ -64,6 +67,7 @@ impl Default for Settings {
             card_wait: SignedDuration::from_mins(5),
             summary_for: SignedDuration::from_secs(15),
             page_for: SignedDuration::from_secs(8),
+            import_silence: SignedDuration::from_mins(2),
             time_zone: TimeZone::UTC,
         }
     }
@@ -106,6 +110,8 @@ pub enum Mode {
         done: u32,
         total: u32,
         failed: u32,
+        /// When the import last said anything.
+        news_at: Timestamp,
     },
 }
 
@@ -194,6 +200,7 @@ impl State {
                 done,
                 total,
                 failed,
+                ..
             } => Screen::Importing {
                 device: self.roster.device_label(*device_id),
                 done: *done,
@@ -359,12 +366,13 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
         (mode, Event::Pressed { button, at }) => on_button(&mut state, mode, button, at, &mut fx),
         (mode, Event::Tick { at }) => on_tick(&state, mode, at, &mut fx),
 
-        (Mode::AwaitingCard { device_id, .. }, Event::CardInserted { files, .. }) => {
+        (Mode::AwaitingCard { device_id, .. }, Event::CardInserted { files, at }) => {
             Mode::Importing {
                 device_id,
                 done: 0,
                 total: files,
                 failed: 0,
+                news_at: at,
             }
         }
         (mode @ Mode::Importing { .. }, Event::CardInserted { .. }) => {
@@ -390,12 +398,13 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
             Mode::Importing {
                 device_id, total, ..
             },
-            Event::ImportProgress { done, failed, .. },
+            Event::ImportProgress { done, failed, at },
         ) => Mode::Importing {
             device_id,
             done: done.min(total),
             total,
             failed,
+            news_at: at,
         },
         (
             Mode::Importing { device_id, .. },
@@ -426,19 +435,7 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
                 device_id, total, ..
             },
             Event::ImportStopped { done, at },
-        ) => {
-            tracing::warn!(done, total, "the import stopped before the end");
-            let screen = Screen::ImportStopped {
-                device: state.roster.device_label(device_id),
-                done: done.min(total),
-                total,
-            };
-            fx.push(Effect::Signal(Signal::Attention));
-            Mode::Message {
-                screen,
-                until: later(at, state.settings.summary_for),
-            }
-        }
+        ) => import_stopped(&state, device_id, done, total, at, &mut fx),
         (
             mode @ (Mode::Idle
             | Mode::AwaitingDevice { .. }
@@ -527,6 +524,27 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
     // The shell draws only when the screen changed, so always say what should be shown.
     fx.push(Effect::Show(state.screen(at)));
     (state, fx)
+}
+
+fn import_stopped(
+    state: &State,
+    device_id: i64,
+    done: u32,
+    total: u32,
+    at: Timestamp,
+    fx: &mut Vec<Effect>,
+) -> Mode {
+    tracing::warn!(done, total, "the import stopped before the end");
+    let screen = Screen::ImportStopped {
+        device: state.roster.device_label(device_id),
+        done: done.min(total),
+        total,
+    };
+    fx.push(Effect::Signal(Signal::Attention));
+    Mode::Message {
+        screen,
+        until: later(at, state.settings.summary_for),
+    }
 }
 
 /// `at + d`, saturating instead of overflowing on absurd settings.
@@ -871,6 +889,16 @@ fn on_tick(state: &State, mode: Mode, at: Timestamp, fx: &mut Vec<Effect>) -> Mo
             tracing::info!("no card after a return; back to idle");
             fx.push(Effect::Signal(Signal::Quiet));
             Mode::Idle
+        }
+        Mode::Importing {
+            device_id,
+            done,
+            total,
+            news_at,
+            ..
+        } if at >= later(news_at, s.import_silence) => {
+            tracing::error!("no news from the import; it is taken as stopped");
+            import_stopped(state, device_id, done, total, at, fx)
         }
         mode @ (Mode::AwaitingCard { .. } | Mode::Importing { .. }) => mode,
     }

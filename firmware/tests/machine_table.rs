@@ -266,7 +266,7 @@ const TABLE: &[(&str, &str, &str, Option<TapOutcome>, &str)] = {
         ("Importing", "press OK", "Importing", None, ""),
         ("Importing", "press Cancel", "Importing", None, ""),
         ("Importing", "tick soon", "Importing", None, ""),
-        ("Importing", "tick after 10 min", "Importing", None, ""),
+        ("Importing", "tick after 10 min", "Message", None, ""),
         ("Importing", "card inserted", "Importing", None, ""),
         ("Importing", "import progress", "Importing", None, ""),
         ("Importing", "import finished", "Message", None, ""),

@@ -547,3 +547,44 @@ fn a_refused_token_is_shown_as_such_and_the_kiosk_keeps_deciding_taps() {
     k.send(Event::ServerReachable { at: at(30) });
     assert_eq!(k.state().link, Link::Online);
 }
+
+#[test]
+fn an_import_that_goes_silent_or_stops_is_shown_as_stopped_not_as_a_bar_for_ever() {
+    let start = |k: &mut Timeline| {
+        k.tap(demo::CAMERA_2, 0);
+        k.send(Event::CardInserted {
+            files: 40,
+            at: at(10),
+        });
+        k.send(Event::ImportProgress {
+            done: 12,
+            failed: 0,
+            at: at(30),
+        });
+    };
+    let stopped = Screen::ImportStopped {
+        device: "Camera 2".into(),
+        done: 12,
+        total: 40,
+    };
+    // The service says it stopped (the card was pulled out).
+    let mut k = Timeline::new();
+    start(&mut k);
+    k.send(Event::ImportStopped {
+        done: 12,
+        at: at(31),
+    });
+    assert_eq!(k.screen(), &stopped);
+    assert!(k.signals().contains(&Signal::Attention));
+
+    // The service was killed and says nothing: two minutes after its last news.
+    let mut k = Timeline::new();
+    start(&mut k);
+    k.tick(30 + 119);
+    assert!(matches!(k.state().mode, Mode::Importing { .. }));
+    k.tick(30 + 120);
+    assert_eq!(k.screen(), &stopped);
+    // The message goes like the summary does, and the kiosk takes taps again.
+    k.tick(30 + 120 + 16);
+    assert_eq!(k.state().mode, Mode::Idle);
+}
