@@ -204,7 +204,9 @@ fn main() -> Result<()> {
             config.data_dir = dir.path().to_path_buf();
             config.bind = bind;
             let mut conn = open_db(&config)?;
-            let seeded = demo::seed(&mut conn, now, today).context("cannot seed the demo data")?;
+            let media = consentcam::ingest::MediaDirs::under(&config.data_dir);
+            let seeded = demo::seed_with_files(&mut conn, Some(&media), now, today)
+                .context("cannot seed the demo data")?;
             let banner = demo::banner(&seeded, dir.path());
             let kiosk_dir = dir.path().join("kiosk");
             run_server(config.bind, Some(banner), move |addr| {

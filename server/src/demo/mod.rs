@@ -3,7 +3,11 @@
 //! rules hold whenever the demo runs.
 //!
 //! Everything goes in through the same operations the API and CLI use (the consent forms
-//! through the CSV importer), so the demo's audit log verifies.
+//! through the CSV importer), so the demo's audit log verifies. With a data directory, the
+//! photos get real files (drawn scenes, [`pictures`]) in the photo store, with their
+//! thumbnails and previews.
+
+pub mod pictures;
 
 use std::path::Path;
 
@@ -12,6 +16,7 @@ use jiff::{Span, Timestamp, ToSpan};
 use rusqlite::Connection;
 
 use crate::domain::{AccountRole, Channel, PersonId, PhotoId};
+use crate::ingest::MediaDirs;
 use crate::store::{self, audit, custody, people, photos, registry};
 use crate::web::password;
 use crate::{groups, records};
@@ -125,8 +130,19 @@ fn person(conn: &Connection, ext_ref: &str) -> anyhow::Result<PersonId> {
         .id)
 }
 
-/// Seeds an empty database.
+/// Seeds an empty database; the photos are catalogue rows without files.
 pub fn seed(conn: &mut Connection, now: Timestamp, today: Date) -> anyhow::Result<Seeded> {
+    seed_with_files(conn, None, now, today)
+}
+
+/// Seeds an empty database, and with `media` gives the JPEG photos real files in the
+/// photo store with their renditions.
+pub fn seed_with_files(
+    conn: &mut Connection,
+    media: Option<&MediaDirs>,
+    now: Timestamp,
+    today: Date,
+) -> anyhow::Result<Seeded> {
     for name in ["Hillside School", "Riverside Academy"] {
         people::insert_partner(conn, name, now)?;
     }
@@ -261,7 +277,7 @@ pub fn seed(conn: &mut Connection, now: Timestamp, today: Date) -> anyhow::Resul
         .map(|s| s.id)
         .ok_or_else(|| anyhow::anyhow!("demo session missing"))?;
 
-    seed_photos(conn, session, camera, out_at, now, today)?;
+    seed_photos(conn, media, session, camera, out_at, now, today)?;
 
     // Today Isla has iPad 1 booked for the L2 Construction class: signing it out at the
     // demo kiosk shows who of them must not be photographed.
@@ -303,8 +319,34 @@ struct DemoPhoto<'a> {
     format: &'a str,
 }
 
+/// Puts a demo picture into the photo store and writes its renditions; returns its hash
+/// and size.
+fn store_picture(media: &MediaDirs, bytes: &[u8]) -> anyhow::Result<(String, u64)> {
+    let store = crate::ingest::open_store(media)?;
+    let lock = store.lock()?;
+    let staged = store.copy_in(&lock, bytes)?;
+    let (hash, size) = (staged.hash(), staged.size());
+    store.persist(&lock, staged)?;
+    let analysis =
+        consentcam_media::analyse_bytes(bytes, &consentcam_media::AnalysisOptions::default(), None);
+    let hash = hash.to_string();
+    for (rendition, path) in [
+        (&analysis.thumbnail, media.thumbnail(&hash)),
+        (&analysis.preview, media.preview(&hash)),
+    ] {
+        let rendition = rendition
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("a demo picture has no rendition"))?;
+        std::fs::create_dir_all(&media.renditions)?;
+        std::fs::write(path, &rendition.jpeg)?;
+    }
+    Ok((hash, size))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn seed_photos(
     conn: &mut Connection,
+    media: Option<&MediaDirs>,
     session: i64,
     camera: crate::domain::DeviceId,
     out_at: Timestamp,
@@ -377,12 +419,18 @@ fn seed_photos(
         },
     ];
     for (n, demo) in demo_photos.iter().enumerate() {
+        let (content_hash, byte_size) = match media {
+            Some(media) if demo.format == "jpeg" => {
+                store_picture(media, &pictures::picture(n, demo.faces))?
+            }
+            _ => (format!("demo{n:060}"), 6_500_000),
+        };
         let tx = conn.transaction()?;
         let id = photos::insert_photo(
             &tx,
             &photos::NewPhoto {
-                content_hash: format!("demo{n:060}"),
-                byte_size: 6_500_000,
+                content_hash,
+                byte_size,
                 format: demo.format.into(),
                 original_name: demo.name.into(),
                 custody_session_id: Some(session),
@@ -393,16 +441,16 @@ fn seed_photos(
                 camera_serial: Some("012345678901".into()),
                 orientation: Some(1),
                 gps_present: false,
-                width: Some(6000),
-                height: Some(4000),
+                width: Some(pictures::WIDTH),
+                height: Some(pictures::HEIGHT),
                 provenance: demo.provenance.into(),
                 damage: None,
             },
             now,
         )?;
         for face in 0..demo.faces {
-            let x = 800 + face as u32 * 1400;
-            let face_id = photos::insert_face(&tx, id, x, 1200, 600, 700)?;
+            let (x, y, w, h) = pictures::face_box(face);
+            let face_id = photos::insert_face(&tx, id, x, y, w, h)?;
             if let Some(ext_ref) = demo.people.get(face) {
                 let person = person(&tx, ext_ref)?;
                 photos::resolve_face(
@@ -428,7 +476,7 @@ fn seed_photos(
         )?;
         tx.commit()?;
     }
-    // The demo photos have no files to analyse.
+    // The demo photos are described above: nothing left to analyse.
     conn.execute("UPDATE photos SET analysed_at = ?1", [now.to_string()])?;
     // The director already approved Amira's portrait for the website.
     let director = registry::account_by_username(conn, "director")?
@@ -524,5 +572,37 @@ mod tests {
         };
         assert_eq!(count(consentcam_wire::CautionKind::NoPhotos), 4);
         assert_eq!(count(consentcam_wire::CautionKind::NotPublic), 3);
+    }
+
+    #[test]
+    fn with_a_data_directory_the_demo_photos_are_real_files_that_publish() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = store::open(&dir.path().join("records.db")).unwrap();
+        let media = MediaDirs::under(dir.path());
+        let today = date(2026, 11, 25);
+        let now: Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
+        seed_with_files(&mut conn, Some(&media), now, today).unwrap();
+        let photo = photos::photo(&conn, PhotoId(1)).unwrap();
+        let original = crate::publish::original_path(dir.path(), &photo.content_hash);
+        let bytes = std::fs::read(&original).unwrap();
+        assert_eq!(bytes.len() as u64, photo.byte_size as u64);
+        assert!(media.thumbnail(&photo.content_hash).is_file());
+        assert!(media.preview(&photo.content_hash).is_file());
+        // Amira's approved portrait goes to the website outbox.
+        let published = crate::publish::publish(
+            &mut conn,
+            &original,
+            &crate::publish::outbox(dir.path()),
+            PhotoId(1),
+            Channel::Website,
+            &crate::publish::PublishOptions::default(),
+            None,
+            today,
+            &crate::consent::ConsentPolicy::default(),
+            now,
+        )
+        .unwrap();
+        assert!(published.path.is_file());
+        assert!(audit::verify(&conn).unwrap().problems.is_empty());
     }
 }
