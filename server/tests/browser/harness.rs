@@ -60,8 +60,14 @@ pub async fn spawn_demo(extra: impl FnOnce(&mut rusqlite::Connection)) -> Server
     };
     let mut conn = store::open(&config.db_path()).expect("database");
     let now = NOW.parse().expect("NOW");
-    let seeded =
-        consentcam::demo::seed(&mut conn, now, TODAY.parse().expect("TODAY")).expect("demo seed");
+    let media = consentcam::ingest::MediaDirs::under(&config.data_dir);
+    let seeded = consentcam::demo::seed_with_files(
+        &mut conn,
+        Some(&media),
+        now,
+        TODAY.parse().expect("TODAY"),
+    )
+    .expect("demo seed");
     extra(&mut conn);
     let db_path = config.db_path();
     let state = AppState::new(conn, config, Clock::Fixed(now));

@@ -324,6 +324,46 @@ async fn the_dashboard_shows_who_has_what_and_an_unknown_badge_is_named_after_a_
     b.close().await;
 }
 
+#[tokio::test]
+async fn a_class_is_made_its_people_cautioned_and_a_device_booked_for_it() {
+    let server = spawn_demo(|_| {}).await;
+    let b = desktop().await;
+    b.log_in(&server, "staff").await;
+    b.submit("header nav a[href='/groups']").await;
+    // Isla already has iPad 1 booked for L2 Construction today: free her first.
+    assert!(b.text("#bookings").await.contains("L2 Construction"));
+    b.submit("#bookings form.inline button").await;
+    b.notice("Booking cancelled.").await;
+
+    b.goto(&server.url("/groups")).await;
+    b.fill("#new-group input[name=name]", "Beamish trip").await;
+    b.submit("#new-group button").await;
+    b.notice("Group created.").await;
+    for person in ["L107 · Harry Wilson", "L100 · Amira Hassan"] {
+        b.fill("#add-member input[name=person]", person).await;
+        b.submit("#add-member button").await;
+        b.notice("Added to the group.").await;
+    }
+    let members = b.text("#members").await;
+    assert!(members.contains("Harry Wilson"), "{members}");
+    assert!(members.contains("do not photograph"), "{members}");
+    assert!(
+        b.text("#summary")
+            .await
+            .contains("1 must not be photographed"),
+        "the summary counts Harry"
+    );
+    // Today 09:00 to 16:00, any device, Isla: the form's defaults.
+    b.submit("#book button").await;
+    b.notice("Booked for Beamish trip").await;
+    let bookings = b.text("#bookings").await;
+    assert!(
+        bookings.contains("Isla Morgan") && bookings.contains("any device"),
+        "{bookings}"
+    );
+    b.close().await;
+}
+
 /// Takes the README's screenshots: `cargo test -p consentcam --test browser -- --ignored`.
 #[tokio::test]
 #[ignore = "writes server/screenshots/*.png; run by hand when the pages change"]
@@ -357,6 +397,8 @@ async fn screenshots_of_the_main_pages() {
     b.screenshot("person").await;
     b.goto(&server.url("/audit")).await;
     b.screenshot("audit").await;
+    b.goto(&server.url("/groups/1")).await;
+    b.screenshot("group").await;
     b.log_out().await;
     b.log_in(&server, "admin").await;
     b.goto(&server.url("/admin/badges")).await;
