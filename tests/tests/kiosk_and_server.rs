@@ -96,20 +96,51 @@ fn tap_event_ids(db: &Path) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sign_out_at_the_kiosk_reaches_the_server_as_custody() {
+/// A demo-seeded server on a free port and a simulated kiosk linked to it.
+struct Setup {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    addr: SocketAddr,
+    server: Server,
+    kiosk: SimKioskHandle,
+}
+
+async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("records.db");
     let token = seed(&db);
     let addr = free_port();
     let server = start_server(&db, addr).await;
     let kiosk = kiosk(dir.path().join("kiosk"), addr, &token);
-    // The kiosk knows the staff badge once it has the server's roster.
+    Setup {
+        dir,
+        db,
+        addr,
+        server,
+        kiosk,
+    }
+}
+
+/// Waits until the kiosk knows the demo's staff badge (it has the server's roster); the
+/// kiosk is then waiting for a device tag.
+async fn await_roster(kiosk: &SimKioskHandle) {
     eventually("the roster", || {
         kiosk.tap_hex(demo::STAFF).unwrap();
         matches!(kiosk.screen().unwrap(), Some(Screen::AwaitDevice { .. }))
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_out_at_the_kiosk_reaches_the_server_as_custody() {
+    let Setup {
+        dir: _dir,
+        db,
+        addr: _,
+        server,
+        kiosk,
+    } = setup().await;
+    await_roster(&kiosk).await;
     kiosk.tap_hex(demo::CAMERA_1).unwrap();
     eventually("the journal to drain", || kiosk.pending().unwrap() == 0).await;
     let conn = store::open(&db).unwrap();
@@ -122,12 +153,13 @@ async fn a_sign_out_at_the_kiosk_reaches_the_server_as_custody() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_taps_while_the_server_is_down_arrive_once_and_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("records.db");
-    let token = seed(&db);
-    let addr = free_port();
-    let server = start_server(&db, addr).await;
-    let kiosk = kiosk(dir.path().join("kiosk"), addr, &token);
+    let Setup {
+        dir: _dir,
+        db,
+        addr,
+        server,
+        kiosk,
+    } = setup().await;
     // Let the kiosk fetch its roster, then take the server away.
     kiosk.tap_hex(demo::LEARNER).unwrap();
     eventually("the first tap to arrive", || tap_event_ids(&db).len() == 1).await;
@@ -172,17 +204,14 @@ async fn signing_out_the_device_booked_for_a_class_shows_who_must_not_be_photogr
     use consentcam_hardware::Button;
     use consentcam_wire::CautionKind;
 
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("records.db");
-    let token = seed(&db);
-    let addr = free_port();
-    let server = start_server(&db, addr).await;
-    let kiosk = kiosk(dir.path().join("kiosk"), addr, &token);
-    eventually("the roster", || {
-        kiosk.tap_hex(demo::STAFF).unwrap();
-        matches!(kiosk.screen().unwrap(), Some(Screen::AwaitDevice { .. }))
-    })
-    .await;
+    let Setup {
+        dir: _dir,
+        db,
+        addr: _,
+        server,
+        kiosk,
+    } = setup().await;
+    await_roster(&kiosk).await;
     kiosk.tap_hex(demo::IPAD_1).unwrap();
     assert!(matches!(
         kiosk.screen().unwrap(),

@@ -6,7 +6,7 @@ use consentcam::domain::AccountRole;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect, learner, parent_form, spawn_app};
+use crate::helpers::{TestApp, catalogue_photo, expect, learner, parent_form, spawn_app};
 
 struct Class {
     group: i64,
@@ -93,16 +93,7 @@ async fn setup(app: &TestApp) -> Class {
 }
 
 async fn roster(app: &TestApp) -> Value {
-    expect(
-        reqwest::Client::new()
-            .get(app.url("/api/v1/kiosk/roster"))
-            .bearer_auth(&app.kiosk_token)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await
+    expect(app.kiosk_get("/api/v1/kiosk/roster").await, StatusCode::OK).await
 }
 
 #[tokio::test]
@@ -161,17 +152,15 @@ async fn a_group_shows_each_persons_caution_and_a_booking_reaches_the_kiosk_rost
     // A sign-out by the holder inside the window is filed under the booking, and the
     // custody list says so.
     let receipt = expect(
-        reqwest::Client::new()
-            .post(app.url("/api/v1/kiosk/events"))
-            .bearer_auth(&app.kiosk_token)
-            .json(&json!({ "events": [{
+        app.kiosk_post(
+            "/api/v1/kiosk/events",
+            json!({ "events": [{
                 "event_id": "k-1", "seq": 1, "at": "2026-11-25T09:00:00Z", "reader": "office-1",
                 "type": "signed_out", "device_id": class.device, "person_id": class.staff,
                 "due_back": "2026-11-25T10:00:00Z", "booking_id": booking["id"],
-            }] }))
-            .send()
-            .await
-            .unwrap(),
+            }] }),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -290,11 +279,6 @@ async fn the_group_pages_add_people_book_a_device_and_offer_the_group_first_when
     let admin = app.login(AccountRole::Admin).await;
     let outsider = learner(&admin, "L9", "Zed", "Young", "2010-01-01").await;
     let staff = app.login(AccountRole::Staff).await;
-    let post = |path: String, fields: Vec<(&'static str, String)>| {
-        let mut form = vec![("_csrf", staff.csrf.clone())];
-        form.extend(fields);
-        staff.client.post(app.url(&path)).form(&form).send()
-    };
     let group_page = format!("/groups/{}", class.group);
 
     // The page lists each person with what the holder must know.
@@ -303,67 +287,52 @@ async fn the_group_pages_add_people_book_a_device_and_offer_the_group_first_when
     assert!(html.contains("do not photograph") && html.contains("not for website or social media"));
 
     // Adding by the type-ahead's "ref · name", and an unknown name is refused clearly.
-    let added = post(
-        format!("{group_page}/members"),
-        vec![("person", "L9 · Zed Young".into())],
-    )
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
+    let members_form = format!("{group_page}/members");
+    let added = staff
+        .form(&members_form, &[("person", "L9 · Zed Young")])
+        .await;
     assert!(added.contains("Added to the group."), "{added}");
-    let refused = post(
-        format!("{group_page}/members"),
-        vec![("person", "Nobody Here".into())],
-    )
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
+    let refused = staff
+        .form(&members_form, &[("person", "Nobody Here")])
+        .await;
     assert!(
         refused.contains("nobody on the register matches"),
         "{refused}"
     );
     // Taken out again.
-    post(format!("{group_page}/members/{outsider}/remove"), vec![])
-        .await
-        .unwrap();
+    staff
+        .form(&format!("{group_page}/members/{outsider}/remove"), &[])
+        .await;
 
     // Book by local day and time (the test server runs in UTC).
-    let booked = post(
-        format!("{group_page}/bookings"),
-        vec![
-            ("holder", class.staff.to_string()),
-            ("device", class.device.to_string()),
-            ("on", "2026-11-25".into()),
-            ("from", "09:00".into()),
-            ("until_day", "".into()),
-            ("until", "15:30".into()),
-        ],
-    )
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
+    let (holder, device) = (class.staff.to_string(), class.device.to_string());
+    let booking_form = format!("{group_page}/bookings");
+    let booked = staff
+        .form(
+            &booking_form,
+            &[
+                ("holder", &holder),
+                ("device", &device),
+                ("on", "2026-11-25"),
+                ("from", "09:00"),
+                ("until_day", ""),
+                ("until", "15:30"),
+            ],
+        )
+        .await;
     assert!(booked.contains("Booked for L2 Construction"), "{booked}");
-    let bad = post(
-        format!("{group_page}/bookings"),
-        vec![
-            ("holder", class.staff.to_string()),
-            ("device", "".into()),
-            ("on", "25/11/2026".into()),
-            ("from", "09:00".into()),
-            ("until", "15:30".into()),
-        ],
-    )
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
+    let bad = staff
+        .form(
+            &booking_form,
+            &[
+                ("holder", &holder),
+                ("device", ""),
+                ("on", "25/11/2026"),
+                ("from", "09:00"),
+                ("until", "15:30"),
+            ],
+        )
+        .await;
     assert!(bad.contains("the day must be a date"), "{bad}");
     let bookings = expect(staff.get("/api/v1/bookings").await, StatusCode::OK).await;
     assert_eq!(bookings.as_array().unwrap().len(), 1);
@@ -380,46 +349,22 @@ async fn the_group_pages_add_people_book_a_device_and_offer_the_group_first_when
     // the group's people first in the type-ahead, before anyone else.
     let booking_id = bookings[0]["id"].clone();
     expect(
-        reqwest::Client::new()
-            .post(app.url("/api/v1/kiosk/events"))
-            .bearer_auth(&app.kiosk_token)
-            .json(&json!({ "events": [{
+        app.kiosk_post(
+            "/api/v1/kiosk/events",
+            json!({ "events": [{
                 "event_id": "k-1", "seq": 1, "at": "2026-11-25T09:30:00Z", "reader": "office-1",
                 "type": "signed_out", "device_id": class.device, "person_id": class.staff,
                 "due_back": "2026-11-25T10:30:00Z", "booking_id": booking_id,
-            }] }))
-            .send()
-            .await
-            .unwrap(),
+            }] }),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
-    {
-        let conn = app.db();
-        consentcam::store::photos::insert_photo(
-            &conn,
-            &consentcam::store::photos::NewPhoto {
-                content_hash: "ab".repeat(32),
-                byte_size: 10,
-                format: "jpeg".into(),
-                original_name: "IMG_0001.JPG".into(),
-                custody_session_id: Some(1),
-                device_id: Some(consentcam::domain::DeviceId(class.device)),
-                taken_at: None,
-                camera_make: None,
-                camera_model: None,
-                camera_serial: None,
-                orientation: None,
-                gps_present: false,
-                width: Some(600),
-                height: Some(400),
-                provenance: "unknown".into(),
-                damage: None,
-            },
-            crate::helpers::NOW.parse().unwrap(),
-        )
-        .unwrap();
-    }
+    catalogue_photo(&app, "ab", |p| {
+        p.custody_session_id = Some(1);
+        p.device_id = Some(consentcam::domain::DeviceId(class.device));
+    });
     let html = staff.get("/photos/1").await.text().await.unwrap();
     let list = &html[html.find("<datalist id=\"people-list\">").unwrap()..];
     let position = |name: &str| {

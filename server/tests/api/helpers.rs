@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use consentcam::clock::Clock;
 use consentcam::config::Config;
-use consentcam::domain::AccountRole;
+use consentcam::domain::{AccountRole, PhotoId};
+use consentcam::store::photos::{self, NewPhoto};
 use consentcam::store::{self, registry};
 use consentcam::web::{self, AppState, password};
 use reqwest::{Client, Method, Response, StatusCode};
@@ -97,12 +98,47 @@ impl TestApp {
 
     /// A second connection to the server's database file, for setting up what no API
     /// route creates yet (photos come from the import).
+    /// Sends `body` to a kiosk route with the kiosk's bearer token.
+    pub async fn kiosk_post(&self, path: &str, body: Value) -> Response {
+        Client::new()
+            .post(self.url(path))
+            .bearer_auth(&self.kiosk_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Reads a kiosk route with the kiosk's bearer token.
+    pub async fn kiosk_get(&self, path: &str) -> Response {
+        Client::new()
+            .get(self.url(path))
+            .bearer_auth(&self.kiosk_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub fn db(&self) -> rusqlite::Connection {
         store::open(&self.db_path).unwrap()
     }
 }
 
 impl User {
+    /// Posts a page form (with the CSRF field) and returns the page it leads to.
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> String {
+        let mut form = vec![("_csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        response.text().await.unwrap()
+    }
+
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Response {
         let mut request = self
             .client
@@ -179,4 +215,25 @@ pub async fn parent_form(
     )
     .await;
     body["id"].as_i64().unwrap()
+}
+
+/// Catalogues a 600x400 JPEG without a file, as an import would: `hash_pair` repeated
+/// makes the hash, `adjust` sets what the test needs (session, provenance...).
+pub fn catalogue_photo(
+    app: &TestApp,
+    hash_pair: &str,
+    adjust: impl FnOnce(&mut NewPhoto),
+) -> PhotoId {
+    let mut photo = NewPhoto {
+        content_hash: hash_pair.repeat(32),
+        byte_size: 10,
+        format: "jpeg".into(),
+        original_name: "IMG_0001.JPG".into(),
+        width: Some(600),
+        height: Some(400),
+        provenance: "unknown".into(),
+        ..Default::default()
+    };
+    adjust(&mut photo);
+    photos::insert_photo(&app.db(), &photo, NOW.parse().unwrap()).unwrap()
 }

@@ -5,7 +5,9 @@ use consentcam::domain::AccountRole;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 
-use crate::helpers::{TestApp, User, expect, learner, parent_form, spawn_app, spawn_with};
+use crate::helpers::{
+    TestApp, User, catalogue_photo, expect, learner, parent_form, spawn_app, spawn_with,
+};
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -206,32 +208,7 @@ async fn evidence_is_type_checked_stored_under_an_opaque_name_and_never_cached()
 #[tokio::test]
 async fn a_photo_preview_is_private_and_falls_back_to_a_placeholder() {
     let app = spawn_app().await;
-    {
-        let conn = app.db();
-        consentcam::store::photos::insert_photo(
-            &conn,
-            &consentcam::store::photos::NewPhoto {
-                content_hash: "ab".repeat(32),
-                byte_size: 10,
-                format: "jpeg".into(),
-                original_name: "IMG_0001.JPG".into(),
-                custody_session_id: None,
-                device_id: None,
-                taken_at: None,
-                camera_make: None,
-                camera_model: None,
-                camera_serial: None,
-                orientation: None,
-                gps_present: false,
-                width: Some(600),
-                height: Some(400),
-                provenance: "unknown".into(),
-                damage: None,
-            },
-            crate::helpers::NOW.parse().unwrap(),
-        )
-        .unwrap();
-    }
+    catalogue_photo(&app, "ab", |_| {});
     expect(
         app.anonymous().get("/photos/1/preview").await,
         StatusCode::UNAUTHORIZED,
@@ -315,33 +292,8 @@ async fn the_photo_page_forms_tag_cover_caption_and_refuse_an_unknown_name() {
     let admin = app.login(AccountRole::Admin).await;
     let amira = learner(&admin, "L100", "Amira", "Hassan", "2011-10-16").await;
     let ben = learner(&admin, "L101", "Ben", "Carter", "2010-11-15").await;
-    {
-        let conn = app.db();
-        let photo = consentcam::store::photos::insert_photo(
-            &conn,
-            &consentcam::store::photos::NewPhoto {
-                content_hash: "cd".repeat(32),
-                byte_size: 10,
-                format: "jpeg".into(),
-                original_name: "IMG_0002.JPG".into(),
-                custody_session_id: None,
-                device_id: None,
-                taken_at: None,
-                camera_make: None,
-                camera_model: None,
-                camera_serial: None,
-                orientation: None,
-                gps_present: false,
-                width: Some(600),
-                height: Some(400),
-                provenance: "unknown".into(),
-                damage: None,
-            },
-            crate::helpers::NOW.parse().unwrap(),
-        )
-        .unwrap();
-        consentcam::store::photos::insert_face(&conn, photo, 10, 10, 50, 50).unwrap();
-    }
+    let photo = catalogue_photo(&app, "cd", |p| p.original_name = "IMG_0002.JPG".into());
+    consentcam::store::photos::insert_face(&app.db(), photo, 10, 10, 50, 50).unwrap();
     let staff = app.login(AccountRole::Staff).await;
     let post = |path: &str, fields: Vec<(&str, &str)>| {
         let mut form = vec![("_csrf", staff.csrf.as_str())];
@@ -628,32 +580,10 @@ async fn names_typed_into_pages_never_reach_the_logs() {
 #[tokio::test]
 async fn a_director_acknowledges_a_provenance_warning_and_rejects_only_with_a_note() {
     let app = spawn_app().await;
-    {
-        let conn = app.db();
-        consentcam::store::photos::insert_photo(
-            &conn,
-            &consentcam::store::photos::NewPhoto {
-                content_hash: "ef".repeat(32),
-                byte_size: 10,
-                format: "jpeg".into(),
-                original_name: "IMG_0006.JPG".into(),
-                custody_session_id: None,
-                device_id: None,
-                taken_at: None,
-                camera_make: None,
-                camera_model: None,
-                camera_serial: None,
-                orientation: None,
-                gps_present: false,
-                width: Some(600),
-                height: Some(400),
-                provenance: "outside_sign_out".into(),
-                damage: None,
-            },
-            crate::helpers::NOW.parse().unwrap(),
-        )
-        .unwrap();
-    }
+    catalogue_photo(&app, "ef", |p| {
+        p.original_name = "IMG_0006.JPG".into();
+        p.provenance = "outside_sign_out".into();
+    });
     let staff = app.login(AccountRole::Staff).await;
     let refused = staff
         .client
