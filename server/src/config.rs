@@ -1,5 +1,6 @@
 //! Settings, from a TOML file and command-line overrides.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,20 @@ pub struct Config {
     pub clock_drift_minutes: i64,
     /// Largest upload accepted (CSV import, evidence), in bytes.
     pub max_upload_bytes: usize,
+    /// Channels whose publications are also sent to a web endpoint (a CMS, a partner's
+    /// upload service), keyed by channel: `website`, `social`, `internal`, `partner:<id>`.
+    /// The outbox folder stays the record; a delivery that fails is retried.
+    pub deliver: BTreeMap<String, Endpoint>,
+}
+
+/// A web endpoint publications of one channel are POSTed to.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// `https://...` (or `http://` on a trusted network).
+    pub url: String,
+    /// A file holding a bearer token for the endpoint, if it wants one.
+    pub token_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -42,6 +57,7 @@ impl Default for Config {
             login_window_minutes: 15,
             clock_drift_minutes: 10,
             max_upload_bytes: 10 * 1024 * 1024,
+            deliver: BTreeMap::new(),
         }
     }
 }
@@ -64,10 +80,37 @@ impl Config {
             path: path.into(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.into(),
             message: e.to_string(),
-        })
+        })?;
+        config.check().map_err(|message| ConfigError::Parse {
+            path: path.into(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// What TOML alone cannot check.
+    fn check(&self) -> Result<(), String> {
+        for (channel, endpoint) in &self.deliver {
+            channel.parse::<crate::domain::Channel>().map_err(|e| {
+                format!("[deliver.{channel:?}]: not a channel ({e}); use website, social, internal or \"partner:<id>\"")
+            })?;
+            let scheme_ok =
+                endpoint.url.starts_with("https://") || endpoint.url.starts_with("http://");
+            if !scheme_ok {
+                return Err(format!(
+                    "[deliver.{channel:?}] url must start with https:// or http://"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The endpoint a channel's publications are sent to, if any.
+    pub fn endpoint(&self, channel: crate::domain::Channel) -> Option<&Endpoint> {
+        self.deliver.get(&channel.code())
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -103,5 +146,35 @@ mod tests {
         std::fs::write(&bad, "data_dri = \"/srv/cc\"\n").unwrap();
         let err = Config::load(&bad).unwrap_err().to_string();
         assert!(err.contains("data_dri"), "{err}");
+    }
+
+    #[test]
+    fn delivery_endpoints_name_a_real_channel_and_a_web_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[deliver.website]\nurl = \"https://cms.example.org/photos\"\n\
+             [deliver.\"partner:2\"]\nurl = \"http://10.0.0.5/in\"\ntoken_file = \"/etc/t\"\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        let partner = config
+            .endpoint(crate::domain::Channel::Partner(crate::domain::PartnerId(2)))
+            .unwrap();
+        assert_eq!(partner.token_file.as_deref(), Some(Path::new("/etc/t")));
+        assert!(config.endpoint(crate::domain::Channel::Social).is_none());
+        for (bad, why) in [
+            ("[deliver.web]\nurl = \"https://x\"\n", "not a channel"),
+            ("[deliver.website]\nurl = \"ftp://x\"\n", "https://"),
+            (
+                "[deliver.website]\nurl = \"https://x\"\ntoken = \"t\"\n",
+                "token",
+            ),
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let err = Config::load(&path).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 }

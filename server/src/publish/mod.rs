@@ -5,6 +5,7 @@
 //! `consentcam_scrub`, the rules are `consent`. A publish that fails half-way leaves no
 //! file in the outbox and no row in the register.
 
+pub mod forward;
 mod geometry;
 mod outbox;
 
@@ -36,6 +37,17 @@ pub fn original_path(data_dir: &Path, content_hash: &str) -> PathBuf {
 /// The outbox under `data_dir`.
 pub fn outbox(data_dir: &Path) -> Outbox {
     Outbox::new(data_dir.join("outbox"))
+}
+
+/// The outbox of a configuration: its folders, and the channels' web endpoints.
+pub fn configured_outbox(config: &crate::config::Config) -> Outbox {
+    config
+        .deliver
+        .iter()
+        .filter_map(|(code, endpoint)| Some((code.parse::<Channel>().ok()?, endpoint)))
+        .fold(outbox(&config.data_dir), |outbox, (channel, endpoint)| {
+            outbox.with_endpoint(channel, endpoint.url.clone())
+        })
 }
 
 /// How the published copy is made.
@@ -190,6 +202,9 @@ pub fn publish(
     let recorded = (|| -> Result<i64, PublishError> {
         let tx = conn.transaction()?;
         let id = photos::insert_publication(&tx, photo, channel, &opaque_name, by, &decision, now)?;
+        if let Some(url) = outbox.endpoint(channel) {
+            crate::store::deliveries::insert(&tx, id, url, now)?;
+        }
         audit::append(
             &tx,
             &Entry {

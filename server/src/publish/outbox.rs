@@ -1,6 +1,7 @@
 //! The outbox: one folder per channel, each photo with its manifest, written whole or not
 //! at all (temp file, fsync, rename, fsync the folder).
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use crate::domain::Channel;
 #[derive(Debug, Clone)]
 pub struct Outbox {
     root: PathBuf,
+    /// Channel code -> URL of the web endpoint its deliveries are also sent to.
+    endpoints: BTreeMap<String, String>,
 }
 
 /// Files placed by one delivery, so they can be taken back if recording fails.
@@ -45,7 +48,21 @@ fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
 
 impl Outbox {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            endpoints: BTreeMap::new(),
+        }
+    }
+
+    /// Also sends `channel`'s deliveries to `url` (see [`super::forward`]).
+    pub fn with_endpoint(mut self, channel: Channel, url: impl Into<String>) -> Self {
+        self.endpoints.insert(channel.code(), url.into());
+        self
+    }
+
+    /// The web endpoint of a channel, if it has one.
+    pub fn endpoint(&self, channel: Channel) -> Option<&str> {
+        self.endpoints.get(&channel.code()).map(String::as_str)
     }
 
     /// The folder a channel's deliveries go to.

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod custody;
+pub mod deliveries;
 pub mod groups;
 pub mod overview;
 pub mod people;
@@ -47,6 +48,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!(
             "../../migrations/0003_groups_and_bookings.sql"
         )),
+        M::up(include_str!("../../migrations/0004_http_deliveries.sql")),
     ])
 });
 

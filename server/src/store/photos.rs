@@ -602,10 +602,16 @@ pub struct Publication {
     pub takedown_since: Option<String>,
     pub takedown_reason: Option<String>,
     pub takedown_done_at: Option<String>,
+    /// For a channel with a web endpoint: `pending`, `delivered` or `withheld`.
+    pub delivery: Option<String>,
+    /// Why the last attempt to deliver failed.
+    pub delivery_error: Option<String>,
 }
 
 const PUBLICATION_COLS: &str = "id, photo_id, channel, opaque_name, published_at, takedown_since, \
-     takedown_reason, takedown_done_at";
+     takedown_reason, takedown_done_at, \
+     (SELECT d.state FROM http_deliveries d WHERE d.publication_id = publications.id), \
+     (SELECT d.last_error FROM http_deliveries d WHERE d.publication_id = publications.id)";
 
 fn publication_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Publication> {
     Ok(Publication {
@@ -617,6 +623,8 @@ fn publication_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Publication> {
         takedown_since: r.get(5)?,
         takedown_reason: r.get(6)?,
         takedown_done_at: r.get(7)?,
+        delivery: r.get(8)?,
+        delivery_error: r.get(9)?,
     })
 }
 

@@ -48,6 +48,8 @@ struct Inner {
     tz: TimeZone,
     throttle: Mutex<Throttle>,
     sim_kiosk: Option<Arc<consentcam_kiosk::sim::SimKioskHandle>>,
+    /// Wakes the delivery task (a publication was just queued for an endpoint).
+    forward_now: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
                 tz,
                 throttle: Mutex::new(throttle),
                 sim_kiosk: None,
+                forward_now: Arc::new(tokio::sync::Notify::new()),
             }),
         }
     }
@@ -80,6 +83,11 @@ impl AppState {
 
     pub fn sim_kiosk(&self) -> Option<Arc<consentcam_kiosk::sim::SimKioskHandle>> {
         self.inner.sim_kiosk.clone()
+    }
+
+    /// Asks the delivery task to send what is due now rather than at its next round.
+    pub fn forward_now(&self) {
+        self.inner.forward_now.notify_one();
     }
 
     pub fn config(&self) -> &Config {
@@ -220,10 +228,58 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let forwarder = spawn_forwarder(&state);
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    if let Some(task) = forwarder {
+        task.abort();
+    }
+    served
+}
+
+/// How often the delivery task looks for deliveries due again (a publication wakes it
+/// at once).
+const FORWARD_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// With web endpoints configured, a task that sends publications on to them
+/// ([`crate::publish::forward`]).
+fn spawn_forwarder(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    if state.config().deliver.is_empty() {
+        return None;
+    }
+    let state = state.clone();
+    Some(tokio::spawn(async move {
+        let poster: Arc<dyn crate::publish::forward::Poster> =
+            Arc::new(crate::publish::forward::HttpPoster::default());
+        loop {
+            let (st, poster) = (state.clone(), poster.clone());
+            let round = tokio::task::spawn_blocking(move || {
+                let config = st.config();
+                crate::publish::forward::deliver_due(
+                    &st.db_handle(),
+                    &crate::publish::configured_outbox(config),
+                    &crate::publish::forward::token_from_config(config),
+                    poster.as_ref(),
+                    st.now(),
+                )
+            })
+            .await;
+            match round {
+                Ok(Ok(round)) if round != Default::default() => {
+                    tracing::info!(?round, "deliveries to web endpoints");
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "the delivery round failed"),
+                Err(e) => tracing::error!(error = %e, "the delivery task failed"),
+            }
+            tokio::select! {
+                () = state.inner.forward_now.notified() => {}
+                () = tokio::time::sleep(FORWARD_EVERY) => {}
+            }
+        }
+    }))
 }

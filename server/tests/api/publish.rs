@@ -261,3 +261,135 @@ async fn a_photo_whose_original_is_missing_is_refused_with_a_reason_not_a_500() 
         "{body}"
     );
 }
+
+/// What a web endpoint received.
+#[derive(Clone, Debug)]
+struct Received {
+    authorization: Option<String>,
+    idempotency_key: Option<String>,
+    body: serde_json::Value,
+}
+
+/// A web endpoint on loopback that takes every POST and keeps it.
+async fn endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Received>>>) {
+    use axum::http::HeaderMap;
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = received.clone();
+    let app = axum::Router::new().route(
+        "/in",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                store.lock().unwrap().push(Received {
+                    authorization: header("authorization"),
+                    idempotency_key: header("idempotency-key"),
+                    body: serde_json::from_slice(&body).unwrap_or_default(),
+                });
+                StatusCode::CREATED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/in", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+#[tokio::test]
+async fn a_channel_with_a_web_endpoint_gets_each_publication_posted_with_its_token_and_no_names() {
+    let (url, received) = endpoint().await;
+    let secrets = tempfile::tempdir().unwrap();
+    let token_file = secrets.path().join("website.token");
+    std::fs::write(&token_file, "cms-secret\n").unwrap();
+    let app = crate::helpers::spawn_with(|c| {
+        c.deliver.insert(
+            "website".into(),
+            consentcam::config::Endpoint {
+                url,
+                token_file: Some(token_file),
+            },
+        );
+    })
+    .await;
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    parent_form(&admin, robin, "2026-09-01", true, &[]).await;
+    let id = stored_photo(&app, robin);
+    let director = app.login(AccountRole::Director).await;
+    let approve = json!({ "channel": { "kind": "website" }, "approve": true, "note": "fine" });
+    expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/approvals"), approve)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let published = expect(
+        director
+            .post(
+                &format!("/api/v1/photos/{id}/publish"),
+                json!({ "channel": { "kind": "website" } }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let name = published["opaque_name"].as_str().unwrap().to_owned();
+
+    // The publish wakes the delivery task: the endpoint has it within moments.
+    let start = std::time::Instant::now();
+    while received.lock().unwrap().is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "never delivered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let got = received.lock().unwrap()[0].clone();
+    assert_eq!(got.authorization.as_deref(), Some("Bearer cms-secret"));
+    assert_eq!(got.idempotency_key.as_deref(), Some(name.as_str()));
+    assert_eq!(got.body["file"], name);
+    assert_eq!(got.body["channel"], "website");
+    use base64::Engine;
+    let image = base64::engine::general_purpose::STANDARD
+        .decode(got.body["image_base64"].as_str().unwrap())
+        .unwrap();
+    let outbox_file = app
+        .db_path
+        .parent()
+        .unwrap()
+        .join("outbox")
+        .join("website")
+        .join(&name);
+    assert_eq!(image, std::fs::read(outbox_file).unwrap());
+    let text = got.body.to_string();
+    assert!(
+        !text.contains("Okafor") && !text.contains("Robin"),
+        "{text}"
+    );
+
+    // The photo's record says where it went.
+    let start = std::time::Instant::now();
+    loop {
+        let photo = expect(
+            director.get(&format!("/api/v1/photos/{id}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        if photo["publications"][0]["delivery"] == "delivered" {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{photo}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(received.lock().unwrap().len(), 1, "delivered once");
+}

@@ -480,7 +480,9 @@ pub async fn publish(
     Json(body): Json<PublishBody>,
 ) -> Result<(StatusCode, Json<crate::publish::Published>), ApiError> {
     let (now, today, policy) = (state.now(), state.today(), state.policy());
-    let data_dir = state.config().data_dir.clone();
+    let config = state.config().clone();
+    let st = state.clone();
+    let data_dir = config.data_dir.clone();
     if body
         .max_long_edge
         .is_some_and(|e| !(64..=20_000).contains(&e))
@@ -493,7 +495,7 @@ pub async fn publish(
         .db(move |c| {
             let photo = photos::photo(c, PhotoId(id))?;
             let original = crate::publish::original_path(&data_dir, &photo.content_hash);
-            let outbox = crate::publish::outbox(&data_dir);
+            let outbox = crate::publish::configured_outbox(&config);
             let options = crate::publish::PublishOptions {
                 max_long_edge: body.max_long_edge,
             };
@@ -520,5 +522,6 @@ pub async fn publish(
             })
         })
         .await?;
+    st.forward_now();
     Ok((StatusCode::CREATED, Json(published)))
 }

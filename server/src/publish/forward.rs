@@ -1,0 +1,418 @@
+//! Sending publications on to a channel's web endpoint (a CMS, a partner's upload service).
+//!
+//! The outbox folder is the record of every publication; a channel with an endpoint
+//! (config `[deliver.<channel>]`) also gets each delivery POSTed, from a queue
+//! (`http_deliveries`) that survives restarts. A failed POST is tried again later, with a
+//! growing pause; a delivery whose publication was taken down before the endpoint had it
+//! is never sent (C10 holds for late deliveries too).
+//!
+//! The request: `POST <url>`, `Content-Type: application/json`, `Authorization: Bearer
+//! <token>` when the endpoint has a token file, `Idempotency-Key: <file name>` (the same on
+//! every retry, so the receiver can drop a repeat). The body is the manifest the outbox
+//! holds beside the photo (file name, channel, time, caption, covered faces: no names)
+//! plus `image_base64`, the scrubbed JPEG.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine;
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::Connection;
+
+use super::Outbox;
+use crate::domain::Channel;
+use crate::store::audit::{self, Entry};
+use crate::store::deliveries::{self, Delivery};
+use crate::store::{Result, StoreError};
+
+/// One request to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub url: String,
+    pub token: Option<String>,
+    pub idempotency_key: String,
+    pub body: Vec<u8>,
+}
+
+/// Sends requests; the real one is [`HttpPoster`], tests use their own.
+pub trait Poster: Send + Sync {
+    /// `Ok` when the endpoint accepted the delivery (2xx); otherwise why not.
+    fn post(&self, request: &Outgoing) -> std::result::Result<(), String>;
+}
+
+/// POSTs over HTTP(S) with a 30-second limit per request.
+pub struct HttpPoster {
+    agent: ureq::Agent,
+}
+
+impl Default for HttpPoster {
+    fn default() -> Self {
+        Self {
+            agent: ureq::Agent::config_builder()
+                .timeout_global(Some(Duration::from_secs(30)))
+                .http_status_as_error(false)
+                .build()
+                .into(),
+        }
+    }
+}
+
+impl Poster for HttpPoster {
+    fn post(&self, request: &Outgoing) -> std::result::Result<(), String> {
+        let mut call = self
+            .agent
+            .post(&request.url)
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", &request.idempotency_key);
+        if let Some(token) = &request.token {
+            call = call.header("Authorization", format!("Bearer {token}"));
+        }
+        let response = call
+            .send(&request.body[..])
+            .map_err(|e| format!("cannot reach the endpoint: {e}"))?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(format!("the endpoint answered HTTP {status}"))
+        }
+    }
+}
+
+/// How long to wait before try number `attempts + 1`: 30 s, doubling, at most an hour.
+pub fn retry_after(attempts: u32) -> SignedDuration {
+    let secs = 30i64.saturating_mul(1i64 << attempts.saturating_sub(1).min(10));
+    SignedDuration::from_secs(secs.min(3600))
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Round {
+    pub delivered: usize,
+    pub failed: usize,
+    pub withheld: usize,
+}
+
+fn lock(db: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+    db.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn log(
+    conn: &Connection,
+    action: &str,
+    d: &Delivery,
+    details: serde_json::Value,
+    now: Timestamp,
+) -> Result<()> {
+    audit::append(
+        conn,
+        &Entry {
+            at: now,
+            actor: "system",
+            action,
+            subject: &format!("publication:{}", d.publication_id),
+            details,
+        },
+    )
+    .map(|_| ())
+}
+
+/// The request for one delivery, from the files in the outbox.
+fn request(
+    outbox: &Outbox,
+    d: &Delivery,
+    token: Option<String>,
+) -> std::result::Result<Outgoing, String> {
+    let channel: Channel = d
+        .channel
+        .parse()
+        .map_err(|e| format!("the publication's channel is unreadable: {e}"))?;
+    let folder = outbox.folder(channel);
+    let photo = std::fs::read(folder.join(&d.opaque_name))
+        .map_err(|e| format!("the outbox file {} is missing: {e}", d.opaque_name))?;
+    let manifest = std::fs::read(folder.join(format!("{}.json", d.opaque_name)))
+        .map_err(|e| format!("the outbox manifest of {} is missing: {e}", d.opaque_name))?;
+    let mut body: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&manifest)
+        .map_err(|e| {
+            format!(
+                "the outbox manifest of {} is unreadable: {e}",
+                d.opaque_name
+            )
+        })?;
+    body.insert(
+        "image_base64".into(),
+        base64::engine::general_purpose::STANDARD
+            .encode(photo)
+            .into(),
+    );
+    Ok(Outgoing {
+        url: d.url.clone(),
+        token,
+        idempotency_key: d.opaque_name.clone(),
+        body: serde_json::to_vec(&body).map_err(|e| e.to_string())?,
+    })
+}
+
+/// Sends every delivery due at `now`. The database is locked only to read the queue and
+/// to record each outcome, never while a request is on its way. `token_for` gives the
+/// bearer token of a channel code's endpoint (read when needed, so a new token takes
+/// effect without a restart).
+pub fn deliver_due(
+    db: &Mutex<Connection>,
+    outbox: &Outbox,
+    token_for: &dyn Fn(&str) -> std::result::Result<Option<String>, String>,
+    poster: &dyn Poster,
+    now: Timestamp,
+) -> Result<Round> {
+    let due = deliveries::due(&lock(db), now)?;
+    let mut round = Round::default();
+    for d in due {
+        if d.taken_down {
+            let conn = lock(db);
+            deliveries::mark_withheld(&conn, d.publication_id)?;
+            log(
+                &conn,
+                "photo.delivery_withheld",
+                &d,
+                serde_json::json!({ "reason": "taken down before delivery" }),
+                now,
+            )?;
+            round.withheld += 1;
+            continue;
+        }
+        let outcome = token_for(&d.channel)
+            .and_then(|token| request(outbox, &d, token))
+            .and_then(|req| poster.post(&req));
+        let conn = lock(db);
+        match outcome {
+            Ok(()) => {
+                deliveries::mark_delivered(&conn, d.publication_id, now)?;
+                log(
+                    &conn,
+                    "photo.deliver",
+                    &d,
+                    serde_json::json!({ "attempt": d.attempts + 1 }),
+                    now,
+                )?;
+                tracing::info!(
+                    publication = d.publication_id,
+                    "delivered to the channel's endpoint"
+                );
+                round.delivered += 1;
+            }
+            Err(error) => {
+                let next = now
+                    .checked_add(retry_after(d.attempts + 1))
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                deliveries::mark_failed(&conn, d.publication_id, &error, next)?;
+                tracing::warn!(publication = d.publication_id, attempt = d.attempts + 1, %error, "delivery failed; will try again");
+                round.failed += 1;
+            }
+        }
+    }
+    Ok(round)
+}
+
+/// The bearer token of a channel's endpoint from the configuration's token file.
+pub fn token_from_config(
+    config: &crate::config::Config,
+) -> impl Fn(&str) -> std::result::Result<Option<String>, String> + '_ {
+    move |code| {
+        let Some(path) = config.deliver.get(code).and_then(|e| e.token_file.as_ref()) else {
+            return Ok(None);
+        };
+        std::fs::read_to_string(path)
+            .map(|t| Some(t.trim().to_owned()))
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+
+    use super::*;
+    use crate::consent::{Decision, Verdict};
+    use crate::store::{open_in_memory, photos};
+
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_795_600_000 + secs).unwrap()
+    }
+
+    /// A poster that answers from a script and remembers what it was sent.
+    struct Scripted {
+        answers: StdMutex<Vec<std::result::Result<(), String>>>,
+        sent: StdMutex<Vec<Outgoing>>,
+    }
+
+    impl Scripted {
+        fn new(answers: Vec<std::result::Result<(), String>>) -> Self {
+            Self {
+                answers: StdMutex::new(answers),
+                sent: StdMutex::new(Vec::new()),
+            }
+        }
+        fn sent(&self) -> Vec<Outgoing> {
+            self.sent.lock().unwrap().clone()
+        }
+    }
+
+    impl Poster for Scripted {
+        fn post(&self, request: &Outgoing) -> std::result::Result<(), String> {
+            self.sent.lock().unwrap().push(request.clone());
+            self.answers.lock().unwrap().remove(0)
+        }
+    }
+
+    /// A website publication queued for an endpoint, its files in the outbox.
+    fn queued(dir: &std::path::Path, write_files: bool) -> (Mutex<Connection>, Outbox, i64) {
+        let conn = open_in_memory().unwrap();
+        let photo = photos::insert_photo(
+            &conn,
+            &photos::NewPhoto {
+                content_hash: "ab".repeat(32),
+                format: "jpeg".into(),
+                provenance: "verified".into(),
+                ..Default::default()
+            },
+            t(0),
+        )
+        .unwrap();
+        let decision = Decision {
+            channel: Channel::Website,
+            on: jiff::civil::date(2026, 11, 25),
+            verdict: Verdict::Allowed,
+            reasons: vec![],
+        };
+        let id = photos::insert_publication(
+            &conn,
+            photo,
+            Channel::Website,
+            "x1.jpg",
+            None,
+            &decision,
+            t(0),
+        )
+        .unwrap();
+        let outbox = Outbox::new(dir).with_endpoint(Channel::Website, "https://cms.example/in");
+        if write_files {
+            outbox
+                .deliver(
+                    Channel::Website,
+                    "x1.jpg",
+                    b"\xFF\xD8jpeg",
+                    br#"{"file":"x1.jpg","caption":"Bench day"}"#,
+                )
+                .unwrap();
+        }
+        deliveries::insert(&conn, id, "https://cms.example/in", t(0)).unwrap();
+        (Mutex::new(conn), outbox, id)
+    }
+
+    fn a_token(_: &str) -> std::result::Result<Option<String>, String> {
+        Ok(Some("tok".into()))
+    }
+
+    #[test]
+    fn the_pause_between_tries_doubles_from_30_seconds_up_to_an_hour() {
+        let secs: Vec<i64> = (1..=10).map(|n| retry_after(n).as_secs()).collect();
+        assert_eq!(secs, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+        assert_eq!(retry_after(0).as_secs(), 30);
+        assert_eq!(retry_after(u32::MAX).as_secs(), 3600);
+    }
+
+    #[test]
+    fn a_failed_post_is_tried_again_after_the_pause_and_then_recorded_as_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, outbox, id) = queued(dir.path(), true);
+        let poster = Scripted::new(vec![Err("the endpoint answered HTTP 503".into()), Ok(())]);
+        let round = deliver_due(&db, &outbox, &a_token, &poster, t(1)).unwrap();
+        assert_eq!(round.failed, 1);
+        let d = deliveries::delivery(&db.lock().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (d.state, d.attempts),
+            (deliveries::DeliveryState::Pending, 1)
+        );
+        assert_eq!(
+            d.last_error.as_deref(),
+            Some("the endpoint answered HTTP 503")
+        );
+        assert_eq!(d.next_attempt_at, t(31));
+        // Not yet due: nothing is sent.
+        assert_eq!(
+            deliver_due(&db, &outbox, &a_token, &poster, t(30)).unwrap(),
+            Round::default()
+        );
+        let round = deliver_due(&db, &outbox, &a_token, &poster, t(31)).unwrap();
+        assert_eq!(round.delivered, 1);
+        let d = deliveries::delivery(&db.lock().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (d.state, d.attempts),
+            (deliveries::DeliveryState::Delivered, 2)
+        );
+        // Both tries sent the same request: same key, token, manifest and image.
+        let sent = poster.sent();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0], sent[1]);
+        assert_eq!(sent[0].idempotency_key, "x1.jpg");
+        assert_eq!(sent[0].token.as_deref(), Some("tok"));
+        let body: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+        assert_eq!(body["caption"], "Bench day");
+        assert_eq!(body["image_base64"], "/9hqcGVn");
+        // Delivered is final: a later round sends nothing.
+        assert_eq!(
+            deliver_due(&db, &outbox, &a_token, &poster, t(9999)).unwrap(),
+            Round::default()
+        );
+    }
+
+    #[test]
+    fn a_publication_taken_down_before_delivery_is_never_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, outbox, id) = queued(dir.path(), true);
+        db.lock()
+            .unwrap()
+            .execute(
+                "UPDATE publications SET takedown_since = 'x', takedown_reason = 'withdrawn'",
+                [],
+            )
+            .unwrap();
+        let poster = Scripted::new(vec![]);
+        let round = deliver_due(&db, &outbox, &a_token, &poster, t(1)).unwrap();
+        assert_eq!(round.withheld, 1);
+        assert!(poster.sent().is_empty());
+        let d = deliveries::delivery(&db.lock().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.state, deliveries::DeliveryState::Withheld);
+    }
+
+    #[test]
+    fn a_missing_outbox_file_or_token_file_is_a_failure_with_its_reason_not_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, outbox, id) = queued(dir.path(), false);
+        let poster = Scripted::new(vec![]);
+        deliver_due(&db, &outbox, &a_token, &poster, t(1)).unwrap();
+        let d = deliveries::delivery(&db.lock().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        assert!(d.last_error.unwrap().contains("x1.jpg is missing"));
+        outbox
+            .deliver(Channel::Website, "x1.jpg", b"jpeg", b"{}")
+            .unwrap();
+        let unreadable = |_: &str| -> std::result::Result<Option<String>, String> {
+            Err("cannot read the token file /etc/t".into())
+        };
+        deliver_due(&db, &outbox, &unreadable, &poster, t(100)).unwrap();
+        let d = deliveries::delivery(&db.lock().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.attempts, 2);
+        assert!(d.last_error.unwrap().contains("token file"));
+        assert!(poster.sent().is_empty());
+    }
+}

@@ -1,0 +1,141 @@
+//! Deliveries of publications to a channel's web endpoint, and their retries.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::people::{parse_col, parse_opt_col};
+use super::{Result, StoreError};
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Withheld,
+}
+
+impl DeliveryState {
+    fn parse(text: &str) -> rusqlite::Result<Self> {
+        match text {
+            "pending" => Ok(Self::Pending),
+            "delivered" => Ok(Self::Delivered),
+            "withheld" => Ok(Self::Withheld),
+            other => Err(rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                format!("unknown delivery state {other:?}").into(),
+            )),
+        }
+    }
+}
+
+/// One delivery with what sending it needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub publication_id: i64,
+    pub url: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
+    /// The publication's channel code and file name in the outbox.
+    pub channel: String,
+    pub opaque_name: String,
+    /// A takedown was asked for (a consent was withdrawn).
+    pub taken_down: bool,
+}
+
+const SELECT: &str = "SELECT d.publication_id, d.url, d.state, d.attempts, d.last_error, \
+     d.next_attempt_at, d.delivered_at, p.channel, p.opaque_name, p.takedown_since IS NOT NULL \
+     FROM http_deliveries d JOIN publications p ON p.id = d.publication_id";
+
+fn row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+    Ok(Delivery {
+        publication_id: r.get(0)?,
+        url: r.get(1)?,
+        state: DeliveryState::parse(&r.get::<_, String>(2)?)?,
+        attempts: r.get(3)?,
+        last_error: r.get(4)?,
+        next_attempt_at: parse_col(r, 5)?,
+        delivered_at: parse_opt_col(r, 6)?,
+        channel: r.get(7)?,
+        opaque_name: r.get(8)?,
+        taken_down: r.get(9)?,
+    })
+}
+
+/// Queues a publication for its channel's endpoint, due at once.
+pub fn insert(conn: &Connection, publication_id: i64, url: &str, now: Timestamp) -> Result<()> {
+    conn.execute(
+        "INSERT INTO http_deliveries (publication_id, url, next_attempt_at) VALUES (?1, ?2, ?3)",
+        params![publication_id, url, now.to_string()],
+    )?;
+    Ok(())
+}
+
+pub fn delivery(conn: &Connection, publication_id: i64) -> Result<Option<Delivery>> {
+    Ok(conn
+        .query_row(
+            &format!("{SELECT} WHERE d.publication_id = ?1"),
+            [publication_id],
+            row,
+        )
+        .optional()?)
+}
+
+/// Pending deliveries due at `now`, oldest publication first.
+pub fn due(conn: &Connection, now: Timestamp) -> Result<Vec<Delivery>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE d.state = 'pending' ORDER BY d.publication_id"
+    ))?;
+    let rows = stmt
+        .query_map([], row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|d| d.next_attempt_at <= now)
+        .collect())
+}
+
+pub fn mark_delivered(conn: &Connection, publication_id: i64, now: Timestamp) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE http_deliveries SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, \
+         last_error = NULL WHERE publication_id = ?1 AND state = 'pending'",
+        params![publication_id, now.to_string()],
+    )?;
+    pending_changed(changed, publication_id)
+}
+
+pub fn mark_failed(
+    conn: &Connection,
+    publication_id: i64,
+    error: &str,
+    next_attempt_at: Timestamp,
+) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE http_deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 \
+         WHERE publication_id = ?1 AND state = 'pending'",
+        params![publication_id, error, next_attempt_at.to_string()],
+    )?;
+    pending_changed(changed, publication_id)
+}
+
+pub fn mark_withheld(conn: &Connection, publication_id: i64) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE http_deliveries SET state = 'withheld' WHERE publication_id = ?1 AND state = 'pending'",
+        [publication_id],
+    )?;
+    pending_changed(changed, publication_id)
+}
+
+fn pending_changed(changed: usize, publication_id: i64) -> Result<()> {
+    if changed == 0 {
+        return Err(StoreError::Conflict(format!(
+            "publication #{publication_id} has no pending delivery"
+        )));
+    }
+    Ok(())
+}
