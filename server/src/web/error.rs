@@ -96,6 +96,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::publish::PublishError> for ApiError {
+    fn from(e: crate::publish::PublishError) -> Self {
+        use crate::publish::PublishError;
+        match e {
+            PublishError::Refused { .. } => ApiError::Conflict(e.to_string()),
+            PublishError::Scrub(_) => ApiError::invalid(e.to_string()),
+            PublishError::Original(..) => ApiError::Conflict(format!(
+                "{e}: this photo's original is not in the photo store, so there is nothing to publish"
+            )),
+            PublishError::Store(s) => s.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<ImportError> for ApiError {
     fn from(e: ImportError) -> Self {
         match e {

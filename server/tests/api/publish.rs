@@ -393,3 +393,54 @@ async fn a_channel_with_a_web_endpoint_gets_each_publication_posted_with_its_tok
     }
     assert_eq!(received.lock().unwrap().len(), 1, "delivered once");
 }
+
+#[tokio::test]
+async fn a_director_publishes_from_the_photo_page_and_a_refusal_shows_its_reason() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    parent_form(&admin, robin, "2026-09-01", true, &[]).await;
+    let id = stored_photo(&app, robin);
+    let director = app.login(AccountRole::Director).await;
+    let page = format!("/photos/{id}");
+    // Internal needs no approval: the page offers it at once; the website not yet.
+    let html = director.get(&page).await.text().await.unwrap();
+    assert!(html.contains("id=\"publish-internal\""), "{html}");
+    assert!(!html.contains("id=\"publish-website\""));
+
+    let approve = director
+        .form(
+            &format!("{page}/approvals"),
+            &[
+                ("channel", "website"),
+                ("decision", "approve"),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert!(approve.contains("id=\"publish-website\""), "{approve}");
+    let published = director
+        .form(&format!("{page}/publish"), &[("channel", "website")])
+        .await;
+    assert!(published.contains("Published:"), "{published}");
+    let outbox = app.db_path.parent().unwrap().join("outbox").join("website");
+    assert_eq!(files_in(&outbox).len(), 2, "the photo and its manifest");
+
+    // Social media was not consented to: refused with the reason, nothing written.
+    let refused = director
+        .form(&format!("{page}/publish"), &[("channel", "social")])
+        .await;
+    assert!(refused.contains("may not go to"), "{refused}");
+    assert!(files_in(&app.db_path.parent().unwrap().join("outbox").join("social")).is_empty());
+
+    // Staff cannot publish.
+    let staff = app.login(AccountRole::Staff).await;
+    let response = staff
+        .client
+        .post(app.url(&format!("{page}/publish")))
+        .form(&[("_csrf", staff.csrf.as_str()), ("channel", "internal")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}

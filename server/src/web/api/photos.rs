@@ -479,10 +479,6 @@ pub async fn publish(
     Path(id): Path<i64>,
     Json(body): Json<PublishBody>,
 ) -> Result<(StatusCode, Json<crate::publish::Published>), ApiError> {
-    let (now, today, policy) = (state.now(), state.today(), state.policy());
-    let config = state.config().clone();
-    let st = state.clone();
-    let data_dir = config.data_dir.clone();
     if body
         .max_long_edge
         .is_some_and(|e| !(64..=20_000).contains(&e))
@@ -491,37 +487,50 @@ pub async fn publish(
             "max_long_edge must be between 64 and 20000 pixels",
         ));
     }
+    let options = crate::publish::PublishOptions {
+        max_long_edge: body.max_long_edge,
+    };
+    let published = publish_as(
+        &state,
+        caller.account.id,
+        PhotoId(id),
+        body.channel,
+        options,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(published)))
+}
+
+/// Publishes a photo to a channel on behalf of a director (API and pages), then wakes the
+/// delivery to the channel's web endpoint, if it has one.
+pub(crate) async fn publish_as(
+    state: &AppState,
+    by: crate::domain::AccountId,
+    photo: PhotoId,
+    channel: crate::domain::Channel,
+    options: crate::publish::PublishOptions,
+) -> Result<crate::publish::Published, ApiError> {
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
+    let config = state.config().clone();
     let published = state
         .db(move |c| {
-            let photo = photos::photo(c, PhotoId(id))?;
-            let original = crate::publish::original_path(&data_dir, &photo.content_hash);
-            let outbox = crate::publish::configured_outbox(&config);
-            let options = crate::publish::PublishOptions {
-                max_long_edge: body.max_long_edge,
-            };
+            let stored = photos::photo(c, photo)?;
+            let original = crate::publish::original_path(&config.data_dir, &stored.content_hash);
             crate::publish::publish(
                 c,
                 &original,
-                &outbox,
-                PhotoId(id),
-                body.channel,
+                &crate::publish::configured_outbox(&config),
+                photo,
+                channel,
                 &options,
-                Some(caller.account.id),
+                Some(by),
                 today,
                 &policy,
                 now,
             )
-            .map_err(|e| match e {
-                crate::publish::PublishError::Refused { .. } => ApiError::Conflict(e.to_string()),
-                crate::publish::PublishError::Scrub(_) => ApiError::invalid(e.to_string()),
-                crate::publish::PublishError::Original(..) => ApiError::Conflict(format!(
-                    "{e}: this photo's original is not in the photo store, so there is nothing to publish"
-                )),
-                crate::publish::PublishError::Store(s) => s.into(),
-                other => ApiError::Internal(other.to_string()),
-            })
+            .map_err(ApiError::from)
         })
         .await?;
-    st.forward_now();
-    Ok((StatusCode::CREATED, Json(published)))
+    state.forward_now();
+    Ok(published)
 }

@@ -50,6 +50,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/photos/{id}/confirmation", Access::Staff),
     ("POST", "/photos/{id}/requests", Access::Staff),
     ("POST", "/photos/{id}/approvals", Access::Director),
+    ("POST", "/photos/{id}/publish", Access::Director),
     ("POST", "/photos/{id}/provenance", Access::Director),
     ("GET", "/approvals", Access::Director),
     ("GET", "/groups", Access::Staff),
@@ -113,6 +114,7 @@ pub fn routes() -> Router<AppState> {
         .route("/photos/{id}/confirmation", post(photos::confirmation))
         .route("/photos/{id}/requests", post(photos::request_publication))
         .route("/photos/{id}/approvals", post(photos::approve))
+        .route("/photos/{id}/publish", post(photos::publish))
         .route("/photos/{id}/provenance", post(photos::provenance))
         .route("/approvals", get(photos::approvals))
         .route("/groups", get(groups::groups).post(groups::create))

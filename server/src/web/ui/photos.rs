@@ -284,6 +284,8 @@ pub struct DecisionRow {
     pub badge: Badge,
     pub needs_approval: bool,
     pub ready: bool,
+    /// Nothing stands in the way: a director may publish it there now.
+    pub allowed: bool,
     pub reasons: Vec<ReasonRow>,
 }
 
@@ -294,6 +296,7 @@ pub fn decision_row(channel: Channel, name: String, decision: &Decision) -> Deci
         badge: verdict_badge(decision.verdict),
         needs_approval: channel.needs_approval(),
         ready: decision.ready_for_approval(),
+        allowed: decision.verdict == Verdict::Allowed,
         reasons: decision
             .reasons
             .iter()
@@ -352,6 +355,8 @@ struct PhotoPage {
     provenance_acknowledged: bool,
     provenance_note: String,
     decisions: Vec<DecisionRow>,
+    /// Some channel allows the photo now.
+    any_allowed: bool,
     approvals: Vec<ApprovalRow>,
     requests: Vec<RequestRow>,
     publications: Vec<photos::Publication>,
@@ -470,10 +475,11 @@ pub async fn photo(
                     .find(|(ch, _)| ch.code() == code)
                     .map_or_else(|| code.to_owned(), |(_, n)| n.clone())
             };
-            let decisions = records::decide_all(conn, pid, today, &policy)?
+            let decisions: Vec<DecisionRow> = records::decide_all(conn, pid, today, &policy)?
                 .into_iter()
                 .map(|d| decision_row(d.channel, d.channel_name, &d.decision))
                 .collect();
+            let any_allowed = decisions.iter().any(|d| d.allowed);
             let approvals = photos::approvals(conn, pid)?
                 .into_iter()
                 .rev()
@@ -514,6 +520,7 @@ pub async fn photo(
                 provenance_acknowledged: photo.provenance_acknowledged,
                 provenance_note: photo.provenance_note.clone().unwrap_or_default(),
                 decisions,
+                any_allowed,
                 approvals,
                 requests,
                 publications: photos::publications_of_photo(conn, pid)?,
@@ -778,6 +785,44 @@ pub async fn confirmation(
 fn parse_channel(text: &str) -> Result<Channel, ApiError> {
     text.parse()
         .map_err(|_| ApiError::BadRequest("unknown channel".into()))
+}
+
+#[derive(Deserialize)]
+pub struct PublishForm {
+    channel: String,
+}
+
+/// A director publishes the photo to a channel (the decision is taken again first).
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<PublishForm>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let channel = parse_channel(&form.channel)?;
+        let published = crate::web::api::photos::publish_as(
+            &state,
+            caller.account.id,
+            PhotoId(id),
+            channel,
+            crate::publish::PublishOptions::default(),
+        )
+        .await?;
+        let sent_on = if state.config().endpoint(channel).is_some() {
+            " and is being sent to the channel's endpoint"
+        } else {
+            ""
+        };
+        Ok(format!(
+            "Published: {} is in the {} outbox{sent_on}, without names or identifying metadata.",
+            published.opaque_name,
+            channel.code()
+        ))
+    }
+    .await;
+    finish(&session, result, &photo_url(id)).await
 }
 
 #[derive(Deserialize)]
