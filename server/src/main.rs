@@ -346,75 +346,27 @@ fn import_card(
     faces: bool,
     now: jiff::Timestamp,
 ) -> Result<()> {
-    use consentcam::ingest::{self, MediaDirs, SqliteCatalogue};
     let mut conn = open_db(config)?;
-    let dirs = MediaDirs::under(&config.data_dir);
-    let store = ingest::open_store(&dirs)?;
-    let session = ingest::session_for_import(&conn, device)?;
-    if session.is_none() {
+    let job = consentcam::ingest::CardJob {
+        mount,
+        device,
+        wipe,
+        faces,
+        progress_file,
+    };
+    let mut print = |event: &consentcam_media::ImportEvent| {
+        if let Ok(line) = serde_json::to_string(event) {
+            println!("{line}");
+        }
+    };
+    let done = consentcam::ingest::import_card(&mut conn, config, &job, &mut print, now)?;
+    if done.session.is_none() {
         eprintln!("no sign-out found for this card: photos are imported without attribution");
     }
-    let options = consentcam_media::ImportOptions {
-        wipe_after_verify: wipe,
-        ..Default::default()
-    };
-    let mut progress_file = progress_file
-        .map(|path| {
-            ingest::ProgressFile::create(path)
-                .with_context(|| format!("cannot write the progress file {}", path.display()))
-        })
-        .transpose()?;
-    let report = {
-        let mut catalogue = SqliteCatalogue::new(
-            &mut conn,
-            session.as_ref().map(|s| s.id),
-            session.as_ref().map(|s| s.device_id).or(device),
-            "cli",
-            now,
-        );
-        let mut progress = |event: &consentcam_media::ImportEvent| {
-            if let Ok(line) = serde_json::to_string(event) {
-                println!("{line}");
-            }
-            if let Some(file) = &mut progress_file
-                && let Err(e) = file.record(event)
-            {
-                tracing::warn!(error = %e, "cannot write the progress file; the import goes on");
-            }
-        };
-        consentcam_media::import_card(mount, &store, &mut catalogue, &options, &mut progress)
-            .with_context(|| {
-                format!(
-                    "the import from {} did not finish; run it again to complete it",
-                    mount.display()
-                )
-            })?
-    };
     eprintln!(
-        "card stored: {} new, {} already stored, {} refused; analysing",
-        report.count(consentcam_media::Outcome::Stored),
-        report.count(consentcam_media::Outcome::Duplicate),
-        report.count(consentcam_media::Outcome::Refused)
+        "card stored: {} new, {} already stored, {} refused; {} photo(s) analysed",
+        done.stored, done.duplicates, done.refused, done.analysed
     );
-    let mut detector = if faces {
-        Some(consentcam_media::FaceDetector::new().context("cannot load the face detector")?)
-    } else {
-        None
-    };
-    let policy = consentcam_media::provenance::ClockPolicy {
-        camera_zone: clock::time_zone(&config.time_zone),
-        drift_tolerance: jiff::SignedDuration::from_mins(config.clock_drift_minutes),
-    };
-    let analysed = ingest::analyse_pending(
-        &mut conn,
-        &store,
-        &dirs,
-        &consentcam_media::AnalysisOptions::default(),
-        detector.as_mut(),
-        &policy,
-        now,
-    )?;
-    eprintln!("{analysed} photo(s) analysed");
     Ok(())
 }
 

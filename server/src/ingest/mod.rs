@@ -6,8 +6,10 @@
 //! from our devices and sign-outs. It never holds the kiosk: a return is done once every
 //! file is stored (the import), analysis comes after.
 
+mod card;
 mod progress;
 
+pub use card::{CardError, CardImported, CardJob, import_card};
 pub use progress::{ProgressFile, ProgressLines};
 
 use std::collections::HashSet;
