@@ -212,6 +212,7 @@ fn main() -> Result<()> {
             run_server(config.bind, Some(banner), move |addr| {
                 let mut kiosk = SimKioskConfig::new(kiosk_dir);
                 kiosk.reader_name = "demo-kiosk".into();
+                kiosk.card_progress = Some(demo::card::progress_file(&config.data_dir));
                 kiosk.server = Some(ServerLink {
                     url: format!("http://{addr}"),
                     token: seeded.kiosk_token.clone(),

@@ -55,8 +55,12 @@ fn free_port() -> SocketAddr {
     probe.local_addr().unwrap()
 }
 
+/// A simulated kiosk in `dir` (inside the server's data directory, whose card imports it
+/// follows as the demo's does).
 fn kiosk(dir: PathBuf, addr: SocketAddr, token: &str) -> SimKioskHandle {
+    let card_progress = dir.parent().map(consentcam::demo::card::progress_file);
     let mut config = SimKioskConfig::new(dir);
+    config.card_progress = card_progress;
     config.reader_name = "e2e".into();
     config.tick = Duration::from_millis(20);
     config.sync_every = Duration::from_millis(100);
@@ -243,6 +247,68 @@ async fn signing_out_the_device_booked_for_a_class_shows_who_must_not_be_photogr
     assert_eq!(open.len(), 1, "{open:?}");
     let booking = consentcam::store::groups::booking(&conn, open[0].booking_id.unwrap()).unwrap();
     assert_eq!(booking.group_name, consentcam::demo::DEMO_GROUP);
+    kiosk.shutdown();
+    stop_server(server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_returned_cameras_card_is_imported_and_the_kiosk_shows_the_real_progress() {
+    let Setup {
+        dir,
+        db,
+        addr: _,
+        server,
+        kiosk,
+    } = setup().await;
+    await_roster(&kiosk).await;
+    kiosk.tap_hex(demo::CAMERA_1).unwrap();
+    assert!(matches!(
+        kiosk.screen().unwrap(),
+        Some(Screen::SignedOut { .. })
+    ));
+    kiosk.tap_hex(demo::CAMERA_1).unwrap();
+    assert!(matches!(
+        kiosk.screen().unwrap(),
+        Some(Screen::Returned { .. })
+    ));
+    eventually("the sign-out and return to arrive", || {
+        kiosk.pending().unwrap() == 0
+    })
+    .await;
+
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    let now = Clock::System.now();
+    let done = tokio::task::spawn_blocking(move || {
+        consentcam::demo::card::insert_camera_card(&config, now)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(done.stored, consentcam::demo::card::PICTURES);
+    eventually("the import summary on the kiosk", || {
+        kiosk.screen().unwrap()
+            == Some(Screen::ImportSummary {
+                device: "Camera 1".into(),
+                imported: consentcam::demo::card::PICTURES as u32,
+                failed: 0,
+            })
+    })
+    .await;
+    // The photos belong to that sign-out, from a registered camera inside its window.
+    let conn = store::open(&db).unwrap();
+    let session = done.session.expect("attributed to the sign-out");
+    let photos = consentcam::store::photos::photos(&conn, Some(session), 100).unwrap();
+    assert_eq!(photos.len(), consentcam::demo::card::PICTURES);
+    assert!(
+        photos
+            .iter()
+            .all(|p| p.provenance == consentcam::consent::Provenance::Verified),
+        "{photos:?}"
+    );
+    assert!(audit::verify(&conn).unwrap().problems.is_empty());
     kiosk.shutdown();
     stop_server(server).await;
 }

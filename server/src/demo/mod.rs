@@ -7,6 +7,7 @@
 //! photos get real files (drawn scenes, [`pictures`]) in the photo store, with their
 //! thumbnails and previews.
 
+pub mod card;
 pub mod pictures;
 
 use std::path::Path;

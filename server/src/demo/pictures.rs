@@ -1,9 +1,13 @@
 //! Pictures for the demo's photos: simple drawn scenes (people in hi-vis at a workshop
 //! bench) with a head where each seeded face box is, stored like an imported photo with
 //! its thumbnail and preview, so the demo's photo pages, galleries and publication work
-//! on real files.
+//! on real files. [`camera_picture`] adds the EXIF a camera writes, for the demo's
+//! simulated card.
 
-use image::{Rgb, RgbImage};
+use exif::experimental::Writer;
+use exif::{Field, In, Tag, Value};
+use image::{ImageEncoder, Rgb, RgbImage};
+use jiff::civil::DateTime;
 
 /// Every demo picture's size, and the coordinates of the face boxes.
 pub const WIDTH: u32 = 1500;
@@ -30,6 +34,66 @@ fn inside_ellipse(x: u32, y: u32, cx: f32, cy: f32, rx: f32, ry: f32) -> bool {
 
 /// The picture of demo photo `seed` with `faces` people, as a JPEG.
 pub fn picture(seed: usize, faces: usize) -> Vec<u8> {
+    encode(&scene(seed, faces), None)
+}
+
+/// What a camera writes about itself and the moment.
+#[derive(Debug, Clone)]
+pub struct CameraTags<'a> {
+    pub make: &'a str,
+    pub model: &'a str,
+    pub serial: &'a str,
+    /// By the camera's clock (local time, as cameras keep it).
+    pub taken: DateTime,
+}
+
+/// Like [`picture`], with the camera's EXIF (make, model, body serial, time taken).
+pub fn camera_picture(seed: usize, faces: usize, camera: &CameraTags<'_>) -> Vec<u8> {
+    let ascii = |tag, text: &str| Field {
+        tag,
+        ifd_num: In::PRIMARY,
+        value: Value::Ascii(vec![text.as_bytes().to_vec()]),
+    };
+    let fields = [
+        ascii(Tag::Make, camera.make),
+        ascii(Tag::Model, camera.model),
+        ascii(Tag::BodySerialNumber, camera.serial),
+        ascii(
+            Tag::DateTimeOriginal,
+            &camera.taken.strftime("%Y:%m:%d %H:%M:%S").to_string(),
+        ),
+    ];
+    let mut writer = Writer::new();
+    for field in &fields {
+        writer.push_field(field);
+    }
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    writer
+        .write(&mut tiff, false)
+        .expect("writing EXIF to memory cannot fail");
+    encode(&scene(seed, faces), Some(tiff.into_inner()))
+}
+
+fn encode(img: &RgbImage, exif: Option<Vec<u8>>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+    if let Some(exif) = exif {
+        encoder
+            .set_exif_metadata(exif)
+            .expect("the JPEG encoder takes EXIF");
+    }
+    encoder
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .expect("encoding a picture in memory cannot fail");
+    out
+}
+
+fn scene(seed: usize, faces: usize) -> RgbImage {
     let mut img = RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
         if y > 700 {
             // The workshop floor.
@@ -72,11 +136,7 @@ pub fn picture(seed: usize, faces: usize) -> Vec<u8> {
             }
         }
     }
-    let mut out = Vec::new();
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-    img.write_with_encoder(encoder)
-        .expect("encoding a picture in memory cannot fail");
-    out
+    img
 }
 
 #[cfg(test)]
@@ -99,5 +159,31 @@ mod tests {
                 .any(|s| s.iter().zip(px).all(|(a, b)| a.abs_diff(b) < 12)),
             "{px:?}"
         );
+    }
+
+    #[test]
+    fn a_camera_picture_carries_what_the_import_reads_for_provenance() {
+        let bytes = camera_picture(
+            3,
+            2,
+            &CameraTags {
+                make: "Canon",
+                model: "Canon EOS 250D",
+                serial: "012345678901",
+                taken: "2026-11-25T09:30:00".parse().unwrap(),
+            },
+        );
+        let analysis = consentcam_media::analyse_bytes(
+            &bytes,
+            &consentcam_media::AnalysisOptions::default(),
+            None,
+        );
+        let exif = analysis.exif.expect("EXIF read back");
+        assert_eq!(exif.make.as_deref(), Some("Canon"));
+        assert_eq!(exif.model.as_deref(), Some("Canon EOS 250D"));
+        assert_eq!(exif.body_serial.as_deref(), Some("012345678901"));
+        let taken = consentcam_media::provenance::taken_at(&exif, &jiff::tz::TimeZone::UTC);
+        assert_eq!(taken, Some("2026-11-25T09:30:00Z".parse().unwrap()));
+        assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
     }
 }

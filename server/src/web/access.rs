@@ -113,6 +113,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/demo/kiosk/screen.png", Access::Staff),
     ("POST", "/demo/kiosk/tap", Access::Staff),
     ("POST", "/demo/kiosk/press", Access::Staff),
+    ("POST", "/demo/kiosk/card", Access::Staff),
 ];
 
 /// Every route of the application: the API's and the web UI's.

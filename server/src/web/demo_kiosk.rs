@@ -54,6 +54,12 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> Result<Html<
             escape(label)
         ));
     }
+    buttons.push_str(&format!(
+        "<form method=\"post\" action=\"/demo/kiosk/card\"><input type=\"hidden\" name=\"_csrf\" value=\"{}\">\
+         <button type=\"submit\">Insert Camera 1's card ({} pictures from its latest sign-out)</button></form>\n",
+        escape(&caller.csrf_token),
+        crate::demo::card::PICTURES,
+    ));
     for (label, button) in [("OK", "ok"), ("Cancel", "cancel")] {
         buttons.push_str(&format!(
             "<form method=\"post\" action=\"/demo/kiosk/press\"><input type=\"hidden\" name=\"_csrf\" value=\"{}\">\
@@ -70,7 +76,9 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> Result<Html<
          <p><img src=\"/demo/kiosk/screen.png\" width=\"384\" height=\"192\" alt=\"the kiosk display\"></p>\
          <p>Hold a badge or a device tag to the reader, or press a kiosk button. \
          Isla (the staff badge) has iPad 1 booked for a class today: sign it out to see \
-         who must not be photographed (OK turns the pages).</p>{buttons}\
+         who must not be photographed (OK turns the pages). After returning Camera 1 (tap its \
+         tag while it is out), insert its card: the import runs as on the Pi and the kiosk \
+         shows its progress and summary; the photos then wait for tagging under Imports.</p>{buttons}\
          <p><a href=\"/\">Back to consentcam</a></p></body></html>"
     )))
 }
@@ -128,5 +136,21 @@ pub async fn press(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Redirect::to("/demo/kiosk"))
+}
+
+/// Inserts the demo's Camera 1 card: a real import, in the background, which the simulated
+/// kiosk follows through the progress file.
+pub async fn card(State(state): State<AppState>, _: Caller) -> Result<Redirect, ApiError> {
+    kiosk(&state)?;
+    let (config, now) = (state.config().clone(), state.now());
+    tokio::task::spawn_blocking(move || {
+        match crate::demo::card::insert_camera_card(&config, now) {
+            Ok(done) => {
+                tracing::info!(stored = done.stored, session = ?done.session, "demo card imported")
+            }
+            Err(e) => tracing::warn!(error = %e, "demo card not imported"),
+        }
+    });
     Ok(Redirect::to("/demo/kiosk"))
 }

@@ -126,4 +126,5 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/demo/kiosk/tap", post(crate::web::demo_kiosk::tap))
         .route("/demo/kiosk/press", post(crate::web::demo_kiosk::press))
+        .route("/demo/kiosk/card", post(crate::web::demo_kiosk::card))
 }
