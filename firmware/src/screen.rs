@@ -444,7 +444,7 @@ pub fn draw<D: DrawTarget<Color = BinaryColor>>(
             if *failed > 0 {
                 p.body(&format!("{failed} could not be read"), 44, 1)?;
             } else {
-                p.body("You may remove the card", 44, 1)?;
+                p.body("Card may be removed", 44, 1)?;
             }
         }
         Screen::ImportStopped {

@@ -147,6 +147,14 @@ fn examples() -> Vec<(&'static str, Screen)> {
                 total: 40,
             },
         ),
+        (
+            "import_summary_clean",
+            Screen::ImportSummary {
+                device: "Camera 1".into(),
+                imported: 4,
+                failed: 0,
+            },
+        ),
         ("reader_fault", Screen::ReaderFault),
         (
             "server_unreachable",
