@@ -321,6 +321,10 @@ async fn the_group_pages_add_people_book_a_device_and_offer_the_group_first_when
         )
         .await;
     assert!(booked.contains("Booked for L2 Construction"), "{booked}");
+    // The dashboard lists the day's bookings.
+    let dashboard = staff.get("/").await.text().await.unwrap();
+    let booked_today = &dashboard[dashboard.find("id=\"booked\"").unwrap()..];
+    assert!(booked_today.contains("L2 Construction") && booked_today.contains("Isla Morgan"));
     let bad = staff
         .form(
             &booking_form,

@@ -101,6 +101,8 @@ struct Dashboard {
     needs_tagging: usize,
     approvals_waiting: usize,
     takedowns: Vec<TakedownRow>,
+    /// Bookings for groups in the next 24 hours (or going on now).
+    bookings: Vec<super::groups::BookingRow>,
 }
 
 pub async fn dashboard(
@@ -111,8 +113,14 @@ pub async fn dashboard(
     let c = Chrome::new(&caller, &session).await;
     let oversight = c.is_oversight();
     let st = state.clone();
-    let (out, devices, needs_tagging, approvals_waiting, takedowns) = state
+    let now = state.now();
+    let (out, devices, needs_tagging, approvals_waiting, takedowns, bookings) = state
         .db(move |conn| {
+            let bookings =
+                crate::store::groups::upcoming(conn, now, jiff::SignedDuration::from_hours(24))?
+                    .into_iter()
+                    .map(|b| super::groups::booking_row(&st, b, now))
+                    .collect();
             let out = custody_rows(&st, conn, custody::open_sessions(conn)?)?;
             let needs_tagging = overview::needing_tags(conn, None)?;
             let takedowns = if oversight {
@@ -126,6 +134,7 @@ pub async fn dashboard(
                 needs_tagging,
                 requests::open(conn)?.len(),
                 takedowns,
+                bookings,
             ))
         })
         .await?;
@@ -138,6 +147,7 @@ pub async fn dashboard(
         needs_tagging,
         approvals_waiting,
         takedowns,
+        bookings,
     })
 }
 

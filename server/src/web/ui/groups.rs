@@ -36,7 +36,7 @@ pub struct BookingRow {
     pub state: &'static str,
 }
 
-fn booking_row(state: &AppState, b: Booking, now: Timestamp) -> BookingRow {
+pub(super) fn booking_row(state: &AppState, b: Booking, now: Timestamp) -> BookingRow {
     BookingRow {
         id: b.id.0,
         group_id: b.group_id.0,
