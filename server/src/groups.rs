@@ -38,6 +38,46 @@ pub fn create_group(
     Ok(id)
 }
 
+/// Renames a group and/or archives it (or brings it back), with audit entries.
+pub fn update_group(
+    conn: &mut Connection,
+    group: GroupId,
+    name: Option<&str>,
+    archived: Option<bool>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    if let Some(name) = name {
+        groups::rename_group(&tx, group, name)?;
+        log(
+            &tx,
+            actor,
+            "group.rename",
+            format!("group:{group}"),
+            serde_json::json!({}),
+            now,
+        )?;
+    }
+    if let Some(archived) = archived {
+        groups::set_archived(&tx, group, archived, now)?;
+        log(
+            &tx,
+            actor,
+            if archived {
+                "group.archive"
+            } else {
+                "group.restore"
+            },
+            format!("group:{group}"),
+            serde_json::json!({}),
+            now,
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// Adds people to a group; returns how many were not in it yet. All or nothing.
 pub fn add_members(
     conn: &mut Connection,
@@ -568,5 +608,61 @@ mod tests {
             sign_out(&w, "k6", w.ipad, w.other_staff, 5, Some(424242)),
             None
         );
+    }
+
+    #[test]
+    fn a_group_is_renamed_and_archived_only_once_its_bookings_are_over_or_cancelled() {
+        let mut w = world();
+        let other = create_group(&mut w.conn, "Beamish trip", "test", t(0)).unwrap();
+        let clash = update_group(
+            &mut w.conn,
+            other,
+            Some("l2 construction"),
+            None,
+            "test",
+            t(0),
+        );
+        assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
+        update_group(
+            &mut w.conn,
+            w.group,
+            Some("L2 Construction (Tue)"),
+            None,
+            "test",
+            t(0),
+        )
+        .unwrap();
+        assert_eq!(
+            groups::group(&w.conn, w.group).unwrap().name,
+            "L2 Construction (Tue)"
+        );
+
+        let booking = w.book(w.staff, None, 1, 4).unwrap();
+        let refused = update_group(&mut w.conn, w.group, None, Some(true), "test", t(0));
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        cancel_booking(&mut w.conn, booking.id, "test", t(0)).unwrap();
+        update_group(&mut w.conn, w.group, None, Some(true), "test", t(0)).unwrap();
+        assert!(
+            groups::groups(&w.conn, false)
+                .unwrap()
+                .iter()
+                .all(|g| g.id != w.group)
+        );
+        assert!(
+            groups::groups(&w.conn, true)
+                .unwrap()
+                .iter()
+                .any(|g| g.id == w.group && g.archived)
+        );
+        // An archived group takes no bookings until it is back in use.
+        assert!(matches!(
+            w.book(w.staff, None, 5, 6),
+            Err(StoreError::Conflict(_))
+        ));
+        update_group(&mut w.conn, w.group, None, Some(false), "test", t(0)).unwrap();
+        w.book(w.staff, None, 5, 6).unwrap();
     }
 }

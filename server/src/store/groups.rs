@@ -18,6 +18,9 @@ pub struct Group {
     pub id: GroupId,
     pub name: String,
     pub members: u32,
+    /// An archived group (last year's class) is kept with its history but takes no new
+    /// bookings and is listed only on request.
+    pub archived: bool,
 }
 
 fn ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
@@ -46,13 +49,15 @@ pub fn insert_group(conn: &Connection, name: &str, now: Timestamp) -> Result<Gro
 }
 
 const GROUP_SELECT: &str = "SELECT g.id, g.name, \
-     (SELECT count(*) FROM group_members m WHERE m.group_id = g.id) FROM groups g";
+     (SELECT count(*) FROM group_members m WHERE m.group_id = g.id), g.archived_at IS NOT NULL \
+     FROM groups g";
 
 fn group_row(r: &Row<'_>) -> rusqlite::Result<Group> {
     Ok(Group {
         id: GroupId(r.get(0)?),
         name: r.get(1)?,
         members: r.get(2)?,
+        archived: r.get(3)?,
     })
 }
 
@@ -68,13 +73,53 @@ pub fn group(conn: &Connection, id: GroupId) -> Result<Group> {
     )
 }
 
-/// Every group, by name.
-pub fn groups(conn: &Connection) -> Result<Vec<Group>> {
-    let mut stmt = conn.prepare(&format!("{GROUP_SELECT} ORDER BY g.name COLLATE NOCASE"))?;
+/// The groups in use (with `archived`, all of them), by name.
+pub fn groups(conn: &Connection, archived: bool) -> Result<Vec<Group>> {
+    let filter = if archived {
+        ""
+    } else {
+        "WHERE g.archived_at IS NULL"
+    };
+    let mut stmt = conn.prepare(&format!(
+        "{GROUP_SELECT} {filter} ORDER BY g.name COLLATE NOCASE"
+    ))?;
     let rows = stmt
         .query_map([], group_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Renames a group.
+pub fn rename_group(conn: &Connection, id: GroupId, name: &str) -> Result<()> {
+    let name = check_name(name)?;
+    group(conn, id)?;
+    conn.execute(
+        "UPDATE groups SET name = ?2 WHERE id = ?1",
+        params![id.0, name],
+    )
+    .map_err(|e| conflict(e, || format!("a group named {name:?} exists")))?;
+    Ok(())
+}
+
+/// Archives a group (or brings it back). Its bookings still to come must be cancelled
+/// first, so that nobody is surprised by a booking for a group nobody sees.
+pub fn set_archived(conn: &Connection, id: GroupId, archived: bool, now: Timestamp) -> Result<()> {
+    group(conn, id)?;
+    if archived
+        && let Some(b) = bookings_of_group(conn, id)?
+            .into_iter()
+            .find(|b| b.cancelled_at.is_none() && b.ends_at > now)
+    {
+        return Err(StoreError::Conflict(format!(
+            "booking #{} ({} from {}) is still to come: cancel it first",
+            b.id, b.holder_name, b.starts_at
+        )));
+    }
+    conn.execute(
+        "UPDATE groups SET archived_at = ?2 WHERE id = ?1",
+        params![id.0, archived.then(|| now.to_string())],
+    )?;
+    Ok(())
 }
 
 /// Adds a person to a group; adding someone already in it changes nothing (`false`).
@@ -195,7 +240,11 @@ pub fn insert_booking(
     created_by: AccountId,
     now: Timestamp,
 ) -> Result<BookingId> {
-    group(conn, booking.group_id)?;
+    if group(conn, booking.group_id)?.archived {
+        return Err(StoreError::Conflict(
+            "this group is archived: bring it back before booking for it".into(),
+        ));
+    }
     let holder = people::person(conn, booking.holder)?;
     if holder.role != Role::Staff || !holder.may_sign_out {
         return Err(StoreError::Invalid(format!(

@@ -79,6 +79,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/groups", Access::Staff),
     ("POST", "/api/v1/groups", Access::Staff),
     ("GET", "/api/v1/groups/{id}", Access::Staff),
+    ("PUT", "/api/v1/groups/{id}", Access::Staff),
     ("POST", "/api/v1/groups/{id}/members", Access::Staff),
     (
         "DELETE",

@@ -384,3 +384,54 @@ async fn the_group_pages_add_people_book_a_device_and_offer_the_group_first_when
     let gallery = staff.get("/imports/1").await.text().await.unwrap();
     assert!(gallery.contains("for <a href=\"/groups/"), "{gallery}");
 }
+
+#[tokio::test]
+async fn a_group_is_renamed_and_archived_and_then_listed_only_on_request() {
+    let app = spawn_app().await;
+    let class = setup(&app).await;
+    let staff = app.login(AccountRole::Staff).await;
+    let path = format!("/api/v1/groups/{}", class.group);
+    expect(
+        staff.put(&path, json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let renamed = expect(
+        staff
+            .put(&path, json!({ "name": "L2 Construction (Tue)" }))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(renamed["name"], "L2 Construction (Tue)");
+    let archived = expect(
+        staff.put(&path, json!({ "archived": true })).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(archived["archived"], true);
+    let listed = expect(staff.get("/api/v1/groups").await, StatusCode::OK).await;
+    assert_eq!(listed, json!([]));
+    let all = expect(
+        staff.get("/api/v1/groups?archived=true").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    // No bookings for an archived group.
+    let refused = expect(
+        staff
+            .post(
+                "/api/v1/bookings",
+                json!({ "group_id": class.group, "holder_id": class.staff,
+                        "starts_at": "2026-11-26T08:00:00Z", "ends_at": "2026-11-26T16:00:00Z" }),
+            )
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        refused["message"].as_str().unwrap().contains("archived"),
+        "{refused}"
+    );
+}

@@ -19,8 +19,59 @@ pub struct Created {
     id: i64,
 }
 
-pub async fn list(State(state): State<AppState>, _: Caller) -> Result<Json<Vec<Group>>, ApiError> {
-    Ok(Json(state.db(|c| Ok(store::groups(c)?)).await?))
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Also list archived groups.
+    #[serde(default)]
+    archived: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<Group>>, ApiError> {
+    Ok(Json(
+        state
+            .db(move |c| Ok(store::groups(c, query.archived)?))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    name: Option<String>,
+    archived: Option<bool>,
+}
+
+/// Renames and/or archives a group.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<UpdateBody>,
+) -> Result<Json<Group>, ApiError> {
+    if body.name.is_none() && body.archived.is_none() {
+        return Err(ApiError::invalid("send a new name, archived, or both"));
+    }
+    let now = state.now();
+    Ok(Json(
+        state
+            .db(move |c| {
+                groups::update_group(
+                    c,
+                    GroupId(id),
+                    body.name.as_deref(),
+                    body.archived,
+                    &caller.actor(),
+                    now,
+                )?;
+                Ok(store::group(c, GroupId(id))?)
+            })
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]

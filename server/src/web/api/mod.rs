@@ -82,7 +82,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/kiosks", post(registry::add_kiosk))
         .route("/api/v1/custody", get(registry::custody))
         .route("/api/v1/groups", get(groups::list).post(groups::create))
-        .route("/api/v1/groups/{id}", get(groups::show))
+        .route("/api/v1/groups/{id}", get(groups::show).put(groups::update))
         .route("/api/v1/groups/{id}/members", post(groups::add_members))
         .route(
             "/api/v1/groups/{id}/members/{person}",

@@ -80,7 +80,7 @@ pub async fn groups(
                 .into_iter()
                 .map(|b| booking_row(&st, b, now))
                 .collect();
-            Ok((store::groups(conn)?, bookings))
+            Ok((store::groups(conn, true)?, bookings))
         })
         .await?;
     render(&GroupsPage {
@@ -236,6 +236,46 @@ pub async fn add_member(
             } else {
                 "Already in the group.".to_owned()
             })
+        })
+        .await;
+    finish(&session, result, &format!("/groups/{id}")).await
+}
+
+#[derive(Deserialize)]
+pub struct GroupForm {
+    name: String,
+    /// "yes" to archive, "no" to bring back; absent: leave as it is.
+    #[serde(default)]
+    archived: String,
+}
+
+/// Renames the group, archives it or brings it back.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<GroupForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            let archived = match form.archived.as_str() {
+                "" => None,
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => return Err(ApiError::BadRequest("archived is yes or no".into())),
+            };
+            let current = store::group(c, GroupId(id))?;
+            let name = (form.name.trim() != current.name).then_some(form.name.as_str());
+            groups::update_group(c, GroupId(id), name, archived, &caller.actor(), now)?;
+            Ok(match (archived, name) {
+                (Some(true), _) => "Group archived.",
+                (Some(false), _) => "Group back in use.",
+                (None, Some(_)) => "Group renamed.",
+                (None, None) => "Nothing changed.",
+            }
+            .to_owned())
         })
         .await;
     finish(&session, result, &format!("/groups/{id}")).await

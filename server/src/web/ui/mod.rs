@@ -56,6 +56,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/groups", Access::Staff),
     ("POST", "/groups", Access::Staff),
     ("GET", "/groups/{id}", Access::Staff),
+    ("POST", "/groups/{id}", Access::Staff),
     ("POST", "/groups/{id}/members", Access::Staff),
     (
         "POST",
@@ -118,7 +119,7 @@ pub fn routes() -> Router<AppState> {
         .route("/photos/{id}/provenance", post(photos::provenance))
         .route("/approvals", get(photos::approvals))
         .route("/groups", get(groups::groups).post(groups::create))
-        .route("/groups/{id}", get(groups::group))
+        .route("/groups/{id}", get(groups::group).post(groups::update))
         .route("/groups/{id}/members", post(groups::add_member))
         .route(
             "/groups/{id}/members/{person}/remove",
