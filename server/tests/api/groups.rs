@@ -299,6 +299,23 @@ async fn the_group_pages_add_people_book_a_device_and_offer_the_group_first_when
         refused.contains("nobody on the register matches"),
         "{refused}"
     );
+    // A class list pasted in: all or nothing, every bad line named.
+    let several = staff
+        .form(&members_form, &[("people", "L9\nNobody Here\n\nL1\nZed Q")])
+        .await;
+    assert!(
+        several.contains("nobody was added")
+            && several.contains("line 2")
+            && several.contains("line 4"),
+        "{several}"
+    );
+    let several = staff
+        .form(&members_form, &[("people", "l9\n  \nL1 · Amara Okafor\n")])
+        .await;
+    assert!(
+        several.contains("All 2 were in the group already."),
+        "{several}"
+    );
     // Taken out again.
     staff
         .form(&format!("{group_page}/members/{outsider}/remove"), &[])

@@ -216,7 +216,12 @@ pub async fn group(
 
 #[derive(Deserialize)]
 pub struct MemberForm {
+    /// One person, from the type-ahead.
+    #[serde(default)]
     person: String,
+    /// Several, one name or ref per line (a class list pasted in).
+    #[serde(default)]
+    people: String,
 }
 
 pub async fn add_member(
@@ -229,12 +234,44 @@ pub async fn add_member(
     let now = state.now();
     let result = state
         .db(move |c| {
-            let person = resolve_person(c, &form.person)?;
-            let added = groups::add_members(c, GroupId(id), &[person], &caller.actor(), now)?;
-            Ok(if added == 1 {
-                "Added to the group.".to_owned()
-            } else {
-                "Already in the group.".to_owned()
+            let lines: Vec<&str> = form
+                .person
+                .lines()
+                .chain(form.people.lines())
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            if lines.is_empty() {
+                return Err(ApiError::invalid("type a name or a ref to choose a person"));
+            }
+            if lines.len() > 500 {
+                return Err(ApiError::invalid("add at most 500 people at once"));
+            }
+            // All or nothing: every line must name exactly one person.
+            let mut people = Vec::new();
+            let mut problems = Vec::new();
+            for (n, line) in lines.iter().enumerate() {
+                match resolve_person(c, line) {
+                    Ok(p) => people.push(p),
+                    Err(e) => problems.push(format!("line {}: {e}", n + 1)),
+                }
+            }
+            if !problems.is_empty() {
+                return Err(ApiError::invalid(format!(
+                    "nobody was added: {}",
+                    problems.join("; ")
+                )));
+            }
+            let added = groups::add_members(c, GroupId(id), &people, &caller.actor(), now)?;
+            let already = people.len() - added;
+            Ok(match (added, already) {
+                (1, 0) => "Added to the group.".to_owned(),
+                (0, 1) => "Already in the group.".to_owned(),
+                (0, already) => format!("All {already} were in the group already."),
+                (added, 0) => format!("{added} people added to the group."),
+                (added, already) => {
+                    format!("{added} added to the group; {already} were in it already.")
+                }
             })
         })
         .await;
