@@ -21,16 +21,6 @@ pub enum Caution {
     NotPublic,
 }
 
-impl Caution {
-    /// Short words for a small screen.
-    pub fn label(self) -> &'static str {
-        match self {
-            Caution::NoPhotos => "no photos",
-            Caution::NotPublic => "not web/social",
-        }
-    }
-}
-
 /// The caution for one person from their standing on every channel, or `None` when a photo
 /// of them could go anywhere.
 pub fn caution(standing: &[(Channel, Verdict)]) -> Option<Caution> {
