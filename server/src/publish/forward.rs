@@ -21,7 +21,6 @@ use rusqlite::Connection;
 
 use super::Outbox;
 use crate::domain::Channel;
-use crate::store::audit::{self, Entry};
 use crate::store::deliveries::{self, Delivery};
 use crate::store::{Result, StoreError};
 
@@ -104,17 +103,14 @@ fn log(
     details: serde_json::Value,
     now: Timestamp,
 ) -> Result<()> {
-    audit::append(
+    crate::records::log(
         conn,
-        &Entry {
-            at: now,
-            actor: "system",
-            action,
-            subject: &format!("publication:{}", d.publication_id),
-            details,
-        },
+        "system",
+        action,
+        format!("publication:{}", d.publication_id),
+        details,
+        now,
     )
-    .map(|_| ())
 }
 
 /// The request for one delivery, from the files in the outbox.

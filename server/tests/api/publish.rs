@@ -262,6 +262,36 @@ async fn a_photo_whose_original_is_missing_is_refused_with_a_reason_not_a_500() 
     );
 }
 
+/// Robin (website consent from a parent) in a stored photo, approved for the website and
+/// published there by a director: the photo, the director and the published file name.
+async fn robin_on_the_website(app: &TestApp) -> (i64, crate::helpers::User, String) {
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    parent_form(&admin, robin, "2026-09-01", true, &[]).await;
+    let id = stored_photo(app, robin);
+    let director = app.login(AccountRole::Director).await;
+    let approve = json!({ "channel": { "kind": "website" }, "approve": true, "note": "fine" });
+    expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/approvals"), approve)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let published = expect(
+        director
+            .post(
+                &format!("/api/v1/photos/{id}/publish"),
+                json!({ "channel": { "kind": "website" } }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let name = published["opaque_name"].as_str().unwrap().to_owned();
+    (id, director, name)
+}
+
 /// What a web endpoint received.
 #[derive(Clone, Debug)]
 struct Received {
@@ -317,30 +347,7 @@ async fn a_channel_with_a_web_endpoint_gets_each_publication_posted_with_its_tok
         );
     })
     .await;
-    let admin = app.login(AccountRole::Admin).await;
-    let robin = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
-    parent_form(&admin, robin, "2026-09-01", true, &[]).await;
-    let id = stored_photo(&app, robin);
-    let director = app.login(AccountRole::Director).await;
-    let approve = json!({ "channel": { "kind": "website" }, "approve": true, "note": "fine" });
-    expect(
-        director
-            .post(&format!("/api/v1/photos/{id}/approvals"), approve)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    let published = expect(
-        director
-            .post(
-                &format!("/api/v1/photos/{id}/publish"),
-                json!({ "channel": { "kind": "website" } }),
-            )
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let name = published["opaque_name"].as_str().unwrap().to_owned();
+    let (id, director, name) = robin_on_the_website(&app).await;
 
     // The publish wakes the delivery task: the endpoint has it within moments.
     let start = std::time::Instant::now();
