@@ -331,15 +331,8 @@ fn store_picture(media: &MediaDirs, bytes: &[u8]) -> anyhow::Result<(String, u64
     let analysis =
         consentcam_media::analyse_bytes(bytes, &consentcam_media::AnalysisOptions::default(), None);
     let hash = hash.to_string();
-    for (rendition, path) in [
-        (&analysis.thumbnail, media.thumbnail(&hash)),
-        (&analysis.preview, media.preview(&hash)),
-    ] {
-        let rendition = rendition
-            .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("a demo picture has no rendition"))?;
-        std::fs::create_dir_all(&media.renditions)?;
-        std::fs::write(path, &rendition.jpeg)?;
+    if crate::ingest::write_renditions(media, &hash, &analysis)? != 2 {
+        anyhow::bail!("a demo picture has no rendition");
     }
     Ok((hash, size))
 }

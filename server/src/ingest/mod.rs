@@ -227,6 +227,27 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&temp, path)
 }
 
+/// Writes the thumbnail and preview an analysis made, under the photo's content hash.
+/// Returns how many it wrote (a file that could not be decoded has none).
+pub fn write_renditions(
+    dirs: &MediaDirs,
+    content_hash: &str,
+    analysis: &Analysis,
+) -> Result<usize> {
+    let mut written = 0;
+    for (rendition, path) in [
+        (&analysis.thumbnail, dirs.thumbnail(content_hash)),
+        (&analysis.preview, dirs.preview(content_hash)),
+    ] {
+        if let Some(r) = rendition {
+            write_atomically(&path, &r.jpeg)
+                .map_err(|e| StoreError::Invalid(format!("cannot write a rendition: {e}")))?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
 /// Records one photo's analysis: camera facts, renditions, faces (in the upright picture at
 /// full size), provenance, and any reason it may never be published.
 pub fn record_analysis(
@@ -238,15 +259,7 @@ pub fn record_analysis(
     now: Timestamp,
 ) -> Result<()> {
     let stored = photos::photo(conn, photo)?;
-    for (rendition, path) in [
-        (&analysis.thumbnail, dirs.thumbnail(&stored.content_hash)),
-        (&analysis.preview, dirs.preview(&stored.content_hash)),
-    ] {
-        if let Some(r) = rendition {
-            write_atomically(&path, &r.jpeg)
-                .map_err(|e| StoreError::Invalid(format!("cannot write a rendition: {e}")))?;
-        }
-    }
+    write_renditions(dirs, &stored.content_hash, analysis)?;
     let (provenance, session) = provenance(conn, analysis, policy, now)?;
     let exif = analysis.exif.as_ref();
     let orientation = exif.and_then(|e| e.orientation).map(u16::from);

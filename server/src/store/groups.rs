@@ -23,10 +23,6 @@ pub struct Group {
     pub archived: bool,
 }
 
-fn ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
-    super::people::parse_col(row, idx)
-}
-
 /// A group name: 1 to 80 characters after trimming, no control characters.
 fn check_name(name: &str) -> Result<&str> {
     let name = name.trim();
@@ -221,8 +217,8 @@ fn booking_row(r: &Row<'_>) -> rusqlite::Result<Booking> {
         holder_name: r.get(4)?,
         device: r.get::<_, Option<i64>>(5)?.map(DeviceId),
         device_label: r.get(6)?,
-        starts_at: ts(r, 7)?,
-        ends_at: ts(r, 8)?,
+        starts_at: super::people::parse_col(r, 7)?,
+        ends_at: super::people::parse_col(r, 8)?,
         cancelled_at: super::people::parse_opt_col(r, 9)?,
     })
 }
