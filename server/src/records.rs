@@ -9,13 +9,13 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::consent::{
-    self, ApprovalFacts, ConsentPolicy, Decision, FaceResolution, MediaState, PhotoFacts,
-    Provenance,
+    self, ApprovalFacts, ConsentPolicy, Decision, FaceResolution, FaceSearch, MediaState,
+    PhotoFacts, Provenance,
 };
 use crate::domain::{AccountId, Channel, ConsentId, PersonId, PhotoId};
 use crate::import::consent_csv::{self, ImportError, ImportReport};
 use crate::store::audit::{self, Entry};
-use crate::store::{Result, StoreError, people, photos};
+use crate::store::{Result, StoreError, people, photos, requests};
 
 pub(crate) fn log(
     conn: &Connection,
@@ -238,6 +238,8 @@ pub fn standing(
             })
             .collect(),
         covered: vec![],
+        face_search: FaceSearch::Done,
+        face_search_acknowledged: false,
     };
     let people = [facts];
     Ok(channels
@@ -309,6 +311,8 @@ pub fn decide_approval(
         director,
         now,
     )?;
+    // The director has answered the staff's request(s) to publish there.
+    let requests_closed = requests::close(&tx, photo, channel, now)?;
     log(
         &tx,
         &format!("account:{director}"),
@@ -318,7 +322,10 @@ pub fn decide_approval(
             "photo.reject"
         },
         format!("photo:{photo}"),
-        serde_json::json!({ "channel": channel.code(), "fingerprint": facts.fingerprint }),
+        serde_json::json!({
+            "channel": channel.code(), "fingerprint": facts.fingerprint,
+            "requests_closed": requests_closed,
+        }),
         now,
     )?;
     let (facts, people_facts) = photos::facts(&tx, photo)?;
@@ -326,4 +333,81 @@ pub fn decide_approval(
     tx.commit()?;
     tracing::info!(photo = photo.0, channel = %channel, verdict = %after.verdict, approve, "director decision");
     Ok(after)
+}
+
+/// Staff draw a box around a face the detector missed (C13: a cover needs a box to
+/// paint), optionally assigning it to a person at once. `rect` is in pixels of the upright
+/// picture; it must lie inside it and be big enough to hold a face.
+pub fn draw_face(
+    conn: &mut Connection,
+    photo: PhotoId,
+    rect: photos::FaceRect,
+    person: Option<PersonId>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    const SMALLEST: u32 = 4;
+    let tx = conn.transaction()?;
+    let stored = photos::photo(&tx, photo)?;
+    let (Some(w), Some(h)) = (stored.width, stored.height) else {
+        return Err(StoreError::Conflict(
+            "this photo's size is not known (it could not be analysed), so no box can be drawn \
+             on it"
+                .into(),
+        ));
+    };
+    let (width, height) = if matches!(stored.orientation, Some(5..=8)) {
+        (h, w)
+    } else {
+        (w, h)
+    };
+    if rect.w < SMALLEST || rect.h < SMALLEST {
+        return Err(StoreError::Invalid(format!(
+            "a face box must be at least {SMALLEST} x {SMALLEST} pixels"
+        )));
+    }
+    if rect.x.saturating_add(rect.w) > width || rect.y.saturating_add(rect.h) > height {
+        return Err(StoreError::Invalid(format!(
+            "the box must lie inside the picture ({width} x {height} pixels)"
+        )));
+    }
+    let face = photos::insert_face(&tx, photo, rect, photos::FaceSource::Drawn)?;
+    if let Some(p) = person {
+        photos::resolve_face(&tx, photo, face, FaceResolution::Person(p), now)?;
+    } else {
+        photos::void_approvals(&tx, photo, "tags changed", now)?;
+    }
+    log(
+        &tx,
+        actor,
+        "photo.face_drawn",
+        format!("photo:{photo}"),
+        serde_json::json!({ "face": face, "person": person, "box": rect }),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(face)
+}
+
+/// A director acknowledges, with a note, that a photo's faces were not looked for by the
+/// detector (C12): someone looked at it and everyone in it is tagged.
+pub fn acknowledge_faces(
+    conn: &mut Connection,
+    photo: PhotoId,
+    director: AccountId,
+    note: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    photos::acknowledge_faces(&tx, photo, director, note)?;
+    log(
+        &tx,
+        &format!("account:{director}"),
+        "photo.faces_ack",
+        format!("photo:{photo}"),
+        serde_json::json!({}),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(())
 }

@@ -23,6 +23,46 @@ pub struct FaceBox {
     pub score: f64,
 }
 
+impl FaceBox {
+    /// The box in pixels of a picture `width` x `height` (the upright original at full
+    /// size, where face boxes are kept): rounded outwards so the whole face stays inside,
+    /// clipped to the picture, at least one pixel.
+    #[must_use]
+    pub fn in_pixels(&self, width: u32, height: u32) -> PixelBox {
+        let clamp01 = |v: f32| {
+            if v.is_finite() {
+                v.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
+        let (w, h) = (f64::from(width), f64::from(height));
+        let x0 = (f64::from(clamp01(self.x)) * w).floor();
+        let y0 = (f64::from(clamp01(self.y)) * h).floor();
+        let x1 = (f64::from(clamp01(self.x + self.width)) * w).ceil();
+        let y1 = (f64::from(clamp01(self.y + self.height)) * h).ceil();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let px = |v: f64, limit: u32| (v as u32).min(limit);
+        let x = px(x0, width.saturating_sub(1));
+        let y = px(y0, height.saturating_sub(1));
+        PixelBox {
+            x,
+            y,
+            width: px(x1, width).saturating_sub(x).max(1),
+            height: px(y1, height).saturating_sub(y).max(1),
+        }
+    }
+}
+
+/// A face box in whole pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PixelBox {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
 /// The detector could not be built (the embedded model did not load).
 #[derive(Debug, thiserror::Error)]
 #[error("the face model did not load: {0}")]
@@ -100,4 +140,54 @@ pub fn grey_from_rgb(rgb: &[u8]) -> Vec<u8> {
             u8::try_from(y >> 8).unwrap_or(u8::MAX)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fraction(x: f32, y: f32, width: f32, height: f32) -> FaceBox {
+        FaceBox {
+            x,
+            y,
+            width,
+            height,
+            score: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_box_in_fractions_becomes_pixels_of_the_full_size_picture() {
+        let b = fraction(0.25, 0.5, 0.1, 0.2).in_pixels(4000, 3000);
+        assert_eq!(
+            b,
+            PixelBox {
+                x: 1000,
+                y: 1500,
+                width: 400,
+                height: 600
+            }
+        );
+    }
+
+    #[test]
+    fn a_box_is_rounded_outwards_and_clipped_to_the_picture() {
+        let b = fraction(0.901, 0.0001, 0.2, 0.1).in_pixels(1000, 1000);
+        assert_eq!((b.x, b.y), (901, 0));
+        assert_eq!((b.x + b.width, b.height), (1000, 101));
+    }
+
+    #[test]
+    fn a_degenerate_box_keeps_one_pixel_inside_the_picture() {
+        let b = fraction(1.0, 1.0, 0.0, f32::NAN).in_pixels(640, 480);
+        assert_eq!(
+            b,
+            PixelBox {
+                x: 639,
+                y: 479,
+                width: 1,
+                height: 1
+            }
+        );
+    }
 }

@@ -27,7 +27,7 @@ pub use background::{BackgroundOptions, spawn_analysis};
 pub use card::CardPath;
 pub use catalogue::{Catalogue, CatalogueError, FileRecord};
 pub use exif::ExifSummary;
-pub use faces::{FaceBox, FaceDetector};
+pub use faces::{FaceBox, FaceDetector, PixelBox};
 pub use format::MediaKind;
 pub use hash::ContentHash;
 pub use import::{

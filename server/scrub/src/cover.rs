@@ -133,6 +133,72 @@ pub fn cover_and_scrub(
     Ok(Scrubbed { jpeg: out, report })
 }
 
+/// The brightest a pixel inside a painted cover may come out after JPEG re-encoding
+/// (ringing near the cover's edge lifts black a little; a face never stays this dark).
+const DARKEST_FACE: u8 = 48;
+
+/// Checks, from the pixels of a published file, that every cover was painted: decodes
+/// `jpeg` (made from a picture `width` x `height` in its stored grid, perhaps downscaled
+/// since), scales each cover to it, and looks at every pixel inside, a small margin in
+/// from the edge where re-encoding blurs. Returns the indexes of the covers not solid
+/// black; an empty list means every face is covered.
+///
+/// # Errors
+/// The file does not decode.
+pub fn uncovered(
+    jpeg: &[u8],
+    covers: &[Cover],
+    width: u32,
+    height: u32,
+) -> Result<Vec<usize>, ScrubError> {
+    if covers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let picture = image::load_from_memory_with_format(jpeg, ImageFormat::Jpeg)
+        .map_err(|e| ScrubError::Decode(e.to_string()))?
+        .to_rgb8();
+    let (out_w, out_h) = picture.dimensions();
+    let scale_x = f64::from(out_w) / f64::from(width.max(1));
+    let scale_y = f64::from(out_h) / f64::from(height.max(1));
+    let mut bad = Vec::new();
+    for (index, cover) in covers.iter().enumerate() {
+        // The cover in output pixels, shrunk to the pixels wholly inside it.
+        let x0 = (f64::from(cover.x) * scale_x).ceil();
+        let y0 = (f64::from(cover.y) * scale_y).ceil();
+        let x1 = (f64::from(cover.x.saturating_add(cover.width)) * scale_x).floor();
+        let y1 = (f64::from(cover.y.saturating_add(cover.height)) * scale_y).floor();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let (x0, y0, x1, y1) = (
+            (x0 as u32).min(out_w),
+            (y0 as u32).min(out_h),
+            (x1 as u32).min(out_w),
+            (y1 as u32).min(out_h),
+        );
+        let margin = |span: u32| (span / 16).clamp(1, 3).min(span.saturating_sub(1) / 2);
+        let (mx, my) = (margin(x1.saturating_sub(x0)), margin(y1.saturating_sub(y0)));
+        let (xs, ys) = (
+            (x0 + mx)..x1.saturating_sub(mx),
+            (y0 + my)..y1.saturating_sub(my),
+        );
+        if xs.is_empty() || ys.is_empty() {
+            // Nothing of the cover survives at this size: nothing of the face either,
+            // unless the cover is outside the picture.
+            if x0 >= out_w || y0 >= out_h {
+                bad.push(index);
+            }
+            continue;
+        }
+        let painted = ys.clone().all(|y| {
+            xs.clone()
+                .all(|x| picture.get_pixel(x, y).0.iter().all(|&c| c <= DARKEST_FACE))
+        });
+        if !painted {
+            bad.push(index);
+        }
+    }
+    Ok(bad)
+}
+
 fn fill_black(picture: &mut DynamicImage, xs: std::ops::Range<u32>, ys: std::ops::Range<u32>) {
     match picture {
         DynamicImage::ImageLuma8(buf) => {

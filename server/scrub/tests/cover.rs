@@ -226,3 +226,68 @@ fn re_encoded_outputs_pass_the_exiftool_judge() {
         assert!(keys.is_empty(), "exiftool sees {keys:?}");
     }
 }
+
+#[test]
+fn the_pixel_check_finds_every_painted_cover_painted() {
+    let covers = [
+        Cover {
+            x: 32,
+            y: 16,
+            width: 48,
+            height: 40,
+        },
+        Cover {
+            x: 100,
+            y: 60,
+            width: 20,
+            height: 30,
+        },
+    ];
+    let out = cover_and_scrub(&photo(128, 96), &covers, &Reencode::default()).expect("re-encodes");
+    assert_eq!(
+        consentcam_scrub::uncovered(&out.jpeg, &covers, 128, 96).unwrap(),
+        Vec::<usize>::new()
+    );
+    let smaller = Reencode {
+        max_long_edge: Some(64),
+        ..Reencode::default()
+    };
+    let out = cover_and_scrub(&photo(128, 96), &covers, &smaller).expect("re-encodes");
+    assert_eq!(
+        consentcam_scrub::uncovered(&out.jpeg, &covers, 128, 96).unwrap(),
+        Vec::<usize>::new()
+    );
+}
+
+#[test]
+fn the_pixel_check_names_a_cover_that_was_not_painted() {
+    let painted = Cover {
+        x: 32,
+        y: 16,
+        width: 48,
+        height: 40,
+    };
+    let elsewhere = Cover {
+        x: 90,
+        y: 50,
+        width: 30,
+        height: 30,
+    };
+    let out =
+        cover_and_scrub(&photo(128, 96), &[painted], &Reencode::default()).expect("re-encodes");
+    assert_eq!(
+        consentcam_scrub::uncovered(&out.jpeg, &[painted, elsewhere], 128, 96).unwrap(),
+        vec![1]
+    );
+    // A cover only half painted is not covered either.
+    let half = Cover {
+        x: 56,
+        y: 16,
+        width: 48,
+        height: 40,
+    };
+    assert_eq!(
+        consentcam_scrub::uncovered(&out.jpeg, &[half], 128, 96).unwrap(),
+        vec![0]
+    );
+}

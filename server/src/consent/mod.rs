@@ -80,6 +80,25 @@ pub enum Provenance {
     Unknown,
 }
 
+/// Whether the photo's faces were looked for (C12). Until they were, nobody can say who
+/// is in it, so "no face tagged" proves nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaceSearch {
+    /// The detector ran on the picture (it may have found nobody).
+    Done,
+    /// The photo is not analysed yet.
+    #[default]
+    NotYet,
+    /// Analysed without face detection.
+    Skipped,
+    /// The picture could not be decoded, so no detector could run.
+    Failed,
+    /// The stored face boxes are known to be wrong; detection must run again. A director's
+    /// acknowledgement does not stand in for it: covers would be painted in the wrong place.
+    Redo,
+}
+
 /// Whether the stored file can be published at all (C11, I6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -120,8 +139,13 @@ pub struct PhotoFacts {
     /// The latest approval or rejection per channel, if any.
     pub approvals: Vec<ApprovalFacts>,
     /// People whose faces will be covered with a solid fill in the published file; their
-    /// consent is then not needed for it.
+    /// consent is then not needed for it, provided a face box of theirs says where to
+    /// paint (C13).
     pub covered: Vec<PersonId>,
+    /// Whether faces were looked for (C12).
+    pub face_search: FaceSearch,
+    /// A director acknowledged, with a note, that this photo's faces were not looked for.
+    pub face_search_acknowledged: bool,
 }
 
 /// The three answers.
@@ -181,6 +205,9 @@ pub enum ReasonCode {
     Approved,
     FormatNotPublishable,
     FileDamaged,
+    FacesNotLookedFor,
+    FacesAcknowledged,
+    CoverAreaUnknown,
 }
 
 impl ReasonCode {
@@ -210,6 +237,9 @@ impl ReasonCode {
             ReasonCode::Approved => "approved",
             ReasonCode::FormatNotPublishable => "format_not_publishable",
             ReasonCode::FileDamaged => "file_damaged",
+            ReasonCode::FacesNotLookedFor => "faces_not_looked_for",
+            ReasonCode::FacesAcknowledged => "faces_acknowledged",
+            ReasonCode::CoverAreaUnknown => "cover_area_unknown",
         }
     }
 }
@@ -396,6 +426,7 @@ fn people_reasons(
             ),
         ));
     }
+    face_search_reasons(photo, reasons);
     let unresolved = photo
         .faces
         .iter()
@@ -451,6 +482,19 @@ fn people_reasons(
                 ),
             ));
         }
+        if photo.covered.contains(&id) && !photo.faces.contains(&FaceResolution::Person(id)) {
+            reasons.push(reason(
+                ReasonCode::CoverAreaUnknown,
+                Severity::NeedsReview,
+                Some(id),
+                format!(
+                    "{}'s face is to be covered, but no face box of theirs says where: draw \
+                     the box around their face on the photo page, or stop covering them.",
+                    person.full_name()
+                ),
+            ));
+            continue;
+        }
         if photo.covered.contains(&id) {
             reasons.push(reason(
                 ReasonCode::FaceCovered,
@@ -464,6 +508,48 @@ fn people_reasons(
             continue;
         }
         reasons.push(consent_reason(person, channel, on, policy));
+    }
+}
+
+fn face_search_reasons(photo: &PhotoFacts, reasons: &mut Vec<Reason>) {
+    let why = match photo.face_search {
+        FaceSearch::Done => return,
+        FaceSearch::Redo => {
+            reasons.push(reason(
+                ReasonCode::FacesNotLookedFor,
+                Severity::NeedsReview,
+                None,
+                "The face boxes stored for this photo are known to be wrong; the face \
+                 detector must run on it again (consentcam detect-faces) before it can be \
+                 checked."
+                    .into(),
+            ));
+            return;
+        }
+        FaceSearch::NotYet => "has not been analysed yet",
+        FaceSearch::Skipped => "was imported without face detection",
+        FaceSearch::Failed => "could not be decoded for face detection",
+    };
+    if photo.face_search_acknowledged {
+        reasons.push(reason(
+            ReasonCode::FacesAcknowledged,
+            Severity::Info,
+            None,
+            format!(
+                "The photo {why}; a director acknowledged with a note that everyone in it is \
+                 tagged."
+            ),
+        ));
+    } else {
+        reasons.push(reason(
+            ReasonCode::FacesNotLookedFor,
+            Severity::NeedsReview,
+            None,
+            format!(
+                "The photo {why}, so nobody has looked for every face in it. Run face \
+                 detection, or a director acknowledges with a note."
+            ),
+        ));
     }
 }
 

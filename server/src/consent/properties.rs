@@ -132,6 +132,8 @@ fn photo_of(people: &[PersonFacts], approved: bool, confirmed: bool) -> PhotoFac
             vec![]
         },
         covered: vec![],
+        face_search: FaceSearch::Done,
+        face_search_acknowledged: false,
     }
 }
 

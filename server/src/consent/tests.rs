@@ -84,6 +84,8 @@ fn photo_of(people: &[PersonFacts]) -> PhotoFacts {
             })
             .collect(),
         covered: vec![],
+        face_search: FaceSearch::Done,
+        face_search_acknowledged: false,
     }
 }
 
@@ -538,6 +540,82 @@ fn cases() -> Vec<Case> {
         .person(0, |p| p.vulnerable = true)
         .photo(|ph| ph.covered = vec![PersonId(1)])
         .expect(Blocked, &[R::Vulnerable, R::FaceCovered]),
+        case(
+            "a cover without a face box to paint holds the photo for review (C13)",
+            vec![learner(1), learner(2)],
+        )
+        .person(1, |p| p.forms.clear())
+        .photo(|ph| {
+            ph.covered = vec![PersonId(2)];
+            ph.faces
+                .retain(|f| *f != FaceResolution::Person(PersonId(2)));
+        })
+        .expect(NeedsReview, &[R::CoverAreaUnknown, R::ConsentGiven]),
+        case(
+            "a cover without a box holds the photo even where the person has consent",
+            vec![learner(1)],
+        )
+        .photo(|ph| {
+            ph.covered = vec![PersonId(1)];
+            ph.faces.clear();
+        })
+        .channel(Channel::Internal)
+        .expect(NeedsReview, &[R::CoverAreaUnknown]),
+        case(
+            "a face box of the covered person (drawn or detected) lets the cover stand in",
+            vec![learner(1)],
+        )
+        .person(0, |p| p.forms.clear())
+        .photo(|ph| ph.covered = vec![PersonId(1)])
+        .channel(Channel::Internal)
+        .expect(Allowed, &[R::FaceCovered]),
+        // Faces never looked for (C12)
+        case(
+            "a photo not analysed yet needs review on the internal channel too",
+            vec![],
+        )
+        .photo(|ph| ph.face_search = FaceSearch::NotYet)
+        .channel(Channel::Internal)
+        .expect(NeedsReview, &[R::FacesNotLookedFor]),
+        case(
+            "a photo imported without face detection and nobody tagged needs review",
+            vec![],
+        )
+        .photo(|ph| ph.face_search = FaceSearch::Skipped)
+        .channel(Channel::Internal)
+        .expect(NeedsReview, &[R::FacesNotLookedFor]),
+        case(
+            "a photo whose picture could not be decoded for detection needs review",
+            vec![learner(1)],
+        )
+        .photo(|ph| ph.face_search = FaceSearch::Failed)
+        .expect(NeedsReview, &[R::FacesNotLookedFor]),
+        case(
+            "a director's acknowledgement stands in for detection that was skipped",
+            vec![learner(1)],
+        )
+        .photo(|ph| {
+            ph.face_search = FaceSearch::Skipped;
+            ph.face_search_acknowledged = true;
+        })
+        .expect(Allowed, &[R::FacesAcknowledged]),
+        case(
+            "no acknowledgement stands in for face boxes known to be wrong",
+            vec![learner(1)],
+        )
+        .photo(|ph| {
+            ph.face_search = FaceSearch::Redo;
+            ph.face_search_acknowledged = true;
+        })
+        .channel(Channel::Internal)
+        .expect(NeedsReview, &[R::FacesNotLookedFor]),
+        case(
+            "skipped detection does not hide a missing consent",
+            vec![learner(1)],
+        )
+        .person(0, |p| p.forms.clear())
+        .photo(|ph| ph.face_search = FaceSearch::Skipped)
+        .expect(Blocked, &[R::FacesNotLookedFor, R::NoConsent]),
         // Combinations
         case(
             "every problem is reported, not just the first",

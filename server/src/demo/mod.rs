@@ -439,12 +439,18 @@ fn seed_photos(
                 height: Some(pictures::HEIGHT),
                 provenance: demo.provenance.into(),
                 damage: None,
+                face_search: crate::consent::FaceSearch::Done,
             },
             now,
         )?;
         for face in 0..demo.faces {
             let (x, y, w, h) = pictures::face_box(face);
-            let face_id = photos::insert_face(&tx, id, x, y, w, h)?;
+            let face_id = photos::insert_face(
+                &tx,
+                id,
+                photos::FaceRect { x, y, w, h },
+                photos::FaceSource::Detected,
+            )?;
             if let Some(ext_ref) = demo.people.get(face) {
                 let person = person(&tx, ext_ref)?;
                 photos::resolve_face(

@@ -25,6 +25,7 @@ use consentcam_media::{
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
 
+use crate::consent::FaceSearch;
 use crate::domain::{DeviceId, PhotoId};
 use crate::store::audit::{self, Entry};
 use crate::store::{Result, StoreError, custody, photos, registry};
@@ -248,13 +249,56 @@ pub fn write_renditions(
     Ok(written)
 }
 
+/// Whether faces were looked for, from an analysis and whether a detector was given to it.
+fn face_search(analysis: &Analysis, detection_asked: bool) -> FaceSearch {
+    match (&analysis.faces, detection_asked) {
+        (Some(_), _) => FaceSearch::Done,
+        (None, true) => FaceSearch::Failed,
+        (None, false) => FaceSearch::Skipped,
+    }
+}
+
+/// The upright picture's full size: the stored size, turned a quarter for EXIF
+/// orientations 5 to 8.
+fn upright_size(analysis: &Analysis) -> Option<(u32, u32)> {
+    let (w, h) = (analysis.width?, analysis.height?);
+    let orientation = analysis.exif.as_ref().and_then(|e| e.orientation);
+    Some(if matches!(orientation, Some(5..=8)) {
+        (h, w)
+    } else {
+        (w, h)
+    })
+}
+
+/// The detector's boxes (fractions of the upright preview) in pixels of the upright
+/// picture at full size: the one space face boxes are kept in.
+fn face_rects(analysis: &Analysis, faces: &[consentcam_media::FaceBox]) -> Vec<photos::FaceRect> {
+    let Some((width, height)) = upright_size(analysis) else {
+        return Vec::new();
+    };
+    faces
+        .iter()
+        .map(|f| {
+            let b = f.in_pixels(width, height);
+            photos::FaceRect {
+                x: b.x,
+                y: b.y,
+                w: b.width,
+                h: b.height,
+            }
+        })
+        .collect()
+}
+
 /// Records one photo's analysis: camera facts, renditions, faces (in the upright picture at
-/// full size), provenance, and any reason it may never be published.
+/// full size), whether faces were looked for (`detection_asked`: a detector was given to
+/// the analysis), provenance, and any reason it may never be published.
 pub fn record_analysis(
     conn: &mut Connection,
     dirs: &MediaDirs,
     photo: PhotoId,
     analysis: &Analysis,
+    detection_asked: bool,
     policy: &ClockPolicy,
     now: Timestamp,
 ) -> Result<()> {
@@ -289,34 +333,17 @@ pub fn record_analysis(
             now.to_string(),
         ],
     )?;
-    if let (Some(faces), Some(preview), Some(w), Some(h)) = (
-        &analysis.faces,
-        &analysis.preview,
-        analysis.width,
-        analysis.height,
-    ) {
-        let (upright_w, upright_h) = if matches!(orientation, Some(5..=8)) {
-            (h, w)
-        } else {
-            (w, h)
-        };
-        let sx = upright_w as f32 / preview.width.max(1) as f32;
-        let sy = upright_h as f32 / preview.height.max(1) as f32;
+    let search = face_search(analysis, detection_asked);
+    photos::set_face_search(&tx, photo, search)?;
+    if let Some(faces) = &analysis.faces {
         let existing: i64 = tx.query_row(
-            "SELECT count(*) FROM faces WHERE photo_id = ?1",
+            "SELECT count(*) FROM faces WHERE photo_id = ?1 AND source = 'detected'",
             [photo.0],
             |r| r.get(0),
         )?;
         if existing == 0 {
-            for f in faces {
-                photos::insert_face(
-                    &tx,
-                    photo,
-                    (f.x * sx).max(0.0) as u32,
-                    (f.y * sy).max(0.0) as u32,
-                    (f.width * sx).max(1.0) as u32,
-                    (f.height * sy).max(1.0) as u32,
-                )?;
+            for rect in face_rects(analysis, faces) {
+                photos::insert_face(&tx, photo, rect, photos::FaceSource::Detected)?;
             }
         }
     }
@@ -357,14 +384,75 @@ pub fn analyse_pending(
             );
             continue;
         };
+        let detection_asked = faces.is_some();
         let analysis = consentcam_media::analyse_file(
             &store.object_path(&content),
             options,
             faces.as_deref_mut(),
         );
-        record_analysis(conn, dirs, photo, &analysis, policy, now)?;
+        record_analysis(conn, dirs, photo, &analysis, detection_asked, policy, now)?;
     }
     Ok(pending.len())
+}
+
+/// What running the face detector again did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Redetected {
+    /// Photos the detector ran on.
+    pub photos: usize,
+    /// Faces it found in them.
+    pub faces: usize,
+    /// Photos it could not decode (left as they were, marked failed).
+    pub failed: usize,
+}
+
+/// Runs the face detector on every photo imported without it (`--no-faces`) and every
+/// photo whose stored boxes are known to be wrong (rule C12), and records the boxes.
+/// Detection runs while no transaction is open; each photo is then recorded in its own.
+pub fn detect_faces_again(
+    conn: &mut Connection,
+    store: &Store,
+    options: &AnalysisOptions,
+    detector: &mut FaceDetector,
+    now: Timestamp,
+) -> Result<Redetected> {
+    let mut done = Redetected::default();
+    for photo in photos::photos_needing_detection(conn)? {
+        let hash = photos::photo(conn, photo)?.content_hash;
+        let Ok(content) = hash.parse::<ContentHash>() else {
+            continue;
+        };
+        let analysis =
+            consentcam_media::analyse_file(&store.object_path(&content), options, Some(detector));
+        let tx = conn.transaction()?;
+        let details = match &analysis.faces {
+            Some(faces) => {
+                let rects = face_rects(&analysis, faces);
+                let how = photos::replace_detected_faces(&tx, photo, &rects, now)?;
+                photos::set_face_search(&tx, photo, FaceSearch::Done)?;
+                done.photos += 1;
+                done.faces += rects.len();
+                serde_json::json!({ "faces": rects.len(), "boxes": how })
+            }
+            None => {
+                photos::set_face_search(&tx, photo, FaceSearch::Failed)?;
+                done.failed += 1;
+                serde_json::json!({ "faces": null, "problems": analysis.problems.iter().map(|p| p.code()).collect::<Vec<_>>() })
+            }
+        };
+        audit::append(
+            &tx,
+            &Entry {
+                at: now,
+                actor: "system",
+                action: "photo.detect_faces",
+                subject: &format!("photo:{photo}"),
+                details,
+            },
+        )?;
+        tx.commit()?;
+    }
+    Ok(done)
 }
 
 /// The sign-out a card being imported now belongs to: the given device's latest sign-out,

@@ -71,6 +71,16 @@ pub enum PublishError {
     Scrub(#[from] consentcam_scrub::ScrubError),
     #[error("could not write to the outbox: {0}")]
     Outbox(#[source] std::io::Error),
+    #[error(
+        "{count} covered face(s) did not come out black in the published pixels; nothing was \
+         published"
+    )]
+    CoverNotPainted { count: usize },
+    #[error(
+        "the photo's tags, covers or caption changed while it was being prepared; nothing was \
+         published: try again"
+    )]
+    Changed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -110,7 +120,87 @@ pub struct Manifest<'a> {
     pub covered_faces: usize,
 }
 
-/// Publishes `photo` to `channel`: decides again, scrubs, delivers, records.
+/// What the published file is made from: read before the heavy work, checked again in the
+/// transaction that records the publication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Plan {
+    fingerprint: String,
+    covers: Vec<consentcam_scrub::Cover>,
+    caption: String,
+    /// The stored picture's size, which covers are measured in.
+    size: (u32, u32),
+}
+
+fn plan(conn: &Connection, photo: PhotoId) -> Result<Plan, PublishError> {
+    let stored = photos::photo(conn, photo)?;
+    let (facts, _) = photos::facts(conn, photo)?;
+    let (width, height) = (stored.width.unwrap_or(0), stored.height.unwrap_or(0));
+    let covers = photos::faces(conn, photo)?
+        .iter()
+        .filter(|f| matches!(f.resolution, FaceResolution::Person(p) if facts.covered.contains(&p)))
+        .map(|f| {
+            let upright = geometry::Rect {
+                x: f.x,
+                y: f.y,
+                w: f.w,
+                h: f.h,
+            };
+            let stored_box = geometry::upright_to_stored(
+                upright,
+                stored.orientation.unwrap_or(1),
+                width,
+                height,
+            );
+            consentcam_scrub::Cover {
+                x: stored_box.x,
+                y: stored_box.y,
+                width: stored_box.w,
+                height: stored_box.h,
+            }
+        })
+        .collect();
+    Ok(Plan {
+        fingerprint: facts.fingerprint,
+        covers,
+        caption: stored.caption,
+        size: (width, height),
+    })
+}
+
+fn refused(
+    conn: &Connection,
+    actor: &str,
+    photo: PhotoId,
+    decision: Decision,
+    now: Timestamp,
+) -> PublishError {
+    let codes: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
+    let logged = audit::append(
+        conn,
+        &Entry {
+            at: now,
+            actor,
+            action: "photo.publish_refused",
+            subject: &format!("photo:{photo}"),
+            details: serde_json::json!({ "channel": decision.channel.code(), "verdict": decision.verdict, "reasons": codes }),
+        },
+    );
+    match logged {
+        Ok(_) => PublishError::Refused {
+            channel: decision.channel,
+            decision: Box::new(decision),
+        },
+        Err(e) => e.into(),
+    }
+}
+
+/// Publishes `photo` to `channel`: decides, makes the clean copy (covers painted and
+/// checked in its pixels, C13), then in one write-locking transaction decides again (C10),
+/// checks that nothing the copy was made from has changed, delivers it to the outbox and
+/// records it. Any error leaves no file in the outbox and no row in the register.
+///
+/// The decoding and re-encoding happen before that transaction, so no write lock is held
+/// while they run; the decision that counts is the one taken under the lock.
 #[allow(clippy::too_many_arguments)]
 pub fn publish(
     conn: &mut Connection,
@@ -125,82 +215,65 @@ pub fn publish(
     now: Timestamp,
 ) -> Result<Published, PublishError> {
     let actor = by.map_or("system".to_owned(), |a| format!("account:{a}"));
-    let decision = records::decide_photo(conn, photo, channel, today, policy)?;
-    let codes: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
-    tracing::info!(photo = photo.0, channel = %channel, verdict = %decision.verdict, reasons = ?codes, "publication decision");
-    if decision.verdict != Verdict::Allowed {
-        audit::append(
-            conn,
-            &Entry {
-                at: now,
-                actor: &actor,
-                action: "photo.publish_refused",
-                subject: &format!("photo:{photo}"),
-                details: serde_json::json!({ "channel": channel.code(), "verdict": decision.verdict, "reasons": codes }),
-            },
-        )?;
-        return Err(PublishError::Refused {
-            channel,
-            decision: Box::new(decision),
-        });
+    let first = records::decide_photo(conn, photo, channel, today, policy)?;
+    if first.verdict != Verdict::Allowed {
+        return Err(refused(conn, &actor, photo, first, now));
     }
+    let planned = plan(conn, photo)?;
 
-    let stored = photos::photo(conn, photo)?;
-    let (facts, _) = photos::facts(conn, photo)?;
-    let covers: Vec<consentcam_scrub::Cover> = photos::faces(conn, photo)?
-        .iter()
-        .filter(|f| matches!(f.resolution, FaceResolution::Person(p) if facts.covered.contains(&p)))
-        .map(|f| {
-            let upright = geometry::Rect {
-                x: f.x,
-                y: f.y,
-                w: f.w,
-                h: f.h,
-            };
-            let stored_box = geometry::upright_to_stored(
-                upright,
-                stored.orientation.unwrap_or(1),
-                stored.width.unwrap_or(0),
-                stored.height.unwrap_or(0),
-            );
-            consentcam_scrub::Cover {
-                x: stored_box.x,
-                y: stored_box.y,
-                width: stored_box.w,
-                height: stored_box.h,
-            }
-        })
-        .collect();
     let bytes = std::fs::read(original).map_err(|e| PublishError::Original(original.into(), e))?;
-    let clean = if covers.is_empty() && options.max_long_edge.is_none() {
+    let clean = if planned.covers.is_empty() && options.max_long_edge.is_none() {
         consentcam_scrub::scrub(&bytes)?
     } else {
         consentcam_scrub::cover_and_scrub(
             &bytes,
-            &covers,
+            &planned.covers,
             &consentcam_scrub::Reencode {
                 max_long_edge: options.max_long_edge,
                 ..Default::default()
             },
         )?
     };
+    drop(bytes);
+    let (width, height) = planned.size;
+    let uncovered = consentcam_scrub::uncovered(&clean.jpeg, &planned.covers, width, height)?;
+    if !uncovered.is_empty() {
+        tracing::error!(
+            photo = photo.0,
+            ?uncovered,
+            "a cover is not black in the published pixels"
+        );
+        return Err(PublishError::CoverNotPainted {
+            count: uncovered.len(),
+        });
+    }
 
     let opaque_name = format!("{}.jpg", &crate::web::password::random_token()[..32]);
     let manifest = Manifest {
         file: &opaque_name,
         channel: channel.code(),
         published_at: now.to_string(),
-        caption: &stored.caption,
-        covered_faces: covers.len(),
+        caption: &planned.caption,
+        covered_faces: planned.covers.len(),
     };
     let manifest =
         serde_json::to_vec_pretty(&manifest).map_err(|e| PublishError::Outbox(e.into()))?;
+
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let decision = records::decide_photo(&tx, photo, channel, today, policy)?;
+    let codes: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
+    tracing::info!(photo = photo.0, channel = %channel, verdict = %decision.verdict, reasons = ?codes, "publication decision");
+    if decision.verdict != Verdict::Allowed {
+        drop(tx);
+        return Err(refused(conn, &actor, photo, decision, now));
+    }
+    if plan(&tx, photo)? != planned {
+        return Err(PublishError::Changed);
+    }
     let delivery = outbox
         .deliver(channel, &opaque_name, &clean.jpeg, &manifest)
         .map_err(PublishError::Outbox)?;
-
     let recorded = (|| -> Result<i64, PublishError> {
-        let tx = conn.transaction()?;
         let id = photos::insert_publication(&tx, photo, channel, &opaque_name, by, &decision, now)?;
         if let Some(url) = outbox.endpoint(channel) {
             crate::store::deliveries::insert(&tx, id, url, now)?;
@@ -214,7 +287,7 @@ pub fn publish(
                 subject: &format!("photo:{photo}"),
                 details: serde_json::json!({
                     "channel": channel.code(), "publication": id, "file": opaque_name,
-                    "covered_faces": covers.len(), "removed_segments": clean.report.removed.len(),
+                    "covered_faces": planned.covers.len(), "removed_segments": clean.report.removed.len(),
                 }),
             },
         )?;

@@ -49,6 +49,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             "../../migrations/0003_groups_and_bookings.sql"
         )),
         M::up(include_str!("../../migrations/0004_http_deliveries.sql")),
+        M::up(include_str!("../../migrations/0005_face_detection.sql")),
     ])
 });
 

@@ -8,7 +8,8 @@ use super::audit::{self, Entry};
 use super::people;
 use super::{Result, StoreError, found};
 use crate::consent::{
-    self, ApprovalFacts, FaceResolution, MediaState, PersonFacts, PhotoFacts, Provenance,
+    self, ApprovalFacts, FaceResolution, FaceSearch, MediaState, PersonFacts, PhotoFacts,
+    Provenance,
 };
 use crate::domain::{AccountId, Channel, DeviceId, PersonId, PhotoId};
 
@@ -34,6 +35,9 @@ pub struct NewPhoto {
     pub provenance: String,
     /// Why the file cannot be read safely, if it cannot.
     pub damage: Option<String>,
+    /// Whether faces were looked for; an import starts at "not yet" and the analysis
+    /// records the rest.
+    pub face_search: FaceSearch,
 }
 
 /// A catalogued photo.
@@ -57,6 +61,10 @@ pub struct Photo {
     pub people_confirmed: bool,
     pub caption: String,
     pub imported_at: String,
+    /// Whether faces were looked for (C12).
+    pub face_search: FaceSearch,
+    pub faces_acknowledged: bool,
+    pub faces_note: Option<String>,
 }
 
 impl Photo {
@@ -73,7 +81,9 @@ impl Photo {
     }
 }
 
-/// A face the detector found.
+/// A face: found by the detector, or drawn by staff around one it missed. The box is in
+/// pixels of the upright picture at full size (as people see it), the one coordinate
+/// space of face boxes everywhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Face {
     pub id: i64,
@@ -82,6 +92,45 @@ pub struct Face {
     pub w: u32,
     pub h: u32,
     pub resolution: FaceResolution,
+    pub source: FaceSource,
+}
+
+/// Where a face box came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaceSource {
+    Detected,
+    Drawn,
+}
+
+impl FaceSource {
+    fn code(self) -> &'static str {
+        match self {
+            FaceSource::Detected => "detected",
+            FaceSource::Drawn => "drawn",
+        }
+    }
+}
+
+/// The stored word for a [`FaceSearch`].
+pub fn face_search_code(search: FaceSearch) -> &'static str {
+    match search {
+        FaceSearch::Done => "done",
+        FaceSearch::NotYet => "pending",
+        FaceSearch::Skipped => "skipped",
+        FaceSearch::Failed => "failed",
+        FaceSearch::Redo => "redo",
+    }
+}
+
+fn face_search_from(text: &str) -> FaceSearch {
+    match text {
+        "done" => FaceSearch::Done,
+        "skipped" => FaceSearch::Skipped,
+        "failed" => FaceSearch::Failed,
+        "redo" => FaceSearch::Redo,
+        _ => FaceSearch::NotYet,
+    }
 }
 
 /// A tag: a person in the photo, or an unknown one (`person_id` None).
@@ -105,8 +154,8 @@ pub fn insert_photo(conn: &Connection, photo: &NewPhoto, now: Timestamp) -> Resu
     conn.execute(
         "INSERT INTO photos (content_hash, byte_size, format, original_name, custody_session_id, \
          device_id, taken_at, camera_make, camera_model, camera_serial, orientation, gps_present, \
-         width, height, provenance, damage, imported_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+         width, height, provenance, damage, imported_at, face_detection) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         params![
             photo.content_hash,
             photo.byte_size as i64,
@@ -128,7 +177,8 @@ pub fn insert_photo(conn: &Connection, photo: &NewPhoto, now: Timestamp) -> Resu
                 &photo.provenance
             },
             photo.damage,
-            now.to_string()
+            now.to_string(),
+            face_search_code(photo.face_search),
         ],
     )
     .map_err(|e| match e {
@@ -144,7 +194,8 @@ pub fn insert_photo(conn: &Connection, photo: &NewPhoto, now: Timestamp) -> Resu
 
 const PHOTO_COLS: &str = "id, content_hash, byte_size, format, custody_session_id, device_id, \
      taken_at, orientation, gps_present, width, height, provenance, provenance_ack_by, \
-     provenance_ack_note, damage, people_confirmed, caption, imported_at";
+     provenance_ack_note, damage, people_confirmed, caption, imported_at, face_detection, \
+     faces_ack_by, faces_ack_note";
 
 fn photo_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Photo> {
     let provenance: String = r.get(11)?;
@@ -167,6 +218,9 @@ fn photo_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Photo> {
         people_confirmed: r.get(15)?,
         caption: r.get(16)?,
         imported_at: r.get(17)?,
+        face_search: face_search_from(&r.get::<_, String>(18)?),
+        faces_acknowledged: r.get::<_, Option<i64>>(19)?.is_some(),
+        faces_note: r.get(20)?,
     })
 }
 
@@ -216,24 +270,135 @@ pub fn photos_of_person(conn: &Connection, person: PersonId) -> Result<Vec<Photo
     Ok(rows)
 }
 
+/// A face box in pixels of the upright picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FaceRect {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
 pub fn insert_face(
     conn: &Connection,
     photo: PhotoId,
-    x: u32,
-    y: u32,
-    w: u32,
-    h: u32,
+    rect: FaceRect,
+    source: FaceSource,
 ) -> Result<i64> {
     conn.execute(
-        "INSERT INTO faces (photo_id, x, y, w, h) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![photo.0, x, y, w, h],
+        "INSERT INTO faces (photo_id, x, y, w, h, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![photo.0, rect.x, rect.y, rect.w, rect.h, source.code()],
     )?;
     Ok(conn.last_insert_rowid())
 }
 
+/// How the detector's new boxes replaced the stored ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacesReplaced {
+    /// As many boxes as before, found in the same order by the same detector: each stored
+    /// face got its new box and kept what staff said about it.
+    MovedInPlace,
+    /// Another number of faces: the old detected faces are gone (people assigned to them
+    /// stay tagged), the new ones wait to be resolved.
+    Replaced,
+}
+
+/// Puts the detector's boxes `rects` in place of the detected faces of `photo` (drawn
+/// faces are kept) and voids its approvals if anything changed.
+pub fn replace_detected_faces(
+    conn: &Connection,
+    photo: PhotoId,
+    rects: &[FaceRect],
+    now: Timestamp,
+) -> Result<FacesReplaced> {
+    let old: Vec<Face> = faces(conn, photo)?
+        .into_iter()
+        .filter(|f| f.source == FaceSource::Detected)
+        .collect();
+    if old.len() == rects.len() {
+        for (face, rect) in old.iter().zip(rects) {
+            conn.execute(
+                "UPDATE faces SET x = ?2, y = ?3, w = ?4, h = ?5 WHERE id = ?1",
+                params![face.id, rect.x, rect.y, rect.w, rect.h],
+            )?;
+        }
+        if !old.is_empty() {
+            void_approvals(conn, photo, "face boxes found again", now)?;
+        }
+        return Ok(FacesReplaced::MovedInPlace);
+    }
+    for face in &old {
+        conn.execute("DELETE FROM faces WHERE id = ?1", [face.id])?;
+    }
+    for &rect in rects {
+        insert_face(conn, photo, rect, FaceSource::Detected)?;
+    }
+    void_approvals(conn, photo, "face boxes found again", now)?;
+    Ok(FacesReplaced::Replaced)
+}
+
+/// Photos whose faces must still be looked for: analysed without detection, or whose
+/// stored boxes are known to be wrong.
+pub fn photos_needing_detection(conn: &Connection) -> Result<Vec<PhotoId>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM photos WHERE face_detection IN ('skipped', 'redo') \
+         AND analysed_at IS NOT NULL ORDER BY id",
+    )?;
+    let ids = stmt
+        .query_map([], |r| Ok(PhotoId(r.get(0)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
+/// Records whether faces were looked for.
+pub fn set_face_search(conn: &Connection, photo: PhotoId, search: FaceSearch) -> Result<()> {
+    conn.execute(
+        "UPDATE photos SET face_detection = ?2 WHERE id = ?1",
+        params![photo.0, face_search_code(search)],
+    )?;
+    Ok(())
+}
+
+/// A director acknowledges that a photo's faces were not looked for (C12).
+pub fn acknowledge_faces(
+    conn: &Connection,
+    photo: PhotoId,
+    by: AccountId,
+    note: &str,
+) -> Result<()> {
+    if note.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "acknowledging that the faces were not looked for needs a note saying why".into(),
+        ));
+    }
+    let stored = self::photo(conn, photo)?;
+    match stored.face_search {
+        FaceSearch::Done => {
+            return Err(StoreError::Conflict(
+                "the face detector has run on this photo: there is nothing to acknowledge".into(),
+            ));
+        }
+        FaceSearch::Redo => {
+            return Err(StoreError::Conflict(
+                "this photo's face boxes are known to be wrong: run the face detector again \
+                 (consentcam detect-faces) instead"
+                    .into(),
+            ));
+        }
+        FaceSearch::NotYet | FaceSearch::Skipped | FaceSearch::Failed => {}
+    }
+    conn.execute(
+        "UPDATE photos SET faces_ack_by = ?2, faces_ack_note = ?3 WHERE id = ?1",
+        params![photo.0, by.0, note.trim()],
+    )?;
+    Ok(())
+}
+
 pub fn faces(conn: &Connection, photo: PhotoId) -> Result<Vec<Face>> {
     let mut stmt = conn.prepare(
-        "SELECT id, x, y, w, h, state, person_id FROM faces WHERE photo_id = ?1 ORDER BY id",
+        "SELECT id, x, y, w, h, state, person_id, source FROM faces WHERE photo_id = ?1 \
+         ORDER BY id",
     )?;
     let rows = stmt
         .query_map([photo.0], |r| {
@@ -249,6 +414,11 @@ pub fn faces(conn: &Connection, photo: PhotoId) -> Result<Vec<Face>> {
                     ("person", Some(p)) => FaceResolution::Person(PersonId(p)),
                     ("dismissed", _) => FaceResolution::Dismissed,
                     _ => FaceResolution::Unresolved,
+                },
+                source: if r.get::<_, String>(7)? == "drawn" {
+                    FaceSource::Drawn
+                } else {
+                    FaceSource::Detected
                 },
             })
         })?
@@ -586,6 +756,8 @@ pub fn facts(conn: &Connection, id: PhotoId) -> Result<(PhotoFacts, Vec<PersonFa
             fingerprint,
             approvals,
             covered,
+            face_search: photo.face_search,
+            face_search_acknowledged: photo.faces_acknowledged,
         },
         people,
     ))

@@ -137,6 +137,7 @@ mod tests {
                 height: None,
                 provenance: "unknown".into(),
                 damage: None,
+                face_search: crate::consent::FaceSearch::NotYet,
             },
             now(),
         )

@@ -92,7 +92,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/photos", Access::Staff),
     ("GET", "/api/v1/photos/{id}", Access::Staff),
     ("GET", "/api/v1/photos/{id}/decisions", Access::Staff),
+    ("POST", "/api/v1/photos/{id}/faces", Access::Staff),
     ("PUT", "/api/v1/photos/{id}/faces/{face}", Access::Staff),
+    (
+        "POST",
+        "/api/v1/photos/{id}/faces/acknowledgement",
+        Access::Director,
+    ),
     ("POST", "/api/v1/photos/{id}/tags", Access::Staff),
     ("DELETE", "/api/v1/photos/{id}/tags/{tag}", Access::Staff),
     (

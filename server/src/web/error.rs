@@ -100,7 +100,9 @@ impl From<crate::publish::PublishError> for ApiError {
     fn from(e: crate::publish::PublishError) -> Self {
         use crate::publish::PublishError;
         match e {
-            PublishError::Refused { .. } => ApiError::Conflict(e.to_string()),
+            PublishError::Refused { .. }
+            | PublishError::Changed
+            | PublishError::CoverNotPainted { .. } => ApiError::Conflict(e.to_string()),
             PublishError::Scrub(_) => ApiError::invalid(e.to_string()),
             PublishError::Original(..) => ApiError::Conflict(format!(
                 "{e}: this photo's original is not in the photo store, so there is nothing to publish"

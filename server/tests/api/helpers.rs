@@ -217,8 +217,9 @@ pub async fn parent_form(
     body["id"].as_i64().unwrap()
 }
 
-/// Catalogues a 600x400 JPEG without a file, as an import would: `hash_pair` repeated
-/// makes the hash, `adjust` sets what the test needs (session, provenance...).
+/// Catalogues a 600x400 JPEG without a file, seeded as an analysed import would leave it
+/// (faces looked for, none found): `hash_pair` repeated makes the hash, `adjust` sets what
+/// the test needs (session, provenance...).
 pub fn catalogue_photo(
     app: &TestApp,
     hash_pair: &str,
@@ -232,6 +233,7 @@ pub fn catalogue_photo(
         width: Some(600),
         height: Some(400),
         provenance: "unknown".into(),
+        face_search: consentcam::consent::FaceSearch::Done,
         ..Default::default()
     };
     adjust(&mut photo);

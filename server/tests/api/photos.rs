@@ -16,13 +16,22 @@ fn photo(app: &TestApp, hash: &str, faces: usize) -> (i64, Vec<i64>) {
             format: "jpeg".into(),
             original_name: "IMG_1.JPG".into(),
             provenance: "verified".into(),
+            face_search: consentcam::consent::FaceSearch::Done,
             ..Default::default()
         },
         NOW.parse().unwrap(),
     )
     .unwrap();
     let faces = (0..faces)
-        .map(|n| photos::insert_face(&conn, PhotoId(id.0), 100 * n as u32, 100, 80, 80).unwrap())
+        .map(|n| {
+            let rect = photos::FaceRect {
+                x: 100 * n as u32,
+                y: 100,
+                w: 80,
+                h: 80,
+            };
+            photos::insert_face(&conn, PhotoId(id.0), rect, photos::FaceSource::Detected).unwrap()
+        })
         .collect();
     (id.0, faces)
 }

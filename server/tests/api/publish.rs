@@ -64,6 +64,7 @@ fn stored_photo(app: &TestApp, person: i64) -> i64 {
             width: Some(64),
             height: Some(48),
             orientation: Some(1),
+            face_search: consentcam::consent::FaceSearch::Done,
             ..Default::default()
         },
         now,
@@ -181,7 +182,13 @@ async fn a_covered_face_is_painted_out_and_no_longer_needs_consent() {
     let robin = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
     let id = stored_photo(&app, robin);
     let conn = app.db();
-    let face = photos::insert_face(&conn, PhotoId(id), 8, 8, 16, 16).unwrap();
+    let rect = photos::FaceRect {
+        x: 8,
+        y: 8,
+        w: 16,
+        h: 16,
+    };
+    let face = photos::insert_face(&conn, PhotoId(id), rect, photos::FaceSource::Detected).unwrap();
     photos::resolve_face(
         &conn,
         PhotoId(id),
@@ -236,6 +243,7 @@ async fn a_photo_whose_original_is_missing_is_refused_with_a_reason_not_a_500() 
             content_hash: "ab".repeat(32),
             format: "jpeg".into(),
             provenance: "verified".into(),
+            face_search: consentcam::consent::FaceSearch::Done,
             ..Default::default()
         },
         NOW.parse().unwrap(),

@@ -293,7 +293,19 @@ async fn the_photo_page_forms_tag_cover_caption_and_refuse_an_unknown_name() {
     let amira = learner(&admin, "L100", "Amira", "Hassan", "2011-10-16").await;
     let ben = learner(&admin, "L101", "Ben", "Carter", "2010-11-15").await;
     let photo = catalogue_photo(&app, "cd", |p| p.original_name = "IMG_0002.JPG".into());
-    consentcam::store::photos::insert_face(&app.db(), photo, 10, 10, 50, 50).unwrap();
+    let rect = consentcam::store::photos::FaceRect {
+        x: 10,
+        y: 10,
+        w: 50,
+        h: 50,
+    };
+    consentcam::store::photos::insert_face(
+        &app.db(),
+        photo,
+        rect,
+        consentcam::store::photos::FaceSource::Detected,
+    )
+    .unwrap();
     let staff = app.login(AccountRole::Staff).await;
     let post = |path: &str, fields: Vec<(&str, &str)>| {
         let mut form = vec![("_csrf", staff.csrf.as_str())];

@@ -93,6 +93,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/photos", get(photos::list))
         .route("/api/v1/photos/{id}", get(photos::show))
         .route("/api/v1/photos/{id}/decisions", get(photos::decisions))
+        .route("/api/v1/photos/{id}/faces", post(photos::draw_face))
+        .route(
+            "/api/v1/photos/{id}/faces/acknowledgement",
+            post(photos::acknowledge_faces),
+        )
         .route(
             "/api/v1/photos/{id}/faces/{face}",
             put(photos::resolve_face),

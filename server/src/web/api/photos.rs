@@ -188,6 +188,69 @@ pub async fn resolve_face(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct DrawBody {
+    /// The box in pixels of the upright picture (as the photo page shows it).
+    x: u32,
+    y: u32,
+    w: u32,
+    h: u32,
+    /// Assign the new face to this person at once.
+    person_id: Option<i64>,
+}
+
+/// Staff add a face box the detector missed (a cover needs a box to paint, C13).
+pub async fn draw_face(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<DrawBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = state.now();
+    let rect = photos::FaceRect {
+        x: body.x,
+        y: body.y,
+        w: body.w,
+        h: body.h,
+    };
+    let face = state
+        .db(move |c| {
+            Ok(records::draw_face(
+                c,
+                PhotoId(id),
+                rect,
+                body.person_id.map(PersonId),
+                &caller.actor(),
+                now,
+            )?)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: face })))
+}
+
+/// A director acknowledges that a photo's faces were not looked for (C12).
+pub async fn acknowledge_faces(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<NoteBody>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            Ok(records::acknowledge_faces(
+                c,
+                PhotoId(id),
+                caller.account.id,
+                &body.note,
+                now,
+            )?)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TagBody {
     person_id: Option<i64>,
     /// Someone not on the register.

@@ -43,6 +43,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/photos/{id}/preview", Access::Staff),
     ("GET", "/photos/{id}/thumbnail", Access::Staff),
     ("POST", "/photos/{id}/faces/{face}", Access::Staff),
+    ("GET", "/photos/{id}/draw", Access::Staff),
+    ("POST", "/photos/{id}/draw", Access::Staff),
+    (
+        "POST",
+        "/photos/{id}/faces-acknowledgement",
+        Access::Director,
+    ),
     ("POST", "/photos/{id}/tags", Access::Staff),
     ("POST", "/photos/{id}/tags/{tag}/remove", Access::Staff),
     ("POST", "/photos/{id}/tags/{tag}/covered", Access::Staff),
@@ -108,6 +115,14 @@ pub fn routes() -> Router<AppState> {
         .route("/photos/{id}/preview", get(media::preview))
         .route("/photos/{id}/thumbnail", get(media::thumbnail))
         .route("/photos/{id}/faces/{face}", post(photos::resolve_face))
+        .route(
+            "/photos/{id}/draw",
+            get(photos::draw_page).post(photos::draw_face),
+        )
+        .route(
+            "/photos/{id}/faces-acknowledgement",
+            post(photos::acknowledge_faces),
+        )
         .route("/photos/{id}/tags", post(photos::add_tag))
         .route("/photos/{id}/tags/{tag}/remove", post(photos::remove_tag))
         .route("/photos/{id}/tags/{tag}/covered", post(photos::cover))

@@ -6,14 +6,14 @@ use std::collections::BTreeSet;
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::chrome::{Chrome, PageError, finish, render};
 use super::dashboard::{CustodyRow, custody_rows};
-use crate::consent::{Decision, FaceResolution, Provenance, Severity, Verdict};
+use crate::consent::{Decision, FaceResolution, FaceSearch, Provenance, Severity, Verdict};
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::records;
 use crate::store::{custody, overview, people, photos, registry, requests};
@@ -246,8 +246,9 @@ async fn show_gallery(
     })
 }
 
-/// A detected face on the photo page.
+/// A face on the photo page: detected, or drawn by staff.
 pub struct FaceRow {
+    pub drawn: bool,
     pub n: usize,
     pub id: i64,
     pub x: u32,
@@ -268,6 +269,10 @@ pub struct TagRow {
     pub person_id: Option<i64>,
     pub name: String,
     pub covered: bool,
+    /// Covered, but no face box of theirs says where to paint (C13).
+    pub needs_box: bool,
+    /// How the drawing page is told whose face to draw (their ref).
+    pub draw_person: String,
 }
 
 /// One reason, ready to show.
@@ -362,6 +367,27 @@ struct PhotoPage {
     publications: Vec<photos::Publication>,
     damage: Option<String>,
     format: String,
+    /// Whether faces were looked for, in words; `None` once the detector has run.
+    face_search: Option<&'static str>,
+    /// A director may acknowledge that faces were not looked for.
+    faces_ack_possible: bool,
+    faces_note: Option<String>,
+}
+
+fn face_search_text(search: FaceSearch) -> Option<&'static str> {
+    match search {
+        FaceSearch::Done => None,
+        FaceSearch::NotYet => {
+            Some("This photo has not been analysed yet: nobody has looked for the faces in it.")
+        }
+        FaceSearch::Skipped => Some(
+            "This photo was imported without face detection: nobody has looked for every face in it.",
+        ),
+        FaceSearch::Failed => Some("The face detector could not read this photo."),
+        FaceSearch::Redo => {
+            Some("The face boxes stored for this photo are wrong and are being found again.")
+        }
+    }
 }
 
 fn provenance_text(p: Provenance) -> &'static str {
@@ -432,6 +458,7 @@ pub async fn photo(
                         FaceResolution::Person(p) => (name_of(p)?, Some(p.0)),
                     };
                     Ok(FaceRow {
+                        drawn: f.source == photos::FaceSource::Drawn,
                         n: n + 1,
                         id: f.id,
                         x: f.x,
@@ -450,17 +477,21 @@ pub async fn photo(
             let tags = photos::tags(conn, pid)?
                 .into_iter()
                 .map(|t| {
+                    let face = t
+                        .person_id
+                        .and_then(|p| faces.iter().find(|f| f.person_id == Some(p.0)).map(|f| f.n));
+                    let person = t.person_id.map(|p| people::person(conn, p)).transpose()?;
                     Ok(TagRow {
                         id: t.id,
-                        face: t.person_id.and_then(|p| {
-                            faces.iter().find(|f| f.person_id == Some(p.0)).map(|f| f.n)
-                        }),
+                        face,
                         person_id: t.person_id.map(|p| p.0),
-                        name: match t.person_id {
-                            Some(p) => name_of(p)?,
-                            None => "unknown (not on the register)".into(),
-                        },
+                        name: person
+                            .as_ref()
+                            .map_or_else(|| "unknown (not on the register)".into(), full_name),
                         covered: t.covered,
+                        // A cover is painted over the person's face boxes (C13).
+                        needs_box: t.covered && face.is_none(),
+                        draw_person: person.map(|p| p.ext_ref).unwrap_or_default(),
                     })
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
@@ -526,6 +557,12 @@ pub async fn photo(
                 publications: photos::publications_of_photo(conn, pid)?,
                 damage: photo.damage.clone(),
                 format: photo.format.clone(),
+                face_search: face_search_text(photo.face_search),
+                faces_ack_possible: matches!(
+                    photo.face_search,
+                    FaceSearch::NotYet | FaceSearch::Skipped | FaceSearch::Failed
+                ) && !photo.faces_acknowledged,
+                faces_note: photo.faces_note.clone(),
             })
         })
         .await?;
@@ -602,6 +639,198 @@ pub async fn resolve_face(
                 FaceResolution::Unresolved => "Face marked as not yet resolved.",
             }
             .to_owned())
+        })
+        .await;
+    finish(&session, result, &photo_url(id)).await
+}
+
+/// How wide the drawing page shows the picture, in CSS pixels. A click on an
+/// `<input type="image">` reports where in the shown picture it landed; at a fixed width
+/// that maps to the picture's own pixels without any script.
+const DRAW_WIDTH: u32 = 960;
+
+#[derive(Deserialize)]
+pub struct DrawQuery {
+    /// The person the new box is for (typed or offered: ref first).
+    #[serde(default)]
+    person: String,
+    /// The first corner, in pixels of the upright picture, once clicked.
+    x1: Option<u32>,
+    y1: Option<u32>,
+}
+
+#[derive(Template)]
+#[template(path = "draw.html")]
+struct DrawPage {
+    c: Chrome,
+    id: i64,
+    width: u32,
+    height: u32,
+    shown_width: u32,
+    shown_height: u32,
+    faces: Vec<photos::Face>,
+    person: String,
+    first: Option<(u32, u32)>,
+    mark: u32,
+    group: Vec<Offer>,
+    others: Vec<Offer>,
+}
+
+/// Drawing a box around a face the detector missed: two clicks on the picture (first
+/// corner, then the opposite one), or the box typed in pixels.
+pub async fn draw_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Query(query): Query<DrawQuery>,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let page = state
+        .db(move |conn| {
+            let pid = PhotoId(id);
+            let photo = photos::photo(conn, pid)?;
+            let (width, height) = super::media::upright_size(&photo);
+            let group_ids = group_of(conn, &photo)?;
+            let (group, others): (Vec<_>, Vec<_>) = people::search(conn, "", u32::MAX)?
+                .into_iter()
+                .partition(|p| group_ids.contains(&p.id));
+            Ok(DrawPage {
+                c,
+                id,
+                width,
+                height,
+                shown_width: DRAW_WIDTH,
+                shown_height: (u64::from(DRAW_WIDTH) * u64::from(height) / u64::from(width))
+                    .try_into()
+                    .unwrap_or(DRAW_WIDTH),
+                faces: photos::faces(conn, pid)?,
+                person: query.person,
+                first: query.x1.zip(query.y1),
+                mark: (width / 60).max(6),
+                group: group.iter().map(offer).collect(),
+                others: others.iter().map(offer).collect(),
+            })
+        })
+        .await?;
+    render(&page)
+}
+
+#[derive(Deserialize)]
+pub struct DrawForm {
+    #[serde(rename = "at.x")]
+    at_x: Option<u32>,
+    #[serde(rename = "at.y")]
+    at_y: Option<u32>,
+    x1: Option<u32>,
+    y1: Option<u32>,
+    #[serde(default)]
+    person: String,
+    /// The box typed in pixels, instead of clicked.
+    x: Option<String>,
+    y: Option<String>,
+    w: Option<String>,
+    h: Option<String>,
+}
+
+fn pixels(text: Option<&String>, what: &str) -> Result<u32, ApiError> {
+    text.map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::invalid(format!("{what} is missing")))?
+        .parse()
+        .map_err(|_| ApiError::invalid(format!("{what} must be a whole number of pixels")))
+}
+
+/// One click of the drawing page (the first corner is carried to the second), or a box
+/// typed in pixels.
+pub async fn draw_face(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<DrawForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    enum Step {
+        FirstCorner(u32, u32, String),
+        Drawn(String),
+    }
+    let result = state
+        .db(move |c| {
+            let photo = photos::photo(c, PhotoId(id))?;
+            let (width, height) = super::media::upright_size(&photo);
+            let rect = match (form.at_x, form.at_y) {
+                (Some(ax), Some(ay)) => {
+                    let scale = |v: u32, size: u32| {
+                        u32::try_from(u64::from(v) * u64::from(width) / u64::from(DRAW_WIDTH))
+                            .unwrap_or(u32::MAX)
+                            .min(size)
+                    };
+                    let (px, py) = (scale(ax, width), scale(ay, height));
+                    let (Some(x1), Some(y1)) = (form.x1, form.y1) else {
+                        return Ok(Step::FirstCorner(px, py, form.person));
+                    };
+                    photos::FaceRect {
+                        x: x1.min(px),
+                        y: y1.min(py),
+                        w: x1.abs_diff(px),
+                        h: y1.abs_diff(py),
+                    }
+                }
+                _ => photos::FaceRect {
+                    x: pixels(form.x.as_ref(), "left")?,
+                    y: pixels(form.y.as_ref(), "top")?,
+                    w: pixels(form.w.as_ref(), "width")?,
+                    h: pixels(form.h.as_ref(), "height")?,
+                },
+            };
+            let person = if form.person.trim().is_empty() {
+                None
+            } else {
+                Some(resolve_person(c, &form.person)?)
+            };
+            records::draw_face(c, PhotoId(id), rect, person, &caller.actor(), now)?;
+            Ok(Step::Drawn(form.person))
+        })
+        .await;
+    match result {
+        Ok(Step::FirstCorner(x, y, person)) => {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("person", &person)
+                .append_pair("x1", &x.to_string())
+                .append_pair("y1", &y.to_string())
+                .finish();
+            Ok(axum::response::Redirect::to(&format!("/photos/{id}/draw?{query}")).into_response())
+        }
+        Ok(Step::Drawn(person)) => {
+            finish(
+                &session,
+                Ok(if person.trim().is_empty() {
+                    "Face box added: assign it to a person below.".to_owned()
+                } else {
+                    "Face box added and assigned.".to_owned()
+                }),
+                &photo_url(id),
+            )
+            .await
+        }
+        Err(e) => finish(&session, Err(e), &format!("/photos/{id}/draw")).await,
+    }
+}
+
+/// A director acknowledges that the photo's faces were not looked for (C12).
+pub async fn acknowledge_faces(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            records::acknowledge_faces(c, PhotoId(id), caller.account.id, &form.note, now)?;
+            Ok("Acknowledged: the faces of this photo were checked by eye.".to_owned())
         })
         .await;
     finish(&session, result, &photo_url(id)).await
@@ -904,7 +1133,6 @@ pub async fn approve(
                 &policy,
                 now,
             )?;
-            requests::close(c, PhotoId(id), channel, now)?;
             Ok(if approve {
                 format!(
                     "Approved. The photo is now {} for this channel.",
