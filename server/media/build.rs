@@ -37,6 +37,9 @@ fn main() {
     let model = dir.join(MODEL);
     std::fs::copy(&model, out.join("seeta_fd_frontal_v1.0.bin"))
         .unwrap_or_else(|e| panic!("copy {}: {e}", model.display()));
+    let sample = dir.join("test.png");
+    std::fs::copy(&sample, out.join("group-photo.png"))
+        .unwrap_or_else(|e| panic!("copy {}: {e}", sample.display()));
     println!("cargo:rustc-env=CONSENTCAM_RUSTFACE_DIR={}", dir.display());
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -82,6 +82,10 @@ enum Command {
         #[arg(long)]
         progress: Option<PathBuf>,
     },
+    /// Run the face detector on every photo imported without it (`--no-faces`) and on
+    /// photos whose stored face boxes are known to be wrong; `serve` also does this when it
+    /// starts. Until then such photos need review on every channel.
+    DetectFaces,
     /// Write a copy of the JPEG IN to OUT with every name and identifying tag removed
     /// (only orientation and colour profile kept; image data untouched).
     Scrub { input: PathBuf, output: PathBuf },
@@ -192,6 +196,7 @@ fn main() -> Result<()> {
                 config.bind = bind;
             }
             let conn = open_db(&config)?;
+            detect_faces_in_background(&config, clock.clone());
             let bind = config.bind;
             run_server(bind, None, move |_| Ok(AppState::new(conn, config, clock)))
         }
@@ -281,6 +286,16 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Scrub { input, output } => scrub(&input, &output),
+        Command::DetectFaces => {
+            let mut conn = open_db(&config)?;
+            let done = consentcam::ingest::detect_faces(&mut conn, &config, now)
+                .context("face detection did not finish; run it again to complete it")?;
+            println!(
+                "face detection ran on {} photo(s) and found {} face(s); {} could not be decoded",
+                done.photos, done.faces, done.failed
+            );
+            Ok(())
+        }
         Command::ImportCard {
             mount,
             device,
@@ -313,6 +328,27 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Looks for the faces of photos that still need it (see `detect-faces`) on a thread of
+/// its own with its own database connection, so the server answers meanwhile.
+fn detect_faces_in_background(config: &Config, clock: Clock) {
+    let config = config.clone();
+    std::thread::spawn(move || {
+        let run = || -> Result<consentcam::ingest::Redetected> {
+            let mut conn = open_db(&config)?;
+            Ok(consentcam::ingest::detect_faces(
+                &mut conn,
+                &config,
+                clock.now(),
+            )?)
+        };
+        match run() {
+            Ok(done) if done == consentcam::ingest::Redetected::default() => {}
+            Ok(done) => tracing::info!(?done, "faces looked for in photos that needed it"),
+            Err(e) => tracing::error!(error = %e, "face detection at start did not finish"),
+        }
+    });
 }
 
 /// Binds `bind`, builds the state (which may need the bound address), and serves until

@@ -19,6 +19,8 @@ pub mod jpeg;
 pub mod problem;
 pub mod provenance;
 pub mod render;
+#[cfg(feature = "sample")]
+pub mod sample;
 pub mod storage;
 pub mod store;
 

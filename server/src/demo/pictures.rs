@@ -49,6 +49,11 @@ pub struct CameraTags<'a> {
 
 /// Like [`picture`], with the camera's EXIF (make, model, body serial, time taken).
 pub fn camera_picture(seed: usize, faces: usize, camera: &CameraTags<'_>) -> Vec<u8> {
+    encode(&scene(seed, faces), Some(camera_exif(camera, 1)))
+}
+
+/// The EXIF block a camera writes: make, model, body serial, time taken, orientation.
+fn camera_exif(camera: &CameraTags<'_>, orientation: u16) -> Vec<u8> {
     let ascii = |tag, text: &str| Field {
         tag,
         ifd_num: In::PRIMARY,
@@ -62,6 +67,11 @@ pub fn camera_picture(seed: usize, faces: usize, camera: &CameraTags<'_>) -> Vec
             Tag::DateTimeOriginal,
             &camera.taken.strftime("%Y:%m:%d %H:%M:%S").to_string(),
         ),
+        Field {
+            tag: Tag::Orientation,
+            ifd_num: In::PRIMARY,
+            value: Value::Short(vec![orientation]),
+        },
     ];
     let mut writer = Writer::new();
     for field in &fields {
@@ -71,7 +81,53 @@ pub fn camera_picture(seed: usize, faces: usize, camera: &CameraTags<'_>) -> Vec
     writer
         .write(&mut tiff, false)
         .expect("writing EXIF to memory cannot fail");
-    encode(&scene(seed, faces), Some(tiff.into_inner()))
+    tiff.into_inner()
+}
+
+/// A part of a picture, in its pixels: x, y, width, height.
+pub type Crop = (u32, u32, u32, u32);
+
+/// The built-in real group photo (see `consentcam_media::sample`) as upright RGB pixels:
+/// `crop` of it (all of it if `None`), enlarged `scale` times.
+pub fn group_photo_upright(crop: Option<Crop>, scale: u32) -> RgbImage {
+    let photo = image::load_from_memory_with_format(
+        consentcam_media::sample::GROUP_PHOTO_PNG,
+        image::ImageFormat::Png,
+    )
+    .expect("the built-in group photo decodes")
+    .to_rgb8();
+    let (x, y, w, h) = crop.unwrap_or((0, 0, photo.width(), photo.height()));
+    let part = image::imageops::crop_imm(&photo, x, y, w, h).to_image();
+    if scale <= 1 {
+        return part;
+    }
+    image::imageops::resize(
+        &part,
+        w * scale,
+        h * scale,
+        image::imageops::FilterType::Triangle,
+    )
+}
+
+/// [`group_photo_upright`] as a camera's JPEG: the pixels stored turned so that a viewer
+/// applying EXIF `orientation` (1, 3, 6 or 8) shows them upright, with the camera's EXIF.
+pub fn group_photo(
+    crop: Option<Crop>,
+    scale: u32,
+    orientation: u16,
+    camera: &CameraTags<'_>,
+) -> Vec<u8> {
+    let upright = group_photo_upright(crop, scale);
+    let stored = match orientation {
+        // Shown turned a half: stored turned a half.
+        3 => image::imageops::rotate180(&upright),
+        // Shown turned clockwise: stored turned anticlockwise.
+        6 => image::imageops::rotate270(&upright),
+        // Shown turned anticlockwise: stored turned clockwise.
+        8 => image::imageops::rotate90(&upright),
+        _ => upright,
+    };
+    encode(&stored, Some(camera_exif(camera, orientation)))
 }
 
 fn encode(img: &RgbImage, exif: Option<Vec<u8>>) -> Vec<u8> {

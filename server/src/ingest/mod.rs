@@ -455,6 +455,24 @@ pub fn detect_faces_again(
     Ok(done)
 }
 
+/// [`detect_faces_again`] on the photo store of `config`, with the built-in detector.
+pub fn detect_faces(
+    conn: &mut Connection,
+    config: &crate::config::Config,
+    now: Timestamp,
+) -> Result<Redetected> {
+    let store = open_store(&MediaDirs::under(&config.data_dir))?;
+    let mut detector = FaceDetector::new()
+        .map_err(|e| StoreError::Invalid(format!("cannot load the face detector: {e}")))?;
+    detect_faces_again(
+        conn,
+        &store,
+        &AnalysisOptions::default(),
+        &mut detector,
+        now,
+    )
+}
+
 /// The sign-out a card being imported now belongs to: the given device's latest sign-out,
 /// or, without a device, the most recently returned one.
 pub fn session_for_import(

@@ -7,4 +7,5 @@ mod kiosk;
 mod people;
 mod photos;
 mod publish;
+mod real_photos;
 mod ui;
