@@ -58,26 +58,63 @@ pub fn add_person(
     Ok(id)
 }
 
+/// The names of the fields of `before` that `after` changes (never their values: they
+/// may be names).
+pub(crate) fn changed_fields(
+    before: &people::Person,
+    after: &people::NewPerson,
+) -> Vec<&'static str> {
+    [
+        ("ref", before.ext_ref != after.ext_ref.as_str()),
+        ("given_name", before.given_name != after.given_name.as_str()),
+        (
+            "family_name",
+            before.family_name != after.family_name.as_str(),
+        ),
+        ("date_of_birth", before.date_of_birth != after.date_of_birth),
+        ("role", before.role != after.role),
+        ("vulnerable", before.vulnerable != after.vulnerable),
+        ("may_sign_out", before.may_sign_out != after.may_sign_out),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect()
+}
+
+/// An admin corrects a person's record. Lowering the vulnerable flag is a deliberate act
+/// (C14): it needs `reason`, which the audit entry keeps with who did it.
 pub fn update_person(
     conn: &mut Connection,
     id: PersonId,
     person: &people::NewPerson,
+    reason: &str,
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
     let tx = conn.transaction()?;
     let before = people::person(&tx, id)?;
+    let lowered = before.vulnerable && !person.vulnerable;
+    if lowered && reason.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "this person is recorded as vulnerable: removing that needs a reason, which is kept \
+             in the audit log"
+                .into(),
+        ));
+    }
+    let fields = changed_fields(&before, person);
     people::update_person(&tx, id, person, now)?;
+    let mut details = serde_json::json!({
+        "fields": fields, "role": person.role, "vulnerable": person.vulnerable,
+    });
+    if lowered {
+        details["vulnerable_lowered_because"] = reason.trim().into();
+    }
     log(
         &tx,
         actor,
         "person.update",
         format!("person:{id}"),
-        serde_json::json!({
-            "role": person.role, "vulnerable": person.vulnerable,
-            "date_of_birth_changed": before.date_of_birth != person.date_of_birth,
-            "name_changed": before.given_name != person.given_name.as_str() || before.family_name != person.family_name.as_str(),
-        }),
+        details,
         now,
     )?;
     tx.commit()?;

@@ -4,7 +4,11 @@
 //! `ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on`
 //!
 //! The import is all-or-nothing: every row is checked first and every bad row is reported
-//! with its line number; one bad row and nothing is written. People are matched by `ref`.
+//! with its line number (the file's own: the header is line 1); one bad row and nothing is
+//! written. People are matched by `ref`. An import never changes who a person is (name,
+//! role, date of birth) and never lowers the vulnerable flag (C14): such rows are errors,
+//! and the record is corrected by an admin on the person's page. It may raise the flag.
+//! Each person it creates or changes gets an audit entry (ids and field names only).
 //! A form already imported (same person, signer, signer name and signing day) is left
 //! alone, so importing the same file twice changes nothing; if the file now carries a
 //! withdrawal date for it, the withdrawal is recorded and its effects follow.
@@ -243,6 +247,22 @@ fn parse_row(line: u64, get: &dyn Fn(&str) -> String, today: Date) -> Result<For
     }
 }
 
+/// The line of the file (the header is line 1, as editors and spreadsheets count) that
+/// byte `offset` is on. Counted here rather than taken from the CSV reader, whose count
+/// drifts with Windows line ends; a line ends at LF, CR LF, or a lone CR.
+fn line_at(bytes: &[u8], offset: u64) -> u64 {
+    let end = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    let before = &bytes[..end];
+    let breaks = before
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && before.get(i + 1) != Some(&b'\n')))
+        .count();
+    breaks as u64 + 1
+}
+
 /// Parses the whole file; `Err` lists every bad row.
 fn parse(bytes: &[u8], today: Date) -> Result<Vec<FormRow>, Vec<RowError>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -285,7 +305,9 @@ fn parse(bytes: &[u8], today: Date) -> Result<Vec<FormRow>, Vec<RowError>> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(n as u64 + 2, |p| p.line());
+                let line = e
+                    .position()
+                    .map_or(n as u64 + 2, |p| line_at(bytes, p.byte()));
                 errors.push(RowError {
                     line,
                     message: format!("cannot read the row: {e}"),
@@ -293,7 +315,9 @@ fn parse(bytes: &[u8], today: Date) -> Result<Vec<FormRow>, Vec<RowError>> {
                 continue;
             }
         };
-        let line = record.position().map_or(n as u64 + 2, |p| p.line());
+        let line = record
+            .position()
+            .map_or(n as u64 + 2, |p| line_at(bytes, p.byte()));
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -380,6 +404,33 @@ fn cross_check(rows: &[FormRow], errors: &mut Vec<RowError>) {
     }
 }
 
+/// One person's creation or change by the import, in the audit log: ids and field names,
+/// never names.
+fn person_audit(
+    tx: &Transaction<'_>,
+    actor: &str,
+    id: crate::domain::PersonId,
+    action: &str,
+    fields: &[&str],
+    person: &people::NewPerson,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    audit::append(
+        tx,
+        &Entry {
+            at: now,
+            actor,
+            action,
+            subject: &format!("person:{id}"),
+            details: serde_json::json!({
+                "fields": fields, "role": person.role, "vulnerable": person.vulnerable,
+                "via": "consent import",
+            }),
+        },
+    )?;
+    Ok(())
+}
+
 /// Imports `bytes` (the CSV file) in `tx`. On `Err` the caller must roll back; nothing of
 /// the file is then kept.
 pub fn import(
@@ -445,7 +496,9 @@ pub fn import(
                 let id = match people::person_by_ref(tx, row.ext_ref.as_str())? {
                     None => {
                         report.people_created += 1;
-                        people::insert_person(tx, &person, now)?
+                        let id = people::insert_person(tx, &person, now)?;
+                        person_audit(tx, actor, id, "person.create", &[], &person, now)?;
+                        id
                     }
                     Some(existing) if existing.date_of_birth != row.date_of_birth => {
                         errors.push(RowError {
@@ -459,18 +512,51 @@ pub fn import(
                         continue;
                     }
                     Some(existing) => {
-                        let same = existing.given_name == row.given_name.as_str()
-                            && existing.family_name == row.family_name.as_str()
-                            && existing.role == row.role
-                            && existing.vulnerable == row.vulnerable;
-                        if !same {
-                            people::update_person(
+                        let wanted = people::NewPerson {
+                            may_sign_out: existing.may_sign_out,
+                            ..person
+                        };
+                        let fields = crate::records::changed_fields(&existing, &wanted);
+                        let identity: Vec<&str> = fields
+                            .iter()
+                            .copied()
+                            .filter(|f| *f != "vulnerable")
+                            .collect();
+                        if !identity.is_empty() {
+                            errors.push(RowError {
+                                line: row.line,
+                                message: format!(
+                                    "ref {} is registered with a different {}; an import never \
+                                     changes who a person is: if the file is right, correct the \
+                                     record on the person's page first",
+                                    row.ext_ref,
+                                    identity.join(" and ")
+                                ),
+                            });
+                            continue;
+                        }
+                        if existing.vulnerable && !row.vulnerable {
+                            errors.push(RowError {
+                                line: row.line,
+                                message: format!(
+                                    "ref {} is recorded as vulnerable and an import never lowers \
+                                     that: an admin can, on the person's page, with a reason \
+                                     (or set vulnerable to yes in the file)",
+                                    row.ext_ref
+                                ),
+                            });
+                            continue;
+                        }
+                        if !fields.is_empty() {
+                            // Only the vulnerable flag, raised.
+                            people::update_person(tx, existing.id, &wanted, now)?;
+                            person_audit(
                                 tx,
+                                actor,
                                 existing.id,
-                                &people::NewPerson {
-                                    may_sign_out: existing.may_sign_out,
-                                    ..person
-                                },
+                                "person.update",
+                                &fields,
+                                &wanted,
                                 now,
                             )?;
                             report.people_updated += 1;

@@ -307,3 +307,56 @@ async fn a_withdrawal_blocks_at_once_and_is_audited() {
             .all(|r| r["subject"] == format!("person:{robin}"))
     );
 }
+
+#[tokio::test]
+async fn only_an_admin_with_a_reason_lowers_the_vulnerable_flag_and_the_audit_keeps_it() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let person = json!({ "ref": "L9", "given_name": "Jo", "family_name": "Day",
+                         "date_of_birth": "2011-01-01", "role": "learner", "vulnerable": true });
+    let id = expect(
+        admin.post("/api/v1/people", person.clone()).await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut lowered = person.clone();
+    lowered["vulnerable"] = json!(false);
+    let refused = expect(
+        admin
+            .put(&format!("/api/v1/people/{id}"), lowered.clone())
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(refused.to_string().contains("needs a reason"), "{refused}");
+    let staff = app.login(AccountRole::Staff).await;
+    lowered["reason"] = json!("assessed by the DSL, plan closed");
+    expect(
+        staff
+            .put(&format!("/api/v1/people/{id}"), lowered.clone())
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect(
+        admin.put(&format!("/api/v1/people/{id}"), lowered).await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let entries = expect(
+        admin
+            .get("/api/v1/audit?action=person.update&limit=10")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let entry = &entries.as_array().unwrap()[0];
+    assert_eq!(entry["details"]["fields"], json!(["vulnerable"]));
+    assert_eq!(
+        entry["details"]["vulnerable_lowered_because"],
+        "assessed by the DSL, plan closed"
+    );
+    assert!(entry["actor"].as_str().unwrap().starts_with("account:"));
+}

@@ -254,3 +254,153 @@ fn a_signed_form_cannot_change_its_scopes_on_reimport() {
         errors[0].message
     );
 }
+
+#[test]
+fn lines_are_the_files_own_whatever_the_line_ends() {
+    let rows = [
+        GOOD[0],
+        "L002,Sam,Ng,2010-13-01,learner,no,parent,P Ng,2026-09-01,yes,,yes,yes,,",
+    ];
+    let plain = String::from_utf8(csv(&rows)).unwrap();
+    let variants = [
+        (plain.clone(), 3),
+        (plain.replace('\n', "\r\n"), 3),
+        (format!("\u{feff}{}", plain.replace('\n', "\r\n")), 3),
+        (plain.replace('\n', "\r"), 3),
+        (plain.replacen('\n', "\n\n", 1), 4),
+    ];
+    for (text, line) in variants {
+        let mut conn = db();
+        let errors = row_errors(run(&mut conn, text.as_bytes()));
+        assert_eq!(
+            errors.iter().map(|e| e.line).collect::<Vec<_>>(),
+            vec![line],
+            "{text:?}: {errors:?}"
+        );
+    }
+    // A quoted field over two lines (a name with a line break: refused on its own line)
+    // moves the next row down one.
+    let mut conn = db();
+    let text = plain.replacen(",Okafor,", ",\"Oka\nfor\",", 1);
+    let errors = row_errors(run(&mut conn, text.as_bytes()));
+    assert_eq!(
+        errors.iter().map(|e| e.line).collect::<Vec<_>>(),
+        vec![2, 4]
+    );
+}
+
+#[test]
+fn a_repeated_ref_names_the_line_it_first_appears_on() {
+    let mut conn = db();
+    let bytes = String::from_utf8(csv(&[
+        GOOD[0],
+        "L001,Robin,Okafor,2010-05-01,learner,no,carer,C Smith,2026-09-03,yes,,yes,yes,,",
+    ]))
+    .unwrap()
+    .replace('\n', "\r\n");
+    let errors = row_errors(run(&mut conn, bytes.as_bytes()));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].line, 3);
+    assert!(
+        errors[0].message.contains("appears on line 2"),
+        "{}",
+        errors[0].message
+    );
+}
+
+fn vulnerable_of(conn: &Connection, ext_ref: &str) -> bool {
+    people::person_by_ref(conn, ext_ref)
+        .unwrap()
+        .unwrap()
+        .vulnerable
+}
+
+#[test]
+fn a_later_file_never_lowers_the_vulnerable_flag() {
+    let mut conn = db();
+    run(
+        &mut conn,
+        &csv(&["L007,Jo,Day,2011-01-01,learner,yes,parent,P Day,2026-09-01,yes,,yes,yes,,"]),
+    )
+    .unwrap();
+    let later = csv(&[
+        "L001,Robin,Okafor,2010-04-01,learner,no,parent,Ada Okafor,2026-09-01,yes,,yes,no,,",
+        "L007,Jo,Day,2011-01-01,learner,no,parent,P Day,2026-10-01,yes,,yes,yes,,",
+    ]);
+    let audit_before = count(&conn, "audit_log");
+    let errors = row_errors(run(&mut conn, &later));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].line, 3);
+    assert!(
+        errors[0].message.contains("never lowers"),
+        "{}",
+        errors[0].message
+    );
+    assert!(vulnerable_of(&conn, "L007"));
+    assert_eq!(count(&conn, "consent_records"), 1);
+    assert_eq!(count(&conn, "audit_log"), audit_before);
+}
+
+#[test]
+fn a_later_file_may_raise_the_vulnerable_flag_and_the_change_is_audited_without_names() {
+    let mut conn = db();
+    run(&mut conn, &csv(&GOOD[..1])).unwrap();
+    let report = run(
+        &mut conn,
+        &csv(&[
+            "L001,Robin,Okafor,2010-04-01,learner,yes,parent,Ada Okafor,2026-10-01,yes,,yes,no,,",
+        ]),
+    )
+    .unwrap();
+    assert_eq!(report.people_updated, 1);
+    assert!(vulnerable_of(&conn, "L001"));
+    let (details, subject): (String, String) = conn
+        .query_row(
+            "SELECT details, subject FROM audit_log WHERE action = 'person.update'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let details: serde_json::Value = serde_json::from_str(&details).unwrap();
+    assert_eq!(details["fields"], serde_json::json!(["vulnerable"]));
+    assert!(subject.starts_with("person:"));
+    let all: String = conn
+        .query_row("SELECT group_concat(details) FROM audit_log", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(!all.contains("Robin") && !all.contains("Okafor"), "{all}");
+}
+
+#[test]
+fn a_later_file_with_another_name_or_role_for_a_ref_is_refused() {
+    let mut conn = db();
+    run(&mut conn, &csv(&GOOD[..1])).unwrap();
+    let errors = row_errors(run(
+        &mut conn,
+        &csv(&[
+            "L001,Robyn,Okafor,2010-04-01,learner,no,parent,Ada Okafor,2026-10-01,yes,,yes,no,,",
+        ]),
+    ));
+    assert!(
+        errors[0].message.contains("different given_name"),
+        "{}",
+        errors[0].message
+    );
+    let errors = row_errors(run(
+        &mut conn,
+        &csv(&["L001,Robin,Okafor,2010-04-01,staff,no,self,,2026-10-01,yes,,yes,no,,"]),
+    ));
+    assert!(
+        errors[0].message.contains("different role"),
+        "{}",
+        errors[0].message
+    );
+    assert_eq!(
+        people::person_by_ref(&conn, "L001")
+            .unwrap()
+            .unwrap()
+            .given_name,
+        "Robin"
+    );
+}

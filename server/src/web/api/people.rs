@@ -37,6 +37,9 @@ pub struct PersonBody {
     vulnerable: bool,
     #[serde(default)]
     may_sign_out: bool,
+    /// Why the vulnerable flag is removed (required to remove it; kept in the audit log).
+    #[serde(default)]
+    reason: String,
 }
 
 impl PersonBody {
@@ -81,6 +84,7 @@ pub async fn update(
     Json(body): Json<PersonBody>,
 ) -> Result<StatusCode, ApiError> {
     let now = state.now();
+    let reason = body.reason.clone();
     let person = body.into_new();
     state
         .db(move |c| {
@@ -88,6 +92,7 @@ pub async fn update(
                 c,
                 PersonId(id),
                 &person,
+                &reason,
                 &caller.actor(),
                 now,
             )?)

@@ -280,6 +280,9 @@ pub struct PersonForm {
     role: String,
     vulnerable: Option<String>,
     may_sign_out: Option<String>,
+    /// Why the vulnerable flag is removed, when it is.
+    #[serde(default)]
+    pub reason: String,
 }
 
 impl PersonForm {
@@ -319,9 +322,17 @@ pub async fn edit_person(
     let (now, today) = (state.now(), state.today());
     let result = match form.parse(today) {
         Ok(person) => {
+            let reason = form.reason.clone();
             state
                 .db(move |c| {
-                    records::update_person(c, PersonId(id), &person, &caller.actor(), now)?;
+                    records::update_person(
+                        c,
+                        PersonId(id),
+                        &person,
+                        &reason,
+                        &caller.actor(),
+                        now,
+                    )?;
                     Ok("Details saved.".to_owned())
                 })
                 .await
