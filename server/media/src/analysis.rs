@@ -187,7 +187,7 @@ pub fn analyse_bytes(
     }
     let orientation = a.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1);
     let original_long = layout.width.max(layout.height);
-    match preview_pixels(data, &layout, options) {
+    match preview_pixels(data, &layout, options, &mut a.problems) {
         Ok((pixels, source)) => {
             let preview = render::resize(&pixels, options.preview_edge, original_long);
             drop(pixels);
@@ -224,12 +224,71 @@ pub fn analyse_bytes(
     a
 }
 
+/// Long edge of the small copies compared to tell whether an embedded preview shows the
+/// photo itself.
+const COMPARE_EDGE: u32 = 48;
+
+/// Whether two pictures show the same scene: both shrunk to the same small size, in grey,
+/// their correlation high. Brightness, contrast and compression differ between a camera's
+/// preview and its main image; the layout of light and dark does not.
+fn same_picture(a: &Rgb, b: &Rgb) -> bool {
+    let small = |img: &Rgb| -> Option<Vec<f64>> {
+        let ratio = f64::from(img.width) / f64::from(img.height.max(1));
+        // Both to the same grid, whatever their exact sizes.
+        let (w, h) = if ratio >= 1.0 {
+            (
+                COMPARE_EDGE,
+                (f64::from(COMPARE_EDGE) / ratio).round().max(1.0) as u32,
+            )
+        } else {
+            (
+                (f64::from(COMPARE_EDGE) * ratio).round().max(1.0) as u32,
+                COMPARE_EDGE,
+            )
+        };
+        let resized = render::resize_exact(img, w, h).ok()?;
+        Some(
+            resized
+                .pixels
+                .chunks_exact(3)
+                .map(|p| {
+                    0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2])
+                })
+                .collect(),
+        )
+    };
+    let (Some(x), Some(y)) = (small(a), small(b)) else {
+        return false;
+    };
+    if x.len() != y.len() || x.is_empty() {
+        return false;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (p, q) in x.iter().zip(&y) {
+        sxy += (p - mx) * (q - my);
+        sxx += (p - mx) * (p - mx);
+        syy += (q - my) * (q - my);
+    }
+    // Flat pictures (a lens cap, a white wall) have no layout: compare their brightness.
+    if sxx < n || syy < n {
+        return (mx - my).abs() < 24.0 && sxx < n * 16.0 && syy < n * 16.0;
+    }
+    sxy / (sxx * syy).sqrt() > 0.8
+}
+
 /// Pixels with a long edge of at least the preview size (or the whole image if smaller):
-/// from the camera's embedded preview when one fits, else a DCT-scaled decode.
+/// from the camera's embedded preview when one fits and shows the same picture as the
+/// photo itself (checked on a 1/8-scale decode of the photo; a preview of another picture
+/// is a [`Problem::PreviewMismatch`] and the photo is decoded instead), else a DCT-scaled
+/// decode.
 fn preview_pixels(
     data: &[u8],
     layout: &Layout,
     options: &AnalysisOptions,
+    problems: &mut Vec<Problem>,
 ) -> Result<(Rgb, PreviewSource), Problem> {
     let want = options.preview_edge;
     let main_ratio = f64::from(layout.width) / f64::from(layout.height.max(1));
@@ -254,7 +313,11 @@ fn preview_pixels(
     if let Some((_, range)) = best
         && let Ok(rgb) = render::decode_scaled(&data[range], want, options.limits.max_pixels)
     {
-        return Ok((rgb, PreviewSource::Embedded));
+        let main = render::decode_scaled(data, COMPARE_EDGE, options.limits.max_pixels)?;
+        if same_picture(&rgb, &main) {
+            return Ok((rgb, PreviewSource::Embedded));
+        }
+        problems.push(Problem::PreviewMismatch);
     }
     render::decode_scaled(data, want, options.limits.max_pixels)
         .map(|rgb| (rgb, PreviewSource::ScaledDecode))

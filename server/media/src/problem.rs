@@ -52,6 +52,9 @@ pub enum Problem {
     DataAfterEnd { bytes: u64 },
     /// Four-channel (CMYK/YCCK) JPEG, which browsers and the scrubber do not handle.
     Cmyk,
+    /// The camera's embedded preview shows another picture than the photo itself (an
+    /// edited or crafted file): faces were looked for in the photo, not the preview.
+    PreviewMismatch,
 }
 
 impl Problem {
@@ -77,6 +80,7 @@ impl Problem {
             Self::SegmentAfterImageData => "segment_after_image_data",
             Self::DataAfterEnd { .. } => "data_after_end",
             Self::Cmyk => "cmyk",
+            Self::PreviewMismatch => "preview_mismatch",
         }
     }
 }
@@ -133,6 +137,9 @@ impl fmt::Display for Problem {
                 "{bytes} unexplained bytes follow the end of the image."
             ),
             Self::Cmyk => f.write_str("The image is in print colours (CMYK), which cannot be published."),
+            Self::PreviewMismatch => f.write_str(
+                "The preview embedded in the file shows another picture than the photo itself; the file was edited or crafted.",
+            ),
         }
     }
 }

@@ -137,6 +137,25 @@ pub(crate) fn resize(src: &Rgb, long_edge: u32, original_long_edge: u32) -> Resu
     })
 }
 
+/// Resize to exactly `width` x `height` (for comparing pictures; may change the shape).
+pub(crate) fn resize_exact(src: &Rgb, width: u32, height: u32) -> Result<Rgb, Problem> {
+    let from = ImageRef::new(src.width, src.height, &src.pixels, PixelType::U8x3)
+        .map_err(|e| corrupt(e.to_string()))?;
+    let mut to = Image::new(width.max(1), height.max(1), PixelType::U8x3);
+    Resizer::new()
+        .resize(
+            &from,
+            &mut to,
+            &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)),
+        )
+        .map_err(|e| corrupt(e.to_string()))?;
+    Ok(Rgb {
+        width: width.max(1),
+        height: height.max(1),
+        pixels: to.into_vec(),
+    })
+}
+
 /// Turn the pixels upright according to EXIF orientation 1-8, since the renditions carry
 /// no EXIF to tell a viewer to do it.
 pub(crate) fn upright(src: Rgb, orientation: u8) -> Rgb {

@@ -582,3 +582,47 @@ fn random_damage_to_a_photo_never_panics_and_never_passes_silently() {
         assert!(a.problems.is_empty() == a.publishable(), "round {round}");
     }
 }
+
+#[test]
+fn a_camera_preview_of_another_picture_is_not_trusted_and_is_named() {
+    let (w, h) = (2400, 1600);
+    let main = photos::pixels(w, h, 53);
+    // The same scene turned upside down: the same colours, another layout.
+    let other: Vec<u8> = main.chunks_exact(3).rev().flatten().copied().collect();
+    let spec = PhotoSpec {
+        embedded_preview: Some(1600),
+        ..PhotoSpec::default()
+    };
+    let crafted = photos::photo_with_preview_of(&main, &other, w, h, &spec);
+    let a = consentcam_media::analyse_bytes(&crafted, &AnalysisOptions::default(), None);
+    assert_eq!(
+        a.preview_source,
+        Some(consentcam_media::PreviewSource::ScaledDecode)
+    );
+    assert!(
+        a.problems.iter().any(|p| p.code() == "preview_mismatch"),
+        "{:?}",
+        a.problems
+    );
+    assert!(!a.publishable());
+    // The preview people tag on shows the photo itself: dark red at its left edge, where
+    // the crafted preview is bright.
+    let preview = a.preview.expect("a preview from the photo itself");
+    let mut decoder = jpeg_decoder::Decoder::new(preview.jpeg.as_slice());
+    let pixels = decoder.decode().expect("the preview decodes");
+    let width = preview.width as usize;
+    let left_red: u32 = (0..100)
+        .map(|y| u32::from(pixels[(y * width + 5) * 3]))
+        .sum::<u32>()
+        / 100;
+    assert!(left_red < 60, "left edge red {left_red}");
+
+    // The honest file with the same preview size is trusted as before.
+    let honest = photos::photo_with_preview_of(&main, &main, w, h, &spec);
+    let a = consentcam_media::analyse_bytes(&honest, &AnalysisOptions::default(), None);
+    assert_eq!(
+        a.preview_source,
+        Some(consentcam_media::PreviewSource::Embedded)
+    );
+    assert!(a.problems.is_empty(), "{:?}", a.problems);
+}

@@ -82,6 +82,18 @@ pub fn photo(width: u32, height: u32, seed: u64, spec: &PhotoSpec) -> Vec<u8> {
 
 /// A JPEG from given pixels.
 pub fn photo_from_pixels(rgb: &[u8], width: u32, height: u32, spec: &PhotoSpec) -> Vec<u8> {
+    photo_with_preview_of(rgb, rgb, width, height, spec)
+}
+
+/// A JPEG of `rgb` whose embedded preview (if `spec` asks for one) is made from
+/// `preview_of`, a picture of the same size: a crafted file when the two differ.
+pub fn photo_with_preview_of(
+    rgb: &[u8],
+    preview_of: &[u8],
+    width: u32,
+    height: u32,
+    spec: &PhotoSpec,
+) -> Vec<u8> {
     let mut apps = Vec::new();
     if let Some(e) = &spec.exif {
         let mut block = b"Exif\0\0".to_vec();
@@ -91,7 +103,7 @@ pub fn photo_from_pixels(rgb: &[u8], width: u32, height: u32, spec: &PhotoSpec) 
     let Some(edge) = spec.embedded_preview else {
         return encode_rgb(rgb, width, height, spec, &apps);
     };
-    let (small, sw, sh) = downscale(rgb, width, height, edge);
+    let (small, sw, sh) = downscale(preview_of, width, height, edge);
     let preview = encode_rgb(
         &small,
         sw,
