@@ -209,8 +209,8 @@ fn main() -> Result<()> {
             config.data_dir = dir.path().to_path_buf();
             config.bind = bind;
             let mut conn = open_db(&config)?;
-            let media = consentcam::ingest::MediaDirs::under(&config.data_dir);
-            let seeded = demo::seed_with_files(&mut conn, Some(&media), now, today)
+            eprintln!("Seeding the demo: importing its camera card (faces are looked for)...");
+            let seeded = demo::seed_with_photos(&mut conn, &config, now, today)
                 .context("cannot seed the demo data")?;
             let banner = demo::banner(&seeded, dir.path());
             let kiosk_dir = dir.path().join("kiosk");

@@ -19,6 +19,17 @@ pub fn progress_file(data_dir: &Path) -> PathBuf {
 /// How many pictures a demo card holds.
 pub const PICTURES: usize = 4;
 
+/// Parts of the built-in group photo the demo card's pictures show (one to three faces
+/// each).
+const CARD_CROPS: [pictures::Crop; 6] = [
+    (615, 240, 130, 170),
+    (80, 180, 280, 160),
+    (1000, 60, 100, 110),
+    (170, 180, 180, 160),
+    (1320, 225, 130, 170),
+    (820, 160, 250, 200),
+];
+
 /// Writes a card of Camera 1's latest sign-out under the data directory and imports it.
 pub fn insert_camera_card(config: &Config, now: Timestamp) -> anyhow::Result<CardImported> {
     let mut conn = store::open(&config.db_path())?;
@@ -46,9 +57,10 @@ pub fn insert_camera_card(config: &Config, now: Timestamp) -> anyhow::Result<Car
         let at = session
             .out_at
             .checked_add(span / (PICTURES as i32 + 1) * (n as i32 + 1))?;
-        let bytes = pictures::camera_picture(
-            seed + n,
-            1 + n % 3,
+        let bytes = pictures::group_photo(
+            Some(CARD_CROPS[(seed + n) % CARD_CROPS.len()]),
+            4,
+            1,
             &CameraTags {
                 make: &camera.make,
                 model: &camera.model,
@@ -62,7 +74,7 @@ pub fn insert_camera_card(config: &Config, now: Timestamp) -> anyhow::Result<Car
         mount: &root,
         device: Some(camera.id),
         wipe: false,
-        faces: false,
+        faces: true,
         progress_file: Some(&progress_file(&config.data_dir)),
     };
     Ok(ingest::import_card(

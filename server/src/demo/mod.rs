@@ -13,11 +13,10 @@ pub mod pictures;
 use std::path::Path;
 
 use jiff::civil::Date;
-use jiff::{Span, Timestamp, ToSpan};
+use jiff::{SignedDuration, Span, Timestamp, ToSpan};
 use rusqlite::Connection;
 
 use crate::domain::{AccountRole, Channel, PersonId, PhotoId};
-use crate::ingest::MediaDirs;
 use crate::store::{self, audit, custody, people, photos, registry};
 use crate::web::password;
 use crate::{groups, records};
@@ -131,16 +130,28 @@ fn person(conn: &Connection, ext_ref: &str) -> anyhow::Result<PersonId> {
         .id)
 }
 
-/// Seeds an empty database; the photos are catalogue rows without files.
+/// Seeds an empty database with records only: people, forms, devices, badges, accounts,
+/// a kiosk, custody and a booking; no photos (they come from a card import, which needs a
+/// data directory: [`seed_with_photos`]).
 pub fn seed(conn: &mut Connection, now: Timestamp, today: Date) -> anyhow::Result<Seeded> {
-    seed_with_files(conn, None, now, today)
+    seed_records(conn, None, now, today)
 }
 
-/// Seeds an empty database, and with `media` gives the JPEG photos real files in the
-/// photo store with their renditions.
-pub fn seed_with_files(
+/// Seeds an empty database as [`seed`] does, then imports the demo camera's card into the
+/// data directory of `config` through the real import (face detection included) and
+/// tags its photos the way staff would.
+pub fn seed_with_photos(
     conn: &mut Connection,
-    media: Option<&MediaDirs>,
+    config: &crate::config::Config,
+    now: Timestamp,
+    today: Date,
+) -> anyhow::Result<Seeded> {
+    seed_records(conn, Some(config), now, today)
+}
+
+fn seed_records(
+    conn: &mut Connection,
+    config: Option<&crate::config::Config>,
     now: Timestamp,
     today: Date,
 ) -> anyhow::Result<Seeded> {
@@ -273,12 +284,9 @@ pub fn seed_with_files(
         custody::record_event(&tx, kiosk, event, now)?;
     }
     tx.commit()?;
-    let session = custody::sessions_of_device(conn, camera)?
-        .first()
-        .map(|s| s.id)
-        .ok_or_else(|| anyhow::anyhow!("demo session missing"))?;
-
-    seed_photos(conn, media, session, camera, out_at, now, today)?;
+    if let Some(config) = config {
+        import_demo_card(conn, config, camera, out_at, now, today)?;
+    }
 
     // Today Isla has iPad 1 booked for the L2 Construction class: signing it out at the
     // demo kiosk shows who of them must not be photographed.
@@ -310,191 +318,210 @@ pub fn seed_with_files(
     })
 }
 
+/// A photo on the demo's camera card: a part of the built-in real group photo (see
+/// `consentcam_media::sample`), and what staff have done with it since.
 struct DemoPhoto<'a> {
     name: &'a str,
-    people: &'a [&'a str],
+    /// The part of the group photo, and how many faces the detector finds in it.
+    crop: Option<pictures::Crop>,
     faces: usize,
+    /// EXIF orientation the camera stored it with.
+    orientation: u16,
+    /// Who staff assigned the detected faces to, in the detector's order.
+    people: &'a [&'a str],
     confirmed: bool,
     caption: &'a str,
-    provenance: &'a str,
-    format: &'a str,
+    /// Taken this long after the sign-out began (outside it for the last one).
+    taken_after: SignedDuration,
 }
 
-/// Puts a demo picture into the photo store and writes its renditions; returns its hash
-/// and size.
-fn store_picture(media: &MediaDirs, bytes: &[u8]) -> anyhow::Result<(String, u64)> {
-    let store = crate::ingest::open_store(media)?;
-    let lock = store.lock()?;
-    let staged = store.copy_in(&lock, bytes)?;
-    let (hash, size) = (staged.hash(), staged.size());
-    store.persist(&lock, staged)?;
-    let analysis =
-        consentcam_media::analyse_bytes(bytes, &consentcam_media::AnalysisOptions::default(), None);
-    let hash = hash.to_string();
-    if crate::ingest::write_renditions(media, &hash, &analysis)? != 2 {
-        anyhow::bail!("a demo picture has no rendition");
-    }
-    Ok((hash, size))
+const DEMO_PHOTOS: [DemoPhoto<'static>; 7] = [
+    DemoPhoto {
+        name: "IMG_0001.JPG",
+        crop: Some((600, 235, 160, 190)),
+        faces: 1,
+        orientation: 1,
+        people: &["L100"],
+        confirmed: true,
+        caption: "Construction skills day",
+        taken_after: SignedDuration::from_hours(1),
+    },
+    DemoPhoto {
+        name: "IMG_0002.JPG",
+        crop: Some((80, 180, 280, 160)),
+        faces: 3,
+        orientation: 1,
+        people: &["L100", "L101", "L103"],
+        confirmed: true,
+        caption: "Team challenge",
+        taken_after: SignedDuration::from_hours(2),
+    },
+    DemoPhoto {
+        name: "IMG_0003.JPG",
+        crop: Some((240, 235, 110, 140)),
+        faces: 1,
+        orientation: 6,
+        people: &["L104"],
+        confirmed: true,
+        caption: "",
+        taken_after: SignedDuration::from_hours(3),
+    },
+    DemoPhoto {
+        name: "IMG_0004.JPG",
+        crop: Some((830, 160, 160, 180)),
+        faces: 2,
+        orientation: 1,
+        people: &["L100"],
+        confirmed: false,
+        caption: "",
+        taken_after: SignedDuration::from_hours(4),
+    },
+    DemoPhoto {
+        name: "IMG_0005.JPG",
+        crop: Some((1320, 225, 130, 170)),
+        faces: 1,
+        orientation: 1,
+        people: &["S200"],
+        confirmed: true,
+        caption: "Well done Isla!",
+        taken_after: SignedDuration::from_hours(5),
+    },
+    DemoPhoto {
+        name: "IMG_0006.JPG",
+        crop: None,
+        faces: consentcam_media::sample::GROUP_PHOTO_FACES,
+        orientation: 1,
+        people: &[],
+        confirmed: false,
+        caption: "",
+        taken_after: SignedDuration::from_mins(330),
+    },
+    DemoPhoto {
+        name: "IMG_0007.JPG",
+        crop: Some((1110, 225, 120, 160)),
+        faces: 1,
+        orientation: 1,
+        people: &["E300"],
+        confirmed: true,
+        caption: "Our employer partners",
+        // After the camera came back: outside every sign-out.
+        taken_after: SignedDuration::from_hours(8),
+    },
+];
+
+/// The demo card's photo stored on an iPad: a HEIC file, kept but not publishable.
+const DEMO_HEIC: &str = "IMG_0008.HEIC";
+
+/// A HEIC file's opening box, as iPads write it; the rest of such a file is not read.
+fn heic_file() -> Vec<u8> {
+    let mut bytes = vec![0, 0, 0, 24];
+    bytes.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
+    bytes.extend(std::iter::repeat_n(0u8, 4096));
+    bytes
 }
 
+/// Writes yesterday's card of Camera 1 (real faces, the camera's EXIF) and imports it the
+/// way the Pi's import service does: attribution, crash-safe copy, analysis with face
+/// detection. Then does what staff would have done since: assigns the faces the detector
+/// found, captions, confirms; and the director approves Amira's portrait.
 #[allow(clippy::too_many_arguments)]
-fn seed_photos(
+fn import_demo_card(
     conn: &mut Connection,
-    media: Option<&MediaDirs>,
-    session: i64,
+    config: &crate::config::Config,
     camera: crate::domain::DeviceId,
     out_at: Timestamp,
     now: Timestamp,
     today: Date,
 ) -> anyhow::Result<()> {
-    let demo_photos = [
-        DemoPhoto {
-            name: "IMG_0001.JPG",
-            people: &["L100"],
-            faces: 1,
-            confirmed: true,
-            caption: "Construction skills day",
-            provenance: "verified",
-            format: "jpeg",
-        },
-        DemoPhoto {
-            name: "IMG_0002.JPG",
-            people: &["L100", "L101", "L103"],
-            faces: 3,
-            confirmed: true,
-            caption: "Team challenge",
-            provenance: "verified",
-            format: "jpeg",
-        },
-        DemoPhoto {
-            name: "IMG_0003.JPG",
-            people: &["L104"],
-            faces: 1,
-            confirmed: true,
-            caption: "",
-            provenance: "verified",
-            format: "jpeg",
-        },
-        DemoPhoto {
-            name: "IMG_0004.JPG",
-            people: &["L100"],
-            faces: 2,
-            confirmed: false,
-            caption: "",
-            provenance: "verified",
-            format: "jpeg",
-        },
-        DemoPhoto {
-            name: "IMG_0005.JPG",
-            people: &["S200"],
-            faces: 1,
-            confirmed: true,
-            caption: "Well done Isla!",
-            provenance: "verified",
-            format: "jpeg",
-        },
-        DemoPhoto {
-            name: "IMG_0006.JPG",
-            people: &["E300"],
-            faces: 1,
-            confirmed: true,
-            caption: "Our employer partners",
-            provenance: "outside_sign_out",
-            format: "jpeg",
-        },
-        DemoPhoto {
-            name: "IMG_0007.HEIC",
-            people: &["S200"],
-            faces: 1,
-            confirmed: true,
-            caption: "",
-            provenance: "verified",
-            format: "heic",
-        },
-    ];
-    for (n, demo) in demo_photos.iter().enumerate() {
-        let (content_hash, byte_size) = match media {
-            Some(media) if demo.format == "jpeg" => {
-                store_picture(media, &pictures::picture(n, demo.faces))?
-            }
-            _ => (format!("demo{n:060}"), 6_500_000),
+    let device = registry::devices(conn)?
+        .into_iter()
+        .find(|d| d.id == camera)
+        .ok_or_else(|| anyhow::anyhow!("demo camera missing"))?;
+    let tz = crate::clock::time_zone(&config.time_zone);
+    let root = config.data_dir.join("demo-cards").join("seed");
+    let folder = root.join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&folder)?;
+    for demo in &DEMO_PHOTOS {
+        let camera = pictures::CameraTags {
+            make: &device.make,
+            model: &device.model,
+            serial: &device.serial,
+            taken: tz.to_datetime(out_at.checked_add(demo.taken_after)?),
         };
-        let tx = conn.transaction()?;
-        let id = photos::insert_photo(
-            &tx,
-            &photos::NewPhoto {
-                content_hash,
-                byte_size,
-                format: demo.format.into(),
-                original_name: demo.name.into(),
-                custody_session_id: Some(session),
-                device_id: Some(camera),
-                taken_at: Some(out_at.checked_add((n as i64 + 1).hours())?),
-                camera_make: Some("Canon".into()),
-                camera_model: Some("Canon EOS 250D".into()),
-                camera_serial: Some("012345678901".into()),
-                orientation: Some(1),
-                gps_present: false,
-                width: Some(pictures::WIDTH),
-                height: Some(pictures::HEIGHT),
-                provenance: demo.provenance.into(),
-                damage: None,
-                face_search: crate::consent::FaceSearch::Done,
-            },
-            now,
+        let scale = if demo.crop.is_some() { 4 } else { 2 };
+        std::fs::write(
+            folder.join(demo.name),
+            pictures::group_photo(demo.crop, scale, demo.orientation, &camera),
         )?;
-        for face in 0..demo.faces {
-            let (x, y, w, h) = pictures::face_box(face);
-            let face_id = photos::insert_face(
+    }
+    std::fs::write(folder.join(DEMO_HEIC), heic_file())?;
+    let job = crate::ingest::CardJob {
+        mount: &root,
+        device: Some(camera),
+        wipe: false,
+        faces: true,
+        progress_file: None,
+    };
+    crate::ingest::import_card(conn, config, &job, &mut |_| {}, now)?;
+
+    let staff = "demo";
+    for demo in &DEMO_PHOTOS {
+        let id = demo_photo(conn, demo.name)?;
+        let faces = photos::faces(conn, id)?;
+        if faces.len() != demo.faces {
+            anyhow::bail!(
+                "the detector found {} faces in demo photo {}, not {}",
+                faces.len(),
+                demo.name,
+                demo.faces
+            );
+        }
+        let tx = conn.transaction()?;
+        for (face, ext_ref) in faces.iter().zip(demo.people) {
+            let resolution = crate::consent::FaceResolution::Person(person(&tx, ext_ref)?);
+            photos::resolve_face(&tx, id, face.id, resolution, now)?;
+            records::log(
                 &tx,
-                id,
-                photos::FaceRect { x, y, w, h },
-                photos::FaceSource::Detected,
+                staff,
+                "photo.face",
+                format!("photo:{id}"),
+                serde_json::json!({ "face": face.id, "resolution": resolution }),
+                now,
             )?;
-            if let Some(ext_ref) = demo.people.get(face) {
-                let person = person(&tx, ext_ref)?;
-                photos::resolve_face(
-                    &tx,
-                    id,
-                    face_id,
-                    crate::consent::FaceResolution::Person(person),
-                    now,
-                )?;
-            }
         }
         photos::set_caption(&tx, id, demo.caption, now)?;
         photos::set_people_confirmed(&tx, id, demo.confirmed)?;
-        audit::append(
+        records::log(
             &tx,
-            &audit::Entry {
-                at: now,
-                actor: "demo",
-                action: "photo.import",
-                subject: &format!("photo:{id}"),
-                details: serde_json::json!({ "session": session }),
-            },
+            staff,
+            "photo.confirm_people",
+            format!("photo:{id}"),
+            serde_json::json!({ "confirmed": demo.confirmed, "caption_length": demo.caption.len() }),
+            now,
         )?;
         tx.commit()?;
     }
-    // The demo photos are described above: nothing left to analyse.
-    conn.execute("UPDATE photos SET analysed_at = ?1", [now.to_string()])?;
     // The director already approved Amira's portrait for the website.
     let director = registry::account_by_username(conn, "director")?
         .ok_or_else(|| anyhow::anyhow!("demo director missing"))?;
-    let amira_photo = PhotoId(1);
-    let policy = crate::consent::ConsentPolicy::default();
     records::decide_approval(
         conn,
-        amira_photo,
+        demo_photo(conn, DEMO_PHOTOS[0].name)?,
         Channel::Website,
         true,
         "Good photo, consent checked",
         director.id,
         today,
-        &policy,
+        &crate::consent::ConsentPolicy::default(),
         now,
     )?;
     Ok(())
+}
+
+/// The demo photo imported from the card file `name`.
+pub fn demo_photo(conn: &Connection, name: &str) -> anyhow::Result<PhotoId> {
+    photos::photo_by_original_name(conn, &format!("DCIM/100CANON/{name}"))?
+        .ok_or_else(|| anyhow::anyhow!("demo photo {name} was not imported"))
 }
 
 /// What `consentcam demo` prints. `{url}` is replaced by the address it listens on.
@@ -542,21 +569,6 @@ mod tests {
         assert!(website("L105").has(ReasonCode::ConsentExpired));
         assert!(website("L106").has(ReasonCode::ConsentWithdrawn));
         assert!(website("L107").has(ReasonCode::NoConsent));
-        let photo_decision = |id: i64, channel| {
-            records::decide_photo(&conn, PhotoId(id), channel, today, &policy).unwrap()
-        };
-        assert_eq!(
-            photo_decision(1, Channel::Website).verdict,
-            Verdict::Allowed
-        );
-        assert_eq!(
-            photo_decision(2, Channel::Website).verdict,
-            Verdict::Blocked
-        );
-        assert!(photo_decision(4, Channel::Internal).has(ReasonCode::FaceUnresolved));
-        assert!(photo_decision(5, Channel::Internal).has(ReasonCode::CaptionNamesPerson));
-        assert!(photo_decision(6, Channel::Website).has(ReasonCode::ProvenanceOutsideSignOut));
-        assert!(photo_decision(7, Channel::Internal).has(ReasonCode::FormatNotPublishable));
         assert!(audit::verify(&conn).unwrap().problems.is_empty());
 
         // The booked class: four not to photograph, three not for public channels.
@@ -575,30 +587,76 @@ mod tests {
     }
 
     #[test]
-    fn with_a_data_directory_the_demo_photos_are_real_files_that_publish() {
+    fn with_a_data_directory_the_demo_photos_come_through_the_real_import_and_publish() {
         let dir = tempfile::tempdir().unwrap();
-        let mut conn = store::open(&dir.path().join("records.db")).unwrap();
-        let media = MediaDirs::under(dir.path());
+        let config = crate::config::Config {
+            data_dir: dir.path().to_path_buf(),
+            ..crate::config::Config::default()
+        };
+        let mut conn = store::open(&config.db_path()).unwrap();
         let today = date(2026, 11, 25);
         let now: Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
-        seed_with_files(&mut conn, Some(&media), now, today).unwrap();
-        let photo = photos::photo(&conn, PhotoId(1)).unwrap();
+        seed_with_photos(&mut conn, &config, now, today).unwrap();
+        let policy = crate::consent::ConsentPolicy::default();
+        let decision = |name: &str, channel| {
+            let id = demo_photo(&conn, name).unwrap();
+            records::decide_photo(&conn, id, channel, today, &policy).unwrap()
+        };
+        assert_eq!(
+            decision("IMG_0001.JPG", Channel::Website).verdict,
+            Verdict::Allowed
+        );
+        assert_eq!(
+            decision("IMG_0002.JPG", Channel::Website).verdict,
+            Verdict::Blocked
+        );
+        assert!(decision("IMG_0003.JPG", Channel::Website).has(ReasonCode::Vulnerable));
+        assert!(decision("IMG_0004.JPG", Channel::Internal).has(ReasonCode::FaceUnresolved));
+        assert!(decision("IMG_0005.JPG", Channel::Internal).has(ReasonCode::CaptionNamesPerson));
+        assert!(decision("IMG_0006.JPG", Channel::Internal).has(ReasonCode::FaceUnresolved));
+        assert!(
+            decision("IMG_0007.JPG", Channel::Website).has(ReasonCode::ProvenanceOutsideSignOut)
+        );
+        let heic = photos::photo(&conn, demo_photo(&conn, DEMO_HEIC).unwrap()).unwrap();
+        assert_eq!(heic.format, "heic");
+        assert_eq!(
+            decision(DEMO_HEIC, Channel::Internal).verdict,
+            Verdict::Blocked
+        );
+
+        // Every photo is a real file in the store with its renditions, its faces found by
+        // the detector in the upright picture.
+        let media = crate::ingest::MediaDirs::under(dir.path());
+        let first = demo_photo(&conn, "IMG_0001.JPG").unwrap();
+        let photo = photos::photo(&conn, first).unwrap();
         let original = crate::publish::original_path(dir.path(), &photo.content_hash);
-        let bytes = std::fs::read(&original).unwrap();
-        assert_eq!(bytes.len() as u64, photo.byte_size as u64);
+        assert_eq!(
+            std::fs::read(&original).unwrap().len() as u64,
+            photo.byte_size
+        );
         assert!(media.thumbnail(&photo.content_hash).is_file());
         assert!(media.preview(&photo.content_hash).is_file());
+        let turned = photos::photo(&conn, demo_photo(&conn, "IMG_0003.JPG").unwrap()).unwrap();
+        assert_eq!(turned.orientation, Some(6));
+        let face = &photos::faces(&conn, turned.id).unwrap()[0];
+        let (upright_w, upright_h) = (turned.height.unwrap(), turned.width.unwrap());
+        assert!(face.x + face.w <= upright_w && face.y + face.h <= upright_h);
+        assert!(
+            face.w > upright_w / 5,
+            "{face:?} in {upright_w}x{upright_h}"
+        );
+
         // Amira's approved portrait goes to the website outbox.
         let published = crate::publish::publish(
             &mut conn,
             &original,
             &crate::publish::outbox(dir.path()),
-            PhotoId(1),
+            first,
             Channel::Website,
             &crate::publish::PublishOptions::default(),
             None,
             today,
-            &crate::consent::ConsentPolicy::default(),
+            &policy,
             now,
         )
         .unwrap();

@@ -246,6 +246,18 @@ pub fn photo_by_hash(conn: &Connection, hash: &str) -> Result<Option<Photo>> {
         .optional()?)
 }
 
+/// The photo imported from the card file at `original_name` (its path on the card), if
+/// any; the latest if the same name was imported more than once.
+pub fn photo_by_original_name(conn: &Connection, original_name: &str) -> Result<Option<PhotoId>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM photos WHERE original_name = ?1 ORDER BY id DESC LIMIT 1",
+            [original_name],
+            |r| Ok(PhotoId(r.get(0)?)),
+        )
+        .optional()?)
+}
+
 /// Photos, newest first; of one custody session if given.
 pub fn photos(conn: &Connection, session: Option<i64>, limit: u32) -> Result<Vec<Photo>> {
     let mut stmt = conn.prepare(&format!(

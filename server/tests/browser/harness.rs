@@ -60,14 +60,9 @@ pub async fn spawn_demo(extra: impl FnOnce(&mut rusqlite::Connection)) -> Server
     };
     let mut conn = store::open(&config.db_path()).expect("database");
     let now = NOW.parse().expect("NOW");
-    let media = consentcam::ingest::MediaDirs::under(&config.data_dir);
-    let seeded = consentcam::demo::seed_with_files(
-        &mut conn,
-        Some(&media),
-        now,
-        TODAY.parse().expect("TODAY"),
-    )
-    .expect("demo seed");
+    let seeded =
+        consentcam::demo::seed_with_photos(&mut conn, &config, now, TODAY.parse().expect("TODAY"))
+            .expect("demo seed");
     extra(&mut conn);
     let db_path = config.db_path();
     let state = AppState::new(conn, config, Clock::Fixed(now));
@@ -223,6 +218,38 @@ impl Browser {
             .await
             .expect("mark the page");
         button.click().await.expect("click");
+        self.wait("html:not([data-leaving])").await;
+        self.wait("body > *").await;
+    }
+
+    /// Clicks the element `css` at (`x`, `y`) CSS pixels from its top-left corner, as a
+    /// person does on a picture, and waits for the next page.
+    pub async fn click_at(&self, css: &str, x: f64, y: f64) {
+        use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+        let element = self.wait(css).await;
+        let rect = self
+            .client
+            .execute(
+                "const r = arguments[0].getBoundingClientRect(); \
+                 document.documentElement.dataset.leaving = 'yes'; return [r.left, r.top];",
+                vec![serde_json::to_value(&element).expect("element as an argument")],
+            )
+            .await
+            .expect("where the element is");
+        let at = |i: usize| rect[i].as_f64().expect("a coordinate");
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveTo {
+                duration: None,
+                x: (at(0) + x).round(),
+                y: (at(1) + y).round(),
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client.perform_actions(mouse).await.expect("click");
         self.wait("html:not([data-leaving])").await;
         self.wait("body > *").await;
     }

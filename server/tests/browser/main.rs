@@ -5,7 +5,7 @@
 
 mod harness;
 
-use consentcam::domain::{Channel, PhotoId};
+use consentcam::domain::Channel;
 use consentcam::store::{people, photos, registry};
 use harness::{Browser, browser, spawn_demo};
 
@@ -28,7 +28,9 @@ async fn a_group_photo_is_tagged_blocked_for_a_missing_consent_and_approved_once
     let server = spawn_demo(|_| {}).await;
     let b = desktop().await;
 
-    // Staff: find the import's photo that still needs tagging.
+    // Staff: find the import's photo with a face still to assign (the class photo next to
+    // it in the list has not been tagged at all).
+    let photo = consentcam::demo::demo_photo(&server.db(), "IMG_0004.JPG").expect("demo photo");
     b.log_in(&server, "staff").await;
     b.submit("header nav a[href='/imports']").await;
     b.submit("#imports tbody tr a").await;
@@ -40,10 +42,11 @@ async fn a_group_photo_is_tagged_blocked_for_a_missing_consent_and_approved_once
             .await
             .expect("tiles")
             .len(),
-        1,
-        "one photo of the demo import needs tagging"
+        2,
+        "two photos of the demo import need tagging"
     );
-    b.submit("#gallery li a").await;
+    b.submit(&format!("#gallery li a[href='/photos/{}']", photo.0))
+        .await;
     assert_eq!(b.text("#photo-status").await, "needs tagging");
 
     // Face 2 is unresolved: assign it by typing the person's name.
@@ -175,9 +178,10 @@ async fn withdrawing_a_consent_turns_its_publications_into_takedown_tasks() {
     let server = spawn_demo(|conn| {
         // Amira's portrait, approved for the website by the demo, has gone out.
         let today = harness::TODAY.parse().expect("today");
+        let portrait = consentcam::demo::demo_photo(conn, "IMG_0001.JPG").expect("demo photo");
         let decision = consentcam::records::decide_photo(
             conn,
-            PhotoId(1),
+            portrait,
             Channel::Website,
             today,
             &Default::default(),
@@ -185,7 +189,7 @@ async fn withdrawing_a_consent_turns_its_publications_into_takedown_tasks() {
         .expect("decision");
         photos::insert_publication(
             conn,
-            PhotoId(1),
+            portrait,
             Channel::Website,
             "0f3a9c2e7b1d4e5f",
             None,
@@ -377,7 +381,14 @@ async fn screenshots_of_the_main_pages() {
     b.screenshot("dashboard").await;
     b.goto(&server.url("/imports/1")).await;
     b.screenshot("gallery").await;
-    b.goto(&server.url("/photos/2")).await;
+    let photo = |name: &str| {
+        let id = consentcam::demo::demo_photo(&server.db(), name).expect("demo photo");
+        server.url(&format!("/photos/{}", id.0))
+    };
+    // The class photo as the import left it: 29 faces found, none assigned yet.
+    b.goto(&photo("IMG_0006.JPG")).await;
+    b.screenshot("photo-class").await;
+    b.goto(&photo("IMG_0002.JPG")).await;
     b.screenshot("photo").await;
     // Ask for the group photo on the website, so the queue has something to show.
     b.wait("#request-form select[name=channel]")
@@ -407,7 +418,125 @@ async fn screenshots_of_the_main_pages() {
 
     let phone = browser(390, 844).await;
     phone.log_in(&server, "staff").await;
-    phone.goto(&server.url("/photos/4")).await;
+    phone.goto(&photo("IMG_0004.JPG")).await;
     phone.screenshot("photo-phone").await;
     phone.close().await;
+}
+
+/// The real path on the photo page: a photo the demo's card import brought in (real faces,
+/// found by the detector) is covered where consent is missing, a face the detector missed
+/// is drawn by two clicks on the picture, the director approves and publishes, and the
+/// file that leaves is judged from outside.
+#[tokio::test]
+async fn a_real_photo_is_covered_a_missed_face_drawn_and_published_from_the_photo_page() {
+    let server = spawn_demo(|_| {}).await;
+    let photo = consentcam::demo::demo_photo(&server.db(), "IMG_0002.JPG").expect("demo photo");
+    let url = server.url(&format!("/photos/{}", photo.0));
+    let b = desktop().await;
+
+    b.log_in(&server, "staff").await;
+    b.goto(&url).await;
+    assert!(
+        b.text("#decision-website")
+            .await
+            .contains("consent_withheld")
+    );
+    // Ben said no to the website: cover his face (the detector found it: face 2).
+    b.submit("#tags li:nth-child(2) button[title^='Cover']")
+        .await;
+    b.notice("will be covered").await;
+    // Harry stands at the left edge, half turned: the detector missed him.
+    b.fill("#add-person input[name=person]", "L107").await;
+    b.submit("#add-person button").await;
+    b.notice("Person added").await;
+    b.submit("#tags li:nth-child(4) button[title^='Cover']")
+        .await;
+    let row = b.text("#tags li:nth-child(4)").await;
+    assert!(row.contains("No box says where their face is"), "{row}");
+    assert!(
+        b.text("#decision-website")
+            .await
+            .contains("cover_area_unknown")
+    );
+    b.submit("#tags li:nth-child(4) p.needs-box a").await;
+    assert!(b.text("#draw-step").await.contains("Click one corner"));
+    b.click_at("#draw-at", 12.0, 40.0).await;
+    assert!(b.text("#draw-step").await.contains("opposite corner"));
+    b.wait("svg.draw-marks circle.corner").await;
+    b.click_at("#draw-at", 95.0, 160.0).await;
+    b.notice("Face box added and assigned").await;
+    let faces = b.text("ol.faces").await;
+    assert!(
+        faces.contains("drawn by staff") && faces.contains("Harry Wilson"),
+        "{faces}"
+    );
+    let website = b.text("#decision-website").await;
+    assert!(!website.contains("cover_area_unknown"), "{website}");
+    assert!(website.contains("approval_missing"), "{website}");
+    b.log_out().await;
+
+    b.log_in(&server, "director").await;
+    b.goto(&url).await;
+    b.fill(
+        "#approve-website input[name=note]",
+        "Faces without consent covered",
+    )
+    .await;
+    b.submit("#approve-website button[value=approve]").await;
+    b.notice("Approved").await;
+    b.submit("#publish-website button").await;
+    b.notice("Published").await;
+    b.close().await;
+
+    // The file that left: nothing but the picture and its orientation, two faces black.
+    let conn = server.db();
+    let publication = &photos::publications_of_photo(&conn, photo).expect("publications")[0];
+    let file = server
+        .db_path
+        .parent()
+        .expect("data dir")
+        .join("outbox")
+        .join("website")
+        .join(&publication.opaque_name);
+    let out = std::process::Command::new("exiftool")
+        .args(["-j", "-a", "-G1", "-u"])
+        .arg(&file)
+        .output()
+        .expect("exiftool is installed");
+    let tags: serde_json::Value = serde_json::from_slice(&out.stdout).expect("exiftool json");
+    for tag in tags[0].as_object().expect("tags").keys() {
+        let group = tag.split(':').next().unwrap_or("");
+        assert!(
+            matches!(
+                group,
+                "SourceFile" | "ExifTool" | "System" | "File" | "JFIF" | "Composite"
+            ) || tag == "IFD0:Orientation",
+            "the published file carries {tag}"
+        );
+    }
+    let picture = image::open(&file).expect("decodes").to_rgb8();
+    let faces = photos::faces(&conn, photo).expect("faces");
+    let harry = person_id(&server, "L107");
+    let ben = person_id(&server, "L101");
+    let amira = person_id(&server, "L100");
+    let dark = |f: &photos::Face| {
+        (f.y + 3..f.y + f.h - 3).all(|y| {
+            (f.x + 3..f.x + f.w - 3).all(|x| picture.get_pixel(x, y).0.iter().all(|&c| c <= 48))
+        })
+    };
+    let of = |person: i64| {
+        faces
+            .iter()
+            .find(|f| {
+                f.resolution
+                    == consentcam::consent::FaceResolution::Person(consentcam::domain::PersonId(
+                        person,
+                    ))
+            })
+            .expect("a face of theirs")
+    };
+    assert!(dark(of(ben)), "Ben's face is not covered");
+    assert!(dark(of(harry)), "Harry's drawn face is not covered");
+    assert_eq!(of(harry).source, photos::FaceSource::Drawn);
+    assert!(!dark(of(amira)), "Amira's face was covered too");
 }
