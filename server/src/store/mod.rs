@@ -100,6 +100,67 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_face_detection_migration_marks_wrong_boxes_for_detection_and_tells_skipped_from_done() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        MIGRATIONS.to_version(&mut conn, 4).unwrap();
+        let now: jiff::Timestamp = "2026-11-25T10:00:00Z".parse().unwrap();
+        for (id, faces) in [(1, Some(2)), (2, None), (3, Some(0))] {
+            conn.execute(
+                "INSERT INTO photos (id, content_hash, byte_size, format, original_name, \
+                 analysed_at, imported_at) VALUES (?1, ?2, 1, 'jpeg', 'IMG.JPG', ?3, ?3)",
+                rusqlite::params![id, format!("{id:064}"), now.to_string()],
+            )
+            .unwrap();
+            audit::append(
+                &conn,
+                &audit::Entry {
+                    at: now,
+                    actor: "system",
+                    action: "photo.analyse",
+                    subject: &format!("photo:{id}"),
+                    details: serde_json::json!({ "faces": faces }),
+                },
+            )
+            .unwrap();
+        }
+        // What the old import stored for two faces: fractions truncated to whole pixels.
+        for (x, y) in [(0, 0), (0, 1)] {
+            conn.execute(
+                "INSERT INTO faces (photo_id, x, y, w, h) VALUES (1, ?1, ?2, 1, 1)",
+                [x, y],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO photos (id, content_hash, byte_size, format, original_name, imported_at) \
+             VALUES (4, ?1, 1, 'jpeg', 'IMG.JPG', ?2)",
+            rusqlite::params![format!("{:064}", 4), now.to_string()],
+        )
+        .unwrap();
+        MIGRATIONS.to_latest(&mut conn).unwrap();
+        let state = |id: i64| -> String {
+            conn.query_row(
+                "SELECT face_detection FROM photos WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(state(1), "redo");
+        assert_eq!(state(2), "skipped");
+        assert_eq!(state(3), "done");
+        assert_eq!(state(4), "pending");
+        let drawn: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM faces WHERE source = 'drawn'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(drawn, 0);
+    }
+
+    #[test]
     fn migrations_are_valid_and_apply_to_an_empty_database() {
         MIGRATIONS.validate().unwrap();
         let conn = open_in_memory().unwrap();

@@ -589,3 +589,78 @@ async fn a_photo_imported_without_face_detection_waits_until_the_detector_has_ru
     assert!(!codes(internal).contains(&"faces_not_looked_for".to_owned()));
     assert!(codes(internal).contains(&"face_unresolved".to_owned()));
 }
+
+#[tokio::test]
+async fn boxes_stored_wrong_by_an_older_version_are_found_again_and_keep_what_staff_said() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let device = camera_signed_out_and_returned(&app, &admin).await;
+    let amira = learner(&admin, "L1", "Amira", "Hassan", "2011-01-01").await;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&folder).unwrap();
+    camera_file(&folder, "IMG_0004.JPG", 3);
+    import_card(&app, dir.path(), device, &[]);
+    let staff = app.login(AccountRole::Staff).await;
+    let id = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/photos/{id}");
+    let right = boxes(&expect(staff.get(&path).await, StatusCode::OK).await);
+    expect(
+        staff
+            .put(
+                &format!("{path}/faces/{}", right[0].0),
+                json!({ "state": "person", "person_id": amira }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    // What the earlier import stored: fractions truncated to whole pixels. The migration
+    // finds such rows; here the database is put in that state by hand.
+    {
+        let conn = app.db();
+        conn.execute(
+            "UPDATE faces SET x = 0, y = 0, w = 1, h = 1 WHERE photo_id = ?1",
+            [id],
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE photos SET face_detection = 'redo' WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+    }
+    let decisions = expect(
+        staff.get(&format!("{path}/decisions")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(codes(verdict(&decisions, "internal")).contains(&"faces_not_looked_for".to_owned()));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_consentcam"))
+        .arg("--data-dir")
+        .arg(app.db_path.parent().unwrap())
+        .arg("detect-faces")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = expect(staff.get(&path).await, StatusCode::OK).await;
+    let again = boxes(&page);
+    assert_eq!(again.len(), right.len());
+    for ((id_before, before), (id_after, after)) in right.iter().zip(&again) {
+        assert_eq!(id_before, id_after);
+        assert_eq!(
+            (before.x, before.y, before.w, before.h),
+            (after.x, after.y, after.w, after.h)
+        );
+    }
+    assert_eq!(page["faces"][0]["resolution"]["person_id"], amira, "{page}");
+    assert_eq!(page["photo"]["face_search"], "done");
+}
