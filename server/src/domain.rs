@@ -318,6 +318,16 @@ impl fmt::Display for Name {
 }
 
 /// Parses an ISO date (`YYYY-MM-DD`) with a message a person can act on.
+/// The size of a picture as people see it: stored `width` x `height`, turned a quarter
+/// for EXIF orientations 5 to 8. Face boxes are measured in it.
+pub fn upright_size(width: u32, height: u32, orientation: Option<u16>) -> (u32, u32) {
+    if matches!(orientation, Some(5..=8)) {
+        (height, width)
+    } else {
+        (width, height)
+    }
+}
+
 pub fn parse_date(text: &str, field: &str) -> Result<Date, ParseError> {
     let trimmed = text.trim();
     if trimmed.len() != 10 {

@@ -393,11 +393,7 @@ pub fn draw_face(
                 .into(),
         ));
     };
-    let (width, height) = if matches!(stored.orientation, Some(5..=8)) {
-        (h, w)
-    } else {
-        (w, h)
-    };
+    let (width, height) = crate::domain::upright_size(w, h, stored.orientation);
     if rect.w < SMALLEST || rect.h < SMALLEST {
         return Err(StoreError::Invalid(format!(
             "a face box must be at least {SMALLEST} x {SMALLEST} pixels"

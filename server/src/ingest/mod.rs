@@ -258,16 +258,14 @@ fn face_search(analysis: &Analysis, detection_asked: bool) -> FaceSearch {
     }
 }
 
-/// The upright picture's full size: the stored size, turned a quarter for EXIF
-/// orientations 5 to 8.
+/// The upright picture's full size.
 fn upright_size(analysis: &Analysis) -> Option<(u32, u32)> {
-    let (w, h) = (analysis.width?, analysis.height?);
     let orientation = analysis.exif.as_ref().and_then(|e| e.orientation);
-    Some(if matches!(orientation, Some(5..=8)) {
-        (h, w)
-    } else {
-        (w, h)
-    })
+    Some(crate::domain::upright_size(
+        analysis.width?,
+        analysis.height?,
+        orientation.map(u16::from),
+    ))
 }
 
 /// The detector's boxes (fractions of the upright preview) in pixels of the upright

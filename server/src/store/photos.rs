@@ -400,6 +400,11 @@ pub fn acknowledge_faces(
         }
         FaceSearch::NotYet | FaceSearch::Skipped | FaceSearch::Failed => {}
     }
+    if stored.faces_acknowledged {
+        return Err(StoreError::Conflict(
+            "a director already acknowledged this photo's faces; that note stays".into(),
+        ));
+    }
     conn.execute(
         "UPDATE photos SET faces_ack_by = ?2, faces_ack_note = ?3 WHERE id = ?1",
         params![photo.0, by.0, note.trim()],

@@ -663,3 +663,147 @@ async fn a_director_acknowledges_a_provenance_warning_and_rejects_only_with_a_no
     assert_eq!(photo["approvals"][0]["approved"], false);
     assert_eq!(photo["approvals"][0]["note"], "Not the image we want");
 }
+
+#[tokio::test]
+async fn the_drawing_page_takes_two_clicks_or_typed_pixels_and_names_a_bad_box() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let ben = learner(&admin, "L101", "Ben", "Carter", "2010-11-15").await;
+    // A 600 x 400 photo: the drawing page shows it 960 wide, so a click's CSS pixels are
+    // the picture's pixels times 600/960.
+    catalogue_photo(&app, "ce", |_| {});
+    let staff = app.login(AccountRole::Staff).await;
+    let post = |path: &str, fields: Vec<(&str, &str)>| {
+        let mut form = vec![("_csrf", staff.csrf.as_str())];
+        form.extend(fields);
+        staff.client.post(app.url(path)).form(&form).send()
+    };
+
+    let page = staff.get("/photos/1/draw").await.text().await.unwrap();
+    assert!(
+        page.contains("type=\"image\"") && page.contains("width=\"960\""),
+        "{page}"
+    );
+    // First corner: the page comes back with it marked.
+    let first = post(
+        "/photos/1/draw",
+        vec![("at.x", "96"), ("at.y", "160"), ("person", "L101")],
+    )
+    .await
+    .unwrap();
+    assert!(first.url().as_str().contains("x1=60"), "{}", first.url());
+    let html = first.text().await.unwrap();
+    assert!(
+        html.contains("opposite corner") && html.contains("class=\"corner\""),
+        "{html}"
+    );
+    // Second corner.
+    let done = post(
+        "/photos/1/draw",
+        vec![
+            ("at.x", "192"),
+            ("at.y", "320"),
+            ("x1", "60"),
+            ("y1", "100"),
+            ("person", "L101"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(
+        done.text()
+            .await
+            .unwrap()
+            .contains("Face box added and assigned")
+    );
+    // Typed, in pixels, beyond the picture: refused with the picture's size.
+    let outside = post(
+        "/photos/1/draw",
+        vec![("x", "580"), ("y", "10"), ("w", "50"), ("h", "50")],
+    )
+    .await
+    .unwrap();
+    assert!(
+        outside
+            .text()
+            .await
+            .unwrap()
+            .contains("inside the picture (600 x 400 pixels)")
+    );
+    let typed = post(
+        "/photos/1/draw",
+        vec![("x", "300"), ("y", "20"), ("w", "40"), ("h", "48")],
+    )
+    .await
+    .unwrap();
+    assert!(typed.text().await.unwrap().contains("Face box added"));
+
+    let photo = expect(staff.get("/api/v1/photos/1").await, StatusCode::OK).await;
+    let faces = photo["faces"].as_array().unwrap();
+    assert_eq!(faces.len(), 2);
+    assert_eq!(
+        (faces[0]["x"].as_u64(), faces[0]["y"].as_u64()),
+        (Some(60), Some(100))
+    );
+    assert_eq!(
+        (faces[0]["w"].as_u64(), faces[0]["h"].as_u64()),
+        (Some(60), Some(100))
+    );
+    assert_eq!(faces[0]["source"], "drawn");
+    assert_eq!(faces[0]["resolution"]["person_id"], ben);
+    assert_eq!(faces[1]["resolution"]["state"], "unresolved");
+}
+
+#[tokio::test]
+async fn a_director_acknowledges_a_photo_whose_faces_were_not_looked_for() {
+    let app = spawn_app().await;
+    catalogue_photo(&app, "cf", |p| {
+        p.face_search = consentcam::consent::FaceSearch::Skipped;
+    });
+    let staff = app.login(AccountRole::Staff).await;
+    let page = staff.get("/photos/1").await.text().await.unwrap();
+    assert!(page.contains("imported without face detection"), "{page}");
+    assert!(!page.contains("faces-ack-form"));
+    let director = app.login(AccountRole::Director).await;
+    let page = director.get("/photos/1").await.text().await.unwrap();
+    assert!(page.contains("faces-ack-form"));
+    let empty = director
+        .form("/photos/1/faces-acknowledgement", &[("note", " ")])
+        .await;
+    assert!(empty.contains("needs a note"), "{empty}");
+    let done = director
+        .form(
+            "/photos/1/faces-acknowledgement",
+            &[("note", "Checked by eye: nobody is in it")],
+        )
+        .await;
+    assert!(done.contains("Acknowledged"), "{done}");
+    let decisions = expect(
+        director.get("/api/v1/photos/1/decisions").await,
+        StatusCode::OK,
+    )
+    .await;
+    let codes: Vec<&str> = decisions[0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"faces_acknowledged"), "{codes:?}");
+    assert!(!codes.contains(&"faces_not_looked_for"), "{codes:?}");
+    // A second acknowledgement is refused: the first one's note stays.
+    let again = expect(
+        director
+            .post(
+                "/api/v1/photos/1/faces/acknowledgement",
+                serde_json::json!({ "note": "again" }),
+            )
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        again.to_string().contains("already acknowledged"),
+        "{again}"
+    );
+}

@@ -38,11 +38,7 @@ pub fn thumbnail_path(config: &Config, content_hash: &str) -> Option<PathBuf> {
 pub fn upright_size(photo: &photos::Photo) -> (u32, u32) {
     let w = photo.width.unwrap_or(1600).clamp(1, 20_000);
     let h = photo.height.unwrap_or(1200).clamp(1, 20_000);
-    if matches!(photo.orientation, Some(5..=8)) {
-        (h, w)
-    } else {
-        (w, h)
-    }
+    crate::domain::upright_size(w, h, photo.orientation)
 }
 
 /// Where scanned consent forms are kept.
