@@ -156,6 +156,27 @@ fn boxes(photo: &Value) -> Vec<(i64, Box4)> {
         .collect()
 }
 
+async fn decisions_of(user: &User, photo: i64) -> Value {
+    expect(
+        user.get(&format!("/api/v1/photos/{photo}/decisions")).await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Staff confirm that everyone in the photo is tagged.
+async fn confirm(user: &User, photo: i64) {
+    expect(
+        user.put(
+            &format!("/api/v1/photos/{photo}/confirmation"),
+            json!({ "confirmed": true }),
+        )
+        .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+}
+
 fn verdict<'a>(decisions: &'a Value, kind: &str) -> &'a Value {
     decisions
         .as_array()
@@ -285,24 +306,9 @@ async fn tag_cover_approve_publish(
         )
         .await;
     }
-    expect(
-        staff
-            .put(
-                &format!("/api/v1/photos/{photo}/confirmation"),
-                json!({ "confirmed": true }),
-            )
-            .await,
-        StatusCode::NO_CONTENT,
-    )
-    .await;
+    confirm(&staff, photo).await;
     // A cover with no box to paint does not stand in for consent.
-    let decisions = expect(
-        staff
-            .get(&format!("/api/v1/photos/{photo}/decisions"))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let decisions = decisions_of(&staff, photo).await;
     let internal = verdict(&decisions, "internal");
     assert_eq!(internal["verdict"], "needs_review", "{internal}");
     assert!(codes(internal).contains(&"cover_area_unknown".to_owned()));
@@ -319,13 +325,7 @@ async fn tag_cover_approve_publish(
         StatusCode::CREATED,
     )
     .await;
-    let decisions = expect(
-        staff
-            .get(&format!("/api/v1/photos/{photo}/decisions"))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let decisions = decisions_of(&staff, photo).await;
     assert_eq!(verdict(&decisions, "internal")["verdict"], "allowed");
     let website = verdict(&decisions, "website");
     assert_eq!(website["verdict"], "needs_review", "{website}");
@@ -536,21 +536,8 @@ async fn a_photo_imported_without_face_detection_waits_until_the_detector_has_ru
     let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
     let id = list[0]["id"].as_i64().unwrap();
     // Confirmed with nobody tagged: a crowd of 29 must not pass because nobody looked.
-    expect(
-        staff
-            .put(
-                &format!("/api/v1/photos/{id}/confirmation"),
-                json!({ "confirmed": true }),
-            )
-            .await,
-        StatusCode::NO_CONTENT,
-    )
-    .await;
-    let decisions = expect(
-        staff.get(&format!("/api/v1/photos/{id}/decisions")).await,
-        StatusCode::OK,
-    )
-    .await;
+    confirm(&staff, id).await;
+    let decisions = decisions_of(&staff, id).await;
     for d in decisions.as_array().unwrap() {
         assert_eq!(d["verdict"], "needs_review", "{d}");
         assert!(codes(d).contains(&"faces_not_looked_for".to_owned()), "{d}");
@@ -580,11 +567,7 @@ async fn a_photo_imported_without_face_detection_waits_until_the_detector_has_ru
     .await;
     assert_eq!(page["photo"]["face_search"], "done");
     assert_eq!(boxes(&page).len(), 29);
-    let decisions = expect(
-        staff.get(&format!("/api/v1/photos/{id}/decisions")).await,
-        StatusCode::OK,
-    )
-    .await;
+    let decisions = decisions_of(&staff, id).await;
     let internal = verdict(&decisions, "internal");
     assert!(!codes(internal).contains(&"faces_not_looked_for".to_owned()));
     assert!(codes(internal).contains(&"face_unresolved".to_owned()));
@@ -632,11 +615,7 @@ async fn boxes_stored_wrong_by_an_older_version_are_found_again_and_keep_what_st
         )
         .unwrap();
     }
-    let decisions = expect(
-        staff.get(&format!("{path}/decisions")).await,
-        StatusCode::OK,
-    )
-    .await;
+    let decisions = decisions_of(&staff, id).await;
     assert!(codes(verdict(&decisions, "internal")).contains(&"faces_not_looked_for".to_owned()));
 
     let out = Command::new(env!("CARGO_BIN_EXE_consentcam"))
