@@ -2,33 +2,36 @@
 # Nightly backup to a second device (run by consentcam-backup.service as the consentcam
 # user; installed as /usr/local/sbin/consentcam-backup). See server/deploy/README.md.
 #
-#   records: an online SQLite backup (`consentcam backup`), one dated file per run, the
-#            newest $KEEP kept;
-#   photos:  the content-addressed store copied with rsync. Files there never change and
-#            nothing is deleted from the backup, so a photo removed by mistake survives.
+# `consentcam backup` writes the records and every file they point to (photo originals
+# and renditions, scanned forms, outbox copies still published) into the folder, each
+# file once by its hash, with a manifest; `consentcam verify-backup` then checks every
+# file of it. Which files to copy comes from the records, never from this script.
+# With CONSENTCAM_OFFSITE_DIR set, a second copy encrypted to the config's
+# [backup] age_recipient is written there (for a disk or share kept elsewhere).
+# Any missing or unreadable file, or a failed check, makes this exit non-zero, and the
+# journal says which.
 set -euo pipefail
 
 dest="${CONSENTCAM_BACKUP_DIR:-/mnt/consentcam-backup}"
 config="${CONSENTCAM_CONFIG:-/etc/consentcam/config.toml}"
-data_dir="${CONSENTCAM_DATA_DIR:-/var/lib/consentcam}"
-keep="${KEEP:-30}"
 
 if ! mountpoint -q "$dest" && [ -z "${CONSENTCAM_BACKUP_ANY_DIR:-}" ]; then
     echo "consentcam-backup: $dest is not a mounted device; not backing up onto the SD card" >&2
     exit 1
 fi
-mkdir -p "$dest/records" "$dest/photos"
 
-stamp="$(date -u +%Y-%m-%dT%H%M%SZ)"
-consentcam --config "$config" backup "$dest/records/records-$stamp.db"
+fail() {
+    echo "consentcam-backup: FAILED: $1" >&2
+    exit 1
+}
 
-if [ -d "$data_dir/photos" ]; then
-    rsync -a --checksum "$data_dir/photos/" "$dest/photos/"
+consentcam --config "$config" backup "$dest" || fail "the backup into $dest is not whole"
+consentcam --config "$config" verify-backup "$dest" || fail "the backup in $dest does not verify"
+if [ -n "${CONSENTCAM_OFFSITE_DIR:-}" ]; then
+    consentcam --config "$config" backup --encrypt "$CONSENTCAM_OFFSITE_DIR" \
+        || fail "the encrypted copy into $CONSENTCAM_OFFSITE_DIR is not whole"
+    consentcam --config "$config" verify-backup "$CONSENTCAM_OFFSITE_DIR" \
+        || fail "the encrypted copy in $CONSENTCAM_OFFSITE_DIR does not verify"
 fi
 sync -f "$dest"
-
-# Keep the newest $keep record backups.
-ls -1 "$dest/records"/records-*.db | sort | head -n "-$keep" | while read -r old; do
-    rm -f -- "$old"
-done
-echo "consentcam-backup: records-$stamp.db and photos written to $dest"
+echo "consentcam-backup: backup in $dest written and verified"

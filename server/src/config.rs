@@ -32,6 +32,17 @@ pub struct Config {
     /// upload service), keyed by channel: `website`, `social`, `internal`, `partner:<id>`.
     /// The outbox folder stays the record; a delivery that fails is retried.
     pub deliver: BTreeMap<String, Endpoint>,
+    /// How `consentcam backup` writes.
+    pub backup: BackupSettings,
+}
+
+/// `[backup]`: backups for a second location are encrypted to an age recipient whose
+/// private key is kept away from the Pi.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupSettings {
+    /// An age X25519 recipient (`age1...`): `backup --encrypt` encrypts every file to it.
+    pub age_recipient: Option<String>,
 }
 
 /// A web endpoint publications of one channel are POSTed to.
@@ -58,6 +69,7 @@ impl Default for Config {
             clock_drift_minutes: 10,
             max_upload_bytes: 10 * 1024 * 1024,
             deliver: BTreeMap::new(),
+            backup: BackupSettings::default(),
         }
     }
 }
@@ -93,6 +105,10 @@ impl Config {
 
     /// What TOML alone cannot check.
     fn check(&self) -> Result<(), String> {
+        if let Some(recipient) = &self.backup.age_recipient {
+            crate::backup::recipient(recipient)
+                .map_err(|e| format!("[backup] age_recipient: {e}"))?;
+        }
         for (channel, endpoint) in &self.deliver {
             channel.parse::<crate::domain::Channel>().map_err(|e| {
                 format!("[deliver.{channel:?}]: not a channel ({e}); use website, social, internal or \"partner:<id>\"")

@@ -11,7 +11,7 @@ use consentcam::config::Config;
 use consentcam::domain::AccountRole;
 use consentcam::store::{self, audit, people, registry};
 use consentcam::web::{self, AppState, password};
-use consentcam::{demo, records};
+use consentcam::{backup, demo, records};
 use consentcam_kiosk::sim::{ServerLink, SimKiosk, SimKioskConfig};
 
 #[derive(Parser)]
@@ -48,12 +48,35 @@ enum Command {
     ImportConsents { file: PathBuf },
     /// Verify the audit log's hash chain; exits non-zero if anything was tampered with.
     CheckAudit,
-    /// Copy the records database to DEST (an online, consistent SQLite backup).
-    Backup { dest: PathBuf },
-    /// Restore the records database from a file made by `backup`, into a data directory
-    /// that has none (move a damaged records.db aside first). Checks the copy's integrity
-    /// and audit hash chain before and after.
-    Restore { src: PathBuf },
+    /// Back up everything needed to restore into the folder DEST: the records (an online
+    /// SQLite backup) and every file they point to (photo originals and renditions,
+    /// scanned forms, outbox copies still published), each file stored once by its hash,
+    /// with a manifest. Exits non-zero if any file the records name is missing.
+    Backup {
+        dest: PathBuf,
+        /// Encrypt every file to the config's `[backup] age_recipient` (for a copy kept
+        /// elsewhere; the private key stays off the Pi).
+        #[arg(long)]
+        encrypt: bool,
+    },
+    /// Check the newest backup in DEST: every file present with its hash, the records'
+    /// integrity and audit hash chain. Exits non-zero on any problem.
+    VerifyBackup {
+        dest: PathBuf,
+        /// The age private key of an encrypted backup (to check the records inside it).
+        #[arg(long)]
+        identity: Option<PathBuf>,
+    },
+    /// Restore the newest backup in the folder SRC (made by `backup`) into a data
+    /// directory that has no records (move a damaged records.db aside first): every file
+    /// checked against its hash, the records' integrity and audit chain checked, missing
+    /// renditions rebuilt. SRC may also be a single records file made by an older version.
+    Restore {
+        src: PathBuf,
+        /// The age private key, for an encrypted backup.
+        #[arg(long)]
+        identity: Option<PathBuf>,
+    },
     /// Manage web UI accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -265,8 +288,12 @@ fn main() -> Result<()> {
                 )
             }
         }
-        Command::Backup { dest } => backup(&config, &dest),
-        Command::Restore { src } => restore(&config, &src),
+        Command::Backup { dest, encrypt } => backup(&config, &dest, encrypt, now),
+        Command::VerifyBackup { dest, identity } => verify_backup(&dest, identity.as_deref()),
+        Command::Restore { src, identity } if src.is_dir() => {
+            restore_backup(&config, &src, identity.as_deref())
+        }
+        Command::Restore { src, .. } => restore(&config, &src),
         Command::User(command) => user(&config, command, now),
         Command::KioskAdd { name } => {
             let conn = open_db(&config)?;
@@ -434,20 +461,88 @@ fn scrub(input: &Path, output: &Path) -> Result<()> {
     Ok(())
 }
 
-fn backup(config: &Config, dest: &Path) -> Result<()> {
-    if dest.exists() {
-        bail!("{} already exists; choose a new file name", dest.display());
+fn backup(config: &Config, dest: &Path, encrypt: bool, now: jiff::Timestamp) -> Result<()> {
+    if dest.is_file() {
+        bail!(
+            "{} is a file; a backup goes into a folder (files are kept there by their hash)",
+            dest.display()
+        );
     }
+    let recipient = if encrypt {
+        let text = config.backup.age_recipient.as_deref().context(
+            "--encrypt needs [backup] age_recipient in the config (an age1... public key)",
+        )?;
+        Some(backup::recipient(text)?)
+    } else {
+        None
+    };
     let conn = open_db(config)?;
-    let mut out = rusqlite::Connection::open(dest)
-        .with_context(|| format!("cannot create {}", dest.display()))?;
-    let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
-    backup
-        .run_to_completion(256, std::time::Duration::from_millis(10), None)
-        .context("the backup did not complete")?;
-    drop(backup);
-    store::integrity_check(&out).context("the backup copy fails its integrity check")?;
-    println!("records backed up to {}", dest.display());
+    let report = backup::backup(&conn, &config.data_dir, dest, recipient.as_ref(), now)
+        .with_context(|| format!("the backup into {} did not complete", dest.display()))?;
+    println!(
+        "backed up the records and {} files into {} ({} new, {} bytes written); manifest {}",
+        report.files,
+        dest.display(),
+        report.copied,
+        report.bytes_copied,
+        report.manifest.display()
+    );
+    for gone in &report.outbox_gone {
+        eprintln!("note: outbox copy {gone} is no longer in the outbox (taken by its consumer?)");
+    }
+    if !report.missing.is_empty() {
+        for missing in &report.missing {
+            eprintln!("MISSING: {missing}");
+        }
+        bail!(
+            "{} file(s) the records point to are missing or unreadable: the backup is not whole",
+            report.missing.len()
+        );
+    }
+    Ok(())
+}
+
+fn verify_backup(dest: &Path, identity: Option<&Path>) -> Result<()> {
+    let identity = identity.map(backup::identity).transpose()?;
+    let report = backup::verify(dest, identity.as_ref())?;
+    for problem in &report.problems {
+        eprintln!("problem: {problem}");
+    }
+    if !report.problems.is_empty() {
+        bail!(
+            "the backup in {} has {} problem(s)",
+            dest.display(),
+            report.problems.len()
+        );
+    }
+    println!(
+        "backup {} verified: {} files present with their hashes{}",
+        report.manifest.display(),
+        report.files,
+        if report.records_checked {
+            format!(
+                "; records integrity ok, {} audit entries, hash chain verified",
+                report.audit_entries
+            )
+        } else {
+            "; the records are encrypted (give --identity to check inside them)".to_owned()
+        }
+    );
+    Ok(())
+}
+
+fn restore_backup(config: &Config, src: &Path, identity: Option<&Path>) -> Result<()> {
+    let identity = identity.map(backup::identity).transpose()?;
+    let report = backup::restore(src, &config.data_dir, identity.as_ref())
+        .with_context(|| format!("cannot restore from {}", src.display()))?;
+    println!(
+        "restored into {}: {} files, records integrity ok, {} audit entries, hash chain \
+         verified; {} photos' renditions rebuilt",
+        config.data_dir.display(),
+        report.files,
+        report.audit_entries,
+        report.renditions_rebuilt
+    );
     Ok(())
 }
 

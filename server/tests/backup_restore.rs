@@ -1,21 +1,26 @@
-//! The restore drill, as an operator runs it: `consentcam backup`, the photo store copied
-//! beside it, `consentcam restore` into a fresh data directory. Afterwards the records pass
-//! `integrity_check`, the audit chain verifies, every row of every table is present, and
-//! every catalogued photo's file hashes to its catalogue entry.
+//! The restore drill on a real data directory, as an operator runs it: photos imported from
+//! a camera card with `consentcam import-card`, a scanned consent form uploaded through the
+//! web UI, a publication made; then the nightly script as installed, `verify-backup`, and
+//! `restore` into a fresh data directory with the server started on it. Every photo, scan
+//! and publication comes back byte for byte; a missing or damaged object in the backup is
+//! caught; an encrypted backup needs its key.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use consentcam::clock::{self, Clock};
-use consentcam::store::{self, photos};
-use rusqlite::Connection;
-use rusqlite::types::Value;
+use consentcam::clock::Clock;
+use consentcam::config::Config;
+use consentcam::demo::pictures::{self, CameraTags};
+use consentcam::store;
+use consentcam::web::{self, AppState};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 
-fn consentcam(data_dir: &Path, args: &[&str]) -> Output {
+fn consentcam(config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_consentcam"))
-        .arg("--data-dir")
-        .arg(data_dir)
+        .arg("--config")
+        .arg(config)
         .args(args)
         .env("RUST_LOG", "warn")
         .output()
@@ -34,235 +39,538 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// What `rsync -a` does for the photo store in the guide.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
+/// Every regular file under `dir`, by its path relative to `dir`, with its bytes.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(
+                    path.strip_prefix(root).unwrap().to_path_buf(),
+                    std::fs::read(&path).unwrap(),
+                );
+            }
         }
     }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
 }
 
-/// Every file under `dir` by file name: the store names each file by its content hash.
-fn files_by_name(dir: &Path, out: &mut BTreeMap<String, PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+/// A server on loopback over a data directory, and its base URL.
+async fn serve(data: &Path) -> String {
+    let config = Config {
+        data_dir: data.to_path_buf(),
+        ..Config::default()
     };
-    for entry in entries {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            files_by_name(&entry.path(), out);
-        } else {
-            out.insert(
-                entry.file_name().to_string_lossy().into_owned(),
-                entry.path(),
-            );
-        }
-    }
+    let conn = store::open(&config.db_path()).unwrap();
+    let state = AppState::new(conn, config, Clock::System);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(web::serve(listener, state, std::future::pending()));
+    format!("http://{addr}")
 }
 
-/// Every table's rows, in a stable order.
-fn all_rows(conn: &Connection) -> BTreeMap<String, Vec<Vec<Value>>> {
-    let mut tables = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+/// A logged-in client and its CSRF token.
+async fn login(base: &str, role: &str) -> (reqwest::Client, String) {
+    let (user, pass, _) = consentcam::demo::DEMO_LOGINS
+        .iter()
+        .find(|(u, _, _)| *u == role)
         .unwrap();
-    let names: Vec<String> = tables
-        .query_map([], |r| r.get(0))
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let body: Value = client
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({ "username": user, "password": pass }))
+        .send()
+        .await
         .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    names
-        .into_iter()
-        .map(|name| {
-            // Ordered by every column: some tables have no rowid.
-            let columns = conn
-                .prepare(&format!("SELECT * FROM \"{name}\""))
-                .unwrap()
-                .column_count();
-            let order: Vec<String> = (1..=columns).map(|i| i.to_string()).collect();
-            let mut stmt = conn
-                .prepare(&format!(
-                    "SELECT * FROM \"{name}\" ORDER BY {}",
-                    order.join(", ")
-                ))
-                .unwrap();
-            let rows = stmt
-                .query_map([], |row| {
-                    (0..columns).map(|i| row.get::<_, Value>(i)).collect()
-                })
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
-            (name, rows)
-        })
-        .collect()
+        .json()
+        .await
+        .unwrap();
+    (client, body["csrf_token"].as_str().unwrap().to_owned())
 }
 
-fn count(rows: &BTreeMap<String, Vec<Vec<Value>>>, table: &str) -> usize {
-    rows.get(table).map_or(0, Vec::len)
+async fn call(
+    (client, csrf): &(reqwest::Client, String),
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = client.request(method, url).header("x-csrf-token", csrf);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
-/// Seeds the demo records and three real photo files in a content-addressed store
-/// (`photos/objects/<first two hex digits>/<hash>`); returns the records database.
-fn seeded_data_dir(data_dir: &Path) -> PathBuf {
-    std::fs::create_dir_all(data_dir).unwrap();
-    let db = data_dir.join("records.db");
-    let mut conn = store::open(&db).unwrap();
+const SCAN: &[u8] = b"%PDF-1.4 consent form signed by Samira Hassan";
+
+struct Live {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    data: PathBuf,
+    config: PathBuf,
+    consent: i64,
+}
+
+fn write_config(path: &Path, data_dir: &Path, extra: &str) {
+    std::fs::write(
+        path,
+        format!("data_dir = \"{}\"\n{extra}", data_dir.display()),
+    )
+    .unwrap();
+}
+
+/// A data directory used as users use it: the demo's records, a card of three real photos
+/// imported with `import-card` (face detection on), a scanned form uploaded through the
+/// web UI, one photo tagged over the API and published by the director.
+async fn live_data_dir() -> Live {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let data = root.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = root.join("config.toml");
+    write_config(&config, &data, "");
     let clock = Clock::System;
     let now = clock.now();
-    let today = clock.today(&clock::time_zone("Europe/London"));
-    consentcam::demo::seed(&mut conn, now, today).unwrap();
-    for n in 0..3 {
-        let bytes = format!("not really a JPEG, number {n}\n").repeat(500 + n);
-        let hash = blake3::hash(bytes.as_bytes()).to_hex().to_string();
-        let file = data_dir.join("photos/objects").join(&hash[..2]).join(&hash);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(&file, &bytes).unwrap();
-        photos::insert_photo(
-            &conn,
-            &photos::NewPhoto {
-                content_hash: hash,
-                byte_size: bytes.len() as u64,
-                format: "jpeg".into(),
-                original_name: format!("DCIM/100CANON/IMG_{n:04}.JPG"),
-                provenance: "unknown".into(),
-                ..photos::NewPhoto::default()
-            },
-            now,
+    let zone = consentcam::clock::time_zone("Europe/London");
+    let mut conn = store::open(&data.join("records.db")).unwrap();
+    consentcam::demo::seed(&mut conn, now, clock.today(&zone)).unwrap();
+    drop(conn);
+
+    // The demo's Camera 1 was out from 30 to 24 hours ago.
+    let taken = zone.to_datetime(
+        now.checked_sub(jiff::SignedDuration::from_hours(27))
+            .unwrap(),
+    );
+    let card = root.join("card").join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&card).unwrap();
+    for (n, crop) in [
+        (615, 240, 130, 170),
+        (80, 180, 280, 160),
+        (1000, 60, 100, 110),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let camera = CameraTags {
+            make: "Canon",
+            model: "Canon EOS 250D",
+            serial: "012345678901",
+            taken,
+        };
+        std::fs::write(
+            card.join(format!("IMG_{n:04}.JPG")),
+            pictures::group_photo(Some(crop), 3, 1, &camera),
         )
         .unwrap();
     }
-    db
+    let out = consentcam(
+        &config,
+        &[
+            "import-card",
+            "--device",
+            "1",
+            "--mount",
+            path(&root.join("card")),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let base = serve(&data).await;
+    let admin = login(&base, "admin").await;
+    let amira = {
+        let conn = store::open(&data.join("records.db")).unwrap();
+        store::people::person_by_ref(&conn, "L100")
+            .unwrap()
+            .unwrap()
+            .id
+            .0
+    };
+    let (status, body) = call(
+        &admin,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/people/{amira}/consents"),
+        Some(json!({ "signer": "parent", "signer_name": "Samira Hassan",
+                     "signed_on": clock.today(&zone).to_string(), "internal": true,
+                     "partners": [], "website": true, "social": false })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let consent = body["id"].as_i64().unwrap();
+    let boundary = "backup-test-boundary";
+    let mut upload = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"form.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    upload.extend_from_slice(SCAN);
+    upload.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let response = admin
+        .0
+        .post(format!(
+            "{base}/consents/{consent}/evidence?_csrf={}",
+            admin.1
+        ))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(upload)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+
+    let staff = login(&base, "staff").await;
+    let (_, photo) = call(
+        &staff,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/photos/1"),
+        None,
+    )
+    .await;
+    let faces = photo["faces"].as_array().unwrap();
+    assert_eq!(faces.len(), 1, "{photo}");
+    let face = faces[0]["id"].as_i64().unwrap();
+    let (status, _) = call(
+        &staff,
+        reqwest::Method::PUT,
+        format!("{base}/api/v1/photos/1/faces/{face}"),
+        Some(json!({ "state": "person", "person_id": amira })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(
+        &staff,
+        reqwest::Method::PUT,
+        format!("{base}/api/v1/photos/1/confirmation"),
+        Some(json!({ "confirmed": true })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let director = login(&base, "director").await;
+    let (status, body) = call(
+        &director,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/photos/1/publish"),
+        Some(json!({ "channel": { "kind": "internal" } })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    Live {
+        _dir: dir,
+        root,
+        data,
+        config,
+        consent,
+    }
 }
 
-#[test]
-fn a_restored_backup_has_every_record_and_every_photo_matches_its_hash() {
-    let dir = tempfile::tempdir().unwrap();
-    let live = dir.path().join("live");
-    let db = seeded_data_dir(&live);
-    let before = all_rows(&Connection::open(&db).unwrap());
-    assert!(count(&before, "people") > 0 && count(&before, "consent_records") > 0);
-    assert!(count(&before, "audit_log") > 0 && count(&before, "photos") == 3);
+/// The files a restore must bring back: everything under these folders of a data
+/// directory.
+fn user_files(data: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    tree(data)
+        .into_iter()
+        .filter(|(p, _)| {
+            ["store/objects", "evidence", "outbox", "renditions"]
+                .iter()
+                .any(|top| p.starts_with(top))
+        })
+        .filter(|(p, _)| !p.to_string_lossy().contains("/."))
+        .collect()
+}
 
-    // Back up: the records online, the photo store as files.
-    let backup = dir.path().join("usb");
-    std::fs::create_dir_all(&backup).unwrap();
-    let out = consentcam(&live, &["backup", path(&backup.join("records.db"))]);
+/// The nightly script as installed, pointed at `dest`.
+fn nightly(live: &Live, dest: &Path, offsite: Option<&Path>) -> Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_consentcam"))
+        .parent()
+        .unwrap();
+    let mut command = Command::new("bash");
+    command
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/backup.sh"))
+        .env("CONSENTCAM_BACKUP_DIR", dest)
+        .env("CONSENTCAM_CONFIG", &live.config)
+        .env("CONSENTCAM_BACKUP_ANY_DIR", "1")
+        .env("RUST_LOG", "warn")
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        );
+    if let Some(offsite) = offsite {
+        command.env("CONSENTCAM_OFFSITE_DIR", offsite);
+    }
+    command.output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_nightly_backup_brings_back_every_photo_scan_and_publication_byte_for_byte() {
+    let live = live_data_dir().await;
+    let before = user_files(&live.data);
+    let kinds = |top: &str| before.keys().filter(|p| p.starts_with(top)).count();
+    assert_eq!(kinds("store/objects"), 3, "{:?}", before.keys());
+    assert_eq!(kinds("evidence"), 1);
+    assert_eq!(kinds("outbox"), 2, "the photo and its manifest");
+    assert_eq!(kinds("renditions"), 6);
+
+    let dest = live.root.join("usb");
+    std::fs::create_dir_all(&dest).unwrap();
+    let out = nightly(&live, &dest, None);
     assert!(out.status.success(), "{}", text(&out));
-    copy_tree(&live.join("photos"), &backup.join("photos"));
-
-    // Restore into a fresh data directory, as on a replacement Pi.
-    let restored = dir.path().join("restored");
-    let out = consentcam(&restored, &["restore", path(&backup.join("records.db"))]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("integrity ok"), "{}", text(&out));
-    copy_tree(&backup.join("photos"), &restored.join("photos"));
-
-    let check = consentcam(&restored, &["check-audit"]);
-    assert!(check.status.success(), "{}", text(&check));
     assert!(
-        text(&check).contains("hash chain verified"),
+        text(&out).contains("written and verified"),
         "{}",
-        text(&check)
+        text(&out)
+    );
+    // A second night with nothing changed copies nothing: every file is there already.
+    let out = consentcam(&live.config, &["backup", path(&dest)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("(0 new, 0 bytes written)"),
+        "{}",
+        text(&out)
     );
 
-    let conn = store::open(&restored.join("records.db")).unwrap();
-    store::integrity_check(&conn).unwrap();
-    let after = all_rows(&conn);
-    for (table, rows) in &before {
-        assert_eq!(after.get(table), Some(rows), "table {table} differs");
-    }
-    assert_eq!(after.len(), before.len(), "same tables");
+    // Restore into a fresh data directory, as on a replacement Pi.
+    let restored = live.root.join("restored");
+    let config = live.root.join("restored.toml");
+    write_config(&config, &restored, "");
+    let out = consentcam(&config, &["restore", path(&dest)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("hash chain verified"), "{}", text(&out));
+    assert_eq!(
+        user_files(&restored),
+        before,
+        "every file back, byte for byte"
+    );
+    let out = consentcam(&config, &["check-audit"]);
+    assert!(out.status.success(), "{}", text(&out));
 
-    // Every catalogued photo whose file the live store had is restored and hashes right.
-    let mut live_files = BTreeMap::new();
-    files_by_name(&live.join("photos"), &mut live_files);
-    let mut restored_files = BTreeMap::new();
-    files_by_name(&restored.join("photos"), &mut restored_files);
-    let mut stmt = conn
-        .prepare("SELECT content_hash FROM photos ORDER BY id")
-        .unwrap();
-    let hashes: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
+    // The server on the restored directory shows every photo and the scan.
+    let base = serve(&restored).await;
+    let staff = login(&base, "staff").await;
+    for id in 1..=3 {
+        let response = staff
+            .0
+            .get(format!("{base}/photos/{id}/preview"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.bytes().await.unwrap();
+        assert!(bytes.starts_with(&[0xFF, 0xD8]), "photo {id} has a picture");
+    }
+    let scan = staff
+        .0
+        .get(format!("{base}/consents/{}/evidence", live.consent))
+        .send()
+        .await
         .unwrap()
-        .map(Result::unwrap)
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(scan.as_ref(), SCAN);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_backup_catches_a_missing_and_a_damaged_object_and_backup_a_missing_file() {
+    let live = live_data_dir().await;
+    let dest = live.root.join("usb");
+    let out = consentcam(&live.config, &["backup", path(&dest)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = consentcam(&live.config, &["verify-backup", path(&dest)]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let objects: Vec<PathBuf> = tree(&dest.join("objects"))
+        .into_keys()
+        .map(|p| dest.join("objects").join(p))
         .collect();
-    let mut verified = 0;
-    for hash in &hashes {
-        if !live_files.contains_key(hash) {
-            continue; // a demo row without a file
-        }
-        let file = restored_files
-            .get(hash)
-            .unwrap_or_else(|| panic!("photo {hash} is catalogued but not restored"));
-        let bytes = std::fs::read(file).unwrap();
-        assert_eq!(blake3::hash(&bytes).to_hex().as_str(), hash, "{file:?}");
-        verified += 1;
-    }
-    assert_eq!(verified, 3, "the three stored photos were checked");
-}
+    let deleted = &objects[0];
+    let kept = std::fs::read(deleted).unwrap();
+    std::fs::remove_file(deleted).unwrap();
+    let out = consentcam(&live.config, &["verify-backup", path(&dest)]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("missing"), "{}", text(&out));
+    std::fs::write(deleted, kept).unwrap();
 
-#[test]
-fn a_damaged_photo_in_the_restored_store_is_noticed_by_the_hash_check() {
-    // Negative control for the check above: one changed byte breaks the match.
-    let dir = tempfile::tempdir().unwrap();
-    let live = dir.path().join("live");
-    seeded_data_dir(&live);
-    let mut files = BTreeMap::new();
-    files_by_name(&live.join("photos"), &mut files);
-    let (hash, file) = files.iter().next().unwrap();
-    let mut bytes = std::fs::read(file).unwrap();
-    bytes[0] ^= 1;
-    assert_ne!(blake3::hash(&bytes).to_hex().as_str(), hash);
-}
+    let flipped = &objects[1];
+    let mut bytes = std::fs::read(flipped).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(flipped, bytes).unwrap();
+    let out = consentcam(&live.config, &["verify-backup", path(&dest)]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("damaged"), "{}", text(&out));
 
-#[test]
-fn restore_never_overwrites_records_and_refuses_a_damaged_or_tampered_backup() {
-    let dir = tempfile::tempdir().unwrap();
-    let live = dir.path().join("live");
-    seeded_data_dir(&live);
-    let backup = dir.path().join("records-backup.db");
+    // An original gone from the data directory: the backup says so and fails.
+    let original = tree(&live.data.join("store/objects"))
+        .into_keys()
+        .next()
+        .unwrap();
+    std::fs::remove_file(live.data.join("store/objects").join(&original)).unwrap();
+    let out = consentcam(&live.config, &["backup", path(&live.root.join("usb2"))]);
+    assert!(!out.status.success());
     assert!(
-        consentcam(&live, &["backup", path(&backup)])
+        text(&out).contains("MISSING: store/objects/"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_encrypted_copy_reveals_nothing_without_the_key_and_restores_with_it() {
+    let live = live_data_dir().await;
+    let key = age::x25519::Identity::generate();
+    let key_file = live.root.join("offsite-key.txt");
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(&key_file, key.to_string().expose_secret()).unwrap();
+    }
+    write_config(
+        &live.config,
+        &live.data,
+        &format!("[backup]\nage_recipient = \"{}\"\n", key.to_public()),
+    );
+    let dest = live.root.join("usb");
+    let offsite = live.root.join("offsite");
+    let out = nightly(&live, &dest, Some(&offsite));
+    assert!(out.status.success(), "{}", text(&out));
+    // Nothing of the scan, the photos or the records is readable there.
+    let plain = user_files(&live.data);
+    let scan_needle = &SCAN[..20];
+    for (name, bytes) in tree(&offsite.join("objects")) {
+        assert!(
+            !bytes.windows(scan_needle.len()).any(|w| w == scan_needle),
+            "{name:?} holds the scan in clear"
+        );
+        assert!(!bytes.windows(12).any(|w| w == b"SQLite forma"), "{name:?}");
+        assert!(
+            !plain.values().any(|p| p == &bytes),
+            "{name:?} is a plain copy"
+        );
+    }
+    let out = consentcam(&live.config, &["verify-backup", path(&offsite)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("encrypted"), "{}", text(&out));
+
+    let restored = live.root.join("restored");
+    let config = live.root.join("restored.toml");
+    write_config(&config, &restored, "");
+    let out = consentcam(&config, &["restore", path(&offsite)]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("--identity"), "{}", text(&out));
+    assert!(!restored.join("records.db").exists());
+    let out = consentcam(
+        &config,
+        &["restore", path(&offsite), "--identity", path(&key_file)],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(user_files(&restored), plain);
+}
+
+#[test]
+fn restore_never_overwrites_records_and_refuses_a_tampered_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = dir.path().join("config.toml");
+    write_config(&config, &data, "");
+    let clock = Clock::System;
+    let mut conn = store::open(&data.join("records.db")).unwrap();
+    consentcam::demo::seed(
+        &mut conn,
+        clock.now(),
+        clock.today(&consentcam::clock::time_zone("Europe/London")),
+    )
+    .unwrap();
+    drop(conn);
+    let dest = dir.path().join("usb");
+    assert!(
+        consentcam(&config, &["backup", path(&dest)])
             .status
             .success()
     );
 
     // Onto existing records: refused, the records untouched.
-    let before = all_rows(&Connection::open(live.join("records.db")).unwrap());
-    let out = consentcam(&live, &["restore", path(&backup)]);
+    let before = std::fs::read(data.join("records.db")).unwrap();
+    let out = consentcam(&config, &["restore", path(&dest)]);
     assert!(!out.status.success());
     assert!(text(&out).contains("already exists"), "{}", text(&out));
-    assert_eq!(
-        all_rows(&Connection::open(live.join("records.db")).unwrap()),
-        before
-    );
+    assert_eq!(std::fs::read(data.join("records.db")).unwrap(), before);
 
-    // A backup whose audit log was edited (triggers dropped, an entry changed): refused.
-    let tampered = dir.path().join("tampered.db");
-    std::fs::copy(&backup, &tampered).unwrap();
-    {
-        let conn = Connection::open(&tampered).unwrap();
-        conn.execute_batch(
-            "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'someone-else' WHERE rowid = 1;",
-        )
-        .unwrap();
-    }
-    let target = dir.path().join("fresh");
-    let out = consentcam(&target, &["restore", path(&tampered)]);
+    // A manifest that names a path outside the data directory: refused, nothing written.
+    let latest = std::fs::read_to_string(dest.join("LATEST")).unwrap();
+    let manifest_path = dest.join("manifests").join(latest.trim());
+    let mut manifest: Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let records = manifest["records"].clone();
+    let mut evil = records.clone();
+    evil["path"] = json!("../../etc/cron.d/evil");
+    evil["kind"] = json!("evidence");
+    manifest["files"].as_array_mut().unwrap().push(evil);
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let fresh = dir.path().join("fresh");
+    let fresh_config = dir.path().join("fresh.toml");
+    write_config(&fresh_config, &fresh, "");
+    let out = consentcam(&fresh_config, &["restore", path(&dest)]);
     assert!(!out.status.success());
-    assert!(text(&out).contains("tampered"), "{}", text(&out));
-    assert!(!target.join("records.db").exists());
+    assert!(text(&out).contains("not a path inside"), "{}", text(&out));
+    assert!(!fresh.join("records.db").exists());
 
-    // Not a database at all: refused, nothing created.
-    let junk = dir.path().join("junk.db");
-    std::fs::write(&junk, vec![0x5a; 8192]).unwrap();
-    let out = consentcam(&target, &["restore", path(&junk)]);
-    assert!(!out.status.success(), "{}", text(&out));
-    assert!(!target.join("records.db").exists());
+    // An older version's single records file still restores (records only).
+    let old = dir.path().join("records-old.db");
+    {
+        let src = rusqlite::Connection::open(data.join("records.db")).unwrap();
+        let mut out = rusqlite::Connection::open(&old).unwrap();
+        rusqlite::backup::Backup::new(&src, &mut out)
+            .unwrap()
+            .run_to_completion(256, std::time::Duration::from_millis(1), None)
+            .unwrap();
+    }
+    let out = consentcam(&fresh_config, &["restore", path(&old)]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn renditions_missing_from_a_backup_are_rebuilt_on_restore() {
+    let live = live_data_dir().await;
+    std::fs::remove_dir_all(live.data.join("renditions")).unwrap();
+    let dest = live.root.join("usb");
+    let out = consentcam(&live.config, &["backup", path(&dest)]);
+    assert!(
+        out.status.success(),
+        "renditions are not required: {}",
+        text(&out)
+    );
+    let restored = live.root.join("restored");
+    let config = live.root.join("restored.toml");
+    write_config(&config, &restored, "");
+    let out = consentcam(&config, &["restore", path(&dest)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("3 photos' renditions rebuilt"),
+        "{}",
+        text(&out)
+    );
+    let renditions = tree(&restored.join("renditions"));
+    assert_eq!(renditions.len(), 6);
+    assert!(renditions.values().all(|b| b.starts_with(&[0xFF, 0xD8])));
 }

@@ -126,25 +126,34 @@ fn a_short_password_is_refused_and_nothing_is_created() {
 }
 
 #[test]
-fn a_backup_is_a_complete_consistent_copy() {
+fn a_backup_is_a_complete_consistent_copy_that_verifies() {
     let dir = tempfile::tempdir().unwrap();
     consentcam(dir.path(), &["partner-add", "Hillside School"], None);
-    let dest = dir.path().join("backup.db");
+    let dest = dir.path().join("backup");
     let out = consentcam(dir.path(), &["backup", dest.to_str().unwrap()], None);
     assert!(out.status.success(), "{}", text(&out));
-    let copy = rusqlite::Connection::open(&dest).unwrap();
+    let out = consentcam(dir.path(), &["verify-backup", dest.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1 audit entries"), "{}", text(&out));
+    // The records in the backup, found through its manifest.
+    let latest = std::fs::read_to_string(dest.join("LATEST")).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dest.join("manifests").join(latest.trim())).unwrap())
+            .unwrap();
+    let hash = manifest["records"]["hash"].as_str().unwrap();
+    let copy =
+        rusqlite::Connection::open(dest.join("objects").join(&hash[..2]).join(hash)).unwrap();
     let partners: i64 = copy
         .query_row("SELECT count(*) FROM partner_orgs", [], |r| r.get(0))
         .unwrap();
-    let audit: i64 = copy
-        .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!((partners, audit), (1, 1));
-    let again = consentcam(dir.path(), &["backup", dest.to_str().unwrap()], None);
-    assert!(
-        !again.status.success(),
-        "a backup must not overwrite an existing file"
-    );
+    assert_eq!(partners, 1);
+    // A file where a backup folder should be is refused, untouched.
+    let file = dir.path().join("backup.db");
+    std::fs::write(&file, "keep me").unwrap();
+    let out = consentcam(dir.path(), &["backup", file.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("is a file"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
 }
 
 #[test]

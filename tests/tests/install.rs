@@ -365,23 +365,21 @@ fn the_units_point_at_what_the_installer_lays_down() {
     assert!(read("systemd/consentcam-kiosk.service").contains("Restart=always"));
 }
 
-/// Runs `backup.sh` with stand-ins for `consentcam` and `rsync` on PATH.
+/// Runs `backup.sh` with a stand-in for `consentcam` on PATH that logs its arguments and
+/// fails when they contain `$FAIL_ON`.
 fn run_backup(dir: &Path, dest: &Path, extra_env: &[(&str, &str)]) -> Output {
     let bin = dir.join("fake-bin");
     std::fs::create_dir_all(&bin).unwrap();
-    // `consentcam --config C backup FILE` writes FILE; `rsync -a --checksum SRC DEST` copies.
-    let fakes = [
-        (
-            "consentcam",
-            "#!/bin/sh\nfor last; do :; done\necho records >\"$last\"\n",
+    let fake = bin.join("consentcam");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho \"$*\" >>{}\ncase \"$*\" in *\"${{FAIL_ON:-never}}\"*) exit 1;; esac\n",
+            dir.join("calls.log").display()
         ),
-        ("rsync", "#!/bin/sh\ncp -a \"$3\". \"$4\"\n"),
-    ];
-    for (name, script) in fakes {
-        let path = bin.join(name);
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut command = Command::new("bash");
     command
         .arg(deploy().join("backup.sh"))
@@ -390,7 +388,7 @@ fn run_backup(dir: &Path, dest: &Path, extra_env: &[(&str, &str)]) -> Output {
             format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
         )
         .env("CONSENTCAM_BACKUP_DIR", dest)
-        .env("CONSENTCAM_DATA_DIR", dir.join("data"));
+        .env("CONSENTCAM_CONFIG", "/etc/consentcam/config.toml");
     for (k, v) in extra_env {
         command.env(k, v);
     }
@@ -413,46 +411,44 @@ fn the_backup_script_refuses_a_folder_that_is_not_a_mounted_device() {
 }
 
 #[test]
-fn the_backup_script_copies_records_and_photos_and_keeps_the_newest_records() {
+fn the_backup_script_backs_up_and_verifies_through_consentcam_and_fails_loudly() {
     let dir = tempfile::tempdir().unwrap();
-    let photo = dir.path().join("data/photos/objects/ab/abcdef");
-    std::fs::create_dir_all(photo.parent().unwrap()).unwrap();
-    std::fs::write(&photo, "photo").unwrap();
     let dest = dir.path().join("usb");
-    std::fs::create_dir_all(dest.join("records")).unwrap();
-    for day in 1..=5 {
-        std::fs::write(
-            dest.join(format!("records/records-2026-01-0{day}T020000Z.db")),
-            "old",
-        )
-        .unwrap();
-    }
+    std::fs::create_dir_all(&dest).unwrap();
+    let offsite = dir.path().join("offsite");
     let out = run_backup(
         dir.path(),
         &dest,
-        &[("CONSENTCAM_BACKUP_ANY_DIR", "1"), ("KEEP", "3")],
+        &[
+            ("CONSENTCAM_BACKUP_ANY_DIR", "1"),
+            ("CONSENTCAM_OFFSITE_DIR", offsite.to_str().unwrap()),
+        ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    let mut kept: Vec<String> = std::fs::read_dir(dest.join("records"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    kept.sort();
-    assert_eq!(kept.len(), 3, "{kept:?}");
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    let config = "--config /etc/consentcam/config.toml";
     assert_eq!(
-        kept[..2],
+        calls.lines().collect::<Vec<_>>(),
         [
-            "records-2026-01-04T020000Z.db",
-            "records-2026-01-05T020000Z.db"
+            format!("{config} backup {}", dest.display()),
+            format!("{config} verify-backup {}", dest.display()),
+            format!("{config} backup --encrypt {}", offsite.display()),
+            format!("{config} verify-backup {}", offsite.display()),
         ]
     );
-    assert_eq!(
-        std::fs::read_to_string(dest.join("records").join(&kept[2])).unwrap(),
-        "records\n",
-        "the new backup is the newest file"
+    // What the program reports missing fails the night, loudly.
+    let out = run_backup(
+        dir.path(),
+        &dest,
+        &[
+            ("CONSENTCAM_BACKUP_ANY_DIR", "1"),
+            ("FAIL_ON", "verify-backup"),
+        ],
     );
-    assert_eq!(
-        std::fs::read_to_string(dest.join("photos/objects/ab/abcdef")).unwrap(),
-        "photo"
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("FAILED: the backup in"),
+        "{}",
+        text(&out)
     );
 }

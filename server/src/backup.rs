@@ -1,0 +1,679 @@
+//! Backups that bring everything back: the records database and every file the records
+//! point to (photo originals, their renditions, scanned consent forms, outbox copies still
+//! published), into a backup folder, optionally encrypted for a second location.
+//!
+//! Layout of a backup folder:
+//!
+//! ```text
+//! objects/ab/ab12...        each file once, named by the BLAKE3 hash of its content
+//!                           (`.age` appended when encrypted to a recipient)
+//! manifests/<stamp>.json    one per run: every file's path in the data directory, its
+//!                           hash, the hash of the object as stored, its size
+//! LATEST                    the newest manifest's name
+//! ```
+//!
+//! A run copies only objects the folder does not have yet, writes each one to a temporary
+//! name, syncs and renames it, and writes its manifest last: a run cut short leaves the
+//! previous manifest whole. Paths come from the records, never from a script. Owns the
+//! backup folder's format; never writes to a data directory except when restoring into an
+//! empty one.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use jiff::Timestamp;
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::MediaDirs;
+use crate::store::{self, audit};
+
+/// The manifest format this program writes and reads.
+const FORMAT: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("the backup folder {0} holds no manifest: no backup was ever completed there")]
+    NoManifest(PathBuf),
+    #[error("the manifest {path} cannot be read: {detail}")]
+    BadManifest { path: PathBuf, detail: String },
+    #[error("the backup is encrypted: give the private key (--identity FILE) to {0}")]
+    NeedsKey(&'static str),
+    #[error("the key does not open the backup: {0}")]
+    Key(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn io_error<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> BackupError + 'a {
+    move |source| BackupError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl From<rusqlite::Error> for BackupError {
+    fn from(e: rusqlite::Error) -> Self {
+        BackupError::Store(e.into())
+    }
+}
+
+/// What a file in the data directory is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Original,
+    Rendition,
+    Evidence,
+    Outbox,
+}
+
+/// One file of a backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Where it lives in the data directory (relative, `/`-separated).
+    pub path: String,
+    pub kind: FileKind,
+    /// BLAKE3 of the file's content.
+    pub hash: String,
+    /// BLAKE3 of the object as stored in the backup (the same as `hash` unless encrypted):
+    /// checked without the key.
+    pub object_hash: String,
+    pub size: u64,
+}
+
+/// The list of one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub made_at: String,
+    pub encrypted: bool,
+    /// The records database (an online SQLite backup), as an object.
+    pub records: Entry,
+    pub files: Vec<Entry>,
+}
+
+/// What a backup run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BackupReport {
+    pub manifest: PathBuf,
+    pub files: usize,
+    /// Objects written this run (the others were there already).
+    pub copied: usize,
+    pub bytes_copied: u64,
+    /// Files the records point to that are missing or unreadable: the backup is not whole.
+    pub missing: Vec<String>,
+    /// Outbox copies that are gone (a channel's consumer may have taken them): reported,
+    /// not a failure.
+    pub outbox_gone: Vec<String>,
+}
+
+/// The key a backup is encrypted to, or opened with.
+pub enum Key {
+    Recipient(age::x25519::Recipient),
+    Identity(age::x25519::Identity),
+}
+
+/// Reads an age recipient (`age1...`).
+///
+/// # Errors
+/// Not an age X25519 recipient.
+pub fn recipient(text: &str) -> Result<age::x25519::Recipient, BackupError> {
+    text.trim()
+        .parse()
+        .map_err(|e: &str| BackupError::Key(format!("not an age recipient ({e})")))
+}
+
+/// Reads an age identity file (`AGE-SECRET-KEY-1...`, comments allowed).
+///
+/// # Errors
+/// The file cannot be read or holds no X25519 identity.
+pub fn identity(path: &Path) -> Result<age::x25519::Identity, BackupError> {
+    let text = fs::read_to_string(path).map_err(io_error("cannot read the key file", path))?;
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .ok_or_else(|| BackupError::Key(format!("{} holds no age secret key", path.display())))?
+        .parse()
+        .map_err(|e: &str| BackupError::Key(e.to_owned()))
+}
+
+fn hex(hash: blake3::Hash) -> String {
+    hash.to_hex().to_string()
+}
+
+fn hash_file(path: &Path) -> io::Result<(String, u64)> {
+    let mut hasher = blake3::Hasher::new();
+    let mut file = File::open(path)?;
+    let size = io::copy(&mut file, &mut hasher)?;
+    Ok((hex(hasher.finalize()), size))
+}
+
+fn object_path(dest: &Path, hash: &str, encrypted: bool) -> PathBuf {
+    let name = if encrypted {
+        format!("{hash}.age")
+    } else {
+        hash.to_owned()
+    };
+    dest.join("objects")
+        .join(hash.get(..2).unwrap_or("00"))
+        .join(name)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes `bytes` to `path` by a temporary name, synced, then renamed.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
+    let temp = dir.join(format!(
+        ".{}.part",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ));
+    let mut file = File::create(&temp).map_err(io_error("cannot write", &temp))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_error("cannot write", &temp))?;
+    fs::rename(&temp, path).map_err(io_error("cannot rename into place", path))?;
+    sync_dir(dir).map_err(io_error("cannot sync", dir))
+}
+
+/// Every file the records point to, with its kind, relative to the data directory.
+fn wanted_files(conn: &Connection) -> Result<Vec<(String, FileKind)>, BackupError> {
+    let mut files = Vec::new();
+    let mut stmt = conn.prepare("SELECT content_hash FROM photos ORDER BY id")?;
+    let hashes = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for hash in hashes {
+        if !hash.bytes().all(|b| b.is_ascii_hexdigit()) || hash.len() < 2 {
+            continue;
+        }
+        files.push((
+            format!("store/objects/{}/{hash}", &hash[..2]),
+            FileKind::Original,
+        ));
+        for edge in ["320", "1600"] {
+            files.push((format!("renditions/{hash}-{edge}.jpg"), FileKind::Rendition));
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT evidence_path FROM consent_records WHERE evidence_path IS NOT NULL ORDER BY id",
+    )?;
+    // Stored relative to the data directory (`evidence/<name>`).
+    for path in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        files.push((path?, FileKind::Evidence));
+    }
+    let outbox = crate::publish::outbox(Path::new(""));
+    let mut stmt = conn.prepare(
+        "SELECT channel, opaque_name FROM publications WHERE takedown_done_at IS NULL ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (channel, name) in rows {
+        let Ok(channel) = channel.parse() else {
+            continue;
+        };
+        let folder = outbox.folder(channel);
+        for file in [name.clone(), format!("{name}.json")] {
+            files.push((
+                folder.join(file).to_string_lossy().replace('\\', "/"),
+                FileKind::Outbox,
+            ));
+        }
+    }
+    Ok(files)
+}
+
+/// The objects a folder's newest manifest already lists: plaintext hash -> object hash.
+fn known_objects(dest: &Path) -> BTreeMap<String, String> {
+    latest_manifest(dest)
+        .map(|(_, m)| {
+            m.files
+                .iter()
+                .chain(std::iter::once(&m.records))
+                .map(|e| (e.hash.clone(), e.object_hash.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Stores one file's content as an object (encrypted to `recipient` if given), unless the
+/// folder has it. Returns (object hash, bytes written).
+fn store_object(
+    dest: &Path,
+    hash: &str,
+    content: &[u8],
+    recipient: Option<&age::x25519::Recipient>,
+    known: &BTreeMap<String, String>,
+) -> Result<(String, u64), BackupError> {
+    let path = object_path(dest, hash, recipient.is_some());
+    if path.is_file() {
+        if let Some(object_hash) = known.get(hash) {
+            return Ok((object_hash.clone(), 0));
+        }
+        // Left by a run that did not finish: hash what is there.
+        let (object_hash, _) = hash_file(&path).map_err(io_error("cannot read", &path))?;
+        let plain_ok = recipient.is_some() || object_hash == hash;
+        if plain_ok {
+            return Ok((object_hash, 0));
+        }
+    }
+    let bytes = match recipient {
+        None => content.to_vec(),
+        Some(r) => encrypt(content, r)?,
+    };
+    write_atomically(&path, &bytes)?;
+    Ok((hex(blake3::hash(&bytes)), bytes.len() as u64))
+}
+
+fn encrypt(content: &[u8], recipient: &age::x25519::Recipient) -> Result<Vec<u8>, BackupError> {
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+            .map_err(|e| BackupError::Key(e.to_string()))?;
+    let mut out = Vec::with_capacity(content.len() + 256);
+    let mut writer = encryptor
+        .wrap_output(&mut out)
+        .map_err(|e| BackupError::Key(e.to_string()))?;
+    writer
+        .write_all(content)
+        .and_then(|()| writer.finish().map(drop))
+        .map_err(|e| BackupError::Key(e.to_string()))?;
+    Ok(out)
+}
+
+fn decrypt(bytes: &[u8], identity: &age::x25519::Identity) -> Result<Vec<u8>, BackupError> {
+    let decryptor = age::Decryptor::new(bytes).map_err(|e| BackupError::Key(e.to_string()))?;
+    let mut reader = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| BackupError::Key(e.to_string()))?;
+    let mut out = Vec::new();
+    reader
+        .read_to_end(&mut out)
+        .map_err(|e| BackupError::Key(e.to_string()))?;
+    Ok(out)
+}
+
+/// Backs up the records (read through `conn`, an online SQLite backup) and every file they
+/// point to under `data_dir` into the folder `dest`, encrypted to `recipient` if given.
+///
+/// Files already in the folder are not copied again. A file the records point to that is
+/// missing or unreadable is listed in the report (the run still saves everything else);
+/// the caller must treat a non-empty `missing` as a failed backup.
+///
+/// # Errors
+/// The folder cannot be written, or the records cannot be read.
+pub fn backup(
+    conn: &Connection,
+    data_dir: &Path,
+    dest: &Path,
+    recipient: Option<&age::x25519::Recipient>,
+    now: Timestamp,
+) -> Result<BackupReport, BackupError> {
+    fs::create_dir_all(dest).map_err(io_error("cannot create the backup folder", dest))?;
+    if let Some((_, previous)) = latest_manifest(dest)
+        && previous.encrypted != recipient.is_some()
+    {
+        return Err(BackupError::Refused(format!(
+            "{} holds {} backups; use another folder for {} ones",
+            dest.display(),
+            if previous.encrypted {
+                "encrypted"
+            } else {
+                "unencrypted"
+            },
+            if recipient.is_some() {
+                "encrypted"
+            } else {
+                "unencrypted"
+            },
+        )));
+    }
+    let known = known_objects(dest);
+    let mut report = BackupReport::default();
+
+    // The records first: every file they name exists by the time they were committed.
+    let snapshot = tempfile::Builder::new()
+        .prefix(".records-")
+        .tempfile_in(dest)
+        .map_err(io_error("cannot write in", dest))?;
+    {
+        let mut out = Connection::open(snapshot.path())?;
+        let copy = rusqlite::backup::Backup::new(conn, &mut out)?;
+        copy.run_to_completion(256, std::time::Duration::from_millis(10), None)?;
+        drop(copy);
+        store::integrity_check(&out)?;
+    }
+    let records_bytes =
+        fs::read(snapshot.path()).map_err(io_error("cannot read", snapshot.path()))?;
+    let records_hash = hex(blake3::hash(&records_bytes));
+    let (object_hash, written) =
+        store_object(dest, &records_hash, &records_bytes, recipient, &known)?;
+    report.copied += usize::from(written > 0);
+    report.bytes_copied += written;
+    let records = Entry {
+        path: "records.db".into(),
+        kind: FileKind::Original,
+        hash: records_hash,
+        object_hash,
+        size: records_bytes.len() as u64,
+    };
+    drop(records_bytes);
+    let snapshot_conn = Connection::open(snapshot.path())?;
+    let wanted = wanted_files(&snapshot_conn)?;
+    drop(snapshot_conn);
+
+    let mut files = Vec::new();
+    for (path, kind) in wanted {
+        let full = data_dir.join(&path);
+        let content = match fs::read(&full) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                match kind {
+                    // Renditions are rebuilt from the originals on restore.
+                    FileKind::Rendition if e.kind() == io::ErrorKind::NotFound => {}
+                    FileKind::Outbox if e.kind() == io::ErrorKind::NotFound => {
+                        report.outbox_gone.push(path);
+                    }
+                    _ => report.missing.push(format!("{path} ({e})")),
+                }
+                continue;
+            }
+        };
+        let hash = hex(blake3::hash(&content));
+        if kind == FileKind::Original
+            && Path::new(&path).file_name().and_then(|n| n.to_str()) != Some(hash.as_str())
+        {
+            report
+                .missing
+                .push(format!("{path} (its content no longer matches its name)"));
+            continue;
+        }
+        let (object_hash, written) = store_object(dest, &hash, &content, recipient, &known)?;
+        report.copied += usize::from(written > 0);
+        report.bytes_copied += written;
+        files.push(Entry {
+            path,
+            kind,
+            hash,
+            object_hash,
+            size: content.len() as u64,
+        });
+    }
+    report.files = files.len();
+    let manifest = Manifest {
+        format: FORMAT,
+        made_at: now.to_string(),
+        encrypted: recipient.is_some(),
+        records,
+        files,
+    };
+    let name = format!(
+        "{}.json",
+        now.strftime("%Y-%m-%dT%H%M%S%.fZ")
+            .to_string()
+            .replace('.', "-")
+    );
+    let path = dest.join("manifests").join(&name);
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::BadManifest {
+        path: path.clone(),
+        detail: e.to_string(),
+    })?;
+    write_atomically(&path, &json)?;
+    write_atomically(&dest.join("LATEST"), name.as_bytes())?;
+    report.manifest = path;
+    Ok(report)
+}
+
+/// The newest manifest of a backup folder.
+fn latest_manifest(dest: &Path) -> Option<(PathBuf, Manifest)> {
+    read_latest(dest).ok()
+}
+
+fn read_latest(dest: &Path) -> Result<(PathBuf, Manifest), BackupError> {
+    let latest = dest.join("LATEST");
+    let name = fs::read_to_string(&latest).map_err(|_| BackupError::NoManifest(dest.into()))?;
+    let name = name.trim();
+    if name.contains('/') || name.contains("..") || name.is_empty() {
+        return Err(BackupError::BadManifest {
+            path: latest,
+            detail: "LATEST does not name a manifest".into(),
+        });
+    }
+    let path = dest.join("manifests").join(name);
+    let bytes = fs::read(&path).map_err(io_error("cannot read the manifest", &path))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| BackupError::BadManifest {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+    if manifest.format != FORMAT {
+        return Err(BackupError::BadManifest {
+            path,
+            detail: format!("format {} is not {FORMAT}", manifest.format),
+        });
+    }
+    Ok((path, manifest))
+}
+
+/// What verification found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub manifest: PathBuf,
+    pub files: usize,
+    /// Every problem: a missing object, a wrong hash, the database's checks.
+    pub problems: Vec<String>,
+    /// Whether the database's integrity check and audit chain were checked (an encrypted
+    /// backup needs the key for that).
+    pub records_checked: bool,
+    pub audit_entries: i64,
+}
+
+/// Checks the newest backup in `dest`: every object present with the hash the manifest
+/// says, and (unencrypted, or with `identity`) the records' integrity check and audit
+/// hash chain.
+///
+/// # Errors
+/// No readable manifest.
+pub fn verify(
+    dest: &Path,
+    identity: Option<&age::x25519::Identity>,
+) -> Result<VerifyReport, BackupError> {
+    let (path, manifest) = read_latest(dest)?;
+    let mut report = VerifyReport {
+        manifest: path,
+        files: manifest.files.len(),
+        ..VerifyReport::default()
+    };
+    for entry in manifest
+        .files
+        .iter()
+        .chain(std::iter::once(&manifest.records))
+    {
+        let object = object_path(dest, &entry.hash, manifest.encrypted);
+        match hash_file(&object) {
+            Ok((hash, _)) if hash == entry.object_hash => {}
+            Ok(_) => report
+                .problems
+                .push(format!("{}: the backup's copy is damaged", entry.path)),
+            Err(e) => report.problems.push(format!(
+                "{}: the backup's copy is missing ({e})",
+                entry.path
+            )),
+        }
+    }
+    let records = match (manifest.encrypted, identity) {
+        (false, _) => Some(read_object(dest, &manifest, &manifest.records, None)),
+        (true, Some(key)) => Some(read_object(dest, &manifest, &manifest.records, Some(key))),
+        (true, None) => None,
+    };
+    if let Some(records) = records {
+        report.records_checked = true;
+        match records.and_then(|bytes| check_records(&bytes)) {
+            Ok(entries) => report.audit_entries = entries,
+            Err(e) => report.problems.push(format!("records.db: {e}")),
+        }
+    }
+    Ok(report)
+}
+
+/// Reads an object back, decrypted, and checks it is the content the manifest says.
+fn read_object(
+    dest: &Path,
+    manifest: &Manifest,
+    entry: &Entry,
+    identity: Option<&age::x25519::Identity>,
+) -> Result<Vec<u8>, BackupError> {
+    let object = object_path(dest, &entry.hash, manifest.encrypted);
+    let bytes = fs::read(&object).map_err(io_error("cannot read", &object))?;
+    let content = match (manifest.encrypted, identity) {
+        (false, _) => bytes,
+        (true, Some(key)) => decrypt(&bytes, key)?,
+        (true, None) => return Err(BackupError::NeedsKey("read it")),
+    };
+    if hex(blake3::hash(&content)) != entry.hash {
+        return Err(BackupError::Refused(format!(
+            "{}: the backup's copy is not the file that was backed up",
+            entry.path
+        )));
+    }
+    Ok(content)
+}
+
+/// Opens a records database image: integrity check and audit chain. Returns the number of
+/// audit entries.
+fn check_records(bytes: &[u8]) -> Result<i64, BackupError> {
+    let temp =
+        tempfile::NamedTempFile::new().map_err(io_error("cannot write", Path::new("/tmp")))?;
+    fs::write(temp.path(), bytes).map_err(io_error("cannot write", temp.path()))?;
+    let conn =
+        Connection::open_with_flags(temp.path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    store::integrity_check(&conn)?;
+    let chain = audit::verify(&conn)?;
+    if !chain.problems.is_empty() {
+        return Err(BackupError::Refused(format!(
+            "its audit log does not verify ({} problem(s))",
+            chain.problems.len()
+        )));
+    }
+    Ok(chain.rows)
+}
+
+/// A relative path from a manifest, refused if it could leave the data directory.
+fn safe_relative(path: &str) -> Result<PathBuf, BackupError> {
+    let p = Path::new(path);
+    if path.is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(BackupError::Refused(format!(
+            "the manifest names {path:?}, which is not a path inside a data directory"
+        )));
+    }
+    Ok(p.to_path_buf())
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RestoreReport {
+    pub files: usize,
+    pub audit_entries: i64,
+    pub renditions_rebuilt: usize,
+}
+
+/// Restores the newest backup in `src` into `data_dir`, which must hold no records: the
+/// database (checked before it is put in place), then every file (each checked against its
+/// hash), then the renditions a backup lacks, rebuilt from the originals.
+///
+/// # Errors
+/// The data directory already has records; the backup is damaged, encrypted without the
+/// key, or names a path outside the data directory.
+pub fn restore(
+    src: &Path,
+    data_dir: &Path,
+    identity: Option<&age::x25519::Identity>,
+) -> Result<RestoreReport, BackupError> {
+    let (_, manifest) = read_latest(src)?;
+    if manifest.encrypted && identity.is_none() {
+        return Err(BackupError::NeedsKey("restore it"));
+    }
+    let db_path = data_dir.join("records.db");
+    for existing in [db_path.clone(), data_dir.join("records.db-wal")] {
+        if existing.exists() {
+            return Err(BackupError::Refused(format!(
+                "{} already exists; a restore never overwrites records: move it aside first",
+                existing.display()
+            )));
+        }
+    }
+    let paths = manifest
+        .files
+        .iter()
+        .map(|e| safe_relative(&e.path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let records = read_object(src, &manifest, &manifest.records, identity)?;
+    let audit_entries = check_records(&records)?;
+    fs::create_dir_all(data_dir).map_err(io_error("cannot create", data_dir))?;
+
+    let mut report = RestoreReport {
+        audit_entries,
+        ..RestoreReport::default()
+    };
+    for (entry, relative) in manifest.files.iter().zip(&paths) {
+        let content = read_object(src, &manifest, entry, identity)?;
+        write_atomically(&data_dir.join(relative), &content)?;
+        report.files += 1;
+    }
+    // The records last: a restore cut short leaves no records.db, so it can be run again.
+    write_atomically(&db_path, &records)?;
+    let mut conn = store::open(&db_path)?;
+    let chain = audit::verify(&conn)?;
+    if !chain.problems.is_empty() || chain.rows != audit_entries {
+        return Err(BackupError::Refused(
+            "the restored audit log does not verify; keep the backup and investigate".into(),
+        ));
+    }
+    report.renditions_rebuilt = rebuild_renditions(&mut conn, data_dir)?;
+    Ok(report)
+}
+
+/// Writes the thumbnail and preview of every photo whose original is there and whose
+/// renditions are not. Returns how many photos got them.
+pub fn rebuild_renditions(conn: &mut Connection, data_dir: &Path) -> Result<usize, BackupError> {
+    let dirs = MediaDirs::under(data_dir);
+    let mut stmt = conn.prepare("SELECT content_hash FROM photos ORDER BY id")?;
+    let hashes = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    drop(stmt);
+    let mut rebuilt = 0;
+    for hash in hashes {
+        if dirs.thumbnail(&hash).is_file() && dirs.preview(&hash).is_file() {
+            continue;
+        }
+        let original = crate::publish::original_path(data_dir, &hash);
+        if !original.is_file() {
+            continue;
+        }
+        let analysis = consentcam_media::analyse_file(
+            &original,
+            &consentcam_media::AnalysisOptions::default(),
+            None,
+        );
+        if crate::ingest::write_renditions(&dirs, &hash, &analysis)? > 0 {
+            rebuilt += 1;
+        }
+    }
+    Ok(rebuilt)
+}
