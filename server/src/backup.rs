@@ -99,6 +99,9 @@ pub struct Manifest {
     pub format: u32,
     pub made_at: String,
     pub encrypted: bool,
+    /// The age recipient the objects are encrypted to, if they are.
+    #[serde(default)]
+    pub recipient: Option<String>,
     /// The records database (an online SQLite backup), as an object.
     pub records: Entry,
     pub files: Vec<Entry>,
@@ -325,22 +328,22 @@ pub fn backup(
     now: Timestamp,
 ) -> Result<BackupReport, BackupError> {
     fs::create_dir_all(dest).map_err(io_error("cannot create the backup folder", dest))?;
+    let recipient_text = recipient.map(ToString::to_string);
     if let Some((_, previous)) = latest_manifest(dest)
-        && previous.encrypted != recipient.is_some()
+        && previous.recipient != recipient_text
     {
+        // Objects already there were written for the other key (or none): mixing them
+        // would leave a backup no single key opens.
+        let describe = |r: Option<&str>| {
+            r.map_or("that are not encrypted".to_owned(), |r| {
+                format!("encrypted to {r}")
+            })
+        };
         return Err(BackupError::Refused(format!(
-            "{} holds {} backups; use another folder for {} ones",
+            "{} holds backups {}; use another folder for backups {}",
             dest.display(),
-            if previous.encrypted {
-                "encrypted"
-            } else {
-                "unencrypted"
-            },
-            if recipient.is_some() {
-                "encrypted"
-            } else {
-                "unencrypted"
-            },
+            describe(previous.recipient.as_deref()),
+            describe(recipient_text.as_deref()),
         )));
     }
     let known = known_objects(dest);
@@ -419,6 +422,7 @@ pub fn backup(
         format: FORMAT,
         made_at: now.to_string(),
         encrypted: recipient.is_some(),
+        recipient: recipient_text,
         records,
         files,
     };

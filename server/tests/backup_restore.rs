@@ -574,3 +574,39 @@ async fn renditions_missing_from_a_backup_are_rebuilt_on_restore() {
     assert_eq!(renditions.len(), 6);
     assert!(renditions.values().all(|b| b.starts_with(&[0xFF, 0xD8])));
 }
+
+#[test]
+fn a_backup_folder_keeps_one_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = dir.path().join("config.toml");
+    let key = |config: &Path| {
+        let recipient = age::x25519::Identity::generate().to_public();
+        write_config(
+            config,
+            &data,
+            &format!("[backup]\nage_recipient = \"{recipient}\"\n"),
+        );
+    };
+    key(&config);
+    let dest = dir.path().join("offsite");
+    let out = consentcam(&config, &["backup", "--encrypt", path(&dest)]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Unencrypted into the encrypted folder, or to another key: refused.
+    let out = consentcam(&config, &["backup", path(&dest)]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("use another folder"), "{}", text(&out));
+    key(&config);
+    let out = consentcam(&config, &["backup", "--encrypt", path(&dest)]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("use another folder"), "{}", text(&out));
+    // Without a recipient in the config, --encrypt says what is missing.
+    write_config(&config, &data, "");
+    let out = consentcam(
+        &config,
+        &["backup", "--encrypt", path(&dir.path().join("x"))],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("age_recipient"), "{}", text(&out));
+}
