@@ -18,6 +18,10 @@ pub struct Account {
     pub role: AccountRole,
     pub person_id: Option<PersonId>,
     pub disabled: bool,
+    /// Moves on whenever the password, the role or the disabled flag changes: sessions
+    /// opened before no longer count.
+    #[serde(skip)]
+    pub sessions_epoch: i64,
 }
 
 pub(crate) fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
@@ -34,7 +38,7 @@ pub(crate) fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> 
     }
 }
 
-const ACCOUNT_COLS: &str = "id, username, password_hash, role, person_id, disabled";
+const ACCOUNT_COLS: &str = "id, username, password_hash, role, person_id, disabled, sessions_epoch";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
@@ -44,6 +48,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         role: text_col(r, 3)?,
         person_id: r.get::<_, Option<i64>>(4)?.map(PersonId),
         disabled: r.get(5)?,
+        sessions_epoch: r.get(6)?,
     })
 }
 
@@ -125,7 +130,8 @@ pub fn update_account(
     disabled: bool,
 ) -> Result<()> {
     let changed = conn.execute(
-        "UPDATE accounts SET role = ?2, disabled = ?3 WHERE id = ?1",
+        "UPDATE accounts SET sessions_epoch = sessions_epoch + \
+         (role IS NOT ?2 OR disabled IS NOT ?3), role = ?2, disabled = ?3 WHERE id = ?1",
         params![id.0, role.as_str(), disabled],
     )?;
     if changed == 0 {
@@ -139,7 +145,8 @@ pub fn update_account(
 
 pub fn set_password_hash(conn: &Connection, id: AccountId, hash: &str) -> Result<()> {
     let changed = conn.execute(
-        "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+        "UPDATE accounts SET password_hash = ?2, sessions_epoch = sessions_epoch + 1 \
+         WHERE id = ?1",
         params![id.0, hash],
     )?;
     if changed == 0 {

@@ -139,6 +139,9 @@ pub fn access_for(method: &Method, path: &str) -> Option<Access> {
 pub struct SessionUser {
     pub account_id: AccountId,
     pub csrf_token: String,
+    /// The account's sessions epoch at login (see `registry::Account::sessions_epoch`).
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 pub const SESSION_KEY: &str = "user";
@@ -285,7 +288,7 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
             let id = user.account_id;
             let account = state.db(move |c| Ok(registry::account(c, id)?)).await;
             let account = match account {
-                Ok(a) if !a.disabled => a,
+                Ok(a) if !a.disabled && a.sessions_epoch == user.epoch => a,
                 _ => {
                     let _ = session.flush().await;
                     return Err(ApiError::Unauthenticated);

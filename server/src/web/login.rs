@@ -82,6 +82,7 @@ pub async fn log_in(
     let user = SessionUser {
         account_id: account.id,
         csrf_token: password::random_token(),
+        epoch: account.sessions_epoch,
     };
     session
         .insert(SESSION_KEY, &user)

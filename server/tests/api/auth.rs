@@ -3,7 +3,7 @@ use consentcam::web::access::{Access, all_routes};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{expect, spawn_app, spawn_with};
+use crate::helpers::{TestApp, expect, spawn_app, spawn_with};
 
 fn concrete(path: &str) -> String {
     path.replace("{id}", "1")
@@ -452,4 +452,123 @@ fn every_routed_path_is_classified_and_every_classified_path_is_routed() {
             "{method} {path} is in an access table but not routed"
         );
     }
+}
+
+fn account_id(app: &TestApp, username: &str) -> consentcam::domain::AccountId {
+    consentcam::store::registry::account_by_username(&app.db(), username)
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn sessions_end_at_once_on_a_password_change_a_role_change_and_disabling() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let staff_id = account_id(&app, "staff");
+
+    // A new password, set the way `consentcam user set-password` sets it.
+    let staff = app.login(AccountRole::Staff).await;
+    assert_eq!(staff.get("/api/v1/session").await.status(), StatusCode::OK);
+    let hash = consentcam::web::password::hash("staff-test-password").unwrap();
+    consentcam::store::registry::set_password_hash(&app.db(), staff_id, &hash).unwrap();
+    assert_eq!(
+        staff.get("/api/v1/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A role change through the API: the session opened as staff is over.
+    let staff = app.login(AccountRole::Staff).await;
+    expect(
+        admin
+            .put(
+                &format!("/api/v1/accounts/{}", staff_id.0),
+                json!({ "role": "director", "disabled": false }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert_eq!(
+        staff.get("/api/v1/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Saving the same role and flag again changes nothing: a fresh session goes on.
+    let again = app.anonymous();
+    let body = expect(
+        again
+            .client
+            .post(app.url("/api/v1/login"))
+            .json(&json!({ "username": "staff", "password": "staff-test-password" }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(body["role"], "director", "{body}");
+    expect(
+        admin
+            .put(
+                &format!("/api/v1/accounts/{}", staff_id.0),
+                json!({ "role": "director", "disabled": false }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert_eq!(again.get("/api/v1/session").await.status(), StatusCode::OK);
+
+    // Disabled: over, and no new login.
+    expect(
+        admin
+            .put(
+                &format!("/api/v1/accounts/{}", staff_id.0),
+                json!({ "role": "director", "disabled": true }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert_eq!(
+        again.get("/api/v1/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The admin's own session was never touched.
+    assert_eq!(admin.get("/api/v1/session").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn staff_see_who_people_are_but_not_their_birth_dates_or_vulnerability() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    expect(
+        admin
+            .post(
+                "/api/v1/people",
+                json!({ "ref": "L1", "given_name": "Jo", "family_name": "Day",
+                        "date_of_birth": "2011-01-01", "role": "learner", "vulnerable": true }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let staff = app.login(AccountRole::Staff).await;
+    let list = expect(staff.get("/api/v1/people").await, StatusCode::OK).await;
+    let search = expect(
+        staff
+            .post("/api/v1/people/search", json!({ "q": "Jo" }))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    for found in [&list[0], &search[0]] {
+        assert_eq!(found["given_name"], "Jo", "{found}");
+        assert!(found.get("date_of_birth").is_none(), "{found}");
+        assert!(found.get("vulnerable").is_none(), "{found}");
+    }
+    let whole = expect(admin.get("/api/v1/people").await, StatusCode::OK).await;
+    assert_eq!(whole[0]["date_of_birth"], "2011-01-01");
+    assert_eq!(whole[0]["vulnerable"], true);
 }

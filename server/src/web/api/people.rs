@@ -15,13 +15,48 @@ use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::error::ApiError;
 
+/// A person in a list. Staff see who someone is, never their date of birth or whether
+/// they are vulnerable (least privilege: the consent decisions say what staff need);
+/// directors and admins see the whole record.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Listed {
+    Whole(people::Person),
+    Named {
+        id: PersonId,
+        ext_ref: String,
+        given_name: String,
+        family_name: String,
+        role: Role,
+    },
+}
+
+fn listed(caller: &Caller, found: Vec<people::Person>) -> Vec<Listed> {
+    let whole = caller.account.role != crate::domain::AccountRole::Staff;
+    found
+        .into_iter()
+        .map(|p| {
+            if whole {
+                Listed::Whole(p)
+            } else {
+                Listed::Named {
+                    id: p.id,
+                    ext_ref: p.ext_ref,
+                    given_name: p.given_name,
+                    family_name: p.family_name,
+                    role: p.role,
+                }
+            }
+        })
+        .collect()
+}
+
 pub async fn list(
     State(state): State<AppState>,
-    _: Caller,
-) -> Result<Json<Vec<people::Person>>, ApiError> {
-    Ok(Json(
-        state.db(|c| Ok(people::search(c, "", u32::MAX)?)).await?,
-    ))
+    caller: Caller,
+) -> Result<Json<Vec<Listed>>, ApiError> {
+    let found = state.db(|c| Ok(people::search(c, "", u32::MAX)?)).await?;
+    Ok(Json(listed(&caller, found)))
 }
 
 #[derive(Deserialize)]
@@ -109,14 +144,13 @@ pub struct SearchBody {
 
 pub async fn search(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Json(body): Json<SearchBody>,
-) -> Result<Json<Vec<people::Person>>, ApiError> {
-    Ok(Json(
-        state
-            .db(move |c| Ok(people::search(c, &body.q, 50)?))
-            .await?,
-    ))
+) -> Result<Json<Vec<Listed>>, ApiError> {
+    let found = state
+        .db(move |c| Ok(people::search(c, &body.q, 50)?))
+        .await?;
+    Ok(Json(listed(&caller, found)))
 }
 
 #[derive(Serialize)]
