@@ -32,6 +32,10 @@ pub struct Config {
     /// upload service), keyed by channel: `website`, `social`, `internal`, `partner:<id>`.
     /// The outbox folder stays the record; a delivery that fails is retried.
     pub deliver: BTreeMap<String, Endpoint>,
+    /// Reverse proxies (e.g. the TLS proxy on this machine, `127.0.0.1`) whose
+    /// `X-Forwarded-For` names the real client for login throttling; nobody else's is
+    /// believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How `consentcam backup` writes.
     pub backup: BackupSettings,
 }
@@ -69,6 +73,7 @@ impl Default for Config {
             clock_drift_minutes: 10,
             max_upload_bytes: 10 * 1024 * 1024,
             deliver: BTreeMap::new(),
+            trusted_proxies: Vec::new(),
             backup: BackupSettings::default(),
         }
     }

@@ -572,3 +572,89 @@ async fn staff_see_who_people_are_but_not_their_birth_dates_or_vulnerability() {
     assert_eq!(whole[0]["date_of_birth"], "2011-01-01");
     assert_eq!(whole[0]["vulnerable"], true);
 }
+
+/// Logs in as `username` through a proxy that says the client is `from`.
+async fn login_from(app: &TestApp, from: &str, username: &str, password: &str) -> StatusCode {
+    app.anonymous()
+        .client
+        .post(app.url("/api/v1/login"))
+        .header("x-forwarded-for", from)
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_guesser_is_slowed_but_the_owner_elsewhere_still_logs_in() {
+    let app = spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    for _ in 0..5 {
+        assert_eq!(
+            login_from(&app, "203.0.113.66", "director", "guess-guess-guess").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // The guesser now waits, even with the right password...
+    assert_eq!(
+        login_from(&app, "203.0.113.66", "director", "director-test-password").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // ...while the director, at their own address, is not locked out.
+    assert_eq!(
+        login_from(&app, "198.51.100.7", "director", "director-test-password").await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_a_forwarded_for_header_escapes_nothing() {
+    let app = spawn_app().await;
+    for n in 0..5 {
+        assert_eq!(
+            login_from(
+                &app,
+                &format!("203.0.113.{n}"),
+                "staff",
+                "guess-guess-guess"
+            )
+            .await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login_from(&app, "203.0.113.99", "staff", "staff-test-password").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_get_no_extra_attempts() {
+    let app = spawn_app().await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let (client, url) = (reqwest::Client::new(), app.url("/api/v1/login"));
+        guesses.spawn(async move {
+            client
+                .post(url)
+                .json(&json!({ "username": "staff", "password": "guess-guess-guess" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    let statuses = guesses.join_all().await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(checked, 5, "{statuses:?}");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count(),
+        7
+    );
+}

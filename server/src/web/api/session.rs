@@ -43,7 +43,11 @@ pub async fn login(
     if cross_site(&headers) {
         return Err(ApiError::Forbidden("cross-site logins are refused".into()));
     }
-    let address = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let address = crate::web::login::client_address(
+        connect.map(|Extension(ConnectInfo(addr))| addr),
+        &headers,
+        &state.config().trusted_proxies,
+    );
     let LoggedIn {
         account,
         csrf_token,

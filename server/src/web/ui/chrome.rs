@@ -166,7 +166,11 @@ pub async fn login(
             "Logging in from another site is refused.",
         ));
     }
-    let address = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let address = crate::web::login::client_address(
+        connect.map(|Extension(ConnectInfo(addr))| addr),
+        &headers,
+        &state.config().trusted_proxies,
+    );
     match log_in(&state, address, &session, &form.username, form.password).await {
         Ok(_) => Ok(Redirect::to("/").into_response()),
         Err(e @ (ApiError::Unauthenticated | ApiError::TooManyAttempts { .. })) => {
