@@ -82,6 +82,8 @@ enum Command {
     User(UserCommand),
     /// Register a kiosk and print its bearer token (shown once).
     KioskAdd { name: String },
+    /// Revoke a kiosk's token at once (a lost or replaced kiosk); its events are kept.
+    KioskRevoke { name: String },
     /// Register a partner organisation (a school or organisation photos may be shared with).
     PartnerAdd { name: String },
     /// Import a returned device's card: every file stored safely (crash-safe, each content
@@ -310,6 +312,29 @@ fn main() -> Result<()> {
                 },
             )?;
             println!("kiosk {id} ({name}) registered; its token (shown once):\n{token}");
+            Ok(())
+        }
+        Command::KioskRevoke { name } => {
+            let conn = open_db(&config)?;
+            let kiosk = registry::kiosks(&conn)?
+                .into_iter()
+                .find(|k| k.name == name)
+                .with_context(|| format!("no kiosk named {name:?}"))?;
+            registry::revoke_kiosk(&conn, kiosk.id, now)?;
+            audit::append(
+                &conn,
+                &audit::Entry {
+                    at: now,
+                    actor: "cli",
+                    action: "kiosk.revoke",
+                    subject: &format!("kiosk:{}", kiosk.id),
+                    details: serde_json::json!({}),
+                },
+            )?;
+            println!(
+                "kiosk {} ({name}) revoked: its token no longer opens anything",
+                kiosk.id
+            );
             Ok(())
         }
         Command::Scrub { input, output } => scrub(&input, &output),

@@ -179,6 +179,52 @@ pub fn insert_kiosk(
     Ok(conn.last_insert_rowid())
 }
 
+/// A registered kiosk, as the admin pages list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KioskRecord {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+pub fn kiosks(conn: &Connection) -> Result<Vec<KioskRecord>> {
+    let mut stmt =
+        conn.prepare("SELECT id, name, created_at, revoked_at FROM kiosks ORDER BY id")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(KioskRecord {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                created_at: r.get(2)?,
+                revoked_at: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Revokes a kiosk's token at once (a lost or replaced kiosk): its requests are refused
+/// from now on. Kept, never deleted: its events stay attributed.
+pub fn revoke_kiosk(conn: &Connection, id: i64, now: Timestamp) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE kiosks SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        params![id, now.to_string()],
+    )?;
+    if changed == 0 {
+        let exists: i64 =
+            conn.query_row("SELECT count(*) FROM kiosks WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?;
+        return Err(if exists == 0 {
+            StoreError::NotFound { what: "kiosk", id }
+        } else {
+            StoreError::Conflict("this kiosk's token is already revoked".into())
+        });
+    }
+    Ok(())
+}
+
 pub fn kiosk_by_token_hash(conn: &Connection, token_hash: &str) -> Result<Option<Kiosk>> {
     Ok(conn
         .query_row(

@@ -154,3 +154,61 @@ async fn an_overdue_device_shows_on_the_dashboard() {
     assert_eq!(custody["overdue"], 1);
     assert_eq!(custody["out"][0]["overdue"], true);
 }
+
+#[tokio::test]
+async fn a_revoked_kiosk_token_opens_nothing_from_then_on() {
+    let app = spawn_app().await;
+    let admin = app.login(consentcam::domain::AccountRole::Admin).await;
+    let created = expect(
+        admin
+            .post("/api/v1/kiosks", json!({ "name": "hall" }))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let (id, token) = (
+        created["id"].as_i64().unwrap(),
+        created["token"].as_str().unwrap().to_owned(),
+    );
+    let roster = || {
+        reqwest::Client::new()
+            .get(app.url("/api/v1/kiosk/roster"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(roster().await.unwrap().status(), StatusCode::OK);
+    expect(
+        admin
+            .post(&format!("/api/v1/kiosks/{id}/revoke"), json!({}))
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert_eq!(roster().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    // The other kiosk is untouched; the list shows the revocation.
+    assert_eq!(
+        app.kiosk_get("/api/v1/kiosk/roster").await.status(),
+        StatusCode::OK
+    );
+    let list = expect(admin.get("/api/v1/kiosks").await, StatusCode::OK).await;
+    let hall = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == id)
+        .unwrap();
+    assert!(hall["revoked_at"].is_string(), "{hall}");
+    expect(
+        admin
+            .post(&format!("/api/v1/kiosks/{id}/revoke"), json!({}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let audit = expect(
+        admin.get("/api/v1/audit?action=kiosk.revoke").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(audit.as_array().unwrap().len(), 1);
+}

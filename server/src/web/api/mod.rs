@@ -79,7 +79,11 @@ pub fn routes() -> Router<AppState> {
             get(registry::accounts).post(registry::add_account),
         )
         .route("/api/v1/accounts/{id}", put(registry::update_account))
-        .route("/api/v1/kiosks", post(registry::add_kiosk))
+        .route(
+            "/api/v1/kiosks",
+            get(registry::kiosks).post(registry::add_kiosk),
+        )
+        .route("/api/v1/kiosks/{id}/revoke", post(registry::revoke_kiosk))
         .route("/api/v1/custody", get(registry::custody))
         .route("/api/v1/groups", get(groups::list).post(groups::create))
         .route("/api/v1/groups/{id}", get(groups::show).put(groups::update))

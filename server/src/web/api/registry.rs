@@ -355,6 +355,38 @@ pub struct KioskCreated {
     token: String,
 }
 
+pub async fn kiosks(
+    State(state): State<AppState>,
+    _: Caller,
+) -> Result<Json<Vec<registry::KioskRecord>>, ApiError> {
+    Ok(Json(state.db(|c| Ok(registry::kiosks(c)?)).await?))
+}
+
+/// Revokes a kiosk's token at once.
+pub async fn revoke_kiosk(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            registry::revoke_kiosk(&tx, id, now)?;
+            caller.audit(
+                &tx,
+                "kiosk.revoke",
+                format!("kiosk:{id}"),
+                serde_json::json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub async fn add_kiosk(
     State(state): State<AppState>,
     caller: Caller,
