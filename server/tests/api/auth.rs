@@ -454,6 +454,25 @@ fn every_routed_path_is_classified_and_every_classified_path_is_routed() {
     }
 }
 
+/// An admin sets an account's role and disabled flag through the API.
+async fn set_account(
+    admin: &crate::helpers::User,
+    id: consentcam::domain::AccountId,
+    role: &str,
+    disabled: bool,
+) {
+    expect(
+        admin
+            .put(
+                &format!("/api/v1/accounts/{}", id.0),
+                json!({ "role": role, "disabled": disabled }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+}
+
 fn account_id(app: &TestApp, username: &str) -> consentcam::domain::AccountId {
     consentcam::store::registry::account_by_username(&app.db(), username)
         .unwrap()
@@ -479,16 +498,7 @@ async fn sessions_end_at_once_on_a_password_change_a_role_change_and_disabling()
 
     // A role change through the API: the session opened as staff is over.
     let staff = app.login(AccountRole::Staff).await;
-    expect(
-        admin
-            .put(
-                &format!("/api/v1/accounts/{}", staff_id.0),
-                json!({ "role": "director", "disabled": false }),
-            )
-            .await,
-        StatusCode::NO_CONTENT,
-    )
-    .await;
+    set_account(&admin, staff_id, "director", false).await;
     assert_eq!(
         staff.get("/api/v1/session").await.status(),
         StatusCode::UNAUTHORIZED
@@ -508,33 +518,23 @@ async fn sessions_end_at_once_on_a_password_change_a_role_change_and_disabling()
     )
     .await;
     assert_eq!(body["role"], "director", "{body}");
-    expect(
-        admin
-            .put(
-                &format!("/api/v1/accounts/{}", staff_id.0),
-                json!({ "role": "director", "disabled": false }),
-            )
-            .await,
-        StatusCode::NO_CONTENT,
-    )
-    .await;
+    set_account(&admin, staff_id, "director", false).await;
     assert_eq!(again.get("/api/v1/session").await.status(), StatusCode::OK);
 
     // Disabled: over, and no new login.
-    expect(
-        admin
-            .put(
-                &format!("/api/v1/accounts/{}", staff_id.0),
-                json!({ "role": "director", "disabled": true }),
-            )
-            .await,
-        StatusCode::NO_CONTENT,
-    )
-    .await;
+    set_account(&admin, staff_id, "director", true).await;
     assert_eq!(
         again.get("/api/v1/session").await.status(),
         StatusCode::UNAUTHORIZED
     );
+    let refused = app
+        .anonymous()
+        .post(
+            "/api/v1/login",
+            json!({ "username": "staff", "password": "staff-test-password" }),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     // The admin's own session was never touched.
     assert_eq!(admin.get("/api/v1/session").await.status(), StatusCode::OK);
 }
