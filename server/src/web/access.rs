@@ -52,6 +52,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/login", Access::Public),
     ("POST", "/api/v1/logout", Access::Staff),
     ("GET", "/api/v1/session", Access::Staff),
+    ("GET", "/api/v1/sessions", Access::Staff),
+    ("POST", "/api/v1/sessions/{handle}/end", Access::Staff),
     ("GET", "/api/v1/people", Access::Staff),
     ("POST", "/api/v1/people", Access::Admin),
     ("POST", "/api/v1/people/search", Access::Staff),

@@ -95,3 +95,78 @@ impl SessionStore for SqliteSessionStore {
         .await
     }
 }
+
+/// One of an account's sessions, as its owner sees it. The session id never leaves the
+/// server: a handle (a hash of it) names the session instead.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OwnSession {
+    pub handle: String,
+    /// When it ends if unused (Unix seconds).
+    pub expires_at: i64,
+    /// The session this request comes from.
+    pub current: bool,
+}
+
+fn handle_of(id: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(id.as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The live sessions of `account`; `current` is the id of the asking session.
+pub fn sessions_of(
+    conn: &Connection,
+    account: crate::domain::AccountId,
+    current: Option<&str>,
+    now: i64,
+) -> rusqlite::Result<Vec<(String, OwnSession)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, data, expires_at FROM sessions WHERE expires_at > ?1 ORDER BY expires_at DESC",
+    )?;
+    let rows = stmt
+        .query_map([now], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, data, _)| {
+            serde_json::from_slice::<Record>(data).is_ok_and(|record| {
+                record
+                    .data
+                    .get(super::access::SESSION_KEY)
+                    .and_then(|user| user.get("account_id"))
+                    .and_then(serde_json::Value::as_i64)
+                    == Some(account.0)
+            })
+        })
+        .map(|(id, _, expires_at)| {
+            let own = OwnSession {
+                handle: handle_of(&id),
+                expires_at,
+                current: current == Some(id.as_str()),
+            };
+            (id, own)
+        })
+        .collect())
+}
+
+/// Ends the session of `account` named by `handle`. Returns whether there was one.
+pub fn end_session(
+    conn: &Connection,
+    account: crate::domain::AccountId,
+    handle: &str,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    for (id, own) in sessions_of(conn, account, None, now)? {
+        if own.handle == handle {
+            conn.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

@@ -658,3 +658,47 @@ async fn parallel_guesses_get_no_extra_attempts() {
         7
     );
 }
+
+#[tokio::test]
+async fn a_user_sees_their_sessions_and_ends_another_one() {
+    let app = spawn_app().await;
+    let laptop = app.login(AccountRole::Staff).await;
+    let shared_pc = app.login(AccountRole::Staff).await;
+    let admin = app.login(AccountRole::Admin).await;
+    let mine = expect(laptop.get("/api/v1/sessions").await, StatusCode::OK).await;
+    let mine = mine.as_array().unwrap();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert_eq!(mine.iter().filter(|s| s["current"] == true).count(), 1);
+    let other = mine.iter().find(|s| s["current"] == false).unwrap()["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Another account's session is not theirs to see or end.
+    let admins = expect(admin.get("/api/v1/sessions").await, StatusCode::OK).await;
+    let admin_handle = admins[0]["handle"].as_str().unwrap().to_owned();
+    expect(
+        laptop
+            .post(&format!("/api/v1/sessions/{admin_handle}/end"), json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(admin.get("/api/v1/session").await.status(), StatusCode::OK);
+
+    expect(
+        laptop
+            .post(&format!("/api/v1/sessions/{other}/end"), json!({}))
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert_eq!(
+        shared_pc.get("/api/v1/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(laptop.get("/api/v1/session").await.status(), StatusCode::OK);
+    // The account page lists what is left, and ends it with a form.
+    let page = laptop.get("/account").await.text().await.unwrap();
+    assert!(page.contains("This session"), "{page}");
+    assert!(!page.contains("Another session"), "{page}");
+}

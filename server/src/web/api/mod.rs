@@ -43,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/login", post(session::login))
         .route("/api/v1/logout", post(session::logout))
         .route("/api/v1/session", get(session::current))
+        .route("/api/v1/sessions", get(session::own_sessions))
+        .route("/api/v1/sessions/{handle}/end", post(session::end_session))
         .route("/api/v1/people", get(people::list).post(people::create))
         .route("/api/v1/people/search", post(people::search))
         .route("/api/v1/people/{id}", get(people::show).put(people::update))

@@ -77,3 +77,60 @@ pub async fn current(caller: Caller) -> Json<SessionInfo> {
         csrf_token: caller.csrf_token,
     })
 }
+
+/// The caller's sessions (this one marked `current`), newest first.
+pub async fn own_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Json<Vec<crate::web::session_store::OwnSession>>, ApiError> {
+    let current = session.id().map(|id| id.to_string());
+    let now = state.now().as_second();
+    let id = caller.account.id;
+    Ok(Json(
+        state
+            .db(move |c| {
+                Ok(
+                    crate::web::session_store::sessions_of(c, id, current.as_deref(), now)?
+                        .into_iter()
+                        .map(|(_, own)| own)
+                        .collect(),
+                )
+            })
+            .await?,
+    ))
+}
+
+/// Ends one of the caller's sessions (another device left logged in, say).
+pub async fn end_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    super::Path(handle): super::Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let now = state.now();
+    let ended = state
+        .db(move |c| {
+            let ended = crate::web::session_store::end_session(
+                c,
+                caller.account.id,
+                &handle,
+                now.as_second(),
+            )?;
+            if ended {
+                caller.audit(
+                    c,
+                    "account.session_end",
+                    format_args!("account:{}", caller.account.id),
+                    serde_json::json!({}),
+                    now,
+                )?;
+            }
+            Ok(ended)
+        })
+        .await?;
+    if ended {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("you have no such session".into()))
+    }
+}

@@ -196,3 +196,78 @@ pub async fn logout(caller: Caller, session: Session) -> Result<Response, PageEr
     tracing::info!(account = caller.account.id.0, "logged out");
     Ok(Redirect::to("/login").into_response())
 }
+
+/// A session on the account page.
+pub struct SessionRow {
+    pub handle: String,
+    pub ends: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    c: Chrome,
+    sessions: Vec<SessionRow>,
+}
+
+/// The caller's own account: where they are logged in, and a button to end each.
+pub async fn account(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let current = session.id().map(|id| id.to_string());
+    let now = state.now().as_second();
+    let id = caller.account.id;
+    let st = state.clone();
+    let sessions = state
+        .db(move |conn| {
+            Ok(
+                crate::web::session_store::sessions_of(conn, id, current.as_deref(), now)?
+                    .into_iter()
+                    .map(|(_, own)| SessionRow {
+                        ends: jiff::Timestamp::from_second(own.expires_at)
+                            .map_or_else(|_| "-".into(), |t| st.local_time(t)),
+                        handle: own.handle,
+                        current: own.current,
+                    })
+                    .collect(),
+            )
+        })
+        .await?;
+    render(&AccountPage { c, sessions })
+}
+
+/// Ends one of the caller's sessions from the account page.
+pub async fn end_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    crate::web::api::Path(handle): crate::web::api::Path<String>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            let ended = crate::web::session_store::end_session(
+                c,
+                caller.account.id,
+                &handle,
+                now.as_second(),
+            )?;
+            if !ended {
+                return Err(ApiError::Conflict("that session has already ended".into()));
+            }
+            caller.audit(
+                c,
+                "account.session_end",
+                format_args!("account:{}", caller.account.id),
+                serde_json::json!({}),
+                now,
+            )?;
+            Ok("That session is ended: whoever was using it must log in again.".to_owned())
+        })
+        .await;
+    finish(&session, result, "/account").await
+}

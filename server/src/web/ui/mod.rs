@@ -34,6 +34,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/login", Access::Public),
     ("GET", "/static/app.css", Access::Public),
     ("POST", "/logout", Access::Staff),
+    ("GET", "/account", Access::Staff),
+    ("POST", "/account/sessions/{handle}/end", Access::Staff),
     ("GET", "/", Access::Staff),
     ("GET", "/devices/{id}", Access::Staff),
     ("GET", "/imports", Access::Staff),
@@ -106,6 +108,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(chrome::login_page).post(chrome::login))
         .route("/static/app.css", get(stylesheet))
         .route("/logout", post(chrome::logout))
+        .route("/account", get(chrome::account))
+        .route("/account/sessions/{handle}/end", post(chrome::end_session))
         .route("/", get(dashboard::dashboard))
         .route("/devices/{id}", get(dashboard::device))
         .route("/imports", get(photos::imports))
