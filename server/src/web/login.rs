@@ -94,6 +94,28 @@ pub async fn log_in(
     })
 }
 
+/// Ends the caller's own session named by `handle`, with its audit entry. Returns
+/// whether there was one (another account's sessions are never found).
+pub fn end_own_session(
+    conn: &rusqlite::Connection,
+    caller: &super::access::Caller,
+    handle: &str,
+    now: jiff::Timestamp,
+) -> Result<bool, ApiError> {
+    let ended =
+        super::session_store::end_session(conn, caller.account.id, handle, now.as_second())?;
+    if ended {
+        caller.audit(
+            conn,
+            "account.session_end",
+            format_args!("account:{}", caller.account.id),
+            serde_json::json!({}),
+            now,
+        )?;
+    }
+    Ok(ended)
+}
+
 /// The address a login comes from: the peer's, unless the peer is one of the configured
 /// `trusted_proxies`; then the nearest address in `X-Forwarded-For` that is not a trusted
 /// proxy itself. Anyone else's `X-Forwarded-For` is ignored, so it cannot be used to

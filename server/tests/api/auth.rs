@@ -701,4 +701,15 @@ async fn a_user_sees_their_sessions_and_ends_another_one() {
     let page = laptop.get("/account").await.text().await.unwrap();
     assert!(page.contains("This session"), "{page}");
     assert!(!page.contains("Another session"), "{page}");
+    let own = mine.iter().find(|s| s["current"] == true).unwrap()["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    laptop
+        .form(&format!("/account/sessions/{own}/end"), &[])
+        .await;
+    assert_eq!(
+        laptop.get("/api/v1/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

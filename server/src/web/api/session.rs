@@ -109,24 +109,7 @@ pub async fn end_session(
 ) -> Result<axum::http::StatusCode, ApiError> {
     let now = state.now();
     let ended = state
-        .db(move |c| {
-            let ended = crate::web::session_store::end_session(
-                c,
-                caller.account.id,
-                &handle,
-                now.as_second(),
-            )?;
-            if ended {
-                caller.audit(
-                    c,
-                    "account.session_end",
-                    format_args!("account:{}", caller.account.id),
-                    serde_json::json!({}),
-                    now,
-                )?;
-            }
-            Ok(ended)
-        })
+        .db(move |c| crate::web::login::end_own_session(c, &caller, &handle, now))
         .await?;
     if ended {
         Ok(axum::http::StatusCode::NO_CONTENT)

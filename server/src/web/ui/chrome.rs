@@ -250,22 +250,9 @@ pub async fn end_session(
     let now = state.now();
     let result = state
         .db(move |c| {
-            let ended = crate::web::session_store::end_session(
-                c,
-                caller.account.id,
-                &handle,
-                now.as_second(),
-            )?;
-            if !ended {
+            if !crate::web::login::end_own_session(c, &caller, &handle, now)? {
                 return Err(ApiError::Conflict("that session has already ended".into()));
             }
-            caller.audit(
-                c,
-                "account.session_end",
-                format_args!("account:{}", caller.account.id),
-                serde_json::json!({}),
-                now,
-            )?;
             Ok("That session is ended: whoever was using it must log in again.".to_owned())
         })
         .await;
