@@ -107,7 +107,8 @@ pub struct OwnSession {
     pub current: bool,
 }
 
-fn handle_of(id: &str) -> String {
+/// The handle a session is shown by: a hash of its id.
+pub fn handle_of(id: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(id.as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()

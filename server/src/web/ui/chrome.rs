@@ -248,6 +248,9 @@ pub async fn end_session(
     crate::web::api::Path(handle): crate::web::api::Path<String>,
 ) -> Result<Response, PageError> {
     let now = state.now();
+    let this_one = session
+        .id()
+        .is_some_and(|id| crate::web::session_store::handle_of(&id.to_string()) == handle);
     let result = state
         .db(move |c| {
             if !crate::web::login::end_own_session(c, &caller, &handle, now)? {
@@ -256,5 +259,13 @@ pub async fn end_session(
             Ok("That session is ended: whoever was using it must log in again.".to_owned())
         })
         .await;
+    if this_one && result.is_ok() {
+        // Ending the session in use is logging out: nothing may be saved into it again.
+        session
+            .flush()
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok(Redirect::to("/login").into_response());
+    }
     finish(&session, result, "/account").await
 }
