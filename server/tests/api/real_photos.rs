@@ -109,14 +109,12 @@ fn camera_file(folder: &Path, name: &str, orientation: u16) -> PathBuf {
     path
 }
 
-fn import_card(app: &TestApp, card: &Path, device: i64, extra: &[&str]) {
-    let data_dir = app.db_path.parent().unwrap();
+/// Runs `consentcam` on the app's data directory; it must succeed. Returns its output.
+fn cli(app: &TestApp, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_consentcam"))
         .arg("--data-dir")
-        .arg(data_dir)
-        .args(["import-card", "--device", &device.to_string(), "--mount"])
-        .arg(card)
-        .args(extra)
+        .arg(app.db_path.parent().unwrap())
+        .args(args)
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
@@ -125,6 +123,20 @@ fn import_card(app: &TestApp, card: &Path, device: i64, extra: &[&str]) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn import_card(app: &TestApp, card: &Path, device: i64, extra: &[&str]) {
+    let device = device.to_string();
+    let mut args = vec![
+        "import-card",
+        "--device",
+        &device,
+        "--mount",
+        card.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    cli(app, &args);
 }
 
 /// A face box as the API gives it: pixels of the upright picture.
@@ -543,22 +555,11 @@ async fn a_photo_imported_without_face_detection_waits_until_the_detector_has_ru
         assert!(codes(d).contains(&"faces_not_looked_for".to_owned()), "{d}");
     }
 
-    let out = Command::new(env!("CARGO_BIN_EXE_consentcam"))
-        .arg("--data-dir")
-        .arg(app.db_path.parent().unwrap())
-        .arg("detect-faces")
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let detected = cli(&app, &["detect-faces"]);
     assert!(
-        out.status.success(),
+        detected.contains("ran on 1 photo(s) and found 29 face(s)"),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("ran on 1 photo(s) and found 29 face(s)"),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+        detected
     );
     let page = expect(
         staff.get(&format!("/api/v1/photos/{id}")).await,
@@ -618,18 +619,7 @@ async fn boxes_stored_wrong_by_an_older_version_are_found_again_and_keep_what_st
     let decisions = decisions_of(&staff, id).await;
     assert!(codes(verdict(&decisions, "internal")).contains(&"faces_not_looked_for".to_owned()));
 
-    let out = Command::new(env!("CARGO_BIN_EXE_consentcam"))
-        .arg("--data-dir")
-        .arg(app.db_path.parent().unwrap())
-        .arg("detect-faces")
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli(&app, &["detect-faces"]);
     let page = expect(staff.get(&path).await, StatusCode::OK).await;
     let again = boxes(&page);
     assert_eq!(again.len(), right.len());
