@@ -38,6 +38,9 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How `consentcam backup` writes.
     pub backup: BackupSettings,
+    /// Roles whose accounts must log in with a second factor (an authenticator app), e.g.
+    /// `["director", "admin"]`. Such an account that has none can only set one up.
+    pub require_second_factor: Vec<crate::domain::AccountRole>,
 }
 
 /// `[backup]`: backups for a second location are encrypted to an age recipient whose
@@ -75,6 +78,7 @@ impl Default for Config {
             deliver: BTreeMap::new(),
             trusted_proxies: Vec::new(),
             backup: BackupSettings::default(),
+            require_second_factor: Vec::new(),
         }
     }
 }

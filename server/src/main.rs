@@ -130,6 +130,9 @@ enum UserCommand {
     SetPassword { username: String },
     /// Disable an account (it can no longer log in).
     Disable { username: String },
+    /// Turn an account's second factor off (a lost phone and lost recovery codes): its
+    /// sessions end, and it sets a new one up at its next login.
+    ResetSecondFactor { username: String },
 }
 
 fn parse_role(text: &str) -> Result<AccountRole, String> {
@@ -690,6 +693,28 @@ fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) -> Result<(
                 },
             )?;
             println!("account {username} disabled");
+        }
+        UserCommand::ResetSecondFactor { username } => {
+            let account = find(&username)?;
+            if !account.second_factor {
+                bail!("account {username} has no second factor");
+            }
+            let tx = conn.unchecked_transaction()?;
+            registry::reset_second_factor(&tx, account.id)?;
+            audit::append(
+                &tx,
+                &audit::Entry {
+                    at: now,
+                    actor: "cli",
+                    action: "account.second_factor_off",
+                    subject: &format!("account:{}", account.id),
+                    details: serde_json::json!({}),
+                },
+            )?;
+            tx.commit()?;
+            println!(
+                "second factor of {username} turned off; its sessions have ended and it sets a new one up at /account/second-factor"
+            );
         }
     }
     Ok(())

@@ -51,6 +51,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0004_http_deliveries.sql")),
         M::up(include_str!("../../migrations/0005_face_detection.sql")),
         M::up(include_str!("../../migrations/0006_session_epochs.sql")),
+        M::up(include_str!("../../migrations/0007_second_factor.sql")),
     ])
 });
 

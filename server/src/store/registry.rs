@@ -22,6 +22,8 @@ pub struct Account {
     /// opened before no longer count.
     #[serde(skip)]
     pub sessions_epoch: i64,
+    /// Whether logging in also takes a code from an authenticator app (or a recovery code).
+    pub second_factor: bool,
 }
 
 pub(crate) fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
@@ -38,7 +40,8 @@ pub(crate) fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> 
     }
 }
 
-const ACCOUNT_COLS: &str = "id, username, password_hash, role, person_id, disabled, sessions_epoch";
+const ACCOUNT_COLS: &str = "id, username, password_hash, role, person_id, disabled, sessions_epoch, \
+     totp_secret IS NOT NULL";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
@@ -49,6 +52,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         person_id: r.get::<_, Option<i64>>(4)?.map(PersonId),
         disabled: r.get(5)?,
         sessions_epoch: r.get(6)?,
+        second_factor: r.get(7)?,
     })
 }
 
@@ -156,6 +160,115 @@ pub fn set_password_hash(conn: &Connection, id: AccountId, hash: &str) -> Result
         });
     }
     Ok(())
+}
+
+/// An account's TOTP secret (base32) and the last time step a code was accepted for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpSecret {
+    pub secret: String,
+    pub last_step: u64,
+}
+
+pub fn totp_secret(conn: &Connection, id: AccountId) -> Result<Option<TotpSecret>> {
+    Ok(conn
+        .query_row(
+            "SELECT totp_secret, totp_last_step FROM accounts WHERE id = ?1 AND totp_secret IS NOT NULL",
+            [id.0],
+            |r| {
+                Ok(TotpSecret {
+                    secret: r.get(0)?,
+                    last_step: r.get::<_, i64>(1)?.try_into().unwrap_or(0),
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Turns the second factor on with `secret`, replacing any recovery codes by
+/// `recovery_hashes`.
+pub fn enrol_second_factor(
+    conn: &Connection,
+    id: AccountId,
+    secret: &str,
+    first_step: u64,
+    recovery_hashes: &[String],
+    now: Timestamp,
+) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE accounts SET totp_secret = ?2, totp_since = ?3, totp_last_step = ?4 WHERE id = ?1",
+        params![
+            id.0,
+            secret,
+            now.to_string(),
+            i64::try_from(first_step).unwrap_or(i64::MAX)
+        ],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "account",
+            id: id.0,
+        });
+    }
+    replace_recovery_codes(conn, id, recovery_hashes)
+}
+
+pub fn replace_recovery_codes(conn: &Connection, id: AccountId, hashes: &[String]) -> Result<()> {
+    conn.execute("DELETE FROM recovery_codes WHERE account_id = ?1", [id.0])?;
+    let mut insert =
+        conn.prepare("INSERT INTO recovery_codes (account_id, code_hash) VALUES (?1, ?2)")?;
+    for hash in hashes {
+        insert.execute(params![id.0, hash])?;
+    }
+    Ok(())
+}
+
+/// Takes the code of time step `step`: true only if no code of that step or a later one
+/// was taken before (a code works once).
+pub fn take_totp_step(conn: &Connection, id: AccountId, step: u64) -> Result<bool> {
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    Ok(conn.execute(
+        "UPDATE accounts SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2",
+        params![id.0, step],
+    )? == 1)
+}
+
+/// Uses up the recovery code with this hash: true if it was the account's and unused.
+pub fn take_recovery_code(
+    conn: &Connection,
+    id: AccountId,
+    hash: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE recovery_codes SET used_at = ?3 \
+         WHERE account_id = ?1 AND code_hash = ?2 AND used_at IS NULL",
+        params![id.0, hash, now.to_string()],
+    )? == 1)
+}
+
+pub fn recovery_codes_left(conn: &Connection, id: AccountId) -> Result<u32> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM recovery_codes WHERE account_id = ?1 AND used_at IS NULL",
+        [id.0],
+        |r| r.get(0),
+    )?)
+}
+
+/// Turns the second factor off (a lost phone): the secret and the recovery codes go, and
+/// the account's sessions end.
+pub fn reset_second_factor(conn: &Connection, id: AccountId) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE accounts SET totp_secret = NULL, totp_since = NULL, totp_last_step = 0, \
+         sessions_epoch = sessions_epoch + 1 WHERE id = ?1",
+        [id.0],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "account",
+            id: id.0,
+        });
+    }
+    replace_recovery_codes(conn, id, &[])
 }
 
 /// A kiosk allowed to call the kiosk API.

@@ -132,6 +132,15 @@ pub fn all_routes() -> impl Iterator<Item = &'static (&'static str, &'static str
     ROUTES.iter().chain(super::ui::ROUTES.iter())
 }
 
+/// What an account that must set up a second factor may still reach.
+const SETUP_ROUTES: &[&str] = &[
+    "/account/second-factor",
+    "/account",
+    "/logout",
+    "/api/v1/logout",
+    "/api/v1/session",
+];
+
 pub fn access_for(method: &Method, path: &str) -> Option<Access> {
     all_routes()
         .find(|(m, p, _)| *m == method.as_str() && *p == path)
@@ -298,6 +307,12 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
                     return Err(ApiError::Unauthenticated);
                 }
             };
+            if !account.second_factor
+                && state.config().require_second_factor.contains(&account.role)
+                && !SETUP_ROUTES.contains(&path.as_str())
+            {
+                return Err(ApiError::SecondFactorSetup(account.role));
+            }
             if !access.admits(account.role) {
                 return Err(ApiError::Forbidden(format!(
                     "a {} account cannot do this",

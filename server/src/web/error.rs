@@ -26,6 +26,14 @@ pub enum ApiError {
     Conflict(String),
     #[error("{message}")]
     Unprocessable { message: String, details: Value },
+    /// The password was right; the account's second factor is missing or wrong.
+    #[error("{0}")]
+    SecondFactor(String),
+    /// The account's role needs a second factor and it has none yet.
+    #[error(
+        "a {0} account needs a second factor before anything else: set it up at /account/second-factor"
+    )]
+    SecondFactorSetup(crate::domain::AccountRole),
     #[error("too many failed attempts; try again in {retry_after} seconds")]
     TooManyAttempts { retry_after: u64 },
     #[error("something went wrong on the server; it has been logged")]
@@ -38,6 +46,10 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::SecondFactor(_) => (StatusCode::UNAUTHORIZED, "second_factor"),
+            ApiError::SecondFactorSetup(_) => {
+                (StatusCode::FORBIDDEN, "second_factor_setup_required")
+            }
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),

@@ -3,12 +3,15 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::AppState;
 use super::access::{SESSION_KEY, SessionUser};
 use super::error::ApiError;
-use super::password;
+use super::{password, second_factor};
+use crate::domain::AccountId;
 use crate::store::audit::{self, Entry};
 use crate::store::registry;
 
@@ -19,17 +22,70 @@ pub struct LoggedIn {
     pub csrf_token: String,
 }
 
+/// How far a login got.
+#[derive(Debug, Clone)]
+pub enum Login {
+    /// Logged in.
+    Done(LoggedIn),
+    /// The password was right and the account has a second factor, but no code came with
+    /// it: the session remembers the account for [`SECOND_FACTOR_MINUTES`], and
+    /// [`complete_second_factor`] finishes the login with the code.
+    CodeNeeded,
+}
+
+/// The session key of a login waiting for its second factor.
+pub const PENDING_KEY: &str = "second_factor_pending";
+/// How long a right password waits for its code.
+pub const SECOND_FACTOR_MINUTES: i64 = 5;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    account_id: AccountId,
+    epoch: i64,
+    since: i64,
+}
+
+async fn audit_login(
+    state: &AppState,
+    now: Timestamp,
+    account: Option<AccountId>,
+    action: &'static str,
+) -> Result<(), ApiError> {
+    state
+        .db(move |c| {
+            let who = account.map_or("account:?".into(), |a| format!("account:{a}"));
+            audit::append(
+                c,
+                &Entry {
+                    at: now,
+                    actor: if action == "account.login_failed" {
+                        "anonymous"
+                    } else {
+                        &who
+                    },
+                    action,
+                    subject: &who,
+                    details: serde_json::json!({}),
+                },
+            )?;
+            Ok(())
+        })
+        .await
+}
+
 /// Checks the password (throttled per account and address, see [`super::throttle`]),
-/// records the attempt in the audit log, and on success gives `session` a fresh id and the
-/// account. The attempt is reserved before the password is checked; the password hash is
-/// checked with no database lock held.
+/// then the second factor if the account has one (`code`, or a second step through
+/// [`complete_second_factor`] when it is `None`), records the attempt in the audit log,
+/// and on success gives `session` a fresh id and the account. Every attempt is reserved
+/// before it is checked; the password hash is checked with no database lock held.
 pub async fn log_in(
     state: &AppState,
     address: Option<IpAddr>,
     session: &Session,
     username: &str,
     password: String,
-) -> Result<LoggedIn, ApiError> {
+    code: Option<&str>,
+) -> Result<Login, ApiError> {
     let now = state.now();
     let attempt = state
         .throttle()
@@ -44,36 +100,156 @@ pub async fn log_in(
     let ok = tokio::task::spawn_blocking(move || password::verify(&password, hash.as_deref()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let account = account.filter(|a| ok && !a.disabled);
-    let logged = account.clone();
-    state
-        .db(move |c| {
-            let who = logged
-                .as_ref()
-                .map_or("account:?".into(), |a| format!("account:{}", a.id));
-            audit::append(
-                c,
-                &Entry {
-                    at: now,
-                    actor: if logged.is_some() { &who } else { "anonymous" },
-                    action: if logged.is_some() {
-                        "account.login"
-                    } else {
-                        "account.login_failed"
-                    },
-                    subject: &who,
-                    details: serde_json::json!({}),
-                },
-            )?;
-            Ok(())
-        })
-        .await?;
     // A failure keeps its reservation: it counts.
-    let Some(account) = account else {
+    let Some(account) = account.filter(|a| ok && !a.disabled) else {
+        audit_login(state, now, None, "account.login_failed").await?;
         return Err(ApiError::Unauthenticated);
     };
     state.throttle().succeed(&attempt);
-    // A fresh session id at login: a planted cookie never becomes a logged-in session.
+    if account.second_factor {
+        match code.filter(|c| !c.trim().is_empty()) {
+            Some(code) => check_code(state, address, &account, code, now).await?,
+            None => {
+                session
+                    .cycle_id()
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                let pending = Pending {
+                    account_id: account.id,
+                    epoch: account.sessions_epoch,
+                    since: now.as_second(),
+                };
+                session
+                    .insert(PENDING_KEY, &pending)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                return Ok(Login::CodeNeeded);
+            }
+        }
+    }
+    Ok(Login::Done(finish(state, session, account, now).await?))
+}
+
+/// The second step of a login that answered [`Login::CodeNeeded`]: checks `code` for the
+/// account the session remembers.
+pub async fn complete_second_factor(
+    state: &AppState,
+    address: Option<IpAddr>,
+    session: &Session,
+    code: &str,
+) -> Result<LoggedIn, ApiError> {
+    let now = state.now();
+    let pending: Pending = session
+        .get(PENDING_KEY)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or(ApiError::Unauthenticated)?;
+    if now.as_second() - pending.since > SECOND_FACTOR_MINUTES * 60 {
+        let _ = session.remove::<Pending>(PENDING_KEY).await;
+        return Err(ApiError::Unauthenticated);
+    }
+    let id = pending.account_id;
+    let account = state.db(move |c| Ok(registry::account(c, id)?)).await?;
+    if account.disabled || account.sessions_epoch != pending.epoch || !account.second_factor {
+        let _ = session.remove::<Pending>(PENDING_KEY).await;
+        return Err(ApiError::Unauthenticated);
+    }
+    check_code(state, address, &account, code, now).await?;
+    let _ = session.remove::<Pending>(PENDING_KEY).await;
+    finish(state, session, account, now).await
+}
+
+/// Whether a login is waiting for its second factor in this session.
+pub async fn code_pending(session: &Session) -> bool {
+    session
+        .get::<Pending>(PENDING_KEY)
+        .await
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+/// Checks a code from the authenticator app (each taken once) or a recovery code (each
+/// used once), throttled on its own key so that knowing the password does not reset the
+/// delays between code guesses.
+async fn check_code(
+    state: &AppState,
+    address: Option<IpAddr>,
+    account: &registry::Account,
+    typed: &str,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let attempt = state
+        .throttle()
+        .begin(&format!("code:{}", account.username), address, now)
+        .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
+    let id = account.id;
+    let code = second_factor::Code::parse(typed);
+    let unix = u64::try_from(now.as_second()).unwrap_or(0);
+    let outcome = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            let Some(secret) = registry::totp_secret(&tx, id)? else {
+                return Ok(Err("this account has no second factor"));
+            };
+            let outcome = match code {
+                Some(second_factor::Code::Totp(digits)) => {
+                    match second_factor::check(&secret.secret, &digits, unix) {
+                        Some(step) if registry::take_totp_step(&tx, id, step)? => Ok(None),
+                        Some(_) => Err("that code was used already; wait for the next one"),
+                        None => Err("wrong code"),
+                    }
+                }
+                Some(second_factor::Code::Recovery(text)) => {
+                    let hash = second_factor::recovery_hash(&text);
+                    if registry::take_recovery_code(&tx, id, &hash, now)? {
+                        Ok(Some(registry::recovery_codes_left(&tx, id)?))
+                    } else {
+                        Err("wrong or used recovery code")
+                    }
+                }
+                None => Err("a code is 6 digits from the authenticator app, or a recovery code"),
+            };
+            let who = format!("account:{id}");
+            audit::append(
+                &tx,
+                &Entry {
+                    at: now,
+                    actor: &who,
+                    action: match outcome {
+                        Ok(None) => "account.second_factor",
+                        Ok(Some(_)) => "account.recovery_code_used",
+                        Err(_) => "account.second_factor_failed",
+                    },
+                    subject: &who,
+                    details: match outcome {
+                        Ok(Some(left)) => serde_json::json!({ "left": left }),
+                        _ => serde_json::json!({}),
+                    },
+                },
+            )?;
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await?;
+    match outcome {
+        Ok(_) => {
+            state.throttle().succeed(&attempt);
+            Ok(())
+        }
+        Err(why) => Err(ApiError::SecondFactor(why.to_owned())),
+    }
+}
+
+/// The last step of every login: a fresh session id (a planted cookie never becomes a
+/// logged-in session), the account in the session, the audit entry.
+async fn finish(
+    state: &AppState,
+    session: &Session,
+    account: registry::Account,
+    now: Timestamp,
+) -> Result<LoggedIn, ApiError> {
+    audit_login(state, now, Some(account.id), "account.login").await?;
     session
         .cycle_id()
         .await

@@ -10,6 +10,7 @@ pub mod demo_kiosk;
 pub mod error;
 pub mod login;
 pub mod password;
+pub mod second_factor;
 pub mod session_store;
 pub mod throttle;
 pub mod ui;
@@ -18,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -166,10 +167,17 @@ const SECURITY_HEADERS: [(&str, &str); 7] = [
 ];
 
 /// Security headers on every response; nothing is cached by proxies unless a handler
-/// says otherwise.
-async fn security_headers(request: Request, next: Next) -> Response {
+/// says otherwise. Served over HTTPS (`secure_cookies`), browsers are also told to use
+/// HTTPS only (HSTS), so a network attacker cannot strip it.
+async fn security_headers(State(https): State<bool>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     for (name, value) in SECURITY_HEADERS {
         headers.insert(
             HeaderName::from_static(name),
@@ -218,7 +226,10 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!("http", method = %request.method(), path)
             }),
         )
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.config().secure_cookies,
+            security_headers,
+        ))
         .with_state(state)
 }
 

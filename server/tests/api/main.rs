@@ -8,4 +8,5 @@ mod people;
 mod photos;
 mod publish;
 mod real_photos;
+mod second_factor;
 mod ui;

@@ -49,23 +49,122 @@ async fn a_browser_without_a_session_is_sent_to_the_login_page_but_the_api_still
     assert!(login.text().await.unwrap().contains("id=\"login-form\""));
 }
 
-async fn form_login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
-    no_redirects()
+/// The hidden `_csrf` field of a page.
+pub fn csrf_field(html: &str) -> String {
+    let at = html.find("name=\"_csrf\" value=\"").expect("a _csrf field") + 20;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// Opens the login page in `client` and returns its form's token.
+pub async fn login_form_token(app: &TestApp, client: &reqwest::Client) -> String {
+    let page = client.get(app.url("/login")).send().await.unwrap();
+    csrf_field(&page.text().await.unwrap())
+}
+
+/// Logs in with the login form as a browser does (the page first, then the post).
+pub async fn form_login_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let token = login_form_token(app, client).await;
+    client
         .post(app.url("/login"))
-        .form(&[("username", username), ("password", password)])
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("_csrf", &token),
+        ])
         .send()
         .await
         .unwrap()
+}
+
+async fn form_login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    form_login_in(app, &no_redirects(), username, password).await
+}
+
+#[tokio::test]
+async fn the_login_form_needs_its_own_token_so_another_site_cannot_log_a_browser_in() {
+    let app = spawn_app().await;
+    let client = no_redirects();
+    let without = client
+        .post(app.url("/login"))
+        .form(&[("username", "staff"), ("password", "staff-test-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status(), StatusCode::FORBIDDEN);
+    assert!(without.text().await.unwrap().contains("expired"));
+    let token = login_form_token(&app, &client).await;
+    let stranger = no_redirects();
+    login_form_token(&app, &stranger).await;
+    let wrong_session = stranger
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "staff"),
+            ("password", "staff-test-password"),
+            ("_csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_session.status(), StatusCode::FORBIDDEN);
+    let right = client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "staff"),
+            ("password", "staff-test-password"),
+            ("_csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn https_deployments_send_hsts_and_plain_ones_do_not() {
+    let plain = spawn_app().await;
+    let response = no_redirects()
+        .get(plain.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!response.headers().contains_key("strict-transport-security"));
+    let https = spawn_with(|c| c.secure_cookies = true).await;
+    let response = no_redirects()
+        .get(https.url("/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
 }
 
 #[tokio::test]
 async fn the_login_form_rotates_the_session_and_sets_a_strict_http_only_cookie() {
     let app = spawn_app().await;
     let client = no_redirects();
+    let page = client
+        .get(app.url("/login"))
+        .header("cookie", "consentcam_session=planted-by-someone-else")
+        .send()
+        .await
+        .unwrap();
+    let before = page.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(!before.contains("planted-by-someone-else"), "{before}");
+    let token = csrf_field(&page.text().await.unwrap());
     let response = client
         .post(app.url("/login"))
-        .header("cookie", "consentcam_session=planted-by-someone-else")
-        .form(&[("username", "staff"), ("password", "staff-test-password")])
+        .form(&[
+            ("username", "staff"),
+            ("password", "staff-test-password"),
+            ("_csrf", token.as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -74,6 +173,12 @@ async fn the_login_form_rotates_the_session_and_sets_a_strict_http_only_cookie()
     let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("consentcam_session="), "{cookie}");
     assert!(!cookie.contains("planted-by-someone-else"), "{cookie}");
+    // Logging in gives the session a new id: the one the login page had is not it.
+    assert_ne!(
+        cookie.split(';').next(),
+        before.split(';').next(),
+        "{cookie} / {before}"
+    );
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
@@ -194,8 +299,22 @@ async fn evidence_is_type_checked_stored_under_an_opaque_name_and_never_cached()
         "{names:?}"
     );
 
+    // A scanned form is for admins only: staff see that there is one, not the scan.
     let staff = app.login(AccountRole::Staff).await;
-    let file = staff.get(&format!("/consents/{consent}/evidence")).await;
+    let refused = staff.get(&format!("/consents/{consent}/evidence")).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let person_page = staff
+        .get(&format!("/people/{person}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        person_page.contains("on file (admins only)"),
+        "{person_page}"
+    );
+    assert!(!person_page.contains("/evidence\">"), "{person_page}");
+    let file = admin.get(&format!("/consents/{consent}/evidence")).await;
     assert_eq!(file.status(), StatusCode::OK);
     assert_eq!(file.headers()[CONTENT_TYPE], "application/pdf");
     assert_eq!(file.headers()[CACHE_CONTROL], "no-store");

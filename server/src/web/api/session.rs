@@ -13,16 +13,20 @@ use crate::domain::{AccountId, AccountRole};
 use crate::web::AppState;
 use crate::web::access::{Caller, cross_site};
 use crate::web::error::ApiError;
-use crate::web::login::{LoggedIn, log_in};
+use crate::web::login::{LoggedIn, Login, log_in};
 
 pub async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
 #[derive(Deserialize)]
-pub struct Login {
+pub struct LoginBody {
     username: String,
     password: String,
+    /// The authenticator app's 6-digit code or a recovery code, for accounts with a
+    /// second factor.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -31,6 +35,8 @@ pub struct SessionInfo {
     username: String,
     role: AccountRole,
     csrf_token: String,
+    /// Whether the account logs in with a second factor.
+    second_factor: bool,
 }
 
 pub async fn login(
@@ -38,7 +44,7 @@ pub async fn login(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     session: Session,
     headers: HeaderMap,
-    Json(body): Json<Login>,
+    Json(body): Json<LoginBody>,
 ) -> Result<Json<SessionInfo>, ApiError> {
     if cross_site(&headers) {
         return Err(ApiError::Forbidden("cross-site logins are refused".into()));
@@ -48,15 +54,35 @@ pub async fn login(
         &headers,
         &state.config().trusted_proxies,
     );
+    let login = log_in(
+        &state,
+        address,
+        &session,
+        &body.username,
+        body.password,
+        body.code.as_deref(),
+    )
+    .await?;
     let LoggedIn {
         account,
         csrf_token,
-    } = log_in(&state, address, &session, &body.username, body.password).await?;
+    } = match login {
+        Login::Done(done) => done,
+        Login::CodeNeeded => {
+            let _ = session.flush().await;
+            return Err(ApiError::SecondFactor(
+                "this account logs in with a second factor: send the authenticator app's \
+                 6-digit code (or a recovery code) as `code` with the password"
+                    .into(),
+            ));
+        }
+    };
     Ok(Json(SessionInfo {
         account_id: account.id,
         username: account.username,
         role: account.role,
         csrf_token,
+        second_factor: account.second_factor,
     }))
 }
 
@@ -75,6 +101,7 @@ pub async fn current(caller: Caller) -> Json<SessionInfo> {
         username: caller.account.username,
         role: caller.account.role,
         csrf_token: caller.csrf_token,
+        second_factor: caller.account.second_factor,
     })
 }
 

@@ -1,23 +1,18 @@
 //! What every page shares: the header (who is logged in, the CSRF token for its forms, a
 //! one-off notice), rendering, the error page, and logging in and out.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
-use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::domain::AccountRole;
 use crate::web::AppState;
-use crate::web::access::{Caller, cross_site};
+use crate::web::access::Caller;
 use crate::web::error::ApiError;
-use crate::web::login::log_in;
 
-const FLASH_KEY: &str = "flash";
+pub(crate) const FLASH_KEY: &str = "flash";
 
 /// The header of every page.
 #[derive(Debug, Clone)]
@@ -137,57 +132,6 @@ impl IntoResponse for PageError {
     }
 }
 
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage<'a> {
-    message: Option<&'a str>,
-}
-
-pub async fn login_page() -> Result<Response, PageError> {
-    render(&LoginPage { message: None })
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    username: String,
-    password: String,
-}
-
-pub async fn login(
-    State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    session: Session,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Result<Response, PageError> {
-    if cross_site(&headers) {
-        return Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            "Logging in from another site is refused.",
-        ));
-    }
-    let address = crate::web::login::client_address(
-        connect.map(|Extension(ConnectInfo(addr))| addr),
-        &headers,
-        &state.config().trusted_proxies,
-    );
-    match log_in(&state, address, &session, &form.username, form.password).await {
-        Ok(_) => Ok(Redirect::to("/").into_response()),
-        Err(e @ (ApiError::Unauthenticated | ApiError::TooManyAttempts { .. })) => {
-            let message = match &e {
-                ApiError::Unauthenticated => "Wrong username or password.".to_owned(),
-                other => other.to_string(),
-            };
-            let mut response = render(&LoginPage {
-                message: Some(&message),
-            })?;
-            *response.status_mut() = e.status();
-            Ok(response)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 pub async fn logout(caller: Caller, session: Session) -> Result<Response, PageError> {
     session
         .flush()
@@ -209,6 +153,7 @@ pub struct SessionRow {
 struct AccountPage {
     c: Chrome,
     sessions: Vec<SessionRow>,
+    second_factor: bool,
 }
 
 /// The caller's own account: where they are logged in, and a button to end each.
@@ -237,7 +182,11 @@ pub async fn account(
             )
         })
         .await?;
-    render(&AccountPage { c, sessions })
+    render(&AccountPage {
+        c,
+        sessions,
+        second_factor: caller.account.second_factor,
+    })
 }
 
 /// Ends one of the caller's sessions from the account page.

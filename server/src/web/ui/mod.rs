@@ -14,6 +14,7 @@ mod groups;
 mod media;
 mod people;
 mod photos;
+mod sign_in;
 
 use axum::Router;
 use axum::extract::Request;
@@ -32,9 +33,18 @@ pub use media::{evidence_dir, preview_path, thumbnail_path};
 pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/login", Access::Public),
     ("POST", "/login", Access::Public),
+    ("GET", "/login/code", Access::Public),
+    ("POST", "/login/code", Access::Public),
     ("GET", "/static/app.css", Access::Public),
     ("POST", "/logout", Access::Staff),
     ("GET", "/account", Access::Staff),
+    ("GET", "/account/second-factor", Access::Staff),
+    ("POST", "/account/second-factor", Access::Staff),
+    (
+        "POST",
+        "/account/second-factor/recovery-codes",
+        Access::Staff,
+    ),
     ("POST", "/account/sessions/{handle}/end", Access::Staff),
     ("GET", "/", Access::Staff),
     ("GET", "/devices/{id}", Access::Staff),
@@ -82,7 +92,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/consents/{id}", Access::Admin),
     ("POST", "/consents/{id}/withdraw", Access::Admin),
     ("POST", "/consents/{id}/evidence", Access::Admin),
-    ("GET", "/consents/{id}/evidence", Access::Staff),
+    ("GET", "/consents/{id}/evidence", Access::Admin),
     ("GET", "/takedowns", Access::Oversight),
     ("POST", "/takedowns/{id}/done", Access::Oversight),
     ("GET", "/audit", Access::Oversight),
@@ -105,10 +115,19 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/login", get(chrome::login_page).post(chrome::login))
+        .route("/login", get(sign_in::login_page).post(sign_in::login))
+        .route("/login/code", get(sign_in::code_page).post(sign_in::code))
         .route("/static/app.css", get(stylesheet))
         .route("/logout", post(chrome::logout))
         .route("/account", get(chrome::account))
+        .route(
+            "/account/second-factor",
+            get(sign_in::second_factor_page).post(sign_in::enrol),
+        )
+        .route(
+            "/account/second-factor/recovery-codes",
+            post(sign_in::new_recovery_codes),
+        )
         .route("/account/sessions/{handle}/end", post(chrome::end_session))
         .route("/", get(dashboard::dashboard))
         .route("/devices/{id}", get(dashboard::device))
@@ -228,8 +247,14 @@ pub async fn pages_for_browsers(request: Request, next: Next) -> Response {
             let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
                 .await
                 .unwrap_or_default();
-            let message = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
+            let json = serde_json::from_slice::<serde_json::Value>(&body).ok();
+            if json
+                .as_ref()
+                .is_some_and(|v| v["error"] == "second_factor_setup_required")
+            {
+                return Redirect::to("/account/second-factor").into_response();
+            }
+            let message = json
                 .and_then(|v| v["message"].as_str().map(str::to_owned))
                 .unwrap_or_else(|| "This page cannot be shown.".into());
             PageError::new(status, message).into_response()
