@@ -59,7 +59,12 @@ fn tap_to_frame(state: &State, api: &HttpApi, seq: u64) -> Frame {
             Effect::Signal(_) | Effect::ReleaseLock => {}
         }
     }
-    let receipt = api.post_events(&EventBatch { events }).unwrap();
+    let receipt = api
+        .post_events(&EventBatch {
+            events,
+            sent_at: None,
+        })
+        .unwrap();
     assert_eq!(receipt.recorded.len(), 1);
     frame
 }

@@ -164,7 +164,8 @@ impl Journal {
         while let Some(first) = self.pending.front() {
             let id = first.event_id.as_str();
             let acked = receipt.recorded.iter().any(|r| r == id)
-                || receipt.duplicate.iter().any(|d| d == id);
+                || receipt.duplicate.iter().any(|d| d == id)
+                || receipt.refused.iter().any(|r| r.event_id == id);
             if !acked {
                 break;
             }

@@ -53,7 +53,18 @@ pub fn sync_once(journal: &Mutex<Journal>, api: &dyn KioskApi) -> Result<SyncRep
         if batch.is_empty() {
             break;
         }
-        let receipt = api.post_events(&EventBatch { events: batch })?;
+        let receipt = api.post_events(&EventBatch {
+            events: batch,
+            sent_at: Some(crate::clock::now()),
+        })?;
+        for refused in &receipt.refused {
+            // Kept by the server for an admin to see; nothing for the kiosk to do.
+            tracing::warn!(
+                event_id = refused.event_id,
+                code = refused.code,
+                "the server refused an event"
+            );
+        }
         let dropped = lock(journal).acknowledge(&receipt)?;
         report.delivered += dropped;
         if let Some(rejected) = receipt.rejected {

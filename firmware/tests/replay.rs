@@ -148,8 +148,11 @@ fn a_kiosk_killed_after_the_server_recorded_a_batch_still_records_each_event_onc
         let first = journal.lock().unwrap().batch(50);
         let receipt = {
             use consentcam_kiosk::client::KioskApi;
-            api.post_events(&consentcam_wire::EventBatch { events: first })
-                .unwrap()
+            api.post_events(&consentcam_wire::EventBatch {
+                events: first,
+                sent_at: None,
+            })
+            .unwrap()
         };
         journal.lock().unwrap().acknowledge(&receipt).unwrap();
         server.set(|b| b.swallow_replies = 1);

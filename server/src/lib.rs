@@ -12,6 +12,7 @@ pub mod domain;
 pub mod groups;
 pub mod import;
 pub mod ingest;
+pub mod kiosk_checks;
 pub mod publish;
 pub mod records;
 pub mod store;

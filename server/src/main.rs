@@ -84,6 +84,8 @@ enum Command {
     KioskAdd { name: String },
     /// Revoke a kiosk's token at once (a lost or replaced kiosk); its events are kept.
     KioskRevoke { name: String },
+    /// Give a kiosk a new token (shown once); the old one stops working at once.
+    KioskRotate { name: String },
     /// Register a partner organisation (a school or organisation photos may be shared with).
     PartnerAdd { name: String },
     /// Import a returned device's card: every file stored safely (crash-safe, each content
@@ -336,6 +338,30 @@ fn main() -> Result<()> {
             )?;
             println!(
                 "kiosk {} ({name}) revoked: its token no longer opens anything",
+                kiosk.id
+            );
+            Ok(())
+        }
+        Command::KioskRotate { name } => {
+            let conn = open_db(&config)?;
+            let kiosk = registry::kiosk_by_name(&conn, &name)?
+                .with_context(|| format!("no kiosk named {name:?}"))?;
+            let token = password::random_token();
+            let tx = conn.unchecked_transaction()?;
+            registry::rotate_kiosk_token(&tx, kiosk.id, &password::token_hash(&token))?;
+            audit::append(
+                &tx,
+                &audit::Entry {
+                    at: now,
+                    actor: "cli",
+                    action: "kiosk.rotate",
+                    subject: &format!("kiosk:{}", kiosk.id),
+                    details: serde_json::json!({}),
+                },
+            )?;
+            tx.commit()?;
+            println!(
+                "kiosk {} ({name}) has a new token (shown once; put it in the kiosk's config):\n{token}",
                 kiosk.id
             );
             Ok(())

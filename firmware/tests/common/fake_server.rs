@@ -153,6 +153,7 @@ fn serve(stream: TcpStream, lock: &Mutex<Inner>) {
                 }
             };
             let mut receipt = EventReceipt {
+                refused: vec![],
                 recorded: vec![],
                 duplicate: vec![],
                 rejected: None,

@@ -281,7 +281,7 @@ fn seed_records(
         },
     ];
     for event in &events {
-        custody::record_event(&tx, kiosk, event, now)?;
+        custody::record_event(&tx, kiosk, event, now, Some(now))?;
     }
     tx.commit()?;
     if let Some(config) = config {

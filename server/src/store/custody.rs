@@ -15,12 +15,15 @@ use super::audit::{self, Entry};
 use super::people::parse_col as text_col;
 use super::{Result, StoreError};
 use crate::domain::{BookingId, DeviceId, PersonId, Role};
+use crate::kiosk_checks::{self, Refusal};
 
 /// What happened to one incoming event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
     New,
     Duplicate,
+    /// Kept without effect on custody, for an admin to see (see [`crate::kiosk_checks`]).
+    Refused(Refusal),
 }
 
 fn ts(text: String) -> rusqlite::Result<Timestamp> {
@@ -48,16 +51,75 @@ fn exists(conn: &Connection, table: &str, id: i64) -> Result<bool> {
     Ok(n > 0)
 }
 
-/// Records one kiosk event and its effect on custody, with its audit entries. Run it in a
-/// transaction with the others of its batch.
+/// What the server knows around `event` (see [`kiosk_checks::Facts`]).
+fn facts(
+    conn: &Connection,
+    kiosk_id: i64,
+    event: &KioskEvent,
+    received: Timestamp,
+    kiosk_clock: Option<Timestamp>,
+) -> Result<kiosk_checks::Facts> {
+    let latest_before: Option<String> = conn.query_row(
+        "SELECT max(at) FROM kiosk_events WHERE kiosk_id = ?1 AND seq < ?2",
+        params![kiosk_id, i64::try_from(event.seq).unwrap_or(i64::MAX)],
+        |r| r.get(0),
+    )?;
+    let (device, person) = match &event.kind {
+        KioskEventKind::Tap { .. } => (None, None),
+        KioskEventKind::SignedOut {
+            device_id,
+            person_id,
+            ..
+        }
+        | KioskEventKind::Returned {
+            device_id,
+            person_id,
+        } => (Some(*device_id), Some(*person_id)),
+    };
+    let person = match person {
+        None => None,
+        Some(id) => conn
+            .query_row(
+                "SELECT p.role = 'staff' AND EXISTS (SELECT 1 FROM badges b \
+                 WHERE b.person_id = p.id AND b.active = 1), p.may_sign_out \
+                 FROM people p WHERE p.id = ?1",
+                [id],
+                |r| {
+                    Ok(kiosk_checks::PersonFacts {
+                        active_staff_badge: r.get(0)?,
+                        may_sign_out: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?,
+    };
+    Ok(kiosk_checks::Facts {
+        received,
+        kiosk_clock,
+        latest_before: latest_before.map(ts).transpose()?,
+        device_exists: match device {
+            Some(id) => exists(conn, "devices", id)?,
+            None => false,
+        },
+        person,
+    })
+}
+
+/// Records one kiosk event and its effect on custody, with its audit entries, after the
+/// checks of [`kiosk_checks`]: an event that fails them is kept in
+/// `refused_kiosk_events` and changes nothing else. `kiosk_clock` is the kiosk's clock
+/// when it sent the batch, if it said. Run it in a transaction with the others of its
+/// batch.
 pub fn record_event(
     conn: &Connection,
     kiosk_id: i64,
     event: &KioskEvent,
     received: Timestamp,
+    kiosk_clock: Option<Timestamp>,
 ) -> Result<Recorded> {
     let seen: i64 = conn.query_row(
-        "SELECT count(*) FROM kiosk_events WHERE event_id = ?1",
+        "SELECT (SELECT count(*) FROM kiosk_events WHERE event_id = ?1) + \
+         (SELECT count(*) FROM refused_kiosk_events WHERE event_id = ?1)",
         [&event.event_id],
         |r| r.get(0),
     )?;
@@ -69,33 +131,22 @@ pub fn record_event(
             "event_id must be 1 to 128 characters".into(),
         ));
     }
-    let (kind, subject) = match &event.kind {
-        KioskEventKind::Tap { .. } => ("tap", format!("kiosk:{kiosk_id}")),
-        KioskEventKind::SignedOut {
-            device_id,
-            person_id,
-            ..
-        }
-        | KioskEventKind::Returned {
-            device_id,
-            person_id,
-        } => {
-            if !exists(conn, "devices", *device_id)? {
-                return Err(StoreError::Invalid(format!(
-                    "device #{device_id} is not registered"
-                )));
-            }
-            if !exists(conn, "people", *person_id)? {
-                return Err(StoreError::Invalid(format!(
-                    "person #{person_id} is not registered"
-                )));
-            }
-            let kind = if matches!(event.kind, KioskEventKind::SignedOut { .. }) {
-                "signed_out"
-            } else {
-                "returned"
-            };
-            (kind, format!("device:{device_id}"))
+    if event.reader.len() > 128 {
+        return Err(StoreError::Invalid(
+            "reader must be at most 128 characters".into(),
+        ));
+    }
+    let facts = facts(conn, kiosk_id, event, received, kiosk_clock)?;
+    if let Err(refusal) = kiosk_checks::check(event, &facts) {
+        refuse(conn, kiosk_id, event, received, refusal)?;
+        return Ok(Recorded::Refused(refusal));
+    }
+    let kind = event_kind(&event.kind);
+    let subject = match &event.kind {
+        KioskEventKind::Tap { .. } => format!("kiosk:{kiosk_id}"),
+        KioskEventKind::SignedOut { device_id, .. }
+        | KioskEventKind::Returned { device_id, .. } => {
+            format!("device:{device_id}")
         }
     };
     let body =
@@ -203,6 +254,101 @@ pub fn record_event(
         }
     }
     Ok(Recorded::New)
+}
+
+fn event_kind(kind: &KioskEventKind) -> &'static str {
+    match kind {
+        KioskEventKind::Tap { .. } => "tap",
+        KioskEventKind::SignedOut { .. } => "signed_out",
+        KioskEventKind::Returned { .. } => "returned",
+    }
+}
+
+fn refuse(
+    conn: &Connection,
+    kiosk_id: i64,
+    event: &KioskEvent,
+    received: Timestamp,
+    refusal: Refusal,
+) -> Result<()> {
+    let body =
+        serde_json::to_string(&event.kind).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO refused_kiosk_events (event_id, kiosk_id, seq, at, reader, kind, body, \
+         received_at, code, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            event.event_id,
+            kiosk_id,
+            i64::try_from(event.seq).unwrap_or(i64::MAX),
+            event.at.to_string(),
+            event.reader,
+            event_kind(&event.kind),
+            body,
+            received.to_string(),
+            refusal.code(),
+            refusal.sentence(),
+        ],
+    )?;
+    tracing::warn!(
+        kiosk = kiosk_id,
+        code = refusal.code(),
+        "kiosk event refused"
+    );
+    audit::append(
+        conn,
+        &Entry {
+            at: received,
+            actor: &format!("kiosk:{kiosk_id}"),
+            action: "kiosk.event_refused",
+            subject: &format!("kiosk:{kiosk_id}"),
+            details: serde_json::json!({
+                "event_id": event.event_id, "kind": event_kind(&event.kind),
+                "code": refusal.code(),
+            }),
+        },
+    )?;
+    Ok(())
+}
+
+/// A kiosk event the server kept without acting on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefusedEvent {
+    pub event_id: String,
+    pub kiosk_id: i64,
+    pub kiosk: String,
+    pub at: String,
+    pub received_at: String,
+    pub kind: String,
+    /// The event as the kiosk sent it (device and person ids, a tap's UID).
+    pub body: serde_json::Value,
+    pub code: String,
+    pub reason: String,
+}
+
+/// Refused events, newest first.
+pub fn refused_events(conn: &Connection, limit: u32) -> Result<Vec<RefusedEvent>> {
+    let mut stmt = conn.prepare(
+        "SELECT r.event_id, r.kiosk_id, k.name, r.at, r.received_at, r.kind, r.body, r.code, \
+         r.reason FROM refused_kiosk_events r JOIN kiosks k ON k.id = r.kiosk_id \
+         ORDER BY r.received_at DESC, r.seq DESC LIMIT ?1",
+    )?;
+    let rows = stmt
+        .query_map([limit], |r| {
+            let body: String = r.get(6)?;
+            Ok(RefusedEvent {
+                event_id: r.get(0)?,
+                kiosk_id: r.get(1)?,
+                kiosk: r.get(2)?,
+                at: r.get(3)?,
+                received_at: r.get(4)?,
+                kind: r.get(5)?,
+                body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+                code: r.get(7)?,
+                reason: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }
 
 /// The booking a sign-out belongs to: the one the kiosk matched if it exists and is the
@@ -414,6 +560,7 @@ mod tests {
             t(0),
         )
         .unwrap();
+        registry::enrol_badge(&conn, &TagUid::parse("0A0B0C0E").unwrap(), person, t(0)).unwrap();
         let kiosk = registry::insert_kiosk(&conn, "office", "hash", t(0)).unwrap();
         (conn, kiosk, person.0, device.0)
     }
@@ -452,20 +599,20 @@ mod tests {
             },
         );
         assert_eq!(
-            record_event(&conn, kiosk, &out, t(11)).unwrap(),
+            record_event(&conn, kiosk, &out, t(11), None).unwrap(),
             Recorded::New
         );
         assert_eq!(open_sessions(&conn).unwrap().len(), 1);
         assert_eq!(
-            record_event(&conn, kiosk, &back, t(101)).unwrap(),
+            record_event(&conn, kiosk, &back, t(101), None).unwrap(),
             Recorded::New
         );
         assert_eq!(
-            record_event(&conn, kiosk, &out, t(102)).unwrap(),
+            record_event(&conn, kiosk, &out, t(102), None).unwrap(),
             Recorded::Duplicate
         );
         assert_eq!(
-            record_event(&conn, kiosk, &back, t(102)).unwrap(),
+            record_event(&conn, kiosk, &back, t(102), None).unwrap(),
             Recorded::Duplicate
         );
         let sessions = sessions_of_device(&conn, DeviceId(device)).unwrap();
@@ -486,7 +633,7 @@ mod tests {
                 outcome: TapOutcome::UnknownCard,
             },
         );
-        record_event(&conn, kiosk, &tap, t(6)).unwrap();
+        record_event(&conn, kiosk, &tap, t(6), None).unwrap();
         let rows = audit::list(
             &conn,
             &audit::Filter {
@@ -502,7 +649,7 @@ mod tests {
     }
 
     #[test]
-    fn an_event_for_an_unknown_device_is_refused() {
+    fn an_event_for_an_unknown_device_is_kept_as_refused_and_changes_nothing() {
         let (conn, kiosk, person, _) = setup();
         let bad = event(
             "k-3",
@@ -515,10 +662,81 @@ mod tests {
                 booking_id: None,
             },
         );
-        assert!(matches!(
-            record_event(&conn, kiosk, &bad, t(11)),
-            Err(StoreError::Invalid(_))
-        ));
+        assert_eq!(
+            record_event(&conn, kiosk, &bad, t(11), None).unwrap(),
+            Recorded::Refused(Refusal::UnknownDevice)
+        );
+        assert!(open_sessions(&conn).unwrap().is_empty());
+        let refused = refused_events(&conn, 10).unwrap();
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].code, "unknown_device");
+        assert_eq!(refused[0].body["device_id"], 999);
+        // Sent again, it is a duplicate: the kiosk's journal moves on.
+        assert_eq!(
+            record_event(&conn, kiosk, &bad, t(12), None).unwrap(),
+            Recorded::Duplicate
+        );
+        assert_eq!(refused_events(&conn, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_sign_out_by_a_badge_deactivated_after_the_roster_is_refused_and_audited() {
+        let (conn, kiosk, person, device) = setup();
+        conn.execute("UPDATE badges SET active = 0", []).unwrap();
+        let out = event(
+            "k-1",
+            1,
+            10,
+            KioskEventKind::SignedOut {
+                device_id: device,
+                person_id: person,
+                due_back: t(3610),
+                booking_id: None,
+            },
+        );
+        assert_eq!(
+            record_event(&conn, kiosk, &out, t(11), Some(t(11))).unwrap(),
+            Recorded::Refused(Refusal::BadgeNotActive)
+        );
+        assert!(open_sessions(&conn).unwrap().is_empty());
+        let rows = audit::list(
+            &conn,
+            &audit::Filter {
+                action_prefix: Some("kiosk.event_refused".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].details["code"], "badge_not_active");
+    }
+
+    #[test]
+    fn a_back_dated_sign_out_after_a_return_is_refused() {
+        let (conn, kiosk, person, device) = setup();
+        let out = |id: &str, seq, at| {
+            event(
+                id,
+                seq,
+                at,
+                KioskEventKind::SignedOut {
+                    device_id: device,
+                    person_id: person,
+                    due_back: t(at + 3600),
+                    booking_id: None,
+                },
+            )
+        };
+        record_event(&conn, kiosk, &out("k-1", 1, 10_000), t(10_001), None).unwrap();
+        // A journal line added later claims a sign-out hours before the kiosk's last event.
+        assert_eq!(
+            record_event(&conn, kiosk, &out("k-2", 2, 1_000), t(10_002), None).unwrap(),
+            Recorded::Refused(Refusal::BeforeEarlierEvents)
+        );
+        assert_eq!(
+            sessions_of_device(&conn, DeviceId(device)).unwrap().len(),
+            1
+        );
     }
 
     #[test]

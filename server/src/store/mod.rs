@@ -52,6 +52,9 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0005_face_detection.sql")),
         M::up(include_str!("../../migrations/0006_session_epochs.sql")),
         M::up(include_str!("../../migrations/0007_second_factor.sql")),
+        M::up(include_str!(
+            "../../migrations/0008_refused_kiosk_events.sql"
+        )),
     ])
 });
 

@@ -338,6 +338,23 @@ pub fn revoke_kiosk(conn: &Connection, id: i64, now: Timestamp) -> Result<()> {
     Ok(())
 }
 
+/// Gives a kiosk a new token (its old one stops working at once); a revoked kiosk is
+/// brought back with it.
+pub fn rotate_kiosk_token(conn: &Connection, id: i64, token_hash: &str) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE kiosks SET token_hash = ?2, revoked_at = NULL WHERE id = ?1",
+        params![id, token_hash],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound { what: "kiosk", id });
+    }
+    Ok(())
+}
+
+pub fn kiosk_by_name(conn: &Connection, name: &str) -> Result<Option<KioskRecord>> {
+    Ok(kiosks(conn)?.into_iter().find(|k| k.name == name))
+}
+
 pub fn kiosk_by_token_hash(conn: &Connection, token_hash: &str) -> Result<Option<Kiosk>> {
     Ok(conn
         .query_row(

@@ -79,6 +79,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/kiosks", Access::Admin),
     ("POST", "/api/v1/kiosks", Access::Admin),
     ("POST", "/api/v1/kiosks/{id}/revoke", Access::Admin),
+    ("POST", "/api/v1/kiosks/{id}/rotate", Access::Admin),
+    ("GET", "/api/v1/kiosk-events/refused", Access::Admin),
     ("GET", "/api/v1/custody", Access::Staff),
     ("GET", "/api/v1/groups", Access::Staff),
     ("POST", "/api/v1/groups", Access::Staff),

@@ -33,6 +33,17 @@ async fn setup(app: &TestApp) -> Class {
     .await["id"]
         .as_i64()
         .unwrap();
+    // A staff badge: the server takes sign-outs only from an active one.
+    expect(
+        admin
+            .post(
+                "/api/v1/badges",
+                json!({ "uid": "5AFF0001", "person_id": staff }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
     let device = expect(
         admin
             .post(

@@ -99,35 +99,136 @@ async fn the_roster_lists_badges_and_devices_and_events_are_recorded_once_in_ord
     assert_eq!(custody["overdue"], 0);
 }
 
-#[tokio::test]
-async fn a_bad_event_stops_the_batch_there_and_is_reported() {
-    let app = spawn_app().await;
-    let (staff, _) = setup(&app).await;
-    let client = reqwest::Client::new();
-    let events = json!({ "events": [
-        { "event_id": "a", "seq": 1, "at": "2026-11-25T09:00:00Z", "reader": "r", "type": "tap", "uid": "5AFF0001", "outcome": "accepted" },
-        { "event_id": "b", "seq": 2, "at": "2026-11-25T09:01:00Z", "reader": "r", "type": "signed_out", "device_id": 999, "person_id": staff, "due_back": "2026-11-25T10:00:00Z" },
-        { "event_id": "c", "seq": 3, "at": "2026-11-25T09:02:00Z", "reader": "r", "type": "tap", "uid": "5AFF0001", "outcome": "accepted" }
-    ]});
-    let receipt = expect(
-        client
-            .post(app.url("/api/v1/kiosk/events"))
-            .bearer_auth(&app.kiosk_token)
-            .json(&events)
-            .send()
-            .await
-            .unwrap(),
+async fn post_events(app: &TestApp, body: serde_json::Value) -> serde_json::Value {
+    expect(
+        app.kiosk_post("/api/v1/kiosk/events", body).await,
         StatusCode::OK,
     )
+    .await
+}
+
+#[tokio::test]
+async fn an_unreadable_event_stops_the_batch_there_and_is_reported() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    let receipt = post_events(&app, json!({ "events": [
+        { "event_id": "a", "seq": 1, "at": "2026-11-25T09:00:00Z", "reader": "r", "type": "tap", "uid": "5AFF0001", "outcome": "accepted" },
+        { "event_id": "", "seq": 2, "at": "2026-11-25T09:01:00Z", "reader": "r", "type": "tap", "uid": "5AFF0001", "outcome": "accepted" },
+        { "event_id": "c", "seq": 3, "at": "2026-11-25T09:02:00Z", "reader": "r", "type": "tap", "uid": "5AFF0001", "outcome": "accepted" }
+    ]}))
     .await;
     assert_eq!(receipt["recorded"], json!(["a"]));
-    assert_eq!(receipt["rejected"]["event_id"], "b");
+    assert_eq!(receipt["rejected"]["event_id"], "");
     assert!(
         receipt["rejected"]["reason"]
             .as_str()
             .unwrap()
-            .contains("999")
+            .contains("event_id")
     );
+}
+
+#[tokio::test]
+async fn events_that_fail_the_checks_are_kept_for_admins_and_change_no_custody() {
+    let app = spawn_app().await;
+    let (staff, device) = setup(&app).await;
+    let admin = app.login(AccountRole::Admin).await;
+    // The badge is deactivated after the kiosk fetched its roster.
+    let badges = expect(admin.get("/api/v1/badges").await, StatusCode::OK).await;
+    let badge = badges[0]["id"].as_i64().unwrap();
+    expect(
+        admin
+            .post(
+                &format!("/api/v1/badges/{badge}/active"),
+                json!({ "active": false }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let receipt = post_events(&app, json!({ "sent_at": "2026-11-25T10:00:30Z", "events": [
+        { "event_id": "a", "seq": 1, "at": "2026-11-25T09:00:00Z", "reader": "r", "type": "signed_out", "device_id": device, "person_id": staff, "due_back": "2026-11-25T10:00:00Z" },
+        { "event_id": "b", "seq": 2, "at": "2026-11-25T09:01:00Z", "reader": "r", "type": "signed_out", "device_id": 999, "person_id": staff, "due_back": "2026-11-25T10:00:00Z" },
+        { "event_id": "c", "seq": 3, "at": "2026-11-25T11:30:00Z", "reader": "r", "type": "tap", "uid": "5AFF0001", "outcome": "accepted" },
+        { "event_id": "d", "seq": 4, "at": "2026-11-25T09:03:00Z", "reader": "r", "type": "returned", "device_id": device, "person_id": staff }
+    ]}))
+    .await;
+    // Every event is acknowledged, so the kiosk's journal moves on ...
+    assert_eq!(receipt["recorded"], json!(["d"]));
+    assert!(receipt["rejected"].is_null(), "{receipt}");
+    let codes: Vec<(&str, &str)> = receipt["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["event_id"].as_str().unwrap(), r["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("a", "badge_not_active"),
+            ("b", "unknown_device"),
+            ("c", "in_the_future")
+        ]
+    );
+    // ... the refused sign-out made no custody session ...
+    let custody = expect(
+        admin
+            .get(&format!("/api/v1/devices/{device}/custody"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(custody.as_array().unwrap().len(), 0, "{custody}");
+    // ... and a replay changes nothing.
+    let again = post_events(&app, json!({ "events": [
+        { "event_id": "a", "seq": 1, "at": "2026-11-25T09:00:00Z", "reader": "r", "type": "signed_out", "device_id": device, "person_id": staff, "due_back": "2026-11-25T10:00:00Z" }
+    ]}))
+    .await;
+    assert_eq!(again["duplicate"], json!(["a"]));
+
+    // Admins see them, over the API and on the kiosk page; staff do not.
+    let refused = expect(
+        admin.get("/api/v1/kiosk-events/refused").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(refused.as_array().unwrap().len(), 3);
+    assert!(
+        refused
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["kiosk"] == "office")
+    );
+    let page = admin.get("/admin/kiosks").await.text().await.unwrap();
+    assert!(
+        page.contains("badge_not_active") && page.contains("unknown_device"),
+        "{page}"
+    );
+    let staff_user = app.login(AccountRole::Staff).await;
+    expect(
+        staff_user.get("/api/v1/kiosk-events/refused").await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let audit = expect(
+        admin.get("/api/v1/audit?action=kiosk.event_refused").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(audit.as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_kiosk_whose_clock_is_wrong_has_its_events_refused_not_believed() {
+    let app = spawn_app().await;
+    let (staff, device) = setup(&app).await;
+    // The server's clock says 10:00; the kiosk thinks it is 13:00 yesterday.
+    let receipt = post_events(&app, json!({ "sent_at": "2026-11-24T13:00:00Z", "events": [
+        { "event_id": "a", "seq": 1, "at": "2026-11-24T12:00:00Z", "reader": "r", "type": "signed_out", "device_id": device, "person_id": staff, "due_back": "2026-11-24T20:00:00Z" }
+    ]}))
+    .await;
+    assert_eq!(receipt["refused"][0]["code"], "kiosk_clock_wrong");
+    assert_eq!(receipt["recorded"], json!([]));
 }
 
 #[tokio::test]
@@ -190,6 +291,31 @@ async fn a_revoked_kiosk_token_opens_nothing_from_then_on() {
         app.kiosk_get("/api/v1/kiosk/roster").await.status(),
         StatusCode::OK
     );
+    // A new token brings it back; the old one stays refused.
+    let rotated = expect(
+        admin
+            .post(&format!("/api/v1/kiosks/{id}/rotate"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let new_token = rotated["token"].as_str().unwrap().to_owned();
+    assert_ne!(new_token, token);
+    assert_eq!(roster().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let with_new = reqwest::Client::new()
+        .get(app.url("/api/v1/kiosk/roster"))
+        .bearer_auth(&new_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_new.status(), StatusCode::OK);
+    expect(
+        admin
+            .post(&format!("/api/v1/kiosks/{id}/revoke"), json!({}))
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
     let list = expect(admin.get("/api/v1/kiosks").await, StatusCode::OK).await;
     let hall = list
         .as_array()
@@ -206,9 +332,82 @@ async fn a_revoked_kiosk_token_opens_nothing_from_then_on() {
     )
     .await;
     let audit = expect(
-        admin.get("/api/v1/audit?action=kiosk.revoke").await,
+        admin.get("/api/v1/audit?action=kiosk.").await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(audit.as_array().unwrap().len(), 1);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "kiosk.revoke",
+            "kiosk.rotate",
+            "kiosk.revoke",
+            "kiosk.create"
+        ],
+        "newest first"
+    );
+}
+
+#[tokio::test]
+async fn the_admin_page_registers_rotates_and_revokes_kiosks_showing_a_token_once() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let page = admin.form("/admin/kiosks", &[("name", "hall")]).await;
+    let token = page
+        .split("<code class=\"wrap\" id=\"token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let roster = |token: String| {
+        let url = app.url("/api/v1/kiosk/roster");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(roster(token.clone()).await, StatusCode::OK);
+    let list = admin.get("/admin/kiosks").await.text().await.unwrap();
+    assert!(!list.contains(&token), "the token is shown once only");
+    let id = expect(admin.get("/api/v1/kiosks").await, StatusCode::OK)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "hall")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let rotated = admin.form(&format!("/admin/kiosks/{id}/rotate"), &[]).await;
+    assert!(rotated.contains("New token for hall"), "{rotated}");
+    assert_eq!(roster(token.clone()).await, StatusCode::UNAUTHORIZED);
+    let new_token = rotated
+        .split("id=\"token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(roster(new_token.clone()).await, StatusCode::OK);
+    admin.form(&format!("/admin/kiosks/{id}/revoke"), &[]).await;
+    assert_eq!(roster(new_token).await, StatusCode::UNAUTHORIZED);
+    let staff = app.login(AccountRole::Staff).await;
+    assert_eq!(
+        staff.get("/admin/kiosks").await.status(),
+        StatusCode::FORBIDDEN
+    );
 }

@@ -270,22 +270,30 @@ async fn a_form_posted_from_another_site_is_refused() {
     b.close().await;
 }
 
-/// The kiosk reports a sign-out that is now overdue and a tap of an unknown badge.
+/// The kiosk reports a sign-out that is now overdue, a tap of an unknown badge, and a
+/// sign-out by staff who may not sign devices out (which the server refuses and keeps).
 async fn kiosk_reports(server: &harness::Server) {
-    let ipad = registry::devices(&server.db())
-        .expect("devices")
-        .into_iter()
-        .find(|d| d.label == "iPad 1")
-        .expect("the demo iPad")
-        .id
-        .0;
+    let device = |label: &str| {
+        registry::devices(&server.db())
+            .expect("devices")
+            .into_iter()
+            .find(|d| d.label == label)
+            .expect("a demo device")
+            .id
+            .0
+    };
+    let (ipad, camera) = (device("iPad 1"), device("Camera 1"));
+    let isla = person_id(server, "S200");
     let jack = person_id(server, "S201");
     let events = serde_json::json!({ "events": [
         { "event_id": "t-1", "seq": 10, "at": "2026-11-25T06:55:00Z", "reader": "office-1",
           "type": "tap", "uid": "0A1B2C3D", "outcome": "unknown_card" },
         { "event_id": "t-2", "seq": 11, "at": "2026-11-25T07:00:00Z", "reader": "office-1",
-          "type": "signed_out", "device_id": ipad, "person_id": jack,
+          "type": "signed_out", "device_id": ipad, "person_id": isla,
           "due_back": "2026-11-25T08:00:00Z" },
+        { "event_id": "t-3", "seq": 12, "at": "2026-11-25T07:05:00Z", "reader": "office-1",
+          "type": "signed_out", "device_id": camera, "person_id": jack,
+          "due_back": "2026-11-25T15:00:00Z" },
     ]});
     let response = reqwest::Client::new()
         .post(server.url("/api/v1/kiosk/events"))
@@ -306,13 +314,17 @@ async fn the_dashboard_shows_who_has_what_and_an_unknown_badge_is_named_after_a_
     assert_eq!(b.text("#overdue-count").await, "1");
     let out = b.text("#out-table").await;
     assert!(
-        out.contains("iPad 1") && out.contains("Jack Turner") && out.contains("overdue"),
+        out.contains("iPad 1") && out.contains("Isla Morgan") && out.contains("overdue"),
         "{out}"
+    );
+    assert!(
+        !out.contains("Jack Turner"),
+        "a refused sign-out makes no custody: {out}"
     );
 
     // Custody history per device and per person.
     b.submit("#out-table a[href^='/devices/']").await;
-    assert!(b.text("#custody").await.contains("Jack Turner"));
+    assert!(b.text("#custody").await.contains("Isla Morgan"));
     b.submit("#custody a[href^='/people/']").await;
     assert!(b.text("#custody").await.contains("iPad 1"));
 
@@ -325,6 +337,11 @@ async fn the_dashboard_shows_who_has_what_and_an_unknown_badge_is_named_after_a_
     b.notice("Badge enrolled").await;
     assert!(b.text("#badges").await.contains("0A1B2C3D"));
     b.wait("#no-unknown").await;
+
+    // Jack's sign-out, which he may not make, waits on the kiosks page with its reason.
+    b.goto(&server.url("/admin/kiosks")).await;
+    let refused = b.text("#refused").await;
+    assert!(refused.contains("may_not_sign_out"), "{refused}");
     b.close().await;
 }
 

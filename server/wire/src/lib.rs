@@ -235,19 +235,36 @@ pub struct KioskEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventBatch {
     pub events: Vec<KioskEvent>,
+    /// The kiosk's clock when it sent the batch: the server compares it with its own to
+    /// tell a kiosk whose clock is wrong (event times cannot then be trusted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<Timestamp>,
 }
 
 /// The server's answer: which ids are now recorded (newly or already).
 ///
-/// An event is acknowledged once it appears in `recorded` or `duplicate`; the kiosk may
-/// then drop it from its journal. The server stops at the first event it cannot record
-/// and reports it in `rejected` (with the reason) so that order is never broken; the kiosk
-/// keeps that event and everything after it.
+/// An event is acknowledged once it appears in `recorded`, `duplicate` or `refused`; the
+/// kiosk may then drop it from its journal. A `refused` event failed the server's checks
+/// (a badge no longer active, a time that cannot be right): the server keeps it, without
+/// effect on custody, for an admin to see. The server stops at the first event it cannot
+/// read at all and reports it in `rejected` (with the reason) so that order is never
+/// broken; the kiosk keeps that event and everything after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventReceipt {
     pub recorded: Vec<String>,
     pub duplicate: Vec<String>,
+    #[serde(default)]
+    pub refused: Vec<RefusedEvent>,
     pub rejected: Option<RejectedEvent>,
+}
+
+/// An event the server kept but did not act on, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedEvent {
+    pub event_id: String,
+    /// A stable code, e.g. `badge_not_active`, `in_the_future`.
+    pub code: String,
+    pub reason: String,
 }
 
 /// One line of the progress file that `consentcam import-card --progress FILE` writes as it

@@ -1,7 +1,7 @@
 //! The kiosk routes (bearer token) and the audit log.
 
 use axum::extract::State;
-use consentcam_wire::{EventBatch, EventReceipt, RejectedEvent, Roster};
+use consentcam_wire::{EventBatch, EventReceipt, RefusedEvent, RejectedEvent, Roster};
 use serde::Deserialize;
 
 use super::{Json, Query};
@@ -40,14 +40,23 @@ pub async fn events(
                 let mut receipt = EventReceipt {
                     recorded: vec![],
                     duplicate: vec![],
+                    refused: vec![],
                     rejected: None,
                 };
                 for event in &batch.events {
                     let tx = c.transaction()?;
-                    match custody::record_event(&tx, kiosk.id, event, received) {
+                    match custody::record_event(&tx, kiosk.id, event, received, batch.sent_at) {
                         Ok(Recorded::New) => {
                             tx.commit()?;
                             receipt.recorded.push(event.event_id.clone());
+                        }
+                        Ok(Recorded::Refused(refusal)) => {
+                            tx.commit()?;
+                            receipt.refused.push(RefusedEvent {
+                                event_id: event.event_id.clone(),
+                                code: refusal.code().into(),
+                                reason: refusal.sentence().into(),
+                            });
                         }
                         Ok(Recorded::Duplicate) => receipt.duplicate.push(event.event_id.clone()),
                         Err(
@@ -67,12 +76,23 @@ pub async fn events(
                     kiosk = kiosk.id,
                     recorded = receipt.recorded.len(),
                     duplicate = receipt.duplicate.len(),
+                    refused = receipt.refused.len(),
                     rejected = receipt.rejected.is_some(),
                     "kiosk events"
                 );
                 Ok(receipt)
             })
             .await?,
+    ))
+}
+
+/// Kiosk events kept without effect (see [`crate::kiosk_checks`]), newest first.
+pub async fn refused_events(
+    State(state): State<AppState>,
+    _: Caller,
+) -> Result<Json<Vec<custody::RefusedEvent>>, ApiError> {
+    Ok(Json(
+        state.db(|c| Ok(custody::refused_events(c, 500)?)).await?,
     ))
 }
 

@@ -86,6 +86,8 @@ pub fn routes() -> Router<AppState> {
             get(registry::kiosks).post(registry::add_kiosk),
         )
         .route("/api/v1/kiosks/{id}/revoke", post(registry::revoke_kiosk))
+        .route("/api/v1/kiosks/{id}/rotate", post(registry::rotate_kiosk))
+        .route("/api/v1/kiosk-events/refused", get(kiosk::refused_events))
         .route("/api/v1/custody", get(registry::custody))
         .route("/api/v1/groups", get(groups::list).post(groups::create))
         .route("/api/v1/groups/{id}", get(groups::show).put(groups::update))

@@ -387,6 +387,33 @@ pub async fn revoke_kiosk(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Gives a kiosk a new token, shown once; the old one is refused from now on.
+pub async fn rotate_kiosk(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<KioskCreated>, ApiError> {
+    let now = state.now();
+    let token = password::random_token();
+    let hash = password::token_hash(&token);
+    state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            registry::rotate_kiosk_token(&tx, id, &hash)?;
+            caller.audit(
+                &tx,
+                "kiosk.rotate",
+                format!("kiosk:{id}"),
+                serde_json::json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(Json(KioskCreated { id, token }))
+}
+
 pub async fn add_kiosk(
     State(state): State<AppState>,
     caller: Caller,

@@ -11,6 +11,7 @@ mod audit;
 mod chrome;
 mod dashboard;
 mod groups;
+mod kiosks;
 mod media;
 mod people;
 mod photos;
@@ -107,6 +108,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/badges/{id}/active", Access::Admin),
     ("GET", "/admin/devices", Access::Admin),
     ("POST", "/admin/devices", Access::Admin),
+    ("GET", "/admin/kiosks", Access::Admin),
+    ("POST", "/admin/kiosks", Access::Admin),
+    ("POST", "/admin/kiosks/{id}/rotate", Access::Admin),
+    ("POST", "/admin/kiosks/{id}/revoke", Access::Admin),
     ("GET", "/admin/partners", Access::Admin),
     ("POST", "/admin/partners", Access::Admin),
     ("GET", "/admin/import", Access::Admin),
@@ -198,6 +203,9 @@ pub fn routes() -> Router<AppState> {
             get(admin::partners).post(admin::add_partner),
         )
         .route("/admin/import", get(admin::import_page).post(admin::import))
+        .route("/admin/kiosks", get(kiosks::kiosks).post(kiosks::add_kiosk))
+        .route("/admin/kiosks/{id}/rotate", post(kiosks::rotate_kiosk))
+        .route("/admin/kiosks/{id}/revoke", post(kiosks::revoke_kiosk))
 }
 
 const STYLESHEET: &str = include_str!("../../../static/app.css");

@@ -1,16 +1,17 @@
 //! Logging in (password, then the second factor where the account has one) and setting up
-//! a second factor. The login forms carry a CSRF token of their own, kept in the
-//! not-yet-logged-in session, so another site cannot log a browser into its account.
+//! a second factor. The login forms carry a CSRF token of their own, so another site
+//! cannot log a browser into the other site's account.
 
 use std::net::SocketAddr;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 use tower_sessions::Session;
+use tower_sessions::cookie::{Cookie, SameSite};
 
 use super::chrome::{Chrome, FLASH_KEY, PageError, render};
 use crate::store::audit::{self, Entry};
@@ -21,40 +22,49 @@ use crate::web::error::ApiError;
 use crate::web::login::{Login, code_pending, complete_second_factor, log_in};
 use crate::web::{password, second_factor};
 
-const LOGIN_CSRF_KEY: &str = "login_csrf";
+/// The login forms' CSRF token lives in a cookie of its own (double submit), not in a
+/// session: opening the login page must never replace a logged-in session's cookie (a
+/// cross-site post that is refused and sent to the login page would log the user out).
+const LOGIN_COOKIE: &str = "consentcam_login";
 /// The secret being set up, until its first code is confirmed.
 const ENROL_KEY: &str = "second_factor_enrolment";
 
-/// The login forms' token: one per not-yet-logged-in session.
-async fn login_token(session: &Session) -> Result<String, PageError> {
-    if let Some(token) = session
-        .get::<String>(LOGIN_CSRF_KEY)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-    {
-        return Ok(token);
-    }
-    let token = password::random_token();
-    session
-        .insert(LOGIN_CSRF_KEY, &token)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(token)
+fn login_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LOGIN_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Refuses a login form from another site or without this session's token.
-async fn check_form(session: &Session, headers: &HeaderMap, sent: &str) -> Result<(), PageError> {
+/// The login forms' token: the browser's, or a new one with the cookie to set.
+fn login_token(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    if let Some(token) = login_cookie(headers) {
+        return (token, None);
+    }
+    let token = password::random_token();
+    let cookie = Cookie::build((LOGIN_COOKIE, token.clone()))
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config().secure_cookies)
+        .build();
+    (token, HeaderValue::from_str(&cookie.to_string()).ok())
+}
+
+/// Refuses a login form from another site or without the browser's token.
+fn check_form(headers: &HeaderMap, sent: &str) -> Result<(), PageError> {
     if cross_site(headers) {
         return Err(PageError::new(
             StatusCode::FORBIDDEN,
             "Logging in from another site is refused.",
         ));
     }
-    let expected = session
-        .get::<String>(LOGIN_CSRF_KEY)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .unwrap_or_default();
+    let expected = login_cookie(headers).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), sent.as_bytes()) {
         return Err(PageError::new(
             StatusCode::FORBIDDEN,
@@ -86,23 +96,30 @@ struct LoginPage<'a> {
 }
 
 fn login_page_with(
+    state: &AppState,
+    headers: &HeaderMap,
     message: Option<&str>,
-    csrf: &str,
     code_step: bool,
     status: StatusCode,
 ) -> Result<Response, PageError> {
+    let (csrf, cookie) = login_token(state, headers);
     let mut response = render(&LoginPage {
         message,
-        csrf,
+        csrf: &csrf,
         code_step,
     })?;
     *response.status_mut() = status;
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     Ok(response)
 }
 
-pub async fn login_page(session: Session) -> Result<Response, PageError> {
-    let csrf = login_token(&session).await?;
-    login_page_with(None, &csrf, false, StatusCode::OK)
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    login_page_with(&state, &headers, None, false, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -120,7 +137,7 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    check_form(&session, &headers, &form._csrf).await?;
+    check_form(&headers, &form._csrf)?;
     let address = address(&state, connect, &headers);
     match log_in(
         &state,
@@ -139,19 +156,21 @@ pub async fn login(
                 ApiError::Unauthenticated => "Wrong username or password.".to_owned(),
                 other => other.to_string(),
             };
-            let csrf = login_token(&session).await?;
-            login_page_with(Some(&message), &csrf, false, e.status())
+            login_page_with(&state, &headers, Some(&message), false, e.status())
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn code_page(session: Session) -> Result<Response, PageError> {
+pub async fn code_page(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     if !code_pending(&session).await {
         return Ok(Redirect::to("/login").into_response());
     }
-    let csrf = login_token(&session).await?;
-    login_page_with(None, &csrf, true, StatusCode::OK)
+    login_page_with(&state, &headers, None, true, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -168,7 +187,7 @@ pub async fn code(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
-    check_form(&session, &headers, &form._csrf).await?;
+    check_form(&headers, &form._csrf)?;
     let address = address(&state, connect, &headers);
     match complete_second_factor(&state, address, &session, &form.code).await {
         Ok(_) => Ok(Redirect::to("/").into_response()),
@@ -179,8 +198,7 @@ pub async fn code(
                 ApiError::SecondFactor(why) => format!("That code did not work: {why}."),
                 other => other.to_string(),
             };
-            let csrf = login_token(&session).await?;
-            login_page_with(Some(&message), &csrf, true, e.status())
+            login_page_with(&state, &headers, Some(&message), true, e.status())
         }
         Err(e) => Err(e.into()),
     }

@@ -1,0 +1,165 @@
+//! The admin's kiosk page: which kiosks may call the server, a new token for one (shown
+//! once), revoking a lost one, and the events the server refused to act on.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::chrome::{Chrome, PageError, finish, render};
+use crate::store::{custody, registry};
+use crate::web::AppState;
+use crate::web::access::Caller;
+use crate::web::api::Path;
+use crate::web::error::ApiError;
+use crate::web::password;
+
+#[derive(Template)]
+#[template(path = "admin_kiosks.html")]
+struct KiosksPage {
+    c: Chrome,
+    kiosks: Vec<registry::KioskRecord>,
+    refused: Vec<custody::RefusedEvent>,
+    /// A token just made: (kiosk name, token), shown once.
+    new_token: Option<(String, String)>,
+}
+
+async fn page(
+    state: &AppState,
+    caller: &Caller,
+    session: &Session,
+    new_token: Option<(String, String)>,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(caller, session).await;
+    let (kiosks, refused) = state
+        .db(|c| Ok((registry::kiosks(c)?, custody::refused_events(c, 200)?)))
+        .await?;
+    render(&KiosksPage {
+        c,
+        kiosks,
+        refused,
+        new_token,
+    })
+}
+
+pub async fn kiosks(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    page(&state, &caller, &session, None).await
+}
+
+#[derive(Deserialize)]
+pub struct KioskForm {
+    name: String,
+}
+
+/// Registers a kiosk; the page shows its token once.
+pub async fn add_kiosk(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Form(form): Form<KioskForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let name = form.name.trim().to_owned();
+    if name.is_empty() || name.len() > 64 {
+        return finish(
+            &session,
+            Err(ApiError::invalid("a kiosk name is 1 to 64 characters")),
+            "/admin/kiosks",
+        )
+        .await;
+    }
+    let token = password::random_token();
+    let hash = password::token_hash(&token);
+    let who = caller.clone();
+    let named = name.clone();
+    let added = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            let id = registry::insert_kiosk(&tx, &named, &hash, now)?;
+            who.audit(
+                &tx,
+                "kiosk.create",
+                format!("kiosk:{id}"),
+                serde_json::json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await;
+    match added {
+        Ok(()) => page(&state, &caller, &session, Some((name, token))).await,
+        Err(e) => finish(&session, Err(e), "/admin/kiosks").await,
+    }
+}
+
+/// Gives a kiosk a new token; the old one stops working at once.
+pub async fn rotate_kiosk(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let token = password::random_token();
+    let hash = password::token_hash(&token);
+    let who = caller.clone();
+    let name = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            registry::rotate_kiosk_token(&tx, id, &hash)?;
+            who.audit(
+                &tx,
+                "kiosk.rotate",
+                format!("kiosk:{id}"),
+                serde_json::json!({}),
+                now,
+            )?;
+            let name = registry::kiosks(&tx)?
+                .into_iter()
+                .find(|k| k.id == id)
+                .map(|k| k.name)
+                .unwrap_or_default();
+            tx.commit()?;
+            Ok(name)
+        })
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound(m) => PageError::new(StatusCode::NOT_FOUND, m),
+            other => other.into(),
+        })?;
+    page(&state, &caller, &session, Some((name, token))).await
+}
+
+/// Revokes a kiosk's token: its requests are refused from now on.
+pub async fn revoke_kiosk(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            registry::revoke_kiosk(&tx, id, now)?;
+            caller.audit(
+                &tx,
+                "kiosk.revoke",
+                format!("kiosk:{id}"),
+                serde_json::json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok("Kiosk revoked: its token no longer opens anything.".to_owned())
+        })
+        .await;
+    finish(&session, result, "/admin/kiosks").await
+}
