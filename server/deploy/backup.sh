@@ -8,6 +8,9 @@
 # file of it. Which files to copy comes from the records, never from this script.
 # With CONSENTCAM_OFFSITE_DIR set, a second copy encrypted to the config's
 # [backup] age_recipient is written there (for a disk or share kept elsewhere).
+# Before each run, the live audit log must still hold the head (newest entry) recorded by
+# the previous backup: a log rewritten since, hashes and all, stops the backup so the last
+# good copy is not pushed out of reach.
 # Any missing or unreadable file, or a failed check, makes this exit non-zero, and the
 # journal says which.
 set -euo pipefail
@@ -25,6 +28,10 @@ fail() {
     exit 1
 }
 
+if [ -f "$dest/LATEST" ]; then
+    consentcam --config "$config" check-audit --expect-head "$dest" \
+        || fail "the audit log no longer holds the entries of the last backup in $dest"
+fi
 consentcam --config "$config" backup "$dest" || fail "the backup into $dest is not whole"
 consentcam --config "$config" verify-backup "$dest" || fail "the backup in $dest does not verify"
 if [ -n "${CONSENTCAM_OFFSITE_DIR:-}" ]; then

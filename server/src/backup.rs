@@ -105,6 +105,10 @@ pub struct Manifest {
     /// The records database (an online SQLite backup), as an object.
     pub records: Entry,
     pub files: Vec<Entry>,
+    /// The audit log's newest row in these records: `check-audit --expect-head DEST`
+    /// checks that the live log still holds it unchanged.
+    #[serde(default)]
+    pub audit_head: Option<audit::Head>,
 }
 
 /// What a backup run did.
@@ -378,6 +382,7 @@ pub fn backup(
     drop(records_bytes);
     let snapshot_conn = Connection::open(snapshot.path())?;
     let wanted = wanted_files(&snapshot_conn)?;
+    let audit_head = audit::head(&snapshot_conn)?;
     drop(snapshot_conn);
 
     let mut files = Vec::new();
@@ -425,6 +430,7 @@ pub fn backup(
         recipient: recipient_text,
         records,
         files,
+        audit_head,
     };
     let name = format!(
         "{}.json",
@@ -446,6 +452,15 @@ pub fn backup(
 /// The newest manifest of a backup folder.
 fn latest_manifest(dest: &Path) -> Option<(PathBuf, Manifest)> {
     read_latest(dest).ok()
+}
+
+/// The audit head recorded by the newest backup in `dest` (`None` for a backup made
+/// before heads were recorded, or of an empty log).
+///
+/// # Errors
+/// No backup there, or its manifest is unreadable.
+pub fn latest_audit_head(dest: &Path) -> Result<Option<audit::Head>, BackupError> {
+    Ok(read_latest(dest)?.1.audit_head)
 }
 
 fn read_latest(dest: &Path) -> Result<(PathBuf, Manifest), BackupError> {

@@ -46,8 +46,16 @@ enum Command {
     },
     /// Import signed consent forms from a CSV file (all-or-nothing).
     ImportConsents { file: PathBuf },
-    /// Verify the audit log's hash chain; exits non-zero if anything was tampered with.
-    CheckAudit,
+    /// Verify the audit log's hash chain and its protecting triggers; exits non-zero if
+    /// anything was tampered with. Prints the head (newest row's id and hash) to keep
+    /// elsewhere.
+    CheckAudit {
+        /// Also check that the log still holds a head written down earlier: `ID:HASH` as
+        /// printed here, or a backup folder (its newest backup's head). This catches a log
+        /// rewritten, hashes and all, since then.
+        #[arg(long, value_name = "ID:HASH|BACKUP_DIR")]
+        expect_head: Option<String>,
+    },
     /// Back up everything needed to restore into the folder DEST: the records (an online
     /// SQLite backup) and every file they point to (photo originals and renditions,
     /// scanned forms, outbox copies still published), each file stored once by its hash,
@@ -276,25 +284,7 @@ fn main() -> Result<()> {
                 Err(e) => bail!("{}: {e}", file.display()),
             }
         }
-        Command::CheckAudit => {
-            let conn = open_db(&config)?;
-            let report = audit::verify(&conn)?;
-            if report.problems.is_empty() {
-                println!(
-                    "audit log intact: {} entries, hash chain verified",
-                    report.rows
-                );
-                Ok(())
-            } else {
-                for problem in &report.problems {
-                    eprintln!("audit log problem: {problem}");
-                }
-                bail!(
-                    "the audit log has been tampered with ({} problem(s))",
-                    report.problems.len()
-                )
-            }
-        }
+        Command::CheckAudit { expect_head } => check_audit(&config, expect_head.as_deref()),
         Command::Backup { dest, encrypt } => backup(&config, &dest, encrypt, now),
         Command::VerifyBackup { dest, identity } => verify_backup(&dest, identity.as_deref()),
         Command::Restore { src, identity } if src.is_dir() => {
@@ -654,6 +644,52 @@ fn restore(config: &Config, src: &Path) -> Result<()> {
         after.rows
     );
     Ok(())
+}
+
+fn check_audit(config: &Config, expect_head: Option<&str>) -> Result<()> {
+    let expected = match expect_head {
+        None => None,
+        Some(text) if Path::new(text).is_dir() => {
+            let head = backup::latest_audit_head(Path::new(text))
+                .with_context(|| format!("cannot read the newest backup in {text}"))?;
+            if head.is_none() {
+                eprintln!(
+                    "the newest backup in {text} records no audit head (an older version made it, or the log was empty): only the chain is checked"
+                );
+            }
+            head
+        }
+        Some(text) => Some(text.parse::<audit::Head>().map_err(anyhow::Error::msg)?),
+    };
+    let conn = open_db(config)?;
+    let mut report = audit::verify(&conn)?;
+    if let Some(expected) = &expected
+        && let Some(problem) = audit::verify_head(&conn, expected)?
+    {
+        report.problems.push(problem);
+    }
+    if report.problems.is_empty() {
+        println!(
+            "audit log intact: {} entries, hash chain verified{}",
+            report.rows,
+            match &expected {
+                Some(head) => format!(", holds head {}", head.id),
+                None => String::new(),
+            }
+        );
+        if let Some(head) = audit::head(&conn)? {
+            println!("head: {head}");
+        }
+        Ok(())
+    } else {
+        for problem in &report.problems {
+            eprintln!("audit log problem: {problem}");
+        }
+        bail!(
+            "the audit log has been tampered with ({} problem(s))",
+            report.problems.len()
+        )
+    }
 }
 
 fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) -> Result<()> {

@@ -217,3 +217,104 @@ fn scrub_writes_a_clean_copy_and_refuses_what_it_cannot_prove_clean() {
     assert!(text(&refused).contains("refused"), "{}", text(&refused));
     assert!(!dir.path().join("x.jpg").exists());
 }
+
+/// Recomputes every row's hash after editing row 1, the way someone with write access to
+/// the file would cover their tracks (the formula is public in the source).
+fn rewrite_chain(db: &std::path::Path) {
+    use sha2::Digest;
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; \
+         UPDATE audit_log SET actor = 'account:99' WHERE id = 1;",
+    )
+    .unwrap();
+    let rows: Vec<(i64, String, String, String, String, String)> = conn
+        .prepare("SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut prev = "0".repeat(64);
+    for (id, at, actor, action, subject, details) in rows {
+        let canonical =
+            serde_json::json!([prev, id, at, actor, action, subject, details]).to_string();
+        let hash: String = sha2::Sha256::digest(canonical.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        conn.execute(
+            "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+            rusqlite::params![id, prev, hash],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    conn.execute_batch(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_log_rewritten_with_fresh_hashes_is_caught_by_the_head_kept_in_the_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    consentcam(dir.path(), &["partner-add", "Hillside School"], None);
+    consentcam(dir.path(), &["partner-add", "Riverside Academy"], None);
+    let dest = dir.path().join("backup");
+    let out = consentcam(dir.path(), &["backup", dest.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let dest = dest.to_str().unwrap();
+    let ok = consentcam(dir.path(), &["check-audit", "--expect-head", dest], None);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("holds head 2"), "{}", text(&ok));
+    let head = text(&ok)
+        .lines()
+        .find_map(|l| l.strip_prefix("head: "))
+        .unwrap()
+        .to_owned();
+    let ok = consentcam(dir.path(), &["check-audit", "--expect-head", &head], None);
+    assert!(ok.status.success(), "{}", text(&ok));
+
+    rewrite_chain(&dir.path().join("records.db"));
+    // The chain and the triggers alone look intact ...
+    let alone = consentcam(dir.path(), &["check-audit"], None);
+    assert!(alone.status.success(), "{}", text(&alone));
+    // ... the head kept with the backup, or written down, says otherwise.
+    for expected in [dest, head.as_str()] {
+        let bad = consentcam(
+            dir.path(),
+            &["check-audit", "--expect-head", expected],
+            None,
+        );
+        assert!(!bad.status.success());
+        assert!(text(&bad).contains("was rewritten"), "{}", text(&bad));
+    }
+    let nonsense = consentcam(
+        dir.path(),
+        &["check-audit", "--expect-head", "12:xyz"],
+        None,
+    );
+    assert!(!nonsense.status.success());
+    assert!(
+        text(&nonsense).contains("<id>:<64 hex digits>"),
+        "{}",
+        text(&nonsense)
+    );
+}

@@ -3,10 +3,16 @@
 //! Each row's hash covers its id, its content and the previous row's hash, so an edited,
 //! deleted, inserted or reordered row breaks the chain. The database refuses UPDATE and
 //! DELETE on the table (triggers); [`verify`] also checks those triggers are still there
-//! and that the newest row was not cut off. Details hold ids, never names.
+//! word for word and that the newest row was not cut off. Details hold ids, never names.
+//!
+//! Someone who can write the database file could rewrite the whole chain from an edited
+//! row on, hashes and all. The [`Head`] (the newest row's id and hash) is therefore copied
+//! out, into every backup's manifest and printed by `check-audit`: [`verify_head`] checks
+//! that the live log still holds that row with that hash, which proves every row up to it
+//! is unchanged.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -158,6 +164,12 @@ pub enum Problem {
     Truncated { last: i64, highest_ever: i64 },
     /// The triggers that refuse UPDATE and DELETE are gone.
     TriggerMissing { name: String },
+    /// A trigger of that name is there but does something else.
+    TriggerAltered { name: String },
+    /// The row of an exported head is gone.
+    HeadMissing { id: i64 },
+    /// The row of an exported head has another hash: the chain up to it was rewritten.
+    HeadMismatch { id: i64 },
 }
 
 impl std::fmt::Display for Problem {
@@ -179,6 +191,19 @@ impl std::fmt::Display for Problem {
             Problem::TriggerMissing { name } => {
                 write!(f, "the protection trigger {name} was removed")
             }
+            Problem::TriggerAltered { name } => {
+                write!(f, "the protection trigger {name} was replaced by another")
+            }
+            Problem::HeadMissing { id } => {
+                write!(
+                    f,
+                    "row {id}, the newest when the head was exported, is gone"
+                )
+            }
+            Problem::HeadMismatch { id } => write!(
+                f,
+                "row {id} differs from the head exported earlier: the log up to it was rewritten"
+            ),
         }
     }
 }
@@ -190,17 +215,108 @@ pub struct Report {
     pub problems: Vec<Problem>,
 }
 
+/// The triggers that keep the log append-only, as the schema creates them.
+const PROTECTIONS: [(&str, &str); 2] = [
+    (
+        "audit_log_no_update",
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN \
+         SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    ),
+    (
+        "audit_log_no_delete",
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN \
+         SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    ),
+];
+
+/// SQL with runs of white space made one space and no final `;`.
+fn normalised(sql: &str) -> String {
+    sql.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches(';')
+        .trim_end()
+        .to_owned()
+}
+
+/// The newest row's id and hash: written down elsewhere, it pins the whole log up to it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Head {
+    pub id: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.id, self.hash)
+    }
+}
+
+impl std::str::FromStr for Head {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let bad = || format!("a head is <id>:<64 hex digits>, as check-audit prints it; got {s:?}");
+        let (id, hash) = s.trim().split_once(':').ok_or_else(bad)?;
+        let id: i64 = id.parse().map_err(|_| bad())?;
+        if id < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        Ok(Head {
+            id,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+}
+
+/// The newest row, if there is one.
+pub fn head(conn: &Connection) -> Result<Option<Head>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
+            [],
+            |r| {
+                Ok(Head {
+                    id: r.get(0)?,
+                    hash: r.get(1)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Whether the live log still holds `expected` as it was exported.
+pub fn verify_head(conn: &Connection, expected: &Head) -> Result<Option<Problem>> {
+    let hash: Option<String> = conn
+        .query_row(
+            "SELECT hash FROM audit_log WHERE id = ?1",
+            [expected.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(match hash {
+        None => Some(Problem::HeadMissing { id: expected.id }),
+        Some(hash) if hash != expected.hash => Some(Problem::HeadMismatch { id: expected.id }),
+        Some(_) => None,
+    })
+}
+
 /// Walks the whole chain and reports every problem.
 pub fn verify(conn: &Connection) -> Result<Report> {
     let mut problems = Vec::new();
-    for name in ["audit_log_no_update", "audit_log_no_delete"] {
-        let present: i64 = conn.query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
-            [name],
-            |r| r.get(0),
-        )?;
-        if present == 0 {
-            problems.push(Problem::TriggerMissing { name: name.into() });
+    for (name, expected) in PROTECTIONS {
+        let sql: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match sql {
+            None => problems.push(Problem::TriggerMissing { name: name.into() }),
+            Some(sql) if normalised(&sql) != normalised(expected) => {
+                problems.push(Problem::TriggerAltered { name: name.into() });
+            }
+            Some(_) => {}
         }
     }
     let mut stmt = conn.prepare(
@@ -427,6 +543,83 @@ mod tests {
         let conn = log_five();
         drop_triggers(&conn);
         assert_eq!(verify(&conn).unwrap().problems.len(), 2);
+    }
+
+    #[test]
+    fn a_trigger_kept_by_name_but_made_harmless_is_reported() {
+        let conn = log_five();
+        drop_triggers(&conn);
+        conn.execute_batch(
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log \
+             BEGIN SELECT 1; END; \
+             CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
+        )
+        .unwrap();
+        assert_eq!(
+            verify(&conn).unwrap().problems,
+            vec![Problem::TriggerAltered {
+                name: "audit_log_no_update".into()
+            }]
+        );
+        conn.execute("UPDATE audit_log SET actor = 'x' WHERE id = 1", [])
+            .unwrap();
+    }
+
+    #[test]
+    fn a_chain_rewritten_from_an_edited_row_on_is_caught_by_the_exported_head() {
+        let conn = log_five();
+        let exported = head(&conn).unwrap().unwrap();
+        assert_eq!(exported.id, 5);
+        assert_eq!(exported.to_string().parse::<Head>().unwrap(), exported);
+        assert_eq!(verify_head(&conn, &exported).unwrap(), None);
+
+        // Edit row 2 and recompute every hash after it, as someone with the file could.
+        drop_triggers(&conn);
+        conn.execute(
+            "UPDATE audit_log SET subject = 'person:99' WHERE id = 2",
+            [],
+        )
+        .unwrap();
+        let mut prev: String = conn
+            .query_row("SELECT hash FROM audit_log WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        for id in 2..=5i64 {
+            let (at, actor, action, subject, details): (String, String, String, String, String) =
+                conn.query_row(
+                    "SELECT at, actor, action, subject, details FROM audit_log WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .unwrap();
+            let hash = row_hash(&prev, id, &at, &actor, &action, &subject, &details);
+            conn.execute(
+                "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+                params![id, prev, hash],
+            )
+            .unwrap();
+            prev = hash;
+        }
+        restore_triggers(&conn);
+        // The chain alone looks whole; the head written down elsewhere does not match.
+        assert_eq!(verify(&conn).unwrap().problems, vec![]);
+        assert_eq!(
+            verify_head(&conn, &exported).unwrap(),
+            Some(Problem::HeadMismatch { id: 5 })
+        );
+        assert_eq!(
+            verify_head(
+                &conn,
+                &Head {
+                    id: 9,
+                    hash: exported.hash.clone()
+                }
+            )
+            .unwrap(),
+            Some(Problem::HeadMissing { id: 9 })
+        );
+        assert!("5:abc".parse::<Head>().is_err());
+        assert!("x".parse::<Head>().is_err());
     }
 
     #[test]
