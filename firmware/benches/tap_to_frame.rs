@@ -27,7 +27,7 @@ fn t0() -> Timestamp {
 
 fn idle() -> State {
     State::new(
-        LocalRoster::from_roster(&demo::roster(t0())),
+        LocalRoster::from_roster(&demo::roster(t0()), &demo::key()),
         Settings::default(),
     )
 }

@@ -39,12 +39,22 @@ pub fn uid(text: &str) -> TagUid {
     TagUid::parse(text).unwrap_or_else(|_| panic!("demo UID {text} is well formed"))
 }
 
-/// The demo roster as the server would send it at `at`: Camera 2 has been out with
+/// The key of the demo roster's tag hashes.
+pub fn key() -> consentcam_tagkey::KioskKey {
+    consentcam_tagkey::KioskKey::demo()
+}
+
+/// The demo roster as the server would send it at `at` (hashed with [`key`]): Camera 2 has been out with
 /// R. Patel for an hour; iPad 1 is booked by J. Smith from an hour ago for eight hours for
 /// a group of twelve, two of whom must not be photographed and five only internally.
 pub fn roster(at: Timestamp) -> Roster {
+    roster_for(at, &key())
+}
+
+/// The demo roster as the server would send it to the kiosk whose key is `key`.
+pub fn roster_for(at: Timestamp, key: &consentcam_tagkey::KioskKey) -> Roster {
     let badge = |text: &str, person_id, kind, name: &str, may_sign_out| RosterBadge {
-        uid: uid(text),
+        uid_hash: key.tag(uid(text).as_str()),
         person_id,
         kind,
         display_name: name.to_owned(),
@@ -53,7 +63,7 @@ pub fn roster(at: Timestamp) -> Roster {
     let device = |device_id, label: &str, tag: &str, loan_minutes| RosterDevice {
         device_id,
         label: label.to_owned(),
-        tag_uid: uid(tag),
+        tag_hash: key.tag(uid(tag).as_str()),
         loan_minutes,
     };
     let since = at.checked_sub(SignedDuration::from_hours(1)).unwrap_or(at);

@@ -2,7 +2,9 @@
 //!
 //! Two files in the data directory:
 //! - `events.jsonl`: one [`KioskEvent`] per line, appended and fsynced before the kiosk
-//!   moves on, in the order they happened;
+//!   moves on, in the order they happened, each line `<MAC> <event JSON>` with the MAC
+//!   made with the kiosk's key (see `consentcam-tagkey`); emptied once the server has
+//!   acknowledged everything, so the card holds only what is still to be sent;
 //! - `acked`: the highest sequence number the server has acknowledged, replaced
 //!   atomically (write, fsync, rename) after each receipt.
 //!
@@ -16,20 +18,24 @@
 //! A line torn by a power cut (the last one, unterminated or unparsable) is cut off on
 //! open: the event it held was never acknowledged to anyone, not even the person at the
 //! kiosk, because the append had not returned.
+//!
+//! A complete line whose MAC does not hold was edited or added on the card: on open it
+//! is moved to `events.refused` (kept as evidence, never replayed), and a
+//! [`KioskEventKind::JournalRefused`] event tells the server how many there were.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
+use consentcam_tagkey::KioskKey;
 use consentcam_wire::{EventReceipt, KioskEvent, KioskEventKind};
 use jiff::Timestamp;
 
 const EVENTS: &str = "events.jsonl";
+const REFUSED: &str = "events.refused";
 const ACKED: &str = "acked";
 const INSTANCE: &str = "instance";
-/// Once everything is acknowledged and the file is bigger than this, it is emptied.
-const COMPACT_AT: u64 = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -58,6 +64,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
 pub struct Journal {
     dir: PathBuf,
     file: File,
+    key: KioskKey,
     reader: String,
     instance: String,
     next_seq: u64,
@@ -66,8 +73,9 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal in `dir` for the reader named `reader`.
-    pub fn open(dir: &Path, reader: &str) -> Result<Self, JournalError> {
+    /// Opens (or creates) the journal in `dir` for the reader named `reader`, whose lines
+    /// are signed with `key`.
+    pub fn open(dir: &Path, reader: &str, key: &KioskKey) -> Result<Self, JournalError> {
         fs::create_dir_all(dir).map_err(io(dir))?;
         let instance = instance_id(dir)?;
         let acked_path = dir.join(ACKED);
@@ -91,27 +99,44 @@ impl Journal {
             .append(true)
             .open(&events_path)
             .map_err(io(&events_path))?;
-        let (events, good_len, total_len) = read_events(&mut file, &events_path)?;
-        if good_len < total_len {
+        let read = read_events(&mut file, &events_path, key)?;
+        if read.good_len < read.total_len {
             tracing::warn!(
-                dropped_bytes = total_len - good_len,
+                dropped_bytes = read.total_len - read.good_len,
                 "journal ended in a torn line; cut it off"
             );
-            file.set_len(good_len).map_err(io(&events_path))?;
+            file.set_len(read.good_len).map_err(io(&events_path))?;
             file.sync_all().map_err(io(&events_path))?;
         }
-        let last_seq = events.last().map_or(0, |e| e.seq);
-        let pending: VecDeque<KioskEvent> = events.into_iter().filter(|e| e.seq > acked).collect();
+        if !read.refused.is_empty() {
+            tracing::error!(
+                lines = read.refused.len(),
+                "journal lines whose MAC does not hold (edited on the card); set aside"
+            );
+            file = set_aside(dir, &read.refused, &read.events, key)?;
+        }
+        let last_seq = read.events.last().map_or(0, |e| e.seq);
+        let pending: VecDeque<KioskEvent> =
+            read.events.into_iter().filter(|e| e.seq > acked).collect();
         tracing::info!(pending = pending.len(), "journal opened");
-        Ok(Self {
+        let mut journal = Self {
             dir: dir.to_owned(),
             file,
+            key: key.clone(),
             reader: reader.to_owned(),
             instance,
             next_seq: last_seq.max(acked) + 1,
             acked,
             pending,
-        })
+        };
+        if !read.refused.is_empty() {
+            let lines = u32::try_from(read.refused.len()).unwrap_or(u32::MAX);
+            journal.append(
+                KioskEventKind::JournalRefused { lines },
+                crate::clock::now(),
+            )?;
+        }
+        Ok(journal)
     }
 
     /// Writes one event durably and returns it with its id and sequence number.
@@ -129,12 +154,11 @@ impl Journal {
             kind,
         };
         let path = self.dir.join(EVENTS);
-        let mut line = serde_json::to_vec(&event).map_err(|e| JournalError::Corrupt {
+        let line = signed_line(&event, &self.key).map_err(|e| JournalError::Corrupt {
             path: path.clone(),
             line: 0,
             reason: e.to_string(),
         })?;
-        line.push(b'\n');
         self.file.write_all(&line).map_err(io(&path))?;
         self.file.sync_data().map_err(io(&path))?;
         self.next_seq += 1;
@@ -198,7 +222,7 @@ impl Journal {
     fn compact_if_done(&mut self) -> Result<(), JournalError> {
         let path = self.dir.join(EVENTS);
         let len = self.file.metadata().map_err(io(&path))?.len();
-        if self.pending.is_empty() && len > COMPACT_AT {
+        if self.pending.is_empty() && len > 0 {
             // `acked` already holds the last sequence number, so numbering continues.
             self.file.set_len(0).map_err(io(&path))?;
             self.file.sync_all().map_err(io(&path))?;
@@ -207,44 +231,111 @@ impl Journal {
     }
 }
 
-/// Reads every complete event; returns them with the byte length of the good prefix and
-/// of the whole file.
-fn read_events(file: &mut File, path: &Path) -> Result<(Vec<KioskEvent>, u64, u64), JournalError> {
+/// `<MAC> <event JSON>\n`.
+fn signed_line(event: &KioskEvent, key: &KioskKey) -> Result<Vec<u8>, serde_json::Error> {
+    let json = serde_json::to_vec(event)?;
+    let mut line = key.journal_mac(&json).into_bytes();
+    line.push(b' ');
+    line.extend_from_slice(&json);
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// The event of a complete line, if its MAC holds.
+fn verified(line: &[u8], key: &KioskKey) -> Option<KioskEvent> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let space = line.iter().position(|b| *b == b' ')?;
+    let (mac, json) = (
+        std::str::from_utf8(&line[..space]).ok()?,
+        &line[space + 1..],
+    );
+    if !key.journal_mac_ok(json, mac) {
+        return None;
+    }
+    serde_json::from_slice(json).ok()
+}
+
+/// What [`read_events`] found.
+struct Found {
+    events: Vec<KioskEvent>,
+    /// Complete lines whose MAC does not hold.
+    refused: Vec<Vec<u8>>,
+    /// The byte length of everything before a torn last line.
+    good_len: u64,
+    total_len: u64,
+}
+
+/// Reads every complete line: the events whose MAC holds, and the lines whose does not.
+fn read_events(file: &mut File, path: &Path, key: &KioskKey) -> Result<Found, JournalError> {
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(io(path))?;
     let total = bytes.len() as u64;
-    let mut events = Vec::new();
-    let mut good = 0u64;
+    let mut read = Found {
+        events: Vec::new(),
+        refused: Vec::new(),
+        good_len: 0,
+        total_len: total,
+    };
     let mut reader = BufReader::new(&bytes[..]);
     let mut line = Vec::new();
-    let mut number = 0;
     loop {
         line.clear();
         let n = reader.read_until(b'\n', &mut line).map_err(io(path))?;
         if n == 0 {
             break;
         }
-        number += 1;
         let complete = line.last() == Some(&b'\n');
-        let is_last = good + n as u64 == total;
-        match serde_json::from_slice::<KioskEvent>(&line) {
-            Ok(event) if complete => {
-                events.push(event);
-                good += n as u64;
-            }
+        let is_last = read.good_len + n as u64 == total;
+        match verified(&line, key) {
+            Some(event) if complete => read.events.push(event),
             // A torn last line: cut off by the caller.
-            _ if is_last => break,
-            // Only the last line can lack its newline, so this is a parse error.
-            Ok(_) | Err(_) => {
-                return Err(JournalError::Corrupt {
-                    path: path.to_owned(),
-                    line: number,
-                    reason: "not a kiosk event".to_owned(),
-                });
-            }
+            _ if is_last && !complete => break,
+            Some(_) | None => read.refused.push(line.clone()),
         }
+        read.good_len += n as u64;
     }
-    Ok((events, good, total))
+    Ok(read)
+}
+
+/// Moves refused lines to `events.refused` (appended, fsynced) and rewrites the journal
+/// with the good ones only (write, fsync, rename); returns the journal reopened.
+fn set_aside(
+    dir: &Path,
+    refused: &[Vec<u8>],
+    good: &[KioskEvent],
+    key: &KioskKey,
+) -> Result<File, JournalError> {
+    let aside = dir.join(REFUSED);
+    let mut kept = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&aside)
+        .map_err(io(&aside))?;
+    for line in refused {
+        kept.write_all(line).map_err(io(&aside))?;
+    }
+    kept.sync_all().map_err(io(&aside))?;
+    let path = dir.join(EVENTS);
+    let tmp = dir.join("events.tmp");
+    let mut file = File::create(&tmp).map_err(io(&tmp))?;
+    for event in good {
+        let line = signed_line(event, key).map_err(|e| JournalError::Corrupt {
+            path: tmp.clone(),
+            line: 0,
+            reason: e.to_string(),
+        })?;
+        file.write_all(&line).map_err(io(&tmp))?;
+    }
+    file.sync_all().map_err(io(&tmp))?;
+    fs::rename(&tmp, &path).map_err(io(&path))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .open(&path)
+        .map_err(io(&path))
 }
 
 fn instance_id(dir: &Path) -> Result<String, JournalError> {

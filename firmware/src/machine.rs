@@ -452,7 +452,7 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
         }
 
         (mode, Event::RosterSynced { roster, .. }) => {
-            state.roster = LocalRoster::from_roster(&roster);
+            state.roster = state.roster.refreshed(&roster);
             tracing::info!(
                 badges = roster.badges.len(),
                 devices = roster.devices.len(),

@@ -237,14 +237,15 @@ fn run_hardware(config: &Config) -> Result<()> {
     let lock = rpi::GpioLock::open(&gpio, &config.pins).context("cabinet lock")?;
 
     let data_dir = &config.kiosk.data_dir;
-    let journal = Journal::open(data_dir, &config.kiosk.reader_name)
+    let token = read_token(&config.kiosk.token_file)?;
+    let key = consentcam_tagkey::KioskKey::from_token(&token);
+    let journal = Journal::open(data_dir, &config.kiosk.reader_name, &key)
         .with_context(|| format!("opening the journal in {}", data_dir.display()))?;
     let journal = Arc::new(Mutex::new(journal));
     let cache = data_dir.join("roster.json");
     let roster = load_roster(&cache)
-        .map(|r| LocalRoster::from_roster(&r))
-        .unwrap_or_default();
-    let token = read_token(&config.kiosk.token_file)?;
+        .map(|r| LocalRoster::from_roster(&r, &key))
+        .unwrap_or_else(|| LocalRoster::empty(&key));
     let api = HttpApi::new(&config.kiosk.server_url, &token, Duration::from_secs(3));
     let link = LinkHandle::spawn(
         journal.clone(),

@@ -1,8 +1,13 @@
 //! The kiosk's own view of badges, devices and who holds what: the last roster synced from
 //! the server, plus the sign-outs and returns decided here since. Pure data; no I/O.
+//!
+//! The roster names badges and device tags by their keyed hash (see `consentcam-tagkey`):
+//! a tapped UID is hashed with this kiosk's key and looked up, so no UID is kept here or
+//! in the cached roster on the SD card.
 
 use std::collections::BTreeMap;
 
+use consentcam_tagkey::KioskKey;
 use consentcam_wire::{
     BadgeKind, OpenCustody, Roster, RosterBadge, RosterBooking, RosterDevice, TagUid,
 };
@@ -27,7 +32,10 @@ pub struct Custody {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LocalRoster {
-    badges: BTreeMap<TagUid, RosterBadge>,
+    /// The key the roster's hashes are made with; without one nothing is recognised.
+    key: Option<KioskKey>,
+    /// By keyed hash of the UID.
+    badges: BTreeMap<String, RosterBadge>,
     /// In the order the server listed them (the order on the idle screen).
     devices: Vec<RosterDevice>,
     custody: BTreeMap<i64, Custody>,
@@ -36,12 +44,22 @@ pub struct LocalRoster {
 }
 
 impl LocalRoster {
-    pub fn from_roster(roster: &Roster) -> Self {
+    /// An empty roster of a kiosk with `key` (before the first sync).
+    pub fn empty(key: &KioskKey) -> Self {
         Self {
+            key: Some(key.clone()),
+            ..Self::default()
+        }
+    }
+
+    /// The view of `roster`, whose hashes are made with `key`.
+    pub fn from_roster(roster: &Roster, key: &KioskKey) -> Self {
+        Self {
+            key: Some(key.clone()),
             badges: roster
                 .badges
                 .iter()
-                .map(|b| (b.uid.clone(), b.clone()))
+                .map(|b| (b.uid_hash.clone(), b.clone()))
                 .collect(),
             devices: roster.devices.clone(),
             custody: roster
@@ -63,13 +81,25 @@ impl LocalRoster {
         }
     }
 
+    /// A newer roster from the same server, with the same key.
+    pub fn refreshed(&self, roster: &Roster) -> Self {
+        match &self.key {
+            Some(key) => Self::from_roster(roster, key),
+            None => Self::default(),
+        }
+    }
+
     /// When the server produced the roster this view started from.
     pub fn synced_at(&self) -> Option<Timestamp> {
         self.synced_at
     }
 
     pub fn resolve(&self, uid: &TagUid) -> Tapped {
-        if let Some(badge) = self.badges.get(uid) {
+        let Some(key) = &self.key else {
+            return Tapped::Unknown;
+        };
+        let hash = key.tag(uid.as_str());
+        if let Some(badge) = self.badges.get(&hash) {
             return match badge.kind {
                 BadgeKind::Learner => Tapped::Learner,
                 BadgeKind::Staff => Tapped::Staff {
@@ -78,7 +108,7 @@ impl LocalRoster {
                 },
             };
         }
-        match self.devices.iter().find(|d| &d.tag_uid == uid) {
+        match self.devices.iter().find(|d| d.tag_hash == hash) {
             Some(device) => Tapped::Device {
                 device_id: device.device_id,
             },

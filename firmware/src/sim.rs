@@ -31,6 +31,7 @@ use consentcam_hardware::{
     Button, Frame, SimButtons, SimDisplay, SimDisplayView, SimIndicators, SimLock, SimReader,
     SimReaderFeed, Uid,
 };
+use consentcam_tagkey::KioskKey;
 use consentcam_wire::{Roster, TagUid};
 use jiff::Timestamp;
 
@@ -120,9 +121,16 @@ impl SimKiosk {
     /// Opens the journal, loads the cached roster (or the configured one) and starts the
     /// kiosk thread.
     pub fn start(config: SimKioskConfig) -> Result<SimKioskHandle, SimError> {
+        // With a server, the key comes from the kiosk's token, as on the Pi; without
+        // one, the demo roster's.
+        let key = config
+            .server
+            .as_ref()
+            .map_or_else(demo::key, |s| KioskKey::from_token(&s.token));
         let journal = Arc::new(Mutex::new(Journal::open(
             &config.data_dir,
             &config.reader_name,
+            &key,
         )?));
         let cache = config.data_dir.join("roster.json");
         let now = clock::now();
@@ -130,8 +138,8 @@ impl SimKiosk {
             .or_else(|| config.roster.clone())
             .or_else(|| config.server.is_none().then(|| demo::roster(now)));
         let roster = roster
-            .map(|r| LocalRoster::from_roster(&r))
-            .unwrap_or_default();
+            .map(|r| LocalRoster::from_roster(&r, &key))
+            .unwrap_or_else(|| LocalRoster::empty(&key));
 
         let (reader, feed) = SimReader::new();
         let display = SimDisplay::new();

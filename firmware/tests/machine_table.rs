@@ -18,7 +18,7 @@ fn after(secs: i64) -> Timestamp {
 
 fn idle() -> State {
     State::new(
-        LocalRoster::from_roster(&demo::roster(t0())),
+        LocalRoster::from_roster(&demo::roster(t0()), &demo::key()),
         Settings::default(),
     )
 }

@@ -25,7 +25,7 @@ struct Timeline {
 
 impl Timeline {
     fn new() -> Self {
-        let roster = LocalRoster::from_roster(&demo::roster(at(0)));
+        let roster = LocalRoster::from_roster(&demo::roster(at(0)), &demo::key());
         Self {
             state: Some(State::new(roster, Settings::default())),
             effects: Vec::new(),

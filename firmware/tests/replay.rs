@@ -41,7 +41,7 @@ fn tap_n(journal: &Mutex<Journal>, n: usize) -> State {
         demo::CAMERA_1,
     ];
     let mut state = State::new(
-        LocalRoster::from_roster(&demo::roster(at(0))),
+        LocalRoster::from_roster(&demo::roster(at(0)), &demo::key()),
         Settings::default(),
     );
     for i in 0..n {
@@ -75,7 +75,7 @@ fn server_down_for_20_taps_then_back_records_each_event_once_in_order() {
     let dir = TempDir::new("down20");
     let server = FakeServer::start(demo::roster(at(0)));
     server.set(|b| b.down = true);
-    let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1", &demo::key()).unwrap());
     let api = api(&server);
 
     // Twenty taps while down; the kiosk tries to sync after each and fails.
@@ -137,7 +137,7 @@ fn a_kiosk_killed_after_the_server_recorded_a_batch_still_records_each_event_onc
     let dir = TempDir::new("killed");
     let server = FakeServer::start(demo::roster(at(0)));
     let journalled: Vec<KioskEvent> = {
-        let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
+        let journal = Mutex::new(Journal::open(&dir.0, "office-1", &demo::key()).unwrap());
         tap_n(&journal, 120);
         let all: Vec<KioskEvent> = journal.lock().unwrap().pending().cloned().collect();
         assert!(all.len() > 100, "more than two batches");
@@ -162,7 +162,7 @@ fn a_kiosk_killed_after_the_server_recorded_a_batch_still_records_each_event_onc
     };
     assert!(server.recorded().len() > 50);
 
-    let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1", &demo::key()).unwrap());
     assert_eq!(
         journal.lock().unwrap().pending_len(),
         journalled.len() - 50,
@@ -177,7 +177,7 @@ fn a_kiosk_killed_after_the_server_recorded_a_batch_still_records_each_event_onc
 fn numbering_continues_after_a_restart_and_a_torn_last_line_is_cut_off() {
     let dir = TempDir::new("torn");
     let first = {
-        let mut journal = Journal::open(&dir.0, "office-1").unwrap();
+        let mut journal = Journal::open(&dir.0, "office-1", &demo::key()).unwrap();
         let kind = KioskEventKind::Returned {
             device_id: 1,
             person_id: 2,
@@ -191,7 +191,7 @@ fn numbering_continues_after_a_restart_and_a_torn_last_line_is_cut_off() {
     bytes.extend_from_slice(br#"{"event_id":"x-3","se"#);
     std::fs::write(&path, bytes).unwrap();
 
-    let mut journal = Journal::open(&dir.0, "office-1").unwrap();
+    let mut journal = Journal::open(&dir.0, "office-1", &demo::key()).unwrap();
     assert_eq!(journal.pending_len(), 2);
     let next = journal
         .append(
@@ -209,7 +209,12 @@ fn numbering_continues_after_a_restart_and_a_torn_last_line_is_cut_off() {
         "same kiosk instance"
     );
     drop(journal);
-    assert_eq!(Journal::open(&dir.0, "office-1").unwrap().pending_len(), 3);
+    assert_eq!(
+        Journal::open(&dir.0, "office-1", &demo::key())
+            .unwrap()
+            .pending_len(),
+        3
+    );
 }
 
 #[test]
@@ -220,11 +225,11 @@ fn a_wiped_data_directory_never_reuses_an_event_id() {
         device_id: 1,
         person_id: 2,
     };
-    let one = Journal::open(&a.0, "office-1")
+    let one = Journal::open(&a.0, "office-1", &demo::key())
         .unwrap()
         .append(kind.clone(), at(0))
         .unwrap();
-    let two = Journal::open(&b.0, "office-1")
+    let two = Journal::open(&b.0, "office-1", &demo::key())
         .unwrap()
         .append(kind, at(0))
         .unwrap();
@@ -236,7 +241,7 @@ fn a_wiped_data_directory_never_reuses_an_event_id() {
 fn a_rejected_event_stays_in_the_journal_with_everything_after_it() {
     let dir = TempDir::new("reject");
     let server = FakeServer::start(demo::roster(at(0)));
-    let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1", &demo::key()).unwrap());
     for i in 0..5 {
         tap_n_one(&journal, i);
     }
@@ -274,9 +279,11 @@ fn a_wrong_token_is_reported_as_such_not_as_the_server_being_down() {
 fn a_kiosk_process_killed_mid_replay_still_gets_each_event_recorded_once() {
     let dir = TempDir::new("sigkill");
     let server = FakeServer::start(demo::roster(at(0)));
+    // The journal is signed with the key of the kiosk's token.
+    let key = consentcam_tagkey::KioskKey::from_token(TOKEN);
     // 120 events wait in the journal, written while the server was down.
     let journalled: Vec<KioskEvent> = {
-        let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
+        let journal = Mutex::new(Journal::open(&dir.0, "office-1", &key).unwrap());
         tap_n(&journal, 120);
         journal.lock().unwrap().pending().cloned().collect()
     };
@@ -318,9 +325,90 @@ fn a_kiosk_process_killed_mid_replay_still_gets_each_event_recorded_once() {
     assert_eq!(server.recorded().len(), 50);
 
     // Restarted, the kiosk still holds every event and replays them all.
-    let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1", &key).unwrap());
     assert_eq!(journal.lock().unwrap().pending_len(), journalled.len());
     sync_once(&journal, &api(&server)).unwrap();
     assert_once_in_order(&server.recorded(), &journalled);
     assert_eq!(journal.lock().unwrap().pending_len(), 0);
+}
+
+#[test]
+fn an_edited_or_added_journal_line_is_set_aside_and_reported_not_replayed() {
+    let dir = TempDir::new("tamper");
+    let returned = |device_id| KioskEventKind::Returned {
+        device_id,
+        person_id: demo::STAFF_ID,
+    };
+    {
+        let mut journal = Journal::open(&dir.0, "office-1", &demo::key()).unwrap();
+        for (n, device) in [1, 2, 3].into_iter().enumerate() {
+            journal.append(returned(device), at(n as i64)).unwrap();
+        }
+    }
+    // Someone with the card changes who had device 2 and adds a back-dated sign-out,
+    // copying the format (but not knowing the key).
+    let path = dir.0.join("events.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[1] = lines[1].replace(
+        &format!("\"person_id\":{}", demo::STAFF_ID),
+        &format!("\"person_id\":{}", demo::OTHER_STAFF_ID),
+    );
+    let (mac, _) = lines[0].split_once(' ').unwrap();
+    lines.push(format!(
+        "{mac} {{\"event_id\":\"x-9\",\"seq\":9,\"at\":\"2026-11-20T09:00:00Z\",\"reader\":\"office-1\",\"type\":\"signed_out\",\"device_id\":1,\"person_id\":{},\"due_back\":\"2026-11-20T17:00:00Z\"}}",
+        demo::OTHER_STAFF_ID
+    ));
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+
+    let journal = Journal::open(&dir.0, "office-1", &demo::key()).unwrap();
+    let pending: Vec<KioskEvent> = journal.pending().cloned().collect();
+    let kinds: Vec<&KioskEventKind> = pending.iter().map(|e| &e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            &returned(1),
+            &returned(3),
+            &KioskEventKind::JournalRefused { lines: 2 }
+        ],
+        "only the lines whose MAC holds, then the report"
+    );
+    let aside = std::fs::read_to_string(dir.0.join("events.refused")).unwrap();
+    assert_eq!(aside.lines().count(), 2, "kept as evidence: {aside}");
+    assert!(aside.contains("x-9"));
+    // The journal now holds only good lines: opening it again finds nothing to refuse.
+    drop(journal);
+    let again = Journal::open(&dir.0, "office-1", &demo::key()).unwrap();
+    assert_eq!(again.pending_len(), 3);
+    // Another kiosk's key refuses every line.
+    drop(again);
+    let other = consentcam_tagkey::KioskKey::from_token("another kiosk");
+    let foreign = Journal::open(&dir.0, "office-1", &other).unwrap();
+    let kinds: Vec<KioskEventKind> = foreign.pending().map(|e| e.kind.clone()).collect();
+    assert_eq!(kinds, [KioskEventKind::JournalRefused { lines: 3 }]);
+}
+
+#[test]
+fn the_cached_roster_and_a_delivered_journal_hold_no_badge_uid() {
+    let dir = TempDir::new("nouids");
+    let server = FakeServer::start(demo::roster(at(0)));
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1", &demo::key()).unwrap());
+    tap_n(&journal, 10);
+    let report = sync_once(&journal, &api(&server)).unwrap();
+    let cache = dir.0.join("roster.json");
+    consentcam_kiosk::link::save_roster(&cache, &report.roster.unwrap()).unwrap();
+    let on_card: String = ["roster.json", "events.jsonl"]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.0.join(f)).unwrap())
+        .collect();
+    for uid in [demo::STAFF, demo::CAMERA_1, demo::LEARNER, demo::UNKNOWN] {
+        assert!(!on_card.contains(uid), "{uid} on the card: {on_card}");
+    }
+    // The cached roster still recognises the badges it names by hash.
+    let roster = consentcam_kiosk::link::load_roster(&cache).unwrap();
+    let local = LocalRoster::from_roster(&roster, &demo::key());
+    assert!(matches!(
+        local.resolve(&uid(demo::STAFF)),
+        consentcam_kiosk::roster::Tapped::Staff { .. }
+    ));
 }

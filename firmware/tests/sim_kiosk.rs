@@ -101,7 +101,11 @@ fn a_returned_camera_s_card_is_imported_with_progress_and_a_summary() {
 #[test]
 fn a_sim_kiosk_with_a_server_delivers_its_events_and_takes_the_server_roster() {
     let dir = TempDir::new("sim-server");
-    let mut roster = demo::roster("2026-11-25T09:00:00Z".parse().unwrap());
+    // Hashed with the key of the kiosk's token, as the server does.
+    let mut roster = demo::roster_for(
+        "2026-11-25T09:00:00Z".parse().unwrap(),
+        &consentcam_tagkey::KioskKey::from_token(TOKEN),
+    );
     roster.devices.truncate(1);
     roster.open_custody.clear();
     let server = FakeServer::start(roster);

@@ -217,8 +217,9 @@ pub fn kiosk_roster(
     now: Timestamp,
     tz: &TimeZone,
     policy: &ConsentPolicy,
+    key: &consentcam_tagkey::KioskKey,
 ) -> Result<Roster> {
-    let mut roster = custody::roster(conn, now)?;
+    let mut roster = custody::roster(conn, now, key)?;
     for booking in groups::upcoming(conn, now, ROSTER_HORIZON)? {
         let on = tz.to_datetime(booking.starts_at.max(now)).date();
         let members = members_with_cautions(conn, booking.group_id, on, policy)?;
@@ -453,8 +454,14 @@ mod tests {
         let later = w.book(w.staff, None, 24 * 9, 24 * 9 + 2).unwrap();
         let cancelled = w.book(w.other_staff, None, 1, 2).unwrap();
         cancel_booking(&mut w.conn, cancelled.id, "test", t(0)).unwrap();
-        let roster =
-            kiosk_roster(&w.conn, t(0), &TimeZone::UTC, &ConsentPolicy::default()).unwrap();
+        let roster = kiosk_roster(
+            &w.conn,
+            t(0),
+            &TimeZone::UTC,
+            &ConsentPolicy::default(),
+            &consentcam_tagkey::KioskKey::demo(),
+        )
+        .unwrap();
         assert_eq!(roster.bookings.len(), 1, "{:?}", roster.bookings);
         let b = &roster.bookings[0];
         assert_eq!(b.booking_id, booked.id.0);
@@ -488,8 +495,14 @@ mod tests {
         let mut w = world();
         w.book(w.staff, None, 1, 4).unwrap();
         consent(&w.conn, w.learners[3], true, true);
-        let roster =
-            kiosk_roster(&w.conn, t(0), &TimeZone::UTC, &ConsentPolicy::default()).unwrap();
+        let roster = kiosk_roster(
+            &w.conn,
+            t(0),
+            &TimeZone::UTC,
+            &ConsentPolicy::default(),
+            &consentcam_tagkey::KioskKey::demo(),
+        )
+        .unwrap();
         assert!(
             roster.bookings[0]
                 .cautions

@@ -117,7 +117,7 @@ pub fn check(event: &KioskEvent, facts: &Facts) -> Result<(), Refusal> {
         return Err(Refusal::BeforeEarlierEvents);
     }
     match &event.kind {
-        KioskEventKind::Tap { .. } => Ok(()),
+        KioskEventKind::Tap { .. } | KioskEventKind::JournalRefused { .. } => Ok(()),
         KioskEventKind::SignedOut { .. } => {
             let person = people_and_device(facts)?;
             if !person.active_staff_badge {

@@ -572,7 +572,14 @@ mod tests {
         assert!(audit::verify(&conn).unwrap().problems.is_empty());
 
         // The booked class: four not to photograph, three not for public channels.
-        let roster = groups::kiosk_roster(&conn, now, &jiff::tz::TimeZone::UTC, &policy).unwrap();
+        let roster = groups::kiosk_roster(
+            &conn,
+            now,
+            &jiff::tz::TimeZone::UTC,
+            &policy,
+            &consentcam_tagkey::KioskKey::demo(),
+        )
+        .unwrap();
         let booking = &roster.bookings[0];
         assert_eq!((booking.group.as_str(), booking.members), (DEMO_GROUP, 8));
         let count = |kind| {

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use consentcam_tagkey::KioskKey;
 use consentcam_wire::{
     BadgeKind, KioskEvent, KioskEventKind, OpenCustody, Roster, RosterBadge, RosterDevice,
 };
@@ -65,7 +66,7 @@ fn facts(
         |r| r.get(0),
     )?;
     let (device, person) = match &event.kind {
-        KioskEventKind::Tap { .. } => (None, None),
+        KioskEventKind::Tap { .. } | KioskEventKind::JournalRefused { .. } => (None, None),
         KioskEventKind::SignedOut {
             device_id,
             person_id,
@@ -143,7 +144,9 @@ pub fn record_event(
     }
     let kind = event_kind(&event.kind);
     let subject = match &event.kind {
-        KioskEventKind::Tap { .. } => format!("kiosk:{kiosk_id}"),
+        KioskEventKind::Tap { .. } | KioskEventKind::JournalRefused { .. } => {
+            format!("kiosk:{kiosk_id}")
+        }
         KioskEventKind::SignedOut { device_id, .. }
         | KioskEventKind::Returned { device_id, .. } => {
             format!("device:{device_id}")
@@ -179,6 +182,18 @@ pub fn record_event(
         )
     };
     match &event.kind {
+        KioskEventKind::JournalRefused { lines } => {
+            tracing::error!(
+                kiosk = kiosk_id,
+                lines,
+                "a kiosk refused edited journal lines"
+            );
+            log(
+                "kiosk.journal_refused",
+                &subject,
+                serde_json::json!({ "event_id": event.event_id, "lines": lines }),
+            )?;
+        }
         KioskEventKind::Tap { uid, outcome } => {
             log(
                 "kiosk.tap",
@@ -259,6 +274,7 @@ pub fn record_event(
 fn event_kind(kind: &KioskEventKind) -> &'static str {
     match kind {
         KioskEventKind::Tap { .. } => "tap",
+        KioskEventKind::JournalRefused { .. } => "journal_refused",
         KioskEventKind::SignedOut { .. } => "signed_out",
         KioskEventKind::Returned { .. } => "returned",
     }
@@ -378,7 +394,9 @@ fn booking_of_sign_out(
 
 /// What a kiosk needs to decide taps offline (bookings are added by
 /// [`crate::groups::kiosk_roster`], which knows the consent rules).
-pub fn roster(conn: &Connection, now: Timestamp) -> Result<Roster> {
+/// Badges and device tags are named by their keyed hash under `key` (the calling kiosk's),
+/// never by UID.
+pub fn roster(conn: &Connection, now: Timestamp, key: &KioskKey) -> Result<Roster> {
     let mut stmt = conn.prepare(
         "SELECT b.uid, p.id, p.role, p.given_name, p.family_name, p.may_sign_out \
          FROM badges b JOIN people p ON p.id = b.person_id WHERE b.active = 1 ORDER BY b.id",
@@ -403,7 +421,7 @@ pub fn roster(conn: &Connection, now: Timestamp) -> Result<Roster> {
         .into_iter()
         .filter_map(|(uid, person_id, staff, given, family, may)| {
             Some(RosterBadge {
-                uid: consentcam_wire::TagUid::parse(&uid).ok()?,
+                uid_hash: key.tag(consentcam_wire::TagUid::parse(&uid).ok()?.as_str()),
                 person_id,
                 kind: if staff {
                     BadgeKind::Staff
@@ -425,7 +443,7 @@ pub fn roster(conn: &Connection, now: Timestamp) -> Result<Roster> {
             Some(RosterDevice {
                 device_id: d.id.0,
                 label: d.label,
-                tag_uid: consentcam_wire::TagUid::parse(&d.tag_uid).ok()?,
+                tag_hash: key.tag(consentcam_wire::TagUid::parse(&d.tag_uid).ok()?.as_str()),
                 loan_minutes: d.loan_minutes,
             })
         })
@@ -524,6 +542,7 @@ pub fn session(conn: &Connection, id: i64) -> Result<Session> {
 mod tests {
     use super::*;
     use crate::store::{open_in_memory, people, registry};
+    use consentcam_tagkey::KioskKey;
     use consentcam_wire::{TagUid, TapOutcome};
     use jiff::civil::date;
 
@@ -749,7 +768,21 @@ mod tests {
             t(0),
         )
         .unwrap();
-        let roster = roster(&conn, t(1)).unwrap();
+        let key = KioskKey::from_token("office token");
+        let roster = roster(&conn, t(1), &key).unwrap();
+        // Badges by keyed hash only: no UID anywhere in what the kiosk stores.
+        let text = serde_json::to_string(&roster).unwrap();
+        assert!(
+            !text.contains("01020304") && !text.contains("0A0B0C0D"),
+            "{text}"
+        );
+        assert!(
+            roster
+                .badges
+                .iter()
+                .any(|b| b.uid_hash == key.tag("01020304"))
+        );
+        assert_eq!(roster.devices[0].tag_hash, key.tag("0A0B0C0D"));
         assert_eq!(roster.badges[0].display_name, "S. Jones");
         assert!(roster.badges[0].may_sign_out);
         assert_eq!(roster.devices[0].device_id, device);

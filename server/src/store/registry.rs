@@ -276,6 +276,9 @@ pub fn reset_second_factor(conn: &Connection, id: AccountId) -> Result<()> {
 pub struct Kiosk {
     pub id: i64,
     pub name: String,
+    /// The SHA-256 of its token: the key of its roster's tag hashes.
+    #[serde(skip)]
+    pub token_hash: String,
 }
 
 pub fn insert_kiosk(
@@ -358,12 +361,13 @@ pub fn kiosk_by_name(conn: &Connection, name: &str) -> Result<Option<KioskRecord
 pub fn kiosk_by_token_hash(conn: &Connection, token_hash: &str) -> Result<Option<Kiosk>> {
     Ok(conn
         .query_row(
-            "SELECT id, name FROM kiosks WHERE token_hash = ?1 AND revoked_at IS NULL",
+            "SELECT id, name, token_hash FROM kiosks WHERE token_hash = ?1 AND revoked_at IS NULL",
             [token_hash],
             |r| {
                 Ok(Kiosk {
                     id: r.get(0)?,
                     name: r.get(1)?,
+                    token_hash: r.get(2)?,
                 })
             },
         )

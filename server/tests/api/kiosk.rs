@@ -55,7 +55,12 @@ async fn the_roster_lists_badges_and_devices_and_events_are_recorded_once_in_ord
         StatusCode::OK,
     )
     .await;
-    assert_eq!(roster["badges"][0]["uid"], "5AFF0001");
+    // Badges by the keyed hash of their UID (the key derives from this kiosk's token),
+    // never the UID itself.
+    let key = consentcam_tagkey::KioskKey::from_token(&app.kiosk_token);
+    assert_eq!(roster["badges"][0]["uid_hash"], key.tag("5AFF0001"));
+    assert_eq!(roster["devices"][0]["tag_hash"], key.tag("D0C0FFEE"));
+    assert!(!roster.to_string().contains("5AFF0001"));
     assert_eq!(roster["badges"][0]["display_name"], "I. Morgan");
     assert_eq!(roster["devices"][0]["device_id"], device);
 

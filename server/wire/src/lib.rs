@@ -99,7 +99,9 @@ pub enum BadgeKind {
 /// One enrolled badge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterBadge {
-    pub uid: TagUid,
+    /// The keyed hash of the badge's UID (`consentcam-tagkey`), never the UID: the kiosk
+    /// hashes what it reads and looks that up.
+    pub uid_hash: String,
     /// The server's person id of the badge holder.
     pub person_id: i64,
     pub kind: BadgeKind,
@@ -116,7 +118,8 @@ pub struct RosterDevice {
     pub device_id: i64,
     /// Short label for the screen, e.g. "Camera 1".
     pub label: String,
-    pub tag_uid: TagUid,
+    /// The keyed hash of the device tag's UID, like [`RosterBadge::uid_hash`].
+    pub tag_hash: String,
     /// How long a sign-out lasts before the device is overdue.
     pub loan_minutes: u32,
 }
@@ -213,6 +216,9 @@ pub enum KioskEventKind {
     },
     /// A device came back (K3).
     Returned { device_id: i64, person_id: i64 },
+    /// Lines of the kiosk's journal whose MAC did not hold (edited or added on the card):
+    /// set aside, not replayed.
+    JournalRefused { lines: u32 },
 }
 
 /// One journalled kiosk event.

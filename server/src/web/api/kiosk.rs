@@ -13,12 +13,15 @@ use crate::web::error::ApiError;
 
 pub async fn roster(
     State(state): State<AppState>,
-    _: KioskCaller,
+    KioskCaller(kiosk): KioskCaller,
 ) -> Result<Json<Roster>, ApiError> {
     let (now, tz, policy) = (state.now(), state.time_zone(), state.policy());
+    let key = consentcam_tagkey::KioskKey::from_token_hash(&kiosk.token_hash).ok_or_else(|| {
+        ApiError::Internal("a kiosk's stored token hash is not 64 hex digits".into())
+    })?;
     Ok(Json(
         state
-            .db(move |c| Ok(crate::groups::kiosk_roster(c, now, &tz, &policy)?))
+            .db(move |c| Ok(crate::groups::kiosk_roster(c, now, &tz, &policy, &key)?))
             .await?,
     ))
 }
