@@ -202,4 +202,22 @@ mod tests {
             assert!(err.contains(why), "{bad}: {err}");
         }
     }
+
+    #[test]
+    fn the_shipped_config_loads_and_asks_directors_and_admins_for_a_second_factor() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/config/config.toml");
+        let config = Config::load(&path).unwrap();
+        assert_eq!(
+            config.require_second_factor,
+            [
+                crate::domain::AccountRole::Director,
+                crate::domain::AccountRole::Admin
+            ]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "require_second_factor = [\"boss\"]\n").unwrap();
+        let err = Config::load(&bad).unwrap_err().to_string();
+        assert!(err.contains("boss"), "{err}");
+    }
 }

@@ -228,6 +228,29 @@ pub struct ChannelDecision {
     pub decision: Decision,
 }
 
+impl ChannelDecision {
+    /// As `role` may read it (see [`Decision::for_staff`]).
+    #[must_use]
+    pub fn for_role(self, role: crate::domain::AccountRole) -> Self {
+        if role == crate::domain::AccountRole::Staff {
+            Self {
+                decision: self.decision.for_staff(),
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+}
+
+/// Every decision of `decisions` as `role` may read it.
+pub fn for_role(
+    decisions: Vec<ChannelDecision>,
+    role: crate::domain::AccountRole,
+) -> Vec<ChannelDecision> {
+    decisions.into_iter().map(|d| d.for_role(role)).collect()
+}
+
 pub fn decide_all(
     conn: &Connection,
     photo: PhotoId,

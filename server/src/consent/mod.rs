@@ -208,6 +208,9 @@ pub enum ReasonCode {
     FacesNotLookedFor,
     FacesAcknowledged,
     CoverAreaUnknown,
+    /// What staff see instead of [`ReasonCode::Vulnerable`]: the caution, not the reason
+    /// (see [`Decision::for_staff`]).
+    NotPublic,
 }
 
 impl ReasonCode {
@@ -240,6 +243,7 @@ impl ReasonCode {
             ReasonCode::FacesNotLookedFor => "faces_not_looked_for",
             ReasonCode::FacesAcknowledged => "faces_acknowledged",
             ReasonCode::CoverAreaUnknown => "cover_area_unknown",
+            ReasonCode::NotPublic => "not_public",
         }
     }
 }
@@ -257,6 +261,10 @@ pub struct Reason {
     pub severity: Severity,
     pub person: Option<PersonId>,
     pub message: String,
+    /// The sentence staff see instead, where the reason itself is for directors and
+    /// admins only (a vulnerable person: staff are told the caution, not why).
+    #[serde(skip)]
+    pub for_staff: Option<String>,
 }
 
 /// The answer with everything that led to it.
@@ -269,6 +277,19 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The decision as staff may read it: reasons meant for directors and admins only
+    /// (a person's vulnerability) become the caution they imply. The verdict is the same.
+    #[must_use]
+    pub fn for_staff(mut self) -> Self {
+        for reason in &mut self.reasons {
+            if let Some(message) = reason.for_staff.take() {
+                reason.code = ReasonCode::NotPublic;
+                reason.message = message;
+            }
+        }
+        self
+    }
+
     fn from_reasons(channel: Channel, on: Date, reasons: Vec<Reason>) -> Self {
         let verdict = reasons
             .iter()
@@ -373,6 +394,7 @@ fn reason(
         severity,
         person,
         message,
+        for_staff: None,
     }
 }
 
@@ -471,7 +493,7 @@ fn people_reasons(
         // A vulnerable person stays off public channels even with the face covered: a body,
         // clothes or a place can still identify them.
         if channel.is_public() && person.vulnerable {
-            reasons.push(reason(
+            let mut vulnerable = reason(
                 ReasonCode::Vulnerable,
                 Severity::Blocks,
                 Some(id),
@@ -480,7 +502,12 @@ fn people_reasons(
                     person.full_name(),
                     channel_words(channel)
                 ),
+            );
+            vulnerable.for_staff = Some(format!(
+                "{} must not appear on the website or the organisation's social media; a director or the safeguarding lead knows why.",
+                person.full_name()
             ));
+            reasons.push(vulnerable);
         }
         if photo.covered.contains(&id) && !photo.faces.contains(&FaceResolution::Person(id)) {
             reasons.push(reason(

@@ -759,6 +759,7 @@ fn the_verdict_is_the_heaviest_reason() {
                 severity,
                 person: None,
                 message: String::new(),
+                for_staff: None,
             })
             .collect::<Vec<_>>()
     };

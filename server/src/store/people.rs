@@ -60,6 +60,8 @@ pub struct Consent {
     pub expires_on: Option<Date>,
     pub withdrawn_on: Option<Date>,
     pub scopes: Scopes,
+    /// Where the scan is stored: never sent (an API answer says only whether there is one).
+    #[serde(skip_serializing)]
     pub evidence_path: Option<String>,
     pub source: String,
 }

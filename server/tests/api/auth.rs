@@ -571,6 +571,42 @@ async fn staff_see_who_people_are_but_not_their_birth_dates_or_vulnerability() {
     let whole = expect(admin.get("/api/v1/people").await, StatusCode::OK).await;
     assert_eq!(whole[0]["date_of_birth"], "2011-01-01");
     assert_eq!(whole[0]["vulnerable"], true);
+
+    // The person's own record too: staff get the name and what each channel allows.
+    let id = whole[0]["id"].as_i64().unwrap();
+    crate::helpers::parent_form(&admin, id, "2026-09-01", true, &[]).await;
+    let page = expect(
+        staff.get(&format!("/api/v1/people/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["person"]["given_name"], "Jo", "{page}");
+    assert!(page["person"].get("date_of_birth").is_none(), "{page}");
+    assert!(page["person"].get("vulnerable").is_none(), "{page}");
+    // The caution, not the reason: the same verdict, but no word of vulnerability.
+    let website = |p: &serde_json::Value| p["today"][1].clone();
+    assert_eq!(website(&page)["verdict"], "blocked", "{page}");
+    assert_eq!(website(&page)["reasons"][0]["code"], "not_public", "{page}");
+    assert!(!page.to_string().contains("vulnerable"), "{page}");
+    let full = expect(
+        admin.get(&format!("/api/v1/people/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(full["person"]["vulnerable"], true);
+    assert_eq!(website(&full)["reasons"][0]["code"], "vulnerable", "{full}");
+    let hits = expect(
+        staff.post("/api/v1/lookup", json!({ "q": "Jo" })).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(!hits.to_string().contains("vulnerable"), "{hits}");
+    assert!(!hits.to_string().contains("2011-01-01"), "{hits}");
+    // Nobody is told where a scan is stored, only whether there is one.
+    for who in [&page, &full] {
+        assert_eq!(who["consents"][0]["scan"], false, "{who}");
+        assert!(who["consents"][0].get("evidence_path").is_none(), "{who}");
+    }
 }
 
 /// Logs in as `username` through a proxy that says the client is `from`.

@@ -147,7 +147,12 @@ async fn a_consent_lookup_shows_each_channel_today_and_who_signed() {
     b.submit("#search").await;
     let hit = b.text("#hits li.card").await;
     assert!(hit.contains("Ella Brown"), "{hit}");
-    assert!(hit.contains("vulnerable"), "{hit}");
+    // Staff see the caution, not the reason.
+    assert!(
+        hit.contains("never on the website or social media"),
+        "{hit}"
+    );
+    assert!(!hit.contains("vulnerable"), "{hit}");
     assert!(
         !b.client
             .current_url()
@@ -161,8 +166,13 @@ async fn a_consent_lookup_shows_each_channel_today_and_who_signed() {
     b.submit("#hits h2 a").await;
     let website = b.text("#decision-website").await;
     assert!(
-        website.contains("blocked") && website.contains("vulnerable"),
+        website.contains("blocked") && website.contains("must not appear on the website"),
         "{website}"
+    );
+    assert!(!website.contains("vulnerable"), "{website}");
+    assert!(
+        !b.text("main").await.contains("born"),
+        "no date of birth for staff"
     );
     assert!(b.text("#decision-internal").await.contains("allowed"));
     let forms = b.text("#forms").await;

@@ -31,22 +31,39 @@ pub enum Listed {
     },
 }
 
+fn listed_one(caller: &Caller, p: people::Person) -> Listed {
+    if caller.account.role == crate::domain::AccountRole::Staff {
+        Listed::Named {
+            id: p.id,
+            ext_ref: p.ext_ref,
+            given_name: p.given_name,
+            family_name: p.family_name,
+            role: p.role,
+        }
+    } else {
+        Listed::Whole(p)
+    }
+}
+
 fn listed(caller: &Caller, found: Vec<people::Person>) -> Vec<Listed> {
-    let whole = caller.account.role != crate::domain::AccountRole::Staff;
+    found.into_iter().map(|p| listed_one(caller, p)).collect()
+}
+
+/// A consent form as the API shows it: whether a scan is on file, never where (admins
+/// download it from `/consents/{id}/evidence`).
+#[derive(Serialize)]
+pub struct FormView {
+    #[serde(flatten)]
+    form: people::Consent,
+    scan: bool,
+}
+
+fn forms(found: Vec<people::Consent>) -> Vec<FormView> {
     found
         .into_iter()
-        .map(|p| {
-            if whole {
-                Listed::Whole(p)
-            } else {
-                Listed::Named {
-                    id: p.id,
-                    ext_ref: p.ext_ref,
-                    given_name: p.given_name,
-                    family_name: p.family_name,
-                    role: p.role,
-                }
-            }
+        .map(|mut form| {
+            let scan = form.evidence_path.take().is_some();
+            FormView { form, scan }
         })
         .collect()
 }
@@ -155,8 +172,10 @@ pub async fn search(
 
 #[derive(Serialize)]
 pub struct PersonPage {
-    person: people::Person,
-    consents: Vec<people::Consent>,
+    /// Staff get the name and role only (no date of birth, no vulnerable flag: the
+    /// answer per channel already carries what a photo may do).
+    person: Listed,
+    consents: Vec<FormView>,
     /// Per channel, what a photo of this person alone could do today, and why.
     today: Vec<ChannelDecision>,
     photos: Vec<i64>,
@@ -165,7 +184,7 @@ pub struct PersonPage {
 
 pub async fn show(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<PersonPage>, ApiError> {
     let (today, policy) = (state.today(), state.policy());
@@ -174,9 +193,12 @@ pub async fn show(
             .db(move |c| {
                 let id = PersonId(id);
                 Ok(PersonPage {
-                    person: people::person(c, id)?,
-                    consents: people::consents_of(c, id)?,
-                    today: records::standing(c, id, today, &policy)?,
+                    person: listed_one(&caller, people::person(c, id)?),
+                    consents: forms(people::consents_of(c, id)?),
+                    today: records::for_role(
+                        records::standing(c, id, today, &policy)?,
+                        caller.account.role,
+                    ),
                     photos: photos::photos_of_person(c, id)?
                         .iter()
                         .map(|p| p.id.0)
@@ -192,12 +214,12 @@ pub async fn consents(
     State(state): State<AppState>,
     _: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<people::Consent>>, ApiError> {
+) -> Result<Json<Vec<FormView>>, ApiError> {
     Ok(Json(
         state
             .db(move |c| {
                 people::person(c, PersonId(id))?;
-                Ok(people::consents_of(c, PersonId(id))?)
+                Ok(forms(people::consents_of(c, PersonId(id))?))
             })
             .await?,
     ))
@@ -322,14 +344,14 @@ pub async fn import(
 
 #[derive(Serialize)]
 pub struct LookupHit {
-    person: people::Person,
+    person: Listed,
     today: Vec<ChannelDecision>,
 }
 
 /// Consent lookup: by name or ref, with each match's per-channel answer today.
 pub async fn lookup(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Json(body): Json<SearchBody>,
 ) -> Result<Json<Vec<LookupHit>>, ApiError> {
     if body.q.trim().is_empty() {
@@ -344,8 +366,8 @@ pub async fn lookup(
                     .map(|person| {
                         let standing = records::standing(c, person.id, today, &policy)?;
                         Ok(LookupHit {
-                            person,
-                            today: standing,
+                            person: listed_one(&caller, person),
+                            today: records::for_role(standing, caller.account.role),
                         })
                     })
                     .collect::<Result<Vec<_>, ApiError>>()

@@ -117,7 +117,7 @@ pub struct PhotoPage {
 
 pub async fn show(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<PhotoPage>, ApiError> {
     let (today, policy) = (state.today(), state.policy());
@@ -133,7 +133,10 @@ pub async fn show(
                     tags: photos::tags(c, id)?,
                     approvals: photos::approvals(c, id)?,
                     publications: photos::publications_of_photo(c, id)?,
-                    decisions: records::decide_all(c, id, today, &policy)?,
+                    decisions: records::for_role(
+                        records::decide_all(c, id, today, &policy)?,
+                        caller.account.role,
+                    ),
                 })
             })
             .await?,
@@ -142,13 +145,19 @@ pub async fn show(
 
 pub async fn decisions(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<ChannelDecision>>, ApiError> {
     let (today, policy) = (state.today(), state.policy());
+    let role = caller.account.role;
     Ok(Json(
         state
-            .db(move |c| Ok(records::decide_all(c, PhotoId(id), today, &policy)?))
+            .db(move |c| {
+                Ok(records::for_role(
+                    records::decide_all(c, PhotoId(id), today, &policy)?,
+                    role,
+                ))
+            })
             .await?,
     ))
 }

@@ -24,8 +24,11 @@ use crate::web::api::Path;
 use crate::web::api::photos::status;
 use crate::web::error::ApiError;
 
-fn decision_rows(standing: Vec<records::ChannelDecision>) -> Vec<DecisionRow> {
-    standing
+fn decision_rows(
+    standing: Vec<records::ChannelDecision>,
+    role: crate::domain::AccountRole,
+) -> Vec<DecisionRow> {
+    records::for_role(standing, role)
         .into_iter()
         .map(|d| super::photos::decision_row(d.channel, d.channel_name, &d.decision))
         .collect()
@@ -73,6 +76,7 @@ pub async fn lookup(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let (today, policy) = (state.today(), state.policy());
+    let role = caller.account.role;
     let q = form.q.trim().to_owned();
     let hits = if q.is_empty() {
         Vec::new()
@@ -83,7 +87,10 @@ pub async fn lookup(
                     .into_iter()
                     .map(|p| {
                         Ok(Hit {
-                            today: decision_rows(records::standing(conn, p.id, today, &policy)?),
+                            today: decision_rows(
+                                records::standing(conn, p.id, today, &policy)?,
+                                role,
+                            ),
                             id: p.id.0,
                             name: format!("{} {}", p.given_name, p.family_name),
                             ext_ref: p.ext_ref,
@@ -182,6 +189,7 @@ pub async fn person(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let (today, policy) = (state.today(), state.policy());
+    let role = caller.account.role;
     let validity = policy.validity_days;
     let st = state.clone();
     let page = state
@@ -254,7 +262,7 @@ pub async fn person(
             sessions.reverse();
             Ok(PersonPage {
                 c,
-                today: decision_rows(records::standing(conn, pid, today, &policy)?),
+                today: decision_rows(records::standing(conn, pid, today, &policy)?, role),
                 forms,
                 photos,
                 publications,

@@ -436,6 +436,7 @@ pub async fn photo(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let (today, policy) = (state.today(), state.policy());
+    let role = caller.account.role;
     let st = state.clone();
     let page = state
         .db(move |conn| {
@@ -506,10 +507,11 @@ pub async fn photo(
                     .find(|(ch, _)| ch.code() == code)
                     .map_or_else(|| code.to_owned(), |(_, n)| n.clone())
             };
-            let decisions: Vec<DecisionRow> = records::decide_all(conn, pid, today, &policy)?
-                .into_iter()
-                .map(|d| decision_row(d.channel, d.channel_name, &d.decision))
-                .collect();
+            let decisions: Vec<DecisionRow> =
+                records::for_role(records::decide_all(conn, pid, today, &policy)?, role)
+                    .into_iter()
+                    .map(|d| decision_row(d.channel, d.channel_name, &d.decision))
+                    .collect();
             let any_allowed = decisions.iter().any(|d| d.allowed);
             let approvals = photos::approvals(conn, pid)?
                 .into_iter()
