@@ -602,6 +602,23 @@ async fn staff_see_who_people_are_but_not_their_birth_dates_or_vulnerability() {
     .await;
     assert!(!hits.to_string().contains("vulnerable"), "{hits}");
     assert!(!hits.to_string().contains("2011-01-01"), "{hits}");
+    // A device tag's UID (enough to clone the tag) is for admins, who enrol tags.
+    expect(
+        admin
+            .post(
+                "/api/v1/devices",
+                json!({ "label": "Camera 1", "make": "Canon", "model": "EOS",
+                   "serial": "1", "tag_uid": "D0C0FFEE", "loan_minutes": 60 }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let seen = expect(staff.get("/api/v1/devices").await, StatusCode::OK).await;
+    assert_eq!(seen[0]["label"], "Camera 1");
+    assert!(seen[0].get("tag_uid").is_none(), "{seen}");
+    let all = expect(admin.get("/api/v1/devices").await, StatusCode::OK).await;
+    assert_eq!(all[0]["tag_uid"], "D0C0FFEE");
     // Nobody is told where a scan is stored, only whether there is one.
     for who in [&page, &full] {
         assert_eq!(who["consents"][0]["scan"], false, "{who}");
