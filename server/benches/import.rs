@@ -50,8 +50,13 @@ fn import_10k(c: &mut Criterion) {
                 (dir, conn)
             },
             |(dir, mut conn)| {
+                let policy = consentcam::consent::ConsentPolicy::default();
+                let as_of = records::AsOf {
+                    today,
+                    policy: &policy,
+                };
                 let report =
-                    records::import_consents(&mut conn, &bytes, "bench", now, today).unwrap();
+                    records::import_consents(&mut conn, &bytes, "bench", now, &as_of).unwrap();
                 assert_eq!(report.forms_added, 10_000);
                 black_box((dir, report))
             },

@@ -121,6 +121,10 @@ enum Command {
     /// photos whose stored face boxes are known to be wrong; `serve` also does this when it
     /// starts. Until then such photos need review on every channel.
     DetectFaces,
+    /// Decide every live publication again as of today and make each that is no longer
+    /// allowed (a form expired, a learner turned 18 with only a parent's form) a takedown
+    /// task; `serve` does this at start and every hour.
+    Sweep,
     /// Write a copy of the JPEG IN to OUT with every name and identifying tag removed
     /// (only orientation and colour profile kept; image data untouched).
     Scrub { input: PathBuf, output: PathBuf },
@@ -235,6 +239,7 @@ fn main() -> Result<()> {
             }
             let conn = open_db(&config)?;
             detect_faces_in_background(&config, clock.clone());
+            sweep_every_hour(&config, clock.clone());
             let bind = config.bind;
             run_server(bind, None, move |_| Ok(AppState::new(conn, config, clock)))
         }
@@ -268,7 +273,12 @@ fn main() -> Result<()> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let mut conn = open_db(&config)?;
-            match records::import_consents(&mut conn, &bytes, "cli", now, today) {
+            let policy = config.policy();
+            let as_of = records::AsOf {
+                today,
+                policy: &policy,
+            };
+            match records::import_consents(&mut conn, &bytes, "cli", now, &as_of) {
                 Ok(report) => {
                     println!(
                         "imported {} rows: {} people created, {} updated, {} forms added, {} withdrawn, {} unchanged",
@@ -357,6 +367,12 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Scrub { input, output } => scrub(&input, &output),
+        Command::Sweep => {
+            let mut conn = open_db(&config)?;
+            let tasks = records::sweep(&mut conn, today, &config.policy(), "system", now)?;
+            println!("takedown sweep as of {today}: {tasks} new takedown task(s)");
+            Ok(())
+        }
         Command::DetectFaces => {
             let mut conn = open_db(&config)?;
             let done = consentcam::ingest::detect_faces(&mut conn, &config, now)
@@ -418,6 +434,33 @@ fn detect_faces_in_background(config: &Config, clock: Clock) {
             Ok(done) if done == consentcam::ingest::Redetected::default() => {}
             Ok(done) => tracing::info!(?done, "faces looked for in photos that needed it"),
             Err(e) => tracing::error!(error = %e, "face detection at start did not finish"),
+        }
+    });
+}
+
+/// The takedown sweep (see `sweep`) at start and then every hour, on a thread of its own
+/// with its own database connection.
+fn sweep_every_hour(config: &Config, clock: Clock) {
+    let config = config.clone();
+    std::thread::spawn(move || {
+        loop {
+            let run = || -> Result<usize> {
+                let mut conn = open_db(&config)?;
+                let today = clock.today(&clock::time_zone(&config.time_zone));
+                Ok(records::sweep(
+                    &mut conn,
+                    today,
+                    &config.policy(),
+                    "system",
+                    clock.now(),
+                )?)
+            };
+            match run() {
+                Ok(0) => {}
+                Ok(tasks) => tracing::warn!(tasks, "new takedown tasks: see /takedowns"),
+                Err(e) => tracing::error!(error = %e, "the takedown sweep did not finish"),
+            }
+            std::thread::sleep(std::time::Duration::from_secs(3600));
         }
     });
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::consent::{
     self, ApprovalFacts, ConsentPolicy, Decision, FaceResolution, FaceSearch, MediaState,
-    PhotoFacts, Provenance,
+    PhotoFacts, Provenance, ReasonCode, Severity,
 };
 use crate::domain::{AccountId, Channel, ConsentId, PersonId, PhotoId};
 use crate::import::consent_csv::{self, ImportError, ImportReport};
@@ -81,8 +81,17 @@ pub(crate) fn changed_fields(
     .collect()
 }
 
+/// When a change is made and what the rules are: for deciding again what it affects.
+#[derive(Debug, Clone)]
+pub struct AsOf<'a> {
+    pub today: Date,
+    pub policy: &'a ConsentPolicy,
+}
+
 /// An admin corrects a person's record. Lowering the vulnerable flag is a deliberate act
-/// (C14): it needs `reason`, which the audit entry keeps with who did it.
+/// (C14): it needs `reason`, which the audit entry keeps with who did it. Publications
+/// the change makes no longer allowed (marked vulnerable, a date of birth that makes a
+/// parent's form no longer count) become takedown tasks at once.
 pub fn update_person(
     conn: &mut Connection,
     id: PersonId,
@@ -90,6 +99,7 @@ pub fn update_person(
     reason: &str,
     actor: &str,
     now: Timestamp,
+    as_of: &AsOf<'_>,
 ) -> Result<()> {
     let tx = conn.transaction()?;
     let before = people::person(&tx, id)?;
@@ -117,15 +127,110 @@ pub fn update_person(
         details,
         now,
     )?;
+    takedowns_due(&tx, Some(id), as_of.today, as_of.policy, actor, now)?;
     tx.commit()?;
     Ok(())
 }
 
+/// The reasons that mean a person in a photo may no longer appear where it was published
+/// (L1): their consent is gone, expired, withheld or outgrown, they are vulnerable, or they
+/// are no longer on record.
+const NO_LONGER_ALLOWED: [ReasonCode; 9] = [
+    ReasonCode::NoConsent,
+    ReasonCode::ConsentWithheld,
+    ReasonCode::ConsentExpired,
+    ReasonCode::ConsentWithdrawn,
+    ReasonCode::OwnObjection,
+    ReasonCode::ParentFormAfter18,
+    ReasonCode::Vulnerable,
+    ReasonCode::PersonNotOnRecord,
+    ReasonCode::UnknownPerson,
+];
+
+/// Decides every live publication again (of photos tagging `person`, or all) as of
+/// `today`, and makes each that would no longer be allowed a takedown task, with the
+/// reason codes and an audit entry. Returns how many became tasks. Run it in the
+/// transaction of the change that may have caused it.
+pub fn takedowns_due(
+    conn: &Connection,
+    person: Option<PersonId>,
+    today: Date,
+    policy: &ConsentPolicy,
+    actor: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    let mut tasks = 0;
+    for publication in photos::live_publications(conn, person)? {
+        let Ok(channel) = publication.channel.parse::<Channel>() else {
+            tracing::warn!(
+                publication = publication.id,
+                "publication on an unknown channel"
+            );
+            continue;
+        };
+        let decision = decide_photo(conn, publication.photo_id, channel, today, policy)?;
+        let mut codes: Vec<&str> = decision
+            .reasons
+            .iter()
+            .filter(|r| r.severity == Severity::Blocks && NO_LONGER_ALLOWED.contains(&r.code))
+            .map(|r| r.code.as_str())
+            .collect();
+        codes.dedup();
+        if codes.is_empty() {
+            continue;
+        }
+        if photos::mark_takedown(conn, publication.id, &codes.join(", "), now)? {
+            tasks += 1;
+            log(
+                conn,
+                actor,
+                "publication.takedown_due",
+                format!("photo:{}", publication.photo_id),
+                serde_json::json!({
+                    "publication": publication.id, "channel": publication.channel,
+                    "reasons": codes,
+                }),
+                now,
+            )?;
+        }
+    }
+    Ok(tasks)
+}
+
+/// The sweep for causes that come with dates (a form that expires, a learner turning 18
+/// with only a parent's form): every live publication decided again as of `today`. One
+/// transaction; an audit entry with the count when it made any task.
+pub fn sweep(
+    conn: &mut Connection,
+    today: Date,
+    policy: &ConsentPolicy,
+    actor: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let tasks = takedowns_due(&tx, None, today, policy, actor, now)?;
+    if tasks > 0 {
+        log(
+            &tx,
+            actor,
+            "takedown.sweep",
+            "publications".to_owned(),
+            serde_json::json!({ "new_tasks": tasks, "as_of": today.to_string() }),
+            now,
+        )?;
+    }
+    tx.commit()?;
+    Ok(tasks)
+}
+
+/// Records a signed form; a form that withholds what another allowed (the person's own
+/// objection) turns the publications it affects into takedown tasks at once.
 pub fn add_consent(
     conn: &mut Connection,
     consent: &people::NewConsent,
     actor: &str,
     now: Timestamp,
+    as_of: &AsOf<'_>,
 ) -> Result<ConsentId> {
     let tx = conn.transaction()?;
     let id = people::insert_consent(&tx, consent, now)?;
@@ -140,6 +245,14 @@ pub fn add_consent(
     if consent.withdrawn_on.is_some() {
         photos::on_withdrawal(&tx, consent.person_id, actor, now)?;
     }
+    takedowns_due(
+        &tx,
+        Some(consent.person_id),
+        as_of.today,
+        as_of.policy,
+        actor,
+        now,
+    )?;
     tx.commit()?;
     Ok(id)
 }
@@ -179,15 +292,18 @@ pub fn withdraw_consent(
     })
 }
 
+/// Imports the consent CSV in one transaction; publications the imported changes make no
+/// longer allowed become takedown tasks in the same transaction.
 pub fn import_consents(
     conn: &mut Connection,
     bytes: &[u8],
     actor: &str,
     now: Timestamp,
-    today: Date,
+    as_of: &AsOf<'_>,
 ) -> Result<ImportReport, ImportError> {
     let tx = conn.transaction().map_err(StoreError::from)?;
-    let report = consent_csv::import(&tx, bytes, actor, now, today)?;
+    let report = consent_csv::import(&tx, bytes, actor, now, as_of.today)?;
+    takedowns_due(&tx, None, as_of.today, as_of.policy, actor, now)?;
     tx.commit().map_err(StoreError::from)?;
     Ok(report)
 }
@@ -466,4 +582,166 @@ pub fn acknowledge_faces(
     )?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+    use crate::consent::Verdict;
+    use crate::domain::{ExternalRef, Name, Role, Scopes, SignerKind};
+    use crate::store::open_in_memory;
+
+    fn now() -> Timestamp {
+        "2026-11-25T10:00:00Z".parse().unwrap()
+    }
+
+    fn person(conn: &Connection, r: &str, born: Date) -> PersonId {
+        people::insert_person(
+            conn,
+            &people::NewPerson {
+                ext_ref: ExternalRef::parse(r).unwrap(),
+                given_name: Name::parse("Sam").unwrap(),
+                family_name: Name::parse(r).unwrap(),
+                date_of_birth: born,
+                role: Role::Learner,
+                vulnerable: false,
+                may_sign_out: false,
+            },
+            now(),
+        )
+        .unwrap()
+    }
+
+    fn parent_form(conn: &Connection, who: PersonId, expires_on: Option<Date>) {
+        people::insert_consent(
+            conn,
+            &people::NewConsent {
+                person_id: who,
+                signer: SignerKind::Parent,
+                signer_name: "A Parent".into(),
+                signed_on: date(2026, 9, 1),
+                expires_on,
+                withdrawn_on: None,
+                scopes: Scopes {
+                    internal: true,
+                    partners: vec![],
+                    website: true,
+                    social: true,
+                },
+                evidence_path: None,
+                source: "test".into(),
+            },
+            now(),
+        )
+        .unwrap();
+    }
+
+    /// A photo of `who` published on `channel`.
+    fn published(conn: &Connection, who: PersonId, channel: Channel) -> i64 {
+        let photo = photos::insert_photo(
+            conn,
+            &photos::NewPhoto {
+                content_hash: format!("h{}{}", who.0, channel.code()),
+                format: "jpeg".into(),
+                ..Default::default()
+            },
+            now(),
+        )
+        .unwrap();
+        photos::add_tag(conn, photo, Some(who), now()).unwrap();
+        let decision = Decision {
+            channel,
+            on: date(2026, 11, 25),
+            verdict: Verdict::Allowed,
+            reasons: vec![],
+        };
+        let name = format!("p{}", photo.0);
+        photos::insert_publication(conn, photo, channel, &name, None, &decision, now()).unwrap()
+    }
+
+    fn reasons_of_tasks(conn: &Connection) -> Vec<(i64, String)> {
+        photos::open_takedowns(conn)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.id, p.takedown_reason.unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn the_sweep_finds_what_dates_make_no_longer_allowed_and_only_that() {
+        let mut conn = open_in_memory().unwrap();
+        let policy = ConsentPolicy::default();
+        // A form that expires on 1 December; a learner who turns 18 on 30 November with
+        // only a parent's form; a learner whose form stays good.
+        let expiring = person(&conn, "L1", date(2012, 5, 5));
+        parent_form(&conn, expiring, Some(date(2026, 12, 1)));
+        let turning = person(&conn, "L2", date(2008, 11, 30));
+        parent_form(&conn, turning, None);
+        let fine = person(&conn, "L3", date(2012, 5, 5));
+        parent_form(&conn, fine, None);
+        let a = published(&conn, expiring, Channel::Website);
+        let b = published(&conn, turning, Channel::Social);
+        published(&conn, fine, Channel::Website);
+
+        let sweep_on =
+            |conn: &mut Connection, day| sweep(conn, day, &policy, "system", now()).unwrap();
+        assert_eq!(sweep_on(&mut conn, date(2026, 11, 25)), 0);
+        assert_eq!(sweep_on(&mut conn, date(2026, 11, 30)), 1);
+        assert_eq!(
+            reasons_of_tasks(&conn),
+            [(b, "parent_form_after_18".into())]
+        );
+        assert_eq!(sweep_on(&mut conn, date(2026, 12, 2)), 1);
+        let tasks = reasons_of_tasks(&conn);
+        assert_eq!(tasks.len(), 2);
+        assert!(
+            tasks.iter().any(|(id, why)| *id == a && !why.is_empty()),
+            "{tasks:?}"
+        );
+        // Nothing twice; the audit log has one entry per task and one per sweep that made any.
+        assert_eq!(sweep_on(&mut conn, date(2026, 12, 3)), 0);
+        let count = |action: &str| -> i64 {
+            conn.query_row(
+                "SELECT count(*) FROM audit_log WHERE action = ?1",
+                [action],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(count("publication.takedown_due"), 2);
+        assert_eq!(count("takedown.sweep"), 2);
+    }
+
+    #[test]
+    fn marking_someone_vulnerable_takes_down_public_copies_at_once_but_not_internal_ones() {
+        let mut conn = open_in_memory().unwrap();
+        let policy = ConsentPolicy::default();
+        let who = person(&conn, "L1", date(2012, 5, 5));
+        parent_form(&conn, who, None);
+        let public = published(&conn, who, Channel::Website);
+        published(&conn, who, Channel::Internal);
+        let before = people::person(&conn, who).unwrap();
+        let mut after = people::NewPerson {
+            ext_ref: ExternalRef::parse(&before.ext_ref).unwrap(),
+            given_name: Name::parse(&before.given_name).unwrap(),
+            family_name: Name::parse(&before.family_name).unwrap(),
+            date_of_birth: before.date_of_birth,
+            role: before.role,
+            vulnerable: true,
+            may_sign_out: false,
+        };
+        let as_of = AsOf {
+            today: date(2026, 11, 25),
+            policy: &policy,
+        };
+        update_person(&mut conn, who, &after, "", "account:1", now(), &as_of).unwrap();
+        assert_eq!(reasons_of_tasks(&conn), [(public, "vulnerable".into())]);
+        // A date of birth corrected to make them an adult: the parent's form no longer
+        // counts anywhere, so the internal copy goes too.
+        after.date_of_birth = date(2000, 1, 1);
+        update_person(&mut conn, who, &after, "", "account:1", now(), &as_of).unwrap();
+        assert_eq!(reasons_of_tasks(&conn).len(), 2);
+    }
 }

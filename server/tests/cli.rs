@@ -318,3 +318,15 @@ fn a_log_rewritten_with_fresh_hashes_is_caught_by_the_head_kept_in_the_backup() 
         text(&nonsense)
     );
 }
+
+#[test]
+fn sweep_reports_how_many_takedown_tasks_it_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = consentcam(dir.path(), &["sweep"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("0 new takedown task(s)"),
+        "{}",
+        text(&out)
+    );
+}

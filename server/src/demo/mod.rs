@@ -173,7 +173,17 @@ fn seed_records(
         "demo",
         now,
     )?;
-    records::import_consents(conn, consent_csv(today).as_bytes(), "demo", now, today)?;
+    let policy = crate::consent::ConsentPolicy::default();
+    records::import_consents(
+        conn,
+        consent_csv(today).as_bytes(),
+        "demo",
+        now,
+        &records::AsOf {
+            today,
+            policy: &policy,
+        },
+    )?;
 
     let isla = person(conn, "S200")?;
     let jack = person(conn, "S201")?;

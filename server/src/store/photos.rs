@@ -852,6 +852,28 @@ pub fn publications_of_person(conn: &Connection, person: PersonId) -> Result<Vec
     Ok(rows)
 }
 
+/// Publications not taken down (nor waiting to be), of photos tagging `person` if given.
+pub fn live_publications(conn: &Connection, person: Option<PersonId>) -> Result<Vec<Publication>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PUBLICATION_COLS} FROM publications WHERE takedown_since IS NULL \
+         AND (?1 IS NULL OR photo_id IN (SELECT photo_id FROM tags WHERE person_id = ?1)) \
+         ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map([person.map(|p| p.0)], publication_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Makes a live publication a takedown task; false if it already is one.
+pub fn mark_takedown(conn: &Connection, id: i64, reason: &str, now: Timestamp) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE publications SET takedown_since = ?2, takedown_reason = ?3 \
+         WHERE id = ?1 AND takedown_since IS NULL",
+        params![id, now.to_string(), reason],
+    )? == 1)
+}
+
 pub fn publications_of_photo(conn: &Connection, photo: PhotoId) -> Result<Vec<Publication>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {PUBLICATION_COLS} FROM publications WHERE photo_id = ?1 ORDER BY id"

@@ -459,3 +459,59 @@ async fn a_director_publishes_from_the_photo_page_and_a_refusal_shows_its_reason
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn marking_a_learner_vulnerable_after_publication_makes_a_takedown_task_at_once() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    parent_form(&admin, robin, "2026-09-01", true, &[]).await;
+    let id = stored_photo(&app, robin);
+    let director = app.login(AccountRole::Director).await;
+    let approve = json!({ "channel": { "kind": "website" }, "approve": true, "note": "fine" });
+    expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/approvals"), approve)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect(
+        director
+            .post(
+                &format!("/api/v1/photos/{id}/publish"),
+                json!({ "channel": { "kind": "website" } }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        expect(director.get("/api/v1/takedowns").await, StatusCode::OK).await,
+        json!([])
+    );
+
+    expect(
+        admin
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/people/{robin}"),
+                Some(json!({ "ref": "L1", "given_name": "Robin", "family_name": "Okafor",
+                             "date_of_birth": "2011-04-01", "role": "learner", "vulnerable": true })),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let tasks = expect(director.get("/api/v1/takedowns").await, StatusCode::OK).await;
+    assert_eq!(tasks.as_array().unwrap().len(), 1, "{tasks}");
+    assert_eq!(tasks[0]["takedown_reason"], "vulnerable");
+    let audit = expect(
+        admin
+            .get("/api/v1/audit?action=publication.takedown_due")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(audit[0]["details"]["reasons"], json!(["vulnerable"]));
+}

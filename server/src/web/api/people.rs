@@ -135,7 +135,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(body): Json<PersonBody>,
 ) -> Result<StatusCode, ApiError> {
-    let now = state.now();
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
     let reason = body.reason.clone();
     let person = body.into_new();
     state
@@ -147,6 +147,10 @@ pub async fn update(
                 &reason,
                 &caller.actor(),
                 now,
+                &records::AsOf {
+                    today,
+                    policy: &policy,
+                },
             )?)
         })
         .await?;
@@ -247,7 +251,7 @@ pub async fn add_consent(
     Path(id): Path<i64>,
     Json(body): Json<ConsentBody>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let (now, today) = (state.now(), state.today());
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
     if body.signed_on > today {
         return Err(ApiError::invalid("signed_on is in the future"));
     }
@@ -275,7 +279,17 @@ pub async fn add_consent(
     let id = state
         .db(move |c| {
             people::person(c, consent.person_id)?;
-            Ok(records::add_consent(c, &consent, &caller.actor(), now)?)
+            let as_of = records::AsOf {
+                today,
+                policy: &policy,
+            };
+            Ok(records::add_consent(
+                c,
+                &consent,
+                &caller.actor(),
+                now,
+                &as_of,
+            )?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
@@ -321,7 +335,7 @@ pub async fn import(
     caller: Caller,
     body: Bytes,
 ) -> Result<Json<ImportReport>, ApiError> {
-    let (now, today) = (state.now(), state.today());
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
     if body.is_empty() {
         return Err(ApiError::BadRequest(
             "send the CSV file as the request body".into(),
@@ -335,7 +349,10 @@ pub async fn import(
                     &body,
                     &caller.actor(),
                     now,
-                    today,
+                    &records::AsOf {
+                        today,
+                        policy: &policy,
+                    },
                 )?)
             })
             .await?,

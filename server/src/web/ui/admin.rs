@@ -537,8 +537,15 @@ pub async fn import(
         .filter(|b| !b.is_empty())
         .ok_or_else(|| ApiError::invalid("choose the CSV file to import"))?;
     let actor = caller.actor();
+    let policy = state.policy();
     let outcome = state
-        .db(move |conn| Ok(records::import_consents(conn, &bytes, &actor, now, today)))
+        .db(move |conn| {
+            let as_of = records::AsOf {
+                today,
+                policy: &policy,
+            };
+            Ok(records::import_consents(conn, &bytes, &actor, now, &as_of))
+        })
         .await?;
     let mut page = ImportPage {
         c,

@@ -327,7 +327,7 @@ pub async fn edit_person(
     Path(id): Path<i64>,
     Form(form): Form<PersonForm>,
 ) -> Result<Response, PageError> {
-    let (now, today) = (state.now(), state.today());
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
     let result = match form.parse(today) {
         Ok(person) => {
             let reason = form.reason.clone();
@@ -340,6 +340,10 @@ pub async fn edit_person(
                         &reason,
                         &caller.actor(),
                         now,
+                        &records::AsOf {
+                            today,
+                            policy: &policy,
+                        },
                     )?;
                     Ok("Details saved.".to_owned())
                 })
@@ -426,7 +430,7 @@ pub async fn add_consent(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let (now, today) = (state.now(), state.today());
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
     let limit = state.config().max_upload_bytes;
     let config = state.config().clone();
     let parsed = async {
@@ -470,7 +474,11 @@ pub async fn add_consent(
             let recorded = state
                 .db(move |c| {
                     people::person(c, consent.person_id)?;
-                    records::add_consent(c, &consent, &caller.actor(), now)?;
+                    let as_of = records::AsOf {
+                        today,
+                        policy: &policy,
+                    };
+                    records::add_consent(c, &consent, &caller.actor(), now, &as_of)?;
                     Ok("Consent form recorded.".to_owned())
                 })
                 .await;
