@@ -11,6 +11,10 @@
 //! every retry, so the receiver can drop a repeat). The body is the manifest the outbox
 //! holds beside the photo (file name, channel, time, caption, covered faces: no names)
 //! plus `image_base64`, the scrubbed JPEG.
+//!
+//! When a takedown of a delivered publication is marked done, the endpoint is asked to
+//! remove its copy: `DELETE <url>/<file name>` with the same token, retried the same way
+//! until it answers 2xx or 404 (already gone).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,9 +28,19 @@ use crate::domain::Channel;
 use crate::store::deliveries::{self, Delivery};
 use crate::store::{Result, StoreError};
 
+/// What a request asks of the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// Take this publication.
+    Post,
+    /// Remove this file (a takedown).
+    Delete,
+}
+
 /// One request to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
+    pub verb: Verb,
     pub url: String,
     pub token: Option<String>,
     pub idempotency_key: String,
@@ -35,7 +49,8 @@ pub struct Outgoing {
 
 /// Sends requests; the real one is [`HttpPoster`], tests use their own.
 pub trait Poster: Send + Sync {
-    /// `Ok` when the endpoint accepted the delivery (2xx); otherwise why not.
+    /// `Ok` when the endpoint did it (2xx; for a removal also 404, already gone);
+    /// otherwise why not.
     fn post(&self, request: &Outgoing) -> std::result::Result<(), String>;
 }
 
@@ -58,19 +73,33 @@ impl Default for HttpPoster {
 
 impl Poster for HttpPoster {
     fn post(&self, request: &Outgoing) -> std::result::Result<(), String> {
-        let mut call = self
-            .agent
-            .post(&request.url)
-            .header("Content-Type", "application/json")
-            .header("Idempotency-Key", &request.idempotency_key);
-        if let Some(token) = &request.token {
-            call = call.header("Authorization", format!("Bearer {token}"));
+        let auth = request.token.as_ref().map(|t| format!("Bearer {t}"));
+        let response = match request.verb {
+            Verb::Post => {
+                let mut call = self
+                    .agent
+                    .post(&request.url)
+                    .header("Content-Type", "application/json")
+                    .header("Idempotency-Key", &request.idempotency_key);
+                if let Some(auth) = &auth {
+                    call = call.header("Authorization", auth);
+                }
+                call.send(&request.body[..])
+            }
+            Verb::Delete => {
+                let mut call = self
+                    .agent
+                    .delete(&request.url)
+                    .header("Idempotency-Key", &request.idempotency_key);
+                if let Some(auth) = &auth {
+                    call = call.header("Authorization", auth);
+                }
+                call.call()
+            }
         }
-        let response = call
-            .send(&request.body[..])
-            .map_err(|e| format!("cannot reach the endpoint: {e}"))?;
+        .map_err(|e| format!("cannot reach the endpoint: {e}"))?;
         let status = response.status().as_u16();
-        if (200..300).contains(&status) {
+        if (200..300).contains(&status) || (request.verb == Verb::Delete && status == 404) {
             Ok(())
         } else {
             Err(format!("the endpoint answered HTTP {status}"))
@@ -90,6 +119,8 @@ pub struct Round {
     pub delivered: usize,
     pub failed: usize,
     pub withheld: usize,
+    /// Copies the endpoints confirmed removed (takedowns).
+    pub removed: usize,
 }
 
 fn lock(db: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
@@ -142,6 +173,7 @@ fn request(
             .into(),
     );
     Ok(Outgoing {
+        verb: Verb::Post,
         url: d.url.clone(),
         token,
         idempotency_key: d.opaque_name.clone(),
@@ -163,6 +195,39 @@ pub fn deliver_due(
     let due = deliveries::due(&lock(db), now)?;
     let mut round = Round::default();
     for d in due {
+        if d.state == deliveries::DeliveryState::Removing {
+            let request = token_for(&d.channel).map(|token| Outgoing {
+                verb: Verb::Delete,
+                url: format!("{}/{}", d.url.trim_end_matches('/'), d.opaque_name),
+                token,
+                idempotency_key: d.opaque_name.clone(),
+                body: Vec::new(),
+            });
+            let outcome = request.and_then(|req| poster.post(&req));
+            let conn = lock(db);
+            match outcome {
+                Ok(()) => {
+                    deliveries::mark_removed(&conn, d.publication_id, now)?;
+                    log(
+                        &conn,
+                        "photo.endpoint_removed",
+                        &d,
+                        serde_json::json!({ "attempt": d.attempts + 1 }),
+                        now,
+                    )?;
+                    round.removed += 1;
+                }
+                Err(error) => {
+                    let next = now
+                        .checked_add(retry_after(d.attempts + 1))
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    deliveries::mark_removal_failed(&conn, d.publication_id, &error, next)?;
+                    tracing::warn!(publication = d.publication_id, attempt = d.attempts + 1, %error, "removal at the endpoint failed; will try again");
+                    round.failed += 1;
+                }
+            }
+            continue;
+        }
         if d.taken_down {
             let conn = lock(db);
             deliveries::mark_withheld(&conn, d.publication_id)?;
@@ -410,5 +475,98 @@ mod tests {
         assert_eq!(d.attempts, 2);
         assert!(d.last_error.unwrap().contains("token file"));
         assert!(poster.sent().is_empty());
+    }
+
+    #[test]
+    fn a_takedown_done_removes_the_outbox_copy_and_asks_the_endpoint_until_it_confirms() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, outbox, id) = queued(dir.path(), true);
+        let poster = Scripted::new(vec![
+            Ok(()),
+            Err("cannot reach the endpoint: timed out".into()),
+            Ok(()),
+        ]);
+        deliver_due(&db, &outbox, &a_token, &poster, t(1)).unwrap();
+        photos::mark_takedown(&db.lock().unwrap(), id, "consent_withdrawn", t(2)).unwrap();
+        let publication = photos::open_takedown(&db.lock().unwrap(), id).unwrap();
+        assert!(crate::publish::remove_outbox_copy(&outbox, &publication).unwrap());
+        assert!(!outbox.folder(Channel::Website).join("x1.jpg").exists());
+        assert!(!outbox.folder(Channel::Website).join("x1.jpg.json").exists());
+        // Done twice is refused; a second removal of missing files is fine.
+        assert!(!crate::publish::remove_outbox_copy(&outbox, &publication).unwrap());
+        let director = crate::store::registry::insert_account(
+            &db.lock().unwrap(),
+            "director",
+            "hash",
+            crate::domain::AccountRole::Director,
+            None,
+            t(0),
+        )
+        .unwrap();
+        let done = crate::publish::record_takedown_done(
+            &mut db.lock().unwrap(),
+            id,
+            director,
+            true,
+            t(3),
+        )
+        .unwrap();
+        assert!(done.endpoint_asked);
+
+        let round = deliver_due(&db, &outbox, &a_token, &poster, t(3)).unwrap();
+        assert_eq!(round.failed, 1);
+        let round = deliver_due(&db, &outbox, &a_token, &poster, t(3 + 30)).unwrap();
+        assert_eq!(round.removed, 1);
+        let d = deliveries::delivery(&db.lock().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.state, deliveries::DeliveryState::Removed);
+        let sent = poster.sent();
+        assert_eq!(sent.len(), 3);
+        for removal in &sent[1..] {
+            assert_eq!(removal.verb, Verb::Delete);
+            assert_eq!(removal.url, "https://cms.example/in/x1.jpg");
+            assert_eq!(removal.token.as_deref(), Some("tok"));
+        }
+        // Nothing more to send.
+        assert_eq!(
+            deliver_due(&db, &outbox, &a_token, &poster, t(10_000)).unwrap(),
+            Round::default()
+        );
+    }
+
+    #[test]
+    fn a_takedown_done_before_delivery_never_sends_the_file_or_a_removal() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, outbox, id) = queued(dir.path(), true);
+        photos::mark_takedown(&db.lock().unwrap(), id, "vulnerable", t(1)).unwrap();
+        let director = crate::store::registry::insert_account(
+            &db.lock().unwrap(),
+            "director",
+            "hash",
+            crate::domain::AccountRole::Director,
+            None,
+            t(0),
+        )
+        .unwrap();
+        let done = crate::publish::record_takedown_done(
+            &mut db.lock().unwrap(),
+            id,
+            director,
+            false,
+            t(2),
+        )
+        .unwrap();
+        assert!(!done.endpoint_asked);
+        let poster = Scripted::new(vec![]);
+        assert_eq!(
+            deliver_due(&db, &outbox, &a_token, &poster, t(3)).unwrap(),
+            Round::default()
+        );
+        assert!(poster.sent().is_empty());
+        let d = deliveries::delivery(&db.lock().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.state, deliveries::DeliveryState::Withheld);
     }
 }

@@ -307,3 +307,68 @@ pub fn publish(
         }
     }
 }
+
+/// What marking a takedown done did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct TakedownDone {
+    /// The outbox copy (photo and manifest) was there and is gone now.
+    pub outbox_removed: bool,
+    /// The channel's web endpoint has a copy and is being asked to remove it.
+    pub endpoint_asked: bool,
+}
+
+/// Removes a publication's files from the outbox (missing ones are fine: a consumer may
+/// have taken them). No database is touched: call it before [`record_takedown_done`], so a
+/// crash in between leaves the task open and doing it again finishes it.
+///
+/// # Errors
+/// A file that is there but cannot be removed.
+pub fn remove_outbox_copy(
+    outbox: &Outbox,
+    publication: &crate::store::photos::Publication,
+) -> std::io::Result<bool> {
+    let channel: Channel = publication
+        .channel
+        .parse()
+        .map_err(|e: crate::domain::ParseError| std::io::Error::other(e.0))?;
+    let folder = outbox.folder(channel);
+    let mut removed = false;
+    for name in [
+        publication.opaque_name.clone(),
+        format!("{}.json", publication.opaque_name),
+    ] {
+        match std::fs::remove_file(folder.join(&name)) {
+            Ok(()) => removed = true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(removed)
+}
+
+/// Records a takedown task done, queues the removal at the channel's endpoint if it has
+/// the file, and audits both, in one transaction.
+pub fn record_takedown_done(
+    conn: &mut Connection,
+    publication: i64,
+    by: crate::domain::AccountId,
+    outbox_removed: bool,
+    now: Timestamp,
+) -> crate::store::Result<TakedownDone> {
+    let tx = conn.transaction()?;
+    crate::store::photos::mark_takedown_done(&tx, publication, by, now)?;
+    let endpoint_asked = crate::store::deliveries::queue_removal(&tx, publication, now)?;
+    crate::records::log(
+        &tx,
+        &format!("account:{by}"),
+        "publication.takedown_done",
+        format!("publication:{publication}"),
+        serde_json::json!({ "outbox_removed": outbox_removed, "endpoint_asked": endpoint_asked }),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(TakedownDone {
+        outbox_removed,
+        endpoint_asked,
+    })
+}

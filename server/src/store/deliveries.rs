@@ -14,6 +14,10 @@ pub enum DeliveryState {
     Pending,
     Delivered,
     Withheld,
+    /// Taken down: the endpoint is being asked to remove its copy.
+    Removing,
+    /// The endpoint confirmed the removal.
+    Removed,
 }
 
 impl DeliveryState {
@@ -22,6 +26,8 @@ impl DeliveryState {
             "pending" => Ok(Self::Pending),
             "delivered" => Ok(Self::Delivered),
             "withheld" => Ok(Self::Withheld),
+            "removing" => Ok(Self::Removing),
+            "removed" => Ok(Self::Removed),
             other => Err(rusqlite::Error::FromSqlConversionFailure(
                 0,
                 rusqlite::types::Type::Text,
@@ -86,10 +92,10 @@ pub fn delivery(conn: &Connection, publication_id: i64) -> Result<Option<Deliver
         .optional()?)
 }
 
-/// Pending deliveries due at `now`, oldest publication first.
+/// Deliveries and removals due at `now`, oldest publication first.
 pub fn due(conn: &Connection, now: Timestamp) -> Result<Vec<Delivery>> {
     let mut stmt = conn.prepare(&format!(
-        "{SELECT} WHERE d.state = 'pending' ORDER BY d.publication_id"
+        "{SELECT} WHERE d.state IN ('pending', 'removing') ORDER BY d.publication_id"
     ))?;
     let rows = stmt
         .query_map([], row)?
@@ -118,6 +124,43 @@ pub fn mark_failed(
     let changed = conn.execute(
         "UPDATE http_deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 \
          WHERE publication_id = ?1 AND state = 'pending'",
+        params![publication_id, error, next_attempt_at.to_string()],
+    )?;
+    pending_changed(changed, publication_id)
+}
+
+/// A takedown is done: an endpoint that has the file is asked to remove it (due at once);
+/// one that never got it never will. Returns whether a removal was queued.
+pub fn queue_removal(conn: &Connection, publication_id: i64, now: Timestamp) -> Result<bool> {
+    conn.execute(
+        "UPDATE http_deliveries SET state = 'withheld' WHERE publication_id = ?1 AND state = 'pending'",
+        [publication_id],
+    )?;
+    Ok(conn.execute(
+        "UPDATE http_deliveries SET state = 'removing', attempts = 0, last_error = NULL, \
+         next_attempt_at = ?2 WHERE publication_id = ?1 AND state = 'delivered'",
+        params![publication_id, now.to_string()],
+    )? == 1)
+}
+
+pub fn mark_removed(conn: &Connection, publication_id: i64, now: Timestamp) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE http_deliveries SET state = 'removed', removed_at = ?2, attempts = attempts + 1, \
+         last_error = NULL WHERE publication_id = ?1 AND state = 'removing'",
+        params![publication_id, now.to_string()],
+    )?;
+    pending_changed(changed, publication_id)
+}
+
+pub fn mark_removal_failed(
+    conn: &Connection,
+    publication_id: i64,
+    error: &str,
+    next_attempt_at: Timestamp,
+) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE http_deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 \
+         WHERE publication_id = ?1 AND state = 'removing'",
         params![publication_id, error, next_attempt_at.to_string()],
     )?;
     pending_changed(changed, publication_id)

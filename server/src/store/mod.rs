@@ -55,6 +55,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!(
             "../../migrations/0008_refused_kiosk_events.sql"
         )),
+        M::up(include_str!("../../migrations/0009_endpoint_removals.sql")),
     ])
 });
 

@@ -896,6 +896,23 @@ pub fn open_takedowns(conn: &Connection) -> Result<Vec<Publication>> {
     Ok(rows)
 }
 
+/// An open takedown task.
+pub fn open_takedown(conn: &Connection, id: i64) -> Result<Publication> {
+    conn.query_row(
+        &format!(
+            "SELECT {PUBLICATION_COLS} FROM publications WHERE id = ?1 \
+             AND takedown_since IS NOT NULL AND takedown_done_at IS NULL"
+        ),
+        [id],
+        publication_row,
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound {
+        what: "open takedown task",
+        id,
+    })
+}
+
 pub fn mark_takedown_done(
     conn: &Connection,
     publication: i64,

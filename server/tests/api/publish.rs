@@ -303,6 +303,8 @@ async fn robin_on_the_website(app: &TestApp) -> (i64, crate::helpers::User, Stri
 /// What a web endpoint received.
 #[derive(Clone, Debug)]
 struct Received {
+    /// `POST /in`, or `DELETE /in/<file>`.
+    request: String,
     authorization: Option<String>,
     idempotency_key: Option<String>,
     body: serde_json::Value,
@@ -313,26 +315,50 @@ async fn endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Received>>>)
     use axum::http::HeaderMap;
     let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let store = received.clone();
-    let app = axum::Router::new().route(
-        "/in",
-        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
-            let store = store.clone();
-            async move {
-                let header = |name: &str| {
-                    headers
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                };
-                store.lock().unwrap().push(Received {
-                    authorization: header("authorization"),
-                    idempotency_key: header("idempotency-key"),
-                    body: serde_json::from_slice(&body).unwrap_or_default(),
-                });
-                StatusCode::CREATED
-            }
-        }),
-    );
+    let removals = received.clone();
+    let app = axum::Router::new()
+        .route(
+            "/in",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let store = store.clone();
+                async move {
+                    let header = |name: &str| {
+                        headers
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned)
+                    };
+                    store.lock().unwrap().push(Received {
+                        request: "POST /in".into(),
+                        authorization: header("authorization"),
+                        idempotency_key: header("idempotency-key"),
+                        body: serde_json::from_slice(&body).unwrap_or_default(),
+                    });
+                    StatusCode::CREATED
+                }
+            }),
+        )
+        .route(
+            "/in/{file}",
+            axum::routing::delete(
+                move |headers: HeaderMap,
+                      axum::extract::Path(file): axum::extract::Path<String>| {
+                    let store = removals.clone();
+                    async move {
+                        store.lock().unwrap().push(Received {
+                            request: format!("DELETE /in/{file}"),
+                            authorization: headers
+                                .get("authorization")
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_owned),
+                            idempotency_key: None,
+                            body: serde_json::Value::Null,
+                        });
+                        StatusCode::NO_CONTENT
+                    }
+                },
+            ),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/in", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -407,6 +433,80 @@ async fn a_channel_with_a_web_endpoint_gets_each_publication_posted_with_its_tok
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(received.lock().unwrap().len(), 1, "delivered once");
+
+    // Robin's consent is withdrawn; marking the takedown done removes the outbox copy and
+    // asks the endpoint to remove its copy, with the same token.
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = expect(
+        admin
+            .post("/api/v1/people/search", json!({ "q": "Robin" }))
+            .await,
+        StatusCode::OK,
+    )
+    .await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let form = expect(
+        admin.get(&format!("/api/v1/people/{robin}/consents")).await,
+        StatusCode::OK,
+    )
+    .await[0]["id"]
+        .as_i64()
+        .unwrap();
+    expect(
+        admin
+            .post(&format!("/api/v1/consents/{form}/withdraw"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let task = expect(director.get("/api/v1/takedowns").await, StatusCode::OK).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let done = expect(
+        director
+            .post(&format!("/api/v1/takedowns/{task}/done"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        done,
+        json!({ "outbox_removed": true, "endpoint_asked": true })
+    );
+    let outbox = app.db_path.parent().unwrap().join("outbox").join("website");
+    assert_eq!(
+        files_in(&outbox),
+        Vec::<String>::new(),
+        "the outbox copy is gone"
+    );
+    let start = std::time::Instant::now();
+    while received.lock().unwrap().len() < 2 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the endpoint was never asked to remove its copy"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let removal = received.lock().unwrap()[1].clone();
+    assert_eq!(removal.request, format!("DELETE /in/{name}"));
+    assert_eq!(removal.authorization.as_deref(), Some("Bearer cms-secret"));
+    let start = std::time::Instant::now();
+    loop {
+        let photo = expect(
+            director.get(&format!("/api/v1/photos/{id}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        if photo["publications"][0]["delivery"] == "removed" {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{photo}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]

@@ -10,7 +10,6 @@ use super::{Json, Path, Query};
 use crate::consent::{FaceResolution, Verdict};
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::records::{self, ChannelDecision};
-use crate::store::audit::{self, Entry};
 use crate::store::photos;
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -510,31 +509,47 @@ pub async fn takedowns(
     Ok(Json(state.db(|c| Ok(photos::open_takedowns(c)?)).await?))
 }
 
+/// Marks a takedown done, for the API and the page: the outbox copy is removed first
+/// (no database lock held), then the task is recorded done and, if the channel's endpoint
+/// has the file, its removal there is queued (and the forwarder woken).
+pub async fn finish_takedown(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<crate::publish::TakedownDone, ApiError> {
+    let now = state.now();
+    let publication = state.db(move |c| Ok(photos::open_takedown(c, id)?)).await?;
+    let outbox = crate::publish::configured_outbox(state.config());
+    let outbox_removed = tokio::task::spawn_blocking(move || {
+        crate::publish::remove_outbox_copy(&outbox, &publication)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(format!("cannot remove the outbox copy: {e}")))?;
+    let by = caller.account.id;
+    let done = state
+        .db(move |c| {
+            Ok(crate::publish::record_takedown_done(
+                c,
+                id,
+                by,
+                outbox_removed,
+                now,
+            )?)
+        })
+        .await?;
+    if done.endpoint_asked {
+        state.forward_now();
+    }
+    Ok(done)
+}
+
 pub async fn takedown_done(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
-    let now = state.now();
-    state
-        .db(move |c| {
-            let tx = c.transaction()?;
-            photos::mark_takedown_done(&tx, id, caller.account.id, now)?;
-            audit::append(
-                &tx,
-                &Entry {
-                    at: now,
-                    actor: &caller.actor(),
-                    action: "publication.takedown_done",
-                    subject: &format!("publication:{id}"),
-                    details: serde_json::json!({}),
-                },
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Json<crate::publish::TakedownDone>, ApiError> {
+    Ok(Json(finish_takedown(&state, &caller, id).await?))
 }
 
 #[derive(Deserialize)]

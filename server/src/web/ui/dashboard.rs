@@ -202,25 +202,21 @@ pub async fn takedown_done(
     session: Session,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let now = state.now();
-    let result = state
-        .db(move |c| {
-            let tx = c.transaction()?;
-            photos::mark_takedown_done(&tx, id, caller.account.id, now)?;
-            crate::store::audit::append(
-                &tx,
-                &crate::store::audit::Entry {
-                    at: now,
-                    actor: &caller.actor(),
-                    action: "publication.takedown_done",
-                    subject: &format!("publication:{id}"),
-                    details: serde_json::json!({}),
-                },
-            )?;
-            tx.commit()?;
-            Ok("Marked as taken down.".to_owned())
-        })
-        .await;
+    let result = crate::web::api::photos::finish_takedown(&state, &caller, id)
+        .await
+        .map(|done| {
+            let mut message = String::from("Taken down: ");
+            message.push_str(if done.outbox_removed {
+                "the outbox copy is removed"
+            } else {
+                "the outbox copy was already gone"
+            });
+            if done.endpoint_asked {
+                message.push_str("; the channel's web endpoint is being asked to remove its copy");
+            }
+            message.push('.');
+            message
+        });
     finish(&session, result, "/takedowns").await
 }
 
