@@ -135,7 +135,7 @@ pub fn update_person(
 /// The reasons that mean a person in a photo may no longer appear where it was published
 /// (L1): their consent is gone, expired, withheld or outgrown, they are vulnerable, or they
 /// are no longer on record.
-const NO_LONGER_ALLOWED: [ReasonCode; 9] = [
+const NO_LONGER_ALLOWED: [ReasonCode; 10] = [
     ReasonCode::NoConsent,
     ReasonCode::ConsentWithheld,
     ReasonCode::ConsentExpired,
@@ -145,7 +145,46 @@ const NO_LONGER_ALLOWED: [ReasonCode; 9] = [
     ReasonCode::Vulnerable,
     ReasonCode::PersonNotOnRecord,
     ReasonCode::UnknownPerson,
+    ReasonCode::Restricted,
 ];
+
+/// Restricts a person's processing (Article 18), or lifts it, audited (ids only, like
+/// the rest of the log); their publications become takedown tasks at once. Returns how
+/// many.
+pub fn set_restriction(
+    conn: &mut Connection,
+    id: PersonId,
+    restricted: bool,
+    actor: &str,
+    now: Timestamp,
+    as_of: &AsOf<'_>,
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let before = people::person(&tx, id)?;
+    if before.restricted == restricted {
+        return Err(StoreError::Conflict(if restricted {
+            "this person is already restricted".into()
+        } else {
+            "this person is not restricted".into()
+        }));
+    }
+    people::set_restricted(&tx, id, restricted)?;
+    log(
+        &tx,
+        actor,
+        if restricted {
+            "person.restrict"
+        } else {
+            "person.restriction_lifted"
+        },
+        format!("person:{id}"),
+        serde_json::json!({}),
+        now,
+    )?;
+    let tasks = takedowns_due(&tx, Some(id), as_of.today, as_of.policy, actor, now)?;
+    tx.commit()?;
+    Ok(tasks)
+}
 
 /// Decides every live publication again (of photos tagging `person`, or all) as of
 /// `today`, and makes each that would no longer be allowed a takedown task, with the

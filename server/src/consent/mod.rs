@@ -47,6 +47,8 @@ pub struct PersonFacts {
     pub born: Date,
     pub role: Role,
     pub vulnerable: bool,
+    /// Processing restricted (C14): blocked on every channel.
+    pub restricted: bool,
     pub forms: Vec<ConsentForm>,
 }
 
@@ -211,6 +213,8 @@ pub enum ReasonCode {
     /// What staff see instead of [`ReasonCode::Vulnerable`]: the caution, not the reason
     /// (see [`Decision::for_staff`]).
     NotPublic,
+    /// The person's processing is restricted (Article 18, C14).
+    Restricted,
 }
 
 impl ReasonCode {
@@ -244,6 +248,7 @@ impl ReasonCode {
             ReasonCode::FacesAcknowledged => "faces_acknowledged",
             ReasonCode::CoverAreaUnknown => "cover_area_unknown",
             ReasonCode::NotPublic => "not_public",
+            ReasonCode::Restricted => "restricted",
         }
     }
 }
@@ -490,6 +495,18 @@ fn people_reasons(
             ));
             continue;
         };
+        // A restricted person is used nowhere, covered or not (C14).
+        if person.restricted {
+            reasons.push(reason(
+                ReasonCode::Restricted,
+                Severity::Blocks,
+                Some(id),
+                format!(
+                    "{} is restricted (a request to restrict the use of their data): no photo of them is used anywhere until an admin lifts it.",
+                    person.full_name()
+                ),
+            ));
+        }
         // A vulnerable person stays off public channels even with the face covered: a body,
         // clothes or a place can still identify them.
         if channel.is_public() && person.vulnerable {

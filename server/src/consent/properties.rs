@@ -79,6 +79,7 @@ fn person(id: i64) -> impl Strategy<Value = PersonFacts> {
             born: day(born),
             role: Role::Learner,
             vulnerable,
+            restricted: false,
             forms: forms
                 .into_iter()
                 .enumerate()

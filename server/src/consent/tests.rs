@@ -48,6 +48,7 @@ fn learner(id: i64) -> PersonFacts {
         born: date(2011, 3, 14),
         role: Role::Learner,
         vulnerable: false,
+        restricted: false,
         forms: vec![form(
             id * 100,
             SignerKind::Parent,
@@ -540,6 +541,21 @@ fn cases() -> Vec<Case> {
         .person(0, |p| p.vulnerable = true)
         .photo(|ph| ph.covered = vec![PersonId(1)])
         .expect(Blocked, &[R::Vulnerable, R::FaceCovered]),
+        // C14: restricted
+        case(
+            "a restricted person is used nowhere, not even internally with full consent",
+            vec![learner(1)],
+        )
+        .person(0, |p| p.restricted = true)
+        .channel(Channel::Internal)
+        .expect(Blocked, &[R::Restricted]),
+        case(
+            "a restricted person stays blocked with the face covered",
+            vec![learner(1)],
+        )
+        .person(0, |p| p.restricted = true)
+        .photo(|ph| ph.covered = vec![PersonId(1)])
+        .expect(Blocked, &[R::Restricted, R::FaceCovered]),
         case(
             "a cover without a face box to paint holds the photo for review (C13)",
             vec![learner(1), learner(2)],

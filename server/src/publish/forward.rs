@@ -503,14 +503,9 @@ mod tests {
             t(0),
         )
         .unwrap();
-        let done = crate::publish::record_takedown_done(
-            &mut db.lock().unwrap(),
-            id,
-            director,
-            true,
-            t(3),
-        )
-        .unwrap();
+        let done =
+            crate::publish::record_takedown_done(&mut db.lock().unwrap(), id, director, true, t(3))
+                .unwrap();
         assert!(done.endpoint_asked);
 
         let round = deliver_due(&db, &outbox, &a_token, &poster, t(3)).unwrap();

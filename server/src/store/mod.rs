@@ -56,6 +56,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             "../../migrations/0008_refused_kiosk_events.sql"
         )),
         M::up(include_str!("../../migrations/0009_endpoint_removals.sql")),
+        M::up(include_str!("../../migrations/0010_restriction.sql")),
     ])
 });
 

@@ -32,6 +32,8 @@ pub struct Person {
     pub role: Role,
     pub vulnerable: bool,
     pub may_sign_out: bool,
+    /// Processing restricted (Article 18): used on no channel, not offered when tagging.
+    pub restricted: bool,
 }
 
 /// A new consent form.
@@ -120,8 +122,8 @@ where
     .transpose()
 }
 
-const PERSON_COLS: &str =
-    "id, ext_ref, given_name, family_name, date_of_birth, role, vulnerable, may_sign_out";
+const PERSON_COLS: &str = "id, ext_ref, given_name, family_name, date_of_birth, role, \
+     vulnerable, may_sign_out, restricted";
 
 fn person_row(row: &Row<'_>) -> rusqlite::Result<Person> {
     Ok(Person {
@@ -133,7 +135,23 @@ fn person_row(row: &Row<'_>) -> rusqlite::Result<Person> {
         role: parse_col(row, 5)?,
         vulnerable: row.get(6)?,
         may_sign_out: row.get(7)?,
+        restricted: row.get(8)?,
     })
+}
+
+/// Marks a person restricted, or lifts it.
+pub fn set_restricted(conn: &Connection, id: PersonId, restricted: bool) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE people SET restricted = ?2 WHERE id = ?1",
+        params![id.0, restricted],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "person",
+            id: id.0,
+        });
+    }
+    Ok(())
 }
 
 pub fn insert_person(conn: &Connection, person: &NewPerson, now: Timestamp) -> Result<PersonId> {
@@ -451,6 +469,7 @@ pub fn facts(conn: &Connection, id: PersonId) -> Result<PersonFacts> {
         born: p.date_of_birth,
         role: p.role,
         vulnerable: p.vulnerable,
+        restricted: p.restricted,
         forms,
     })
 }

@@ -59,6 +59,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/people/search", Access::Staff),
     ("GET", "/api/v1/people/{id}", Access::Staff),
     ("PUT", "/api/v1/people/{id}", Access::Admin),
+    ("POST", "/api/v1/people/{id}/restriction", Access::Admin),
     ("GET", "/api/v1/people/{id}/consents", Access::Staff),
     ("POST", "/api/v1/people/{id}/consents", Access::Admin),
     ("GET", "/api/v1/people/{id}/custody", Access::Staff),

@@ -615,3 +615,136 @@ async fn marking_a_learner_vulnerable_after_publication_makes_a_takedown_task_at
     .await;
     assert_eq!(audit[0]["details"]["reasons"], json!(["vulnerable"]));
 }
+
+#[tokio::test]
+async fn a_restricted_person_is_used_nowhere_taken_down_and_not_offered_until_lifted() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let robin = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    learner(&admin, "L2", "Sam", "Ng", "2011-04-01").await;
+    parent_form(&admin, robin, "2026-09-01", true, &[]).await;
+    let id = stored_photo(&app, robin);
+    let director = app.login(AccountRole::Director).await;
+    let internal = json!({ "channel": { "kind": "internal" } });
+    expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/publish"), internal.clone())
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let options = |html: &str| {
+        html.split("<datalist id=\"people-list\">")
+            .nth(1)
+            .unwrap()
+            .split("</datalist>")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let staff = app.login(AccountRole::Staff).await;
+    let page = staff
+        .get(&format!("/photos/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(options(&page).contains("L1"), "{page}");
+
+    // Staff may not restrict; an admin does, and the publication becomes a task at once.
+    expect(
+        staff
+            .post(
+                &format!("/api/v1/people/{robin}/restriction"),
+                json!({ "restricted": true }),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let restricted = expect(
+        admin
+            .post(
+                &format!("/api/v1/people/{robin}/restriction"),
+                json!({ "restricted": true }),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(restricted["takedown_tasks"], 1);
+    let tasks = expect(director.get("/api/v1/takedowns").await, StatusCode::OK).await;
+    assert_eq!(tasks[0]["takedown_reason"], "restricted");
+    let decisions = expect(
+        director
+            .get(&format!("/api/v1/photos/{id}/decisions"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    for d in decisions.as_array().unwrap() {
+        assert_eq!(d["verdict"], "blocked", "{d}");
+        assert!(d["reasons"].to_string().contains("\"restricted\""), "{d}");
+    }
+    expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/publish"), internal.clone())
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let page = staff
+        .get(&format!("/photos/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!options(&page).contains("L1"), "not offered: {page}");
+    assert!(options(&page).contains("L2"), "{page}");
+    // Twice is a conflict; the person page says so.
+    expect(
+        admin
+            .post(
+                &format!("/api/v1/people/{robin}/restriction"),
+                json!({ "restricted": true }),
+            )
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let person = admin
+        .get(&format!("/people/{robin}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(person.contains("id=\"restricted\""), "{person}");
+
+    // Lifted from the page: usable again.
+    let lifted = admin
+        .form(
+            &format!("/people/{robin}/restriction"),
+            &[("restricted", "no")],
+        )
+        .await;
+    assert!(lifted.contains("Restriction lifted"), "{lifted}");
+    expect(
+        director
+            .post(&format!("/api/v1/photos/{id}/publish"), internal)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let audit = expect(
+        admin.get("/api/v1/audit?action=person.restr").await,
+        StatusCode::OK,
+    )
+    .await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["person.restriction_lifted", "person.restrict"]);
+}

@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
             get(people::consents).post(people::add_consent),
         )
         .route("/api/v1/people/{id}/custody", get(registry::person_custody))
+        .route("/api/v1/people/{id}/restriction", post(people::restriction))
         .route("/api/v1/consents/{id}/withdraw", post(people::withdraw))
         .route("/api/v1/consents/import", post(people::import))
         .route("/api/v1/lookup", post(people::lookup))

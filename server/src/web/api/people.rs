@@ -174,6 +174,42 @@ pub async fn search(
     Ok(Json(listed(&caller, found)))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictionBody {
+    restricted: bool,
+}
+
+/// Restricts a person (Article 18) or lifts it; answers how many publications became
+/// takedown tasks.
+pub async fn restriction(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<RestrictionBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
+    let tasks = state
+        .db(move |c| {
+            let as_of = records::AsOf {
+                today,
+                policy: &policy,
+            };
+            Ok(records::set_restriction(
+                c,
+                PersonId(id),
+                body.restricted,
+                &caller.actor(),
+                now,
+                &as_of,
+            )?)
+        })
+        .await?;
+    Ok(Json(
+        serde_json::json!({ "restricted": body.restricted, "takedown_tasks": tasks }),
+    ))
+}
+
 #[derive(Serialize)]
 pub struct PersonPage {
     /// Staff get the name and role only (no date of birth, no vulnerable flag: the

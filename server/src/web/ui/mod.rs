@@ -89,6 +89,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/lookup", Access::Staff),
     ("GET", "/people/{id}", Access::Staff),
     ("POST", "/people/{id}", Access::Admin),
+    ("POST", "/people/{id}/restriction", Access::Admin),
     ("POST", "/people/{id}/consents", Access::Admin),
     ("POST", "/consents/{id}", Access::Admin),
     ("POST", "/consents/{id}/withdraw", Access::Admin),
@@ -176,6 +177,7 @@ pub fn routes() -> Router<AppState> {
             get(people::person).post(people::edit_person),
         )
         .route("/people/{id}/consents", post(people::add_consent))
+        .route("/people/{id}/restriction", post(people::restriction))
         .route("/consents/{id}", post(people::correct))
         .route("/consents/{id}/withdraw", post(people::withdraw))
         .route(

@@ -633,3 +633,44 @@ pub async fn upload_evidence(
     };
     finish(&session, result, &person_url(person.0)).await
 }
+
+#[derive(Deserialize)]
+pub struct RestrictionForm {
+    restricted: String,
+}
+
+/// Restricts a person (Article 18) or lifts it, from their page.
+pub async fn restriction(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<RestrictionForm>,
+) -> Result<Response, PageError> {
+    let (now, today, policy) = (state.now(), state.today(), state.policy());
+    let restricted = form.restricted == "yes";
+    let result = state
+        .db(move |c| {
+            let as_of = records::AsOf {
+                today,
+                policy: &policy,
+            };
+            let tasks = records::set_restriction(
+                c,
+                PersonId(id),
+                restricted,
+                &caller.actor(),
+                now,
+                &as_of,
+            )?;
+            Ok(match (restricted, tasks) {
+                (true, 0) => "Restricted: no photo of this person is used anywhere.".to_owned(),
+                (true, n) => format!(
+                    "Restricted: no photo of this person is used anywhere; {n} publication(s) to take down."
+                ),
+                (false, _) => "Restriction lifted.".to_owned(),
+            })
+        })
+        .await;
+    finish(&session, result, &format!("/people/{id}")).await
+}

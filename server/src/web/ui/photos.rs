@@ -497,8 +497,11 @@ pub async fn photo(
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
             let group_ids = group_of(conn, &photo)?;
+            // A restricted person is not offered (Article 18): tagging them stays
+            // possible by ref, and then blocks the photo everywhere.
             let (group, others): (Vec<_>, Vec<_>) = people::search(conn, "", u32::MAX)?
                 .into_iter()
+                .filter(|p| !p.restricted)
                 .partition(|p| group_ids.contains(&p.id));
             let channel_names = records::channels(conn)?;
             let name_of_channel = |code: &str| {
@@ -694,8 +697,11 @@ pub async fn draw_page(
             let photo = photos::photo(conn, pid)?;
             let (width, height) = super::media::upright_size(&photo);
             let group_ids = group_of(conn, &photo)?;
+            // A restricted person is not offered (Article 18): tagging them stays
+            // possible by ref, and then blocks the photo everywhere.
             let (group, others): (Vec<_>, Vec<_>) = people::search(conn, "", u32::MAX)?
                 .into_iter()
+                .filter(|p| !p.restricted)
                 .partition(|p| group_ids.contains(&p.id));
             Ok(DrawPage {
                 c,
