@@ -602,6 +602,26 @@ async fn staff_see_who_people_are_but_not_their_birth_dates_or_vulnerability() {
     .await;
     assert!(!hits.to_string().contains("vulnerable"), "{hits}");
     assert!(!hits.to_string().contains("2011-01-01"), "{hits}");
+    // Every reading of a vulnerable person's record is in the audit log: who and whom.
+    let reads = expect(
+        admin.get("/api/v1/audit?action=person.viewed").await,
+        StatusCode::OK,
+    )
+    .await;
+    let readers: Vec<&str> = reads
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(readers.len(), 2, "{reads}");
+    assert!(
+        reads
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["subject"] == format!("person:{id}"))
+    );
     // A device tag's UID (enough to clone the tag) is for admins, who enrol tags.
     expect(
         admin

@@ -316,6 +316,15 @@ async fn evidence_is_type_checked_stored_under_an_opaque_name_and_never_cached()
     assert!(!person_page.contains("/evidence\">"), "{person_page}");
     let file = admin.get(&format!("/consents/{consent}/evidence")).await;
     assert_eq!(file.status(), StatusCode::OK);
+    // Reading a scan is in the audit log; the refused attempt is not a reading.
+    let reads = admin
+        .get("/api/v1/audit?action=consent.scan_viewed")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(reads.as_array().unwrap().len(), 1, "{reads}");
+    assert_eq!(reads[0]["details"]["consent"], consent);
     assert_eq!(file.headers()[CONTENT_TYPE], "application/pdf");
     assert_eq!(file.headers()[CACHE_CONTROL], "no-store");
     assert_eq!(

@@ -3,7 +3,7 @@
 
 mod groups;
 mod kiosk;
-mod people;
+pub(crate) mod people;
 pub(super) mod photos;
 mod registry;
 mod session;

@@ -222,18 +222,40 @@ pub struct PersonPage {
     publications: Vec<photos::Publication>,
 }
 
+/// A vulnerable or restricted person's record is sensitive: every reading of it is in
+/// the audit log (who, whom, when; ids only).
+pub fn log_sensitive_read(
+    conn: &rusqlite::Connection,
+    caller: &Caller,
+    person: &people::Person,
+    now: jiff::Timestamp,
+) -> Result<(), ApiError> {
+    if person.vulnerable || person.restricted {
+        caller.audit(
+            conn,
+            "person.viewed",
+            format_args!("person:{}", person.id),
+            serde_json::json!({}),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<PersonPage>, ApiError> {
-    let (today, policy) = (state.today(), state.policy());
+    let (today, policy, now) = (state.today(), state.policy(), state.now());
     Ok(Json(
         state
             .db(move |c| {
                 let id = PersonId(id);
+                let person = people::person(c, id)?;
+                log_sensitive_read(c, &caller, &person, now)?;
                 Ok(PersonPage {
-                    person: listed_one(&caller, people::person(c, id)?),
+                    person: listed_one(&caller, person),
                     consents: forms(people::consents_of(c, id)?),
                     today: records::for_role(
                         records::standing(c, id, today, &policy)?,

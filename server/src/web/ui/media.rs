@@ -205,13 +205,28 @@ pub async fn thumbnail(
     photo_file(state, id, thumbnail_path, true).await
 }
 
-/// The scanned form of a consent record.
+/// The scanned form of a consent record. Every reading is in the audit log (who, which
+/// form, when).
 pub async fn evidence(
     State(state): State<AppState>,
+    caller: crate::web::access::Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
+    let now = state.now();
     let consent = state
-        .db(move |c| Ok(people::consent(c, ConsentId(id))?))
+        .db(move |c| {
+            let consent = people::consent(c, ConsentId(id))?;
+            if consent.evidence_path.is_some() {
+                caller.audit(
+                    c,
+                    "consent.scan_viewed",
+                    format_args!("person:{}", consent.person_id),
+                    serde_json::json!({ "consent": id }),
+                    now,
+                )?;
+            }
+            Ok(consent)
+        })
         .await?;
     let stored = consent
         .evidence_path

@@ -192,10 +192,13 @@ pub async fn person(
     let role = caller.account.role;
     let validity = policy.validity_days;
     let st = state.clone();
+    let viewer = caller.clone();
+    let now = state.now();
     let page = state
         .db(move |conn| {
             let pid = PersonId(id);
             let person = people::person(conn, pid)?;
+            crate::web::api::people::log_sensitive_read(conn, &viewer, &person, now)?;
             let partners = people::partners(conn)?;
             let channel_names = records::channels(conn)?;
             let forms = people::consents_of(conn, pid)?
