@@ -41,6 +41,9 @@ pub struct Config {
     /// Roles whose accounts must log in with a second factor (an authenticator app), e.g.
     /// `["director", "admin"]`. Such an account that has none can only set one up.
     pub require_second_factor: Vec<crate::domain::AccountRole>,
+    /// How many days ahead the renewal list looks for forms that lapse and learners who
+    /// turn 18 with only a parent's form.
+    pub renewal_notice_days: i32,
 }
 
 /// `[backup]`: backups for a second location are encrypted to an age recipient whose
@@ -79,6 +82,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             backup: BackupSettings::default(),
             require_second_factor: Vec::new(),
+            renewal_notice_days: 30,
         }
     }
 }

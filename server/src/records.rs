@@ -623,6 +623,42 @@ pub fn acknowledge_faces(
     Ok(())
 }
 
+/// One person on the renewal list.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenewalRow {
+    pub person: people::Person,
+    #[serde(flatten)]
+    pub renewal: consent::Renewal,
+}
+
+/// Forms that lapse within `days` days and learners who turn 18 then with only a
+/// parent's form, soonest first.
+pub fn renewals(
+    conn: &Connection,
+    today: Date,
+    days: i32,
+    policy: &ConsentPolicy,
+) -> Result<Vec<RenewalRow>> {
+    let everyone = people::search(conn, "", u32::MAX)?;
+    let facts = everyone
+        .iter()
+        .map(|p| people::facts(conn, p.id))
+        .collect::<Result<Vec<_>>>()?;
+    let mut rows: Vec<RenewalRow> = consent::renewals_due(&facts, today, days, policy)
+        .into_iter()
+        .filter_map(|(id, renewal)| {
+            everyone.iter().find(|p| p.id == id).map(|p| RenewalRow {
+                person: p.clone(),
+                renewal,
+            })
+        })
+        .collect();
+    rows.sort_by_key(|r| match r.renewal {
+        consent::Renewal::FormExpires { on } | consent::Renewal::NeedsOwnForm { on } => on,
+    });
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::civil::date;

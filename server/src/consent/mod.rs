@@ -10,6 +10,7 @@ mod caution;
 mod form;
 #[cfg(test)]
 mod properties;
+mod renewal;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +25,7 @@ use crate::domain::{Channel, ConsentId, PersonId, Role, Scopes, SignerKind, is_a
 
 pub use caution::{Caution, caution};
 pub use form::{ConsentPolicy, FormStanding, effective_consent};
+pub use renewal::{Renewal, due as renewals_due};
 
 /// One signed consent form, as the rules see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -935,3 +935,45 @@ async fn a_director_acknowledges_a_photo_whose_faces_were_not_looked_for() {
         "{again}"
     );
 }
+
+#[tokio::test]
+async fn the_renewal_list_shows_forms_that_lapse_soon_and_learners_turning_18() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let lapsing = learner(&admin, "L1", "Robin", "Okafor", "2012-01-01").await;
+    parent_form(&admin, lapsing, "2025-12-05", true, &[]).await;
+    let turning = learner(&admin, "L2", "Sam", "Ng", "2008-12-10").await;
+    parent_form(&admin, turning, "2026-09-01", true, &[]).await;
+    let fine = learner(&admin, "L3", "Ada", "Lee", "2012-01-01").await;
+    parent_form(&admin, fine, "2026-09-01", true, &[]).await;
+
+    let page = admin.get("/renewals").await.text().await.unwrap();
+    let table = page.split("id=\"renewals\"").nth(1).expect("a list");
+    let robin = table.find("Robin Okafor").expect("Robin's form lapses");
+    let sam = table.find("Sam Ng").expect("Sam turns 18");
+    assert!(robin < sam, "soonest first: {table}");
+    assert!(
+        table.contains("2026-12-05") && table.contains("2026-12-10"),
+        "{table}"
+    );
+    assert!(table.contains("needs their own form"), "{table}");
+    assert!(!table.contains("Ada Lee"), "{table}");
+
+    let csv = admin.get("/renewals.csv").await;
+    assert_eq!(csv.headers()[CACHE_CONTROL], "no-store");
+    let csv = csv.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(
+        csv.contains("L1,Robin Okafor,2026-12-05,form lapses"),
+        "{csv}"
+    );
+
+    let dashboard = admin.get("/").await.text().await.unwrap();
+    assert!(dashboard.contains("id=\"renewal-count\">2<"), "{dashboard}");
+    let staff = app.login(AccountRole::Staff).await;
+    assert_eq!(staff.get("/renewals").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        staff.get("/renewals.csv").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}

@@ -101,6 +101,8 @@ struct Dashboard {
     needs_tagging: usize,
     approvals_waiting: usize,
     takedowns: Vec<TakedownRow>,
+    /// People on the renewal list (directors and admins only).
+    renewals: usize,
     /// Bookings for groups in the next 24 hours (or going on now).
     bookings: Vec<super::groups::BookingRow>,
 }
@@ -139,7 +141,13 @@ pub async fn dashboard(
         })
         .await?;
     let overdue = out.iter().filter(|o| o.overdue).count();
+    let renewals = if oversight {
+        super::renewals::due(&state).await?.len()
+    } else {
+        0
+    };
     render(&Dashboard {
+        renewals,
         c,
         out,
         overdue,

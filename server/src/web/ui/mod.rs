@@ -15,6 +15,7 @@ mod kiosks;
 mod media;
 mod people;
 mod photos;
+mod renewals;
 mod sign_in;
 
 use axum::Router;
@@ -96,6 +97,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/consents/{id}/evidence", Access::Admin),
     ("GET", "/consents/{id}/evidence", Access::Admin),
     ("GET", "/takedowns", Access::Oversight),
+    ("GET", "/renewals", Access::Oversight),
+    ("GET", "/renewals.csv", Access::Oversight),
     ("POST", "/takedowns/{id}/done", Access::Oversight),
     ("GET", "/audit", Access::Oversight),
     ("GET", "/audit.csv", Access::Oversight),
@@ -185,6 +188,8 @@ pub fn routes() -> Router<AppState> {
             get(media::evidence).post(people::upload_evidence),
         )
         .route("/takedowns", get(dashboard::takedowns))
+        .route("/renewals", get(renewals::renewals))
+        .route("/renewals.csv", get(renewals::renewals_csv))
         .route("/takedowns/{id}/done", post(dashboard::takedown_done))
         .route("/audit", get(audit::audit))
         .route("/audit.csv", get(audit::audit_csv))

@@ -1,0 +1,105 @@
+//! The renewal list: forms that lapse soon and learners who turn 18 with only a parent's
+//! form, as a page and a CSV for the office to send new forms out.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use super::NO_STORE;
+use super::chrome::{Chrome, PageError, render};
+use crate::consent::Renewal;
+use crate::records::{self, RenewalRow};
+use crate::web::AppState;
+use crate::web::access::Caller;
+use crate::web::error::ApiError;
+
+/// One line of the list.
+pub struct Row {
+    pub person_id: i64,
+    pub ext_ref: String,
+    pub name: String,
+    pub on: String,
+    pub what: &'static str,
+}
+
+fn row(r: RenewalRow) -> Row {
+    let (on, what) = match r.renewal {
+        Renewal::FormExpires { on } => (on, "form lapses"),
+        Renewal::NeedsOwnForm { on } => (on, "turns 18: needs their own form"),
+    };
+    Row {
+        person_id: r.person.id.0,
+        ext_ref: r.person.ext_ref,
+        name: format!("{} {}", r.person.given_name, r.person.family_name),
+        on: on.to_string(),
+        what,
+    }
+}
+
+/// The list as of today, within `renewal_notice_days`.
+pub async fn due(state: &AppState) -> Result<Vec<Row>, ApiError> {
+    let (today, policy, days) = (
+        state.today(),
+        state.policy(),
+        state.config().renewal_notice_days,
+    );
+    let rows = state
+        .db(move |c| Ok(records::renewals(c, today, days, &policy)?))
+        .await?;
+    Ok(rows.into_iter().map(row).collect())
+}
+
+#[derive(Template)]
+#[template(path = "renewals.html")]
+struct RenewalsPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    days: i32,
+}
+
+pub async fn renewals(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&caller, &session).await;
+    let rows = due(&state).await?;
+    render(&RenewalsPage {
+        c,
+        rows,
+        days: state.config().renewal_notice_days,
+    })
+}
+
+pub async fn renewals_csv(State(state): State<AppState>) -> Result<Response, PageError> {
+    let rows = due(&state).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let write = |writer: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
+        writer.write_record(["ref", "name", "date", "what"])?;
+        for r in &rows {
+            writer.write_record([r.ext_ref.as_str(), &r.name, &r.on, r.what])?;
+        }
+        Ok(())
+    };
+    write(&mut writer).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                header::HeaderValue::from_static("attachment; filename=\"renewals.csv\""),
+            ),
+            (header::CACHE_CONTROL, NO_STORE),
+        ],
+        bytes,
+    )
+        .into_response())
+}
