@@ -226,7 +226,7 @@ async fn withdrawing_a_consent_turns_its_publications_into_takedown_tasks() {
     b.submit("a.tile[href='/takedowns']").await;
     assert!(b.text("#takedowns").await.contains("Photo 1"));
     b.submit("#takedowns button").await;
-    b.notice("Marked as taken down").await;
+    b.notice("Taken down:").await;
     b.wait("#no-takedowns").await;
     b.close().await;
 }
