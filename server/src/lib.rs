@@ -16,4 +16,5 @@ pub mod kiosk_checks;
 pub mod publish;
 pub mod records;
 pub mod store;
+pub mod subject_access;
 pub mod web;

@@ -125,6 +125,14 @@ enum Command {
     /// allowed (a form expired, a learner turned 18 with only a parent's form) a takedown
     /// task; `serve` does this at start and every hour.
     Sweep,
+    /// Write everything held about one person (REF is their reference) into a zip for a
+    /// subject access request: an HTML index a parent can read, the same as JSON, their
+    /// forms' scans, and every photo of them with everyone else's face covered.
+    ExportPerson {
+        reference: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a copy of the JPEG IN to OUT with every name and identifying tag removed
     /// (only orientation and colour profile kept; image data untouched).
     Scrub { input: PathBuf, output: PathBuf },
@@ -367,6 +375,33 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Scrub { input, output } => scrub(&input, &output),
+        Command::ExportPerson { reference, out } => {
+            let conn = open_db(&config)?;
+            let person = consentcam::store::people::person_by_ref(&conn, &reference)?
+                .with_context(|| format!("nobody has the reference {reference:?}"))?;
+            let gathered = consentcam::subject_access::gather(&conn, person.id, now)?;
+            audit::append(
+                &conn,
+                &audit::Entry {
+                    at: now,
+                    actor: "cli",
+                    action: "person.exported",
+                    subject: &format!("person:{}", person.id),
+                    details: serde_json::json!({}),
+                },
+            )?;
+            let (photos, forms) = (gathered.photos.len(), gathered.forms.len());
+            let zip = consentcam::subject_access::build(gathered, &config.data_dir)?;
+            consentcam::subject_access::write_new(&out, &zip).with_context(|| {
+                format!("cannot write {} (it must not exist yet)", out.display())
+            })?;
+            println!(
+                "wrote {} ({photos} photo(s), {forms} form(s), {} bytes)",
+                out.display(),
+                zip.len()
+            );
+            Ok(())
+        }
         Command::Sweep => {
             let mut conn = open_db(&config)?;
             let tasks = records::sweep(&mut conn, today, &config.policy(), "system", now)?;

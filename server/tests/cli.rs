@@ -330,3 +330,50 @@ fn sweep_reports_how_many_takedown_tasks_it_made() {
         text(&out)
     );
 }
+
+#[test]
+fn export_person_writes_a_zip_once_and_never_over_another_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("forms.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "{HEADER}\nL1,Robin,Okafor,2011-04-01,learner,no,parent,P,2024-09-01,yes,,yes,no,,\n"
+        ),
+    )
+    .unwrap();
+    let out = consentcam(
+        dir.path(),
+        &["import-consents", file.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let zip = dir.path().join("robin.zip");
+    let out = consentcam(
+        dir.path(),
+        &["export-person", "L1", "--out", zip.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1 form(s)"), "{}", text(&out));
+    let bytes = std::fs::read(&zip).unwrap();
+    assert!(bytes.starts_with(b"PK"), "a zip");
+    let again = consentcam(
+        dir.path(),
+        &["export-person", "L1", "--out", zip.to_str().unwrap()],
+        None,
+    );
+    assert!(!again.status.success());
+    assert!(text(&again).contains("must not exist"), "{}", text(&again));
+    assert_eq!(
+        std::fs::read(&zip).unwrap(),
+        bytes,
+        "the first export is untouched"
+    );
+    let nobody = consentcam(dir.path(), &["export-person", "X9", "--out", "x.zip"], None);
+    assert!(
+        text(&nobody).contains("nobody has the reference"),
+        "{}",
+        text(&nobody)
+    );
+}

@@ -131,6 +131,29 @@ struct Plan {
     size: (u32, u32),
 }
 
+/// The cover of a face box (pixels of the upright picture) in the photo's stored grid,
+/// where the painter works.
+pub(crate) fn stored_cover(photo: &photos::Photo, face: &photos::Face) -> consentcam_scrub::Cover {
+    let upright = geometry::Rect {
+        x: face.x,
+        y: face.y,
+        w: face.w,
+        h: face.h,
+    };
+    let stored_box = geometry::upright_to_stored(
+        upright,
+        photo.orientation.unwrap_or(1),
+        photo.width.unwrap_or(0),
+        photo.height.unwrap_or(0),
+    );
+    consentcam_scrub::Cover {
+        x: stored_box.x,
+        y: stored_box.y,
+        width: stored_box.w,
+        height: stored_box.h,
+    }
+}
+
 fn plan(conn: &Connection, photo: PhotoId) -> Result<Plan, PublishError> {
     let stored = photos::photo(conn, photo)?;
     let (facts, _) = photos::facts(conn, photo)?;
@@ -138,26 +161,7 @@ fn plan(conn: &Connection, photo: PhotoId) -> Result<Plan, PublishError> {
     let covers = photos::faces(conn, photo)?
         .iter()
         .filter(|f| matches!(f.resolution, FaceResolution::Person(p) if facts.covered.contains(&p)))
-        .map(|f| {
-            let upright = geometry::Rect {
-                x: f.x,
-                y: f.y,
-                w: f.w,
-                h: f.h,
-            };
-            let stored_box = geometry::upright_to_stored(
-                upright,
-                stored.orientation.unwrap_or(1),
-                width,
-                height,
-            );
-            consentcam_scrub::Cover {
-                x: stored_box.x,
-                y: stored_box.y,
-                width: stored_box.w,
-                height: stored_box.h,
-            }
-        })
+        .map(|f| stored_cover(&stored, f))
         .collect();
     Ok(Plan {
         fingerprint: facts.fingerprint,

@@ -9,6 +9,7 @@ use std::process::Command;
 
 use consentcam::demo::pictures::{self, CameraTags};
 use consentcam::domain::AccountRole;
+use image::GenericImageView;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -632,4 +633,124 @@ async fn boxes_stored_wrong_by_an_older_version_are_found_again_and_keep_what_st
     }
     assert_eq!(page["faces"][0]["resolution"]["person_id"], amira, "{page}");
     assert_eq!(page["photo"]["face_search"], "done");
+}
+
+#[tokio::test]
+async fn a_subject_access_export_holds_their_photo_with_every_other_face_covered_and_names_nobody_else()
+ {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let device = camera_signed_out_and_returned(&app, &admin).await;
+    let robin = learner(&admin, "L01", "Robin", "Okafor", "2010-05-01").await;
+    parent_form(&admin, robin, "2026-09-01", true, &[]).await;
+    let other = learner(&admin, "L02", "Zebedee", "Quillfeather", "2010-05-01").await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&folder).unwrap();
+    camera_file(&folder, "IMG_0001.JPG", 1);
+    import_card(&app, dir.path(), device, &[]);
+    let staff = app.login(AccountRole::Staff).await;
+    let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
+    let photo = list[0]["id"].as_i64().unwrap();
+    let page = expect(
+        staff.get(&format!("/api/v1/photos/{photo}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let faces = boxes(&page);
+    assert!(
+        faces.len() > 10,
+        "the detector found the group: {}",
+        faces.len()
+    );
+    for (face, who) in [(faces[0].0, robin), (faces[1].0, other)] {
+        expect(
+            staff
+                .put(
+                    &format!("/api/v1/photos/{photo}/faces/{face}"),
+                    json!({ "state": "person", "person_id": who }),
+                )
+                .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    }
+
+    let response = admin.get(&format!("/people/{robin}/export.zip")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let bytes = response.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        use std::io::Read;
+        let mut out = Vec::new();
+        zip.by_name(name)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    };
+    let json: Value = serde_json::from_slice(&read("person.json")).unwrap();
+    let html = String::from_utf8(read("index.html")).unwrap();
+    let picture = read(&format!("photos/photo-{photo}.jpg"));
+    assert_eq!(json["person"]["given_name"], "Robin");
+    assert!(
+        html.contains("Robin Okafor") && html.contains("2010-05-01"),
+        "{html}"
+    );
+    assert_eq!(json["photos"][0]["others_covered"], json!(faces.len() - 1));
+    assert!(
+        json["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "consent.add"),
+        "{json}"
+    );
+    // Nobody else is named, in the data or in the page.
+    for text in [json.to_string(), html] {
+        assert!(!text.contains("Zebedee") && !text.contains("Quillfeather"));
+    }
+
+    // The picture: every other face is black, Robin's is not, and no metadata is left
+    // that names or places anyone.
+    let cover = |b: &Box4| consentcam_scrub::Cover {
+        x: b.x,
+        y: b.y,
+        width: b.w,
+        height: b.h,
+    };
+    let (w, h) = image::load_from_memory(&picture).unwrap().dimensions();
+    let others: Vec<_> = faces[1..].iter().map(|(_, b)| cover(b)).collect();
+    let unpainted = consentcam_scrub::uncovered(&picture, &others, w, h).unwrap();
+    assert!(
+        unpainted.is_empty(),
+        "every other face is painted: {unpainted:?}"
+    );
+    assert_eq!(
+        consentcam_scrub::uncovered(&picture, &[cover(&faces[0].1)], w, h)
+            .unwrap()
+            .len(),
+        1,
+        "Robin's own face is there"
+    );
+    let file = dir.path().join("exported.jpg");
+    std::fs::write(&file, &picture).unwrap();
+    let tags = exiftool_tags(&file);
+    assert!(
+        !tags
+            .iter()
+            .any(|t| t.contains("GPS") || t.contains("Serial") || t.contains("Artist")),
+        "{tags:?}"
+    );
+
+    let audit = expect(
+        admin.get("/api/v1/audit?action=person.exported").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(audit[0]["subject"], format!("person:{robin}"));
+    let staff_try = staff.get(&format!("/people/{robin}/export.zip")).await;
+    assert_eq!(staff_try.status(), StatusCode::FORBIDDEN);
 }

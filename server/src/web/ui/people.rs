@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -676,4 +676,56 @@ pub async fn restriction(
         })
         .await;
     finish(&session, result, &format!("/people/{id}")).await
+}
+
+/// Everything held about the person as one zip (subject access), audited.
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let gathered = state
+        .db(move |c| {
+            let tx = c.transaction()?;
+            let gathered =
+                crate::subject_access::gather(&tx, PersonId(id), now).map_err(|e| match e {
+                    crate::subject_access::ExportError::Store(s) => ApiError::from(s),
+                    other => ApiError::Internal(other.to_string()),
+                })?;
+            caller.audit(
+                &tx,
+                "person.exported",
+                format_args!("person:{id}"),
+                serde_json::json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(gathered)
+        })
+        .await?;
+    let data_dir = state.config().data_dir.clone();
+    let zip =
+        tokio::task::spawn_blocking(move || crate::subject_access::build(gathered, &data_dir))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/zip"),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                axum::http::HeaderValue::from_str(&format!(
+                    "attachment; filename=\"subject-access-{id}.zip\""
+                ))
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            ),
+            (axum::http::header::CACHE_CONTROL, super::NO_STORE),
+        ],
+        zip,
+    )
+        .into_response())
 }
