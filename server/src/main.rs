@@ -311,39 +311,18 @@ fn main() -> Result<()> {
         Command::Restore { src, .. } => restore(&config, &src),
         Command::User(command) => user(&config, command, now),
         Command::KioskAdd { name } => {
-            let conn = open_db(&config)?;
+            let mut conn = open_db(&config)?;
             let token = password::random_token();
-            let id = registry::insert_kiosk(&conn, &name, &password::token_hash(&token), now)?;
-            audit::append(
-                &conn,
-                &audit::Entry {
-                    at: now,
-                    actor: "cli",
-                    action: "kiosk.create",
-                    subject: &format!("kiosk:{id}"),
-                    details: serde_json::json!({}),
-                },
-            )?;
+            let id =
+                records::add_kiosk(&mut conn, &name, &password::token_hash(&token), "cli", now)?;
             println!("kiosk {id} ({name}) registered; its token (shown once):\n{token}");
             Ok(())
         }
         Command::KioskRevoke { name } => {
-            let conn = open_db(&config)?;
-            let kiosk = registry::kiosks(&conn)?
-                .into_iter()
-                .find(|k| k.name == name)
+            let mut conn = open_db(&config)?;
+            let kiosk = registry::kiosk_by_name(&conn, &name)?
                 .with_context(|| format!("no kiosk named {name:?}"))?;
-            registry::revoke_kiosk(&conn, kiosk.id, now)?;
-            audit::append(
-                &conn,
-                &audit::Entry {
-                    at: now,
-                    actor: "cli",
-                    action: "kiosk.revoke",
-                    subject: &format!("kiosk:{}", kiosk.id),
-                    details: serde_json::json!({}),
-                },
-            )?;
+            records::revoke_kiosk(&mut conn, kiosk.id, "cli", now)?;
             println!(
                 "kiosk {} ({name}) revoked: its token no longer opens anything",
                 kiosk.id
@@ -351,23 +330,17 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::KioskRotate { name } => {
-            let conn = open_db(&config)?;
+            let mut conn = open_db(&config)?;
             let kiosk = registry::kiosk_by_name(&conn, &name)?
                 .with_context(|| format!("no kiosk named {name:?}"))?;
             let token = password::random_token();
-            let tx = conn.unchecked_transaction()?;
-            registry::rotate_kiosk_token(&tx, kiosk.id, &password::token_hash(&token))?;
-            audit::append(
-                &tx,
-                &audit::Entry {
-                    at: now,
-                    actor: "cli",
-                    action: "kiosk.rotate",
-                    subject: &format!("kiosk:{}", kiosk.id),
-                    details: serde_json::json!({}),
-                },
+            records::rotate_kiosk(
+                &mut conn,
+                kiosk.id,
+                &password::token_hash(&token),
+                "cli",
+                now,
             )?;
-            tx.commit()?;
             println!(
                 "kiosk {} ({name}) has a new token (shown once; put it in the kiosk's config):\n{token}",
                 kiosk.id

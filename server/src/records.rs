@@ -623,6 +623,73 @@ pub fn acknowledge_faces(
     Ok(())
 }
 
+/// Registers a kiosk with the hash of its new token, audited. Returns its id.
+pub fn add_kiosk(
+    conn: &mut Connection,
+    name: &str,
+    token_hash: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(StoreError::Invalid(
+            "a kiosk name is 1 to 64 characters".into(),
+        ));
+    }
+    let tx = conn.transaction()?;
+    let id = crate::store::registry::insert_kiosk(&tx, name, token_hash, now)?;
+    log(
+        &tx,
+        actor,
+        "kiosk.create",
+        format!("kiosk:{id}"),
+        serde_json::json!({}),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Gives a kiosk a new token (the old one stops at once; a revoked kiosk comes back),
+/// audited.
+pub fn rotate_kiosk(
+    conn: &mut Connection,
+    id: i64,
+    token_hash: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    crate::store::registry::rotate_kiosk_token(&tx, id, token_hash)?;
+    log(
+        &tx,
+        actor,
+        "kiosk.rotate",
+        format!("kiosk:{id}"),
+        serde_json::json!({}),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Revokes a kiosk's token at once, audited.
+pub fn revoke_kiosk(conn: &mut Connection, id: i64, actor: &str, now: Timestamp) -> Result<()> {
+    let tx = conn.transaction()?;
+    crate::store::registry::revoke_kiosk(&tx, id, now)?;
+    log(
+        &tx,
+        actor,
+        "kiosk.revoke",
+        format!("kiosk:{id}"),
+        serde_json::json!({}),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
 /// One person on the renewal list.
 #[derive(Debug, Clone, Serialize)]
 pub struct RenewalRow {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Json, Path};
 use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
+use crate::records;
 use crate::store::{custody, people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -384,19 +385,7 @@ pub async fn revoke_kiosk(
 ) -> Result<StatusCode, ApiError> {
     let now = state.now();
     state
-        .db(move |c| {
-            let tx = c.transaction()?;
-            registry::revoke_kiosk(&tx, id, now)?;
-            caller.audit(
-                &tx,
-                "kiosk.revoke",
-                format!("kiosk:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
+        .db(move |c| Ok(records::revoke_kiosk(c, id, &caller.actor(), now)?))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -411,19 +400,7 @@ pub async fn rotate_kiosk(
     let token = password::random_token();
     let hash = password::token_hash(&token);
     state
-        .db(move |c| {
-            let tx = c.transaction()?;
-            registry::rotate_kiosk_token(&tx, id, &hash)?;
-            caller.audit(
-                &tx,
-                "kiosk.rotate",
-                format!("kiosk:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
+        .db(move |c| Ok(records::rotate_kiosk(c, id, &hash, &caller.actor(), now)?))
         .await?;
     Ok(Json(KioskCreated { id, token }))
 }
@@ -434,25 +411,17 @@ pub async fn add_kiosk(
     Json(body): Json<KioskBody>,
 ) -> Result<(StatusCode, Json<KioskCreated>), ApiError> {
     let now = state.now();
-    let name = body.name.trim().to_owned();
-    if name.is_empty() || name.len() > 64 {
-        return Err(ApiError::invalid("a kiosk name is 1 to 64 characters"));
-    }
     let token = password::random_token();
     let hash = password::token_hash(&token);
     let id = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            let id = registry::insert_kiosk(&tx, &name, &hash, now)?;
-            caller.audit(
-                &tx,
-                "kiosk.create",
-                format!("kiosk:{id}"),
-                serde_json::json!({}),
+            Ok(records::add_kiosk(
+                c,
+                &body.name,
+                &hash,
+                &caller.actor(),
                 now,
-            )?;
-            tx.commit()?;
-            Ok(id)
+            )?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(KioskCreated { id, token })))

@@ -3,13 +3,11 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use jiff::civil::Date;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::NO_STORE;
 use super::chrome::{Chrome, PageError, render};
 use crate::store::audit;
 use crate::web::AppState;
@@ -138,38 +136,19 @@ pub async fn audit_csv(
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
     let rows = rows(&state, &query, u32::MAX).await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let write = |writer: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
-        writer.write_record(["id", "at", "actor", "action", "subject", "details"])?;
-        for r in &rows {
-            writer.write_record([
-                r.id.to_string().as_str(),
+    let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+    super::csv_download(
+        "audit-log.csv",
+        &["id", "at", "actor", "action", "subject", "details"],
+        rows.iter().zip(&ids).map(|(r, id)| {
+            vec![
+                id.as_str(),
                 &r.at,
                 &r.actor,
                 &r.action,
                 &r.subject,
                 &r.details,
-            ])?;
-        }
-        Ok(())
-    };
-    write(&mut writer).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                header::HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                header::HeaderValue::from_static("attachment; filename=\"audit-log.csv\""),
-            ),
-            (header::CACHE_CONTROL, NO_STORE),
-        ],
-        bytes,
+            ]
+        }),
     )
-        .into_response())
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::chrome::{Chrome, PageError, finish, render};
+use crate::records;
 use crate::store::{custody, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -66,36 +67,15 @@ pub async fn add_kiosk(
     Form(form): Form<KioskForm>,
 ) -> Result<Response, PageError> {
     let now = state.now();
-    let name = form.name.trim().to_owned();
-    if name.is_empty() || name.len() > 64 {
-        return finish(
-            &session,
-            Err(ApiError::invalid("a kiosk name is 1 to 64 characters")),
-            "/admin/kiosks",
-        )
-        .await;
-    }
     let token = password::random_token();
     let hash = password::token_hash(&token);
-    let who = caller.clone();
+    let (actor, name) = (caller.actor(), form.name.trim().to_owned());
     let named = name.clone();
     let added = state
-        .db(move |c| {
-            let tx = c.transaction()?;
-            let id = registry::insert_kiosk(&tx, &named, &hash, now)?;
-            who.audit(
-                &tx,
-                "kiosk.create",
-                format!("kiosk:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
+        .db(move |c| Ok(records::add_kiosk(c, &named, &hash, &actor, now)?))
         .await;
     match added {
-        Ok(()) => page(&state, &caller, &session, Some((name, token))).await,
+        Ok(_) => page(&state, &caller, &session, Some((name, token))).await,
         Err(e) => finish(&session, Err(e), "/admin/kiosks").await,
     }
 }
@@ -110,25 +90,15 @@ pub async fn rotate_kiosk(
     let now = state.now();
     let token = password::random_token();
     let hash = password::token_hash(&token);
-    let who = caller.clone();
+    let actor = caller.actor();
     let name = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            registry::rotate_kiosk_token(&tx, id, &hash)?;
-            who.audit(
-                &tx,
-                "kiosk.rotate",
-                format!("kiosk:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            let name = registry::kiosks(&tx)?
+            records::rotate_kiosk(c, id, &hash, &actor, now)?;
+            Ok(registry::kiosks(c)?
                 .into_iter()
                 .find(|k| k.id == id)
                 .map(|k| k.name)
-                .unwrap_or_default();
-            tx.commit()?;
-            Ok(name)
+                .unwrap_or_default())
         })
         .await
         .map_err(|e| match e {
@@ -148,16 +118,7 @@ pub async fn revoke_kiosk(
     let now = state.now();
     let result = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            registry::revoke_kiosk(&tx, id, now)?;
-            caller.audit(
-                &tx,
-                "kiosk.revoke",
-                format!("kiosk:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
+            records::revoke_kiosk(c, id, &caller.actor(), now)?;
             Ok("Kiosk revoked: its token no longer opens anything.".to_owned())
         })
         .await;

@@ -282,3 +282,34 @@ pub async fn pages_for_browsers(request: Request, next: Next) -> Response {
 
 /// `Cache-Control` for files only a logged-in user may see.
 pub(crate) const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+
+/// A CSV download of `header` and `rows` as `filename`, never cached.
+pub(crate) fn csv_download<'a>(
+    filename: &'static str,
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<&'a str>>,
+) -> Result<Response, PageError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| super::error::ApiError::Internal(e.to_string());
+    writer.write_record(header).map_err(internal)?;
+    for row in rows {
+        writer.write_record(row).map_err(internal)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| super::error::ApiError::Internal(e.to_string()))?;
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+        .map_err(|e| super::error::ApiError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, NO_STORE),
+        ],
+        bytes,
+    )
+        .into_response())
+}

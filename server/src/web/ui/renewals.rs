@@ -3,11 +3,9 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tower_sessions::Session;
 
-use super::NO_STORE;
 use super::chrome::{Chrome, PageError, render};
 use crate::consent::Renewal;
 use crate::records::{self, RenewalRow};
@@ -75,31 +73,10 @@ pub async fn renewals(
 
 pub async fn renewals_csv(State(state): State<AppState>) -> Result<Response, PageError> {
     let rows = due(&state).await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let write = |writer: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
-        writer.write_record(["ref", "name", "date", "what"])?;
-        for r in &rows {
-            writer.write_record([r.ext_ref.as_str(), &r.name, &r.on, r.what])?;
-        }
-        Ok(())
-    };
-    write(&mut writer).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                header::HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                header::HeaderValue::from_static("attachment; filename=\"renewals.csv\""),
-            ),
-            (header::CACHE_CONTROL, NO_STORE),
-        ],
-        bytes,
+    super::csv_download(
+        "renewals.csv",
+        &["ref", "name", "date", "what"],
+        rows.iter()
+            .map(|r| vec![r.ext_ref.as_str(), &r.name, &r.on, r.what]),
     )
-        .into_response())
 }
