@@ -3,8 +3,10 @@
 //! Two files in the data directory:
 //! - `events.jsonl`: one [`KioskEvent`] per line, appended and fsynced before the kiosk
 //!   moves on, in the order they happened, each line `<MAC> <event JSON>` with the MAC
-//!   made with the kiosk's key (see `consentcam-tagkey`); emptied once the server has
-//!   acknowledged everything, so the card holds only what is still to be sent;
+//!   made with the journal's own key (`journal.key`, random, made at the first start, see
+//!   `consentcam-tagkey`), so a new kiosk token leaves queued events valid; emptied once
+//!   the server has acknowledged everything, so the card holds only what is still to be
+//!   sent;
 //! - `acked`: the highest sequence number the server has acknowledged, replaced
 //!   atomically (write, fsync, rename) after each receipt.
 //!
@@ -36,6 +38,7 @@ const EVENTS: &str = "events.jsonl";
 const REFUSED: &str = "events.refused";
 const ACKED: &str = "acked";
 const INSTANCE: &str = "instance";
+const KEY: &str = "journal.key";
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -73,11 +76,12 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal in `dir` for the reader named `reader`, whose lines
-    /// are signed with `key`.
-    pub fn open(dir: &Path, reader: &str, key: &KioskKey) -> Result<Self, JournalError> {
+    /// Opens (or creates) the journal in `dir` for the reader named `reader`, its lines
+    /// signed with the key kept in `dir` (made on the first open).
+    pub fn open(dir: &Path, reader: &str) -> Result<Self, JournalError> {
         fs::create_dir_all(dir).map_err(io(dir))?;
         let instance = instance_id(dir)?;
+        let key = &KioskKey::from_token(&random_file(dir, KEY, 32)?);
         let acked_path = dir.join(ACKED);
         let acked = match fs::read_to_string(&acked_path) {
             Ok(text) => text
@@ -339,20 +343,32 @@ fn set_aside(
 }
 
 fn instance_id(dir: &Path) -> Result<String, JournalError> {
-    let path = dir.join(INSTANCE);
+    random_file(dir, INSTANCE, 8)
+}
+
+/// The content of `dir/name`, or `bytes` random bytes as hex written there durably (only
+/// the kiosk's user may read it) if it is missing or empty.
+fn random_file(dir: &Path, name: &str, bytes: usize) -> Result<String, JournalError> {
+    let path = dir.join(name);
     match fs::read_to_string(&path) {
         Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_owned()),
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io(&path)(e)),
     }
-    let mut random = [0u8; 8];
+    let mut random = vec![0u8; bytes];
     File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut random))
         .map_err(io(Path::new("/dev/urandom")))?;
     let id: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    let tmp = dir.join("instance.tmp");
-    let mut file = File::create(&tmp).map_err(io(&tmp))?;
+    let tmp = dir.join(format!("{name}.tmp"));
+    let mut file = {
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(&tmp).map_err(io(&tmp))?
+    };
     file.write_all(id.as_bytes()).map_err(io(&tmp))?;
     file.sync_all().map_err(io(&tmp))?;
     fs::rename(&tmp, &path).map_err(io(&path))?;

@@ -239,7 +239,7 @@ fn run_hardware(config: &Config) -> Result<()> {
     let data_dir = &config.kiosk.data_dir;
     let token = read_token(&config.kiosk.token_file)?;
     let key = consentcam_tagkey::KioskKey::from_token(&token);
-    let journal = Journal::open(data_dir, &config.kiosk.reader_name, &key)
+    let journal = Journal::open(data_dir, &config.kiosk.reader_name)
         .with_context(|| format!("opening the journal in {}", data_dir.display()))?;
     let journal = Arc::new(Mutex::new(journal));
     let cache = data_dir.join("roster.json");

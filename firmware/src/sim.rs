@@ -130,7 +130,6 @@ impl SimKiosk {
         let journal = Arc::new(Mutex::new(Journal::open(
             &config.data_dir,
             &config.reader_name,
-            &key,
         )?));
         let cache = config.data_dir.join("roster.json");
         let now = clock::now();

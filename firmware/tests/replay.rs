@@ -75,7 +75,7 @@ fn server_down_for_20_taps_then_back_records_each_event_once_in_order() {
     let dir = TempDir::new("down20");
     let server = FakeServer::start(demo::roster(at(0)));
     server.set(|b| b.down = true);
-    let journal = Mutex::new(Journal::open(&dir.0, "office-1", &demo::key()).unwrap());
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
     let api = api(&server);
 
     // Twenty taps while down; the kiosk tries to sync after each and fails.
@@ -137,7 +137,7 @@ fn a_kiosk_killed_after_the_server_recorded_a_batch_still_records_each_event_onc
     let dir = TempDir::new("killed");
     let server = FakeServer::start(demo::roster(at(0)));
     let journalled: Vec<KioskEvent> = {
-        let journal = Mutex::new(Journal::open(&dir.0, "office-1", &demo::key()).unwrap());
+        let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
         tap_n(&journal, 120);
         let all: Vec<KioskEvent> = journal.lock().unwrap().pending().cloned().collect();
         assert!(all.len() > 100, "more than two batches");
@@ -162,7 +162,7 @@ fn a_kiosk_killed_after_the_server_recorded_a_batch_still_records_each_event_onc
     };
     assert!(server.recorded().len() > 50);
 
-    let journal = Mutex::new(Journal::open(&dir.0, "office-1", &demo::key()).unwrap());
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
     assert_eq!(
         journal.lock().unwrap().pending_len(),
         journalled.len() - 50,
@@ -177,7 +177,7 @@ fn a_kiosk_killed_after_the_server_recorded_a_batch_still_records_each_event_onc
 fn numbering_continues_after_a_restart_and_a_torn_last_line_is_cut_off() {
     let dir = TempDir::new("torn");
     let first = {
-        let mut journal = Journal::open(&dir.0, "office-1", &demo::key()).unwrap();
+        let mut journal = Journal::open(&dir.0, "office-1").unwrap();
         let kind = KioskEventKind::Returned {
             device_id: 1,
             person_id: 2,
@@ -191,7 +191,7 @@ fn numbering_continues_after_a_restart_and_a_torn_last_line_is_cut_off() {
     bytes.extend_from_slice(br#"{"event_id":"x-3","se"#);
     std::fs::write(&path, bytes).unwrap();
 
-    let mut journal = Journal::open(&dir.0, "office-1", &demo::key()).unwrap();
+    let mut journal = Journal::open(&dir.0, "office-1").unwrap();
     assert_eq!(journal.pending_len(), 2);
     let next = journal
         .append(
@@ -209,12 +209,7 @@ fn numbering_continues_after_a_restart_and_a_torn_last_line_is_cut_off() {
         "same kiosk instance"
     );
     drop(journal);
-    assert_eq!(
-        Journal::open(&dir.0, "office-1", &demo::key())
-            .unwrap()
-            .pending_len(),
-        3
-    );
+    assert_eq!(Journal::open(&dir.0, "office-1").unwrap().pending_len(), 3);
 }
 
 #[test]
@@ -225,11 +220,11 @@ fn a_wiped_data_directory_never_reuses_an_event_id() {
         device_id: 1,
         person_id: 2,
     };
-    let one = Journal::open(&a.0, "office-1", &demo::key())
+    let one = Journal::open(&a.0, "office-1")
         .unwrap()
         .append(kind.clone(), at(0))
         .unwrap();
-    let two = Journal::open(&b.0, "office-1", &demo::key())
+    let two = Journal::open(&b.0, "office-1")
         .unwrap()
         .append(kind, at(0))
         .unwrap();
@@ -241,7 +236,7 @@ fn a_wiped_data_directory_never_reuses_an_event_id() {
 fn a_rejected_event_stays_in_the_journal_with_everything_after_it() {
     let dir = TempDir::new("reject");
     let server = FakeServer::start(demo::roster(at(0)));
-    let journal = Mutex::new(Journal::open(&dir.0, "office-1", &demo::key()).unwrap());
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
     for i in 0..5 {
         tap_n_one(&journal, i);
     }
@@ -279,11 +274,9 @@ fn a_wrong_token_is_reported_as_such_not_as_the_server_being_down() {
 fn a_kiosk_process_killed_mid_replay_still_gets_each_event_recorded_once() {
     let dir = TempDir::new("sigkill");
     let server = FakeServer::start(demo::roster(at(0)));
-    // The journal is signed with the key of the kiosk's token.
-    let key = consentcam_tagkey::KioskKey::from_token(TOKEN);
     // 120 events wait in the journal, written while the server was down.
     let journalled: Vec<KioskEvent> = {
-        let journal = Mutex::new(Journal::open(&dir.0, "office-1", &key).unwrap());
+        let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
         tap_n(&journal, 120);
         journal.lock().unwrap().pending().cloned().collect()
     };
@@ -325,7 +318,7 @@ fn a_kiosk_process_killed_mid_replay_still_gets_each_event_recorded_once() {
     assert_eq!(server.recorded().len(), 50);
 
     // Restarted, the kiosk still holds every event and replays them all.
-    let journal = Mutex::new(Journal::open(&dir.0, "office-1", &key).unwrap());
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
     assert_eq!(journal.lock().unwrap().pending_len(), journalled.len());
     sync_once(&journal, &api(&server)).unwrap();
     assert_once_in_order(&server.recorded(), &journalled);
@@ -340,7 +333,7 @@ fn an_edited_or_added_journal_line_is_set_aside_and_reported_not_replayed() {
         person_id: demo::STAFF_ID,
     };
     {
-        let mut journal = Journal::open(&dir.0, "office-1", &demo::key()).unwrap();
+        let mut journal = Journal::open(&dir.0, "office-1").unwrap();
         for (n, device) in [1, 2, 3].into_iter().enumerate() {
             journal.append(returned(device), at(n as i64)).unwrap();
         }
@@ -361,7 +354,7 @@ fn an_edited_or_added_journal_line_is_set_aside_and_reported_not_replayed() {
     ));
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
 
-    let journal = Journal::open(&dir.0, "office-1", &demo::key()).unwrap();
+    let journal = Journal::open(&dir.0, "office-1").unwrap();
     let pending: Vec<KioskEvent> = journal.pending().cloned().collect();
     let kinds: Vec<&KioskEventKind> = pending.iter().map(|e| &e.kind).collect();
     assert_eq!(
@@ -373,17 +366,27 @@ fn an_edited_or_added_journal_line_is_set_aside_and_reported_not_replayed() {
         ],
         "only the lines whose MAC holds, then the report"
     );
+    // The journal's key is its own (a new kiosk token does not change it) and only the
+    // kiosk's user may read it.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.0.join("journal.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
     let aside = std::fs::read_to_string(dir.0.join("events.refused")).unwrap();
     assert_eq!(aside.lines().count(), 2, "kept as evidence: {aside}");
     assert!(aside.contains("x-9"));
     // The journal now holds only good lines: opening it again finds nothing to refuse.
     drop(journal);
-    let again = Journal::open(&dir.0, "office-1", &demo::key()).unwrap();
+    let again = Journal::open(&dir.0, "office-1").unwrap();
     assert_eq!(again.pending_len(), 3);
-    // Another kiosk's key refuses every line.
+    // The journal copied to another kiosk (with its own key) is refused line by line.
     drop(again);
-    let other = consentcam_tagkey::KioskKey::from_token("another kiosk");
-    let foreign = Journal::open(&dir.0, "office-1", &other).unwrap();
+    let other = TempDir::new("tamper-other");
+    Journal::open(&other.0, "office-1").unwrap();
+    std::fs::copy(dir.0.join("events.jsonl"), other.0.join("events.jsonl")).unwrap();
+    let foreign = Journal::open(&other.0, "office-1").unwrap();
     let kinds: Vec<KioskEventKind> = foreign.pending().map(|e| e.kind.clone()).collect();
     assert_eq!(kinds, [KioskEventKind::JournalRefused { lines: 3 }]);
 }
@@ -392,7 +395,7 @@ fn an_edited_or_added_journal_line_is_set_aside_and_reported_not_replayed() {
 fn the_cached_roster_and_a_delivered_journal_hold_no_badge_uid() {
     let dir = TempDir::new("nouids");
     let server = FakeServer::start(demo::roster(at(0)));
-    let journal = Mutex::new(Journal::open(&dir.0, "office-1", &demo::key()).unwrap());
+    let journal = Mutex::new(Journal::open(&dir.0, "office-1").unwrap());
     tap_n(&journal, 10);
     let report = sync_once(&journal, &api(&server)).unwrap();
     let cache = dir.0.join("roster.json");
