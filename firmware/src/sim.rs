@@ -121,7 +121,7 @@ impl SimKiosk {
     /// Opens the journal, loads the cached roster (or the configured one) and starts the
     /// kiosk thread.
     pub fn start(config: SimKioskConfig) -> Result<SimKioskHandle, SimError> {
-        // With a server, the key comes from the kiosk's token, as on the Pi; without
+        // The roster's key: with a server, from the kiosk's token, as on the Pi; without
         // one, the demo roster's.
         let key = config
             .server

@@ -195,40 +195,8 @@ pub fn deliver_due(
     let due = deliveries::due(&lock(db), now)?;
     let mut round = Round::default();
     for d in due {
-        if d.state == deliveries::DeliveryState::Removing {
-            let request = token_for(&d.channel).map(|token| Outgoing {
-                verb: Verb::Delete,
-                url: format!("{}/{}", d.url.trim_end_matches('/'), d.opaque_name),
-                token,
-                idempotency_key: d.opaque_name.clone(),
-                body: Vec::new(),
-            });
-            let outcome = request.and_then(|req| poster.post(&req));
-            let conn = lock(db);
-            match outcome {
-                Ok(()) => {
-                    deliveries::mark_removed(&conn, d.publication_id, now)?;
-                    log(
-                        &conn,
-                        "photo.endpoint_removed",
-                        &d,
-                        serde_json::json!({ "attempt": d.attempts + 1 }),
-                        now,
-                    )?;
-                    round.removed += 1;
-                }
-                Err(error) => {
-                    let next = now
-                        .checked_add(retry_after(d.attempts + 1))
-                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                    deliveries::mark_removal_failed(&conn, d.publication_id, &error, next)?;
-                    tracing::warn!(publication = d.publication_id, attempt = d.attempts + 1, %error, "removal at the endpoint failed; will try again");
-                    round.failed += 1;
-                }
-            }
-            continue;
-        }
-        if d.taken_down {
+        let removing = d.state == deliveries::DeliveryState::Removing;
+        if !removing && d.taken_down {
             let conn = lock(db);
             deliveries::mark_withheld(&conn, d.publication_id)?;
             log(
@@ -242,19 +210,31 @@ pub fn deliver_due(
             continue;
         }
         let outcome = token_for(&d.channel)
-            .and_then(|token| request(outbox, &d, token))
+            .and_then(|token| {
+                if removing {
+                    Ok(Outgoing {
+                        verb: Verb::Delete,
+                        url: format!("{}/{}", d.url.trim_end_matches('/'), d.opaque_name),
+                        token,
+                        idempotency_key: d.opaque_name.clone(),
+                        body: Vec::new(),
+                    })
+                } else {
+                    request(outbox, &d, token)
+                }
+            })
             .and_then(|req| poster.post(&req));
         let conn = lock(db);
+        let attempt = serde_json::json!({ "attempt": d.attempts + 1 });
         match outcome {
+            Ok(()) if removing => {
+                deliveries::mark_removed(&conn, d.publication_id, now)?;
+                log(&conn, "photo.endpoint_removed", &d, attempt, now)?;
+                round.removed += 1;
+            }
             Ok(()) => {
                 deliveries::mark_delivered(&conn, d.publication_id, now)?;
-                log(
-                    &conn,
-                    "photo.deliver",
-                    &d,
-                    serde_json::json!({ "attempt": d.attempts + 1 }),
-                    now,
-                )?;
+                log(&conn, "photo.deliver", &d, attempt, now)?;
                 tracing::info!(
                     publication = d.publication_id,
                     "delivered to the channel's endpoint"
@@ -266,7 +246,13 @@ pub fn deliver_due(
                     .checked_add(retry_after(d.attempts + 1))
                     .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 deliveries::mark_failed(&conn, d.publication_id, &error, next)?;
-                tracing::warn!(publication = d.publication_id, attempt = d.attempts + 1, %error, "delivery failed; will try again");
+                tracing::warn!(
+                    publication = d.publication_id,
+                    attempt = d.attempts + 1,
+                    removal = removing,
+                    %error,
+                    "the endpoint did not take the request; will try again"
+                );
                 round.failed += 1;
             }
         }

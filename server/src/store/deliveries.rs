@@ -115,6 +115,7 @@ pub fn mark_delivered(conn: &Connection, publication_id: i64, now: Timestamp) ->
     pending_changed(changed, publication_id)
 }
 
+/// A delivery or a removal that did not go through: tried again at `next_attempt_at`.
 pub fn mark_failed(
     conn: &Connection,
     publication_id: i64,
@@ -123,7 +124,7 @@ pub fn mark_failed(
 ) -> Result<()> {
     let changed = conn.execute(
         "UPDATE http_deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 \
-         WHERE publication_id = ?1 AND state = 'pending'",
+         WHERE publication_id = ?1 AND state IN ('pending', 'removing')",
         params![publication_id, error, next_attempt_at.to_string()],
     )?;
     pending_changed(changed, publication_id)
@@ -148,20 +149,6 @@ pub fn mark_removed(conn: &Connection, publication_id: i64, now: Timestamp) -> R
         "UPDATE http_deliveries SET state = 'removed', removed_at = ?2, attempts = attempts + 1, \
          last_error = NULL WHERE publication_id = ?1 AND state = 'removing'",
         params![publication_id, now.to_string()],
-    )?;
-    pending_changed(changed, publication_id)
-}
-
-pub fn mark_removal_failed(
-    conn: &Connection,
-    publication_id: i64,
-    error: &str,
-    next_attempt_at: Timestamp,
-) -> Result<()> {
-    let changed = conn.execute(
-        "UPDATE http_deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 \
-         WHERE publication_id = ?1 AND state = 'removing'",
-        params![publication_id, error, next_attempt_at.to_string()],
     )?;
     pending_changed(changed, publication_id)
 }
