@@ -44,6 +44,9 @@ pub struct Config {
     /// How many days ahead the renewal list looks for forms that lapse and learners who
     /// turn 18 with only a parent's form.
     pub renewal_notice_days: i32,
+    /// `[retention]`: how long photos and forms are kept (`consentcam purge` and the daily
+    /// purge in `serve`). Without it nothing is purged by age.
+    pub retention: Option<crate::retention::Retention>,
 }
 
 /// `[backup]`: backups for a second location are encrypted to an age recipient whose
@@ -83,6 +86,7 @@ impl Default for Config {
             backup: BackupSettings::default(),
             require_second_factor: Vec::new(),
             renewal_notice_days: 30,
+            retention: None,
         }
     }
 }

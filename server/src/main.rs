@@ -133,6 +133,26 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Delete what is past its time under the config's `[retention]`: photos not
+    /// published for `unpublished_photo_days`, photos nobody may use (someone without
+    /// consent or unknown) for `blocked_photo_days`, forms and scans of people who left
+    /// `former_person_years` ago; and photos whose only person was erased, once no longer
+    /// published. Never a published photo. One audit entry with the counts. `serve` runs
+    /// it daily.
+    Purge {
+        /// Print what would be deleted and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Erase everything held about one person (REF is their reference): forms, scans,
+    /// photos where they are the only person; in photos with others their face becomes a
+    /// covered "erased person"; their publications become takedown tasks. Cannot be undone.
+    ErasePerson {
+        reference: String,
+        /// Confirm: without it, nothing is changed.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Write a copy of the JPEG IN to OUT with every name and identifying tag removed
     /// (only orientation and colour profile kept; image data untouched).
     Scrub { input: PathBuf, output: PathBuf },
@@ -248,6 +268,7 @@ fn main() -> Result<()> {
             let conn = open_db(&config)?;
             detect_faces_in_background(&config, clock.clone());
             sweep_every_hour(&config, clock.clone());
+            purge_every_day(&config, clock.clone());
             let bind = config.bind;
             run_server(bind, None, move |_| Ok(AppState::new(conn, config, clock)))
         }
@@ -375,6 +396,86 @@ fn main() -> Result<()> {
             );
             Ok(())
         }
+        Command::Purge { dry_run } => {
+            let mut conn = open_db(&config)?;
+            let Some(rules) = config.retention else {
+                return Err(consentcam::retention::not_configured().into());
+            };
+            let policy = config.policy();
+            if dry_run {
+                let plan = consentcam::retention::plan(&conn, Some(&rules), today, &policy, now)?;
+                println!(
+                    "purge as of {today} (dry run, nothing changed): {} photo(s) unpublished for {} days, {} blocked for {} days, {} erased person's, forms of {} person(s) who left {} years ago",
+                    plan.count(consentcam::retention::Cause::Unpublished),
+                    rules.unpublished_photo_days,
+                    plan.count(consentcam::retention::Cause::Blocked),
+                    rules.blocked_photo_days,
+                    plan.count(consentcam::retention::Cause::Erased),
+                    plan.forms_of.len(),
+                    rules.former_person_years,
+                );
+                for (photo, cause) in &plan.photos {
+                    println!(
+                        "photo {photo}: {}",
+                        serde_json::to_value(cause)?.as_str().unwrap_or("")
+                    );
+                }
+                for person in &plan.forms_of {
+                    println!("forms of person {person}");
+                }
+                return Ok(());
+            }
+            let report = consentcam::retention::purge(
+                &mut conn,
+                &config.data_dir,
+                Some(&rules),
+                today,
+                &policy,
+                "cli",
+                now,
+            )
+            .context("the purge did not finish; run it again to complete it")?;
+            println!(
+                "purge as of {today}: {} photo(s) unpublished too long, {} blocked too long, {} of erased people; {} form(s) and {} scan(s) of people who left; {} file(s) removed",
+                report.photos_unpublished,
+                report.photos_blocked,
+                report.photos_erased,
+                report.forms,
+                report.scans,
+                report.files_removed,
+            );
+            if report.files_left > 0 {
+                bail!(
+                    "{} file(s) could not be removed (see the log); they stay queued for the next run",
+                    report.files_left
+                );
+            }
+            Ok(())
+        }
+        Command::ErasePerson { reference, yes } => {
+            let mut conn = open_db(&config)?;
+            let person = consentcam::store::retention::person_id_by_ref(&conn, &reference)?
+                .with_context(|| format!("nobody has the reference {reference:?}"))?;
+            if !yes {
+                bail!(
+                    "erasing {reference} cannot be undone: run again with --yes to erase (nothing was changed)"
+                );
+            }
+            let report =
+                consentcam::erasure::erase_person(&mut conn, &config.data_dir, person, "cli", now)?;
+            println!(
+                "erased person {}: {} form(s), {} scan(s), {} photo(s) removed, {} covered in photos with others, {} waiting for their takedown, {} takedown task(s), {} account(s) disabled",
+                report.person,
+                report.forms,
+                report.scans,
+                report.photos_removed,
+                report.photos_covered,
+                report.photos_awaiting_takedown,
+                report.takedown_tasks,
+                report.accounts_retired,
+            );
+            Ok(())
+        }
         Command::Sweep => {
             let mut conn = open_db(&config)?;
             let tasks = records::sweep(&mut conn, today, &config.policy(), "system", now)?;
@@ -469,6 +570,35 @@ fn sweep_every_hour(config: &Config, clock: Clock) {
                 Err(e) => tracing::error!(error = %e, "the takedown sweep did not finish"),
             }
             std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    });
+}
+
+/// The purge (see `purge`) at start and then every day, on a thread of its own with its
+/// own database connection. Without `[retention]` only what an erasure left waiting is
+/// purged (photos whose only person was erased, once their takedowns are done).
+fn purge_every_day(config: &Config, clock: Clock) {
+    let config = config.clone();
+    std::thread::spawn(move || {
+        loop {
+            let run = || -> Result<consentcam::retention::PurgeReport> {
+                let mut conn = open_db(&config)?;
+                let today = clock.today(&clock::time_zone(&config.time_zone));
+                Ok(consentcam::retention::purge(
+                    &mut conn,
+                    &config.data_dir,
+                    config.retention.as_ref(),
+                    today,
+                    &config.policy(),
+                    "system",
+                    clock.now(),
+                )?)
+            };
+            match run() {
+                Ok(report) => tracing::info!(?report, "daily purge"),
+                Err(e) => tracing::error!(error = %e, "the daily purge did not finish"),
+            }
+            std::thread::sleep(std::time::Duration::from_secs(24 * 3600));
         }
     });
 }

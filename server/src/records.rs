@@ -89,7 +89,8 @@ pub struct AsOf<'a> {
 }
 
 /// An admin corrects a person's record. Lowering the vulnerable flag is a deliberate act
-/// (C14): it needs `reason`, which the audit entry keeps with who did it. Publications
+/// (C14): it needs `reason`, kept as a person note that the audit entry (who did it)
+/// points to. Publications
 /// the change makes no longer allowed (marked vulnerable, a date of birth that makes a
 /// parent's form no longer count) become takedown tasks at once.
 pub fn update_person(
@@ -117,7 +118,16 @@ pub fn update_person(
         "fields": fields, "role": person.role, "vulnerable": person.vulnerable,
     });
     if lowered {
-        details["vulnerable_lowered_because"] = reason.trim().into();
+        // The reason is free text (it may name people): kept as a note the entry points
+        // to, so an erasure can remove it without touching the hash chain.
+        let note = crate::store::retention::insert_person_note(
+            &tx,
+            id,
+            "vulnerable_lowered",
+            reason.trim(),
+            now,
+        )?;
+        details["vulnerable_lowered_note"] = note.into();
     }
     log(
         &tx,
@@ -128,6 +138,29 @@ pub fn update_person(
         now,
     )?;
     takedowns_due(&tx, Some(id), as_of.today, as_of.policy, actor, now)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Records the day a person left (their forms are then kept for `[retention]
+/// former_person_years`), or (None) that they have not left after all. Audited.
+pub fn set_left(
+    conn: &mut Connection,
+    id: PersonId,
+    left_on: Option<Date>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    crate::store::retention::set_left_on(&tx, id, left_on)?;
+    log(
+        &tx,
+        actor,
+        "person.left",
+        format!("person:{id}"),
+        serde_json::json!({ "left_on": left_on.map(|d| d.to_string()) }),
+        now,
+    )?;
     tx.commit()?;
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod people;
 pub mod photos;
 pub mod registry;
 pub mod requests;
+pub mod retention;
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -57,6 +58,9 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         )),
         M::up(include_str!("../../migrations/0009_endpoint_removals.sql")),
         M::up(include_str!("../../migrations/0010_restriction.sql")),
+        M::up(include_str!(
+            "../../migrations/0011_retention_and_erasure.sql"
+        )),
     ])
 });
 
@@ -79,6 +83,9 @@ fn configure(conn: &mut Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted rows are overwritten, not just unlinked: an erased person's name must not
+    // linger in free pages (the WAL is emptied after an erasure, see `records::erase`).
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     MIGRATIONS.to_latest(conn)?;
     Ok(())

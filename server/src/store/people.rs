@@ -34,6 +34,10 @@ pub struct Person {
     pub may_sign_out: bool,
     /// Processing restricted (Article 18): used on no channel, not offered when tagging.
     pub restricted: bool,
+    /// The day they left the organisation, if they have.
+    pub left_on: Option<Date>,
+    /// Erased: only the "erased person" placeholder is left of them.
+    pub erased: bool,
 }
 
 /// A new consent form.
@@ -123,7 +127,7 @@ where
 }
 
 const PERSON_COLS: &str = "id, ext_ref, given_name, family_name, date_of_birth, role, \
-     vulnerable, may_sign_out, restricted";
+     vulnerable, may_sign_out, restricted, left_on, erased_at IS NOT NULL";
 
 fn person_row(row: &Row<'_>) -> rusqlite::Result<Person> {
     Ok(Person {
@@ -136,6 +140,8 @@ fn person_row(row: &Row<'_>) -> rusqlite::Result<Person> {
         vulnerable: row.get(6)?,
         may_sign_out: row.get(7)?,
         restricted: row.get(8)?,
+        left_on: parse_opt_col(row, 9)?,
+        erased: row.get(10)?,
     })
 }
 
@@ -242,7 +248,7 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>>
         .map(|w| format!("%{}%", w.replace(['%', '_'], "")))
         .collect();
     let mut stmt = conn.prepare(&format!(
-        "SELECT {PERSON_COLS} FROM people ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE"
+        "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE"
     ))?;
     let all = stmt
         .query_map([], person_row)?
@@ -266,7 +272,8 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>>
 
 /// Everyone's names, for the caption rule.
 pub fn register_names(conn: &Connection) -> Result<Vec<RegisteredName>> {
-    let mut stmt = conn.prepare("SELECT given_name, family_name FROM people")?;
+    let mut stmt =
+        conn.prepare("SELECT given_name, family_name FROM people WHERE erased_at IS NULL")?;
     let names = stmt
         .query_map([], |r| {
             Ok(RegisteredName {

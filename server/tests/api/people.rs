@@ -354,9 +354,21 @@ async fn only_an_admin_with_a_reason_lowers_the_vulnerable_flag_and_the_audit_ke
     .await;
     let entry = &entries.as_array().unwrap()[0];
     assert_eq!(entry["details"]["fields"], json!(["vulnerable"]));
-    assert_eq!(
-        entry["details"]["vulnerable_lowered_because"],
-        "assessed by the DSL, plan closed"
-    );
+    // The reason is a note on the person the entry points to (free text stays out of the
+    // hash-chained log, so an erasure can remove it).
+    let note = entry["details"]["vulnerable_lowered_note"].as_i64().unwrap();
+    let page = expect(
+        admin.get(&format!("/api/v1/people/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["notes"][0]["id"], note, "{page}");
+    assert_eq!(page["notes"][0]["text"], "assessed by the DSL, plan closed");
+    let staff_view = expect(
+        staff.get(&format!("/api/v1/people/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(staff_view.get("notes").is_none(), "{staff_view}");
     assert!(entry["actor"].as_str().unwrap().starts_with("account:"));
 }

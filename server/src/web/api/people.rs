@@ -220,6 +220,18 @@ pub struct PersonPage {
     today: Vec<ChannelDecision>,
     photos: Vec<i64>,
     publications: Vec<photos::Publication>,
+    /// Notes about the person (why the vulnerable flag was lowered), which the audit
+    /// entries refer to by id: directors and admins only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<Note>,
+}
+
+#[derive(Serialize)]
+pub struct Note {
+    id: i64,
+    kind: String,
+    text: String,
+    written_at: String,
 }
 
 /// A vulnerable or restricted person's record is sensitive: every reading of it is in
@@ -266,6 +278,19 @@ pub async fn show(
                         .map(|p| p.id.0)
                         .collect(),
                     publications: photos::publications_of_person(c, id)?,
+                    notes: if caller.account.role == crate::domain::AccountRole::Staff {
+                        Vec::new()
+                    } else {
+                        crate::store::retention::person_notes(c, id)?
+                            .into_iter()
+                            .map(|(id, kind, text, written_at)| Note {
+                                id,
+                                kind,
+                                text,
+                                written_at,
+                            })
+                            .collect()
+                    },
                 })
             })
             .await?,

@@ -1,0 +1,276 @@
+//! Retention: the purge of what is past its time, and the deletion of files whose rows
+//! are gone.
+//!
+//! The rules are [`rules`] (pure). A purge is one transaction that removes the rows,
+//! queues the files they leave in `pending_deletions` and writes one audit entry with the
+//! counts; the files are removed after it commits, and each is taken off the queue once
+//! it is gone. A purge killed at any moment leaves either nothing changed (before the
+//! commit) or rows gone with their files queued, which the next purge (or erasure, or the
+//! daily run in `serve`) removes first. Nothing is ever half-deleted.
+
+pub mod rules;
+
+use std::collections::HashSet;
+use std::io;
+use std::path::{Component, Path};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::consent::ConsentPolicy;
+use crate::domain::{Channel, PersonId, PhotoId};
+use crate::records;
+use crate::store::{Result, StoreError, retention as stored};
+pub use rules::{Cause, PhotoState, Retention};
+
+/// What a purge removes (or, dry, would remove).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub photos: Vec<(PhotoId, Cause)>,
+    /// People who left long enough ago that their forms go.
+    pub forms_of: Vec<PersonId>,
+}
+
+impl Plan {
+    pub fn count(&self, cause: Cause) -> usize {
+        self.photos.iter().filter(|(_, c)| *c == cause).count()
+    }
+}
+
+/// What a purge did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PurgeReport {
+    pub photos_unpublished: usize,
+    pub photos_blocked: usize,
+    pub photos_erased: usize,
+    pub forms: usize,
+    pub scans: usize,
+    /// Files removed from disk (originals, renditions, outbox copies, scans), including
+    /// those an earlier, interrupted run had queued.
+    pub files_removed: usize,
+    /// Files still queued because they could not be removed (see the log); tried again at
+    /// the next run.
+    pub files_left: usize,
+}
+
+/// Works out what is past its time. `rules` None: only photos whose only person was
+/// erased (they need no retention settings).
+pub fn plan(
+    conn: &Connection,
+    rules: Option<&Retention>,
+    today: Date,
+    policy: &ConsentPolicy,
+    now: Timestamp,
+) -> Result<Plan> {
+    plan_among(conn, rules, today, policy, now, None)
+}
+
+/// [`plan`], among the photos of `only` if given.
+fn plan_among(
+    conn: &Connection,
+    rules: Option<&Retention>,
+    today: Date,
+    policy: &ConsentPolicy,
+    now: Timestamp,
+    only: Option<&HashSet<PhotoId>>,
+) -> Result<Plan> {
+    let mut plan = Plan::default();
+    let rows = stored::photo_rows(conn)?
+        .into_iter()
+        .filter(|r| only.is_none_or(|ids| ids.contains(&r.id)));
+    for row in rows {
+        let mut state = PhotoState {
+            imported_at: row.imported_at,
+            last_taken_down: row.last_taken_down,
+            published: row.published,
+            restricted: row.restricted,
+            erase_due: row.erase_due,
+            blocked: false,
+        };
+        if let Some(rules) = rules
+            && rules::blocked_check_needed(rules, &state, now)
+        {
+            let decisions: Vec<_> = records::decide_all(conn, row.id, today, policy)?
+                .into_iter()
+                .map(|d| d.decision)
+                .collect();
+            state.blocked = rules::blocked_everywhere(&decisions);
+        }
+        if let Some(cause) = rules::photo_due(rules, &state, now) {
+            plan.photos.push((row.id, cause));
+        }
+    }
+    if let Some(rules) = rules {
+        plan.forms_of = stored::former_people_with_forms(conn)?
+            .into_iter()
+            .filter(|&(_, left_on)| rules::forms_due(rules, left_on, today))
+            .map(|(person, _)| person)
+            .collect();
+    }
+    Ok(plan)
+}
+
+/// Purges what [`plan`] finds, after finishing any deletions an earlier run left queued.
+/// One transaction and one audit entry (`retention.purge`, counts and ids); then the files.
+pub fn purge(
+    conn: &mut Connection,
+    data_dir: &Path,
+    rules: Option<&Retention>,
+    today: Date,
+    policy: &ConsentPolicy,
+    actor: &str,
+    now: Timestamp,
+) -> Result<PurgeReport> {
+    let (mut removed, _) = finish_deletions(conn, data_dir)?;
+    // The consent decisions are worked out before the write transaction, so the server
+    // keeps answering; inside it, only the photos found are decided again (a form added
+    // meanwhile saves its photos).
+    let found = plan(conn, rules, today, policy, now)?;
+    let candidates: HashSet<PhotoId> = found.photos.iter().map(|(p, _)| *p).collect();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let plan = plan_among(&tx, rules, today, policy, now, Some(&candidates))?;
+    let mut report = PurgeReport {
+        photos_unpublished: plan.count(Cause::Unpublished),
+        photos_blocked: plan.count(Cause::Blocked),
+        photos_erased: plan.count(Cause::Erased),
+        ..PurgeReport::default()
+    };
+    for &(photo, _) in &plan.photos {
+        remove_photo(&tx, photo, now)?;
+    }
+    for &person in &plan.forms_of {
+        let (forms, scans) = remove_forms(&tx, person, now)?;
+        report.forms += forms;
+        report.scans += scans;
+    }
+    let ids = |cause: Cause| -> Vec<i64> {
+        plan.photos
+            .iter()
+            .filter(|(_, c)| *c == cause)
+            .map(|(p, _)| p.0)
+            .collect()
+    };
+    // Each purge under retention settings is recorded, even one that found nothing (the
+    // log shows the rules ran); without settings, only one that removed something.
+    if rules.is_some() || !plan.photos.is_empty() {
+        records::log(
+            &tx,
+            actor,
+            "retention.purge",
+            "retention".to_owned(),
+            serde_json::json!({
+                "as_of": today.to_string(),
+                "photos_unpublished": ids(Cause::Unpublished),
+                "photos_blocked": ids(Cause::Blocked),
+                "photos_erased": ids(Cause::Erased),
+                "forms_of_people": plan.forms_of.iter().map(|p| p.0).collect::<Vec<_>>(),
+                "counts": {
+                    "photos": plan.photos.len(), "forms": report.forms, "scans": report.scans,
+                },
+                "settings": rules,
+            }),
+            now,
+        )?;
+    }
+    tx.commit()?;
+    let (more, left) = finish_deletions(conn, data_dir)?;
+    removed += more;
+    report.files_removed = removed;
+    report.files_left = left;
+    Ok(report)
+}
+
+/// Removes a photo's rows and queues its files: the original, its renditions and any
+/// outbox copies. Call inside a transaction.
+pub(crate) fn remove_photo(conn: &Connection, photo: PhotoId, now: Timestamp) -> Result<()> {
+    let files = stored::delete_photo(conn, photo)?;
+    let base = Path::new("");
+    let media = crate::ingest::MediaDirs::under(base);
+    let mut paths = vec![
+        crate::publish::original_path(base, &files.content_hash),
+        media.thumbnail(&files.content_hash),
+        media.preview(&files.content_hash),
+    ];
+    let outbox = crate::publish::outbox(base);
+    for (channel, name) in &files.outbox {
+        if let Ok(channel) = channel.parse::<Channel>() {
+            let folder = outbox.folder(channel);
+            paths.push(folder.join(name));
+            paths.push(folder.join(format!("{name}.json")));
+        }
+    }
+    for path in paths {
+        stored::queue_deletion(conn, &path.to_string_lossy(), now)?;
+    }
+    Ok(())
+}
+
+/// Removes a person's forms and queues the scans no other form points to. Returns
+/// (forms, scans). Call inside a transaction.
+pub(crate) fn remove_forms(
+    conn: &Connection,
+    person: PersonId,
+    now: Timestamp,
+) -> Result<(usize, usize)> {
+    let (forms, scans) = stored::delete_forms_of(conn, person)?;
+    for scan in &scans {
+        stored::queue_deletion(conn, scan, now)?;
+    }
+    Ok((forms, scans.len()))
+}
+
+/// Whether `path` is a plain relative path inside the data directory.
+fn inside(path: &Path) -> bool {
+    !path.as_os_str().is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// Removes every queued file from disk, each taken off the queue once it is gone (and
+/// its folder synced). Returns (removed, left): a file that cannot be removed stays queued
+/// and is logged; one already gone counts as removed.
+pub fn finish_deletions(conn: &Connection, data_dir: &Path) -> Result<(usize, usize)> {
+    let (mut removed, mut left) = (0, 0);
+    for relative in stored::pending_deletions(conn)? {
+        let path = Path::new(&relative);
+        if !inside(path) {
+            // Never followed outside the data directory; dropped from the queue.
+            tracing::error!(path = %relative, "a queued deletion outside the data directory was ignored");
+            stored::deletion_done(conn, &relative)?;
+            continue;
+        }
+        let full = data_dir.join(path);
+        let outcome = match std::fs::remove_file(&full) {
+            Ok(()) => sync_parent(&full),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(()) => {
+                stored::deletion_done(conn, &relative)?;
+                removed += 1;
+            }
+            Err(e) => {
+                tracing::error!(path = %full.display(), error = %e, "could not remove a file due for deletion; it stays queued");
+                left += 1;
+            }
+        }
+    }
+    Ok((removed, left))
+}
+
+fn sync_parent(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) => std::fs::File::open(dir)?.sync_all(),
+        None => Ok(()),
+    }
+}
+
+/// A purge asked for without `[retention]` in the config.
+pub fn not_configured() -> StoreError {
+    StoreError::Invalid(
+        "no [retention] section in the config: nothing is purged by age. Add one (see README: \
+         Data protection), e.g. [retention] with unpublished_photo_days = 365"
+            .into(),
+    )
+}
