@@ -5,6 +5,8 @@
 -- people.erased_at:   the person was erased: the row stays only as "erased person" (no
 --                     name, reference or date of birth) so that custody records and the
 --                     covered faces in photos with others still point somewhere.
+-- people.erased_ref_hash: SHA-256 of the reference they had, so that a CSV import of an
+--                     old export cannot bring them back unnoticed.
 -- photos.erase_due:   the only person in this photo was erased; it is purged as soon as
 --                     no publication of it is live.
 -- pending_deletions:  files whose rows are gone, written in the same transaction that
@@ -15,6 +17,8 @@
 --                     without touching the hash chain.
 ALTER TABLE people ADD COLUMN left_on TEXT;
 ALTER TABLE people ADD COLUMN erased_at TEXT;
+ALTER TABLE people ADD COLUMN erased_ref_hash TEXT;
+CREATE INDEX people_erased_ref ON people (erased_ref_hash) WHERE erased_ref_hash IS NOT NULL;
 ALTER TABLE photos ADD COLUMN erase_due INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE pending_deletions (

@@ -152,6 +152,31 @@ pub fn erase_person(
     Ok(report)
 }
 
+/// [`erase_person`] after the caller typed the person's reference to confirm (the web
+/// UI's and the API's guard against erasing the wrong person).
+pub fn erase_confirmed(
+    conn: &mut Connection,
+    data_dir: &Path,
+    person: PersonId,
+    confirm_ref: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<ErasureReport> {
+    let found = people::person(conn, person)?;
+    if found.erased {
+        return Err(StoreError::Conflict(
+            "this person was already erased".into(),
+        ));
+    }
+    if confirm_ref.trim() != found.ext_ref {
+        return Err(StoreError::Invalid(
+            "to erase this person, type their reference exactly as shown (nothing was changed)"
+                .into(),
+        ));
+    }
+    erase_person(conn, data_dir, person, actor, now)
+}
+
 /// Rebuilds the database file without free pages and empties the write-ahead log, so
 /// that no old copy of an erased row survives anywhere in the files. Best effort: false
 /// if another connection kept it from finishing.

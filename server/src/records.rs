@@ -103,7 +103,7 @@ pub fn update_person(
     as_of: &AsOf<'_>,
 ) -> Result<()> {
     let tx = conn.transaction()?;
-    let before = people::person(&tx, id)?;
+    let before = people::living(&tx, id)?;
     let lowered = before.vulnerable && !person.vulnerable;
     if lowered && reason.trim().is_empty() {
         return Err(StoreError::Invalid(
@@ -193,7 +193,7 @@ pub fn set_restriction(
     as_of: &AsOf<'_>,
 ) -> Result<usize> {
     let tx = conn.transaction()?;
-    let before = people::person(&tx, id)?;
+    let before = people::living(&tx, id)?;
     if before.restricted == restricted {
         return Err(StoreError::Conflict(if restricted {
             "this person is already restricted".into()
@@ -305,6 +305,7 @@ pub fn add_consent(
     as_of: &AsOf<'_>,
 ) -> Result<ConsentId> {
     let tx = conn.transaction()?;
+    people::living(&tx, consent.person_id)?;
     let id = people::insert_consent(&tx, consent, now)?;
     log(
         &tx,

@@ -377,3 +377,68 @@ fn export_person_writes_a_zip_once_and_never_over_another_file() {
         text(&nobody)
     );
 }
+
+#[test]
+fn erase_person_needs_yes_and_leaves_no_trace_of_the_name_in_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("forms.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "{HEADER}\nL1,Robin,Okafor,2011-04-01,learner,no,parent,Grace Okafor,2024-09-01,yes,,yes,no,,\n\
+             L2,Zebedee,Quillfeather,2011-04-01,learner,no,parent,P,2024-09-01,yes,,yes,no,,\n"
+        ),
+    )
+    .unwrap();
+    let out = consentcam(
+        dir.path(),
+        &["import-consents", file.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::remove_file(&file).unwrap();
+    let unsure = consentcam(dir.path(), &["erase-person", "L1"], None);
+    assert!(!unsure.status.success());
+    assert!(text(&unsure).contains("--yes"), "{}", text(&unsure));
+    let db = std::fs::read(dir.path().join("records.db")).unwrap_or_default();
+    let wal = std::fs::read(dir.path().join("records.db-wal")).unwrap_or_default();
+    let holds = |bytes: &[u8], name: &str| bytes.windows(name.len()).any(|w| w == name.as_bytes());
+    assert!(
+        holds(&db, "Okafor") || holds(&wal, "Okafor"),
+        "the name is there before"
+    );
+
+    let out = consentcam(dir.path(), &["erase-person", "L1", "--yes"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1 form(s)"), "{}", text(&out));
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        for name in ["Robin", "Okafor", "Grace"] {
+            assert!(
+                !holds(&bytes, name),
+                "{name} is still in the data directory"
+            );
+        }
+    }
+    let again = consentcam(dir.path(), &["erase-person", "L1", "--yes"], None);
+    assert!(!again.status.success());
+    assert!(
+        text(&again).contains("nobody has the reference"),
+        "{}",
+        text(&again)
+    );
+    let checked = consentcam(dir.path(), &["check-audit"], None);
+    assert!(checked.status.success(), "{}", text(&checked));
+    // The other learner is untouched.
+    let conn = consentcam::store::open(&dir.path().join("records.db")).unwrap();
+    let other = consentcam::store::people::person_by_ref(&conn, "L2")
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.family_name, "Quillfeather");
+    assert_eq!(
+        consentcam::store::people::consents_of(&conn, other.id)
+            .unwrap()
+            .len(),
+        1
+    );
+}

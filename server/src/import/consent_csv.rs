@@ -494,6 +494,17 @@ pub fn import(
             Some(&id) => id,
             None => {
                 let id = match people::person_by_ref(tx, row.ext_ref.as_str())? {
+                    None if crate::store::retention::ref_was_erased(tx, row.ext_ref.as_str())? => {
+                        errors.push(RowError {
+                            line: row.line,
+                            message: format!(
+                                "ref {} belonged to a person who was erased; remove the row \
+                                 (or register them again by hand if they came back)",
+                                row.ext_ref
+                            ),
+                        });
+                        continue;
+                    }
                     None => {
                         report.people_created += 1;
                         let id = people::insert_person(tx, &person, now)?;

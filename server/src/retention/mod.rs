@@ -274,3 +274,131 @@ pub fn not_configured() -> StoreError {
             .into(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+    use crate::domain::{ExternalRef, Name, Role, Scopes, SignerKind};
+    use crate::store::{open_in_memory, people, photos};
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn photo(conn: &Connection, n: u8, imported: &str) -> PhotoId {
+        photos::insert_photo(
+            conn,
+            &photos::NewPhoto {
+                content_hash: format!("{n:02x}").repeat(32),
+                byte_size: 10,
+                format: "jpeg".into(),
+                original_name: format!("IMG_{n:04}.JPG"),
+                provenance: "verified".into(),
+                face_search: crate::consent::FaceSearch::Done,
+                ..Default::default()
+            },
+            at(imported),
+        )
+        .unwrap()
+    }
+
+    fn person(conn: &Connection, r: &str, with_form: bool) -> PersonId {
+        let id = people::insert_person(
+            conn,
+            &people::NewPerson {
+                ext_ref: ExternalRef::parse(r).unwrap(),
+                given_name: Name::parse("Sam").unwrap(),
+                family_name: Name::parse(r).unwrap(),
+                date_of_birth: date(2000, 1, 1),
+                role: Role::Learner,
+                vulnerable: false,
+                may_sign_out: false,
+            },
+            at("2025-01-01T00:00:00Z"),
+        )
+        .unwrap();
+        if with_form {
+            people::insert_consent(
+                conn,
+                &people::NewConsent {
+                    person_id: id,
+                    signer: SignerKind::Myself,
+                    signer_name: String::new(),
+                    signed_on: date(2025, 1, 1),
+                    expires_on: Some(date(2030, 1, 1)),
+                    withdrawn_on: None,
+                    scopes: Scopes {
+                        internal: true,
+                        partners: vec![],
+                        website: false,
+                        social: false,
+                    },
+                    evidence_path: None,
+                    source: "test".into(),
+                },
+                at("2025-01-01T00:00:00Z"),
+            )
+            .unwrap();
+        }
+        id
+    }
+
+    #[test]
+    fn the_plan_reads_the_records_blocked_photos_go_early_usable_and_restricted_ones_stay() {
+        let mut conn = open_in_memory().unwrap();
+        let now = at("2026-03-01T12:00:00Z");
+        let rules = Retention::default();
+        let policy = ConsentPolicy::default();
+        let consented = person(&conn, "C1", true);
+        let without = person(&conn, "N1", false);
+        let restricted = person(&conn, "R1", false);
+        people::set_restricted(&conn, restricted, true).unwrap();
+        // Forty days old: blocked ones go, others stay.
+        let unknown = photo(&conn, 1, "2026-01-20T12:00:00Z");
+        photos::add_tag(&conn, unknown, None, now).unwrap();
+        let no_consent = photo(&conn, 2, "2026-01-20T12:00:00Z");
+        photos::add_tag(&conn, no_consent, Some(without), now).unwrap();
+        let usable = photo(&conn, 3, "2026-01-20T12:00:00Z");
+        photos::add_tag(&conn, usable, Some(consented), now).unwrap();
+        let kept = photo(&conn, 4, "2026-01-20T12:00:00Z");
+        photos::add_tag(&conn, kept, Some(restricted), now).unwrap();
+        // Two years old, nobody tagged: unpublished too long.
+        let old = photo(&conn, 5, "2024-02-01T12:00:00Z");
+        let today = date(2026, 3, 1);
+        let found = plan(&conn, Some(&rules), today, &policy, now).unwrap();
+        assert_eq!(
+            found.photos,
+            vec![
+                (unknown, Cause::Blocked),
+                (no_consent, Cause::Blocked),
+                (old, Cause::Unpublished),
+            ]
+        );
+        assert_eq!(
+            plan(&conn, None, today, &policy, now).unwrap(),
+            Plan::default()
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let report = purge(
+            &mut conn,
+            dir.path(),
+            Some(&rules),
+            today,
+            &policy,
+            "system",
+            now,
+        )
+        .unwrap();
+        assert_eq!((report.photos_blocked, report.photos_unpublished), (2, 1));
+        for gone in [unknown, no_consent, old] {
+            assert!(photos::photo(&conn, gone).is_err());
+        }
+        for stays in [usable, kept] {
+            assert!(photos::photo(&conn, stays).is_ok());
+        }
+        assert!(stored::pending_deletions(&conn).unwrap().is_empty());
+    }
+}

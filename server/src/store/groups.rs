@@ -126,7 +126,7 @@ pub fn add_member(
     now: Timestamp,
 ) -> Result<bool> {
     group(conn, group_id)?;
-    people::person(conn, person)?;
+    people::living(conn, person)?;
     let added = conn.execute(
         "INSERT OR IGNORE INTO group_members (group_id, person_id, added_at) VALUES (?1, ?2, ?3)",
         params![group_id.0, person.0, now.to_string()],

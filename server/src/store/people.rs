@@ -231,6 +231,18 @@ pub fn person(conn: &Connection, id: PersonId) -> Result<Person> {
     )
 }
 
+/// A person who was not erased: what every change to a person starts from (an erased
+/// person's placeholder takes no forms, tags, badges or edits).
+pub fn living(conn: &Connection, id: PersonId) -> Result<Person> {
+    let found = person(conn, id)?;
+    if found.erased {
+        return Err(StoreError::Conflict(format!(
+            "person #{id} was erased: nothing more can be recorded about them"
+        )));
+    }
+    Ok(found)
+}
+
 pub fn person_by_ref(conn: &Connection, ext_ref: &str) -> Result<Option<Person>> {
     Ok(conn
         .query_row(

@@ -472,7 +472,7 @@ pub fn void_approvals(
 }
 
 fn ensure_person(conn: &Connection, person: PersonId) -> Result<()> {
-    people::person(conn, person).map(|_| ())
+    people::living(conn, person).map(|_| ())
 }
 
 fn tidy_face_tag(conn: &Connection, photo: PhotoId, person: PersonId) -> Result<()> {

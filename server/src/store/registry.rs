@@ -524,6 +524,7 @@ pub fn enrol_badge(
             "that tag is already enrolled as a badge or a device".into(),
         ));
     }
+    super::people::living(conn, person)?;
     conn.execute(
         "INSERT INTO badges (uid, person_id, enrolled_at) VALUES (?1, ?2, ?3)",
         params![uid.as_str(), person.0, now.to_string()],

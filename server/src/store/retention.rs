@@ -235,6 +235,11 @@ pub fn photos_with(conn: &Connection, person: PersonId) -> Result<Vec<(PhotoId, 
 /// removes the forms first, for their scans). Custody records, bookings and the covered
 /// face boxes still point at the row.
 pub fn erase_person_row(conn: &Connection, person: PersonId, now: Timestamp) -> Result<()> {
+    let ext_ref: String = conn.query_row(
+        "SELECT ext_ref FROM people WHERE id = ?1",
+        [person.0],
+        |r| r.get(0),
+    )?;
     for sql in [
         "DELETE FROM person_notes WHERE person_id = ?1",
         "DELETE FROM badges WHERE person_id = ?1",
@@ -245,9 +250,9 @@ pub fn erase_person_row(conn: &Connection, person: PersonId, now: Timestamp) -> 
     conn.execute(
         "UPDATE people SET ext_ref = 'erased-' || id, given_name = 'Erased', \
          family_name = 'person', date_of_birth = '1900-01-01', vulnerable = 0, \
-         may_sign_out = 0, restricted = 0, left_on = NULL, erased_at = ?2, updated_at = ?2 \
-         WHERE id = ?1",
-        params![person.0, now.to_string()],
+         may_sign_out = 0, restricted = 0, left_on = NULL, erased_at = ?2, updated_at = ?2, \
+         erased_ref_hash = ?3 WHERE id = ?1",
+        params![person.0, now.to_string(), ref_hash(&ext_ref)],
     )?;
     Ok(())
 }
@@ -266,16 +271,19 @@ pub fn mark_erase_due(conn: &Connection, photo: PhotoId) -> Result<()> {
 }
 
 /// Replaces every case-insensitive occurrence of each of `names` in the free-text
-/// columns that staff and directors write (captions, notes, reasons) with `[erased]`.
+/// columns (captions, notes and reasons staff and directors write, the decisions kept
+/// with publications) with `[erased]`.
 /// Returns how many rows changed.
 pub fn redact_free_text(conn: &Connection, names: &[String]) -> Result<usize> {
-    const COLUMNS: [(&str, &str); 7] = [
+    const COLUMNS: [(&str, &str); 8] = [
         ("photos", "caption"),
         ("photos", "provenance_ack_note"),
         ("photos", "faces_ack_note"),
         ("approvals", "note"),
         ("approvals", "void_reason"),
         ("publications", "takedown_reason"),
+        // The decision kept with each publication: its reasons' sentences name people.
+        ("publications", "decision"),
         ("refused_kiosk_events", "reason"),
     ];
     let mut changed = 0;
@@ -346,6 +354,24 @@ pub fn person_id_by_ref(conn: &Connection, ext_ref: &str) -> Result<Option<Perso
             |r| Ok(PersonId(r.get(0)?)),
         )
         .optional()?)
+}
+
+/// How an erased person's reference is remembered: its SHA-256, hex.
+pub fn ref_hash(ext_ref: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(ext_ref.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether a person with this reference was erased.
+pub fn ref_was_erased(conn: &Connection, ext_ref: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM people WHERE erased_ref_hash = ?1)",
+        [ref_hash(ext_ref)],
+        |r| r.get(0),
+    )?)
 }
 
 /// Accounts linked to a person: (id, username).

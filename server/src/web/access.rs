@@ -60,6 +60,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/people/{id}", Access::Staff),
     ("PUT", "/api/v1/people/{id}", Access::Admin),
     ("POST", "/api/v1/people/{id}/restriction", Access::Admin),
+    ("PUT", "/api/v1/people/{id}/left", Access::Admin),
+    ("POST", "/api/v1/people/{id}/erase", Access::Admin),
     ("GET", "/api/v1/people/{id}/consents", Access::Staff),
     ("POST", "/api/v1/people/{id}/consents", Access::Admin),
     ("GET", "/api/v1/people/{id}/custody", Access::Staff),

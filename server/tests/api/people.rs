@@ -356,7 +356,9 @@ async fn only_an_admin_with_a_reason_lowers_the_vulnerable_flag_and_the_audit_ke
     assert_eq!(entry["details"]["fields"], json!(["vulnerable"]));
     // The reason is a note on the person the entry points to (free text stays out of the
     // hash-chained log, so an erasure can remove it).
-    let note = entry["details"]["vulnerable_lowered_note"].as_i64().unwrap();
+    let note = entry["details"]["vulnerable_lowered_note"]
+        .as_i64()
+        .unwrap();
     let page = expect(
         admin.get(&format!("/api/v1/people/{id}")).await,
         StatusCode::OK,
@@ -371,4 +373,98 @@ async fn only_an_admin_with_a_reason_lowers_the_vulnerable_flag_and_the_audit_ke
     .await;
     assert!(staff_view.get("notes").is_none(), "{staff_view}");
     assert!(entry["actor"].as_str().unwrap().starts_with("account:"));
+}
+
+#[tokio::test]
+async fn a_person_marked_as_left_keeps_their_forms_until_the_retention_years_have_passed() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let staff = app.login(AccountRole::Staff).await;
+    let leaver = learner(&admin, "L1", "Robin", "Okafor", "2008-01-01").await;
+    parent_form(&admin, leaver, "2024-09-01", true, &[]).await;
+    let stayer = learner(&admin, "L2", "Amira", "Hassan", "2008-01-01").await;
+    parent_form(&admin, stayer, "2024-09-01", true, &[]).await;
+
+    let path = format!("/api/v1/people/{leaver}/left");
+    assert_eq!(
+        staff
+            .put(&path, json!({ "left_on": "2026-07-20" }))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let future = expect(
+        admin.put(&path, json!({ "left_on": "2030-01-01" })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(future.to_string().contains("in the future"), "{future}");
+    // From the page, as an admin does it.
+    let page = admin
+        .form(
+            &format!("/people/{leaver}/left"),
+            &[("left_on", "2026-07-20")],
+        )
+        .await;
+    assert!(page.contains("Recorded as left on 2026-07-20"), "{page}");
+    assert!(page.contains("left on 2026-07-20"), "{page}");
+    let record = expect(
+        admin.get(&format!("/api/v1/people/{leaver}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(record["person"]["left_on"], "2026-07-20");
+
+    let dir = app.db_path.parent().unwrap();
+    let purge = |retention: &str| {
+        let config = dir.join("purge.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = {:?}\n[retention]\n{retention}\n",
+                dir.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_consentcam"))
+            .arg("--config")
+            .arg(&config)
+            .arg("purge")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    // Six years (the default) have not passed: the forms stay.
+    let out = purge("");
+    assert!(out.status.success());
+    let forms = |id: i64| {
+        let admin = &admin;
+        async move {
+            expect(
+                admin.get(&format!("/api/v1/people/{id}/consents")).await,
+                StatusCode::OK,
+            )
+            .await
+            .as_array()
+            .unwrap()
+            .len()
+        }
+    };
+    assert_eq!(forms(leaver).await, 1);
+    let out = purge("former_person_years = 0");
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 form(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(forms(leaver).await, 0, "the leaver's forms are gone");
+    assert_eq!(forms(stayer).await, 1, "everyone else's stay");
+    let audit = expect(
+        admin.get("/api/v1/audit?action=retention.purge").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(audit[0]["details"]["forms_of_people"], json!([leaver]));
+    assert_eq!(audit[0]["details"]["counts"]["forms"], 1);
 }

@@ -754,3 +754,367 @@ async fn a_subject_access_export_holds_their_photo_with_every_other_face_covered
     let staff_try = staff.get(&format!("/people/{robin}/export.zip")).await;
     assert_eq!(staff_try.status(), StatusCode::FORBIDDEN);
 }
+
+/// Every file under `dir` that holds `needle` (the bytes as written, any case).
+fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let lower = needle.to_lowercase();
+    walk(dir)
+        .into_iter()
+        .filter(|path| {
+            let bytes = std::fs::read(path).unwrap_or_default();
+            bytes
+                .windows(lower.len())
+                .any(|w| w.eq_ignore_ascii_case(lower.as_bytes()))
+        })
+        .collect()
+}
+
+/// Which table and column of the records hold `needle`, for a failure message.
+fn rows_holding(conn: &rusqlite::Connection, needle: &str) -> Vec<String> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut found = Vec::new();
+    for table in tables {
+        let columns: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for column in columns {
+            let hits: i64 = conn
+                .query_row(
+                    &format!(
+                        "SELECT count(*) FROM \"{table}\" WHERE CAST(\"{column}\" AS TEXT) LIKE ?1"
+                    ),
+                    [format!("%{needle}%")],
+                    |r| r.get(0),
+                )
+                .unwrap_or(0);
+            if hits > 0 {
+                found.push(format!("{table}.{column}"));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn an_erased_person_is_gone_from_every_file_and_their_face_is_covered_in_photos_with_others()
+{
+    let app = spawn_app().await;
+    let data = app.db_path.parent().unwrap().to_path_buf();
+    let admin = app.login(AccountRole::Admin).await;
+    let staff = app.login(AccountRole::Staff).await;
+    let director = app.login(AccountRole::Director).await;
+    let device = camera_signed_out_and_returned(&app, &admin).await;
+    let robin = learner(&admin, "L01", "Robin", "Okafor", "2010-05-01").await;
+    let form = expect(
+        admin
+            .post(
+                &format!("/api/v1/people/{robin}/consents"),
+                json!({ "signer": "parent", "signer_name": "Grace Okafor", "signed_on": "2026-09-01",
+                        "internal": true, "partners": [], "website": true, "social": false }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let other = learner(&admin, "L02", "Zebedee", "Quillfeather", "2010-05-01").await;
+    parent_form(&admin, other, "2026-09-01", true, &[]).await;
+    // A scan of Robin's form, and a note that names them (why a flag was lowered).
+    let scan = b"%PDF-1.4 signed by Grace Okafor for Robin Okafor";
+    let boundary = "erasure-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"form.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(scan);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let uploaded = admin
+        .client
+        .post(app.url(&format!("/consents/{form}/evidence?_csrf={}", admin.csrf)))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::OK);
+    assert_eq!(files_holding(&data.join("evidence"), "Okafor").len(), 1);
+    let mut record = json!({ "ref": "L01", "given_name": "Robin", "family_name": "Okafor",
+                             "date_of_birth": "2010-05-01", "role": "learner", "vulnerable": true });
+    expect(
+        admin
+            .put(&format!("/api/v1/people/{robin}"), record.clone())
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    record["vulnerable"] = json!(false);
+    record["reason"] = json!("Robin Okafor's plan closed by the DSL");
+    expect(
+        admin.put(&format!("/api/v1/people/{robin}"), record).await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+
+    // Two photos from the card: in A, Robin and Zebedee (published to the website); in B,
+    // Robin alone.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&folder).unwrap();
+    camera_file(&folder, "IMG_0001.JPG", 1);
+    camera_file(&folder, "IMG_0002.JPG", 6);
+    import_card(&app, dir.path(), device, &[]);
+    let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
+    let mut ids: Vec<i64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let (a, b) = (ids[0], ids[1]);
+    let page_a = expect(
+        staff.get(&format!("/api/v1/photos/{a}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let faces_a = boxes(&page_a);
+    for (n, (face, _)) in faces_a.iter().enumerate() {
+        let body = match n {
+            0 => json!({ "state": "person", "person_id": robin }),
+            1 => json!({ "state": "person", "person_id": other }),
+            _ => json!({ "state": "dismissed" }),
+        };
+        expect(
+            staff
+                .put(&format!("/api/v1/photos/{a}/faces/{face}"), body)
+                .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    }
+    confirm(&staff, a).await;
+    let first = approve_and_publish(&director, a).await;
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{a}/caption"),
+                json!({ "caption": "Robin at the forge" }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let page_b = expect(
+        staff.get(&format!("/api/v1/photos/{b}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let face_b = boxes(&page_b)[0].0;
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{b}/faces/{face_b}"),
+                json!({ "state": "person", "person_id": robin }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let hash_b = page_b["photo"]["content_hash"].as_str().unwrap().to_owned();
+    let original_b = consentcam::publish::original_path(&data, &hash_b);
+    assert!(original_b.is_file());
+
+    // Only an admin erases, and only once the reference is typed again.
+    let refused = staff
+        .post(
+            &format!("/api/v1/people/{robin}/erase"),
+            json!({ "confirm_ref": "L01" }),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let wrong = admin
+        .form(&format!("/people/{robin}/erase"), &[("confirm_ref", "L02")])
+        .await;
+    assert!(wrong.contains("type their reference exactly"), "{wrong}");
+    assert_eq!(
+        expect(
+            admin.get(&format!("/api/v1/people/{robin}")).await,
+            StatusCode::OK
+        )
+        .await["person"]["given_name"],
+        "Robin"
+    );
+    let done = admin
+        .form(&format!("/people/{robin}/erase"), &[("confirm_ref", "L01")])
+        .await;
+    assert!(done.contains("Erased: 1 form(s), 1 scan(s) and 1 photo(s) removed; covered in 1 photo(s) with others; 1 publication(s) to take down."), "{done}");
+    assert!(done.contains("Erased person"), "{done}");
+
+    // Their names are nowhere in the data directory: database, journal, scans, files.
+    for name in ["Robin", "Okafor", "Grace"] {
+        let holding = files_holding(&data, name);
+        assert!(
+            holding.is_empty(),
+            "{name} is still in {holding:?}, rows: {:?}",
+            rows_holding(&app.db(), name)
+        );
+    }
+    assert!(!original_b.exists(), "the photo of Robin alone is gone");
+    assert_eq!(
+        staff.get(&format!("/api/v1/photos/{b}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let page = expect(
+        admin.get(&format!("/api/v1/people/{robin}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["person"]["given_name"], "Erased", "{page}");
+    assert_eq!(page["consents"], json!([]));
+    assert!(page.get("notes").is_none(), "{page}");
+    let page_a = expect(
+        staff.get(&format!("/api/v1/photos/{a}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page_a["photo"]["caption"], "[erased] at the forge");
+    let tag = page_a["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["person_id"] == robin)
+        .unwrap();
+    assert_eq!(tag["covered"], true, "{page_a}");
+    let tasks = expect(director.get("/api/v1/takedowns").await, StatusCode::OK).await;
+    assert_eq!(tasks[0]["id"], first["publication_id"], "{tasks}");
+    assert_eq!(tasks[0]["takedown_reason"], "erasure");
+    // Nobody can tag, record or add anything more about them.
+    let again = admin
+        .post(
+            &format!("/api/v1/people/{robin}/erase"),
+            json!({ "confirm_ref": "erased-1" }),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    parent_form_refused(&admin, robin).await;
+
+    // The chain is untouched.
+    let checked = cli(&app, &["check-audit"]);
+    assert!(checked.contains("audit log intact"), "{checked}");
+
+    // Taken down and published again: Robin's face is painted over in the new copy,
+    // Zebedee's is not.
+    expect(
+        director
+            .post(
+                &format!("/api/v1/takedowns/{}/done", first["publication_id"]),
+                json!({}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect(
+        staff
+            .put(
+                &format!("/api/v1/photos/{a}/caption"),
+                json!({ "caption": "" }),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let second = approve_and_publish(&director, a).await;
+    let name = second["opaque_name"].as_str().unwrap();
+    let file = walk(&data.join("outbox"))
+        .into_iter()
+        .find(|p| p.file_name().unwrap() == name)
+        .expect("published again");
+    let picture = std::fs::read(&file).unwrap();
+    let (w, h) = image::load_from_memory(&picture).unwrap().dimensions();
+    let cover = |b: &Box4| consentcam_scrub::Cover {
+        x: b.x,
+        y: b.y,
+        width: b.w,
+        height: b.h,
+    };
+    assert!(
+        consentcam_scrub::uncovered(&picture, &[cover(&faces_a[0].1)], w, h)
+            .unwrap()
+            .is_empty(),
+        "the erased person's face is covered"
+    );
+    assert_eq!(
+        consentcam_scrub::uncovered(&picture, &[cover(&faces_a[1].1)], w, h)
+            .unwrap()
+            .len(),
+        1,
+        "the other learner's face is not"
+    );
+
+    // An old export of the register cannot bring them back unnoticed.
+    let csv = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on\nL01,Robin,Okafor,2010-05-01,learner,no,parent,Grace Okafor,2026-09-01,yes,,yes,no,,\n";
+    let response = admin
+        .client
+        .post(app.url("/api/v1/consents/import"))
+        .header("x-csrf-token", &admin.csrf)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("belonged to a person who was erased"),
+        "{text}"
+    );
+}
+
+async fn approve_and_publish(director: &User, photo: i64) -> Value {
+    let approval = expect(
+        director
+            .post(
+                &format!("/api/v1/photos/{photo}/approvals"),
+                json!({ "channel": { "kind": "website" }, "approve": true }),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(approval["verdict"], "allowed", "{approval}");
+    expect(
+        director
+            .post(
+                &format!("/api/v1/photos/{photo}/publish"),
+                json!({ "channel": { "kind": "website" } }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+async fn parent_form_refused(admin: &User, person: i64) {
+    let response = admin
+        .post(
+            &format!("/api/v1/people/{person}/consents"),
+            json!({ "signer": "self", "signer_name": "", "signed_on": "2026-09-01",
+                    "internal": true, "partners": [], "website": true, "social": false }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+}

@@ -54,6 +54,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/people/{id}/custody", get(registry::person_custody))
         .route("/api/v1/people/{id}/restriction", post(people::restriction))
+        .route("/api/v1/people/{id}/left", put(people::left))
+        .route("/api/v1/people/{id}/erase", post(people::erase))
         .route("/api/v1/consents/{id}/withdraw", post(people::withdraw))
         .route("/api/v1/consents/import", post(people::import))
         .route("/api/v1/lookup", post(people::lookup))

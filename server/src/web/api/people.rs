@@ -210,6 +210,71 @@ pub async fn restriction(
     ))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeftBody {
+    /// The day the person left; null if they have not left after all.
+    left_on: Option<Date>,
+}
+
+/// Records the day a person left (their forms are then kept for `[retention]
+/// former_person_years`), or clears it.
+pub async fn left(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<LeftBody>,
+) -> Result<StatusCode, ApiError> {
+    let (now, today) = (state.now(), state.today());
+    if body.left_on.is_some_and(|d| d > today) {
+        return Err(ApiError::invalid("the day they left is in the future"));
+    }
+    state
+        .db(move |c| {
+            Ok(records::set_left(
+                c,
+                PersonId(id),
+                body.left_on,
+                &caller.actor(),
+                now,
+            )?)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EraseBody {
+    /// The person's reference, typed again to confirm.
+    confirm_ref: String,
+}
+
+/// Erases a person (Article 17); answers what was done.
+pub async fn erase(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<EraseBody>,
+) -> Result<Json<crate::erasure::ErasureReport>, ApiError> {
+    let now = state.now();
+    let data_dir = state.config().data_dir.clone();
+    Ok(Json(
+        state
+            .db(move |c| {
+                Ok(crate::erasure::erase_confirmed(
+                    c,
+                    &data_dir,
+                    PersonId(id),
+                    &body.confirm_ref,
+                    &caller.actor(),
+                    now,
+                )?)
+            })
+            .await?,
+    ))
+}
+
 #[derive(Serialize)]
 pub struct PersonPage {
     /// Staff get the name and role only (no date of birth, no vulnerable flag: the

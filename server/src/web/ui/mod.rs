@@ -91,6 +91,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/people/{id}", Access::Staff),
     ("POST", "/people/{id}", Access::Admin),
     ("POST", "/people/{id}/restriction", Access::Admin),
+    ("POST", "/people/{id}/left", Access::Admin),
+    ("POST", "/people/{id}/erase", Access::Admin),
     ("GET", "/people/{id}/export.zip", Access::Admin),
     ("POST", "/people/{id}/consents", Access::Admin),
     ("POST", "/consents/{id}", Access::Admin),
@@ -182,6 +184,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/people/{id}/consents", post(people::add_consent))
         .route("/people/{id}/restriction", post(people::restriction))
+        .route("/people/{id}/left", post(people::left))
+        .route("/people/{id}/erase", post(people::erase))
         .route("/people/{id}/export.zip", get(people::export))
         .route("/consents/{id}", post(people::correct))
         .route("/consents/{id}/withdraw", post(people::withdraw))

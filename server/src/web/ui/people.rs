@@ -678,6 +678,78 @@ pub async fn restriction(
     finish(&session, result, &format!("/people/{id}")).await
 }
 
+#[derive(Deserialize)]
+pub struct LeftForm {
+    left_on: String,
+}
+
+/// Records the day a person left, or (empty) clears it, from their page.
+pub async fn left(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<LeftForm>,
+) -> Result<Response, PageError> {
+    let (now, today) = (state.now(), state.today());
+    let result = match date_field(&form.left_on, "the day they left") {
+        Ok(Some(day)) if day > today => {
+            Err(ApiError::invalid("the day they left is in the future"))
+        }
+        Ok(left_on) => {
+            state
+                .db(move |c| {
+                    records::set_left(c, PersonId(id), left_on, &caller.actor(), now)?;
+                    Ok(match left_on {
+                        Some(day) => format!("Recorded as left on {day}."),
+                        None => "No longer recorded as left.".to_owned(),
+                    })
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    finish(&session, result, &format!("/people/{id}")).await
+}
+
+#[derive(Deserialize)]
+pub struct EraseForm {
+    confirm_ref: String,
+}
+
+/// Erases a person from their page, once their reference is typed again.
+pub async fn erase(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<EraseForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let data_dir = state.config().data_dir.clone();
+    let result = state
+        .db(move |c| {
+            let report = crate::erasure::erase_confirmed(
+                c,
+                &data_dir,
+                PersonId(id),
+                &form.confirm_ref,
+                &caller.actor(),
+                now,
+            )?;
+            Ok(format!(
+                "Erased: {} form(s), {} scan(s) and {} photo(s) removed; covered in {} photo(s) with others; {} publication(s) to take down.",
+                report.forms,
+                report.scans,
+                report.photos_removed,
+                report.photos_covered,
+                report.takedown_tasks,
+            ))
+        })
+        .await;
+    finish(&session, result, &format!("/people/{id}")).await
+}
+
 /// Everything held about the person as one zip (subject access), audited.
 pub async fn export(
     State(state): State<AppState>,
