@@ -11,6 +11,7 @@
 # Before each run, the live audit log must still hold the head (newest entry) recorded by
 # the previous backup: a log rewritten since, hashes and all, stops the backup so the last
 # good copy is not pushed out of reach.
+# After a verified run, runs older than [backup] keep_days are pruned.
 # Any missing or unreadable file, or a failed check, makes this exit non-zero, and the
 # journal says which.
 set -euo pipefail
@@ -39,6 +40,11 @@ if [ -n "${CONSENTCAM_OFFSITE_DIR:-}" ]; then
         || fail "the encrypted copy into $CONSENTCAM_OFFSITE_DIR is not whole"
     consentcam --config "$config" verify-backup "$CONSENTCAM_OFFSITE_DIR" \
         || fail "the encrypted copy in $CONSENTCAM_OFFSITE_DIR does not verify"
+    consentcam --config "$config" prune-backup "$CONSENTCAM_OFFSITE_DIR" \
+        || fail "old runs in $CONSENTCAM_OFFSITE_DIR could not be pruned"
 fi
+# Runs older than [backup] keep_days go, with every file only they held: deleted and
+# erased data leaves the backups too.
+consentcam --config "$config" prune-backup "$dest" || fail "old runs in $dest could not be pruned"
 sync -f "$dest"
 echo "consentcam-backup: backup in $dest written and verified"

@@ -449,6 +449,104 @@ pub fn backup(
     Ok(report)
 }
 
+/// What pruning a backup folder removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PruneReport {
+    pub manifests_kept: usize,
+    pub manifests_removed: usize,
+    pub objects_removed: usize,
+    pub bytes_freed: u64,
+}
+
+/// Removes the runs of `dest` older than `keep_days` (the newest is always kept) and then
+/// every object no remaining run names: what was deleted or erased from the data
+/// directory leaves the backups once the last run that held it is older than
+/// `keep_days`. Manifests go first, objects after, so a prune cut short leaves only
+/// unnamed objects, which the next prune removes. Not to be run while a backup writes
+/// into the same folder.
+///
+/// # Errors
+/// No backup in `dest`, an unreadable manifest (nothing is removed then), or a file
+/// that cannot be removed.
+pub fn prune(dest: &Path, keep_days: u32, now: Timestamp) -> Result<PruneReport, BackupError> {
+    let (latest, _) = read_latest(dest)?;
+    let folder = dest.join("manifests");
+    let cutoff = now
+        .checked_sub(jiff::SignedDuration::from_hours(i64::from(keep_days) * 24))
+        .unwrap_or(now);
+    let mut keep = Vec::new();
+    let mut remove = Vec::new();
+    for entry in fs::read_dir(&folder).map_err(io_error("cannot read", &folder))? {
+        let path = entry.map_err(io_error("cannot read", &folder))?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let bytes = fs::read(&path).map_err(io_error("cannot read", &path))?;
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|e| BackupError::BadManifest {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+        let made: Timestamp =
+            manifest
+                .made_at
+                .parse()
+                .map_err(|e: jiff::Error| BackupError::BadManifest {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                })?;
+        if path == latest || made >= cutoff {
+            keep.push(manifest);
+        } else {
+            remove.push(path);
+        }
+    }
+    let mut report = PruneReport {
+        manifests_kept: keep.len(),
+        ..PruneReport::default()
+    };
+    for path in &remove {
+        fs::remove_file(path).map_err(io_error("cannot remove", path))?;
+        report.manifests_removed += 1;
+    }
+    sync_dir(&folder).map_err(io_error("cannot sync", &folder))?;
+    let named: std::collections::BTreeSet<PathBuf> = keep
+        .iter()
+        .flat_map(|m| {
+            m.files
+                .iter()
+                .chain(std::iter::once(&m.records))
+                .map(|e| object_path(dest, &e.hash, m.encrypted))
+        })
+        .collect();
+    let objects = dest.join("objects");
+    let Ok(shards) = fs::read_dir(&objects) else {
+        return Ok(report);
+    };
+    for shard in shards {
+        let shard = shard.map_err(io_error("cannot read", &objects))?.path();
+        if !shard.is_dir() {
+            continue;
+        }
+        let mut removed_here = false;
+        for object in fs::read_dir(&shard).map_err(io_error("cannot read", &shard))? {
+            let object = object.map_err(io_error("cannot read", &shard))?.path();
+            if named.contains(&object) {
+                continue;
+            }
+            let size = fs::metadata(&object).map(|m| m.len()).unwrap_or(0);
+            fs::remove_file(&object).map_err(io_error("cannot remove", &object))?;
+            report.objects_removed += 1;
+            report.bytes_freed += size;
+            removed_here = true;
+        }
+        if removed_here {
+            sync_dir(&shard).map_err(io_error("cannot sync", &shard))?;
+        }
+    }
+    Ok(report)
+}
+
 /// The newest manifest of a backup folder.
 fn latest_manifest(dest: &Path) -> Option<(PathBuf, Manifest)> {
     read_latest(dest).ok()

@@ -51,11 +51,23 @@ pub struct Config {
 
 /// `[backup]`: backups for a second location are encrypted to an age recipient whose
 /// private key is kept away from the Pi.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BackupSettings {
     /// An age X25519 recipient (`age1...`): `backup --encrypt` encrypts every file to it.
     pub age_recipient: Option<String>,
+    /// `prune-backup` keeps the runs of this many days (the newest always): deleted and
+    /// erased data leaves the backups after it.
+    pub keep_days: u32,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        Self {
+            age_recipient: None,
+            keep_days: 35,
+        }
+    }
 }
 
 /// A web endpoint publications of one channel are POSTed to.
@@ -222,6 +234,12 @@ mod tests {
                 crate::domain::AccountRole::Admin
             ]
         );
+        assert_eq!(
+            config.retention,
+            Some(crate::retention::Retention::default()),
+            "the shipped retention is the documented default"
+        );
+        assert_eq!(config.backup.keep_days, 35);
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "require_second_factor = [\"boss\"]\n").unwrap();

@@ -67,6 +67,16 @@ enum Command {
         #[arg(long)]
         encrypt: bool,
     },
+    /// Remove from the backup folder DEST the runs older than `[backup] keep_days` (35 by
+    /// default; the newest run is always kept) and every file no remaining run needs, so
+    /// that deleted and erased data leaves the backups too. Run it after a backup, never
+    /// during one.
+    PruneBackup {
+        dest: PathBuf,
+        /// Overrides `[backup] keep_days`.
+        #[arg(long)]
+        keep_days: Option<u32>,
+    },
     /// Check the newest backup in DEST: every file present with its hash, the records'
     /// integrity and audit hash chain. Exits non-zero on any problem.
     VerifyBackup {
@@ -326,6 +336,20 @@ fn main() -> Result<()> {
         Command::CheckAudit { expect_head } => check_audit(&config, expect_head.as_deref()),
         Command::Backup { dest, encrypt } => backup(&config, &dest, encrypt, now),
         Command::VerifyBackup { dest, identity } => verify_backup(&dest, identity.as_deref()),
+        Command::PruneBackup { dest, keep_days } => {
+            let days = keep_days.unwrap_or(config.backup.keep_days);
+            let report = backup::prune(&dest, days, now)
+                .with_context(|| format!("pruning {} did not finish", dest.display()))?;
+            println!(
+                "kept {} run(s) of the last {days} days in {}; removed {} older run(s) and {} file(s) ({} bytes)",
+                report.manifests_kept,
+                dest.display(),
+                report.manifests_removed,
+                report.objects_removed,
+                report.bytes_freed
+            );
+            Ok(())
+        }
         Command::Restore { src, identity } if src.is_dir() => {
             restore_backup(&config, &src, identity.as_deref())
         }

@@ -91,6 +91,14 @@ pub struct Event {
     pub details: serde_json::Value,
 }
 
+/// A note kept about the person (e.g. why the vulnerable flag was lowered).
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub kind: String,
+    pub text: String,
+    pub written_at: String,
+}
+
 /// Everything held about the person, as read from the database.
 #[derive(Debug, Clone, Serialize)]
 pub struct Gathered {
@@ -99,6 +107,7 @@ pub struct Gathered {
     pub forms: Vec<Form>,
     pub photos: Vec<Photo>,
     pub sign_outs: Vec<SignOut>,
+    pub notes: Vec<Note>,
     pub audit: Vec<Event>,
 }
 
@@ -191,6 +200,14 @@ pub fn gather(
         forms,
         photos: photos_out,
         sign_outs,
+        notes: store::retention::person_notes(conn, id)?
+            .into_iter()
+            .map(|(_, kind, text, written_at)| Note {
+                kind,
+                text,
+                written_at,
+            })
+            .collect(),
         audit,
     })
 }

@@ -611,3 +611,99 @@ fn a_backup_folder_keeps_one_key() {
     assert!(!out.status.success());
     assert!(text(&out).contains("age_recipient"), "{}", text(&out));
 }
+
+#[test]
+fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let dest = dir.path().join("backup");
+    std::fs::create_dir_all(data.join("evidence")).unwrap();
+    let mut conn = store::open(&data.join("records.db")).unwrap();
+    let day = |n: i64| -> jiff::Timestamp {
+        "2026-01-01T02:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .checked_add(jiff::SignedDuration::from_hours(24 * n))
+            .unwrap()
+    };
+    let person = consentcam::records::add_person(
+        &mut conn,
+        &store::people::NewPerson {
+            ext_ref: consentcam::domain::ExternalRef::parse("L1").unwrap(),
+            given_name: consentcam::domain::Name::parse("Robin").unwrap(),
+            family_name: consentcam::domain::Name::parse("Okafor").unwrap(),
+            date_of_birth: "2010-01-01".parse().unwrap(),
+            role: consentcam::domain::Role::Learner,
+            vulnerable: false,
+            may_sign_out: false,
+        },
+        "cli",
+        day(0),
+    )
+    .unwrap();
+    std::fs::write(data.join("evidence/form.pdf"), b"%PDF-1.4 Robin Okafor").unwrap();
+    let policy = consentcam::consent::ConsentPolicy::default();
+    let as_of = consentcam::records::AsOf {
+        today: "2026-01-01".parse().unwrap(),
+        policy: &policy,
+    };
+    consentcam::records::add_consent(
+        &mut conn,
+        &store::people::NewConsent {
+            person_id: person,
+            signer: consentcam::domain::SignerKind::Myself,
+            signer_name: String::new(),
+            signed_on: "2025-12-01".parse().unwrap(),
+            expires_on: None,
+            withdrawn_on: None,
+            scopes: consentcam::domain::Scopes {
+                internal: true,
+                partners: vec![],
+                website: false,
+                social: false,
+            },
+            evidence_path: Some("evidence/form.pdf".into()),
+            source: "test".into(),
+        },
+        "cli",
+        day(0),
+        &as_of,
+    )
+    .unwrap();
+    let holds = |root: &Path, name: &str| {
+        tree(root)
+            .into_iter()
+            .filter(|(_, bytes)| bytes.windows(name.len()).any(|w| w == name.as_bytes()))
+            .map(|(p, _)| p)
+            .collect::<Vec<_>>()
+    };
+    consentcam::backup::backup(&conn, &data, &dest, None, day(0)).unwrap();
+    assert!(
+        !holds(&dest, "Okafor").is_empty(),
+        "the first run holds them"
+    );
+
+    consentcam::erasure::erase_person(&mut conn, &data, person, "cli", day(1)).unwrap();
+    consentcam::backup::backup(&conn, &data, &dest, None, day(2)).unwrap();
+    // Within keep_days the run from before the erasure stays (a restore may need it).
+    let kept = consentcam::backup::prune(&dest, 35, day(30)).unwrap();
+    assert_eq!((kept.manifests_kept, kept.manifests_removed), (2, 0));
+    assert!(!holds(&dest, "Okafor").is_empty());
+
+    consentcam::backup::backup(&conn, &data, &dest, None, day(36)).unwrap();
+    let pruned = consentcam::backup::prune(&dest, 35, day(36)).unwrap();
+    assert_eq!((pruned.manifests_kept, pruned.manifests_removed), (2, 1));
+    assert!(pruned.objects_removed >= 2, "{pruned:?}");
+    assert!(
+        holds(&dest, "Okafor").is_empty(),
+        "{:?}",
+        holds(&dest, "Okafor")
+    );
+    assert!(holds(&dest, "Robin").is_empty());
+    // What is left still verifies and restores.
+    let verified = consentcam::backup::verify(&dest, None).unwrap();
+    assert!(verified.problems.is_empty(), "{verified:?}");
+
+    let nothing = tempfile::tempdir().unwrap();
+    assert!(consentcam::backup::prune(nothing.path(), 35, day(36)).is_err());
+}
