@@ -8,22 +8,12 @@ use consentcam_wire::{
 };
 use jiff::{SignedDuration, Timestamp};
 
-/// J. Smith, staff, may sign out.
-pub const STAFF: &str = "04A1B2C3";
-/// R. Patel, staff, may sign out; holds Camera 2 in [`roster`].
-pub const OTHER_STAFF: &str = "04B2C3D4";
-/// K. Lee, staff without device permission.
-pub const NO_PERMISSION: &str = "04C3D4E5";
-/// A learner's badge.
-pub const LEARNER: &str = "04D4E5F6";
-/// A badge nobody registered.
-pub const UNKNOWN: &str = "04998877";
-/// Camera 1's tag (7-byte UID).
-pub const CAMERA_1: &str = "04E5F6A7B8C9D0";
-/// Camera 2's tag.
-pub const CAMERA_2: &str = "04F6A7B8C9D0E1";
-/// iPad 1's tag.
-pub const IPAD_1: &str = "0401A2B3C4D5E6";
+/// The demo's badges and tags (shared with the server's demo records): J. Smith (staff,
+/// may sign out), R. Patel (staff; holds Camera 2 in [`roster`]), K. Lee (staff without
+/// device permission), a learner, an unregistered badge, and the three devices' tags.
+pub use consentcam_wire::demo_tags::{
+    CAMERA_1, CAMERA_2, IPAD_1, LEARNER, NO_PERMISSION, OTHER_STAFF, STAFF, UNKNOWN,
+};
 
 pub const STAFF_ID: i64 = 11;
 pub const OTHER_STAFF_ID: i64 = 12;

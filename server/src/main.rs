@@ -8,10 +8,13 @@ use clap::{Parser, Subcommand};
 
 use consentcam::clock::{self, Clock};
 use consentcam::config::Config;
+#[cfg(feature = "demo")]
+use consentcam::demo;
 use consentcam::domain::AccountRole;
 use consentcam::store::{self, audit, people, registry};
 use consentcam::web::{self, AppState, password};
-use consentcam::{backup, demo, records};
+use consentcam::{backup, records};
+#[cfg(feature = "demo")]
 use consentcam_kiosk::sim::{ServerLink, SimKiosk, SimKioskConfig};
 
 #[derive(Parser)]
@@ -39,7 +42,9 @@ enum Command {
         #[arg(long)]
         bind: Option<std::net::SocketAddr>,
     },
-    /// A ready-to-try instance on a temporary data directory with seeded demo data.
+    /// A ready-to-try instance on a temporary data directory with seeded demo data and a
+    /// simulated kiosk (in a build with the `demo` feature).
+    #[cfg(feature = "demo")]
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: std::net::SocketAddr,
@@ -282,6 +287,7 @@ fn main() -> Result<()> {
             let bind = config.bind;
             run_server(bind, None, move |_| Ok(AppState::new(conn, config, clock)))
         }
+        #[cfg(feature = "demo")]
         Command::Demo { bind } => {
             let dir = tempfile::Builder::new()
                 .prefix("consentcam-demo-")

@@ -434,6 +434,8 @@ fn the_backup_script_backs_up_and_verifies_through_consentcam_and_fails_loudly()
             format!("{config} verify-backup {}", dest.display()),
             format!("{config} backup --encrypt {}", offsite.display()),
             format!("{config} verify-backup {}", offsite.display()),
+            format!("{config} prune-backup {}", offsite.display()),
+            format!("{config} prune-backup {}", dest.display()),
         ]
     );
     // What the program reports missing fails the night, loudly.
@@ -448,6 +450,21 @@ fn the_backup_script_backs_up_and_verifies_through_consentcam_and_fails_loudly()
     assert!(!out.status.success());
     assert!(
         text(&out).contains("FAILED: the backup in"),
+        "{}",
+        text(&out)
+    );
+    // So does a prune that fails (erased data would stay in the backups).
+    let out = run_backup(
+        dir.path(),
+        &dest,
+        &[
+            ("CONSENTCAM_BACKUP_ANY_DIR", "1"),
+            ("FAIL_ON", "prune-backup"),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("could not be pruned"),
         "{}",
         text(&out)
     );

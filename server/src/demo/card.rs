@@ -35,7 +35,7 @@ pub fn insert_camera_card(config: &Config, now: Timestamp) -> anyhow::Result<Car
     let mut conn = store::open(&config.db_path())?;
     let camera = registry::devices(&conn)?
         .into_iter()
-        .find(|d| d.tag_uid == consentcam_kiosk::demo::CAMERA_1)
+        .find(|d| d.tag_uid == consentcam_wire::demo_tags::CAMERA_1)
         .ok_or_else(|| anyhow::anyhow!("the demo's Camera 1 is not registered"))?;
     let session = custody::sessions_of_device(&conn, camera.id)?
         .into_iter()

@@ -223,7 +223,7 @@ fn seed_records(
             make: "Canon".into(),
             model: "Canon EOS 250D".into(),
             serial: "012345678901".into(),
-            tag_uid: consentcam_wire::TagUid::parse(consentcam_kiosk::demo::CAMERA_1)?,
+            tag_uid: consentcam_wire::TagUid::parse(consentcam_wire::demo_tags::CAMERA_1)?,
             loan_minutes: 8 * 60,
         },
         now,
@@ -235,26 +235,26 @@ fn seed_records(
             make: "Apple".into(),
             model: "iPad (9th generation)".into(),
             serial: "DMPXK2ABCD12".into(),
-            tag_uid: consentcam_wire::TagUid::parse(consentcam_kiosk::demo::IPAD_1)?,
+            tag_uid: consentcam_wire::TagUid::parse(consentcam_wire::demo_tags::IPAD_1)?,
             loan_minutes: 4 * 60,
         },
         now,
     )?;
     registry::enrol_badge(
         conn,
-        &consentcam_wire::TagUid::parse(consentcam_kiosk::demo::STAFF)?,
+        &consentcam_wire::TagUid::parse(consentcam_wire::demo_tags::STAFF)?,
         isla,
         now,
     )?;
     registry::enrol_badge(
         conn,
-        &consentcam_wire::TagUid::parse(consentcam_kiosk::demo::NO_PERMISSION)?,
+        &consentcam_wire::TagUid::parse(consentcam_wire::demo_tags::NO_PERMISSION)?,
         jack,
         now,
     )?;
     registry::enrol_badge(
         conn,
-        &consentcam_wire::TagUid::parse(consentcam_kiosk::demo::LEARNER)?,
+        &consentcam_wire::TagUid::parse(consentcam_wire::demo_tags::LEARNER)?,
         person(conn, "L100")?,
         now,
     )?;

@@ -125,16 +125,26 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/audit", Access::Oversight),
     ("GET", "/api/v1/kiosk/roster", Access::Kiosk),
     ("POST", "/api/v1/kiosk/events", Access::Kiosk),
+];
+
+/// The simulated kiosk's routes, in a build with the demo.
+#[cfg(feature = "demo")]
+pub const DEMO_ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/demo/kiosk", Access::Staff),
     ("GET", "/demo/kiosk/screen.png", Access::Staff),
     ("POST", "/demo/kiosk/tap", Access::Staff),
     ("POST", "/demo/kiosk/press", Access::Staff),
     ("POST", "/demo/kiosk/card", Access::Staff),
 ];
+#[cfg(not(feature = "demo"))]
+pub const DEMO_ROUTES: &[(&str, &str, Access)] = &[];
 
 /// Every route of the application: the API's and the web UI's.
 pub fn all_routes() -> impl Iterator<Item = &'static (&'static str, &'static str, Access)> {
-    ROUTES.iter().chain(super::ui::ROUTES.iter())
+    ROUTES
+        .iter()
+        .chain(super::ui::ROUTES.iter())
+        .chain(DEMO_ROUTES.iter())
 }
 
 /// What an account that must set up a second factor may still reach.

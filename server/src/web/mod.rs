@@ -6,6 +6,7 @@
 
 pub mod access;
 mod api;
+#[cfg(feature = "demo")]
 pub mod demo_kiosk;
 pub mod error;
 pub mod login;
@@ -48,6 +49,7 @@ struct Inner {
     clock: Clock,
     tz: TimeZone,
     throttle: Mutex<Throttle>,
+    #[cfg(feature = "demo")]
     sim_kiosk: Option<Arc<consentcam_kiosk::sim::SimKioskHandle>>,
     /// Wakes the delivery task (a publication was just queued for an endpoint).
     forward_now: Arc<tokio::sync::Notify>,
@@ -64,6 +66,7 @@ impl AppState {
                 clock,
                 tz,
                 throttle: Mutex::new(throttle),
+                #[cfg(feature = "demo")]
                 sim_kiosk: None,
                 forward_now: Arc::new(tokio::sync::Notify::new()),
             }),
@@ -71,6 +74,7 @@ impl AppState {
     }
 
     /// The same state with a simulated kiosk shown at `/demo/kiosk` (demo mode).
+    #[cfg(feature = "demo")]
     pub fn with_sim_kiosk(self, kiosk: consentcam_kiosk::sim::SimKioskHandle) -> Self {
         let inner = Arc::try_unwrap(self.inner)
             .unwrap_or_else(|_| panic!("with_sim_kiosk must be called before the state is shared"));
@@ -82,6 +86,7 @@ impl AppState {
         }
     }
 
+    #[cfg(feature = "demo")]
     pub fn sim_kiosk(&self) -> Option<Arc<consentcam_kiosk::sim::SimKioskHandle>> {
         self.inner.sim_kiosk.clone()
     }

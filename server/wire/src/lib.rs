@@ -19,6 +19,27 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// The badge and tag UIDs of the demo: the simulated kiosk's buttons tap them, and the
+/// server's demo records enrol them. Facts both sides share, like the rest of this crate.
+pub mod demo_tags {
+    /// J. Smith, staff, may sign out.
+    pub const STAFF: &str = "04A1B2C3";
+    /// R. Patel, staff, may sign out.
+    pub const OTHER_STAFF: &str = "04B2C3D4";
+    /// K. Lee, staff without device permission.
+    pub const NO_PERMISSION: &str = "04C3D4E5";
+    /// A learner's badge.
+    pub const LEARNER: &str = "04D4E5F6";
+    /// A badge nobody registered.
+    pub const UNKNOWN: &str = "04998877";
+    /// Camera 1's tag (7-byte UID).
+    pub const CAMERA_1: &str = "04E5F6A7B8C9D0";
+    /// Camera 2's tag.
+    pub const CAMERA_2: &str = "04F6A7B8C9D0E1";
+    /// iPad 1's tag.
+    pub const IPAD_1: &str = "0401A2B3C4D5E6";
+}
+
 /// A badge or device tag UID as upper-case hex without separators, e.g. `"04A1B2C3"`.
 ///
 /// 4, 7 or 10 bytes (8, 14 or 20 hex digits).

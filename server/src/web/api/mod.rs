@@ -135,6 +135,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/audit", get(kiosk::audit))
         .route("/api/v1/kiosk/roster", get(kiosk::roster))
         .route("/api/v1/kiosk/events", post(kiosk::events))
+        .merge(demo_routes())
+}
+
+/// The simulated kiosk's page, in a build with the demo.
+#[cfg(feature = "demo")]
+fn demo_routes() -> Router<AppState> {
+    Router::new()
         .route("/demo/kiosk", get(crate::web::demo_kiosk::page))
         .route(
             "/demo/kiosk/screen.png",
@@ -143,4 +150,9 @@ pub fn routes() -> Router<AppState> {
         .route("/demo/kiosk/tap", post(crate::web::demo_kiosk::tap))
         .route("/demo/kiosk/press", post(crate::web::demo_kiosk::press))
         .route("/demo/kiosk/card", post(crate::web::demo_kiosk::card))
+}
+
+#[cfg(not(feature = "demo"))]
+fn demo_routes() -> Router<AppState> {
+    Router::new()
 }
