@@ -463,9 +463,5 @@ fn the_backup_script_backs_up_and_verifies_through_consentcam_and_fails_loudly()
         ],
     );
     assert!(!out.status.success());
-    assert!(
-        text(&out).contains("could not be pruned"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("could not be pruned"), "{}", text(&out));
 }
