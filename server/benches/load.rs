@@ -164,7 +164,7 @@ fn generate(config: &Config, count: usize) -> (Vec<PhotoId>, Vec<PhotoId>) {
     }
     // Real files for the director: 12 MP JPEGs of noise (no two alike).
     let mut publishable = Vec::new();
-    for n in 0..PUBLISHABLE {
+    for (n, &(with, covered)) in people.iter().enumerate().take(PUBLISHABLE) {
         let mut seed = n as u32 + 1;
         let img = image::RgbImage::from_fn(4000, 3000, |x, y| {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
@@ -180,7 +180,6 @@ fn generate(config: &Config, count: usize) -> (Vec<PhotoId>, Vec<PhotoId>) {
         let path = consentcam::publish::original_path(&config.data_dir, &hash);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &bytes).unwrap();
-        let (with, covered) = people[n];
         publishable.push(photo(&tx, hash, (4000, 3000), with, covered));
     }
     tx.commit().unwrap();
