@@ -123,7 +123,7 @@ pub struct Manifest<'a> {
 /// What the published file is made from: read before the heavy work, checked again in the
 /// transaction that records the publication.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Plan {
+pub struct Plan {
     fingerprint: String,
     covers: Vec<consentcam_scrub::Cover>,
     caption: String,
@@ -198,33 +198,50 @@ fn refused(
     }
 }
 
-/// Publishes `photo` to `channel`: decides, makes the clean copy (covers painted and
-/// checked in its pixels, C13), then in one write-locking transaction decides again (C10),
-/// checks that nothing the copy was made from has changed, delivers it to the outbox and
-/// records it. Any error leaves no file in the outbox and no row in the register.
-///
-/// The decoding and re-encoding happen before that transaction, so no write lock is held
-/// while they run; the decision that counts is the one taken under the lock.
-#[allow(clippy::too_many_arguments)]
-pub fn publish(
-    conn: &mut Connection,
+/// What [`prepare`] found: the photo may not go (the decision says why), or the plan of
+/// the copy to make.
+#[derive(Debug)]
+pub enum Prepared {
+    Refused(Box<Decision>),
+    Ready(Plan),
+}
+
+/// The first step of a publication, reading only: decides (C10) and works out what the
+/// copy is made from (covers, caption, fingerprint).
+pub fn prepare(
+    conn: &Connection,
+    photo: PhotoId,
+    channel: Channel,
+    today: Date,
+    policy: &ConsentPolicy,
+) -> Result<Prepared, PublishError> {
+    let first = records::decide_photo(conn, photo, channel, today, policy)?;
+    if first.verdict != Verdict::Allowed {
+        return Ok(Prepared::Refused(Box::new(first)));
+    }
+    Ok(Prepared::Ready(plan(conn, photo)?))
+}
+
+/// The clean copy, written to the outbox under temporary names, not yet visible.
+#[derive(Debug)]
+pub struct Copy {
+    opaque_name: String,
+    staged: outbox::Staged,
+    removed_segments: usize,
+}
+
+/// The second step, with no database at all (the slow one): reads the original, paints
+/// the covers and checks them in the pixels (C13), scrubs, and stages the file and its
+/// manifest in the channel's outbox folder.
+pub fn make_copy(
     original: &Path,
     outbox: &Outbox,
     photo: PhotoId,
     channel: Channel,
+    planned: &Plan,
     options: &PublishOptions,
-    by: Option<AccountId>,
-    today: Date,
-    policy: &ConsentPolicy,
     now: Timestamp,
-) -> Result<Published, PublishError> {
-    let actor = by.map_or("system".to_owned(), |a| format!("account:{a}"));
-    let first = records::decide_photo(conn, photo, channel, today, policy)?;
-    if first.verdict != Verdict::Allowed {
-        return Err(refused(conn, &actor, photo, first, now));
-    }
-    let planned = plan(conn, photo)?;
-
+) -> Result<Copy, PublishError> {
     let bytes = std::fs::read(original).map_err(|e| PublishError::Original(original.into(), e))?;
     let clean = if planned.covers.is_empty() && options.max_long_edge.is_none() {
         consentcam_scrub::scrub(&bytes)?
@@ -251,7 +268,6 @@ pub fn publish(
             count: uncovered.len(),
         });
     }
-
     let opaque_name = format!("{}.jpg", &crate::web::password::random_token()[..32]);
     let manifest = Manifest {
         file: &opaque_name,
@@ -262,7 +278,34 @@ pub fn publish(
     };
     let manifest =
         serde_json::to_vec_pretty(&manifest).map_err(|e| PublishError::Outbox(e.into()))?;
+    let staged = outbox
+        .stage(channel, &opaque_name, &clean.jpeg, &manifest)
+        .map_err(PublishError::Outbox)?;
+    Ok(Copy {
+        opaque_name,
+        staged,
+        removed_segments: clean.report.removed.len(),
+    })
+}
 
+/// The last step, in one write-locking transaction kept short: decides again (C10; the
+/// decision that counts), checks that nothing the copy was made from has changed, makes
+/// the staged files visible and records the publication. Any error leaves no file in the
+/// outbox and no row in the register; a refusal is audited.
+#[allow(clippy::too_many_arguments)]
+pub fn record(
+    conn: &mut Connection,
+    copy: Copy,
+    planned: &Plan,
+    outbox: &Outbox,
+    photo: PhotoId,
+    channel: Channel,
+    by: Option<AccountId>,
+    today: Date,
+    policy: &ConsentPolicy,
+    now: Timestamp,
+) -> Result<Published, PublishError> {
+    let actor = actor_of(by);
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let decision = records::decide_photo(&tx, photo, channel, today, policy)?;
     let codes: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
@@ -271,12 +314,15 @@ pub fn publish(
         drop(tx);
         return Err(refused(conn, &actor, photo, decision, now));
     }
-    if plan(&tx, photo)? != planned {
+    if plan(&tx, photo)? != *planned {
         return Err(PublishError::Changed);
     }
-    let delivery = outbox
-        .deliver(channel, &opaque_name, &clean.jpeg, &manifest)
-        .map_err(PublishError::Outbox)?;
+    let Copy {
+        opaque_name,
+        staged,
+        removed_segments,
+    } = copy;
+    let delivery = staged.place().map_err(PublishError::Outbox)?;
     let recorded = (|| -> Result<i64, PublishError> {
         let id = photos::insert_publication(&tx, photo, channel, &opaque_name, by, &decision, now)?;
         if let Some(url) = outbox.endpoint(channel) {
@@ -291,7 +337,7 @@ pub fn publish(
                 subject: &format!("photo:{photo}"),
                 details: serde_json::json!({
                     "channel": channel.code(), "publication": id, "file": opaque_name,
-                    "covered_faces": planned.covers.len(), "removed_segments": clean.report.removed.len(),
+                    "covered_faces": planned.covers.len(), "removed_segments": removed_segments,
                 }),
             },
         )?;
@@ -310,6 +356,50 @@ pub fn publish(
             Err(e)
         }
     }
+}
+
+/// Records (audits) a refusal found by [`prepare`], and gives the error to answer with.
+pub fn record_refusal(
+    conn: &Connection,
+    by: Option<AccountId>,
+    photo: PhotoId,
+    decision: Decision,
+    now: Timestamp,
+) -> PublishError {
+    refused(conn, &actor_of(by), photo, decision, now)
+}
+
+fn actor_of(by: Option<AccountId>) -> String {
+    by.map_or("system".to_owned(), |a| format!("account:{a}"))
+}
+
+/// Publishes `photo` to `channel` on one connection: [`prepare`], [`make_copy`] and
+/// [`record`] in turn (the server runs the first on a reading connection and the second
+/// with no connection at all, so that no lock is held while a picture is decoded and
+/// encoded). Any error leaves no file in the outbox and no row in the register.
+#[allow(clippy::too_many_arguments)]
+pub fn publish(
+    conn: &mut Connection,
+    original: &Path,
+    outbox: &Outbox,
+    photo: PhotoId,
+    channel: Channel,
+    options: &PublishOptions,
+    by: Option<AccountId>,
+    today: Date,
+    policy: &ConsentPolicy,
+    now: Timestamp,
+) -> Result<Published, PublishError> {
+    let planned = match prepare(conn, photo, channel, today, policy)? {
+        Prepared::Refused(decision) => {
+            return Err(record_refusal(conn, by, photo, *decision, now));
+        }
+        Prepared::Ready(planned) => planned,
+    };
+    let copy = make_copy(original, outbox, photo, channel, &planned, options, now)?;
+    record(
+        conn, copy, &planned, outbox, photo, channel, by, today, policy, now,
+    )
 }
 
 /// What marking a takedown done did.

@@ -84,35 +84,84 @@ impl Outbox {
         photo: &[u8],
         manifest: &[u8],
     ) -> io::Result<Delivery> {
+        self.stage(channel, name, photo, manifest)?.place()
+    }
+
+    /// The slow half of [`Outbox::deliver`]: both files written and synced under
+    /// temporary names (which readers of the folder ignore). [`Staged::place`] then makes
+    /// them visible, quickly; [`Staged::discard`] (or dropping it) removes them.
+    pub fn stage(
+        &self,
+        channel: Channel,
+        name: &str,
+        photo: &[u8],
+        manifest: &[u8],
+    ) -> io::Result<Staged> {
         let dir = self.folder(channel);
         fs::create_dir_all(&dir)?;
         let photo_temp = write_temp(&dir, name, photo);
         let manifest_temp = write_temp(&dir, &format!("{name}.json"), manifest);
-        let (photo_temp, manifest_temp) = match (photo_temp, manifest_temp) {
-            (Ok(p), Ok(m)) => (p, m),
+        match (photo_temp, manifest_temp) {
+            (Ok(photo_temp), Ok(manifest_temp)) => Ok(Staged {
+                delivery: Delivery {
+                    photo: dir.join(name),
+                    manifest: dir.join(format!("{name}.json")),
+                },
+                photo_temp,
+                manifest_temp,
+                dir,
+                placed: false,
+            }),
             (p, m) => {
                 for temp in [p.ok(), m.ok()].into_iter().flatten() {
                     let _ = fs::remove_file(temp);
                 }
-                return Err(io::Error::other("could not write the files to the outbox"));
+                Err(io::Error::other("could not write the files to the outbox"))
             }
-        };
-        let delivery = Delivery {
-            photo: dir.join(name),
-            manifest: dir.join(format!("{name}.json")),
-        };
-        if let Err(e) = fs::rename(&manifest_temp, &delivery.manifest) {
-            let _ = fs::remove_file(&photo_temp);
-            let _ = fs::remove_file(&manifest_temp);
+        }
+    }
+}
+
+/// A delivery written under temporary names, not yet visible (see [`Outbox::stage`]).
+#[derive(Debug)]
+pub struct Staged {
+    delivery: Delivery,
+    photo_temp: PathBuf,
+    manifest_temp: PathBuf,
+    dir: PathBuf,
+    placed: bool,
+}
+
+impl Staged {
+    /// Renames both files into place (the manifest first) and syncs the folder.
+    pub fn place(mut self) -> io::Result<Delivery> {
+        fs::rename(&self.manifest_temp, &self.delivery.manifest)?;
+        if let Err(e) = fs::rename(&self.photo_temp, &self.delivery.photo) {
+            let _ = fs::remove_file(&self.delivery.manifest);
             return Err(e);
         }
-        if let Err(e) = fs::rename(&photo_temp, &delivery.photo) {
-            let _ = fs::remove_file(&photo_temp);
-            let _ = fs::remove_file(&delivery.manifest);
+        self.placed = true;
+        if let Err(e) = sync_dir(&self.dir) {
+            let _ = fs::remove_file(&self.delivery.photo);
+            let _ = fs::remove_file(&self.delivery.manifest);
             return Err(e);
         }
-        sync_dir(&dir)?;
-        Ok(delivery)
+        Ok(Delivery {
+            photo: self.delivery.photo.clone(),
+            manifest: self.delivery.manifest.clone(),
+        })
+    }
+
+    /// Removes the temporary files.
+    pub fn discard(self) {}
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = fs::remove_file(&self.photo_temp);
+            let _ = fs::remove_file(&self.manifest_temp);
+        }
     }
 }
 

@@ -72,6 +72,27 @@ pub fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Connections that only read, beside the one writer: in WAL mode they read the last
+/// committed state while the writer works, so a long read (a gallery) never holds up a
+/// write and a write (a publication) never holds up the pages. Each refuses to write
+/// (`query_only`). Open the database with [`open`] first: the schema must be migrated.
+pub type Readers = r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>;
+
+/// A pool of up to `size` reading connections to the database at `path`, opened as they
+/// are needed (a failure to open one is the error of the read that asked for it).
+pub fn readers(path: &Path, size: u32) -> Readers {
+    let manager = r2d2_sqlite::SqliteConnectionManager::file(path).with_init(|conn| {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "query_only", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+    });
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(std::time::Duration::from_secs(30))
+        .build_unchecked(manager)
+}
+
 /// A private in-memory database with the full schema, for tests.
 pub fn open_in_memory() -> Result<Connection> {
     let mut conn = Connection::open_in_memory()?;

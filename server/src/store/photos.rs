@@ -270,6 +270,126 @@ pub fn photos(conn: &Connection, session: Option<i64>, limit: u32) -> Result<Vec
     Ok(rows)
 }
 
+/// Where a photo is in its life, for the gallery.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoStatus {
+    NeedsTagging,
+    Ready,
+    Approved,
+    Published,
+    Blocked,
+}
+
+impl PhotoStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            PhotoStatus::NeedsTagging => "needs_tagging",
+            PhotoStatus::Ready => "ready",
+            PhotoStatus::Approved => "approved",
+            PhotoStatus::Published => "published",
+            PhotoStatus::Blocked => "blocked",
+        }
+    }
+
+    fn from_code(code: &str) -> Self {
+        match code {
+            "needs_tagging" => PhotoStatus::NeedsTagging,
+            "ready" => PhotoStatus::Ready,
+            "approved" => PhotoStatus::Approved,
+            "published" => PhotoStatus::Published,
+            _ => PhotoStatus::Blocked,
+        }
+    }
+}
+
+/// A photo's status in SQL (of `p`, a row of `photos`), the one definition: a file that
+/// cannot be published is blocked; one with a face nobody resolved or people nobody
+/// confirmed needs tagging; an "unknown" tag blocks; then published, approved (a live
+/// approval), or ready.
+const STATUS_SQL: &str = "CASE \
+    WHEN p.damage IS NOT NULL OR p.format <> 'jpeg' THEN 'blocked' \
+    WHEN p.people_confirmed = 0 OR EXISTS (SELECT 1 FROM faces f WHERE f.photo_id = p.id \
+         AND f.state = 'unresolved') THEN 'needs_tagging' \
+    WHEN EXISTS (SELECT 1 FROM tags t WHERE t.photo_id = p.id AND t.person_id IS NULL) \
+         THEN 'blocked' \
+    WHEN EXISTS (SELECT 1 FROM publications u WHERE u.photo_id = p.id) THEN 'published' \
+    WHEN EXISTS (SELECT 1 FROM approvals a WHERE a.photo_id = p.id AND a.approved = 1 \
+         AND a.voided_at IS NULL) THEN 'approved' \
+    ELSE 'ready' END";
+
+/// One photo's status.
+pub fn status(conn: &Connection, id: PhotoId) -> Result<PhotoStatus> {
+    let code: String = found(
+        conn.query_row(
+            &format!("SELECT {STATUS_SQL} FROM photos p WHERE p.id = ?1"),
+            [id.0],
+            |r| r.get(0),
+        ),
+        "photo",
+        id.0,
+    )?;
+    Ok(PhotoStatus::from_code(&code))
+}
+
+/// One page of a gallery: which photos, from where, how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GalleryPage {
+    /// One sign-out's photos, or every photo.
+    pub session: Option<i64>,
+    pub status: Option<PhotoStatus>,
+    /// Continue after this photo (the last of the previous page).
+    pub after: Option<PhotoId>,
+    /// Highest id first, or lowest first.
+    pub newest_first: bool,
+    pub limit: u32,
+}
+
+/// A photo on a gallery page, with its status and how many people are tagged in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GalleryRow {
+    #[serde(flatten)]
+    pub photo: Photo,
+    pub status: PhotoStatus,
+    #[serde(skip)]
+    pub people: usize,
+}
+
+/// A page of photos with their statuses, in one query (keyset paging: each page starts
+/// after the previous page's last id, so page 100 costs what page 1 does).
+pub fn gallery(conn: &Connection, page: &GalleryPage) -> Result<Vec<GalleryRow>> {
+    let (order, after) = if page.newest_first {
+        ("DESC", "p.id < ?2")
+    } else {
+        ("ASC", "p.id > ?2")
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT * FROM (SELECT {PHOTO_COLS}, {STATUS_SQL} AS status, \
+           (SELECT count(*) FROM tags t WHERE t.photo_id = p.id) AS people \
+         FROM photos p WHERE (?1 IS NULL OR p.custody_session_id = ?1) \
+           AND (?2 IS NULL OR {after})) \
+         WHERE ?3 IS NULL OR status = ?3 ORDER BY id {order} LIMIT ?4"
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![
+                page.session,
+                page.after.map(|a| a.0),
+                page.status.map(PhotoStatus::code),
+                page.limit
+            ],
+            |r| {
+                Ok(GalleryRow {
+                    photo: photo_row(r)?,
+                    status: PhotoStatus::from_code(&r.get::<_, String>(21)?),
+                    people: usize::try_from(r.get::<_, i64>(22)?).unwrap_or(0),
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// The photos a person is tagged in.
 pub fn photos_of_person(conn: &Connection, person: PersonId) -> Result<Vec<Photo>> {
     let mut stmt = conn.prepare(&format!(

@@ -291,7 +291,7 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
             let token = bearer(request).ok_or(ApiError::Unauthenticated)?;
             let hash = super::password::token_hash(&token);
             let kiosk = state
-                .db(move |c| Ok(registry::kiosk_by_token_hash(c, &hash)?))
+                .read(move |c| Ok(registry::kiosk_by_token_hash(c, &hash)?))
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
             request.extensions_mut().insert(KioskCaller(kiosk));
@@ -314,7 +314,7 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
                 .map_err(|e| ApiError::Internal(e.to_string()))?
                 .ok_or(ApiError::Unauthenticated)?;
             let id = user.account_id;
-            let account = state.db(move |c| Ok(registry::account(c, id)?)).await;
+            let account = state.read(move |c| Ok(registry::account(c, id)?)).await;
             let account = match account {
                 Ok(a) if !a.disabled && a.sessions_epoch == user.epoch => a,
                 _ => {

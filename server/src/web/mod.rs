@@ -38,13 +38,19 @@ use error::ApiError;
 use throttle::Throttle;
 
 /// Shared by every request.
+/// Reading connections per server (the Pi has four cores).
+const READERS: u32 = 4;
+
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
 }
 
 struct Inner {
+    /// The one connection that writes.
     db: Arc<Mutex<Connection>>,
+    /// Connections that only read (see [`crate::store::Readers`]).
+    readers: crate::store::Readers,
     config: Config,
     clock: Clock,
     tz: TimeZone,
@@ -56,12 +62,17 @@ struct Inner {
 }
 
 impl AppState {
+    /// The state of a server on `conn`, the writing connection to the database in the
+    /// config's data directory (opened with [`crate::store::open`]); reading connections
+    /// to the same file are opened as pages need them.
     pub fn new(conn: Connection, config: Config, clock: Clock) -> Self {
+        let readers = crate::store::readers(&config.db_path(), READERS);
         let tz = clock::time_zone(&config.time_zone);
         let throttle = Throttle::new(config.login_attempts, config.login_window_minutes);
         Self {
             inner: Arc::new(Inner {
                 db: Arc::new(Mutex::new(conn)),
+                readers,
                 config,
                 clock,
                 tz,
@@ -130,7 +141,29 @@ impl AppState {
         self.inner.db.clone()
     }
 
-    /// Runs `f` on the database off the async threads.
+    /// Runs `f` on a reading connection off the async threads: for what only reads. Many
+    /// run at once, beside the writer; each sees the last committed state.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let readers = self.inner.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers
+                .get()
+                .map_err(|e| ApiError::Internal(format!("no reading connection: {e}")))?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+
+    pub(crate) fn readers(&self) -> crate::store::Readers {
+        self.inner.readers.clone()
+    }
+
+    /// Runs `f` on the writing connection off the async threads: for what writes (one at
+    /// a time). Keep it short: decode, encode, hash and file work go outside.
     pub async fn db<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
@@ -201,15 +234,17 @@ async fn not_found() -> Response {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let sessions =
-        SessionManagerLayer::new(session_store::SqliteSessionStore::new(state.db_handle()))
-            .with_name("consentcam_session")
-            .with_http_only(true)
-            .with_same_site(SameSite::Strict)
-            .with_secure(state.config().secure_cookies)
-            .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
-                state.config().session_idle_minutes,
-            )));
+    let sessions = SessionManagerLayer::new(session_store::SqliteSessionStore::new(
+        state.db_handle(),
+        state.readers(),
+    ))
+    .with_name("consentcam_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Strict)
+    .with_secure(state.config().secure_cookies)
+    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+        state.config().session_idle_minutes,
+    )));
     api::routes()
         .merge(ui::routes())
         .route_layer(middleware::from_fn_with_state(

@@ -12,12 +12,29 @@ use tower_sessions::session_store::{Error, Result};
 
 #[derive(Debug, Clone)]
 pub struct SqliteSessionStore {
+    /// The writing connection: new, saved and ended sessions.
     db: Arc<Mutex<Connection>>,
+    /// Reading connections: every request's session is read through one of them, so no
+    /// request waits for the writer just to learn who is asking.
+    readers: crate::store::Readers,
 }
 
 impl SqliteSessionStore {
-    pub fn new(db: Arc<Mutex<Connection>>) -> Self {
-        Self { db }
+    pub fn new(db: Arc<Mutex<Connection>>, readers: crate::store::Readers) -> Self {
+        Self { db, readers }
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.get().map_err(|e| Error::Backend(e.to_string()))?;
+            f(&conn).map_err(|e| Error::Backend(e.to_string()))
+        })
+        .await
+        .map_err(|e| Error::Backend(e.to_string()))?
     }
 
     async fn run<T: Send + 'static>(
@@ -39,6 +56,13 @@ impl SqliteSessionStore {
 #[async_trait]
 impl SessionStore for SqliteSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
+        // Sessions that ran out go when new ones are made (reading skips them).
+        let now = crate::clock::system_now().as_second();
+        self.run(move |c| {
+            c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])
+                .map(|_| ())
+        })
+        .await?;
         loop {
             let id = record.id.to_string();
             let taken = self
@@ -74,11 +98,12 @@ impl SessionStore for SqliteSessionStore {
         let id = session_id.to_string();
         let now = crate::clock::system_now().as_second();
         let data: Option<Vec<u8>> = self
-            .run(move |c| {
-                c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
-                c.query_row("SELECT data FROM sessions WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
+            .read(move |c| {
+                c.query_row(
+                    "SELECT data FROM sessions WHERE id = ?1 AND expires_at > ?2",
+                    params![id, now],
+                    |r| r.get(0),
+                )
                 .optional()
             })
             .await?;

@@ -34,7 +34,7 @@ pub async fn list(
 ) -> Result<Json<Vec<Group>>, ApiError> {
     Ok(Json(
         state
-            .db(move |c| Ok(store::groups(c, query.archived)?))
+            .read(move |c| Ok(store::groups(c, query.archived)?))
             .await?,
     ))
 }
@@ -119,7 +119,7 @@ pub async fn show(
     let policy = state.policy();
     Ok(Json(
         state
-            .db(move |c| {
+            .read(move |c| {
                 let id = GroupId(id);
                 Ok(GroupDetail {
                     group: store::group(c, id)?,
@@ -210,7 +210,7 @@ pub async fn bookings(
     let now = state.now();
     Ok(Json(
         state
-            .db(move |c| {
+            .read(move |c| {
                 Ok(if query.all {
                     store::all_bookings(c)?
                 } else {

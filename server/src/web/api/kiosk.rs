@@ -95,7 +95,7 @@ pub async fn refused_events(
     _: Caller,
 ) -> Result<Json<Vec<custody::RefusedEvent>>, ApiError> {
     Ok(Json(
-        state.db(|c| Ok(custody::refused_events(c, 500)?)).await?,
+        state.read(|c| Ok(custody::refused_events(c, 500)?)).await?,
     ))
 }
 
@@ -122,5 +122,7 @@ pub async fn audit(
         until: q.until,
         limit: Some(q.limit.unwrap_or(200).min(5000)),
     };
-    Ok(Json(state.db(move |c| Ok(audit::list(c, &filter)?)).await?))
+    Ok(Json(
+        state.read(move |c| Ok(audit::list(c, &filter)?)).await?,
+    ))
 }

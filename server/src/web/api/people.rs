@@ -72,7 +72,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Listed>>, ApiError> {
-    let found = state.db(|c| Ok(people::search(c, "", u32::MAX)?)).await?;
+    let found = state.read(|c| Ok(people::search(c, "", u32::MAX)?)).await?;
     Ok(Json(listed(&caller, found)))
 }
 
@@ -169,7 +169,7 @@ pub async fn search(
     Json(body): Json<SearchBody>,
 ) -> Result<Json<Vec<Listed>>, ApiError> {
     let found = state
-        .db(move |c| Ok(people::search(c, &body.q, 50)?))
+        .read(move |c| Ok(people::search(c, &body.q, 50)?))
         .await?;
     Ok(Json(listed(&caller, found)))
 }
@@ -369,7 +369,7 @@ pub async fn consents(
 ) -> Result<Json<Vec<FormView>>, ApiError> {
     Ok(Json(
         state
-            .db(move |c| {
+            .read(move |c| {
                 people::person(c, PersonId(id))?;
                 Ok(forms(people::consents_of(c, PersonId(id))?))
             })
@@ -525,7 +525,7 @@ pub async fn lookup(
     let (today, policy) = (state.today(), state.policy());
     Ok(Json(
         state
-            .db(move |c| {
+            .read(move |c| {
                 people::search(c, &body.q, 20)?
                     .into_iter()
                     .map(|person| {

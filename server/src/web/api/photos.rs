@@ -26,45 +26,11 @@ fn log(
     caller.audit(c, action, format_args!("photo:{photo}"), details, now)
 }
 
-/// Where a photo is in its life, for the gallery.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum PhotoStatus {
-    NeedsTagging,
-    Ready,
-    Approved,
-    Published,
-    Blocked,
-}
+pub use crate::store::photos::PhotoStatus;
 
+/// A photo's status (one query; the gallery computes it for a whole page at once).
 pub(crate) fn status(c: &Connection, photo: &photos::Photo) -> Result<PhotoStatus, ApiError> {
-    if photo.damage.is_some() || photo.format != "jpeg" {
-        return Ok(PhotoStatus::Blocked);
-    }
-    let faces = photos::faces(c, photo.id)?;
-    if !photo.people_confirmed
-        || faces
-            .iter()
-            .any(|f| f.resolution == FaceResolution::Unresolved)
-    {
-        return Ok(PhotoStatus::NeedsTagging);
-    }
-    if photos::tags(c, photo.id)?
-        .iter()
-        .any(|t| t.person_id.is_none())
-    {
-        return Ok(PhotoStatus::Blocked);
-    }
-    if !photos::publications_of_photo(c, photo.id)?.is_empty() {
-        return Ok(PhotoStatus::Published);
-    }
-    if photos::approvals(c, photo.id)?
-        .iter()
-        .any(|a| a.approved && a.voided_at.is_none())
-    {
-        return Ok(PhotoStatus::Approved);
-    }
-    Ok(PhotoStatus::Ready)
+    Ok(photos::status(c, photo.id)?)
 }
 
 #[derive(Deserialize)]
@@ -72,32 +38,30 @@ pub struct ListQuery {
     session: Option<i64>,
     status: Option<PhotoStatus>,
     limit: Option<u32>,
+    /// The next page: the photos after this id (the last of the previous page).
+    after: Option<i64>,
 }
 
-#[derive(Serialize)]
-pub struct PhotoSummary {
-    #[serde(flatten)]
-    photo: photos::Photo,
-    status: PhotoStatus,
-}
-
+/// Photos, newest first, a page at a time (`limit`, default 200, at most 1,000; pass the
+/// last id as `after` for the next page).
 pub async fn list(
     State(state): State<AppState>,
     _: Caller,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Vec<PhotoSummary>>, ApiError> {
+) -> Result<Json<Vec<photos::GalleryRow>>, ApiError> {
     Ok(Json(
         state
-            .db(move |c| {
-                let mut out = Vec::new();
-                for photo in photos::photos(c, query.session, query.limit.unwrap_or(200).min(1000))?
-                {
-                    let status = status(c, &photo)?;
-                    if query.status.is_none_or(|s| s == status) {
-                        out.push(PhotoSummary { photo, status });
-                    }
-                }
-                Ok(out)
+            .read(move |c| {
+                Ok(photos::gallery(
+                    c,
+                    &photos::GalleryPage {
+                        session: query.session,
+                        status: query.status,
+                        after: query.after.map(PhotoId),
+                        newest_first: true,
+                        limit: query.limit.unwrap_or(200).clamp(1, 1000),
+                    },
+                )?)
             })
             .await?,
     ))
@@ -122,7 +86,7 @@ pub async fn show(
     let (today, policy) = (state.today(), state.policy());
     Ok(Json(
         state
-            .db(move |c| {
+            .read(move |c| {
                 let id = PhotoId(id);
                 let photo = photos::photo(c, id)?;
                 Ok(PhotoPage {
@@ -151,7 +115,7 @@ pub async fn decisions(
     let role = caller.account.role;
     Ok(Json(
         state
-            .db(move |c| {
+            .read(move |c| {
                 Ok(records::for_role(
                     records::decide_all(c, PhotoId(id), today, &policy)?,
                     role,
@@ -506,7 +470,7 @@ pub async fn takedowns(
     State(state): State<AppState>,
     _: Caller,
 ) -> Result<Json<Vec<photos::Publication>>, ApiError> {
-    Ok(Json(state.db(|c| Ok(photos::open_takedowns(c)?)).await?))
+    Ok(Json(state.read(|c| Ok(photos::open_takedowns(c)?)).await?))
 }
 
 /// Marks a takedown done, for the API and the page: the outbox copy is removed first
@@ -597,19 +561,51 @@ pub(crate) async fn publish_as(
     channel: crate::domain::Channel,
     options: crate::publish::PublishOptions,
 ) -> Result<crate::publish::Published, ApiError> {
+    use crate::publish::{self, Prepared};
     let (now, today, policy) = (state.now(), state.today(), state.policy());
     let config = state.config().clone();
+    // Decided and planned on a reading connection; the copy made with no connection at
+    // all (decoding and encoding a 12 MP picture takes a while); recorded by the writer
+    // in a short transaction that decides again.
+    let (prepared, original) = {
+        let data_dir = config.data_dir.clone();
+        let policy = policy.clone();
+        state
+            .read(move |c| {
+                let stored = photos::photo(c, photo)?;
+                let original = publish::original_path(&data_dir, &stored.content_hash);
+                Ok((
+                    publish::prepare(c, photo, channel, today, &policy)?,
+                    original,
+                ))
+            })
+            .await?
+    };
+    let planned = match prepared {
+        Prepared::Refused(decision) => {
+            let error = state
+                .db(move |c| Ok(publish::record_refusal(c, Some(by), photo, *decision, now)))
+                .await?;
+            return Err(error.into());
+        }
+        Prepared::Ready(planned) => planned,
+    };
+    let outbox = publish::configured_outbox(&config);
+    let (copy, planned, outbox) = tokio::task::spawn_blocking(move || {
+        publish::make_copy(&original, &outbox, photo, channel, &planned, &options, now)
+            .map(|copy| (copy, planned, outbox))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
     let published = state
         .db(move |c| {
-            let stored = photos::photo(c, photo)?;
-            let original = crate::publish::original_path(&config.data_dir, &stored.content_hash);
-            crate::publish::publish(
+            publish::record(
                 c,
-                &original,
-                &crate::publish::configured_outbox(&config),
+                copy,
+                &planned,
+                &outbox,
                 photo,
                 channel,
-                &options,
                 Some(by),
                 today,
                 &policy,

@@ -23,7 +23,7 @@ pub async fn partners(
     State(state): State<AppState>,
     _: Caller,
 ) -> Result<Json<Vec<people::Partner>>, ApiError> {
-    Ok(Json(state.db(|c| Ok(people::partners(c)?)).await?))
+    Ok(Json(state.read(|c| Ok(people::partners(c)?)).await?))
 }
 
 #[derive(Deserialize)]
@@ -62,7 +62,7 @@ pub async fn devices(
     caller: Caller,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     let admin = caller.account.role == crate::domain::AccountRole::Admin;
-    let devices = state.db(|c| Ok(registry::devices(c)?)).await?;
+    let devices = state.read(|c| Ok(registry::devices(c)?)).await?;
     Ok(Json(
         devices
             .into_iter()
@@ -132,7 +132,7 @@ pub async fn device_custody(
 ) -> Result<Json<Vec<custody::Session>>, ApiError> {
     Ok(Json(
         state
-            .db(move |c| {
+            .read(move |c| {
                 registry::device(c, DeviceId(id))?;
                 Ok(custody::sessions_of_device(c, DeviceId(id))?)
             })
@@ -147,7 +147,7 @@ pub async fn person_custody(
 ) -> Result<Json<Vec<custody::Session>>, ApiError> {
     Ok(Json(
         state
-            .db(move |c| {
+            .read(move |c| {
                 people::person(c, PersonId(id))?;
                 Ok(custody::sessions_of_person(c, PersonId(id))?)
             })
@@ -178,7 +178,7 @@ pub async fn custody(
     let now = state.now();
     Ok(Json(
         state
-            .db(move |c| {
+            .read(move |c| {
                 let out = custody::open_sessions(c)?
                     .into_iter()
                     .map(|session| {
@@ -203,7 +203,7 @@ pub async fn badges(
     State(state): State<AppState>,
     _: Caller,
 ) -> Result<Json<Vec<registry::Badge>>, ApiError> {
-    Ok(Json(state.db(|c| Ok(registry::badges(c)?)).await?))
+    Ok(Json(state.read(|c| Ok(registry::badges(c)?)).await?))
 }
 
 #[derive(Deserialize)]
@@ -273,7 +273,7 @@ pub async fn accounts(
     State(state): State<AppState>,
     _: Caller,
 ) -> Result<Json<Vec<registry::Account>>, ApiError> {
-    Ok(Json(state.db(|c| Ok(registry::accounts(c)?)).await?))
+    Ok(Json(state.read(|c| Ok(registry::accounts(c)?)).await?))
 }
 
 #[derive(Deserialize)]
@@ -374,7 +374,7 @@ pub async fn kiosks(
     State(state): State<AppState>,
     _: Caller,
 ) -> Result<Json<Vec<registry::KioskRecord>>, ApiError> {
-    Ok(Json(state.db(|c| Ok(registry::kiosks(c)?)).await?))
+    Ok(Json(state.read(|c| Ok(registry::kiosks(c)?)).await?))
 }
 
 /// Revokes a kiosk's token at once.

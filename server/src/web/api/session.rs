@@ -116,7 +116,7 @@ pub async fn own_sessions(
     let id = caller.account.id;
     Ok(Json(
         state
-            .db(move |c| {
+            .read(move |c| {
                 Ok(
                     crate::web::session_store::sessions_of(c, id, current.as_deref(), now)?
                         .into_iter()

@@ -37,7 +37,7 @@ pub async fn people(
     session: Session,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
-    let people = state.db(|c| Ok(people::search(c, "", u32::MAX)?)).await?;
+    let people = state.read(|c| Ok(people::search(c, "", u32::MAX)?)).await?;
     render(&PeoplePage {
         c,
         people,
@@ -101,7 +101,7 @@ pub async fn accounts(
     let c = Chrome::new(&caller, &session).await;
     let me = caller.account.id;
     let accounts = state
-        .db(move |c| {
+        .read(move |c| {
             Ok(registry::accounts(c)?
                 .into_iter()
                 .map(|a| AccountRow {
@@ -269,7 +269,7 @@ pub async fn badges(
     let c = Chrome::new(&caller, &session).await;
     let st = state.clone();
     let (badges, unknown, offers) = state
-        .db(move |c| {
+        .read(move |c| {
             let enrolled = registry::badges(c)?;
             let unknown = unknown_taps(c, &enrolled)?
                 .into_iter()
@@ -390,7 +390,7 @@ pub async fn devices(
     session: Session,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
-    let devices = state.db(|c| Ok(registry::devices(c)?)).await?;
+    let devices = state.read(|c| Ok(registry::devices(c)?)).await?;
     render(&DevicesPage { c, devices })
 }
 
@@ -459,7 +459,7 @@ pub async fn partners(
     session: Session,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
-    let partners = state.db(|c| Ok(people::partners(c)?)).await?;
+    let partners = state.read(|c| Ok(people::partners(c)?)).await?;
     render(&PartnersPage { c, partners })
 }
 

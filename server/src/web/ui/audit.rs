@@ -98,7 +98,7 @@ const PAGE_ROWS: u32 = 500;
 async fn rows(state: &AppState, query: &AuditQuery, limit: u32) -> Result<Vec<AuditRow>, ApiError> {
     let filter = query.filter(limit)?;
     state
-        .db(move |c| {
+        .read(move |c| {
             Ok(audit::list(c, &filter)?
                 .into_iter()
                 .map(|r| AuditRow {

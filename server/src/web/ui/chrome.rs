@@ -168,7 +168,7 @@ pub async fn account(
     let id = caller.account.id;
     let st = state.clone();
     let sessions = state
-        .db(move |conn| {
+        .read(move |conn| {
             Ok(
                 crate::web::session_store::sessions_of(conn, id, current.as_deref(), now)?
                     .into_iter()

@@ -117,7 +117,7 @@ pub async fn dashboard(
     let st = state.clone();
     let now = state.now();
     let (out, devices, needs_tagging, approvals_waiting, takedowns, bookings) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let bookings =
                 crate::store::groups::upcoming(conn, now, jiff::SignedDuration::from_hours(24))?
                     .into_iter()
@@ -176,7 +176,7 @@ pub async fn device(
     let c = Chrome::new(&caller, &session).await;
     let st = state.clone();
     let (device, history) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let device = registry::device(conn, DeviceId(id))?;
             let mut sessions = custody::sessions_of_device(conn, DeviceId(id))?;
             sessions.reverse();
@@ -200,7 +200,7 @@ pub async fn takedowns(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let st = state.clone();
-    let takedowns = state.db(move |conn| takedown_rows(&st, conn)).await?;
+    let takedowns = state.read(move |conn| takedown_rows(&st, conn)).await?;
     render(&TakedownsPage { c, takedowns })
 }
 

@@ -75,7 +75,7 @@ pub async fn groups(
     let now = state.now();
     let st = state.clone();
     let (groups, bookings) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let bookings = store::upcoming(conn, now, jiff::SignedDuration::MAX)?
                 .into_iter()
                 .map(|b| booking_row(&st, b, now))
@@ -165,7 +165,7 @@ pub async fn group(
     let (now, today, policy) = (state.now(), state.today(), state.policy());
     let st = state.clone();
     let page = state
-        .db(move |conn| {
+        .read(move |conn| {
             let id = GroupId(id);
             let group = store::group(conn, id)?;
             let members = groups::members_with_cautions(conn, id, today, &policy)?;

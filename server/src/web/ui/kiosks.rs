@@ -36,7 +36,7 @@ async fn page(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(caller, session).await;
     let (kiosks, refused) = state
-        .db(|c| Ok((registry::kiosks(c)?, custody::refused_events(c, 200)?)))
+        .read(|c| Ok((registry::kiosks(c)?, custody::refused_events(c, 200)?)))
         .await?;
     render(&KiosksPage {
         c,

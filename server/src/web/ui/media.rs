@@ -167,7 +167,7 @@ async fn photo_file(
     with_faces: bool,
 ) -> Result<Response, PageError> {
     let (photo, faces) = state
-        .db(move |c| {
+        .read(move |c| {
             let photo = photos::photo(c, PhotoId(id))?;
             let faces = if with_faces {
                 photos::faces(c, photo.id)?

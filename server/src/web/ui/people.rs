@@ -82,7 +82,7 @@ pub async fn lookup(
         Vec::new()
     } else {
         state
-            .db(move |conn| {
+            .read(move |conn| {
                 people::search(conn, &q, 20)?
                     .into_iter()
                     .map(|p| {

@@ -106,7 +106,7 @@ pub async fn imports(
     let c = Chrome::new(&caller, &session).await;
     let st = state.clone();
     let imports = state
-        .db(move |conn| {
+        .read(move |conn| {
             let mut sessions = Vec::new();
             for device in registry::devices(conn)? {
                 sessions.extend(custody::sessions_of_device(conn, device.id)?);
@@ -148,13 +148,23 @@ struct GalleryPage {
     tiles: Vec<Tile>,
     filter: String,
     filters: [(&'static str, &'static str); 6],
+    /// The link to the next page, if there is one.
+    next: Option<String>,
+    /// This is not the first page.
+    paged: bool,
+    page_size: u32,
 }
 
 #[derive(Deserialize)]
 pub struct GalleryQuery {
     #[serde(default)]
     status: String,
+    /// Show the photos after this one (the last of the previous page).
+    after: Option<i64>,
 }
+
+/// Photos per gallery page.
+const GALLERY_PAGE: u32 = 120;
 
 /// A stored RFC 3339 time as local time (as stored if it does not parse).
 pub fn local(state: &AppState, stored: &str) -> String {
@@ -201,8 +211,9 @@ async fn show_gallery(
     let c = Chrome::new(&caller, &session).await;
     let wanted = status_filter(&query.status);
     let st = state.clone();
+    let after = query.after;
     let (import, tiles) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let import = match id {
                 Some(id) => {
                     let session = custody::session(conn, id)?;
@@ -210,39 +221,57 @@ async fn show_gallery(
                 }
                 None => None,
             };
-            let mut tiles = Vec::new();
-            let mut all = photos::photos(conn, id, 10_000)?;
-            if id.is_none() {
-                all.reverse();
-            }
-            for photo in all {
-                let photo_status = status(conn, &photo)?;
-                if wanted.is_some_and(|w| w != photo_status) {
-                    continue;
-                }
-                let (facts, _) = photos::facts(conn, photo.id)?;
-                tiles.push(Tile {
-                    id: photo.id.0,
-                    badge: status_badge(photo_status),
-                    taken: taken(&st, &photo),
-                    people: facts.tagged.len() + facts.unknown_people,
-                    matched: photo.custody_session_id.is_some(),
-                });
-            }
+            // An import in the order its photos were taken; every photo newest first.
+            let rows = photos::gallery(
+                conn,
+                &photos::GalleryPage {
+                    session: id,
+                    status: wanted,
+                    after: after.map(PhotoId),
+                    newest_first: id.is_none(),
+                    limit: GALLERY_PAGE,
+                },
+            )?;
+            let tiles = rows
+                .into_iter()
+                .map(|row| Tile {
+                    id: row.photo.id.0,
+                    badge: status_badge(row.status),
+                    taken: taken(&st, &row.photo),
+                    people: row.people,
+                    matched: row.photo.custody_session_id.is_some(),
+                })
+                .collect::<Vec<_>>();
             Ok((import, tiles))
         })
         .await?;
+    let base = id.map_or_else(|| "/photos".to_owned(), |id| format!("/imports/{id}"));
+    let filter = if wanted.is_some() {
+        query.status
+    } else {
+        String::new()
+    };
+    let next = (tiles.len() == GALLERY_PAGE as usize)
+        .then(|| tiles.last())
+        .flatten()
+        .map(|last| {
+            let status = if filter.is_empty() {
+                String::new()
+            } else {
+                format!("status={filter}&")
+            };
+            format!("{base}?{status}after={}", last.id)
+        });
     render(&GalleryPage {
         c,
-        base: id.map_or_else(|| "/photos".to_owned(), |id| format!("/imports/{id}")),
+        base,
         import,
         tiles,
-        filter: if wanted.is_some() {
-            query.status
-        } else {
-            String::new()
-        },
+        filter,
         filters: FILTERS,
+        next,
+        paged: after.is_some(),
+        page_size: GALLERY_PAGE,
     })
 }
 
@@ -439,7 +468,7 @@ pub async fn photo(
     let role = caller.account.role;
     let st = state.clone();
     let page = state
-        .db(move |conn| {
+        .read(move |conn| {
             let pid = PhotoId(id);
             let photo = photos::photo(conn, pid)?;
             let (width, height) = super::media::upright_size(&photo);
@@ -692,7 +721,7 @@ pub async fn draw_page(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let page = state
-        .db(move |conn| {
+        .read(move |conn| {
             let pid = PhotoId(id);
             let photo = photos::photo(conn, pid)?;
             let (width, height) = super::media::upright_size(&photo);
@@ -1216,7 +1245,7 @@ pub async fn approvals(
     let (today, policy) = (state.today(), state.policy());
     let state_for_queue = state.clone();
     let queue = state
-        .db(move |conn| {
+        .read(move |conn| {
             let channels = records::channels(conn)?;
             requests::open(conn)?
                 .into_iter()

@@ -44,7 +44,7 @@ pub async fn due(state: &AppState) -> Result<Vec<Row>, ApiError> {
         state.config().renewal_notice_days,
     );
     let rows = state
-        .db(move |c| Ok(records::renewals(c, today, days, &policy)?))
+        .read(move |c| Ok(records::renewals(c, today, days, &policy)?))
         .await?;
     Ok(rows.into_iter().map(row).collect())
 }
