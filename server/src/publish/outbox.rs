@@ -190,6 +190,39 @@ mod tests {
     }
 
     #[test]
+    fn a_staged_delivery_is_invisible_until_placed_and_gone_if_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path());
+        let visible = |folder: &Path| -> Vec<String> {
+            let mut names: Vec<String> = fs::read_dir(folder)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect();
+            names.sort();
+            names
+        };
+        let folder = dir.path().join("website");
+        let staged = outbox
+            .stage(Channel::Website, "a.jpg", b"jpeg", b"{}")
+            .unwrap();
+        assert!(visible(&folder).is_empty(), "nothing a reader takes yet");
+        let delivery = staged.place().unwrap();
+        assert_eq!(visible(&folder), ["a.jpg", "a.jpg.json"]);
+        assert_eq!(fs::read(&delivery.photo).unwrap(), b"jpeg");
+        drop(
+            outbox
+                .stage(Channel::Website, "b.jpg", b"jpeg", b"{}")
+                .unwrap(),
+        );
+        assert_eq!(
+            fs::read_dir(&folder).unwrap().count(),
+            2,
+            "a dropped stage leaves no file, temporary or not"
+        );
+    }
+
+    #[test]
     fn a_delivery_that_cannot_write_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         // The channel folder's place is taken by a file: nothing can be written there.

@@ -1083,3 +1083,120 @@ pub fn on_withdrawal(
     )?;
     Ok((takedowns, voided))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::AccountRole;
+    use crate::store::{open_in_memory, registry};
+
+    fn now() -> Timestamp {
+        "2026-11-25T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn the_status_in_sql_follows_a_photo_through_its_life() {
+        let conn = open_in_memory().unwrap();
+        let director =
+            registry::insert_account(&conn, "director", "h", AccountRole::Director, None, now())
+                .unwrap();
+        let mut n = 0;
+        let mut photo = |adjust: &dyn Fn(&mut NewPhoto)| {
+            n += 1;
+            let mut new = NewPhoto {
+                content_hash: format!("{n:064x}"),
+                byte_size: 1,
+                format: "jpeg".into(),
+                original_name: "IMG.JPG".into(),
+                provenance: "verified".into(),
+                face_search: FaceSearch::Done,
+                ..NewPhoto::default()
+            };
+            adjust(&mut new);
+            insert_photo(&conn, &new, now()).unwrap()
+        };
+        let damaged = photo(&|p| p.damage = Some("truncated".into()));
+        let heic = photo(&|p| p.format = "heic".into());
+        let unconfirmed = photo(&|_| {});
+        let unresolved = photo(&|_| {});
+        let unknown = photo(&|_| {});
+        let published = photo(&|_| {});
+        let approved = photo(&|_| {});
+        let voided = photo(&|_| {});
+        let ready = photo(&|_| {});
+        for id in [unresolved, unknown, published, approved, voided, ready] {
+            set_people_confirmed(&conn, id, true).unwrap();
+        }
+        let rect = FaceRect {
+            x: 1,
+            y: 1,
+            w: 10,
+            h: 10,
+        };
+        insert_face(&conn, unresolved, rect, FaceSource::Detected).unwrap();
+        add_tag(&conn, unknown, None, now()).unwrap();
+        let decision = consent::Decision {
+            channel: Channel::Internal,
+            on: "2026-11-25".parse().unwrap(),
+            verdict: consent::Verdict::Allowed,
+            reasons: vec![],
+        };
+        insert_publication(
+            &conn,
+            published,
+            Channel::Internal,
+            "x.jpg",
+            None,
+            &decision,
+            now(),
+        )
+        .unwrap();
+        for id in [approved, voided] {
+            record_approval(&conn, id, Channel::Internal, "f", true, "", director, now()).unwrap();
+        }
+        void_approvals(&conn, voided, "tags changed", now()).unwrap();
+        let cases = [
+            (damaged, PhotoStatus::Blocked),
+            (heic, PhotoStatus::Blocked),
+            (unconfirmed, PhotoStatus::NeedsTagging),
+            (unresolved, PhotoStatus::NeedsTagging),
+            (unknown, PhotoStatus::Blocked),
+            (published, PhotoStatus::Published),
+            (approved, PhotoStatus::Approved),
+            (voided, PhotoStatus::Ready),
+            (ready, PhotoStatus::Ready),
+        ];
+        for (id, want) in cases {
+            assert_eq!(status(&conn, id).unwrap(), want, "photo {id}");
+        }
+        // The gallery computes the same for a whole page, and filters by it.
+        let page = gallery(
+            &conn,
+            &GalleryPage {
+                session: None,
+                status: None,
+                after: None,
+                newest_first: false,
+                limit: 100,
+            },
+        )
+        .unwrap();
+        let statuses: Vec<_> = page.iter().map(|r| (r.photo.id, r.status)).collect();
+        assert_eq!(statuses, cases);
+        let blocked = gallery(
+            &conn,
+            &GalleryPage {
+                session: None,
+                status: Some(PhotoStatus::Blocked),
+                after: Some(heic),
+                newest_first: false,
+                limit: 100,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            blocked.iter().map(|r| r.photo.id).collect::<Vec<_>>(),
+            [unknown]
+        );
+    }
+}

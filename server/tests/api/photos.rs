@@ -337,3 +337,144 @@ async fn a_withdrawal_turns_publications_into_takedown_tasks() {
         json!([])
     );
 }
+
+/// A photo catalogued for paging tests: distinct hash per `n`.
+fn numbered_photo(app: &TestApp, n: usize, adjust: impl FnOnce(&mut photos::NewPhoto)) -> i64 {
+    let conn = app.db();
+    let mut photo = photos::NewPhoto {
+        content_hash: format!("{n:064x}"),
+        byte_size: 10,
+        format: "jpeg".into(),
+        original_name: format!("IMG_{n:04}.JPG"),
+        width: Some(600),
+        height: Some(400),
+        provenance: "unknown".into(),
+        face_search: consentcam::consent::FaceSearch::Done,
+        ..Default::default()
+    };
+    adjust(&mut photo);
+    photos::insert_photo(&conn, &photo, NOW.parse().unwrap())
+        .unwrap()
+        .0
+}
+
+#[tokio::test]
+async fn the_gallery_and_the_photo_list_come_a_page_at_a_time_with_every_photo_once() {
+    let app = spawn_app().await;
+    let staff = app.login(AccountRole::Staff).await;
+    let mut ids: Vec<i64> = (0..130).map(|n| numbered_photo(&app, n, |_| {})).collect();
+    // One damaged file: blocked, whatever page it is on.
+    let damaged = numbered_photo(&app, 999, |p| p.damage = Some("truncated".into()));
+    ids.push(damaged);
+    ids.sort_unstable();
+    ids.reverse();
+
+    // The API: pages of 50, each after the last id of the one before.
+    let mut seen = Vec::new();
+    let mut after: Option<i64> = None;
+    loop {
+        let path = match after {
+            Some(a) => format!("/api/v1/photos?limit=50&after={a}"),
+            None => "/api/v1/photos?limit=50".to_owned(),
+        };
+        let page = expect(staff.get(&path).await, StatusCode::OK).await;
+        let page = page.as_array().unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 50);
+        seen.extend(page.iter().map(|p| p["id"].as_i64().unwrap()));
+        after = seen.last().copied();
+    }
+    assert_eq!(seen, ids, "every photo once, newest first");
+    let blocked = expect(
+        staff.get("/api/v1/photos?status=blocked").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(blocked.as_array().unwrap().len(), 1);
+    assert_eq!(blocked[0]["id"], damaged);
+    assert_eq!(blocked[0]["status"], "blocked");
+
+    // The page: 120 tiles and a link to the rest, which holds the other 11.
+    let first = staff.get("/photos").await.text().await.unwrap();
+    assert_eq!(first.matches("id=\"photo-").count(), 120);
+    let next = first
+        .split("id=\"next-page\"")
+        .next()
+        .and_then(|head| head.rsplit("href=\"").next())
+        .and_then(|tail| tail.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(next.starts_with("/photos?after="), "{next}");
+    let second = staff.get(&next).await.text().await.unwrap();
+    assert_eq!(second.matches("id=\"photo-").count(), 11);
+    assert!(!second.contains("id=\"next-page\""));
+    for id in &ids[..120] {
+        assert!(first.contains(&format!("id=\"photo-{id}\"")));
+    }
+    for id in &ids[120..] {
+        assert!(second.contains(&format!("id=\"photo-{id}\"")));
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_comes_a_page_at_a_time_over_the_api_and_the_page() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    for n in 0..12 {
+        learner(
+            &admin,
+            &format!("P{n}"),
+            "Sam",
+            &format!("Page{n}"),
+            "2000-01-01",
+        )
+        .await;
+    }
+    let all = expect(
+        admin.get("/api/v1/audit?action=person.create").await,
+        StatusCode::OK,
+    )
+    .await;
+    let all: Vec<i64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(all.len(), 12);
+    let first = expect(
+        admin
+            .get("/api/v1/audit?action=person.create&limit=5")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let last = first[4]["id"].as_i64().unwrap();
+    let second = expect(
+        admin
+            .get(&format!(
+                "/api/v1/audit?action=person.create&limit=5&before={last}"
+            ))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let paged: Vec<i64> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.as_array().unwrap())
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(paged, all[..10]);
+    let page = admin
+        .get(&format!("/audit?action=person.create&before={last}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("<td>{}</td>", all[5])), "{page}");
+    assert!(!page.contains(&format!("<td>{}</td>", all[0])));
+}

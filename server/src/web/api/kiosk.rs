@@ -107,6 +107,8 @@ pub struct AuditQuery {
     since: Option<String>,
     until: Option<String>,
     limit: Option<u32>,
+    /// The next page: entries older than this id (the last of the previous page).
+    before: Option<i64>,
 }
 
 pub async fn audit(
@@ -121,6 +123,7 @@ pub async fn audit(
         since: q.since,
         until: q.until,
         limit: Some(q.limit.unwrap_or(200).min(5000)),
+        before: q.before,
     };
     Ok(Json(
         state.read(move |c| Ok(audit::list(c, &filter)?)).await?,

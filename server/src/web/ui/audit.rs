@@ -29,6 +29,8 @@ pub struct AuditQuery {
     /// Last day, inclusive (YYYY-MM-DD).
     #[serde(default)]
     pub until: String,
+    /// The next page: entries older than this id.
+    pub before: Option<i64>,
 }
 
 fn non_empty(text: &str) -> Option<String> {
@@ -59,6 +61,7 @@ impl AuditQuery {
             since: since.map(|d| d.to_string()),
             until: until.map(|d| d.to_string()),
             limit: Some(limit),
+            before: self.before,
         })
     }
 
@@ -91,6 +94,8 @@ struct AuditPage {
     csv_link: String,
     rows: Vec<AuditRow>,
     limit: u32,
+    /// The link to the older entries, if there are more.
+    older: Option<String>,
 }
 
 const PAGE_ROWS: u32 = 500;
@@ -122,12 +127,17 @@ pub async fn audit(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let rows = rows(&state, &query, PAGE_ROWS).await?;
+    let older = (rows.len() == PAGE_ROWS as usize)
+        .then(|| rows.last())
+        .flatten()
+        .map(|last| format!("/audit?{}&before={}", query.query_string(), last.id));
     render(&AuditPage {
         c,
         csv_link: format!("/audit.csv?{}", query.query_string()),
         query,
         rows,
         limit: PAGE_ROWS,
+        older,
     })
 }
 
@@ -135,6 +145,11 @@ pub async fn audit_csv(
     State(state): State<AppState>,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
+    // Every matching row, whatever page the link was taken from.
+    let query = AuditQuery {
+        before: None,
+        ..query
+    };
     let rows = rows(&state, &query, u32::MAX).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
     super::csv_download(
