@@ -24,6 +24,7 @@ use serde::Serialize;
 use crate::domain::PersonId;
 use crate::records;
 use crate::retention;
+use crate::store::audit::Action;
 use crate::store::{Result, StoreError, people, photos, retention as stored};
 
 /// What an erasure did.
@@ -93,7 +94,7 @@ pub fn erase_person(
             records::log(
                 &tx,
                 actor,
-                "publication.takedown_due",
+                Action::PublicationTakedownDue,
                 format!("photo:{}", publication.photo_id),
                 serde_json::json!({
                     "publication": publication.id, "channel": publication.channel,
@@ -133,7 +134,7 @@ pub fn erase_person(
     records::log(
         &tx,
         actor,
-        "person.erased",
+        Action::PersonErased,
         format!("person:{}", person.0),
         serde_json::json!({
             "forms": report.forms, "scans": report.scans,

@@ -14,6 +14,7 @@ use crate::consent::{self, Caution, ConsentPolicy};
 use crate::domain::{AccountId, BookingId, GroupId, PersonId};
 use crate::records::{log, standing};
 use crate::store::Result;
+use crate::store::audit::Action;
 use crate::store::custody;
 use crate::store::groups::{self, Booking, NewBooking};
 use crate::store::people::Person;
@@ -29,7 +30,7 @@ pub fn create_group(
     log(
         &tx,
         actor,
-        "group.create",
+        Action::GroupCreate,
         format!("group:{id}"),
         serde_json::json!({}),
         now,
@@ -53,7 +54,7 @@ pub fn update_group(
         log(
             &tx,
             actor,
-            "group.rename",
+            Action::GroupRename,
             format!("group:{group}"),
             serde_json::json!({}),
             now,
@@ -65,9 +66,9 @@ pub fn update_group(
             &tx,
             actor,
             if archived {
-                "group.archive"
+                Action::GroupArchive
             } else {
-                "group.restore"
+                Action::GroupRestore
             },
             format!("group:{group}"),
             serde_json::json!({}),
@@ -94,7 +95,7 @@ pub fn add_members(
             log(
                 &tx,
                 actor,
-                "group.add_member",
+                Action::GroupAddMember,
                 format!("group:{group}"),
                 serde_json::json!({ "person": person }),
                 now,
@@ -118,7 +119,7 @@ pub fn remove_member(
         log(
             &tx,
             actor,
-            "group.remove_member",
+            Action::GroupRemoveMember,
             format!("group:{group}"),
             serde_json::json!({ "person": person }),
             now,
@@ -140,7 +141,7 @@ pub fn book(
     log(
         &tx,
         &format!("account:{by}"),
-        "booking.create",
+        Action::BookingCreate,
         format!("booking:{id}"),
         serde_json::json!({
             "group": stored.group_id, "holder": stored.holder, "device": stored.device,
@@ -163,7 +164,7 @@ pub fn cancel_booking(
     log(
         &tx,
         actor,
-        "booking.cancel",
+        Action::BookingCancel,
         format!("booking:{id}"),
         serde_json::json!({}),
         now,

@@ -11,6 +11,7 @@ use consentcam::config::Config;
 #[cfg(feature = "demo")]
 use consentcam::demo;
 use consentcam::domain::AccountRole;
+use consentcam::store::audit::Action;
 use consentcam::store::{self, audit, people, registry};
 use consentcam::web::{self, AppState, password};
 use consentcam::{backup, records};
@@ -409,7 +410,7 @@ fn main() -> Result<()> {
                 &audit::Entry {
                     at: now,
                     actor: "cli",
-                    action: "person.exported",
+                    action: Action::PersonExported,
                     subject: &format!("person:{}", person.id),
                     details: serde_json::json!({}),
                 },
@@ -545,7 +546,7 @@ fn main() -> Result<()> {
                 &audit::Entry {
                     at: now,
                     actor: "cli",
-                    action: "partner.create",
+                    action: Action::PartnerCreate,
                     subject: &format!("partner:{id}"),
                     details: serde_json::json!({}),
                 },
@@ -918,7 +919,7 @@ fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) -> Result<(
                 &audit::Entry {
                     at: now,
                     actor: "cli",
-                    action: "account.create",
+                    action: Action::AccountCreate,
                     subject: &format!("account:{id}"),
                     details: serde_json::json!({ "role": role }),
                 },
@@ -945,7 +946,7 @@ fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) -> Result<(
                 &audit::Entry {
                     at: now,
                     actor: "cli",
-                    action: "account.set_password",
+                    action: Action::AccountSetPassword,
                     subject: &format!("account:{}", account.id),
                     details: serde_json::json!({}),
                 },
@@ -960,7 +961,7 @@ fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) -> Result<(
                 &audit::Entry {
                     at: now,
                     actor: "cli",
-                    action: "account.update",
+                    action: Action::AccountUpdate,
                     subject: &format!("account:{}", account.id),
                     details: serde_json::json!({ "disabled": true }),
                 },
@@ -979,7 +980,7 @@ fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) -> Result<(
                 &audit::Entry {
                     at: now,
                     actor: "cli",
-                    action: "account.second_factor_off",
+                    action: Action::AccountSecondFactorOff,
                     subject: &format!("account:{}", account.id),
                     details: serde_json::json!({}),
                 },

@@ -14,13 +14,14 @@ use crate::consent::{
 };
 use crate::domain::{AccountId, Channel, ConsentId, PersonId, PhotoId};
 use crate::import::consent_csv::{self, ImportError, ImportReport};
+use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::{Result, StoreError, people, photos, requests};
 
 pub(crate) fn log(
     conn: &Connection,
     actor: &str,
-    action: &str,
+    action: Action,
     subject: String,
     details: serde_json::Value,
     now: Timestamp,
@@ -49,7 +50,7 @@ pub fn add_person(
     log(
         &tx,
         actor,
-        "person.create",
+        Action::PersonCreate,
         format!("person:{id}"),
         serde_json::json!({ "role": person.role, "vulnerable": person.vulnerable }),
         now,
@@ -132,7 +133,7 @@ pub fn update_person(
     log(
         &tx,
         actor,
-        "person.update",
+        Action::PersonUpdate,
         format!("person:{id}"),
         details,
         now,
@@ -156,7 +157,7 @@ pub fn set_left(
     log(
         &tx,
         actor,
-        "person.left",
+        Action::PersonLeft,
         format!("person:{id}"),
         serde_json::json!({ "left_on": left_on.map(|d| d.to_string()) }),
         now,
@@ -206,9 +207,9 @@ pub fn set_restriction(
         &tx,
         actor,
         if restricted {
-            "person.restrict"
+            Action::PersonRestrict
         } else {
-            "person.restriction_lifted"
+            Action::PersonRestrictionLifted
         },
         format!("person:{id}"),
         serde_json::json!({}),
@@ -256,7 +257,7 @@ pub fn takedowns_due(
             log(
                 conn,
                 actor,
-                "publication.takedown_due",
+                Action::PublicationTakedownDue,
                 format!("photo:{}", publication.photo_id),
                 serde_json::json!({
                     "publication": publication.id, "channel": publication.channel,
@@ -285,7 +286,7 @@ pub fn sweep(
         log(
             &tx,
             actor,
-            "takedown.sweep",
+            Action::TakedownSweep,
             "publications".to_owned(),
             serde_json::json!({ "new_tasks": tasks, "as_of": today.to_string() }),
             now,
@@ -310,7 +311,7 @@ pub fn add_consent(
     log(
         &tx,
         actor,
-        "consent.add",
+        Action::ConsentAdd,
         format!("person:{}", consent.person_id),
         serde_json::json!({ "consent": id, "signer": consent.signer, "signed_on": consent.signed_on.to_string() }),
         now,
@@ -350,7 +351,7 @@ pub fn withdraw_consent(
     log(
         &tx,
         actor,
-        "consent.withdraw",
+        Action::ConsentWithdraw,
         format!("person:{}", consent.person_id),
         serde_json::json!({ "consent": id, "on": on.to_string() }),
         now,
@@ -566,9 +567,9 @@ pub fn decide_approval(
         &tx,
         &format!("account:{director}"),
         if approve {
-            "photo.approve"
+            Action::PhotoApprove
         } else {
-            "photo.reject"
+            Action::PhotoReject
         },
         format!("photo:{photo}"),
         serde_json::json!({
@@ -625,7 +626,7 @@ pub fn draw_face(
     log(
         &tx,
         actor,
-        "photo.face_drawn",
+        Action::PhotoFaceDrawn,
         format!("photo:{photo}"),
         serde_json::json!({ "face": face, "person": person, "box": rect }),
         now,
@@ -648,7 +649,7 @@ pub fn acknowledge_faces(
     log(
         &tx,
         &format!("account:{director}"),
-        "photo.faces_ack",
+        Action::PhotoFacesAck,
         format!("photo:{photo}"),
         serde_json::json!({}),
         now,
@@ -676,7 +677,7 @@ pub fn add_kiosk(
     log(
         &tx,
         actor,
-        "kiosk.create",
+        Action::KioskCreate,
         format!("kiosk:{id}"),
         serde_json::json!({}),
         now,
@@ -699,7 +700,7 @@ pub fn rotate_kiosk(
     log(
         &tx,
         actor,
-        "kiosk.rotate",
+        Action::KioskRotate,
         format!("kiosk:{id}"),
         serde_json::json!({}),
         now,
@@ -715,7 +716,7 @@ pub fn revoke_kiosk(conn: &mut Connection, id: i64, actor: &str, now: Timestamp)
     log(
         &tx,
         actor,
-        "kiosk.revoke",
+        Action::KioskRevoke,
         format!("kiosk:{id}"),
         serde_json::json!({}),
         now,
@@ -878,16 +879,16 @@ mod tests {
         );
         // Nothing twice; the audit log has one entry per task and one per sweep that made any.
         assert_eq!(sweep_on(&mut conn, date(2026, 12, 3)), 0);
-        let count = |action: &str| -> i64 {
+        let count = |action: Action| -> i64 {
             conn.query_row(
                 "SELECT count(*) FROM audit_log WHERE action = ?1",
-                [action],
+                [action.as_str()],
                 |r| r.get(0),
             )
             .unwrap()
         };
-        assert_eq!(count("publication.takedown_due"), 2);
-        assert_eq!(count("takedown.sweep"), 2);
+        assert_eq!(count(Action::PublicationTakedownDue), 2);
+        assert_eq!(count(Action::TakedownSweep), 2);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use jiff::{SignedDuration, Span, Timestamp, ToSpan};
 use rusqlite::Connection;
 
 use crate::domain::{AccountRole, Channel, PersonId, PhotoId};
+use crate::store::audit::Action;
 use crate::store::{self, audit, custody, people, photos, registry};
 use crate::web::password;
 use crate::{groups, records};
@@ -493,7 +494,7 @@ fn import_demo_card(
             records::log(
                 &tx,
                 staff,
-                "photo.face",
+                Action::PhotoFace,
                 format!("photo:{id}"),
                 serde_json::json!({ "face": face.id, "resolution": resolution }),
                 now,
@@ -504,7 +505,7 @@ fn import_demo_card(
         records::log(
             &tx,
             staff,
-            "photo.confirm_people",
+            Action::PhotoConfirmPeople,
             format!("photo:{id}"),
             serde_json::json!({ "confirmed": demo.confirmed, "caption_length": demo.caption.len() }),
             now,

@@ -22,6 +22,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{ExternalRef, Name, PartnerId, Role, Scopes, SignerKind, parse_date};
+use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::{StoreError, people, photos};
 
@@ -410,7 +411,7 @@ fn person_audit(
     tx: &Transaction<'_>,
     actor: &str,
     id: crate::domain::PersonId,
-    action: &str,
+    action: Action,
     fields: &[&str],
     person: &people::NewPerson,
     now: Timestamp,
@@ -508,7 +509,7 @@ pub fn import(
                     None => {
                         report.people_created += 1;
                         let id = people::insert_person(tx, &person, now)?;
-                        person_audit(tx, actor, id, "person.create", &[], &person, now)?;
+                        person_audit(tx, actor, id, Action::PersonCreate, &[], &person, now)?;
                         id
                     }
                     Some(existing) if existing.date_of_birth != row.date_of_birth => {
@@ -565,7 +566,7 @@ pub fn import(
                                 tx,
                                 actor,
                                 existing.id,
-                                "person.update",
+                                Action::PersonUpdate,
                                 &fields,
                                 &wanted,
                                 now,
@@ -667,7 +668,7 @@ pub fn import(
         &Entry {
             at: now,
             actor,
-            action: "consent.import",
+            action: Action::ConsentImport,
             subject: &format!("file:{}", &file_hash[..16]),
             details: serde_json::to_value(&report).unwrap_or_default(),
         },

@@ -27,6 +27,7 @@ use rusqlite::{Connection, params};
 
 use crate::consent::FaceSearch;
 use crate::domain::{DeviceId, PhotoId};
+use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::{Result, StoreError, custody, photos, registry};
 
@@ -140,7 +141,7 @@ impl Catalogue for SqliteCatalogue<'_> {
             &Entry {
                 at: self.now,
                 actor: &self.actor,
-                action: "photo.import",
+                action: Action::PhotoImport,
                 subject: &format!("photo:{id}"),
                 details: serde_json::json!({ "session": self.session, "size": record.size, "problems": record.problems.len() }),
             },
@@ -350,7 +351,7 @@ pub fn record_analysis(
         &Entry {
             at: now,
             actor: "system",
-            action: "photo.analyse",
+            action: Action::PhotoAnalyse,
             subject: &format!("photo:{photo}"),
             details: serde_json::json!({
                 "provenance": provenance, "faces": analysis.faces.as_ref().map(Vec::len),
@@ -443,7 +444,7 @@ pub fn detect_faces_again(
             &Entry {
                 at: now,
                 actor: "system",
-                action: "photo.detect_faces",
+                action: Action::PhotoDetectFaces,
                 subject: &format!("photo:{photo}"),
                 details,
             },

@@ -25,6 +25,7 @@ use rusqlite::Connection;
 
 use super::Outbox;
 use crate::domain::Channel;
+use crate::store::audit::Action;
 use crate::store::deliveries::{self, Delivery};
 use crate::store::{Result, StoreError};
 
@@ -129,7 +130,7 @@ fn lock(db: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
 
 fn log(
     conn: &Connection,
-    action: &str,
+    action: Action,
     d: &Delivery,
     details: serde_json::Value,
     now: Timestamp,
@@ -201,7 +202,7 @@ pub fn deliver_due(
             deliveries::mark_withheld(&conn, d.publication_id)?;
             log(
                 &conn,
-                "photo.delivery_withheld",
+                Action::PhotoDeliveryWithheld,
                 &d,
                 serde_json::json!({ "reason": "taken down before delivery" }),
                 now,
@@ -229,12 +230,12 @@ pub fn deliver_due(
         match outcome {
             Ok(()) if removing => {
                 deliveries::mark_removed(&conn, d.publication_id, now)?;
-                log(&conn, "photo.endpoint_removed", &d, attempt, now)?;
+                log(&conn, Action::PhotoEndpointRemoved, &d, attempt, now)?;
                 round.removed += 1;
             }
             Ok(()) => {
                 deliveries::mark_delivered(&conn, d.publication_id, now)?;
-                log(&conn, "photo.deliver", &d, attempt, now)?;
+                log(&conn, Action::PhotoDeliver, &d, attempt, now)?;
                 tracing::info!(
                     publication = d.publication_id,
                     "delivered to the channel's endpoint"

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::consent::{ConsentPolicy, Decision, FaceResolution, Verdict};
 use crate::domain::{AccountId, Channel, PhotoId};
 use crate::records;
+use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::{StoreError, photos};
 pub use outbox::Outbox;
@@ -184,7 +185,7 @@ fn refused(
         &Entry {
             at: now,
             actor,
-            action: "photo.publish_refused",
+            action: Action::PhotoPublishRefused,
             subject: &format!("photo:{photo}"),
             details: serde_json::json!({ "channel": decision.channel.code(), "verdict": decision.verdict, "reasons": codes }),
         },
@@ -333,7 +334,7 @@ pub fn record(
             &Entry {
                 at: now,
                 actor: &actor,
-                action: "photo.publish",
+                action: Action::PhotoPublish,
                 subject: &format!("photo:{photo}"),
                 details: serde_json::json!({
                     "channel": channel.code(), "publication": id, "file": opaque_name,
@@ -455,7 +456,7 @@ pub fn record_takedown_done(
     crate::records::log(
         &tx,
         &format!("account:{by}"),
-        "publication.takedown_done",
+        Action::PublicationTakedownDone,
         format!("publication:{publication}"),
         serde_json::json!({ "outbox_removed": outbox_removed, "endpoint_asked": endpoint_asked }),
         now,

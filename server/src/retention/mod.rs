@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::consent::ConsentPolicy;
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::records;
+use crate::store::audit::Action;
 use crate::store::{Result, StoreError, retention as stored};
 pub use rules::{Cause, PhotoState, Retention};
 
@@ -158,7 +159,7 @@ pub fn purge(
         records::log(
             &tx,
             actor,
-            "retention.purge",
+            Action::RetentionPurge,
             "retention".to_owned(),
             serde_json::json!({
                 "as_of": today.to_string(),

@@ -20,14 +20,120 @@ use super::Result;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// Declares [`Action`]: each variant with the stable word it is stored as.
+macro_rules! actions {
+    ($($variant:ident => $word:literal,)*) => {
+        /// What an audit entry records. Stored as its word (e.g. `person.create`), which
+        /// never changes once released: entries already written keep it, and the hash chain
+        /// covers it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Action {
+            $($variant,)*
+        }
+
+        impl Action {
+            /// Every action, for documentation and tests.
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
+
+            /// The stored word.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $word,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    AccountCreate => "account.create",
+    AccountLogin => "account.login",
+    AccountLoginFailed => "account.login_failed",
+    AccountRecoveryCodeUsed => "account.recovery_code_used",
+    AccountRecoveryCodesNew => "account.recovery_codes_new",
+    AccountSecondFactor => "account.second_factor",
+    AccountSecondFactorFailed => "account.second_factor_failed",
+    AccountSecondFactorOff => "account.second_factor_off",
+    AccountSecondFactorOn => "account.second_factor_on",
+    AccountSessionEnd => "account.session_end",
+    AccountSetPassword => "account.set_password",
+    AccountUpdate => "account.update",
+    BadgeEnrol => "badge.enrol",
+    BadgeSetActive => "badge.set_active",
+    BookingCancel => "booking.cancel",
+    BookingCreate => "booking.create",
+    ConsentAdd => "consent.add",
+    ConsentCorrect => "consent.correct",
+    ConsentEvidence => "consent.evidence",
+    ConsentImport => "consent.import",
+    ConsentScanViewed => "consent.scan_viewed",
+    ConsentWithdraw => "consent.withdraw",
+    ConsentWithdrawalEffects => "consent.withdrawal_effects",
+    CustodyImplicitReturn => "custody.implicit_return",
+    CustodyReturn => "custody.return",
+    CustodyReturnWithoutSignOut => "custody.return_without_sign_out",
+    CustodySignOut => "custody.sign_out",
+    DeviceCreate => "device.create",
+    GroupAddMember => "group.add_member",
+    GroupArchive => "group.archive",
+    GroupCreate => "group.create",
+    GroupRemoveMember => "group.remove_member",
+    GroupRename => "group.rename",
+    GroupRestore => "group.restore",
+    KioskCreate => "kiosk.create",
+    KioskEventRefused => "kiosk.event_refused",
+    KioskJournalRefused => "kiosk.journal_refused",
+    KioskRevoke => "kiosk.revoke",
+    KioskRotate => "kiosk.rotate",
+    KioskTap => "kiosk.tap",
+    PartnerCreate => "partner.create",
+    PersonCreate => "person.create",
+    PersonErased => "person.erased",
+    PersonExported => "person.exported",
+    PersonLeft => "person.left",
+    PersonRestrict => "person.restrict",
+    PersonRestrictionLifted => "person.restriction_lifted",
+    PersonUpdate => "person.update",
+    PersonViewed => "person.viewed",
+    PhotoAnalyse => "photo.analyse",
+    PhotoApprove => "photo.approve",
+    PhotoCaption => "photo.caption",
+    PhotoConfirmPeople => "photo.confirm_people",
+    PhotoCover => "photo.cover",
+    PhotoDeliver => "photo.deliver",
+    PhotoDeliveryWithheld => "photo.delivery_withheld",
+    PhotoDetectFaces => "photo.detect_faces",
+    PhotoEndpointRemoved => "photo.endpoint_removed",
+    PhotoFace => "photo.face",
+    PhotoFaceDrawn => "photo.face_drawn",
+    PhotoFacesAck => "photo.faces_ack",
+    PhotoImport => "photo.import",
+    PhotoProvenanceAck => "photo.provenance_ack",
+    PhotoPublish => "photo.publish",
+    PhotoPublishRefused => "photo.publish_refused",
+    PhotoReject => "photo.reject",
+    PhotoRequestPublication => "photo.request_publication",
+    PhotoTag => "photo.tag",
+    PhotoUntag => "photo.untag",
+    PublicationTakedownDone => "publication.takedown_done",
+    PublicationTakedownDue => "publication.takedown_due",
+    RetentionPurge => "retention.purge",
+    TakedownSweep => "takedown.sweep",
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One thing that happened, by whom, to what.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry<'a> {
     pub at: Timestamp,
     /// `account:<id>`, `kiosk:<id>`, `cli`, `system`.
     pub actor: &'a str,
-    /// A stable verb, e.g. `consent.withdraw`, `kiosk.tap`.
-    pub action: &'a str,
+    pub action: Action,
     /// What it was done to, e.g. `person:12`.
     pub subject: &'a str,
     /// Ids and codes only.
@@ -83,7 +189,7 @@ pub fn append(conn: &Connection, entry: &Entry<'_>) -> Result<i64> {
         id,
         &at,
         entry.actor,
-        entry.action,
+        entry.action.as_str(),
         entry.subject,
         &details,
     );
@@ -94,7 +200,7 @@ pub fn append(conn: &Connection, entry: &Entry<'_>) -> Result<i64> {
             id,
             at,
             entry.actor,
-            entry.action,
+            entry.action.as_str(),
             entry.subject,
             details,
             prev_hash,
@@ -382,6 +488,23 @@ mod tests {
     use super::*;
     use crate::store::open_in_memory;
 
+    #[test]
+    fn every_action_has_its_own_word_of_the_form_area_dot_verb() {
+        let mut seen = std::collections::BTreeSet::new();
+        for action in Action::ALL {
+            let word = action.as_str();
+            assert!(seen.insert(word), "{word} twice");
+            let (area, verb) = word.split_once('.').unwrap_or_else(|| panic!("{word}"));
+            for part in [area, verb] {
+                assert!(
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "{word}"
+                );
+            }
+        }
+        assert_eq!(Action::PersonErased.to_string(), "person.erased");
+    }
+
     fn log_five() -> Connection {
         let conn = open_in_memory().unwrap();
         for n in 0..5 {
@@ -390,7 +513,7 @@ mod tests {
                 &Entry {
                     at: Timestamp::from_second(1_700_000_000 + n).unwrap(),
                     actor: "account:1",
-                    action: "person.create",
+                    action: Action::PersonCreate,
                     subject: &format!("person:{n}"),
                     details: serde_json::json!({ "n": n }),
                 },

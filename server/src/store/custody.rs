@@ -17,6 +17,7 @@ use super::people::parse_col as text_col;
 use super::{Result, StoreError};
 use crate::domain::{BookingId, DeviceId, PersonId, Role};
 use crate::kiosk_checks::{self, Refusal};
+use crate::store::audit::Action;
 
 /// What happened to one incoming event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +170,7 @@ pub fn record_event(
         ],
     )?;
     let actor = format!("kiosk:{kiosk_id}");
-    let log = |action: &str, subject: &str, details: serde_json::Value| {
+    let log = |action: Action, subject: &str, details: serde_json::Value| {
         audit::append(
             conn,
             &Entry {
@@ -189,14 +190,14 @@ pub fn record_event(
                 "a kiosk refused edited journal lines"
             );
             log(
-                "kiosk.journal_refused",
+                Action::KioskJournalRefused,
                 &subject,
                 serde_json::json!({ "event_id": event.event_id, "lines": lines }),
             )?;
         }
         KioskEventKind::Tap { uid, outcome } => {
             log(
-                "kiosk.tap",
+                Action::KioskTap,
                 &subject,
                 serde_json::json!({
                     "event_id": event.event_id, "reader": event.reader,
@@ -223,7 +224,7 @@ pub fn record_event(
                     params![session, event.at.to_string(), event.event_id],
                 )?;
                 log(
-                    "custody.implicit_return",
+                    Action::CustodyImplicitReturn,
                     &subject,
                     serde_json::json!({ "session": session, "person": holder, "event_id": event.event_id }),
                 )?;
@@ -235,7 +236,7 @@ pub fn record_event(
             )?;
             let session = conn.last_insert_rowid();
             log(
-                "custody.sign_out",
+                Action::CustodySignOut,
                 &subject,
                 serde_json::json!({
                     "session": session, "person": person_id, "due_back": due_back.to_string(),
@@ -256,9 +257,9 @@ pub fn record_event(
             }
             log(
                 if open.is_some() {
-                    "custody.return"
+                    Action::CustodyReturn
                 } else {
-                    "custody.return_without_sign_out"
+                    Action::CustodyReturnWithoutSignOut
                 },
                 &subject,
                 serde_json::json!({
@@ -315,7 +316,7 @@ fn refuse(
         &Entry {
             at: received,
             actor: &format!("kiosk:{kiosk_id}"),
-            action: "kiosk.event_refused",
+            action: Action::KioskEventRefused,
             subject: &format!("kiosk:{kiosk_id}"),
             details: serde_json::json!({
                 "event_id": event.event_id, "kind": event_kind(&event.kind),
@@ -656,7 +657,7 @@ mod tests {
         let rows = audit::list(
             &conn,
             &audit::Filter {
-                action_prefix: Some("kiosk.tap".into()),
+                action_prefix: Some(Action::KioskTap.as_str().into()),
                 ..Default::default()
             },
         )
@@ -721,7 +722,7 @@ mod tests {
         let rows = audit::list(
             &conn,
             &audit::Filter {
-                action_prefix: Some("kiosk.event_refused".into()),
+                action_prefix: Some(Action::KioskEventRefused.as_str().into()),
                 ..Default::default()
             },
         )

@@ -133,6 +133,7 @@ pub(crate) fn found<T>(result: rusqlite::Result<T>, what: &'static str, id: i64)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::audit::Action;
 
     #[test]
     fn the_face_detection_migration_marks_wrong_boxes_for_detection_and_tells_skipped_from_done() {
@@ -151,7 +152,7 @@ mod tests {
                 &audit::Entry {
                     at: now,
                     actor: "system",
-                    action: "photo.analyse",
+                    action: Action::PhotoAnalyse,
                     subject: &format!("photo:{id}"),
                     details: serde_json::json!({ "faces": faces }),
                 },

@@ -12,6 +12,7 @@ use crate::consent::{
     Provenance,
 };
 use crate::domain::{AccountId, Channel, DeviceId, PersonId, PhotoId};
+use crate::store::audit::Action;
 
 /// A photo to catalogue (from an import, or seeded).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -1076,7 +1077,7 @@ pub fn on_withdrawal(
         &Entry {
             at: now,
             actor,
-            action: "consent.withdrawal_effects",
+            action: Action::ConsentWithdrawalEffects,
             subject: &format!("person:{}", person.0),
             details: serde_json::json!({ "takedown_tasks": takedowns, "approvals_voided": voided }),
         },

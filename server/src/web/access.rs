@@ -191,7 +191,7 @@ impl Caller {
     pub fn audit(
         &self,
         conn: &rusqlite::Connection,
-        action: &str,
+        action: crate::store::audit::Action,
         subject: impl std::fmt::Display,
         details: serde_json::Value,
         now: jiff::Timestamp,

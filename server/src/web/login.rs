@@ -12,6 +12,7 @@ use super::access::{SESSION_KEY, SessionUser};
 use super::error::ApiError;
 use super::{password, second_factor};
 use crate::domain::AccountId;
+use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::registry;
 
@@ -49,7 +50,7 @@ async fn audit_login(
     state: &AppState,
     now: Timestamp,
     account: Option<AccountId>,
-    action: &'static str,
+    action: Action,
 ) -> Result<(), ApiError> {
     state
         .db(move |c| {
@@ -58,7 +59,7 @@ async fn audit_login(
                 c,
                 &Entry {
                     at: now,
-                    actor: if action == "account.login_failed" {
+                    actor: if action == Action::AccountLoginFailed {
                         "anonymous"
                     } else {
                         &who
@@ -102,7 +103,7 @@ pub async fn log_in(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     // A failure keeps its reservation: it counts.
     let Some(account) = account.filter(|a| ok && !a.disabled) else {
-        audit_login(state, now, None, "account.login_failed").await?;
+        audit_login(state, now, None, Action::AccountLoginFailed).await?;
         return Err(ApiError::Unauthenticated);
     };
     state.throttle().succeed(&attempt);
@@ -217,9 +218,9 @@ async fn check_code(
                     at: now,
                     actor: &who,
                     action: match outcome {
-                        Ok(None) => "account.second_factor",
-                        Ok(Some(_)) => "account.recovery_code_used",
-                        Err(_) => "account.second_factor_failed",
+                        Ok(None) => Action::AccountSecondFactor,
+                        Ok(Some(_)) => Action::AccountRecoveryCodeUsed,
+                        Err(_) => Action::AccountSecondFactorFailed,
                     },
                     subject: &who,
                     details: match outcome {
@@ -249,7 +250,7 @@ async fn finish(
     account: registry::Account,
     now: Timestamp,
 ) -> Result<LoggedIn, ApiError> {
-    audit_login(state, now, Some(account.id), "account.login").await?;
+    audit_login(state, now, Some(account.id), Action::AccountLogin).await?;
     session
         .cycle_id()
         .await
@@ -283,7 +284,7 @@ pub fn end_own_session(
     if ended {
         caller.audit(
             conn,
-            "account.session_end",
+            Action::AccountSessionEnd,
             format_args!("account:{}", caller.account.id),
             serde_json::json!({}),
             now,

@@ -10,6 +10,7 @@ use super::{Json, Path};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::import::consent_csv::ImportReport;
 use crate::records::{self, ChannelDecision, Withdrawal};
+use crate::store::audit::Action;
 use crate::store::{people, photos};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -310,7 +311,7 @@ pub fn log_sensitive_read(
     if person.vulnerable || person.restricted {
         caller.audit(
             conn,
-            "person.viewed",
+            Action::PersonViewed,
             format_args!("person:{}", person.id),
             serde_json::json!({}),
             now,

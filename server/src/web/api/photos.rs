@@ -10,6 +10,7 @@ use super::{Json, Path, Query};
 use crate::consent::{FaceResolution, Verdict};
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::records::{self, ChannelDecision};
+use crate::store::audit::Action;
 use crate::store::photos;
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -18,7 +19,7 @@ use crate::web::error::ApiError;
 fn log(
     c: &Connection,
     caller: &Caller,
-    action: &str,
+    action: Action,
     photo: i64,
     details: serde_json::Value,
     now: Timestamp,
@@ -146,7 +147,7 @@ pub async fn resolve_face(
             log(
                 &tx,
                 &caller,
-                "photo.face",
+                Action::PhotoFace,
                 id,
                 serde_json::json!({ "face": face, "resolution": body.resolution }),
                 now,
@@ -258,7 +259,7 @@ pub async fn add_tag(
             log(
                 &tx,
                 &caller,
-                "photo.tag",
+                Action::PhotoTag,
                 id,
                 serde_json::json!({ "tag": tag, "person": person }),
                 now,
@@ -283,7 +284,7 @@ pub async fn remove_tag(
             log(
                 &tx,
                 &caller,
-                "photo.untag",
+                Action::PhotoUntag,
                 id,
                 serde_json::json!({ "tag": tag }),
                 now,
@@ -315,7 +316,7 @@ pub async fn set_covered(
             log(
                 &tx,
                 &caller,
-                "photo.cover",
+                Action::PhotoCover,
                 id,
                 serde_json::json!({ "tag": tag, "covered": body.covered }),
                 now,
@@ -347,7 +348,7 @@ pub async fn set_caption(
             log(
                 &tx,
                 &caller,
-                "photo.caption",
+                Action::PhotoCaption,
                 id,
                 serde_json::json!({ "length": body.caption.chars().count() }),
                 now,
@@ -379,7 +380,7 @@ pub async fn set_confirmation(
             log(
                 &tx,
                 &caller,
-                "photo.confirm_people",
+                Action::PhotoConfirmPeople,
                 id,
                 serde_json::json!({ "confirmed": body.confirmed }),
                 now,
@@ -454,7 +455,7 @@ pub async fn acknowledge_provenance(
             log(
                 &tx,
                 &caller,
-                "photo.provenance_ack",
+                Action::PhotoProvenanceAck,
                 id,
                 serde_json::json!({}),
                 now,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Json, Path};
 use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
 use crate::records;
+use crate::store::audit::Action;
 use crate::store::{custody, people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -44,7 +45,7 @@ pub async fn add_partner(
             let id = people::insert_partner(&tx, &body.name, now)?;
             caller.audit(
                 &tx,
-                "partner.create",
+                Action::PartnerCreate,
                 format!("partner:{id}"),
                 serde_json::json!({}),
                 now,
@@ -113,7 +114,7 @@ pub async fn add_device(
             let id = registry::insert_device(&tx, &device, now)?;
             caller.audit(
                 &tx,
-                "device.create",
+                Action::DeviceCreate,
                 format!("device:{id}"),
                 serde_json::json!({}),
                 now,
@@ -226,7 +227,7 @@ pub async fn enrol_badge(
             let id = registry::enrol_badge(&tx, &body.uid, PersonId(body.person_id), now)?;
             caller.audit(
                 &tx,
-                "badge.enrol",
+                Action::BadgeEnrol,
                 format!("badge:{id}"),
                 serde_json::json!({ "person": body.person_id }),
                 now,
@@ -257,7 +258,7 @@ pub async fn set_badge_active(
             registry::set_badge_active(&tx, id, body.active)?;
             caller.audit(
                 &tx,
-                "badge.set_active",
+                Action::BadgeSetActive,
                 format!("badge:{id}"),
                 serde_json::json!({ "active": body.active }),
                 now,
@@ -308,7 +309,7 @@ pub async fn add_account(
             )?;
             caller.audit(
                 &tx,
-                "account.create",
+                Action::AccountCreate,
                 format!("account:{id}"),
                 serde_json::json!({ "role": body.role }),
                 now,
@@ -345,7 +346,7 @@ pub async fn update_account(
             registry::update_account(&tx, AccountId(id), body.role, body.disabled)?;
             caller.audit(
                 &tx,
-                "account.update",
+                Action::AccountUpdate,
                 format!("account:{id}"),
                 serde_json::json!({ "role": body.role, "disabled": body.disabled }),
                 now,

@@ -16,6 +16,7 @@ use crate::domain::{AccountId, AccountRole, Role};
 use crate::import::consent_csv::{ImportError, ImportReport, RowError};
 use crate::records;
 use crate::store::audit;
+use crate::store::audit::Action;
 use crate::store::{people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -149,7 +150,7 @@ pub async fn add_account(
                 let id = registry::insert_account(&tx, &username, &hash, role, None, now)?;
                 caller.audit(
                     &tx,
-                    "account.create",
+                    Action::AccountCreate,
                     format!("account:{id}"),
                     serde_json::json!({ "role": role }),
                     now,
@@ -191,7 +192,7 @@ pub async fn update_account(
                 registry::update_account(&tx, AccountId(id), role, disabled)?;
                 caller.audit(
                     &tx,
-                    "account.update",
+                    Action::AccountUpdate,
                     format!("account:{id}"),
                     serde_json::json!({ "role": role, "disabled": disabled }),
                     now,
@@ -237,7 +238,7 @@ fn unknown_taps(
     let taps = audit::list(
         c,
         &audit::Filter {
-            action_prefix: Some("kiosk.tap".into()),
+            action_prefix: Some(Action::KioskTap.as_str().into()),
             limit: Some(500),
             ..audit::Filter::default()
         },
@@ -328,7 +329,7 @@ pub async fn enrol_badge(
             let id = registry::enrol_badge(&tx, &uid, person, now)?;
             caller.audit(
                 &tx,
-                "badge.enrol",
+                Action::BadgeEnrol,
                 format!("badge:{id}"),
                 serde_json::json!({ "person": person }),
                 now,
@@ -360,7 +361,7 @@ pub async fn badge_active(
             registry::set_badge_active(&tx, id, active)?;
             caller.audit(
                 &tx,
-                "badge.set_active",
+                Action::BadgeSetActive,
                 format!("badge:{id}"),
                 serde_json::json!({ "active": active }),
                 now,
@@ -434,7 +435,7 @@ pub async fn add_device(
             let id = registry::insert_device(&tx, &device, now)?;
             caller.audit(
                 &tx,
-                "device.create",
+                Action::DeviceCreate,
                 format!("device:{id}"),
                 serde_json::json!({}),
                 now,
@@ -481,7 +482,7 @@ pub async fn add_partner(
             let id = people::insert_partner(&tx, &form.name, now)?;
             caller.audit(
                 &tx,
-                "partner.create",
+                Action::PartnerCreate,
                 format!("partner:{id}"),
                 serde_json::json!({}),
                 now,

@@ -13,6 +13,7 @@ use super::chrome::PageError;
 use crate::config::Config;
 use crate::domain::{ConsentId, PhotoId};
 use crate::ingest::MediaDirs;
+use crate::store::audit::Action;
 use crate::store::{people, photos};
 use crate::web::AppState;
 use crate::web::api::Path;
@@ -219,7 +220,7 @@ pub async fn evidence(
             if consent.evidence_path.is_some() {
                 caller.audit(
                     c,
-                    "consent.scan_viewed",
+                    Action::ConsentScanViewed,
                     format_args!("person:{}", consent.person_id),
                     serde_json::json!({ "consent": id }),
                     now,

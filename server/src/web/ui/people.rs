@@ -16,6 +16,7 @@ use super::media::save_evidence;
 use super::photos::{Badge, DecisionRow, status_badge};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::records;
+use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::{custody, people, photos};
 use crate::web::AppState;
@@ -530,7 +531,7 @@ pub async fn correct(
                         &Entry {
                             at: now,
                             actor: &caller.actor(),
-                            action: "consent.correct",
+                            action: Action::ConsentCorrect,
                             subject: &format!("person:{person}"),
                             details: serde_json::json!({
                                 "consent": id,
@@ -622,7 +623,7 @@ pub async fn upload_evidence(
                         &Entry {
                             at: now,
                             actor: &caller.actor(),
-                            action: "consent.evidence",
+                            action: Action::ConsentEvidence,
                             subject: &format!("person:{person}"),
                             details: serde_json::json!({ "consent": id }),
                         },
@@ -767,7 +768,7 @@ pub async fn export(
                 })?;
             caller.audit(
                 &tx,
-                "person.exported",
+                Action::PersonExported,
                 format_args!("person:{id}"),
                 serde_json::json!({}),
                 now,

@@ -16,6 +16,7 @@ use super::dashboard::{CustodyRow, custody_rows};
 use crate::consent::{Decision, FaceResolution, FaceSearch, Provenance, Severity, Verdict};
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::records;
+use crate::store::audit::Action;
 use crate::store::{custody, overview, people, photos, registry, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -73,7 +74,7 @@ const FILTERS: [(&str, &str); 6] = [
 fn log(
     c: &Connection,
     caller: &Caller,
-    action: &str,
+    action: Action,
     photo: i64,
     details: serde_json::Value,
     now: jiff::Timestamp,
@@ -661,7 +662,7 @@ pub async fn resolve_face(
             log(
                 &tx,
                 &caller,
-                "photo.face",
+                Action::PhotoFace,
                 id,
                 serde_json::json!({ "face": face, "resolution": resolution }),
                 now,
@@ -900,7 +901,7 @@ pub async fn add_tag(
             log(
                 &tx,
                 &caller,
-                "photo.tag",
+                Action::PhotoTag,
                 id,
                 serde_json::json!({ "tag": tag, "person": person }),
                 now,
@@ -926,7 +927,7 @@ pub async fn remove_tag(
             log(
                 &tx,
                 &caller,
-                "photo.untag",
+                Action::PhotoUntag,
                 id,
                 serde_json::json!({ "tag": tag }),
                 now,
@@ -960,7 +961,7 @@ pub async fn cover(
             log(
                 &tx,
                 &caller,
-                "photo.cover",
+                Action::PhotoCover,
                 id,
                 serde_json::json!({ "tag": tag, "covered": covered }),
                 now,
@@ -998,7 +999,7 @@ pub async fn caption(
             log(
                 &tx,
                 &caller,
-                "photo.caption",
+                Action::PhotoCaption,
                 id,
                 serde_json::json!({ "length": form.caption.trim().chars().count() }),
                 now,
@@ -1031,7 +1032,7 @@ pub async fn confirmation(
             log(
                 &tx,
                 &caller,
-                "photo.confirm_people",
+                Action::PhotoConfirmPeople,
                 id,
                 serde_json::json!({ "confirmed": confirmed }),
                 now,
@@ -1112,7 +1113,7 @@ pub async fn request_publication(
             log(
                 &tx,
                 &caller,
-                "photo.request_publication",
+                Action::PhotoRequestPublication,
                 id,
                 serde_json::json!({ "request": request, "channel": channel.code() }),
                 now,
@@ -1204,7 +1205,7 @@ pub async fn provenance(
             log(
                 &tx,
                 &caller,
-                "photo.provenance_ack",
+                Action::PhotoProvenanceAck,
                 id,
                 serde_json::json!({}),
                 now,

@@ -14,6 +14,7 @@ use tower_sessions::Session;
 use tower_sessions::cookie::{Cookie, SameSite};
 
 use super::chrome::{Chrome, FLASH_KEY, PageError, render};
+use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::registry;
 use crate::web::AppState;
@@ -333,7 +334,7 @@ pub async fn enrol(
             registry::enrol_second_factor(&tx, id, &secret, step, &hashes, now)?;
             who.audit(
                 &tx,
-                "account.second_factor_on",
+                Action::AccountSecondFactorOn,
                 format_args!("account:{id}"),
                 serde_json::json!({}),
                 now,
@@ -386,7 +387,7 @@ pub async fn new_recovery_codes(
                 &Entry {
                     at: now,
                     actor: &who.actor(),
-                    action: "account.recovery_codes_new",
+                    action: Action::AccountRecoveryCodesNew,
                     subject: &format!("account:{id}"),
                     details: serde_json::json!({}),
                 },
