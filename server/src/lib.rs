@@ -14,6 +14,7 @@ pub mod groups;
 pub mod import;
 pub mod ingest;
 pub mod kiosk_checks;
+pub mod ops;
 pub mod publish;
 pub mod records;
 pub mod retention;

@@ -11,8 +11,7 @@ use consentcam::config::Config;
 #[cfg(feature = "demo")]
 use consentcam::demo;
 use consentcam::domain::AccountRole;
-use consentcam::store::audit::Action;
-use consentcam::store::{self, audit, people, registry};
+use consentcam::store::{self, audit, registry};
 use consentcam::web::{self, AppState, password};
 use consentcam::{backup, records};
 #[cfg(feature = "demo")]
@@ -365,8 +364,13 @@ fn main() -> Result<()> {
         Command::KioskAdd { name } => {
             let mut conn = open_db(&config)?;
             let token = password::random_token();
-            let id =
-                records::add_kiosk(&mut conn, &name, &password::token_hash(&token), "cli", now)?;
+            let id = consentcam::ops::registry::add_kiosk(
+                &mut conn,
+                &name,
+                &password::token_hash(&token),
+                "cli",
+                now,
+            )?;
             println!("kiosk {id} ({name}) registered; its token (shown once):\n{token}");
             Ok(())
         }
@@ -374,7 +378,7 @@ fn main() -> Result<()> {
             let mut conn = open_db(&config)?;
             let kiosk = registry::kiosk_by_name(&conn, &name)?
                 .with_context(|| format!("no kiosk named {name:?}"))?;
-            records::revoke_kiosk(&mut conn, kiosk.id, "cli", now)?;
+            consentcam::ops::registry::revoke_kiosk(&mut conn, kiosk.id, "cli", now)?;
             println!(
                 "kiosk {} ({name}) revoked: its token no longer opens anything",
                 kiosk.id
@@ -386,7 +390,7 @@ fn main() -> Result<()> {
             let kiosk = registry::kiosk_by_name(&conn, &name)?
                 .with_context(|| format!("no kiosk named {name:?}"))?;
             let token = password::random_token();
-            records::rotate_kiosk(
+            consentcam::ops::registry::rotate_kiosk(
                 &mut conn,
                 kiosk.id,
                 &password::token_hash(&token),
@@ -401,20 +405,11 @@ fn main() -> Result<()> {
         }
         Command::Scrub { input, output } => scrub(&input, &output),
         Command::ExportPerson { reference, out } => {
-            let conn = open_db(&config)?;
+            let mut conn = open_db(&config)?;
             let person = consentcam::store::people::person_by_ref(&conn, &reference)?
                 .with_context(|| format!("nobody has the reference {reference:?}"))?;
-            let gathered = consentcam::subject_access::gather(&conn, person.id, now)?;
-            audit::append(
-                &conn,
-                &audit::Entry {
-                    at: now,
-                    actor: "cli",
-                    action: Action::PersonExported,
-                    subject: &format!("person:{}", person.id),
-                    details: serde_json::json!({}),
-                },
-            )?;
+            let gathered =
+                consentcam::subject_access::gather_for_export(&mut conn, person.id, "cli", now)?;
             let (photos, forms) = (gathered.photos.len(), gathered.forms.len());
             let zip = consentcam::subject_access::build(gathered, &config.data_dir)?;
             consentcam::subject_access::write_new(&out, &zip).with_context(|| {
@@ -539,18 +534,8 @@ fn main() -> Result<()> {
             now,
         ),
         Command::PartnerAdd { name } => {
-            let conn = open_db(&config)?;
-            let id = people::insert_partner(&conn, &name, now)?;
-            audit::append(
-                &conn,
-                &audit::Entry {
-                    at: now,
-                    actor: "cli",
-                    action: Action::PartnerCreate,
-                    subject: &format!("partner:{id}"),
-                    details: serde_json::json!({}),
-                },
-            )?;
+            let mut conn = open_db(&config)?;
+            let id = consentcam::ops::registry::add_partner(&mut conn, &name, "cli", now)?;
             println!("partner organisation {id} registered");
             Ok(())
         }
@@ -905,25 +890,17 @@ fn check_audit(config: &Config, expect_head: Option<&str>) -> Result<()> {
 }
 
 fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) -> Result<()> {
-    let conn = open_db(config)?;
-    let find = |username: &str| -> Result<registry::Account> {
-        registry::account_by_username(&conn, username)?
+    use consentcam::ops::registry as ops;
+    let mut conn = open_db(config)?;
+    let find = |conn: &rusqlite::Connection, username: &str| -> Result<registry::Account> {
+        registry::account_by_username(conn, username)?
             .with_context(|| format!("no account named {username:?}"))
     };
     match command {
         UserCommand::Add { username, role } => {
+            registry::check_username(&username)?;
             let hash = password::hash(&read_password()?)?;
-            let id = registry::insert_account(&conn, &username, &hash, role, None, now)?;
-            audit::append(
-                &conn,
-                &audit::Entry {
-                    at: now,
-                    actor: "cli",
-                    action: Action::AccountCreate,
-                    subject: &format!("account:{id}"),
-                    details: serde_json::json!({ "role": role }),
-                },
-            )?;
+            let id = ops::add_account(&mut conn, &username, &hash, role, None, "cli", now)?;
             println!("account {id} ({username}, {role}) created");
         }
         UserCommand::List => {
@@ -938,54 +915,22 @@ fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) -> Result<(
             }
         }
         UserCommand::SetPassword { username } => {
-            let account = find(&username)?;
+            let account = find(&conn, &username)?;
             let hash = password::hash(&read_password()?)?;
-            registry::set_password_hash(&conn, account.id, &hash)?;
-            audit::append(
-                &conn,
-                &audit::Entry {
-                    at: now,
-                    actor: "cli",
-                    action: Action::AccountSetPassword,
-                    subject: &format!("account:{}", account.id),
-                    details: serde_json::json!({}),
-                },
-            )?;
+            ops::set_password(&mut conn, account.id, &hash, "cli", now)?;
             println!("password changed");
         }
         UserCommand::Disable { username } => {
-            let account = find(&username)?;
-            registry::update_account(&conn, account.id, account.role, true)?;
-            audit::append(
-                &conn,
-                &audit::Entry {
-                    at: now,
-                    actor: "cli",
-                    action: Action::AccountUpdate,
-                    subject: &format!("account:{}", account.id),
-                    details: serde_json::json!({ "disabled": true }),
-                },
-            )?;
+            let account = find(&conn, &username)?;
+            ops::update_account(&mut conn, account.id, account.role, true, None, "cli", now)?;
             println!("account {username} disabled");
         }
         UserCommand::ResetSecondFactor { username } => {
-            let account = find(&username)?;
+            let account = find(&conn, &username)?;
             if !account.second_factor {
                 bail!("account {username} has no second factor");
             }
-            let tx = conn.unchecked_transaction()?;
-            registry::reset_second_factor(&tx, account.id)?;
-            audit::append(
-                &tx,
-                &audit::Entry {
-                    at: now,
-                    actor: "cli",
-                    action: Action::AccountSecondFactorOff,
-                    subject: &format!("account:{}", account.id),
-                    details: serde_json::json!({}),
-                },
-            )?;
-            tx.commit()?;
+            ops::reset_second_factor(&mut conn, account.id, "cli", now)?;
             println!(
                 "second factor of {username} turned off; its sessions have ended and it sets a new one up at /account/second-factor"
             );

@@ -111,6 +111,28 @@ pub struct Gathered {
     pub audit: Vec<Event>,
 }
 
+/// Reads what is held about `id` for an export, and records the export (`person.exported`)
+/// in the same transaction: the one way an export is made.
+pub fn gather_for_export(
+    conn: &mut rusqlite::Connection,
+    id: PersonId,
+    actor: &str,
+    now: jiff::Timestamp,
+) -> Result<Gathered, ExportError> {
+    let tx = conn.transaction().map_err(store::StoreError::from)?;
+    let gathered = gather(&tx, id, now)?;
+    crate::records::log(
+        &tx,
+        actor,
+        crate::store::audit::Action::PersonExported,
+        format!("person:{id}"),
+        serde_json::json!({}),
+        now,
+    )?;
+    tx.commit().map_err(store::StoreError::from)?;
+    Ok(gathered)
+}
+
 /// Reads what is held about `id`.
 pub fn gather(
     conn: &rusqlite::Connection,

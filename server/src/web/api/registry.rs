@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Json, Path};
 use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
-use crate::records;
-use crate::store::audit::Action;
+use crate::ops::registry as ops;
 use crate::store::{custody, people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -40,19 +39,7 @@ pub async fn add_partner(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let now = state.now();
     let id = state
-        .db(move |c| {
-            let tx = c.transaction()?;
-            let id = people::insert_partner(&tx, &body.name, now)?;
-            caller.audit(
-                &tx,
-                Action::PartnerCreate,
-                format!("partner:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
-            Ok(id)
-        })
+        .db(move |c| Ok(ops::add_partner(c, &body.name, &caller.actor(), now)?))
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
@@ -109,19 +96,7 @@ pub async fn add_device(
         loan_minutes: body.loan_minutes,
     };
     let id = state
-        .db(move |c| {
-            let tx = c.transaction()?;
-            let id = registry::insert_device(&tx, &device, now)?;
-            caller.audit(
-                &tx,
-                Action::DeviceCreate,
-                format!("device:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
-            Ok(id)
-        })
+        .db(move |c| Ok(ops::add_device(c, &device, &caller.actor(), now)?))
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
@@ -222,18 +197,13 @@ pub async fn enrol_badge(
     let now = state.now();
     let id = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            people::person(&tx, PersonId(body.person_id))?;
-            let id = registry::enrol_badge(&tx, &body.uid, PersonId(body.person_id), now)?;
-            caller.audit(
-                &tx,
-                Action::BadgeEnrol,
-                format!("badge:{id}"),
-                serde_json::json!({ "person": body.person_id }),
+            Ok(ops::enrol_badge(
+                c,
+                &body.uid,
+                PersonId(body.person_id),
+                &caller.actor(),
                 now,
-            )?;
-            tx.commit()?;
-            Ok(id)
+            )?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
@@ -254,17 +224,13 @@ pub async fn set_badge_active(
     let now = state.now();
     state
         .db(move |c| {
-            let tx = c.transaction()?;
-            registry::set_badge_active(&tx, id, body.active)?;
-            caller.audit(
-                &tx,
-                Action::BadgeSetActive,
-                format!("badge:{id}"),
-                serde_json::json!({ "active": body.active }),
+            Ok(ops::set_badge_active(
+                c,
+                id,
+                body.active,
+                &caller.actor(),
                 now,
-            )?;
-            tx.commit()?;
-            Ok(())
+            )?)
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -298,24 +264,15 @@ pub async fn add_account(
         .map_err(|e| ApiError::invalid(e.to_string()))?;
     let id = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            let id = registry::insert_account(
-                &tx,
-                body.username.trim(),
+            Ok(ops::add_account(
+                c,
+                &body.username,
                 &hash,
                 body.role,
                 body.person_id.map(PersonId),
+                &caller.actor(),
                 now,
-            )?;
-            caller.audit(
-                &tx,
-                Action::AccountCreate,
-                format!("account:{id}"),
-                serde_json::json!({ "role": body.role }),
-                now,
-            )?;
-            tx.commit()?;
-            Ok(id)
+            )?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
@@ -335,24 +292,17 @@ pub async fn update_account(
     Json(body): Json<AccountUpdate>,
 ) -> Result<StatusCode, ApiError> {
     let now = state.now();
-    if AccountId(id) == caller.account.id && (body.disabled || body.role != AccountRole::Admin) {
-        return Err(ApiError::Conflict(
-            "you cannot disable your own account or take away your own admin role".into(),
-        ));
-    }
     state
         .db(move |c| {
-            let tx = c.transaction()?;
-            registry::update_account(&tx, AccountId(id), body.role, body.disabled)?;
-            caller.audit(
-                &tx,
-                Action::AccountUpdate,
-                format!("account:{id}"),
-                serde_json::json!({ "role": body.role, "disabled": body.disabled }),
+            Ok(ops::update_account(
+                c,
+                AccountId(id),
+                body.role,
+                body.disabled,
+                Some(caller.account.id),
+                &caller.actor(),
                 now,
-            )?;
-            tx.commit()?;
-            Ok(())
+            )?)
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -386,7 +336,14 @@ pub async fn revoke_kiosk(
 ) -> Result<StatusCode, ApiError> {
     let now = state.now();
     state
-        .db(move |c| Ok(records::revoke_kiosk(c, id, &caller.actor(), now)?))
+        .db(move |c| {
+            Ok(crate::ops::registry::revoke_kiosk(
+                c,
+                id,
+                &caller.actor(),
+                now,
+            )?)
+        })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -401,7 +358,15 @@ pub async fn rotate_kiosk(
     let token = password::random_token();
     let hash = password::token_hash(&token);
     state
-        .db(move |c| Ok(records::rotate_kiosk(c, id, &hash, &caller.actor(), now)?))
+        .db(move |c| {
+            Ok(crate::ops::registry::rotate_kiosk(
+                c,
+                id,
+                &hash,
+                &caller.actor(),
+                now,
+            )?)
+        })
         .await?;
     Ok(Json(KioskCreated { id, token }))
 }
@@ -416,7 +381,7 @@ pub async fn add_kiosk(
     let hash = password::token_hash(&token);
     let id = state
         .db(move |c| {
-            Ok(records::add_kiosk(
+            Ok(crate::ops::registry::add_kiosk(
                 c,
                 &body.name,
                 &hash,

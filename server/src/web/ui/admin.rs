@@ -14,6 +14,7 @@ use super::people::PersonForm;
 use super::photos::resolve_person;
 use crate::domain::{AccountId, AccountRole, Role};
 use crate::import::consent_csv::{ImportError, ImportReport, RowError};
+use crate::ops::registry as ops;
 use crate::records;
 use crate::store::audit;
 use crate::store::audit::Action;
@@ -146,16 +147,7 @@ pub async fn add_account(
         let username = form.username.trim().to_owned();
         state
             .db(move |c| {
-                let tx = c.transaction()?;
-                let id = registry::insert_account(&tx, &username, &hash, role, None, now)?;
-                caller.audit(
-                    &tx,
-                    Action::AccountCreate,
-                    format!("account:{id}"),
-                    serde_json::json!({ "role": role }),
-                    now,
-                )?;
-                tx.commit()?;
+                ops::add_account(c, &username, &hash, role, None, &caller.actor(), now)?;
                 Ok("Account created.".to_owned())
             })
             .await
@@ -181,23 +173,17 @@ pub async fn update_account(
     let disabled = form.disabled.is_some();
     let result = async {
         let role: AccountRole = form.role.parse()?;
-        if AccountId(id) == caller.account.id && (disabled || role != AccountRole::Admin) {
-            return Err(ApiError::Conflict(
-                "you cannot disable your own account or take away your own admin role".into(),
-            ));
-        }
         state
             .db(move |c| {
-                let tx = c.transaction()?;
-                registry::update_account(&tx, AccountId(id), role, disabled)?;
-                caller.audit(
-                    &tx,
-                    Action::AccountUpdate,
-                    format!("account:{id}"),
-                    serde_json::json!({ "role": role, "disabled": disabled }),
+                ops::update_account(
+                    c,
+                    AccountId(id),
+                    role,
+                    disabled,
+                    Some(caller.account.id),
+                    &caller.actor(),
                     now,
                 )?;
-                tx.commit()?;
                 Ok("Account saved.".to_owned())
             })
             .await
@@ -325,16 +311,7 @@ pub async fn enrol_badge(
             let uid = TagUid::parse(form.uid.trim())
                 .map_err(|e| ApiError::invalid(format!("badge UID: {e}")))?;
             let person = resolve_person(c, &form.person)?;
-            let tx = c.transaction()?;
-            let id = registry::enrol_badge(&tx, &uid, person, now)?;
-            caller.audit(
-                &tx,
-                Action::BadgeEnrol,
-                format!("badge:{id}"),
-                serde_json::json!({ "person": person }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::enrol_badge(c, &uid, person, &caller.actor(), now)?;
             Ok("Badge enrolled.".to_owned())
         })
         .await;
@@ -357,16 +334,7 @@ pub async fn badge_active(
     let active = form.active == "yes";
     let result = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            registry::set_badge_active(&tx, id, active)?;
-            caller.audit(
-                &tx,
-                Action::BadgeSetActive,
-                format!("badge:{id}"),
-                serde_json::json!({ "active": active }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::set_badge_active(c, id, active, &caller.actor(), now)?;
             Ok(if active {
                 "Badge activated."
             } else {
@@ -431,16 +399,7 @@ pub async fn add_device(
                 tag_uid,
                 loan_minutes,
             };
-            let tx = c.transaction()?;
-            let id = registry::insert_device(&tx, &device, now)?;
-            caller.audit(
-                &tx,
-                Action::DeviceCreate,
-                format!("device:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
+            ops::add_device(c, &device, &caller.actor(), now)?;
             Ok("Device registered.".to_owned())
         })
         .await;
@@ -478,16 +437,7 @@ pub async fn add_partner(
     let now = state.now();
     let result = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            let id = people::insert_partner(&tx, &form.name, now)?;
-            caller.audit(
-                &tx,
-                Action::PartnerCreate,
-                format!("partner:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
+            ops::add_partner(c, &form.name, &caller.actor(), now)?;
             Ok("Partner organisation added.".to_owned())
         })
         .await;

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::chrome::{Chrome, PageError, finish, render};
-use crate::records;
 use crate::store::{custody, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -72,7 +71,11 @@ pub async fn add_kiosk(
     let (actor, name) = (caller.actor(), form.name.trim().to_owned());
     let named = name.clone();
     let added = state
-        .db(move |c| Ok(records::add_kiosk(c, &named, &hash, &actor, now)?))
+        .db(move |c| {
+            Ok(crate::ops::registry::add_kiosk(
+                c, &named, &hash, &actor, now,
+            )?)
+        })
         .await;
     match added {
         Ok(_) => page(&state, &caller, &session, Some((name, token))).await,
@@ -93,7 +96,7 @@ pub async fn rotate_kiosk(
     let actor = caller.actor();
     let name = state
         .db(move |c| {
-            records::rotate_kiosk(c, id, &hash, &actor, now)?;
+            crate::ops::registry::rotate_kiosk(c, id, &hash, &actor, now)?;
             Ok(registry::kiosks(c)?
                 .into_iter()
                 .find(|k| k.id == id)
@@ -118,7 +121,7 @@ pub async fn revoke_kiosk(
     let now = state.now();
     let result = state
         .db(move |c| {
-            records::revoke_kiosk(c, id, &caller.actor(), now)?;
+            crate::ops::registry::revoke_kiosk(c, id, &caller.actor(), now)?;
             Ok("Kiosk revoked: its token no longer opens anything.".to_owned())
         })
         .await;

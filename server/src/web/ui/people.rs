@@ -760,21 +760,12 @@ pub async fn export(
     let now = state.now();
     let gathered = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            let gathered =
-                crate::subject_access::gather(&tx, PersonId(id), now).map_err(|e| match e {
+            crate::subject_access::gather_for_export(c, PersonId(id), &caller.actor(), now).map_err(
+                |e| match e {
                     crate::subject_access::ExportError::Store(s) => ApiError::from(s),
                     other => ApiError::Internal(other.to_string()),
-                })?;
-            caller.audit(
-                &tx,
-                Action::PersonExported,
-                format_args!("person:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
-            Ok(gathered)
+                },
+            )
         })
         .await?;
     let data_dir = state.config().data_dir.clone();
