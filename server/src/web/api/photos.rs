@@ -2,30 +2,18 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiff::Timestamp;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::{Json, Path, Query};
 use crate::consent::{FaceResolution, Verdict};
 use crate::domain::{Channel, PersonId, PhotoId};
+use crate::ops::photos as ops;
 use crate::records::{self, ChannelDecision};
-use crate::store::audit::Action;
 use crate::store::photos;
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::error::ApiError;
-
-fn log(
-    c: &Connection,
-    caller: &Caller,
-    action: Action,
-    photo: i64,
-    details: serde_json::Value,
-    now: Timestamp,
-) -> Result<(), ApiError> {
-    caller.audit(c, action, format_args!("photo:{photo}"), details, now)
-}
 
 pub use crate::store::photos::PhotoStatus;
 
@@ -142,17 +130,7 @@ pub async fn resolve_face(
     let now = state.now();
     state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::resolve_face(&tx, PhotoId(id), face, body.resolution, now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoFace,
-                id,
-                serde_json::json!({ "face": face, "resolution": body.resolution }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::resolve_face(c, PhotoId(id), face, body.resolution, &caller.actor(), now)?;
             Ok(())
         })
         .await?;
@@ -254,17 +232,7 @@ pub async fn add_tag(
     };
     let tag = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            let tag = photos::add_tag(&tx, PhotoId(id), person, now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoTag,
-                id,
-                serde_json::json!({ "tag": tag, "person": person }),
-                now,
-            )?;
-            tx.commit()?;
+            let tag = ops::add_tag(c, PhotoId(id), person, &caller.actor(), now)?;
             Ok(tag)
         })
         .await?;
@@ -279,17 +247,7 @@ pub async fn remove_tag(
     let now = state.now();
     state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::remove_tag(&tx, PhotoId(id), tag, now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoUntag,
-                id,
-                serde_json::json!({ "tag": tag }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::remove_tag(c, PhotoId(id), tag, &caller.actor(), now)?;
             Ok(())
         })
         .await?;
@@ -311,17 +269,7 @@ pub async fn set_covered(
     let now = state.now();
     state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::set_covered(&tx, PhotoId(id), tag, body.covered, now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoCover,
-                id,
-                serde_json::json!({ "tag": tag, "covered": body.covered }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::set_covered(c, PhotoId(id), tag, body.covered, &caller.actor(), now)?;
             Ok(())
         })
         .await?;
@@ -343,17 +291,7 @@ pub async fn set_caption(
     let now = state.now();
     state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::set_caption(&tx, PhotoId(id), &body.caption, now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoCaption,
-                id,
-                serde_json::json!({ "length": body.caption.chars().count() }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::set_caption(c, PhotoId(id), &body.caption, &caller.actor(), now)?;
             Ok(())
         })
         .await?;
@@ -375,17 +313,7 @@ pub async fn set_confirmation(
     let now = state.now();
     state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::set_people_confirmed(&tx, PhotoId(id), body.confirmed)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoConfirmPeople,
-                id,
-                serde_json::json!({ "confirmed": body.confirmed }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::set_people_confirmed(c, PhotoId(id), body.confirmed, &caller.actor(), now)?;
             Ok(())
         })
         .await?;
@@ -450,17 +378,7 @@ pub async fn acknowledge_provenance(
     let now = state.now();
     state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::acknowledge_provenance(&tx, PhotoId(id), caller.account.id, &body.note)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoProvenanceAck,
-                id,
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
+            ops::acknowledge_provenance(c, PhotoId(id), caller.account.id, &body.note, now)?;
             Ok(())
         })
         .await?;

@@ -15,8 +15,8 @@ use super::chrome::{Chrome, PageError, finish, render};
 use super::dashboard::{CustodyRow, custody_rows};
 use crate::consent::{Decision, FaceResolution, FaceSearch, Provenance, Severity, Verdict};
 use crate::domain::{Channel, PersonId, PhotoId};
+use crate::ops::photos as ops;
 use crate::records;
-use crate::store::audit::Action;
 use crate::store::{custody, overview, people, photos, registry, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -70,17 +70,6 @@ const FILTERS: [(&str, &str); 6] = [
     ("published", "published"),
     ("blocked", "blocked"),
 ];
-
-fn log(
-    c: &Connection,
-    caller: &Caller,
-    action: Action,
-    photo: i64,
-    details: serde_json::Value,
-    now: jiff::Timestamp,
-) -> Result<(), ApiError> {
-    caller.audit(c, action, format_args!("photo:{photo}"), details, now)
-}
 
 fn full_name(p: &people::Person) -> String {
     format!("{} {}", p.given_name, p.family_name)
@@ -657,17 +646,7 @@ pub async fn resolve_face(
                 "reset" => FaceResolution::Unresolved,
                 _ => return Err(ApiError::BadRequest("unknown face action".into())),
             };
-            let tx = c.transaction()?;
-            photos::resolve_face(&tx, PhotoId(id), face, resolution, now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoFace,
-                id,
-                serde_json::json!({ "face": face, "resolution": resolution }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::resolve_face(c, PhotoId(id), face, resolution, &caller.actor(), now)?;
             Ok(match resolution {
                 FaceResolution::Person(_) => "Face assigned.",
                 FaceResolution::Dismissed => "Face dismissed.",
@@ -896,17 +875,7 @@ pub async fn add_tag(
             } else {
                 Some(resolve_person(c, &form.person)?)
             };
-            let tx = c.transaction()?;
-            let tag = photos::add_tag(&tx, PhotoId(id), person, now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoTag,
-                id,
-                serde_json::json!({ "tag": tag, "person": person }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::add_tag(c, PhotoId(id), person, &caller.actor(), now)?;
             Ok("Person added to the photo.".to_owned())
         })
         .await;
@@ -922,17 +891,7 @@ pub async fn remove_tag(
     let now = state.now();
     let result = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::remove_tag(&tx, PhotoId(id), tag, now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoUntag,
-                id,
-                serde_json::json!({ "tag": tag }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::remove_tag(c, PhotoId(id), tag, &caller.actor(), now)?;
             Ok("Person removed from the photo.".to_owned())
         })
         .await;
@@ -956,17 +915,7 @@ pub async fn cover(
     let covered = form.covered == "yes";
     let result = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::set_covered(&tx, PhotoId(id), tag, covered, now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoCover,
-                id,
-                serde_json::json!({ "tag": tag, "covered": covered }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::set_covered(c, PhotoId(id), tag, covered, &caller.actor(), now)?;
             Ok(if covered {
                 "This face will be covered in published copies."
             } else {
@@ -994,17 +943,7 @@ pub async fn caption(
     let now = state.now();
     let result = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::set_caption(&tx, PhotoId(id), form.caption.trim(), now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoCaption,
-                id,
-                serde_json::json!({ "length": form.caption.trim().chars().count() }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::set_caption(c, PhotoId(id), &form.caption, &caller.actor(), now)?;
             Ok("Caption saved.".to_owned())
         })
         .await;
@@ -1027,17 +966,7 @@ pub async fn confirmation(
     let confirmed = form.confirmed == "yes";
     let result = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::set_people_confirmed(&tx, PhotoId(id), confirmed)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoConfirmPeople,
-                id,
-                serde_json::json!({ "confirmed": confirmed }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::set_people_confirmed(c, PhotoId(id), confirmed, &caller.actor(), now)?;
             Ok(if confirmed {
                 "Confirmed: everyone in the photo is tagged."
             } else {
@@ -1108,17 +1037,7 @@ pub async fn request_publication(
     let result = state
         .db(move |c| {
             let channel = parse_channel(&form.channel)?;
-            let tx = c.transaction()?;
-            let request = requests::insert(&tx, PhotoId(id), channel, caller.account.id, now)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoRequestPublication,
-                id,
-                serde_json::json!({ "request": request, "channel": channel.code() }),
-                now,
-            )?;
-            tx.commit()?;
+            ops::request_publication(c, PhotoId(id), channel, caller.account.id, now)?;
             tracing::info!(photo = id, channel = %channel, "publication asked for");
             Ok(
                 "Asked for publication: the request is in the director's approval queue."
@@ -1200,17 +1119,7 @@ pub async fn provenance(
     let now = state.now();
     let result = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            photos::acknowledge_provenance(&tx, PhotoId(id), caller.account.id, &form.note)?;
-            log(
-                &tx,
-                &caller,
-                Action::PhotoProvenanceAck,
-                id,
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
+            ops::acknowledge_provenance(c, PhotoId(id), caller.account.id, &form.note, now)?;
             Ok("Provenance warning acknowledged.".to_owned())
         })
         .await;
