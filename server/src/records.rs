@@ -332,6 +332,102 @@ pub fn add_consent(
 }
 
 /// What a withdrawal set in motion.
+/// An admin corrects a form's signer name or expiry (what a CSV import never changes).
+/// Audited without the name. Returns the person the form is about.
+pub fn correct_consent(
+    conn: &mut Connection,
+    id: ConsentId,
+    signer_name: &str,
+    expires_on: Option<Date>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<PersonId> {
+    let tx = conn.transaction()?;
+    let before = people::consent(&tx, id)?;
+    people::living(&tx, before.person_id)?;
+    let after = people::correct_consent(&tx, id, signer_name, expires_on)?;
+    log(
+        &tx,
+        actor,
+        Action::ConsentCorrect,
+        format!("person:{}", before.person_id),
+        serde_json::json!({
+            "consent": id,
+            "signer_name_changed": before.signer_name != after.signer_name,
+            "expires_on": after.expires_on.map(|d| d.to_string()),
+        }),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(before.person_id)
+}
+
+/// Attaches a stored scan (`path` under the data directory) to a form.
+pub fn attach_evidence(
+    conn: &mut Connection,
+    id: ConsentId,
+    path: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    let form = people::consent(&tx, id)?;
+    people::living(&tx, form.person_id)?;
+    people::set_evidence(&tx, id, path)?;
+    log(
+        &tx,
+        actor,
+        Action::ConsentEvidence,
+        format!("person:{}", form.person_id),
+        serde_json::json!({ "consent": id }),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Records that `actor` read a form's scan (sensitive: C15); returns the form.
+pub fn view_scan(
+    conn: &Connection,
+    id: ConsentId,
+    actor: &str,
+    now: Timestamp,
+) -> Result<people::Consent> {
+    let form = people::consent(conn, id)?;
+    if form.evidence_path.is_some() {
+        log(
+            conn,
+            actor,
+            Action::ConsentScanViewed,
+            format!("person:{}", form.person_id),
+            serde_json::json!({ "consent": id }),
+            now,
+        )?;
+    }
+    Ok(form)
+}
+
+/// Records that `actor` read a vulnerable or restricted person's record (sensitive);
+/// anyone else's reading is not logged.
+pub fn view_person(
+    conn: &Connection,
+    person: &people::Person,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    if person.vulnerable || person.restricted {
+        log(
+            conn,
+            actor,
+            Action::PersonViewed,
+            format!("person:{}", person.id),
+            serde_json::json!({}),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Withdrawal {
     pub consent: people::Consent,

@@ -10,7 +10,6 @@ use super::{Json, Path};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::import::consent_csv::ImportReport;
 use crate::records::{self, ChannelDecision, Withdrawal};
-use crate::store::audit::Action;
 use crate::store::{people, photos};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -308,16 +307,7 @@ pub fn log_sensitive_read(
     person: &people::Person,
     now: jiff::Timestamp,
 ) -> Result<(), ApiError> {
-    if person.vulnerable || person.restricted {
-        caller.audit(
-            conn,
-            Action::PersonViewed,
-            format_args!("person:{}", person.id),
-            serde_json::json!({}),
-            now,
-        )?;
-    }
-    Ok(())
+    Ok(records::view_person(conn, person, &caller.actor(), now)?)
 }
 
 pub async fn show(

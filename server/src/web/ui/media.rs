@@ -13,8 +13,7 @@ use super::chrome::PageError;
 use crate::config::Config;
 use crate::domain::{ConsentId, PhotoId};
 use crate::ingest::MediaDirs;
-use crate::store::audit::Action;
-use crate::store::{people, photos};
+use crate::store::photos;
 use crate::web::AppState;
 use crate::web::api::Path;
 use crate::web::error::ApiError;
@@ -216,17 +215,12 @@ pub async fn evidence(
     let now = state.now();
     let consent = state
         .db(move |c| {
-            let consent = people::consent(c, ConsentId(id))?;
-            if consent.evidence_path.is_some() {
-                caller.audit(
-                    c,
-                    Action::ConsentScanViewed,
-                    format_args!("person:{}", consent.person_id),
-                    serde_json::json!({ "consent": id }),
-                    now,
-                )?;
-            }
-            Ok(consent)
+            Ok(crate::records::view_scan(
+                c,
+                ConsentId(id),
+                &caller.actor(),
+                now,
+            )?)
         })
         .await?;
     let stored = consent

@@ -16,8 +16,6 @@ use super::media::save_evidence;
 use super::photos::{Badge, DecisionRow, status_badge};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::records;
-use crate::store::audit::Action;
-use crate::store::audit::{self, Entry};
 use crate::store::{custody, people, photos};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -522,25 +520,14 @@ pub async fn correct(
         Ok(expires_on) => {
             state
                 .db(move |c| {
-                    let tx = c.transaction()?;
-                    let before = people::consent(&tx, ConsentId(id))?;
-                    let after =
-                        people::correct_consent(&tx, ConsentId(id), &form.signer_name, expires_on)?;
-                    audit::append(
-                        &tx,
-                        &Entry {
-                            at: now,
-                            actor: &caller.actor(),
-                            action: Action::ConsentCorrect,
-                            subject: &format!("person:{person}"),
-                            details: serde_json::json!({
-                                "consent": id,
-                                "signer_name_changed": before.signer_name != after.signer_name,
-                                "expires_on": after.expires_on.map(|d| d.to_string()),
-                            }),
-                        },
+                    records::correct_consent(
+                        c,
+                        ConsentId(id),
+                        &form.signer_name,
+                        expires_on,
+                        &caller.actor(),
+                        now,
                     )?;
-                    tx.commit()?;
                     Ok("Form corrected.".to_owned())
                 })
                 .await
@@ -616,19 +603,7 @@ pub async fn upload_evidence(
         Ok(path) => {
             state
                 .db(move |c| {
-                    let tx = c.transaction()?;
-                    people::set_evidence(&tx, ConsentId(id), &path)?;
-                    audit::append(
-                        &tx,
-                        &Entry {
-                            at: now,
-                            actor: &caller.actor(),
-                            action: Action::ConsentEvidence,
-                            subject: &format!("person:{person}"),
-                            details: serde_json::json!({ "consent": id }),
-                        },
-                    )?;
-                    tx.commit()?;
+                    records::attach_evidence(c, ConsentId(id), &path, &caller.actor(), now)?;
                     Ok("Signed form attached.".to_owned())
                 })
                 .await
