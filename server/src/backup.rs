@@ -178,24 +178,13 @@ fn object_path(dest: &Path, hash: &str, encrypted: bool) -> PathBuf {
         .join(name)
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
+use crate::files::sync_dir;
 
-/// Writes `bytes` to `path` by a temporary name, synced, then renamed.
+/// Writes `bytes` to `path` whole or not at all (see [`crate::files`]).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
-    let temp = dir.join(format!(
-        ".{}.part",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-    ));
-    let mut file = File::create(&temp).map_err(io_error("cannot write", &temp))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(io_error("cannot write", &temp))?;
-    fs::rename(&temp, path).map_err(io_error("cannot rename into place", path))?;
-    sync_dir(dir).map_err(io_error("cannot sync", dir))
+    crate::files::write_atomically(path, bytes).map_err(io_error("cannot write", path))
 }
 
 /// Every file the records point to, with its kind, relative to the data directory.

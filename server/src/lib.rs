@@ -10,6 +10,7 @@ pub mod consent;
 pub mod demo;
 pub mod domain;
 pub mod erasure;
+pub mod files;
 pub mod groups;
 pub mod import;
 pub mod ingest;

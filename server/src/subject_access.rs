@@ -299,13 +299,5 @@ pub fn build(mut gathered: Gathered, data_dir: &Path) -> Result<Vec<u8>, ExportE
 
 /// Where the CLI writes: refuses to replace a file.
 pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist_noclobber(path).map_err(|e| e.error)?;
-    Ok(path.to_path_buf())
+    crate::files::write_new(path, bytes)
 }

@@ -2,9 +2,9 @@
 //! at all (temp file, fsync, rename, fsync the folder).
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::io;
+use std::path::PathBuf;
 
 use crate::domain::Channel;
 
@@ -32,18 +32,6 @@ impl Delivery {
             }
         }
     }
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
-    let temp = dir.join(format!(".{name}.part"));
-    let mut file = File::create(&temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(temp)
 }
 
 impl Outbox {
@@ -88,8 +76,8 @@ impl Outbox {
     }
 
     /// The slow half of [`Outbox::deliver`]: both files written and synced under
-    /// temporary names (which readers of the folder ignore). [`Staged::place`] then makes
-    /// them visible, quickly; [`Staged::discard`] (or dropping it) removes them.
+    /// temporary names (which start with a dot, so readers of the folder ignore them).
+    /// [`Staged::place`] then makes them visible, quickly; dropping it removes them.
     pub fn stage(
         &self,
         channel: Channel,
@@ -99,70 +87,53 @@ impl Outbox {
     ) -> io::Result<Staged> {
         let dir = self.folder(channel);
         fs::create_dir_all(&dir)?;
-        let photo_temp = write_temp(&dir, name, photo);
-        let manifest_temp = write_temp(&dir, &format!("{name}.json"), manifest);
-        match (photo_temp, manifest_temp) {
-            (Ok(photo_temp), Ok(manifest_temp)) => Ok(Staged {
-                delivery: Delivery {
-                    photo: dir.join(name),
-                    manifest: dir.join(format!("{name}.json")),
-                },
-                photo_temp,
-                manifest_temp,
-                dir,
-                placed: false,
-            }),
-            (p, m) => {
-                for temp in [p.ok(), m.ok()].into_iter().flatten() {
-                    let _ = fs::remove_file(temp);
-                }
-                Err(io::Error::other("could not write the files to the outbox"))
-            }
-        }
+        let delivery = Delivery {
+            photo: dir.join(name),
+            manifest: dir.join(format!("{name}.json")),
+        };
+        Ok(Staged {
+            photo: crate::files::stage(&delivery.photo, photo)?,
+            manifest: crate::files::stage(&delivery.manifest, manifest)?,
+            delivery,
+            dir,
+        })
     }
 }
 
 /// A delivery written under temporary names, not yet visible (see [`Outbox::stage`]).
+/// Dropped unplaced, its files are removed.
 #[derive(Debug)]
 pub struct Staged {
     delivery: Delivery,
-    photo_temp: PathBuf,
-    manifest_temp: PathBuf,
+    photo: tempfile::NamedTempFile,
+    manifest: tempfile::NamedTempFile,
     dir: PathBuf,
-    placed: bool,
 }
 
 impl Staged {
-    /// Renames both files into place (the manifest first) and syncs the folder.
-    pub fn place(mut self) -> io::Result<Delivery> {
-        fs::rename(&self.manifest_temp, &self.delivery.manifest)?;
-        if let Err(e) = fs::rename(&self.photo_temp, &self.delivery.photo) {
-            let _ = fs::remove_file(&self.delivery.manifest);
+    /// Renames both files into place (the manifest first) and syncs the folder; on any
+    /// failure neither is left visible.
+    pub fn place(self) -> io::Result<Delivery> {
+        let Staged {
+            delivery,
+            photo,
+            manifest,
+            dir,
+        } = self;
+        manifest.persist(&delivery.manifest).map_err(|e| e.error)?;
+        if let Err(e) = photo.persist(&delivery.photo) {
+            let _ = fs::remove_file(&delivery.manifest);
+            return Err(e.error);
+        }
+        if let Err(e) = crate::files::sync_dir(&dir) {
+            delivery.withdraw();
             return Err(e);
         }
-        self.placed = true;
-        if let Err(e) = sync_dir(&self.dir) {
-            let _ = fs::remove_file(&self.delivery.photo);
-            let _ = fs::remove_file(&self.delivery.manifest);
-            return Err(e);
-        }
-        Ok(Delivery {
-            photo: self.delivery.photo.clone(),
-            manifest: self.delivery.manifest.clone(),
-        })
+        Ok(delivery)
     }
 
-    /// Removes the temporary files.
+    /// Removes the temporary files (as dropping it does).
     pub fn discard(self) {}
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if !self.placed {
-            let _ = fs::remove_file(&self.photo_temp);
-            let _ = fs::remove_file(&self.manifest_temp);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -193,7 +164,7 @@ mod tests {
     fn a_staged_delivery_is_invisible_until_placed_and_gone_if_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let outbox = Outbox::new(dir.path());
-        let visible = |folder: &Path| -> Vec<String> {
+        let visible = |folder: &std::path::Path| -> Vec<String> {
             let mut names: Vec<String> = fs::read_dir(folder)
                 .unwrap()
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

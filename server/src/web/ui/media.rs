@@ -97,16 +97,8 @@ pub fn save_evidence(config: &Config, bytes: &[u8]) -> Result<String, ApiError> 
         &crate::web::password::random_token()[..32],
         kind.extension()
     );
-    let path = dir.join(&name);
-    let temp = dir.join(format!(".{name}.part"));
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, &path)
-    };
-    write().map_err(|e| ApiError::Internal(format!("writing evidence: {e}")))?;
+    crate::files::write_new(&dir.join(&name), bytes)
+        .map_err(|e| ApiError::Internal(format!("writing evidence: {e}")))?;
     Ok(format!("evidence/{name}"))
 }
 
