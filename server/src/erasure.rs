@@ -25,6 +25,7 @@ use crate::domain::PersonId;
 use crate::records;
 use crate::retention;
 use crate::store::audit::Action;
+use crate::store::publications;
 use crate::store::{Result, StoreError, people, photos, retention as stored};
 
 /// What an erasure did.
@@ -86,9 +87,9 @@ pub fn erase_person(
     names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
     names.dedup();
 
-    for publication in photos::publications_of_person(&tx, person)? {
+    for publication in publications::publications_of_person(&tx, person)? {
         if publication.takedown_since.is_none()
-            && photos::mark_takedown(&tx, publication.id, "erasure", now)?
+            && publications::mark_takedown(&tx, publication.id, "erasure", now)?
         {
             report.takedown_tasks += 1;
             records::log(

@@ -16,6 +16,7 @@ use crate::domain::{AccountId, Channel, ConsentId, PersonId, PhotoId};
 use crate::import::consent_csv::{self, ImportError, ImportReport};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
+use crate::store::publications;
 use crate::store::{Result, StoreError, people, photos, requests};
 
 pub(crate) fn log(
@@ -233,7 +234,7 @@ pub fn takedowns_due(
     now: Timestamp,
 ) -> Result<usize> {
     let mut tasks = 0;
-    for publication in photos::live_publications(conn, person)? {
+    for publication in publications::live_publications(conn, person)? {
         let Ok(channel) = publication.channel.parse::<Channel>() else {
             tracing::warn!(
                 publication = publication.id,
@@ -252,7 +253,7 @@ pub fn takedowns_due(
         if codes.is_empty() {
             continue;
         }
-        if photos::mark_takedown(conn, publication.id, &codes.join(", "), now)? {
+        if publications::mark_takedown(conn, publication.id, &codes.join(", "), now)? {
             tasks += 1;
             log(
                 conn,
@@ -317,7 +318,7 @@ pub fn add_consent(
         now,
     )?;
     if consent.withdrawn_on.is_some() {
-        photos::on_withdrawal(&tx, consent.person_id, actor, now)?;
+        publications::on_withdrawal(&tx, consent.person_id, actor, now)?;
     }
     takedowns_due(
         &tx,
@@ -453,7 +454,7 @@ pub fn withdraw_consent(
         now,
     )?;
     let (takedown_tasks, approvals_voided) =
-        photos::on_withdrawal(&tx, consent.person_id, actor, now)?;
+        publications::on_withdrawal(&tx, consent.person_id, actor, now)?;
     tx.commit()?;
     Ok(Withdrawal {
         consent,
@@ -864,11 +865,12 @@ mod tests {
             reasons: vec![],
         };
         let name = format!("p{}", photo.0);
-        photos::insert_publication(conn, photo, channel, &name, None, &decision, now()).unwrap()
+        publications::insert_publication(conn, photo, channel, &name, None, &decision, now())
+            .unwrap()
     }
 
     fn reasons_of_tasks(conn: &Connection) -> Vec<(i64, String)> {
-        photos::open_takedowns(conn)
+        publications::open_takedowns(conn)
             .unwrap()
             .into_iter()
             .map(|p| (p.id, p.takedown_reason.unwrap_or_default()))

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::consent::FaceResolution;
 use crate::domain::PersonId;
+use crate::store::publications;
 use crate::store::{self, audit, custody, people, photos};
 
 #[derive(Debug, thiserror::Error)]
@@ -170,7 +171,7 @@ pub fn gather(
             .filter(|f| f.resolution != FaceResolution::Person(id))
             .map(|f| crate::publish::stored_cover(&photo, f))
             .collect();
-        let publications = photos::publications_of_photo(conn, photo.id)?
+        let publications = publications::publications_of_photo(conn, photo.id)?
             .into_iter()
             .map(|p| Publication {
                 channel: p.channel,

@@ -24,7 +24,8 @@ use sha2::{Digest, Sha256};
 use crate::domain::{ExternalRef, Name, PartnerId, Role, Scopes, SignerKind, parse_date};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
-use crate::store::{StoreError, people, photos};
+use crate::store::publications;
+use crate::store::{StoreError, people};
 
 /// The columns, in the documented order.
 pub const COLUMNS: [&str; 15] = [
@@ -661,7 +662,7 @@ pub fn import(
     withdrawn_people.sort();
     withdrawn_people.dedup();
     for person in withdrawn_people {
-        photos::on_withdrawal(tx, person, actor, now)?;
+        publications::on_withdrawal(tx, person, actor, now)?;
     }
     audit::append(
         tx,

@@ -277,6 +277,7 @@ pub fn token_from_config(
 
 #[cfg(test)]
 mod tests {
+    use crate::store::publications;
     use std::sync::Mutex as StdMutex;
 
     use super::*;
@@ -332,7 +333,7 @@ mod tests {
             verdict: Verdict::Allowed,
             reasons: vec![],
         };
-        let id = photos::insert_publication(
+        let id = publications::insert_publication(
             &conn,
             photo,
             Channel::Website,
@@ -474,8 +475,8 @@ mod tests {
             Ok(()),
         ]);
         deliver_due(&db, &outbox, &a_token, &poster, t(1)).unwrap();
-        photos::mark_takedown(&db.lock().unwrap(), id, "consent_withdrawn", t(2)).unwrap();
-        let publication = photos::open_takedown(&db.lock().unwrap(), id).unwrap();
+        publications::mark_takedown(&db.lock().unwrap(), id, "consent_withdrawn", t(2)).unwrap();
+        let publication = publications::open_takedown(&db.lock().unwrap(), id).unwrap();
         assert!(crate::publish::remove_outbox_copy(&outbox, &publication).unwrap());
         assert!(!outbox.folder(Channel::Website).join("x1.jpg").exists());
         assert!(!outbox.folder(Channel::Website).join("x1.jpg.json").exists());
@@ -521,7 +522,7 @@ mod tests {
     fn a_takedown_done_before_delivery_never_sends_the_file_or_a_removal() {
         let dir = tempfile::tempdir().unwrap();
         let (db, outbox, id) = queued(dir.path(), true);
-        photos::mark_takedown(&db.lock().unwrap(), id, "vulnerable", t(1)).unwrap();
+        publications::mark_takedown(&db.lock().unwrap(), id, "vulnerable", t(1)).unwrap();
         let director = crate::store::registry::insert_account(
             &db.lock().unwrap(),
             "director",

@@ -21,6 +21,7 @@ use crate::domain::{AccountId, Channel, PhotoId};
 use crate::records;
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
+use crate::store::publications;
 use crate::store::{StoreError, photos};
 pub use outbox::Outbox;
 
@@ -325,7 +326,15 @@ pub fn record(
     } = copy;
     let delivery = staged.place().map_err(PublishError::Outbox)?;
     let recorded = (|| -> Result<i64, PublishError> {
-        let id = photos::insert_publication(&tx, photo, channel, &opaque_name, by, &decision, now)?;
+        let id = publications::insert_publication(
+            &tx,
+            photo,
+            channel,
+            &opaque_name,
+            by,
+            &decision,
+            now,
+        )?;
         if let Some(url) = outbox.endpoint(channel) {
             crate::store::deliveries::insert(&tx, id, url, now)?;
         }
@@ -420,7 +429,7 @@ pub struct TakedownDone {
 /// A file that is there but cannot be removed.
 pub fn remove_outbox_copy(
     outbox: &Outbox,
-    publication: &crate::store::photos::Publication,
+    publication: &crate::store::publications::Publication,
 ) -> std::io::Result<bool> {
     let channel: Channel = publication
         .channel
@@ -451,7 +460,7 @@ pub fn record_takedown_done(
     now: Timestamp,
 ) -> crate::store::Result<TakedownDone> {
     let tx = conn.transaction()?;
-    crate::store::photos::mark_takedown_done(&tx, publication, by, now)?;
+    crate::store::publications::mark_takedown_done(&tx, publication, by, now)?;
     let endpoint_asked = crate::store::deliveries::queue_removal(&tx, publication, now)?;
     crate::records::log(
         &tx,

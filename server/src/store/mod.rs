@@ -11,6 +11,7 @@ pub mod groups;
 pub mod overview;
 pub mod people;
 pub mod photos;
+pub mod publications;
 pub mod registry;
 pub mod requests;
 pub mod retention;

@@ -4,7 +4,6 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::audit::{self, Entry};
 use super::people;
 use super::{Result, StoreError, found};
 use crate::consent::{
@@ -12,7 +11,6 @@ use crate::consent::{
     Provenance,
 };
 use crate::domain::{AccountId, Channel, DeviceId, PersonId, PhotoId};
-use crate::store::audit::Action;
 
 /// A photo to catalogue (from an import, or seeded).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -901,194 +899,11 @@ pub fn facts(conn: &Connection, id: PhotoId) -> Result<(PhotoFacts, Vec<PersonFa
     ))
 }
 
-/// A publication, and its takedown state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Publication {
-    pub id: i64,
-    pub photo_id: PhotoId,
-    pub channel: String,
-    pub opaque_name: String,
-    pub published_at: String,
-    pub takedown_since: Option<String>,
-    pub takedown_reason: Option<String>,
-    pub takedown_done_at: Option<String>,
-    /// For a channel with a web endpoint: `pending`, `delivered` or `withheld`.
-    pub delivery: Option<String>,
-    /// Why the last attempt to deliver failed.
-    pub delivery_error: Option<String>,
-}
-
-const PUBLICATION_COLS: &str = "id, photo_id, channel, opaque_name, published_at, takedown_since, \
-     takedown_reason, takedown_done_at, \
-     (SELECT d.state FROM http_deliveries d WHERE d.publication_id = publications.id), \
-     (SELECT d.last_error FROM http_deliveries d WHERE d.publication_id = publications.id)";
-
-fn publication_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Publication> {
-    Ok(Publication {
-        id: r.get(0)?,
-        photo_id: PhotoId(r.get(1)?),
-        channel: r.get(2)?,
-        opaque_name: r.get(3)?,
-        published_at: r.get(4)?,
-        takedown_since: r.get(5)?,
-        takedown_reason: r.get(6)?,
-        takedown_done_at: r.get(7)?,
-        delivery: r.get(8)?,
-        delivery_error: r.get(9)?,
-    })
-}
-
-pub fn insert_publication(
-    conn: &Connection,
-    photo: PhotoId,
-    channel: Channel,
-    opaque_name: &str,
-    by: Option<AccountId>,
-    decision: &consent::Decision,
-    now: Timestamp,
-) -> Result<i64> {
-    conn.execute(
-        "INSERT INTO publications (photo_id, channel, opaque_name, published_at, published_by, decision) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            photo.0,
-            channel.code(),
-            opaque_name,
-            now.to_string(),
-            by.map(|a| a.0),
-            serde_json::to_string(decision).map_err(|e| StoreError::Invalid(e.to_string()))?
-        ],
-    )?;
-    Ok(conn.last_insert_rowid())
-}
-
-pub fn publications_of_person(conn: &Connection, person: PersonId) -> Result<Vec<Publication>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {PUBLICATION_COLS} FROM publications WHERE photo_id IN \
-         (SELECT photo_id FROM tags WHERE person_id = ?1) ORDER BY id"
-    ))?;
-    let rows = stmt
-        .query_map([person.0], publication_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-/// Publications not taken down (nor waiting to be), of photos tagging `person` if given.
-pub fn live_publications(conn: &Connection, person: Option<PersonId>) -> Result<Vec<Publication>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {PUBLICATION_COLS} FROM publications WHERE takedown_since IS NULL \
-         AND (?1 IS NULL OR photo_id IN (SELECT photo_id FROM tags WHERE person_id = ?1)) \
-         ORDER BY id"
-    ))?;
-    let rows = stmt
-        .query_map([person.map(|p| p.0)], publication_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-/// Makes a live publication a takedown task; false if it already is one.
-pub fn mark_takedown(conn: &Connection, id: i64, reason: &str, now: Timestamp) -> Result<bool> {
-    Ok(conn.execute(
-        "UPDATE publications SET takedown_since = ?2, takedown_reason = ?3 \
-         WHERE id = ?1 AND takedown_since IS NULL",
-        params![id, now.to_string(), reason],
-    )? == 1)
-}
-
-pub fn publications_of_photo(conn: &Connection, photo: PhotoId) -> Result<Vec<Publication>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {PUBLICATION_COLS} FROM publications WHERE photo_id = ?1 ORDER BY id"
-    ))?;
-    let rows = stmt
-        .query_map([photo.0], publication_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-/// Takedown tasks not yet marked done.
-pub fn open_takedowns(conn: &Connection) -> Result<Vec<Publication>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {PUBLICATION_COLS} FROM publications WHERE takedown_since IS NOT NULL \
-         AND takedown_done_at IS NULL ORDER BY takedown_since, id"
-    ))?;
-    let rows = stmt
-        .query_map([], publication_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-/// An open takedown task.
-pub fn open_takedown(conn: &Connection, id: i64) -> Result<Publication> {
-    conn.query_row(
-        &format!(
-            "SELECT {PUBLICATION_COLS} FROM publications WHERE id = ?1 \
-             AND takedown_since IS NOT NULL AND takedown_done_at IS NULL"
-        ),
-        [id],
-        publication_row,
-    )
-    .optional()?
-    .ok_or(StoreError::NotFound {
-        what: "open takedown task",
-        id,
-    })
-}
-
-pub fn mark_takedown_done(
-    conn: &Connection,
-    publication: i64,
-    by: AccountId,
-    now: Timestamp,
-) -> Result<()> {
-    let changed = conn.execute(
-        "UPDATE publications SET takedown_done_at = ?2, takedown_done_by = ?3 \
-         WHERE id = ?1 AND takedown_since IS NOT NULL AND takedown_done_at IS NULL",
-        params![publication, now.to_string(), by.0],
-    )?;
-    if changed == 0 {
-        return Err(StoreError::NotFound {
-            what: "open takedown task",
-            id: publication,
-        });
-    }
-    Ok(())
-}
-
-/// After a withdrawal by or for `person`: every publication of them becomes a takedown task
-/// and every live approval of a photo with them is voided. Returns (takedowns, voided).
-pub fn on_withdrawal(
-    conn: &Connection,
-    person: PersonId,
-    actor: &str,
-    now: Timestamp,
-) -> Result<(usize, usize)> {
-    let takedowns = conn.execute(
-        "UPDATE publications SET takedown_since = ?2, takedown_reason = 'consent withdrawn' \
-         WHERE takedown_since IS NULL AND photo_id IN (SELECT photo_id FROM tags WHERE person_id = ?1)",
-        params![person.0, now.to_string()],
-    )?;
-    let voided = conn.execute(
-        "UPDATE approvals SET voided_at = ?2, void_reason = 'consent withdrawn' \
-         WHERE voided_at IS NULL AND photo_id IN (SELECT photo_id FROM tags WHERE person_id = ?1)",
-        params![person.0, now.to_string()],
-    )?;
-    audit::append(
-        conn,
-        &Entry {
-            at: now,
-            actor,
-            action: Action::ConsentWithdrawalEffects,
-            subject: &format!("person:{}", person.0),
-            details: serde_json::json!({ "takedown_tasks": takedowns, "approvals_voided": voided }),
-        },
-    )?;
-    Ok((takedowns, voided))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::AccountRole;
+    use crate::store::publications::insert_publication;
     use crate::store::{open_in_memory, registry};
 
     fn now() -> Timestamp {

@@ -4,6 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{NOW, TestApp, expect, learner, parent_form, spawn_app};
+use consentcam::store::publications;
 
 /// Catalogues a JPEG with `faces` detected faces, as an import would.
 fn photo(app: &TestApp, hash: &str, faces: usize) -> (i64, Vec<i64>) {
@@ -303,7 +304,7 @@ async fn a_withdrawal_turns_publications_into_takedown_tasks() {
         verdict: consentcam::consent::Verdict::Allowed,
         reasons: vec![],
     };
-    photos::insert_publication(
+    publications::insert_publication(
         &conn,
         PhotoId(id),
         consentcam::domain::Channel::Website,

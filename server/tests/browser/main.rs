@@ -6,6 +6,7 @@
 mod harness;
 
 use consentcam::domain::Channel;
+use consentcam::store::publications;
 use consentcam::store::{people, photos, registry};
 use harness::{Browser, browser, spawn_demo};
 
@@ -197,7 +198,7 @@ async fn withdrawing_a_consent_turns_its_publications_into_takedown_tasks() {
             &Default::default(),
         )
         .expect("decision");
-        photos::insert_publication(
+        publications::insert_publication(
             conn,
             portrait,
             Channel::Website,
@@ -517,7 +518,7 @@ async fn a_real_photo_is_covered_a_missed_face_drawn_and_published_from_the_phot
 
     // The file that left: nothing but the picture and its orientation, two faces black.
     let conn = server.db();
-    let publication = &photos::publications_of_photo(&conn, photo).expect("publications")[0];
+    let publication = &publications::publications_of_photo(&conn, photo).expect("publications")[0];
     let file = server
         .db_path
         .parent()

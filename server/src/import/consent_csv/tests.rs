@@ -3,6 +3,7 @@ use rusqlite::Connection;
 
 use super::*;
 use crate::store::open_in_memory;
+use crate::store::{photos, publications};
 
 const HEADER: &str = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on";
 
@@ -223,7 +224,7 @@ fn a_withdrawal_added_to_the_file_is_recorded_and_makes_takedown_tasks() {
         verdict: crate::consent::Verdict::Allowed,
         reasons: vec![],
     };
-    photos::insert_publication(
+    publications::insert_publication(
         &conn,
         photo,
         crate::domain::Channel::Website,
@@ -239,7 +240,7 @@ fn a_withdrawal_added_to_the_file_is_recorded_and_makes_takedown_tasks() {
     assert_eq!(report.forms_withdrawn, 1);
     let forms = people::consents_of(&conn, robin.id).unwrap();
     assert_eq!(forms[0].withdrawn_on, Some(date(2026, 11, 20)));
-    assert_eq!(photos::open_takedowns(&conn).unwrap().len(), 1);
+    assert_eq!(publications::open_takedowns(&conn).unwrap().len(), 1);
 }
 
 #[test]

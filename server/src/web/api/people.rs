@@ -10,6 +10,7 @@ use super::{Json, Path};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::import::consent_csv::ImportReport;
 use crate::records::{self, ChannelDecision, Withdrawal};
+use crate::store::publications;
 use crate::store::{people, photos};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -284,7 +285,7 @@ pub struct PersonPage {
     /// Per channel, what a photo of this person alone could do today, and why.
     today: Vec<ChannelDecision>,
     photos: Vec<i64>,
-    publications: Vec<photos::Publication>,
+    publications: Vec<publications::Publication>,
     /// Notes about the person (why the vulnerable flag was lowered), which the audit
     /// entries refer to by id: directors and admins only.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -333,7 +334,7 @@ pub async fn show(
                         .iter()
                         .map(|p| p.id.0)
                         .collect(),
-                    publications: photos::publications_of_person(c, id)?,
+                    publications: publications::publications_of_person(c, id)?,
                     notes: if caller.account.role == crate::domain::AccountRole::Staff {
                         Vec::new()
                     } else {

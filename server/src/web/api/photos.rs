@@ -11,6 +11,7 @@ use crate::domain::{Channel, PersonId, PhotoId};
 use crate::ops::photos as ops;
 use crate::records::{self, ChannelDecision};
 use crate::store::photos;
+use crate::store::publications;
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::error::ApiError;
@@ -63,7 +64,7 @@ pub struct PhotoPage {
     faces: Vec<photos::Face>,
     tags: Vec<photos::Tag>,
     approvals: Vec<photos::Approval>,
-    publications: Vec<photos::Publication>,
+    publications: Vec<publications::Publication>,
     decisions: Vec<ChannelDecision>,
 }
 
@@ -84,7 +85,7 @@ pub async fn show(
                     faces: photos::faces(c, id)?,
                     tags: photos::tags(c, id)?,
                     approvals: photos::approvals(c, id)?,
-                    publications: photos::publications_of_photo(c, id)?,
+                    publications: publications::publications_of_photo(c, id)?,
                     decisions: records::for_role(
                         records::decide_all(c, id, today, &policy)?,
                         caller.account.role,
@@ -388,8 +389,10 @@ pub async fn acknowledge_provenance(
 pub async fn takedowns(
     State(state): State<AppState>,
     _: Caller,
-) -> Result<Json<Vec<photos::Publication>>, ApiError> {
-    Ok(Json(state.read(|c| Ok(photos::open_takedowns(c)?)).await?))
+) -> Result<Json<Vec<publications::Publication>>, ApiError> {
+    Ok(Json(
+        state.read(|c| Ok(publications::open_takedowns(c)?)).await?,
+    ))
 }
 
 /// Marks a takedown done, for the API and the page: the outbox copy is removed first
@@ -401,7 +404,9 @@ pub async fn finish_takedown(
     id: i64,
 ) -> Result<crate::publish::TakedownDone, ApiError> {
     let now = state.now();
-    let publication = state.db(move |c| Ok(photos::open_takedown(c, id)?)).await?;
+    let publication = state
+        .db(move |c| Ok(publications::open_takedown(c, id)?))
+        .await?;
     let outbox = crate::publish::configured_outbox(state.config());
     let outbox_removed = tokio::task::spawn_blocking(move || {
         crate::publish::remove_outbox_copy(&outbox, &publication)

@@ -8,7 +8,8 @@ use tower_sessions::Session;
 
 use super::chrome::{Chrome, PageError, finish, render};
 use crate::domain::DeviceId;
-use crate::store::{custody, overview, people, photos, registry, requests};
+use crate::store::publications;
+use crate::store::{custody, overview, people, registry, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::api::Path;
@@ -78,7 +79,7 @@ pub struct TakedownRow {
 
 fn takedown_rows(state: &AppState, c: &rusqlite::Connection) -> Result<Vec<TakedownRow>, ApiError> {
     let local = |t: &str| super::photos::local(state, t);
-    Ok(photos::open_takedowns(c)?
+    Ok(publications::open_takedowns(c)?
         .into_iter()
         .map(|p| TakedownRow {
             id: p.id,

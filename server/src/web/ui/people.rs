@@ -16,6 +16,7 @@ use super::media::save_evidence;
 use super::photos::{Badge, DecisionRow, status_badge};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::records;
+use crate::store::publications;
 use crate::store::{custody, people, photos};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -240,7 +241,7 @@ pub async fn person(
                     })
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
-            let publications = photos::publications_of_person(conn, pid)?
+            let publications = publications::publications_of_person(conn, pid)?
                 .into_iter()
                 .map(|p| PublicationRow {
                     photo_id: p.photo_id.0,

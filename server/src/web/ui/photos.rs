@@ -17,6 +17,7 @@ use crate::consent::{Decision, FaceResolution, FaceSearch, Provenance, Severity,
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::ops::photos as ops;
 use crate::records;
+use crate::store::publications;
 use crate::store::{custody, overview, people, photos, registry, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -383,7 +384,7 @@ struct PhotoPage {
     any_allowed: bool,
     approvals: Vec<ApprovalRow>,
     requests: Vec<RequestRow>,
-    publications: Vec<photos::Publication>,
+    publications: Vec<publications::Publication>,
     damage: Option<String>,
     format: String,
     /// Whether faces were looked for, in words; `None` once the detector has run.
@@ -578,7 +579,7 @@ pub async fn photo(
                 any_allowed,
                 approvals,
                 requests,
-                publications: photos::publications_of_photo(conn, pid)?,
+                publications: publications::publications_of_photo(conn, pid)?,
                 damage: photo.damage.clone(),
                 format: photo.format.clone(),
                 face_search: face_search_text(photo.face_search),
