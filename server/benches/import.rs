@@ -5,7 +5,8 @@
 use std::hint::black_box;
 
 use consentcam::records;
-use consentcam::store::{self, people};
+use consentcam::store;
+use consentcam::store::partners;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::civil::date;
 
@@ -45,8 +46,8 @@ fn import_10k(c: &mut Criterion) {
             || {
                 let dir = tempfile::tempdir().unwrap();
                 let conn = store::open(&dir.path().join("records.db")).unwrap();
-                people::insert_partner(&conn, "Hillside School", now).unwrap();
-                people::insert_partner(&conn, "Riverside Academy", now).unwrap();
+                partners::insert_partner(&conn, "Hillside School", now).unwrap();
+                partners::insert_partner(&conn, "Riverside Academy", now).unwrap();
                 (dir, conn)
             },
             |(dir, mut conn)| {

@@ -22,6 +22,7 @@ use consentcam::consent::FaceResolution;
 use consentcam::domain::{
     AccountRole, Channel, ExternalRef, Name, PersonId, PhotoId, Role, Scopes, SignerKind,
 };
+use consentcam::store::consents;
 use consentcam::store::photos::{self, FaceRect, FaceSource, NewPhoto};
 use consentcam::store::{self, people, registry};
 use consentcam::web::{self, AppState, password};
@@ -50,9 +51,9 @@ fn person(conn: &rusqlite::Connection, r: &str, consent: bool) -> PersonId {
     )
     .unwrap();
     if consent {
-        people::insert_consent(
+        consents::insert_consent(
             conn,
-            &people::NewConsent {
+            &consents::NewConsent {
                 person_id: id,
                 signer: SignerKind::Myself,
                 signer_name: String::new(),

@@ -25,6 +25,7 @@ use crate::domain::PersonId;
 use crate::records;
 use crate::retention;
 use crate::store::audit::Action;
+use crate::store::consents;
 use crate::store::publications;
 use crate::store::{Result, StoreError, people, photos, retention as stored};
 
@@ -79,7 +80,7 @@ pub fn erase_person(
         before.family_name.clone(),
         before.ext_ref.clone(),
     ];
-    for form in people::consents_of(&tx, person)? {
+    for form in consents::consents_of(&tx, person)? {
         if !form.signer_name.trim().is_empty() {
             names.push(form.signer_name.trim().to_owned());
         }

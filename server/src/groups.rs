@@ -260,6 +260,7 @@ pub fn short_name(person: &Person) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::store::consents;
     use consentcam_wire::{KioskEvent, KioskEventKind, TagUid};
     use jiff::civil::date;
 
@@ -318,9 +319,9 @@ mod tests {
     }
 
     fn consent(conn: &Connection, who: PersonId, internal: bool, public: bool) {
-        people::insert_consent(
+        consents::insert_consent(
             conn,
-            &people::NewConsent {
+            &consents::NewConsent {
                 person_id: who,
                 signer: SignerKind::Parent,
                 signer_name: "A Parent".into(),

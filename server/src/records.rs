@@ -16,6 +16,8 @@ use crate::domain::{AccountId, Channel, ConsentId, PersonId, PhotoId};
 use crate::import::consent_csv::{self, ImportError, ImportReport};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
+use crate::store::consents;
+use crate::store::partners;
 use crate::store::publications;
 use crate::store::{Result, StoreError, people, photos, requests};
 
@@ -301,14 +303,14 @@ pub fn sweep(
 /// objection) turns the publications it affects into takedown tasks at once.
 pub fn add_consent(
     conn: &mut Connection,
-    consent: &people::NewConsent,
+    consent: &consents::NewConsent,
     actor: &str,
     now: Timestamp,
     as_of: &AsOf<'_>,
 ) -> Result<ConsentId> {
     let tx = conn.transaction()?;
     people::living(&tx, consent.person_id)?;
-    let id = people::insert_consent(&tx, consent, now)?;
+    let id = consents::insert_consent(&tx, consent, now)?;
     log(
         &tx,
         actor,
@@ -344,9 +346,9 @@ pub fn correct_consent(
     now: Timestamp,
 ) -> Result<PersonId> {
     let tx = conn.transaction()?;
-    let before = people::consent(&tx, id)?;
+    let before = consents::consent(&tx, id)?;
     people::living(&tx, before.person_id)?;
-    let after = people::correct_consent(&tx, id, signer_name, expires_on)?;
+    let after = consents::correct_consent(&tx, id, signer_name, expires_on)?;
     log(
         &tx,
         actor,
@@ -372,9 +374,9 @@ pub fn attach_evidence(
     now: Timestamp,
 ) -> Result<()> {
     let tx = conn.transaction()?;
-    let form = people::consent(&tx, id)?;
+    let form = consents::consent(&tx, id)?;
     people::living(&tx, form.person_id)?;
-    people::set_evidence(&tx, id, path)?;
+    consents::set_evidence(&tx, id, path)?;
     log(
         &tx,
         actor,
@@ -393,8 +395,8 @@ pub fn view_scan(
     id: ConsentId,
     actor: &str,
     now: Timestamp,
-) -> Result<people::Consent> {
-    let form = people::consent(conn, id)?;
+) -> Result<consents::Consent> {
+    let form = consents::consent(conn, id)?;
     if form.evidence_path.is_some() {
         log(
             conn,
@@ -431,7 +433,7 @@ pub fn view_person(
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Withdrawal {
-    pub consent: people::Consent,
+    pub consent: consents::Consent,
     pub takedown_tasks: usize,
     pub approvals_voided: usize,
 }
@@ -444,7 +446,7 @@ pub fn withdraw_consent(
     now: Timestamp,
 ) -> Result<Withdrawal> {
     let tx = conn.transaction()?;
-    let consent = people::withdraw_consent(&tx, id, on)?;
+    let consent = consents::withdraw_consent(&tx, id, on)?;
     log(
         &tx,
         actor,
@@ -483,7 +485,7 @@ pub fn import_consents(
 pub fn channels(conn: &Connection) -> Result<Vec<(Channel, String)>> {
     let mut all = vec![(Channel::Internal, "Internal".to_owned())];
     all.extend(
-        people::partners(conn)?
+        partners::partners(conn)?
             .into_iter()
             .map(|p| (Channel::Partner(p.id), p.name)),
     );
@@ -625,7 +627,7 @@ pub fn decide_approval(
         )));
     }
     if let Channel::Partner(id) = channel
-        && !people::partners(conn)?.iter().any(|p| p.id == id)
+        && !partners::partners(conn)?.iter().any(|p| p.id == id)
     {
         return Err(StoreError::NotFound {
             what: "partner organisation",
@@ -822,9 +824,9 @@ mod tests {
     }
 
     fn parent_form(conn: &Connection, who: PersonId, expires_on: Option<Date>) {
-        people::insert_consent(
+        consents::insert_consent(
             conn,
-            &people::NewConsent {
+            &consents::NewConsent {
                 person_id: who,
                 signer: SignerKind::Parent,
                 signer_name: "A Parent".into(),

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::consent::FaceResolution;
 use crate::domain::PersonId;
+use crate::store::consents;
 use crate::store::publications;
 use crate::store::{self, audit, custody, people, photos};
 
@@ -141,7 +142,7 @@ pub fn gather(
     now: jiff::Timestamp,
 ) -> Result<Gathered, ExportError> {
     let person = people::person(conn, id)?;
-    let forms = people::consents_of(conn, id)?
+    let forms = consents::consents_of(conn, id)?
         .into_iter()
         .map(|f| {
             let ext = f

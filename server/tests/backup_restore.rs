@@ -649,7 +649,7 @@ fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
     };
     consentcam::records::add_consent(
         &mut conn,
-        &store::people::NewConsent {
+        &store::consents::NewConsent {
             person_id: person,
             signer: consentcam::domain::SignerKind::Myself,
             signer_name: String::new(),

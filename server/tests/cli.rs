@@ -436,7 +436,7 @@ fn erase_person_needs_yes_and_leaves_no_trace_of_the_name_in_the_records() {
         .unwrap();
     assert_eq!(other.family_name, "Quillfeather");
     assert_eq!(
-        consentcam::store::people::consents_of(&conn, other.id)
+        consentcam::store::consents::consents_of(&conn, other.id)
             .unwrap()
             .len(),
         1

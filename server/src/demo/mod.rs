@@ -18,6 +18,7 @@ use rusqlite::Connection;
 
 use crate::domain::{AccountRole, Channel, PersonId, PhotoId};
 use crate::store::audit::Action;
+use crate::store::partners;
 use crate::store::{self, audit, custody, people, photos, registry};
 use crate::web::password;
 use crate::{groups, records};
@@ -157,7 +158,7 @@ fn seed_records(
     today: Date,
 ) -> anyhow::Result<Seeded> {
     for name in ["Hillside School", "Riverside Academy"] {
-        people::insert_partner(conn, name, now)?;
+        partners::insert_partner(conn, name, now)?;
     }
     // Harry has no form at all.
     records::add_person(

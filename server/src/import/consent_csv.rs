@@ -24,6 +24,8 @@ use sha2::{Digest, Sha256};
 use crate::domain::{ExternalRef, Name, PartnerId, Role, Scopes, SignerKind, parse_date};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
+use crate::store::consents;
+use crate::store::partners;
 use crate::store::publications;
 use crate::store::{StoreError, people};
 
@@ -447,7 +449,7 @@ pub fn import(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let partner_ids: HashMap<String, PartnerId> = people::partners(tx)?
+    let partner_ids: HashMap<String, PartnerId> = partners::partners(tx)?
         .into_iter()
         .map(|p| (p.name.to_lowercase(), p.id))
         .collect();
@@ -587,11 +589,12 @@ pub fn import(
             website: row.website,
             social: row.social,
         };
-        match people::consent_by_key(tx, person_id, row.signer, &row.signer_name, row.signed_on)? {
+        match consents::consent_by_key(tx, person_id, row.signer, &row.signer_name, row.signed_on)?
+        {
             None => {
-                people::insert_consent(
+                consents::insert_consent(
                     tx,
-                    &people::NewConsent {
+                    &consents::NewConsent {
                         person_id,
                         signer: row.signer,
                         signer_name: row.signer_name.clone(),
@@ -632,7 +635,7 @@ pub fn import(
                 }
                 match (existing.withdrawn_on, row.withdrawn_on) {
                     (None, Some(on)) => {
-                        people::withdraw_consent(tx, existing.id, on)?;
+                        consents::withdraw_consent(tx, existing.id, on)?;
                         report.forms_withdrawn += 1;
                         withdrawn_people.push(person_id);
                     }

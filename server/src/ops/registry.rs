@@ -6,6 +6,7 @@ use rusqlite::Connection;
 use crate::domain::{AccountId, AccountRole, DeviceId, PartnerId, PersonId};
 use crate::records::log;
 use crate::store::audit::Action;
+use crate::store::partners;
 use crate::store::{Result, StoreError, people, registry};
 use consentcam_wire::TagUid;
 
@@ -17,7 +18,7 @@ pub fn add_partner(
     now: Timestamp,
 ) -> Result<PartnerId> {
     let tx = conn.transaction()?;
-    let id = people::insert_partner(&tx, name, now)?;
+    let id = partners::insert_partner(&tx, name, now)?;
     log(
         &tx,
         actor,

@@ -278,6 +278,7 @@ pub fn not_configured() -> StoreError {
 
 #[cfg(test)]
 mod tests {
+    use crate::store::consents;
     use jiff::civil::date;
 
     use super::*;
@@ -321,9 +322,9 @@ mod tests {
         )
         .unwrap();
         if with_form {
-            people::insert_consent(
+            consents::insert_consent(
                 conn,
-                &people::NewConsent {
+                &consents::NewConsent {
                     person_id: id,
                     signer: SignerKind::Myself,
                     signer_name: String::new(),

@@ -5,10 +5,12 @@
 //! they never decide consent (that is `consent`) and never speak HTTP.
 
 pub mod audit;
+pub mod consents;
 pub mod custody;
 pub mod deliveries;
 pub mod groups;
 pub mod overview;
+pub mod partners;
 pub mod people;
 pub mod photos;
 pub mod publications;

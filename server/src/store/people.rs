@@ -1,4 +1,5 @@
-//! People, their consent forms, and partner organisations.
+//! People: who they are, their flags (vulnerable, restricted, left, erased), and the
+//! facts the consent rules need about them (with their forms from `consents`).
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -6,8 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::{Result, StoreError, found};
-use crate::consent::{ConsentForm, PersonFacts, RegisteredName};
-use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
+use crate::consent::{PersonFacts, RegisteredName};
+use crate::domain::{ExternalRef, Name, PersonId, Role};
 
 /// A new or changed person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,58 +39,6 @@ pub struct Person {
     pub left_on: Option<Date>,
     /// Erased: only the "erased person" placeholder is left of them.
     pub erased: bool,
-}
-
-/// A new consent form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewConsent {
-    pub person_id: PersonId,
-    pub signer: SignerKind,
-    pub signer_name: String,
-    pub signed_on: Date,
-    pub expires_on: Option<Date>,
-    pub withdrawn_on: Option<Date>,
-    pub scopes: Scopes,
-    pub evidence_path: Option<String>,
-    /// Where it came from: `api`, `csv:<file sha256>:<line>`.
-    pub source: String,
-}
-
-/// A stored consent form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Consent {
-    pub id: ConsentId,
-    pub person_id: PersonId,
-    pub signer: SignerKind,
-    pub signer_name: String,
-    pub signed_on: Date,
-    pub expires_on: Option<Date>,
-    pub withdrawn_on: Option<Date>,
-    pub scopes: Scopes,
-    /// Where the scan is stored: never sent (an API answer says only whether there is one).
-    #[serde(skip_serializing)]
-    pub evidence_path: Option<String>,
-    pub source: String,
-}
-
-impl Consent {
-    pub fn form(&self) -> ConsentForm {
-        ConsentForm {
-            id: self.id,
-            signer: self.signer,
-            signed_on: self.signed_on,
-            expires_on: self.expires_on,
-            withdrawn_on: self.withdrawn_on,
-            scopes: self.scopes.clone(),
-        }
-    }
-}
-
-/// A partner school or organisation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Partner {
-    pub id: PartnerId,
-    pub name: String,
 }
 
 pub(crate) fn parse_col<T: std::str::FromStr>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T>
@@ -297,190 +246,13 @@ pub fn register_names(conn: &Connection) -> Result<Vec<RegisteredName>> {
     Ok(names)
 }
 
-const CONSENT_COLS: &str = "id, person_id, signer_kind, signer_name, signed_on, expires_on, \
-     withdrawn_on, internal, website, social, evidence_path, source";
-
-fn consent_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<Consent> {
-    let id: i64 = row.get(0)?;
-    let mut partners = conn.prepare_cached(
-        "SELECT partner_id FROM consent_partners WHERE consent_id = ?1 ORDER BY partner_id",
-    )?;
-    let partner_ids = partners
-        .query_map([id], |r| Ok(PartnerId(r.get(0)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Consent {
-        id: ConsentId(id),
-        person_id: PersonId(row.get(1)?),
-        signer: parse_col(row, 2)?,
-        signer_name: row.get(3)?,
-        signed_on: parse_col(row, 4)?,
-        expires_on: parse_opt_col(row, 5)?,
-        withdrawn_on: parse_opt_col(row, 6)?,
-        scopes: Scopes {
-            internal: row.get(7)?,
-            partners: partner_ids,
-            website: row.get(8)?,
-            social: row.get(9)?,
-        },
-        evidence_path: row.get(10)?,
-        source: row.get(11)?,
-    })
-}
-
-pub fn insert_consent(
-    conn: &Connection,
-    consent: &NewConsent,
-    now: Timestamp,
-) -> Result<ConsentId> {
-    if consent.expires_on.is_some_and(|e| e <= consent.signed_on) {
-        return Err(StoreError::Invalid(
-            "expires_on must be after signed_on".into(),
-        ));
-    }
-    if consent.withdrawn_on.is_some_and(|w| w < consent.signed_on) {
-        return Err(StoreError::Invalid(
-            "withdrawn_on cannot be before signed_on".into(),
-        ));
-    }
-    conn.execute(
-        "INSERT INTO consent_records (person_id, signer_kind, signer_name, signed_on, expires_on, \
-         withdrawn_on, internal, website, social, evidence_path, source, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            consent.person_id.0,
-            consent.signer.as_str(),
-            consent.signer_name,
-            consent.signed_on.to_string(),
-            consent.expires_on.map(|d| d.to_string()),
-            consent.withdrawn_on.map(|d| d.to_string()),
-            consent.scopes.internal,
-            consent.scopes.website,
-            consent.scopes.social,
-            consent.evidence_path,
-            consent.source,
-            now.to_string()
-        ],
-    )
-    .map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(f, _) if f.extended_code == 787 => StoreError::NotFound {
-            what: "person",
-            id: consent.person_id.0,
-        },
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            StoreError::Conflict(
-                "this person already has a form from this signer signed on that date".into(),
-            )
-        }
-        e => e.into(),
-    })?;
-    let id = ConsentId(conn.last_insert_rowid());
-    for partner in &consent.scopes.partners {
-        conn.execute(
-            "INSERT OR IGNORE INTO consent_partners (consent_id, partner_id) VALUES (?1, ?2)",
-            params![id.0, partner.0],
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.extended_code == 787 => {
-                StoreError::NotFound {
-                    what: "partner organisation",
-                    id: partner.0,
-                }
-            }
-            e => e.into(),
-        })?;
-    }
-    Ok(id)
-}
-
-pub fn consent(conn: &Connection, id: ConsentId) -> Result<Consent> {
-    found(
-        conn.query_row(
-            &format!("SELECT {CONSENT_COLS} FROM consent_records WHERE id = ?1"),
-            [id.0],
-            |r| consent_row(conn, r),
-        ),
-        "consent record",
-        id.0,
-    )
-}
-
-/// The form with the same person, signer and signing day, if stored.
-pub fn consent_by_key(
-    conn: &Connection,
-    person: PersonId,
-    signer: SignerKind,
-    signer_name: &str,
-    signed_on: Date,
-) -> Result<Option<Consent>> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {CONSENT_COLS} FROM consent_records WHERE person_id = ?1 AND \
-                 signer_kind = ?2 AND signer_name = ?3 AND signed_on = ?4"
-            ),
-            params![
-                person.0,
-                signer.as_str(),
-                signer_name,
-                signed_on.to_string()
-            ],
-            |r| consent_row(conn, r),
-        )
-        .optional()?)
-}
-
-pub fn consents_of(conn: &Connection, person: PersonId) -> Result<Vec<Consent>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {CONSENT_COLS} FROM consent_records WHERE person_id = ?1 ORDER BY signed_on, id"
-    ))?;
-    let rows = stmt
-        .query_map([person.0], |r| consent_row(conn, r))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-/// Records a withdrawal dated `on`. A form already withdrawn keeps its earlier date.
-pub fn withdraw_consent(conn: &Connection, id: ConsentId, on: Date) -> Result<Consent> {
-    let current = consent(conn, id)?;
-    if on < current.signed_on {
-        return Err(StoreError::Invalid(format!(
-            "a withdrawal on {on} cannot come before the form was signed ({})",
-            current.signed_on
-        )));
-    }
-    if let Some(existing) = current.withdrawn_on {
-        return Err(StoreError::Conflict(format!(
-            "consent record #{} was already withdrawn on {existing}",
-            id.0
-        )));
-    }
-    conn.execute(
-        "UPDATE consent_records SET withdrawn_on = ?2 WHERE id = ?1",
-        params![id.0, on.to_string()],
-    )?;
-    consent(conn, id)
-}
-
-pub fn set_evidence(conn: &Connection, id: ConsentId, path: &str) -> Result<()> {
-    let changed = conn.execute(
-        "UPDATE consent_records SET evidence_path = ?2 WHERE id = ?1",
-        params![id.0, path],
-    )?;
-    if changed == 0 {
-        return Err(StoreError::NotFound {
-            what: "consent record",
-            id: id.0,
-        });
-    }
-    Ok(())
-}
-
 /// The facts the consent rules need about one person.
 pub fn facts(conn: &Connection, id: PersonId) -> Result<PersonFacts> {
     let p = person(conn, id)?;
-    let forms = consents_of(conn, id)?.iter().map(Consent::form).collect();
+    let forms = super::consents::consents_of(conn, id)?
+        .iter()
+        .map(super::consents::Consent::form)
+        .collect();
     Ok(PersonFacts {
         id: p.id,
         given_name: p.given_name,
@@ -493,61 +265,13 @@ pub fn facts(conn: &Connection, id: PersonId) -> Result<PersonFacts> {
     })
 }
 
-pub fn insert_partner(conn: &Connection, name: &str, now: Timestamp) -> Result<PartnerId> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(
-            "a partner organisation needs a name of 1 to 200 printable characters".into(),
-        ));
-    }
-    conn.execute(
-        "INSERT INTO partner_orgs (name, created_at) VALUES (?1, ?2)",
-        params![name, now.to_string()],
-    )
-    .map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            StoreError::Conflict(format!("partner organisation {name:?} already exists"))
-        }
-        e => e.into(),
-    })?;
-    Ok(PartnerId(conn.last_insert_rowid()))
-}
-
-pub fn partners(conn: &Connection) -> Result<Vec<Partner>> {
-    let mut stmt =
-        conn.prepare("SELECT id, name FROM partner_orgs ORDER BY name COLLATE NOCASE")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(Partner {
-                id: PartnerId(r.get(0)?),
-                name: r.get(1)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-pub fn partner_by_name(conn: &Connection, name: &str) -> Result<Option<Partner>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, name FROM partner_orgs WHERE name = ?1",
-            [name.trim()],
-            |r| {
-                Ok(Partner {
-                    id: PartnerId(r.get(0)?),
-                    name: r.get(1)?,
-                })
-            },
-        )
-        .optional()?)
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::domain::{Scopes, SignerKind};
+    use crate::store::consents::*;
     use crate::store::open_in_memory;
+    use crate::store::partners::*;
     use jiff::civil::date;
 
     fn now() -> Timestamp {
@@ -649,88 +373,5 @@ mod tests {
         assert_eq!(search(&conn, "l001", 10).unwrap().len(), 1);
         assert_eq!(search(&conn, "robin oka", 10).unwrap().len(), 1);
         assert_eq!(search(&conn, "robin smith", 10).unwrap().len(), 0);
-    }
-}
-
-/// Corrects what was mistyped on a stored form: the signer's name and the expiry date.
-/// What the form grants and when it was signed stay as recorded: a different answer is a
-/// new form (or a withdrawal).
-pub fn correct_consent(
-    conn: &Connection,
-    id: ConsentId,
-    signer_name: &str,
-    expires_on: Option<Date>,
-) -> Result<Consent> {
-    let current = consent(conn, id)?;
-    let signer_name = signer_name.trim();
-    if current.signer.is_on_behalf() && signer_name.is_empty() {
-        return Err(StoreError::Invalid(
-            "the signer's name is required when a parent, guardian or carer signed".into(),
-        ));
-    }
-    if expires_on.is_some_and(|e| e <= current.signed_on) {
-        return Err(StoreError::Invalid(
-            "expires_on must be after signed_on".into(),
-        ));
-    }
-    conn.execute(
-        "UPDATE consent_records SET signer_name = ?2, expires_on = ?3 WHERE id = ?1",
-        params![id.0, signer_name, expires_on.map(|d| d.to_string())],
-    )
-    .map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            StoreError::Conflict(
-                "this person already has a form from this signer signed on that date".into(),
-            )
-        }
-        e => e.into(),
-    })?;
-    consent(conn, id)
-}
-
-#[cfg(test)]
-mod correction_tests {
-    use super::*;
-    use crate::store::open_in_memory;
-    use jiff::civil::date;
-
-    #[test]
-    fn a_correction_changes_the_signer_name_and_expiry_but_not_what_was_granted() {
-        let conn = open_in_memory().unwrap();
-        let now = Timestamp::from_second(1_764_000_000).unwrap();
-        let person = insert_person(&conn, &super::tests::sample("L001"), now).unwrap();
-        let id = insert_consent(
-            &conn,
-            &NewConsent {
-                person_id: person,
-                signer: SignerKind::Parent,
-                signer_name: "A Parnet".into(),
-                signed_on: date(2026, 9, 1),
-                expires_on: None,
-                withdrawn_on: None,
-                scopes: Scopes {
-                    internal: true,
-                    ..Scopes::default()
-                },
-                evidence_path: None,
-                source: "api".into(),
-            },
-            now,
-        )
-        .unwrap();
-        let fixed = correct_consent(&conn, id, "A Parent", Some(date(2027, 8, 31))).unwrap();
-        assert_eq!(fixed.signer_name, "A Parent");
-        assert_eq!(fixed.expires_on, Some(date(2027, 8, 31)));
-        assert!(fixed.scopes.internal && !fixed.scopes.website);
-        assert!(matches!(
-            correct_consent(&conn, id, "", None),
-            Err(StoreError::Invalid(_))
-        ));
-        assert!(matches!(
-            correct_consent(&conn, id, "A Parent", Some(date(2026, 8, 1))),
-            Err(StoreError::Invalid(_))
-        ));
     }
 }

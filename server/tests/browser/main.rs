@@ -6,6 +6,7 @@
 mod harness;
 
 use consentcam::domain::Channel;
+use consentcam::store::partners;
 use consentcam::store::publications;
 use consentcam::store::{people, photos, registry};
 use harness::{Browser, browser, spawn_demo};
@@ -270,7 +271,7 @@ async fn a_form_posted_from_another_site_is_refused() {
         answer.contains("Log in") || answer.contains("refused"),
         "{answer}"
     );
-    let partners = people::partners(&server.db()).expect("partners");
+    let partners = partners::partners(&server.db()).expect("partners");
     assert!(
         partners.iter().all(|p| p.name != "Evil Partner"),
         "the cross-site post must change nothing"

@@ -2,7 +2,9 @@ use jiff::civil::date;
 use rusqlite::Connection;
 
 use super::*;
+use crate::store::consents;
 use crate::store::open_in_memory;
+use crate::store::partners;
 use crate::store::{photos, publications};
 
 const HEADER: &str = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on";
@@ -27,8 +29,8 @@ fn csv(rows: &[&str]) -> Vec<u8> {
 
 fn db() -> Connection {
     let conn = open_in_memory().unwrap();
-    people::insert_partner(&conn, "Hillside School", now()).unwrap();
-    people::insert_partner(&conn, "Riverside Academy", now()).unwrap();
+    partners::insert_partner(&conn, "Hillside School", now()).unwrap();
+    partners::insert_partner(&conn, "Riverside Academy", now()).unwrap();
     conn
 }
 
@@ -73,7 +75,7 @@ fn a_good_file_creates_people_and_forms_with_their_partners() {
         }
     );
     let robin = people::person_by_ref(&conn, "L001").unwrap().unwrap();
-    let forms = people::consents_of(&conn, robin.id).unwrap();
+    let forms = consents::consents_of(&conn, robin.id).unwrap();
     assert_eq!(forms.len(), 2);
     assert_eq!(forms[0].scopes.partners.len(), 2);
     assert_eq!(forms[1].signer, SignerKind::Myself);
@@ -238,7 +240,7 @@ fn a_withdrawal_added_to_the_file_is_recorded_and_makes_takedown_tasks() {
     let withdrawn = GOOD[0].to_owned() + "2026-11-20";
     let report = run(&mut conn, &csv(&[&withdrawn, GOOD[1], GOOD[2]])).unwrap();
     assert_eq!(report.forms_withdrawn, 1);
-    let forms = people::consents_of(&conn, robin.id).unwrap();
+    let forms = consents::consents_of(&conn, robin.id).unwrap();
     assert_eq!(forms[0].withdrawn_on, Some(date(2026, 11, 20)));
     assert_eq!(publications::open_takedowns(&conn).unwrap().len(), 1);
 }

@@ -10,6 +10,7 @@ use super::{Json, Path};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::import::consent_csv::ImportReport;
 use crate::records::{self, ChannelDecision, Withdrawal};
+use crate::store::consents;
 use crate::store::publications;
 use crate::store::{people, photos};
 use crate::web::AppState;
@@ -55,11 +56,11 @@ fn listed(caller: &Caller, found: Vec<people::Person>) -> Vec<Listed> {
 #[derive(Serialize)]
 pub struct FormView {
     #[serde(flatten)]
-    form: people::Consent,
+    form: consents::Consent,
     scan: bool,
 }
 
-fn forms(found: Vec<people::Consent>) -> Vec<FormView> {
+fn forms(found: Vec<consents::Consent>) -> Vec<FormView> {
     found
         .into_iter()
         .map(|mut form| {
@@ -325,7 +326,7 @@ pub async fn show(
                 log_sensitive_read(c, &caller, &person, now)?;
                 Ok(PersonPage {
                     person: listed_one(&caller, person),
-                    consents: forms(people::consents_of(c, id)?),
+                    consents: forms(consents::consents_of(c, id)?),
                     today: records::for_role(
                         records::standing(c, id, today, &policy)?,
                         caller.account.role,
@@ -363,7 +364,7 @@ pub async fn consents(
         state
             .read(move |c| {
                 people::person(c, PersonId(id))?;
-                Ok(forms(people::consents_of(c, PersonId(id))?))
+                Ok(forms(consents::consents_of(c, PersonId(id))?))
             })
             .await?,
     ))
@@ -400,7 +401,7 @@ pub async fn add_consent(
             "signer_name is required when a parent, guardian or carer signed",
         ));
     }
-    let consent = people::NewConsent {
+    let consent = consents::NewConsent {
         person_id: PersonId(id),
         signer: body.signer,
         signer_name: body.signer_name.trim().to_owned(),

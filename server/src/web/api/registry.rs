@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Json, Path};
 use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
 use crate::ops::registry as ops;
+use crate::store::partners;
 use crate::store::{custody, people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -22,8 +23,8 @@ pub struct Created {
 pub async fn partners(
     State(state): State<AppState>,
     _: Caller,
-) -> Result<Json<Vec<people::Partner>>, ApiError> {
-    Ok(Json(state.read(|c| Ok(people::partners(c)?)).await?))
+) -> Result<Json<Vec<partners::Partner>>, ApiError> {
+    Ok(Json(state.read(|c| Ok(partners::partners(c)?)).await?))
 }
 
 #[derive(Deserialize)]

@@ -18,6 +18,7 @@ use crate::ops::registry as ops;
 use crate::records;
 use crate::store::audit;
 use crate::store::audit::Action;
+use crate::store::partners;
 use crate::store::{people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -410,7 +411,7 @@ pub async fn add_device(
 #[template(path = "admin_partners.html")]
 struct PartnersPage {
     c: Chrome,
-    partners: Vec<people::Partner>,
+    partners: Vec<partners::Partner>,
 }
 
 pub async fn partners(
@@ -419,7 +420,7 @@ pub async fn partners(
     session: Session,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
-    let partners = state.read(|c| Ok(people::partners(c)?)).await?;
+    let partners = state.read(|c| Ok(partners::partners(c)?)).await?;
     render(&PartnersPage { c, partners })
 }
 

@@ -16,6 +16,8 @@ use super::media::save_evidence;
 use super::photos::{Badge, DecisionRow, status_badge};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::records;
+use crate::store::consents;
+use crate::store::partners;
 use crate::store::publications;
 use crate::store::{custody, people, photos};
 use crate::web::AppState;
@@ -149,13 +151,13 @@ struct PersonPage {
     photos: Vec<PhotoRow>,
     publications: Vec<PublicationRow>,
     custody: Vec<CustodyRow>,
-    partners: Vec<people::Partner>,
+    partners: Vec<partners::Partner>,
     roles: &'static [Role],
     signers: &'static [SignerKind],
     date_today: String,
 }
 
-fn grants(scopes: &Scopes, partners: &[people::Partner]) -> String {
+fn grants(scopes: &Scopes, partners: &[partners::Partner]) -> String {
     let mut out = Vec::new();
     if scopes.internal {
         out.push("internal".to_owned());
@@ -199,9 +201,9 @@ pub async fn person(
             let pid = PersonId(id);
             let person = people::person(conn, pid)?;
             crate::web::api::people::log_sensitive_read(conn, &viewer, &person, now)?;
-            let partners = people::partners(conn)?;
+            let partners = partners::partners(conn)?;
             let channel_names = records::channels(conn)?;
-            let forms = people::consents_of(conn, pid)?
+            let forms = consents::consents_of(conn, pid)?
                 .into_iter()
                 .rev()
                 .map(|f| FormRow {
@@ -453,7 +455,7 @@ pub async fn add_consent(
             Some(bytes) => Some(save_evidence(&config, bytes)?),
             None => None,
         };
-        Ok(people::NewConsent {
+        Ok(consents::NewConsent {
             person_id: PersonId(id),
             signer,
             signer_name: fields.signer_name.trim().to_owned(),
@@ -515,7 +517,7 @@ pub async fn correct(
 ) -> Result<Response, PageError> {
     let now = state.now();
     let person = state
-        .db(move |c| Ok(people::consent(c, ConsentId(id))?.person_id))
+        .db(move |c| Ok(consents::consent(c, ConsentId(id))?.person_id))
         .await?;
     let result = match date_field(&form.expires_on, "the expiry date") {
         Ok(expires_on) => {
@@ -553,7 +555,7 @@ pub async fn withdraw(
 ) -> Result<Response, PageError> {
     let (now, today) = (state.now(), state.today());
     let person = state
-        .db(move |c| Ok(people::consent(c, ConsentId(id))?.person_id))
+        .db(move |c| Ok(consents::consent(c, ConsentId(id))?.person_id))
         .await?;
     let result = match date_field(&form.on, "the withdrawal date") {
         Ok(on) => {
@@ -589,7 +591,7 @@ pub async fn upload_evidence(
     let now = state.now();
     let limit = state.config().max_upload_bytes;
     let person = state
-        .db(move |c| Ok(people::consent(c, ConsentId(id))?.person_id))
+        .db(move |c| Ok(consents::consent(c, ConsentId(id))?.person_id))
         .await?;
     let config = state.config().clone();
     let saved = async {
