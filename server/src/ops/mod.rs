@@ -12,3 +12,27 @@
 
 pub mod photos;
 pub mod registry;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, Transaction};
+use serde_json::Value;
+
+use crate::store::Result;
+use crate::store::audit::Action;
+
+/// The shape of every operation: `change` runs in a transaction and says what it did to
+/// (the audit entry's subject, and its details: ids and codes only); the entry is appended
+/// in the same transaction, which then commits. Either both are kept or neither.
+pub(crate) fn audited<T>(
+    conn: &mut Connection,
+    actor: &str,
+    action: Action,
+    now: Timestamp,
+    change: impl FnOnce(&Transaction<'_>) -> Result<(T, String, Value)>,
+) -> Result<T> {
+    let tx = conn.transaction()?;
+    let (value, subject, details) = change(&tx)?;
+    crate::records::log(&tx, actor, action, subject, details, now)?;
+    tx.commit()?;
+    Ok(value)
+}

@@ -4,10 +4,11 @@
 
 use jiff::Timestamp;
 use rusqlite::Connection;
+use serde_json::json;
 
+use super::audited;
 use crate::consent::FaceResolution;
 use crate::domain::{AccountId, Channel, PersonId, PhotoId};
-use crate::records::log;
 use crate::store::audit::Action;
 use crate::store::{Result, photos, requests};
 
@@ -20,18 +21,11 @@ pub fn resolve_face(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let tx = conn.transaction()?;
-    photos::resolve_face(&tx, photo, face, resolution, now)?;
-    log(
-        &tx,
-        actor,
-        Action::PhotoFace,
-        format!("photo:{photo}"),
-        serde_json::json!({ "face": face, "resolution": resolution }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::PhotoFace, now, |tx| {
+        photos::resolve_face(tx, photo, face, resolution, now)?;
+        let details = json!({ "face": face, "resolution": resolution });
+        Ok(((), format!("photo:{photo}"), details))
+    })
 }
 
 /// Tags a person the detector missed, or (None) someone not on the register. Returns
@@ -43,18 +37,11 @@ pub fn add_tag(
     actor: &str,
     now: Timestamp,
 ) -> Result<i64> {
-    let tx = conn.transaction()?;
-    let tag = photos::add_tag(&tx, photo, person, now)?;
-    log(
-        &tx,
-        actor,
-        Action::PhotoTag,
-        format!("photo:{photo}"),
-        serde_json::json!({ "tag": tag, "person": person }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(tag)
+    audited(conn, actor, Action::PhotoTag, now, |tx| {
+        let tag = photos::add_tag(tx, photo, person, now)?;
+        let details = json!({ "tag": tag, "person": person });
+        Ok((tag, format!("photo:{photo}"), details))
+    })
 }
 
 /// Removes a tag (faces assigned to that person go back to unresolved).
@@ -65,18 +52,10 @@ pub fn remove_tag(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let tx = conn.transaction()?;
-    photos::remove_tag(&tx, photo, tag, now)?;
-    log(
-        &tx,
-        actor,
-        Action::PhotoUntag,
-        format!("photo:{photo}"),
-        serde_json::json!({ "tag": tag }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::PhotoUntag, now, |tx| {
+        photos::remove_tag(tx, photo, tag, now)?;
+        Ok(((), format!("photo:{photo}"), json!({ "tag": tag })))
+    })
 }
 
 /// Marks whether a tagged person's face is covered in published copies.
@@ -88,18 +67,11 @@ pub fn set_covered(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let tx = conn.transaction()?;
-    photos::set_covered(&tx, photo, tag, covered, now)?;
-    log(
-        &tx,
-        actor,
-        Action::PhotoCover,
-        format!("photo:{photo}"),
-        serde_json::json!({ "tag": tag, "covered": covered }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::PhotoCover, now, |tx| {
+        photos::set_covered(tx, photo, tag, covered, now)?;
+        let details = json!({ "tag": tag, "covered": covered });
+        Ok(((), format!("photo:{photo}"), details))
+    })
 }
 
 /// Sets the caption (trimmed). The audit entry keeps its length, never its words.
@@ -111,18 +83,11 @@ pub fn set_caption(
     now: Timestamp,
 ) -> Result<()> {
     let caption = caption.trim();
-    let tx = conn.transaction()?;
-    photos::set_caption(&tx, photo, caption, now)?;
-    log(
-        &tx,
-        actor,
-        Action::PhotoCaption,
-        format!("photo:{photo}"),
-        serde_json::json!({ "length": caption.chars().count() }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::PhotoCaption, now, |tx| {
+        photos::set_caption(tx, photo, caption, now)?;
+        let details = json!({ "length": caption.chars().count() });
+        Ok(((), format!("photo:{photo}"), details))
+    })
 }
 
 /// Staff say everyone in the photo is tagged (or take it back).
@@ -133,18 +98,11 @@ pub fn set_people_confirmed(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let tx = conn.transaction()?;
-    photos::set_people_confirmed(&tx, photo, confirmed)?;
-    log(
-        &tx,
-        actor,
-        Action::PhotoConfirmPeople,
-        format!("photo:{photo}"),
-        serde_json::json!({ "confirmed": confirmed }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::PhotoConfirmPeople, now, |tx| {
+        photos::set_people_confirmed(tx, photo, confirmed)?;
+        let details = json!({ "confirmed": confirmed });
+        Ok(((), format!("photo:{photo}"), details))
+    })
 }
 
 /// A director acknowledges a provenance warning with a note.
@@ -155,18 +113,11 @@ pub fn acknowledge_provenance(
     note: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let tx = conn.transaction()?;
-    photos::acknowledge_provenance(&tx, photo, director, note)?;
-    log(
-        &tx,
-        &format!("account:{director}"),
-        Action::PhotoProvenanceAck,
-        format!("photo:{photo}"),
-        serde_json::json!({}),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    let actor = format!("account:{director}");
+    audited(conn, &actor, Action::PhotoProvenanceAck, now, |tx| {
+        photos::acknowledge_provenance(tx, photo, director, note)?;
+        Ok(((), format!("photo:{photo}"), json!({})))
+    })
 }
 
 /// Staff ask for a photo to be published to a channel: the request waits in the
@@ -178,16 +129,10 @@ pub fn request_publication(
     by: AccountId,
     now: Timestamp,
 ) -> Result<i64> {
-    let tx = conn.transaction()?;
-    let request = requests::insert(&tx, photo, channel, by, now)?;
-    log(
-        &tx,
-        &format!("account:{by}"),
-        Action::PhotoRequestPublication,
-        format!("photo:{photo}"),
-        serde_json::json!({ "request": request, "channel": channel.code() }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(request)
+    let actor = format!("account:{by}");
+    audited(conn, &actor, Action::PhotoRequestPublication, now, |tx| {
+        let request = requests::insert(tx, photo, channel, by, now)?;
+        let details = json!({ "request": request, "channel": channel.code() });
+        Ok((request, format!("photo:{photo}"), details))
+    })
 }

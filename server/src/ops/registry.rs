@@ -2,12 +2,12 @@
 
 use jiff::Timestamp;
 use rusqlite::Connection;
+use serde_json::json;
 
+use super::audited;
 use crate::domain::{AccountId, AccountRole, DeviceId, PartnerId, PersonId};
-use crate::records::log;
 use crate::store::audit::Action;
-use crate::store::partners;
-use crate::store::{Result, StoreError, people, registry};
+use crate::store::{Result, StoreError, partners, people, registry};
 use consentcam_wire::TagUid;
 
 /// Registers a partner organisation.
@@ -17,18 +17,10 @@ pub fn add_partner(
     actor: &str,
     now: Timestamp,
 ) -> Result<PartnerId> {
-    let tx = conn.transaction()?;
-    let id = partners::insert_partner(&tx, name, now)?;
-    log(
-        &tx,
-        actor,
-        Action::PartnerCreate,
-        format!("partner:{id}"),
-        serde_json::json!({}),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(id)
+    audited(conn, actor, Action::PartnerCreate, now, |tx| {
+        let id = partners::insert_partner(tx, name, now)?;
+        Ok((id, format!("partner:{id}"), json!({})))
+    })
 }
 
 /// Registers a device (camera, tablet) with its tag.
@@ -38,18 +30,10 @@ pub fn add_device(
     actor: &str,
     now: Timestamp,
 ) -> Result<DeviceId> {
-    let tx = conn.transaction()?;
-    let id = registry::insert_device(&tx, device, now)?;
-    log(
-        &tx,
-        actor,
-        Action::DeviceCreate,
-        format!("device:{id}"),
-        serde_json::json!({}),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(id)
+    audited(conn, actor, Action::DeviceCreate, now, |tx| {
+        let id = registry::insert_device(tx, device, now)?;
+        Ok((id, format!("device:{id}"), json!({})))
+    })
 }
 
 /// Enrols a badge for a person (who must exist and not be erased).
@@ -60,19 +44,11 @@ pub fn enrol_badge(
     actor: &str,
     now: Timestamp,
 ) -> Result<i64> {
-    let tx = conn.transaction()?;
-    people::living(&tx, person)?;
-    let id = registry::enrol_badge(&tx, uid, person, now)?;
-    log(
-        &tx,
-        actor,
-        Action::BadgeEnrol,
-        format!("badge:{id}"),
-        serde_json::json!({ "person": person }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(id)
+    audited(conn, actor, Action::BadgeEnrol, now, |tx| {
+        people::living(tx, person)?;
+        let id = registry::enrol_badge(tx, uid, person, now)?;
+        Ok((id, format!("badge:{id}"), json!({ "person": person })))
+    })
 }
 
 /// Turns a badge on or off.
@@ -83,18 +59,10 @@ pub fn set_badge_active(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let tx = conn.transaction()?;
-    registry::set_badge_active(&tx, id, active)?;
-    log(
-        &tx,
-        actor,
-        Action::BadgeSetActive,
-        format!("badge:{id}"),
-        serde_json::json!({ "active": active }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::BadgeSetActive, now, |tx| {
+        registry::set_badge_active(tx, id, active)?;
+        Ok(((), format!("badge:{id}"), json!({ "active": active })))
+    })
 }
 
 /// Creates a login account with an already hashed password (hash outside any database
@@ -108,18 +76,10 @@ pub fn add_account(
     actor: &str,
     now: Timestamp,
 ) -> Result<AccountId> {
-    let tx = conn.transaction()?;
-    let id = registry::insert_account(&tx, username.trim(), password_hash, role, person, now)?;
-    log(
-        &tx,
-        actor,
-        Action::AccountCreate,
-        format!("account:{id}"),
-        serde_json::json!({ "role": role }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(id)
+    audited(conn, actor, Action::AccountCreate, now, |tx| {
+        let id = registry::insert_account(tx, username.trim(), password_hash, role, person, now)?;
+        Ok((id, format!("account:{id}"), json!({ "role": role })))
+    })
 }
 
 /// Changes an account's role or disables it (its sessions end). `by` (the caller's own
@@ -138,18 +98,11 @@ pub fn update_account(
             "you cannot disable your own account or take away your own admin role".into(),
         ));
     }
-    let tx = conn.transaction()?;
-    registry::update_account(&tx, id, role, disabled)?;
-    log(
-        &tx,
-        actor,
-        Action::AccountUpdate,
-        format!("account:{id}"),
-        serde_json::json!({ "role": role, "disabled": disabled }),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::AccountUpdate, now, |tx| {
+        registry::update_account(tx, id, role, disabled)?;
+        let details = json!({ "role": role, "disabled": disabled });
+        Ok(((), format!("account:{id}"), details))
+    })
 }
 
 /// Sets an account's password (already hashed); its sessions end.
@@ -160,18 +113,10 @@ pub fn set_password(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let tx = conn.transaction()?;
-    registry::set_password_hash(&tx, id, password_hash)?;
-    log(
-        &tx,
-        actor,
-        Action::AccountSetPassword,
-        format!("account:{id}"),
-        serde_json::json!({}),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::AccountSetPassword, now, |tx| {
+        registry::set_password_hash(tx, id, password_hash)?;
+        Ok(((), format!("account:{id}"), json!({})))
+    })
 }
 
 /// Turns an account's second factor off (a lost phone); its sessions end.
@@ -181,23 +126,15 @@ pub fn reset_second_factor(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let tx = conn.transaction()?;
-    if !registry::account(&tx, id)?.second_factor {
-        return Err(StoreError::Conflict(
-            "this account has no second factor".into(),
-        ));
-    }
-    registry::reset_second_factor(&tx, id)?;
-    log(
-        &tx,
-        actor,
-        Action::AccountSecondFactorOff,
-        format!("account:{id}"),
-        serde_json::json!({}),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::AccountSecondFactorOff, now, |tx| {
+        if !registry::account(tx, id)?.second_factor {
+            return Err(StoreError::Conflict(
+                "this account has no second factor".into(),
+            ));
+        }
+        registry::reset_second_factor(tx, id)?;
+        Ok(((), format!("account:{id}"), json!({})))
+    })
 }
 
 /// Registers a kiosk with the hash of its new token, audited. Returns its id.
@@ -214,18 +151,10 @@ pub fn add_kiosk(
             "a kiosk name is 1 to 64 characters".into(),
         ));
     }
-    let tx = conn.transaction()?;
-    let id = crate::store::registry::insert_kiosk(&tx, name, token_hash, now)?;
-    log(
-        &tx,
-        actor,
-        Action::KioskCreate,
-        format!("kiosk:{id}"),
-        serde_json::json!({}),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(id)
+    audited(conn, actor, Action::KioskCreate, now, |tx| {
+        let id = registry::insert_kiosk(tx, name, token_hash, now)?;
+        Ok((id, format!("kiosk:{id}"), json!({})))
+    })
 }
 
 /// Gives a kiosk a new token (the old one stops at once; a revoked kiosk comes back),
@@ -237,32 +166,16 @@ pub fn rotate_kiosk(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let tx = conn.transaction()?;
-    crate::store::registry::rotate_kiosk_token(&tx, id, token_hash)?;
-    log(
-        &tx,
-        actor,
-        Action::KioskRotate,
-        format!("kiosk:{id}"),
-        serde_json::json!({}),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::KioskRotate, now, |tx| {
+        registry::rotate_kiosk_token(tx, id, token_hash)?;
+        Ok(((), format!("kiosk:{id}"), json!({})))
+    })
 }
 
 /// Revokes a kiosk's token at once, audited.
 pub fn revoke_kiosk(conn: &mut Connection, id: i64, actor: &str, now: Timestamp) -> Result<()> {
-    let tx = conn.transaction()?;
-    crate::store::registry::revoke_kiosk(&tx, id, now)?;
-    log(
-        &tx,
-        actor,
-        Action::KioskRevoke,
-        format!("kiosk:{id}"),
-        serde_json::json!({}),
-        now,
-    )?;
-    tx.commit()?;
-    Ok(())
+    audited(conn, actor, Action::KioskRevoke, now, |tx| {
+        registry::revoke_kiosk(tx, id, now)?;
+        Ok(((), format!("kiosk:{id}"), json!({})))
+    })
 }
