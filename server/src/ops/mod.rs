@@ -36,3 +36,53 @@ pub(crate) fn audited<T>(
     tx.commit()?;
     Ok(value)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Handlers parse, call an operation and render: no web handler opens a transaction
+    /// or writes an audit entry itself, except the places still to move (logging in and
+    /// the second factor, the kiosk's event replay), which may not grow.
+    #[test]
+    fn no_web_handler_writes_on_its_own() {
+        let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+        let allowed = [
+            ("login.rs", 4),
+            ("ui/sign_in.rs", 4),
+            ("api/kiosk.rs", 1),
+            ("access.rs", 1),
+        ];
+        let mut stack = vec![web.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let writes = [
+                    "transaction()",
+                    "audit::append(",
+                    "caller.audit(",
+                    "who.audit(",
+                ]
+                .iter()
+                .map(|needle| text.matches(needle).count())
+                .sum::<usize>();
+                let name = path
+                    .strip_prefix(&web)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let limit = allowed
+                    .iter()
+                    .find(|(file, _)| *file == name)
+                    .map_or(0, |(_, n)| *n);
+                assert!(
+                    writes <= limit,
+                    "{name} writes on its own {writes} time(s) (allowed {limit}): call an operation"
+                );
+            }
+        }
+    }
+}
