@@ -147,14 +147,21 @@ pub fn update_person(
 }
 
 /// Records the day a person left (their forms are then kept for `[retention]
-/// former_person_years`), or (None) that they have not left after all. Audited.
+/// former_person_years`), or (None) that they have not left after all. Audited. A day
+/// after `today` is refused.
 pub fn set_left(
     conn: &mut Connection,
     id: PersonId,
     left_on: Option<Date>,
+    today: Date,
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
+    if left_on.is_some_and(|day| day > today) {
+        return Err(StoreError::Invalid(
+            "the day they left is in the future".into(),
+        ));
+    }
     let tx = conn.transaction()?;
     crate::store::retention::set_left_on(&tx, id, left_on)?;
     log(

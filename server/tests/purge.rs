@@ -95,6 +95,7 @@ fn prepared(dir: &Path) -> PathBuf {
         &mut conn,
         consentcam::domain::PersonId(person),
         Some("2015-07-20".parse().unwrap()),
+        "2026-01-01".parse().unwrap(),
         "cli",
         clock.now(),
     )

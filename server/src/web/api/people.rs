@@ -228,15 +228,13 @@ pub async fn left(
     Json(body): Json<LeftBody>,
 ) -> Result<StatusCode, ApiError> {
     let (now, today) = (state.now(), state.today());
-    if body.left_on.is_some_and(|d| d > today) {
-        return Err(ApiError::invalid("the day they left is in the future"));
-    }
     state
         .db(move |c| {
             Ok(records::set_left(
                 c,
                 PersonId(id),
                 body.left_on,
+                today,
                 &caller.actor(),
                 now,
             )?)

@@ -672,13 +672,10 @@ pub async fn left(
 ) -> Result<Response, PageError> {
     let (now, today) = (state.now(), state.today());
     let result = match date_field(&form.left_on, "the day they left") {
-        Ok(Some(day)) if day > today => {
-            Err(ApiError::invalid("the day they left is in the future"))
-        }
         Ok(left_on) => {
             state
                 .db(move |c| {
-                    records::set_left(c, PersonId(id), left_on, &caller.actor(), now)?;
+                    records::set_left(c, PersonId(id), left_on, today, &caller.actor(), now)?;
                     Ok(match left_on {
                         Some(day) => format!("Recorded as left on {day}."),
                         None => "No longer recorded as left.".to_owned(),
