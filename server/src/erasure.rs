@@ -106,16 +106,11 @@ pub fn erase_person(
             )?;
         }
     }
-    let published: std::collections::HashSet<_> = stored::photo_rows(&tx)?
-        .into_iter()
-        .filter(|r| r.published)
-        .map(|r| r.id)
-        .collect();
     for (photo, others) in stored::photos_with(&tx, person)? {
         photos::void_approvals(&tx, photo, "person erased", now)?;
         if others {
             report.photos_covered += 1;
-        } else if published.contains(&photo) {
+        } else if stored::is_published(&tx, photo)? {
             stored::mark_erase_due(&tx, photo)?;
             report.photos_awaiting_takedown += 1;
         } else {

@@ -27,19 +27,15 @@ pub struct PhotoRow {
 /// its publications is not marked taken down, or a web endpoint may still hold its copy
 /// (a delivery not yet withheld, or a removal not yet confirmed).
 pub fn photo_rows(conn: &Connection) -> Result<Vec<PhotoRow>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare(&format!(
         "SELECT p.id, p.imported_at, \
            (SELECT max(u.takedown_done_at) FROM publications u WHERE u.photo_id = p.id), \
-           EXISTS (SELECT 1 FROM publications u WHERE u.photo_id = p.id \
-                   AND u.takedown_done_at IS NULL) \
-           OR EXISTS (SELECT 1 FROM publications u JOIN http_deliveries d \
-                      ON d.publication_id = u.id WHERE u.photo_id = p.id \
-                      AND d.state IN ('removing')), \
+           {PUBLISHED_SQL}, \
            EXISTS (SELECT 1 FROM tags t JOIN people q ON q.id = t.person_id \
                    WHERE t.photo_id = p.id AND q.restricted = 1), \
            p.erase_due \
-         FROM photos p ORDER BY p.id",
-    )?;
+         FROM photos p ORDER BY p.id"
+    ))?;
     let rows = stmt
         .query_map([], |r| {
             Ok(PhotoRow {
@@ -53,6 +49,21 @@ pub fn photo_rows(conn: &Connection) -> Result<Vec<PhotoRow>> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Whether photo `p` counts as published (see [`photo_rows`]), in SQL.
+const PUBLISHED_SQL: &str = "(EXISTS (SELECT 1 FROM publications u WHERE u.photo_id = p.id \
+         AND u.takedown_done_at IS NULL) \
+     OR EXISTS (SELECT 1 FROM publications u JOIN http_deliveries d \
+         ON d.publication_id = u.id WHERE u.photo_id = p.id AND d.state IN ('removing')))";
+
+/// Whether one photo counts as published (see [`photo_rows`]).
+pub fn is_published(conn: &Connection, photo: PhotoId) -> Result<bool> {
+    Ok(conn.query_row(
+        &format!("SELECT {PUBLISHED_SQL} FROM photos p WHERE p.id = ?1"),
+        [photo.0],
+        |r| r.get(0),
+    )?)
 }
 
 /// What a removed photo leaves on disk: its content hash (original and renditions) and

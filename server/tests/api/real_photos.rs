@@ -350,27 +350,7 @@ async fn tag_cover_approve_publish(
         2
     );
 
-    let approval = expect(
-        director
-            .post(
-                &format!("/api/v1/photos/{photo}/approvals"),
-                json!({ "channel": { "kind": "website" }, "approve": true }),
-            )
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(approval["verdict"], "allowed", "{approval}");
-    let published = expect(
-        director
-            .post(
-                &format!("/api/v1/photos/{photo}/publish"),
-                json!({ "channel": { "kind": "website" } }),
-            )
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let published = approve_and_publish(&director, photo).await;
     let name = published["opaque_name"].as_str().unwrap();
     let file = walk(&app.db_path.parent().unwrap().join("outbox"))
         .into_iter()
