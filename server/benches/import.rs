@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use consentcam::records;
+use consentcam::ops;
 use consentcam::store;
 use consentcam::store::partners;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -52,12 +52,12 @@ fn import_10k(c: &mut Criterion) {
             },
             |(dir, mut conn)| {
                 let policy = consentcam::consent::ConsentPolicy::default();
-                let as_of = records::AsOf {
+                let as_of = ops::people::AsOf {
                     today,
                     policy: &policy,
                 };
                 let report =
-                    records::import_consents(&mut conn, &bytes, "bench", now, &as_of).unwrap();
+                    ops::people::import_consents(&mut conn, &bytes, "bench", now, &as_of).unwrap();
                 assert_eq!(report.forms_added, 10_000);
                 black_box((dir, report))
             },

@@ -190,11 +190,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
 /// Every file the records point to, with its kind, relative to the data directory.
 fn wanted_files(conn: &Connection) -> Result<Vec<(String, FileKind)>, BackupError> {
     let mut files = Vec::new();
-    let mut stmt = conn.prepare("SELECT content_hash FROM photos ORDER BY id")?;
-    let hashes = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for hash in hashes {
+    for hash in store::photos::content_hashes(conn)? {
         if !hash.bytes().all(|b| b.is_ascii_hexdigit()) || hash.len() < 2 {
             continue;
         }
@@ -206,21 +202,12 @@ fn wanted_files(conn: &Connection) -> Result<Vec<(String, FileKind)>, BackupErro
             files.push((format!("renditions/{hash}-{edge}.jpg"), FileKind::Rendition));
         }
     }
-    let mut stmt = conn.prepare(
-        "SELECT evidence_path FROM consent_records WHERE evidence_path IS NOT NULL ORDER BY id",
-    )?;
     // Stored relative to the data directory (`evidence/<name>`).
-    for path in stmt.query_map([], |r| r.get::<_, String>(0))? {
-        files.push((path?, FileKind::Evidence));
+    for path in store::consents::evidence_paths(conn)? {
+        files.push((path, FileKind::Evidence));
     }
     let outbox = crate::publish::outbox(Path::new(""));
-    let mut stmt = conn.prepare(
-        "SELECT channel, opaque_name FROM publications WHERE takedown_done_at IS NULL ORDER BY id",
-    )?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for (channel, name) in rows {
+    for (channel, name) in store::publications::outbox_files(conn)? {
         let Ok(channel) = channel.parse() else {
             continue;
         };
@@ -758,13 +745,8 @@ pub fn restore(
 /// renditions are not. Returns how many photos got them.
 pub fn rebuild_renditions(conn: &mut Connection, data_dir: &Path) -> Result<usize, BackupError> {
     let dirs = MediaDirs::under(data_dir);
-    let mut stmt = conn.prepare("SELECT content_hash FROM photos ORDER BY id")?;
-    let hashes = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    drop(stmt);
     let mut rebuilt = 0;
-    for hash in hashes {
+    for hash in store::photos::content_hashes(conn)? {
         if dirs.thumbnail(&hash).is_file() && dirs.preview(&hash).is_file() {
             continue;
         }

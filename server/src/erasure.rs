@@ -22,7 +22,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::domain::PersonId;
-use crate::records;
+use crate::ops;
 use crate::retention;
 use crate::store::audit::Action;
 use crate::store::consents;
@@ -93,7 +93,7 @@ pub fn erase_person(
             && publications::mark_takedown(&tx, publication.id, "erasure", now)?
         {
             report.takedown_tasks += 1;
-            records::log(
+            ops::log(
                 &tx,
                 actor,
                 Action::PublicationTakedownDue,
@@ -128,7 +128,7 @@ pub fn erase_person(
     }
     report.texts_redacted = stored::redact_free_text(&tx, &names)?;
     stored::erase_person_row(&tx, person, now)?;
-    records::log(
+    ops::log(
         &tx,
         actor,
         Action::PersonErased,
@@ -146,7 +146,7 @@ pub fn erase_person(
     )?;
     tx.commit()?;
     report.files_removed = retention::finish_deletions(conn, data_dir)?.0;
-    report.compacted = compact(conn);
+    report.compacted = crate::store::compact(conn);
     Ok(report)
 }
 
@@ -173,25 +173,4 @@ pub fn erase_confirmed(
         ));
     }
     erase_person(conn, data_dir, person, actor, now)
-}
-
-/// Rebuilds the database file without free pages and empties the write-ahead log, so
-/// that no old copy of an erased row survives anywhere in the files. Best effort: false
-/// if another connection kept it from finishing.
-pub fn compact(conn: &Connection) -> bool {
-    let vacuum = conn.execute_batch("VACUUM");
-    let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-        r.get::<_, i64>(0)
-    });
-    match (vacuum, checkpoint) {
-        (Ok(()), Ok(0)) => true,
-        (vacuum, checkpoint) => {
-            tracing::warn!(
-                ?vacuum,
-                ?checkpoint,
-                "the database could not be compacted now"
-            );
-            false
-        }
-    }
 }

@@ -11,8 +11,9 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::consent::{self, Caution, ConsentPolicy};
+use crate::decisions::standing;
 use crate::domain::{AccountId, BookingId, GroupId, PersonId};
-use crate::records::{log, standing};
+use crate::ops::log;
 use crate::store::Result;
 use crate::store::audit::Action;
 use crate::store::custody;

@@ -13,7 +13,7 @@ use consentcam::demo;
 use consentcam::domain::AccountRole;
 use consentcam::store::{self, audit, registry};
 use consentcam::web::{self, AppState, password};
-use consentcam::{backup, records};
+use consentcam::{backup, ops};
 #[cfg(feature = "demo")]
 use consentcam_kiosk::sim::{ServerLink, SimKiosk, SimKioskConfig};
 
@@ -319,11 +319,11 @@ fn main() -> Result<()> {
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let mut conn = open_db(&config)?;
             let policy = config.policy();
-            let as_of = records::AsOf {
+            let as_of = ops::people::AsOf {
                 today,
                 policy: &policy,
             };
-            match records::import_consents(&mut conn, &bytes, "cli", now, &as_of) {
+            match ops::people::import_consents(&mut conn, &bytes, "cli", now, &as_of) {
                 Ok(report) => {
                     println!(
                         "imported {} rows: {} people created, {} updated, {} forms added, {} withdrawn, {} unchanged",
@@ -504,7 +504,7 @@ fn main() -> Result<()> {
         }
         Command::Sweep => {
             let mut conn = open_db(&config)?;
-            let tasks = records::sweep(&mut conn, today, &config.policy(), "system", now)?;
+            let tasks = ops::approvals::sweep(&mut conn, today, &config.policy(), "system", now)?;
             println!("takedown sweep as of {today}: {tasks} new takedown task(s)");
             Ok(())
         }
@@ -572,7 +572,7 @@ fn sweep_every_hour(config: &Config, clock: Clock) {
             let run = || -> Result<usize> {
                 let mut conn = open_db(&config)?;
                 let today = clock.today(&clock::time_zone(&config.time_zone));
-                Ok(records::sweep(
+                Ok(ops::approvals::sweep(
                     &mut conn,
                     today,
                     &config.policy(),

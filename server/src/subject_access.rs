@@ -123,7 +123,7 @@ pub fn gather_for_export(
 ) -> Result<Gathered, ExportError> {
     let tx = conn.transaction().map_err(store::StoreError::from)?;
     let gathered = gather(&tx, id, now)?;
-    crate::records::log(
+    crate::ops::log(
         &tx,
         actor,
         crate::store::audit::Action::PersonExported,

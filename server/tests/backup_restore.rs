@@ -626,7 +626,7 @@ fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
             .checked_add(jiff::SignedDuration::from_hours(24 * n))
             .unwrap()
     };
-    let person = consentcam::records::add_person(
+    let person = consentcam::ops::people::add_person(
         &mut conn,
         &store::people::NewPerson {
             ext_ref: consentcam::domain::ExternalRef::parse("L1").unwrap(),
@@ -643,11 +643,11 @@ fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
     .unwrap();
     std::fs::write(data.join("evidence/form.pdf"), b"%PDF-1.4 Robin Okafor").unwrap();
     let policy = consentcam::consent::ConsentPolicy::default();
-    let as_of = consentcam::records::AsOf {
+    let as_of = consentcam::ops::people::AsOf {
         today: "2026-01-01".parse().unwrap(),
         policy: &policy,
     };
-    consentcam::records::add_consent(
+    consentcam::ops::people::add_consent(
         &mut conn,
         &store::consents::NewConsent {
             person_id: person,

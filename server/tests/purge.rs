@@ -91,7 +91,7 @@ fn prepared(dir: &Path) -> PathBuf {
         [person],
     )
     .unwrap();
-    consentcam::records::set_left(
+    consentcam::ops::people::set_left(
         &mut conn,
         consentcam::domain::PersonId(person),
         Some("2015-07-20".parse().unwrap()),

@@ -21,7 +21,7 @@ use crate::store::audit::Action;
 use crate::store::partners;
 use crate::store::{self, audit, custody, people, photos, registry};
 use crate::web::password;
-use crate::{groups, records};
+use crate::{groups, ops};
 
 /// What the demo prints so people can log in.
 #[derive(Debug, Clone)]
@@ -161,7 +161,7 @@ fn seed_records(
         partners::insert_partner(conn, name, now)?;
     }
     // Harry has no form at all.
-    records::add_person(
+    ops::people::add_person(
         conn,
         &people::NewPerson {
             ext_ref: crate::domain::ExternalRef::parse("L107")?,
@@ -176,12 +176,12 @@ fn seed_records(
         now,
     )?;
     let policy = crate::consent::ConsentPolicy::default();
-    records::import_consents(
+    ops::people::import_consents(
         conn,
         consent_csv(today).as_bytes(),
         "demo",
         now,
-        &records::AsOf {
+        &ops::people::AsOf {
             today,
             policy: &policy,
         },
@@ -492,7 +492,7 @@ fn import_demo_card(
         for (face, ext_ref) in faces.iter().zip(demo.people) {
             let resolution = crate::consent::FaceResolution::Person(person(&tx, ext_ref)?);
             photos::resolve_face(&tx, id, face.id, resolution, now)?;
-            records::log(
+            ops::log(
                 &tx,
                 staff,
                 Action::PhotoFace,
@@ -503,7 +503,7 @@ fn import_demo_card(
         }
         photos::set_caption(&tx, id, demo.caption, now)?;
         photos::set_people_confirmed(&tx, id, demo.confirmed)?;
-        records::log(
+        ops::log(
             &tx,
             staff,
             Action::PhotoConfirmPeople,
@@ -516,7 +516,7 @@ fn import_demo_card(
     // The director already approved Amira's portrait for the website.
     let director = registry::account_by_username(conn, "director")?
         .ok_or_else(|| anyhow::anyhow!("demo director missing"))?;
-    records::decide_approval(
+    ops::approvals::decide_approval(
         conn,
         demo_photo(conn, DEMO_PHOTOS[0].name)?,
         Channel::Website,
@@ -567,7 +567,7 @@ mod tests {
         let policy = crate::consent::ConsentPolicy::default();
         let website = |r: &str| {
             let id = people::person_by_ref(&conn, r).unwrap().unwrap().id;
-            records::standing(&conn, id, today, &policy)
+            crate::decisions::standing(&conn, id, today, &policy)
                 .unwrap()
                 .into_iter()
                 .find(|c| c.channel == Channel::Website)
@@ -619,7 +619,7 @@ mod tests {
         let policy = crate::consent::ConsentPolicy::default();
         let decision = |name: &str, channel| {
             let id = demo_photo(&conn, name).unwrap();
-            records::decide_photo(&conn, id, channel, today, &policy).unwrap()
+            crate::decisions::decide_photo(&conn, id, channel, today, &policy).unwrap()
         };
         assert_eq!(
             decision("IMG_0001.JPG", Channel::Website).verdict,

@@ -531,7 +531,7 @@ pub fn import(
                             may_sign_out: existing.may_sign_out,
                             ..person
                         };
-                        let fields = crate::records::changed_fields(&existing, &wanted);
+                        let fields = crate::ops::people::changed_fields(&existing, &wanted);
                         let identity: Vec<&str> = fields
                             .iter()
                             .copied()

@@ -23,7 +23,7 @@ use consentcam_media::{
     MediaKind, Store,
 };
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 use crate::consent::FaceSearch;
 use crate::domain::{DeviceId, PhotoId};
@@ -151,12 +151,10 @@ impl Catalogue for SqliteCatalogue<'_> {
     }
 
     fn committed_hashes(&self) -> Result<HashSet<ContentHash>, CatalogueError> {
-        let mut stmt = self.conn.prepare("SELECT content_hash FROM photos")?;
-        let hashes = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .filter_map(|h| h.ok().and_then(|h| h.parse().ok()))
-            .collect();
-        Ok(hashes)
+        Ok(photos::content_hashes(self.conn)?
+            .into_iter()
+            .filter_map(|h| h.parse().ok())
+            .collect())
     }
 }
 
@@ -167,14 +165,6 @@ pub fn open_store(dirs: &MediaDirs) -> Result<Store> {
         std::sync::Arc::new(consentcam_media::OsStorage),
     )
     .map_err(|e| StoreError::Invalid(format!("cannot open the photo store: {e}")))
-}
-
-fn unanalysed(conn: &Connection) -> Result<Vec<PhotoId>> {
-    let mut stmt = conn.prepare("SELECT id FROM photos WHERE analysed_at IS NULL ORDER BY id")?;
-    let ids = stmt
-        .query_map([], |r| Ok(PhotoId(r.get(0)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(ids)
 }
 
 /// Provenance (C7) from the analysis: a registered device, inside one of its sign-outs.
@@ -309,41 +299,28 @@ pub fn record_analysis(
     let taken_at =
         exif.and_then(|e| consentcam_media::provenance::taken_at(e, &policy.camera_zone));
     let problems: Vec<String> = analysis.problems.iter().map(ToString::to_string).collect();
+    let found = photos::Analysed {
+        taken_at,
+        camera_make: exif.and_then(|e| e.make.clone()),
+        camera_model: exif.and_then(|e| e.model.clone()),
+        camera_serial: exif.and_then(|e| e.body_serial.clone()),
+        orientation,
+        gps_present: exif.is_some_and(|e| e.gps_present),
+        width: analysis.width,
+        height: analysis.height,
+        provenance,
+        custody_session: session,
+        problems: (!problems.is_empty()).then(|| problems.join("; ")),
+    };
     let tx = conn.transaction()?;
-    tx.execute(
-        "UPDATE photos SET taken_at = ?2, camera_make = ?3, camera_model = ?4, camera_serial = ?5, \
-         orientation = ?6, gps_present = ?7, width = ?8, height = ?9, provenance = ?10, \
-         custody_session_id = coalesce(custody_session_id, ?11), \
-         damage = CASE WHEN ?12 IS NULL THEN damage ELSE coalesce(damage || '; ', '') || ?12 END, \
-         analysed_at = ?13 WHERE id = ?1",
-        params![
-            photo.0,
-            taken_at.map(|t| t.to_string()),
-            exif.and_then(|e| e.make.clone()),
-            exif.and_then(|e| e.model.clone()),
-            exif.and_then(|e| e.body_serial.clone()),
-            orientation,
-            exif.is_some_and(|e| e.gps_present),
-            analysis.width,
-            analysis.height,
-            provenance,
-            session,
-            (!problems.is_empty()).then(|| problems.join("; ")),
-            now.to_string(),
-        ],
-    )?;
+    photos::record_analysis(&tx, photo, &found, now)?;
     let search = face_search(analysis, detection_asked);
     photos::set_face_search(&tx, photo, search)?;
-    if let Some(faces) = &analysis.faces {
-        let existing: i64 = tx.query_row(
-            "SELECT count(*) FROM faces WHERE photo_id = ?1 AND source = 'detected'",
-            [photo.0],
-            |r| r.get(0),
-        )?;
-        if existing == 0 {
-            for rect in face_rects(analysis, faces) {
-                photos::insert_face(&tx, photo, rect, photos::FaceSource::Detected)?;
-            }
+    if let Some(faces) = &analysis.faces
+        && photos::detected_faces(&tx, photo)? == 0
+    {
+        for rect in face_rects(analysis, faces) {
+            photos::insert_face(&tx, photo, rect, photos::FaceSource::Detected)?;
         }
     }
     audit::append(
@@ -373,7 +350,7 @@ pub fn analyse_pending(
     policy: &ClockPolicy,
     now: Timestamp,
 ) -> Result<usize> {
-    let pending = unanalysed(conn)?;
+    let pending = photos::unanalysed(conn)?;
     for &photo in &pending {
         let hash = photos::photo(conn, photo)?.content_hash;
         let Ok(content) = hash.parse::<ContentHash>() else {

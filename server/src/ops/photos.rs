@@ -6,11 +6,11 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::audited;
+use super::{audited, log};
 use crate::consent::FaceResolution;
 use crate::domain::{AccountId, Channel, PersonId, PhotoId};
 use crate::store::audit::Action;
-use crate::store::{Result, photos, requests};
+use crate::store::{Result, StoreError, photos, requests};
 
 /// Assigns a face to a person, dismisses it, or puts it back to unresolved.
 pub fn resolve_face(
@@ -135,4 +135,77 @@ pub fn request_publication(
         let details = json!({ "request": request, "channel": channel.code() });
         Ok((request, format!("photo:{photo}"), details))
     })
+}
+
+/// Staff draw a box around a face the detector missed (C13: a cover needs a box to
+/// paint), optionally assigning it to a person at once. `rect` is in pixels of the upright
+/// picture; it must lie inside it and be big enough to hold a face.
+pub fn draw_face(
+    conn: &mut Connection,
+    photo: PhotoId,
+    rect: photos::FaceRect,
+    person: Option<PersonId>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    const SMALLEST: u32 = 4;
+    let tx = conn.transaction()?;
+    let stored = photos::photo(&tx, photo)?;
+    let (Some(w), Some(h)) = (stored.width, stored.height) else {
+        return Err(StoreError::Conflict(
+            "this photo's size is not known (it could not be analysed), so no box can be drawn \
+             on it"
+                .into(),
+        ));
+    };
+    let (width, height) = crate::domain::upright_size(w, h, stored.orientation);
+    if rect.w < SMALLEST || rect.h < SMALLEST {
+        return Err(StoreError::Invalid(format!(
+            "a face box must be at least {SMALLEST} x {SMALLEST} pixels"
+        )));
+    }
+    if rect.x.saturating_add(rect.w) > width || rect.y.saturating_add(rect.h) > height {
+        return Err(StoreError::Invalid(format!(
+            "the box must lie inside the picture ({width} x {height} pixels)"
+        )));
+    }
+    let face = photos::insert_face(&tx, photo, rect, photos::FaceSource::Drawn)?;
+    if let Some(p) = person {
+        photos::resolve_face(&tx, photo, face, FaceResolution::Person(p), now)?;
+    } else {
+        photos::void_approvals(&tx, photo, "tags changed", now)?;
+    }
+    log(
+        &tx,
+        actor,
+        Action::PhotoFaceDrawn,
+        format!("photo:{photo}"),
+        serde_json::json!({ "face": face, "person": person, "box": rect }),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(face)
+}
+
+/// A director acknowledges, with a note, that a photo's faces were not looked for by the
+/// detector (C12): someone looked at it and everyone in it is tagged.
+pub fn acknowledge_faces(
+    conn: &mut Connection,
+    photo: PhotoId,
+    director: AccountId,
+    note: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    photos::acknowledge_faces(&tx, photo, director, note)?;
+    log(
+        &tx,
+        &format!("account:{director}"),
+        Action::PhotoFacesAck,
+        format!("photo:{photo}"),
+        serde_json::json!({}),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(())
 }

@@ -135,7 +135,7 @@ fn log(
     details: serde_json::Value,
     now: Timestamp,
 ) -> Result<()> {
-    crate::records::log(
+    crate::ops::log(
         conn,
         "system",
         action,

@@ -17,8 +17,8 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::consent::{ConsentPolicy, Decision, FaceResolution, Verdict};
+use crate::decisions;
 use crate::domain::{AccountId, Channel, PhotoId};
-use crate::records;
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::publications;
@@ -217,7 +217,7 @@ pub fn prepare(
     today: Date,
     policy: &ConsentPolicy,
 ) -> Result<Prepared, PublishError> {
-    let first = records::decide_photo(conn, photo, channel, today, policy)?;
+    let first = decisions::decide_photo(conn, photo, channel, today, policy)?;
     if first.verdict != Verdict::Allowed {
         return Ok(Prepared::Refused(Box::new(first)));
     }
@@ -309,7 +309,7 @@ pub fn record(
 ) -> Result<Published, PublishError> {
     let actor = actor_of(by);
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let decision = records::decide_photo(&tx, photo, channel, today, policy)?;
+    let decision = decisions::decide_photo(&tx, photo, channel, today, policy)?;
     let codes: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
     tracing::info!(photo = photo.0, channel = %channel, verdict = %decision.verdict, reasons = ?codes, "publication decision");
     if decision.verdict != Verdict::Allowed {
@@ -462,7 +462,7 @@ pub fn record_takedown_done(
     let tx = conn.transaction()?;
     crate::store::publications::mark_takedown_done(&tx, publication, by, now)?;
     let endpoint_asked = crate::store::deliveries::queue_removal(&tx, publication, now)?;
-    crate::records::log(
+    crate::ops::log(
         &tx,
         &format!("account:{by}"),
         Action::PublicationTakedownDone,

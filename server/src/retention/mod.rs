@@ -21,9 +21,9 @@ use serde::Serialize;
 
 use crate::consent::ConsentPolicy;
 use crate::domain::{Channel, PersonId, PhotoId};
-use crate::records;
 use crate::store::audit::Action;
 use crate::store::{Result, StoreError, retention as stored};
+use crate::{decisions, ops};
 pub use rules::{Cause, PhotoState, Retention};
 
 /// What a purge removes (or, dry, would remove).
@@ -93,7 +93,7 @@ fn plan_among(
         if let Some(rules) = rules
             && rules::blocked_check_needed(rules, &state, now)
         {
-            let decisions: Vec<_> = records::decide_all(conn, row.id, today, policy)?
+            let decisions: Vec<_> = decisions::decide_all(conn, row.id, today, policy)?
                 .into_iter()
                 .map(|d| d.decision)
                 .collect();
@@ -156,7 +156,7 @@ pub fn purge(
     // Each purge under retention settings is recorded, even one that found nothing (the
     // log shows the rules ran); without settings, only one that removed something.
     if rules.is_some() || !plan.photos.is_empty() {
-        records::log(
+        ops::log(
             &tx,
             actor,
             Action::RetentionPurge,

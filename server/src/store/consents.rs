@@ -273,6 +273,18 @@ pub fn correct_consent(
     consent(conn, id)
 }
 
+/// The paths of every scanned form kept, relative to the data directory
+/// (`evidence/<name>`).
+pub fn evidence_paths(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT evidence_path FROM consent_records WHERE evidence_path IS NOT NULL ORDER BY id",
+    )?;
+    let paths = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(paths)
+}
+
 #[cfg(test)]
 mod correction_tests {
     use super::*;

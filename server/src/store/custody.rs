@@ -540,18 +540,18 @@ pub fn session(conn: &Connection, id: i64) -> Result<Session> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::{open_in_memory, people, registry};
     use consentcam_tagkey::KioskKey;
     use consentcam_wire::{TagUid, TapOutcome};
     use jiff::civil::date;
 
-    fn t(sec: i64) -> Timestamp {
+    pub(crate) fn t(sec: i64) -> Timestamp {
         Timestamp::from_second(1_764_000_000 + sec).unwrap()
     }
 
-    fn setup() -> (Connection, i64, i64, i64) {
+    pub(crate) fn setup() -> (Connection, i64, i64, i64) {
         let conn = open_in_memory().unwrap();
         let person = people::insert_person(
             &conn,
@@ -585,7 +585,7 @@ mod tests {
         (conn, kiosk, person.0, device.0)
     }
 
-    fn event(id: &str, seq: u64, at: i64, kind: KioskEventKind) -> KioskEvent {
+    pub(crate) fn event(id: &str, seq: u64, at: i64, kind: KioskEventKind) -> KioskEvent {
         KioskEvent {
             event_id: id.into(),
             seq,

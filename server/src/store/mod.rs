@@ -17,6 +17,7 @@ pub mod publications;
 pub mod registry;
 pub mod requests;
 pub mod retention;
+pub mod sessions;
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -108,7 +109,7 @@ fn configure(conn: &mut Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Deleted rows are overwritten, not just unlinked: an erased person's name must not
-    // linger in free pages (the WAL is emptied after an erasure, see `records::erase`).
+    // linger in free pages (the WAL is emptied after an erasure, see `erasure::erase_person`).
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     MIGRATIONS.to_latest(conn)?;
@@ -133,10 +134,79 @@ pub(crate) fn found<T>(result: rusqlite::Result<T>, what: &'static str, id: i64)
     }
 }
 
+/// Rebuilds the database file without free pages and empties the write-ahead log, so
+/// that no old copy of a removed row survives anywhere in the files. Best effort: false
+/// if another connection kept it from finishing.
+pub fn compact(conn: &Connection) -> bool {
+    let vacuum = conn.execute_batch("VACUUM");
+    let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    match (vacuum, checkpoint) {
+        (Ok(()), Ok(0)) => true,
+        (vacuum, checkpoint) => {
+            tracing::warn!(
+                ?vacuum,
+                ?checkpoint,
+                "the database could not be compacted now"
+            );
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::audit::Action;
+
+    /// Every SQL statement is here: outside `store`, code calls a store function (tests
+    /// may look at rows themselves).
+    #[test]
+    fn no_sql_outside_the_store() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let needles = [
+            ".execute(",
+            ".execute_batch(",
+            ".query_row(",
+            ".query_map(",
+            ".prepare(",
+            ".pragma_update(",
+            "\"SELECT ",
+            "\"INSERT ",
+            "\"UPDATE ",
+            "\"DELETE ",
+        ];
+        let mut stack = vec![src.clone()];
+        let mut checked = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    if path != src.join("store") {
+                        stack.push(path);
+                    }
+                    continue;
+                }
+                if path.file_name().is_some_and(|n| n == "tests.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for (n, line) in code.lines().enumerate() {
+                    if let Some(needle) = needles.iter().find(|needle| line.contains(*needle)) {
+                        panic!(
+                            "{}:{}: `{needle}` outside the store: add a store function",
+                            path.strip_prefix(&src).unwrap().display(),
+                            n + 1
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "only {checked} files looked at");
+    }
 
     #[test]
     fn the_face_detection_migration_marks_wrong_boxes_for_detection_and_tells_skipped_from_done() {

@@ -410,6 +410,84 @@ pub struct FaceRect {
     pub h: u32,
 }
 
+/// Every photo's content hash, in the order imported.
+pub fn content_hashes(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT content_hash FROM photos ORDER BY id")?;
+    let hashes = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(hashes)
+}
+
+/// The photos stored but not analysed yet (an import stopped between the two), in order.
+pub fn unanalysed(conn: &Connection) -> Result<Vec<PhotoId>> {
+    let mut stmt = conn.prepare("SELECT id FROM photos WHERE analysed_at IS NULL ORDER BY id")?;
+    let ids = stmt
+        .query_map([], |r| Ok(PhotoId(r.get(0)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
+/// What the analysis of a photo's file found, as recorded on its row.
+#[derive(Debug, Clone, Default)]
+pub struct Analysed {
+    pub taken_at: Option<Timestamp>,
+    pub camera_make: Option<String>,
+    pub camera_model: Option<String>,
+    pub camera_serial: Option<String>,
+    pub orientation: Option<u16>,
+    pub gps_present: bool,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// `device`, `unknown_device`, ... (C7).
+    pub provenance: &'static str,
+    /// The custody session it was taken in, when the photo has none yet.
+    pub custody_session: Option<i64>,
+    /// Problems found in the file, added to any damage already noted.
+    pub problems: Option<String>,
+}
+
+/// Records the analysis of a photo's file on its row and marks it analysed.
+pub fn record_analysis(
+    conn: &Connection,
+    photo: PhotoId,
+    found: &Analysed,
+    now: Timestamp,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE photos SET taken_at = ?2, camera_make = ?3, camera_model = ?4, camera_serial = ?5, \
+         orientation = ?6, gps_present = ?7, width = ?8, height = ?9, provenance = ?10, \
+         custody_session_id = coalesce(custody_session_id, ?11), \
+         damage = CASE WHEN ?12 IS NULL THEN damage ELSE coalesce(damage || '; ', '') || ?12 END, \
+         analysed_at = ?13 WHERE id = ?1",
+        params![
+            photo.0,
+            found.taken_at.map(|t| t.to_string()),
+            found.camera_make,
+            found.camera_model,
+            found.camera_serial,
+            found.orientation,
+            found.gps_present,
+            found.width,
+            found.height,
+            found.provenance,
+            found.custody_session,
+            found.problems,
+            now.to_string(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// How many faces the detector found in a photo (an analysis run again adds none).
+pub fn detected_faces(conn: &Connection, photo: PhotoId) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM faces WHERE photo_id = ?1 AND source = 'detected'",
+        [photo.0],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn insert_face(
     conn: &Connection,
     photo: PhotoId,

@@ -193,3 +193,15 @@ pub fn on_withdrawal(
     )?;
     Ok((takedowns, voided))
 }
+
+/// The channel and opaque name of every publication whose files should be in the outbox
+/// (not taken down), in order. The channel is as stored.
+pub fn outbox_files(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT channel, opaque_name FROM publications WHERE takedown_done_at IS NULL ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

@@ -186,28 +186,6 @@ impl Caller {
     pub fn actor(&self) -> String {
         format!("account:{}", self.account.id)
     }
-
-    /// Records what this account did, in the caller's transaction.
-    pub fn audit(
-        &self,
-        conn: &rusqlite::Connection,
-        action: crate::store::audit::Action,
-        subject: impl std::fmt::Display,
-        details: serde_json::Value,
-        now: jiff::Timestamp,
-    ) -> Result<(), ApiError> {
-        crate::store::audit::append(
-            conn,
-            &crate::store::audit::Entry {
-                at: now,
-                actor: &self.actor(),
-                action,
-                subject: &subject.to_string(),
-                details,
-            },
-        )?;
-        Ok(())
-    }
 }
 
 /// The kiosk making a request.

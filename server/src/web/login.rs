@@ -12,8 +12,7 @@ use super::access::{SESSION_KEY, SessionUser};
 use super::error::ApiError;
 use super::{password, second_factor};
 use crate::domain::AccountId;
-use crate::store::audit::Action;
-use crate::store::audit::{self, Entry};
+use crate::ops::{self, sign_in::CodeCheck};
 use crate::store::registry;
 
 /// A successful login: the account and the session's CSRF token.
@@ -46,34 +45,6 @@ struct Pending {
     since: i64,
 }
 
-async fn audit_login(
-    state: &AppState,
-    now: Timestamp,
-    account: Option<AccountId>,
-    action: Action,
-) -> Result<(), ApiError> {
-    state
-        .db(move |c| {
-            let who = account.map_or("account:?".into(), |a| format!("account:{a}"));
-            audit::append(
-                c,
-                &Entry {
-                    at: now,
-                    actor: if action == Action::AccountLoginFailed {
-                        "anonymous"
-                    } else {
-                        &who
-                    },
-                    action,
-                    subject: &who,
-                    details: serde_json::json!({}),
-                },
-            )?;
-            Ok(())
-        })
-        .await
-}
-
 /// Checks the password (throttled per account and address, see [`super::throttle`]),
 /// then the second factor if the account has one (`code`, or a second step through
 /// [`complete_second_factor`] when it is `None`), records the attempt in the audit log,
@@ -103,7 +74,9 @@ pub async fn log_in(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     // A failure keeps its reservation: it counts.
     let Some(account) = account.filter(|a| ok && !a.disabled) else {
-        audit_login(state, now, None, Action::AccountLoginFailed).await?;
+        state
+            .db(move |c| Ok(ops::sign_in::login_failed(c, now)?))
+            .await?;
         return Err(ApiError::Unauthenticated);
     };
     state.throttle().succeed(&attempt);
@@ -186,59 +159,15 @@ async fn check_code(
         .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
     let id = account.id;
     let code = second_factor::Code::parse(typed);
-    let unix = u64::try_from(now.as_second()).unwrap_or(0);
     let outcome = state
-        .db(move |c| {
-            let tx = c.transaction()?;
-            let Some(secret) = registry::totp_secret(&tx, id)? else {
-                return Ok(Err("this account has no second factor"));
-            };
-            let outcome = match code {
-                Some(second_factor::Code::Totp(digits)) => {
-                    match second_factor::check(&secret.secret, &digits, unix) {
-                        Some(step) if registry::take_totp_step(&tx, id, step)? => Ok(None),
-                        Some(_) => Err("that code was used already; wait for the next one"),
-                        None => Err("wrong code"),
-                    }
-                }
-                Some(second_factor::Code::Recovery(text)) => {
-                    let hash = second_factor::recovery_hash(&text);
-                    if registry::take_recovery_code(&tx, id, &hash, now)? {
-                        Ok(Some(registry::recovery_codes_left(&tx, id)?))
-                    } else {
-                        Err("wrong or used recovery code")
-                    }
-                }
-                None => Err("a code is 6 digits from the authenticator app, or a recovery code"),
-            };
-            let who = format!("account:{id}");
-            audit::append(
-                &tx,
-                &Entry {
-                    at: now,
-                    actor: &who,
-                    action: match outcome {
-                        Ok(None) => Action::AccountSecondFactor,
-                        Ok(Some(_)) => Action::AccountRecoveryCodeUsed,
-                        Err(_) => Action::AccountSecondFactorFailed,
-                    },
-                    subject: &who,
-                    details: match outcome {
-                        Ok(Some(left)) => serde_json::json!({ "left": left }),
-                        _ => serde_json::json!({}),
-                    },
-                },
-            )?;
-            tx.commit()?;
-            Ok(outcome)
-        })
+        .db(move |c| Ok(ops::sign_in::check_code(c, id, code, now)?))
         .await?;
     match outcome {
-        Ok(_) => {
+        CodeCheck::Accepted | CodeCheck::RecoveryUsed { .. } => {
             state.throttle().succeed(&attempt);
             Ok(())
         }
-        Err(why) => Err(ApiError::SecondFactor(why.to_owned())),
+        CodeCheck::Refused(why) => Err(ApiError::SecondFactor(why.to_owned())),
     }
 }
 
@@ -250,7 +179,10 @@ async fn finish(
     account: registry::Account,
     now: Timestamp,
 ) -> Result<LoggedIn, ApiError> {
-    audit_login(state, now, Some(account.id), Action::AccountLogin).await?;
+    let id = account.id;
+    state
+        .db(move |c| Ok(ops::sign_in::logged_in(c, id, now)?))
+        .await?;
     session
         .cycle_id()
         .await
@@ -269,28 +201,6 @@ async fn finish(
         account,
         csrf_token: user.csrf_token,
     })
-}
-
-/// Ends the caller's own session named by `handle`, with its audit entry. Returns
-/// whether there was one (another account's sessions are never found).
-pub fn end_own_session(
-    conn: &rusqlite::Connection,
-    caller: &super::access::Caller,
-    handle: &str,
-    now: jiff::Timestamp,
-) -> Result<bool, ApiError> {
-    let ended =
-        super::session_store::end_session(conn, caller.account.id, handle, now.as_second())?;
-    if ended {
-        caller.audit(
-            conn,
-            Action::AccountSessionEnd,
-            format_args!("account:{}", caller.account.id),
-            serde_json::json!({}),
-            now,
-        )?;
-    }
-    Ok(ended)
 }
 
 /// The address a login comes from: the peer's, unless the peer is one of the configured

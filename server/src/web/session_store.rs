@@ -5,10 +5,12 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
+
+use crate::store::sessions;
 
 #[derive(Debug, Clone)]
 pub struct SqliteSessionStore {
@@ -26,7 +28,7 @@ impl SqliteSessionStore {
 
     async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&Connection) -> crate::store::Result<T> + Send + 'static,
     ) -> Result<T> {
         let readers = self.readers.clone();
         tokio::task::spawn_blocking(move || {
@@ -39,7 +41,7 @@ impl SqliteSessionStore {
 
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&Connection) -> crate::store::Result<T> + Send + 'static,
     ) -> Result<T> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
@@ -58,20 +60,10 @@ impl SessionStore for SqliteSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // Sessions that ran out go when new ones are made (reading skips them).
         let now = crate::clock::system_now().as_second();
-        self.run(move |c| {
-            c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])
-                .map(|_| ())
-        })
-        .await?;
+        self.run(move |c| sessions::clear_expired(c, now)).await?;
         loop {
             let id = record.id.to_string();
-            let taken = self
-                .run(move |c| {
-                    c.query_row("SELECT 1 FROM sessions WHERE id = ?1", [id], |_| Ok(()))
-                        .optional()
-                })
-                .await?;
-            if taken.is_none() {
+            if !self.run(move |c| sessions::exists(c, &id)).await? {
                 break;
             }
             record.id = Id::default();
@@ -83,41 +75,21 @@ impl SessionStore for SqliteSessionStore {
         let id = record.id.to_string();
         let data = serde_json::to_vec(record).map_err(|e| Error::Encode(e.to_string()))?;
         let expires = record.expiry_date.unix_timestamp();
-        self.run(move |c| {
-            c.execute(
-                "INSERT INTO sessions (id, data, expires_at) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-                params![id, data, expires],
-            )
-            .map(|_| ())
-        })
-        .await
+        self.run(move |c| sessions::save(c, &id, &data, expires))
+            .await
     }
 
     async fn load(&self, session_id: &Id) -> Result<Option<Record>> {
         let id = session_id.to_string();
         let now = crate::clock::system_now().as_second();
-        let data: Option<Vec<u8>> = self
-            .read(move |c| {
-                c.query_row(
-                    "SELECT data FROM sessions WHERE id = ?1 AND expires_at > ?2",
-                    params![id, now],
-                    |r| r.get(0),
-                )
-                .optional()
-            })
-            .await?;
+        let data = self.read(move |c| sessions::load(c, &id, now)).await?;
         data.map(|d| serde_json::from_slice(&d).map_err(|e| Error::Decode(e.to_string())))
             .transpose()
     }
 
     async fn delete(&self, session_id: &Id) -> Result<()> {
         let id = session_id.to_string();
-        self.run(move |c| {
-            c.execute("DELETE FROM sessions WHERE id = ?1", [id])
-                .map(|_| ())
-        })
-        .await
+        self.run(move |c| sessions::delete(c, &id)).await
     }
 }
 
@@ -145,20 +117,8 @@ pub fn sessions_of(
     account: crate::domain::AccountId,
     current: Option<&str>,
     now: i64,
-) -> rusqlite::Result<Vec<(String, OwnSession)>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, data, expires_at FROM sessions WHERE expires_at > ?1 ORDER BY expires_at DESC",
-    )?;
-    let rows = stmt
-        .query_map([now], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows
+) -> crate::store::Result<Vec<(String, OwnSession)>> {
+    Ok(sessions::live(conn, now)?
         .into_iter()
         .filter(|(_, data, _)| {
             serde_json::from_slice::<Record>(data).is_ok_and(|record| {
@@ -187,10 +147,10 @@ pub fn end_session(
     account: crate::domain::AccountId,
     handle: &str,
     now: i64,
-) -> rusqlite::Result<bool> {
+) -> crate::store::Result<bool> {
     for (id, own) in sessions_of(conn, account, None, now)? {
         if own.handle == handle {
-            conn.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+            sessions::delete(conn, &id)?;
             return Ok(true);
         }
     }

@@ -191,7 +191,7 @@ async fn withdrawing_a_consent_turns_its_publications_into_takedown_tasks() {
         // Amira's portrait, approved for the website by the demo, has gone out.
         let today = harness::TODAY.parse().expect("today");
         let portrait = consentcam::demo::demo_photo(conn, "IMG_0001.JPG").expect("demo photo");
-        let decision = consentcam::records::decide_photo(
+        let decision = consentcam::decisions::decide_photo(
             conn,
             portrait,
             Channel::Website,

@@ -1,12 +1,12 @@
 //! The kiosk routes (bearer token) and the audit log.
 
 use axum::extract::State;
-use consentcam_wire::{EventBatch, EventReceipt, RefusedEvent, RejectedEvent, Roster};
+use consentcam_wire::{EventBatch, EventReceipt, Roster};
 use serde::Deserialize;
 
 use super::{Json, Query};
 use crate::store::audit;
-use crate::store::custody::{self, Recorded};
+use crate::store::custody;
 use crate::web::AppState;
 use crate::web::access::{Caller, KioskCaller};
 use crate::web::error::ApiError;
@@ -33,57 +33,13 @@ pub async fn events(
     KioskCaller(kiosk): KioskCaller,
     Json(batch): Json<EventBatch>,
 ) -> Result<Json<EventReceipt>, ApiError> {
-    if batch.events.len() > 1000 {
-        return Err(ApiError::invalid("send at most 1000 events per batch"));
-    }
     let received = state.now();
     Ok(Json(
         state
             .db(move |c| {
-                let mut receipt = EventReceipt {
-                    recorded: vec![],
-                    duplicate: vec![],
-                    refused: vec![],
-                    rejected: None,
-                };
-                for event in &batch.events {
-                    let tx = c.transaction()?;
-                    match custody::record_event(&tx, kiosk.id, event, received, batch.sent_at) {
-                        Ok(Recorded::New) => {
-                            tx.commit()?;
-                            receipt.recorded.push(event.event_id.clone());
-                        }
-                        Ok(Recorded::Refused(refusal)) => {
-                            tx.commit()?;
-                            receipt.refused.push(RefusedEvent {
-                                event_id: event.event_id.clone(),
-                                code: refusal.code().into(),
-                                reason: refusal.sentence().into(),
-                            });
-                        }
-                        Ok(Recorded::Duplicate) => receipt.duplicate.push(event.event_id.clone()),
-                        Err(
-                            e @ (crate::store::StoreError::Invalid(_)
-                            | crate::store::StoreError::NotFound { .. }),
-                        ) => {
-                            receipt.rejected = Some(RejectedEvent {
-                                event_id: event.event_id.clone(),
-                                reason: e.to_string(),
-                            });
-                            break;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                tracing::info!(
-                    kiosk = kiosk.id,
-                    recorded = receipt.recorded.len(),
-                    duplicate = receipt.duplicate.len(),
-                    refused = receipt.refused.len(),
-                    rejected = receipt.rejected.is_some(),
-                    "kiosk events"
-                );
-                Ok(receipt)
+                Ok(crate::ops::custody::record_batch(
+                    c, kiosk.id, &batch, received,
+                )?)
             })
             .await?,
     ))

@@ -7,9 +7,10 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use super::{Json, Path};
+use crate::decisions::{self, ChannelDecision};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::import::consent_csv::ImportReport;
-use crate::records::{self, ChannelDecision, Withdrawal};
+use crate::ops::{self, people::Withdrawal};
 use crate::store::consents;
 use crate::store::publications;
 use crate::store::{people, photos};
@@ -126,7 +127,7 @@ pub async fn create(
     }
     let person = body.into_new();
     let id = state
-        .db(move |c| Ok(records::add_person(c, &person, &caller.actor(), now)?))
+        .db(move |c| Ok(ops::people::add_person(c, &person, &caller.actor(), now)?))
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
@@ -142,14 +143,14 @@ pub async fn update(
     let person = body.into_new();
     state
         .db(move |c| {
-            Ok(records::update_person(
+            Ok(ops::people::update_person(
                 c,
                 PersonId(id),
                 &person,
                 &reason,
                 &caller.actor(),
                 now,
-                &records::AsOf {
+                &ops::people::AsOf {
                     today,
                     policy: &policy,
                 },
@@ -193,11 +194,11 @@ pub async fn restriction(
     let (now, today, policy) = (state.now(), state.today(), state.policy());
     let tasks = state
         .db(move |c| {
-            let as_of = records::AsOf {
+            let as_of = ops::people::AsOf {
                 today,
                 policy: &policy,
             };
-            Ok(records::set_restriction(
+            Ok(ops::people::set_restriction(
                 c,
                 PersonId(id),
                 body.restricted,
@@ -230,7 +231,7 @@ pub async fn left(
     let (now, today) = (state.now(), state.today());
     state
         .db(move |c| {
-            Ok(records::set_left(
+            Ok(ops::people::set_left(
                 c,
                 PersonId(id),
                 body.left_on,
@@ -307,7 +308,12 @@ pub fn log_sensitive_read(
     person: &people::Person,
     now: jiff::Timestamp,
 ) -> Result<(), ApiError> {
-    Ok(records::view_person(conn, person, &caller.actor(), now)?)
+    Ok(ops::people::view_person(
+        conn,
+        person,
+        &caller.actor(),
+        now,
+    )?)
 }
 
 pub async fn show(
@@ -325,8 +331,8 @@ pub async fn show(
                 Ok(PersonPage {
                     person: listed_one(&caller, person),
                     consents: forms(consents::consents_of(c, id)?),
-                    today: records::for_role(
-                        records::standing(c, id, today, &policy)?,
+                    today: decisions::for_role(
+                        decisions::standing(c, id, today, &policy)?,
                         caller.account.role,
                     ),
                     photos: photos::photos_of_person(c, id)?
@@ -418,11 +424,11 @@ pub async fn add_consent(
     let id = state
         .db(move |c| {
             people::person(c, consent.person_id)?;
-            let as_of = records::AsOf {
+            let as_of = ops::people::AsOf {
                 today,
                 policy: &policy,
             };
-            Ok(records::add_consent(
+            Ok(ops::people::add_consent(
                 c,
                 &consent,
                 &caller.actor(),
@@ -457,7 +463,7 @@ pub async fn withdraw(
     Ok(Json(
         state
             .db(move |c| {
-                Ok(records::withdraw_consent(
+                Ok(ops::people::withdraw_consent(
                     c,
                     ConsentId(id),
                     on,
@@ -483,12 +489,12 @@ pub async fn import(
     Ok(Json(
         state
             .db(move |c| {
-                Ok(records::import_consents(
+                Ok(ops::people::import_consents(
                     c,
                     &body,
                     &caller.actor(),
                     now,
-                    &records::AsOf {
+                    &ops::people::AsOf {
                         today,
                         policy: &policy,
                     },
@@ -520,10 +526,10 @@ pub async fn lookup(
                 people::search(c, &body.q, 20)?
                     .into_iter()
                     .map(|person| {
-                        let standing = records::standing(c, person.id, today, &policy)?;
+                        let standing = decisions::standing(c, person.id, today, &policy)?;
                         Ok(LookupHit {
                             person: listed_one(&caller, person),
-                            today: records::for_role(standing, caller.account.role),
+                            today: decisions::for_role(standing, caller.account.role),
                         })
                     })
                     .collect::<Result<Vec<_>, ApiError>>()

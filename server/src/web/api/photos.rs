@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Json, Path, Query};
 use crate::consent::{FaceResolution, Verdict};
+use crate::decisions::{self, ChannelDecision};
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::ops::photos as ops;
-use crate::records::{self, ChannelDecision};
 use crate::store::photos;
 use crate::store::publications;
 use crate::web::AppState;
@@ -86,8 +86,8 @@ pub async fn show(
                     tags: photos::tags(c, id)?,
                     approvals: photos::approvals(c, id)?,
                     publications: publications::publications_of_photo(c, id)?,
-                    decisions: records::for_role(
-                        records::decide_all(c, id, today, &policy)?,
+                    decisions: decisions::for_role(
+                        decisions::decide_all(c, id, today, &policy)?,
                         caller.account.role,
                     ),
                 })
@@ -106,8 +106,8 @@ pub async fn decisions(
     Ok(Json(
         state
             .read(move |c| {
-                Ok(records::for_role(
-                    records::decide_all(c, PhotoId(id), today, &policy)?,
+                Ok(decisions::for_role(
+                    decisions::decide_all(c, PhotoId(id), today, &policy)?,
                     role,
                 ))
             })
@@ -166,7 +166,7 @@ pub async fn draw_face(
     };
     let face = state
         .db(move |c| {
-            Ok(records::draw_face(
+            Ok(crate::ops::photos::draw_face(
                 c,
                 PhotoId(id),
                 rect,
@@ -189,7 +189,7 @@ pub async fn acknowledge_faces(
     let now = state.now();
     state
         .db(move |c| {
-            Ok(records::acknowledge_faces(
+            Ok(crate::ops::photos::acknowledge_faces(
                 c,
                 PhotoId(id),
                 caller.account.id,
@@ -345,7 +345,7 @@ pub async fn approve(
     let (now, today, policy) = (state.now(), state.today(), state.policy());
     let decision = state
         .db(move |c| {
-            Ok(records::decide_approval(
+            Ok(crate::ops::approvals::decide_approval(
                 c,
                 PhotoId(id),
                 body.channel,

@@ -136,7 +136,14 @@ pub async fn end_session(
 ) -> Result<axum::http::StatusCode, ApiError> {
     let now = state.now();
     let ended = state
-        .db(move |c| crate::web::login::end_own_session(c, &caller, &handle, now))
+        .db(move |c| {
+            Ok(crate::ops::sign_in::end_own_session(
+                c,
+                caller.account.id,
+                &handle,
+                now,
+            )?)
+        })
         .await?;
     if ended {
         Ok(axum::http::StatusCode::NO_CONTENT)

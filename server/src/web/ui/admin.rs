@@ -15,7 +15,6 @@ use super::photos::resolve_person;
 use crate::domain::{AccountId, AccountRole, Role};
 use crate::import::consent_csv::{ImportError, ImportReport, RowError};
 use crate::ops::registry as ops;
-use crate::records;
 use crate::store::audit;
 use crate::store::audit::Action;
 use crate::store::partners;
@@ -59,7 +58,7 @@ pub async fn add_person(
         Ok(person) => {
             state
                 .db(move |c| {
-                    let id = records::add_person(c, &person, &caller.actor(), now)?;
+                    let id = crate::ops::people::add_person(c, &person, &caller.actor(), now)?;
                     Ok(id)
                 })
                 .await
@@ -492,11 +491,13 @@ pub async fn import(
     let policy = state.policy();
     let outcome = state
         .db(move |conn| {
-            let as_of = records::AsOf {
+            let as_of = crate::ops::people::AsOf {
                 today,
                 policy: &policy,
             };
-            Ok(records::import_consents(conn, &bytes, &actor, now, &as_of))
+            Ok(crate::ops::people::import_consents(
+                conn, &bytes, &actor, now, &as_of,
+            ))
         })
         .await?;
     let mut page = ImportPage {

@@ -202,7 +202,7 @@ pub async fn end_session(
         .is_some_and(|id| crate::web::session_store::handle_of(&id.to_string()) == handle);
     let result = state
         .db(move |c| {
-            if !crate::web::login::end_own_session(c, &caller, &handle, now)? {
+            if !crate::ops::sign_in::end_own_session(c, caller.account.id, &handle, now)? {
                 return Err(ApiError::Conflict("that session has already ended".into()));
             }
             Ok("That session is ended: whoever was using it must log in again.".to_owned())

@@ -207,7 +207,7 @@ pub async fn evidence(
     let now = state.now();
     let consent = state
         .db(move |c| {
-            Ok(crate::records::view_scan(
+            Ok(crate::ops::people::view_scan(
                 c,
                 ConsentId(id),
                 &caller.actor(),

@@ -15,7 +15,6 @@ use super::dashboard::{CustodyRow, custody_rows};
 use super::media::save_evidence;
 use super::photos::{Badge, DecisionRow, status_badge};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
-use crate::records;
 use crate::store::consents;
 use crate::store::partners;
 use crate::store::publications;
@@ -25,12 +24,13 @@ use crate::web::access::Caller;
 use crate::web::api::Path;
 use crate::web::api::photos::status;
 use crate::web::error::ApiError;
+use crate::{decisions, ops};
 
 fn decision_rows(
-    standing: Vec<records::ChannelDecision>,
+    standing: Vec<decisions::ChannelDecision>,
     role: crate::domain::AccountRole,
 ) -> Vec<DecisionRow> {
-    records::for_role(standing, role)
+    decisions::for_role(standing, role)
         .into_iter()
         .map(|d| super::photos::decision_row(d.channel, d.channel_name, &d.decision))
         .collect()
@@ -90,7 +90,7 @@ pub async fn lookup(
                     .map(|p| {
                         Ok(Hit {
                             today: decision_rows(
-                                records::standing(conn, p.id, today, &policy)?,
+                                decisions::standing(conn, p.id, today, &policy)?,
                                 role,
                             ),
                             id: p.id.0,
@@ -202,7 +202,7 @@ pub async fn person(
             let person = people::person(conn, pid)?;
             crate::web::api::people::log_sensitive_read(conn, &viewer, &person, now)?;
             let partners = partners::partners(conn)?;
-            let channel_names = records::channels(conn)?;
+            let channel_names = decisions::channels(conn)?;
             let forms = consents::consents_of(conn, pid)?
                 .into_iter()
                 .rev()
@@ -267,7 +267,7 @@ pub async fn person(
             sessions.reverse();
             Ok(PersonPage {
                 c,
-                today: decision_rows(records::standing(conn, pid, today, &policy)?, role),
+                today: decision_rows(decisions::standing(conn, pid, today, &policy)?, role),
                 forms,
                 photos,
                 publications,
@@ -338,14 +338,14 @@ pub async fn edit_person(
             let reason = form.reason.clone();
             state
                 .db(move |c| {
-                    records::update_person(
+                    ops::people::update_person(
                         c,
                         PersonId(id),
                         &person,
                         &reason,
                         &caller.actor(),
                         now,
-                        &records::AsOf {
+                        &ops::people::AsOf {
                             today,
                             policy: &policy,
                         },
@@ -479,11 +479,11 @@ pub async fn add_consent(
             let recorded = state
                 .db(move |c| {
                     people::person(c, consent.person_id)?;
-                    let as_of = records::AsOf {
+                    let as_of = ops::people::AsOf {
                         today,
                         policy: &policy,
                     };
-                    records::add_consent(c, &consent, &caller.actor(), now, &as_of)?;
+                    ops::people::add_consent(c, &consent, &caller.actor(), now, &as_of)?;
                     Ok("Consent form recorded.".to_owned())
                 })
                 .await;
@@ -523,7 +523,7 @@ pub async fn correct(
         Ok(expires_on) => {
             state
                 .db(move |c| {
-                    records::correct_consent(
+                    ops::people::correct_consent(
                         c,
                         ConsentId(id),
                         &form.signer_name,
@@ -567,7 +567,7 @@ pub async fn withdraw(
             } else {
                 state
                     .db(move |c| {
-                        let w = records::withdraw_consent(c, ConsentId(id), on, &caller.actor(), now)?;
+                        let w = ops::people::withdraw_consent(c, ConsentId(id), on, &caller.actor(), now)?;
                         Ok(format!(
                             "Consent withdrawn. {} takedown task(s) created, {} approval(s) voided.",
                             w.takedown_tasks, w.approvals_voided
@@ -606,7 +606,7 @@ pub async fn upload_evidence(
         Ok(path) => {
             state
                 .db(move |c| {
-                    records::attach_evidence(c, ConsentId(id), &path, &caller.actor(), now)?;
+                    ops::people::attach_evidence(c, ConsentId(id), &path, &caller.actor(), now)?;
                     Ok("Signed form attached.".to_owned())
                 })
                 .await
@@ -633,11 +633,11 @@ pub async fn restriction(
     let restricted = form.restricted == "yes";
     let result = state
         .db(move |c| {
-            let as_of = records::AsOf {
+            let as_of = ops::people::AsOf {
                 today,
                 policy: &policy,
             };
-            let tasks = records::set_restriction(
+            let tasks = ops::people::set_restriction(
                 c,
                 PersonId(id),
                 restricted,
@@ -675,7 +675,7 @@ pub async fn left(
         Ok(left_on) => {
             state
                 .db(move |c| {
-                    records::set_left(c, PersonId(id), left_on, today, &caller.actor(), now)?;
+                    ops::people::set_left(c, PersonId(id), left_on, today, &caller.actor(), now)?;
                     Ok(match left_on {
                         Some(day) => format!("Recorded as left on {day}."),
                         None => "No longer recorded as left.".to_owned(),

@@ -14,9 +14,9 @@ use tower_sessions::Session;
 use super::chrome::{Chrome, PageError, finish, render};
 use super::dashboard::{CustodyRow, custody_rows};
 use crate::consent::{Decision, FaceResolution, FaceSearch, Provenance, Severity, Verdict};
+use crate::decisions;
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::ops::photos as ops;
-use crate::records;
 use crate::store::publications;
 use crate::store::{custody, overview, people, photos, registry, requests};
 use crate::web::AppState;
@@ -523,7 +523,7 @@ pub async fn photo(
                 .into_iter()
                 .filter(|p| !p.restricted)
                 .partition(|p| group_ids.contains(&p.id));
-            let channel_names = records::channels(conn)?;
+            let channel_names = decisions::channels(conn)?;
             let name_of_channel = |code: &str| {
                 channel_names
                     .iter()
@@ -531,7 +531,7 @@ pub async fn photo(
                     .map_or_else(|| code.to_owned(), |(_, n)| n.clone())
             };
             let decisions: Vec<DecisionRow> =
-                records::for_role(records::decide_all(conn, pid, today, &policy)?, role)
+                decisions::for_role(decisions::decide_all(conn, pid, today, &policy)?, role)
                     .into_iter()
                     .map(|d| decision_row(d.channel, d.channel_name, &d.decision))
                     .collect();
@@ -807,7 +807,7 @@ pub async fn draw_face(
             } else {
                 Some(resolve_person(c, &form.person)?)
             };
-            records::draw_face(c, PhotoId(id), rect, person, &caller.actor(), now)?;
+            crate::ops::photos::draw_face(c, PhotoId(id), rect, person, &caller.actor(), now)?;
             Ok(Step::Drawn(form.person))
         })
         .await;
@@ -847,7 +847,13 @@ pub async fn acknowledge_faces(
     let now = state.now();
     let result = state
         .db(move |c| {
-            records::acknowledge_faces(c, PhotoId(id), caller.account.id, &form.note, now)?;
+            crate::ops::photos::acknowledge_faces(
+                c,
+                PhotoId(id),
+                caller.account.id,
+                &form.note,
+                now,
+            )?;
             Ok("Acknowledged: the faces of this photo were checked by eye.".to_owned())
         })
         .await;
@@ -1080,7 +1086,7 @@ pub async fn approve(
                 "reject" => false,
                 _ => return Err(ApiError::BadRequest("approve or reject".into())),
             };
-            let decision = records::decide_approval(
+            let decision = crate::ops::approvals::decide_approval(
                 c,
                 PhotoId(id),
                 channel,
@@ -1157,7 +1163,7 @@ pub async fn approvals(
     let state_for_queue = state.clone();
     let queue = state
         .read(move |conn| {
-            let channels = records::channels(conn)?;
+            let channels = decisions::channels(conn)?;
             requests::open(conn)?
                 .into_iter()
                 .map(|r| {
@@ -1169,7 +1175,7 @@ pub async fn approvals(
                         people.push("unknown (not on the register)".into());
                     }
                     let decision =
-                        records::decide_photo(conn, r.photo_id, r.channel, today, &policy)?;
+                        decisions::decide_photo(conn, r.photo_id, r.channel, today, &policy)?;
                     let name = channels
                         .iter()
                         .find(|(ch, _)| *ch == r.channel)

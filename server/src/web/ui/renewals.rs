@@ -8,7 +8,7 @@ use tower_sessions::Session;
 
 use super::chrome::{Chrome, PageError, render};
 use crate::consent::Renewal;
-use crate::records::{self, RenewalRow};
+use crate::decisions::{self, RenewalRow};
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::error::ApiError;
@@ -44,7 +44,7 @@ pub async fn due(state: &AppState) -> Result<Vec<Row>, ApiError> {
         state.config().renewal_notice_days,
     );
     let rows = state
-        .read(move |c| Ok(records::renewals(c, today, days, &policy)?))
+        .read(move |c| Ok(decisions::renewals(c, today, days, &policy)?))
         .await?;
     Ok(rows.into_iter().map(row).collect())
 }

@@ -14,8 +14,7 @@ use tower_sessions::Session;
 use tower_sessions::cookie::{Cookie, SameSite};
 
 use super::chrome::{Chrome, FLASH_KEY, PageError, render};
-use crate::store::audit::Action;
-use crate::store::audit::{self, Entry};
+use crate::ops;
 use crate::store::registry;
 use crate::web::AppState;
 use crate::web::access::{Caller, constant_time_eq, cross_site};
@@ -322,25 +321,12 @@ pub async fn enrol(
     let codes = second_factor::new_recovery_codes();
     let hashes = second_factor::recovery_hashes(&codes);
     let id = caller.account.id;
-    let who = caller.clone();
+    let actor = caller.actor();
     state
         .db(move |c| {
-            let tx = c.transaction()?;
-            if registry::totp_secret(&tx, id)?.is_some() {
-                return Err(ApiError::Conflict(
-                    "a second factor is set up already".into(),
-                ));
-            }
-            registry::enrol_second_factor(&tx, id, &secret, step, &hashes, now)?;
-            who.audit(
-                &tx,
-                Action::AccountSecondFactorOn,
-                format_args!("account:{id}"),
-                serde_json::json!({}),
-                now,
-            )?;
-            tx.commit()?;
-            Ok(())
+            Ok(ops::sign_in::enrol_second_factor(
+                c, id, &secret, step, &hashes, &actor, now,
+            )?)
         })
         .await?;
     let _ = session.remove::<String>(ENROL_KEY).await;
@@ -358,42 +344,16 @@ pub async fn new_recovery_codes(
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
     let now = state.now();
-    let unix = u64::try_from(now.as_second()).unwrap_or(0);
     let codes = second_factor::new_recovery_codes();
     let hashes = second_factor::recovery_hashes(&codes);
     let id = caller.account.id;
-    let who = caller.clone();
+    let actor = caller.actor();
+    let code = second_factor::Code::parse(&form.code);
     let done = state
         .db(move |c| {
-            let tx = c.transaction()?;
-            let Some(secret) = registry::totp_secret(&tx, id)? else {
-                return Ok(false);
-            };
-            let step = match second_factor::Code::parse(&form.code) {
-                Some(second_factor::Code::Totp(d)) => {
-                    second_factor::check(&secret.secret, &d, unix)
-                }
-                _ => None,
-            };
-            let Some(step) = step else {
-                return Ok(false);
-            };
-            if !registry::take_totp_step(&tx, id, step)? {
-                return Ok(false);
-            }
-            registry::replace_recovery_codes(&tx, id, &hashes)?;
-            audit::append(
-                &tx,
-                &Entry {
-                    at: now,
-                    actor: &who.actor(),
-                    action: Action::AccountRecoveryCodesNew,
-                    subject: &format!("account:{id}"),
-                    details: serde_json::json!({}),
-                },
-            )?;
-            tx.commit()?;
-            Ok(true)
+            Ok(ops::sign_in::new_recovery_codes(
+                c, id, code, &hashes, &actor, now,
+            )?)
         })
         .await?;
     if !done {
