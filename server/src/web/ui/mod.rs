@@ -143,31 +143,46 @@ pub fn routes() -> Router<AppState> {
         .route("/account/sessions/{handle}/end", post(chrome::end_session))
         .route("/", get(dashboard::dashboard))
         .route("/devices/{id}", get(dashboard::device))
-        .route("/imports", get(photos::imports))
-        .route("/imports/{id}", get(photos::gallery))
-        .route("/photos", get(photos::all_photos))
-        .route("/photos/{id}", get(photos::photo))
+        .route("/imports", get(photos::gallery::imports))
+        .route("/imports/{id}", get(photos::gallery::gallery))
+        .route("/photos", get(photos::gallery::all_photos))
+        .route("/photos/{id}", get(photos::photo::photo))
         .route("/photos/{id}/preview", get(media::preview))
         .route("/photos/{id}/thumbnail", get(media::thumbnail))
-        .route("/photos/{id}/faces/{face}", post(photos::resolve_face))
+        .route(
+            "/photos/{id}/faces/{face}",
+            post(photos::photo::resolve_face),
+        )
         .route(
             "/photos/{id}/draw",
-            get(photos::draw_page).post(photos::draw_face),
+            get(photos::photo::draw_page).post(photos::photo::draw_face),
         )
         .route(
             "/photos/{id}/faces-acknowledgement",
-            post(photos::acknowledge_faces),
+            post(photos::photo::acknowledge_faces),
         )
-        .route("/photos/{id}/tags", post(photos::add_tag))
-        .route("/photos/{id}/tags/{tag}/remove", post(photos::remove_tag))
-        .route("/photos/{id}/tags/{tag}/covered", post(photos::cover))
-        .route("/photos/{id}/caption", post(photos::caption))
-        .route("/photos/{id}/confirmation", post(photos::confirmation))
-        .route("/photos/{id}/requests", post(photos::request_publication))
-        .route("/photos/{id}/approvals", post(photos::approve))
-        .route("/photos/{id}/publish", post(photos::publish))
-        .route("/photos/{id}/provenance", post(photos::provenance))
-        .route("/approvals", get(photos::approvals))
+        .route("/photos/{id}/tags", post(photos::photo::add_tag))
+        .route(
+            "/photos/{id}/tags/{tag}/remove",
+            post(photos::photo::remove_tag),
+        )
+        .route(
+            "/photos/{id}/tags/{tag}/covered",
+            post(photos::photo::cover),
+        )
+        .route("/photos/{id}/caption", post(photos::photo::caption))
+        .route(
+            "/photos/{id}/confirmation",
+            post(photos::photo::confirmation),
+        )
+        .route(
+            "/photos/{id}/requests",
+            post(photos::approvals::request_publication),
+        )
+        .route("/photos/{id}/approvals", post(photos::approvals::approve))
+        .route("/photos/{id}/publish", post(photos::approvals::publish))
+        .route("/photos/{id}/provenance", post(photos::photo::provenance))
+        .route("/approvals", get(photos::approvals::approvals))
         .route("/groups", get(groups::groups).post(groups::create))
         .route("/groups/{id}", get(groups::group).post(groups::update))
         .route("/groups/{id}/members", post(groups::add_member))

@@ -1,5 +1,5 @@
-//! Imports, the gallery, the photo page (tagging, caption, decisions, asking for
-//! publication) and the director's approval queue.
+//! The photo page and tagging it: faces (resolved, drawn, acknowledged), tags, covers,
+//! the caption, confirmation, provenance notes.
 
 use std::collections::BTreeSet;
 
@@ -11,260 +11,22 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::chrome::{Chrome, PageError, finish, render};
-use super::dashboard::{CustodyRow, custody_rows};
-use crate::consent::{Decision, FaceResolution, FaceSearch, Provenance, Severity, Verdict};
+use super::widgets::{
+    Badge, DecisionRow, decision_row, full_name, local, photo_url, resolve_person, status_badge,
+    taken,
+};
+use crate::consent::{FaceResolution, FaceSearch, Provenance};
 use crate::decisions;
-use crate::domain::{Channel, PersonId, PhotoId};
+use crate::domain::{PersonId, PhotoId};
 use crate::ops::photos as ops;
 use crate::store::publications;
-use crate::store::{custody, overview, people, photos, registry, requests};
+use crate::store::{custody, people, photos, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
-use crate::web::api::photos::{PhotoStatus, status};
+use crate::web::api::photos::status;
 use crate::web::api::{Path, Query};
 use crate::web::error::ApiError;
-
-/// A status badge: its words and its style.
-pub struct Badge {
-    pub text: &'static str,
-    pub class: &'static str,
-}
-
-pub fn status_badge(status: PhotoStatus) -> Badge {
-    let (text, class) = match status {
-        PhotoStatus::NeedsTagging => ("needs tagging", "needs-tagging"),
-        PhotoStatus::Ready => ("ready", "ready"),
-        PhotoStatus::Approved => ("approved", "approved"),
-        PhotoStatus::Published => ("published", "published"),
-        PhotoStatus::Blocked => ("blocked", "blocked"),
-    };
-    Badge { text, class }
-}
-
-pub fn verdict_badge(verdict: Verdict) -> Badge {
-    let (text, class) = match verdict {
-        Verdict::Allowed => ("allowed", "allowed"),
-        Verdict::NeedsReview => ("needs review", "needs-review"),
-        Verdict::Blocked => ("blocked", "blocked"),
-    };
-    Badge { text, class }
-}
-
-fn status_filter(text: &str) -> Option<PhotoStatus> {
-    Some(match text {
-        "needs_tagging" => PhotoStatus::NeedsTagging,
-        "ready" => PhotoStatus::Ready,
-        "approved" => PhotoStatus::Approved,
-        "published" => PhotoStatus::Published,
-        "blocked" => PhotoStatus::Blocked,
-        _ => return None,
-    })
-}
-
-/// The gallery's filters: (query value, words).
-const FILTERS: [(&str, &str); 6] = [
-    ("", "all"),
-    ("needs_tagging", "needs tagging"),
-    ("ready", "ready"),
-    ("approved", "approved"),
-    ("published", "published"),
-    ("blocked", "blocked"),
-];
-
-fn full_name(p: &people::Person) -> String {
-    format!("{} {}", p.given_name, p.family_name)
-}
-
-/// One import (a sign-out with its photos) on the imports page.
-pub struct ImportRow {
-    pub custody: CustodyRow,
-    pub needs_tagging: usize,
-}
-
-#[derive(Template)]
-#[template(path = "imports.html")]
-struct ImportsPage {
-    c: Chrome,
-    imports: Vec<ImportRow>,
-}
-
-pub async fn imports(
-    State(state): State<AppState>,
-    caller: Caller,
-    session: Session,
-) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
-    let st = state.clone();
-    let imports = state
-        .read(move |conn| {
-            let mut sessions = Vec::new();
-            for device in registry::devices(conn)? {
-                sessions.extend(custody::sessions_of_device(conn, device.id)?);
-            }
-            sessions.sort_by_key(|s| std::cmp::Reverse(s.out_at));
-            custody_rows(&st, conn, sessions)?
-                .into_iter()
-                .filter(|row| row.photos > 0)
-                .map(|row| {
-                    Ok(ImportRow {
-                        needs_tagging: overview::needing_tags(conn, Some(row.session_id))?,
-                        custody: row,
-                    })
-                })
-                .collect::<Result<Vec<_>, ApiError>>()
-        })
-        .await?;
-    render(&ImportsPage { c, imports })
-}
-
-/// A photo in the gallery.
-pub struct Tile {
-    pub id: i64,
-    /// Whether the photo belongs to a sign-out.
-    pub matched: bool,
-    pub badge: Badge,
-    pub taken: String,
-    pub people: usize,
-}
-
-#[derive(Template)]
-#[template(path = "gallery.html")]
-struct GalleryPage {
-    c: Chrome,
-    /// The sign-out shown, or `None` for every photo.
-    import: Option<CustodyRow>,
-    /// Where the filter links point.
-    base: String,
-    tiles: Vec<Tile>,
-    filter: String,
-    filters: [(&'static str, &'static str); 6],
-    /// The link to the next page, if there is one.
-    next: Option<String>,
-    /// This is not the first page.
-    paged: bool,
-    page_size: u32,
-}
-
-#[derive(Deserialize)]
-pub struct GalleryQuery {
-    #[serde(default)]
-    status: String,
-    /// Show the photos after this one (the last of the previous page).
-    after: Option<i64>,
-}
-
-/// Photos per gallery page.
-const GALLERY_PAGE: u32 = 120;
-
-/// A stored RFC 3339 time as local time (as stored if it does not parse).
-pub fn local(state: &AppState, stored: &str) -> String {
-    stored
-        .parse::<jiff::Timestamp>()
-        .map_or_else(|_| stored.to_owned(), |t| state.local_time(t))
-}
-
-fn taken(state: &AppState, photo: &photos::Photo) -> String {
-    photo
-        .taken_at
-        .as_deref()
-        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-        .map_or_else(|| "time unknown".into(), |t| state.local_time(t))
-}
-
-pub async fn gallery(
-    State(state): State<AppState>,
-    caller: Caller,
-    session: Session,
-    Path(id): Path<i64>,
-    Query(query): Query<GalleryQuery>,
-) -> Result<Response, PageError> {
-    show_gallery(state, caller, session, Some(id), query).await
-}
-
-/// Every photo, newest first, with the same filters: also those matched to no sign-out.
-pub async fn all_photos(
-    State(state): State<AppState>,
-    caller: Caller,
-    session: Session,
-    Query(query): Query<GalleryQuery>,
-) -> Result<Response, PageError> {
-    show_gallery(state, caller, session, None, query).await
-}
-
-async fn show_gallery(
-    state: AppState,
-    caller: Caller,
-    session: Session,
-    id: Option<i64>,
-    query: GalleryQuery,
-) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
-    let wanted = status_filter(&query.status);
-    let st = state.clone();
-    let after = query.after;
-    let (import, tiles) = state
-        .read(move |conn| {
-            let import = match id {
-                Some(id) => {
-                    let session = custody::session(conn, id)?;
-                    custody_rows(&st, conn, vec![session])?.pop()
-                }
-                None => None,
-            };
-            // An import in the order its photos were taken; every photo newest first.
-            let rows = photos::gallery(
-                conn,
-                &photos::GalleryPage {
-                    session: id,
-                    status: wanted,
-                    after: after.map(PhotoId),
-                    newest_first: id.is_none(),
-                    limit: GALLERY_PAGE,
-                },
-            )?;
-            let tiles = rows
-                .into_iter()
-                .map(|row| Tile {
-                    id: row.photo.id.0,
-                    badge: status_badge(row.status),
-                    taken: taken(&st, &row.photo),
-                    people: row.people,
-                    matched: row.photo.custody_session_id.is_some(),
-                })
-                .collect::<Vec<_>>();
-            Ok((import, tiles))
-        })
-        .await?;
-    let base = id.map_or_else(|| "/photos".to_owned(), |id| format!("/imports/{id}"));
-    let filter = if wanted.is_some() {
-        query.status
-    } else {
-        String::new()
-    };
-    let next = (tiles.len() == GALLERY_PAGE as usize)
-        .then(|| tiles.last())
-        .flatten()
-        .map(|last| {
-            let status = if filter.is_empty() {
-                String::new()
-            } else {
-                format!("status={filter}&")
-            };
-            format!("{base}?{status}after={}", last.id)
-        });
-    render(&GalleryPage {
-        c,
-        base,
-        import,
-        tiles,
-        filter,
-        filters: FILTERS,
-        next,
-        paged: after.is_some(),
-        page_size: GALLERY_PAGE,
-    })
-}
+use crate::web::ui::chrome::{Chrome, PageError, finish, render};
 
 /// A face on the photo page: detected, or drawn by staff.
 pub struct FaceRow {
@@ -295,49 +57,6 @@ pub struct TagRow {
     pub draw_person: String,
 }
 
-/// One reason, ready to show.
-pub struct ReasonRow {
-    pub class: &'static str,
-    pub code: String,
-    pub message: String,
-}
-
-/// The decision for one channel.
-pub struct DecisionRow {
-    pub code: String,
-    pub name: String,
-    pub badge: Badge,
-    pub needs_approval: bool,
-    pub ready: bool,
-    /// Nothing stands in the way: a director may publish it there now.
-    pub allowed: bool,
-    pub reasons: Vec<ReasonRow>,
-}
-
-pub fn decision_row(channel: Channel, name: String, decision: &Decision) -> DecisionRow {
-    DecisionRow {
-        code: channel.code(),
-        name,
-        badge: verdict_badge(decision.verdict),
-        needs_approval: channel.needs_approval(),
-        ready: decision.ready_for_approval(),
-        allowed: decision.verdict == Verdict::Allowed,
-        reasons: decision
-            .reasons
-            .iter()
-            .map(|r| ReasonRow {
-                class: match r.severity {
-                    Severity::Info => "info",
-                    Severity::NeedsReview => "needs-review",
-                    Severity::Blocks => "blocked",
-                },
-                code: r.code.as_str().to_owned(),
-                message: r.message.clone(),
-            })
-            .collect(),
-    }
-}
-
 /// A past approval or rejection.
 pub struct ApprovalRow {
     pub channel: String,
@@ -361,7 +80,7 @@ pub struct Offer {
 
 #[derive(Template)]
 #[template(path = "photo.html")]
-struct PhotoPage {
+pub(super) struct PhotoPage {
     c: Chrome,
     id: i64,
     session_id: Option<i64>,
@@ -394,7 +113,7 @@ struct PhotoPage {
     faces_note: Option<String>,
 }
 
-fn face_search_text(search: FaceSearch) -> Option<&'static str> {
+pub(super) fn face_search_text(search: FaceSearch) -> Option<&'static str> {
     match search {
         FaceSearch::Done => None,
         FaceSearch::NotYet => {
@@ -410,7 +129,7 @@ fn face_search_text(search: FaceSearch) -> Option<&'static str> {
     }
 }
 
-fn provenance_text(p: Provenance) -> &'static str {
+pub(super) fn provenance_text(p: Provenance) -> &'static str {
     match p {
         Provenance::Verified => "a registered device, inside a sign-out",
         Provenance::UnregisteredDevice => "a device that is not registered",
@@ -420,7 +139,7 @@ fn provenance_text(p: Provenance) -> &'static str {
 }
 
 /// How a person is written in the type-ahead: ref first, so the typed text resolves.
-fn offer(p: &people::Person) -> Offer {
+pub(super) fn offer(p: &people::Person) -> Offer {
     Offer {
         value: format!("{} · {}", p.ext_ref, full_name(p)),
     }
@@ -428,7 +147,10 @@ fn offer(p: &people::Person) -> Offer {
 
 /// The people of the photo's import (the group the sign-out was booked for, people tagged
 /// in its other photos, and the holder): the type-ahead offers them first.
-fn group_of(conn: &Connection, photo: &photos::Photo) -> Result<BTreeSet<PersonId>, ApiError> {
+pub(super) fn group_of(
+    conn: &Connection,
+    photo: &photos::Photo,
+) -> Result<BTreeSet<PersonId>, ApiError> {
     let mut group = BTreeSet::new();
     let Some(session) = photo.custody_session_id else {
         return Ok(group);
@@ -462,7 +184,7 @@ pub async fn photo(
         .read(move |conn| {
             let pid = PhotoId(id);
             let photo = photos::photo(conn, pid)?;
-            let (width, height) = super::media::upright_size(&photo);
+            let (width, height) = crate::web::ui::media::upright_size(&photo);
             let font = (width / 30).max(14);
             let name_of = |p: PersonId| -> Result<String, ApiError> {
                 Ok(full_name(&people::person(conn, p)?))
@@ -594,36 +316,6 @@ pub async fn photo(
     render(&page)
 }
 
-/// Finds the person a type-ahead field names: `REF · Name` as offered, a bare ref, or
-/// words that match exactly one person's name.
-pub(super) fn resolve_person(conn: &Connection, typed: &str) -> Result<PersonId, ApiError> {
-    let typed = typed.trim();
-    if typed.is_empty() {
-        return Err(ApiError::invalid("type a name or a ref to choose a person"));
-    }
-    let ext_ref = typed.split('·').next().unwrap_or(typed).trim();
-    if let Some(p) = people::person_by_ref(conn, ext_ref)? {
-        return Ok(p.id);
-    }
-    if let Some(p) = people::person_by_ref(conn, &ext_ref.to_uppercase())? {
-        return Ok(p.id);
-    }
-    let matches = people::search(conn, typed, 2)?;
-    match matches.as_slice() {
-        [one] => Ok(one.id),
-        [] => Err(ApiError::invalid(
-            "nobody on the register matches what was typed; pick someone from the list",
-        )),
-        _ => Err(ApiError::invalid(
-            "several people match what was typed; pick one from the list",
-        )),
-    }
-}
-
-fn photo_url(id: i64) -> String {
-    format!("/photos/{id}")
-}
-
 #[derive(Deserialize)]
 pub struct FaceForm {
     action: String,
@@ -662,7 +354,7 @@ pub async fn resolve_face(
 /// How wide the drawing page shows the picture, in CSS pixels. A click on an
 /// `<input type="image">` reports where in the shown picture it landed; at a fixed width
 /// that maps to the picture's own pixels without any script.
-const DRAW_WIDTH: u32 = 960;
+pub(super) const DRAW_WIDTH: u32 = 960;
 
 #[derive(Deserialize)]
 pub struct DrawQuery {
@@ -676,7 +368,7 @@ pub struct DrawQuery {
 
 #[derive(Template)]
 #[template(path = "draw.html")]
-struct DrawPage {
+pub(super) struct DrawPage {
     c: Chrome,
     id: i64,
     width: u32,
@@ -705,7 +397,7 @@ pub async fn draw_page(
         .read(move |conn| {
             let pid = PhotoId(id);
             let photo = photos::photo(conn, pid)?;
-            let (width, height) = super::media::upright_size(&photo);
+            let (width, height) = crate::web::ui::media::upright_size(&photo);
             let group_ids = group_of(conn, &photo)?;
             // A restricted person is not offered (Article 18): tagging them stays
             // possible by ref, and then blocks the photo everywhere.
@@ -751,7 +443,7 @@ pub struct DrawForm {
     h: Option<String>,
 }
 
-fn pixels(text: Option<&String>, what: &str) -> Result<u32, ApiError> {
+pub(super) fn pixels(text: Option<&String>, what: &str) -> Result<u32, ApiError> {
     text.map(|t| t.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::invalid(format!("{what} is missing")))?
@@ -776,7 +468,7 @@ pub async fn draw_face(
     let result = state
         .db(move |c| {
             let photo = photos::photo(c, PhotoId(id))?;
-            let (width, height) = super::media::upright_size(&photo);
+            let (width, height) = crate::web::ui::media::upright_size(&photo);
             let rect = match (form.at_x, form.at_y) {
                 (Some(ax), Some(ay)) => {
                     let scale = |v: u32, size: u32| {
@@ -985,131 +677,6 @@ pub async fn confirmation(
     finish(&session, result, &photo_url(id)).await
 }
 
-fn parse_channel(text: &str) -> Result<Channel, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::BadRequest("unknown channel".into()))
-}
-
-#[derive(Deserialize)]
-pub struct PublishForm {
-    channel: String,
-}
-
-/// A director publishes the photo to a channel (the decision is taken again first).
-pub async fn publish(
-    State(state): State<AppState>,
-    caller: Caller,
-    session: Session,
-    Path(id): Path<i64>,
-    Form(form): Form<PublishForm>,
-) -> Result<Response, PageError> {
-    let result = async {
-        let channel = parse_channel(&form.channel)?;
-        let published = crate::web::api::photos::publish_as(
-            &state,
-            caller.account.id,
-            PhotoId(id),
-            channel,
-            crate::publish::PublishOptions::default(),
-        )
-        .await?;
-        let sent_on = if state.config().endpoint(channel).is_some() {
-            " and is being sent to the channel's endpoint"
-        } else {
-            ""
-        };
-        Ok(format!(
-            "Published: {} is in the {} outbox{sent_on}, without names or identifying metadata.",
-            published.opaque_name,
-            channel.code()
-        ))
-    }
-    .await;
-    finish(&session, result, &photo_url(id)).await
-}
-
-#[derive(Deserialize)]
-pub struct RequestForm {
-    channel: String,
-}
-
-pub async fn request_publication(
-    State(state): State<AppState>,
-    caller: Caller,
-    session: Session,
-    Path(id): Path<i64>,
-    Form(form): Form<RequestForm>,
-) -> Result<Response, PageError> {
-    let now = state.now();
-    let result = state
-        .db(move |c| {
-            let channel = parse_channel(&form.channel)?;
-            ops::request_publication(c, PhotoId(id), channel, caller.account.id, now)?;
-            tracing::info!(photo = id, channel = %channel, "publication asked for");
-            Ok(
-                "Asked for publication: the request is in the director's approval queue."
-                    .to_owned(),
-            )
-        })
-        .await;
-    finish(&session, result, &photo_url(id)).await
-}
-
-#[derive(Deserialize)]
-pub struct ApprovalForm {
-    channel: String,
-    decision: String,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    back: String,
-}
-
-pub async fn approve(
-    State(state): State<AppState>,
-    caller: Caller,
-    session: Session,
-    Path(id): Path<i64>,
-    Form(form): Form<ApprovalForm>,
-) -> Result<Response, PageError> {
-    let (now, today, policy) = (state.now(), state.today(), state.policy());
-    let back = if form.back == "queue" {
-        "/approvals".to_owned()
-    } else {
-        photo_url(id)
-    };
-    let result = state
-        .db(move |c| {
-            let channel = parse_channel(&form.channel)?;
-            let approve = match form.decision.as_str() {
-                "approve" => true,
-                "reject" => false,
-                _ => return Err(ApiError::BadRequest("approve or reject".into())),
-            };
-            let decision = crate::ops::approvals::decide_approval(
-                c,
-                PhotoId(id),
-                channel,
-                approve,
-                form.note.trim(),
-                caller.account.id,
-                today,
-                &policy,
-                now,
-            )?;
-            Ok(if approve {
-                format!(
-                    "Approved. The photo is now {} for this channel.",
-                    decision.verdict
-                )
-            } else {
-                "Rejected, with your note.".to_owned()
-            })
-        })
-        .await;
-    finish(&session, result, &back).await
-}
-
 #[derive(Deserialize)]
 pub struct NoteForm {
     #[serde(default)]
@@ -1131,70 +698,4 @@ pub async fn provenance(
         })
         .await;
     finish(&session, result, &photo_url(id)).await
-}
-
-/// A request in the director's queue.
-pub struct QueueRow {
-    pub photo_id: i64,
-    pub channel_code: String,
-    pub channel: String,
-    pub requested_by: String,
-    pub requested_at: String,
-    pub people: Vec<String>,
-    pub caption: String,
-    pub decision: DecisionRow,
-    pub provenance_warning: bool,
-}
-
-#[derive(Template)]
-#[template(path = "approvals.html")]
-struct ApprovalsPage {
-    c: Chrome,
-    queue: Vec<QueueRow>,
-}
-
-pub async fn approvals(
-    State(state): State<AppState>,
-    caller: Caller,
-    session: Session,
-) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
-    let (today, policy) = (state.today(), state.policy());
-    let state_for_queue = state.clone();
-    let queue = state
-        .read(move |conn| {
-            let channels = decisions::channels(conn)?;
-            requests::open(conn)?
-                .into_iter()
-                .map(|r| {
-                    let photo = photos::photo(conn, r.photo_id)?;
-                    let (facts, people_facts) = photos::facts(conn, r.photo_id)?;
-                    let mut people: Vec<String> =
-                        people_facts.iter().map(|p| p.full_name()).collect();
-                    for _ in 0..facts.unknown_people {
-                        people.push("unknown (not on the register)".into());
-                    }
-                    let decision =
-                        decisions::decide_photo(conn, r.photo_id, r.channel, today, &policy)?;
-                    let name = channels
-                        .iter()
-                        .find(|(ch, _)| *ch == r.channel)
-                        .map_or_else(|| r.channel.code(), |(_, n)| n.clone());
-                    Ok(QueueRow {
-                        photo_id: r.photo_id.0,
-                        channel_code: r.channel.code(),
-                        channel: name.clone(),
-                        requested_by: registry::account(conn, r.requested_by)?.username,
-                        requested_at: local(&state_for_queue, &r.requested_at),
-                        people,
-                        caption: photo.caption,
-                        decision: decision_row(r.channel, name, &decision),
-                        provenance_warning: photo.provenance != Provenance::Verified
-                            && !photo.provenance_acknowledged,
-                    })
-                })
-                .collect::<Result<Vec<_>, ApiError>>()
-        })
-        .await?;
-    render(&ApprovalsPage { c, queue })
 }

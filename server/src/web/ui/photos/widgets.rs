@@ -1,0 +1,134 @@
+//! What the photo pages share: badges, times in the local zone, decision rows, and
+//! reading a typed person or channel.
+
+use rusqlite::Connection;
+
+use crate::consent::{Decision, Severity, Verdict};
+use crate::domain::{Channel, PersonId};
+use crate::store::{people, photos};
+use crate::web::AppState;
+use crate::web::api::photos::PhotoStatus;
+use crate::web::error::ApiError;
+
+/// A status badge: its words and its style.
+pub struct Badge {
+    pub text: &'static str,
+    pub class: &'static str,
+}
+
+pub fn status_badge(status: PhotoStatus) -> Badge {
+    let (text, class) = match status {
+        PhotoStatus::NeedsTagging => ("needs tagging", "needs-tagging"),
+        PhotoStatus::Ready => ("ready", "ready"),
+        PhotoStatus::Approved => ("approved", "approved"),
+        PhotoStatus::Published => ("published", "published"),
+        PhotoStatus::Blocked => ("blocked", "blocked"),
+    };
+    Badge { text, class }
+}
+
+pub fn verdict_badge(verdict: Verdict) -> Badge {
+    let (text, class) = match verdict {
+        Verdict::Allowed => ("allowed", "allowed"),
+        Verdict::NeedsReview => ("needs review", "needs-review"),
+        Verdict::Blocked => ("blocked", "blocked"),
+    };
+    Badge { text, class }
+}
+
+pub fn full_name(p: &people::Person) -> String {
+    format!("{} {}", p.given_name, p.family_name)
+}
+
+/// A stored RFC 3339 time as local time (as stored if it does not parse).
+pub fn local(state: &AppState, stored: &str) -> String {
+    stored
+        .parse::<jiff::Timestamp>()
+        .map_or_else(|_| stored.to_owned(), |t| state.local_time(t))
+}
+
+pub fn taken(state: &AppState, photo: &photos::Photo) -> String {
+    photo
+        .taken_at
+        .as_deref()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .map_or_else(|| "time unknown".into(), |t| state.local_time(t))
+}
+
+/// One reason, ready to show.
+pub struct ReasonRow {
+    pub class: &'static str,
+    pub code: String,
+    pub message: String,
+}
+
+/// The decision for one channel.
+pub struct DecisionRow {
+    pub code: String,
+    pub name: String,
+    pub badge: Badge,
+    pub needs_approval: bool,
+    pub ready: bool,
+    /// Nothing stands in the way: a director may publish it there now.
+    pub allowed: bool,
+    pub reasons: Vec<ReasonRow>,
+}
+
+pub fn decision_row(channel: Channel, name: String, decision: &Decision) -> DecisionRow {
+    DecisionRow {
+        code: channel.code(),
+        name,
+        badge: verdict_badge(decision.verdict),
+        needs_approval: channel.needs_approval(),
+        ready: decision.ready_for_approval(),
+        allowed: decision.verdict == Verdict::Allowed,
+        reasons: decision
+            .reasons
+            .iter()
+            .map(|r| ReasonRow {
+                class: match r.severity {
+                    Severity::Info => "info",
+                    Severity::NeedsReview => "needs-review",
+                    Severity::Blocks => "blocked",
+                },
+                code: r.code.as_str().to_owned(),
+                message: r.message.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Finds the person a type-ahead field names: `REF · Name` as offered, a bare ref, or
+/// words that match exactly one person's name.
+pub fn resolve_person(conn: &Connection, typed: &str) -> Result<PersonId, ApiError> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Err(ApiError::invalid("type a name or a ref to choose a person"));
+    }
+    let ext_ref = typed.split('·').next().unwrap_or(typed).trim();
+    if let Some(p) = people::person_by_ref(conn, ext_ref)? {
+        return Ok(p.id);
+    }
+    if let Some(p) = people::person_by_ref(conn, &ext_ref.to_uppercase())? {
+        return Ok(p.id);
+    }
+    let matches = people::search(conn, typed, 2)?;
+    match matches.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err(ApiError::invalid(
+            "nobody on the register matches what was typed; pick someone from the list",
+        )),
+        _ => Err(ApiError::invalid(
+            "several people match what was typed; pick one from the list",
+        )),
+    }
+}
+
+pub fn photo_url(id: i64) -> String {
+    format!("/photos/{id}")
+}
+
+pub fn parse_channel(text: &str) -> Result<Channel, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::BadRequest("unknown channel".into()))
+}
