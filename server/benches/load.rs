@@ -23,7 +23,8 @@ use consentcam::domain::{
     AccountRole, Channel, ExternalRef, Name, PersonId, PhotoId, Role, Scopes, SignerKind,
 };
 use consentcam::store::consents;
-use consentcam::store::photos::{self, FaceRect, FaceSource, NewPhoto};
+use consentcam::store::faces::{self, FaceRect, FaceSource};
+use consentcam::store::photos::{self, NewPhoto};
 use consentcam::store::{self, people, registry};
 use consentcam::web::{self, AppState, password};
 use reqwest::Client;
@@ -105,7 +106,7 @@ fn photo(
     let (w, h) = (size.0 / 8, size.1 / 8);
     let faces: Vec<i64> = (0..3)
         .map(|n| {
-            photos::insert_face(
+            faces::insert_face(
                 conn,
                 id,
                 FaceRect {
@@ -119,15 +120,15 @@ fn photo(
             .unwrap()
         })
         .collect();
-    photos::resolve_face(conn, id, faces[0], FaceResolution::Person(with), now()).unwrap();
-    photos::resolve_face(conn, id, faces[1], FaceResolution::Person(covered), now()).unwrap();
-    photos::resolve_face(conn, id, faces[2], FaceResolution::Dismissed, now()).unwrap();
-    let tag = photos::tags(conn, id)
+    faces::resolve_face(conn, id, faces[0], FaceResolution::Person(with), now()).unwrap();
+    faces::resolve_face(conn, id, faces[1], FaceResolution::Person(covered), now()).unwrap();
+    faces::resolve_face(conn, id, faces[2], FaceResolution::Dismissed, now()).unwrap();
+    let tag = faces::tags(conn, id)
         .unwrap()
         .into_iter()
         .find(|t| t.person_id == Some(covered))
         .unwrap();
-    photos::set_covered(conn, id, tag.id, true, now()).unwrap();
+    faces::set_covered(conn, id, tag.id, true, now()).unwrap();
     photos::set_people_confirmed(conn, id, true).unwrap();
     id
 }

@@ -24,10 +24,11 @@ use serde::Serialize;
 use crate::domain::PersonId;
 use crate::ops;
 use crate::retention;
+use crate::store::approvals;
 use crate::store::audit::Action;
 use crate::store::consents;
 use crate::store::publications;
-use crate::store::{Result, StoreError, people, photos, retention as stored};
+use crate::store::{Result, StoreError, people, retention as stored};
 
 /// What an erasure did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -107,7 +108,7 @@ pub fn erase_person(
         }
     }
     for (photo, others) in stored::photos_with(&tx, person)? {
-        photos::void_approvals(&tx, photo, "person erased", now)?;
+        approvals::void_approvals(&tx, photo, "person erased", now)?;
         if others {
             report.photos_covered += 1;
         } else if stored::is_published(&tx, photo)? {

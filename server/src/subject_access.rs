@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::consent::FaceResolution;
 use crate::domain::PersonId;
 use crate::store::consents;
+use crate::store::faces;
 use crate::store::publications;
 use crate::store::{self, audit, custody, people, photos};
 
@@ -167,7 +168,7 @@ pub fn gather(
         .collect();
     let mut photos_out = Vec::new();
     for photo in photos::photos_of_person(conn, id)? {
-        let covers: Vec<_> = photos::faces(conn, photo.id)?
+        let covers: Vec<_> = faces::faces(conn, photo.id)?
             .iter()
             .filter(|f| f.resolution != FaceResolution::Person(id))
             .map(|f| crate::publish::stored_cover(&photo, f))

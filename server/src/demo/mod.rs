@@ -18,6 +18,7 @@ use rusqlite::Connection;
 
 use crate::domain::{AccountRole, Channel, PersonId, PhotoId};
 use crate::store::audit::Action;
+use crate::store::faces;
 use crate::store::partners;
 use crate::store::{self, audit, custody, people, photos, registry};
 use crate::web::password;
@@ -479,7 +480,7 @@ fn import_demo_card(
     let staff = "demo";
     for demo in &DEMO_PHOTOS {
         let id = demo_photo(conn, demo.name)?;
-        let faces = photos::faces(conn, id)?;
+        let faces = faces::faces(conn, id)?;
         if faces.len() != demo.faces {
             anyhow::bail!(
                 "the detector found {} faces in demo photo {}, not {}",
@@ -491,7 +492,7 @@ fn import_demo_card(
         let tx = conn.transaction()?;
         for (face, ext_ref) in faces.iter().zip(demo.people) {
             let resolution = crate::consent::FaceResolution::Person(person(&tx, ext_ref)?);
-            photos::resolve_face(&tx, id, face.id, resolution, now)?;
+            faces::resolve_face(&tx, id, face.id, resolution, now)?;
             ops::log(
                 &tx,
                 staff,
@@ -657,7 +658,7 @@ mod tests {
         assert!(media.preview(&photo.content_hash).is_file());
         let turned = photos::photo(&conn, demo_photo(&conn, "IMG_0003.JPG").unwrap()).unwrap();
         assert_eq!(turned.orientation, Some(6));
-        let face = &photos::faces(&conn, turned.id).unwrap()[0];
+        let face = &faces::faces(&conn, turned.id).unwrap()[0];
         let (upright_w, upright_h) = (turned.height.unwrap(), turned.width.unwrap());
         assert!(face.x + face.w <= upright_w && face.y + face.h <= upright_h);
         assert!(

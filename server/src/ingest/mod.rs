@@ -29,6 +29,7 @@ use crate::consent::FaceSearch;
 use crate::domain::{DeviceId, PhotoId};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
+use crate::store::faces;
 use crate::store::{Result, StoreError, custody, photos, registry};
 
 /// Where the photo store, renditions and outboxes live under the data directory.
@@ -261,7 +262,7 @@ fn upright_size(analysis: &Analysis) -> Option<(u32, u32)> {
 
 /// The detector's boxes (fractions of the upright preview) in pixels of the upright
 /// picture at full size: the one space face boxes are kept in.
-fn face_rects(analysis: &Analysis, faces: &[consentcam_media::FaceBox]) -> Vec<photos::FaceRect> {
+fn face_rects(analysis: &Analysis, faces: &[consentcam_media::FaceBox]) -> Vec<faces::FaceRect> {
     let Some((width, height)) = upright_size(analysis) else {
         return Vec::new();
     };
@@ -269,7 +270,7 @@ fn face_rects(analysis: &Analysis, faces: &[consentcam_media::FaceBox]) -> Vec<p
         .iter()
         .map(|f| {
             let b = f.in_pixels(width, height);
-            photos::FaceRect {
+            faces::FaceRect {
                 x: b.x,
                 y: b.y,
                 w: b.width,
@@ -317,10 +318,10 @@ pub fn record_analysis(
     let search = face_search(analysis, detection_asked);
     photos::set_face_search(&tx, photo, search)?;
     if let Some(faces) = &analysis.faces
-        && photos::detected_faces(&tx, photo)? == 0
+        && faces::detected_faces(&tx, photo)? == 0
     {
         for rect in face_rects(analysis, faces) {
-            photos::insert_face(&tx, photo, rect, photos::FaceSource::Detected)?;
+            faces::insert_face(&tx, photo, rect, faces::FaceSource::Detected)?;
         }
     }
     audit::append(
@@ -393,7 +394,7 @@ pub fn detect_faces_again(
     now: Timestamp,
 ) -> Result<Redetected> {
     let mut done = Redetected::default();
-    for photo in photos::photos_needing_detection(conn)? {
+    for photo in faces::photos_needing_detection(conn)? {
         let hash = photos::photo(conn, photo)?.content_hash;
         let Ok(content) = hash.parse::<ContentHash>() else {
             continue;
@@ -404,7 +405,7 @@ pub fn detect_faces_again(
         let details = match &analysis.faces {
             Some(faces) => {
                 let rects = face_rects(&analysis, faces);
-                let how = photos::replace_detected_faces(&tx, photo, &rects, now)?;
+                let how = faces::replace_detected_faces(&tx, photo, &rects, now)?;
                 photos::set_face_search(&tx, photo, FaceSearch::Done)?;
                 done.photos += 1;
                 done.faces += rects.len();

@@ -14,6 +14,7 @@ use crate::store::{Result, StoreError, people, photos, requests};
 
 use super::log;
 use crate::decisions::decide_photo;
+use crate::store::approvals;
 
 /// The reasons that mean a person in a photo may no longer appear where it was published
 /// (L1): their consent is gone, expired, withheld or outgrown, they are vulnerable, or they
@@ -74,7 +75,7 @@ pub fn decide_approval(
             "a rejection needs a note saying why".into(),
         ));
     }
-    photos::record_approval(
+    approvals::record_approval(
         &tx,
         photo,
         channel,
@@ -193,6 +194,7 @@ mod tests {
     use crate::domain::{ExternalRef, Name, Role, Scopes, SignerKind};
     use crate::ops::people::{AsOf, update_person};
     use crate::store::consents;
+    use crate::store::faces;
     use crate::store::open_in_memory;
 
     fn now() -> Timestamp {
@@ -252,7 +254,7 @@ mod tests {
             now(),
         )
         .unwrap();
-        photos::add_tag(conn, photo, Some(who), now()).unwrap();
+        faces::add_tag(conn, photo, Some(who), now()).unwrap();
         let decision = Decision {
             channel,
             on: date(2026, 11, 25),

@@ -9,7 +9,9 @@ use serde_json::json;
 use super::{audited, log};
 use crate::consent::FaceResolution;
 use crate::domain::{AccountId, Channel, PersonId, PhotoId};
+use crate::store::approvals;
 use crate::store::audit::Action;
+use crate::store::faces;
 use crate::store::{Result, StoreError, photos, requests};
 
 /// Assigns a face to a person, dismisses it, or puts it back to unresolved.
@@ -22,7 +24,7 @@ pub fn resolve_face(
     now: Timestamp,
 ) -> Result<()> {
     audited(conn, actor, Action::PhotoFace, now, |tx| {
-        photos::resolve_face(tx, photo, face, resolution, now)?;
+        faces::resolve_face(tx, photo, face, resolution, now)?;
         let details = json!({ "face": face, "resolution": resolution });
         Ok(((), format!("photo:{photo}"), details))
     })
@@ -38,7 +40,7 @@ pub fn add_tag(
     now: Timestamp,
 ) -> Result<i64> {
     audited(conn, actor, Action::PhotoTag, now, |tx| {
-        let tag = photos::add_tag(tx, photo, person, now)?;
+        let tag = faces::add_tag(tx, photo, person, now)?;
         let details = json!({ "tag": tag, "person": person });
         Ok((tag, format!("photo:{photo}"), details))
     })
@@ -53,7 +55,7 @@ pub fn remove_tag(
     now: Timestamp,
 ) -> Result<()> {
     audited(conn, actor, Action::PhotoUntag, now, |tx| {
-        photos::remove_tag(tx, photo, tag, now)?;
+        faces::remove_tag(tx, photo, tag, now)?;
         Ok(((), format!("photo:{photo}"), json!({ "tag": tag })))
     })
 }
@@ -68,7 +70,7 @@ pub fn set_covered(
     now: Timestamp,
 ) -> Result<()> {
     audited(conn, actor, Action::PhotoCover, now, |tx| {
-        photos::set_covered(tx, photo, tag, covered, now)?;
+        faces::set_covered(tx, photo, tag, covered, now)?;
         let details = json!({ "tag": tag, "covered": covered });
         Ok(((), format!("photo:{photo}"), details))
     })
@@ -143,7 +145,7 @@ pub fn request_publication(
 pub fn draw_face(
     conn: &mut Connection,
     photo: PhotoId,
-    rect: photos::FaceRect,
+    rect: faces::FaceRect,
     person: Option<PersonId>,
     actor: &str,
     now: Timestamp,
@@ -169,11 +171,11 @@ pub fn draw_face(
             "the box must lie inside the picture ({width} x {height} pixels)"
         )));
     }
-    let face = photos::insert_face(&tx, photo, rect, photos::FaceSource::Drawn)?;
+    let face = faces::insert_face(&tx, photo, rect, faces::FaceSource::Drawn)?;
     if let Some(p) = person {
-        photos::resolve_face(&tx, photo, face, FaceResolution::Person(p), now)?;
+        faces::resolve_face(&tx, photo, face, FaceResolution::Person(p), now)?;
     } else {
-        photos::void_approvals(&tx, photo, "tags changed", now)?;
+        approvals::void_approvals(&tx, photo, "tags changed", now)?;
     }
     log(
         &tx,

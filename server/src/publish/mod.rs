@@ -21,6 +21,7 @@ use crate::decisions;
 use crate::domain::{AccountId, Channel, PhotoId};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
+use crate::store::faces;
 use crate::store::publications;
 use crate::store::{StoreError, photos};
 pub use outbox::Outbox;
@@ -135,7 +136,7 @@ pub struct Plan {
 
 /// The cover of a face box (pixels of the upright picture) in the photo's stored grid,
 /// where the painter works.
-pub(crate) fn stored_cover(photo: &photos::Photo, face: &photos::Face) -> consentcam_scrub::Cover {
+pub(crate) fn stored_cover(photo: &photos::Photo, face: &faces::Face) -> consentcam_scrub::Cover {
     let upright = geometry::Rect {
         x: face.x,
         y: face.y,
@@ -160,7 +161,7 @@ fn plan(conn: &Connection, photo: PhotoId) -> Result<Plan, PublishError> {
     let stored = photos::photo(conn, photo)?;
     let (facts, _) = photos::facts(conn, photo)?;
     let (width, height) = (stored.width.unwrap_or(0), stored.height.unwrap_or(0));
-    let covers = photos::faces(conn, photo)?
+    let covers = faces::faces(conn, photo)?
         .iter()
         .filter(|f| matches!(f.resolution, FaceResolution::Person(p) if facts.covered.contains(&p)))
         .map(|f| stored_cover(&stored, f))

@@ -283,6 +283,7 @@ mod tests {
 
     use super::*;
     use crate::domain::{ExternalRef, Name, Role, Scopes, SignerKind};
+    use crate::store::faces;
     use crate::store::{open_in_memory, people, photos};
 
     fn at(text: &str) -> Timestamp {
@@ -359,13 +360,13 @@ mod tests {
         people::set_restricted(&conn, restricted, true).unwrap();
         // Forty days old: blocked ones go, others stay.
         let unknown = photo(&conn, 1, "2026-01-20T12:00:00Z");
-        photos::add_tag(&conn, unknown, None, now).unwrap();
+        faces::add_tag(&conn, unknown, None, now).unwrap();
         let no_consent = photo(&conn, 2, "2026-01-20T12:00:00Z");
-        photos::add_tag(&conn, no_consent, Some(without), now).unwrap();
+        faces::add_tag(&conn, no_consent, Some(without), now).unwrap();
         let usable = photo(&conn, 3, "2026-01-20T12:00:00Z");
-        photos::add_tag(&conn, usable, Some(consented), now).unwrap();
+        faces::add_tag(&conn, usable, Some(consented), now).unwrap();
         let kept = photo(&conn, 4, "2026-01-20T12:00:00Z");
-        photos::add_tag(&conn, kept, Some(restricted), now).unwrap();
+        faces::add_tag(&conn, kept, Some(restricted), now).unwrap();
         // Two years old, nobody tagged: unpublished too long.
         let old = photo(&conn, 5, "2024-02-01T12:00:00Z");
         let today = date(2026, 3, 1);

@@ -4,10 +4,12 @@
 //! statement. Functions take a `&Connection` or `&Transaction` and plain domain values;
 //! they never decide consent (that is `consent`) and never speak HTTP.
 
+pub mod approvals;
 pub mod audit;
 pub mod consents;
 pub mod custody;
 pub mod deliveries;
+pub mod faces;
 pub mod groups;
 pub mod overview;
 pub mod partners;

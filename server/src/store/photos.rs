@@ -1,16 +1,19 @@
-//! Photos, their faces and tags, approvals and publications.
+//! Photos: the catalogue, their analysis, statuses and the gallery, caption and
+//! confirmation, and the facts the consent rules need.
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::approvals::approvals;
+use super::approvals::void_approvals;
+use super::faces::{faces, tags};
 use super::people;
 use super::{Result, StoreError, found};
 use crate::consent::{
-    self, ApprovalFacts, FaceResolution, FaceSearch, MediaState, PersonFacts, PhotoFacts,
-    Provenance,
+    self, ApprovalFacts, FaceSearch, MediaState, PersonFacts, PhotoFacts, Provenance,
 };
-use crate::domain::{AccountId, Channel, DeviceId, PersonId, PhotoId};
+use crate::domain::{AccountId, DeviceId, PersonId, PhotoId};
 
 /// A photo to catalogue (from an import, or seeded).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -80,37 +83,6 @@ impl Photo {
     }
 }
 
-/// A face: found by the detector, or drawn by staff around one it missed. The box is in
-/// pixels of the upright picture at full size (as people see it), the one coordinate
-/// space of face boxes everywhere.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Face {
-    pub id: i64,
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
-    pub resolution: FaceResolution,
-    pub source: FaceSource,
-}
-
-/// Where a face box came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FaceSource {
-    Detected,
-    Drawn,
-}
-
-impl FaceSource {
-    fn code(self) -> &'static str {
-        match self {
-            FaceSource::Detected => "detected",
-            FaceSource::Drawn => "drawn",
-        }
-    }
-}
-
 /// The stored word for a [`FaceSearch`].
 pub fn face_search_code(search: FaceSearch) -> &'static str {
     match search {
@@ -130,14 +102,6 @@ fn face_search_from(text: &str) -> FaceSearch {
         "redo" => FaceSearch::Redo,
         _ => FaceSearch::NotYet,
     }
-}
-
-/// A tag: a person in the photo, or an unknown one (`person_id` None).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Tag {
-    pub id: i64,
-    pub person_id: Option<PersonId>,
-    pub covered: bool,
 }
 
 fn provenance_from(text: &str) -> Provenance {
@@ -401,15 +365,6 @@ pub fn photos_of_person(conn: &Connection, person: PersonId) -> Result<Vec<Photo
     Ok(rows)
 }
 
-/// A face box in pixels of the upright picture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct FaceRect {
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
-}
-
 /// Every photo's content hash, in the order imported.
 pub fn content_hashes(conn: &Connection) -> Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT content_hash FROM photos ORDER BY id")?;
@@ -479,87 +434,6 @@ pub fn record_analysis(
     Ok(())
 }
 
-/// How many faces the detector found in a photo (an analysis run again adds none).
-pub fn detected_faces(conn: &Connection, photo: PhotoId) -> Result<i64> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM faces WHERE photo_id = ?1 AND source = 'detected'",
-        [photo.0],
-        |r| r.get(0),
-    )?)
-}
-
-pub fn insert_face(
-    conn: &Connection,
-    photo: PhotoId,
-    rect: FaceRect,
-    source: FaceSource,
-) -> Result<i64> {
-    conn.execute(
-        "INSERT INTO faces (photo_id, x, y, w, h, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![photo.0, rect.x, rect.y, rect.w, rect.h, source.code()],
-    )?;
-    Ok(conn.last_insert_rowid())
-}
-
-/// How the detector's new boxes replaced the stored ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FacesReplaced {
-    /// As many boxes as before, found in the same order by the same detector: each stored
-    /// face got its new box and kept what staff said about it.
-    MovedInPlace,
-    /// Another number of faces: the old detected faces are gone (people assigned to them
-    /// stay tagged), the new ones wait to be resolved.
-    Replaced,
-}
-
-/// Puts the detector's boxes `rects` in place of the detected faces of `photo` (drawn
-/// faces are kept) and voids its approvals if anything changed.
-pub fn replace_detected_faces(
-    conn: &Connection,
-    photo: PhotoId,
-    rects: &[FaceRect],
-    now: Timestamp,
-) -> Result<FacesReplaced> {
-    let old: Vec<Face> = faces(conn, photo)?
-        .into_iter()
-        .filter(|f| f.source == FaceSource::Detected)
-        .collect();
-    if old.len() == rects.len() {
-        for (face, rect) in old.iter().zip(rects) {
-            conn.execute(
-                "UPDATE faces SET x = ?2, y = ?3, w = ?4, h = ?5 WHERE id = ?1",
-                params![face.id, rect.x, rect.y, rect.w, rect.h],
-            )?;
-        }
-        if !old.is_empty() {
-            void_approvals(conn, photo, "face boxes found again", now)?;
-        }
-        return Ok(FacesReplaced::MovedInPlace);
-    }
-    for face in &old {
-        conn.execute("DELETE FROM faces WHERE id = ?1", [face.id])?;
-    }
-    for &rect in rects {
-        insert_face(conn, photo, rect, FaceSource::Detected)?;
-    }
-    void_approvals(conn, photo, "face boxes found again", now)?;
-    Ok(FacesReplaced::Replaced)
-}
-
-/// Photos whose faces must still be looked for: analysed without detection, or whose
-/// stored boxes are known to be wrong.
-pub fn photos_needing_detection(conn: &Connection) -> Result<Vec<PhotoId>> {
-    let mut stmt = conn.prepare(
-        "SELECT id FROM photos WHERE face_detection IN ('skipped', 'redo') \
-         AND analysed_at IS NOT NULL ORDER BY id",
-    )?;
-    let ids = stmt
-        .query_map([], |r| Ok(PhotoId(r.get(0)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(ids)
-}
-
 /// Records whether faces were looked for.
 pub fn set_face_search(conn: &Connection, photo: PhotoId, search: FaceSearch) -> Result<()> {
     conn.execute(
@@ -606,198 +480,6 @@ pub fn acknowledge_faces(
         "UPDATE photos SET faces_ack_by = ?2, faces_ack_note = ?3 WHERE id = ?1",
         params![photo.0, by.0, note.trim()],
     )?;
-    Ok(())
-}
-
-pub fn faces(conn: &Connection, photo: PhotoId) -> Result<Vec<Face>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, x, y, w, h, state, person_id, source FROM faces WHERE photo_id = ?1 \
-         ORDER BY id",
-    )?;
-    let rows = stmt
-        .query_map([photo.0], |r| {
-            let state: String = r.get(5)?;
-            let person: Option<i64> = r.get(6)?;
-            Ok(Face {
-                id: r.get(0)?,
-                x: r.get(1)?,
-                y: r.get(2)?,
-                w: r.get(3)?,
-                h: r.get(4)?,
-                resolution: match (state.as_str(), person) {
-                    ("person", Some(p)) => FaceResolution::Person(PersonId(p)),
-                    ("dismissed", _) => FaceResolution::Dismissed,
-                    _ => FaceResolution::Unresolved,
-                },
-                source: if r.get::<_, String>(7)? == "drawn" {
-                    FaceSource::Drawn
-                } else {
-                    FaceSource::Detected
-                },
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-pub fn tags(conn: &Connection, photo: PhotoId) -> Result<Vec<Tag>> {
-    let mut stmt =
-        conn.prepare("SELECT id, person_id, covered FROM tags WHERE photo_id = ?1 ORDER BY id")?;
-    let rows = stmt
-        .query_map([photo.0], |r| {
-            Ok(Tag {
-                id: r.get(0)?,
-                person_id: r.get::<_, Option<i64>>(1)?.map(PersonId),
-                covered: r.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-/// Marks every live approval of `photo` void, with why.
-pub fn void_approvals(
-    conn: &Connection,
-    photo: PhotoId,
-    reason: &str,
-    now: Timestamp,
-) -> Result<usize> {
-    Ok(conn.execute(
-        "UPDATE approvals SET voided_at = ?2, void_reason = ?3 WHERE photo_id = ?1 AND voided_at IS NULL",
-        params![photo.0, now.to_string(), reason],
-    )?)
-}
-
-fn ensure_person(conn: &Connection, person: PersonId) -> Result<()> {
-    people::living(conn, person).map(|_| ())
-}
-
-fn tidy_face_tag(conn: &Connection, photo: PhotoId, person: PersonId) -> Result<()> {
-    let still: i64 = conn.query_row(
-        "SELECT count(*) FROM faces WHERE photo_id = ?1 AND person_id = ?2",
-        params![photo.0, person.0],
-        |r| r.get(0),
-    )?;
-    if still == 0 {
-        conn.execute(
-            "DELETE FROM tags WHERE photo_id = ?1 AND person_id = ?2",
-            params![photo.0, person.0],
-        )?;
-    }
-    Ok(())
-}
-
-/// Assigns a face to a person, dismisses it, or puts it back to unresolved.
-pub fn resolve_face(
-    conn: &Connection,
-    photo: PhotoId,
-    face: i64,
-    resolution: FaceResolution,
-    now: Timestamp,
-) -> Result<()> {
-    let previous: Option<i64> = found(
-        conn.query_row(
-            "SELECT person_id FROM faces WHERE id = ?1 AND photo_id = ?2",
-            params![face, photo.0],
-            |r| r.get(0),
-        ),
-        "face",
-        face,
-    )?;
-    let (state, person) = match resolution {
-        FaceResolution::Unresolved => ("unresolved", None),
-        FaceResolution::Dismissed => ("dismissed", None),
-        FaceResolution::Person(p) => {
-            ensure_person(conn, p)?;
-            ("person", Some(p.0))
-        }
-    };
-    conn.execute(
-        "UPDATE faces SET state = ?2, person_id = ?3 WHERE id = ?1",
-        params![face, state, person],
-    )?;
-    if let Some(p) = person {
-        conn.execute(
-            "INSERT OR IGNORE INTO tags (photo_id, person_id) VALUES (?1, ?2)",
-            params![photo.0, p],
-        )?;
-    }
-    if let Some(prev) = previous.filter(|p| Some(*p) != person) {
-        tidy_face_tag(conn, photo, PersonId(prev))?;
-    }
-    void_approvals(conn, photo, "tags changed", now)?;
-    Ok(())
-}
-
-/// Tags a person the detector missed, or (None) someone not on the register.
-pub fn add_tag(
-    conn: &Connection,
-    photo: PhotoId,
-    person: Option<PersonId>,
-    now: Timestamp,
-) -> Result<i64> {
-    self::photo(conn, photo)?;
-    if let Some(p) = person {
-        ensure_person(conn, p)?;
-    }
-    conn.execute(
-        "INSERT INTO tags (photo_id, person_id) VALUES (?1, ?2)",
-        params![photo.0, person.map(|p| p.0)],
-    )
-    .map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            StoreError::Conflict("that person is already tagged in this photo".into())
-        }
-        e => e.into(),
-    })?;
-    let id = conn.last_insert_rowid();
-    void_approvals(conn, photo, "tags changed", now)?;
-    Ok(id)
-}
-
-/// Removes a tag; faces assigned to that person go back to unresolved.
-pub fn remove_tag(conn: &Connection, photo: PhotoId, tag: i64, now: Timestamp) -> Result<()> {
-    let person: Option<i64> = found(
-        conn.query_row(
-            "SELECT person_id FROM tags WHERE id = ?1 AND photo_id = ?2",
-            params![tag, photo.0],
-            |r| r.get(0),
-        ),
-        "tag",
-        tag,
-    )?;
-    conn.execute("DELETE FROM tags WHERE id = ?1", [tag])?;
-    if let Some(p) = person {
-        conn.execute(
-            "UPDATE faces SET state = 'unresolved', person_id = NULL WHERE photo_id = ?1 AND person_id = ?2",
-            params![photo.0, p],
-        )?;
-    }
-    void_approvals(conn, photo, "tags changed", now)?;
-    Ok(())
-}
-
-/// Marks whether a tagged person's face is covered in published copies.
-pub fn set_covered(
-    conn: &Connection,
-    photo: PhotoId,
-    tag: i64,
-    covered: bool,
-    now: Timestamp,
-) -> Result<()> {
-    let changed = conn.execute(
-        "UPDATE tags SET covered = ?3 WHERE id = ?1 AND photo_id = ?2 AND person_id IS NOT NULL",
-        params![tag, photo.0, covered],
-    )?;
-    if changed == 0 {
-        return Err(StoreError::NotFound {
-            what: "tag",
-            id: tag,
-        });
-    }
-    void_approvals(conn, photo, "tags changed", now)?;
     Ok(())
 }
 
@@ -859,69 +541,6 @@ pub fn acknowledge_provenance(
     Ok(())
 }
 
-/// A director's recorded decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Approval {
-    pub id: i64,
-    pub photo_id: PhotoId,
-    pub channel: String,
-    pub fingerprint: String,
-    pub approved: bool,
-    pub note: String,
-    pub director_id: AccountId,
-    pub decided_at: String,
-    pub voided_at: Option<String>,
-    pub void_reason: Option<String>,
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn record_approval(
-    conn: &Connection,
-    photo: PhotoId,
-    channel: Channel,
-    fingerprint: &str,
-    approved: bool,
-    note: &str,
-    director: AccountId,
-    now: Timestamp,
-) -> Result<i64> {
-    conn.execute(
-        "UPDATE approvals SET voided_at = ?3, void_reason = 'superseded' \
-         WHERE photo_id = ?1 AND channel = ?2 AND voided_at IS NULL",
-        params![photo.0, channel.code(), now.to_string()],
-    )?;
-    conn.execute(
-        "INSERT INTO approvals (photo_id, channel, fingerprint, approved, note, director_id, decided_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![photo.0, channel.code(), fingerprint, approved, note.trim(), director.0, now.to_string()],
-    )?;
-    Ok(conn.last_insert_rowid())
-}
-
-pub fn approvals(conn: &Connection, photo: PhotoId) -> Result<Vec<Approval>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, photo_id, channel, fingerprint, approved, note, director_id, decided_at, \
-         voided_at, void_reason FROM approvals WHERE photo_id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt
-        .query_map([photo.0], |r| {
-            Ok(Approval {
-                id: r.get(0)?,
-                photo_id: PhotoId(r.get(1)?),
-                channel: r.get(2)?,
-                fingerprint: r.get(3)?,
-                approved: r.get(4)?,
-                note: r.get(5)?,
-                director_id: AccountId(r.get(6)?),
-                decided_at: r.get(7)?,
-                voided_at: r.get(8)?,
-                void_reason: r.get(9)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
 /// Everything the consent rules need about a photo: its facts and the facts of everyone
 /// tagged in it.
 pub fn facts(conn: &Connection, id: PhotoId) -> Result<(PhotoFacts, Vec<PersonFacts>)> {
@@ -981,6 +600,9 @@ pub fn facts(conn: &Connection, id: PhotoId) -> Result<(PhotoFacts, Vec<PersonFa
 mod tests {
     use super::*;
     use crate::domain::AccountRole;
+    use crate::domain::Channel;
+    use crate::store::approvals::record_approval;
+    use crate::store::faces::{FaceRect, FaceSource, add_tag, insert_face};
     use crate::store::publications::insert_publication;
     use crate::store::{open_in_memory, registry};
 

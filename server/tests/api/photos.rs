@@ -1,5 +1,5 @@
 use consentcam::domain::{AccountRole, PhotoId};
-use consentcam::store::photos;
+use consentcam::store::{faces, photos};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -25,13 +25,13 @@ fn photo(app: &TestApp, hash: &str, faces: usize) -> (i64, Vec<i64>) {
     .unwrap();
     let faces = (0..faces)
         .map(|n| {
-            let rect = photos::FaceRect {
+            let rect = faces::FaceRect {
                 x: 100 * n as u32,
                 y: 100,
                 w: 80,
                 h: 80,
             };
-            photos::insert_face(&conn, PhotoId(id.0), rect, photos::FaceSource::Detected).unwrap()
+            faces::insert_face(&conn, PhotoId(id.0), rect, faces::FaceSource::Detected).unwrap()
         })
         .collect();
     (id.0, faces)
@@ -291,7 +291,7 @@ async fn a_withdrawal_turns_publications_into_takedown_tasks() {
     let form = parent_form(&admin, a, "2026-09-01", true, &[]).await;
     let (id, _) = photo(&app, "z", 0);
     let conn = app.db();
-    photos::add_tag(
+    faces::add_tag(
         &conn,
         PhotoId(id),
         Some(consentcam::domain::PersonId(a)),

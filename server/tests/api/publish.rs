@@ -2,7 +2,7 @@ use std::path::Path;
 use std::process::Command;
 
 use consentcam::domain::{AccountRole, PhotoId};
-use consentcam::store::photos;
+use consentcam::store::{faces, photos};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -70,7 +70,7 @@ fn stored_photo(app: &TestApp, person: i64) -> i64 {
         now,
     )
     .unwrap();
-    photos::add_tag(&conn, id, Some(consentcam::domain::PersonId(person)), now).unwrap();
+    faces::add_tag(&conn, id, Some(consentcam::domain::PersonId(person)), now).unwrap();
     photos::set_people_confirmed(&conn, PhotoId(id.0), true).unwrap();
     id.0
 }
@@ -182,14 +182,14 @@ async fn a_covered_face_is_painted_out_and_no_longer_needs_consent() {
     let robin = learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
     let id = stored_photo(&app, robin);
     let conn = app.db();
-    let rect = photos::FaceRect {
+    let rect = faces::FaceRect {
         x: 8,
         y: 8,
         w: 16,
         h: 16,
     };
-    let face = photos::insert_face(&conn, PhotoId(id), rect, photos::FaceSource::Detected).unwrap();
-    photos::resolve_face(
+    let face = faces::insert_face(&conn, PhotoId(id), rect, faces::FaceSource::Detected).unwrap();
+    faces::resolve_face(
         &conn,
         PhotoId(id),
         face,
@@ -197,7 +197,7 @@ async fn a_covered_face_is_painted_out_and_no_longer_needs_consent() {
         NOW.parse().unwrap(),
     )
     .unwrap();
-    let tag = photos::tags(&conn, PhotoId(id)).unwrap()[0].id;
+    let tag = faces::tags(&conn, PhotoId(id)).unwrap()[0].id;
     let staff = app.login(AccountRole::Staff).await;
     expect(
         staff

@@ -421,17 +421,17 @@ async fn the_photo_page_forms_tag_cover_caption_and_refuse_an_unknown_name() {
     let amira = learner(&admin, "L100", "Amira", "Hassan", "2011-10-16").await;
     let ben = learner(&admin, "L101", "Ben", "Carter", "2010-11-15").await;
     let photo = catalogue_photo(&app, "cd", |p| p.original_name = "IMG_0002.JPG".into());
-    let rect = consentcam::store::photos::FaceRect {
+    let rect = consentcam::store::faces::FaceRect {
         x: 10,
         y: 10,
         w: 50,
         h: 50,
     };
-    consentcam::store::photos::insert_face(
+    consentcam::store::faces::insert_face(
         &app.db(),
         photo,
         rect,
-        consentcam::store::photos::FaceSource::Detected,
+        consentcam::store::faces::FaceSource::Detected,
     )
     .unwrap();
     let staff = app.login(AccountRole::Staff).await;

@@ -8,7 +8,7 @@ mod harness;
 use consentcam::domain::Channel;
 use consentcam::store::partners;
 use consentcam::store::publications;
-use consentcam::store::{people, photos, registry};
+use consentcam::store::{faces, people, registry};
 use harness::{Browser, browser, spawn_demo};
 
 const DESKTOP: (u32, u32) = (1280, 1000);
@@ -544,11 +544,11 @@ async fn a_real_photo_is_covered_a_missed_face_drawn_and_published_from_the_phot
         );
     }
     let picture = image::open(&file).expect("decodes").to_rgb8();
-    let faces = photos::faces(&conn, photo).expect("faces");
+    let faces = faces::faces(&conn, photo).expect("faces");
     let harry = person_id(&server, "L107");
     let ben = person_id(&server, "L101");
     let amira = person_id(&server, "L100");
-    let dark = |f: &photos::Face| {
+    let dark = |f: &faces::Face| {
         (f.y + 3..f.y + f.h - 3).all(|y| {
             (f.x + 3..f.x + f.w - 3).all(|x| picture.get_pixel(x, y).0.iter().all(|&c| c <= 48))
         })
@@ -566,6 +566,6 @@ async fn a_real_photo_is_covered_a_missed_face_drawn_and_published_from_the_phot
     };
     assert!(dark(of(ben)), "Ben's face is not covered");
     assert!(dark(of(harry)), "Harry's drawn face is not covered");
-    assert_eq!(of(harry).source, photos::FaceSource::Drawn);
+    assert_eq!(of(harry).source, faces::FaceSource::Drawn);
     assert!(!dark(of(amira)), "Amira's face was covered too");
 }

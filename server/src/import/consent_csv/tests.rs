@@ -5,7 +5,7 @@ use super::*;
 use crate::store::consents;
 use crate::store::open_in_memory;
 use crate::store::partners;
-use crate::store::{photos, publications};
+use crate::store::{faces, photos, publications};
 
 const HEADER: &str = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on";
 
@@ -219,7 +219,7 @@ fn a_withdrawal_added_to_the_file_is_recorded_and_makes_takedown_tasks() {
         now(),
     )
     .unwrap();
-    photos::add_tag(&conn, photo, Some(robin.id), now()).unwrap();
+    faces::add_tag(&conn, photo, Some(robin.id), now()).unwrap();
     let decision = crate::consent::Decision {
         channel: crate::domain::Channel::Website,
         on: today(),

@@ -10,6 +10,8 @@ use crate::consent::{FaceResolution, Verdict};
 use crate::decisions::{self, ChannelDecision};
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::ops::photos as ops;
+use crate::store::approvals;
+use crate::store::faces;
 use crate::store::photos;
 use crate::store::publications;
 use crate::web::AppState;
@@ -61,9 +63,9 @@ pub async fn list(
 pub struct PhotoPage {
     photo: photos::Photo,
     status: PhotoStatus,
-    faces: Vec<photos::Face>,
-    tags: Vec<photos::Tag>,
-    approvals: Vec<photos::Approval>,
+    faces: Vec<faces::Face>,
+    tags: Vec<faces::Tag>,
+    approvals: Vec<approvals::Approval>,
     publications: Vec<publications::Publication>,
     decisions: Vec<ChannelDecision>,
 }
@@ -82,9 +84,9 @@ pub async fn show(
                 Ok(PhotoPage {
                     status: status(c, &photo)?,
                     photo,
-                    faces: photos::faces(c, id)?,
-                    tags: photos::tags(c, id)?,
-                    approvals: photos::approvals(c, id)?,
+                    faces: faces::faces(c, id)?,
+                    tags: faces::tags(c, id)?,
+                    approvals: approvals::approvals(c, id)?,
                     publications: publications::publications_of_photo(c, id)?,
                     decisions: decisions::for_role(
                         decisions::decide_all(c, id, today, &policy)?,
@@ -158,7 +160,7 @@ pub async fn draw_face(
     Json(body): Json<DrawBody>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let now = state.now();
-    let rect = photos::FaceRect {
+    let rect = faces::FaceRect {
         x: body.x,
         y: body.y,
         w: body.w,

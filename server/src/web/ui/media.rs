@@ -13,6 +13,7 @@ use super::chrome::PageError;
 use crate::config::Config;
 use crate::domain::{ConsentId, PhotoId};
 use crate::ingest::MediaDirs;
+use crate::store::faces;
 use crate::store::photos;
 use crate::web::AppState;
 use crate::web::api::Path;
@@ -119,7 +120,7 @@ fn private_file(content_type: &'static str, bytes: Vec<u8>) -> Response {
 /// A neutral canvas with the photo's proportions, shown until the import has made the
 /// file; with `faces`, their boxes are drawn on it (the thumbnail), numbered as on the
 /// photo page.
-fn placeholder(width: u32, height: u32, faces: &[photos::Face]) -> Response {
+fn placeholder(width: u32, height: u32, faces: &[faces::Face]) -> Response {
     let font = (width / 24).max(12);
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
@@ -162,7 +163,7 @@ async fn photo_file(
         .read(move |c| {
             let photo = photos::photo(c, PhotoId(id))?;
             let faces = if with_faces {
-                photos::faces(c, photo.id)?
+                faces::faces(c, photo.id)?
             } else {
                 Vec::new()
             };

@@ -19,6 +19,8 @@ use crate::consent::{FaceResolution, FaceSearch, Provenance};
 use crate::decisions;
 use crate::domain::{PersonId, PhotoId};
 use crate::ops::photos as ops;
+use crate::store::approvals;
+use crate::store::faces;
 use crate::store::publications;
 use crate::store::{custody, people, photos, requests};
 use crate::web::AppState;
@@ -189,7 +191,7 @@ pub async fn photo(
             let name_of = |p: PersonId| -> Result<String, ApiError> {
                 Ok(full_name(&people::person(conn, p)?))
             };
-            let faces = photos::faces(conn, pid)?
+            let faces = faces::faces(conn, pid)?
                 .into_iter()
                 .enumerate()
                 .map(|(n, f)| {
@@ -201,7 +203,7 @@ pub async fn photo(
                         FaceResolution::Person(p) => (name_of(p)?, Some(p.0)),
                     };
                     Ok(FaceRow {
-                        drawn: f.source == photos::FaceSource::Drawn,
+                        drawn: f.source == faces::FaceSource::Drawn,
                         n: n + 1,
                         id: f.id,
                         x: f.x,
@@ -217,7 +219,7 @@ pub async fn photo(
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
             // Assigning a face tags its person too: such tags are removed through the face.
-            let tags = photos::tags(conn, pid)?
+            let tags = faces::tags(conn, pid)?
                 .into_iter()
                 .map(|t| {
                     let face = t
@@ -258,7 +260,7 @@ pub async fn photo(
                     .map(|d| decision_row(d.channel, d.channel_name, &d.decision))
                     .collect();
             let any_allowed = decisions.iter().any(|d| d.allowed);
-            let approvals = photos::approvals(conn, pid)?
+            let approvals = approvals::approvals(conn, pid)?
                 .into_iter()
                 .rev()
                 .map(|a| ApprovalRow {
@@ -375,7 +377,7 @@ pub(super) struct DrawPage {
     height: u32,
     shown_width: u32,
     shown_height: u32,
-    faces: Vec<photos::Face>,
+    faces: Vec<faces::Face>,
     person: String,
     first: Option<(u32, u32)>,
     mark: u32,
@@ -414,7 +416,7 @@ pub async fn draw_page(
                 shown_height: (u64::from(DRAW_WIDTH) * u64::from(height) / u64::from(width))
                     .try_into()
                     .unwrap_or(DRAW_WIDTH),
-                faces: photos::faces(conn, pid)?,
+                faces: faces::faces(conn, pid)?,
                 person: query.person,
                 first: query.x1.zip(query.y1),
                 mark: (width / 60).max(6),
@@ -480,14 +482,14 @@ pub async fn draw_face(
                     let (Some(x1), Some(y1)) = (form.x1, form.y1) else {
                         return Ok(Step::FirstCorner(px, py, form.person));
                     };
-                    photos::FaceRect {
+                    faces::FaceRect {
                         x: x1.min(px),
                         y: y1.min(py),
                         w: x1.abs_diff(px),
                         h: y1.abs_diff(py),
                     }
                 }
-                _ => photos::FaceRect {
+                _ => faces::FaceRect {
                     x: pixels(form.x.as_ref(), "left")?,
                     y: pixels(form.y.as_ref(), "top")?,
                     w: pixels(form.w.as_ref(), "width")?,
