@@ -91,11 +91,11 @@ fn photo(
         &NewPhoto {
             content_hash: hash,
             byte_size: 1000,
-            format: "jpeg".into(),
+            format: consentcam::domain::Format::Jpeg,
             original_name: "IMG_0001.JPG".into(),
             width: Some(size.0),
             height: Some(size.1),
-            provenance: "verified".into(),
+            provenance: consentcam::consent::Provenance::Verified,
             face_search: consentcam::consent::FaceSearch::Done,
             taken_at: Some(now()),
             ..NewPhoto::default()

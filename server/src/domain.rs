@@ -132,12 +132,31 @@ macro_rules! text_enum {
                 f.write_str(self.as_str())
             }
         }
+
     };
 }
 
 text_enum!(Role { Learner => "learner", Staff => "staff", Employer => "employer", Visitor => "visitor" }, "role");
 text_enum!(SignerKind { Parent => "parent", Guardian => "guardian", Carer => "carer", Myself => "self" }, "signer");
 text_enum!(AccountRole { Staff => "staff", Director => "director", Admin => "admin" }, "account role");
+
+/// What kind of file a photo is, as kept in the catalogue. Only JPEG is published.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Jpeg,
+    Png,
+    Heic,
+    Raw,
+    Video,
+    Gif,
+    Webp,
+    Empty,
+    #[default]
+    Unknown,
+}
+
+text_enum!(Format { Jpeg => "jpeg", Png => "png", Heic => "heic", Raw => "raw", Video => "video", Gif => "gif", Webp => "webp", Empty => "empty", Unknown => "unknown" }, "format");
 
 /// Where a photo may go (C1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

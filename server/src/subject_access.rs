@@ -52,17 +52,17 @@ pub struct Form {
 #[derive(Debug, Clone, Serialize)]
 pub struct Publication {
     pub channel: String,
-    pub published_at: String,
-    pub takedown_since: Option<String>,
-    pub taken_down_at: Option<String>,
+    pub published_at: jiff::Timestamp,
+    pub takedown_since: Option<jiff::Timestamp>,
+    pub taken_down_at: Option<jiff::Timestamp>,
 }
 
 /// One photo the person is tagged in.
 #[derive(Debug, Clone, Serialize)]
 pub struct Photo {
     pub id: i64,
-    pub taken_at: Option<String>,
-    pub imported_at: String,
+    pub taken_at: Option<jiff::Timestamp>,
+    pub imported_at: jiff::Timestamp,
     /// Its name in the zip, or why it is not there.
     pub file: Option<String>,
     pub not_included: Option<String>,
@@ -184,13 +184,13 @@ pub fn gather(
             .collect();
         photos_out.push(Photo {
             id: photo.id.0,
-            taken_at: photo.taken_at.clone(),
-            imported_at: photo.imported_at.clone(),
+            taken_at: photo.taken_at,
+            imported_at: photo.imported_at,
             file: None,
             not_included: None,
             others_covered: covers.len(),
             publications,
-            jpeg: photo.format == "jpeg" && photo.damage.is_none(),
+            jpeg: photo.format == crate::domain::Format::Jpeg && photo.damage.is_none(),
             content_hash: photo.content_hash,
             covers,
         });

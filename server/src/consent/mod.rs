@@ -71,7 +71,7 @@ pub enum FaceResolution {
 }
 
 /// Where the photo came from (C7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provenance {
     /// A registered device, inside one of its sign-out windows.
@@ -81,7 +81,35 @@ pub enum Provenance {
     /// A registered device, but taken outside every sign-out window.
     OutsideSignOut,
     /// No usable EXIF to tell.
+    #[default]
     Unknown,
+}
+
+impl Provenance {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provenance::Verified => "verified",
+            Provenance::UnregisteredDevice => "unregistered_device",
+            Provenance::OutsideSignOut => "outside_sign_out",
+            Provenance::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::str::FromStr for Provenance {
+    type Err = crate::domain::ParseError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        [
+            Provenance::Verified,
+            Provenance::UnregisteredDevice,
+            Provenance::OutsideSignOut,
+            Provenance::Unknown,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
+        .ok_or_else(|| crate::domain::ParseError(format!("unknown provenance {text:?}")))
+    }
 }
 
 /// Whether the photo's faces were looked for (C12). Until they were, nobody can say who
@@ -101,6 +129,35 @@ pub enum FaceSearch {
     /// The stored face boxes are known to be wrong; detection must run again. A director's
     /// acknowledgement does not stand in for it: covers would be painted in the wrong place.
     Redo,
+}
+
+impl FaceSearch {
+    /// The stored word (`pending` for [`FaceSearch::NotYet`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaceSearch::Done => "done",
+            FaceSearch::NotYet => "pending",
+            FaceSearch::Skipped => "skipped",
+            FaceSearch::Failed => "failed",
+            FaceSearch::Redo => "redo",
+        }
+    }
+}
+
+impl std::str::FromStr for FaceSearch {
+    type Err = crate::domain::ParseError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        [
+            FaceSearch::Done,
+            FaceSearch::NotYet,
+            FaceSearch::Skipped,
+            FaceSearch::Failed,
+            FaceSearch::Redo,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == text)
+        .ok_or_else(|| crate::domain::ParseError(format!("unknown face search state {text:?}")))
+    }
 }
 
 /// Whether the stored file can be published at all (C11, I6).

@@ -638,7 +638,7 @@ mod tests {
             decision("IMG_0007.JPG", Channel::Website).has(ReasonCode::ProvenanceOutsideSignOut)
         );
         let heic = photos::photo(&conn, demo_photo(&conn, DEMO_HEIC).unwrap()).unwrap();
-        assert_eq!(heic.format, "heic");
+        assert_eq!(heic.format, crate::domain::Format::Heic);
         assert_eq!(
             decision(DEMO_HEIC, Channel::Internal).verdict,
             Verdict::Blocked

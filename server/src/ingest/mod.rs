@@ -25,8 +25,8 @@ use consentcam_media::{
 use jiff::Timestamp;
 use rusqlite::Connection;
 
-use crate::consent::FaceSearch;
-use crate::domain::{DeviceId, PhotoId};
+use crate::consent::{FaceSearch, Provenance};
+use crate::domain::{DeviceId, Format, PhotoId};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::faces;
@@ -58,20 +58,19 @@ impl MediaDirs {
     }
 }
 
-/// The format name we keep for a media kind (`jpeg` is the only publishable one).
-pub fn format_name(kind: MediaKind) -> String {
+/// The format we keep for a media kind (JPEG is the only publishable one).
+pub fn format_of(kind: MediaKind) -> Format {
     match kind {
-        MediaKind::Jpeg => "jpeg",
-        MediaKind::Png => "png",
-        MediaKind::Heif => "heic",
-        MediaKind::Raw => "raw",
-        MediaKind::Video => "video",
-        MediaKind::Gif => "gif",
-        MediaKind::Webp => "webp",
-        MediaKind::Empty => "empty",
-        MediaKind::Other => "unknown",
+        MediaKind::Jpeg => Format::Jpeg,
+        MediaKind::Png => Format::Png,
+        MediaKind::Heif => Format::Heic,
+        MediaKind::Raw => Format::Raw,
+        MediaKind::Video => Format::Video,
+        MediaKind::Gif => Format::Gif,
+        MediaKind::Webp => Format::Webp,
+        MediaKind::Empty => Format::Empty,
+        MediaKind::Other => Format::Unknown,
     }
-    .into()
 }
 
 /// The `photos` table as the media import's catalogue. Each commit is its own transaction
@@ -127,11 +126,11 @@ impl Catalogue for SqliteCatalogue<'_> {
             &photos::NewPhoto {
                 content_hash: hash,
                 byte_size: record.size,
-                format: format_name(record.kind),
+                format: format_of(record.kind),
                 original_name: record.card_path.to_string(),
                 custody_session_id: self.session,
                 device_id: self.device,
-                provenance: "unknown".into(),
+                provenance: crate::consent::Provenance::Unknown,
                 damage,
                 ..Default::default()
             },
@@ -175,7 +174,7 @@ fn provenance(
     analysis: &Analysis,
     policy: &ClockPolicy,
     now: Timestamp,
-) -> Result<(&'static str, Option<i64>)> {
+) -> Result<(Provenance, Option<i64>)> {
     let devices = registry::devices(conn)?;
     let registered: Vec<RegisteredDevice> = devices
         .iter()
@@ -198,12 +197,16 @@ fn provenance(
     }
     Ok(
         match attribute(analysis.exif.as_ref(), &registered, &windows, policy, now) {
-            Attribution::Session { session_id, .. } => ("verified", session_id.parse().ok()),
+            Attribution::Session { session_id, .. } => {
+                (Provenance::Verified, session_id.parse().ok())
+            }
             Attribution::Unattributed { reason } => (
                 match reason {
-                    Unattributed::UnregisteredDevice => "unregistered_device",
-                    Unattributed::OutsideWindows | Unattributed::Ambiguous => "outside_sign_out",
-                    Unattributed::NoSerial | Unattributed::NoTime => "unknown",
+                    Unattributed::UnregisteredDevice => Provenance::UnregisteredDevice,
+                    Unattributed::OutsideWindows | Unattributed::Ambiguous => {
+                        Provenance::OutsideSignOut
+                    }
+                    Unattributed::NoSerial | Unattributed::NoTime => Provenance::Unknown,
                 },
                 None,
             ),

@@ -248,7 +248,7 @@ mod tests {
             conn,
             &photos::NewPhoto {
                 content_hash: format!("h{}{}", who.0, channel.code()),
-                format: "jpeg".into(),
+                format: crate::domain::Format::Jpeg,
                 ..Default::default()
             },
             now(),

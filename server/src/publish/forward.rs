@@ -320,8 +320,8 @@ mod tests {
             &conn,
             &photos::NewPhoto {
                 content_hash: "ab".repeat(32),
-                format: "jpeg".into(),
-                provenance: "verified".into(),
+                format: crate::domain::Format::Jpeg,
+                provenance: crate::consent::Provenance::Verified,
                 ..Default::default()
             },
             t(0),

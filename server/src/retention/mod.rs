@@ -296,9 +296,9 @@ mod tests {
             &photos::NewPhoto {
                 content_hash: format!("{n:02x}").repeat(32),
                 byte_size: 10,
-                format: "jpeg".into(),
+                format: crate::domain::Format::Jpeg,
                 original_name: format!("IMG_{n:04}.JPG"),
-                provenance: "verified".into(),
+                provenance: crate::consent::Provenance::Verified,
                 face_search: crate::consent::FaceSearch::Done,
                 ..Default::default()
             },

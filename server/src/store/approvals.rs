@@ -17,7 +17,7 @@ pub fn void_approvals(
 ) -> Result<usize> {
     Ok(conn.execute(
         "UPDATE approvals SET voided_at = ?2, void_reason = ?3 WHERE photo_id = ?1 AND voided_at IS NULL",
-        params![photo.0, now.to_string(), reason],
+        params![photo.0, now, reason],
     )?)
 }
 
@@ -31,8 +31,8 @@ pub struct Approval {
     pub approved: bool,
     pub note: String,
     pub director_id: AccountId,
-    pub decided_at: String,
-    pub voided_at: Option<String>,
+    pub decided_at: jiff::Timestamp,
+    pub voided_at: Option<jiff::Timestamp>,
     pub void_reason: Option<String>,
 }
 
@@ -50,12 +50,12 @@ pub fn record_approval(
     conn.execute(
         "UPDATE approvals SET voided_at = ?3, void_reason = 'superseded' \
          WHERE photo_id = ?1 AND channel = ?2 AND voided_at IS NULL",
-        params![photo.0, channel.code(), now.to_string()],
+        params![photo.0, channel.code(), now],
     )?;
     conn.execute(
         "INSERT INTO approvals (photo_id, channel, fingerprint, approved, note, director_id, decided_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![photo.0, channel.code(), fingerprint, approved, note.trim(), director.0, now.to_string()],
+        params![photo.0, channel.code(), fingerprint, approved, note.trim(), director.0, now],
     )?;
     Ok(conn.last_insert_rowid())
 }

@@ -5,7 +5,6 @@ use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::people::{parse_col, parse_opt_col};
 use super::{Result, StoreError, found};
 use crate::consent::ConsentForm;
 use crate::domain::{ConsentId, PartnerId, PersonId, Scopes, SignerKind};
@@ -69,11 +68,11 @@ fn consent_row(conn: &Connection, row: &Row<'_>) -> rusqlite::Result<Consent> {
     Ok(Consent {
         id: ConsentId(id),
         person_id: PersonId(row.get(1)?),
-        signer: parse_col(row, 2)?,
+        signer: row.get(2)?,
         signer_name: row.get(3)?,
-        signed_on: parse_col(row, 4)?,
-        expires_on: parse_opt_col(row, 5)?,
-        withdrawn_on: parse_opt_col(row, 6)?,
+        signed_on: row.get(4)?,
+        expires_on: row.get(5)?,
+        withdrawn_on: row.get(6)?,
         scopes: Scopes {
             internal: row.get(7)?,
             partners: partner_ids,
@@ -116,7 +115,7 @@ pub fn insert_consent(
             consent.scopes.social,
             consent.evidence_path,
             consent.source,
-            now.to_string()
+            now
         ],
     )
     .map_err(|e| match e {

@@ -13,7 +13,6 @@ use consentcam_wire::{
 };
 
 use super::audit::{self, Entry};
-use super::people::parse_col as text_col;
 use super::{Result, StoreError};
 use crate::domain::{BookingId, DeviceId, PersonId, Role};
 use crate::kiosk_checks::{self, Refusal};
@@ -334,7 +333,7 @@ pub struct RefusedEvent {
     pub kiosk_id: i64,
     pub kiosk: String,
     pub at: String,
-    pub received_at: String,
+    pub received_at: jiff::Timestamp,
     pub kind: String,
     /// The event as the kiosk sent it (device and person ids, a tap's UID).
     pub body: serde_json::Value,
@@ -404,7 +403,7 @@ pub fn roster(conn: &Connection, now: Timestamp, key: &KioskKey) -> Result<Roste
     )?;
     let badges = stmt
         .query_map([], |r| {
-            let role: Role = text_col(r, 2)?;
+            let role: Role = r.get(2)?;
             let given: String = r.get(3)?;
             let family: String = r.get(4)?;
             let staff = role == Role::Staff;

@@ -4,7 +4,6 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::people::{parse_col, parse_opt_col};
 use super::{Result, StoreError};
 
 /// Where a delivery stands.
@@ -65,8 +64,8 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         state: DeliveryState::parse(&r.get::<_, String>(2)?)?,
         attempts: r.get(3)?,
         last_error: r.get(4)?,
-        next_attempt_at: parse_col(r, 5)?,
-        delivered_at: parse_opt_col(r, 6)?,
+        next_attempt_at: r.get(5)?,
+        delivered_at: r.get(6)?,
         channel: r.get(7)?,
         opaque_name: r.get(8)?,
         taken_down: r.get(9)?,
@@ -77,7 +76,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
 pub fn insert(conn: &Connection, publication_id: i64, url: &str, now: Timestamp) -> Result<()> {
     conn.execute(
         "INSERT INTO http_deliveries (publication_id, url, next_attempt_at) VALUES (?1, ?2, ?3)",
-        params![publication_id, url, now.to_string()],
+        params![publication_id, url, now],
     )?;
     Ok(())
 }
@@ -110,7 +109,7 @@ pub fn mark_delivered(conn: &Connection, publication_id: i64, now: Timestamp) ->
     let changed = conn.execute(
         "UPDATE http_deliveries SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, \
          last_error = NULL WHERE publication_id = ?1 AND state = 'pending'",
-        params![publication_id, now.to_string()],
+        params![publication_id, now],
     )?;
     pending_changed(changed, publication_id)
 }
@@ -140,7 +139,7 @@ pub fn queue_removal(conn: &Connection, publication_id: i64, now: Timestamp) -> 
     Ok(conn.execute(
         "UPDATE http_deliveries SET state = 'removing', attempts = 0, last_error = NULL, \
          next_attempt_at = ?2 WHERE publication_id = ?1 AND state = 'delivered'",
-        params![publication_id, now.to_string()],
+        params![publication_id, now],
     )? == 1)
 }
 
@@ -148,7 +147,7 @@ pub fn mark_removed(conn: &Connection, publication_id: i64, now: Timestamp) -> R
     let changed = conn.execute(
         "UPDATE http_deliveries SET state = 'removed', removed_at = ?2, attempts = attempts + 1, \
          last_error = NULL WHERE publication_id = ?1 AND state = 'removing'",
-        params![publication_id, now.to_string()],
+        params![publication_id, now],
     )?;
     pending_changed(changed, publication_id)
 }

@@ -38,7 +38,7 @@ pub fn insert_group(conn: &Connection, name: &str, now: Timestamp) -> Result<Gro
     let name = check_name(name)?;
     conn.execute(
         "INSERT INTO groups (name, created_at) VALUES (?1, ?2)",
-        params![name, now.to_string()],
+        params![name, now],
     )
     .map_err(|e| conflict(e, || format!("a group named {name:?} exists")))?;
     Ok(GroupId(conn.last_insert_rowid()))
@@ -113,7 +113,7 @@ pub fn set_archived(conn: &Connection, id: GroupId, archived: bool, now: Timesta
     }
     conn.execute(
         "UPDATE groups SET archived_at = ?2 WHERE id = ?1",
-        params![id.0, archived.then(|| now.to_string())],
+        params![id.0, archived.then_some(now)],
     )?;
     Ok(())
 }
@@ -129,7 +129,7 @@ pub fn add_member(
     people::living(conn, person)?;
     let added = conn.execute(
         "INSERT OR IGNORE INTO group_members (group_id, person_id, added_at) VALUES (?1, ?2, ?3)",
-        params![group_id.0, person.0, now.to_string()],
+        params![group_id.0, person.0, now],
     )?;
     Ok(added == 1)
 }
@@ -217,9 +217,9 @@ fn booking_row(r: &Row<'_>) -> rusqlite::Result<Booking> {
         holder_name: r.get(4)?,
         device: r.get::<_, Option<i64>>(5)?.map(DeviceId),
         device_label: r.get(6)?,
-        starts_at: super::people::parse_col(r, 7)?,
-        ends_at: super::people::parse_col(r, 8)?,
-        cancelled_at: super::people::parse_opt_col(r, 9)?,
+        starts_at: r.get(7)?,
+        ends_at: r.get(8)?,
+        cancelled_at: r.get(9)?,
     })
 }
 
@@ -286,7 +286,7 @@ pub fn insert_booking(
             starts_at.to_string(),
             ends_at.to_string(),
             created_by.0,
-            now.to_string()
+            now
         ],
     )?;
     Ok(BookingId(conn.last_insert_rowid()))
@@ -314,7 +314,7 @@ pub fn cancel_booking(conn: &Connection, id: BookingId, now: Timestamp) -> Resul
     }
     conn.execute(
         "UPDATE bookings SET cancelled_at = ?2 WHERE id = ?1",
-        params![id.0, now.to_string()],
+        params![id.0, now],
     )?;
     booking(conn, id)
 }

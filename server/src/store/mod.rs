@@ -27,6 +27,37 @@ use std::sync::LazyLock;
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
+/// The domain's words stored as their text (`as_str`), read back through their parser: a
+/// word the parser refuses is an error, never a default.
+macro_rules! stored_as_text {
+    ($($name:ty),+ $(,)?) => {$(
+        impl rusqlite::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                value.as_str()?.parse().map_err(|e: crate::domain::ParseError| {
+                    rusqlite::types::FromSqlError::Other(e.into())
+                })
+            }
+        }
+    )+};
+}
+
+stored_as_text!(
+    crate::domain::Role,
+    crate::domain::SignerKind,
+    crate::domain::AccountRole,
+    crate::domain::Format,
+    crate::consent::Provenance,
+    crate::consent::FaceSearch,
+);
+
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -162,6 +193,46 @@ mod tests {
     use super::*;
     use crate::store::audit::Action;
 
+    /// The words kept for the domain's enums read back as the same value, and a word
+    /// nobody wrote is an error, never quietly a default.
+    #[test]
+    fn stored_words_read_back_and_unknown_ones_are_refused() {
+        use crate::consent::{FaceSearch, Provenance};
+        use crate::domain::Format;
+        let conn = Connection::open_in_memory().unwrap();
+        fn back<T: rusqlite::ToSql + rusqlite::types::FromSql>(conn: &Connection, v: &T) -> T {
+            conn.query_row("SELECT ?1", [v], |r| r.get(0)).unwrap()
+        }
+        for &f in Format::ALL {
+            assert_eq!(back(&conn, &f), f);
+        }
+        for p in [
+            Provenance::Verified,
+            Provenance::UnregisteredDevice,
+            Provenance::OutsideSignOut,
+            Provenance::Unknown,
+        ] {
+            assert_eq!(back(&conn, &p), p);
+        }
+        for f in [
+            FaceSearch::Done,
+            FaceSearch::NotYet,
+            FaceSearch::Skipped,
+            FaceSearch::Failed,
+            FaceSearch::Redo,
+        ] {
+            assert_eq!(back(&conn, &f), f);
+        }
+        let pending: String = conn
+            .query_row("SELECT ?1", [FaceSearch::NotYet], |r| r.get(0))
+            .unwrap();
+        assert_eq!(pending, "pending", "the word the schema's CHECK allows");
+        let odd = conn.query_row("SELECT 'tiff'", [], |r| r.get::<_, Format>(0));
+        assert!(odd.is_err(), "{odd:?}");
+        let odd = conn.query_row("SELECT 'guessed'", [], |r| r.get::<_, Provenance>(0));
+        assert!(odd.is_err(), "{odd:?}");
+    }
+
     /// Every SQL statement is here: outside `store`, code calls a store function (tests
     /// may look at rows themselves).
     #[test]
@@ -219,7 +290,7 @@ mod tests {
             conn.execute(
                 "INSERT INTO photos (id, content_hash, byte_size, format, original_name, \
                  analysed_at, imported_at) VALUES (?1, ?2, 1, 'jpeg', 'IMG.JPG', ?3, ?3)",
-                rusqlite::params![id, format!("{id:064}"), now.to_string()],
+                rusqlite::params![id, format!("{id:064}"), now],
             )
             .unwrap();
             audit::append(
@@ -245,7 +316,7 @@ mod tests {
         conn.execute(
             "INSERT INTO photos (id, content_hash, byte_size, format, original_name, imported_at) \
              VALUES (4, ?1, 1, 'jpeg', 'IMG.JPG', ?2)",
-            rusqlite::params![format!("{:064}", 4), now.to_string()],
+            rusqlite::params![format!("{:064}", 4), now],
         )
         .unwrap();
         MIGRATIONS.to_latest(&mut conn).unwrap();

@@ -23,7 +23,7 @@ pub fn insert_partner(conn: &Connection, name: &str, now: Timestamp) -> Result<P
     }
     conn.execute(
         "INSERT INTO partner_orgs (name, created_at) VALUES (?1, ?2)",
-        params![name, now.to_string()],
+        params![name, now],
     )
     .map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _)

@@ -55,26 +55,6 @@ where
     })
 }
 
-pub(crate) fn parse_opt_col<T: std::str::FromStr>(
-    row: &Row<'_>,
-    idx: usize,
-) -> rusqlite::Result<Option<T>>
-where
-    T::Err: std::fmt::Display,
-{
-    let text: Option<String> = row.get(idx)?;
-    text.map(|t| {
-        t.parse().map_err(|e: T::Err| {
-            rusqlite::Error::FromSqlConversionFailure(
-                idx,
-                rusqlite::types::Type::Text,
-                e.to_string().into(),
-            )
-        })
-    })
-    .transpose()
-}
-
 const PERSON_COLS: &str = "id, ext_ref, given_name, family_name, date_of_birth, role, \
      vulnerable, may_sign_out, restricted, left_on, erased_at IS NOT NULL";
 
@@ -84,12 +64,12 @@ fn person_row(row: &Row<'_>) -> rusqlite::Result<Person> {
         ext_ref: row.get(1)?,
         given_name: row.get(2)?,
         family_name: row.get(3)?,
-        date_of_birth: parse_col(row, 4)?,
-        role: parse_col(row, 5)?,
+        date_of_birth: row.get(4)?,
+        role: row.get(5)?,
         vulnerable: row.get(6)?,
         may_sign_out: row.get(7)?,
         restricted: row.get(8)?,
-        left_on: parse_opt_col(row, 9)?,
+        left_on: row.get(9)?,
         erased: row.get(10)?,
     })
 }
@@ -121,7 +101,7 @@ pub fn insert_person(conn: &Connection, person: &NewPerson, now: Timestamp) -> R
             person.role.as_str(),
             person.vulnerable,
             person.may_sign_out,
-            now.to_string()
+            now
         ],
     )
     .map_err(|e| match e {
@@ -156,7 +136,7 @@ pub fn update_person(
             person.role.as_str(),
             person.vulnerable,
             person.may_sign_out,
-            now.to_string()
+            now
         ],
     )?;
     if changed == 0 {

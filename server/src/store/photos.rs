@@ -13,15 +13,14 @@ use super::{Result, StoreError, found};
 use crate::consent::{
     self, ApprovalFacts, FaceSearch, MediaState, PersonFacts, PhotoFacts, Provenance,
 };
-use crate::domain::{AccountId, DeviceId, PersonId, PhotoId};
+use crate::domain::{AccountId, DeviceId, Format, PersonId, PhotoId};
 
 /// A photo to catalogue (from an import, or seeded).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewPhoto {
     pub content_hash: String,
     pub byte_size: u64,
-    /// Lower-case format name: `jpeg`, `heic`, `png`, `raw`, `video`, `unknown`.
-    pub format: String,
+    pub format: Format,
     pub original_name: String,
     pub custody_session_id: Option<i64>,
     pub device_id: Option<DeviceId>,
@@ -33,8 +32,7 @@ pub struct NewPhoto {
     pub gps_present: bool,
     pub width: Option<u32>,
     pub height: Option<u32>,
-    /// `verified`, `unregistered_device`, `outside_sign_out` or `unknown`.
-    pub provenance: String,
+    pub provenance: Provenance,
     /// Why the file cannot be read safely, if it cannot.
     pub damage: Option<String>,
     /// Whether faces were looked for; an import starts at "not yet" and the analysis
@@ -48,10 +46,10 @@ pub struct Photo {
     pub id: PhotoId,
     pub content_hash: String,
     pub byte_size: u64,
-    pub format: String,
+    pub format: Format,
     pub custody_session_id: Option<i64>,
     pub device_id: Option<DeviceId>,
-    pub taken_at: Option<String>,
+    pub taken_at: Option<jiff::Timestamp>,
     pub orientation: Option<u16>,
     pub gps_present: bool,
     pub width: Option<u32>,
@@ -62,7 +60,7 @@ pub struct Photo {
     pub damage: Option<String>,
     pub people_confirmed: bool,
     pub caption: String,
-    pub imported_at: String,
+    pub imported_at: jiff::Timestamp,
     /// Whether faces were looked for (C12).
     pub face_search: FaceSearch,
     pub faces_acknowledged: bool,
@@ -71,45 +69,15 @@ pub struct Photo {
 
 impl Photo {
     pub fn media_state(&self) -> MediaState {
-        match (&self.damage, self.format.as_str()) {
+        match (&self.damage, self.format) {
             (Some(reason), _) => MediaState::Damaged {
                 reason: reason.clone(),
             },
-            (None, "jpeg") => MediaState::Publishable,
+            (None, Format::Jpeg) => MediaState::Publishable,
             (None, other) => MediaState::Unsupported {
-                format: other.to_uppercase(),
+                format: other.as_str().to_uppercase(),
             },
         }
-    }
-}
-
-/// The stored word for a [`FaceSearch`].
-pub fn face_search_code(search: FaceSearch) -> &'static str {
-    match search {
-        FaceSearch::Done => "done",
-        FaceSearch::NotYet => "pending",
-        FaceSearch::Skipped => "skipped",
-        FaceSearch::Failed => "failed",
-        FaceSearch::Redo => "redo",
-    }
-}
-
-fn face_search_from(text: &str) -> FaceSearch {
-    match text {
-        "done" => FaceSearch::Done,
-        "skipped" => FaceSearch::Skipped,
-        "failed" => FaceSearch::Failed,
-        "redo" => FaceSearch::Redo,
-        _ => FaceSearch::NotYet,
-    }
-}
-
-fn provenance_from(text: &str) -> Provenance {
-    match text {
-        "verified" => Provenance::Verified,
-        "unregistered_device" => Provenance::UnregisteredDevice,
-        "outside_sign_out" => Provenance::OutsideSignOut,
-        _ => Provenance::Unknown,
     }
 }
 
@@ -126,7 +94,7 @@ pub fn insert_photo(conn: &Connection, photo: &NewPhoto, now: Timestamp) -> Resu
             photo.original_name,
             photo.custody_session_id,
             photo.device_id.map(|d| d.0),
-            photo.taken_at.map(|t| t.to_string()),
+            photo.taken_at,
             photo.camera_make,
             photo.camera_model,
             photo.camera_serial,
@@ -134,14 +102,10 @@ pub fn insert_photo(conn: &Connection, photo: &NewPhoto, now: Timestamp) -> Resu
             photo.gps_present,
             photo.width,
             photo.height,
-            if photo.provenance.is_empty() {
-                "unknown"
-            } else {
-                &photo.provenance
-            },
+            photo.provenance,
             photo.damage,
-            now.to_string(),
-            face_search_code(photo.face_search),
+            now,
+            photo.face_search,
         ],
     )
     .map_err(|e| match e {
@@ -161,7 +125,6 @@ const PHOTO_COLS: &str = "id, content_hash, byte_size, format, custody_session_i
      faces_ack_by, faces_ack_note";
 
 fn photo_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Photo> {
-    let provenance: String = r.get(11)?;
     Ok(Photo {
         id: PhotoId(r.get(0)?),
         content_hash: r.get(1)?,
@@ -174,14 +137,14 @@ fn photo_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Photo> {
         gps_present: r.get(8)?,
         width: r.get(9)?,
         height: r.get(10)?,
-        provenance: provenance_from(&provenance),
+        provenance: r.get(11)?,
         provenance_acknowledged: r.get::<_, Option<i64>>(12)?.is_some(),
         provenance_note: r.get(13)?,
         damage: r.get(14)?,
         people_confirmed: r.get(15)?,
         caption: r.get(16)?,
         imported_at: r.get(17)?,
-        face_search: face_search_from(&r.get::<_, String>(18)?),
+        face_search: r.get(18)?,
         faces_acknowledged: r.get::<_, Option<i64>>(19)?.is_some(),
         faces_note: r.get(20)?,
     })
@@ -394,8 +357,8 @@ pub struct Analysed {
     pub gps_present: bool,
     pub width: Option<u32>,
     pub height: Option<u32>,
-    /// `device`, `unknown_device`, ... (C7).
-    pub provenance: &'static str,
+    /// Where it came from (C7).
+    pub provenance: Provenance,
     /// The custody session it was taken in, when the photo has none yet.
     pub custody_session: Option<i64>,
     /// Problems found in the file, added to any damage already noted.
@@ -417,7 +380,7 @@ pub fn record_analysis(
          analysed_at = ?13 WHERE id = ?1",
         params![
             photo.0,
-            found.taken_at.map(|t| t.to_string()),
+            found.taken_at,
             found.camera_make,
             found.camera_model,
             found.camera_serial,
@@ -428,7 +391,7 @@ pub fn record_analysis(
             found.provenance,
             found.custody_session,
             found.problems,
-            now.to_string(),
+            now,
         ],
     )?;
     Ok(())
@@ -438,7 +401,7 @@ pub fn record_analysis(
 pub fn set_face_search(conn: &Connection, photo: PhotoId, search: FaceSearch) -> Result<()> {
     conn.execute(
         "UPDATE photos SET face_detection = ?2 WHERE id = ?1",
-        params![photo.0, face_search_code(search)],
+        params![photo.0, search],
     )?;
     Ok(())
 }
@@ -622,9 +585,9 @@ mod tests {
             let mut new = NewPhoto {
                 content_hash: format!("{n:064x}"),
                 byte_size: 1,
-                format: "jpeg".into(),
+                format: Format::Jpeg,
                 original_name: "IMG.JPG".into(),
-                provenance: "verified".into(),
+                provenance: Provenance::Verified,
                 face_search: FaceSearch::Done,
                 ..NewPhoto::default()
             };
@@ -632,7 +595,7 @@ mod tests {
             insert_photo(&conn, &new, now()).unwrap()
         };
         let damaged = photo(&|p| p.damage = Some("truncated".into()));
-        let heic = photo(&|p| p.format = "heic".into());
+        let heic = photo(&|p| p.format = Format::Heic);
         let unconfirmed = photo(&|_| {});
         let unresolved = photo(&|_| {});
         let unknown = photo(&|_| {});

@@ -17,10 +17,10 @@ pub struct Publication {
     pub photo_id: PhotoId,
     pub channel: String,
     pub opaque_name: String,
-    pub published_at: String,
-    pub takedown_since: Option<String>,
+    pub published_at: jiff::Timestamp,
+    pub takedown_since: Option<jiff::Timestamp>,
     pub takedown_reason: Option<String>,
-    pub takedown_done_at: Option<String>,
+    pub takedown_done_at: Option<jiff::Timestamp>,
     /// For a channel with a web endpoint: `pending`, `delivered` or `withheld`.
     pub delivery: Option<String>,
     /// Why the last attempt to deliver failed.
@@ -63,7 +63,7 @@ pub fn insert_publication(
             photo.0,
             channel.code(),
             opaque_name,
-            now.to_string(),
+            now,
             by.map(|a| a.0),
             serde_json::to_string(decision).map_err(|e| StoreError::Invalid(e.to_string()))?
         ],
@@ -100,7 +100,7 @@ pub fn mark_takedown(conn: &Connection, id: i64, reason: &str, now: Timestamp) -
     Ok(conn.execute(
         "UPDATE publications SET takedown_since = ?2, takedown_reason = ?3 \
          WHERE id = ?1 AND takedown_since IS NULL",
-        params![id, now.to_string(), reason],
+        params![id, now, reason],
     )? == 1)
 }
 
@@ -152,7 +152,7 @@ pub fn mark_takedown_done(
     let changed = conn.execute(
         "UPDATE publications SET takedown_done_at = ?2, takedown_done_by = ?3 \
          WHERE id = ?1 AND takedown_since IS NOT NULL AND takedown_done_at IS NULL",
-        params![publication, now.to_string(), by.0],
+        params![publication, now, by.0],
     )?;
     if changed == 0 {
         return Err(StoreError::NotFound {
@@ -174,12 +174,12 @@ pub fn on_withdrawal(
     let takedowns = conn.execute(
         "UPDATE publications SET takedown_since = ?2, takedown_reason = 'consent withdrawn' \
          WHERE takedown_since IS NULL AND photo_id IN (SELECT photo_id FROM tags WHERE person_id = ?1)",
-        params![person.0, now.to_string()],
+        params![person.0, now],
     )?;
     let voided = conn.execute(
         "UPDATE approvals SET voided_at = ?2, void_reason = 'consent withdrawn' \
          WHERE voided_at IS NULL AND photo_id IN (SELECT photo_id FROM tags WHERE person_id = ?1)",
-        params![person.0, now.to_string()],
+        params![person.0, now],
     )?;
     audit::append(
         conn,

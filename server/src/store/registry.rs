@@ -4,7 +4,6 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::people::parse_col as text_col;
 use super::{Result, StoreError, found};
 use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
 
@@ -48,7 +47,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         id: AccountId(r.get(0)?),
         username: r.get(1)?,
         password_hash: r.get(2)?,
-        role: text_col(r, 3)?,
+        role: r.get(3)?,
         person_id: r.get::<_, Option<i64>>(4)?.map(PersonId),
         disabled: r.get(5)?,
         sessions_epoch: r.get(6)?,
@@ -88,7 +87,7 @@ pub fn insert_account(
             password_hash,
             role.as_str(),
             person_id.map(|p| p.0),
-            now.to_string()
+            now
         ],
     )
     .map_err(|e| conflict(e, || format!("the username {username:?} is taken")))?;
@@ -199,7 +198,7 @@ pub fn enrol_second_factor(
         params![
             id.0,
             secret,
-            now.to_string(),
+            now,
             i64::try_from(first_step).unwrap_or(i64::MAX)
         ],
     )?;
@@ -242,7 +241,7 @@ pub fn take_recovery_code(
     Ok(conn.execute(
         "UPDATE recovery_codes SET used_at = ?3 \
          WHERE account_id = ?1 AND code_hash = ?2 AND used_at IS NULL",
-        params![id.0, hash, now.to_string()],
+        params![id.0, hash, now],
     )? == 1)
 }
 
@@ -289,7 +288,7 @@ pub fn insert_kiosk(
 ) -> Result<i64> {
     conn.execute(
         "INSERT INTO kiosks (name, token_hash, created_at) VALUES (?1, ?2, ?3)",
-        params![name, token_hash, now.to_string()],
+        params![name, token_hash, now],
     )
     .map_err(|e| conflict(e, || format!("a kiosk named {name:?} exists")))?;
     Ok(conn.last_insert_rowid())
@@ -300,8 +299,8 @@ pub fn insert_kiosk(
 pub struct KioskRecord {
     pub id: i64,
     pub name: String,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
+    pub created_at: jiff::Timestamp,
+    pub revoked_at: Option<jiff::Timestamp>,
 }
 
 pub fn kiosks(conn: &Connection) -> Result<Vec<KioskRecord>> {
@@ -325,7 +324,7 @@ pub fn kiosks(conn: &Connection) -> Result<Vec<KioskRecord>> {
 pub fn revoke_kiosk(conn: &Connection, id: i64, now: Timestamp) -> Result<()> {
     let changed = conn.execute(
         "UPDATE kiosks SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        params![id, now.to_string()],
+        params![id, now],
     )?;
     if changed == 0 {
         let exists: i64 =
@@ -444,7 +443,7 @@ pub fn insert_device(conn: &Connection, device: &NewDevice, now: Timestamp) -> R
             device.serial.trim(),
             device.tag_uid.as_str(),
             device.loan_minutes,
-            now.to_string()
+            now
         ],
     )
     .map_err(|e| {
@@ -527,7 +526,7 @@ pub fn enrol_badge(
     super::people::living(conn, person)?;
     conn.execute(
         "INSERT INTO badges (uid, person_id, enrolled_at) VALUES (?1, ?2, ?3)",
-        params![uid.as_str(), person.0, now.to_string()],
+        params![uid.as_str(), person.0, now],
     )
     .map_err(|e| conflict(e, || "that badge is already enrolled".into()))?;
     Ok(conn.last_insert_rowid())

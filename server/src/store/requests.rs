@@ -18,8 +18,8 @@ pub struct Request {
     pub photo_id: PhotoId,
     pub channel: Channel,
     pub requested_by: AccountId,
-    pub requested_at: String,
-    pub closed_at: Option<String>,
+    pub requested_at: jiff::Timestamp,
+    pub closed_at: Option<jiff::Timestamp>,
 }
 
 const COLS: &str = "id, photo_id, channel, requested_by, requested_at, closed_at";
@@ -52,7 +52,7 @@ pub fn insert(
     super::photos::photo(conn, photo)?;
     conn.execute(
         &format!("INSERT INTO publication_requests ({COLS}) VALUES (NULL, ?1, ?2, ?3, ?4, NULL)"),
-        params![photo.0, channel.code(), by.0, now.to_string()],
+        params![photo.0, channel.code(), by.0, now],
     )
     .map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _)
@@ -72,7 +72,7 @@ pub fn close(conn: &Connection, photo: PhotoId, channel: Channel, now: Timestamp
     Ok(conn.execute(
         "UPDATE publication_requests SET closed_at = ?3 \
          WHERE photo_id = ?1 AND channel = ?2 AND closed_at IS NULL",
-        params![photo.0, channel.code(), now.to_string()],
+        params![photo.0, channel.code(), now],
     )?)
 }
 
@@ -123,7 +123,7 @@ mod tests {
             &photos::NewPhoto {
                 content_hash: "a".repeat(64),
                 byte_size: 1,
-                format: "jpeg".into(),
+                format: crate::domain::Format::Jpeg,
                 original_name: "IMG.JPG".into(),
                 custody_session_id: None,
                 device_id: None,
@@ -135,7 +135,7 @@ mod tests {
                 gps_present: false,
                 width: None,
                 height: None,
-                provenance: "unknown".into(),
+                provenance: crate::consent::Provenance::Unknown,
                 damage: None,
                 face_search: crate::consent::FaceSearch::NotYet,
             },

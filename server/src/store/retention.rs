@@ -9,7 +9,6 @@ use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Result;
-use super::people::parse_opt_col;
 use crate::domain::{PersonId, PhotoId};
 
 /// What the retention rules need about one photo, as stored.
@@ -40,8 +39,8 @@ pub fn photo_rows(conn: &Connection) -> Result<Vec<PhotoRow>> {
         .query_map([], |r| {
             Ok(PhotoRow {
                 id: PhotoId(r.get(0)?),
-                imported_at: super::people::parse_col(r, 1)?,
-                last_taken_down: parse_opt_col(r, 2)?,
+                imported_at: r.get(1)?,
+                last_taken_down: r.get(2)?,
                 published: r.get(3)?,
                 restricted: r.get(4)?,
                 erase_due: r.get(5)?,
@@ -116,9 +115,7 @@ pub fn former_people_with_forms(conn: &Connection) -> Result<Vec<(PersonId, Date
          AND EXISTS (SELECT 1 FROM consent_records c WHERE c.person_id = p.id) ORDER BY p.id",
     )?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok((PersonId(r.get(0)?), super::people::parse_col::<Date>(r, 1)?))
-        })?
+        .query_map([], |r| Ok((PersonId(r.get(0)?), r.get::<_, Date>(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
@@ -175,7 +172,7 @@ pub fn set_left_on(conn: &Connection, person: PersonId, left_on: Option<Date>) -
 pub fn queue_deletion(conn: &Connection, path: &str, now: Timestamp) -> Result<()> {
     conn.execute(
         "INSERT OR IGNORE INTO pending_deletions (path, queued_at) VALUES (?1, ?2)",
-        params![path, now.to_string()],
+        params![path, now],
     )?;
     Ok(())
 }
@@ -206,7 +203,7 @@ pub fn insert_person_note(
 ) -> Result<i64> {
     conn.execute(
         "INSERT INTO person_notes (person_id, kind, text, written_at) VALUES (?1, ?2, ?3, ?4)",
-        params![person.0, kind, text, now.to_string()],
+        params![person.0, kind, text, now],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -263,7 +260,7 @@ pub fn erase_person_row(conn: &Connection, person: PersonId, now: Timestamp) -> 
          family_name = 'person', date_of_birth = '1900-01-01', vulnerable = 0, \
          may_sign_out = 0, restricted = 0, left_on = NULL, erased_at = ?2, updated_at = ?2, \
          erased_ref_hash = ?3 WHERE id = ?1",
-        params![person.0, now.to_string(), ref_hash(&ext_ref)],
+        params![person.0, now, ref_hash(&ext_ref)],
     )?;
     Ok(())
 }

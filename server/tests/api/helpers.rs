@@ -228,11 +228,11 @@ pub fn catalogue_photo(
     let mut photo = NewPhoto {
         content_hash: hash_pair.repeat(32),
         byte_size: 10,
-        format: "jpeg".into(),
+        format: consentcam::domain::Format::Jpeg,
         original_name: "IMG_0001.JPG".into(),
         width: Some(600),
         height: Some(400),
-        provenance: "unknown".into(),
+        provenance: consentcam::consent::Provenance::Unknown,
         face_search: consentcam::consent::FaceSearch::Done,
         ..Default::default()
     };

@@ -14,9 +14,9 @@ fn photo(app: &TestApp, hash: &str, faces: usize) -> (i64, Vec<i64>) {
         &photos::NewPhoto {
             content_hash: hash.into(),
             byte_size: 1000,
-            format: "jpeg".into(),
+            format: consentcam::domain::Format::Jpeg,
             original_name: "IMG_1.JPG".into(),
-            provenance: "verified".into(),
+            provenance: consentcam::consent::Provenance::Verified,
             face_search: consentcam::consent::FaceSearch::Done,
             ..Default::default()
         },
@@ -345,11 +345,11 @@ fn numbered_photo(app: &TestApp, n: usize, adjust: impl FnOnce(&mut photos::NewP
     let mut photo = photos::NewPhoto {
         content_hash: format!("{n:064x}"),
         byte_size: 10,
-        format: "jpeg".into(),
+        format: consentcam::domain::Format::Jpeg,
         original_name: format!("IMG_{n:04}.JPG"),
         width: Some(600),
         height: Some(400),
-        provenance: "unknown".into(),
+        provenance: consentcam::consent::Provenance::Unknown,
         face_search: consentcam::consent::FaceSearch::Done,
         ..Default::default()
     };

@@ -58,9 +58,9 @@ fn stored_photo(app: &TestApp, person: i64) -> i64 {
         &photos::NewPhoto {
             content_hash: hash,
             byte_size: bytes.len() as u64,
-            format: "jpeg".into(),
+            format: consentcam::domain::Format::Jpeg,
             original_name: "IMG_0001.JPG".into(),
-            provenance: "verified".into(),
+            provenance: consentcam::consent::Provenance::Verified,
             width: Some(64),
             height: Some(48),
             orientation: Some(1),
@@ -241,8 +241,8 @@ async fn a_photo_whose_original_is_missing_is_refused_with_a_reason_not_a_500() 
         &conn,
         &photos::NewPhoto {
             content_hash: "ab".repeat(32),
-            format: "jpeg".into(),
-            provenance: "verified".into(),
+            format: consentcam::domain::Format::Jpeg,
+            provenance: consentcam::consent::Provenance::Verified,
             face_search: consentcam::consent::FaceSearch::Done,
             ..Default::default()
         },

@@ -722,7 +722,7 @@ async fn a_director_acknowledges_a_provenance_warning_and_rejects_only_with_a_no
     let app = spawn_app().await;
     catalogue_photo(&app, "ef", |p| {
         p.original_name = "IMG_0006.JPG".into();
-        p.provenance = "outside_sign_out".into();
+        p.provenance = consentcam::consent::Provenance::OutsideSignOut;
     });
     let staff = app.login(AccountRole::Staff).await;
     let refused = staff

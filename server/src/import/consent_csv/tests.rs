@@ -213,7 +213,7 @@ fn a_withdrawal_added_to_the_file_is_recorded_and_makes_takedown_tasks() {
         &conn,
         &photos::NewPhoto {
             content_hash: "h1".into(),
-            format: "jpeg".into(),
+            format: crate::domain::Format::Jpeg,
             ..Default::default()
         },
         now(),

@@ -261,7 +261,7 @@ pub async fn badges(
             let unknown = unknown_taps(c, &enrolled)?
                 .into_iter()
                 .map(|u| UnknownTap {
-                    at: super::photos::local(&st, &u.at),
+                    at: super::photos::widgets::local_text(&st, &u.at),
                     uid: u.uid,
                 })
                 .collect::<Vec<_>>();

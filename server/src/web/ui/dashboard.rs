@@ -78,15 +78,15 @@ pub struct TakedownRow {
 }
 
 fn takedown_rows(state: &AppState, c: &rusqlite::Connection) -> Result<Vec<TakedownRow>, ApiError> {
-    let local = |t: &str| super::photos::local(state, t);
+    let local = |t: jiff::Timestamp| super::photos::local(state, t);
     Ok(publications::open_takedowns(c)?
         .into_iter()
         .map(|p| TakedownRow {
             id: p.id,
             photo_id: p.photo_id.0,
             channel: p.channel,
-            published_at: local(&p.published_at),
-            since: local(&p.takedown_since.unwrap_or_default()),
+            published_at: local(p.published_at),
+            since: p.takedown_since.map(local).unwrap_or_default(),
             reason: p.takedown_reason.unwrap_or_default(),
         })
         .collect())

@@ -251,13 +251,13 @@ pub async fn person(
                         .iter()
                         .find(|(ch, _)| ch.code() == p.channel)
                         .map_or_else(|| p.channel.clone(), |(_, n)| n.clone()),
-                    published_at: super::photos::local(&st, &p.published_at),
+                    published_at: super::photos::local(&st, p.published_at),
                     takedown: match (p.takedown_since, p.takedown_done_at) {
                         (_, Some(done)) => {
-                            format!("taken down {}", super::photos::local(&st, &done))
+                            format!("taken down {}", super::photos::local(&st, done))
                         }
                         (Some(since), None) => {
-                            format!("to take down (since {})", super::photos::local(&st, &since))
+                            format!("to take down (since {})", super::photos::local(&st, since))
                         }
                         (None, None) => "live".into(),
                     },

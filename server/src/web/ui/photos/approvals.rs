@@ -192,7 +192,7 @@ pub async fn approvals(
                         channel_code: r.channel.code(),
                         channel: name.clone(),
                         requested_by: registry::account(conn, r.requested_by)?.username,
-                        requested_at: local(&state_for_queue, &r.requested_at),
+                        requested_at: local(&state_for_queue, r.requested_at),
                         people,
                         caption: photo.caption,
                         decision: decision_row(r.channel, name, &decision),

@@ -267,7 +267,7 @@ pub async fn photo(
                     channel: name_of_channel(&a.channel),
                     approved: a.approved,
                     note: a.note,
-                    decided_at: local(&st, &a.decided_at),
+                    decided_at: local(&st, a.decided_at),
                     void: a.voided_at.map(|at| {
                         format!("void since {at}: {}", a.void_reason.unwrap_or_default())
                     }),
@@ -277,7 +277,7 @@ pub async fn photo(
                 .into_iter()
                 .map(|r| RequestRow {
                     channel: name_of_channel(&r.channel.code()),
-                    requested_at: local(&st, &r.requested_at),
+                    requested_at: local(&st, r.requested_at),
                     open: r.closed_at.is_none(),
                 })
                 .collect();
@@ -305,7 +305,7 @@ pub async fn photo(
                 requests,
                 publications: publications::publications_of_photo(conn, pid)?,
                 damage: photo.damage.clone(),
-                format: photo.format.clone(),
+                format: photo.format.as_str().to_owned(),
                 face_search: face_search_text(photo.face_search),
                 faces_ack_possible: matches!(
                     photo.face_search,

@@ -41,7 +41,13 @@ pub fn full_name(p: &people::Person) -> String {
 }
 
 /// A stored RFC 3339 time as local time (as stored if it does not parse).
-pub fn local(state: &AppState, stored: &str) -> String {
+pub fn local(state: &AppState, at: jiff::Timestamp) -> String {
+    state.local_time(at)
+}
+
+/// A time kept as text (in the audit log's details, say) in the local zone; text that is
+/// not a time is shown as it is.
+pub fn local_text(state: &AppState, stored: &str) -> String {
     stored
         .parse::<jiff::Timestamp>()
         .map_or_else(|_| stored.to_owned(), |t| state.local_time(t))
@@ -50,8 +56,6 @@ pub fn local(state: &AppState, stored: &str) -> String {
 pub fn taken(state: &AppState, photo: &photos::Photo) -> String {
     photo
         .taken_at
-        .as_deref()
-        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
         .map_or_else(|| "time unknown".into(), |t| state.local_time(t))
 }
 
