@@ -176,7 +176,7 @@ pub fn gather(
         let publications = publications::publications_of_photo(conn, photo.id)?
             .into_iter()
             .map(|p| Publication {
-                channel: p.channel,
+                channel: p.channel.code(),
                 published_at: p.published_at,
                 takedown_since: p.takedown_since,
                 taken_down_at: p.takedown_done_at,

@@ -21,6 +21,7 @@ pub mod people;
 pub mod photos;
 pub mod registry;
 pub mod sign_in;
+pub mod tagging;
 
 use jiff::Timestamp;
 use rusqlite::{Connection, Transaction};

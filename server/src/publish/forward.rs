@@ -24,7 +24,6 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
 
 use super::Outbox;
-use crate::domain::Channel;
 use crate::store::audit::Action;
 use crate::store::deliveries::{self, Delivery};
 use crate::store::{Result, StoreError};
@@ -151,10 +150,7 @@ fn request(
     d: &Delivery,
     token: Option<String>,
 ) -> std::result::Result<Outgoing, String> {
-    let channel: Channel = d
-        .channel
-        .parse()
-        .map_err(|e| format!("the publication's channel is unreadable: {e}"))?;
+    let channel = d.channel;
     let folder = outbox.folder(channel);
     let photo = std::fs::read(folder.join(&d.opaque_name))
         .map_err(|e| format!("the outbox file {} is missing: {e}", d.opaque_name))?;
@@ -210,7 +206,7 @@ pub fn deliver_due(
             round.withheld += 1;
             continue;
         }
-        let outcome = token_for(&d.channel)
+        let outcome = token_for(&d.channel.code())
             .and_then(|token| {
                 if removing {
                     Ok(Outgoing {
@@ -282,6 +278,7 @@ mod tests {
 
     use super::*;
     use crate::consent::{Decision, Verdict};
+    use crate::domain::Channel;
     use crate::store::{open_in_memory, photos};
 
     fn t(secs: i64) -> Timestamp {

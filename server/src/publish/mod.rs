@@ -432,11 +432,7 @@ pub fn remove_outbox_copy(
     outbox: &Outbox,
     publication: &crate::store::publications::Publication,
 ) -> std::io::Result<bool> {
-    let channel: Channel = publication
-        .channel
-        .parse()
-        .map_err(|e: crate::domain::ParseError| std::io::Error::other(e.0))?;
-    let folder = outbox.folder(channel);
+    let folder = outbox.folder(publication.channel);
     let mut removed = false;
     for name in [
         publication.opaque_name.clone(),

@@ -26,7 +26,8 @@ pub fn void_approvals(
 pub struct Approval {
     pub id: i64,
     pub photo_id: PhotoId,
-    pub channel: String,
+    #[serde(serialize_with = "super::channel_code")]
+    pub channel: crate::domain::Channel,
     pub fingerprint: String,
     pub approved: bool,
     pub note: String,

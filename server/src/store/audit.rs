@@ -114,6 +114,7 @@ actions! {
     PhotoReject => "photo.reject",
     PhotoRequestPublication => "photo.request_publication",
     PhotoTag => "photo.tag",
+    PhotoTagging => "photo.tagging",
     PhotoUntag => "photo.untag",
     PublicationTakedownDone => "publication.takedown_done",
     PublicationTakedownDue => "publication.takedown_due",

@@ -47,7 +47,8 @@ pub struct Delivery {
     pub next_attempt_at: Timestamp,
     pub delivered_at: Option<Timestamp>,
     /// The publication's channel code and file name in the outbox.
-    pub channel: String,
+    #[serde(serialize_with = "super::channel_code")]
+    pub channel: crate::domain::Channel,
     pub opaque_name: String,
     /// A takedown was asked for (a consent was withdrawn).
     pub taken_down: bool,

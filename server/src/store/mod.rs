@@ -58,6 +58,30 @@ stored_as_text!(
     crate::consent::FaceSearch,
 );
 
+impl rusqlite::ToSql for crate::domain::Channel {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.code().into())
+    }
+}
+
+impl rusqlite::types::FromSql for crate::domain::Channel {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e: crate::domain::ParseError| rusqlite::types::FromSqlError::Other(e.into()))
+    }
+}
+
+/// Rows that carry a channel show it as its code (`website`, `partner:3`) in JSON, as
+/// they always have.
+pub(crate) fn channel_code<S: serde::Serializer>(
+    channel: &crate::domain::Channel,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&channel.code())
+}
+
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -227,6 +251,19 @@ mod tests {
             .query_row("SELECT ?1", [FaceSearch::NotYet], |r| r.get(0))
             .unwrap();
         assert_eq!(pending, "pending", "the word the schema's CHECK allows");
+        use crate::domain::{Channel, PartnerId};
+        for ch in [
+            Channel::Internal,
+            Channel::Partner(PartnerId(3)),
+            Channel::Website,
+            Channel::Social,
+        ] {
+            assert_eq!(back(&conn, &ch), ch);
+        }
+        let partner: String = conn
+            .query_row("SELECT ?1", [Channel::Partner(PartnerId(3))], |r| r.get(0))
+            .unwrap();
+        assert_eq!(partner, "partner:3");
         let odd = conn.query_row("SELECT 'tiff'", [], |r| r.get::<_, Format>(0));
         assert!(odd.is_err(), "{odd:?}");
         let odd = conn.query_row("SELECT 'guessed'", [], |r| r.get::<_, Provenance>(0));

@@ -258,6 +258,36 @@ pub fn status(conn: &Connection, id: PhotoId) -> Result<PhotoStatus> {
     Ok(PhotoStatus::from_code(&code))
 }
 
+/// The next photo of the same import (the same sign-out; or the photos that have none)
+/// that needs tagging: the first after `photo` in the import's order, else the first
+/// before it. `None` when no other photo of it needs tagging.
+pub fn next_to_tag(conn: &Connection, photo: &Photo) -> Result<Option<PhotoId>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT p.id FROM photos p WHERE p.custody_session_id IS ?1 AND p.id <> ?2 \
+                 AND {STATUS_SQL} = 'needs_tagging' ORDER BY p.id < ?2, p.id LIMIT 1"
+            ),
+            params![photo.custody_session_id, photo.id.0],
+            |r| r.get(0),
+        )
+        .optional()?
+        .map(PhotoId))
+}
+
+/// How many photos of an import (a sign-out's; `None`: those without one) need tagging.
+pub fn left_to_tag(conn: &Connection, session: Option<i64>) -> Result<usize> {
+    let n: i64 = conn.query_row(
+        &format!(
+            "SELECT count(*) FROM photos p WHERE p.custody_session_id IS ?1 \
+             AND {STATUS_SQL} = 'needs_tagging'"
+        ),
+        [session],
+        |r| r.get(0),
+    )?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 /// One page of a gallery: which photos, from where, how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GalleryPage {
@@ -527,12 +557,10 @@ pub fn facts(conn: &Connection, id: PhotoId) -> Result<(PhotoFacts, Vec<PersonFa
     let approvals = approvals(conn, id)?
         .into_iter()
         .filter(|a| a.voided_at.is_none())
-        .filter_map(|a| {
-            Some(ApprovalFacts {
-                channel: a.channel.parse().ok()?,
-                fingerprint: a.fingerprint,
-                approved: a.approved,
-            })
+        .map(|a| ApprovalFacts {
+            channel: a.channel,
+            fingerprint: a.fingerprint,
+            approved: a.approved,
         })
         .collect();
     let people = tagged

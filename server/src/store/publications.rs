@@ -15,7 +15,8 @@ use crate::domain::{AccountId, Channel, PersonId, PhotoId};
 pub struct Publication {
     pub id: i64,
     pub photo_id: PhotoId,
-    pub channel: String,
+    #[serde(serialize_with = "super::channel_code")]
+    pub channel: crate::domain::Channel,
     pub opaque_name: String,
     pub published_at: jiff::Timestamp,
     pub takedown_since: Option<jiff::Timestamp>,

@@ -206,6 +206,25 @@ impl Browser {
         field.send_keys(text).await.expect("type");
     }
 
+    /// Ticks or clears the checkbox `css` (no page change).
+    pub async fn set_checked(&self, css: &str, checked: bool) {
+        let checkbox = self.wait(css).await;
+        let now = checkbox.prop("checked").await.expect("checked").as_deref() == Some("true");
+        if now != checked {
+            checkbox.click().await.expect("click the checkbox");
+        }
+    }
+
+    /// What the form field `css` holds.
+    pub async fn value(&self, css: &str) -> String {
+        self.wait(css)
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.wait(css).await.text().await.expect("text")
     }

@@ -51,13 +51,16 @@ async fn a_group_photo_is_tagged_blocked_for_a_missing_consent_and_approved_once
         .await;
     assert_eq!(b.text("#photo-status").await, "needs tagging");
 
-    // Face 2 is unresolved: assign it by typing the person's name.
-    b.fill("#face-2 input[name=person]", "Chloe Davies").await;
-    b.submit("#face-2 button[value=assign]").await;
-    b.notice("Face assigned").await;
-    assert!(b.text("#face-2").await.contains("Chloe Davies"));
-    b.submit("#confirm-everyone").await;
-    b.notice("everyone in the photo is tagged").await;
+    // Face 2 is unresolved: name the person and say everyone is tagged, in one go.
+    b.fill("#face-2 input[list]", "Chloe Davies").await;
+    b.set_checked("#everyone", true).await;
+    b.submit("#save").await;
+    b.notice("saved").await;
+    assert!(
+        b.value("#face-2 input[list]")
+            .await
+            .contains("Chloe Davies")
+    );
 
     // Chloe turned 18 with only a parent's form: the website is blocked, and the page says why.
     let website = b.text("#decision-website").await;
@@ -471,9 +474,10 @@ async fn a_real_photo_is_covered_a_missed_face_drawn_and_published_from_the_phot
             .contains("consent_withheld")
     );
     // Ben said no to the website: cover his face (the detector found it: face 2).
-    b.submit("#tags li:nth-child(2) button[title^='Cover']")
-        .await;
-    b.notice("will be covered").await;
+    assert!(b.value("#face-2 input[list]").await.contains("Ben"));
+    b.set_checked("#face-2 input[name^=cover]", true).await;
+    b.submit("#save").await;
+    b.notice("saved").await;
     // Harry stands at the left edge, half turned: the detector missed him.
     b.fill("#add-person input[name=person]", "L107").await;
     b.submit("#add-person button").await;
@@ -494,11 +498,15 @@ async fn a_real_photo_is_covered_a_missed_face_drawn_and_published_from_the_phot
     b.wait("svg.draw-marks circle.corner").await;
     b.click_at("#draw-at", 95.0, 160.0).await;
     b.notice("Face box added and assigned").await;
-    let faces = b.text("ol.faces").await;
+    let drawn = b.text("ol.faces li:last-child").await;
+    assert!(drawn.contains("(drawn)"), "{drawn}");
     assert!(
-        faces.contains("drawn by staff") && faces.contains("Harry Wilson"),
-        "{faces}"
+        b.value("ol.faces li:last-child input[list]")
+            .await
+            .contains("Harry Wilson")
     );
+    b.wait("ol.faces li:last-child input[name^=cover]:checked")
+        .await;
     let website = b.text("#decision-website").await;
     assert!(!website.contains("cover_area_unknown"), "{website}");
     assert!(website.contains("approval_missing"), "{website}");

@@ -84,7 +84,7 @@ fn takedown_rows(state: &AppState, c: &rusqlite::Connection) -> Result<Vec<Taked
         .map(|p| TakedownRow {
             id: p.id,
             photo_id: p.photo_id.0,
-            channel: p.channel,
+            channel: p.channel.code(),
             published_at: local(p.published_at),
             since: p.takedown_since.map(local).unwrap_or_default(),
             reason: p.takedown_reason.unwrap_or_default(),

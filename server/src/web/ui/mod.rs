@@ -57,6 +57,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/photos/{id}/preview", Access::Staff),
     ("GET", "/photos/{id}/thumbnail", Access::Staff),
     ("POST", "/photos/{id}/faces/{face}", Access::Staff),
+    ("POST", "/photos/{id}/tagging", Access::Staff),
     ("GET", "/photos/{id}/draw", Access::Staff),
     ("POST", "/photos/{id}/draw", Access::Staff),
     (
@@ -153,6 +154,7 @@ pub fn routes() -> Router<AppState> {
             "/photos/{id}/faces/{face}",
             post(photos::photo::resolve_face),
         )
+        .route("/photos/{id}/tagging", post(photos::photo::tagging))
         .route(
             "/photos/{id}/draw",
             get(photos::photo::draw_page).post(photos::photo::draw_face),

@@ -249,8 +249,8 @@ pub async fn person(
                     photo_id: p.photo_id.0,
                     channel: channel_names
                         .iter()
-                        .find(|(ch, _)| ch.code() == p.channel)
-                        .map_or_else(|| p.channel.clone(), |(_, n)| n.clone()),
+                        .find(|(ch, _)| *ch == p.channel)
+                        .map_or_else(|| p.channel.code(), |(_, n)| n.clone()),
                     published_at: super::photos::local(&st, p.published_at),
                     takedown: match (p.takedown_since, p.takedown_done_at) {
                         (_, Some(done)) => {

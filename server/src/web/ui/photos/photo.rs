@@ -17,8 +17,9 @@ use super::widgets::{
 };
 use crate::consent::{FaceResolution, FaceSearch, Provenance};
 use crate::decisions;
-use crate::domain::{PersonId, PhotoId};
+use crate::domain::{Channel, PersonId, PhotoId};
 use crate::ops::photos as ops;
+use crate::ops::tagging::{FaceAnswer, Problem, Tagging, tag_photo};
 use crate::store::approvals;
 use crate::store::faces;
 use crate::store::publications;
@@ -41,9 +42,14 @@ pub struct FaceRow {
     pub h: u32,
     pub label_y: u32,
     pub font: u32,
-    pub state: String,
     pub unresolved: bool,
     pub person_id: Option<i64>,
+    /// What the face's field holds: the person as offered, or what was typed.
+    pub typed: String,
+    pub dismissed: bool,
+    pub covered: bool,
+    /// Why the form could not be saved, about this face.
+    pub problem: Option<String>,
 }
 
 /// Someone tagged in the photo: through a face (its number) or by hand.
@@ -113,6 +119,26 @@ pub(super) struct PhotoPage {
     /// A director may acknowledge that faces were not looked for.
     faces_ack_possible: bool,
     faces_note: Option<String>,
+    /// Problems with the tagging form that are about no one face.
+    problems: Vec<String>,
+    /// The tagging form came back with problems: nothing was saved.
+    refused: bool,
+    /// How many photos of this photo's import need tagging.
+    left_to_tag: usize,
+}
+
+/// A tagging form as it was sent, to show again with its problems.
+pub(super) struct Echo {
+    faces: Vec<EchoFace>,
+    everyone: bool,
+    problems: Vec<Problem>,
+}
+
+struct EchoFace {
+    id: i64,
+    typed: String,
+    dismiss: bool,
+    cover: bool,
 }
 
 pub(super) fn face_search_text(search: FaceSearch) -> Option<&'static str> {
@@ -179,143 +205,357 @@ pub async fn photo(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
-    let (today, policy) = (state.today(), state.policy());
     let role = caller.account.role;
     let st = state.clone();
     let page = state
-        .read(move |conn| {
-            let pid = PhotoId(id);
-            let photo = photos::photo(conn, pid)?;
-            let (width, height) = crate::web::ui::media::upright_size(&photo);
-            let font = (width / 30).max(14);
-            let name_of = |p: PersonId| -> Result<String, ApiError> {
-                Ok(full_name(&people::person(conn, p)?))
+        .read(move |conn| page(conn, &st, c, role, id, None))
+        .await?;
+    render(&page)
+}
+
+/// The photo page; with `echo`, the tagging form as it was sent and why it was not saved.
+fn page(
+    conn: &Connection,
+    st: &AppState,
+    c: Chrome,
+    role: crate::domain::AccountRole,
+    id: i64,
+    echo: Option<Echo>,
+) -> Result<PhotoPage, ApiError> {
+    let (today, policy) = (st.today(), st.policy());
+    let pid = PhotoId(id);
+    let photo = photos::photo(conn, pid)?;
+    let (width, height) = crate::web::ui::media::upright_size(&photo);
+    let font = (width / 30).max(14);
+    let stored_tags = faces::tags(conn, pid)?;
+    let faces = faces::faces(conn, pid)?
+        .into_iter()
+        .enumerate()
+        .map(|(n, f)| {
+            let (person_id, offered) = match f.resolution {
+                FaceResolution::Unresolved | FaceResolution::Dismissed => (None, String::new()),
+                FaceResolution::Person(p) => (Some(p.0), offer(&people::person(conn, p)?).value),
             };
-            let faces = faces::faces(conn, pid)?
-                .into_iter()
-                .enumerate()
-                .map(|(n, f)| {
-                    let (state, person_id) = match f.resolution {
-                        FaceResolution::Unresolved => ("not yet resolved".to_owned(), None),
-                        FaceResolution::Dismissed => {
-                            ("dismissed: not a face or not identifiable".to_owned(), None)
-                        }
-                        FaceResolution::Person(p) => (name_of(p)?, Some(p.0)),
-                    };
-                    Ok(FaceRow {
-                        drawn: f.source == faces::FaceSource::Drawn,
-                        n: n + 1,
-                        id: f.id,
-                        x: f.x,
-                        y: f.y,
-                        w: f.w,
-                        h: f.h,
-                        label_y: f.y.saturating_sub(font / 3).max(font),
-                        font,
-                        unresolved: f.resolution == FaceResolution::Unresolved,
-                        state,
-                        person_id,
-                    })
-                })
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            // Assigning a face tags its person too: such tags are removed through the face.
-            let tags = faces::tags(conn, pid)?
-                .into_iter()
-                .map(|t| {
-                    let face = t
-                        .person_id
-                        .and_then(|p| faces.iter().find(|f| f.person_id == Some(p.0)).map(|f| f.n));
-                    let person = t.person_id.map(|p| people::person(conn, p)).transpose()?;
-                    Ok(TagRow {
-                        id: t.id,
-                        face,
-                        person_id: t.person_id.map(|p| p.0),
-                        name: person
-                            .as_ref()
-                            .map_or_else(|| "unknown (not on the register)".into(), full_name),
-                        covered: t.covered,
-                        // A cover is painted over the person's face boxes (C13).
-                        needs_box: t.covered && face.is_none(),
-                        draw_person: person.map(|p| p.ext_ref).unwrap_or_default(),
-                    })
-                })
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            let group_ids = group_of(conn, &photo)?;
-            // A restricted person is not offered (Article 18): tagging them stays
-            // possible by ref, and then blocks the photo everywhere.
-            let (group, others): (Vec<_>, Vec<_>) = people::search(conn, "", u32::MAX)?
-                .into_iter()
-                .filter(|p| !p.restricted)
-                .partition(|p| group_ids.contains(&p.id));
-            let channel_names = decisions::channels(conn)?;
-            let name_of_channel = |code: &str| {
-                channel_names
+            let covered = f.resolution != FaceResolution::Unresolved
+                && stored_tags.iter().any(|t| {
+                    t.covered && t.person_id.is_some() && t.person_id.map(|p| p.0) == person_id
+                });
+            let sent = echo
+                .as_ref()
+                .and_then(|e| e.faces.iter().find(|sent| sent.id == f.id));
+            let problem = echo.as_ref().and_then(|e| {
+                e.problems
                     .iter()
-                    .find(|(ch, _)| ch.code() == code)
-                    .map_or_else(|| code.to_owned(), |(_, n)| n.clone())
+                    .find(|p| p.face == Some(f.id))
+                    .map(|p| p.message.clone())
+            });
+            Ok(FaceRow {
+                typed: sent.map_or(offered, |sent| sent.typed.clone()),
+                dismissed: sent.map_or(f.resolution == FaceResolution::Dismissed, |sent| {
+                    sent.dismiss
+                }),
+                covered: sent.map_or(covered, |sent| sent.cover),
+                problem,
+                drawn: f.source == faces::FaceSource::Drawn,
+                n: n + 1,
+                id: f.id,
+                x: f.x,
+                y: f.y,
+                w: f.w,
+                h: f.h,
+                label_y: f.y.saturating_sub(font / 3).max(font),
+                font,
+                unresolved: f.resolution == FaceResolution::Unresolved,
+                person_id,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    // Assigning a face tags its person too: such tags are removed through the face.
+    let tags = stored_tags
+        .into_iter()
+        .map(|t| {
+            let face = t
+                .person_id
+                .and_then(|p| faces.iter().find(|f| f.person_id == Some(p.0)).map(|f| f.n));
+            let person = t.person_id.map(|p| people::person(conn, p)).transpose()?;
+            Ok(TagRow {
+                id: t.id,
+                face,
+                person_id: t.person_id.map(|p| p.0),
+                name: person
+                    .as_ref()
+                    .map_or_else(|| "unknown (not on the register)".into(), full_name),
+                covered: t.covered,
+                // A cover is painted over the person's face boxes (C13).
+                needs_box: t.covered && face.is_none(),
+                draw_person: person.map(|p| p.ext_ref).unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let group_ids = group_of(conn, &photo)?;
+    // A restricted person is not offered (Article 18): tagging them stays
+    // possible by ref, and then blocks the photo everywhere.
+    let (group, others): (Vec<_>, Vec<_>) = people::search(conn, "", u32::MAX)?
+        .into_iter()
+        .filter(|p| !p.restricted)
+        .partition(|p| group_ids.contains(&p.id));
+    let channel_names = decisions::channels(conn)?;
+    let name_of_channel = |channel: &Channel| {
+        channel_names
+            .iter()
+            .find(|(ch, _)| ch == channel)
+            .map_or_else(|| channel.code(), |(_, n)| n.clone())
+    };
+    let decisions: Vec<DecisionRow> =
+        decisions::for_role(decisions::decide_all(conn, pid, today, &policy)?, role)
+            .into_iter()
+            .map(|d| decision_row(d.channel, d.channel_name, &d.decision))
+            .collect();
+    let any_allowed = decisions.iter().any(|d| d.allowed);
+    let approvals = approvals::approvals(conn, pid)?
+        .into_iter()
+        .rev()
+        .map(|a| ApprovalRow {
+            channel: name_of_channel(&a.channel),
+            approved: a.approved,
+            note: a.note,
+            decided_at: local(st, a.decided_at),
+            void: a
+                .voided_at
+                .map(|at| format!("void since {at}: {}", a.void_reason.unwrap_or_default())),
+        })
+        .collect();
+    let requests = requests::of_photo(conn, pid)?
+        .into_iter()
+        .map(|r| RequestRow {
+            channel: name_of_channel(&r.channel),
+            requested_at: local(st, r.requested_at),
+            open: r.closed_at.is_none(),
+        })
+        .collect();
+    Ok(PhotoPage {
+        c,
+        id,
+        session_id: photo.custody_session_id,
+        badge: status_badge(status(conn, &photo)?),
+        taken: taken(st, &photo),
+        width,
+        height,
+        faces,
+        tags,
+        group: group.iter().map(offer).collect(),
+        others: others.iter().map(offer).collect(),
+        caption: photo.caption.clone(),
+        provenance: provenance_text(photo.provenance),
+        provenance_warning: photo.provenance != Provenance::Verified,
+        provenance_acknowledged: photo.provenance_acknowledged,
+        provenance_note: photo.provenance_note.clone().unwrap_or_default(),
+        decisions,
+        any_allowed,
+        approvals,
+        requests,
+        publications: publications::publications_of_photo(conn, pid)?,
+        damage: photo.damage.clone(),
+        format: photo.format.as_str().to_owned(),
+        face_search: face_search_text(photo.face_search),
+        faces_ack_possible: matches!(
+            photo.face_search,
+            FaceSearch::NotYet | FaceSearch::Skipped | FaceSearch::Failed
+        ) && !photo.faces_acknowledged,
+        faces_note: photo.faces_note.clone(),
+        problems: echo
+            .as_ref()
+            .map(|e| {
+                e.problems
+                    .iter()
+                    .filter(|p| p.face.is_none())
+                    .map(|p| p.message.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        refused: echo.is_some(),
+        confirmed: echo.as_ref().map_or(photo.people_confirmed, |e| e.everyone),
+        left_to_tag: photos::left_to_tag(conn, photo.custody_session_id)?,
+    })
+}
+
+/// The tagging form: for each face listed (`face`), the person typed (`person-ID`), "not
+/// a face" (`dismiss-ID`), "cover" (`cover-ID`); "everyone is tagged" (`everyone`); and
+/// where to go after saving (`then`: `next` or `stay`).
+struct TaggingForm {
+    faces: Vec<EchoFace>,
+    everyone: bool,
+    next: bool,
+}
+
+impl TaggingForm {
+    fn parse(fields: &[(String, String)]) -> Result<Self, ApiError> {
+        let value = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let yes = |name: &str| value(name).is_some_and(|v| v == "yes");
+        let faces = fields
+            .iter()
+            .filter(|(k, _)| k == "face")
+            .map(|(_, v)| {
+                let id: i64 = v
+                    .parse()
+                    .map_err(|_| ApiError::BadRequest(format!("face {v:?} is not a face id")))?;
+                Ok(EchoFace {
+                    id,
+                    typed: value(&format!("person-{id}"))
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                    dismiss: yes(&format!("dismiss-{id}")),
+                    cover: yes(&format!("cover-{id}")),
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(TaggingForm {
+            faces,
+            everyone: yes("everyone"),
+            next: value("then") != Some("stay"),
+        })
+    }
+}
+
+/// Where saving the form leads.
+enum Saved {
+    /// Problems: the page again, with them.
+    Refused(Box<PhotoPage>),
+    Done {
+        message: String,
+        back: String,
+    },
+}
+
+/// Saves the whole tagging form as one operation (all or nothing). With "save and next",
+/// opens the next photo of the same import that needs tagging, or the import's gallery
+/// once none is left.
+pub async fn tagging(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = TaggingForm::parse(&fields)?;
+    let now = state.now();
+    let c = Chrome::new(&caller, &session).await;
+    let role = caller.account.role;
+    let actor = caller.actor();
+    let st = state.clone();
+    let saved = state
+        .db(move |conn| {
+            let mut problems = Vec::new();
+            let mut answers = Vec::new();
+            for face in &form.faces {
+                let answer = match (face.dismiss, face.typed.is_empty()) {
+                    (true, false) => {
+                        problems.push(Problem {
+                            face: Some(face.id),
+                            message: "either name the person or mark it not a face, not both"
+                                .into(),
+                        });
+                        continue;
+                    }
+                    (true, true) => FaceResolution::Dismissed,
+                    (false, true) => FaceResolution::Unresolved,
+                    (false, false) => match resolve_person(conn, &face.typed) {
+                        Ok(person) => FaceResolution::Person(person),
+                        Err(e @ (ApiError::BadRequest(_) | ApiError::Unprocessable { .. })) => {
+                            problems.push(Problem {
+                                face: Some(face.id),
+                                message: e.to_string(),
+                            });
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    },
+                };
+                answers.push(FaceAnswer {
+                    face: face.id,
+                    answer,
+                    cover: face.cover,
+                });
+            }
+            let tagging = Tagging {
+                faces: answers,
+                everyone_tagged: form.everyone,
             };
-            let decisions: Vec<DecisionRow> =
-                decisions::for_role(decisions::decide_all(conn, pid, today, &policy)?, role)
-                    .into_iter()
-                    .map(|d| decision_row(d.channel, d.channel_name, &d.decision))
-                    .collect();
-            let any_allowed = decisions.iter().any(|d| d.allowed);
-            let approvals = approvals::approvals(conn, pid)?
-                .into_iter()
-                .rev()
-                .map(|a| ApprovalRow {
-                    channel: name_of_channel(&a.channel),
-                    approved: a.approved,
-                    note: a.note,
-                    decided_at: local(&st, a.decided_at),
-                    void: a.voided_at.map(|at| {
-                        format!("void since {at}: {}", a.void_reason.unwrap_or_default())
-                    }),
-                })
-                .collect();
-            let requests = requests::of_photo(conn, pid)?
-                .into_iter()
-                .map(|r| RequestRow {
-                    channel: name_of_channel(&r.channel.code()),
-                    requested_at: local(&st, r.requested_at),
-                    open: r.closed_at.is_none(),
-                })
-                .collect();
-            Ok(PhotoPage {
-                c,
-                id,
-                session_id: photo.custody_session_id,
-                badge: status_badge(status(conn, &photo)?),
-                taken: taken(&st, &photo),
-                width,
-                height,
-                faces,
-                tags,
-                group: group.iter().map(offer).collect(),
-                others: others.iter().map(offer).collect(),
-                caption: photo.caption.clone(),
-                confirmed: photo.people_confirmed,
-                provenance: provenance_text(photo.provenance),
-                provenance_warning: photo.provenance != Provenance::Verified,
-                provenance_acknowledged: photo.provenance_acknowledged,
-                provenance_note: photo.provenance_note.clone().unwrap_or_default(),
-                decisions,
-                any_allowed,
-                approvals,
-                requests,
-                publications: publications::publications_of_photo(conn, pid)?,
-                damage: photo.damage.clone(),
-                format: photo.format.as_str().to_owned(),
-                face_search: face_search_text(photo.face_search),
-                faces_ack_possible: matches!(
-                    photo.face_search,
-                    FaceSearch::NotYet | FaceSearch::Skipped | FaceSearch::Failed
-                ) && !photo.faces_acknowledged,
-                faces_note: photo.faces_note.clone(),
+            let outcome = if problems.is_empty() {
+                tag_photo(conn, PhotoId(id), &tagging, &actor, now)?
+            } else {
+                Err(problems)
+            };
+            let applied = match outcome {
+                Ok(applied) => applied,
+                Err(problems) => {
+                    let echo = Echo {
+                        faces: form.faces,
+                        everyone: form.everyone,
+                        problems,
+                    };
+                    return Ok(Saved::Refused(Box::new(page(
+                        conn,
+                        &st,
+                        c,
+                        role,
+                        id,
+                        Some(echo),
+                    )?)));
+                }
+            };
+            let photo = photos::photo(conn, PhotoId(id))?;
+            let left = photos::left_to_tag(conn, photo.custody_session_id)?;
+            let saved = if applied.changes() == 0 {
+                "Nothing to change.".to_owned()
+            } else {
+                format!("Photo {id} saved.")
+            };
+            if !form.next {
+                return Ok(Saved::Done {
+                    message: saved,
+                    back: photo_url(id),
+                });
+            }
+            Ok(match photos::next_to_tag(conn, &photo)? {
+                Some(next) => Saved::Done {
+                    message: format!(
+                        "{saved} {left} {} of this import left to tag.",
+                        if left == 1 { "photo" } else { "photos" }
+                    ),
+                    back: photo_url(next.0),
+                },
+                None => Saved::Done {
+                    message: if left == 0 {
+                        format!("{saved} Every photo of this import is tagged.")
+                    } else {
+                        format!("{saved} This photo still needs tagging.")
+                    },
+                    back: if left == 0 {
+                        photo
+                            .custody_session_id
+                            .map_or_else(|| "/photos".to_owned(), |s| format!("/imports/{s}"))
+                    } else {
+                        photo_url(id)
+                    },
+                },
             })
         })
         .await?;
-    render(&page)
+    match saved {
+        Saved::Refused(page) => {
+            let mut response = render(&*page)?;
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Saved::Done { message, back } => finish(&session, Ok(message), &back).await,
+    }
 }
 
 #[derive(Deserialize)]

@@ -116,15 +116,24 @@ pub fn resolve_person(conn: &Connection, typed: &str) -> Result<PersonId, ApiErr
     if let Some(p) = people::person_by_ref(conn, &ext_ref.to_uppercase())? {
         return Ok(p.id);
     }
-    let matches = people::search(conn, typed, 2)?;
+    let matches = people::search(conn, typed, 6)?;
     match matches.as_slice() {
         [one] => Ok(one.id),
-        [] => Err(ApiError::invalid(
-            "nobody on the register matches what was typed; pick someone from the list",
-        )),
-        _ => Err(ApiError::invalid(
-            "several people match what was typed; pick one from the list",
-        )),
+        [] => Err(ApiError::invalid(format!(
+            "nobody on the register matches “{typed}”; pick someone from the list"
+        ))),
+        several => {
+            let shown: Vec<String> = several
+                .iter()
+                .take(5)
+                .map(|p| format!("{} · {}", p.ext_ref, full_name(p)))
+                .collect();
+            Err(ApiError::invalid(format!(
+                "several people match “{typed}”: {}{}; type their ref",
+                shown.join(", "),
+                if several.len() > 5 { ", …" } else { "" }
+            )))
+        }
     }
 }
 
