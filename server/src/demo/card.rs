@@ -32,6 +32,15 @@ const CARD_CROPS: [pictures::Crop; 6] = [
 
 /// Writes a card of Camera 1's latest sign-out under the data directory and imports it.
 pub fn insert_camera_card(config: &Config, now: Timestamp) -> anyhow::Result<CardImported> {
+    insert_camera_card_of(config, now, PICTURES)
+}
+
+/// [`insert_camera_card`] with `how_many` pictures on the card.
+pub fn insert_camera_card_of(
+    config: &Config,
+    now: Timestamp,
+    how_many: usize,
+) -> anyhow::Result<CardImported> {
     let mut conn = store::open(&config.db_path())?;
     let camera = registry::devices(&conn)?
         .into_iter()
@@ -53,10 +62,11 @@ pub fn insert_camera_card(config: &Config, now: Timestamp) -> anyhow::Result<Car
     let folder = root.join("DCIM").join("100CANON");
     std::fs::create_dir_all(&folder)?;
     let seed = usize::try_from(now.as_second().rem_euclid(1000)).unwrap_or(0);
-    for n in 0..PICTURES {
+    let count = i32::try_from(how_many)?;
+    for n in 0..how_many {
         let at = session
             .out_at
-            .checked_add(span / (PICTURES as i32 + 1) * (n as i32 + 1))?;
+            .checked_add(span / (count + 1) * (i32::try_from(n)? + 1))?;
         let bytes = pictures::group_photo(
             Some(CARD_CROPS[(seed + n) % CARD_CROPS.len()]),
             4,

@@ -20,7 +20,7 @@ use crate::domain::{AccountRole, Channel, PersonId, PhotoId};
 use crate::store::audit::Action;
 use crate::store::faces;
 use crate::store::partners;
-use crate::store::{self, audit, custody, people, photos, registry};
+use crate::store::{self, audit, people, photos, registry};
 use crate::web::password;
 use crate::{groups, ops};
 
@@ -268,8 +268,7 @@ fn seed_records(
     // Yesterday's trip: Camera 1 out with Isla from 09:00 to 15:00.
     let out_at = now.checked_sub(30.hours())?;
     let back_at = now.checked_sub(24.hours())?;
-    let tx = conn.transaction()?;
-    let events = [
+    let events = vec![
         consentcam_wire::KioskEvent {
             event_id: "demo-1".into(),
             seq: 1,
@@ -293,10 +292,19 @@ fn seed_records(
             },
         },
     ];
-    for event in &events {
-        custody::record_event(&tx, kiosk, event, now, Some(now))?;
-    }
-    tx.commit()?;
+    let receipt = ops::custody::record_batch(
+        conn,
+        kiosk,
+        &consentcam_wire::EventBatch {
+            events,
+            sent_at: Some(now),
+        },
+        now,
+    )?;
+    anyhow::ensure!(
+        receipt.recorded.len() == 2,
+        "the demo's sign-out was not recorded: {receipt:?}"
+    );
     if let Some(config) = config {
         import_demo_card(conn, config, camera, out_at, now, today)?;
     }

@@ -53,6 +53,11 @@ pub fn password(username: &str) -> &'static str {
 
 /// Serves the demo data; `extra` may add to it first.
 pub async fn spawn_demo(extra: impl FnOnce(&mut rusqlite::Connection)) -> Server {
+    spawn_demo_with(|conn, _| extra(conn)).await
+}
+
+/// [`spawn_demo`] where `extra` also has the configuration (to import a card, say).
+pub async fn spawn_demo_with(extra: impl FnOnce(&mut rusqlite::Connection, &Config)) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Config {
         data_dir: dir.path().to_path_buf(),
@@ -63,7 +68,7 @@ pub async fn spawn_demo(extra: impl FnOnce(&mut rusqlite::Connection)) -> Server
     let seeded =
         consentcam::demo::seed_with_photos(&mut conn, &config, now, TODAY.parse().expect("TODAY"))
             .expect("demo seed");
-    extra(&mut conn);
+    extra(&mut conn, &config);
     let db_path = config.db_path();
     let state = AppState::new(conn, config, Clock::Fixed(now));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -89,6 +94,9 @@ fn free_port() -> u16 {
 /// chromedriver and the Chromium session it drives.
 pub struct Browser {
     pub client: Client,
+    /// How many times a page was submitted (a form sent, a link followed, a picture
+    /// clicked): what a person does, counted.
+    submissions: std::sync::atomic::AtomicUsize,
     driver: Child,
     _profile: tempfile::TempDir,
 }
@@ -158,6 +166,7 @@ pub async fn browser(width: u32, height: u32) -> Browser {
         .expect("open a Chromium session");
     Browser {
         client,
+        submissions: Default::default(),
         driver,
         _profile: profile,
     }
@@ -229,8 +238,15 @@ impl Browser {
         self.wait(css).await.text().await.expect("text")
     }
 
+    /// How many pages were submitted so far.
+    pub fn submissions(&self) -> usize {
+        self.submissions.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Clicks `css` and waits until the next page has replaced this one.
     pub async fn submit(&self, css: &str) {
+        self.submissions
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let button = self.wait(css).await;
         self.client
             .execute("document.documentElement.dataset.leaving = 'yes';", vec![])
@@ -245,6 +261,8 @@ impl Browser {
     /// person does on a picture, and waits for the next page.
     pub async fn click_at(&self, css: &str, x: f64, y: f64) {
         use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+        self.submissions
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let element = self.wait(css).await;
         let rect = self
             .client

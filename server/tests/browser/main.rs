@@ -4,6 +4,7 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them).
 
 mod harness;
+mod tagging;
 
 use consentcam::domain::Channel;
 use consentcam::store::partners;

@@ -106,6 +106,9 @@ pub(super) struct GalleryPage {
     /// This is not the first page.
     paged: bool,
     page_size: u32,
+    /// How many photos of the import need tagging, and the first of them.
+    left_to_tag: usize,
+    first_to_tag: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -150,7 +153,7 @@ async fn show_gallery(
     let wanted = status_filter(&query.status);
     let st = state.clone();
     let after = query.after;
-    let (import, tiles) = state
+    let (import, tiles, left_to_tag, first_to_tag) = state
         .read(move |conn| {
             let import = match id {
                 Some(id) => {
@@ -180,7 +183,25 @@ async fn show_gallery(
                     matched: row.photo.custody_session_id.is_some(),
                 })
                 .collect::<Vec<_>>();
-            Ok((import, tiles))
+            let (left, first) = match id {
+                Some(id) => (
+                    photos::left_to_tag(conn, Some(id))?,
+                    photos::gallery(
+                        conn,
+                        &photos::GalleryPage {
+                            session: Some(id),
+                            status: Some(photos::PhotoStatus::NeedsTagging),
+                            after: None,
+                            newest_first: false,
+                            limit: 1,
+                        },
+                    )?
+                    .first()
+                    .map(|row| row.photo.id.0),
+                ),
+                None => (0, None),
+            };
+            Ok((import, tiles, left, first))
         })
         .await?;
     let base = id.map_or_else(|| "/photos".to_owned(), |id| format!("/imports/{id}"));
@@ -210,5 +231,7 @@ async fn show_gallery(
         next,
         paged: after.is_some(),
         page_size: GALLERY_PAGE,
+        left_to_tag,
+        first_to_tag,
     })
 }

@@ -19,7 +19,7 @@ use crate::consent::{FaceResolution, FaceSearch, Provenance};
 use crate::decisions;
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::ops::photos as ops;
-use crate::ops::tagging::{FaceAnswer, Problem, Tagging, tag_photo};
+use crate::ops::tagging::{FaceAnswer, Problem, Tagging, check, tag_photo};
 use crate::store::approvals;
 use crate::store::faces;
 use crate::store::publications;
@@ -490,6 +490,9 @@ pub async fn tagging(
             let outcome = if problems.is_empty() {
                 tag_photo(conn, PhotoId(id), &tagging, &actor, now)?
             } else {
+                // Say everything wrong at once: what could be read is checked too.
+                problems.extend(check(&faces::faces(conn, PhotoId(id))?, &tagging));
+                problems.sort_by_key(|p| p.face.is_none());
                 Err(problems)
             };
             let applied = match outcome {
