@@ -47,6 +47,9 @@ pub struct Config {
     /// `[retention]`: how long photos and forms are kept (`consentcam purge` and the daily
     /// purge in `serve`). Without it nothing is purged by age.
     pub retention: Option<crate::retention::Retention>,
+    /// Faces whose box is smaller than this on its shorter side, in pixels of the full
+    /// picture, cannot be recognised: an import's page offers to dismiss them in one go.
+    pub recognisable_face_px: u32,
 }
 
 /// `[backup]`: backups for a second location are encrypted to an age recipient whose
@@ -99,6 +102,7 @@ impl Default for Config {
             require_second_factor: Vec::new(),
             renewal_notice_days: 30,
             retention: None,
+            recognisable_face_px: 40,
         }
     }
 }
@@ -134,6 +138,12 @@ impl Config {
 
     /// What TOML alone cannot check.
     fn check(&self) -> Result<(), String> {
+        if !(8..=400).contains(&self.recognisable_face_px) {
+            return Err(format!(
+                "recognisable_face_px must be between 8 and 400 pixels, not {}",
+                self.recognisable_face_px
+            ));
+        }
         if let Some(recipient) = &self.backup.age_recipient {
             crate::backup::recipient(recipient)
                 .map_err(|e| format!("[backup] age_recipient: {e}"))?;

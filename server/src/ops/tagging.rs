@@ -235,6 +235,108 @@ pub fn tag_photo(
     Ok(Ok(applied))
 }
 
+/// Dismisses, in one go, every unresolved face of an import whose box is smaller than
+/// `min_px` on its shorter side (nobody can be recognised from it). Returns how many.
+pub fn dismiss_small_faces(
+    conn: &mut Connection,
+    session: Option<i64>,
+    min_px: u32,
+    actor: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let small = faces::small_unresolved_faces(&tx, session, min_px)?;
+    for &(photo, face) in &small {
+        faces::resolve_face(&tx, photo, face, FaceResolution::Dismissed, now)?;
+    }
+    if !small.is_empty() {
+        let photos: std::collections::BTreeSet<i64> = small.iter().map(|(p, _)| p.0).collect();
+        log(
+            &tx,
+            actor,
+            Action::ImportDismissSmallFaces,
+            session.map_or_else(|| "import:none".into(), |s| format!("session:{s}")),
+            json!({ "faces": small.len(), "photos": photos, "min_px": min_px }),
+            now,
+        )?;
+    }
+    tx.commit()?;
+    Ok(small.len())
+}
+
+/// Covers, in every photo of an import, the faces of `people` (the booked group's people
+/// who must not be photographed, or not appear in public). Returns how many tags.
+pub fn cover_people(
+    conn: &mut Connection,
+    session: Option<i64>,
+    people: &[PersonId],
+    actor: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let tags = faces::uncovered_tags_of(&tx, session, people)?;
+    for &(photo, tag) in &tags {
+        faces::set_covered(&tx, photo, tag, true, now)?;
+    }
+    if !tags.is_empty() {
+        let photos: std::collections::BTreeSet<i64> = tags.iter().map(|(p, _)| p.0).collect();
+        log(
+            &tx,
+            actor,
+            Action::ImportCoverCautioned,
+            session.map_or_else(|| "import:none".into(), |s| format!("session:{s}")),
+            json!({ "tags": tags.len(), "photos": photos }),
+            now,
+        )?;
+    }
+    tx.commit()?;
+    Ok(tags.len())
+}
+
+/// Confirms, after one look at their contact sheet, that nobody is in `photos`: each must
+/// still be a photo the detector looked at and found no face in (or only faces dismissed),
+/// with no tag; otherwise
+/// nothing is confirmed and the first that is not is named.
+pub fn confirm_without_people(
+    conn: &mut Connection,
+    photos_seen: &[PhotoId],
+    actor: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let mut confirmed = 0;
+    for &photo in photos_seen {
+        let stored = photos::photo(&tx, photo)?;
+        if stored.face_search != crate::consent::FaceSearch::Done
+            || faces::faces(&tx, photo)?
+                .iter()
+                .any(|f| f.resolution != FaceResolution::Dismissed)
+            || !faces::tags(&tx, photo)?.is_empty()
+        {
+            return Err(crate::store::StoreError::Conflict(format!(
+                "photo {photo} has faces or people in it now (or was not looked at by the \
+                 detector): open it and tag it; nothing was confirmed"
+            )));
+        }
+        if !stored.people_confirmed {
+            photos::set_people_confirmed(&tx, photo, true)?;
+            confirmed += 1;
+        }
+    }
+    if confirmed > 0 {
+        log(
+            &tx,
+            actor,
+            Action::ImportConfirmWithoutPeople,
+            "photos".into(),
+            json!({ "photos": photos_seen, "confirmed": confirmed }),
+            now,
+        )?;
+    }
+    tx.commit()?;
+    Ok(confirmed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,5 +603,100 @@ mod tests {
         assert_eq!(now_faces[1].resolution, Person(sam));
         let tags = faces::tags(&conn, photo).unwrap();
         assert!(tags.iter().any(|t| t.person_id == Some(sam) && t.covered));
+    }
+
+    #[test]
+    fn bulk_actions_on_an_import_dismiss_small_faces_cover_people_and_confirm_empty_photos() {
+        let mut conn = crate::store::open_in_memory().unwrap();
+        let sam = learner(&conn, "L1");
+        let new_photo = |conn: &Connection, hash: &str| {
+            photos::insert_photo(
+                conn,
+                &photos::NewPhoto {
+                    content_hash: hash.into(),
+                    format: crate::domain::Format::Jpeg,
+                    ..Default::default()
+                },
+                now(),
+            )
+            .unwrap()
+        };
+        let crowd = new_photo(&conn, "h1");
+        let face = |conn: &Connection, size: u32| {
+            faces::insert_face(
+                conn,
+                crowd,
+                faces::FaceRect {
+                    x: 0,
+                    y: 0,
+                    w: size,
+                    h: size,
+                },
+                FaceSource::Detected,
+            )
+            .unwrap()
+        };
+        let (tiny, big, named) = (face(&conn, 24), face(&conn, 120), face(&conn, 39));
+        faces::resolve_face(&conn, crowd, named, Person(sam), now()).unwrap();
+
+        // Only the unresolved face under 40 px goes; the named one stays named.
+        assert_eq!(
+            dismiss_small_faces(&mut conn, None, 40, "account:1", now()).unwrap(),
+            1
+        );
+        let after = faces::faces(&conn, crowd).unwrap();
+        let state = |id| after.iter().find(|f| f.id == id).unwrap().resolution;
+        assert_eq!(state(tiny), Dismissed);
+        assert_eq!(state(big), Unresolved);
+        assert_eq!(state(named), Person(sam));
+
+        assert_eq!(
+            cover_people(&mut conn, None, &[sam], "account:1", now()).unwrap(),
+            1
+        );
+        assert!(faces::tags(&conn, crowd).unwrap()[0].covered);
+        assert_eq!(
+            cover_people(&mut conn, None, &[sam], "account:1", now()).unwrap(),
+            0
+        );
+
+        // The contact sheet: an empty photo the detector looked at is confirmed; one with a
+        // face is refused and then nothing is confirmed.
+        let empty = new_photo(&conn, "h2");
+        photos::set_face_search(&conn, empty, crate::consent::FaceSearch::Done).unwrap();
+        assert_eq!(
+            photos::without_faces(&conn, None)
+                .unwrap()
+                .iter()
+                .map(|p| p.id)
+                .collect::<Vec<_>>(),
+            vec![empty]
+        );
+        let refused = confirm_without_people(&mut conn, &[empty, crowd], "account:1", now());
+        assert!(
+            refused
+                .unwrap_err()
+                .to_string()
+                .contains(&format!("photo {crowd}"))
+        );
+        assert!(!photos::photo(&conn, empty).unwrap().people_confirmed);
+        assert_eq!(
+            confirm_without_people(&mut conn, &[empty], "account:1", now()).unwrap(),
+            1
+        );
+        assert!(photos::photo(&conn, empty).unwrap().people_confirmed);
+        assert!(photos::without_faces(&conn, None).unwrap().is_empty());
+        let words: Vec<String> = entries(&conn);
+        for action in [
+            "import.dismiss_small_faces",
+            "import.cover_cautioned",
+            "import.confirm_without_people",
+        ] {
+            assert_eq!(
+                words.iter().filter(|w| *w == action).count(),
+                1,
+                "{action}: {words:?}"
+            );
+        }
     }
 }

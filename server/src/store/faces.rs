@@ -317,3 +317,46 @@ pub fn set_covered(
     void_approvals(conn, photo, "tags changed", now)?;
     Ok(())
 }
+
+/// Unresolved faces in an import's photos (a sign-out's; `None`: photos without one)
+/// whose box is smaller than `min_px` on its shorter side: too small for anyone to be
+/// recognised.
+pub fn small_unresolved_faces(
+    conn: &Connection,
+    session: Option<i64>,
+    min_px: u32,
+) -> Result<Vec<(PhotoId, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT f.photo_id, f.id FROM faces f JOIN photos p ON p.id = f.photo_id \
+         WHERE p.custody_session_id IS ?1 AND f.state = 'unresolved' AND min(f.w, f.h) < ?2 \
+         ORDER BY f.photo_id, f.id",
+    )?;
+    let rows = stmt
+        .query_map(params![session, min_px], |r| {
+            Ok((PhotoId(r.get(0)?), r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The tags of `people` in an import's photos that are not covered yet.
+pub fn uncovered_tags_of(
+    conn: &Connection,
+    session: Option<i64>,
+    people: &[PersonId],
+) -> Result<Vec<(PhotoId, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT t.photo_id, t.id FROM tags t JOIN photos p ON p.id = t.photo_id \
+         WHERE p.custody_session_id IS ?1 AND t.person_id = ?2 AND t.covered = 0 \
+         ORDER BY t.photo_id, t.id",
+    )?;
+    let mut rows = Vec::new();
+    for person in people {
+        for row in stmt.query_map(params![session, person.0], |r| {
+            Ok((PhotoId(r.get(0)?), r.get(1)?))
+        })? {
+            rows.push(row?);
+        }
+    }
+    Ok(rows)
+}

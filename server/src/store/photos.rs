@@ -275,6 +275,22 @@ pub fn next_to_tag(conn: &Connection, photo: &Photo) -> Result<Option<PhotoId>> 
         .map(PhotoId))
 }
 
+/// An import's photos in which the detector looked and found nobody (or only faces
+/// dismissed as not a face or too small to recognise), that nobody has tagged or
+/// confirmed yet: the contact sheet to confirm in one look.
+pub fn without_faces(conn: &Connection, session: Option<i64>) -> Result<Vec<Photo>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PHOTO_COLS} FROM photos p WHERE p.custody_session_id IS ?1 \
+         AND p.face_detection = 'done' AND p.people_confirmed = 0 AND p.damage IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.photo_id = p.id AND f.state <> 'dismissed') \
+         AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.photo_id = p.id) ORDER BY p.id"
+    ))?;
+    let rows = stmt
+        .query_map([session], photo_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// How many photos of an import (a sign-out's; `None`: those without one) need tagging.
 pub fn left_to_tag(conn: &Connection, session: Option<i64>) -> Result<usize> {
     let n: i64 = conn.query_row(

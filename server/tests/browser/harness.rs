@@ -58,11 +58,20 @@ pub async fn spawn_demo(extra: impl FnOnce(&mut rusqlite::Connection)) -> Server
 
 /// [`spawn_demo`] where `extra` also has the configuration (to import a card, say).
 pub async fn spawn_demo_with(extra: impl FnOnce(&mut rusqlite::Connection, &Config)) -> Server {
+    spawn_demo_configured(|_| {}, extra).await
+}
+
+/// [`spawn_demo_with`] on a configuration `configure` changes first.
+pub async fn spawn_demo_configured(
+    configure: impl FnOnce(&mut Config),
+    extra: impl FnOnce(&mut rusqlite::Connection, &Config),
+) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
+    let mut config = Config {
         data_dir: dir.path().to_path_buf(),
         ..Config::default()
     };
+    configure(&mut config);
     let mut conn = store::open(&config.db_path()).expect("database");
     let now = NOW.parse().expect("NOW");
     let seeded =

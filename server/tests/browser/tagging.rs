@@ -139,6 +139,14 @@ async fn a_mistake_in_the_form_saves_nothing_and_is_named_next_to_its_face() {
 /// Signs Camera 1 out and back at the demo kiosk (through the kiosk's event path) and
 /// imports a card of `n` pictures taken meanwhile, faces detected: a fresh import.
 fn a_trip_of(n: usize) -> impl FnOnce(&mut rusqlite::Connection, &consentcam::config::Config) {
+    a_trip(n, false)
+}
+
+/// [`a_trip_of`]; `booked`: the sign-out is for a booking of the demo's class.
+fn a_trip(
+    n: usize,
+    booked: bool,
+) -> impl FnOnce(&mut rusqlite::Connection, &consentcam::config::Config) {
     move |conn, config| {
         let now: jiff::Timestamp = NOW.parse().unwrap();
         let camera = registry::devices(conn)
@@ -146,14 +154,63 @@ fn a_trip_of(n: usize) -> impl FnOnce(&mut rusqlite::Connection, &consentcam::co
             .into_iter()
             .find(|d| d.label == "Camera 1")
             .expect("Camera 1");
-        let isla = consentcam::store::people::person_by_ref(conn, "S200")
+        // Isla holds the demo's class booking of the iPad today: a booked trip is Jack's,
+        // once an admin has let him sign devices out.
+        let holder_ref = if booked { "S201" } else { "S200" };
+        let holder = consentcam::store::people::person_by_ref(conn, holder_ref)
             .unwrap()
-            .expect("Isla");
+            .expect("the holder");
+        if booked {
+            use consentcam::domain::{ExternalRef, Name};
+            let policy = consentcam::consent::ConsentPolicy::default();
+            consentcam::ops::people::update_person(
+                conn,
+                holder.id,
+                &consentcam::store::people::NewPerson {
+                    ext_ref: ExternalRef::parse(&holder.ext_ref).unwrap(),
+                    given_name: Name::parse(&holder.given_name).unwrap(),
+                    family_name: Name::parse(&holder.family_name).unwrap(),
+                    date_of_birth: holder.date_of_birth,
+                    role: holder.role,
+                    vulnerable: holder.vulnerable,
+                    may_sign_out: true,
+                },
+                "",
+                "account:3",
+                now,
+                &consentcam::ops::people::AsOf {
+                    today: TODAY.parse().unwrap(),
+                    policy: &policy,
+                },
+            )
+            .expect("Jack may sign out");
+        }
         let kiosk = registry::kiosks(conn).unwrap()[0].id;
         let at = |hours_ago: i64| {
             now.checked_sub(jiff::SignedDuration::from_hours(hours_ago))
                 .unwrap()
         };
+        let booking_id = booked.then(|| {
+            let class = consentcam::store::groups::groups(conn, false).unwrap()[0].id;
+            let staff = registry::account_by_username(conn, "staff")
+                .unwrap()
+                .expect("staff");
+            consentcam::groups::book(
+                conn,
+                &consentcam::store::groups::NewBooking {
+                    group_id: class,
+                    holder: holder.id,
+                    device: Some(camera.id),
+                    starts_at: at(4),
+                    ends_at: at(-1),
+                },
+                staff.id,
+                now,
+            )
+            .expect("booking")
+            .id
+            .0
+        });
         let event = |id: &str, seq: u64, at, kind| consentcam_wire::KioskEvent {
             event_id: id.into(),
             seq,
@@ -169,9 +226,9 @@ fn a_trip_of(n: usize) -> impl FnOnce(&mut rusqlite::Connection, &consentcam::co
                     at(3),
                     consentcam_wire::KioskEventKind::SignedOut {
                         device_id: camera.id.0,
-                        person_id: isla.id.0,
+                        person_id: holder.id.0,
                         due_back: at(0),
-                        booking_id: None,
+                        booking_id,
                     },
                 ),
                 event(
@@ -180,7 +237,7 @@ fn a_trip_of(n: usize) -> impl FnOnce(&mut rusqlite::Connection, &consentcam::co
                     at(1),
                     consentcam_wire::KioskEventKind::Returned {
                         device_id: camera.id.0,
-                        person_id: isla.id.0,
+                        person_id: holder.id.0,
                     },
                 ),
             ],
@@ -250,5 +307,84 @@ async fn an_import_of_20_photos_takes_20_submissions_and_no_visit_to_the_gallery
             "photo {id}"
         );
     }
+    b.close().await;
+}
+
+#[tokio::test]
+async fn an_import_is_cleared_at_once_cautions_applied_small_faces_dismissed_empty_photos_confirmed()
+ {
+    let server = super::harness::spawn_demo_configured(
+        // Every face of these crops counts as too small, so the bulk action has work.
+        |config| config.recognisable_face_px = 400,
+        a_trip(6, true),
+    )
+    .await;
+    let session = {
+        let conn = server.db();
+        let camera = registry::devices(&conn)
+            .unwrap()
+            .into_iter()
+            .find(|d| d.label == "Camera 1")
+            .expect("Camera 1");
+        consentcam::store::custody::sessions_of_device(&conn, camera.id).unwrap()[0].id
+    };
+    let b = desktop().await;
+    b.log_in(&server, "staff").await;
+    let gallery = server.url(&format!("/imports/{session}"));
+    b.goto(&gallery).await;
+    // The class's cautions are on the import's page: Ben may not appear in public.
+    let cautions = b.text("#cautions").await;
+    assert!(cautions.contains("Ben Carter"), "{cautions}");
+
+    // Ben is in the first photo: named there, then covered from the import's page.
+    b.submit("#start-tagging").await;
+    let first = b
+        .client
+        .find_all(Locator::Css("ol.faces li input[list]"))
+        .await
+        .expect("face fields");
+    first[0].send_keys("L101").await.expect("type");
+    b.submit("#save").await;
+    b.notice("saved").await;
+    b.goto(&gallery).await;
+    b.submit("#cover-cautioned").await;
+    b.notice("covered").await;
+    let ben = person_id(&server, "L101");
+    let conn = server.db();
+    let photo_of_ben =
+        consentcam::store::photos::photos_of_person(&conn, consentcam::domain::PersonId(ben))
+            .expect("photos")
+            .into_iter()
+            .find(|p| p.custody_session_id == Some(session))
+            .expect("Ben's photo");
+    assert!(
+        faces::tags(&conn, photo_of_ben.id)
+            .expect("tags")
+            .iter()
+            .any(|t| t.person_id == Some(consentcam::domain::PersonId(ben)) && t.covered)
+    );
+
+    // Every other face of the import is under 400 pixels: dismissed in one go.
+    b.submit("#small-faces button").await;
+    b.notice("too small to recognise").await;
+    let left: usize = photos::left_to_tag(&conn, Some(session)).expect("left");
+    assert_eq!(left, 6, "nobody confirmed yet");
+
+    // The contact sheet: the five photos without Ben, confirmed after one look.
+    b.submit("#without-people a").await;
+    let shown = b
+        .client
+        .find_all(Locator::Css("#contact-sheet li"))
+        .await
+        .expect("sheet")
+        .len();
+    assert_eq!(shown, 5);
+    b.submit("#confirm-sheet button").await;
+    b.notice("5 photos with nobody in them confirmed").await;
+    assert_eq!(
+        photos::left_to_tag(&conn, Some(session)).expect("left"),
+        1,
+        "only Ben's photo still needs its 'everyone is tagged'"
+    );
     b.close().await;
 }

@@ -58,6 +58,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/photos/{id}/thumbnail", Access::Staff),
     ("POST", "/photos/{id}/faces/{face}", Access::Staff),
     ("POST", "/photos/{id}/tagging", Access::Staff),
+    ("POST", "/imports/{id}/dismiss-small-faces", Access::Staff),
+    ("POST", "/imports/{id}/cover-cautioned", Access::Staff),
+    ("GET", "/imports/{id}/without-people", Access::Staff),
+    ("POST", "/imports/{id}/without-people", Access::Staff),
     ("GET", "/photos/{id}/draw", Access::Staff),
     ("POST", "/photos/{id}/draw", Access::Staff),
     (
@@ -155,6 +159,18 @@ pub fn routes() -> Router<AppState> {
             post(photos::photo::resolve_face),
         )
         .route("/photos/{id}/tagging", post(photos::photo::tagging))
+        .route(
+            "/imports/{id}/dismiss-small-faces",
+            post(photos::bulk::dismiss_small_faces),
+        )
+        .route(
+            "/imports/{id}/cover-cautioned",
+            post(photos::bulk::cover_cautioned),
+        )
+        .route(
+            "/imports/{id}/without-people",
+            get(photos::bulk::contact_sheet).post(photos::bulk::confirm_without_people),
+        )
         .route(
             "/photos/{id}/draw",
             get(photos::photo::draw_page).post(photos::photo::draw_face),

@@ -109,6 +109,8 @@ pub(super) struct GalleryPage {
     /// How many photos of the import need tagging, and the first of them.
     left_to_tag: usize,
     first_to_tag: Option<i64>,
+    /// What can be done to the import's photos at once.
+    bulk: Option<super::bulk::Bulk>,
 }
 
 #[derive(Deserialize)]
@@ -153,7 +155,7 @@ async fn show_gallery(
     let wanted = status_filter(&query.status);
     let st = state.clone();
     let after = query.after;
-    let (import, tiles, left_to_tag, first_to_tag) = state
+    let (import, tiles, left_to_tag, first_to_tag, bulk) = state
         .read(move |conn| {
             let import = match id {
                 Some(id) => {
@@ -201,7 +203,8 @@ async fn show_gallery(
                 ),
                 None => (0, None),
             };
-            Ok((import, tiles, left, first))
+            let bulk = id.map(|id| super::bulk::bulk(conn, &st, id)).transpose()?;
+            Ok((import, tiles, left, first, bulk))
         })
         .await?;
     let base = id.map_or_else(|| "/photos".to_owned(), |id| format!("/imports/{id}"));
@@ -233,5 +236,6 @@ async fn show_gallery(
         page_size: GALLERY_PAGE,
         left_to_tag,
         first_to_tag,
+        bulk,
     })
 }

@@ -2,6 +2,7 @@
 //! publication) and the director's approval queue.
 
 pub mod approvals;
+pub mod bulk;
 pub mod gallery;
 pub mod photo;
 pub mod widgets;
