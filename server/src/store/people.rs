@@ -182,7 +182,18 @@ pub fn person_by_ref(conn: &Connection, ext_ref: &str) -> Result<Option<Person>>
         .optional()?)
 }
 
-/// People whose ref equals `query`, or whose names contain every word of it.
+/// How many people are on the register (erased people are not).
+pub fn living_count(conn: &Connection) -> Result<usize> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM people WHERE erased_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// People whose ref starts with `query` (any case), or whose names contain every word
+/// of it.
 pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>> {
     let words: Vec<String> = query
         .split_whitespace()
@@ -198,7 +209,7 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>>
     let matches = all
         .into_iter()
         .filter(|p| {
-            if query_lower.is_empty() || p.ext_ref.to_lowercase() == query_lower {
+            if query_lower.is_empty() || p.ext_ref.to_lowercase().starts_with(&query_lower) {
                 return true;
             }
             let haystack = format!("{} {}", p.given_name, p.family_name).to_lowercase();

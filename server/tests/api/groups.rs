@@ -398,7 +398,7 @@ async fn the_group_pages_add_people_book_a_device_and_offer_the_group_first_when
         p.device_id = Some(consentcam::domain::DeviceId(class.device));
     });
     let html = staff.get("/photos/1").await.text().await.unwrap();
-    let list = &html[html.find("<datalist id=\"people-list\">").unwrap()..];
+    let list = &html[html.find("<datalist id=\"people-list\"").unwrap()..];
     let position = |name: &str| {
         list.find(name)
             .unwrap_or_else(|| panic!("{name} not offered"))

@@ -634,7 +634,7 @@ async fn a_restricted_person_is_used_nowhere_taken_down_and_not_offered_until_li
     )
     .await;
     let options = |html: &str| {
-        html.split("<datalist id=\"people-list\">")
+        html.split("<datalist id=\"people-list\"")
             .nth(1)
             .unwrap()
             .split("</datalist>")

@@ -388,3 +388,78 @@ async fn an_import_is_cleared_at_once_cautions_applied_small_faces_dismissed_emp
     );
     b.close().await;
 }
+
+/// 2,000 learners on the register, through the consent CSV.
+fn big_register(conn: &mut rusqlite::Connection) {
+    let mut csv = String::from(
+        "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on\n",
+    );
+    for n in 0..2000 {
+        csv.push_str(&format!(
+            "P{n:04},Given{n},Family{n},2009-07-{:02},learner,{},parent,Parent {n},2026-09-01,yes,,yes,yes,,\n",
+            n % 28 + 1,
+            if n % 50 == 0 { "yes" } else { "no" }
+        ));
+    }
+    let policy = consentcam::consent::ConsentPolicy::default();
+    consentcam::ops::people::import_consents(
+        conn,
+        csv.as_bytes(),
+        "test",
+        NOW.parse().unwrap(),
+        &consentcam::ops::people::AsOf {
+            today: TODAY.parse().unwrap(),
+            policy: &policy,
+        },
+    )
+    .expect("the register's CSV");
+}
+
+#[tokio::test]
+async fn the_people_picker_finds_anyone_of_2000_by_name_or_ref_and_shows_no_birth_date() {
+    let server = spawn_demo(big_register).await;
+    let photo = consentcam::demo::demo_photo(&server.db(), "IMG_0004.JPG").expect("demo photo");
+    let found = faces::faces(&server.db(), photo).expect("faces");
+    let b = desktop().await;
+    b.log_in(&server, "staff").await;
+    b.goto(&server.url(&format!("/photos/{}", photo.0))).await;
+
+    // The page lists the photo's group, not 2,000 people, and no birth date or flag.
+    let html = b.client.source().await.expect("page source");
+    let listed = html.matches("<option value=").count();
+    assert!(listed < 50, "{listed} people listed in the page");
+    assert!(!html.contains("2009-07-"), "a date of birth is in the page");
+    assert!(!html.to_lowercase().contains("vulnerable"));
+    b.wait("#picker-hint").await;
+
+    // Typing a family name offers the match from the whole register (the script asks).
+    let field = format!("#person-{}", found[0].id);
+    b.fill(&field, "Family1234").await;
+    b.wait("#people-list[data-for='Family1234'] option[value^='P1234']")
+        .await;
+    let offered = b
+        .client
+        .find_all(Locator::Css("#people-list option"))
+        .await
+        .expect("options");
+    assert_eq!(offered.len(), 1);
+    // A given name and a ref typed in lower case find people too; saving resolves them.
+    b.fill(&field, "Given1234").await;
+    b.fill(&format!("#person-{}", found[1].id), "p0777").await;
+    b.submit("#save").await;
+    b.notice("saved").await;
+    let conn = server.db();
+    let after = faces::faces(&conn, photo).expect("faces");
+    let id_of = |r: &str| consentcam::domain::PersonId(person_id(&server, r));
+    assert_eq!(after[0].resolution, FaceResolution::Person(id_of("P1234")));
+    assert_eq!(after[1].resolution, FaceResolution::Person(id_of("P0777")));
+
+    // A name many people share is named with the candidates, and nothing is saved.
+    b.fill(&field, "Given12").await;
+    b.submit("#save").await;
+    let problem = b.text("#face-1 .problem").await;
+    assert!(problem.contains("several people match"), "{problem}");
+    assert!(problem.contains("P0012 · Given12 Family12"), "{problem}");
+    assert!(!problem.contains("2009-"), "{problem}");
+    b.close().await;
+}

@@ -38,6 +38,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/login/code", Access::Public),
     ("POST", "/login/code", Access::Public),
     ("GET", "/static/app.css", Access::Public),
+    ("GET", "/static/picker.js", Access::Public),
+    ("GET", "/people/picker", Access::Staff),
     ("POST", "/logout", Access::Staff),
     ("GET", "/account", Access::Staff),
     ("GET", "/account/second-factor", Access::Staff),
@@ -135,6 +137,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(sign_in::login_page).post(sign_in::login))
         .route("/login/code", get(sign_in::code_page).post(sign_in::code))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/picker.js", get(picker_script))
+        .route("/people/picker", get(photos::photo::picker))
         .route("/logout", post(chrome::logout))
         .route("/account", get(chrome::account))
         .route(
@@ -255,6 +259,19 @@ pub fn routes() -> Router<AppState> {
 }
 
 const STYLESHEET: &str = include_str!("../../../static/app.css");
+const PICKER_SCRIPT: &str = include_str!("../../../static/picker.js");
+
+/// The optional type-ahead script: pages work the same without it.
+async fn picker_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PICKER_SCRIPT,
+    )
+        .into_response()
+}
 
 async fn stylesheet() -> Response {
     (

@@ -119,6 +119,8 @@ pub(super) struct PhotoPage {
     /// A director may acknowledge that faces were not looked for.
     faces_ack_possible: bool,
     faces_note: Option<String>,
+    /// The register is too long to list: the page says that typing finds anyone.
+    picker_hint: bool,
     /// Problems with the tagging form that are about no one face.
     problems: Vec<String>,
     /// The tagging form came back with problems: nothing was saved.
@@ -171,6 +173,44 @@ pub(super) fn offer(p: &people::Person) -> Offer {
     Offer {
         value: format!("{} · {}", p.ext_ref, full_name(p)),
     }
+}
+
+/// Up to this many people on the register, the type-ahead lists everyone; beyond, it
+/// lists the photo's group, and anyone else is found from what is typed (by the server,
+/// and as one types where the page's optional script runs).
+pub const PICKER_LISTS_ALL: usize = 300;
+
+/// Who the type-ahead offers: the group first, then (on a register of up to
+/// [`PICKER_LISTS_ALL`]) everyone else. Restricted people are not offered (Article 18):
+/// tagging them stays possible by ref, and then blocks the photo everywhere. Only refs and
+/// names: never a date of birth or a flag.
+pub(super) fn offers(
+    conn: &Connection,
+    group_ids: &BTreeSet<PersonId>,
+) -> Result<(Vec<Offer>, Vec<Offer>), ApiError> {
+    let everyone = people::living_count(conn)? <= PICKER_LISTS_ALL;
+    let mut group = Vec::new();
+    let mut others = Vec::new();
+    if everyone {
+        for p in people::search(conn, "", u32::MAX)?
+            .iter()
+            .filter(|p| !p.restricted)
+        {
+            if group_ids.contains(&p.id) {
+                group.push(offer(p));
+            } else {
+                others.push(offer(p));
+            }
+        }
+    } else {
+        for &id in group_ids {
+            let p = people::person(conn, id)?;
+            if !p.restricted && !p.erased {
+                group.push(offer(&p));
+            }
+        }
+    }
+    Ok((group, others))
 }
 
 /// The people of the photo's import (the group the sign-out was booked for, people tagged
@@ -295,10 +335,7 @@ fn page(
     let group_ids = group_of(conn, &photo)?;
     // A restricted person is not offered (Article 18): tagging them stays
     // possible by ref, and then blocks the photo everywhere.
-    let (group, others): (Vec<_>, Vec<_>) = people::search(conn, "", u32::MAX)?
-        .into_iter()
-        .filter(|p| !p.restricted)
-        .partition(|p| group_ids.contains(&p.id));
+    let (group, others) = offers(conn, &group_ids)?;
     let channel_names = decisions::channels(conn)?;
     let name_of_channel = |channel: &Channel| {
         channel_names
@@ -343,8 +380,9 @@ fn page(
         height,
         faces,
         tags,
-        group: group.iter().map(offer).collect(),
-        others: others.iter().map(offer).collect(),
+        picker_hint: others.is_empty() && people::living_count(conn)? > PICKER_LISTS_ALL,
+        group,
+        others,
         caption: photo.caption.clone(),
         provenance: provenance_text(photo.provenance),
         provenance_warning: photo.provenance != Provenance::Verified,
@@ -377,6 +415,55 @@ fn page(
         confirmed: echo.as_ref().map_or(photo.people_confirmed, |e| e.everyone),
         left_to_tag: photos::left_to_tag(conn, photo.custody_session_id)?,
     })
+}
+
+#[derive(Deserialize)]
+pub struct PickerQuery {
+    #[serde(default)]
+    q: String,
+    /// The photo being tagged: its group comes first.
+    photo: Option<i64>,
+}
+
+/// One person the type-ahead offers: ref and name only.
+#[derive(serde::Serialize)]
+pub struct Picked {
+    pub value: String,
+    /// Of the photo's group.
+    pub group: bool,
+}
+
+/// The type-ahead's matches for what is typed (at least two characters): by given name,
+/// family name or ref, the photo's group first, at most 20. Only refs and names.
+pub async fn picker(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(query): Query<PickerQuery>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let typed = query.q.trim().to_owned();
+    if typed.chars().count() < 2 {
+        return Ok(axum::Json(serde_json::json!({ "offers": [] })));
+    }
+    let offers = state
+        .read(move |conn| {
+            let group = match query.photo {
+                Some(id) => group_of(conn, &photos::photo(conn, PhotoId(id))?)?,
+                None => BTreeSet::new(),
+            };
+            let mut found: Vec<Picked> = people::search(conn, &typed, u32::MAX)?
+                .iter()
+                .filter(|p| !p.restricted)
+                .map(|p| Picked {
+                    value: offer(p).value,
+                    group: group.contains(&p.id),
+                })
+                .collect();
+            found.sort_by_key(|p| !p.group);
+            found.truncate(20);
+            Ok(found)
+        })
+        .await?;
+    Ok(axum::Json(serde_json::json!({ "offers": offers })))
 }
 
 /// The tagging form: for each face listed (`face`), the person typed (`person-ID`), "not
@@ -643,13 +730,7 @@ pub async fn draw_page(
             let pid = PhotoId(id);
             let photo = photos::photo(conn, pid)?;
             let (width, height) = crate::web::ui::media::upright_size(&photo);
-            let group_ids = group_of(conn, &photo)?;
-            // A restricted person is not offered (Article 18): tagging them stays
-            // possible by ref, and then blocks the photo everywhere.
-            let (group, others): (Vec<_>, Vec<_>) = people::search(conn, "", u32::MAX)?
-                .into_iter()
-                .filter(|p| !p.restricted)
-                .partition(|p| group_ids.contains(&p.id));
+            let (group, others) = offers(conn, &group_of(conn, &photo)?)?;
             Ok(DrawPage {
                 c,
                 id,
@@ -663,8 +744,8 @@ pub async fn draw_page(
                 person: query.person,
                 first: query.x1.zip(query.y1),
                 mark: (width / 60).max(6),
-                group: group.iter().map(offer).collect(),
-                others: others.iter().map(offer).collect(),
+                group,
+                others,
             })
         })
         .await?;
