@@ -204,6 +204,19 @@ mod tests {
     }
 
     #[test]
+    fn the_recognisable_face_size_is_kept_within_sense() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "recognisable_face_px = 64\n").unwrap();
+        assert_eq!(Config::load(&path).unwrap().recognisable_face_px, 64);
+        for bad in ["0", "5000"] {
+            std::fs::write(&path, format!("recognisable_face_px = {bad}\n")).unwrap();
+            let err = Config::load(&path).unwrap_err().to_string();
+            assert!(err.contains("recognisable_face_px"), "{err}");
+        }
+    }
+
+    #[test]
     fn delivery_endpoints_name_a_real_channel_and_a_web_url() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");

@@ -453,6 +453,8 @@ async fn screenshots_of_the_main_pages() {
     phone.log_in(&server, "staff").await;
     phone.goto(&photo("IMG_0004.JPG")).await;
     phone.screenshot("photo-phone").await;
+    phone.goto(&photo("IMG_0006.JPG")).await;
+    phone.screenshot("photo-class-phone").await;
     phone.close().await;
 }
 
