@@ -509,6 +509,92 @@ async fn the_photo_page_forms_tag_cover_caption_and_refuse_an_unknown_name() {
     assert!(html.contains("face 1") && html.contains("added by hand"));
 }
 
+/// The whole-photo tagging form works with no script: a plain form post.
+#[tokio::test]
+async fn the_tagging_form_is_one_plain_post_and_a_mistake_comes_back_with_its_face_named() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let amira = learner(&admin, "L100", "Amira", "Hassan", "2011-10-16").await;
+    learner(&admin, "L101", "Ben", "Carter", "2010-11-15").await;
+    let photo = catalogue_photo(&app, "ce", |p| p.original_name = "IMG_0003.JPG".into());
+    let face = |x| {
+        consentcam::store::faces::insert_face(
+            &app.db(),
+            photo,
+            consentcam::store::faces::FaceRect {
+                x,
+                y: 10,
+                w: 50,
+                h: 50,
+            },
+            consentcam::store::faces::FaceSource::Detected,
+        )
+        .unwrap()
+        .to_string()
+    };
+    let (one, two) = (face(10), face(100));
+    let staff = app.login(AccountRole::Staff).await;
+    let post = |fields: Vec<(String, String)>| {
+        let mut form = vec![("_csrf".to_owned(), staff.csrf.clone())];
+        form.extend(fields);
+        staff
+            .client
+            .post(app.url(&format!("/photos/{}/tagging", photo.0)))
+            .form(&form)
+            .send()
+    };
+    let field = |k: String, v: &str| (k, v.to_owned());
+
+    // A name nobody has: 422, the page again with the problem at face 2, nothing saved.
+    let refused = post(vec![
+        field("face".into(), &one),
+        field(format!("person-{one}"), "L100"),
+        field("face".into(), &two),
+        field(format!("person-{two}"), "Nobody Here"),
+        field("everyone".into(), "yes"),
+        field("then".into(), "stay"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("Nothing was saved"), "{html}");
+    assert!(html.contains(&format!("id=\"problem-{two}\"")), "{html}");
+    assert!(
+        html.contains("value=\"Nobody Here\""),
+        "what was typed is kept"
+    );
+    let stored = expect(
+        staff.get(&format!("/api/v1/photos/{}", photo.0)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stored["faces"][0]["resolution"]["state"], "unresolved");
+
+    // Mended: Amira covered on face 1, face 2 not a face, everyone tagged, in one post.
+    let saved = post(vec![
+        field("face".into(), &one),
+        field(format!("person-{one}"), "amira"),
+        field(format!("cover-{one}"), "yes"),
+        field("face".into(), &two),
+        field(format!("dismiss-{two}"), "yes"),
+        field("everyone".into(), "yes"),
+        field("then".into(), "stay"),
+    ])
+    .await
+    .unwrap();
+    assert!(saved.text().await.unwrap().contains("saved"));
+    let stored = expect(
+        staff.get(&format!("/api/v1/photos/{}", photo.0)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stored["faces"][0]["resolution"]["person_id"], amira);
+    assert_eq!(stored["faces"][1]["resolution"]["state"], "dismissed");
+    assert_eq!(stored["tags"][0]["covered"], true);
+    assert_eq!(stored["photo"]["people_confirmed"], true);
+}
+
 #[tokio::test]
 async fn the_audit_log_filters_and_exports_csv_for_oversight_only() {
     let app = spawn_app().await;
