@@ -9,16 +9,14 @@ use fantoccini::Locator;
 use super::harness::{NOW, TODAY, spawn_demo, spawn_demo_with};
 use super::{desktop, person_id};
 
-/// 29 learners of the class, on the register through the consent CSV as a school's are.
-fn class_register(conn: &mut rusqlite::Connection) {
+/// Rows of the consent CSV (each a line without the header) imported as a school's are.
+fn import_register(conn: &mut rusqlite::Connection, rows: impl Iterator<Item = String>) {
     let mut csv = String::from(
         "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on\n",
     );
-    for n in 0..29 {
-        csv.push_str(&format!(
-            "C{n:03},Learner{n},Class{n},2010-03-{:02},learner,no,parent,Parent {n},2026-09-01,yes,,yes,yes,,\n",
-            n % 28 + 1
-        ));
+    for row in rows {
+        csv.push_str(&row);
+        csv.push('\n');
     }
     let policy = consentcam::consent::ConsentPolicy::default();
     consentcam::ops::people::import_consents(
@@ -31,7 +29,20 @@ fn class_register(conn: &mut rusqlite::Connection) {
             policy: &policy,
         },
     )
-    .expect("the class's consent CSV");
+    .expect("the register's consent CSV");
+}
+
+/// 29 learners of the class, on the register through the consent CSV.
+fn class_register(conn: &mut rusqlite::Connection) {
+    import_register(
+        conn,
+        (0..29).map(|n| {
+            format!(
+                "C{n:03},Learner{n},Class{n},2010-03-{:02},learner,no,parent,Parent {n},2026-09-01,yes,,yes,yes,,",
+                n % 28 + 1
+            )
+        }),
+    );
 }
 
 fn tagging_entries(conn: &rusqlite::Connection, photo: PhotoId) -> usize {
@@ -389,30 +400,18 @@ async fn an_import_is_cleared_at_once_cautions_applied_small_faces_dismissed_emp
     b.close().await;
 }
 
-/// 2,000 learners on the register, through the consent CSV.
+/// 2,000 learners on the register (every fiftieth vulnerable), through the consent CSV.
 fn big_register(conn: &mut rusqlite::Connection) {
-    let mut csv = String::from(
-        "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on\n",
-    );
-    for n in 0..2000 {
-        csv.push_str(&format!(
-            "P{n:04},Given{n},Family{n},2009-07-{:02},learner,{},parent,Parent {n},2026-09-01,yes,,yes,yes,,\n",
-            n % 28 + 1,
-            if n % 50 == 0 { "yes" } else { "no" }
-        ));
-    }
-    let policy = consentcam::consent::ConsentPolicy::default();
-    consentcam::ops::people::import_consents(
+    import_register(
         conn,
-        csv.as_bytes(),
-        "test",
-        NOW.parse().unwrap(),
-        &consentcam::ops::people::AsOf {
-            today: TODAY.parse().unwrap(),
-            policy: &policy,
-        },
-    )
-    .expect("the register's CSV");
+        (0..2000).map(|n| {
+            format!(
+                "P{n:04},Given{n},Family{n},2009-07-{:02},learner,{},parent,Parent {n},2026-09-01,yes,,yes,yes,,",
+                n % 28 + 1,
+                if n % 50 == 0 { "yes" } else { "no" }
+            )
+        }),
+    );
 }
 
 #[tokio::test]
