@@ -50,6 +50,8 @@ pub enum PreviewSource {
     Embedded,
     /// The main image, decoded at a reduced DCT scale.
     ScaledDecode,
+    /// The whole image decoded (a PNG).
+    FullDecode,
 }
 
 /// The result of analysing one stored file.
@@ -57,9 +59,9 @@ pub enum PreviewSource {
 pub struct Analysis {
     /// Sniffed kind.
     pub kind: MediaKind,
-    /// Declared pixel size (JPEG only), before orientation.
+    /// Declared pixel size (JPEG and PNG), before orientation.
     pub width: Option<u32>,
-    /// Declared pixel size (JPEG only), before orientation.
+    /// Declared pixel size (JPEG and PNG), before orientation.
     pub height: Option<u32>,
     /// Camera facts, where the file has readable EXIF.
     pub exif: Option<ExifSummary>,
@@ -146,6 +148,11 @@ pub fn analyse_bytes(
             return a;
         }
         MediaKind::Jpeg => {}
+        MediaKind::Png => {
+            analyse_png(data, options, faces, &mut a);
+            a.problems.push(Problem::FormatNotPublishable { kind });
+            return a;
+        }
         other => {
             a.problems
                 .push(Problem::FormatNotPublishable { kind: other });
@@ -189,39 +196,103 @@ pub fn analyse_bytes(
     let original_long = layout.width.max(layout.height);
     match preview_pixels(data, &layout, options, &mut a.problems) {
         Ok((pixels, source)) => {
-            let preview = render::resize(&pixels, options.preview_edge, original_long);
-            drop(pixels);
-            // The thumbnail comes from the preview: cheaper, and one less large buffer.
-            let thumb = preview
-                .as_ref()
-                .map_err(Clone::clone)
-                .and_then(|p| render::resize(p, options.thumbnail_edge, original_long))
-                .map(|t| render::upright(t, orientation));
-            let preview = preview.map(|p| render::upright(p, orientation));
-            match (preview, thumb) {
-                (Ok(preview), Ok(thumb)) => {
-                    if let Some(detector) = faces {
-                        let grey = faces::grey_from_rgb(&preview.pixels);
-                        a.faces = Some(detector.detect(&grey, preview.width, preview.height));
-                    }
-                    match (
-                        render::encode(&preview, options.quality),
-                        render::encode(&thumb, options.quality),
-                    ) {
-                        (Ok(p), Ok(t)) => {
-                            a.preview = Some(p);
-                            a.thumbnail = Some(t);
-                            a.preview_source = Some(source);
-                        }
-                        (Err(e), _) | (_, Err(e)) => a.problems.push(e),
-                    }
-                }
-                (Err(e), _) | (_, Err(e)) => a.problems.push(e),
-            }
+            renditions(
+                &pixels,
+                original_long,
+                orientation,
+                source,
+                options,
+                faces,
+                &mut a,
+            );
         }
         Err(problem) => a.problems.push(problem),
     }
     a
+}
+
+/// A PNG: its size, its `eXIf` EXIF, and its renditions and faces from the decoded
+/// pixels, within the same limits as a JPEG.
+fn analyse_png(
+    data: &[u8],
+    options: &AnalysisOptions,
+    faces: Option<&mut FaceDetector>,
+    a: &mut Analysis,
+) {
+    let header = match crate::png_image::header(data, &options.limits) {
+        Ok(header) => header,
+        Err(problem) => {
+            a.problems.push(problem);
+            return;
+        }
+    };
+    a.width = Some(header.width);
+    a.height = Some(header.height);
+    if let Some(tiff) = &header.exif {
+        match exif::parse(tiff) {
+            Ok(summary) => a.exif = Some(summary),
+            Err(e) => a.problems.push(Problem::ExifInvalid {
+                detail: e.to_string(),
+            }),
+        }
+    }
+    match crate::png_image::decode(data, &options.limits) {
+        Ok(pixels) => {
+            let orientation = a.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1);
+            let long = header.width.max(header.height);
+            renditions(
+                &pixels,
+                long,
+                orientation,
+                PreviewSource::FullDecode,
+                options,
+                faces,
+                a,
+            );
+        }
+        Err(problem) => a.problems.push(problem),
+    }
+}
+
+/// The preview and thumbnail (upright, no metadata) and the faces in the preview, from
+/// pixels at least the preview's size (or the whole picture if smaller).
+fn renditions(
+    pixels: &Rgb,
+    original_long: u32,
+    orientation: u8,
+    source: PreviewSource,
+    options: &AnalysisOptions,
+    faces: Option<&mut FaceDetector>,
+    a: &mut Analysis,
+) {
+    let preview = render::resize(pixels, options.preview_edge, original_long);
+    // The thumbnail comes from the preview: cheaper, and one less large buffer.
+    let thumb = preview
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|p| render::resize(p, options.thumbnail_edge, original_long))
+        .map(|t| render::upright(t, orientation));
+    let preview = preview.map(|p| render::upright(p, orientation));
+    match (preview, thumb) {
+        (Ok(preview), Ok(thumb)) => {
+            if let Some(detector) = faces {
+                let grey = faces::grey_from_rgb(&preview.pixels);
+                a.faces = Some(detector.detect(&grey, preview.width, preview.height));
+            }
+            match (
+                render::encode(&preview, options.quality),
+                render::encode(&thumb, options.quality),
+            ) {
+                (Ok(p), Ok(t)) => {
+                    a.preview = Some(p);
+                    a.thumbnail = Some(t);
+                    a.preview_source = Some(source);
+                }
+                (Err(e), _) | (_, Err(e)) => a.problems.push(e),
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => a.problems.push(e),
+    }
 }
 
 /// Long edge of the small copies compared to tell whether an embedded preview shows the

@@ -16,6 +16,7 @@ pub mod format;
 pub mod hash;
 pub mod import;
 pub mod jpeg;
+pub(crate) mod png_image;
 pub mod problem;
 pub mod provenance;
 pub mod render;
