@@ -302,7 +302,13 @@ pub fn record_analysis(
     let orientation = exif.and_then(|e| e.orientation).map(u16::from);
     let taken_at =
         exif.and_then(|e| consentcam_media::provenance::taken_at(e, &policy.camera_zone));
-    let problems: Vec<String> = analysis.problems.iter().map(ToString::to_string).collect();
+    // A format that cannot be published is not damage: the format says it (C11).
+    let problems: Vec<String> = analysis
+        .problems
+        .iter()
+        .filter(|p| !matches!(p, consentcam_media::Problem::FormatNotPublishable { .. }))
+        .map(ToString::to_string)
+        .collect();
     let found = photos::Analysed {
         taken_at,
         camera_make: exif.and_then(|e| e.make.clone()),

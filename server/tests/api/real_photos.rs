@@ -514,6 +514,68 @@ async fn a_real_group_photo_goes_from_the_card_to_the_website_with_faces_covered
     }
 }
 
+/// A PNG (as a tablet or an export writes one) of the group photo, with the camera's
+/// EXIF copied in by exiftool: imported through the real card import, it is shown with
+/// its faces and its provenance, and never published.
+#[tokio::test]
+async fn a_png_is_analysed_with_its_faces_and_provenance_but_never_published() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let device = camera_signed_out_and_returned(&app, &admin).await;
+    let source = tempfile::tempdir().unwrap();
+    let jpeg = camera_file(source.path(), "IMG_0007.JPG", 1);
+    let card = tempfile::tempdir().unwrap();
+    let folder = card.path().join("DCIM").join("100APPLE");
+    std::fs::create_dir_all(&folder).unwrap();
+    let png = folder.join("IMG_0007.PNG");
+    image::open(&jpeg).unwrap().save(&png).unwrap();
+    let status = Command::new("exiftool")
+        .args(["-q", "-overwrite_original", "-tagsFromFile"])
+        .arg(&jpeg)
+        .arg("-EXIF:all")
+        .arg(&png)
+        .status()
+        .expect("exiftool is installed");
+    assert!(status.success());
+    import_card(&app, card.path(), device, &[]);
+
+    let staff = app.login(AccountRole::Staff).await;
+    let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
+    let id = list[0]["id"].as_i64().unwrap();
+    let page = expect(
+        staff.get(&format!("/api/v1/photos/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["photo"]["format"], "png");
+    assert_eq!(page["photo"]["provenance"], "verified", "{page}");
+    assert_eq!(page["photo"]["face_search"], "done");
+    let found = boxes(&page).len();
+    assert!(found >= 25, "{found} faces");
+    let thumbnail = staff
+        .client
+        .get(app.url(&format!("/photos/{id}/thumbnail")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumbnail.status(), StatusCode::OK);
+    let bytes = thumbnail.bytes().await.unwrap();
+    let shown = image::load_from_memory(&bytes).expect("a real thumbnail");
+    assert_eq!(
+        shown.width().max(shown.height()),
+        320,
+        "not the placeholder"
+    );
+    let decisions = decisions_of(&staff, id).await;
+    for d in decisions.as_array().unwrap() {
+        assert_eq!(d["verdict"], "blocked", "{d}");
+        assert!(
+            codes(d).contains(&"format_not_publishable".to_owned()),
+            "{d}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_photo_imported_without_face_detection_waits_until_the_detector_has_run() {
     let app = spawn_app().await;
