@@ -291,6 +291,21 @@ pub fn without_faces(conn: &Connection, session: Option<i64>) -> Result<Vec<Phot
     Ok(rows)
 }
 
+/// How many photos of each format an import (a sign-out's; `None`: those without one)
+/// brought in, the most common first.
+pub fn formats_of(conn: &Connection, session: Option<i64>) -> Result<Vec<(Format, usize)>> {
+    let mut stmt = conn.prepare(
+        "SELECT format, count(*) AS n FROM photos WHERE custody_session_id IS ?1 \
+         GROUP BY format ORDER BY n DESC, format",
+    )?;
+    let rows = stmt
+        .query_map([session], |r| {
+            Ok((r.get(0)?, usize::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// How many photos of an import (a sign-out's; `None`: those without one) need tagging.
 pub fn left_to_tag(conn: &Connection, session: Option<i64>) -> Result<usize> {
     let n: i64 = conn.query_row(

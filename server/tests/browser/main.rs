@@ -37,6 +37,12 @@ async fn a_group_photo_is_tagged_blocked_for_a_missing_consent_and_approved_once
     b.log_in(&server, "staff").await;
     b.submit("header nav a[href='/imports']").await;
     b.submit("#imports tbody tr a").await;
+    // What came in, by kind: the iPad's HEIC beside the camera's JPEGs.
+    let kinds = b.text("#kinds").await;
+    assert!(
+        kinds.contains("JPEG") && kinds.contains("1 HEIC"),
+        "{kinds}"
+    );
     b.submit("nav.filters a[href$='status=needs_tagging']")
         .await;
     assert_eq!(

@@ -33,6 +33,8 @@ pub struct Bulk {
     /// Faces of cautioned people not covered yet.
     pub to_cover: usize,
     pub without_people: usize,
+    /// What came in: "24 JPEG, 3 HEIC, 1 PNG".
+    pub kinds: String,
 }
 
 /// The people of the import's booked group who must not be photographed or must not
@@ -73,6 +75,11 @@ pub fn bulk(conn: &rusqlite::Connection, st: &AppState, session: i64) -> Result<
             })
             .collect(),
         without_people: photos::without_faces(conn, Some(session))?.len(),
+        kinds: photos::formats_of(conn, Some(session))?
+            .into_iter()
+            .map(|(format, n)| format!("{n} {}", format.as_str().to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(", "),
     })
 }
 
