@@ -263,18 +263,21 @@ fn a_trip(
     }
 }
 
+/// The sign-out [`a_trip`] made: Camera 1's latest.
+fn the_trip(server: &super::harness::Server) -> i64 {
+    let conn = server.db();
+    let camera = registry::devices(&conn)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.label == "Camera 1")
+        .expect("Camera 1");
+    consentcam::store::custody::sessions_of_device(&conn, camera.id).unwrap()[0].id
+}
+
 #[tokio::test]
 async fn an_import_of_20_photos_takes_20_submissions_and_no_visit_to_the_gallery() {
     let server = spawn_demo_with(a_trip_of(20)).await;
-    let session = {
-        let conn = server.db();
-        let camera = registry::devices(&conn)
-            .unwrap()
-            .into_iter()
-            .find(|d| d.label == "Camera 1")
-            .expect("Camera 1");
-        consentcam::store::custody::sessions_of_device(&conn, camera.id).unwrap()[0].id
-    };
+    let session = the_trip(&server);
     let b = desktop().await;
     b.log_in(&server, "staff").await;
     b.goto(&server.url(&format!("/imports/{session}"))).await;
@@ -330,15 +333,7 @@ async fn an_import_is_cleared_at_once_cautions_applied_small_faces_dismissed_emp
         a_trip(6, true),
     )
     .await;
-    let session = {
-        let conn = server.db();
-        let camera = registry::devices(&conn)
-            .unwrap()
-            .into_iter()
-            .find(|d| d.label == "Camera 1")
-            .expect("Camera 1");
-        consentcam::store::custody::sessions_of_device(&conn, camera.id).unwrap()[0].id
-    };
+    let session = the_trip(&server);
     let b = desktop().await;
     b.log_in(&server, "staff").await;
     let gallery = server.url(&format!("/imports/{session}"));
