@@ -318,6 +318,18 @@ pub fn set_covered(
     Ok(())
 }
 
+/// Everyone tagged in any photo of an import (a sign-out's), once each.
+pub fn people_tagged_in_session(conn: &Connection, session: i64) -> Result<Vec<PersonId>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT t.person_id FROM tags t JOIN photos p ON p.id = t.photo_id \
+         WHERE p.custody_session_id = ?1 AND t.person_id IS NOT NULL ORDER BY t.person_id",
+    )?;
+    let rows = stmt
+        .query_map([session], |r| Ok(PersonId(r.get(0)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// Unresolved faces in an import's photos (a sign-out's; `None`: photos without one)
 /// whose box is smaller than `min_px` on its shorter side: too small for anyone to be
 /// recognised.

@@ -411,6 +411,32 @@ async fn the_group_pages_add_people_book_a_device_and_offer_the_group_first_when
     }
     let gallery = staff.get("/imports/1").await.text().await.unwrap();
     assert!(gallery.contains("for <a href=\"/groups/"), "{gallery}");
+
+    // Someone tagged in another photo of the same sign-out is offered with the group,
+    // before outsiders (Yan Able sorts before Zed Young otherwise).
+    learner(&admin, "L8", "Yan", "Able", "2010-02-02").await;
+    let other = catalogue_photo(&app, "ac", |p| {
+        p.custody_session_id = Some(1);
+        p.device_id = Some(consentcam::domain::DeviceId(class.device));
+        p.original_name = "IMG_0002.JPG".into();
+    });
+    expect(
+        staff
+            .post(
+                &format!("/api/v1/photos/{}/tags", other.0),
+                json!({ "person_id": outsider }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let html = staff.get("/photos/1").await.text().await.unwrap();
+    let list = &html[html.find("<datalist id=\"people-list\"").unwrap()..];
+    let at = |name: &str| {
+        list.find(name)
+            .unwrap_or_else(|| panic!("{name} not offered"))
+    };
+    assert!(at("Zed Young") < at("Yan Able"), "{list}");
 }
 
 #[tokio::test]

@@ -231,10 +231,7 @@ pub(super) fn group_of(
                 .map(|p| p.id),
         );
     }
-    for other in photos::photos(conn, Some(session), 10_000)? {
-        let (facts, _) = photos::facts(conn, other.id)?;
-        group.extend(facts.tagged);
-    }
+    group.extend(faces::people_tagged_in_session(conn, session)?);
     Ok(group)
 }
 
