@@ -41,20 +41,6 @@ pub struct Person {
     pub erased: bool,
 }
 
-pub(crate) fn parse_col<T: std::str::FromStr>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    let text: String = row.get(idx)?;
-    text.parse().map_err(|e: T::Err| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            rusqlite::types::Type::Text,
-            e.to_string().into(),
-        )
-    })
-}
-
 const PERSON_COLS: &str = "id, ext_ref, given_name, family_name, date_of_birth, role, \
      vulnerable, may_sign_out, restricted, left_on, erased_at IS NOT NULL";
 

@@ -28,7 +28,7 @@ fn request_row(row: &Row<'_>) -> rusqlite::Result<Request> {
     Ok(Request {
         id: row.get(0)?,
         photo_id: PhotoId(row.get(1)?),
-        channel: super::people::parse_col(row, 2)?,
+        channel: row.get(2)?,
         requested_by: AccountId(row.get(3)?),
         requested_at: row.get(4)?,
         closed_at: row.get(5)?,
