@@ -11,6 +11,7 @@
 use image::{DynamicImage, GenericImageView, ImageFormat};
 
 use crate::error::ScrubError;
+use crate::orientation::Orientation;
 use crate::rebuild::{self, Keep};
 use crate::{Scrubbed, check, structure};
 
@@ -54,6 +55,89 @@ pub fn cover_and_scrub(
     covers: &[Cover],
     options: &Reencode,
 ) -> Result<Scrubbed, ScrubError> {
+    check_options(options)?;
+    let original = structure::read(jpeg)?;
+    let (original_keep, mut removed) = rebuild::gather(&original)?;
+
+    let decoded = image::load_from_memory_with_format(jpeg, ImageFormat::Jpeg)
+        .map_err(|e| ScrubError::Decode(e.to_string()))?;
+    let picture = match decoded {
+        DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => decoded,
+        DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA8(_) => {
+            DynamicImage::ImageLuma8(decoded.to_luma8())
+        }
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    };
+    let (picture, encoded) = paint_and_encode(picture, covers, options)?;
+    let fresh = structure::read(&encoded)?;
+    let (fresh_keep, _) = rebuild::gather(&fresh)?;
+    let output_space: &[u8; 4] = match picture {
+        DynamicImage::ImageLuma8(_) => b"GRAY",
+        _ => b"RGB ",
+    };
+    let keep = Keep {
+        jfif: fresh_keep.jfif,
+        orientation: original_keep.orientation,
+        // A CMYK profile does not describe the RGB pixels the decoder produced.
+        profile: original_keep
+            .profile
+            .clone()
+            .filter(|p| &p.colour_space == output_space),
+        adobe_transform: None,
+    };
+    let out = rebuild::write(&fresh, &keep)?;
+    check::check_clean(&out)?;
+    let mut report = rebuild::report(&original, &keep, std::mem::take(&mut removed));
+    report.reencoded = true;
+    Ok(Scrubbed { jpeg: out, report })
+}
+
+/// A decoded picture from a file that is not a JPEG (a PNG, a HEIC): 8-bit RGB, row by
+/// row, in the grid its covers are measured in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pixels {
+    pub width: u32,
+    pub height: u32,
+    /// `width * height * 3` bytes.
+    pub rgb: Vec<u8>,
+}
+
+/// Makes a new JPEG from decoded pixels: paints every cover solid black, downscales if
+/// asked and encodes. Nothing of the source file's metadata can reach the output, which
+/// carries a JFIF header and, when `orientation` is given and not 1, a one-tag EXIF so
+/// the picture displays upright. The output passes the same self-check as every scrub.
+///
+/// # Errors
+/// The pixel buffer does not match its size, an option is out of range, or a cover lies
+/// wholly outside the picture.
+pub fn cover_and_encode(
+    pixels: Pixels,
+    orientation: Option<Orientation>,
+    covers: &[Cover],
+    options: &Reencode,
+) -> Result<Scrubbed, ScrubError> {
+    check_options(options)?;
+    let Pixels { width, height, rgb } = pixels;
+    let picture = image::RgbImage::from_raw(width, height, rgb).ok_or(
+        ScrubError::InvalidOption("the pixel buffer does not match the picture's size"),
+    )?;
+    let (_, encoded) = paint_and_encode(DynamicImage::ImageRgb8(picture), covers, options)?;
+    let fresh = structure::read(&encoded)?;
+    let (fresh_keep, _) = rebuild::gather(&fresh)?;
+    let keep = Keep {
+        jfif: fresh_keep.jfif,
+        orientation,
+        profile: None,
+        adobe_transform: None,
+    };
+    let out = rebuild::write(&fresh, &keep)?;
+    check::check_clean(&out)?;
+    let mut report = rebuild::report(&fresh, &keep, Vec::new());
+    report.reencoded = true;
+    Ok(Scrubbed { jpeg: out, report })
+}
+
+fn check_options(options: &Reencode) -> Result<(), ScrubError> {
     if !(1..=100).contains(&options.quality) {
         return Err(ScrubError::InvalidOption("quality must be 1 to 100"));
     }
@@ -62,19 +146,16 @@ pub fn cover_and_scrub(
             "the long edge must be at least 1 pixel",
         ));
     }
-    let original = structure::read(jpeg)?;
-    let (original_keep, mut removed) = rebuild::gather(&original)?;
+    Ok(())
+}
 
-    let decoded = image::load_from_memory_with_format(jpeg, ImageFormat::Jpeg)
-        .map_err(|e| ScrubError::Decode(e.to_string()))?;
-    let (width, height) = decoded.dimensions();
-    let mut picture = match decoded {
-        DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => decoded,
-        DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA8(_) => {
-            DynamicImage::ImageLuma8(decoded.to_luma8())
-        }
-        other => DynamicImage::ImageRgb8(other.to_rgb8()),
-    };
+/// Paints the covers, downscales if asked and encodes; returns the picture as encoded.
+fn paint_and_encode(
+    mut picture: DynamicImage,
+    covers: &[Cover],
+    options: &Reencode,
+) -> Result<(DynamicImage, Vec<u8>), ScrubError> {
+    let (width, height) = picture.dimensions();
     for (index, cover) in covers.iter().enumerate() {
         let outside = ScrubError::CoverOutsideImage {
             index,
@@ -103,34 +184,12 @@ pub fn cover_and_scrub(
             picture = picture.thumbnail_exact(w, h);
         }
     }
-
     let mut encoded = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, options.quality);
     picture
         .write_with_encoder(encoder)
         .map_err(|e| ScrubError::Encode(e.to_string()))?;
-
-    let fresh = structure::read(&encoded)?;
-    let (fresh_keep, _) = rebuild::gather(&fresh)?;
-    let output_space: &[u8; 4] = match picture {
-        DynamicImage::ImageLuma8(_) => b"GRAY",
-        _ => b"RGB ",
-    };
-    let keep = Keep {
-        jfif: fresh_keep.jfif,
-        orientation: original_keep.orientation,
-        // A CMYK profile does not describe the RGB pixels the decoder produced.
-        profile: original_keep
-            .profile
-            .clone()
-            .filter(|p| &p.colour_space == output_space),
-        adobe_transform: None,
-    };
-    let out = rebuild::write(&fresh, &keep)?;
-    check::check_clean(&out)?;
-    let mut report = rebuild::report(&original, &keep, std::mem::take(&mut removed));
-    report.reencoded = true;
-    Ok(Scrubbed { jpeg: out, report })
+    Ok((picture, encoded))
 }
 
 /// The brightest a pixel inside a painted cover may come out after JPEG re-encoding

@@ -39,7 +39,7 @@ mod report;
 mod structure;
 
 pub use check::check_clean;
-pub use cover::{Cover, Reencode, cover_and_scrub, uncovered};
+pub use cover::{Cover, Pixels, Reencode, cover_and_encode, cover_and_scrub, uncovered};
 pub use entropy::{ImageDataCheck, verify_image_data};
 pub use error::ScrubError;
 pub use orientation::Orientation;

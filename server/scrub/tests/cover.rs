@@ -291,3 +291,71 @@ fn the_pixel_check_names_a_cover_that_was_not_painted() {
         vec![0]
     );
 }
+
+/// A picture decoded from a file that is not a JPEG becomes a new JPEG: covers painted,
+/// downscaled, the orientation written as the only metadata.
+#[test]
+fn makes_a_clean_jpeg_from_decoded_pixels() {
+    use consentcam_scrub::{Orientation, Pixels, cover_and_encode};
+    let (width, height) = (200u32, 100u32);
+    let pixels = Pixels {
+        width,
+        height,
+        rgb: vec![210; 200 * 100 * 3],
+    };
+    let cover = Cover {
+        x: 20,
+        y: 10,
+        width: 60,
+        height: 40,
+    };
+    let out = cover_and_encode(
+        pixels,
+        Orientation::from_value(6),
+        &[cover],
+        &Reencode {
+            max_long_edge: Some(100),
+            ..Default::default()
+        },
+    )
+    .expect("encodes");
+    check_clean(&out.jpeg).expect("clean");
+    assert!(out.report.reencoded);
+    assert_eq!(out.report.kept.orientation.map(|o| o.value()), Some(6));
+    assert_eq!(out.report.kept.colour_profile_bytes, None);
+    let img = image::load_from_memory(&out.jpeg).expect("decodes");
+    assert_eq!(img.dimensions(), (100, 50));
+    assert!(luma(&img, 25, 15) < 30, "inside the cover");
+    assert!(luma(&img, 80, 40) > 180, "outside the cover");
+    assert_eq!(
+        consentcam_scrub::uncovered(&out.jpeg, &[cover], width, height).expect("decodes"),
+        Vec::<usize>::new()
+    );
+
+    // Upright pixels need no orientation at all; a buffer of the wrong size is refused.
+    let plain = cover_and_encode(
+        Pixels {
+            width: 8,
+            height: 8,
+            rgb: vec![0; 8 * 8 * 3],
+        },
+        None,
+        &[],
+        &Reencode::default(),
+    )
+    .expect("encodes");
+    assert_eq!(plain.report.kept.orientation, None);
+    assert!(matches!(
+        cover_and_encode(
+            Pixels {
+                width: 8,
+                height: 8,
+                rgb: vec![0; 10],
+            },
+            None,
+            &[],
+            &Reencode::default(),
+        ),
+        Err(ScrubError::InvalidOption(_))
+    ));
+}
