@@ -158,6 +158,14 @@ pub enum Format {
 
 text_enum!(Format { Jpeg => "jpeg", Png => "png", Heic => "heic", Raw => "raw", Video => "video", Gif => "gif", Webp => "webp", Empty => "empty", Unknown => "unknown" }, "format");
 
+impl Format {
+    /// The still photos that can be published: a JPEG is scrubbed; a PNG or HEIC is
+    /// decoded and goes out as a new JPEG made from its pixels (C11).
+    pub fn is_publishable(self) -> bool {
+        matches!(self, Format::Jpeg | Format::Png | Format::Heic)
+    }
+}
+
 /// Where a photo may go (C1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "partner_id", rename_all = "snake_case")]

@@ -73,8 +73,13 @@ pub struct Photo {
     content_hash: String,
     #[serde(skip)]
     covers: Vec<consentcam_scrub::Cover>,
+    /// A still photo that decodes (JPEG, PNG, HEIC) and can be exported as a clean JPEG.
     #[serde(skip)]
-    jpeg: bool,
+    still: bool,
+    #[serde(skip)]
+    format: crate::domain::Format,
+    #[serde(skip)]
+    orientation: Option<u16>,
 }
 
 /// One sign-out (staff only).
@@ -190,7 +195,9 @@ pub fn gather(
             not_included: None,
             others_covered: covers.len(),
             publications,
-            jpeg: photo.format == crate::domain::Format::Jpeg && photo.damage.is_none(),
+            still: photo.format.is_publishable() && photo.damage.is_none(),
+            format: photo.format,
+            orientation: photo.orientation,
             content_hash: photo.content_hash,
             covers,
         });
@@ -269,17 +276,23 @@ pub fn build(mut gathered: Gathered, data_dir: &Path) -> Result<Vec<u8>, ExportE
         }
     }
     for photo in &mut gathered.photos {
-        if !photo.jpeg {
+        if !photo.still {
             photo.not_included =
-                Some("not a readable JPEG (kept in the photo store as it came)".into());
+                Some("not a readable still photo (kept in the photo store as it came)".into());
             continue;
         }
         let original = crate::publish::original_path(data_dir, &photo.content_hash);
         let painted = std::fs::read(&original)
             .map_err(|e| e.to_string())
             .and_then(|bytes| {
-                consentcam_scrub::cover_and_scrub(&bytes, &photo.covers, &Default::default())
-                    .map_err(|e| e.to_string())
+                crate::publish::clean_copy(
+                    &bytes,
+                    photo.format,
+                    photo.orientation,
+                    &photo.covers,
+                    &Default::default(),
+                )
+                .map_err(|e| e.to_string())
             });
         match painted {
             Ok(clean) => {

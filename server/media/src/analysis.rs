@@ -50,7 +50,7 @@ pub enum PreviewSource {
     Embedded,
     /// The main image, decoded at a reduced DCT scale.
     ScaledDecode,
-    /// The whole image decoded (a PNG).
+    /// The whole image decoded (a PNG, a HEIF).
     FullDecode,
 }
 
@@ -92,8 +92,8 @@ impl Analysis {
         }
     }
 
-    /// May this file go forward to the consent decision at all? Only a JPEG with no
-    /// problem of any kind (rules C11, I6).
+    /// May this file go forward to the consent decision at all? Only a still photo (JPEG,
+    /// PNG, HEIF) with no problem of any kind (rules C11, I6).
     #[must_use]
     pub fn publishable(&self) -> bool {
         self.kind.is_publishable_format() && self.problems.is_empty()
@@ -150,7 +150,10 @@ pub fn analyse_bytes(
         MediaKind::Jpeg => {}
         MediaKind::Png => {
             analyse_png(data, options, faces, &mut a);
-            a.problems.push(Problem::FormatNotPublishable { kind });
+            return a;
+        }
+        MediaKind::Heif => {
+            analyse_heif(data, options, faces, &mut a);
             return a;
         }
         other => {
@@ -211,6 +214,22 @@ pub fn analyse_bytes(
     a
 }
 
+/// The whole picture of a PNG or HEIF still as 8-bit RGB, within the same limits as the
+/// analysis, for a copy made from its pixels (publication, a subject access export). A
+/// PNG comes in its stored grid (its EXIF orientation still to apply, as for a JPEG); a
+/// HEIF comes upright.
+///
+/// # Errors
+/// Why the file cannot be decoded; a JPEG or any other kind is
+/// [`Problem::FormatNotPublishable`] (a JPEG is scrubbed, never decoded here).
+pub fn decode_still(data: &[u8], limits: &Limits) -> Result<Rgb, Problem> {
+    match format::sniff(data) {
+        MediaKind::Png => crate::png_image::decode(data, limits),
+        MediaKind::Heif => crate::heif_image::decode(data, limits),
+        kind => Err(Problem::FormatNotPublishable { kind }),
+    }
+}
+
 /// A PNG: its size, its `eXIf` EXIF, and its renditions and faces from the decoded
 /// pixels, within the same limits as a JPEG.
 fn analyse_png(
@@ -244,6 +263,54 @@ fn analyse_png(
                 &pixels,
                 long,
                 orientation,
+                PreviewSource::FullDecode,
+                options,
+                faces,
+                a,
+            );
+        }
+        Err(problem) => a.problems.push(problem),
+    }
+}
+
+/// A HEIF/HEIC: the primary image's size and EXIF, and its renditions and faces from the
+/// decoded pixels, which libheif has already turned upright (the EXIF orientation is not
+/// applied again, and is reported as absent).
+fn analyse_heif(
+    data: &[u8],
+    options: &AnalysisOptions,
+    faces: Option<&mut FaceDetector>,
+    a: &mut Analysis,
+) {
+    let header = match crate::heif_image::header(data, &options.limits) {
+        Ok(header) => header,
+        Err(problem) => {
+            a.problems.push(problem);
+            return;
+        }
+    };
+    a.width = Some(header.width);
+    a.height = Some(header.height);
+    match header
+        .exif
+        .map(|tiff| tiff.and_then(|t| exif::parse(&t).map_err(|e| e.to_string())))
+    {
+        Some(Ok(summary)) => {
+            a.exif = Some(ExifSummary {
+                orientation: None,
+                ..summary
+            });
+        }
+        Some(Err(detail)) => a.problems.push(Problem::ExifInvalid { detail }),
+        None => {}
+    }
+    match crate::heif_image::decode(data, &options.limits) {
+        Ok(pixels) => {
+            let long = header.width.max(header.height);
+            renditions(
+                &pixels,
+                long,
+                1,
                 PreviewSource::FullDecode,
                 options,
                 faces,

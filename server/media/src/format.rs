@@ -10,7 +10,7 @@ use crate::problem::Problem;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MediaKind {
-    /// JPEG: the only kind that can be published.
+    /// JPEG.
     Jpeg,
     /// PNG.
     Png,
@@ -47,10 +47,11 @@ impl MediaKind {
         }
     }
 
-    /// Only JPEG can go through the scrubber and be published (rules I1, C11).
+    /// The still photos that can be published (rules I1, C11): a JPEG goes through the
+    /// scrubber; a PNG or HEIF is decoded and published as a new JPEG made from its pixels.
     #[must_use]
     pub fn is_publishable_format(self) -> bool {
-        self == Self::Jpeg
+        matches!(self, Self::Jpeg | Self::Png | Self::Heif)
     }
 }
 

@@ -14,6 +14,7 @@ pub mod exif;
 pub mod faces;
 pub mod format;
 pub mod hash;
+pub(crate) mod heif_image;
 pub mod import;
 pub mod jpeg;
 pub(crate) mod png_image;
@@ -25,7 +26,9 @@ pub mod sample;
 pub mod storage;
 pub mod store;
 
-pub use analysis::{Analysis, AnalysisOptions, PreviewSource, analyse_bytes, analyse_file};
+pub use analysis::{
+    Analysis, AnalysisOptions, PreviewSource, analyse_bytes, analyse_file, decode_still,
+};
 pub use background::{BackgroundOptions, spawn_analysis};
 pub use card::CardPath;
 pub use catalogue::{Catalogue, CatalogueError, FileRecord};
@@ -42,6 +45,6 @@ pub use problem::Problem;
 pub use provenance::{
     Attribution, ClockPolicy, CustodyWindow, RegisteredDevice, Unattributed, attribute,
 };
-pub use render::Rendition;
+pub use render::{Rendition, Rgb};
 pub use storage::{OsStorage, Storage};
 pub use store::{Store, StoreError};

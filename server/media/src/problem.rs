@@ -36,6 +36,10 @@ pub enum Problem {
     TooLargeToAnalyse { bytes: u64, limit: u64 },
     /// The header declares more pixels than the analysis will decode.
     DimensionsTooLarge { width: u32, height: u32 },
+    /// A grid image assembled from more tiles than any camera writes.
+    TooManyTiles { tiles: usize, limit: usize },
+    /// Decoding the image would take more memory than the analysis allows.
+    DecodingNeedsTooMuchMemory { bytes: u64, limit: u64 },
     /// The file ends before the image does.
     Truncated,
     /// The image data does not decode.
@@ -72,6 +76,8 @@ impl Problem {
             Self::FormatNotPublishable { .. } => "format_not_publishable",
             Self::TooLargeToAnalyse { .. } => "too_large_to_analyse",
             Self::DimensionsTooLarge { .. } => "dimensions_too_large",
+            Self::TooManyTiles { .. } => "too_many_tiles",
+            Self::DecodingNeedsTooMuchMemory { .. } => "decoding_needs_too_much_memory",
             Self::Truncated => "truncated",
             Self::Corrupt { .. } => "corrupt",
             Self::TooManyScans { .. } => "too_many_scans",
@@ -117,6 +123,16 @@ impl fmt::Display for Problem {
             Self::DimensionsTooLarge { width, height } => write!(
                 f,
                 "The image claims to be {width} x {height} pixels, too large to open safely."
+            ),
+            Self::TooManyTiles { tiles, limit } => write!(
+                f,
+                "The image is assembled from {tiles} tiles (the limit is {limit}); no camera does this."
+            ),
+            Self::DecodingNeedsTooMuchMemory { bytes, limit } => write!(
+                f,
+                "Opening the image would take {} MB of memory, more than the {} MB allowed.",
+                bytes / 1_000_000,
+                limit / 1_000_000
             ),
             Self::Truncated => f.write_str("The file is cut short: the image is incomplete."),
             Self::Corrupt { detail } => write!(f, "The image data is damaged ({detail})."),

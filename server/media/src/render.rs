@@ -38,7 +38,7 @@ impl std::fmt::Debug for Rendition {
 
 /// RGB pixels, row by row.
 #[derive(Debug, Clone)]
-pub(crate) struct Rgb {
+pub struct Rgb {
     pub width: u32,
     pub height: u32,
     pub pixels: Vec<u8>,

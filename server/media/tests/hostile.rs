@@ -9,10 +9,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
 
 use common::SqliteCatalogue;
-use common::photos::{self, PhotoSpec, camera_exif};
+use common::bmff;
+use common::photos::{self, PhotoSpec, camera_exif, png_of};
 use consentcam_media::{
     AnalysisOptions, FaceDetector, ImportOptions, Limits, OsStorage, Outcome, Store, analyse_file,
-    import_card,
+    exif, import_card,
 };
 
 fn good(seed: u64) -> Vec<u8> {
@@ -275,14 +276,59 @@ fn hostile() -> Vec<(String, Vec<u8>, &'static str)> {
     no_scan.extend([0xFF, 0xD9]);
     add("no_image_data.jpg", no_scan, "corrupt");
     add(
-        "real_png.png",
+        "header_only.png",
         b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0".to_vec(),
-        "format_not_publishable",
+        "truncated",
     );
+    // HEIC: the type box alone; cut short; 400 MP declared; a grid of 5,000 tiles; an
+    // EXIF offset out of range; noise after a good start.
     add(
         "IMG_0001.HEIC",
         b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(),
-        "format_not_publishable",
+        "corrupt",
+    );
+    let heic = heic(160, 120, 41);
+    add(
+        "IMG_0004.HEIC",
+        heic[..heic.len() - heic.len() / 3].to_vec(),
+        "truncated",
+    );
+    add(
+        "IMG_0005.HEIC",
+        bmff::with_declared_size(&heic, 20_000, 20_000),
+        "dimensions_too_large",
+    );
+    add(
+        "IMG_0006.HEIC",
+        bmff::as_grid_of(&heic, 5_000),
+        "too_many_tiles",
+    );
+    add(
+        "IMG_0007.HEIC",
+        bmff::with_exif_offset(&heic, 0xFFFF_FF00),
+        "exif_invalid",
+    );
+    let mut noisy = heic[..40].to_vec();
+    noisy.extend((0..3000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8));
+    add("IMG_0008.HEIC", noisy, "corrupt");
+    // PNG: cut short; 100,000 x 100,000 declared; an EXIF offset out of range.
+    let png = png_still(160, 120, 42);
+    add(
+        "Screenshot_1.png",
+        png[..png.len() / 2].to_vec(),
+        "truncated",
+    );
+    let mut huge_png = png.clone();
+    huge_png[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    huge_png[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    add("Screenshot_2.png", huge_png, "dimensions_too_large");
+    let mut bad_exif = exif::build(&camera_exif("PNG0003", 1));
+    bad_exif[4..8].copy_from_slice(&0xFFFF_FF00u32.to_be_bytes());
+    let w = 160;
+    add(
+        "Screenshot_3.png",
+        png_of(&photos::pixels(w, 120, 43), w, 120, Some(&bad_exif)),
+        "exif_invalid",
     );
     add(
         "IMG_0002.CR2",
@@ -308,6 +354,29 @@ fn hostile() -> Vec<(String, Vec<u8>, &'static str)> {
     v
 }
 
+/// A HEIC with a camera's EXIF, as an iPad saves it.
+fn heic(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    let tiff = exif::build(&camera_exif("DMPXK0001", 1));
+    consentcam_media::sample::heic_of(
+        &photos::pixels(width, height, seed),
+        width,
+        height,
+        Some(&tiff),
+    )
+    .expect("encodes")
+}
+
+/// A PNG with a camera's EXIF in its `eXIf` chunk.
+fn png_still(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    let tiff = exif::build(&camera_exif("PNG0001", 1));
+    png_of(
+        &photos::pixels(width, height, seed),
+        width,
+        height,
+        Some(&tiff),
+    )
+}
+
 fn good_files() -> Vec<(String, Vec<u8>)> {
     let spec = |orientation| PhotoSpec {
         exif: Some(camera_exif("083021001234", orientation)),
@@ -317,6 +386,8 @@ fn good_files() -> Vec<(String, Vec<u8>)> {
     padded.extend([0u8; 512]);
     vec![
         ("IMG_1001.JPG".into(), photos::photo(640, 480, 30, &spec(1))),
+        ("IMG_1010.HEIC".into(), heic(640, 480, 44)),
+        ("Screenshot_10.png".into(), png_still(640, 480, 45)),
         ("IMG_1002.JPG".into(), photos::photo(480, 640, 32, &spec(6))),
         (
             "IMG_1003.JPG".into(),

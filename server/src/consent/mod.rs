@@ -479,8 +479,8 @@ fn media_reasons(photo: &PhotoFacts, reasons: &mut Vec<Reason>) {
             Severity::Blocks,
             None,
             format!(
-                "This is a {format} file. It is kept, but only JPEG photos can have their \
-                 metadata removed safely, so it cannot be published."
+                "This is a {format} file. It is kept, but only still photos (JPEG, PNG, HEIC) \
+                 can be published without their metadata, so it cannot be published."
             ),
         )),
         MediaState::Damaged { reason: why } => reasons.push(reason(

@@ -58,7 +58,7 @@ impl MediaDirs {
     }
 }
 
-/// The format we keep for a media kind (JPEG is the only publishable one).
+/// The format we keep for a media kind.
 pub fn format_of(kind: MediaKind) -> Format {
     match kind {
         MediaKind::Jpeg => Format::Jpeg,

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::consent::{ConsentPolicy, Decision, FaceResolution, Verdict};
 use crate::decisions;
-use crate::domain::{AccountId, Channel, PhotoId};
+use crate::domain::{AccountId, Channel, Format, PhotoId};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::faces;
@@ -72,6 +72,8 @@ pub enum PublishError {
     Original(PathBuf, #[source] std::io::Error),
     #[error("the scrubber refused the photo: {0}")]
     Scrub(#[from] consentcam_scrub::ScrubError),
+    #[error("the stored original could not be decoded: {0}")]
+    Decode(consentcam_media::Problem),
     #[error("could not write to the outbox: {0}")]
     Outbox(#[source] std::io::Error),
     #[error(
@@ -132,6 +134,10 @@ pub struct Plan {
     caption: String,
     /// The stored picture's size, which covers are measured in.
     size: (u32, u32),
+    /// A JPEG is scrubbed; a PNG or HEIC is decoded and encoded afresh.
+    format: Format,
+    /// The EXIF orientation of the stored grid (a PNG's is written into its new JPEG).
+    orientation: Option<u16>,
 }
 
 /// The cover of a face box (pixels of the upright picture) in the photo's stored grid,
@@ -171,6 +177,8 @@ fn plan(conn: &Connection, photo: PhotoId) -> Result<Plan, PublishError> {
         covers,
         caption: stored.caption,
         size: (width, height),
+        format: stored.format,
+        orientation: stored.orientation,
     })
 }
 
@@ -225,6 +233,69 @@ pub fn prepare(
     Ok(Prepared::Ready(plan(conn, photo)?))
 }
 
+/// A clean JPEG of a stored original with `covers` painted (stored-grid pixels): a JPEG
+/// is scrubbed (losslessly when nothing is painted and the size is kept), a PNG or HEIC
+/// decoded and encoded afresh, with only its orientation (a PNG's EXIF one; a HEIC
+/// decodes upright) written. Publication and subject access exports both use it.
+pub fn clean_copy(
+    original: &[u8],
+    format: Format,
+    orientation: Option<u16>,
+    covers: &[consentcam_scrub::Cover],
+    reencode: &consentcam_scrub::Reencode,
+) -> Result<consentcam_scrub::Scrubbed, PublishError> {
+    match format {
+        Format::Jpeg if covers.is_empty() && reencode.max_long_edge.is_none() => {
+            Ok(consentcam_scrub::scrub(original)?)
+        }
+        Format::Jpeg => Ok(consentcam_scrub::cover_and_scrub(
+            original, covers, reencode,
+        )?),
+        Format::Png | Format::Heic => {
+            let pixels = consentcam_media::decode_still(original, &Default::default())
+                .map_err(PublishError::Decode)?;
+            let orientation = if format == Format::Heic {
+                None
+            } else {
+                orientation
+                    .and_then(|o| u8::try_from(o).ok())
+                    .and_then(consentcam_scrub::Orientation::from_value)
+            };
+            let pixels = consentcam_scrub::Pixels {
+                width: pixels.width,
+                height: pixels.height,
+                rgb: pixels.pixels,
+            };
+            Ok(consentcam_scrub::cover_and_encode(
+                pixels,
+                orientation,
+                covers,
+                reencode,
+            )?)
+        }
+        other => Err(PublishError::Decode(
+            consentcam_media::Problem::FormatNotPublishable {
+                kind: media_kind(other),
+            },
+        )),
+    }
+}
+
+fn media_kind(format: Format) -> consentcam_media::MediaKind {
+    use consentcam_media::MediaKind as K;
+    match format {
+        Format::Jpeg => K::Jpeg,
+        Format::Png => K::Png,
+        Format::Heic => K::Heif,
+        Format::Raw => K::Raw,
+        Format::Video => K::Video,
+        Format::Gif => K::Gif,
+        Format::Webp => K::Webp,
+        Format::Empty => K::Empty,
+        Format::Unknown => K::Other,
+    }
+}
+
 /// The clean copy, written to the outbox under temporary names, not yet visible.
 #[derive(Debug)]
 pub struct Copy {
@@ -246,18 +317,17 @@ pub fn make_copy(
     now: Timestamp,
 ) -> Result<Copy, PublishError> {
     let bytes = std::fs::read(original).map_err(|e| PublishError::Original(original.into(), e))?;
-    let clean = if planned.covers.is_empty() && options.max_long_edge.is_none() {
-        consentcam_scrub::scrub(&bytes)?
-    } else {
-        consentcam_scrub::cover_and_scrub(
-            &bytes,
-            &planned.covers,
-            &consentcam_scrub::Reencode {
-                max_long_edge: options.max_long_edge,
-                ..Default::default()
-            },
-        )?
+    let reencode = consentcam_scrub::Reencode {
+        max_long_edge: options.max_long_edge,
+        ..Default::default()
     };
+    let clean = clean_copy(
+        &bytes,
+        planned.format,
+        planned.orientation,
+        &planned.covers,
+        &reencode,
+    )?;
     drop(bytes);
     let (width, height) = planned.size;
     let uncovered = consentcam_scrub::uncovered(&clean.jpeg, &planned.covers, width, height)?;

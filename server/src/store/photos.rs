@@ -73,7 +73,7 @@ impl Photo {
             (Some(reason), _) => MediaState::Damaged {
                 reason: reason.clone(),
             },
-            (None, Format::Jpeg) => MediaState::Publishable,
+            (None, format) if format.is_publishable() => MediaState::Publishable,
             (None, other) => MediaState::Unsupported {
                 format: other.as_str().to_uppercase(),
             },

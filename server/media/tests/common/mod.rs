@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod bmff;
 pub mod photos;
 
 use std::collections::{BTreeMap, HashSet};

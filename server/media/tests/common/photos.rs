@@ -163,3 +163,21 @@ pub fn segments_before_scan(jpeg: &[u8]) -> Vec<(u8, Vec<u8>)> {
     }
     out
 }
+
+/// A PNG of `rgb`, with `exif` (a TIFF structure) in an `eXIf` chunk before the pixels.
+pub fn png_of(rgb: &[u8], width: u32, height: u32, exif: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().expect("header");
+        if let Some(tiff) = exif {
+            writer
+                .write_chunk(png::chunk::eXIf, tiff)
+                .expect("eXIf chunk");
+        }
+        writer.write_image_data(rgb).expect("pixels");
+    }
+    out
+}
