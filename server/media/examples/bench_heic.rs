@@ -1,0 +1,208 @@
+//! Benchmark: HEIC analysis (EXIF, 320 px thumbnail, 1600 px preview, through libheif)
+//! side by side with `heif-convert` + `exiftool -json` on the same 12 MP HEIC files, which
+//! this program generates with libheif's encoder (nothing is downloaded or committed).
+//!
+//! ```text
+//! cargo run --release -p consentcam-media --example bench_heic -- [--files N] [--keep DIR]
+//! ```
+//!
+//! Needs `heif-convert` (libheif-examples) and `exiftool` on the PATH. Prints a Markdown
+//! table. Our peak memory is read in a child process (this program with a sub-command);
+//! the peer's with GNU time's maximum resident set size, where /usr/bin/time exists.
+
+#[path = "../tests/common/photos.rs"]
+#[allow(dead_code)]
+mod photos;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use consentcam_media::{AnalysisOptions, ExifSummary, analyse_file, exif};
+
+/// An iPhone's 12 MP photo.
+const WIDTH: u32 = 4032;
+const HEIGHT: u32 = 3024;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("analyse") => child_analyse(Path::new(&args[1])),
+        _ => run(&args),
+    }
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn heics(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.retain(|p| p.extension().is_some_and(|e| e == "HEIC"));
+    v.sort();
+    v
+}
+
+/// Child: analyse every HEIC in `dir`, one after another; print wall ms and peak RSS.
+fn child_analyse(dir: &Path) -> anyhow::Result<()> {
+    let options = AnalysisOptions::default();
+    let started = Instant::now();
+    for path in heics(dir) {
+        let a = analyse_file(&path, &options, None);
+        anyhow::ensure!(
+            a.problems.is_empty() && a.preview.is_some() && a.exif.is_some(),
+            "{} did not analyse cleanly: {:?}",
+            path.display(),
+            a.problems
+        );
+    }
+    println!(
+        "{} {}",
+        started.elapsed().as_secs_f64() * 1000.0,
+        peak_rss_kib()
+    );
+    Ok(())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs `cmd`, returning its wall time in ms and, when run under GNU time, its peak RSS.
+fn timed(cmd: &mut Command) -> anyhow::Result<(f64, u64)> {
+    let started = Instant::now();
+    let out = cmd.output()?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rss = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok((ms, rss))
+}
+
+fn run(args: &[String]) -> anyhow::Result<()> {
+    let n: usize = arg(args, "--files").map_or(Ok(8), |s| s.parse())?;
+    let rounds = 3;
+    let tmp = tempfile::tempdir()?;
+    let base = arg(args, "--keep").map_or_else(|| tmp.path().to_path_buf(), PathBuf::from);
+    let card = base.join("card");
+    std::fs::create_dir_all(&card)?;
+    if heics(&card).len() != n {
+        eprintln!("generating {n} HEIC photos of {WIDTH}x{HEIGHT}...");
+        for i in 0..n as u64 {
+            let tiff = exif::build(&ExifSummary {
+                taken_at: Some(jiff::civil::date(2026, 3, 14).at(10, 30, 0, 0)),
+                utc_offset_seconds: Some(0),
+                make: Some("Apple".into()),
+                model: Some("iPad (10th generation)".into()),
+                body_serial: Some("DMPXK0001".into()),
+                orientation: Some(1),
+                gps_present: false,
+            });
+            let pixels = photos::pixels(WIDTH, HEIGHT, 2000 + i);
+            let heic = consentcam_media::sample::heic_of(&pixels, WIDTH, HEIGHT, Some(&tiff))
+                .map_err(anyhow::Error::msg)?;
+            std::fs::write(card.join(format!("IMG_{:04}.HEIC", i + 1)), heic)?;
+        }
+    }
+    let files = heics(&card);
+    let bytes: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
+    #[allow(clippy::cast_precision_loss)]
+    let mib = bytes as f64 / n as f64 / (1024.0 * 1024.0);
+    println!("photos: {n} HEIC of {WIDTH}x{HEIGHT}, {mib:.1} MiB each\n");
+
+    let out = base.join("converted");
+    std::fs::create_dir_all(&out)?;
+    let gnu_time = Path::new("/usr/bin/time").exists();
+    let (mut ours, mut convert, mut exiftool) = (vec![], vec![], vec![]);
+    let (mut our_peak, mut their_peak) = (0, 0);
+    for _ in 0..rounds {
+        let (ms, rss) = {
+            let out = Command::new(std::env::current_exe()?)
+                .args(["analyse", &card.to_string_lossy()])
+                .output()?;
+            anyhow::ensure!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8(out.stdout)?;
+            let mut parts = text.split_whitespace();
+            let ms: f64 = parts.next().unwrap_or("0").parse()?;
+            let rss: u64 = parts.next().unwrap_or("0").parse()?;
+            (ms, rss)
+        };
+        ours.push(ms);
+        our_peak = our_peak.max(rss);
+        let mut total = 0.0;
+        for file in &files {
+            let target = out.join(file.with_extension("jpg").file_name().unwrap_or_default());
+            let mut cmd = if gnu_time {
+                let mut c = Command::new("/usr/bin/time");
+                c.arg("-v").arg("heif-convert");
+                c
+            } else {
+                Command::new("heif-convert")
+            };
+            let (ms, rss) = timed(cmd.args(["-q", "82"]).arg(file).arg(&target))?;
+            total += ms;
+            their_peak = their_peak.max(rss);
+        }
+        convert.push(total);
+        exiftool.push(timed(Command::new("exiftool").arg("-json").arg("-q").args(&files))?.0);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let per = |ms: f64| ms / n as f64;
+    let (o, c, e) = (median(ours), median(convert), median(exiftool));
+    println!(
+        "## HEIC analysis per photo (EXIF + 320 px thumbnail + 1600 px preview), {n} photos, median of {rounds}\n"
+    );
+    println!(
+        "| ours (1 thread, in one process) | heif-convert (one process per photo) | exiftool -json (batch) | peer / ours | our peak RSS | heif-convert's peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|");
+    #[allow(clippy::cast_precision_loss)]
+    let mb = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "| {:.0} ms | {:.0} ms | {:.0} ms | {:.2}x | {:.0} MiB | {} |",
+        per(o),
+        per(c),
+        per(e),
+        (c + e) / o,
+        mb(our_peak),
+        if their_peak > 0 {
+            format!("{:.0} MiB", mb(their_peak))
+        } else {
+            "not measured".into()
+        }
+    );
+    Ok(())
+}
