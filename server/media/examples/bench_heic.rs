@@ -11,7 +11,6 @@
 //! the peer's with GNU time's maximum resident set size, where /usr/bin/time exists.
 
 #[path = "../tests/common/photos.rs"]
-#[allow(dead_code)]
 mod photos;
 
 use std::path::{Path, PathBuf};
