@@ -20,9 +20,14 @@ pub fn event(progress: CardProgress, at: Timestamp) -> Event {
     match progress {
         CardProgress::Started { files } => Event::CardInserted { files, at },
         CardProgress::Progress { done, failed, .. } => Event::ImportProgress { done, failed, at },
-        CardProgress::Finished { imported, failed } => Event::ImportFinished {
+        CardProgress::Finished {
             imported,
             failed,
+            kinds,
+        } => Event::ImportFinished {
+            imported,
+            failed,
+            kinds,
             at,
         },
         CardProgress::Stopped { done, .. } => Event::ImportStopped { done, at },
@@ -111,6 +116,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+    use consentcam_wire::KindCounts;
 
     fn append(path: &std::path::Path, text: &str) {
         let mut f = std::fs::OpenOptions::new()
@@ -187,13 +193,23 @@ mod tests {
             event(
                 CardProgress::Finished {
                     imported: 3,
-                    failed: 1
+                    failed: 1,
+                    kinds: KindCounts {
+                        jpeg: 2,
+                        heic: 1,
+                        ..KindCounts::default()
+                    }
                 },
                 at
             ),
             Event::ImportFinished {
                 imported: 3,
                 failed: 1,
+                kinds: KindCounts {
+                    jpeg: 2,
+                    heic: 1,
+                    ..KindCounts::default()
+                },
                 at
             }
         );

@@ -32,7 +32,9 @@
 //! logs; no pair panics.
 
 use consentcam_hardware::{Button, Signal};
-use consentcam_wire::{CautionKind, KioskEventKind, Roster, RosterBooking, TagUid, TapOutcome};
+use consentcam_wire::{
+    CautionKind, KindCounts, KioskEventKind, Roster, RosterBooking, TagUid, TapOutcome,
+};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
@@ -285,6 +287,8 @@ pub enum Event {
     ImportFinished {
         imported: u32,
         failed: u32,
+        /// How many of each kind came in.
+        kinds: KindCounts,
         at: Timestamp,
     },
     /// The import stopped after `done` files (the card went, the disk is full); running it
@@ -411,6 +415,7 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
             Event::ImportFinished {
                 imported,
                 failed,
+                kinds,
                 at,
             },
         ) => {
@@ -418,6 +423,7 @@ pub fn step(mut state: State, event: Event) -> (State, Vec<Effect>) {
                 device: state.roster.device_label(device_id),
                 imported,
                 failed,
+                kinds,
             };
             let signal = if failed == 0 {
                 Signal::Accept

@@ -2,7 +2,7 @@
 //! draws it ([`draw`]) on any embedded-graphics target. No state, no clock: the data
 //! carries the times to show, already in the kiosk's time zone.
 
-use consentcam_wire::CautionKind;
+use consentcam_wire::{CautionKind, KindCounts};
 use embedded_graphics::mono_font::ascii::{FONT_5X8, FONT_6X10, FONT_7X13_BOLD};
 use embedded_graphics::mono_font::{MonoFont, MonoTextStyle};
 use embedded_graphics::pixelcolor::BinaryColor;
@@ -93,6 +93,8 @@ pub enum Screen {
         device: String,
         imported: u32,
         failed: u32,
+        /// What came in, said when it was not all JPEG.
+        kinds: KindCounts,
     },
     ServerUnreachable {
         synced_at: Option<DateTime>,
@@ -437,14 +439,19 @@ pub fn draw<D: DrawTarget<Color = BinaryColor>>(
             device,
             imported,
             failed,
+            kinds,
         } => {
             p.title_bar("Import done")?;
             p.body(device, 18, 1)?;
-            p.body(&format!("{imported} files imported"), 31, 1)?;
+            p.body(&format!("{imported} files imported"), 30, 1)?;
             if *failed > 0 {
-                p.body(&format!("{failed} could not be read"), 44, 1)?;
+                p.body(&format!("{failed} could not be read"), 41, 1)?;
             } else {
-                p.body("Card may be removed", 44, 1)?;
+                p.body("Card may be removed", 41, 1)?;
+            }
+            if let Some(kinds) = kinds.summary() {
+                // The small font: "36 JPEG, 2 HEIC, 1 video" needs 24 characters.
+                p.text(&fit(&kinds, 25), &FONT_5X8, W / 2, 54, Alignment::Center)?;
             }
         }
         Screen::ImportStopped {

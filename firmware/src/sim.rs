@@ -32,7 +32,7 @@ use consentcam_hardware::{
     SimReaderFeed, Uid,
 };
 use consentcam_tagkey::KioskKey;
-use consentcam_wire::{Roster, TagUid};
+use consentcam_wire::{KindCounts, Roster, TagUid};
 use jiff::Timestamp;
 
 use crate::client::HttpApi;
@@ -337,6 +337,24 @@ struct CardImport {
     files: Vec<PathBuf>,
     next: usize,
     failed: u32,
+    kinds: KindCounts,
+}
+
+/// The simulated import judges a file's kind by its extension (the real one sniffs it).
+fn count_kind(kinds: &mut KindCounts, path: &Path) {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let n = match ext.as_str() {
+        "jpg" | "jpeg" => &mut kinds.jpeg,
+        "heic" | "heif" => &mut kinds.heic,
+        "png" => &mut kinds.png,
+        "mp4" | "mov" => &mut kinds.video,
+        _ => &mut kinds.other,
+    };
+    *n += 1;
 }
 
 fn run(mut kiosk: SimHw, commands: &Receiver<Command>, tick: Duration) {
@@ -359,6 +377,7 @@ fn run(mut kiosk: SimHw, commands: &Receiver<Command>, tick: Duration) {
                         files,
                         next: 0,
                         failed: 0,
+                        kinds: KindCounts::default(),
                     });
                 }
                 let _ = done.send(());
@@ -381,6 +400,9 @@ fn run(mut kiosk: SimHw, commands: &Receiver<Command>, tick: Duration) {
                     if let Some(path) = import.files.get(import.next) {
                         let readable = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
                         import.failed += u32::from(!readable);
+                        if readable {
+                            count_kind(&mut import.kinds, path);
+                        }
                         import.next += 1;
                         kiosk.handle(Event::ImportProgress {
                             done: u32::try_from(import.next).unwrap_or(u32::MAX),
@@ -403,6 +425,7 @@ fn finish(kiosk: &mut SimHw, import: &CardImport, now: Timestamp) {
     kiosk.handle(Event::ImportFinished {
         imported: done - import.failed.min(done),
         failed: import.failed,
+        kinds: import.kinds,
         at: now,
     });
 }

@@ -5,7 +5,7 @@ use consentcam_hardware::Button;
 use consentcam_kiosk::demo::{self, uid};
 use consentcam_kiosk::machine::{Effect, Event, Settings, State, step};
 use consentcam_kiosk::roster::LocalRoster;
-use consentcam_wire::{KioskEventKind, TapOutcome};
+use consentcam_wire::{KindCounts, KioskEventKind, TapOutcome};
 use jiff::{SignedDuration, Timestamp};
 
 fn t0() -> Timestamp {
@@ -103,6 +103,7 @@ fn events() -> Vec<(&'static str, Event)> {
             Event::ImportFinished {
                 imported: 9,
                 failed: 1,
+                kinds: KindCounts::default(),
                 at,
             },
         ),

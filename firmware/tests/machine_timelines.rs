@@ -6,7 +6,7 @@ use consentcam_kiosk::demo::{self, uid};
 use consentcam_kiosk::machine::{Effect, Event, Link, Mode, Settings, State, step};
 use consentcam_kiosk::roster::LocalRoster;
 use consentcam_kiosk::screen::{DeviceLine, Refusal, Screen};
-use consentcam_wire::{CautionKind, KioskEventKind, TapOutcome};
+use consentcam_wire::{CautionKind, KindCounts, KioskEventKind, TapOutcome};
 use jiff::{SignedDuration, Timestamp};
 
 fn at(secs: i64) -> Timestamp {
@@ -263,9 +263,16 @@ fn returning_a_device_then_importing_its_card_shows_progress_and_a_summary() {
             failed: 0
         }
     );
+    let kinds = KindCounts {
+        jpeg: 36,
+        heic: 2,
+        video: 1,
+        ..KindCounts::default()
+    };
     k.send(Event::ImportFinished {
         imported: 39,
         failed: 1,
+        kinds,
         at: at(60),
     });
     assert_eq!(
@@ -273,7 +280,8 @@ fn returning_a_device_then_importing_its_card_shows_progress_and_a_summary() {
         &Screen::ImportSummary {
             device: "Camera 2".into(),
             imported: 39,
-            failed: 1
+            failed: 1,
+            kinds
         }
     );
     k.tick(80);

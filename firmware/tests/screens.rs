@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use consentcam_hardware::Frame;
 use consentcam_kiosk::screen::{DeviceLine, OverdueLine, Refusal, Screen, draw};
-use consentcam_wire::CautionKind;
+use consentcam_wire::{CautionKind, KindCounts};
 use jiff::civil::DateTime;
 
 /// Snapshots are stored at twice the panel's size so they read well in the README.
@@ -137,6 +137,12 @@ fn examples() -> Vec<(&'static str, Screen)> {
                 device: "Camera 2".into(),
                 imported: 39,
                 failed: 1,
+                kinds: KindCounts {
+                    jpeg: 36,
+                    heic: 2,
+                    video: 1,
+                    ..KindCounts::default()
+                },
             },
         ),
         (
@@ -153,6 +159,10 @@ fn examples() -> Vec<(&'static str, Screen)> {
                 device: "Camera 1".into(),
                 imported: 4,
                 failed: 0,
+                kinds: KindCounts {
+                    jpeg: 4,
+                    ..KindCounts::default()
+                },
             },
         ),
         ("reader_fault", Screen::ReaderFault),

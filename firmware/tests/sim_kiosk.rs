@@ -10,6 +10,7 @@ use consentcam_hardware::{Button, Frame, Signal};
 use consentcam_kiosk::demo;
 use consentcam_kiosk::screen::{Refusal, Screen, draw};
 use consentcam_kiosk::sim::{ServerLink, SimKiosk, SimKioskConfig, SimKioskHandle};
+use consentcam_wire::KindCounts;
 
 fn config(dir: &TempDir) -> SimKioskConfig {
     let mut config = SimKioskConfig::new(dir.0.clone());
@@ -73,6 +74,7 @@ fn a_returned_camera_s_card_is_imported_with_progress_and_a_summary() {
     std::fs::write(card.0.join("DCIM/100CANON/IMG_0001.JPG"), b"jpeg").unwrap();
     std::fs::write(card.0.join("DCIM/100CANON/IMG_0002.JPG"), b"jpeg").unwrap();
     std::fs::write(card.0.join("DCIM/100CANON/IMG_0003.JPG"), b"").unwrap();
+    std::fs::write(card.0.join("DCIM/100CANON/IMG_0004.HEIC"), b"heic").unwrap();
     let kiosk = SimKiosk::start(config(&dir)).unwrap();
     // Camera 2 is out with R. Patel in the demo roster.
     kiosk.tap_hex(demo::CAMERA_2).unwrap();
@@ -83,7 +85,7 @@ fn a_returned_camera_s_card_is_imported_with_progress_and_a_summary() {
     kiosk.insert_card(&card.0).unwrap();
     assert!(matches!(
         kiosk.screen().unwrap(),
-        Some(Screen::Importing { total: 3, .. })
+        Some(Screen::Importing { total: 4, .. })
     ));
     eventually(&kiosk, "import summary", |k| {
         matches!(k.screen().unwrap(), Some(Screen::ImportSummary { .. }))
@@ -92,8 +94,13 @@ fn a_returned_camera_s_card_is_imported_with_progress_and_a_summary() {
         kiosk.screen().unwrap(),
         Some(Screen::ImportSummary {
             device: "Camera 2".into(),
-            imported: 2,
-            failed: 1
+            imported: 3,
+            failed: 1,
+            kinds: KindCounts {
+                jpeg: 2,
+                heic: 1,
+                ..KindCounts::default()
+            }
         })
     );
 }
@@ -195,7 +202,7 @@ fn a_real_import_is_followed_through_its_progress_file() {
         .open(&progress)
         .unwrap();
     file.write_all(
-        b"{\"event\":\"progress\",\"done\":3,\"files\":3,\"failed\":1}\n{\"event\":\"finished\",\"imported\":2,\"failed\":1}\n",
+        b"{\"event\":\"progress\",\"done\":3,\"files\":3,\"failed\":1}\n{\"event\":\"finished\",\"imported\":2,\"failed\":1,\"kinds\":{\"jpeg\":1,\"png\":1}}\n",
     )
     .unwrap();
     eventually(&kiosk, "the summary", |k| {
@@ -204,6 +211,11 @@ fn a_real_import_is_followed_through_its_progress_file() {
                 device: "Camera 2".into(),
                 imported: 2,
                 failed: 1,
+                kinds: KindCounts {
+                    jpeg: 1,
+                    png: 1,
+                    ..KindCounts::default()
+                },
             })
     });
 }

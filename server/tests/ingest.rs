@@ -135,6 +135,9 @@ fn the_progress_file_the_kiosk_follows_counts_every_file_and_ends_with_the_summa
     std::fs::write(card.join("IMG_0003.JPG"), b"truncated").unwrap();
     // A link on the card is never followed: it counts as unreadable.
     std::os::unix::fs::symlink("/etc/passwd", card.join("IMG_0004.JPG")).unwrap();
+    // An iPad's photo.
+    let heic = consentcam_media::sample::heic_of(&[90; 64 * 48 * 3], 64, 48, None).unwrap();
+    std::fs::write(card.join("IMG_0005.HEIC"), heic).unwrap();
     let progress = dir.path().join("progress.jsonl");
     let out = Command::new(env!("CARGO_BIN_EXE_consentcam"))
         .arg("--data-dir")
@@ -156,22 +159,30 @@ fn the_progress_file_the_kiosk_follows_counts_every_file_and_ends_with_the_summa
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.first(), Some(&CardProgress::Started { files: 4 }));
+    assert_eq!(lines.first(), Some(&CardProgress::Started { files: 5 }));
     let done: Vec<u32> = lines
         .iter()
         .filter_map(|l| match l {
-            CardProgress::Progress { done, files: 4, .. } => Some(*done),
+            CardProgress::Progress { done, files: 5, .. } => Some(*done),
             _ => None,
         })
         .collect();
-    assert_eq!(done, vec![1, 2, 3, 4]);
+    assert_eq!(done, vec![1, 2, 3, 4, 5]);
+    let kinds = consentcam_wire::KindCounts {
+        jpeg: 2,
+        heic: 1,
+        other: 1,
+        ..Default::default()
+    };
     assert_eq!(
         lines.last(),
         Some(&CardProgress::Finished {
-            imported: 3,
-            failed: 1
+            imported: 4,
+            failed: 1,
+            kinds
         })
     );
+    assert_eq!(kinds.summary().as_deref(), Some("2 JPEG, 1 HEIC, 1 other"));
     // Counts only: no file name from the card.
     let text = std::fs::read_to_string(&progress).unwrap();
     assert!(!text.contains("IMG_"), "{text}");

@@ -294,6 +294,10 @@ async fn a_returned_cameras_card_is_imported_and_the_kiosk_shows_the_real_progre
                 device: "Camera 1".into(),
                 imported: consentcam::demo::card::PICTURES as u32,
                 failed: 0,
+                kinds: consentcam_wire::KindCounts {
+                    jpeg: consentcam::demo::card::PICTURES as u32,
+                    ..Default::default()
+                },
             })
     })
     .await;

@@ -113,6 +113,8 @@ pub enum ImportEvent {
         bytes_total: u64,
         card_path: CardPath,
         outcome: Outcome,
+        /// Sniffed kind (none when refused).
+        kind: Option<MediaKind>,
     },
     /// Every file is safely stored; the device may be put away.
     Finished {
@@ -233,6 +235,7 @@ fn run(
             bytes_total,
             card_path: done.card_path.clone(),
             outcome: done.outcome,
+            kind: done.kind,
         });
         report.files.push(done);
     }

@@ -9,8 +9,21 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
-use consentcam_media::{ImportEvent, Outcome};
-use consentcam_wire::CardProgress;
+use consentcam_media::{ImportEvent, MediaKind, Outcome};
+use consentcam_wire::{CardProgress, KindCounts};
+
+fn count(kinds: &mut KindCounts, kind: MediaKind) {
+    let n = match kind {
+        MediaKind::Jpeg => &mut kinds.jpeg,
+        MediaKind::Heif => &mut kinds.heic,
+        MediaKind::Png => &mut kinds.png,
+        MediaKind::Video => &mut kinds.video,
+        MediaKind::Raw | MediaKind::Gif | MediaKind::Webp | MediaKind::Empty | MediaKind::Other => {
+            &mut kinds.other
+        }
+    };
+    *n = n.saturating_add(1);
+}
 
 /// Turns import events into progress lines, counting unreadable files on the way.
 #[derive(Debug, Default)]
@@ -18,6 +31,7 @@ pub struct ProgressLines {
     files: u32,
     done: u32,
     failed: u32,
+    kinds: KindCounts,
 }
 
 fn small(n: u64) -> u32 {
@@ -40,8 +54,12 @@ impl ProgressLines {
                 index,
                 files,
                 outcome,
+                kind,
                 ..
             } => {
+                if let Some(kind) = kind {
+                    count(&mut self.kinds, *kind);
+                }
                 self.done = small(*index);
                 self.files = small(*files);
                 self.failed += u32::from(*outcome == Outcome::Refused);
@@ -58,6 +76,7 @@ impl ProgressLines {
             } => Some(CardProgress::Finished {
                 imported: small(stored + duplicates),
                 failed: small(*refused),
+                kinds: self.kinds,
             }),
             ImportEvent::Failed { message } => Some(CardProgress::Stopped {
                 done: self.done,
@@ -110,7 +129,7 @@ mod tests {
     use super::*;
     use consentcam_media::CardPath;
 
-    fn done(index: u64, outcome: Outcome) -> ImportEvent {
+    fn done(index: u64, outcome: Outcome, kind: Option<MediaKind>) -> ImportEvent {
         ImportEvent::FileDone {
             index,
             files: 3,
@@ -118,6 +137,7 @@ mod tests {
             bytes_total: 30,
             card_path: serde_json::from_str::<CardPath>("\"DCIM/IMG_0001.JPG\"").unwrap(),
             outcome,
+            kind,
         }
     }
 
@@ -134,9 +154,9 @@ mod tests {
                 bytes_done: 5,
                 bytes_total: 30,
             },
-            done(1, Outcome::Stored),
-            done(2, Outcome::Refused),
-            done(3, Outcome::Duplicate),
+            done(1, Outcome::Stored, Some(MediaKind::Heif)),
+            done(2, Outcome::Refused, None),
+            done(3, Outcome::Duplicate, Some(MediaKind::Jpeg)),
             ImportEvent::Finished {
                 stored: 1,
                 duplicates: 1,
@@ -165,7 +185,12 @@ mod tests {
                 },
                 CardProgress::Finished {
                     imported: 2,
-                    failed: 1
+                    failed: 1,
+                    kinds: KindCounts {
+                        jpeg: 1,
+                        heic: 1,
+                        ..KindCounts::default()
+                    }
                 },
             ]
         );

@@ -294,6 +294,42 @@ pub struct RefusedEvent {
     pub reason: String,
 }
 
+/// How many files of each kind an import brought in, for the kiosk's summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KindCounts {
+    pub jpeg: u32,
+    pub heic: u32,
+    pub png: u32,
+    pub video: u32,
+    /// Raw, GIF, WebP, anything else.
+    pub other: u32,
+}
+
+impl KindCounts {
+    /// "37 JPEG, 2 HEIC, 1 video": what came in, the most common kind first; `None` when
+    /// it was only JPEG (or nothing), which needs no saying.
+    pub fn summary(&self) -> Option<String> {
+        let mut parts = [
+            (self.jpeg, "JPEG"),
+            (self.heic, "HEIC"),
+            (self.png, "PNG"),
+            (self.video, "video"),
+            (self.other, "other"),
+        ];
+        if parts[1..].iter().all(|(n, _)| *n == 0) {
+            return None;
+        }
+        parts.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+        let words: Vec<String> = parts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, kind)| format!("{n} {kind}"))
+            .collect();
+        Some(words.join(", "))
+    }
+}
+
 /// One line of the progress file that `consentcam import-card --progress FILE` writes as it
 /// copies a returned device's card, and that the kiosk follows to show the progress bar
 /// and the summary (K3). One JSON object per line; a new import starts a new file.
@@ -305,7 +341,13 @@ pub enum CardProgress {
     /// `done` of `files` are finished, `failed` of them could not be read.
     Progress { done: u32, files: u32, failed: u32 },
     /// Every file is safely stored (`imported` new or already stored); the card may go.
-    Finished { imported: u32, failed: u32 },
+    /// `kinds` counts what came in (absent from older servers: all zero).
+    Finished {
+        imported: u32,
+        failed: u32,
+        #[serde(default)]
+        kinds: KindCounts,
+    },
     /// The import stopped after `done` files; running it again completes it.
     Stopped { done: u32, reason: String },
 }
@@ -320,6 +362,42 @@ pub struct RejectedEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_came_in_is_said_only_when_it_was_not_all_jpeg() {
+        let k = |jpeg, heic, png, video, other| KindCounts {
+            jpeg,
+            heic,
+            png,
+            video,
+            other,
+        };
+        assert_eq!(k(0, 0, 0, 0, 0).summary(), None);
+        assert_eq!(k(40, 0, 0, 0, 0).summary(), None);
+        assert_eq!(
+            k(37, 2, 0, 1, 0).summary().as_deref(),
+            Some("37 JPEG, 2 HEIC, 1 video")
+        );
+        assert_eq!(
+            k(1, 12, 3, 0, 2).summary().as_deref(),
+            Some("12 HEIC, 3 PNG, 2 other, 1 JPEG")
+        );
+        assert_eq!(k(0, 0, 1, 0, 0).summary().as_deref(), Some("1 PNG"));
+    }
+
+    #[test]
+    fn a_finished_line_without_kinds_still_reads() {
+        let line: CardProgress =
+            serde_json::from_str(r#"{"event":"finished","imported":3,"failed":0}"#).unwrap();
+        assert_eq!(
+            line,
+            CardProgress::Finished {
+                imported: 3,
+                failed: 0,
+                kinds: KindCounts::default()
+            }
+        );
+    }
 
     #[test]
     fn tag_uid_accepts_4_7_and_10_byte_uids_in_any_notation() {
