@@ -140,7 +140,8 @@ text_enum!(Role { Learner => "learner", Staff => "staff", Employer => "employer"
 text_enum!(SignerKind { Parent => "parent", Guardian => "guardian", Carer => "carer", Myself => "self" }, "signer");
 text_enum!(AccountRole { Staff => "staff", Director => "director", Admin => "admin" }, "account role");
 
-/// What kind of file a photo is, as kept in the catalogue. Only JPEG is published.
+/// What kind of file a photo is, as kept in the catalogue. JPEG, PNG and HEIC stills can
+/// be published (see [`Format::is_publishable`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {

@@ -430,16 +430,9 @@ const DEMO_PHOTOS: [DemoPhoto<'static>; 7] = [
     },
 ];
 
-/// The demo card's photo stored on an iPad: a HEIC file, kept but not publishable.
+/// The demo card's HEIC photo (one face, during the sign-out): analysed like the JPEGs,
+/// and left for staff to tag.
 const DEMO_HEIC: &str = "IMG_0008.HEIC";
-
-/// A HEIC file's opening box, as iPads write it; the rest of such a file is not read.
-fn heic_file() -> Vec<u8> {
-    let mut bytes = vec![0, 0, 0, 24];
-    bytes.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
-    bytes.extend(std::iter::repeat_n(0u8, 4096));
-    bytes
-}
 
 /// Writes yesterday's card of Camera 1 (real faces, the camera's EXIF) and imports it the
 /// way the Pi's import service does: attribution, crash-safe copy, analysis with face
@@ -475,7 +468,16 @@ fn import_demo_card(
             pictures::group_photo(demo.crop, scale, demo.orientation, &camera),
         )?;
     }
-    std::fs::write(folder.join(DEMO_HEIC), heic_file())?;
+    let camera_tags = pictures::CameraTags {
+        make: &device.make,
+        model: &device.model,
+        serial: &device.serial,
+        taken: tz.to_datetime(out_at.checked_add(SignedDuration::from_mins(50))?),
+    };
+    std::fs::write(
+        folder.join(DEMO_HEIC),
+        pictures::group_photo_heic(Some((1320, 225, 130, 170)), 4, &camera_tags),
+    )?;
     let job = crate::ingest::CardJob {
         mount: &root,
         device: Some(camera),
@@ -645,12 +647,19 @@ mod tests {
         assert!(
             decision("IMG_0007.JPG", Channel::Website).has(ReasonCode::ProvenanceOutsideSignOut)
         );
+        // The HEIC came through the same analysis: faces found, waiting to be tagged.
         let heic = photos::photo(&conn, demo_photo(&conn, DEMO_HEIC).unwrap()).unwrap();
         assert_eq!(heic.format, crate::domain::Format::Heic);
-        assert_eq!(
-            decision(DEMO_HEIC, Channel::Internal).verdict,
-            Verdict::Blocked
+        assert_eq!(heic.damage, None);
+        assert_eq!(heic.provenance, crate::consent::Provenance::Verified);
+        assert!(
+            !crate::store::faces::faces(&conn, heic.id)
+                .unwrap()
+                .is_empty()
         );
+        let internal = decision(DEMO_HEIC, Channel::Internal);
+        assert!(internal.has(ReasonCode::FaceUnresolved));
+        assert!(!internal.has(ReasonCode::FormatNotPublishable));
 
         // Every photo is a real file in the store with its renditions, its faces found by
         // the detector in the upright picture.

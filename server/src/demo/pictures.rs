@@ -96,6 +96,19 @@ pub fn group_photo(
     encode(&stored, camera_exif(camera, orientation))
 }
 
+/// `crop` of the group photo as a HEIC (as iPhones, iPads and some cameras save photos),
+/// upright, with the camera's EXIF, encoded by libheif.
+pub fn group_photo_heic(crop: Option<Crop>, scale: u32, camera: &CameraTags<'_>) -> Vec<u8> {
+    let upright = group_photo_upright(crop, scale);
+    consentcam_media::sample::heic_of(
+        upright.as_raw(),
+        upright.width(),
+        upright.height(),
+        Some(&camera_exif(camera, 1)),
+    )
+    .expect("libheif encodes HEIC")
+}
+
 fn encode(img: &RgbImage, exif: Vec<u8>) -> Vec<u8> {
     let mut out = Vec::new();
     let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
