@@ -230,15 +230,27 @@ pub fn decode_still(data: &[u8], limits: &Limits) -> Result<Rgb, Problem> {
     }
 }
 
-/// A PNG: its size, its `eXIf` EXIF, and its renditions and faces from the decoded
-/// pixels, within the same limits as a JPEG.
-fn analyse_png(
-    data: &[u8],
+/// What a still's header gave: its size and, if it has one, its EXIF (or why that is
+/// unreadable).
+struct StillHeader {
+    width: u32,
+    height: u32,
+    exif: Option<Result<ExifSummary, String>>,
+}
+
+/// A PNG or HEIF still: its header (size, EXIF) within the limits, then its renditions
+/// and faces from the whole decoded picture. `upright` says the decoder already turns the
+/// pixels (a HEIF's own rotation): the EXIF orientation is then reported as absent and
+/// never applied again.
+fn analyse_still(
+    header: Result<StillHeader, Problem>,
+    decode: impl FnOnce() -> Result<Rgb, Problem>,
+    upright: bool,
     options: &AnalysisOptions,
     faces: Option<&mut FaceDetector>,
     a: &mut Analysis,
 ) {
-    let header = match crate::png_image::header(data, &options.limits) {
+    let header = match header {
         Ok(header) => header,
         Err(problem) => {
             a.problems.push(problem);
@@ -247,15 +259,18 @@ fn analyse_png(
     };
     a.width = Some(header.width);
     a.height = Some(header.height);
-    if let Some(tiff) = &header.exif {
-        match exif::parse(tiff) {
-            Ok(summary) => a.exif = Some(summary),
-            Err(e) => a.problems.push(Problem::ExifInvalid {
-                detail: e.to_string(),
-            }),
+    match header.exif {
+        Some(Ok(summary)) if upright => {
+            a.exif = Some(ExifSummary {
+                orientation: None,
+                ..summary
+            });
         }
+        Some(Ok(summary)) => a.exif = Some(summary),
+        Some(Err(detail)) => a.problems.push(Problem::ExifInvalid { detail }),
+        None => {}
     }
-    match crate::png_image::decode(data, &options.limits) {
+    match decode() {
         Ok(pixels) => {
             let orientation = a.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1);
             let long = header.width.max(header.height);
@@ -273,52 +288,42 @@ fn analyse_png(
     }
 }
 
+/// A PNG: its size, its `eXIf` EXIF, and its renditions and faces from the decoded
+/// pixels, within the same limits as a JPEG.
+fn analyse_png(
+    data: &[u8],
+    options: &AnalysisOptions,
+    faces: Option<&mut FaceDetector>,
+    a: &mut Analysis,
+) {
+    let header = crate::png_image::header(data, &options.limits).map(|h| StillHeader {
+        width: h.width,
+        height: h.height,
+        exif: h
+            .exif
+            .map(|tiff| exif::parse(&tiff).map_err(|e| e.to_string())),
+    });
+    let decode = || crate::png_image::decode(data, &options.limits);
+    analyse_still(header, decode, false, options, faces, a);
+}
+
 /// A HEIF/HEIC: the primary image's size and EXIF, and its renditions and faces from the
-/// decoded pixels, which libheif has already turned upright (the EXIF orientation is not
-/// applied again, and is reported as absent).
+/// decoded pixels, which libheif has already turned upright.
 fn analyse_heif(
     data: &[u8],
     options: &AnalysisOptions,
     faces: Option<&mut FaceDetector>,
     a: &mut Analysis,
 ) {
-    let header = match crate::heif_image::header(data, &options.limits) {
-        Ok(header) => header,
-        Err(problem) => {
-            a.problems.push(problem);
-            return;
-        }
-    };
-    a.width = Some(header.width);
-    a.height = Some(header.height);
-    match header
-        .exif
-        .map(|tiff| tiff.and_then(|t| exif::parse(&t).map_err(|e| e.to_string())))
-    {
-        Some(Ok(summary)) => {
-            a.exif = Some(ExifSummary {
-                orientation: None,
-                ..summary
-            });
-        }
-        Some(Err(detail)) => a.problems.push(Problem::ExifInvalid { detail }),
-        None => {}
-    }
-    match crate::heif_image::decode(data, &options.limits) {
-        Ok(pixels) => {
-            let long = header.width.max(header.height);
-            renditions(
-                &pixels,
-                long,
-                1,
-                PreviewSource::FullDecode,
-                options,
-                faces,
-                a,
-            );
-        }
-        Err(problem) => a.problems.push(problem),
-    }
+    let header = crate::heif_image::header(data, &options.limits).map(|h| StillHeader {
+        width: h.width,
+        height: h.height,
+        exif: h
+            .exif
+            .map(|tiff| tiff.and_then(|t| exif::parse(&t).map_err(|e| e.to_string()))),
+    });
+    let decode = || crate::heif_image::decode(data, &options.limits);
+    analyse_still(header, decode, true, options, faces, a);
 }
 
 /// The preview and thumbnail (upright, no metadata) and the faces in the preview, from
