@@ -59,9 +59,10 @@ pub enum PreviewSource {
 pub struct Analysis {
     /// Sniffed kind.
     pub kind: MediaKind,
-    /// Declared pixel size (JPEG and PNG), before orientation.
+    /// Pixel size: a JPEG's or PNG's as stored, before its EXIF orientation; a HEIF's as
+    /// it displays (its own rotation applied, which is all its orientation).
     pub width: Option<u32>,
-    /// Declared pixel size (JPEG and PNG), before orientation.
+    /// Pixel size, as for `width`.
     pub height: Option<u32>,
     /// Camera facts, where the file has readable EXIF.
     pub exif: Option<ExifSummary>,

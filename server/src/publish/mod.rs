@@ -74,6 +74,8 @@ pub enum PublishError {
     Scrub(#[from] consentcam_scrub::ScrubError),
     #[error("the stored original could not be decoded: {0}")]
     Decode(consentcam_media::Problem),
+    #[error("a {} file is not a still photo and cannot be published", .0.as_str())]
+    NotAStill(Format),
     #[error("could not write to the outbox: {0}")]
     Outbox(#[source] std::io::Error),
     #[error(
@@ -235,8 +237,9 @@ pub fn prepare(
 
 /// A clean JPEG of a stored original with `covers` painted (stored-grid pixels): a JPEG
 /// is scrubbed (losslessly when nothing is painted and the size is kept), a PNG or HEIC
-/// decoded and encoded afresh, with only its orientation (a PNG's EXIF one; a HEIC
-/// decodes upright) written. Publication and subject access exports both use it.
+/// decoded and encoded afresh with only its stored orientation written (a PNG's EXIF one;
+/// none for a HEIC, which decodes upright). Publication and subject access exports both
+/// use it.
 pub fn clean_copy(
     original: &[u8],
     format: Format,
@@ -254,13 +257,9 @@ pub fn clean_copy(
         Format::Png | Format::Heic => {
             let pixels = consentcam_media::decode_still(original, &Default::default())
                 .map_err(PublishError::Decode)?;
-            let orientation = if format == Format::Heic {
-                None
-            } else {
-                orientation
-                    .and_then(|o| u8::try_from(o).ok())
-                    .and_then(consentcam_scrub::Orientation::from_value)
-            };
+            let orientation = orientation
+                .and_then(|o| u8::try_from(o).ok())
+                .and_then(consentcam_scrub::Orientation::from_value);
             let pixels = consentcam_scrub::Pixels {
                 width: pixels.width,
                 height: pixels.height,
@@ -273,26 +272,7 @@ pub fn clean_copy(
                 reencode,
             )?)
         }
-        other => Err(PublishError::Decode(
-            consentcam_media::Problem::FormatNotPublishable {
-                kind: media_kind(other),
-            },
-        )),
-    }
-}
-
-fn media_kind(format: Format) -> consentcam_media::MediaKind {
-    use consentcam_media::MediaKind as K;
-    match format {
-        Format::Jpeg => K::Jpeg,
-        Format::Png => K::Png,
-        Format::Heic => K::Heif,
-        Format::Raw => K::Raw,
-        Format::Video => K::Video,
-        Format::Gif => K::Gif,
-        Format::Webp => K::Webp,
-        Format::Empty => K::Empty,
-        Format::Unknown => K::Other,
+        other => Err(PublishError::NotAStill(other)),
     }
 }
 

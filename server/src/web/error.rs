@@ -115,7 +115,9 @@ impl From<crate::publish::PublishError> for ApiError {
             PublishError::Refused { .. }
             | PublishError::Changed
             | PublishError::CoverNotPainted { .. } => ApiError::Conflict(e.to_string()),
-            PublishError::Scrub(_) => ApiError::invalid(e.to_string()),
+            PublishError::Scrub(_) | PublishError::Decode(_) | PublishError::NotAStill(_) => {
+                ApiError::invalid(e.to_string())
+            }
             PublishError::Original(..) => ApiError::Conflict(format!(
                 "{e}: this photo's original is not in the photo store, so there is nothing to publish"
             )),
