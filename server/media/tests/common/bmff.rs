@@ -107,61 +107,60 @@ fn move_locations(iloc: &mut [u8], by: i64) {
     }
 }
 
-/// Adds an `irot` property (`quarters` anticlockwise turns) to every image item.
-pub fn with_rotation(file: &[u8], quarters: u8) -> Vec<u8> {
+/// Applies `edit` to the item properties (the children of `ipco`) and their associations
+/// (the `ipma` box's body), inside `meta`'s `iprp`.
+fn edit_properties(file: &[u8], edit: impl FnOnce(&mut Vec<Bx>, &mut Vec<u8>)) -> Vec<u8> {
     edit_meta(file, |meta| {
         let iprp = meta.iter_mut().find(|b| &b.kind == b"iprp").expect("iprp");
         let mut inside = read(&iprp.body);
         let ipco = inside
-            .iter_mut()
-            .find(|b| &b.kind == b"ipco")
+            .iter()
+            .position(|b| &b.kind == b"ipco")
             .expect("ipco");
-        let mut properties = read(&ipco.body);
+        let ipma = inside
+            .iter()
+            .position(|b| &b.kind == b"ipma")
+            .expect("ipma");
+        let mut properties = read(&inside[ipco].body);
+        edit(&mut properties, &mut inside[ipma].body);
+        inside[ipco].body = write(&properties);
+        iprp.body = write(&inside);
+    })
+}
+
+/// Adds an `irot` property (`quarters` anticlockwise turns) to every image item.
+pub fn with_rotation(file: &[u8], quarters: u8) -> Vec<u8> {
+    edit_properties(file, |properties, ipma| {
         properties.push(Bx {
             kind: *b"irot",
             body: vec![quarters & 3],
         });
         let index = u8::try_from(properties.len()).unwrap();
-        ipco.body = write(&properties);
-        let ipma = inside
-            .iter_mut()
-            .find(|b| &b.kind == b"ipma")
-            .expect("ipma");
-        assert_eq!(ipma.body[0], 0, "ipma version 0");
-        assert_eq!(ipma.body[3] & 1, 0, "one-byte associations");
-        let entries = u32::from_be_bytes(ipma.body[4..8].try_into().unwrap());
-        let mut out = ipma.body[..8].to_vec();
+        assert_eq!(ipma[0], 0, "ipma version 0");
+        assert_eq!(ipma[3] & 1, 0, "one-byte associations");
+        let entries = u32::from_be_bytes(ipma[4..8].try_into().unwrap());
+        let mut out = ipma[..8].to_vec();
         let mut at = 8;
         for _ in 0..entries {
-            let count = usize::from(ipma.body[at + 2]);
-            out.extend_from_slice(&ipma.body[at..at + 2]);
+            let count = usize::from(ipma[at + 2]);
+            out.extend_from_slice(&ipma[at..at + 2]);
             out.push(u8::try_from(count + 1).unwrap());
-            out.extend_from_slice(&ipma.body[at + 3..at + 3 + count]);
+            out.extend_from_slice(&ipma[at + 3..at + 3 + count]);
             // A transformation is essential: a reader that ignores it must refuse.
             out.push(0x80 | index);
             at += 3 + count;
         }
-        ipma.body = out;
-        iprp.body = write(&inside);
+        *ipma = out;
     })
 }
 
 /// Overwrites the declared size (`ispe`) of every image item.
 pub fn with_declared_size(file: &[u8], width: u32, height: u32) -> Vec<u8> {
-    edit_meta(file, |meta| {
-        let iprp = meta.iter_mut().find(|b| &b.kind == b"iprp").expect("iprp");
-        let mut inside = read(&iprp.body);
-        let ipco = inside
-            .iter_mut()
-            .find(|b| &b.kind == b"ipco")
-            .expect("ipco");
-        let mut properties = read(&ipco.body);
+    edit_properties(file, |properties, _| {
         for p in properties.iter_mut().filter(|p| &p.kind == b"ispe") {
             p.body[4..8].copy_from_slice(&width.to_be_bytes());
             p.body[8..12].copy_from_slice(&height.to_be_bytes());
         }
-        ipco.body = write(&properties);
-        iprp.body = write(&inside);
     })
 }
 
