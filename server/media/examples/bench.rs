@@ -12,6 +12,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +27,7 @@ use consentcam_media::{
     AnalysisOptions, ExifSummary, FaceDetector, ImportOptions, OsStorage, Store, analyse_file,
     import_card,
 };
+use support::{arg, median, peak_rss_kib};
 
 const WIDTH: u32 = 6000;
 const HEIGHT: u32 = 4000;
@@ -35,23 +39,6 @@ fn main() -> anyhow::Result<()> {
         Some("import") => child_import(Path::new(&args[1]), Path::new(&args[2])),
         _ => run(&args),
     }
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 fn jpegs(dir: &Path) -> Vec<PathBuf> {
@@ -133,11 +120,6 @@ fn time(cmd: &mut Command) -> anyhow::Result<f64> {
     let status = cmd.status()?;
     anyhow::ensure!(status.success(), "{cmd:?} failed");
     Ok(started.elapsed().as_secs_f64() * 1000.0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn camera_exif(i: u64) -> ExifSummary {

@@ -13,11 +13,15 @@
 #[path = "../tests/common/photos.rs"]
 mod photos;
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use consentcam_media::{AnalysisOptions, ExifSummary, analyse_file, exif};
+use support::{arg, median, peak_rss_kib};
 
 /// An iPhone's 12 MP photo.
 const WIDTH: u32 = 4032;
@@ -29,23 +33,6 @@ fn main() -> anyhow::Result<()> {
         Some("analyse") => child_analyse(Path::new(&args[1])),
         _ => run(&args),
     }
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 fn heics(dir: &Path) -> Vec<PathBuf> {
@@ -76,11 +63,6 @@ fn child_analyse(dir: &Path) -> anyhow::Result<()> {
         peak_rss_kib()
     );
     Ok(())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Runs `cmd`, returning its wall time in ms and, when run under GNU time, its peak RSS.
