@@ -52,6 +52,8 @@ pub enum PreviewSource {
     ScaledDecode,
     /// The whole image decoded (a PNG, a HEIF).
     FullDecode,
+    /// A video's first key frame.
+    VideoFrame,
 }
 
 /// The result of analysing one stored file.
@@ -109,6 +111,20 @@ pub fn analyse_file(
     options: &AnalysisOptions,
     faces: Option<&mut FaceDetector>,
 ) -> Analysis {
+    // A video is read by seeking, whatever its size: only its index and one frame.
+    let mut head = [0u8; format::SNIFF_LEN];
+    let opened = File::open(path).and_then(|mut f| {
+        let n = f.read(&mut head)?;
+        Ok((f, n))
+    });
+    if let Ok((file, n)) = opened
+        && format::sniff(&head[..n]) == MediaKind::Video
+        && let Ok(size) = file.metadata().map(|m| m.len())
+    {
+        let mut a = Analysis::new(MediaKind::Video);
+        analyse_video(std::io::BufReader::new(file), size, options, &mut a);
+        return a;
+    }
     let limit = options.limits.max_file_bytes;
     let mut data = Vec::new();
     let read = File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut data));
@@ -155,6 +171,15 @@ pub fn analyse_bytes(
         }
         MediaKind::Heif => {
             analyse_heif(data, options, faces, &mut a);
+            return a;
+        }
+        MediaKind::Video => {
+            analyse_video(
+                std::io::Cursor::new(data),
+                data.len() as u64,
+                options,
+                &mut a,
+            );
             return a;
         }
         other => {
@@ -325,6 +350,52 @@ fn analyse_heif(
     });
     let decode = || crate::heif_image::decode(data, &options.limits);
     analyse_still(header, decode, true, options, faces, a);
+}
+
+/// A video: never publishable; its size, the time, make, model and position its container
+/// records (as EXIF would, for provenance), its turn, and its first key frame as the
+/// preview and thumbnail. Faces are not looked for: a video is never published, and one
+/// frame would not show who is in it.
+fn analyse_video<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    size: u64,
+    options: &AnalysisOptions,
+    a: &mut Analysis,
+) {
+    a.problems.push(Problem::FormatNotPublishable {
+        kind: MediaKind::Video,
+    });
+    let video = crate::video::read(reader, size, &options.limits);
+    if let Some((width, height)) = video.size {
+        a.width = Some(width);
+        a.height = Some(height);
+    }
+    if video.facts.is_some() || video.orientation.is_some() {
+        a.exif = Some(ExifSummary {
+            orientation: video.orientation,
+            ..video.facts.unwrap_or_default()
+        });
+    }
+    match video.poster {
+        Ok(frame) => {
+            if a.width.is_none() {
+                a.width = Some(frame.width);
+                a.height = Some(frame.height);
+            }
+            let long = frame.width.max(frame.height);
+            let orientation = video.orientation.unwrap_or(1);
+            renditions(
+                &frame,
+                long,
+                orientation,
+                PreviewSource::VideoFrame,
+                options,
+                None,
+                a,
+            );
+        }
+        Err(why) => tracing::info!(why, "no poster picture for a video"),
+    }
 }
 
 /// The preview and thumbnail (upright, no metadata) and the faces in the preview, from

@@ -25,6 +25,7 @@ pub mod render;
 pub mod sample;
 pub mod storage;
 pub mod store;
+pub(crate) mod video;
 
 pub use analysis::{
     Analysis, AnalysisOptions, PreviewSource, analyse_bytes, analyse_file, decode_still,

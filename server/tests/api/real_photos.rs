@@ -633,6 +633,107 @@ async fn a_png_and_a_heic_go_from_the_card_to_the_website_with_faces_covered_and
 }
 
 #[tokio::test]
+async fn a_video_from_an_ipad_shows_its_first_frame_and_device_and_is_never_published() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let device = camera_signed_out_and_returned(&app, &admin).await;
+    // A part of the group photo, sides even as H.264 needs them.
+    let original = pictures::group_photo_upright(Some((100, 120, 640, 360)), 1);
+    let (width, height) = original.dimensions();
+    let card = tempfile::tempdir().unwrap();
+    let folder = card.path().join("DCIM").join("100APPLE");
+    std::fs::create_dir_all(&folder).unwrap();
+    let video = folder.join("IMG_0010.MOV");
+    let encoded = consentcam_media::sample::mp4_of(original.as_raw(), width, height, 10).unwrap();
+    std::fs::write(&video, encoded).unwrap();
+    let out = Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-Keys:Make=Apple",
+            "-Keys:Model=iPad (9th generation)",
+            "-Keys:CreationDate=2026:11:25 08:40:00+00:00",
+        ])
+        .arg(&video)
+        .output()
+        .expect("exiftool is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    import_card(&app, card.path(), device, &[]);
+
+    let staff = app.login(AccountRole::Staff).await;
+    let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let id = list[0]["id"].as_i64().unwrap();
+    let page = expect(
+        staff.get(&format!("/api/v1/photos/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let photo = &page["photo"];
+    assert_eq!(photo["format"], "video", "{page}");
+    assert_eq!(
+        (photo["width"].as_u64(), photo["height"].as_u64()),
+        (Some(u64::from(width)), Some(u64::from(height)))
+    );
+    assert_eq!(
+        photo["taken_at"], "2026-11-25T08:40:00Z",
+        "the container's time"
+    );
+    assert_eq!(photo["damage"], Value::Null, "a video is not damage");
+    // An iPad writes no serial number: the device cannot be identified.
+    assert_eq!(photo["provenance"], "unknown");
+
+    // The first frame is the picture staff see.
+    let preview = staff
+        .client
+        .get(app.url(&format!("/photos/{id}/preview")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status(), StatusCode::OK);
+    let shown = image::load_from_memory(&preview.bytes().await.unwrap())
+        .expect("a real picture")
+        .to_rgb8();
+    assert_eq!(shown.dimensions(), (width, height));
+    let whole = Box4 {
+        x: 0,
+        y: 0,
+        w: width,
+        h: height,
+    };
+    let d = mean_difference(&original, &shown, whole);
+    assert!(d < 12.0, "the preview is the video's first frame ({d})");
+    let flipped = image::imageops::flip_vertical(&original);
+    assert!(mean_difference(&flipped, &shown, whole) > 2.0 * d);
+
+    let html = staff
+        .client
+        .get(app.url(&format!("/photos/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("videos are never published"), "{html}");
+    assert!(!html.contains("id=\"no-picture\""));
+
+    // Never publishable, on any channel, whatever else is said of it.
+    confirm(&staff, id).await;
+    for d in decisions_of(&staff, id).await.as_array().unwrap() {
+        assert_eq!(d["verdict"], "blocked", "{d}");
+        assert!(
+            codes(d).contains(&"format_not_publishable".to_owned()),
+            "{d}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_photo_imported_without_face_detection_waits_until_the_detector_has_run() {
     let app = spawn_app().await;
     let admin = app.login(AccountRole::Admin).await;

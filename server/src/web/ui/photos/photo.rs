@@ -17,7 +17,7 @@ use super::widgets::{
 };
 use crate::consent::{FaceResolution, FaceSearch, Provenance};
 use crate::decisions;
-use crate::domain::{Channel, PersonId, PhotoId};
+use crate::domain::{Channel, Format, PersonId, PhotoId};
 use crate::ops::photos as ops;
 use crate::ops::tagging::{FaceAnswer, Problem, Tagging, check, tag_photo};
 use crate::store::approvals;
@@ -113,7 +113,13 @@ pub(super) struct PhotoPage {
     requests: Vec<RequestRow>,
     publications: Vec<publications::Publication>,
     damage: Option<String>,
-    format: String,
+    /// What the file's format means for publication, for anything but a JPEG.
+    format_note: Option<FormatNote>,
+    /// The file the picture comes from (to see whether the import could make one).
+    content_hash: String,
+    /// Whether the import made a picture of the file (a video of a codec not decoded
+    /// here, or a damaged file, has none).
+    picture: bool,
     /// Whether faces were looked for, in words; `None` once the detector has run.
     face_search: Option<&'static str>,
     /// A director may acknowledge that faces were not looked for.
@@ -244,10 +250,44 @@ pub async fn photo(
     let c = Chrome::new(&caller, &session).await;
     let role = caller.account.role;
     let st = state.clone();
-    let page = state
+    let mut page = state
         .read(move |conn| page(conn, &st, c, role, id, None))
         .await?;
+    // Looked at after the read, with no connection held.
+    page.picture = crate::web::ui::media::preview_path(state.config(), &page.content_hash)
+        .is_some_and(|p| p.is_file());
     render(&page)
+}
+
+/// A sentence on what a file's format means for publication, and whether it is a warning.
+pub(super) struct FormatNote {
+    pub text: String,
+    pub blocks: bool,
+}
+
+/// Nothing for a JPEG (the usual case); a PNG or HEIC goes out as a new JPEG; anything
+/// else is kept but never published, and a video says what was read from it.
+fn format_note(format: Format) -> Option<FormatNote> {
+    let name = format.as_str().to_uppercase();
+    match format {
+        Format::Jpeg => None,
+        f if f.is_publishable() => Some(FormatNote {
+            text: format!(
+                "This is a {name} file: a published copy is a new JPEG made from its pixels, with no metadata."
+            ),
+            blocks: false,
+        }),
+        Format::Video => Some(FormatNote {
+            text: "This is a video: it is kept, the device and time it records are read for \
+                   provenance and its first frame is shown, but videos are never published."
+                .to_owned(),
+            blocks: true,
+        }),
+        _ => Some(FormatNote {
+            text: format!("This is a {name} file: it is kept, but it cannot be published."),
+            blocks: true,
+        }),
+    }
 }
 
 /// The photo page; with `echo`, the tagging form as it was sent and why it was not saved.
@@ -391,7 +431,9 @@ fn page(
         requests,
         publications: publications::publications_of_photo(conn, pid)?,
         damage: photo.damage.clone(),
-        format: photo.format.as_str().to_owned(),
+        format_note: format_note(photo.format),
+        content_hash: photo.content_hash.clone(),
+        picture: true,
         face_search: face_search_text(photo.face_search),
         faces_ack_possible: matches!(
             photo.face_search,
