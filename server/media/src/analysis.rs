@@ -322,12 +322,25 @@ fn analyse_png(
     faces: Option<&mut FaceDetector>,
     a: &mut Analysis,
 ) {
-    let header = crate::png_image::header(data, &options.limits).map(|h| StillHeader {
-        width: h.width,
-        height: h.height,
-        exif: h
+    let header = crate::png_image::header(data, &options.limits).map(|h| {
+        // EXIF first; the text chunks fill what it lacks (or stand in for it), for
+        // provenance.
+        let exif = match h
             .exif
-            .map(|tiff| exif::parse(&tiff).map_err(|e| e.to_string())),
+            .map(|tiff| exif::parse(&tiff).map_err(|e| e.to_string()))
+        {
+            Some(Ok(mut summary)) => {
+                exif::fill_missing(&mut summary, h.text);
+                Some(Ok(summary))
+            }
+            None if h.text != ExifSummary::default() => Some(Ok(h.text)),
+            other => other,
+        };
+        StillHeader {
+            width: h.width,
+            height: h.height,
+            exif,
+        }
     });
     let decode = || crate::png_image::decode(data, &options.limits);
     analyse_still(header, decode, false, options, faces, a);

@@ -34,6 +34,20 @@ pub struct ExifSummary {
     pub gps_present: bool,
 }
 
+/// Fills the fields `summary` lacks from `other` (what a file's EXIF says outranks what
+/// its other metadata says).
+pub(crate) fn fill_missing(summary: &mut ExifSummary, other: ExifSummary) {
+    if summary.taken_at.is_none() {
+        summary.taken_at = other.taken_at;
+        summary.utc_offset_seconds = other.utc_offset_seconds;
+    }
+    summary.make = summary.make.take().or(other.make);
+    summary.model = summary.model.take().or(other.model);
+    summary.body_serial = summary.body_serial.take().or(other.body_serial);
+    summary.orientation = summary.orientation.or(other.orientation);
+    summary.gps_present |= other.gps_present;
+}
+
 /// Why the EXIF block cannot be trusted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExifError {

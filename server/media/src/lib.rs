@@ -26,6 +26,7 @@ pub mod sample;
 pub mod storage;
 pub mod store;
 pub(crate) mod video;
+pub(crate) mod xmp;
 
 pub use analysis::{
     Analysis, AnalysisOptions, PreviewSource, analyse_bytes, analyse_file, decode_still,

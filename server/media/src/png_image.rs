@@ -1,10 +1,12 @@
 //! PNG stills (screenshots, exports from phones and tablets): the size from the header,
-//! EXIF from the `eXIf` chunk, and the pixels as RGB within the same limits as a JPEG.
+//! EXIF from the `eXIf` chunk, the camera facts its text chunks carry (for provenance
+//! only), and the pixels as RGB within the same limits as a JPEG.
 //! Decoding runs inside `catch_unwind`: a decoder bug on a hostile file becomes a reason.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::exif::ExifSummary;
 use crate::jpeg::Limits;
 use crate::problem::Problem;
 use crate::render::Rgb;
@@ -15,6 +17,83 @@ pub(crate) struct Header {
     pub height: u32,
     /// The `eXIf` chunk's TIFF structure, if the file has one before its image data.
     pub exif: Option<Vec<u8>>,
+    /// What the text chunks before the image data say of the device and the time (XMP,
+    /// "Creation Time", "Source", an EXIF profile kept as text); empty when nothing.
+    pub text: ExifSummary,
+}
+
+/// The camera facts in a PNG's text chunks: an XMP packet, the standard "Creation Time"
+/// and "Source" (the device) keywords, and the EXIF that ImageMagick keeps as hex in a
+/// "Raw profile type exif" chunk. Compressed chunks are inflated up to `limit` bytes
+/// each; one that is larger or broken is skipped. Nothing else is read from the text.
+fn text_facts(info: &mut png::Info<'_>, limit: usize) -> ExifSummary {
+    let mut texts: Vec<(String, String)> = info
+        .uncompressed_latin1_text
+        .iter()
+        .map(|t| (t.keyword.clone(), t.text.clone()))
+        .collect();
+    for t in &mut info.compressed_latin1_text {
+        if t.decompress_text_with_limit(limit).is_ok()
+            && let Ok(text) = t.get_text()
+        {
+            texts.push((t.keyword.clone(), text));
+        }
+    }
+    for t in &mut info.utf8_text {
+        if t.decompress_text_with_limit(limit).is_ok()
+            && let Ok(text) = t.get_text()
+        {
+            texts.push((t.keyword.clone(), text));
+        }
+    }
+    let mut facts = ExifSummary::default();
+    for (keyword, text) in &texts {
+        let found = match keyword.as_str() {
+            "XML:com.adobe.xmp" => crate::xmp::facts(text),
+            "Raw profile type exif" => exif_profile(text).unwrap_or_default(),
+            "Creation Time" => creation_time(text).unwrap_or_default(),
+            "Source" => ExifSummary {
+                model: Some(text.trim().chars().take(256).collect()),
+                ..ExifSummary::default()
+            },
+            _ => continue,
+        };
+        crate::exif::fill_missing(&mut facts, found);
+    }
+    facts
+}
+
+/// The "Creation Time" keyword: RFC 1123 as the PNG specification suggests, or ISO 8601.
+fn creation_time(text: &str) -> Option<ExifSummary> {
+    let (taken, offset) = match jiff::fmt::rfc2822::parse(text.trim()) {
+        Ok(zoned) => (zoned.datetime(), Some(zoned.offset().seconds())),
+        Err(_) => crate::xmp::date(text)?,
+    };
+    Some(ExifSummary {
+        taken_at: Some(taken),
+        utc_offset_seconds: offset,
+        ..ExifSummary::default()
+    })
+}
+
+/// ImageMagick's text profile: a name line, the byte count, then the bytes in hex
+/// ("Exif\0\0" and a TIFF structure).
+fn exif_profile(text: &str) -> Option<ExifSummary> {
+    let mut lines = text.split_whitespace();
+    if lines.next()? != "exif" {
+        return None;
+    }
+    let count: usize = lines.next()?.parse().ok()?;
+    let hex: String = lines.collect();
+    if hex.len() != count.checked_mul(2)? {
+        return None;
+    }
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<_>>()?;
+    let tiff = bytes.strip_prefix(b"Exif\0\0").unwrap_or(&bytes);
+    crate::exif::parse(tiff).ok()
 }
 
 fn problem(e: &png::DecodingError) -> Problem {
@@ -58,10 +137,14 @@ pub(crate) fn header(data: &[u8], limits: &Limits) -> Result<Header, Problem> {
         if u64::from(width) * u64::from(height) > limits.max_pixels {
             return Err(Problem::DimensionsTooLarge { width, height });
         }
+        let exif = info.exif_metadata.as_ref().map(|e| e.to_vec());
+        let limit = usize::try_from(limits.max_metadata_bytes).unwrap_or(usize::MAX);
+        let text = text_facts(&mut reader.info().clone(), limit);
         Ok(Header {
             width,
             height,
-            exif: info.exif_metadata.as_ref().map(|e| e.to_vec()),
+            exif,
+            text,
         })
     };
     catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {

@@ -1,5 +1,7 @@
 //! PNG stills are analysed like JPEGs (size, EXIF from `eXIf`, upright renditions, faces)
-//! and may go forward like them; broken and hostile PNGs end with a reason, never a panic.
+//! and may go forward like them; the camera facts in their text chunks (XMP, "Creation
+//! Time", "Source", an EXIF profile kept as text) are read for provenance only; broken and
+//! hostile PNGs end with a reason, never a panic.
 
 mod common;
 
@@ -106,4 +108,166 @@ fn broken_and_hostile_pngs_end_with_a_reason() {
     let noise = analyse_bytes(&noise, &options, None);
     assert!(noise.preview.is_none());
     assert!(!noise.problems.is_empty());
+}
+
+/// A PNG with text chunks: `(keyword, text, compressed)`; `itxt` puts them in UTF-8 chunks.
+fn png_with_text(texts: &[(&str, &str, bool)], itxt: bool) -> Vec<u8> {
+    let (w, h) = (64, 48);
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, w, h);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        for &(keyword, text, compressed) in texts {
+            let added = match (itxt, compressed) {
+                (true, _) => encoder.add_itxt_chunk(keyword.into(), text.into()),
+                (false, true) => encoder.add_ztxt_chunk(keyword.into(), text.into()),
+                (false, false) => encoder.add_text_chunk(keyword.into(), text.into()),
+            };
+            added.expect("a text chunk");
+        }
+        let mut writer = encoder.write_header().expect("header");
+        writer
+            .write_image_data(&photos::pixels(w, h, 2))
+            .expect("pixels");
+    }
+    out
+}
+
+#[test]
+fn a_png_without_exif_gives_the_device_and_time_its_xmp_written_by_exiftool_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("IMG_0100.PNG");
+    std::fs::write(&path, png_with_text(&[], false)).unwrap();
+    let out = std::process::Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-XMP-tiff:Make=Apple",
+            "-XMP-tiff:Model=iPad (9th generation)",
+            "-XMP-exif:DateTimeOriginal=2026:11:20 10:15:00+01:00",
+            "-XMP-exifEX:SerialNumber=DMPX1234",
+            "-XMP-dc:Creator=Isla Morgan",
+            "-PNG:Author=Isla Morgan",
+        ])
+        .arg(&path)
+        .output()
+        .expect("exiftool runs (apt: libimage-exiftool-perl)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = consentcam_media::analyse_file(&path, &AnalysisOptions::default(), None);
+    assert_eq!(a.problems, [], "{:?}", a.problems);
+    let facts = a.exif.as_ref().expect("the facts from the XMP text chunk");
+    assert_eq!(facts.make.as_deref(), Some("Apple"));
+    assert_eq!(facts.model.as_deref(), Some("iPad (9th generation)"));
+    assert_eq!(facts.body_serial.as_deref(), Some("DMPX1234"));
+    assert_eq!(
+        facts.taken_at.map(|t| t.to_string()).as_deref(),
+        Some("2026-11-20T10:15:00")
+    );
+    assert_eq!(facts.utc_offset_seconds, Some(3600));
+    assert!(
+        !format!("{a:?}").contains("Isla"),
+        "names in the text are never read"
+    );
+}
+
+#[test]
+fn the_standard_keywords_and_an_exif_profile_kept_as_text_are_read_and_exif_outranks_them() {
+    let options = AnalysisOptions::default();
+    for itxt in [false, true] {
+        let a = analyse_bytes(
+            &png_with_text(
+                &[
+                    ("Creation Time", "Fri, 20 Nov 2026 10:15:00 +0000", false),
+                    ("Source", "Pixel 8", true),
+                    ("Author", "Isla Morgan", false),
+                ],
+                itxt,
+            ),
+            &options,
+            None,
+        );
+        let facts = a.exif.as_ref().expect("facts from the keywords");
+        assert_eq!(facts.model.as_deref(), Some("Pixel 8"), "itxt {itxt}");
+        assert_eq!(
+            facts.taken_at.map(|t| t.to_string()).as_deref(),
+            Some("2026-11-20T10:15:00")
+        );
+        assert_eq!(facts.utc_offset_seconds, Some(0));
+        assert_eq!(facts.body_serial, None);
+    }
+
+    // ImageMagick keeps a converted photo's EXIF as hex in a compressed text chunk.
+    let tiff = exif::build(&camera_exif("IM0001", 1));
+    let mut payload = b"Exif\0\0".to_vec();
+    payload.extend_from_slice(&tiff);
+    let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
+    let profile = format!("\nexif\n{:8}\n{hex}\n", payload.len());
+    let a = analyse_bytes(
+        &png_with_text(&[("Raw profile type exif", &profile, true)], false),
+        &options,
+        None,
+    );
+    let facts = a.exif.as_ref().expect("the profile's EXIF");
+    assert_eq!(facts.body_serial.as_deref(), Some("IM0001"));
+    assert_eq!(facts.make.as_deref(), Some("Canon"));
+
+    // The eXIf chunk's own facts win; the text only fills what it lacks.
+    let (w, h) = (64, 48);
+    let mut without_model = camera_exif("PNG0003", 1);
+    without_model.model = None;
+    let mut file = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut file, w, h);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder
+            .add_text_chunk(
+                "Creation Time".into(),
+                "Sat, 21 Nov 2026 09:00:00 +0000".into(),
+            )
+            .unwrap();
+        encoder
+            .add_text_chunk("Source".into(), "Pixel 8".into())
+            .unwrap();
+        let mut writer = encoder.write_header().unwrap();
+        writer
+            .write_chunk(png::chunk::eXIf, &exif::build(&without_model))
+            .unwrap();
+        writer.write_image_data(&photos::pixels(w, h, 2)).unwrap();
+    }
+    let a = analyse_bytes(&file, &options, None);
+    let facts = a.exif.as_ref().unwrap();
+    assert_eq!(facts.body_serial.as_deref(), Some("PNG0003"));
+    assert_eq!(
+        facts.taken_at.map(|t| t.to_string()).as_deref(),
+        Some("2026-03-14T10:30:05"),
+        "the EXIF time, not the text's"
+    );
+    assert_eq!(
+        facts.model.as_deref(),
+        Some("Pixel 8"),
+        "filled from the text"
+    );
+
+    // Broken text chunks are skipped, never a problem: the picture is fine.
+    let a = analyse_bytes(
+        &png_with_text(
+            &[
+                ("Raw profile type exif", "\nexif\n 99\nzz\n", false),
+                ("Creation Time", "the day before yesterday", false),
+                ("XML:com.adobe.xmp", "<x:xmpmeta><<<", true),
+            ],
+            false,
+        ),
+        &options,
+        None,
+    );
+    assert_eq!(a.problems, [], "{:?}", a.problems);
+    assert!(a.exif.is_none(), "{:?}", a.exif);
+    assert!(a.publishable());
 }
