@@ -78,6 +78,22 @@ pub(crate) fn date(text: &str) -> Option<(DateTime, Option<i32>)> {
     Some((civil, offset))
 }
 
+/// The properties an element carries as attributes.
+fn properties(
+    element: &quick_xml::events::BytesStart<'_>,
+    decoder: quick_xml::encoding::Decoder,
+) -> Vec<(Fact, String)> {
+    element
+        .attributes()
+        .flatten()
+        .filter_map(|attribute| {
+            let f = fact(attribute.key.as_ref())?;
+            let value = attribute.decode_and_unescape_value(decoder).ok()?;
+            Some((f, value.into_owned()))
+        })
+        .collect()
+}
+
 /// What the packet says; fields it does not have are left as they are.
 pub(crate) fn facts(xml: &str) -> ExifSummary {
     let mut found = ExifSummary::default();
@@ -115,24 +131,15 @@ pub(crate) fn facts(xml: &str) -> ExifSummary {
         match reader.read_event() {
             Ok(Event::Start(element)) => {
                 open = fact(element.name().as_ref());
-                for attribute in element.attributes().flatten() {
-                    if let (Some(f), Ok(value)) = (
-                        fact(attribute.key.as_ref()),
-                        attribute.decode_and_unescape_value(reader.decoder()),
-                    ) {
-                        apply(f, &value, &mut found);
-                    }
+                for (f, value) in properties(&element, reader.decoder()) {
+                    apply(f, &value, &mut found);
                 }
             }
             Ok(Event::Empty(element)) => {
+                // No text to come.
                 open = None;
-                for attribute in element.attributes().flatten() {
-                    if let (Some(f), Ok(value)) = (
-                        fact(attribute.key.as_ref()),
-                        attribute.decode_and_unescape_value(reader.decoder()),
-                    ) {
-                        apply(f, &value, &mut found);
-                    }
+                for (f, value) in properties(&element, reader.decoder()) {
+                    apply(f, &value, &mut found);
                 }
             }
             Ok(Event::Text(text)) => {

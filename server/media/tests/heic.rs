@@ -6,7 +6,7 @@
 mod common;
 
 use common::bmff;
-use common::photos::{self, camera_exif};
+use common::photos::{self, camera_exif, difference};
 use consentcam_media::sample::heic_of;
 use consentcam_media::{
     AnalysisOptions, FaceDetector, MediaKind, Problem, analyse_bytes, decode_still, exif,
@@ -22,17 +22,6 @@ fn camera_heic(width: u32, height: u32, orientation: u8) -> Vec<u8> {
         Some(&tiff),
     )
     .expect("encodes")
-}
-
-/// Mean absolute difference of two RGB buffers (HEVC is lossy).
-fn difference(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let sum: u64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
-    sum as f64 / a.len() as f64
 }
 
 #[test]

@@ -139,24 +139,16 @@ fn a_png_without_exif_gives_the_device_and_time_its_xmp_written_by_exiftool_reco
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("IMG_0100.PNG");
     std::fs::write(&path, png_with_text(&[], false)).unwrap();
-    let out = std::process::Command::new("exiftool")
-        .args([
-            "-q",
-            "-overwrite_original",
+    photos::exiftool_writes(
+        &path,
+        &[
             "-XMP-tiff:Make=Apple",
             "-XMP-tiff:Model=iPad (9th generation)",
             "-XMP-exif:DateTimeOriginal=2026:11:20 10:15:00+01:00",
             "-XMP-exifEX:SerialNumber=DMPX1234",
             "-XMP-dc:Creator=Isla Morgan",
             "-PNG:Author=Isla Morgan",
-        ])
-        .arg(&path)
-        .output()
-        .expect("exiftool runs (apt: libimage-exiftool-perl)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
     let a = consentcam_media::analyse_file(&path, &AnalysisOptions::default(), None);
     assert_eq!(a.problems, [], "{:?}", a.problems);

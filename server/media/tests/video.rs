@@ -7,9 +7,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::photos;
+use common::photos::{self, difference, exiftool_writes};
 use consentcam_media::sample::mp4_of;
 use consentcam_media::{AnalysisOptions, MediaKind, PreviewSource, Problem, analyse_file};
 
@@ -24,22 +23,14 @@ fn video() -> Vec<u8> {
 /// What an iPad writes into a video it records: Apple's keys for the make, model, the
 /// creation date with the local offset, and a position.
 fn with_ipad_metadata(path: &Path) {
-    let out = Command::new("exiftool")
-        .args([
-            "-q",
-            "-overwrite_original",
+    exiftool_writes(
+        path,
+        &[
             "-Keys:Make=Apple",
             "-Keys:Model=iPad (9th generation)",
             "-Keys:CreationDate=2026:11:20 10:15:00+01:00",
             "-Keys:GPSCoordinates=51.5, -0.12",
-        ])
-        .arg(path)
-        .output()
-        .expect("exiftool runs (apt: libimage-exiftool-perl)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
 }
 
@@ -66,17 +57,6 @@ fn analyse(file: &[u8], dir: &Path, name: &str) -> consentcam_media::Analysis {
     let path = dir.join(name);
     std::fs::write(&path, file).unwrap();
     analyse_file(&path, &AnalysisOptions::default(), None)
-}
-
-/// Mean absolute difference of two RGB buffers.
-fn difference(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let sum: u64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
-    sum as f64 / a.len() as f64
 }
 
 #[test]

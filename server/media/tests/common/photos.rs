@@ -181,3 +181,29 @@ pub fn png_of(rgb: &[u8], width: u32, height: u32, exif: Option<&[u8]>) -> Vec<u
     }
     out
 }
+
+/// Mean absolute difference of two RGB buffers (for lossy codecs).
+pub fn difference(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let sum: u64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    sum as f64 / a.len() as f64
+}
+
+/// Writes tags into `path` in place with exiftool, as another device or tool would.
+pub fn exiftool_writes(path: &std::path::Path, tags: &[&str]) {
+    let out = std::process::Command::new("exiftool")
+        .args(["-q", "-overwrite_original"])
+        .args(tags)
+        .arg(path)
+        .output()
+        .expect("exiftool runs (apt: libimage-exiftool-perl)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
