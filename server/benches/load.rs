@@ -27,8 +27,10 @@ use consentcam::store::faces::{self, FaceRect, FaceSource};
 use consentcam::store::photos::{self, NewPhoto};
 use consentcam::store::{self, people, registry};
 use consentcam::web::{self, AppState, password};
-use reqwest::Client;
-use serde_json::{Value, json};
+use serde_json::json;
+
+mod support;
+use support::{login, percentile};
 
 const PUBLISHABLE: usize = 60;
 
@@ -186,32 +188,6 @@ fn generate(config: &Config, count: usize) -> (Vec<PhotoId>, Vec<PhotoId>) {
     }
     tx.commit().unwrap();
     (all, publishable)
-}
-
-async fn login(base: &str, user: &str) -> (Client, String) {
-    let client = Client::builder()
-        .cookie_store(true)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let body: Value = client
-        .post(format!("{base}/api/v1/login"))
-        .json(&json!({ "username": user, "password": format!("{user}-bench-password") }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (client, body["csrf_token"].as_str().unwrap().to_owned())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
 
 struct Phase {

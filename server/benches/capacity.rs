@@ -1,0 +1,400 @@
+//! Capacity of one central server: many kiosks signing devices out and in at once while
+//! staff open photo pages and look people up, on a trust-sized data set, against the same
+//! load on a school-sized one in the same run.
+//!
+//! `cargo bench -p consentcam --bench capacity` (optionally `-- PEOPLE PHOTOS KIOSKS
+//! SECONDS`, default 100000 1000000 50 10). It generates two data sets in temporary
+//! folders, through the store's own functions: a small one (1,000 people, 10,000 photos)
+//! and the large one; each photo has one face tagged to a person, half the people have a
+//! consent form. Then, for each, on a server on loopback in this process:
+//! `KIOSKS` kiosks, each with its own device and a member of staff, post sign-outs and
+//! returns one event at a time as fast as the server answers (the kiosk API, bearer
+//! token); 16 staff connections open random photo pages; 8 look people up by family name
+//! or reference (the consent lookup). Prints p50/p99 of each and the large set's p99 as a
+//! ratio of the small set's.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use consentcam::clock::Clock;
+use consentcam::config::Config;
+use consentcam::consent::FaceResolution;
+use consentcam::domain::{
+    AccountRole, ExternalRef, Name, PersonId, PhotoId, Role, Scopes, SignerKind,
+};
+use consentcam::store::consents;
+use consentcam::store::faces::{self, FaceRect, FaceSource};
+use consentcam::store::photos::{self, NewPhoto};
+use consentcam::store::{self, people, registry};
+use consentcam::web::{self, AppState, password};
+use reqwest::Client;
+use serde_json::json;
+
+mod support;
+use support::{login, percentile};
+
+const PAGE_CONNECTIONS: usize = 16;
+const LOOKUP_CONNECTIONS: usize = 8;
+
+fn now() -> jiff::Timestamp {
+    Clock::System.now()
+}
+
+/// A family name for person `n`: letters only, one per person.
+fn family_name(n: usize) -> String {
+    let mut name = String::from("Fam");
+    let mut k = n;
+    loop {
+        name.push(char::from(b'a' + (k % 26) as u8));
+        k /= 26;
+        if k == 0 {
+            break;
+        }
+    }
+    name
+}
+
+struct DataSet {
+    photos: Vec<PhotoId>,
+    people: usize,
+    /// Each kiosk's token, device and member of staff.
+    kiosks: Vec<(String, i64, PersonId)>,
+}
+
+fn generate(config: &Config, people_count: usize, photo_count: usize, kiosks: usize) -> DataSet {
+    let mut conn = store::open(&config.db_path()).unwrap();
+    let at = now();
+    registry::insert_account(
+        &conn,
+        "staff",
+        &password::hash("staff-bench-password").unwrap(),
+        AccountRole::Staff,
+        None,
+        at,
+    )
+    .unwrap();
+    let tx = conn.transaction().unwrap();
+    let mut everyone = Vec::with_capacity(people_count);
+    for n in 0..people_count {
+        let id = people::insert_person(
+            &tx,
+            &people::NewPerson {
+                ext_ref: ExternalRef::parse(&format!("P{n}")).unwrap(),
+                given_name: Name::parse("Sam").unwrap(),
+                family_name: Name::parse(&family_name(n)).unwrap(),
+                date_of_birth: "2010-01-01".parse().unwrap(),
+                role: Role::Learner,
+                vulnerable: false,
+                may_sign_out: false,
+            },
+            at,
+        )
+        .unwrap();
+        if n % 2 == 0 {
+            consents::insert_consent(
+                &tx,
+                &consents::NewConsent {
+                    person_id: id,
+                    signer: SignerKind::Parent,
+                    signer_name: "A Parent".into(),
+                    signed_on: "2026-09-01".parse().unwrap(),
+                    expires_on: None,
+                    withdrawn_on: None,
+                    scopes: Scopes {
+                        internal: true,
+                        partners: vec![],
+                        website: true,
+                        social: false,
+                    },
+                    evidence_path: None,
+                    source: "bench".into(),
+                },
+                at,
+            )
+            .unwrap();
+        }
+        everyone.push(id);
+    }
+    let mut ids = Vec::with_capacity(photo_count);
+    for n in 0..photo_count {
+        let id = photos::insert_photo(
+            &tx,
+            &NewPhoto {
+                content_hash: format!("{n:064x}"),
+                byte_size: 1000,
+                format: consentcam::domain::Format::Jpeg,
+                original_name: "IMG_0001.JPG".into(),
+                width: Some(4000),
+                height: Some(3000),
+                provenance: consentcam::consent::Provenance::Verified,
+                face_search: consentcam::consent::FaceSearch::Done,
+                taken_at: Some(at),
+                ..NewPhoto::default()
+            },
+            at,
+        )
+        .unwrap();
+        let face = faces::insert_face(
+            &tx,
+            id,
+            FaceRect {
+                x: 1000,
+                y: 1000,
+                w: 500,
+                h: 500,
+            },
+            FaceSource::Detected,
+        )
+        .unwrap();
+        let who = everyone[n.wrapping_mul(7919) % everyone.len()];
+        faces::resolve_face(&tx, id, face, FaceResolution::Person(who), at).unwrap();
+        photos::set_people_confirmed(&tx, id, true).unwrap();
+        ids.push(id);
+    }
+    let mut kiosk_set = Vec::with_capacity(kiosks);
+    for k in 0..kiosks {
+        let staff = people::insert_person(
+            &tx,
+            &people::NewPerson {
+                ext_ref: ExternalRef::parse(&format!("S{k}")).unwrap(),
+                given_name: Name::parse("Staff").unwrap(),
+                family_name: Name::parse(&family_name(k)).unwrap(),
+                date_of_birth: "1990-01-01".parse().unwrap(),
+                role: Role::Staff,
+                vulnerable: false,
+                may_sign_out: true,
+            },
+            at,
+        )
+        .unwrap();
+        let device = registry::insert_device(
+            &tx,
+            &registry::NewDevice {
+                label: format!("Camera {k}"),
+                make: "Canon".into(),
+                model: "EOS 250D".into(),
+                serial: format!("CAM-{k:05}"),
+                tag_uid: consentcam_wire::TagUid::parse(&format!("D0{k:06X}")).unwrap(),
+                loan_minutes: 240,
+            },
+            at,
+        )
+        .unwrap();
+        let token = password::random_token();
+        registry::insert_kiosk(&tx, &format!("site-{k}"), &password::token_hash(&token), at)
+            .unwrap();
+        kiosk_set.push((token, device.0, staff));
+    }
+    tx.commit().unwrap();
+    DataSet {
+        photos: ids,
+        people: people_count,
+        kiosks: kiosk_set,
+    }
+}
+
+#[derive(Default)]
+struct Measured {
+    sign_out: Vec<Duration>,
+    pages: Vec<Duration>,
+    lookups: Vec<Duration>,
+    errors: usize,
+    seconds: f64,
+}
+
+/// Runs the three loads at once for `seconds` against a server on `config`'s data.
+async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
+    let conn = store::open(&config.db_path()).unwrap();
+    let state = AppState::new(conn, config, Clock::System);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve(listener, state, std::future::pending()));
+    let stop = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let errors = Arc::new(AtomicUsize::new(0));
+
+    let mut kiosk_tasks = Vec::new();
+    for (k, (token, device, staff)) in set.kiosks.into_iter().enumerate() {
+        let (base, errors) = (base.clone(), errors.clone());
+        kiosk_tasks.push(tokio::spawn(async move {
+            let client = Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap();
+            let mut times = Vec::new();
+            let mut seq = 0u64;
+            while Instant::now() < stop {
+                seq += 1;
+                let kind = if seq % 2 == 1 {
+                    "signed_out"
+                } else {
+                    "returned"
+                };
+                let at = now();
+                let mut event = json!({
+                    "event_id": format!("k{k}-{seq}"), "seq": seq, "at": at,
+                    "reader": "office", "type": kind, "device_id": device,
+                    "person_id": staff.0,
+                });
+                if kind == "signed_out" {
+                    event["due_back"] =
+                        json!(at.checked_add(jiff::SignedDuration::from_hours(4)).unwrap());
+                }
+                let sent = Instant::now();
+                let ok = client
+                    .post(format!("{base}/api/v1/kiosk/events"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "events": [event] }))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                if ok {
+                    times.push(sent.elapsed());
+                } else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            times
+        }));
+    }
+    let photos = Arc::new(set.photos);
+    let mut page_tasks = Vec::new();
+    for c in 0..PAGE_CONNECTIONS {
+        let client = login(&base, "staff").await.0;
+        let (base, errors, photos) = (base.clone(), errors.clone(), photos.clone());
+        page_tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            let mut n = c * 104_729;
+            while Instant::now() < stop {
+                n = n.wrapping_mul(31).wrapping_add(17);
+                let id = photos[n % photos.len()];
+                let sent = Instant::now();
+                let ok = client
+                    .get(format!("{base}/photos/{id}"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                if ok {
+                    times.push(sent.elapsed());
+                } else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            times
+        }));
+    }
+    let mut lookup_tasks = Vec::new();
+    for c in 0..LOOKUP_CONNECTIONS {
+        let (client, csrf) = login(&base, "staff").await;
+        let (base, errors, people) = (base.clone(), errors.clone(), set.people);
+        lookup_tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            let mut n = c * 7_727;
+            while Instant::now() < stop {
+                n = n.wrapping_mul(31).wrapping_add(17);
+                let who = n % people;
+                // Half by family name, half by reference, as staff type them.
+                let q = if n % 2 == 0 {
+                    family_name(who)
+                } else {
+                    format!("P{who}")
+                };
+                let sent = Instant::now();
+                let ok = client
+                    .post(format!("{base}/api/v1/lookup"))
+                    .header("x-csrf-token", &csrf)
+                    .json(&json!({ "q": q }))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                if ok {
+                    times.push(sent.elapsed());
+                } else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            times
+        }));
+    }
+    let mut m = Measured::default();
+    for t in kiosk_tasks {
+        m.sign_out.extend(t.await.unwrap());
+    }
+    for t in page_tasks {
+        m.pages.extend(t.await.unwrap());
+    }
+    for t in lookup_tasks {
+        m.lookups.extend(t.await.unwrap());
+    }
+    m.seconds = started.elapsed().as_secs_f64();
+    m.errors = errors.load(Ordering::Relaxed);
+    m.sign_out.sort();
+    m.pages.sort();
+    m.lookups.sort();
+    m
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let people = args.first().copied().unwrap_or(100_000);
+    let photo_count = args.get(1).copied().unwrap_or(1_000_000);
+    let kiosks = args.get(2).copied().unwrap_or(50);
+    let seconds = args.get(3).copied().unwrap_or(10) as u64;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut results = Vec::new();
+    for (name, people, photo_count) in [("small", 1_000, 10_000), ("large", people, photo_count)] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            login_attempts: 1000,
+            ..Config::default()
+        };
+        let started = Instant::now();
+        let set = generate(&config, people, photo_count, kiosks);
+        eprintln!(
+            "{name}: {people} people, {photo_count} photos, {kiosks} kiosks generated in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        let m = runtime.block_on(measure(config, set, seconds));
+        results.push((name, people, photo_count, m));
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{kiosks} kiosks, {PAGE_CONNECTIONS} photo-page and {LOOKUP_CONNECTIONS} lookup connections, {seconds} s, all at once\n"
+    );
+    println!(
+        "| data set | sign-out round trip p50 / p99 | photo page p50 / p99 | consent lookup p50 / p99 | requests/s | errors |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (name, people, photos, m) in &results {
+        let total = m.sign_out.len() + m.pages.len() + m.lookups.len();
+        println!(
+            "| {name}: {people} people, {photos} photos | {:.0} / {:.0} ms | {:.0} / {:.0} ms | {:.0} / {:.0} ms | {:.0} | {} |",
+            ms(percentile(&m.sign_out, 50.0)),
+            ms(percentile(&m.sign_out, 99.0)),
+            ms(percentile(&m.pages, 50.0)),
+            ms(percentile(&m.pages, 99.0)),
+            ms(percentile(&m.lookups, 50.0)),
+            ms(percentile(&m.lookups, 99.0)),
+            total as f64 / m.seconds,
+            m.errors
+        );
+    }
+    let (small, large) = (&results[0].3, &results[1].3);
+    let ratio = |a: &[Duration], b: &[Duration]| {
+        percentile(b, 99.0).as_secs_f64() / percentile(a, 99.0).as_secs_f64().max(1e-9)
+    };
+    println!(
+        "\np99 large / small: sign-out {:.2}, photo page {:.2}, lookup {:.2}",
+        ratio(&small.sign_out, &large.sign_out),
+        ratio(&small.pages, &large.pages),
+        ratio(&small.lookups, &large.lookups)
+    );
+}
