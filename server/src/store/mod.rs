@@ -122,6 +122,9 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!(
             "../../migrations/0011_retention_and_erasure.sql"
         )),
+        M::up(include_str!(
+            "../../migrations/0012_people_ref_any_case.sql"
+        )),
     ])
 });
 

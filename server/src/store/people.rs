@@ -179,33 +179,88 @@ pub fn living_count(conn: &Connection) -> Result<usize> {
 }
 
 /// People whose ref starts with `query` (any case), or whose names contain every word
-/// of it.
+/// of it, in name order, at most `limit`.
+///
+/// On a large register the database does the finding: the ref by its prefix through an
+/// index, the names by walking the name index until `limit` are found. SQLite folds case
+/// for ASCII only, so a query with other letters is matched in full here instead (the
+/// same answer, slower); every candidate is checked here again either way.
 pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>> {
+    let query_lower = query.trim().to_lowercase();
     let words: Vec<String> = query
         .split_whitespace()
-        .map(|w| format!("%{}%", w.replace(['%', '_'], "")))
+        .map(|w| w.replace(['%', '_'], "").to_lowercase())
         .collect();
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE"
-    ))?;
-    let all = stmt
-        .query_map([], person_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let query_lower = query.trim().to_lowercase();
-    let matches = all
-        .into_iter()
-        .filter(|p| {
-            if query_lower.is_empty() || p.ext_ref.to_lowercase().starts_with(&query_lower) {
-                return true;
-            }
-            let haystack = format!("{} {}", p.given_name, p.family_name).to_lowercase();
-            words
-                .iter()
-                .all(|w| haystack.contains(&w.trim_matches('%').to_lowercase()))
-        })
-        .take(limit as usize)
-        .collect();
-    Ok(matches)
+    let matches = |p: &Person| {
+        if query_lower.is_empty() || p.ext_ref.to_lowercase().starts_with(&query_lower) {
+            return true;
+        }
+        let haystack = format!("{} {}", p.given_name, p.family_name).to_lowercase();
+        words.iter().all(|w| haystack.contains(w.as_str()))
+    };
+    let order = "ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE";
+    let limit_sql = i64::from(limit);
+    let mut found: Vec<Person> = if query_lower.is_empty() || !query.is_ascii() {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL {order}"
+        ))?;
+        stmt.query_map([], person_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    } else {
+        // A ref's start matches as typed, wildcards included; a name's words without them.
+        let literal = |w: &str| {
+            w.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        };
+        let escape = |w: &str| w.replace('\\', "\\\\").replace(['%', '_'], "");
+        let mut by_ref = conn.prepare_cached(&format!(
+            "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL \
+             AND ext_ref LIKE ?1 ESCAPE '\\' {order} LIMIT ?2"
+        ))?;
+        let mut found = by_ref
+            .query_map(
+                params![format!("{}%", literal(query.trim())), limit_sql],
+                person_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if !words.is_empty() {
+            let conditions: Vec<String> = (0..words.len())
+                .map(|i| {
+                    format!(
+                        "(given_name || ' ' || family_name) LIKE '%' || ?{} || '%' ESCAPE '\\'",
+                        i + 2
+                    )
+                })
+                .collect();
+            let mut by_name = conn.prepare_cached(&format!(
+                "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL AND {} {order} LIMIT ?1",
+                conditions.join(" AND ")
+            ))?;
+            let mut values: Vec<rusqlite::types::Value> = vec![limit_sql.into()];
+            values.extend(words.iter().map(|w| escape(w).into()));
+            found.extend(
+                by_name
+                    .query_map(rusqlite::params_from_iter(values), person_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            );
+        }
+        // The order the database gives (NOCASE folds ASCII letters only).
+        found.sort_by(|a, b| {
+            let key = |p: &Person| {
+                (
+                    p.family_name.to_ascii_lowercase(),
+                    p.given_name.to_ascii_lowercase(),
+                )
+            };
+            key(a).cmp(&key(b)).then(a.id.0.cmp(&b.id.0))
+        });
+        found.dedup_by_key(|p| p.id);
+        found
+    };
+    found.retain(matches);
+    found.truncate(limit as usize);
+    Ok(found)
 }
 
 /// Everyone's names, for the caption rule.
@@ -350,5 +405,66 @@ pub(crate) mod tests {
         assert_eq!(search(&conn, "l001", 10).unwrap().len(), 1);
         assert_eq!(search(&conn, "robin oka", 10).unwrap().len(), 1);
         assert_eq!(search(&conn, "robin smith", 10).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn search_answers_as_a_full_scan_would_in_name_order_within_the_limit() {
+        let conn = open_in_memory().unwrap();
+        let person = |r: &str, given: &str, family: &str| {
+            insert_person(
+                &conn,
+                &NewPerson {
+                    given_name: Name::parse(given).unwrap(),
+                    family_name: Name::parse(family).unwrap(),
+                    ..sample(r)
+                },
+                now(),
+            )
+            .unwrap()
+        };
+        person("L001", "Robin", "Okafor");
+        person("L002", "Amira", "Hassan");
+        person("L010", "Sam", "Lee");
+        person("X100", "Leah", "Sampson");
+        person("S_1", "Ólöf", "Ólafsdóttir");
+        person("L100", "Grace", "O'Neill");
+        let erased = person("L003", "Robin", "Erased");
+        conn.execute(
+            "UPDATE people SET erased_at = '2026-11-01T00:00:00Z' WHERE id = ?1",
+            [erased.0],
+        )
+        .unwrap();
+        let refs = |q: &str, limit: u32| -> Vec<String> {
+            search(&conn, q, limit)
+                .unwrap()
+                .into_iter()
+                .map(|p| p.ext_ref.to_string())
+                .collect()
+        };
+        let cases: &[(&str, u32, &[&str])] = &[
+            // A ref's start in any case; in name order (Hassan, Lee, Okafor).
+            ("l0", 10, &["L002", "L010", "L001"]),
+            ("L01", 10, &["L010"]),
+            ("l0", 2, &["L002", "L010"]),
+            // Every word, anywhere in the names, any case; erased people never.
+            ("robin", 10, &["L001"]),
+            ("OKA rob", 10, &["L001"]),
+            // "sam" is in Sam Lee's and Leah Sampson's names: both, in name order.
+            ("sam", 10, &["L010", "X100"]),
+            // Letters beyond ASCII fold too.
+            ("ólafsdóttir", 10, &["S_1"]),
+            ("ÓLÖF", 10, &["S_1"]),
+            // Wildcards typed are ignored, not obeyed; an apostrophe is a letter.
+            ("s_1", 10, &["S_1"]),
+            // Name order as the database keeps it: case folded for ASCII letters, the
+            // rest by their bytes (an accented capital after Z).
+            ("%", 10, &["L002", "L010", "L100", "L001", "X100", "S_1"]),
+            ("o'neill", 10, &["L100"]),
+            ("nobody", 10, &[]),
+            ("", 3, &["L002", "L010", "L100"]),
+        ];
+        for (q, limit, expected) in cases {
+            assert_eq!(refs(q, *limit), *expected, "{q:?} limit {limit}");
+        }
     }
 }
