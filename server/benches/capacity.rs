@@ -5,8 +5,8 @@
 //! `cargo bench -p consentcam --bench capacity` (optionally `-- PEOPLE PHOTOS KIOSKS
 //! SECONDS`, default 100000 1000000 50 10). It generates two data sets in temporary
 //! folders, through the store's own functions: a small one (1,000 people, 10,000 photos)
-//! and the large one; each photo has one face tagged to a person, half the people have a
-//! consent form. Then, for each, on a server on loopback in this process:
+//! and the large one; photos come a hundred to a past sign-out (as card imports attribute
+//! them), each with one face tagged to a person; half the people have a consent form. Then, for each, on a server on loopback in this process:
 //! `KIOSKS` kiosks, each with its own device and a member of staff, post sign-outs and
 //! returns one event at a time as fast as the server answers (the kiosk API, bearer
 //! token); 16 staff connections open random photo pages; 8 look people up by family name
@@ -21,13 +21,14 @@ use consentcam::clock::Clock;
 use consentcam::config::Config;
 use consentcam::consent::FaceResolution;
 use consentcam::domain::{
-    AccountRole, ExternalRef, Name, PersonId, PhotoId, Role, Scopes, SignerKind,
+    AccountRole, DeviceId, ExternalRef, Name, PersonId, PhotoId, Role, Scopes, SignerKind,
 };
 use consentcam::store::consents;
 use consentcam::store::faces::{self, FaceRect, FaceSource};
 use consentcam::store::photos::{self, NewPhoto};
-use consentcam::store::{self, people, registry};
+use consentcam::store::{self, custody, people, registry};
 use consentcam::web::{self, AppState, password};
+use consentcam_wire::{KioskEvent, KioskEventKind};
 use reqwest::Client;
 use serde_json::json;
 
@@ -35,6 +36,8 @@ mod support;
 use support::{login, percentile};
 
 const PAGE_CONNECTIONS: usize = 16;
+/// Photos a sign-out brings back (a card's import).
+const PHOTOS_PER_SIGN_OUT: usize = 100;
 const LOOKUP_CONNECTIONS: usize = 8;
 
 fn now() -> jiff::Timestamp {
@@ -58,8 +61,8 @@ fn family_name(n: usize) -> String {
 struct DataSet {
     photos: Vec<PhotoId>,
     people: usize,
-    /// Each kiosk's token, device and member of staff.
-    kiosks: Vec<(String, i64, PersonId)>,
+    /// Each kiosk's token, device, member of staff and last event's number.
+    kiosks: Vec<(String, i64, PersonId, u64)>,
 }
 
 fn generate(config: &Config, people_count: usize, photo_count: usize, kiosks: usize) -> DataSet {
@@ -116,42 +119,6 @@ fn generate(config: &Config, people_count: usize, photo_count: usize, kiosks: us
         }
         everyone.push(id);
     }
-    let mut ids = Vec::with_capacity(photo_count);
-    for n in 0..photo_count {
-        let id = photos::insert_photo(
-            &tx,
-            &NewPhoto {
-                content_hash: format!("{n:064x}"),
-                byte_size: 1000,
-                format: consentcam::domain::Format::Jpeg,
-                original_name: "IMG_0001.JPG".into(),
-                width: Some(4000),
-                height: Some(3000),
-                provenance: consentcam::consent::Provenance::Verified,
-                face_search: consentcam::consent::FaceSearch::Done,
-                taken_at: Some(at),
-                ..NewPhoto::default()
-            },
-            at,
-        )
-        .unwrap();
-        let face = faces::insert_face(
-            &tx,
-            id,
-            FaceRect {
-                x: 1000,
-                y: 1000,
-                w: 500,
-                h: 500,
-            },
-            FaceSource::Detected,
-        )
-        .unwrap();
-        let who = everyone[n.wrapping_mul(7919) % everyone.len()];
-        faces::resolve_face(&tx, id, face, FaceResolution::Person(who), at).unwrap();
-        photos::set_people_confirmed(&tx, id, true).unwrap();
-        ids.push(id);
-    }
     let mut kiosk_set = Vec::with_capacity(kiosks);
     for k in 0..kiosks {
         let staff = people::insert_person(
@@ -182,15 +149,109 @@ fn generate(config: &Config, people_count: usize, photo_count: usize, kiosks: us
         )
         .unwrap();
         let token = password::random_token();
-        registry::insert_kiosk(&tx, &format!("site-{k}"), &password::token_hash(&token), at)
+        let kiosk =
+            registry::insert_kiosk(&tx, &format!("site-{k}"), &password::token_hash(&token), at)
+                .unwrap();
+        kiosk_set.push((token, device.0, staff, kiosk));
+    }
+    // Past sign-outs, a hundred photos each, as card imports attribute them: each kiosk's
+    // device out and back in turn, an hour apart, ending before now.
+    let sessions = photo_count.div_ceil(PHOTOS_PER_SIGN_OUT).max(1);
+    let mut seqs = vec![0u64; kiosks];
+    let mut session_ids = Vec::with_capacity(sessions);
+    for s in 0..sessions {
+        let k = s % kiosks;
+        let (_, device, staff, kiosk) = &kiosk_set[k];
+        let hours_ago = i64::try_from(sessions - s).unwrap();
+        let out_at = at
+            .checked_sub(jiff::SignedDuration::from_hours(hours_ago + 1))
             .unwrap();
-        kiosk_set.push((token, device.0, staff));
+        for (kind, when) in [
+            (
+                KioskEventKind::SignedOut {
+                    device_id: *device,
+                    person_id: staff.0,
+                    due_back: out_at
+                        .checked_add(jiff::SignedDuration::from_hours(4))
+                        .unwrap(),
+                    booking_id: None,
+                },
+                out_at,
+            ),
+            (
+                KioskEventKind::Returned {
+                    device_id: *device,
+                    person_id: staff.0,
+                },
+                out_at
+                    .checked_add(jiff::SignedDuration::from_mins(30))
+                    .unwrap(),
+            ),
+        ] {
+            seqs[k] += 1;
+            let event = KioskEvent {
+                event_id: format!("gen-{k}-{}", seqs[k]),
+                seq: seqs[k],
+                at: when,
+                reader: "office".into(),
+                kind,
+            };
+            let recorded = custody::record_event(&tx, *kiosk, &event, at, None).unwrap();
+            assert!(matches!(recorded, custody::Recorded::New), "{recorded:?}");
+        }
+        let session = custody::sessions_of_device(&tx, DeviceId(*device))
+            .unwrap()
+            .into_iter()
+            .max_by_key(|s| s.id)
+            .unwrap();
+        session_ids.push(session.id);
+    }
+    let mut ids = Vec::with_capacity(photo_count);
+    for n in 0..photo_count {
+        let id = photos::insert_photo(
+            &tx,
+            &NewPhoto {
+                content_hash: format!("{n:064x}"),
+                byte_size: 1000,
+                format: consentcam::domain::Format::Jpeg,
+                original_name: "IMG_0001.JPG".into(),
+                width: Some(4000),
+                height: Some(3000),
+                provenance: consentcam::consent::Provenance::Verified,
+                face_search: consentcam::consent::FaceSearch::Done,
+                taken_at: Some(at),
+                custody_session_id: Some(session_ids[n / PHOTOS_PER_SIGN_OUT]),
+                ..NewPhoto::default()
+            },
+            at,
+        )
+        .unwrap();
+        let face = faces::insert_face(
+            &tx,
+            id,
+            FaceRect {
+                x: 1000,
+                y: 1000,
+                w: 500,
+                h: 500,
+            },
+            FaceSource::Detected,
+        )
+        .unwrap();
+        let who = everyone[n.wrapping_mul(7919) % everyone.len()];
+        faces::resolve_face(&tx, id, face, FaceResolution::Person(who), at).unwrap();
+        photos::set_people_confirmed(&tx, id, true).unwrap();
+        ids.push(id);
     }
     tx.commit().unwrap();
     DataSet {
         photos: ids,
         people: people_count,
-        kiosks: kiosk_set,
+        kiosks: kiosk_set
+            .into_iter()
+            .zip(seqs)
+            .map(|((token, device, staff, _), seq)| (token, device, staff, seq))
+            .collect(),
     }
 }
 
@@ -215,7 +276,7 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
     let errors = Arc::new(AtomicUsize::new(0));
 
     let mut kiosk_tasks = Vec::new();
-    for (k, (token, device, staff)) in set.kiosks.into_iter().enumerate() {
+    for (k, (token, device, staff, last_seq)) in set.kiosks.into_iter().enumerate() {
         let (base, errors) = (base.clone(), errors.clone());
         kiosk_tasks.push(tokio::spawn(async move {
             let client = Client::builder()
@@ -223,10 +284,10 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
                 .build()
                 .unwrap();
             let mut times = Vec::new();
-            let mut seq = 0u64;
+            let mut seq = last_seq;
             while Instant::now() < stop {
                 seq += 1;
-                let kind = if seq % 2 == 1 {
+                let kind = if (seq - last_seq) % 2 == 1 {
                     "signed_out"
                 } else {
                     "returned"

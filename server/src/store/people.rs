@@ -191,13 +191,6 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>>
         .split_whitespace()
         .map(|w| w.replace(['%', '_'], "").to_lowercase())
         .collect();
-    let matches = |p: &Person| {
-        if query_lower.is_empty() || p.ext_ref.to_lowercase().starts_with(&query_lower) {
-            return true;
-        }
-        let haystack = format!("{} {}", p.given_name, p.family_name).to_lowercase();
-        words.iter().all(|w| haystack.contains(w.as_str()))
-    };
     let order = "ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE";
     let limit_sql = i64::from(limit);
     let mut found: Vec<Person> = if query_lower.is_empty() || !query.is_ascii() {
@@ -258,9 +251,23 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>>
         found.dedup_by_key(|p| p.id);
         found
     };
-    found.retain(matches);
+    found.retain(|p| matches(p, query));
     found.truncate(limit as usize);
     Ok(found)
+}
+
+/// Whether `query` finds `person`: their ref starts with it (any case), or their names
+/// contain every word of it (any case; `%` and `_` typed are ignored).
+pub fn matches(person: &Person, query: &str) -> bool {
+    let query_lower = query.trim().to_lowercase();
+    if query_lower.is_empty() || person.ext_ref.to_lowercase().starts_with(&query_lower) {
+        return true;
+    }
+    let haystack = format!("{} {}", person.given_name, person.family_name).to_lowercase();
+    query
+        .split_whitespace()
+        .map(|w| w.replace(['%', '_'], "").to_lowercase())
+        .all(|w| haystack.contains(w.as_str()))
 }
 
 /// Everyone's names, for the caption rule.

@@ -186,6 +186,9 @@ pub(super) fn offer(p: &people::Person) -> Offer {
 /// and as one types where the page's optional script runs).
 pub const PICKER_LISTS_ALL: usize = 300;
 
+/// How many people the type-ahead offers for what is typed.
+const PICKER_OFFERS: usize = 20;
+
 /// Who the type-ahead offers: the group first, then (on a register of up to
 /// [`PICKER_LISTS_ALL`]) everyone else. Restricted people are not offered (Article 18):
 /// tagging them stays possible by ref, and then blocks the photo everywhere. Only refs and
@@ -452,7 +455,11 @@ fn page(
             .unwrap_or_default(),
         refused: echo.is_some(),
         confirmed: echo.as_ref().map_or(photo.people_confirmed, |e| e.everyone),
-        left_to_tag: photos::left_to_tag(conn, photo.custody_session_id)?,
+        // Shown for an import only (photos attributed to no sign-out are no import).
+        left_to_tag: match photo.custody_session_id {
+            Some(session) => photos::left_to_tag(conn, Some(session))?,
+            None => 0,
+        },
     })
 }
 
@@ -489,16 +496,30 @@ pub async fn picker(
                 Some(id) => group_of(conn, &photos::photo(conn, PhotoId(id))?)?,
                 None => BTreeSet::new(),
             };
-            let mut found: Vec<Picked> = people::search(conn, &typed, u32::MAX)?
-                .iter()
+            // The group's matches first (in name order), then anyone else's: the register
+            // is asked for no more than can be shown.
+            let mut members = Vec::new();
+            for &id in &group {
+                let p = people::person(conn, id)?;
+                if !p.erased && people::matches(&p, &typed) {
+                    members.push(p);
+                }
+            }
+            members.sort_by_key(|p| (p.family_name.to_lowercase(), p.given_name.to_lowercase()));
+            let wanted = u32::try_from(PICKER_OFFERS + group.len()).unwrap_or(u32::MAX);
+            let others = people::search(conn, &typed, wanted)?
+                .into_iter()
+                .filter(|p| !group.contains(&p.id));
+            let mut found: Vec<Picked> = members
+                .into_iter()
+                .chain(others)
                 .filter(|p| !p.restricted)
                 .map(|p| Picked {
-                    value: offer(p).value,
+                    value: offer(&p).value,
                     group: group.contains(&p.id),
                 })
                 .collect();
-            found.sort_by_key(|p| !p.group);
-            found.truncate(20);
+            found.truncate(PICKER_OFFERS);
             Ok(found)
         })
         .await?;
