@@ -135,6 +135,13 @@ fn generate(config: &Config, people_count: usize, photo_count: usize, kiosks: us
             at,
         )
         .unwrap();
+        registry::enrol_badge(
+            &tx,
+            &consentcam_wire::TagUid::parse(&format!("B0{k:06X}")).unwrap(),
+            staff,
+            at,
+        )
+        .unwrap();
         let device = registry::insert_device(
             &tx,
             &registry::NewDevice {
