@@ -162,7 +162,8 @@ fn generate(config: &Config, people_count: usize, photo_count: usize, kiosks: us
         kiosk_set.push((token, device.0, staff, kiosk));
     }
     // Past sign-outs, a hundred photos each, as card imports attribute them: each kiosk's
-    // device out and back in turn, an hour apart, ending before now.
+    // device out and back in turn, an hour apart, ending before now, each recorded as it
+    // arrived at the time.
     let sessions = photo_count.div_ceil(PHOTOS_PER_SIGN_OUT).max(1);
     let mut seqs = vec![0u64; kiosks];
     let mut session_ids = Vec::with_capacity(sessions);
@@ -203,7 +204,7 @@ fn generate(config: &Config, people_count: usize, photo_count: usize, kiosks: us
                 reader: "office".into(),
                 kind,
             };
-            let recorded = custody::record_event(&tx, *kiosk, &event, at, None).unwrap();
+            let recorded = custody::record_event(&tx, *kiosk, &event, when, None).unwrap();
             assert!(matches!(recorded, custody::Recorded::New), "{recorded:?}");
         }
         let session = custody::sessions_of_device(&tx, DeviceId(*device))
