@@ -279,6 +279,15 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(web::serve(listener, state, std::future::pending()));
+    // Everyone signs in first (password hashing is slow on purpose), then all start.
+    let mut page_clients = Vec::new();
+    for _ in 0..PAGE_CONNECTIONS {
+        page_clients.push(login(&base, "staff").await.0);
+    }
+    let mut lookup_clients = Vec::new();
+    for _ in 0..LOOKUP_CONNECTIONS {
+        lookup_clients.push(login(&base, "staff").await);
+    }
     let stop = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let errors = Arc::new(AtomicUsize::new(0));
@@ -329,8 +338,7 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
     }
     let photos = Arc::new(set.photos);
     let mut page_tasks = Vec::new();
-    for c in 0..PAGE_CONNECTIONS {
-        let client = login(&base, "staff").await.0;
+    for (c, client) in page_clients.into_iter().enumerate() {
         let (base, errors, photos) = (base.clone(), errors.clone(), photos.clone());
         page_tasks.push(tokio::spawn(async move {
             let mut times = Vec::new();
@@ -354,8 +362,7 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
         }));
     }
     let mut lookup_tasks = Vec::new();
-    for c in 0..LOOKUP_CONNECTIONS {
-        let (client, csrf) = login(&base, "staff").await;
+    for (c, (client, csrf)) in lookup_clients.into_iter().enumerate() {
         let (base, errors, people) = (base.clone(), errors.clone(), set.people);
         lookup_tasks.push(tokio::spawn(async move {
             let mut times = Vec::new();
