@@ -34,7 +34,7 @@ pub fn decide_photo(
     policy: &ConsentPolicy,
 ) -> Result<Decision> {
     let (facts, people) = photos::facts(conn, photo)?;
-    let register = people::register_names(conn)?;
+    let register = people::register_names(conn, &facts.caption)?;
     Ok(consent::decide(
         &facts, &people, &register, channel, today, policy,
     ))
@@ -79,7 +79,7 @@ pub fn decide_all(
     policy: &ConsentPolicy,
 ) -> Result<Vec<ChannelDecision>> {
     let (facts, people) = photos::facts(conn, photo)?;
-    let register = people::register_names(conn)?;
+    let register = people::register_names(conn, &facts.caption)?;
     Ok(channels(conn)?
         .into_iter()
         .map(|(channel, channel_name)| ChannelDecision {

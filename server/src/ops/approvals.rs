@@ -61,7 +61,7 @@ pub fn decide_approval(
     }
     let tx = conn.transaction()?;
     let (facts, people_facts) = photos::facts(&tx, photo)?;
-    let register = people::register_names(&tx)?;
+    let register = people::register_names(&tx, &facts.caption)?;
     let before = consent::decide(&facts, &people_facts, &register, channel, today, policy);
     if approve && !before.ready_for_approval() {
         let why: Vec<&str> = before.problems().map(|r| r.message.as_str()).collect();
