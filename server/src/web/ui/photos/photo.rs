@@ -197,7 +197,7 @@ pub(super) fn offers(
     conn: &Connection,
     group_ids: &BTreeSet<PersonId>,
 ) -> Result<(Vec<Offer>, Vec<Offer>), ApiError> {
-    let everyone = people::living_count(conn)? <= PICKER_LISTS_ALL;
+    let everyone = people::living_count(conn, PICKER_LISTS_ALL + 1)? <= PICKER_LISTS_ALL;
     let mut group = Vec::new();
     let mut others = Vec::new();
     if everyone {
@@ -420,7 +420,8 @@ fn page(
         height,
         faces,
         tags,
-        picker_hint: others.is_empty() && people::living_count(conn)? > PICKER_LISTS_ALL,
+        picker_hint: others.is_empty()
+            && people::living_count(conn, PICKER_LISTS_ALL + 1)? > PICKER_LISTS_ALL,
         group,
         others,
         caption: photo.caption.clone(),
