@@ -33,7 +33,7 @@ use reqwest::Client;
 use serde_json::json;
 
 mod support;
-use support::{login, percentile};
+use support::{login, percentile, photo_page_tasks, timed_until};
 
 const PAGE_CONNECTIONS: usize = 16;
 /// Photos a sign-out brings back (a card's import).
@@ -58,6 +58,34 @@ fn family_name(n: usize) -> String {
     name
 }
 
+/// A person on the register: a learner born 2010, or staff born 1990 who may sign out.
+fn person(
+    conn: &rusqlite::Connection,
+    r: &str,
+    given: &str,
+    family: &str,
+    role: Role,
+    at: jiff::Timestamp,
+) -> PersonId {
+    let staff = role == Role::Staff;
+    people::insert_person(
+        conn,
+        &people::NewPerson {
+            ext_ref: ExternalRef::parse(r).unwrap(),
+            given_name: Name::parse(given).unwrap(),
+            family_name: Name::parse(family).unwrap(),
+            date_of_birth: if staff { "1990-01-01" } else { "2010-01-01" }
+                .parse()
+                .unwrap(),
+            role,
+            vulnerable: false,
+            may_sign_out: staff,
+        },
+        at,
+    )
+    .unwrap()
+}
+
 struct DataSet {
     photos: Vec<PhotoId>,
     people: usize,
@@ -80,20 +108,14 @@ fn generate(config: &Config, people_count: usize, photo_count: usize, kiosks: us
     let tx = conn.transaction().unwrap();
     let mut everyone = Vec::with_capacity(people_count);
     for n in 0..people_count {
-        let id = people::insert_person(
+        let id = person(
             &tx,
-            &people::NewPerson {
-                ext_ref: ExternalRef::parse(&format!("P{n}")).unwrap(),
-                given_name: Name::parse("Sam").unwrap(),
-                family_name: Name::parse(&family_name(n)).unwrap(),
-                date_of_birth: "2010-01-01".parse().unwrap(),
-                role: Role::Learner,
-                vulnerable: false,
-                may_sign_out: false,
-            },
+            &format!("P{n}"),
+            "Sam",
+            &family_name(n),
+            Role::Learner,
             at,
-        )
-        .unwrap();
+        );
         if n % 2 == 0 {
             consents::insert_consent(
                 &tx,
@@ -121,20 +143,14 @@ fn generate(config: &Config, people_count: usize, photo_count: usize, kiosks: us
     }
     let mut kiosk_set = Vec::with_capacity(kiosks);
     for k in 0..kiosks {
-        let staff = people::insert_person(
+        let staff = person(
             &tx,
-            &people::NewPerson {
-                ext_ref: ExternalRef::parse(&format!("S{k}")).unwrap(),
-                given_name: Name::parse("Staff").unwrap(),
-                family_name: Name::parse(&family_name(k)).unwrap(),
-                date_of_birth: "1990-01-01".parse().unwrap(),
-                role: Role::Staff,
-                vulnerable: false,
-                may_sign_out: true,
-            },
+            &format!("S{k}"),
+            "Staff",
+            &family_name(k),
+            Role::Staff,
             at,
-        )
-        .unwrap();
+        );
         registry::enrol_badge(
             &tx,
             &consentcam_wire::TagUid::parse(&format!("B0{k:06X}")).unwrap(),
@@ -300,74 +316,37 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap();
-            let mut times = Vec::new();
             let mut seq = last_seq;
-            while Instant::now() < stop {
+            timed_until(stop, &errors, || {
                 seq += 1;
-                let kind = if (seq - last_seq) % 2 == 1 {
-                    "signed_out"
-                } else {
-                    "returned"
-                };
                 let at = now();
                 let mut event = json!({
                     "event_id": format!("k{k}-{seq}"), "seq": seq, "at": at,
-                    "reader": "office", "type": kind, "device_id": device,
-                    "person_id": staff.0,
+                    "reader": "office", "device_id": device, "person_id": staff.0,
                 });
-                if kind == "signed_out" {
+                if (seq - last_seq) % 2 == 1 {
+                    event["type"] = json!("signed_out");
                     event["due_back"] =
                         json!(at.checked_add(jiff::SignedDuration::from_hours(4)).unwrap());
+                } else {
+                    event["type"] = json!("returned");
                 }
-                let sent = Instant::now();
-                let ok = client
+                client
                     .post(format!("{base}/api/v1/kiosk/events"))
                     .bearer_auth(&token)
                     .json(&json!({ "events": [event] }))
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
-                if ok {
-                    times.push(sent.elapsed());
-                } else {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            times
+            })
+            .await
         }));
     }
     let photos = Arc::new(set.photos);
-    let mut page_tasks = Vec::new();
-    for (c, client) in page_clients.into_iter().enumerate() {
-        let (base, errors, photos) = (base.clone(), errors.clone(), photos.clone());
-        page_tasks.push(tokio::spawn(async move {
-            let mut times = Vec::new();
-            let mut n = c * 104_729;
-            while Instant::now() < stop {
-                n = n.wrapping_mul(31).wrapping_add(17);
-                let id = photos[n % photos.len()];
-                let sent = Instant::now();
-                let ok = client
-                    .get(format!("{base}/photos/{id}"))
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
-                if ok {
-                    times.push(sent.elapsed());
-                } else {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            times
-        }));
-    }
+    let page_tasks = photo_page_tasks(&base, page_clients, &photos, stop, &errors);
     let mut lookup_tasks = Vec::new();
     for (c, (client, csrf)) in lookup_clients.into_iter().enumerate() {
         let (base, errors, people) = (base.clone(), errors.clone(), set.people);
         lookup_tasks.push(tokio::spawn(async move {
-            let mut times = Vec::new();
             let mut n = c * 7_727;
-            while Instant::now() < stop {
+            timed_until(stop, &errors, || {
                 n = n.wrapping_mul(31).wrapping_add(17);
                 let who = n % people;
                 // Half by family name, half by reference, as staff type them.
@@ -376,21 +355,12 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
                 } else {
                     format!("P{who}")
                 };
-                let sent = Instant::now();
-                let ok = client
+                client
                     .post(format!("{base}/api/v1/lookup"))
                     .header("x-csrf-token", &csrf)
                     .json(&json!({ "q": q }))
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
-                if ok {
-                    times.push(sent.elapsed());
-                } else {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            times
+            })
+            .await
         }));
     }
     let mut m = Measured::default();

@@ -30,7 +30,7 @@ use consentcam::web::{self, AppState, password};
 use serde_json::json;
 
 mod support;
-use support::{login, percentile};
+use support::{login, percentile, photo_page_tasks};
 
 const PUBLISHABLE: usize = 60;
 
@@ -210,30 +210,7 @@ async fn photo_pages(
     let stop = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let errors = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for (c, client) in clients.into_iter().enumerate() {
-        let (base, ids, errors) = (base.to_owned(), ids.clone(), errors.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut seen = Vec::new();
-            let mut n = c * 7919;
-            while Instant::now() < stop {
-                n = n.wrapping_mul(31).wrapping_add(17);
-                let id = ids[n % ids.len()];
-                let at = Instant::now();
-                let ok = client
-                    .get(format!("{base}/photos/{id}"))
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
-                if ok {
-                    seen.push(at.elapsed());
-                } else {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            seen
-        }));
-    }
+    let tasks = photo_page_tasks(base, clients, &ids, stop, &errors);
     let mut latencies = Vec::new();
     for task in tasks {
         latencies.extend(task.await.unwrap());

@@ -1,8 +1,11 @@
 //! What the server benchmarks share: signing in as a browser would, and percentiles.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use reqwest::Client;
+use consentcam::domain::PhotoId;
+use reqwest::{Client, RequestBuilder};
 use serde_json::{Value, json};
 
 /// A client with a session for `user` (password `{user}-bench-password`) and its CSRF token.
@@ -31,4 +34,51 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     }
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
+}
+
+/// Sends the requests `next` makes, one after another, until `stop`: the times of those
+/// answered with success, the others counted in `errors`.
+pub async fn timed_until(
+    stop: Instant,
+    errors: &AtomicUsize,
+    mut next: impl FnMut() -> RequestBuilder,
+) -> Vec<Duration> {
+    let mut times = Vec::new();
+    while Instant::now() < stop {
+        let request = next();
+        let sent = Instant::now();
+        let ok = request.send().await.is_ok_and(|r| r.status().is_success());
+        if ok {
+            times.push(sent.elapsed());
+        } else {
+            errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    times
+}
+
+/// One task per client, each opening random photo pages of `ids` until `stop`; each gives
+/// the times of its pages.
+pub fn photo_page_tasks(
+    base: &str,
+    clients: Vec<Client>,
+    ids: &Arc<Vec<PhotoId>>,
+    stop: Instant,
+    errors: &Arc<AtomicUsize>,
+) -> Vec<tokio::task::JoinHandle<Vec<Duration>>> {
+    clients
+        .into_iter()
+        .enumerate()
+        .map(|(c, client)| {
+            let (base, ids, errors) = (base.to_owned(), ids.clone(), errors.clone());
+            tokio::spawn(async move {
+                let mut n = c * 7919;
+                timed_until(stop, &errors, || {
+                    n = n.wrapping_mul(31).wrapping_add(17);
+                    client.get(format!("{base}/photos/{}", ids[n % ids.len()]))
+                })
+                .await
+            })
+        })
+        .collect()
 }
