@@ -37,7 +37,8 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Sends the requests `next` makes, one after another, until `stop`: the times of those
-/// answered with success, the others counted in `errors`.
+/// answered with success, the others counted in `errors` and the first few told on
+/// standard error with what came back.
 pub async fn timed_until(
     stop: Instant,
     errors: &AtomicUsize,
@@ -47,11 +48,24 @@ pub async fn timed_until(
     while Instant::now() < stop {
         let request = next();
         let sent = Instant::now();
-        let ok = request.send().await.is_ok_and(|r| r.status().is_success());
-        if ok {
-            times.push(sent.elapsed());
-        } else {
-            errors.fetch_add(1, Ordering::Relaxed);
+        let failure = match request.send().await {
+            Ok(r) if r.status().is_success() => None,
+            Ok(r) => {
+                let (status, path) = (r.status(), r.url().path().to_owned());
+                Some(format!(
+                    "{status} {path}: {}",
+                    r.text().await.unwrap_or_default()
+                ))
+            }
+            Err(e) => Some(e.to_string()),
+        };
+        match failure {
+            None => times.push(sent.elapsed()),
+            Some(what) => {
+                if errors.fetch_add(1, Ordering::Relaxed) < 5 {
+                    eprintln!("a request failed: {what}");
+                }
+            }
         }
     }
     times
