@@ -111,29 +111,36 @@ pub fn analyse_file(
     options: &AnalysisOptions,
     faces: Option<&mut FaceDetector>,
 ) -> Analysis {
-    // A video is read by seeking, whatever its size: only its index and one frame.
-    let mut head = [0u8; format::SNIFF_LEN];
-    let opened = File::open(path).and_then(|mut f| {
-        let n = f.read(&mut head)?;
-        Ok((f, n))
-    });
-    if let Ok((file, n)) = opened
-        && format::sniff(&head[..n]) == MediaKind::Video
-        && let Ok(size) = file.metadata().map(|m| m.len())
-    {
-        let mut a = Analysis::new(MediaKind::Video);
-        analyse_video(std::io::BufReader::new(file), size, options, &mut a);
-        return a;
-    }
     let limit = options.limits.max_file_bytes;
     let mut data = Vec::new();
-    let read = File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut data));
-    if let Err(e) = read {
-        let mut a = Analysis::new(MediaKind::Other);
-        a.problems.push(Problem::Unreadable {
-            detail: e.kind().to_string(),
-        });
-        return a;
+    // The first bytes say what the file is; a video is then read by seeking, whatever its
+    // size (only its index and one frame), anything else whole up to the cap.
+    let read = File::open(path).and_then(|mut file| {
+        (&mut file)
+            .take(format::SNIFF_LEN as u64)
+            .read_to_end(&mut data)?;
+        if format::sniff(&data) == MediaKind::Video {
+            let size = file.metadata()?.len();
+            return Ok(Some((file, size)));
+        }
+        file.take(limit + 1 - data.len() as u64)
+            .read_to_end(&mut data)?;
+        Ok(None)
+    });
+    match read {
+        Ok(Some((file, size))) => {
+            let mut a = Analysis::new(MediaKind::Video);
+            analyse_video(std::io::BufReader::new(file), size, options, &mut a);
+            return a;
+        }
+        Ok(None) => {}
+        Err(e) => {
+            let mut a = Analysis::new(MediaKind::Other);
+            a.problems.push(Problem::Unreadable {
+                detail: e.kind().to_string(),
+            });
+            return a;
+        }
     }
     if data.len() as u64 > limit {
         let mut a = Analysis::new(format::sniff(

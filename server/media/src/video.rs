@@ -117,10 +117,18 @@ fn read_boxes<R: Read + Seek>(reader: &mut R, boxes: &[Placed]) -> Result<Vec<u8
 }
 
 /// The time, make, model and position the container records.
-fn metadata<R: Read + Seek>(reader: R) -> Option<ExifSummary> {
+/// Read from the index already in memory (`ftyp` and `moov`); from the file only when
+/// those bytes alone are not enough (no `ftyp` to say what the file is).
+fn metadata<R: Read + Seek>(index: &[u8], reader: R) -> Option<ExifSummary> {
     let parse = || {
-        let source = nom_exif::MediaSource::seekable(reader).ok()?;
-        nom_exif::MediaParser::new().parse_track(source).ok()
+        let mut parser = nom_exif::MediaParser::new();
+        let in_memory = nom_exif::MediaSource::from_memory(index.to_vec())
+            .ok()
+            .and_then(|source| parser.parse_track(source).ok());
+        in_memory.or_else(|| {
+            let source = nom_exif::MediaSource::seekable(reader).ok()?;
+            parser.parse_track(source).ok()
+        })
     };
     let track = catch_unwind(AssertUnwindSafe(parse)).ok().flatten()?;
     let text = |tag| {
@@ -340,7 +348,7 @@ pub(crate) fn read<R: Read + Seek>(mut reader: R, file_size: u64, limits: &Limit
         }
     };
     if reader.seek(SeekFrom::Start(0)).is_ok() {
-        video.facts = metadata(&mut reader);
+        video.facts = metadata(&index, &mut reader);
     }
     let run = || first_track(&index, &mut reader);
     let track = catch_unwind(AssertUnwindSafe(run))
