@@ -112,6 +112,15 @@ fn broken_and_hostile_pngs_end_with_a_reason() {
 
 /// A PNG with text chunks: `(keyword, text, compressed)`; `itxt` puts them in UTF-8 chunks.
 fn png_with_text(texts: &[(&str, &str, bool)], itxt: bool) -> Vec<u8> {
+    png_with_text_and_exif(texts, itxt, None)
+}
+
+/// [`png_with_text`] with an `eXIf` chunk holding `exif` (a TIFF structure), if given.
+fn png_with_text_and_exif(
+    texts: &[(&str, &str, bool)],
+    itxt: bool,
+    exif: Option<&[u8]>,
+) -> Vec<u8> {
     let (w, h) = (64, 48);
     let mut out = Vec::new();
     {
@@ -127,6 +136,11 @@ fn png_with_text(texts: &[(&str, &str, bool)], itxt: bool) -> Vec<u8> {
             added.expect("a text chunk");
         }
         let mut writer = encoder.write_header().expect("header");
+        if let Some(tiff) = exif {
+            writer
+                .write_chunk(png::chunk::eXIf, tiff)
+                .expect("eXIf chunk");
+        }
         writer
             .write_image_data(&photos::pixels(w, h, 2))
             .expect("pixels");
@@ -209,29 +223,16 @@ fn the_standard_keywords_and_an_exif_profile_kept_as_text_are_read_and_exif_outr
     assert_eq!(facts.make.as_deref(), Some("Canon"));
 
     // The eXIf chunk's own facts win; the text only fills what it lacks.
-    let (w, h) = (64, 48);
     let mut without_model = camera_exif("PNG0003", 1);
     without_model.model = None;
-    let mut file = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut file, w, h);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder
-            .add_text_chunk(
-                "Creation Time".into(),
-                "Sat, 21 Nov 2026 09:00:00 +0000".into(),
-            )
-            .unwrap();
-        encoder
-            .add_text_chunk("Source".into(), "Pixel 8".into())
-            .unwrap();
-        let mut writer = encoder.write_header().unwrap();
-        writer
-            .write_chunk(png::chunk::eXIf, &exif::build(&without_model))
-            .unwrap();
-        writer.write_image_data(&photos::pixels(w, h, 2)).unwrap();
-    }
+    let file = png_with_text_and_exif(
+        &[
+            ("Creation Time", "Sat, 21 Nov 2026 09:00:00 +0000", false),
+            ("Source", "Pixel 8", false),
+        ],
+        false,
+        Some(&exif::build(&without_model)),
+    );
     let a = analyse_bytes(&file, &options, None);
     let facts = a.exif.as_ref().unwrap();
     assert_eq!(facts.body_serial.as_deref(), Some("PNG0003"));
