@@ -181,7 +181,9 @@ fn generate(config: &Config, count: usize) -> (Vec<PhotoId>, Vec<PhotoId>) {
         )
         .unwrap();
         let hash = consentcam_media::ContentHash::of_bytes(&bytes).to_hex();
-        let path = consentcam::publish::original_path(&config.data_dir, &hash);
+        let path = config
+            .data_dir
+            .join(consentcam::archive::Archive::original_key(&hash));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &bytes).unwrap();
         publishable.push(photo(&tx, hash, (4000, 3000), with, covered));

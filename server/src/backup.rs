@@ -27,7 +27,9 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::MediaDirs;
+use consentcam_media::Bucket;
+
+use crate::archive::Archive;
 use crate::store::{self, audit};
 
 /// The manifest format this program writes and reads.
@@ -124,6 +126,9 @@ pub struct BackupReport {
     /// Outbox copies that are gone (a channel's consumer may have taken them): reported,
     /// not a failure.
     pub outbox_gone: Vec<String>,
+    /// Originals and renditions left to the object storage's own backup (its versioning
+    /// or replication: see the deployment guide), not copied here.
+    pub in_object_storage: usize,
 }
 
 /// The key a backup is encrypted to, or opened with.
@@ -292,7 +297,9 @@ fn decrypt(bytes: &[u8], identity: &age::x25519::Identity) -> Result<Vec<u8>, Ba
 }
 
 /// Backs up the records (read through `conn`, an online SQLite backup) and every file they
-/// point to under `data_dir` into the folder `dest`, encrypted to `recipient` if given.
+/// point to in `archive` into the folder `dest`, encrypted to `recipient` if given. When the
+/// archive keeps its originals and renditions in object storage, those are left to the
+/// bucket's own backup and only counted.
 ///
 /// Files already in the folder are not copied again. A file the records point to that is
 /// missing or unreadable is listed in the report (the run still saves everything else);
@@ -302,7 +309,7 @@ fn decrypt(bytes: &[u8], identity: &age::x25519::Identity) -> Result<Vec<u8>, Ba
 /// The folder cannot be written, or the records cannot be read.
 pub fn backup(
     conn: &Connection,
-    data_dir: &Path,
+    archive: &Archive,
     dest: &Path,
     recipient: Option<&age::x25519::Recipient>,
     now: Timestamp,
@@ -363,8 +370,16 @@ pub fn backup(
 
     let mut files = Vec::new();
     for (path, kind) in wanted {
-        let full = data_dir.join(&path);
-        let content = match fs::read(&full) {
+        if archive.remote().is_some() && Archive::is_remote_area(&path) {
+            report.in_object_storage += 1;
+            continue;
+        }
+        let read = match archive.get(&path) {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(io::Error::new(io::ErrorKind::NotFound, "not there")),
+            Err(e) => Err(io::Error::other(e.to_string())),
+        };
+        let content = match read {
             Ok(bytes) => bytes,
             Err(e) => {
                 match kind {
@@ -737,29 +752,38 @@ pub fn restore(
             "the restored audit log does not verify; keep the backup and investigate".into(),
         ));
     }
-    report.renditions_rebuilt = rebuild_renditions(&mut conn, data_dir)?;
+    report.renditions_rebuilt = rebuild_renditions(&mut conn, &Archive::local(data_dir))?;
     Ok(report)
 }
 
 /// Writes the thumbnail and preview of every photo whose original is there and whose
 /// renditions are not. Returns how many photos got them.
-pub fn rebuild_renditions(conn: &mut Connection, data_dir: &Path) -> Result<usize, BackupError> {
-    let dirs = MediaDirs::under(data_dir);
+pub fn rebuild_renditions(conn: &mut Connection, archive: &Archive) -> Result<usize, BackupError> {
     let mut rebuilt = 0;
+    let store = archive.photo_store()?;
     for hash in store::photos::content_hashes(conn)? {
-        if dirs.thumbnail(&hash).is_file() && dirs.preview(&hash).is_file() {
+        let (Ok(thumbnail), Ok(preview)) = (
+            archive.size(&Archive::thumbnail_key(&hash)),
+            archive.size(&Archive::preview_key(&hash)),
+        ) else {
+            continue;
+        };
+        if thumbnail.is_some() && preview.is_some() {
             continue;
         }
-        let original = crate::publish::original_path(data_dir, &hash);
-        if !original.is_file() {
+        let Ok(content) = hash.parse::<consentcam_media::ContentHash>() else {
+            continue;
+        };
+        if !store.contains(&content).unwrap_or(false) {
             continue;
         }
-        let analysis = consentcam_media::analyse_file(
-            &original,
+        let analysis = consentcam_media::analyse_stored(
+            &store,
+            &content,
             &consentcam_media::AnalysisOptions::default(),
             None,
         );
-        if crate::ingest::write_renditions(&dirs, &hash, &analysis)? > 0 {
+        if crate::ingest::write_renditions(archive, &hash, &analysis)? > 0 {
             rebuilt += 1;
         }
     }

@@ -50,6 +50,118 @@ pub struct Config {
     /// Faces whose box is smaller than this on its shorter side, in pixels of the full
     /// picture, cannot be recognised: an import's page offers to dismiss them in one go.
     pub recognisable_face_px: u32,
+    /// `[store]`: where photo originals and renditions are kept (this machine's data
+    /// directory unless it names object storage).
+    pub store: StoreSettings,
+}
+
+/// `[store]`: `kind = "local"` (the default: the data directory) or `kind = "s3"`, with
+/// the bucket and a file holding its access key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    pub kind: StoreKind,
+    /// The bucket's name.
+    pub bucket: Option<String>,
+    /// The S3 service's address; empty for AWS itself in `region`.
+    pub endpoint: Option<String>,
+    /// The bucket's region (`eu-west-2`); other providers accept their own or any.
+    pub region: Option<String>,
+    /// A file (readable only by the service) with `access_key_id = "..."` and
+    /// `secret_access_key = "..."`.
+    pub credentials_file: Option<PathBuf>,
+    /// Allow an `http://` endpoint (a storage server on this machine or a private network).
+    pub allow_http: bool,
+    /// How long a request to the storage is retried before the operation fails (an
+    /// import then stops, keeping what it stored; it resumes when run again).
+    pub retry_seconds: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            kind: StoreKind::Local,
+            bucket: None,
+            endpoint: None,
+            region: None,
+            credentials_file: None,
+            allow_http: false,
+            retry_seconds: 60,
+        }
+    }
+}
+
+/// Where photos are kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    #[default]
+    Local,
+    S3,
+}
+
+/// The credentials file of `[store]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Credentials {
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+impl StoreSettings {
+    /// The object storage settings, with the credentials read from their file; `None`
+    /// for the local store.
+    ///
+    /// # Errors
+    /// A setting is missing or the credentials file cannot be read.
+    pub fn s3(&self) -> Result<Option<consentcam_media::S3Settings>, String> {
+        if self.kind == StoreKind::Local {
+            return Ok(None);
+        }
+        let bucket = self
+            .bucket
+            .clone()
+            .filter(|b| !b.is_empty())
+            .ok_or("[store] kind = \"s3\" needs bucket = \"<name>\"")?;
+        let path = self
+            .credentials_file
+            .as_ref()
+            .ok_or("[store] kind = \"s3\" needs credentials_file = \"<path>\"")?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "[store] credentials_file {}: cannot read it: {e}",
+                path.display()
+            )
+        })?;
+        let credentials: Credentials = toml::from_str(&text).map_err(|e| {
+            format!(
+                "[store] credentials_file {} must hold access_key_id = \"...\" and secret_access_key = \"...\": {}",
+                path.display(),
+                e.message()
+            )
+        })?;
+        if let Some(endpoint) = &self.endpoint {
+            let http = endpoint.starts_with("http://");
+            if !(http || endpoint.starts_with("https://")) {
+                return Err("[store] endpoint must start with https:// (or http://)".into());
+            }
+            if http && !self.allow_http {
+                return Err(
+                    "[store] endpoint is http://: set allow_http = true if it is on this machine or a private network"
+                        .into(),
+                );
+            }
+        }
+        Ok(Some(consentcam_media::S3Settings {
+            bucket,
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone().unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: credentials.access_key_id,
+            secret_access_key: credentials.secret_access_key,
+            allow_http: self.allow_http,
+            retry_for: std::time::Duration::from_secs(self.retry_seconds),
+        }))
+    }
 }
 
 /// `[backup]`: backups for a second location are encrypted to an age recipient whose
@@ -103,6 +215,7 @@ impl Default for Config {
             renewal_notice_days: 30,
             retention: None,
             recognisable_face_px: 40,
+            store: StoreSettings::default(),
         }
     }
 }
@@ -148,6 +261,7 @@ impl Config {
             crate::backup::recipient(recipient)
                 .map_err(|e| format!("[backup] age_recipient: {e}"))?;
         }
+        self.store.s3()?;
         for (channel, endpoint) in &self.deliver {
             channel.parse::<crate::domain::Channel>().map_err(|e| {
                 format!("[deliver.{channel:?}]: not a channel ({e}); use website, social, internal or \"partner:<id>\"")

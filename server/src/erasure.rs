@@ -15,12 +15,11 @@
 //!
 //! The audit log holds ids and codes only, so its hash chain is untouched.
 
-use std::path::Path;
-
 use jiff::Timestamp;
 use rusqlite::Connection;
 use serde::Serialize;
 
+use crate::archive::Archive;
 use crate::domain::PersonId;
 use crate::ops;
 use crate::retention;
@@ -57,7 +56,7 @@ pub struct ErasureReport {
 /// Erases `person` (see the module). Refuses one already erased.
 pub fn erase_person(
     conn: &mut Connection,
-    data_dir: &Path,
+    archive: &Archive,
     person: PersonId,
     actor: &str,
     now: Timestamp,
@@ -146,7 +145,7 @@ pub fn erase_person(
         now,
     )?;
     tx.commit()?;
-    report.files_removed = retention::finish_deletions(conn, data_dir)?.0;
+    report.files_removed = retention::finish_deletions(conn, archive)?.0;
     report.compacted = crate::store::compact(conn);
     Ok(report)
 }
@@ -155,7 +154,7 @@ pub fn erase_person(
 /// UI's and the API's guard against erasing the wrong person).
 pub fn erase_confirmed(
     conn: &mut Connection,
-    data_dir: &Path,
+    archive: &Archive,
     person: PersonId,
     confirm_ref: &str,
     actor: &str,
@@ -173,5 +172,5 @@ pub fn erase_confirmed(
                 .into(),
         ));
     }
-    erase_person(conn, data_dir, person, actor, now)
+    erase_person(conn, archive, person, actor, now)
 }

@@ -3,6 +3,7 @@
 //! Dependencies point one way: `web` and `cli` -> `import` / `publish` -> `store` and
 //! `consent` -> `domain`.
 
+pub mod archive;
 pub mod backup;
 pub mod clock;
 pub mod config;

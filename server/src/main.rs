@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use consentcam_media::Bucket;
 
 use consentcam::clock::{self, Clock};
 use consentcam::config::Config;
@@ -411,7 +412,10 @@ fn main() -> Result<()> {
             let gathered =
                 consentcam::subject_access::gather_for_export(&mut conn, person.id, "cli", now)?;
             let (photos, forms) = (gathered.photos.len(), gathered.forms.len());
-            let zip = consentcam::subject_access::build(gathered, &config.data_dir)?;
+            let zip = consentcam::subject_access::build(
+                gathered,
+                &consentcam::archive::Archive::open(&config)?,
+            )?;
             consentcam::subject_access::write_new(&out, &zip).with_context(|| {
                 format!("cannot write {} (it must not exist yet)", out.display())
             })?;
@@ -453,7 +457,7 @@ fn main() -> Result<()> {
             }
             let report = consentcam::retention::purge(
                 &mut conn,
-                &config.data_dir,
+                &consentcam::archive::Archive::open(&config)?,
                 Some(&rules),
                 today,
                 &policy,
@@ -487,8 +491,13 @@ fn main() -> Result<()> {
                     "erasing {reference} cannot be undone: run again with --yes to erase (nothing was changed)"
                 );
             }
-            let report =
-                consentcam::erasure::erase_person(&mut conn, &config.data_dir, person, "cli", now)?;
+            let report = consentcam::erasure::erase_person(
+                &mut conn,
+                &consentcam::archive::Archive::open(&config)?,
+                person,
+                "cli",
+                now,
+            )?;
             println!(
                 "erased person {}: {} form(s), {} scan(s), {} photo(s) removed, {} covered in photos with others, {} waiting for their takedown, {} takedown task(s), {} account(s) disabled",
                 report.person,
@@ -602,7 +611,7 @@ fn purge_every_day(config: &Config, clock: Clock) {
                 let today = clock.today(&clock::time_zone(&config.time_zone));
                 Ok(consentcam::retention::purge(
                     &mut conn,
-                    &config.data_dir,
+                    &consentcam::archive::Archive::open(&config)?,
                     config.retention.as_ref(),
                     today,
                     &config.policy(),
@@ -718,7 +727,8 @@ fn backup(config: &Config, dest: &Path, encrypt: bool, now: jiff::Timestamp) -> 
         None
     };
     let conn = open_db(config)?;
-    let report = backup::backup(&conn, &config.data_dir, dest, recipient.as_ref(), now)
+    let archive = consentcam::archive::Archive::open(config)?;
+    let report = backup::backup(&conn, &archive, dest, recipient.as_ref(), now)
         .with_context(|| format!("the backup into {} did not complete", dest.display()))?;
     println!(
         "backed up the records and {} files into {} ({} new, {} bytes written); manifest {}",
@@ -730,6 +740,13 @@ fn backup(config: &Config, dest: &Path, encrypt: bool, now: jiff::Timestamp) -> 
     );
     for gone in &report.outbox_gone {
         eprintln!("note: outbox copy {gone} is no longer in the outbox (taken by its consumer?)");
+    }
+    if report.in_object_storage > 0 {
+        eprintln!(
+            "note: {} originals and renditions are in object storage ({}): they are backed up by the bucket's versioning or replication, not here",
+            report.in_object_storage,
+            archive.describe()
+        );
     }
     if !report.missing.is_empty() {
         for missing in &report.missing {

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use askama::Template;
 use serde::Serialize;
 
+use crate::archive::Archive;
 use crate::consent::FaceResolution;
 use crate::domain::PersonId;
 use crate::store::consents;
@@ -255,7 +256,7 @@ fn zip_error(e: impl std::fmt::Display) -> ExportError {
 }
 
 /// Builds the zip: photos covered and scrubbed, scans, `index.html`, `person.json`.
-pub fn build(mut gathered: Gathered, data_dir: &Path) -> Result<Vec<u8>, ExportError> {
+pub fn build(mut gathered: Gathered, archive: &Archive) -> Result<Vec<u8>, ExportError> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -267,7 +268,9 @@ pub fn build(mut gathered: Gathered, data_dir: &Path) -> Result<Vec<u8>, ExportE
         let (Some(name), Some(stored)) = (&form.scan, &form.scan_path) else {
             continue;
         };
-        match std::fs::read(data_dir.join(stored)) {
+        match archive.read(stored).and_then(|found| {
+            found.ok_or_else(|| crate::store::StoreError::Invalid("it is not there".into()))
+        }) {
             Ok(bytes) => add(&mut zip, name, &bytes)?,
             Err(e) => {
                 tracing::warn!(form = form.id, error = %e, "a scan named by a form is missing");
@@ -281,8 +284,7 @@ pub fn build(mut gathered: Gathered, data_dir: &Path) -> Result<Vec<u8>, ExportE
                 Some("not a readable still photo (kept in the photo store as it came)".into());
             continue;
         }
-        let original = crate::publish::original_path(data_dir, &photo.content_hash);
-        let painted = std::fs::read(&original)
+        let painted = crate::publish::read_original(archive, &photo.content_hash)
             .map_err(|e| e.to_string())
             .and_then(|bytes| {
                 crate::publish::clean_copy(

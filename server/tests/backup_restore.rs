@@ -677,20 +677,48 @@ fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
             .map(|(p, _)| p)
             .collect::<Vec<_>>()
     };
-    consentcam::backup::backup(&conn, &data, &dest, None, day(0)).unwrap();
+    consentcam::backup::backup(
+        &conn,
+        &consentcam::archive::Archive::local(&data),
+        &dest,
+        None,
+        day(0),
+    )
+    .unwrap();
     assert!(
         !holds(&dest, "Okafor").is_empty(),
         "the first run holds them"
     );
 
-    consentcam::erasure::erase_person(&mut conn, &data, person, "cli", day(1)).unwrap();
-    consentcam::backup::backup(&conn, &data, &dest, None, day(2)).unwrap();
+    consentcam::erasure::erase_person(
+        &mut conn,
+        &consentcam::archive::Archive::local(&data),
+        person,
+        "cli",
+        day(1),
+    )
+    .unwrap();
+    consentcam::backup::backup(
+        &conn,
+        &consentcam::archive::Archive::local(&data),
+        &dest,
+        None,
+        day(2),
+    )
+    .unwrap();
     // Within keep_days the run from before the erasure stays (a restore may need it).
     let kept = consentcam::backup::prune(&dest, 35, day(30)).unwrap();
     assert_eq!((kept.manifests_kept, kept.manifests_removed), (2, 0));
     assert!(!holds(&dest, "Okafor").is_empty());
 
-    consentcam::backup::backup(&conn, &data, &dest, None, day(36)).unwrap();
+    consentcam::backup::backup(
+        &conn,
+        &consentcam::archive::Archive::local(&data),
+        &dest,
+        None,
+        day(36),
+    )
+    .unwrap();
     let pruned = consentcam::backup::prune(&dest, 35, day(36)).unwrap();
     assert_eq!((pruned.manifests_kept, pruned.manifests_removed), (2, 1));
     assert!(pruned.objects_removed >= 2, "{pruned:?}");

@@ -96,9 +96,17 @@ fn a_card_is_stored_attributed_and_analysed_and_hostile_files_are_kept_blocked()
     assert!(good.custody_session_id.is_some());
     assert_eq!((good.width, good.height), (Some(320), Some(240)));
     let data_dir = data.as_path();
-    let dirs = consentcam::ingest::MediaDirs::under(data_dir);
-    assert!(dirs.thumbnail(&good.content_hash).is_file());
-    assert!(dirs.preview(&good.content_hash).is_file());
+    use consentcam::archive::Archive;
+    assert!(
+        data_dir
+            .join(Archive::thumbnail_key(&good.content_hash))
+            .is_file()
+    );
+    assert!(
+        data_dir
+            .join(Archive::preview_key(&good.content_hash))
+            .is_file()
+    );
 
     let personal = by_name("IMG_0102.JPG");
     assert_eq!(personal.provenance, Provenance::UnregisteredDevice);

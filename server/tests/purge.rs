@@ -161,17 +161,15 @@ fn nothing_half_deleted(data: &Path) -> Vec<String> {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let media = consentcam::ingest::MediaDirs::under(Path::new(""));
+    use consentcam::archive::Archive;
     for (hash, analysed) in rows {
-        let original = consentcam::publish::original_path(Path::new(""), &hash);
-        let mut mine = vec![original];
+        let mut mine = vec![Archive::original_key(&hash)];
         if analysed {
-            mine.push(media.thumbnail(&hash));
-            mine.push(media.preview(&hash));
+            mine.push(Archive::thumbnail_key(&hash));
+            mine.push(Archive::preview_key(&hash));
         }
-        for path in mine {
-            let name = path.to_string_lossy().into_owned();
-            if !data.join(&path).is_file() {
+        for name in mine {
+            if !data.join(&name).is_file() {
                 bad.push(format!("photo {hash} has a row but not {name}"));
             }
             owned.insert(name);

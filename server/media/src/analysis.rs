@@ -103,8 +103,31 @@ impl Analysis {
     }
 }
 
-/// Analyse a stored file. `faces` runs face detection on the preview when given. The
-/// import's own problems (name, extension) are in the catalogue record, not repeated here.
+/// Analyse the original with this hash in the photo store (a working copy when the store
+/// keeps its originals elsewhere). A missing or unreadable original is a problem of the
+/// analysis, as for a file.
+#[must_use]
+pub fn analyse_stored(
+    store: &crate::Store,
+    hash: &crate::ContentHash,
+    options: &AnalysisOptions,
+    faces: Option<&mut FaceDetector>,
+) -> Analysis {
+    let unreadable = |detail: String| {
+        let mut a = Analysis::new(MediaKind::Other);
+        a.problems.push(Problem::Unreadable { detail });
+        a
+    };
+    match store.open_original(hash) {
+        Ok(Some(original)) => analyse_file(original.path(), options, faces),
+        Ok(None) => unreadable("it is missing from the photo store".into()),
+        Err(e) => unreadable(e.to_string()),
+    }
+}
+
+/// Analyse a file on this machine. `faces` runs face detection on the preview when given.
+/// The import's own problems (name, extension) are in the catalogue record, not repeated
+/// here.
 #[must_use]
 pub fn analyse_file(
     path: &Path,

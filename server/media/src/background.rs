@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
-use crate::analysis::{Analysis, AnalysisOptions, analyse_file};
+use crate::analysis::{Analysis, AnalysisOptions, analyse_stored};
 use crate::faces::FaceDetector;
 use crate::hash::ContentHash;
 use crate::store::Store;
@@ -67,11 +67,8 @@ where
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(hash) = hashes.get(i) else { break };
-                        let analysis = analyse_file(
-                            &store.object_path(hash),
-                            &options.analysis,
-                            detector.as_mut(),
-                        );
+                        let analysis =
+                            analyse_stored(store, hash, &options.analysis, detector.as_mut());
                         tracing::debug!(%hash, problems = analysis.problems.len(), "analysed");
                         on_result(*hash, analysis);
                     }

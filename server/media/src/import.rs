@@ -339,7 +339,7 @@ fn import_one(
         && catalogue
             .is_committed(&hash)
             .map_err(ImportError::Catalogue)?;
-    let outcome = if committed && store.contains(&hash) {
+    let outcome = if committed && store.contains(&hash)? {
         drop(staged);
         Outcome::Duplicate
     } else {
@@ -445,7 +445,9 @@ pub fn wipe_card(
         let deletable = match entry.kind {
             EntryKind::File { .. } => File::open(&entry.path)
                 .and_then(ContentHash::of_reader)
-                .is_ok_and(|hash| committed.contains(&hash) && store.contains(&hash)),
+                .is_ok_and(|hash| {
+                    committed.contains(&hash) && store.contains(&hash).unwrap_or(false)
+                }),
             EntryKind::Refused(_) => false,
         };
         if deletable && fs::remove_file(&entry.path).is_ok() {

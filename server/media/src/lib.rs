@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod background;
+pub mod bucket;
 pub mod card;
 pub mod catalogue;
 pub mod clock;
@@ -29,9 +30,11 @@ pub(crate) mod video;
 pub(crate) mod xmp;
 
 pub use analysis::{
-    Analysis, AnalysisOptions, PreviewSource, analyse_bytes, analyse_file, decode_still,
+    Analysis, AnalysisOptions, PreviewSource, analyse_bytes, analyse_file, analyse_stored,
+    decode_still,
 };
 pub use background::{BackgroundOptions, spawn_analysis};
+pub use bucket::{Bucket, BucketError, Listed, LocalBucket, Prefixed, S3Bucket, S3Settings};
 pub use card::CardPath;
 pub use catalogue::{Catalogue, CatalogueError, FileRecord};
 pub use exif::ExifSummary;
@@ -49,4 +52,4 @@ pub use provenance::{
 };
 pub use render::{Rendition, Rgb};
 pub use storage::{OsStorage, Storage};
-pub use store::{Store, StoreError};
+pub use store::{Original, Store, StoreError};

@@ -1,10 +1,11 @@
-//! The content-addressed store: `objects/ab/<64 hex digits>`, written only by rename.
+//! The content-addressed store: originals under `ab/<64 hex digits>` in a [`Bucket`]
+//! (by default the folder `objects/`, written only by rename; or object storage).
 //!
-//! A file enters as a temporary file in `tmp/`, is hashed while it is copied, flushed,
-//! renamed to its hash and its folder flushed. Only then may a catalogue row name it.
-//! A file in `objects/` therefore always holds the bytes its name says, and anything in
-//! `tmp/` is debris from an interrupted import, removed by the next one. This module
-//! must not know about catalogues or cards.
+//! A file enters as a temporary file in `tmp/`, is hashed while it is copied, then put
+//! into the bucket under its hash (flushed, renamed, its folder flushed; or uploaded and
+//! acknowledged). Only then may a catalogue row name it. An object therefore always holds
+//! the bytes its name says, and anything in `tmp/` is debris from an interrupted import,
+//! removed by the next one. This module must not know about catalogues or cards.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::bucket::{Bucket, BucketError, LocalBucket};
 use crate::hash::ContentHash;
 use crate::storage::Storage;
 
@@ -41,6 +43,18 @@ pub enum StoreError {
     /// Reading the source failed (the card, not the store).
     #[error("reading the source failed: {0}")]
     Source(#[source] io::Error),
+    /// The bucket holding the originals failed.
+    #[error(transparent)]
+    Bucket(BucketError),
+}
+
+impl From<BucketError> for StoreError {
+    fn from(e: BucketError) -> Self {
+        match e {
+            BucketError::Sync { source } => Self::Sync { source },
+            other => Self::Bucket(other),
+        }
+    }
 }
 
 fn io_err(op: &'static str) -> impl FnOnce(io::Error) -> StoreError {
@@ -52,12 +66,14 @@ fn io_err(op: &'static str) -> impl FnOnce(io::Error) -> StoreError {
 pub struct Store {
     root: PathBuf,
     storage: Arc<dyn Storage>,
+    originals: Arc<dyn Bucket>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("root", &self.root)
+            .field("originals", &self.originals)
             .finish_non_exhaustive()
     }
 }
@@ -76,13 +92,49 @@ impl Store {
     /// The folders cannot be created or flushed.
     pub fn open(root: impl Into<PathBuf>, storage: Arc<dyn Storage>) -> Result<Self, StoreError> {
         let root = root.into();
-        for dir in [root.join("objects"), root.join("tmp")] {
+        let originals = Arc::new(LocalBucket::new(root.join("objects"), storage.clone()));
+        Self::with_originals(root, storage, originals)
+    }
+
+    /// Open a store whose originals live in `originals`; `root` keeps only the temporary
+    /// files, working copies and the import lock.
+    ///
+    /// # Errors
+    /// The folders cannot be created or flushed.
+    pub fn with_originals(
+        root: impl Into<PathBuf>,
+        storage: Arc<dyn Storage>,
+        originals: Arc<dyn Bucket>,
+    ) -> Result<Self, StoreError> {
+        let root = root.into();
+        let mut folders = vec![root.join("tmp"), root.join("cache")];
+        if originals.local_path("ab/x").is_some() {
+            folders.push(root.join("objects"));
+        }
+        for dir in folders {
             fs::create_dir_all(&dir).map_err(io_err("create store folder"))?;
         }
         storage
             .sync_dir(&root)
             .map_err(|source| StoreError::Sync { source })?;
-        Ok(Self { root, storage })
+        Ok(Self {
+            root,
+            storage,
+            originals,
+        })
+    }
+
+    /// The bucket holding the originals.
+    #[must_use]
+    pub fn originals(&self) -> &Arc<dyn Bucket> {
+        &self.originals
+    }
+
+    /// The key of the original with this hash: `ab/<64 hex digits>`.
+    #[must_use]
+    pub fn key_of(hash: &ContentHash) -> String {
+        let hex = hash.to_hex();
+        format!("{}/{hex}", &hex[..2])
     }
 
     /// The store's root folder.
@@ -97,17 +149,56 @@ impl Store {
         self.storage.as_ref()
     }
 
-    /// Where the content with this hash lives (whether or not it is there yet).
+    /// Where the content with this hash lives on this machine, if the originals are kept
+    /// here (whether or not it is there yet).
     #[must_use]
-    pub fn object_path(&self, hash: &ContentHash) -> PathBuf {
-        let hex = hash.to_hex();
-        self.root.join("objects").join(&hex[..2]).join(hex)
+    pub fn object_path(&self, hash: &ContentHash) -> Option<PathBuf> {
+        self.originals.local_path(&Self::key_of(hash))
     }
 
     /// Is there a file for this hash in the store?
-    #[must_use]
-    pub fn contains(&self, hash: &ContentHash) -> bool {
-        self.object_path(hash).is_file()
+    ///
+    /// # Errors
+    /// The bucket could not be asked.
+    pub fn contains(&self, hash: &ContentHash) -> Result<bool, StoreError> {
+        Ok(self.originals.size(&Self::key_of(hash))?.is_some())
+    }
+
+    /// The original's bytes, or `None` if the store has none with this hash.
+    ///
+    /// # Errors
+    /// The bucket could not be read.
+    pub fn read(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.originals.get(&Self::key_of(hash))?)
+    }
+
+    /// A file on this machine holding the original: the stored file itself when the
+    /// originals are kept here, else a working copy downloaded into `cache/` and removed
+    /// when the returned value is dropped. `None` if the store has none with this hash.
+    ///
+    /// # Errors
+    /// The bucket could not be read or the copy written.
+    pub fn open_original(&self, hash: &ContentHash) -> Result<Option<Original>, StoreError> {
+        let key = Self::key_of(hash);
+        if let Some(path) = self.originals.local_path(&key) {
+            return Ok(path.is_file().then_some(Original {
+                path,
+                temporary: false,
+            }));
+        }
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            self.root
+                .join("cache")
+                .join(format!("{}-{n}-{}", std::process::id(), hash.to_hex()));
+        let original = Original {
+            path,
+            temporary: true,
+        };
+        Ok(self
+            .originals
+            .download(&key, &original.path)?
+            .then_some(original))
     }
 
     /// The folder for temporary files.
@@ -136,12 +227,34 @@ impl Store {
             let entry = entry.map_err(io_err("list tmp"))?;
             fs::remove_file(entry.path()).map_err(io_err("remove stale temporary file"))?;
         }
+        self.clear_stale_copies();
         // A killed import may have made a shard folder without flushing its entry; flush
         // now, before anything is committed into it.
-        self.storage
-            .sync_dir(&self.root.join("objects"))
-            .map_err(|source| StoreError::Sync { source })?;
+        let objects = self.root.join("objects");
+        if objects.is_dir() {
+            self.storage
+                .sync_dir(&objects)
+                .map_err(|source| StoreError::Sync { source })?;
+        }
         Ok(StoreLock { _file: file })
+    }
+
+    /// Removes working copies a killed process left in `cache/` (those a day old: a live
+    /// reader's copy is younger).
+    fn clear_stale_copies(&self) {
+        let Ok(entries) = fs::read_dir(self.root.join("cache")) else {
+            return;
+        };
+        let day = std::time::Duration::from_secs(24 * 3600);
+        for entry in entries.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > day));
+            if stale {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// Copy `source` into a new temporary file, hashing it on the way.
@@ -184,38 +297,47 @@ impl Store {
         Ok(staged)
     }
 
-    /// Make a staged file durable under its hash: flush it, rename it into place, flush
-    /// the folder. Replaces any file already at that name (which, if it was never
-    /// committed, may not have been flushed).
+    /// Make a staged file durable under its hash: put it into the originals' bucket (for
+    /// the folder: flush it, rename it into place, flush the folder; for object storage:
+    /// upload it until acknowledged). Replaces any object already under that name (which,
+    /// if it was never committed, may not have been flushed).
     ///
     /// # Errors
-    /// [`StoreError::Sync`] if a flush failed (never retried: see [`crate::storage`]).
-    pub fn persist(&self, _lock: &StoreLock, mut staged: Staged) -> Result<PathBuf, StoreError> {
+    /// [`StoreError::Sync`] if a flush failed (never retried: see [`crate::storage`]);
+    /// [`StoreError::Bucket`] if the object storage failed.
+    pub fn persist(&self, _lock: &StoreLock, mut staged: Staged) -> Result<(), StoreError> {
         let file = staged
             .file
             .take()
             .ok_or_else(|| io_err("persist")(io::Error::other("staged file already used")))?;
-        self.storage
-            .sync_file(&file)
-            .map_err(|source| StoreError::Sync { source })?;
         drop(file);
-        let dest = self.object_path(&staged.hash);
-        let shard = dest
-            .parent()
-            .ok_or_else(|| io_err("persist")(io::Error::other("object path has no folder")))?
-            .to_path_buf();
-        if !shard.is_dir() {
-            fs::create_dir_all(&shard).map_err(io_err("create shard folder"))?;
-            self.storage
-                .sync_dir(&self.root.join("objects"))
-                .map_err(|source| StoreError::Sync { source })?;
-        }
-        fs::rename(&staged.path, &dest).map_err(io_err("rename into store"))?;
+        self.originals
+            .put_file(&Self::key_of(&staged.hash), &staged.path)?;
         staged.path = PathBuf::new();
-        self.storage
-            .sync_dir(&shard)
-            .map_err(|source| StoreError::Sync { source })?;
-        Ok(dest)
+        Ok(())
+    }
+}
+
+/// A file on this machine holding an original (see [`Store::open_original`]).
+#[derive(Debug)]
+pub struct Original {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl Original {
+    /// Where it is.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Original {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 

@@ -221,7 +221,7 @@ fn a_committed_file_missing_from_the_store_is_restored_from_the_card() {
     )
     .expect("import");
     let lost = *distinct.keys().next().expect("a file");
-    std::fs::remove_file(store.object_path(&lost)).expect("lose a file");
+    std::fs::remove_file(store.object_path(&lost).expect("a local store")).expect("lose a file");
     assert!(!common::committed_rows_are_durable(&root, &cat).is_empty());
     let report = import_card(
         &card,
@@ -231,7 +231,7 @@ fn a_committed_file_missing_from_the_store_is_restored_from_the_card() {
         &mut |_| {},
     )
     .expect("re-import");
-    assert!(store.contains(&lost));
+    assert!(store.contains(&lost).expect("look up"));
     assert!(common::committed_rows_are_durable(&root, &cat).is_empty());
     assert_eq!(report.count(consentcam_media::Outcome::Stored), 0);
 }

@@ -12,8 +12,8 @@ use common::SqliteCatalogue;
 use common::bmff;
 use common::photos::{self, PhotoSpec, camera_exif, png_of};
 use consentcam_media::{
-    AnalysisOptions, FaceDetector, ImportOptions, Limits, OsStorage, Outcome, Store, analyse_file,
-    exif, import_card,
+    AnalysisOptions, FaceDetector, ImportOptions, Limits, OsStorage, Outcome, Store,
+    analyse_stored, exif, import_card,
 };
 
 fn good(seed: u64) -> Vec<u8> {
@@ -497,7 +497,7 @@ fn hostile_files_are_kept_with_a_reason_and_never_stop_the_batch() {
         let mut publishable = false;
         if let Some(hash) = file.hash {
             assert_ne!(file.outcome, Outcome::Refused, "{}", file.card_path);
-            let a = analyse_file(&store.object_path(&hash), &options, Some(&mut detector));
+            let a = analyse_stored(&store, &hash, &options, Some(&mut detector));
             for p in &a.problems {
                 assert!(!p.to_string().is_empty());
             }

@@ -663,16 +663,18 @@ mod tests {
 
         // Every photo is a real file in the store with its renditions, its faces found by
         // the detector in the upright picture.
-        let media = crate::ingest::MediaDirs::under(dir.path());
+        use crate::archive::Archive;
         let first = demo_photo(&conn, "IMG_0001.JPG").unwrap();
         let photo = photos::photo(&conn, first).unwrap();
-        let original = crate::publish::original_path(dir.path(), &photo.content_hash);
-        assert_eq!(
-            std::fs::read(&original).unwrap().len() as u64,
-            photo.byte_size
-        );
-        assert!(media.thumbnail(&photo.content_hash).is_file());
-        assert!(media.preview(&photo.content_hash).is_file());
+        let original =
+            std::fs::read(dir.path().join(Archive::original_key(&photo.content_hash))).unwrap();
+        assert_eq!(original.len() as u64, photo.byte_size);
+        for key in [
+            Archive::thumbnail_key(&photo.content_hash),
+            Archive::preview_key(&photo.content_hash),
+        ] {
+            assert!(dir.path().join(key).is_file());
+        }
         let turned = photos::photo(&conn, demo_photo(&conn, "IMG_0003.JPG").unwrap()).unwrap();
         assert_eq!(turned.orientation, Some(6));
         let face = &faces::faces(&conn, turned.id).unwrap()[0];

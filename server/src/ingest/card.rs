@@ -8,9 +8,7 @@ use consentcam_media::{ImportEvent, Outcome};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
 
-use super::{
-    MediaDirs, ProgressFile, SqliteCatalogue, analyse_pending, open_store, session_for_import,
-};
+use super::{ProgressFile, SqliteCatalogue, analyse_pending, session_for_import};
 use crate::config::Config;
 use crate::domain::DeviceId;
 use crate::store::StoreError;
@@ -67,8 +65,8 @@ pub fn import_card(
     on_event: &mut dyn FnMut(&ImportEvent),
     now: Timestamp,
 ) -> Result<CardImported, CardError> {
-    let dirs = MediaDirs::under(&config.data_dir);
-    let store = open_store(&dirs)?;
+    let archive = crate::archive::Archive::open(config)?;
+    let store = archive.photo_store()?;
     let session = session_for_import(conn, job.device)?;
     if session.is_none() {
         tracing::warn!("no sign-out found for this card: photos are imported without attribution");
@@ -120,7 +118,7 @@ pub fn import_card(
     let analysed = analyse_pending(
         conn,
         &store,
-        &dirs,
+        &archive,
         &consentcam_media::AnalysisOptions::default(),
         detector.as_mut(),
         &policy,

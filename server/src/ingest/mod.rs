@@ -13,7 +13,6 @@ pub use card::{CardError, CardImported, CardJob, import_card};
 pub use progress::{ProgressFile, ProgressLines};
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 
 use consentcam_media::provenance::{
     Attribution, ClockPolicy, CustodyWindow, RegisteredDevice, Unattributed, attribute,
@@ -25,38 +24,13 @@ use consentcam_media::{
 use jiff::Timestamp;
 use rusqlite::Connection;
 
+use crate::archive::Archive;
 use crate::consent::{FaceSearch, Provenance};
 use crate::domain::{DeviceId, Format, PhotoId};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::faces;
 use crate::store::{Result, StoreError, custody, photos, registry};
-
-/// Where the photo store, renditions and outboxes live under the data directory.
-#[derive(Debug, Clone)]
-pub struct MediaDirs {
-    pub store: PathBuf,
-    pub renditions: PathBuf,
-    pub outbox: PathBuf,
-}
-
-impl MediaDirs {
-    pub fn under(data_dir: &Path) -> Self {
-        Self {
-            store: data_dir.join("store"),
-            renditions: data_dir.join("renditions"),
-            outbox: data_dir.join("outbox"),
-        }
-    }
-
-    pub fn thumbnail(&self, content_hash: &str) -> PathBuf {
-        self.renditions.join(format!("{content_hash}-320.jpg"))
-    }
-
-    pub fn preview(&self, content_hash: &str) -> PathBuf {
-        self.renditions.join(format!("{content_hash}-1600.jpg"))
-    }
-}
 
 /// The format we keep for a media kind.
 pub fn format_of(kind: MediaKind) -> Format {
@@ -158,15 +132,6 @@ impl Catalogue for SqliteCatalogue<'_> {
     }
 }
 
-/// Opens the content-addressed photo store under `dirs`.
-pub fn open_store(dirs: &MediaDirs) -> Result<Store> {
-    Store::open(
-        &dirs.store,
-        std::sync::Arc::new(consentcam_media::OsStorage),
-    )
-    .map_err(|e| StoreError::Invalid(format!("cannot open the photo store: {e}")))
-}
-
 /// Provenance (C7) from the analysis: a registered device, inside one of its sign-outs.
 /// Returns the provenance word and the session it was attributed to.
 fn provenance(
@@ -214,30 +179,20 @@ fn provenance(
     )
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let temp = path.with_extension("part");
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path)
-}
-
 /// Writes the thumbnail and preview an analysis made, under the photo's content hash.
 /// Returns how many it wrote (a file that could not be decoded has none).
 pub fn write_renditions(
-    dirs: &MediaDirs,
+    archive: &Archive,
     content_hash: &str,
     analysis: &Analysis,
 ) -> Result<usize> {
     let mut written = 0;
-    for (rendition, path) in [
-        (&analysis.thumbnail, dirs.thumbnail(content_hash)),
-        (&analysis.preview, dirs.preview(content_hash)),
+    for (rendition, key) in [
+        (&analysis.thumbnail, Archive::thumbnail_key(content_hash)),
+        (&analysis.preview, Archive::preview_key(content_hash)),
     ] {
         if let Some(r) = rendition {
-            write_atomically(&path, &r.jpeg)
-                .map_err(|e| StoreError::Invalid(format!("cannot write a rendition: {e}")))?;
+            archive.write(&key, &r.jpeg)?;
             written += 1;
         }
     }
@@ -288,7 +243,7 @@ fn face_rects(analysis: &Analysis, faces: &[consentcam_media::FaceBox]) -> Vec<f
 /// the analysis), provenance, and any reason it may never be published.
 pub fn record_analysis(
     conn: &mut Connection,
-    dirs: &MediaDirs,
+    archive: &Archive,
     photo: PhotoId,
     analysis: &Analysis,
     detection_asked: bool,
@@ -296,7 +251,7 @@ pub fn record_analysis(
     now: Timestamp,
 ) -> Result<()> {
     let stored = photos::photo(conn, photo)?;
-    write_renditions(dirs, &stored.content_hash, analysis)?;
+    write_renditions(archive, &stored.content_hash, analysis)?;
     let (provenance, session) = provenance(conn, analysis, policy, now)?;
     let exif = analysis.exif.as_ref();
     let orientation = exif.and_then(|e| e.orientation).map(u16::from);
@@ -354,7 +309,7 @@ pub fn record_analysis(
 pub fn analyse_pending(
     conn: &mut Connection,
     store: &Store,
-    dirs: &MediaDirs,
+    archive: &Archive,
     options: &AnalysisOptions,
     mut faces: Option<&mut FaceDetector>,
     policy: &ClockPolicy,
@@ -371,12 +326,17 @@ pub fn analyse_pending(
             continue;
         };
         let detection_asked = faces.is_some();
-        let analysis = consentcam_media::analyse_file(
-            &store.object_path(&content),
-            options,
-            faces.as_deref_mut(),
-        );
-        record_analysis(conn, dirs, photo, &analysis, detection_asked, policy, now)?;
+        let analysis =
+            consentcam_media::analyse_stored(store, &content, options, faces.as_deref_mut());
+        record_analysis(
+            conn,
+            archive,
+            photo,
+            &analysis,
+            detection_asked,
+            policy,
+            now,
+        )?;
     }
     Ok(pending.len())
 }
@@ -408,8 +368,7 @@ pub fn detect_faces_again(
         let Ok(content) = hash.parse::<ContentHash>() else {
             continue;
         };
-        let analysis =
-            consentcam_media::analyse_file(&store.object_path(&content), options, Some(detector));
+        let analysis = consentcam_media::analyse_stored(store, &content, options, Some(detector));
         let tx = conn.transaction()?;
         let details = match &analysis.faces {
             Some(faces) => {
@@ -447,7 +406,7 @@ pub fn detect_faces(
     config: &crate::config::Config,
     now: Timestamp,
 ) -> Result<Redetected> {
-    let store = open_store(&MediaDirs::under(&config.data_dir))?;
+    let store = Archive::open(config)?.photo_store()?;
     let mut detector = FaceDetector::new()
         .map_err(|e| StoreError::Invalid(format!("cannot load the face detector: {e}")))?;
     detect_faces_again(

@@ -16,6 +16,7 @@ use jiff::civil::Date;
 use rusqlite::Connection;
 use serde::Serialize;
 
+use crate::archive::Archive;
 use crate::consent::{ConsentPolicy, Decision, FaceResolution, Verdict};
 use crate::decisions;
 use crate::domain::{AccountId, Channel, Format, PhotoId};
@@ -26,15 +27,17 @@ use crate::store::publications;
 use crate::store::{StoreError, photos};
 pub use outbox::Outbox;
 
-/// Where the stored original of `content_hash` lives under `data_dir` (the media store's
-/// content-addressed layout).
-pub fn original_path(data_dir: &Path, content_hash: &str) -> PathBuf {
-    let prefix = content_hash.get(..2).unwrap_or("00");
-    data_dir
-        .join("store")
-        .join("objects")
-        .join(prefix)
-        .join(content_hash)
+/// The stored original of `content_hash`, read whole from the archive.
+///
+/// # Errors
+/// [`PublishError::Original`] if it is missing or cannot be read.
+pub fn read_original(archive: &Archive, content_hash: &str) -> Result<Vec<u8>, PublishError> {
+    let key = Archive::original_key(content_hash);
+    match archive.read(&key) {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(PublishError::Original(key, "it is not there".into())),
+        Err(e) => Err(PublishError::Original(key, e.to_string())),
+    }
 }
 
 /// The outbox under `data_dir`.
@@ -68,8 +71,8 @@ pub enum PublishError {
         channel: Channel,
         decision: Box<Decision>,
     },
-    #[error("the stored original {0} is missing or unreadable")]
-    Original(PathBuf, #[source] std::io::Error),
+    #[error("the stored original {0} cannot be read: {1}")]
+    Original(String, String),
     #[error("the scrubber refused the photo: {0}")]
     Scrub(#[from] consentcam_scrub::ScrubError),
     #[error("the stored original could not be decoded: {0}")]
@@ -288,7 +291,7 @@ pub struct Copy {
 /// the covers and checks them in the pixels (C13), scrubs, and stages the file and its
 /// manifest in the channel's outbox folder.
 pub fn make_copy(
-    original: &Path,
+    original: &[u8],
     outbox: &Outbox,
     photo: PhotoId,
     channel: Channel,
@@ -296,19 +299,17 @@ pub fn make_copy(
     options: &PublishOptions,
     now: Timestamp,
 ) -> Result<Copy, PublishError> {
-    let bytes = std::fs::read(original).map_err(|e| PublishError::Original(original.into(), e))?;
     let reencode = consentcam_scrub::Reencode {
         max_long_edge: options.max_long_edge,
         ..Default::default()
     };
     let clean = clean_copy(
-        &bytes,
+        original,
         planned.format,
         planned.orientation,
         &planned.covers,
         &reencode,
     )?;
-    drop(bytes);
     let (width, height) = planned.size;
     let uncovered = consentcam_scrub::uncovered(&clean.jpeg, &planned.covers, width, height)?;
     if !uncovered.is_empty() {
@@ -441,7 +442,7 @@ fn actor_of(by: Option<AccountId>) -> String {
 #[allow(clippy::too_many_arguments)]
 pub fn publish(
     conn: &mut Connection,
-    original: &Path,
+    original: &[u8],
     outbox: &Outbox,
     photo: PhotoId,
     channel: Channel,

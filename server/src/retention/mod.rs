@@ -11,7 +11,6 @@
 pub mod rules;
 
 use std::collections::HashSet;
-use std::io;
 use std::path::{Component, Path};
 
 use jiff::Timestamp;
@@ -19,11 +18,13 @@ use jiff::civil::Date;
 use rusqlite::Connection;
 use serde::Serialize;
 
+use crate::archive::Archive;
 use crate::consent::ConsentPolicy;
 use crate::domain::{Channel, PersonId, PhotoId};
 use crate::store::audit::Action;
 use crate::store::{Result, StoreError, retention as stored};
 use crate::{decisions, ops};
+use consentcam_media::Bucket;
 pub use rules::{Cause, PhotoState, Retention};
 
 /// What a purge removes (or, dry, would remove).
@@ -117,14 +118,14 @@ fn plan_among(
 /// One transaction and one audit entry (`retention.purge`, counts and ids); then the files.
 pub fn purge(
     conn: &mut Connection,
-    data_dir: &Path,
+    archive: &Archive,
     rules: Option<&Retention>,
     today: Date,
     policy: &ConsentPolicy,
     actor: &str,
     now: Timestamp,
 ) -> Result<PurgeReport> {
-    let (mut removed, _) = finish_deletions(conn, data_dir)?;
+    let (mut removed, _) = finish_deletions(conn, archive)?;
     // The consent decisions are worked out before the write transaction, so the server
     // keeps answering; inside it, only the photos found are decided again (a form added
     // meanwhile saves its photos).
@@ -176,7 +177,7 @@ pub fn purge(
         )?;
     }
     tx.commit()?;
-    let (more, left) = finish_deletions(conn, data_dir)?;
+    let (more, left) = finish_deletions(conn, archive)?;
     removed += more;
     report.files_removed = removed;
     report.files_left = left;
@@ -187,23 +188,26 @@ pub fn purge(
 /// outbox copies. Call inside a transaction.
 pub(crate) fn remove_photo(conn: &Connection, photo: PhotoId, now: Timestamp) -> Result<()> {
     let files = stored::delete_photo(conn, photo)?;
-    let base = Path::new("");
-    let media = crate::ingest::MediaDirs::under(base);
-    let mut paths = vec![
-        crate::publish::original_path(base, &files.content_hash),
-        media.thumbnail(&files.content_hash),
-        media.preview(&files.content_hash),
+    let mut keys = vec![
+        Archive::original_key(&files.content_hash),
+        Archive::thumbnail_key(&files.content_hash),
+        Archive::preview_key(&files.content_hash),
     ];
-    let outbox = crate::publish::outbox(base);
+    let outbox = crate::publish::outbox(Path::new(""));
     for (channel, name) in &files.outbox {
         if let Ok(channel) = channel.parse::<Channel>() {
             let folder = outbox.folder(channel);
-            paths.push(folder.join(name));
-            paths.push(folder.join(format!("{name}.json")));
+            keys.push(folder.join(name).to_string_lossy().into_owned());
+            keys.push(
+                folder
+                    .join(format!("{name}.json"))
+                    .to_string_lossy()
+                    .into_owned(),
+            );
         }
     }
-    for path in paths {
-        stored::queue_deletion(conn, &path.to_string_lossy(), now)?;
+    for key in keys {
+        stored::queue_deletion(conn, &key, now)?;
     }
     Ok(())
 }
@@ -230,7 +234,7 @@ fn inside(path: &Path) -> bool {
 /// Removes every queued file from disk, each taken off the queue once it is gone (and
 /// its folder synced). Returns (removed, left): a file that cannot be removed stays queued
 /// and is logged; one already gone counts as removed.
-pub fn finish_deletions(conn: &Connection, data_dir: &Path) -> Result<(usize, usize)> {
+pub fn finish_deletions(conn: &Connection, archive: &Archive) -> Result<(usize, usize)> {
     let (mut removed, mut left) = (0, 0);
     for relative in stored::pending_deletions(conn)? {
         let path = Path::new(&relative);
@@ -240,31 +244,18 @@ pub fn finish_deletions(conn: &Connection, data_dir: &Path) -> Result<(usize, us
             stored::deletion_done(conn, &relative)?;
             continue;
         }
-        let full = data_dir.join(path);
-        let outcome = match std::fs::remove_file(&full) {
-            Ok(()) => sync_parent(&full),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        };
-        match outcome {
+        match archive.delete(&relative) {
             Ok(()) => {
                 stored::deletion_done(conn, &relative)?;
                 removed += 1;
             }
             Err(e) => {
-                tracing::error!(path = %full.display(), error = %e, "could not remove a file due for deletion; it stays queued");
+                tracing::error!(path = %relative, error = %e, "could not remove a file due for deletion; it stays queued");
                 left += 1;
             }
         }
     }
     Ok((removed, left))
-}
-
-fn sync_parent(path: &Path) -> io::Result<()> {
-    match path.parent() {
-        Some(dir) => std::fs::File::open(dir)?.sync_all(),
-        None => Ok(()),
-    }
 }
 
 /// A purge asked for without `[retention]` in the config.
@@ -387,7 +378,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let report = purge(
             &mut conn,
-            dir.path(),
+            &Archive::local(dir.path()),
             Some(&rules),
             today,
             &policy,

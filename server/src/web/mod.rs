@@ -52,6 +52,8 @@ struct Inner {
     /// Connections that only read (see [`crate::store::Readers`]).
     readers: crate::store::Readers,
     config: Config,
+    /// Where the photos are (one object storage client for the whole server).
+    archive: crate::archive::Archive,
     clock: Clock,
     tz: TimeZone,
     throttle: Mutex<Throttle>,
@@ -65,8 +67,13 @@ impl AppState {
     /// The state of a server on `conn`, the writing connection to the database in the
     /// config's data directory (opened with [`crate::store::open`]); reading connections
     /// to the same file are opened as pages need them.
+    ///
+    /// # Panics
+    /// The config's `[store]` cannot be used (checked when the config is loaded).
     pub fn new(conn: Connection, config: Config, clock: Clock) -> Self {
         let readers = crate::store::readers(&config.db_path(), READERS);
+        let archive = crate::archive::Archive::open(&config)
+            .unwrap_or_else(|e| panic!("the photo archive cannot be opened: {e}"));
         let tz = clock::time_zone(&config.time_zone);
         let throttle = Throttle::new(config.login_attempts, config.login_window_minutes);
         Self {
@@ -74,6 +81,7 @@ impl AppState {
                 db: Arc::new(Mutex::new(conn)),
                 readers,
                 config,
+                archive,
                 clock,
                 tz,
                 throttle: Mutex::new(throttle),
@@ -109,6 +117,11 @@ impl AppState {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Where the photos are.
+    pub fn archive(&self) -> &crate::archive::Archive {
+        &self.inner.archive
     }
 
     pub fn now(&self) -> Timestamp {

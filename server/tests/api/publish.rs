@@ -48,7 +48,7 @@ fn stored_photo(app: &TestApp, person: i64) -> i64 {
     let bytes = camera_jpeg(app.db_path.parent().unwrap());
     let hash = sha256_hex(&bytes);
     let data_dir = app.db_path.parent().unwrap();
-    let original = consentcam::publish::original_path(data_dir, &hash);
+    let original = data_dir.join(consentcam::archive::Archive::original_key(&hash));
     std::fs::create_dir_all(original.parent().unwrap()).unwrap();
     std::fs::write(&original, &bytes).unwrap();
     let conn = app.db();

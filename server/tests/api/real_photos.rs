@@ -1134,7 +1134,7 @@ async fn an_erased_person_is_gone_from_every_file_and_their_face_is_covered_in_p
     )
     .await;
     let hash_b = page_b["photo"]["content_hash"].as_str().unwrap().to_owned();
-    let original_b = consentcam::publish::original_path(&data, &hash_b);
+    let original_b = data.join(consentcam::archive::Archive::original_key(&hash_b));
     assert!(original_b.is_file());
 
     // Only an admin erases, and only once the reference is typed again.

@@ -361,7 +361,9 @@ async fn a_photo_preview_is_private_and_falls_back_to_a_placeholder() {
         data_dir: app.db_path.parent().unwrap().to_path_buf(),
         ..consentcam::config::Config::default()
     };
-    let preview = consentcam::web::ui::preview_path(&config, &"ab".repeat(32)).unwrap();
+    let preview = config
+        .data_dir
+        .join(consentcam::web::ui::preview_key(&"ab".repeat(32)).unwrap());
     std::fs::create_dir_all(preview.parent().unwrap()).unwrap();
     std::fs::write(&preview, b"\xFF\xD8\xFF\xE0 a preview").unwrap();
     let served = staff.get("/photos/1/preview").await;

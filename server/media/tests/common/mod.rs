@@ -6,12 +6,17 @@
 
 pub mod bmff;
 pub mod photos;
+pub mod s3;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use consentcam_media::{Catalogue, CatalogueError, ContentHash, FileRecord};
+use std::sync::Arc;
+
+use consentcam_media::{
+    Bucket, Catalogue, CatalogueError, ContentHash, FileRecord, LocalBucket, OsStorage,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// A catalogue on SQLite, committed with full durability.
@@ -181,6 +186,22 @@ pub fn objects_in(store_root: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
+/// The originals in a bucket, by key (`ab/<hex>`), with their content.
+pub fn objects_of(originals: &dyn Bucket) -> Vec<(String, Vec<u8>)> {
+    originals
+        .list("")
+        .expect("list the originals")
+        .into_iter()
+        .map(|l| {
+            let bytes = originals
+                .get(&l.key)
+                .expect("read an original")
+                .unwrap_or_default();
+            (l.key, bytes)
+        })
+        .collect()
+}
+
 /// Files left in the store's temporary folder.
 pub fn temp_files(store_root: &Path) -> Vec<PathBuf> {
     fs::read_dir(store_root.join("tmp"))
@@ -191,16 +212,22 @@ pub fn temp_files(store_root: &Path) -> Vec<PathBuf> {
 /// Check that every committed row names a file in the store whose bytes hash to its name.
 /// Returns the violations found (empty when the store is consistent).
 pub fn committed_rows_are_durable(store_root: &Path, catalogue: &SqliteCatalogue) -> Vec<String> {
+    let local = LocalBucket::new(store_root.join("objects"), Arc::new(OsStorage));
+    committed_rows_are_in(&local, catalogue)
+}
+
+/// [`committed_rows_are_durable`] for originals in any bucket.
+pub fn committed_rows_are_in(originals: &dyn Bucket, catalogue: &SqliteCatalogue) -> Vec<String> {
     let mut bad = Vec::new();
     let rows = match catalogue.rows() {
         Ok(r) => r,
         Err(e) => return vec![format!("catalogue unreadable: {e}")],
     };
     for (hex, size) in rows {
-        let path = store_root.join("objects").join(&hex[..2]).join(&hex);
-        match fs::read(&path) {
-            Err(_) => bad.push(format!("row {hex} has no file in the store")),
-            Ok(bytes) => {
+        match originals.get(&format!("{}/{hex}", &hex[..2])) {
+            Err(e) => bad.push(format!("row {hex}: its file cannot be read: {e}")),
+            Ok(None) => bad.push(format!("row {hex} has no file in the store")),
+            Ok(Some(bytes)) => {
                 if ContentHash::of_bytes(&bytes).to_hex() != hex {
                     bad.push(format!("file {hex} does not hash to its name"));
                 }

@@ -259,13 +259,13 @@ pub async fn erase(
     Json(body): Json<EraseBody>,
 ) -> Result<Json<crate::erasure::ErasureReport>, ApiError> {
     let now = state.now();
-    let data_dir = state.config().data_dir.clone();
+    let archive = state.archive().clone();
     Ok(Json(
         state
             .db(move |c| {
                 Ok(crate::erasure::erase_confirmed(
                     c,
-                    &data_dir,
+                    &archive,
                     PersonId(id),
                     &body.confirm_ref,
                     &caller.actor(),

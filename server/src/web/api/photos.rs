@@ -493,16 +493,14 @@ pub(crate) async fn publish_as(
     // Decided and planned on a reading connection; the copy made with no connection at
     // all (decoding and encoding a 12 MP picture takes a while); recorded by the writer
     // in a short transaction that decides again.
-    let (prepared, original) = {
-        let data_dir = config.data_dir.clone();
+    let (prepared, content_hash) = {
         let policy = policy.clone();
         state
             .read(move |c| {
                 let stored = photos::photo(c, photo)?;
-                let original = publish::original_path(&data_dir, &stored.content_hash);
                 Ok((
                     publish::prepare(c, photo, channel, today, &policy)?,
-                    original,
+                    stored.content_hash,
                 ))
             })
             .await?
@@ -517,7 +515,9 @@ pub(crate) async fn publish_as(
         Prepared::Ready(planned) => planned,
     };
     let outbox = publish::configured_outbox(&config);
+    let archive = state.archive().clone();
     let (copy, planned, outbox) = tokio::task::spawn_blocking(move || {
+        let original = publish::read_original(&archive, &content_hash)?;
         publish::make_copy(&original, &outbox, photo, channel, &planned, &options, now)
             .map(|copy| (copy, planned, outbox))
     })

@@ -10,28 +10,40 @@ use axum::response::{IntoResponse, Response};
 
 use super::NO_STORE;
 use super::chrome::PageError;
+use crate::archive::Archive;
 use crate::config::Config;
 use crate::domain::{ConsentId, PhotoId};
-use crate::ingest::MediaDirs;
 use crate::store::faces;
 use crate::store::photos;
 use crate::web::AppState;
 use crate::web::api::Path;
 use crate::web::error::ApiError;
+use consentcam_media::Bucket;
 
 fn is_hex(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Where the import writes a photo's preview (a metadata-free, upright JPEG, 1600 px).
-/// `None` for a hash that is not plain hex, so no path can leave the data directory.
-pub fn preview_path(config: &Config, content_hash: &str) -> Option<PathBuf> {
-    is_hex(content_hash).then(|| MediaDirs::under(&config.data_dir).preview(content_hash))
+/// The archive key the import writes a photo's preview under (a metadata-free, upright
+/// JPEG, 1600 px). `None` for a hash that is not plain hex, so no key can leave its area.
+pub fn preview_key(content_hash: &str) -> Option<String> {
+    is_hex(content_hash).then(|| Archive::preview_key(content_hash))
 }
 
-/// Where the import writes a photo's thumbnail (a metadata-free, upright JPEG, 320 px).
-pub fn thumbnail_path(config: &Config, content_hash: &str) -> Option<PathBuf> {
-    is_hex(content_hash).then(|| MediaDirs::under(&config.data_dir).thumbnail(content_hash))
+/// The archive key of a photo's thumbnail (a metadata-free, upright JPEG, 320 px).
+pub fn thumbnail_key(content_hash: &str) -> Option<String> {
+    is_hex(content_hash).then(|| Archive::thumbnail_key(content_hash))
+}
+
+/// Whether the photo's preview is in the archive (looked up with no connection held).
+pub async fn has_preview(state: &AppState, content_hash: &str) -> bool {
+    let Some(key) = preview_key(content_hash) else {
+        return false;
+    };
+    let archive = state.archive().clone();
+    tokio::task::spawn_blocking(move || archive.size(&key))
+        .await
+        .is_ok_and(|found| found.is_ok_and(|size| size.is_some()))
 }
 
 /// The photo's size as it is seen (EXIF orientations 5 to 8 turn it a quarter), which is
@@ -156,7 +168,7 @@ fn placeholder(width: u32, height: u32, faces: &[faces::Face]) -> Response {
 async fn photo_file(
     state: AppState,
     id: i64,
-    path_for: fn(&Config, &str) -> Option<PathBuf>,
+    key_for: fn(&str) -> Option<String>,
     with_faces: bool,
 ) -> Result<Response, PageError> {
     let (photo, faces) = state
@@ -170,9 +182,18 @@ async fn photo_file(
             Ok((photo, faces))
         })
         .await?;
-    let file = path_for(state.config(), &photo.content_hash);
-    let bytes = match file {
-        Some(path) => tokio::fs::read(path).await.ok(),
+    let bytes = match key_for(&photo.content_hash) {
+        Some(key) => {
+            let archive = state.archive().clone();
+            match tokio::task::spawn_blocking(move || archive.get(&key)).await {
+                Ok(Ok(found)) => found,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, photo = id, "a rendition could not be read");
+                    None
+                }
+                Err(_) => None,
+            }
+        }
         None => None,
     };
     Ok(match bytes {
@@ -188,14 +209,14 @@ pub async fn preview(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    photo_file(state, id, preview_path, false).await
+    photo_file(state, id, preview_key, false).await
 }
 
 pub async fn thumbnail(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    photo_file(state, id, thumbnail_path, true).await
+    photo_file(state, id, thumbnail_key, true).await
 }
 
 /// The scanned form of a consent record. Every reading is in the audit log (who, which
@@ -267,12 +288,11 @@ mod tests {
 
     #[test]
     fn media_paths_refuse_anything_but_a_hex_hash() {
-        let config = Config::default();
-        assert!(preview_path(&config, "../../etc/passwd").is_none());
-        assert!(preview_path(&config, "").is_none());
-        let path = thumbnail_path(&config, "abcdef").unwrap();
-        assert!(path.starts_with(&config.data_dir), "{path:?}");
-        assert!(path.to_string_lossy().contains("abcdef"), "{path:?}");
+        assert!(preview_key("../../etc/passwd").is_none());
+        assert!(preview_key("").is_none());
+        let key = thumbnail_key("abcdef").unwrap();
+        assert!(key.starts_with("renditions/"), "{key:?}");
+        assert!(key.contains("abcdef"), "{key:?}");
     }
 
     #[test]

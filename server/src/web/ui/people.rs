@@ -702,12 +702,12 @@ pub async fn erase(
     Form(form): Form<EraseForm>,
 ) -> Result<Response, PageError> {
     let now = state.now();
-    let data_dir = state.config().data_dir.clone();
+    let archive = state.archive().clone();
     let result = state
         .db(move |c| {
             let report = crate::erasure::erase_confirmed(
                 c,
-                &data_dir,
+                &archive,
                 PersonId(id),
                 &form.confirm_ref,
                 &caller.actor(),
@@ -743,12 +743,11 @@ pub async fn export(
             )
         })
         .await?;
-    let data_dir = state.config().data_dir.clone();
-    let zip =
-        tokio::task::spawn_blocking(move || crate::subject_access::build(gathered, &data_dir))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let archive = state.archive().clone();
+    let zip = tokio::task::spawn_blocking(move || crate::subject_access::build(gathered, &archive))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         [
             (

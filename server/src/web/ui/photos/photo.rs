@@ -257,8 +257,7 @@ pub async fn photo(
         .read(move |conn| page(conn, &st, c, role, id, None))
         .await?;
     // Looked at after the read, with no connection held.
-    page.picture = crate::web::ui::media::preview_path(state.config(), &page.content_hash)
-        .is_some_and(|p| p.is_file());
+    page.picture = crate::web::ui::media::has_preview(&state, &page.content_hash).await;
     render(&page)
 }
 
