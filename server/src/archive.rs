@@ -222,3 +222,163 @@ impl Bucket for Archive {
         }
     }
 }
+
+/// Which way [`migrate`] moves the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From the data directory into object storage.
+    ToRemote,
+    /// From object storage back into the data directory.
+    ToLocal,
+}
+
+/// What a migration did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Migrated {
+    /// Files copied, verified and removed from where they were.
+    pub moved: usize,
+    /// Files already at the destination (a run cut short had copied them) and now verified
+    /// and removed from where they were.
+    pub already_there: usize,
+    /// Bytes copied.
+    pub bytes: u64,
+    /// Files left where they were, with why (they are moved by the next run once mended).
+    pub kept: Vec<String>,
+    /// Files not tried: the run stopped after several failures in a row (the storage
+    /// is away, say).
+    pub not_tried: usize,
+}
+
+/// Failures in a row after which a migration stops rather than fail every file.
+pub const FAILURES_IN_A_ROW: usize = 3;
+
+/// The BLAKE3 hash of a file, in hex.
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// Moves the originals and renditions between the data directory and object storage,
+/// one file at a time: copied, read back from the destination and compared by hash, and
+/// only then removed from where it was. A run cut short (killed, storage gone) leaves
+/// every file in one place or both, never neither; running it again finishes the job.
+/// An original whose bytes no longer match its name is never moved. `on_file` hears
+/// about each file as it is done (`done`, `total`).
+///
+/// # Errors
+/// The archive has no object storage, or listing failed. A file that fails on the way is
+/// kept and listed in the report, not an error.
+pub fn migrate(
+    archive: &Archive,
+    direction: Direction,
+    on_file: &mut dyn FnMut(usize, usize),
+) -> Result<Migrated> {
+    let Some(remote) = archive.remote() else {
+        return Err(StoreError::Invalid(
+            "[store] in the config names no object storage (kind = \"s3\", bucket, credentials_file): there is nowhere to move the archive".into(),
+        ));
+    };
+    let (from, to): (&dyn Bucket, &dyn Bucket) = match direction {
+        Direction::ToRemote => (archive.local_part(), remote),
+        Direction::ToLocal => (remote, archive.local_part()),
+    };
+    let scratch = archive.data_dir.join("store").join("cache");
+    std::fs::create_dir_all(&scratch).map_err(|e| {
+        StoreError::Invalid(format!("cannot make the folder {}: {e}", scratch.display()))
+    })?;
+    let mut files = Vec::new();
+    for area in REMOTE_AREAS {
+        files.extend(from.list(area).map_err(bucket_error)?);
+    }
+    let mut report = Migrated::default();
+    let total = files.len();
+    let mut in_a_row = 0;
+    for (done, file) in files.iter().enumerate() {
+        match move_one(from, to, file, &scratch) {
+            Ok(Moved::Copied) => {
+                report.moved += 1;
+                report.bytes += file.size;
+                in_a_row = 0;
+            }
+            Ok(Moved::AlreadyThere) => {
+                report.already_there += 1;
+                in_a_row = 0;
+            }
+            Err(why) => {
+                tracing::warn!(key = %file.key, %why, "a file was not moved");
+                report.kept.push(format!("{}: {why}", file.key));
+                in_a_row += 1;
+                if in_a_row == FAILURES_IN_A_ROW {
+                    report.not_tried = total - done - 1;
+                    break;
+                }
+            }
+        }
+        on_file(done + 1, total);
+    }
+    Ok(report)
+}
+
+enum Moved {
+    Copied,
+    AlreadyThere,
+}
+
+/// A scratch file removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn move_one(
+    from: &dyn Bucket,
+    to: &dyn Bucket,
+    file: &Listed,
+    scratch: &Path,
+) -> std::result::Result<Moved, String> {
+    let name = |tag: &str| {
+        Scratch(scratch.join(format!(
+            "migrate-{}-{tag}-{}",
+            std::process::id(),
+            file.key.replace('/', "_")
+        )))
+    };
+    let source = name("source");
+    if !from
+        .download(&file.key, &source.0)
+        .map_err(|e| e.to_string())?
+    {
+        return Err("it went away while the archive was being moved".into());
+    }
+    let hash = hash_file(&source.0).map_err(|e| format!("cannot read its copy: {e}"))?;
+    if file.key.starts_with(ORIGINALS) && file.key.rsplit('/').next() != Some(hash.as_str()) {
+        return Err("its bytes do not match its name (damaged?): left where it is".into());
+    }
+    let there = name("there");
+    let already = to.size(&file.key).map_err(|e| e.to_string())? == Some(file.size)
+        && to
+            .download(&file.key, &there.0)
+            .map_err(|e| e.to_string())?
+        && hash_file(&there.0).is_ok_and(|h| h == hash);
+    if !already {
+        to.put_file(&file.key, &source.0)
+            .map_err(|e| e.to_string())?;
+        if !to
+            .download(&file.key, &there.0)
+            .map_err(|e| e.to_string())?
+            || hash_file(&there.0).ok().as_deref() != Some(hash.as_str())
+        {
+            return Err("the copy read back does not match: left where it is".into());
+        }
+    }
+    from.delete(&file.key).map_err(|e| e.to_string())?;
+    Ok(if already {
+        Moved::AlreadyThere
+    } else {
+        Moved::Copied
+    })
+}

@@ -172,6 +172,16 @@ enum Command {
     /// Write a copy of the JPEG IN to OUT with every name and identifying tag removed
     /// (only orientation and colour profile kept; image data untouched).
     Scrub { input: PathBuf, output: PathBuf },
+    /// Move the photo originals and renditions into the object storage the config's
+    /// `[store]` names (`--to s3`), or back into the data directory (`--to local`). Each
+    /// file is copied, read back and compared by hash before it is removed from where it
+    /// was; run it again to finish a run that was cut short. Moving to s3: set
+    /// `kind = "s3"` first, so the server reads the bucket and, for a file not moved yet,
+    /// the data directory. Moving back: set `kind = "local"` once it has finished.
+    StoreMigrate {
+        #[arg(long, value_parser = ["s3", "local"])]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -342,6 +352,7 @@ fn main() -> Result<()> {
         }
         Command::CheckAudit { expect_head } => check_audit(&config, expect_head.as_deref()),
         Command::Backup { dest, encrypt } => backup(&config, &dest, encrypt, now),
+        Command::StoreMigrate { to } => store_migrate(&config, &to),
         Command::VerifyBackup { dest, identity } => verify_backup(&dest, identity.as_deref()),
         Command::PruneBackup { dest, keep_days } => {
             let days = keep_days.unwrap_or(config.backup.keep_days);
@@ -755,6 +766,57 @@ fn backup(config: &Config, dest: &Path, encrypt: bool, now: jiff::Timestamp) -> 
         bail!(
             "{} file(s) the records point to are missing or unreadable: the backup is not whole",
             report.missing.len()
+        );
+    }
+    Ok(())
+}
+
+fn store_migrate(config: &Config, to: &str) -> Result<()> {
+    use consentcam::archive::{self, Archive, Direction};
+    // Whatever `kind` says, the bucket is what a move needs.
+    let mut with_bucket = config.clone();
+    with_bucket.store.kind = consentcam::config::StoreKind::S3;
+    let archive = Archive::open(&with_bucket).context(
+        "store-migrate needs the object storage in [store] (bucket, credentials_file, endpoint)",
+    )?;
+    let direction = if to == "s3" {
+        Direction::ToRemote
+    } else {
+        Direction::ToLocal
+    };
+    let started = std::time::Instant::now();
+    let report = archive::migrate(&archive, direction, &mut |done, total| {
+        if done % 100 == 0 || done == total {
+            eprintln!("{done} of {total} files");
+        }
+    })?;
+    println!(
+        "moved {} files ({} bytes) to {}; {} were there already (verified); {} kept where they were; {:.1} s",
+        report.moved,
+        report.bytes,
+        if to == "s3" {
+            archive.remote().map(Bucket::describe).unwrap_or_default()
+        } else {
+            config.data_dir.display().to_string()
+        },
+        report.already_there,
+        report.kept.len() + report.not_tried,
+        started.elapsed().as_secs_f64()
+    );
+    for kept in &report.kept {
+        eprintln!("KEPT: {kept}");
+    }
+    if report.not_tried > 0 {
+        eprintln!(
+            "stopped after {} failures in a row: {} more files not tried",
+            archive::FAILURES_IN_A_ROW,
+            report.not_tried
+        );
+    }
+    if !report.kept.is_empty() {
+        bail!(
+            "{} file(s) were not moved; mend what is said above and run it again",
+            report.kept.len()
         );
     }
     Ok(())

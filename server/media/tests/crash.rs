@@ -13,13 +13,58 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::s3::S3Server;
 use common::{Rng, SqliteCatalogue};
 use consentcam_media::import::CommitOrder;
-use consentcam_media::{ContentHash, ImportOptions, OsStorage, Store, import_card};
+use consentcam_media::{
+    Bucket, ContentHash, ImportOptions, LocalBucket, OsStorage, S3Bucket, S3Settings, Store,
+    import_card,
+};
 
 const CHILD_CARD: &str = "CONSENTCAM_TEST_CHILD_CARD";
 const CHILD_STORE: &str = "CONSENTCAM_TEST_CHILD_STORE";
 const CHILD_ORDER: &str = "CONSENTCAM_TEST_CHILD_ORDER";
+/// `<endpoint> <bucket>`: the originals go to object storage, under the store's folder name.
+const CHILD_S3: &str = "CONSENTCAM_TEST_CHILD_S3";
+const S3_BUCKET: &str = "photos";
+
+/// Where a campaign's originals go: the store's own folder, or object storage.
+enum Backend {
+    Local,
+    S3(S3Server),
+}
+
+impl Backend {
+    fn child_env(&self) -> Option<String> {
+        match self {
+            Self::Local => None,
+            Self::S3(server) => Some(format!("{} {S3_BUCKET}", server.endpoint())),
+        }
+    }
+
+    fn originals(&self, store_root: &Path) -> Arc<dyn Bucket> {
+        match self {
+            Self::Local => Arc::new(LocalBucket::new(
+                store_root.join("objects"),
+                Arc::new(OsStorage),
+            )),
+            Self::S3(server) => s3_originals(
+                &server.settings(S3_BUCKET, Duration::from_secs(10)),
+                store_root,
+            ),
+        }
+    }
+}
+
+/// The originals of one store in object storage: a prefix per store folder, so that each
+/// round starts empty.
+fn s3_originals(settings: &S3Settings, store_root: &Path) -> Arc<dyn Bucket> {
+    let name = store_root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Arc::new(S3Bucket::connect(settings, &format!("{name}/")).expect("s3 client"))
+}
 
 /// The import as a separate process, for the parent tests to kill.
 #[test]
@@ -35,7 +80,19 @@ fn import_child() {
         Ok("before") => CommitOrder::BeforeDurable,
         _ => CommitOrder::AfterDurable,
     };
-    let store = Store::open(&store_root, Arc::new(OsStorage)).expect("open store");
+    let store = match std::env::var(CHILD_S3) {
+        Ok(s3) => {
+            let (endpoint, bucket) = s3.split_once(' ').expect("endpoint and bucket");
+            let settings = S3Settings {
+                bucket: bucket.into(),
+                endpoint: Some(endpoint.into()),
+                ..common::s3::test_settings()
+            };
+            let originals = s3_originals(&settings, &store_root);
+            Store::with_originals(&store_root, Arc::new(OsStorage), originals).expect("open store")
+        }
+        Err(_) => Store::open(&store_root, Arc::new(OsStorage)).expect("open store"),
+    };
     let mut catalogue = SqliteCatalogue::open(&store_root.join("catalogue.sqlite")).expect("db");
     let options = ImportOptions {
         commit_order,
@@ -52,8 +109,12 @@ fn import_child() {
     assert!(!report.files.is_empty());
 }
 
-fn spawn_child(card: &Path, store: &Path, order: &str) -> Child {
-    Command::new(std::env::current_exe().expect("own path"))
+fn spawn_child(card: &Path, store: &Path, order: &str, backend: &Backend) -> Child {
+    let mut command = Command::new(std::env::current_exe().expect("own path"));
+    if let Some(s3) = backend.child_env() {
+        command.env(CHILD_S3, s3);
+    }
+    command
         .args([
             "--exact",
             "import_child",
@@ -81,7 +142,11 @@ struct Campaign {
     rounds: usize,
 }
 
-fn check_final(store_root: &Path, expected: &BTreeMap<ContentHash, u64>) -> Vec<String> {
+fn check_final(
+    store_root: &Path,
+    originals: &dyn Bucket,
+    expected: &BTreeMap<ContentHash, u64>,
+) -> Vec<String> {
     let mut bad = Vec::new();
     let catalogue = match SqliteCatalogue::open(&store_root.join("catalogue.sqlite")) {
         Ok(c) => c,
@@ -91,7 +156,7 @@ fn check_final(store_root: &Path, expected: &BTreeMap<ContentHash, u64>) -> Vec<
         Ok(s) if s == "ok" => {}
         other => bad.push(format!("integrity_check: {other:?}")),
     }
-    bad.extend(common::committed_rows_are_durable(store_root, &catalogue));
+    bad.extend(common::committed_rows_are_in(originals, &catalogue));
     let rows = catalogue.rows().unwrap_or_default();
     let committed: Vec<String> = rows.iter().map(|(h, _)| h.clone()).collect();
     let wanted: Vec<String> = expected.keys().map(ContentHash::to_hex).collect();
@@ -102,8 +167,11 @@ fn check_final(store_root: &Path, expected: &BTreeMap<ContentHash, u64>) -> Vec<
             wanted.len()
         ));
     }
-    let objects = common::objects_in(store_root);
-    let names: Vec<String> = objects.iter().map(|(_, n)| n.clone()).collect();
+    let objects = common::objects_of(originals);
+    let names: Vec<String> = objects
+        .iter()
+        .map(|(key, _)| key.rsplit('/').next().unwrap_or_default().to_owned())
+        .collect();
     if names != wanted {
         bad.push(format!(
             "store holds {} objects, card has {} distinct files",
@@ -111,9 +179,8 @@ fn check_final(store_root: &Path, expected: &BTreeMap<ContentHash, u64>) -> Vec<
             wanted.len()
         ));
     }
-    for (path, name) in &objects {
-        let ok = std::fs::read(path).map(|b| ContentHash::of_bytes(&b).to_hex() == *name);
-        if ok.ok() != Some(true) {
+    for ((_, bytes), name) in objects.iter().zip(&names) {
+        if ContentHash::of_bytes(bytes).to_hex() != *name {
             bad.push(format!("object {name} does not hash to its name"));
         }
     }
@@ -124,8 +191,8 @@ fn check_final(store_root: &Path, expected: &BTreeMap<ContentHash, u64>) -> Vec<
     bad
 }
 
-fn run_to_end(card: &Path, store_root: &Path, order: &str) {
-    let status = spawn_child(card, store_root, order)
+fn run_to_end(card: &Path, store_root: &Path, order: &str, backend: &Backend) {
+    let status = spawn_child(card, store_root, order, backend)
         .wait()
         .expect("wait for child");
     assert!(status.success(), "an uninterrupted import must succeed");
@@ -133,7 +200,14 @@ fn run_to_end(card: &Path, store_root: &Path, order: &str) {
 
 /// Kill the import `target` times at random moments; after each kill check the rows
 /// already committed, and after each completed round check everything.
-fn campaign(seed: u64, target: usize, order: &str, card: &Path, work: &Path) -> Campaign {
+fn campaign(
+    seed: u64,
+    target: usize,
+    order: &str,
+    card: &Path,
+    work: &Path,
+    backend: &Backend,
+) -> Campaign {
     let expected = {
         let mut m = BTreeMap::new();
         for e in walk_files(card) {
@@ -145,7 +219,7 @@ fn campaign(seed: u64, target: usize, order: &str, card: &Path, work: &Path) -> 
     // One undisturbed run sizes the random delays; no assertion depends on it.
     let calibrate = work.join("calibrate");
     let started = Instant::now();
-    run_to_end(card, &calibrate, order);
+    run_to_end(card, &calibrate, order, backend);
     let full = started.elapsed().max(Duration::from_millis(20));
     let mut rng = Rng::new(seed);
     let mut result = Campaign {
@@ -159,7 +233,7 @@ fn campaign(seed: u64, target: usize, order: &str, card: &Path, work: &Path) -> 
         result.rounds += 1;
         let store_root = work.join(format!("round-{}", result.rounds));
         loop {
-            let mut child = spawn_child(card, &store_root, order);
+            let mut child = spawn_child(card, &store_root, order, backend);
             let delay = full.mul_f64(rng.range(0, 1_000_000) as f64 / 1_000_000.0);
             std::thread::sleep(delay);
             if child.try_wait().expect("poll child").is_some() {
@@ -179,18 +253,21 @@ fn campaign(seed: u64, target: usize, order: &str, card: &Path, work: &Path) -> 
                 }
             }
             if let Ok(cat) = SqliteCatalogue::open(&store_root.join("catalogue.sqlite")) {
-                result
-                    .violations
-                    .extend(common::committed_rows_are_durable(&store_root, &cat));
+                result.violations.extend(common::committed_rows_are_in(
+                    backend.originals(&store_root).as_ref(),
+                    &cat,
+                ));
             }
             if result.kills >= target {
-                run_to_end(card, &store_root, order);
+                run_to_end(card, &store_root, order, backend);
                 break;
             }
         }
-        result
-            .violations
-            .extend(check_final(&store_root, &expected));
+        result.violations.extend(check_final(
+            &store_root,
+            backend.originals(&store_root).as_ref(),
+            &expected,
+        ));
         let _ = std::fs::remove_dir_all(&store_root);
     }
     result
@@ -243,7 +320,14 @@ fn import_survives_300_kills_at_random_moments() {
         distinct.len() < 200,
         "the card holds some duplicate content"
     );
-    let result = campaign(seed, 300, "after", &card, &tmp.path().join("work"));
+    let result = campaign(
+        seed,
+        300,
+        "after",
+        &card,
+        &tmp.path().join("work"),
+        &Backend::Local,
+    );
     println!(
         "seed {seed:#x}: {} kills over {} rounds, {} in a copy window, {} mid-copy",
         result.kills, result.rounds, result.in_copy_window, result.mid_copy
@@ -267,10 +351,72 @@ fn negative_control_committing_before_the_copy_is_caught() {
     common::write_card(&card, 200, &mut rng, card_sizes);
     // As many kills as the real campaign: on a loaded machine many kills land before the
     // first copy starts, and the control must not depend on luck.
-    let result = campaign(seed, 300, "before", &card, &tmp.path().join("work"));
+    let result = campaign(
+        seed,
+        300,
+        "before",
+        &card,
+        &tmp.path().join("work"),
+        &Backend::Local,
+    );
     assert!(
         !result.violations.is_empty(),
         "{} kills did not expose a row committed before its file was durable",
+        result.kills
+    );
+}
+
+#[test]
+fn import_into_object_storage_survives_50_kills_at_random_moments() {
+    let seed = 0x0053_C0DE;
+    let tmp = scratch();
+    let card = tmp.path().join("card");
+    let mut rng = Rng::new(seed);
+    // Each file is a request to the storage: a smaller card keeps the rounds short.
+    common::write_card(&card, 60, &mut rng, card_sizes);
+    let server = S3Server::start(&tmp.path().join("s3"), S3_BUCKET);
+    let backend = Backend::S3(server);
+    let result = campaign(
+        seed,
+        100,
+        "after",
+        &card,
+        &tmp.path().join("work"),
+        &backend,
+    );
+    println!(
+        "seed {seed:#x}: {} kills over {} rounds, {} in a copy or upload",
+        result.kills, result.rounds, result.in_copy_window
+    );
+    assert!(result.violations.is_empty(), "{:#?}", result.violations);
+    assert!(result.kills >= 50);
+    assert!(
+        result.in_copy_window * 100 >= result.kills * 15,
+        "only {} of {} kills landed while a file was on its way",
+        result.in_copy_window,
+        result.kills
+    );
+}
+
+#[test]
+fn negative_control_in_object_storage_committing_before_the_upload_is_caught() {
+    let seed = 0x0BAD_0053;
+    let tmp = scratch();
+    let card = tmp.path().join("card");
+    let mut rng = Rng::new(seed);
+    common::write_card(&card, 200, &mut rng, card_sizes);
+    let backend = Backend::S3(S3Server::start(&tmp.path().join("s3"), S3_BUCKET));
+    let result = campaign(
+        seed,
+        100,
+        "before",
+        &card,
+        &tmp.path().join("work"),
+        &backend,
+    );
+    assert!(
+        !result.violations.is_empty(),
+        "{} kills did not expose a row committed before its upload",
         result.kills
     );
 }

@@ -98,11 +98,8 @@ impl S3Server {
         S3Settings {
             bucket: bucket.to_owned(),
             endpoint: Some(self.endpoint()),
-            region: "us-east-1".into(),
-            access_key_id: ACCESS_KEY.into(),
-            secret_access_key: SECRET_KEY.into(),
-            allow_http: true,
             retry_for,
+            ..test_settings()
         }
     }
 }
@@ -110,5 +107,18 @@ impl S3Server {
 impl Drop for S3Server {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// The credentials every test server takes, with no bucket or endpoint yet.
+pub fn test_settings() -> S3Settings {
+    S3Settings {
+        bucket: String::new(),
+        endpoint: None,
+        region: "us-east-1".into(),
+        access_key_id: ACCESS_KEY.into(),
+        secret_access_key: SECRET_KEY.into(),
+        allow_http: true,
+        retry_for: Duration::from_secs(10),
     }
 }
