@@ -19,6 +19,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db_path: PathBuf,
     pub kiosk_token: String,
+    /// The config file the CLI is given, when the server was started from one.
+    pub config_file: Option<PathBuf>,
     _dir: tempfile::TempDir,
 }
 
@@ -39,6 +41,20 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::default()
     };
     adjust(&mut config);
+    start(dir, config, None).await
+}
+
+/// A server whose config file (written in its data directory) holds `extra`, TOML after
+/// the data directory; the CLI is given the same file.
+pub async fn spawn_with_config_file(extra: &str) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("consentcam.toml");
+    std::fs::write(&file, format!("data_dir = {:?}\n{extra}", dir.path())).unwrap();
+    let config = Config::load(&file).unwrap();
+    start(dir, config, Some(file)).await
+}
+
+async fn start(dir: tempfile::TempDir, config: Config, config_file: Option<PathBuf>) -> TestApp {
     let conn = store::open(&config.db_path()).unwrap();
     let now = NOW.parse().unwrap();
     for (user, pass, role) in PASSWORDS {
@@ -56,6 +72,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         addr,
         db_path,
         kiosk_token,
+        config_file,
         _dir: dir,
     }
 }

@@ -13,7 +13,9 @@ use image::GenericImageView;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, User, expect, learner, parent_form, spawn_app};
+use crate::helpers::{
+    TestApp, User, expect, learner, parent_form, spawn_app, spawn_with_config_file,
+};
 
 /// The photo is enlarged twice, as a camera's resolution would have it.
 const SCALE: u32 = 2;
@@ -112,7 +114,11 @@ fn camera_file(folder: &Path, name: &str, orientation: u16) -> PathBuf {
 
 /// Runs `consentcam` on the app's data directory; it must succeed. Returns its output.
 fn cli(app: &TestApp, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_consentcam"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_consentcam"));
+    if let Some(file) = &app.config_file {
+        command.arg("--config").arg(file);
+    }
+    let out = command
         .arg("--data-dir")
         .arg(app.db_path.parent().unwrap())
         .args(args)
@@ -540,6 +546,110 @@ async fn a_real_group_photo_goes_from_the_card_to_the_website_with_faces_covered
             );
         }
     }
+}
+
+#[path = "../../media/tests/common/s3.rs"]
+#[allow(dead_code)]
+mod s3;
+
+/// Every file under `root`, relative to it.
+fn relative_files(root: &Path) -> Vec<String> {
+    let mut out: Vec<String> = walk(root)
+        .into_iter()
+        .map(|p| p.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn on_object_storage_a_real_photo_goes_from_the_card_to_the_website_and_nothing_stays_on_the_server()
+ {
+    let storage = tempfile::tempdir().unwrap();
+    let server = s3::S3Server::start(&storage.path().join("s3"), "trust");
+    let settings = server.settings("trust", std::time::Duration::from_secs(5));
+    let credentials = storage.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "access_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
+            settings.access_key_id, settings.secret_access_key
+        ),
+    )
+    .unwrap();
+    let app = spawn_with_config_file(&format!(
+        "[store]\nkind = \"s3\"\nbucket = \"trust\"\nendpoint = \"{}\"\nallow_http = true\ncredentials_file = {credentials:?}\n",
+        server.endpoint()
+    ))
+    .await;
+    let admin = app.login(AccountRole::Admin).await;
+    let device = camera_signed_out_and_returned(&app, &admin).await;
+    let people = register_the_group(&admin).await;
+    let card = tempfile::tempdir().unwrap();
+    let folder = card.path().join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&folder).unwrap();
+    let on_card = camera_file(&folder, "IMG_0001.JPG", 1);
+    import_card(&app, card.path(), device, &[]);
+
+    // The original and its renditions are in the bucket, seen from outside its API; the
+    // server's data directory keeps none of them.
+    let staff = app.login(AccountRole::Staff).await;
+    let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
+    let id = list[0]["id"].as_i64().unwrap();
+    let page = expect(
+        staff.get(&format!("/api/v1/photos/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let hash = page["photo"]["content_hash"].as_str().unwrap().to_owned();
+    assert_eq!(page["photo"]["face_search"], "done");
+    assert_eq!(
+        boxes(&page).len(),
+        consentcam_media::sample::GROUP_PHOTO_FACES
+    );
+    let bucket = server.folder("trust");
+    let stored =
+        std::fs::read(bucket.join(format!("store/objects/{}/{hash}", &hash[..2]))).unwrap();
+    assert_eq!(stored, std::fs::read(&on_card).unwrap());
+    let data = app.db_path.parent().unwrap();
+    let kept: Vec<String> = relative_files(data)
+        .into_iter()
+        .filter(|f| f.starts_with("store/objects") || f.starts_with("renditions"))
+        .collect();
+    assert!(kept.is_empty(), "the server kept {kept:?}");
+
+    // The preview the photo page shows is the bucket's.
+    let preview = staff.get(&format!("/photos/{id}/preview")).await;
+    assert_eq!(preview.status(), StatusCode::OK);
+    assert_eq!(
+        preview.bytes().await.unwrap().as_ref(),
+        std::fs::read(bucket.join(format!("renditions/{hash}-1600.jpg"))).unwrap()
+    );
+    let html = staff
+        .get(&format!("/photos/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("id=\"no-picture\""),
+        "the page finds the picture in the bucket"
+    );
+
+    // Published from the bucket's original: covered, no names, judged from outside.
+    let (file, covered) = tag_cover_approve_publish(&app, id, &people).await;
+    assert_clean(
+        &file,
+        &["IFD0:Orientation"],
+        "the JPEG published from object storage",
+    );
+    let original = pictures::group_photo_upright(None, SCALE);
+    assert_covered(
+        &original,
+        &upright(&file, 1),
+        covered,
+        "the JPEG published from object storage",
+    );
 }
 
 /// Copies the camera's EXIF (and the names planted in it) and an XMP packet naming people
