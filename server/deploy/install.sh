@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs consentcam on Raspberry Pi OS (Bookworm, 64-bit): the cross-built binaries, the
-# systemd units, the udev rule for returned camera cards, the service users, the config
-# files, and SPI + I2C switched on. See server/deploy/README.md.
+# Installs consentcam. The Pi role (the default) on Raspberry Pi OS (Bookworm, 64-bit): the
+# cross-built binaries, the systemd units, the udev rule for returned camera cards, the
+# service users, the config files, and SPI + I2C switched on (server/deploy/README.md).
+# The server role on a Debian VM: the server alone, its units, backups, a config using
+# object storage and the TLS proxy's file (server/deploy/SERVER.md).
 #
 #   sudo server/deploy/install.sh --bin-dir target/aarch64-unknown-linux-gnu/release
+#   sudo server/deploy/install.sh --role server --bin-dir target/release
 #   server/deploy/install.sh --root /tmp/pi-root --bin-dir DIR     # lay it out elsewhere
 #
 # Idempotent: a second run changes nothing (files are only written when their content or
@@ -12,9 +15,12 @@ set -euo pipefail
 
 usage() {
     cat <<'EOF'
-usage: install.sh --bin-dir DIR [--root DIR] [--kiosk-config FILE]
+usage: install.sh --bin-dir DIR [--role pi|server] [--root DIR] [--kiosk-config FILE]
 
-  --bin-dir DIR        holds the aarch64 binaries consentcam and consentcam-kiosk
+  --role pi|server     pi (default): server and kiosk on a Raspberry Pi; server: the
+                       central server of several sites on a Debian machine (no kiosk)
+  --bin-dir DIR        holds the binaries: consentcam and, for a Pi, consentcam-kiosk
+                       (aarch64)
   --root DIR           install under DIR instead of / (users and services are then only
                        described, not created or started)
   --kiosk-config FILE  the kiosk's first config (default: firmware/config/kiosk.toml)
@@ -23,6 +29,7 @@ EOF
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root=/
+role=pi
 bin_dir=""
 kiosk_config="$here/../../firmware/config/kiosk.toml"
 
@@ -30,6 +37,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --root) root="${2:?--root needs a directory}"; shift 2 ;;
         --bin-dir) bin_dir="${2:?--bin-dir needs a directory}"; shift 2 ;;
+        --role) role="${2:?--role needs pi or server}"; shift 2 ;;
         --kiosk-config) kiosk_config="${2:?--kiosk-config needs a file}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "install.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
@@ -41,13 +49,18 @@ if [ -z "$bin_dir" ]; then
     usage >&2
     exit 2
 fi
-for bin in consentcam consentcam-kiosk; do
+case "$role" in
+    pi) binaries=(consentcam consentcam-kiosk); build="cargo build --release --target aarch64-unknown-linux-gnu" ;;
+    server) binaries=(consentcam); build="cargo build --release -p consentcam" ;;
+    *) echo "install.sh: --role must be pi or server, not $role" >&2; exit 2 ;;
+esac
+for bin in "${binaries[@]}"; do
     if [ ! -f "$bin_dir/$bin" ]; then
-        echo "install.sh: $bin_dir/$bin not found (cargo build --release --target aarch64-unknown-linux-gnu)" >&2
+        echo "install.sh: $bin_dir/$bin not found ($build)" >&2
         exit 1
     fi
 done
-if [ ! -f "$kiosk_config" ]; then
+if [ "$role" = pi ] && [ ! -f "$kiosk_config" ]; then
     echo "install.sh: kiosk config $kiosk_config not found" >&2
     exit 1
 fi
@@ -124,6 +137,49 @@ line() {
     echo "added '$text' to $file_rel"
     changed=$((changed + 1))
 }
+
+install_server() {
+    # The server's binary: a Linux executable for this machine (x86-64 or aarch64).
+    header="$(od -An -tx1 -N20 "$bin_dir/consentcam" | tr -d ' \n')"
+    if [ "${header:0:8}" != 7f454c46 ] || { [ "${header:36:4}" != 3e00 ] && [ "${header:36:4}" != b700 ]; }; then
+        echo "warning: $bin_dir/consentcam is not an x86-64 or aarch64 Linux binary" >&2
+    fi
+    put "$bin_dir/consentcam" /usr/local/bin/consentcam 0755
+    put "$here/systemd/consentcam-server.sysusers" /usr/lib/sysusers.d/consentcam.conf 0644
+    for unit in consentcam.service consentcam-health.service consentcam-health.timer \
+        consentcam-backup.service consentcam-backup.timer; do
+        put "$here/systemd/$unit" "/etc/systemd/system/$unit" 0644
+    done
+    put "$here/systemd/consentcam-journald.conf" /etc/systemd/journald.conf.d/consentcam.conf 0644
+    put "$here/backup.sh" /usr/local/sbin/consentcam-backup 0755
+    mkdir -p "$(at /etc/consentcam)"
+    keep "$here/config/server.toml" /etc/consentcam/config.toml 0640
+    keep "$here/config/s3-credentials.example" /etc/consentcam/s3-credentials.example 0640
+    keep "$here/proxy/Caddyfile" /etc/consentcam/Caddyfile 0644
+    link /etc/systemd/system/consentcam.service /etc/systemd/system/multi-user.target.wants/consentcam.service
+    link /etc/systemd/system/consentcam-health.timer /etc/systemd/system/timers.target.wants/consentcam-health.timer
+    if $live; then
+        if command -v systemd-sysusers >/dev/null; then
+            systemd-sysusers /usr/lib/sysusers.d/consentcam.conf
+        else
+            id consentcam >/dev/null 2>&1 ||
+                useradd --system --user-group --home-dir /var/lib/consentcam --no-create-home \
+                    --shell /usr/sbin/nologin consentcam
+        fi
+        chgrp consentcam /etc/consentcam/config.toml /etc/consentcam/s3-credentials.example
+        systemctl daemon-reload
+        echo "done: $changed change(s). Put the bucket's key in /etc/consentcam/s3-credentials"
+        echo "(see the .example), set the bucket in /etc/consentcam/config.toml and the name in"
+        echo "/etc/consentcam/Caddyfile, then: systemctl start consentcam consentcam-health.timer"
+    else
+        echo "done: $changed change(s) under $root (users and services not created: not the live system)"
+    fi
+}
+
+if [ "$role" = server ]; then
+    install_server
+    exit 0
+fi
 
 # Binaries: warn (not fail) when one is not an aarch64 ELF file; the Pi could not run it.
 for bin in consentcam consentcam-kiosk; do

@@ -383,4 +383,43 @@ mod tests {
         let err = Config::load(&bad).unwrap_err().to_string();
         assert!(err.contains("boss"), "{err}");
     }
+
+    #[test]
+    fn the_shipped_server_config_names_object_storage_and_loads_once_its_key_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+        let shipped = std::fs::read_to_string(deploy.join("config/server.toml")).unwrap();
+        let credentials = dir.path().join("s3-credentials");
+        let file = dir.path().join("config.toml");
+        std::fs::write(
+            &file,
+            shipped.replace(
+                "/etc/consentcam/s3-credentials",
+                credentials.to_str().unwrap(),
+            ),
+        )
+        .unwrap();
+        // Without the key it does not load, and says which setting to mend.
+        let refused = Config::load(&file).unwrap_err().to_string();
+        assert!(refused.contains("credentials_file"), "{refused}");
+        std::fs::copy(deploy.join("config/s3-credentials.example"), &credentials).unwrap();
+        let config = Config::load(&file).unwrap();
+        let s3 = config.store.s3().unwrap().expect("object storage");
+        assert_eq!(s3.bucket, "consentcam-photos");
+        assert_eq!(s3.region, "eu-west-2");
+        assert!(config.secure_cookies);
+        assert_eq!(
+            config.trusted_proxies,
+            ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]
+        );
+        // An http:// endpoint needs saying so.
+        let mut plain = config.store.clone();
+        plain.endpoint = Some("http://10.0.0.5:9000".into());
+        assert!(plain.s3().unwrap_err().contains("allow_http"));
+        plain.allow_http = true;
+        assert!(plain.s3().is_ok());
+        // A credentials file without the secret is refused by name.
+        std::fs::write(&credentials, "access_key_id = \"x\"\n").unwrap();
+        assert!(config.store.s3().unwrap_err().contains("secret_access_key"));
+    }
 }

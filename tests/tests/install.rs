@@ -465,3 +465,156 @@ fn the_backup_script_backs_up_and_verifies_through_consentcam_and_fails_loudly()
     assert!(!out.status.success());
     assert!(text(&out).contains("could not be pruned"), "{}", text(&out));
 }
+
+fn install_server(root: &Path, bin_dir: &Path) -> Output {
+    Command::new("bash")
+        .arg(deploy().join("install.sh"))
+        .args(["--role", "server", "--root"])
+        .arg(root)
+        .arg("--bin-dir")
+        .arg(bin_dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_server_role_lays_down_the_central_server_and_nothing_of_the_kiosk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, bin) = (dir.path().join("root"), dir.path().join("bin"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    // Only the server's binary: a VM has no kiosk.
+    std::fs::write(bin.join("consentcam"), "#!/bin/sh\necho server\n").unwrap();
+    let out = install_server(&root, &bin);
+    assert!(out.status.success(), "{}", text(&out));
+    let deploy = deploy();
+    let read = |p: &str| std::fs::read(deploy.join(p)).unwrap();
+    let expected: Vec<(&str, u32, Vec<u8>)> = vec![
+        (
+            "/usr/local/bin/consentcam",
+            0o755,
+            b"#!/bin/sh\necho server\n".to_vec(),
+        ),
+        (
+            "/usr/lib/sysusers.d/consentcam.conf",
+            0o644,
+            read("systemd/consentcam-server.sysusers"),
+        ),
+        (
+            "/etc/systemd/system/consentcam.service",
+            0o644,
+            read("systemd/consentcam.service"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-health.service",
+            0o644,
+            read("systemd/consentcam-health.service"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-health.timer",
+            0o644,
+            read("systemd/consentcam-health.timer"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-backup.service",
+            0o644,
+            read("systemd/consentcam-backup.service"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-backup.timer",
+            0o644,
+            read("systemd/consentcam-backup.timer"),
+        ),
+        (
+            "/etc/systemd/journald.conf.d/consentcam.conf",
+            0o644,
+            read("systemd/consentcam-journald.conf"),
+        ),
+        (
+            "/usr/local/sbin/consentcam-backup",
+            0o755,
+            read("backup.sh"),
+        ),
+        (
+            "/etc/consentcam/config.toml",
+            0o640,
+            read("config/server.toml"),
+        ),
+        (
+            "/etc/consentcam/s3-credentials.example",
+            0o640,
+            read("config/s3-credentials.example"),
+        ),
+        ("/etc/consentcam/Caddyfile", 0o644, read("proxy/Caddyfile")),
+    ];
+    let laid = tree(&root);
+    for (path, mode, content) in &expected {
+        assert_eq!(file(&laid, path), (*mode, content.clone()), "{path}");
+    }
+    let links = [
+        (
+            "/etc/systemd/system/multi-user.target.wants/consentcam.service",
+            "consentcam.service",
+        ),
+        (
+            "/etc/systemd/system/timers.target.wants/consentcam-health.timer",
+            "consentcam-health.timer",
+        ),
+    ];
+    for (link, unit) in links {
+        assert_eq!(
+            laid.get(link),
+            Some(&Entry::Link(PathBuf::from(format!(
+                "/etc/systemd/system/{unit}"
+            )))),
+            "{link}"
+        );
+    }
+    // Nothing else: no kiosk, no card import, no udev rule, no boot config.
+    assert_eq!(
+        laid.len(),
+        expected.len() + links.len(),
+        "{:#?}",
+        laid.keys()
+    );
+
+    // A second run changes nothing; an edited config is kept.
+    std::fs::write(
+        root.join("etc/consentcam/config.toml"),
+        "bind = \"127.0.0.1:9000\"\n",
+    )
+    .unwrap();
+    let before = tree(&root);
+    let again = install_server(&root, &bin);
+    assert!(
+        text(&again).contains("done: 0 change(s)"),
+        "{}",
+        text(&again)
+    );
+    assert!(
+        text(&again).contains("kept /etc/consentcam/config.toml"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(tree(&root), before, "a second run touched a file");
+}
+
+#[test]
+fn an_unknown_role_is_refused_and_writes_nothing() {
+    let f = fixture();
+    let out = Command::new("bash")
+        .arg(deploy().join("install.sh"))
+        .args(["--role", "kiosk", "--root"])
+        .arg(&f.root)
+        .arg("--bin-dir")
+        .arg(&f.bin)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("--role must be pi or server"),
+        "{}",
+        text(&out)
+    );
+    assert!(!f.root.join("usr").exists());
+}

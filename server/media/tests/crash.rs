@@ -49,7 +49,7 @@ impl Backend {
                 Arc::new(OsStorage),
             )),
             Self::S3(server) => s3_originals(
-                &server.settings(S3_BUCKET, Duration::from_secs(10)),
+                &server.settings(S3_BUCKET, Duration::from_secs(1)),
                 store_root,
             ),
         }
@@ -229,7 +229,7 @@ fn campaign(
         violations: Vec::new(),
         rounds: 0,
     };
-    while result.kills < target {
+    while result.kills < target && !(order == "before" && !result.violations.is_empty()) {
         result.rounds += 1;
         let store_root = work.join(format!("round-{}", result.rounds));
         loop {
@@ -258,7 +258,9 @@ fn campaign(
                     &cat,
                 ));
             }
-            if result.kills >= target {
+            // The negative control needs one violation, not all of them.
+            let caught = order == "before" && !result.violations.is_empty();
+            if result.kills >= target || caught {
                 run_to_end(card, &store_root, order, backend);
                 break;
             }
