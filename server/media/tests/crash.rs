@@ -229,7 +229,8 @@ fn campaign(
         violations: Vec::new(),
         rounds: 0,
     };
-    while result.kills < target && !(order == "before" && !result.violations.is_empty()) {
+    let caught = |r: &Campaign| order == "before" && !r.violations.is_empty();
+    while result.kills < target && !caught(&result) {
         result.rounds += 1;
         let store_root = work.join(format!("round-{}", result.rounds));
         loop {
@@ -259,8 +260,7 @@ fn campaign(
                 ));
             }
             // The negative control needs one violation, not all of them.
-            let caught = order == "before" && !result.violations.is_empty();
-            if result.kills >= target || caught {
+            if result.kills >= target || caught(&result) {
                 run_to_end(card, &store_root, order, backend);
                 break;
             }
