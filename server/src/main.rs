@@ -112,6 +112,34 @@ enum Command {
     KioskRotate { name: String },
     /// Register a partner organisation (a school or organisation photos may be shared with).
     PartnerAdd { name: String },
+    /// Add a site (a centre of a trust served by this server). Once records belong to
+    /// sites, an account of one site sees only that site's people, photos, groups and
+    /// devices; an account of none sees every site's.
+    SiteAdd { name: String },
+    /// List the sites.
+    SiteList,
+    /// Put records in a site (`--site NAME`), or in none (`--none`).
+    SiteAssign {
+        #[arg(long, conflicts_with = "none", required_unless_present = "none")]
+        site: Option<String>,
+        #[arg(long)]
+        none: bool,
+        /// People, by their reference.
+        #[arg(long = "person", value_name = "REF")]
+        people: Vec<String>,
+        /// Accounts, by user name.
+        #[arg(long = "account", value_name = "USERNAME")]
+        accounts: Vec<String>,
+        /// Kiosks, by name.
+        #[arg(long = "kiosk", value_name = "NAME")]
+        kiosks: Vec<String>,
+        /// Devices, by id.
+        #[arg(long = "device", value_name = "ID")]
+        devices: Vec<i64>,
+        /// Groups, by id.
+        #[arg(long = "group", value_name = "ID")]
+        groups: Vec<i64>,
+    },
     /// Import a returned device's card: every file stored safely (crash-safe, each content
     /// once), attributed to the device's latest sign-out, then analysed (EXIF, previews,
     /// faces, provenance). Progress is printed as one JSON object per line.
@@ -557,6 +585,68 @@ fn main() -> Result<()> {
             let mut conn = open_db(&config)?;
             let id = consentcam::ops::registry::add_partner(&mut conn, &name, "cli", now)?;
             println!("partner organisation {id} registered");
+            Ok(())
+        }
+        Command::SiteAdd { name } => {
+            let mut conn = open_db(&config)?;
+            let id = consentcam::ops::sites::add_site(&mut conn, &name, "cli", now)?;
+            println!("site {id} added: {}", name.trim());
+            Ok(())
+        }
+        Command::SiteList => {
+            let conn = open_db(&config)?;
+            for site in store::sites::sites(&conn)? {
+                println!("{}\t{}", site.id, site.name);
+            }
+            Ok(())
+        }
+        Command::SiteAssign {
+            site,
+            none: _,
+            people,
+            accounts,
+            kiosks,
+            devices,
+            groups,
+        } => {
+            use consentcam::store::sites::Kind;
+            let mut conn = open_db(&config)?;
+            let mut records: Vec<(Kind, i64, String)> = Vec::new();
+            for r in &people {
+                let p = store::people::person_by_ref(&conn, r)?
+                    .with_context(|| format!("no person with the reference {r:?}"))?;
+                records.push((Kind::Person, p.id.0, format!("person {r}")));
+            }
+            for name in &accounts {
+                let a = registry::account_by_username(&conn, name)?
+                    .with_context(|| format!("no account named {name:?}"))?;
+                records.push((Kind::Account, a.id.0, format!("account {name}")));
+            }
+            for name in &kiosks {
+                let k = registry::kiosk_by_name(&conn, name)?
+                    .with_context(|| format!("no kiosk named {name:?}"))?;
+                records.push((Kind::Kiosk, k.id, format!("kiosk {name}")));
+            }
+            records.extend(
+                devices
+                    .iter()
+                    .map(|&d| (Kind::Device, d, format!("device {d}"))),
+            );
+            records.extend(
+                groups
+                    .iter()
+                    .map(|&g| (Kind::Group, g, format!("group {g}"))),
+            );
+            if records.is_empty() {
+                bail!(
+                    "name what to put in the site: --person, --account, --kiosk, --device or --group"
+                );
+            }
+            for (kind, id, what) in records {
+                consentcam::ops::sites::assign(&mut conn, kind, id, site.as_deref(), "cli", now)
+                    .with_context(|| format!("{what} was not moved"))?;
+                println!("{what}: {}", site.as_deref().unwrap_or("no site"));
+            }
             Ok(())
         }
     }

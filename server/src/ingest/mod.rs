@@ -110,6 +110,10 @@ impl Catalogue for SqliteCatalogue<'_> {
             },
             self.now,
         )?;
+        // A photo belongs to the site of the device it came off.
+        if let Some(device) = self.device {
+            crate::store::sites::photo_from_device(&tx, id.0, device.0)?;
+        }
         audit::append(
             &tx,
             &Entry {

@@ -21,6 +21,7 @@ pub mod people;
 pub mod photos;
 pub mod registry;
 pub mod sign_in;
+pub mod sites;
 pub mod tagging;
 
 use jiff::Timestamp;

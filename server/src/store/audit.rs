@@ -122,6 +122,8 @@ actions! {
     PublicationTakedownDone => "publication.takedown_done",
     PublicationTakedownDue => "publication.takedown_due",
     RetentionPurge => "retention.purge",
+    SiteAssign => "site.assign",
+    SiteCreate => "site.create",
     TakedownSweep => "takedown.sweep",
 }
 

@@ -185,8 +185,21 @@ pub fn tags(conn: &Connection, photo: PhotoId) -> Result<Vec<Tag>> {
     Ok(rows)
 }
 
-fn ensure_person(conn: &Connection, person: PersonId) -> Result<()> {
-    people::living(conn, person).map(|_| ())
+/// The person may be tagged in the photo: living, and of the photo's site when both
+/// belong to one (another site's person does not exist for its photos).
+fn ensure_person(conn: &Connection, photo: PhotoId, person: PersonId) -> Result<()> {
+    people::living(conn, person)?;
+    let photo_site = super::sites::site_of(conn, super::sites::Kind::Photo, photo.0)?.flatten();
+    let person_site = super::sites::site_of(conn, super::sites::Kind::Person, person.0)?.flatten();
+    if let (Some(a), Some(b)) = (photo_site, person_site)
+        && a != b
+    {
+        return Err(StoreError::NotFound {
+            what: "person",
+            id: person.0,
+        });
+    }
+    Ok(())
 }
 
 fn tidy_face_tag(conn: &Connection, photo: PhotoId, person: PersonId) -> Result<()> {
@@ -225,7 +238,7 @@ pub fn resolve_face(
         FaceResolution::Unresolved => ("unresolved", None),
         FaceResolution::Dismissed => ("dismissed", None),
         FaceResolution::Person(p) => {
-            ensure_person(conn, p)?;
+            ensure_person(conn, photo, p)?;
             ("person", Some(p.0))
         }
     };
@@ -255,7 +268,7 @@ pub fn add_tag(
 ) -> Result<i64> {
     super::photos::photo(conn, photo)?;
     if let Some(p) = person {
-        ensure_person(conn, p)?;
+        ensure_person(conn, photo, p)?;
     }
     conn.execute(
         "INSERT INTO tags (photo_id, person_id) VALUES (?1, ?2)",

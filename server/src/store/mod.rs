@@ -20,6 +20,7 @@ pub mod registry;
 pub mod requests;
 pub mod retention;
 pub mod sessions;
+pub mod sites;
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -125,6 +126,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!(
             "../../migrations/0012_people_ref_any_case.sql"
         )),
+        M::up(include_str!("../../migrations/0013_sites.sql")),
     ])
 });
 

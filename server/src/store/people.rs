@@ -187,6 +187,18 @@ pub fn living_count(conn: &Connection, at_most: usize) -> Result<usize> {
 /// for ASCII only, so a query with other letters is matched in full here instead (the
 /// same answer, slower); every candidate is checked here again either way.
 pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>> {
+    search_in(conn, None, query, limit)
+}
+
+/// [`search`] among the people of one site (`None`: of every site).
+pub fn search_in(
+    conn: &Connection,
+    site: Option<i64>,
+    query: &str,
+    limit: u32,
+) -> Result<Vec<Person>> {
+    // A site's id is a number from the database, never typed text.
+    let scope = site.map_or(String::new(), |s| format!(" AND site_id = {s}"));
     let query_lower = query.trim().to_lowercase();
     let words: Vec<String> = query
         .split_whitespace()
@@ -196,7 +208,7 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>>
     let limit_sql = i64::from(limit);
     let mut found: Vec<Person> = if query_lower.is_empty() || !query.is_ascii() {
         let mut stmt = conn.prepare(&format!(
-            "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL {order}"
+            "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL{scope} {order}"
         ))?;
         stmt.query_map([], person_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?
@@ -209,7 +221,7 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>>
         };
         let escape = |w: &str| w.replace('\\', "\\\\").replace(['%', '_'], "");
         let mut by_ref = conn.prepare_cached(&format!(
-            "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL \
+            "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL{scope} \
              AND ext_ref LIKE ?1 ESCAPE '\\' {order} LIMIT ?2"
         ))?;
         let mut found = by_ref
@@ -228,7 +240,7 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>>
                 })
                 .collect();
             let mut by_name = conn.prepare_cached(&format!(
-                "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL AND {} {order} LIMIT ?1",
+                "SELECT {PERSON_COLS} FROM people WHERE erased_at IS NULL{scope} AND {} {order} LIMIT ?1",
                 conditions.join(" AND ")
             ))?;
             let mut values: Vec<rusqlite::types::Value> = vec![limit_sql.into()];

@@ -330,6 +330,8 @@ pub struct GalleryPage {
     /// Highest id first, or lowest first.
     pub newest_first: bool,
     pub limit: u32,
+    /// One site's photos (`None`: every site's).
+    pub site: Option<i64>,
 }
 
 /// A photo on a gallery page, with its status and how many people are tagged in it.
@@ -354,7 +356,7 @@ pub fn gallery(conn: &Connection, page: &GalleryPage) -> Result<Vec<GalleryRow>>
         "SELECT * FROM (SELECT {PHOTO_COLS}, {STATUS_SQL} AS status, \
            (SELECT count(*) FROM tags t WHERE t.photo_id = p.id) AS people \
          FROM photos p WHERE (?1 IS NULL OR p.custody_session_id = ?1) \
-           AND (?2 IS NULL OR {after})) \
+           AND (?2 IS NULL OR {after}) AND (?5 IS NULL OR p.site_id = ?5)) \
          WHERE ?3 IS NULL OR status = ?3 ORDER BY id {order} LIMIT ?4"
     ))?;
     let rows = stmt
@@ -363,7 +365,8 @@ pub fn gallery(conn: &Connection, page: &GalleryPage) -> Result<Vec<GalleryRow>>
                 page.session,
                 page.after.map(|a| a.0),
                 page.status.map(PhotoStatus::code),
-                page.limit
+                page.limit,
+                page.site
             ],
             |r| {
                 Ok(GalleryRow {
@@ -716,6 +719,7 @@ mod tests {
                 after: None,
                 newest_first: false,
                 limit: 100,
+                site: None,
             },
         )
         .unwrap();
@@ -729,6 +733,7 @@ mod tests {
                 after: Some(heic),
                 newest_first: false,
                 limit: 100,
+                site: None,
             },
         )
         .unwrap();

@@ -23,6 +23,10 @@ pub struct Account {
     pub sessions_epoch: i64,
     /// Whether logging in also takes a code from an authenticator app (or a recovery code).
     pub second_factor: bool,
+    /// The site whose records the account sees; `None`: every site's (and the word
+    /// appears nowhere in a single-site install).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<i64>,
 }
 
 pub(crate) fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
@@ -40,7 +44,7 @@ pub(crate) fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> 
 }
 
 const ACCOUNT_COLS: &str = "id, username, password_hash, role, person_id, disabled, sessions_epoch, \
-     totp_secret IS NOT NULL";
+     totp_secret IS NOT NULL, site_id";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
@@ -52,6 +56,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         disabled: r.get(5)?,
         sessions_epoch: r.get(6)?,
         second_factor: r.get(7)?,
+        site_id: r.get(8)?,
     })
 }
 

@@ -15,6 +15,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::domain::{AccountId, AccountRole};
 use crate::store::registry::{self, Kiosk};
+use crate::store::sites::{self, Kind};
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -236,6 +237,59 @@ fn state_changing(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// The records a request's path names: each `{id}` after a segment naming a kind
+/// (`/photos/{id}`, `/api/v1/people/{id}/consents`) and each `{person}`.
+pub fn records_named(pattern: &str, path: &str) -> Vec<(Kind, i64)> {
+    let mut named = Vec::new();
+    let mut previous = "";
+    for (p, actual) in pattern.split('/').zip(path.split('/')) {
+        if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            let kind = if name == "person" {
+                Some(Kind::Person)
+            } else if name == "id" {
+                Kind::of_segment(previous)
+            } else {
+                None
+            };
+            if let (Some(kind), Ok(id)) = (kind, actual.parse::<i64>()) {
+                named.push((kind, id));
+            }
+        }
+        previous = p;
+    }
+    named
+}
+
+/// For an account of one site: every record the path names must be of that site. Another
+/// site's record does not exist for it (the same 404 as an id nobody has).
+async fn within_site(
+    state: &AppState,
+    pattern: &str,
+    path: &str,
+    site: i64,
+) -> Result<(), ApiError> {
+    let named = records_named(pattern, path);
+    if named.is_empty() {
+        return Ok(());
+    }
+    state
+        .read(move |c| {
+            for (kind, id) in named {
+                if let Some(of) = sites::site_of(c, kind, id)?
+                    && !sites::visible(Some(site), of)
+                {
+                    return Err(crate::store::StoreError::NotFound {
+                        what: kind.what(),
+                        id,
+                    }
+                    .into());
+                }
+            }
+            Ok(())
+        })
+        .await
+}
+
 /// The middleware: finds the route's access in [`ROUTES`] and lets the request through
 /// only if the caller qualifies.
 pub async fn authorize(
@@ -324,6 +378,9 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
                         "missing or wrong CSRF token (send the X-CSRF-Token header from /api/v1/session)".into(),
                     ));
                 }
+            }
+            if let Some(site) = account.site_id {
+                within_site(state, &path, request.uri().path(), site).await?;
             }
             request.extensions_mut().insert(Caller {
                 account,

@@ -790,3 +790,259 @@ async fn a_user_sees_their_sessions_and_ends_another_one() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// Two sites; the test's staff, director and admin accounts belong to North. Returns
+/// (North's ids, South's ids) by kind: person, photo, group, device, consent.
+async fn two_sites(app: &TestApp) -> ([i64; 5], [i64; 5]) {
+    use consentcam::store::{groups, registry, sites};
+    let trust = app.login(AccountRole::Admin).await;
+    let now = crate::helpers::NOW.parse().unwrap();
+    let north_person = crate::helpers::learner(&trust, "N01", "Nia", "North", "2010-01-01").await;
+    let south_person = crate::helpers::learner(&trust, "S01", "Sol", "South", "2010-01-01").await;
+    let north_form =
+        crate::helpers::parent_form(&trust, north_person, "2026-09-01", true, &[]).await;
+    let south_form =
+        crate::helpers::parent_form(&trust, south_person, "2026-09-01", true, &[]).await;
+    let north_photo = crate::helpers::catalogue_photo(app, "a1", |_| {}).0;
+    let south_photo = crate::helpers::catalogue_photo(app, "b2", |_| {}).0;
+    let conn = app.db();
+    let device = |label: &str, uid: &str| {
+        registry::insert_device(
+            &conn,
+            &registry::NewDevice {
+                label: label.into(),
+                make: "Canon".into(),
+                model: "EOS".into(),
+                serial: label.into(),
+                tag_uid: consentcam_wire::TagUid::parse(uid).unwrap(),
+                loan_minutes: 60,
+            },
+            now,
+        )
+        .unwrap()
+        .0
+    };
+    let (north_device, south_device) = (device("N-CAM", "04A1B2C3"), device("S-CAM", "04A1B2C4"));
+    let north_group = groups::insert_group(&conn, "North class", now).unwrap().0;
+    let south_group = groups::insert_group(&conn, "South class", now).unwrap().0;
+    let north = sites::insert_site(&conn, "North", now).unwrap();
+    let south = sites::insert_site(&conn, "South", now).unwrap();
+    use sites::Kind::*;
+    for (kind, id, site) in [
+        (Person, north_person, north),
+        (Person, south_person, south),
+        (Photo, north_photo, north),
+        (Photo, south_photo, south),
+        (Group, north_group, north),
+        (Group, south_group, south),
+        (Device, north_device, north),
+        (Device, south_device, south),
+    ] {
+        assert!(sites::assign(&conn, kind, id, Some(site)).unwrap());
+    }
+    for (username, _, _) in crate::helpers::PASSWORDS {
+        let account = registry::account_by_username(&conn, username)
+            .unwrap()
+            .unwrap();
+        assert!(sites::assign(&conn, Account, account.id.0, Some(north)).unwrap());
+    }
+    (
+        [
+            north_person,
+            north_photo,
+            north_group,
+            north_device,
+            north_form,
+        ],
+        [
+            south_person,
+            south_photo,
+            south_group,
+            south_device,
+            south_form,
+        ],
+    )
+}
+
+/// `path` with every id of a kind replaced by that kind's id in `ids` (person, photo,
+/// group, device, consent); other ids 1.
+fn with_ids(path: &str, ids: [i64; 5]) -> String {
+    let mut out = Vec::new();
+    let mut previous = "";
+    for segment in path.split('/') {
+        let id = match (previous, segment) {
+            (_, "{person}") | ("people", "{id}") => Some(ids[0]),
+            ("photos", "{id}") => Some(ids[1]),
+            ("groups", "{id}") => Some(ids[2]),
+            ("devices", "{id}") => Some(ids[3]),
+            ("consents", "{id}") => Some(ids[4]),
+            _ => None,
+        };
+        out.push(match id {
+            Some(id) => id.to_string(),
+            None => concrete(segment),
+        });
+        previous = segment;
+    }
+    out.join("/")
+}
+
+#[tokio::test]
+async fn an_account_of_one_site_finds_no_record_of_another_on_any_route() {
+    let app = spawn_app().await;
+    let (north, south) = two_sites(&app).await;
+    let staff = app.login(AccountRole::Staff).await;
+    let director = app.login(AccountRole::Director).await;
+    let admin = app.login(AccountRole::Admin).await;
+    let mut checked = 0;
+    for (method, path, access) in all_routes() {
+        if matches!(access, Access::Public | Access::Kiosk) || *path == "/api/v1/logout" {
+            continue;
+        }
+        let names_a_record = [
+            "people/{id}",
+            "photos/{id}",
+            "groups/{id}",
+            "devices/{id}",
+            "consents/{id}",
+            "{person}",
+        ]
+        .iter()
+        .any(|p| path.contains(p));
+        if !names_a_record {
+            continue;
+        }
+        for (user, role) in [
+            (&staff, AccountRole::Staff),
+            (&director, AccountRole::Director),
+            (&admin, AccountRole::Admin),
+        ] {
+            if !access.admits(role) {
+                continue;
+            }
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let theirs = user
+                .call(method.clone(), &with_ids(path, south), Some(json!({})))
+                .await;
+            assert_eq!(
+                theirs.status(),
+                StatusCode::NOT_FOUND,
+                "{role} of North must not find South's record: {method} {path}"
+            );
+            // Their own site's records are there (whatever else the request lacks).
+            let own = user
+                .call(method.clone(), &with_ids(path, north), Some(json!({})))
+                .await
+                .status();
+            assert_ne!(own, StatusCode::FORBIDDEN, "{role} {method} {path}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "only {checked} requests checked");
+}
+
+#[tokio::test]
+async fn lists_searches_and_tagging_keep_to_the_accounts_site() {
+    let app = spawn_app().await;
+    let (north, south) = two_sites(&app).await;
+    let staff = app.login(AccountRole::Staff).await;
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect()
+    };
+    let people = expect(staff.get("/api/v1/people").await, StatusCode::OK).await;
+    assert_eq!(ids(&people), [north[0]]);
+    let found = expect(
+        staff
+            .post("/api/v1/people/search", json!({ "q": "S01" }))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(ids(&found).is_empty(), "{found}");
+    let looked = expect(
+        staff.post("/api/v1/lookup", json!({ "q": "Sol" })).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(looked.as_array().unwrap().len(), 0, "{looked}");
+    let page = staff.form("/lookup", &[("q", "South")]).await;
+    assert!(
+        !page.contains("S01"),
+        "the lookup page shows South's person"
+    );
+    let photos = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
+    assert_eq!(ids(&photos), [north[1]]);
+    let gallery = staff.get("/photos").await.text().await.unwrap();
+    assert!(gallery.contains(&format!("/photos/{}", north[1])));
+    assert!(!gallery.contains(&format!("/photos/{}\"", south[1])));
+    // The type-ahead offers North's people, even when asked about South's photo.
+    for query in [
+        format!("/people/picker?q=So&photo={}", north[1]),
+        format!("/people/picker?q=So&photo={}", south[1]),
+    ] {
+        let offered = staff.get(&query).await.text().await.unwrap();
+        assert!(!offered.contains("S01"), "{query}: {offered}");
+    }
+    let offered = staff
+        .get(&format!("/people/picker?q=No&photo={}", north[1]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(offered.contains("N01"), "{offered}");
+
+    // South's person cannot be tagged in North's photo, not even by an account of every
+    // site (it has none here: the trust's own admin).
+    let tagged = staff
+        .post(
+            &format!("/api/v1/photos/{}/tags", north[1]),
+            json!({ "person_id": south[0] }),
+        )
+        .await;
+    assert_eq!(tagged.status(), StatusCode::NOT_FOUND);
+    let conn = app.db();
+    let trust_admin = consentcam::store::registry::account_by_username(&conn, "admin")
+        .unwrap()
+        .unwrap();
+    consentcam::store::sites::assign(
+        &conn,
+        consentcam::store::sites::Kind::Account,
+        trust_admin.id.0,
+        None,
+    )
+    .unwrap();
+    let trust = app.login(AccountRole::Admin).await;
+    let all = expect(trust.get("/api/v1/people").await, StatusCode::OK).await;
+    assert_eq!(ids(&all).len(), 2, "an account of every site sees both");
+    let tagged = trust
+        .post(
+            &format!("/api/v1/photos/{}/tags", north[1]),
+            json!({ "person_id": south[0] }),
+        )
+        .await;
+    assert_eq!(tagged.status(), StatusCode::NOT_FOUND);
+    expect(
+        trust
+            .post(
+                &format!("/api/v1/photos/{}/tags", north[1]),
+                json!({ "person_id": north[0] }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_single_site_install_never_shows_the_word() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    for path in ["/api/v1/session", "/api/v1/accounts"] {
+        let body = admin.get(path).await.text().await.unwrap();
+        assert!(!body.to_lowercase().contains("site"), "{path}: {body}");
+    }
+}

@@ -75,7 +75,10 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Listed>>, ApiError> {
-    let found = state.read(|c| Ok(people::search(c, "", u32::MAX)?)).await?;
+    let site = caller.account.site_id;
+    let found = state
+        .read(move |c| Ok(people::search_in(c, site, "", u32::MAX)?))
+        .await?;
     Ok(Json(listed(&caller, found)))
 }
 
@@ -171,8 +174,9 @@ pub async fn search(
     caller: Caller,
     Json(body): Json<SearchBody>,
 ) -> Result<Json<Vec<Listed>>, ApiError> {
+    let site = caller.account.site_id;
     let found = state
-        .read(move |c| Ok(people::search(c, &body.q, 50)?))
+        .read(move |c| Ok(people::search_in(c, site, &body.q, 50)?))
         .await?;
     Ok(Json(listed(&caller, found)))
 }
@@ -520,10 +524,11 @@ pub async fn lookup(
         return Err(ApiError::invalid("type a name or a ref to look up"));
     }
     let (today, policy) = (state.today(), state.policy());
+    let site = caller.account.site_id;
     Ok(Json(
         state
             .read(move |c| {
-                people::search(c, &body.q, 20)?
+                people::search_in(c, site, &body.q, 20)?
                     .into_iter()
                     .map(|person| {
                         let standing = decisions::standing(c, person.id, today, &policy)?;

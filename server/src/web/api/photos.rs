@@ -38,9 +38,10 @@ pub struct ListQuery {
 /// last id as `after` for the next page).
 pub async fn list(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<photos::GalleryRow>>, ApiError> {
+    let site = caller.account.site_id;
     Ok(Json(
         state
             .read(move |c| {
@@ -52,6 +53,7 @@ pub async fn list(
                         after: query.after.map(PhotoId),
                         newest_first: true,
                         limit: query.limit.unwrap_or(200).clamp(1, 1000),
+                        site,
                     },
                 )?)
             })

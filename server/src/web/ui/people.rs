@@ -80,12 +80,13 @@ pub async fn lookup(
     let (today, policy) = (state.today(), state.policy());
     let role = caller.account.role;
     let q = form.q.trim().to_owned();
+    let site = caller.account.site_id;
     let hits = if q.is_empty() {
         Vec::new()
     } else {
         state
             .read(move |conn| {
-                people::search(conn, &q, 20)?
+                people::search_in(conn, site, &q, 20)?
                     .into_iter()
                     .map(|p| {
                         Ok(Hit {

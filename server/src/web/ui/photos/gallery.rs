@@ -155,6 +155,7 @@ async fn show_gallery(
     let wanted = status_filter(&query.status);
     let st = state.clone();
     let after = query.after;
+    let site = caller.account.site_id;
     let (import, tiles, left_to_tag, first_to_tag, bulk) = state
         .read(move |conn| {
             let import = match id {
@@ -173,6 +174,7 @@ async fn show_gallery(
                     after: after.map(PhotoId),
                     newest_first: id.is_none(),
                     limit: GALLERY_PAGE,
+                    site,
                 },
             )?;
             let tiles = rows
@@ -196,6 +198,7 @@ async fn show_gallery(
                             after: None,
                             newest_first: false,
                             limit: 1,
+                            site,
                         },
                     )?
                     .first()

@@ -23,6 +23,7 @@ use crate::ops::tagging::{FaceAnswer, Problem, Tagging, check, tag_photo};
 use crate::store::approvals;
 use crate::store::faces;
 use crate::store::publications;
+use crate::store::sites;
 use crate::store::{custody, people, photos, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -195,13 +196,16 @@ const PICKER_OFFERS: usize = 20;
 /// names: never a date of birth or a flag.
 pub(super) fn offers(
     conn: &Connection,
+    photo: PhotoId,
     group_ids: &BTreeSet<PersonId>,
 ) -> Result<(Vec<Offer>, Vec<Offer>), ApiError> {
+    // The people of the photo's site only (everyone's when it has none).
+    let site = sites::site_of(conn, sites::Kind::Photo, photo.0)?.flatten();
     let everyone = people::living_count(conn, PICKER_LISTS_ALL + 1)? <= PICKER_LISTS_ALL;
     let mut group = Vec::new();
     let mut others = Vec::new();
     if everyone {
-        for p in people::search(conn, "", u32::MAX)?
+        for p in people::search_in(conn, site, "", u32::MAX)?
             .iter()
             .filter(|p| !p.restricted)
         {
@@ -374,7 +378,7 @@ fn page(
     let group_ids = group_of(conn, &photo)?;
     // A restricted person is not offered (Article 18): tagging them stays
     // possible by ref, and then blocks the photo everywhere.
-    let (group, others) = offers(conn, &group_ids)?;
+    let (group, others) = offers(conn, photo.id, &group_ids)?;
     let channel_names = decisions::channels(conn)?;
     let name_of_channel = |channel: &Channel| {
         channel_names
@@ -483,16 +487,25 @@ pub struct Picked {
 /// family name or ref, the photo's group first, at most 20. Only refs and names.
 pub async fn picker(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(query): Query<PickerQuery>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let caller_site = caller.account.site_id;
     let typed = query.q.trim().to_owned();
     if typed.chars().count() < 2 {
         return Ok(axum::Json(serde_json::json!({ "offers": [] })));
     }
     let offers = state
         .read(move |conn| {
-            let group = match query.photo {
+            // A photo of another site is not there for a site's account.
+            let mut photo = None;
+            if let Some(id) = query.photo
+                && let Some(of) = sites::site_of(conn, sites::Kind::Photo, id)?
+                && sites::visible(caller_site, of)
+            {
+                photo = Some(id);
+            }
+            let group = match photo {
                 Some(id) => group_of(conn, &photos::photo(conn, PhotoId(id))?)?,
                 None => BTreeSet::new(),
             };
@@ -507,7 +520,14 @@ pub async fn picker(
             }
             members.sort_by_key(|p| (p.family_name.to_lowercase(), p.given_name.to_lowercase()));
             let wanted = u32::try_from(PICKER_OFFERS + group.len()).unwrap_or(u32::MAX);
-            let others = people::search(conn, &typed, wanted)?
+            // A site's account is offered its own site's people whatever photo it names;
+            // an account of every site, the photo's site's.
+            let site = match (caller_site, photo) {
+                (Some(own), _) => Some(own),
+                (None, Some(id)) => sites::site_of(conn, sites::Kind::Photo, id)?.flatten(),
+                (None, None) => None,
+            };
+            let others = people::search_in(conn, site, &typed, wanted)?
                 .into_iter()
                 .filter(|p| !group.contains(&p.id));
             let mut found: Vec<Picked> = members
@@ -790,7 +810,7 @@ pub async fn draw_page(
             let pid = PhotoId(id);
             let photo = photos::photo(conn, pid)?;
             let (width, height) = crate::web::ui::media::upright_size(&photo);
-            let (group, others) = offers(conn, &group_of(conn, &photo)?)?;
+            let (group, others) = offers(conn, pid, &group_of(conn, &photo)?)?;
             Ok(DrawPage {
                 c,
                 id,

@@ -1,0 +1,41 @@
+//! Sites: adding them and putting records in them, each with its audit entry.
+
+use jiff::Timestamp;
+use rusqlite::Connection;
+use serde_json::json;
+
+use super::audited;
+use crate::store::audit::Action;
+use crate::store::sites::{self, Kind};
+use crate::store::{Result, StoreError};
+
+/// Adds a site.
+pub fn add_site(conn: &mut Connection, name: &str, actor: &str, now: Timestamp) -> Result<i64> {
+    audited(conn, actor, Action::SiteCreate, now, |tx| {
+        let id = sites::insert_site(tx, name, now)?;
+        Ok((id, format!("site:{id}"), json!({})))
+    })
+}
+
+/// Puts a record in the site named `site` (`None`: in no site, seen only by accounts of
+/// every site).
+pub fn assign(
+    conn: &mut Connection,
+    kind: Kind,
+    id: i64,
+    site: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    audited(conn, actor, Action::SiteAssign, now, |tx| {
+        let site = site.map(|name| sites::site_by_name(tx, name)).transpose()?;
+        if !sites::assign(tx, kind, id, site.as_ref().map(|s| s.id))? {
+            return Err(StoreError::NotFound { what: "record", id });
+        }
+        Ok((
+            (),
+            format!("{kind:?}:{id}").to_lowercase(),
+            json!({ "site": site.map(|s| s.id) }),
+        ))
+    })
+}

@@ -1,0 +1,192 @@
+//! Sites: the centres of a trust served by one server, which of them a record belongs to,
+//! and which records an account may see.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::registry::conflict;
+use super::{Result, StoreError};
+
+/// A site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Site {
+    pub id: i64,
+    pub name: String,
+}
+
+/// The records that belong to a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Person,
+    Account,
+    Kiosk,
+    Device,
+    Group,
+    Photo,
+    /// A consent form: its person's site.
+    Consent,
+}
+
+impl Kind {
+    /// The kind of record a path segment names (`/people/{id}` -> [`Kind::Person`]).
+    pub fn of_segment(segment: &str) -> Option<Self> {
+        Some(match segment {
+            "people" => Self::Person,
+            "accounts" => Self::Account,
+            "kiosks" => Self::Kiosk,
+            "devices" => Self::Device,
+            "groups" => Self::Group,
+            "photos" => Self::Photo,
+            "consents" => Self::Consent,
+            _ => return None,
+        })
+    }
+
+    /// The word a "does not exist" answer uses for it.
+    pub fn what(self) -> &'static str {
+        match self {
+            Self::Person => "person",
+            Self::Account => "account",
+            Self::Kiosk => "kiosk",
+            Self::Device => "device",
+            Self::Group => "group",
+            Self::Photo => "photo",
+            Self::Consent => "consent record",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Self::Person => "people",
+            Self::Account => "accounts",
+            Self::Kiosk => "kiosks",
+            Self::Device => "devices",
+            Self::Group => "groups",
+            Self::Photo => "photos",
+            Self::Consent => "consent_records",
+        }
+    }
+}
+
+/// Adds a site.
+pub fn insert_site(conn: &Connection, name: &str, now: Timestamp) -> Result<i64> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(StoreError::Invalid(
+            "a site's name must be 1 to 100 characters".into(),
+        ));
+    }
+    conn.execute(
+        "INSERT INTO sites (name, created_at) VALUES (?1, ?2)",
+        params![name, now],
+    )
+    .map_err(|e| conflict(e, || format!("there is already a site named {name:?}")))?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Every site, by name.
+pub fn sites(conn: &Connection) -> Result<Vec<Site>> {
+    let mut stmt = conn.prepare("SELECT id, name FROM sites ORDER BY name COLLATE NOCASE")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Site {
+            id: r.get(0)?,
+            name: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The site with this name (any case).
+pub fn site_by_name(conn: &Connection, name: &str) -> Result<Site> {
+    conn.query_row(
+        "SELECT id, name FROM sites WHERE name = ?1",
+        [name.trim()],
+        |r| {
+            Ok(Site {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::Invalid(format!("there is no site named {name:?}")))
+}
+
+/// Puts a record in a site (`None`: in none). Returns whether the record exists.
+pub fn assign(conn: &Connection, kind: Kind, id: i64, site: Option<i64>) -> Result<bool> {
+    if kind == Kind::Consent {
+        return Err(StoreError::Invalid(
+            "a consent form belongs to its person's site".into(),
+        ));
+    }
+    let sql = format!("UPDATE {} SET site_id = ?1 WHERE id = ?2", kind.table());
+    Ok(conn
+        .execute(&sql, params![site, id])
+        .map_err(|e| conflict(e, || "no such site".into()))?
+        > 0)
+}
+
+/// The site of a record: `None` if there is no such record, `Some(None)` if it belongs to
+/// no site.
+pub fn site_of(conn: &Connection, kind: Kind, id: i64) -> Result<Option<Option<i64>>> {
+    let sql = match kind {
+        Kind::Consent => "SELECT p.site_id FROM consent_records c JOIN people p ON p.id = c.person_id WHERE c.id = ?1".to_owned(),
+        other => format!("SELECT site_id FROM {} WHERE id = ?1", other.table()),
+    };
+    Ok(conn
+        .query_row(&sql, [id], |r| r.get::<_, Option<i64>>(0))
+        .optional()?)
+}
+
+/// Gives a new photo its device's site.
+pub fn photo_from_device(conn: &Connection, photo: i64, device: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE photos SET site_id = (SELECT site_id FROM devices WHERE id = ?2) WHERE id = ?1",
+        params![photo, device],
+    )?;
+    Ok(())
+}
+
+/// May an account of site `viewer` (`None`: every site) see a record of site `record`?
+pub fn visible(viewer: Option<i64>, record: Option<i64>) -> bool {
+    viewer.is_none() || viewer == record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_account_sees_its_own_site_only_and_a_trust_account_sees_all() {
+        let cases = [
+            (None, None, true),
+            (None, Some(1), true),
+            (Some(1), Some(1), true),
+            (Some(1), Some(2), false),
+            (Some(1), None, false),
+        ];
+        for (viewer, record, seen) in cases {
+            assert_eq!(visible(viewer, record), seen, "{viewer:?} {record:?}");
+        }
+    }
+
+    #[test]
+    fn records_are_put_in_sites_and_found_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::open(&dir.path().join("r.db")).unwrap();
+        let now: Timestamp = "2026-11-25T10:00:00Z".parse().unwrap();
+        let north = insert_site(&conn, "North", now).unwrap();
+        assert!(matches!(
+            insert_site(&conn, "north ", now),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(insert_site(&conn, "  ", now).is_err());
+        assert_eq!(site_by_name(&conn, "NORTH").unwrap().id, north);
+        assert!(site_by_name(&conn, "South").is_err());
+        assert_eq!(site_of(&conn, Kind::Person, 999).unwrap(), None);
+        assert!(!assign(&conn, Kind::Person, 999, Some(north)).unwrap());
+        assert!(assign(&conn, Kind::Group, 1, Some(north)).is_ok());
+        assert!(assign(&conn, Kind::Consent, 1, Some(north)).is_err());
+    }
+}
