@@ -195,3 +195,74 @@ fn the_progress_file_the_kiosk_follows_counts_every_file_and_ends_with_the_summa
     let text = std::fs::read_to_string(&progress).unwrap();
     assert!(!text.contains("IMG_"), "{text}");
 }
+
+fn cli(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_consentcam"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_photo_belongs_to_the_site_of_the_camera_it_came_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let clock = Clock::System;
+    {
+        let mut conn = store::open(&data.join("records.db")).unwrap();
+        let zone = consentcam::clock::time_zone("Europe/London");
+        consentcam::demo::seed(&mut conn, clock.now(), clock.today(&zone)).unwrap();
+    }
+    assert!(cli(&data, &["site-add", "North"]).status.success());
+    let twice = cli(&data, &["site-add", "north"]);
+    assert!(!twice.status.success());
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("already a site named"));
+    let nowhere = cli(
+        &data,
+        &["site-assign", "--site", "Nowhere", "--device", "1"],
+    );
+    assert!(!nowhere.status.success());
+    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("no site named \"Nowhere\""));
+    let nothing = cli(&data, &["site-assign", "--site", "North"]);
+    assert!(!nothing.status.success());
+    let assigned = cli(&data, &["site-assign", "--site", "North", "--device", "1"]);
+    assert!(
+        assigned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&assigned.stderr)
+    );
+    let listed = cli(&data, &["site-list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("North"));
+
+    let card = dir.path().join("card").join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&card).unwrap();
+    camera_photo(
+        &card.join("IMG_0201.JPG"),
+        "2026:01:01 10:00:00",
+        "012345678901",
+    );
+    assert!(import(&data, &dir.path().join("card")).status.success());
+    let conn = store::open(&data.join("records.db")).unwrap();
+    let (photo_site, north): (Option<i64>, i64) = conn
+        .query_row(
+            "SELECT p.site_id, s.id FROM photos p, sites s WHERE s.name = 'North'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(photo_site, Some(north));
+    let audit = store::audit::verify(&conn).unwrap();
+    assert!(audit.problems.is_empty());
+    let actions: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action IN ('site.create', 'site.assign')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(actions, 2);
+}
