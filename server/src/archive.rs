@@ -2,7 +2,7 @@
 //! directory (`store/objects/ab/<hash>`, `renditions/<hash>-320.jpg`, `evidence/...`,
 //! `outbox/...`), wherever it is kept.
 //!
-//! With `[store] kind = "s3"` the originals and their renditions (the bulk of it: the
+//! With `[store] kind = "s3"` the originals, their renditions and the scanned forms (the bulk of it: the
 //! [`REMOTE_AREAS`]) live in object storage under the same keys; everything else, the
 //! import's temporary files and the database stay in the data directory. While an archive
 //! is being moved (`store-migrate`), a file not yet in the bucket is still read from here.
@@ -18,8 +18,10 @@ use consentcam_media::{
 use crate::config::Config;
 use crate::store::{Result, StoreError};
 
-/// The areas kept in object storage when there is one.
-pub const REMOTE_AREAS: [&str; 2] = ["store/objects/", "renditions/"];
+/// The areas kept in object storage when there is one: originals, renditions and the
+/// scanned consent forms. (Outbox copies stay in the data directory: the outbox is the
+/// hand-off folder a channel's consumer reads, and holds only what is published.)
+pub const REMOTE_AREAS: [&str; 3] = ["store/objects/", "renditions/", "evidence/"];
 
 /// Where the originals are, within the archive.
 pub const ORIGINALS: &str = "store/objects/";
@@ -259,7 +261,7 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-/// Moves the originals and renditions between the data directory and object storage,
+/// Moves the originals, renditions and scans between the data directory and object storage,
 /// one file at a time: copied, read back from the destination and compared by hash, and
 /// only then removed from where it was. A run cut short (killed, storage gone) leaves
 /// every file in one place or both, never neither; running it again finishes the job.

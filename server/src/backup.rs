@@ -298,7 +298,7 @@ fn decrypt(bytes: &[u8], identity: &age::x25519::Identity) -> Result<Vec<u8>, Ba
 
 /// Backs up the records (read through `conn`, an online SQLite backup) and every file they
 /// point to in `archive` into the folder `dest`, encrypted to `recipient` if given. When the
-/// archive keeps its originals and renditions in object storage, those are left to the
+/// archive keeps its originals, renditions and scans in object storage, those are left to the
 /// bucket's own backup and only counted.
 ///
 /// Files already in the folder are not copied again. A file the records point to that is

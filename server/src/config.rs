@@ -50,7 +50,7 @@ pub struct Config {
     /// Faces whose box is smaller than this on its shorter side, in pixels of the full
     /// picture, cannot be recognised: an import's page offers to dismiss them in one go.
     pub recognisable_face_px: u32,
-    /// `[store]`: where photo originals and renditions are kept (this machine's data
+    /// `[store]`: where photo originals, renditions and scans are kept (this machine's data
     /// directory unless it names object storage).
     pub store: StoreSettings,
 }

@@ -200,7 +200,7 @@ enum Command {
     /// Write a copy of the JPEG IN to OUT with every name and identifying tag removed
     /// (only orientation and colour profile kept; image data untouched).
     Scrub { input: PathBuf, output: PathBuf },
-    /// Move the photo originals and renditions into the object storage the config's
+    /// Move the photo originals, renditions and scanned forms into the object storage the config's
     /// `[store]` names (`--to s3`), or back into the data directory (`--to local`). Each
     /// file is copied, read back and compared by hash before it is removed from where it
     /// was; run it again to finish a run that was cut short. Moving to s3: set
@@ -844,7 +844,7 @@ fn backup(config: &Config, dest: &Path, encrypt: bool, now: jiff::Timestamp) -> 
     }
     if report.in_object_storage > 0 {
         eprintln!(
-            "note: {} originals and renditions are in object storage ({}): they are backed up by the bucket's versioning or replication, not here",
+            "note: {} originals, renditions and scans are in object storage ({}): they are backed up by the bucket's versioning or replication, not here",
             report.in_object_storage,
             archive.describe()
         );

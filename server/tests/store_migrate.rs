@@ -202,7 +202,7 @@ fn an_archive_moves_into_object_storage_and_back_without_losing_a_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("36 originals and renditions are in object storage"),
+        stderr.contains("36 originals, renditions and scans are in object storage"),
         "{stderr}"
     );
 

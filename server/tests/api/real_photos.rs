@@ -548,6 +548,29 @@ async fn a_real_group_photo_goes_from_the_card_to_the_website_with_faces_covered
     }
 }
 
+/// Uploads a scan of a consent form as the form page does; returns the status.
+async fn upload_scan(app: &TestApp, admin: &User, form: i64, scan: &[u8]) -> StatusCode {
+    let boundary = "scan-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"form.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(scan);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    admin
+        .client
+        .post(app.url(&format!("/consents/{form}/evidence?_csrf={}", admin.csrf)))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 #[path = "../../media/tests/common/s3.rs"]
 #[allow(dead_code)]
 mod s3;
@@ -612,9 +635,28 @@ async fn on_object_storage_a_real_photo_goes_from_the_card_to_the_website_and_no
         std::fs::read(bucket.join(format!("store/objects/{}/{hash}", &hash[..2]))).unwrap();
     assert_eq!(stored, std::fs::read(&on_card).unwrap());
     let data = app.db_path.parent().unwrap();
+    // A scanned consent form goes to the bucket too, and comes back from it.
+    let form = parent_form(&admin, people[0], "2026-10-15", true, &[]).await;
+    let scan = b"%PDF-1.4 a signed form";
+    assert_eq!(upload_scan(&app, &admin, form, scan).await, StatusCode::OK);
+    let scans: Vec<String> = relative_files(&bucket.join("evidence"))
+        .into_iter()
+        .filter(|f| f.ends_with(".pdf"))
+        .collect();
+    assert_eq!(scans.len(), 1, "{scans:?}");
+    assert_eq!(
+        std::fs::read(bucket.join("evidence").join(&scans[0])).unwrap(),
+        scan
+    );
+    let served = admin.get(&format!("/consents/{form}/evidence")).await;
+    assert_eq!(served.bytes().await.unwrap().as_ref(), scan);
     let kept: Vec<String> = relative_files(data)
         .into_iter()
-        .filter(|f| f.starts_with("store/objects") || f.starts_with("renditions"))
+        .filter(|f| {
+            f.starts_with("store/objects")
+                || f.starts_with("renditions")
+                || f.starts_with("evidence")
+        })
         .collect();
     assert!(kept.is_empty(), "the server kept {kept:?}");
 
@@ -1141,25 +1183,7 @@ async fn an_erased_person_is_gone_from_every_file_and_their_face_is_covered_in_p
     parent_form(&admin, other, "2026-09-01", true, &[]).await;
     // A scan of Robin's form, and a note that names them (why a flag was lowered).
     let scan = b"%PDF-1.4 signed by Grace Okafor for Robin Okafor";
-    let boundary = "erasure-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"form.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(scan);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let uploaded = admin
-        .client
-        .post(app.url(&format!("/consents/{form}/evidence?_csrf={}", admin.csrf)))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(uploaded.status(), StatusCode::OK);
+    assert_eq!(upload_scan(&app, &admin, form, scan).await, StatusCode::OK);
     assert_eq!(files_holding(&data.join("evidence"), "Okafor").len(), 1);
     let mut record = json!({ "ref": "L01", "given_name": "Robin", "family_name": "Okafor",
                              "date_of_birth": "2010-05-01", "role": "learner", "vulnerable": true });

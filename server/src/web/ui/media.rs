@@ -2,8 +2,6 @@
 //! forms kept as evidence. Always `Cache-Control: no-store`; names never appear in file
 //! names (evidence files get an opaque random name).
 
-use std::path::PathBuf;
-
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -11,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use super::NO_STORE;
 use super::chrome::PageError;
 use crate::archive::Archive;
-use crate::config::Config;
 use crate::domain::{ConsentId, PhotoId};
 use crate::store::faces;
 use crate::store::photos;
@@ -52,11 +49,6 @@ pub fn upright_size(photo: &photos::Photo) -> (u32, u32) {
     let w = photo.width.unwrap_or(1600).clamp(1, 20_000);
     let h = photo.height.unwrap_or(1200).clamp(1, 20_000);
     crate::domain::upright_size(w, h, photo.orientation)
-}
-
-/// Where scanned consent forms are kept.
-pub fn evidence_dir(config: &Config) -> PathBuf {
-    config.data_dir.join("evidence")
 }
 
 /// What an uploaded evidence file is, by its first bytes (never by its name or the type
@@ -100,19 +92,21 @@ impl EvidenceKind {
 
 /// Writes an evidence file under an opaque name and returns its path relative to the
 /// data directory (what the consent record stores).
-pub fn save_evidence(config: &Config, bytes: &[u8]) -> Result<String, ApiError> {
-    let kind = EvidenceKind::sniff(bytes)
+pub async fn save_evidence(archive: &Archive, bytes: Vec<u8>) -> Result<String, ApiError> {
+    let kind = EvidenceKind::sniff(&bytes)
         .ok_or_else(|| ApiError::invalid("the signed form must be a PDF, JPEG or PNG file"))?;
-    let dir = evidence_dir(config);
-    std::fs::create_dir_all(&dir).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let name = format!(
-        "{}.{}",
+    let key = format!(
+        "evidence/{}.{}",
         &crate::web::password::random_token()[..32],
         kind.extension()
     );
-    crate::files::write_new(&dir.join(&name), bytes)
+    let archive = archive.clone();
+    let stored = key.clone();
+    tokio::task::spawn_blocking(move || archive.write(&stored, &bytes))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(format!("writing evidence: {e}")))?;
-    Ok(format!("evidence/{name}"))
+    Ok(key)
 }
 
 fn private_file(content_type: &'static str, bytes: Vec<u8>) -> Response {
@@ -249,9 +243,13 @@ pub async fn evidence(
         })
         .ok_or_else(|| ApiError::NotFound("the scanned form is not in the evidence store".into()))?
         .to_owned();
-    let bytes = tokio::fs::read(evidence_dir(state.config()).join(&name))
+    let archive = state.archive().clone();
+    let key = format!("evidence/{name}");
+    let bytes = tokio::task::spawn_blocking(move || archive.get(&key))
         .await
-        .map_err(|_| ApiError::NotFound("the scanned form file is missing".into()))?;
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(format!("reading evidence: {e}")))?
+        .ok_or_else(|| ApiError::NotFound("the scanned form file is missing".into()))?;
     let kind = EvidenceKind::sniff(&bytes).ok_or_else(|| {
         ApiError::Internal(format!("evidence of consent {id} has an unknown type"))
     })?;
@@ -270,6 +268,7 @@ pub async fn evidence(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     #[test]
     fn evidence_is_recognised_by_its_first_bytes_only() {
@@ -295,19 +294,26 @@ mod tests {
         assert!(key.contains("abcdef"), "{key:?}");
     }
 
-    #[test]
-    fn saved_evidence_gets_an_opaque_name_and_refuses_other_types() {
+    #[tokio::test]
+    async fn saved_evidence_gets_an_opaque_name_and_refuses_other_types() {
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
             data_dir: dir.path().to_path_buf(),
             ..Config::default()
         };
-        let stored = save_evidence(&config, b"%PDF-1.4 signed").unwrap();
+        let archive = Archive::local(&config.data_dir);
+        let stored = save_evidence(&archive, b"%PDF-1.4 signed".to_vec())
+            .await
+            .unwrap();
         assert!(stored.starts_with("evidence/") && stored.ends_with(".pdf"));
         assert_eq!(
             std::fs::read(dir.path().join(&stored)).unwrap(),
             b"%PDF-1.4 signed"
         );
-        assert!(save_evidence(&config, b"MZ\x90\x00 not a form").is_err());
+        assert!(
+            save_evidence(&archive, b"MZ\x90\x00 not a form".to_vec())
+                .await
+                .is_err()
+        );
     }
 }

@@ -29,7 +29,7 @@ use super::AppState;
 use super::access::Access;
 
 pub use chrome::PageError;
-pub use media::{evidence_dir, preview_key, thumbnail_key};
+pub use media::{preview_key, thumbnail_key};
 
 /// Every page route: method, path pattern, access.
 pub const ROUTES: &[(&str, &str, Access)] = &[

@@ -25,6 +25,7 @@ use crate::web::api::Path;
 use crate::web::api::photos::status;
 use crate::web::error::ApiError;
 use crate::{decisions, ops};
+use consentcam_media::Bucket;
 
 fn decision_rows(
     standing: Vec<decisions::ChannelDecision>,
@@ -438,7 +439,7 @@ pub async fn add_consent(
 ) -> Result<Response, PageError> {
     let (now, today, policy) = (state.now(), state.today(), state.policy());
     let limit = state.config().max_upload_bytes;
-    let config = state.config().clone();
+    let archive = state.archive().clone();
     let parsed = async {
         let fields = read_multipart(multipart, limit).await?;
         let signer: SignerKind = fields.signer.parse()?;
@@ -453,7 +454,7 @@ pub async fn add_consent(
             ));
         }
         let evidence_path = match &fields.evidence {
-            Some(bytes) => Some(save_evidence(&config, bytes)?),
+            Some(bytes) => Some(save_evidence(&archive, bytes.clone()).await?),
             None => None,
         };
         Ok(consents::NewConsent {
@@ -489,8 +490,9 @@ pub async fn add_consent(
                 })
                 .await;
             // A scan saved for a form that was then refused would belong to nothing.
-            if let (Err(_), Some(path)) = (&recorded, evidence) {
-                let _ = std::fs::remove_file(state.config().data_dir.join(path));
+            if let (Err(_), Some(key)) = (&recorded, evidence) {
+                let archive = state.archive().clone();
+                let _ = tokio::task::spawn_blocking(move || archive.delete(&key)).await;
             }
             recorded
         }
@@ -594,13 +596,13 @@ pub async fn upload_evidence(
     let person = state
         .db(move |c| Ok(consents::consent(c, ConsentId(id))?.person_id))
         .await?;
-    let config = state.config().clone();
+    let archive = state.archive().clone();
     let saved = async {
         let fields = read_multipart(multipart, limit).await?;
         let bytes = fields
             .evidence
             .ok_or_else(|| ApiError::invalid("choose the scanned form to upload"))?;
-        save_evidence(&config, &bytes)
+        save_evidence(&archive, bytes).await
     }
     .await;
     let result = match saved {
