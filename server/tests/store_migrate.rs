@@ -87,22 +87,13 @@ fn setup() -> Setup {
     }
     let server = S3Server::start(&dir.path().join("s3"), BUCKET);
     let credentials = dir.path().join("s3-credentials");
-    let settings = server.settings(BUCKET, Duration::from_secs(1));
-    std::fs::write(
-        &credentials,
-        format!(
-            "access_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
-            settings.access_key_id, settings.secret_access_key
-        ),
-    )
-    .unwrap();
     let config = dir.path().join("consentcam.toml");
     let write_config = |kind: &str| {
         std::fs::write(
             &config,
             format!(
-                "data_dir = {data:?}\n[store]\nkind = \"{kind}\"\nbucket = \"{BUCKET}\"\nendpoint = \"{}\"\nallow_http = true\ncredentials_file = {credentials:?}\nretry_seconds = 1\n",
-                server.endpoint()
+                "data_dir = {data:?}\n{}retry_seconds = 1\n",
+                server.store_section(BUCKET, &credentials, kind)
             ),
         )
         .unwrap();

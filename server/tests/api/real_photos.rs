@@ -590,19 +590,10 @@ async fn on_object_storage_a_real_photo_goes_from_the_card_to_the_website_and_no
  {
     let storage = tempfile::tempdir().unwrap();
     let server = s3::S3Server::start(&storage.path().join("s3"), "trust");
-    let settings = server.settings("trust", std::time::Duration::from_secs(5));
-    let credentials = storage.path().join("credentials");
-    std::fs::write(
-        &credentials,
-        format!(
-            "access_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
-            settings.access_key_id, settings.secret_access_key
-        ),
-    )
-    .unwrap();
-    let app = spawn_with_config_file(&format!(
-        "[store]\nkind = \"s3\"\nbucket = \"trust\"\nendpoint = \"{}\"\nallow_http = true\ncredentials_file = {credentials:?}\n",
-        server.endpoint()
+    let app = spawn_with_config_file(&server.store_section(
+        "trust",
+        &storage.path().join("credentials"),
+        "s3",
     ))
     .await;
     let admin = app.login(AccountRole::Admin).await;

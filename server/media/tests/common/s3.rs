@@ -104,6 +104,26 @@ impl S3Server {
     }
 }
 
+impl S3Server {
+    /// Writes the credentials file `[store] credentials_file` names, and returns the
+    /// config's `[store]` section for `bucket` with it.
+    pub fn store_section(&self, bucket: &str, credentials: &Path, kind: &str) -> String {
+        let settings = test_settings();
+        std::fs::write(
+            credentials,
+            format!(
+                "access_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
+                settings.access_key_id, settings.secret_access_key
+            ),
+        )
+        .expect("write the credentials file");
+        format!(
+            "[store]\nkind = \"{kind}\"\nbucket = \"{bucket}\"\nendpoint = \"{}\"\nallow_http = true\ncredentials_file = {credentials:?}\n",
+            self.endpoint()
+        )
+    }
+}
+
 impl Drop for S3Server {
     fn drop(&mut self) {
         self.stop();
