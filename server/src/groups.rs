@@ -250,6 +250,44 @@ pub fn kiosk_roster(
     Ok(roster)
 }
 
+/// The roster of a kiosk of one site: the badges of that site's people, its devices, their
+/// sign-outs and bookings, and those of people and devices of no site (the trust's own
+/// staff and kit, who may use any site's kiosk). Another site's are left out.
+pub fn for_site(conn: &Connection, mut roster: Roster, site: i64) -> Result<Roster> {
+    use crate::store::sites::{self, Kind};
+    let here = |kind: Kind, id: i64| -> Result<bool> {
+        Ok(match sites::site_of(conn, kind, id)? {
+            Some(of) => of.is_none() || of == Some(site),
+            None => false,
+        })
+    };
+    let mut badges = Vec::new();
+    for badge in roster.badges {
+        if here(Kind::Person, badge.person_id)? {
+            badges.push(badge);
+        }
+    }
+    roster.badges = badges;
+    let mut devices = Vec::new();
+    for device in roster.devices {
+        if here(Kind::Device, device.device_id)? {
+            devices.push(device);
+        }
+    }
+    roster.devices = devices;
+    let device_here = |id: i64| roster.devices.iter().any(|d| d.device_id == id);
+    roster.open_custody.retain(|o| device_here(o.device_id));
+    let mut bookings = Vec::new();
+    for booking in std::mem::take(&mut roster.bookings) {
+        let device_ok = booking.device_id.is_none_or(&device_here);
+        if device_ok && here(Kind::Person, booking.person_id)? {
+            bookings.push(booking);
+        }
+    }
+    roster.bookings = bookings;
+    Ok(roster)
+}
+
 /// How the kiosk names a person in a caution list: given name and the family name's
 /// initial ("Sam K."), enough for the holder who knows the group, little for anyone else.
 pub fn short_name(person: &Person) -> String {

@@ -1046,3 +1046,47 @@ async fn a_single_site_install_never_shows_the_word() {
         assert!(!body.to_lowercase().contains("site"), "{path}: {body}");
     }
 }
+
+#[tokio::test]
+async fn a_sites_kiosk_is_given_the_badges_and_devices_of_its_site_only() {
+    use consentcam::store::{registry, sites};
+    let app = spawn_app().await;
+    let (north, south) = two_sites(&app).await;
+    {
+        let conn = app.db();
+        let now = crate::helpers::NOW.parse().unwrap();
+        for (person, uid) in [(north[0], "04AA0001"), (south[0], "04AA0002")] {
+            let uid = consentcam_wire::TagUid::parse(uid).unwrap();
+            registry::enrol_badge(&conn, &uid, consentcam::domain::PersonId(person), now).unwrap();
+        }
+    }
+    let roster_ids = |roster: &serde_json::Value, list: &str, field: &str| -> Vec<i64> {
+        let mut ids: Vec<i64> = roster[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[field].as_i64().unwrap())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    // A kiosk of no site (one site's install) has everyone.
+    let roster = expect(app.kiosk_get("/api/v1/kiosk/roster").await, StatusCode::OK).await;
+    assert_eq!(
+        roster_ids(&roster, "badges", "person_id"),
+        [north[0], south[0]]
+    );
+    assert_eq!(
+        roster_ids(&roster, "devices", "device_id"),
+        [north[3], south[3]]
+    );
+    // North's kiosk has North's.
+    {
+        let conn = app.db();
+        let north_site = sites::site_by_name(&conn, "North").unwrap().id;
+        assert!(sites::assign(&conn, sites::Kind::Kiosk, 1, Some(north_site)).unwrap());
+    }
+    let roster = expect(app.kiosk_get("/api/v1/kiosk/roster").await, StatusCode::OK).await;
+    assert_eq!(roster_ids(&roster, "badges", "person_id"), [north[0]]);
+    assert_eq!(roster_ids(&roster, "devices", "device_id"), [north[3]]);
+}

@@ -21,7 +21,16 @@ pub async fn roster(
     })?;
     Ok(Json(
         state
-            .db(move |c| Ok(crate::groups::kiosk_roster(c, now, &tz, &policy, &key)?))
+            .db(move |c| {
+                let roster = crate::groups::kiosk_roster(c, now, &tz, &policy, &key)?;
+                let site =
+                    crate::store::sites::site_of(c, crate::store::sites::Kind::Kiosk, kiosk.id)?
+                        .flatten();
+                Ok(match site {
+                    Some(site) => crate::groups::for_site(c, roster, site)?,
+                    None => roster,
+                })
+            })
             .await?,
     ))
 }
