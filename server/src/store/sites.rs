@@ -148,6 +148,27 @@ pub fn photo_from_device(conn: &Connection, photo: i64, device: i64) -> Result<(
     Ok(())
 }
 
+/// The items an account of site `viewer` may see (all of them for an account of every
+/// site), each known by the record `of` names.
+pub fn retain_visible<T>(
+    conn: &Connection,
+    viewer: Option<i64>,
+    items: Vec<T>,
+    of: impl Fn(&T) -> (Kind, i64),
+) -> Result<Vec<T>> {
+    let Some(site) = viewer else {
+        return Ok(items);
+    };
+    let mut kept = Vec::with_capacity(items.len());
+    for item in items {
+        let (kind, id) = of(&item);
+        if site_of(conn, kind, id)?.is_some_and(|of| of == Some(site)) {
+            kept.push(item);
+        }
+    }
+    Ok(kept)
+}
+
 /// May an account of site `viewer` (`None`: every site) see a record of site `record`?
 pub fn visible(viewer: Option<i64>, record: Option<i64>) -> bool {
     viewer.is_none() || viewer == record

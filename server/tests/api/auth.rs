@@ -976,6 +976,10 @@ async fn lists_searches_and_tagging_keep_to_the_accounts_site() {
     );
     let photos = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
     assert_eq!(ids(&photos), [north[1]]);
+    let devices = expect(staff.get("/api/v1/devices").await, StatusCode::OK).await;
+    assert_eq!(ids(&devices), [north[3]]);
+    let groups = expect(staff.get("/api/v1/groups").await, StatusCode::OK).await;
+    assert_eq!(ids(&groups), [north[2]]);
     let gallery = staff.get("/photos").await.text().await.unwrap();
     assert!(gallery.contains(&format!("/photos/{}", north[1])));
     assert!(!gallery.contains(&format!("/photos/{}\"", south[1])));

@@ -10,6 +10,7 @@ use super::{Json, Path, Query};
 use crate::domain::{BookingId, DeviceId, GroupId, PersonId};
 use crate::groups::{self, Member};
 use crate::store::groups::{self as store, Booking, Group, NewBooking};
+use crate::store::sites;
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::error::ApiError;
@@ -29,12 +30,20 @@ pub struct ListQuery {
 
 pub async fn list(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Group>>, ApiError> {
+    let site = caller.account.site_id;
     Ok(Json(
         state
-            .read(move |c| Ok(store::groups(c, query.archived)?))
+            .read(move |c| {
+                Ok(sites::retain_visible(
+                    c,
+                    site,
+                    store::groups(c, query.archived)?,
+                    |g| (sites::Kind::Group, g.id.0),
+                )?)
+            })
             .await?,
     ))
 }
@@ -204,18 +213,22 @@ pub struct BookingsQuery {
 /// Bookings that have not ended and are not cancelled (or all with `?all=true`).
 pub async fn bookings(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Query(query): Query<BookingsQuery>,
 ) -> Result<Json<Vec<Booking>>, ApiError> {
     let now = state.now();
+    let site = caller.account.site_id;
     Ok(Json(
         state
             .read(move |c| {
-                Ok(if query.all {
+                let all = if query.all {
                     store::all_bookings(c)?
                 } else {
                     store::upcoming(c, now, jiff::SignedDuration::MAX)?
-                })
+                };
+                Ok(sites::retain_visible(c, site, all, |b| {
+                    (sites::Kind::Group, b.group_id.0)
+                })?)
             })
             .await?,
     ))

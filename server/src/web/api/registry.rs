@@ -9,6 +9,7 @@ use super::{Json, Path};
 use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
 use crate::ops::registry as ops;
 use crate::store::partners;
+use crate::store::sites;
 use crate::store::{custody, people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -51,7 +52,17 @@ pub async fn devices(
     caller: Caller,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     let admin = caller.account.role == crate::domain::AccountRole::Admin;
-    let devices = state.read(|c| Ok(registry::devices(c)?)).await?;
+    let site = caller.account.site_id;
+    let devices = state
+        .read(move |c| {
+            Ok(sites::retain_visible(
+                c,
+                site,
+                registry::devices(c)?,
+                |d| (sites::Kind::Device, d.id.0),
+            )?)
+        })
+        .await?;
     Ok(Json(
         devices
             .into_iter()
@@ -150,13 +161,17 @@ pub struct CustodyOverview {
 /// Who has which device since when; overdue ones flagged (K4).
 pub async fn custody(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
 ) -> Result<Json<CustodyOverview>, ApiError> {
     let now = state.now();
+    let site = caller.account.site_id;
     Ok(Json(
         state
             .read(move |c| {
-                let out = custody::open_sessions(c)?
+                let open = sites::retain_visible(c, site, custody::open_sessions(c)?, |s| {
+                    (sites::Kind::Device, s.device_id.0)
+                })?;
+                let out = open
                     .into_iter()
                     .map(|session| {
                         let device = registry::device(c, session.device_id)?;
