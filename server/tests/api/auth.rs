@@ -980,6 +980,36 @@ async fn lists_searches_and_tagging_keep_to_the_accounts_site() {
     assert_eq!(ids(&devices), [north[3]]);
     let groups = expect(staff.get("/api/v1/groups").await, StatusCode::OK).await;
     assert_eq!(ids(&groups), [north[2]]);
+    let page = staff.get("/groups").await.text().await.unwrap();
+    assert!(
+        page.contains("North class") && !page.contains("South class"),
+        "{page}"
+    );
+    // A director of North is asked to approve North's photos only.
+    {
+        let conn = app.db();
+        let staff_id = consentcam::store::registry::account_by_username(&conn, "staff")
+            .unwrap()
+            .unwrap()
+            .id;
+        for photo in [north[1], south[1]] {
+            consentcam::store::requests::insert(
+                &conn,
+                consentcam::domain::PhotoId(photo),
+                consentcam::domain::Channel::Website,
+                staff_id,
+                crate::helpers::NOW.parse().unwrap(),
+            )
+            .unwrap();
+        }
+    }
+    let director = app.login(AccountRole::Director).await;
+    let queue = director.get("/approvals").await.text().await.unwrap();
+    assert!(queue.contains(&format!("/photos/{}", north[1])), "{queue}");
+    assert!(
+        !queue.contains(&format!("/photos/{}\"", south[1])),
+        "{queue}"
+    );
     let gallery = staff.get("/photos").await.text().await.unwrap();
     assert!(gallery.contains(&format!("/photos/{}", north[1])));
     assert!(!gallery.contains(&format!("/photos/{}\"", south[1])));

@@ -74,13 +74,22 @@ pub async fn groups(
     let c = Chrome::new(&caller, &session).await;
     let now = state.now();
     let st = state.clone();
+    let site = caller.account.site_id;
     let (groups, bookings) = state
         .read(move |conn| {
-            let bookings = store::upcoming(conn, now, jiff::SignedDuration::MAX)?
-                .into_iter()
-                .map(|b| booking_row(&st, b, now))
-                .collect();
-            Ok((store::groups(conn, true)?, bookings))
+            let of_group = |id: GroupId| (crate::store::sites::Kind::Group, id.0);
+            let upcoming = store::upcoming(conn, now, jiff::SignedDuration::MAX)?;
+            let bookings = crate::store::sites::retain_visible(conn, site, upcoming, |b| {
+                of_group(b.group_id)
+            })?
+            .into_iter()
+            .map(|b| booking_row(&st, b, now))
+            .collect();
+            let groups =
+                crate::store::sites::retain_visible(conn, site, store::groups(conn, true)?, |g| {
+                    of_group(g.id)
+                })?;
+            Ok((groups, bookings))
         })
         .await?;
     render(&GroupsPage {

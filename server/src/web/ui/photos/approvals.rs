@@ -168,39 +168,41 @@ pub async fn approvals(
     let c = Chrome::new(&caller, &session).await;
     let (today, policy) = (state.today(), state.policy());
     let state_for_queue = state.clone();
+    let site = caller.account.site_id;
     let queue = state
         .read(move |conn| {
             let channels = decisions::channels(conn)?;
-            requests::open(conn)?
-                .into_iter()
-                .map(|r| {
-                    let photo = photos::photo(conn, r.photo_id)?;
-                    let (facts, people_facts) = photos::facts(conn, r.photo_id)?;
-                    let mut people: Vec<String> =
-                        people_facts.iter().map(|p| p.full_name()).collect();
-                    for _ in 0..facts.unknown_people {
-                        people.push("unknown (not on the register)".into());
-                    }
-                    let decision =
-                        decisions::decide_photo(conn, r.photo_id, r.channel, today, &policy)?;
-                    let name = channels
-                        .iter()
-                        .find(|(ch, _)| *ch == r.channel)
-                        .map_or_else(|| r.channel.code(), |(_, n)| n.clone());
-                    Ok(QueueRow {
-                        photo_id: r.photo_id.0,
-                        channel_code: r.channel.code(),
-                        channel: name.clone(),
-                        requested_by: registry::account(conn, r.requested_by)?.username,
-                        requested_at: local(&state_for_queue, r.requested_at),
-                        people,
-                        caption: photo.caption,
-                        decision: decision_row(r.channel, name, &decision),
-                        provenance_warning: photo.provenance != Provenance::Verified
-                            && !photo.provenance_acknowledged,
-                    })
+            crate::store::sites::retain_visible(conn, site, requests::open(conn)?, |r| {
+                (crate::store::sites::Kind::Photo, r.photo_id.0)
+            })?
+            .into_iter()
+            .map(|r| {
+                let photo = photos::photo(conn, r.photo_id)?;
+                let (facts, people_facts) = photos::facts(conn, r.photo_id)?;
+                let mut people: Vec<String> = people_facts.iter().map(|p| p.full_name()).collect();
+                for _ in 0..facts.unknown_people {
+                    people.push("unknown (not on the register)".into());
+                }
+                let decision =
+                    decisions::decide_photo(conn, r.photo_id, r.channel, today, &policy)?;
+                let name = channels
+                    .iter()
+                    .find(|(ch, _)| *ch == r.channel)
+                    .map_or_else(|| r.channel.code(), |(_, n)| n.clone());
+                Ok(QueueRow {
+                    photo_id: r.photo_id.0,
+                    channel_code: r.channel.code(),
+                    channel: name.clone(),
+                    requested_by: registry::account(conn, r.requested_by)?.username,
+                    requested_at: local(&state_for_queue, r.requested_at),
+                    people,
+                    caption: photo.caption,
+                    decision: decision_row(r.channel, name, &decision),
+                    provenance_warning: photo.provenance != Provenance::Verified
+                        && !photo.provenance_acknowledged,
                 })
-                .collect::<Result<Vec<_>, ApiError>>()
+            })
+            .collect::<Result<Vec<_>, ApiError>>()
         })
         .await?;
     render(&ApprovalsPage { c, queue })
