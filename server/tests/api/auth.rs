@@ -980,6 +980,12 @@ async fn lists_searches_and_tagging_keep_to_the_accounts_site() {
     assert_eq!(ids(&devices), [north[3]]);
     let groups = expect(staff.get("/api/v1/groups").await, StatusCode::OK).await;
     assert_eq!(ids(&groups), [north[2]]);
+    let north_admin = app.login(AccountRole::Admin).await;
+    let register = north_admin.get("/admin/people").await.text().await.unwrap();
+    assert!(
+        register.contains("N01") && !register.contains("S01"),
+        "{register}"
+    );
     let page = staff.get("/groups").await.text().await.unwrap();
     assert!(
         page.contains("North class") && !page.contains("South class"),

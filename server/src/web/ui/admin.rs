@@ -39,7 +39,10 @@ pub async fn people(
     session: Session,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
-    let people = state.read(|c| Ok(people::search(c, "", u32::MAX)?)).await?;
+    let site = caller.account.site_id;
+    let people = state
+        .read(move |c| Ok(people::search_in(c, site, "", u32::MAX)?))
+        .await?;
     render(&PeoplePage {
         c,
         people,

@@ -143,7 +143,9 @@ pub async fn dashboard(
         .await?;
     let overdue = out.iter().filter(|o| o.overdue).count();
     let renewals = if oversight {
-        super::renewals::due(&state).await?.len()
+        super::renewals::due(&state, caller.account.site_id)
+            .await?
+            .len()
     } else {
         0
     };

@@ -36,15 +36,21 @@ fn row(r: RenewalRow) -> Row {
     }
 }
 
-/// The list as of today, within `renewal_notice_days`.
-pub async fn due(state: &AppState) -> Result<Vec<Row>, ApiError> {
+/// The list as of today, within `renewal_notice_days`, of the people of `site` (`None`:
+/// everyone's).
+pub async fn due(state: &AppState, site: Option<i64>) -> Result<Vec<Row>, ApiError> {
     let (today, policy, days) = (
         state.today(),
         state.policy(),
         state.config().renewal_notice_days,
     );
     let rows = state
-        .read(move |c| Ok(decisions::renewals(c, today, days, &policy)?))
+        .read(move |c| {
+            let all = decisions::renewals(c, today, days, &policy)?;
+            Ok(crate::store::sites::retain_visible(c, site, all, |r| {
+                (crate::store::sites::Kind::Person, r.person.id.0)
+            })?)
+        })
         .await?;
     Ok(rows.into_iter().map(row).collect())
 }
@@ -63,7 +69,7 @@ pub async fn renewals(
     session: Session,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
-    let rows = due(&state).await?;
+    let rows = due(&state, caller.account.site_id).await?;
     render(&RenewalsPage {
         c,
         rows,
@@ -71,8 +77,11 @@ pub async fn renewals(
     })
 }
 
-pub async fn renewals_csv(State(state): State<AppState>) -> Result<Response, PageError> {
-    let rows = due(&state).await?;
+pub async fn renewals_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, PageError> {
+    let rows = due(&state, caller.account.site_id).await?;
     super::csv_download(
         "renewals.csv",
         &["ref", "name", "date", "what"],

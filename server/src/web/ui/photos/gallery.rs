@@ -58,10 +58,15 @@ pub async fn imports(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let st = state.clone();
+    let site = caller.account.site_id;
     let imports = state
         .read(move |conn| {
             let mut sessions = Vec::new();
-            for device in registry::devices(conn)? {
+            let devices =
+                crate::store::sites::retain_visible(conn, site, registry::devices(conn)?, |d| {
+                    (crate::store::sites::Kind::Device, d.id.0)
+                })?;
+            for device in devices {
                 sessions.extend(custody::sessions_of_device(conn, device.id)?);
             }
             sessions.sort_by_key(|s| std::cmp::Reverse(s.out_at));
