@@ -160,6 +160,13 @@ enum Command {
         /// show the progress bar and the summary (replaced by each import).
         #[arg(long)]
         progress: Option<PathBuf>,
+        /// Send the card to the central server at this address (a site's kiosk machine)
+        /// rather than import it here; the server stores, attributes and analyses it.
+        #[arg(long, requires = "token_file", value_name = "URL")]
+        server: Option<String>,
+        /// The kiosk's token, for `--server` (the file the kiosk uses).
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
     },
     /// Run the face detector on every photo imported without it (`--no-faces`) and on
     /// photos whose stored face boxes are known to be wrong; `serve` also does this when it
@@ -567,11 +574,28 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::ImportCard {
+            server: Some(url),
+            token_file,
+            mount,
+            device,
+            wipe,
+            progress,
+            no_faces: _,
+        } => send_card(
+            &url,
+            token_file.as_deref(),
+            &mount,
+            device,
+            wipe,
+            progress.as_deref(),
+        ),
+        Command::ImportCard {
             mount,
             device,
             wipe,
             no_faces,
             progress,
+            ..
         } => import_card(
             &config,
             &mount,
@@ -783,6 +807,60 @@ fn import_card(
         done.stored, done.duplicates, done.refused, done.analysed
     );
     Ok(())
+}
+
+fn send_card(
+    url: &str,
+    token_file: Option<&Path>,
+    mount: &Path,
+    device: Option<i64>,
+    wipe: bool,
+    progress_file: Option<&Path>,
+) -> Result<()> {
+    if wipe {
+        bail!(
+            "--wipe is not available with --server yet: the card is kept; wipe it after checking the server has every photo"
+        );
+    }
+    let token_file = token_file.context("--server needs --token-file")?;
+    let token = std::fs::read_to_string(token_file)
+        .with_context(|| format!("cannot read the token file {}", token_file.display()))?;
+    let mut progress = progress_file
+        .map(consentcam::ingest::ProgressFile::create)
+        .transpose()
+        .context("cannot write the progress file")?;
+    let mut on_event = |event: &consentcam_media::ImportEvent| {
+        if let Ok(line) = serde_json::to_string(event) {
+            println!("{line}");
+        }
+        if let Some(file) = &mut progress
+            && let Err(e) = file.record(event)
+        {
+            eprintln!("warning: cannot write the progress file: {e}");
+        }
+    };
+    let sent = consentcam::ingest::send::send_card(
+        mount,
+        url,
+        token.trim(),
+        device.map(consentcam::domain::DeviceId),
+        &mut on_event,
+    );
+    match sent {
+        Ok(sent) => {
+            eprintln!(
+                "card sent to {url}: {} new, {} already there, {} refused; the server analyses them",
+                sent.stored, sent.duplicates, sent.refused
+            );
+            Ok(())
+        }
+        Err(e) => {
+            on_event(&consentcam_media::ImportEvent::Failed {
+                message: e.to_string(),
+            });
+            Err(e.into())
+        }
+    }
 }
 
 fn scrub(input: &Path, output: &Path) -> Result<()> {

@@ -38,6 +38,24 @@ impl CardPath {
         Self(out)
     }
 
+    /// A card path another machine sent (a site's card imported over the network): each
+    /// `/`-separated part escaped as a walked card's would be; empty, `.` and `..` parts
+    /// dropped.
+    #[must_use]
+    pub fn received(text: &str) -> Self {
+        let mut out = String::new();
+        for part in text
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+        {
+            if !out.is_empty() {
+                out.push('/');
+            }
+            escape_into(OsStr::new(part), &mut out);
+        }
+        Self(out)
+    }
+
     /// The escaped text.
     #[must_use]
     pub fn as_str(&self) -> &str {

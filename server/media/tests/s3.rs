@@ -123,6 +123,8 @@ fn an_import_cut_off_by_the_storage_keeps_what_it_committed_and_finishes_when_ru
     let root = tmp.path().join("store");
     let store = Store::with_originals(&root, Arc::new(OsStorage), originals.clone()).unwrap();
     let db = root.join("catalogue.sqlite");
+    // Made before the import starts, which then only writes rows.
+    let watcher = SqliteCatalogue::open(&db).unwrap();
 
     let importer = {
         let (store, card, db) = (store.clone(), card.clone(), db.clone());
@@ -138,7 +140,6 @@ fn an_import_cut_off_by_the_storage_keeps_what_it_committed_and_finishes_when_ru
         })
     };
     // The storage goes away once a few files are in.
-    let watcher = SqliteCatalogue::open(&db).unwrap();
     while watcher.rows().unwrap().len() < 5 {
         std::thread::sleep(Duration::from_millis(2));
     }

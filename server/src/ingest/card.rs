@@ -57,6 +57,36 @@ pub enum CardError {
     Faces(String),
 }
 
+/// Analyses every photo not analysed yet (face detection included), on its own
+/// connection: what a card import does after storing, for files that arrived otherwise
+/// (a site's card sent over the network). Returns how many.
+///
+/// # Errors
+/// The database, the store or the face detector failed.
+pub fn analyse_stored(
+    config: &Config,
+    archive: &crate::archive::Archive,
+    now: Timestamp,
+) -> Result<usize, CardError> {
+    let mut conn = crate::store::open(&config.db_path())?;
+    let store = archive.photo_store()?;
+    let mut detector =
+        consentcam_media::FaceDetector::new().map_err(|e| CardError::Faces(e.to_string()))?;
+    let policy = consentcam_media::provenance::ClockPolicy {
+        camera_zone: crate::clock::time_zone(&config.time_zone),
+        drift_tolerance: SignedDuration::from_mins(config.clock_drift_minutes),
+    };
+    Ok(analyse_pending(
+        &mut conn,
+        &store,
+        archive,
+        &consentcam_media::AnalysisOptions::default(),
+        Some(&mut detector),
+        &policy,
+        now,
+    )?)
+}
+
 /// Imports the card of `job`; every event also goes to `on_event` (the CLI prints them).
 pub fn import_card(
     conn: &mut Connection,

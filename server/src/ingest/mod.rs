@@ -8,8 +8,10 @@
 
 mod card;
 mod progress;
+pub mod remote;
+pub mod send;
 
-pub use card::{CardError, CardImported, CardJob, import_card};
+pub use card::{CardError, CardImported, CardJob, analyse_stored, import_card};
 pub use progress::{ProgressFile, ProgressLines};
 
 use std::collections::HashSet;

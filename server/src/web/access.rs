@@ -125,6 +125,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/takedowns/{id}/done", Access::Oversight),
     ("GET", "/api/v1/audit", Access::Oversight),
     ("GET", "/api/v1/kiosk/roster", Access::Kiosk),
+    ("GET", "/api/v1/kiosk/card-files/{hash}", Access::Kiosk),
+    ("PUT", "/api/v1/kiosk/card-files/{hash}", Access::Kiosk),
     ("POST", "/api/v1/kiosk/events", Access::Kiosk),
 ];
 

@@ -36,6 +36,9 @@ pub enum ApiError {
     SecondFactorSetup(crate::domain::AccountRole),
     #[error("too many failed attempts; try again in {retry_after} seconds")]
     TooManyAttempts { retry_after: u64 },
+    /// Busy for a moment (another import holds the photo store): try again shortly.
+    #[error("{0}")]
+    Busy(String),
     #[error("something went wrong on the server; it has been logged")]
     Internal(String),
 }
@@ -56,6 +59,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
             }
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

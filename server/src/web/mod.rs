@@ -61,6 +61,9 @@ struct Inner {
     sim_kiosk: Option<Arc<consentcam_kiosk::sim::SimKioskHandle>>,
     /// Wakes the delivery task (a publication was just queued for an endpoint).
     forward_now: Arc<tokio::sync::Notify>,
+    /// A background analysis of received files is running; and it should run again.
+    analysing: std::sync::atomic::AtomicBool,
+    analyse_again: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -88,6 +91,8 @@ impl AppState {
                 #[cfg(feature = "demo")]
                 sim_kiosk: None,
                 forward_now: Arc::new(tokio::sync::Notify::new()),
+                analysing: std::sync::atomic::AtomicBool::new(false),
+                analyse_again: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -108,6 +113,36 @@ impl AppState {
     #[cfg(feature = "demo")]
     pub fn sim_kiosk(&self) -> Option<Arc<consentcam_kiosk::sim::SimKioskHandle>> {
         self.inner.sim_kiosk.clone()
+    }
+
+    /// Analyses the photos not analysed yet on a thread of its own (one at a time: asked
+    /// while it runs, it runs once more after).
+    pub fn analyse_in_background(&self) {
+        use std::sync::atomic::Ordering;
+        self.inner.analyse_again.store(true, Ordering::SeqCst);
+        if self.inner.analysing.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let state = self.clone();
+        std::thread::spawn(move || {
+            loop {
+                while state.inner.analyse_again.swap(false, Ordering::SeqCst) {
+                    let done =
+                        crate::ingest::analyse_stored(state.config(), state.archive(), state.now());
+                    match done {
+                        Ok(n) => tracing::info!(photos = n, "received photos analysed"),
+                        Err(e) => tracing::error!(error = %e, "analysing received photos failed"),
+                    }
+                }
+                state.inner.analysing.store(false, Ordering::SeqCst);
+                // Asked again after the last round and before the flag went down.
+                if !state.inner.analyse_again.load(Ordering::SeqCst)
+                    || state.inner.analysing.swap(true, Ordering::SeqCst)
+                {
+                    break;
+                }
+            }
+        });
     }
 
     /// Asks the delivery task to send what is due now rather than at its next round.

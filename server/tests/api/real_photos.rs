@@ -685,6 +685,149 @@ async fn on_object_storage_a_real_photo_goes_from_the_card_to_the_website_and_no
     );
 }
 
+// Two workers: the test runs the CLI and waits for it while the server answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sites_card_sent_to_the_central_server_is_stored_attributed_and_analysed_there() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let device = camera_signed_out_and_returned(&app, &admin).await;
+    let north = {
+        use consentcam::store::sites;
+        let conn = app.db();
+        let north =
+            sites::insert_site(&conn, "North", crate::helpers::NOW.parse().unwrap()).unwrap();
+        assert!(sites::assign(&conn, sites::Kind::Device, device, Some(north)).unwrap());
+        north
+    };
+    let card = tempfile::tempdir().unwrap();
+    let folder = card.path().join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&folder).unwrap();
+    let on_card = camera_file(&folder, "IMG_0001.JPG", 1);
+    std::fs::write(folder.join("IMG_0002.JPG"), b"not a photo at all").unwrap();
+    let kiosk = tempfile::tempdir().unwrap();
+    let token = kiosk.path().join("kiosk.token");
+    std::fs::write(&token, format!("{}\n", app.kiosk_token)).unwrap();
+    let progress = kiosk.path().join("progress.jsonl");
+    let server = app.url("");
+    let send = |extra: &[&str]| {
+        let mut args = vec![
+            "import-card",
+            "--server",
+            &server,
+            "--token-file",
+            token.to_str().unwrap(),
+            "--mount",
+            card.path().to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        cli(&app, &args)
+    };
+    let device_arg = device.to_string();
+    let out = send(&[
+        "--device",
+        &device_arg,
+        "--progress",
+        progress.to_str().unwrap(),
+    ]);
+    let finished = r#"{"event":"finished","stored":2,"duplicates":0,"refused":0}"#;
+    assert!(out.lines().any(|l| l == finished), "{out}");
+    // The kiosk's progress file says the same, in the kiosk's words.
+    let lines = std::fs::read_to_string(&progress).unwrap();
+    let last = lines.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(r#""event":"finished","imported":2,"failed":0"#)
+            && last.contains(r#""jpeg":1"#),
+        "{lines}"
+    );
+
+    // On the server: the photo, its bytes, its sign-out and site; analysed there, faces
+    // found, in the background.
+    let staff = app.login(AccountRole::Staff).await;
+    let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let photo: i64 = app
+        .db()
+        .query_row(
+            "SELECT id FROM photos WHERE original_name LIKE '%IMG_0001.JPG'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let mut page = Value::Null;
+    for _ in 0..600 {
+        page = expect(
+            staff.get(&format!("/api/v1/photos/{photo}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        if page["photo"]["face_search"] == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(page["photo"]["face_search"], "done", "{page}");
+    assert_eq!(page["photo"]["provenance"], "verified", "{page}");
+    assert!(page["photo"]["custody_session_id"].is_i64(), "{page}");
+    assert_eq!(
+        boxes(&page).len(),
+        consentcam_media::sample::GROUP_PHOTO_FACES
+    );
+    let hash = page["photo"]["content_hash"].as_str().unwrap();
+    let data = app.db_path.parent().unwrap();
+    assert_eq!(
+        std::fs::read(data.join(consentcam::archive::Archive::original_key(hash))).unwrap(),
+        std::fs::read(&on_card).unwrap()
+    );
+    let site: Option<i64> = app
+        .db()
+        .query_row("SELECT site_id FROM photos WHERE id = ?1", [photo], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(site, Some(north));
+
+    // Sent again (the kiosk restarted, say): nothing is sent twice or stored twice.
+    let again = send(&[]);
+    assert!(
+        again
+            .lines()
+            .any(|l| l == r#"{"event":"finished","stored":0,"duplicates":2,"refused":0}"#),
+        "{again}"
+    );
+    let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+
+    // A file damaged on the way is refused and nothing is kept; so is one without the
+    // kiosk's token.
+    let client = reqwest::Client::new();
+    let claimed = "ab".repeat(32);
+    let damaged = client
+        .put(app.url(&format!("/api/v1/kiosk/card-files/{claimed}")))
+        .bearer_auth(&app.kiosk_token)
+        .header("X-Card-Path", "DCIM/100CANON/IMG_0003.JPG")
+        .body(b"bytes that do not hash to the claimed hash".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(damaged.status(), StatusCode::BAD_REQUEST);
+    let anonymous = client
+        .put(app.url(&format!("/api/v1/kiosk/card-files/{claimed}")))
+        .header("X-Card-Path", "DCIM/100CANON/IMG_0003.JPG")
+        .body(b"x".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let incoming = data.join("store").join("incoming");
+    assert_eq!(
+        std::fs::read_dir(&incoming).unwrap().count(),
+        0,
+        "uploads left behind"
+    );
+}
+
 /// Copies the camera's EXIF (and the names planted in it) and an XMP packet naming people
 /// from `jpeg` into `file` with exiftool, as a phone or an editing app would carry them.
 fn copy_metadata(jpeg: &Path, file: &Path) {

@@ -27,6 +27,8 @@ pub struct SqliteCatalogue {
 impl SqliteCatalogue {
     pub fn open(path: &Path) -> rusqlite::Result<Self> {
         let conn = Connection::open(path)?;
+        // A test may watch the catalogue while an import writes it.
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;

@@ -4,12 +4,14 @@ use axum::extract::State;
 use consentcam_wire::{EventBatch, EventReceipt, Roster};
 use serde::Deserialize;
 
-use super::{Json, Query};
+use super::{Json, Path, Query};
+use crate::domain::DeviceId;
 use crate::store::audit;
 use crate::store::custody;
 use crate::web::AppState;
 use crate::web::access::{Caller, KioskCaller};
 use crate::web::error::ApiError;
+use consentcam_media::{CardPath, ContentHash};
 
 pub async fn roster(
     State(state): State<AppState>,
@@ -32,6 +34,133 @@ pub async fn roster(
                 })
             })
             .await?,
+    ))
+}
+
+/// Largest file a site may send (a long video).
+const MAX_CARD_FILE: u64 = 8 * 1024 * 1024 * 1024;
+
+fn content_hash(text: &str) -> Result<ContentHash, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::BadRequest("the file's hash must be 64 hex digits".into()))
+}
+
+/// Whether the server has a card file already (204) or not (404): a site's import asks
+/// before sending, so a card sent again costs nothing.
+pub async fn card_file_known(
+    State(state): State<AppState>,
+    _: KioskCaller,
+    Path(hash): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let hash = content_hash(&hash)?;
+    let archive = state.archive().clone();
+    let known = state
+        .read(move |c| Ok(crate::ingest::remote::has_file(c, &archive, &hash)?))
+        .await?;
+    if known {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(
+            "the server does not have this file".into(),
+        ))
+    }
+}
+
+/// One file of a site's card, sent by its kiosk's machine (`import-card --server`): the
+/// body is the file, `X-Card-Path` its place on the card, `X-Device` the device it came
+/// off. Stored and committed as a card import would, checked against `{hash}`; the photo
+/// is then analysed in the background.
+pub async fn card_file(
+    State(state): State<AppState>,
+    KioskCaller(kiosk): KioskCaller,
+    Path(hash): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let hash = content_hash(&hash)?;
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let card_path = header("x-card-path")
+        .map(|p| CardPath::received(&p))
+        .filter(|p| !p.as_str().is_empty())
+        .ok_or_else(|| {
+            ApiError::BadRequest("X-Card-Path names the file's place on the card".into())
+        })?;
+    let device = match header("x-device") {
+        Some(d) => Some(DeviceId(d.trim().parse().map_err(|_| {
+            ApiError::BadRequest("X-Device must be a device id".into())
+        })?)),
+        None => None,
+    };
+    // The upload is written to a file of its own first (the request may be slow); the
+    // store copies it in under the store's lock.
+    let incoming = state.config().data_dir.join("store").join("incoming");
+    tokio::fs::create_dir_all(&incoming)
+        .await
+        .map_err(|e| ApiError::Internal(format!("incoming folder: {e}")))?;
+    let temp = tempfile::Builder::new()
+        .prefix("upload-")
+        .tempfile_in(&incoming)
+        .map_err(|e| ApiError::Internal(format!("incoming file: {e}")))?
+        .into_temp_path();
+    let mut file = tokio::fs::File::create(&temp)
+        .await
+        .map_err(|e| ApiError::Internal(format!("incoming file: {e}")))?;
+    let mut stream = body.into_data_stream();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("the upload broke off: {e}")))?;
+        size += chunk.len() as u64;
+        if size > MAX_CARD_FILE {
+            return Err(ApiError::BadRequest("the file is larger than 8 GiB".into()));
+        }
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| ApiError::Internal(format!("incoming file: {e}")))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| ApiError::Internal(format!("incoming file: {e}")))?;
+    drop(file);
+    let archive = state.archive().clone();
+    let temp_path = temp.to_path_buf();
+    let record = tokio::task::spawn_blocking(move || {
+        crate::ingest::remote::store_received(&archive, &temp_path, hash, card_path)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| match e {
+        crate::ingest::remote::ReceiveError::Busy => ApiError::Busy(e.to_string()),
+        crate::ingest::remote::ReceiveError::Mismatch => ApiError::BadRequest(e.to_string()),
+        crate::ingest::remote::ReceiveError::Store(s) => s.into(),
+    })?;
+    drop(temp);
+    let now = state.now();
+    let actor = format!("kiosk:{}", kiosk.id);
+    let (photo, outcome) = state
+        .db(move |c| {
+            Ok(crate::ingest::remote::commit_received(
+                c, &record, device, &actor, now,
+            )?)
+        })
+        .await?;
+    if outcome == consentcam_media::Outcome::Stored {
+        state.analyse_in_background();
+    }
+    let status = match outcome {
+        consentcam_media::Outcome::Stored => axum::http::StatusCode::CREATED,
+        _ => axum::http::StatusCode::OK,
+    };
+    Ok((
+        status,
+        Json(serde_json::json!({ "photo_id": photo.0, "outcome": outcome })),
     ))
 }
 

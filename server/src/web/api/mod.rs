@@ -135,6 +135,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/audit", get(kiosk::audit))
         .route("/api/v1/kiosk/roster", get(kiosk::roster))
         .route("/api/v1/kiosk/events", post(kiosk::events))
+        .route(
+            "/api/v1/kiosk/card-files/{hash}",
+            get(kiosk::card_file_known).put(kiosk::card_file),
+        )
         .merge(demo_routes())
 }
 
