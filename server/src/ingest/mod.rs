@@ -430,11 +430,25 @@ pub fn session_for_import(
     conn: &Connection,
     device: Option<DeviceId>,
 ) -> Result<Option<custody::Session>> {
+    session_for_import_at(conn, device, None)
+}
+
+/// [`session_for_import`] for a card read at a site: without a device, the most recently
+/// returned of that site's devices (another site's return is not this card's).
+pub fn session_for_import_at(
+    conn: &Connection,
+    device: Option<DeviceId>,
+    site: Option<i64>,
+) -> Result<Option<custody::Session>> {
     let sessions = match device {
         Some(d) => custody::sessions_of_device(conn, d)?,
         None => {
             let mut all = Vec::new();
-            for d in registry::devices(conn)? {
+            let devices =
+                crate::store::sites::retain_visible(conn, site, registry::devices(conn)?, |d| {
+                    (crate::store::sites::Kind::Device, d.id.0)
+                })?;
+            for d in devices {
                 all.extend(custody::sessions_of_device(conn, d.id)?);
             }
             all.retain(|s| s.returned_at.is_some());

@@ -11,7 +11,7 @@ use consentcam_media::{CardPath, ContentHash, FileRecord, Outcome, StoreError as
 use jiff::Timestamp;
 use rusqlite::Connection;
 
-use super::{SqliteCatalogue, format_of, session_for_import};
+use super::{SqliteCatalogue, format_of, session_for_import_at};
 use crate::archive::Archive;
 use crate::domain::{DeviceId, PhotoId};
 use crate::store::{Result, StoreError, photos};
@@ -85,7 +85,8 @@ pub fn store_received(
 }
 
 /// Commits a received file's row, attributed as a card import of `device` would be (its
-/// latest sign-out). Returns the photo and whether it was new.
+/// latest sign-out; without a device, the latest return among the devices of the site of
+/// `kiosk`, the kiosk whose machine sent it). Returns the photo and whether it was new.
 ///
 /// # Errors
 /// The database failed.
@@ -93,19 +94,22 @@ pub fn commit_received(
     conn: &mut Connection,
     record: &FileRecord,
     device: Option<DeviceId>,
-    actor: &str,
+    kiosk: i64,
     now: Timestamp,
 ) -> Result<(PhotoId, Outcome)> {
+    let actor = format!("kiosk:{kiosk}");
     let hash = record.hash.to_string();
     if let Some(photo) = photos::photo_by_hash(conn, &hash)? {
         return Ok((photo.id, Outcome::Duplicate));
     }
-    let session = session_for_import(conn, device)?;
+    let site =
+        crate::store::sites::site_of(conn, crate::store::sites::Kind::Kiosk, kiosk)?.flatten();
+    let session = session_for_import_at(conn, device, site)?;
     let mut catalogue = SqliteCatalogue::new(
         conn,
         session.as_ref().map(|s| s.id),
         session.as_ref().map(|s| s.device_id).or(device),
-        actor,
+        &actor,
         now,
     );
     consentcam_media::Catalogue::commit(&mut catalogue, record)

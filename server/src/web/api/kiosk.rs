@@ -143,11 +143,10 @@ pub async fn card_file(
     })?;
     drop(temp);
     let now = state.now();
-    let actor = format!("kiosk:{}", kiosk.id);
     let (photo, outcome) = state
         .db(move |c| {
             Ok(crate::ingest::remote::commit_received(
-                c, &record, device, &actor, now,
+                c, &record, device, kiosk.id, now,
             )?)
         })
         .await?;
