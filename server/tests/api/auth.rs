@@ -986,6 +986,49 @@ async fn lists_searches_and_tagging_keep_to_the_accounts_site() {
         register.contains("N01") && !register.contains("S01"),
         "{register}"
     );
+    // A site's admin manages its site's devices and accounts only.
+    let devices = north_admin
+        .get("/admin/devices")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        devices.contains("N-CAM") && !devices.contains("S-CAM"),
+        "{devices}"
+    );
+    let conn = app.db();
+    let south_site = consentcam::store::sites::site_by_name(&conn, "South")
+        .unwrap()
+        .id;
+    let south_user = consentcam::store::registry::insert_account(
+        &conn,
+        "south-staff",
+        "not-a-real-hash",
+        AccountRole::Staff,
+        None,
+        crate::helpers::NOW.parse().unwrap(),
+    )
+    .unwrap();
+    consentcam::store::sites::assign(
+        &conn,
+        consentcam::store::sites::Kind::Account,
+        south_user.0,
+        Some(south_site),
+    )
+    .unwrap();
+    drop(conn);
+    let accounts = expect(north_admin.get("/api/v1/accounts").await, StatusCode::OK).await;
+    let names: Vec<&str> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"staff") && !names.contains(&"south-staff"),
+        "{names:?}"
+    );
     let page = staff.get("/groups").await.text().await.unwrap();
     assert!(
         page.contains("North class") && !page.contains("South class"),

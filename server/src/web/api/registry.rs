@@ -193,9 +193,18 @@ pub async fn custody(
 
 pub async fn badges(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<registry::Badge>>, ApiError> {
-    Ok(Json(state.read(|c| Ok(registry::badges(c)?)).await?))
+    let site = caller.account.site_id;
+    Ok(Json(
+        state
+            .read(move |c| {
+                Ok(sites::retain_visible(c, site, registry::badges(c)?, |b| {
+                    (sites::Kind::Person, b.person_id.0)
+                })?)
+            })
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -254,9 +263,21 @@ pub async fn set_badge_active(
 
 pub async fn accounts(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<registry::Account>>, ApiError> {
-    Ok(Json(state.read(|c| Ok(registry::accounts(c)?)).await?))
+    let site = caller.account.site_id;
+    Ok(Json(
+        state
+            .read(move |c| {
+                Ok(sites::retain_visible(
+                    c,
+                    site,
+                    registry::accounts(c)?,
+                    |a| (sites::Kind::Account, a.id.0),
+                )?)
+            })
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -339,9 +360,18 @@ pub struct KioskCreated {
 
 pub async fn kiosks(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<registry::KioskRecord>>, ApiError> {
-    Ok(Json(state.read(|c| Ok(registry::kiosks(c)?)).await?))
+    let site = caller.account.site_id;
+    Ok(Json(
+        state
+            .read(move |c| {
+                Ok(sites::retain_visible(c, site, registry::kiosks(c)?, |k| {
+                    (sites::Kind::Kiosk, k.id)
+                })?)
+            })
+            .await?,
+    ))
 }
 
 /// Revokes a kiosk's token at once.

@@ -105,9 +105,13 @@ pub async fn accounts(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let me = caller.account.id;
+    let site = caller.account.site_id;
     let accounts = state
         .read(move |c| {
-            Ok(registry::accounts(c)?
+            Ok(
+                crate::store::sites::retain_visible(c, site, registry::accounts(c)?, |a| {
+                    (crate::store::sites::Kind::Account, a.id.0)
+                })?
                 .into_iter()
                 .map(|a| AccountRow {
                     id: a.id.0,
@@ -116,7 +120,8 @@ pub async fn accounts(
                     role: a.role,
                     disabled: a.disabled,
                 })
-                .collect())
+                .collect(),
+            )
         })
         .await?;
     render(&AccountsPage {
@@ -258,9 +263,13 @@ pub async fn badges(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
     let st = state.clone();
+    let site = caller.account.site_id;
     let (badges, unknown, offers) = state
         .read(move |c| {
-            let enrolled = registry::badges(c)?;
+            let enrolled =
+                crate::store::sites::retain_visible(c, site, registry::badges(c)?, |b| {
+                    (crate::store::sites::Kind::Person, b.person_id.0)
+                })?;
             let unknown = unknown_taps(c, &enrolled)?
                 .into_iter()
                 .map(|u| UnknownTap {
@@ -281,7 +290,7 @@ pub async fn badges(
                     })
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
-            let offers = people::search(c, "", u32::MAX)?
+            let offers = people::search_in(c, site, "", u32::MAX)?
                 .into_iter()
                 .map(|p| format!("{} · {} {}", p.ext_ref, p.given_name, p.family_name))
                 .collect();
@@ -362,7 +371,17 @@ pub async fn devices(
     session: Session,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&caller, &session).await;
-    let devices = state.read(|c| Ok(registry::devices(c)?)).await?;
+    let site = caller.account.site_id;
+    let devices = state
+        .read(move |c| {
+            Ok(crate::store::sites::retain_visible(
+                c,
+                site,
+                registry::devices(c)?,
+                |d| (crate::store::sites::Kind::Device, d.id.0),
+            )?)
+        })
+        .await?;
     render(&DevicesPage { c, devices })
 }
 

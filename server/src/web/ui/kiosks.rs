@@ -34,8 +34,14 @@ async fn page(
     new_token: Option<(String, String)>,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(caller, session).await;
+    let site = caller.account.site_id;
     let (kiosks, refused) = state
-        .read(|c| Ok((registry::kiosks(c)?, custody::refused_events(c, 200)?)))
+        .read(move |c| {
+            let kiosks = crate::store::sites::retain_visible(c, site, registry::kiosks(c)?, |k| {
+                (crate::store::sites::Kind::Kiosk, k.id)
+            })?;
+            Ok((kiosks, custody::refused_events(c, 200)?))
+        })
         .await?;
     render(&KiosksPage {
         c,
