@@ -327,11 +327,23 @@ fn main() -> Result<()> {
                 config.bind = bind;
             }
             let conn = open_db(&config)?;
+            // Uploads a stopped server was receiving (sites send them again).
+            let incoming = config.data_dir.join("store").join("incoming");
+            if incoming.is_dir() {
+                std::fs::remove_dir_all(&incoming).with_context(|| {
+                    format!("cannot clear unfinished uploads in {}", incoming.display())
+                })?;
+            }
             detect_faces_in_background(&config, clock.clone());
             sweep_every_hour(&config, clock.clone());
             purge_every_day(&config, clock.clone());
             let bind = config.bind;
-            run_server(bind, None, move |_| Ok(AppState::new(conn, config, clock)))
+            run_server(bind, None, move |_| {
+                let state = AppState::new(conn, config, clock);
+                // Photos received before a stop and not analysed yet.
+                state.analyse_in_background();
+                Ok(state)
+            })
         }
         #[cfg(feature = "demo")]
         Command::Demo { bind } => {
