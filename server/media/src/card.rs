@@ -109,6 +109,18 @@ pub enum EntryKind {
     Refused(Problem),
 }
 
+/// The bytes of the files a card listing holds (refused entries count nothing).
+#[must_use]
+pub fn total_bytes(entries: &[CardEntry]) -> u64 {
+    entries
+        .iter()
+        .map(|e| match e.kind {
+            EntryKind::File { size, .. } => size,
+            EntryKind::Refused(_) => 0,
+        })
+        .sum()
+}
+
 /// One entry on the card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardEntry {

@@ -201,13 +201,7 @@ fn run(
     let lock = store.lock()?;
     let entries = card::scan(card_root)?;
     let files = entries.len() as u64;
-    let bytes_total: u64 = entries
-        .iter()
-        .map(|e| match e.kind {
-            EntryKind::File { size, .. } => size,
-            EntryKind::Refused(_) => 0,
-        })
-        .sum();
+    let bytes_total = card::total_bytes(&entries);
     tracing::info!(files, bytes_total, "import started");
     progress(&ImportEvent::Scanned {
         files,
@@ -323,10 +317,7 @@ fn import_one(
     if staged.size() != listed_size {
         problems.push(Problem::ChangedDuringImport);
     }
-    if kind == MediaKind::Empty {
-        problems.push(Problem::Empty);
-    }
-    problems.extend(format::check_extension(entry.card_path.extension(), kind));
+    problems.extend(content_problems(&entry.card_path, kind));
     let hash = staged.hash();
     let record = FileRecord {
         hash,
@@ -364,6 +355,18 @@ fn import_one(
         kind: Some(kind),
         problems,
     })
+}
+
+/// What a file's content says is wrong with it, whichever way it arrived: nothing in it,
+/// or an extension that names another kind.
+#[must_use]
+pub fn content_problems(card_path: &CardPath, kind: MediaKind) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if kind == MediaKind::Empty {
+        problems.push(Problem::Empty);
+    }
+    problems.extend(format::check_extension(card_path.extension(), kind));
+    problems
 }
 
 /// The deliberate bug behind [`CommitOrder::BeforeDurable`]: hash the card file, commit

@@ -67,14 +67,7 @@ pub fn store_received(
         store.persist(&lock, staged).map_err(invalid)?;
     }
     let kind = consentcam_media::format::sniff(&head);
-    let mut problems = Vec::new();
-    if kind == consentcam_media::MediaKind::Empty {
-        problems.push(consentcam_media::Problem::Empty);
-    }
-    problems.extend(consentcam_media::format::check_extension(
-        card_path.extension(),
-        kind,
-    ));
+    let problems = consentcam_media::import::content_problems(&card_path, kind);
     Ok(FileRecord {
         hash,
         size,

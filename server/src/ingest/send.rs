@@ -56,13 +56,7 @@ pub fn send_card(
     };
     let entries = card::scan(mount).map_err(|e| card_error(e.to_string()))?;
     let files = entries.len() as u64;
-    let bytes_total: u64 = entries
-        .iter()
-        .map(|e| match e.kind {
-            EntryKind::File { size, .. } => size,
-            EntryKind::Refused(_) => 0,
-        })
-        .sum();
+    let bytes_total = card::total_bytes(&entries);
     on_event(&ImportEvent::Scanned {
         files,
         bytes: bytes_total,
