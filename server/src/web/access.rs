@@ -437,3 +437,53 @@ async fn csrf_sent(request: &mut Request, limit: usize) -> Result<String, ApiErr
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A route pattern, a path it matched, and the records the path names.
+    type Case = (&'static str, &'static str, &'static [(Kind, i64)]);
+
+    #[test]
+    fn the_records_a_path_names_are_found_by_the_segment_before_each_id() {
+        let cases: &[Case] = &[
+            (
+                "/api/v1/people/{id}",
+                "/api/v1/people/7",
+                &[(Kind::Person, 7)],
+            ),
+            (
+                "/photos/{id}/faces/{face}",
+                "/photos/3/faces/9",
+                &[(Kind::Photo, 3)],
+            ),
+            (
+                "/api/v1/groups/{id}/members/{person}",
+                "/api/v1/groups/2/members/5",
+                &[(Kind::Group, 2), (Kind::Person, 5)],
+            ),
+            (
+                "/consents/{id}/evidence",
+                "/consents/4/evidence",
+                &[(Kind::Consent, 4)],
+            ),
+            (
+                "/api/v1/kiosks/{id}/revoke",
+                "/api/v1/kiosks/1/revoke",
+                &[(Kind::Kiosk, 1)],
+            ),
+            // Kinds without a site, and ids that are not numbers, name nothing.
+            ("/api/v1/badges/{id}/active", "/api/v1/badges/8/active", &[]),
+            ("/api/v1/people/{id}", "/api/v1/people/x", &[]),
+            (
+                "/api/v1/kiosk/card-files/{hash}",
+                "/api/v1/kiosk/card-files/ab",
+                &[],
+            ),
+        ];
+        for (pattern, path, named) in cases {
+            assert_eq!(records_named(pattern, path), *named, "{path}");
+        }
+    }
+}
