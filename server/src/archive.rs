@@ -2,8 +2,8 @@
 //! directory (`store/objects/ab/<hash>`, `renditions/<hash>-320.jpg`, `evidence/...`,
 //! `outbox/...`), wherever it is kept.
 //!
-//! With `[store] kind = "s3"` the originals, their renditions and the scanned forms (the bulk of it: the
-//! [`REMOTE_AREAS`]) live in object storage under the same keys; everything else, the
+//! With `[store] kind = "s3"` the originals, their renditions, the scanned forms and the
+//! published copies (the [`REMOTE_AREAS`]) live in object storage under the same keys; everything else, the
 //! import's temporary files and the database stay in the data directory. While an archive
 //! is being moved (`store-migrate`), a file not yet in the bucket is still read from here.
 
@@ -18,10 +18,9 @@ use consentcam_media::{
 use crate::config::Config;
 use crate::store::{Result, StoreError};
 
-/// The areas kept in object storage when there is one: originals, renditions and the
-/// scanned consent forms. (Outbox copies stay in the data directory: the outbox is the
-/// hand-off folder a channel's consumer reads, and holds only what is published.)
-pub const REMOTE_AREAS: [&str; 3] = ["store/objects/", "renditions/", "evidence/"];
+/// The areas kept in object storage when there is one: originals, renditions, the
+/// scanned consent forms and the outbox copies of what is published.
+pub const REMOTE_AREAS: [&str; 4] = ["store/objects/", "renditions/", "evidence/", "outbox/"];
 
 /// Where the originals are, within the archive.
 pub const ORIGINALS: &str = "store/objects/";
@@ -261,7 +260,8 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-/// Moves the originals, renditions and scans between the data directory and object storage,
+/// Moves the originals, renditions, scans and published copies between the data directory
+/// and object storage,
 /// one file at a time: copied, read back from the destination and compared by hash, and
 /// only then removed from where it was. A run cut short (killed, storage gone) leaves
 /// every file in one place or both, never neither; running it again finishes the job.
@@ -291,7 +291,17 @@ pub fn migrate(
     })?;
     let mut files = Vec::new();
     for area in REMOTE_AREAS {
-        files.extend(from.list(area).map_err(bucket_error)?);
+        let mut listed = from.list(area).map_err(bucket_error)?;
+        // A published copy's manifest goes before its photo, as when it was delivered:
+        // a consumer that sees the photo finds its manifest.
+        listed.sort_by_cached_key(|f| {
+            let manifest = f.key.ends_with(".json");
+            (
+                f.key.strip_suffix(".json").unwrap_or(&f.key).to_owned(),
+                !manifest,
+            )
+        });
+        files.extend(listed);
     }
     let mut report = Migrated::default();
     let total = files.len();

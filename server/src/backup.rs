@@ -211,15 +211,13 @@ fn wanted_files(conn: &Connection) -> Result<Vec<(String, FileKind)>, BackupErro
     for path in store::consents::evidence_paths(conn)? {
         files.push((path, FileKind::Evidence));
     }
-    let outbox = crate::publish::outbox(Path::new(""));
     for (channel, name) in store::publications::outbox_files(conn)? {
         let Ok(channel) = channel.parse() else {
             continue;
         };
-        let folder = outbox.folder(channel);
-        for file in [name.clone(), format!("{name}.json")] {
+        for file in crate::publish::outbox::file_names(&name) {
             files.push((
-                folder.join(file).to_string_lossy().replace('\\', "/"),
+                crate::publish::outbox::key(channel, &file),
                 FileKind::Outbox,
             ));
         }

@@ -934,7 +934,7 @@ fn backup(config: &Config, dest: &Path, encrypt: bool, now: jiff::Timestamp) -> 
     }
     if report.in_object_storage > 0 {
         eprintln!(
-            "note: {} originals, renditions and scans are in object storage ({}): they are backed up by the bucket's versioning or replication, not here",
+            "note: {} originals, renditions, scans and published copies are in object storage ({}): they are backed up by the bucket's versioning or replication, not here",
             report.in_object_storage,
             archive.describe()
         );

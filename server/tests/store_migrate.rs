@@ -1,6 +1,7 @@
-//! `consentcam store-migrate`: an archive moved into object storage (a real S3 server on
-//! loopback) and back, never losing a file: not when the storage is away, not when the
-//! move is killed part way, and every file read back and compared before it leaves.
+//! The archive in object storage (a real S3 server on loopback). `consentcam
+//! store-migrate` moves it there and back, never losing a file: not when the storage is
+//! away, not when the move is killed part way, and every file read back and compared
+//! before it leaves. A published copy is seen there whole or not at all.
 
 #[path = "../media/tests/common/s3.rs"]
 #[allow(dead_code)]
@@ -36,7 +37,7 @@ fn photo(path: &Path, shade: u8) {
 /// Every file under the folders the archive moves, relative to `root`, with its bytes.
 fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
-    for area in ["store/objects", "renditions"] {
+    for area in ["store/objects", "renditions", "outbox"] {
         let mut folders = vec![root.join(area)];
         while let Some(folder) = folders.pop() {
             for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
@@ -49,8 +50,9 @@ fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
                         .unwrap()
                         .to_string_lossy()
                         .into_owned();
-                    // s3s-fs keeps its own bookkeeping beside the objects.
-                    if !key.contains(".s3s") && !key.ends_with(".json") {
+                    // s3s-fs keeps its own bookkeeping beside the objects, in files
+                    // whose names start with a dot.
+                    if !entry.file_name().to_string_lossy().starts_with('.') {
                         out.insert(key, std::fs::read(&path).unwrap());
                     }
                 }
@@ -115,6 +117,11 @@ fn setup() -> Setup {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A copy published before the move waits in the website's outbox folder.
+    let website = data.join("outbox").join("website");
+    std::fs::create_dir_all(&website).unwrap();
+    std::fs::copy(folder.join("IMG_0001.JPG"), website.join("3f9c.jpg")).unwrap();
+    std::fs::write(website.join("3f9c.jpg.json"), br#"{"file":"3f9c.jpg"}"#).unwrap();
     // From now on the server would read the bucket first, as the guide says to set it.
     write_config("s3");
     Setup {
@@ -129,8 +136,8 @@ fn setup() -> Setup {
 fn an_archive_moves_into_object_storage_and_back_without_losing_a_file() {
     let mut s = setup();
     let before = files_under(&s.data);
-    // 12 originals and their thumbnail and preview.
-    assert_eq!(before.len(), 36, "{:?}", before.keys());
+    // 12 originals and their thumbnail and preview, and a published copy and its manifest.
+    assert_eq!(before.len(), 38, "{:?}", before.keys());
 
     // The storage is away: nothing moves, nothing is lost, the command says so.
     s.server.stop();
@@ -139,7 +146,7 @@ fn an_archive_moves_into_object_storage_and_back_without_losing_a_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("KEPT: store/objects/"), "{stderr}");
     assert!(
-        stderr.contains("stopped after 3 failures in a row: 33 more files not tried"),
+        stderr.contains("stopped after 3 failures in a row: 35 more files not tried"),
         "{stderr}"
     );
     assert_eq!(files_under(&s.data), before);
@@ -193,7 +200,8 @@ fn an_archive_moves_into_object_storage_and_back_without_losing_a_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("36 originals, renditions and scans are in object storage"),
+        stderr
+            .contains("36 originals, renditions, scans and published copies are in object storage"),
         "{stderr}"
     );
 
@@ -237,4 +245,72 @@ fn a_damaged_original_is_never_moved() {
     );
     assert!(!files_under(&s.server.folder(BUCKET)).contains_key(damaged.as_str()));
     assert_eq!(files_under(&s.data).len(), 1, "everything else moved");
+}
+
+#[test]
+fn a_copy_published_to_object_storage_is_seen_whole_once_placed_and_never_before() {
+    use consentcam::domain::Channel;
+    use consentcam::publish::Outbox;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = S3Server::start(&dir.path().join("s3"), BUCKET);
+    let bucket =
+        consentcam_media::S3Bucket::connect(&server.settings(BUCKET, Duration::from_secs(1)), "")
+            .unwrap();
+    let outbox = Outbox::new(dir.path().join("outbox")).in_bucket(bucket);
+    let consumer = server.folder(BUCKET).join("outbox").join("website");
+    let root = server.folder(BUCKET);
+    let seen = || files_under(&root);
+
+    let staged = outbox
+        .stage(Channel::Website, "a.jpg", b"jpeg", b"{}")
+        .unwrap();
+    assert!(seen().is_empty(), "nothing a consumer of outbox/ lists yet");
+    let delivery = staged.place().unwrap();
+    assert_eq!(
+        seen().into_keys().collect::<Vec<_>>(),
+        ["outbox/website/a.jpg", "outbox/website/a.jpg.json"]
+    );
+    assert_eq!(std::fs::read(consumer.join("a.jpg")).unwrap(), b"jpeg");
+    assert!(delivery.location().starts_with("s3://"));
+    assert_eq!(
+        outbox
+            .read(Channel::Website, "a.jpg.json")
+            .unwrap()
+            .unwrap(),
+        b"{}"
+    );
+
+    // Dropped before it is placed, a copy leaves nothing, in staging or anywhere.
+    drop(
+        outbox
+            .stage(Channel::Website, "b.jpg", b"jpeg", b"{}")
+            .unwrap(),
+    );
+    assert_eq!(seen().len(), 2);
+    let staging = root.join("store").join("staging");
+    assert_eq!(
+        std::fs::read_dir(&staging).into_iter().flatten().count(),
+        0,
+        "staging is empty"
+    );
+
+    // Withdrawn (its publication could not be recorded) or taken down, it is gone.
+    delivery.withdraw();
+    assert!(seen().is_empty());
+    outbox
+        .deliver(Channel::Website, "c.jpg", b"jpeg", b"{}")
+        .unwrap();
+    assert!(outbox.remove(Channel::Website, "c.jpg").unwrap());
+    assert!(!outbox.remove(Channel::Website, "c.jpg").unwrap());
+    assert!(seen().is_empty());
+
+    // The storage away, publishing fails and leaves nothing behind.
+    server.stop();
+    assert!(
+        outbox
+            .deliver(Channel::Website, "d.jpg", b"jpeg", b"{}")
+            .is_err()
+    );
+    server.resume();
+    assert!(seen().is_empty());
 }

@@ -546,6 +546,20 @@ impl S3Bucket {
         }
     }
 
+    /// Moves the object at `from` to `to` within the bucket (a copy made by the storage
+    /// itself, then the delete), replacing any object at `to`.
+    ///
+    /// # Errors
+    /// Either key is not a plain relative path, or the storage refused.
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), BucketError> {
+        use object_store::ObjectStoreExt;
+        let (source, dest) = (self.location(from)?, self.location(to)?);
+        let store = self.store.clone();
+        self.io
+            .run(async move { store.rename(&source, &dest).await })?
+            .map_err(remote("rename", from))
+    }
+
     fn location(&self, key: &str) -> Result<object_store::path::Path, BucketError> {
         check_key(key)?;
         object_store::path::Path::parse(format!("{}{key}", self.prefix))

@@ -85,6 +85,16 @@ fn object_storage_does_what_the_folder_does() {
     // The keys are where the prefix says, seen from outside the API.
     assert!(server.folder(BUCKET).join("store/ab/big").is_file());
     assert!(!server.folder(BUCKET).join("store/ab/small").exists());
+    // A rename moves the object within the bucket, replacing what was at its new key.
+    remote.put_bytes("staging/x", b"new").unwrap();
+    remote.put_bytes("cd/other", b"old").unwrap();
+    remote.rename("staging/x", "cd/other").unwrap();
+    assert_eq!(remote.get("staging/x").unwrap(), None);
+    assert_eq!(
+        std::fs::read(server.folder(BUCKET).join("store/cd/other")).unwrap(),
+        b"new"
+    );
+    assert!(remote.rename("staging/none", "cd/none").is_err());
 }
 
 #[test]

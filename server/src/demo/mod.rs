@@ -699,7 +699,7 @@ mod tests {
             now,
         )
         .unwrap();
-        assert!(published.path.is_file());
+        assert!(std::path::Path::new(&published.location).is_file());
         assert!(audit::verify(&conn).unwrap().problems.is_empty());
     }
 }

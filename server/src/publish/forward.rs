@@ -150,12 +150,18 @@ fn request(
     d: &Delivery,
     token: Option<String>,
 ) -> std::result::Result<Outgoing, String> {
-    let channel = d.channel;
-    let folder = outbox.folder(channel);
-    let photo = std::fs::read(folder.join(&d.opaque_name))
-        .map_err(|e| format!("the outbox file {} is missing: {e}", d.opaque_name))?;
-    let manifest = std::fs::read(folder.join(format!("{}.json", d.opaque_name)))
-        .map_err(|e| format!("the outbox manifest of {} is missing: {e}", d.opaque_name))?;
+    let [photo, manifest] = super::outbox::file_names(&d.opaque_name).map(|file| {
+        outbox
+            .read(d.channel, &file)
+            .map_err(|e| format!("the outbox file {file} cannot be read: {e}"))?
+            .ok_or_else(|| {
+                format!(
+                    "the outbox file {file} is missing from {}",
+                    outbox.describe(d.channel)
+                )
+            })
+    });
+    let (photo, manifest) = (photo?, manifest?);
     let mut body: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&manifest)
         .map_err(|e| {
             format!(

@@ -7,9 +7,9 @@
 
 pub mod forward;
 mod geometry;
-mod outbox;
+pub mod outbox;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -45,13 +45,18 @@ pub fn outbox(data_dir: &Path) -> Outbox {
     Outbox::new(data_dir.join("outbox"))
 }
 
-/// The outbox of a configuration: its folders, and the channels' web endpoints.
-pub fn configured_outbox(config: &crate::config::Config) -> Outbox {
+/// The outbox of a configuration: its folders (or the archive's object storage), and
+/// the channels' web endpoints.
+pub fn configured_outbox(config: &crate::config::Config, archive: &Archive) -> Outbox {
+    let mut outbox = outbox(&config.data_dir);
+    if let Some(remote) = archive.remote() {
+        outbox = outbox.in_bucket(remote.clone());
+    }
     config
         .deliver
         .iter()
         .filter_map(|(code, endpoint)| Some((code.parse::<Channel>().ok()?, endpoint)))
-        .fold(outbox(&config.data_dir), |outbox, (channel, endpoint)| {
+        .fold(outbox, |outbox, (channel, endpoint)| {
             outbox.with_endpoint(channel, endpoint.url.clone())
         })
 }
@@ -114,8 +119,9 @@ impl From<rusqlite::Error> for PublishError {
 pub struct Published {
     pub publication_id: i64,
     pub opaque_name: String,
+    /// Where the copy is: a path, or an `s3://` address.
     #[serde(skip)]
-    pub path: PathBuf,
+    pub location: String,
     pub decision: Decision,
 }
 
@@ -409,7 +415,7 @@ pub fn record(
     match recorded {
         Ok(publication_id) => Ok(Published {
             publication_id,
-            path: delivery.photo,
+            location: delivery.location(),
             opaque_name,
             decision,
         }),
@@ -483,19 +489,7 @@ pub fn remove_outbox_copy(
     outbox: &Outbox,
     publication: &crate::store::publications::Publication,
 ) -> std::io::Result<bool> {
-    let folder = outbox.folder(publication.channel);
-    let mut removed = false;
-    for name in [
-        publication.opaque_name.clone(),
-        format!("{}.json", publication.opaque_name),
-    ] {
-        match std::fs::remove_file(folder.join(&name)) {
-            Ok(()) => removed = true,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(removed)
+    outbox.remove(publication.channel, &publication.opaque_name)
 }
 
 /// Records a takedown task done, queues the removal at the channel's endpoint if it has

@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::archive::Archive;
 use crate::consent::ConsentPolicy;
 use crate::domain::{Channel, PersonId, PhotoId};
+use crate::publish::outbox;
 use crate::store::audit::Action;
 use crate::store::{Result, StoreError, retention as stored};
 use crate::{decisions, ops};
@@ -193,17 +194,11 @@ pub(crate) fn remove_photo(conn: &Connection, photo: PhotoId, now: Timestamp) ->
         Archive::thumbnail_key(&files.content_hash),
         Archive::preview_key(&files.content_hash),
     ];
-    let outbox = crate::publish::outbox(Path::new(""));
     for (channel, name) in &files.outbox {
         if let Ok(channel) = channel.parse::<Channel>() {
-            let folder = outbox.folder(channel);
-            keys.push(folder.join(name).to_string_lossy().into_owned());
-            keys.push(
-                folder
-                    .join(format!("{name}.json"))
-                    .to_string_lossy()
-                    .into_owned(),
-            );
+            for file in outbox::file_names(name) {
+                keys.push(outbox::key(channel, &file));
+            }
         }
     }
     for key in keys {

@@ -360,7 +360,7 @@ fn spawn_forwarder(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
                 let config = st.config();
                 crate::publish::forward::deliver_due(
                     &st.db_handle(),
-                    &crate::publish::configured_outbox(config),
+                    &crate::publish::configured_outbox(config, st.archive()),
                     &crate::publish::forward::token_from_config(config),
                     poster.as_ref(),
                     st.now(),

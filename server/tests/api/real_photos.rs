@@ -256,9 +256,10 @@ fn inside(area: Box4, x: u32, y: u32) -> bool {
 
 /// Tags every face of `photo`, covers two people without consent (one of them on a box
 /// drawn by staff), gets the director's approval and publishes to the website. Returns
-/// the published file and the two covered boxes.
+/// the published file (found under `outbox`) and the two covered boxes.
 async fn tag_cover_approve_publish(
     app: &TestApp,
+    outbox: &Path,
     photo: i64,
     people: &[i64],
 ) -> (PathBuf, [Box4; 2]) {
@@ -358,16 +359,20 @@ async fn tag_cover_approve_publish(
 
     let published = approve_and_publish(&director, photo).await;
     let name = published["opaque_name"].as_str().unwrap();
-    let file = walk(&app.db_path.parent().unwrap().join("outbox"))
+    let file = walk(outbox)
         .into_iter()
         .find(|p| p.file_name().unwrap() == name)
         .expect("the published file is in the outbox");
     (file, [faces[1].1, missed])
 }
 
+/// Every file under `dir` (none if there is no such folder).
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries {
         let path = entry.unwrap().path();
         if path.is_dir() {
             out.extend(walk(&path));
@@ -526,7 +531,13 @@ async fn a_real_group_photo_goes_from_the_card_to_the_website_with_faces_covered
     }
 
     for (&id, orientation) in ids.iter().zip([1u16, 6]) {
-        let (file, covered) = tag_cover_approve_publish(&app, id, &people).await;
+        let (file, covered) = tag_cover_approve_publish(
+            &app,
+            &app.db_path.parent().unwrap().join("outbox"),
+            id,
+            &people,
+        )
+        .await;
 
         // exiftool finds nothing but the picture's own description and its orientation.
         let what = format!("the JPEG stored with orientation {orientation}");
@@ -669,8 +680,10 @@ async fn on_object_storage_a_real_photo_goes_from_the_card_to_the_website_and_no
         "the page finds the picture in the bucket"
     );
 
-    // Published from the bucket's original: covered, no names, judged from outside.
-    let (file, covered) = tag_cover_approve_publish(&app, id, &people).await;
+    // Published from the bucket's original into the bucket's outbox: covered, no names,
+    // judged from outside; nothing waits in staging and the data directory has no copy.
+    let (file, covered) =
+        tag_cover_approve_publish(&app, &bucket.join("outbox"), id, &people).await;
     assert_clean(
         &file,
         &["IFD0:Orientation"],
@@ -683,6 +696,46 @@ async fn on_object_storage_a_real_photo_goes_from_the_card_to_the_website_and_no
         covered,
         "the JPEG published from object storage",
     );
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(
+        relative_files(&bucket.join("outbox")),
+        [format!("website/{name}"), format!("website/{name}.json")]
+    );
+    assert!(relative_files(&bucket.join("store/staging")).is_empty());
+    assert!(
+        relative_files(&data.join("outbox")).is_empty(),
+        "the server keeps no copy"
+    );
+
+    // Marked vulnerable, they are taken down: marking the task done removes the bucket's
+    // copy and its manifest.
+    expect(
+        admin
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/people/{}", people[0]),
+                Some(json!({ "ref": "L00", "given_name": "Given0", "family_name": "Family0",
+                             "date_of_birth": "2010-05-01", "role": "learner", "vulnerable": true })),
+            )
+            .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let director = app.login(AccountRole::Director).await;
+    let tasks = expect(director.get("/api/v1/takedowns").await, StatusCode::OK).await;
+    assert_eq!(tasks.as_array().unwrap().len(), 1, "{tasks}");
+    let done = expect(
+        director
+            .post(
+                &format!("/api/v1/takedowns/{}/done", tasks[0]["id"]),
+                json!({}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(done["outbox_removed"], true, "{done}");
+    assert!(relative_files(&bucket.join("outbox")).is_empty());
 }
 
 // Two workers: the test runs the CLI and waits for it while the server answers it.
@@ -906,7 +959,13 @@ async fn a_png_and_a_heic_go_from_the_card_to_the_website_with_faces_covered_and
         let shown = image::load_from_memory(&bytes).expect("a real thumbnail");
         assert_eq!((shown.width(), shown.height()), (320, 320 * height / width));
 
-        let (file, covered) = tag_cover_approve_publish(&app, id, &people).await;
+        let (file, covered) = tag_cover_approve_publish(
+            &app,
+            &app.db_path.parent().unwrap().join("outbox"),
+            id,
+            &people,
+        )
+        .await;
         assert_eq!(file.extension().and_then(|e| e.to_str()), Some("jpg"));
         let bytes = std::fs::read(&file).unwrap();
         assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF], "a JPEG");

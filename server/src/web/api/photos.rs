@@ -411,7 +411,7 @@ pub async fn finish_takedown(
     let publication = state
         .db(move |c| Ok(publications::open_takedown(c, id)?))
         .await?;
-    let outbox = crate::publish::configured_outbox(state.config());
+    let outbox = crate::publish::configured_outbox(state.config(), state.archive());
     let outbox_removed = tokio::task::spawn_blocking(move || {
         crate::publish::remove_outbox_copy(&outbox, &publication)
     })
@@ -516,7 +516,7 @@ pub(crate) async fn publish_as(
         }
         Prepared::Ready(planned) => planned,
     };
-    let outbox = publish::configured_outbox(&config);
+    let outbox = publish::configured_outbox(&config, state.archive());
     let archive = state.archive().clone();
     let (copy, planned, outbox) = tokio::task::spawn_blocking(move || {
         let original = publish::read_original(&archive, &content_hash)?;
