@@ -57,7 +57,8 @@ fn import_10k(c: &mut Criterion) {
                     policy: &policy,
                 };
                 let report =
-                    ops::people::import_consents(&mut conn, &bytes, "bench", now, &as_of).unwrap();
+                    ops::people::import_consents(&mut conn, &bytes, "bench", None, now, &as_of)
+                        .unwrap();
                 assert_eq!(report.forms_added, 10_000);
                 black_box((dir, report))
             },

@@ -20,14 +20,17 @@ use crate::store::custody;
 use crate::store::groups::{self, Booking, NewBooking};
 use crate::store::people::Person;
 
+/// Makes a group, in the site of the account that makes it.
 pub fn create_group(
     conn: &mut Connection,
     name: &str,
     actor: &str,
+    site: Option<i64>,
     now: Timestamp,
 ) -> Result<GroupId> {
     let tx = conn.transaction()?;
     let id = groups::insert_group(&tx, name, now)?;
+    crate::ops::sites::place_new(&tx, crate::store::sites::Kind::Group, id.0, site)?;
     log(
         &tx,
         actor,
@@ -415,7 +418,7 @@ mod tests {
         let account =
             registry::insert_account(&conn, "admin", "x", AccountRole::Admin, None, t(-1000))
                 .unwrap();
-        let group = create_group(&mut conn, "L2 Construction", "test", t(-1)).unwrap();
+        let group = create_group(&mut conn, "L2 Construction", "test", None, t(-1)).unwrap();
         let learners = vec![full, internal, vulnerable, none];
         assert_eq!(
             add_members(&mut conn, group, &learners, "test", t(-1)).unwrap(),
@@ -673,7 +676,7 @@ mod tests {
     #[test]
     fn a_group_is_renamed_and_archived_only_once_its_bookings_are_over_or_cancelled() {
         let mut w = world();
-        let other = create_group(&mut w.conn, "Beamish trip", "test", t(0)).unwrap();
+        let other = create_group(&mut w.conn, "Beamish trip", "test", None, t(0)).unwrap();
         let clash = update_group(
             &mut w.conn,
             other,

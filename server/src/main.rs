@@ -381,7 +381,7 @@ fn main() -> Result<()> {
                 today,
                 policy: &policy,
             };
-            match ops::people::import_consents(&mut conn, &bytes, "cli", now, &as_of) {
+            match ops::people::import_consents(&mut conn, &bytes, "cli", None, now, &as_of) {
                 Ok(report) => {
                     println!(
                         "imported {} rows: {} people created, {} updated, {} forms added, {} withdrawn, {} unchanged",
@@ -428,6 +428,7 @@ fn main() -> Result<()> {
                 &name,
                 &password::token_hash(&token),
                 "cli",
+                None,
                 now,
             )?;
             println!("kiosk {id} ({name}) registered; its token (shown once):\n{token}");
@@ -1159,7 +1160,7 @@ fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) -> Result<(
         UserCommand::Add { username, role } => {
             registry::check_username(&username)?;
             let hash = password::hash(&read_password()?)?;
-            let id = ops::add_account(&mut conn, &username, &hash, role, None, "cli", now)?;
+            let id = ops::add_account(&mut conn, &username, &hash, role, None, "cli", None, now)?;
             println!("account {id} ({username}, {role}) created");
         }
         UserCommand::List => {

@@ -638,6 +638,7 @@ fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
             may_sign_out: false,
         },
         "cli",
+        None,
         day(0),
     )
     .unwrap();

@@ -174,6 +174,7 @@ fn seed_records(
             may_sign_out: false,
         },
         "demo",
+        None,
         now,
     )?;
     let policy = crate::consent::ConsentPolicy::default();
@@ -181,6 +182,7 @@ fn seed_records(
         conn,
         consent_csv(today).as_bytes(),
         "demo",
+        None,
         now,
         &ops::people::AsOf {
             today,
@@ -311,7 +313,7 @@ fn seed_records(
 
     // Today Isla has iPad 1 booked for the L2 Construction class: signing it out at the
     // demo kiosk shows who of them must not be photographed.
-    let class = groups::create_group(conn, DEMO_GROUP, "demo", now)?;
+    let class = groups::create_group(conn, DEMO_GROUP, "demo", None, now)?;
     let learners = [
         "L100", "L101", "L102", "L103", "L104", "L105", "L106", "L107",
     ]

@@ -27,6 +27,7 @@ use crate::store::audit::{self, Entry};
 use crate::store::consents;
 use crate::store::partners;
 use crate::store::publications;
+use crate::store::sites::{self, Kind};
 use crate::store::{StoreError, people};
 
 /// The columns, in the documented order.
@@ -441,6 +442,7 @@ pub fn import(
     tx: &Transaction<'_>,
     bytes: &[u8],
     actor: &str,
+    site: Option<i64>,
     now: Timestamp,
     today: Date,
 ) -> Result<ImportReport, ImportError> {
@@ -512,8 +514,25 @@ pub fn import(
                     None => {
                         report.people_created += 1;
                         let id = people::insert_person(tx, &person, now)?;
+                        crate::ops::sites::place_new(tx, Kind::Person, id.0, site)?;
                         person_audit(tx, actor, id, Action::PersonCreate, &[], &person, now)?;
                         id
+                    }
+                    Some(existing)
+                        if !sites::visible(
+                            site,
+                            sites::site_of(tx, Kind::Person, existing.id.0)?.flatten(),
+                        ) =>
+                    {
+                        errors.push(RowError {
+                            line: row.line,
+                            message: format!(
+                                "ref {} is another site's person: their forms are imported \
+                                 there, or by an account of every site",
+                                row.ext_ref
+                            ),
+                        });
+                        continue;
                     }
                     Some(existing) if existing.date_of_birth != row.date_of_birth => {
                         errors.push(RowError {

@@ -13,19 +13,23 @@ use crate::import::consent_csv::{self, ImportError, ImportReport};
 use crate::store::audit::Action;
 use crate::store::consents;
 use crate::store::publications;
+use crate::store::sites::Kind;
 use crate::store::{Result, StoreError, people};
 
 use super::approvals::takedowns_due;
 use super::log;
 
+/// Registers a person; one added by an account of a site belongs to that site.
 pub fn add_person(
     conn: &mut Connection,
     person: &people::NewPerson,
     actor: &str,
+    site: Option<i64>,
     now: Timestamp,
 ) -> Result<PersonId> {
     let tx = conn.transaction()?;
     let id = people::insert_person(&tx, person, now)?;
+    super::sites::place_new(&tx, Kind::Person, id.0, site)?;
     log(
         &tx,
         actor,
@@ -357,16 +361,18 @@ pub fn withdraw_consent(
 }
 
 /// Imports the consent CSV in one transaction; publications the imported changes make no
-/// longer allowed become takedown tasks in the same transaction.
+/// longer allowed become takedown tasks in the same transaction. Imported by an account
+/// of a site, the people it adds belong to that site and it may name no one of another.
 pub fn import_consents(
     conn: &mut Connection,
     bytes: &[u8],
     actor: &str,
+    site: Option<i64>,
     now: Timestamp,
     as_of: &AsOf<'_>,
 ) -> Result<ImportReport, ImportError> {
     let tx = conn.transaction().map_err(StoreError::from)?;
-    let report = consent_csv::import(&tx, bytes, actor, now, as_of.today)?;
+    let report = consent_csv::import(&tx, bytes, actor, site, now, as_of.today)?;
     takedowns_due(&tx, None, as_of.today, as_of.policy, actor, now)?;
     tx.commit().map_err(StoreError::from)?;
     Ok(report)

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::audited;
 use crate::domain::{AccountId, AccountRole, DeviceId, PartnerId, PersonId};
 use crate::store::audit::Action;
+use crate::store::sites::Kind;
 use crate::store::{Result, StoreError, partners, people, registry};
 use consentcam_wire::TagUid;
 
@@ -23,15 +24,18 @@ pub fn add_partner(
     })
 }
 
-/// Registers a device (camera, tablet) with its tag.
+/// Registers a device (camera, tablet) with its tag, in the site of the account that
+/// registers it.
 pub fn add_device(
     conn: &mut Connection,
     device: &registry::NewDevice,
     actor: &str,
+    site: Option<i64>,
     now: Timestamp,
 ) -> Result<DeviceId> {
     audited(conn, actor, Action::DeviceCreate, now, |tx| {
         let id = registry::insert_device(tx, device, now)?;
+        super::sites::place_new(tx, Kind::Device, id.0, site)?;
         Ok((id, format!("device:{id}"), json!({})))
     })
 }
@@ -66,7 +70,8 @@ pub fn set_badge_active(
 }
 
 /// Creates a login account with an already hashed password (hash outside any database
-/// lock: it is slow on purpose).
+/// lock: it is slow on purpose), in the site of the account that creates it.
+#[allow(clippy::too_many_arguments)]
 pub fn add_account(
     conn: &mut Connection,
     username: &str,
@@ -74,10 +79,12 @@ pub fn add_account(
     role: AccountRole,
     person: Option<PersonId>,
     actor: &str,
+    site: Option<i64>,
     now: Timestamp,
 ) -> Result<AccountId> {
     audited(conn, actor, Action::AccountCreate, now, |tx| {
         let id = registry::insert_account(tx, username.trim(), password_hash, role, person, now)?;
+        super::sites::place_new(tx, Kind::Account, id.0, site)?;
         Ok((id, format!("account:{id}"), json!({ "role": role })))
     })
 }
@@ -137,12 +144,14 @@ pub fn reset_second_factor(
     })
 }
 
-/// Registers a kiosk with the hash of its new token, audited. Returns its id.
+/// Registers a kiosk with the hash of its new token, audited, in the site of the account
+/// that registers it. Returns its id.
 pub fn add_kiosk(
     conn: &mut Connection,
     name: &str,
     token_hash: &str,
     actor: &str,
+    site: Option<i64>,
     now: Timestamp,
 ) -> Result<i64> {
     let name = name.trim();
@@ -153,6 +162,7 @@ pub fn add_kiosk(
     }
     audited(conn, actor, Action::KioskCreate, now, |tx| {
         let id = registry::insert_kiosk(tx, name, token_hash, now)?;
+        super::sites::place_new(tx, Kind::Kiosk, id, site)?;
         Ok((id, format!("kiosk:{id}"), json!({})))
     })
 }

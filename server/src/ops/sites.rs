@@ -17,6 +17,16 @@ pub fn add_site(conn: &mut Connection, name: &str, actor: &str, now: Timestamp) 
     })
 }
 
+/// Puts a record just made by an account of `site` in that site, in the transaction that
+/// made it (an account of every site makes records of no site). Without this, a site's
+/// own new record would be hidden from it.
+pub(crate) fn place_new(tx: &Connection, kind: Kind, id: i64, site: Option<i64>) -> Result<()> {
+    if site.is_some() && !sites::assign(tx, kind, id, site)? {
+        return Err(StoreError::NotFound { what: "record", id });
+    }
+    Ok(())
+}
+
 /// Puts a record in the site named `site` (`None`: in no site, seen only by accounts of
 /// every site).
 pub fn assign(

@@ -172,6 +172,19 @@ pub struct NewBooking {
     pub ends_at: Timestamp,
 }
 
+impl NewBooking {
+    /// The records a booking names (its group, holder and device): an account of a site
+    /// books only its own.
+    pub fn records_named(&self) -> Vec<(super::sites::Kind, i64)> {
+        let mut named = vec![
+            (super::sites::Kind::Group, self.group_id.0),
+            (super::sites::Kind::Person, self.holder.0),
+        ];
+        named.extend(self.device.map(|d| (super::sites::Kind::Device, d.0)));
+        named
+    }
+}
+
 /// A stored booking with the names the pages show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Booking {

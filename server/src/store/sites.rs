@@ -169,6 +169,29 @@ pub fn retain_visible<T>(
     Ok(kept)
 }
 
+/// Every record in `named` must be one an account of site `viewer` may see: the first
+/// that is not (or does not exist) is [`StoreError::NotFound`], the answer an id nobody
+/// has gets. For ids a request names in its body or form (the path's are checked before
+/// any handler runs).
+///
+/// # Errors
+/// A record it may not see, or the database.
+pub fn ensure_visible(conn: &Connection, viewer: Option<i64>, named: &[(Kind, i64)]) -> Result<()> {
+    for &(kind, id) in named {
+        let seen = match site_of(conn, kind, id)? {
+            Some(of) => visible(viewer, of),
+            None => false,
+        };
+        if !seen {
+            return Err(StoreError::NotFound {
+                what: kind.what(),
+                id,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// May an account of site `viewer` (`None`: every site) see a record of site `record`?
 pub fn visible(viewer: Option<i64>, record: Option<i64>) -> bool {
     viewer.is_none() || viewer == record

@@ -1173,3 +1173,189 @@ async fn a_sites_kiosk_is_given_the_badges_and_devices_of_its_site_only() {
     assert_eq!(roster_ids(&roster, "badges", "person_id"), [north[0]]);
     assert_eq!(roster_ids(&roster, "devices", "device_id"), [north[3]]);
 }
+
+#[tokio::test]
+async fn what_a_sites_account_makes_is_its_sites_and_it_names_no_other_sites_record_in_a_form() {
+    use consentcam::store::sites::{self, Kind};
+    let app = spawn_app().await;
+    let (north, south) = two_sites(&app).await;
+    let admin = app.login(AccountRole::Admin).await;
+    let north_site = {
+        let conn = app.db();
+        sites::site_of(&conn, Kind::Person, north[0])
+            .unwrap()
+            .unwrap()
+    };
+
+    // Made by North's admin: a person, a group, a device, a kiosk, an account, and the
+    // people a consent CSV adds. Each is North's, and North's staff find the person.
+    let person = crate::helpers::learner(&admin, "N02", "Noor", "North", "2011-02-02").await;
+    let created = |response| async move {
+        expect(response, StatusCode::CREATED).await["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let group = created(
+        admin
+            .post("/api/v1/groups", json!({ "name": "North trip" }))
+            .await,
+    )
+    .await;
+    let device = created(
+        admin
+            .post(
+                "/api/v1/devices",
+                json!({ "label": "N-CAM-2", "make": "Canon", "model": "EOS", "serial": "N2",
+                        "tag_uid": "04A1B2C9", "loan_minutes": 60 }),
+            )
+            .await,
+    )
+    .await;
+    let kiosk = created(
+        admin
+            .post("/api/v1/kiosks", json!({ "name": "North hall" }))
+            .await,
+    )
+    .await;
+    let account = created(
+        admin
+            .post(
+                "/api/v1/accounts",
+                json!({ "username": "north.teacher", "password": "a long enough passphrase",
+                        "role": "staff", "person_id": person }),
+            )
+            .await,
+    )
+    .await;
+    let header = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on";
+    let import = |csv: String| {
+        admin
+            .client
+            .post(app.url("/api/v1/consents/import"))
+            .header("x-csrf-token", &admin.csrf)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+    };
+    let report = expect(
+        import(format!(
+            "{header}\nN03,Nell,North,2011-03-03,learner,no,parent,P,2026-09-01,yes,,yes,no,,\n"
+        ))
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(report["people_created"], 1, "{report}");
+    let conn = app.db();
+    let imported = consentcam::store::people::person_by_ref(&conn, "N03")
+        .unwrap()
+        .unwrap()
+        .id
+        .0;
+    for (kind, id) in [
+        (Kind::Person, person),
+        (Kind::Group, group),
+        (Kind::Device, device),
+        (Kind::Kiosk, kiosk),
+        (Kind::Account, account),
+        (Kind::Person, imported),
+    ] {
+        assert_eq!(
+            sites::site_of(&conn, kind, id).unwrap(),
+            Some(north_site),
+            "{kind:?} {id}"
+        );
+    }
+    drop(conn);
+    let staff = app.login(AccountRole::Staff).await;
+    expect(
+        staff.get(&format!("/api/v1/people/{person}")).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    // A CSV row naming South's person changes nothing of theirs.
+    let refused = import(format!(
+        "{header}\nS01,Sol,South,2010-01-01,learner,no,parent,P,2026-10-01,yes,,yes,yes,,\n"
+    ))
+    .await
+    .unwrap();
+    let body = expect(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(body.to_string().contains("another site's person"), "{body}");
+    let trust_view = app.db();
+    assert_eq!(
+        consentcam::store::consents::consents_of(
+            &trust_view,
+            consentcam::domain::PersonId(south[0])
+        )
+        .unwrap()
+        .len(),
+        1,
+        "South's person keeps their one form"
+    );
+    drop(trust_view);
+
+    // South's person, group or device named in a body or form is not found.
+    let not_found = [
+        admin
+            .post(
+                "/api/v1/badges",
+                json!({ "uid": "04C0FFEE", "person_id": south[0] }),
+            )
+            .await,
+        admin
+            .post(
+                "/api/v1/accounts",
+                json!({ "username": "south.spy", "password": "a long enough passphrase",
+                        "role": "staff", "person_id": south[0] }),
+            )
+            .await,
+        admin
+            .post(
+                &format!("/api/v1/groups/{}/members", north[2]),
+                json!({ "person_ids": [north[0], south[0]] }),
+            )
+            .await,
+        admin
+            .post(
+                "/api/v1/bookings",
+                json!({ "group_id": north[2], "holder_id": south[0],
+                        "starts_at": "2026-12-01T09:00:00Z", "ends_at": "2026-12-01T12:00:00Z" }),
+            )
+            .await,
+        admin
+            .post(
+                "/api/v1/bookings",
+                json!({ "group_id": north[2], "holder_id": north[0], "device_id": south[3],
+                        "starts_at": "2026-12-01T09:00:00Z", "ends_at": "2026-12-01T12:00:00Z" }),
+            )
+            .await,
+    ];
+    for response in not_found {
+        expect(response, StatusCode::NOT_FOUND).await;
+    }
+    let shown = expect(
+        admin.get(&format!("/api/v1/groups/{}", north[2])).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(shown["members"], json!([]), "nobody was added");
+    // The badge form's type-ahead finds nobody by South's ref or name.
+    for typed in ["S01", "Sol South"] {
+        let page = admin
+            .form("/admin/badges", &[("uid", "04C0FFEE"), ("person", typed)])
+            .await;
+        assert!(
+            page.contains("nobody on the register matches"),
+            "{typed}: {page}"
+        );
+    }
+    let conn = app.db();
+    assert!(
+        consentcam::store::registry::badges(&conn)
+            .unwrap()
+            .is_empty(),
+        "no badge was enrolled"
+    );
+}

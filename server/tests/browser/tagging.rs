@@ -23,6 +23,7 @@ fn import_register(conn: &mut rusqlite::Connection, rows: impl Iterator<Item = S
         conn,
         csv.as_bytes(),
         "test",
+        None,
         NOW.parse().unwrap(),
         &consentcam::ops::people::AsOf {
             today: TODAY.parse().unwrap(),

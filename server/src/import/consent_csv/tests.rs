@@ -36,7 +36,7 @@ fn db() -> Connection {
 
 fn run(conn: &mut Connection, bytes: &[u8]) -> Result<ImportReport, ImportError> {
     let tx = conn.transaction().unwrap();
-    let result = import(&tx, bytes, "cli", now(), today());
+    let result = import(&tx, bytes, "cli", None, now(), today());
     if result.is_ok() {
         tx.commit().unwrap();
     }

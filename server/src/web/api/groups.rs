@@ -96,7 +96,15 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let now = state.now();
     let id = state
-        .db(move |c| Ok(groups::create_group(c, &body.name, &caller.actor(), now)?))
+        .db(move |c| {
+            Ok(groups::create_group(
+                c,
+                &body.name,
+                &caller.actor(),
+                caller.account.site_id,
+                now,
+            )?)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
@@ -164,6 +172,12 @@ pub async fn add_members(
     let now = state.now();
     let added = state
         .db(move |c| {
+            let named: Vec<_> = body
+                .person_ids
+                .iter()
+                .map(|p| (sites::Kind::Person, p.0))
+                .collect();
+            sites::ensure_visible(c, caller.account.site_id, &named)?;
             Ok(groups::add_members(
                 c,
                 GroupId(id),
@@ -259,7 +273,10 @@ pub async fn book(
         ends_at: body.ends_at,
     };
     let booking = state
-        .db(move |c| Ok(groups::book(c, &new, caller.account.id, now)?))
+        .db(move |c| {
+            sites::ensure_visible(c, caller.account.site_id, &new.records_named())?;
+            Ok(groups::book(c, &new, caller.account.id, now)?)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(booking)))
 }

@@ -130,7 +130,15 @@ pub async fn create(
     }
     let person = body.into_new();
     let id = state
-        .db(move |c| Ok(ops::people::add_person(c, &person, &caller.actor(), now)?))
+        .db(move |c| {
+            Ok(ops::people::add_person(
+                c,
+                &person,
+                &caller.actor(),
+                caller.account.site_id,
+                now,
+            )?)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
@@ -497,6 +505,7 @@ pub async fn import(
                     c,
                     &body,
                     &caller.actor(),
+                    caller.account.site_id,
                     now,
                     &ops::people::AsOf {
                         today,

@@ -108,7 +108,15 @@ pub async fn add_device(
         loan_minutes: body.loan_minutes,
     };
     let id = state
-        .db(move |c| Ok(ops::add_device(c, &device, &caller.actor(), now)?))
+        .db(move |c| {
+            Ok(ops::add_device(
+                c,
+                &device,
+                &caller.actor(),
+                caller.account.site_id,
+                now,
+            )?)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
@@ -222,6 +230,11 @@ pub async fn enrol_badge(
     let now = state.now();
     let id = state
         .db(move |c| {
+            sites::ensure_visible(
+                c,
+                caller.account.site_id,
+                &[(sites::Kind::Person, body.person_id)],
+            )?;
             Ok(ops::enrol_badge(
                 c,
                 &body.uid,
@@ -301,6 +314,12 @@ pub async fn add_account(
         .map_err(|e| ApiError::invalid(e.to_string()))?;
     let id = state
         .db(move |c| {
+            let named: Vec<_> = body
+                .person_id
+                .map(|p| (sites::Kind::Person, p))
+                .into_iter()
+                .collect();
+            sites::ensure_visible(c, caller.account.site_id, &named)?;
             Ok(ops::add_account(
                 c,
                 &body.username,
@@ -308,6 +327,7 @@ pub async fn add_account(
                 body.role,
                 body.person_id.map(PersonId),
                 &caller.actor(),
+                caller.account.site_id,
                 now,
             )?)
         })
@@ -432,6 +452,7 @@ pub async fn add_kiosk(
                 &body.name,
                 &hash,
                 &caller.actor(),
+                caller.account.site_id,
                 now,
             )?)
         })

@@ -61,7 +61,13 @@ pub async fn add_person(
         Ok(person) => {
             state
                 .db(move |c| {
-                    let id = crate::ops::people::add_person(c, &person, &caller.actor(), now)?;
+                    let id = crate::ops::people::add_person(
+                        c,
+                        &person,
+                        &caller.actor(),
+                        caller.account.site_id,
+                        now,
+                    )?;
                     Ok(id)
                 })
                 .await
@@ -155,7 +161,16 @@ pub async fn add_account(
         let username = form.username.trim().to_owned();
         state
             .db(move |c| {
-                ops::add_account(c, &username, &hash, role, None, &caller.actor(), now)?;
+                ops::add_account(
+                    c,
+                    &username,
+                    &hash,
+                    role,
+                    None,
+                    &caller.actor(),
+                    caller.account.site_id,
+                    now,
+                )?;
                 Ok("Account created.".to_owned())
             })
             .await
@@ -322,7 +337,7 @@ pub async fn enrol_badge(
         .db(move |c| {
             let uid = TagUid::parse(form.uid.trim())
                 .map_err(|e| ApiError::invalid(format!("badge UID: {e}")))?;
-            let person = resolve_person(c, &form.person)?;
+            let person = resolve_person(c, caller.account.site_id, &form.person)?;
             ops::enrol_badge(c, &uid, person, &caller.actor(), now)?;
             Ok("Badge enrolled.".to_owned())
         })
@@ -421,7 +436,7 @@ pub async fn add_device(
                 tag_uid,
                 loan_minutes,
             };
-            ops::add_device(c, &device, &caller.actor(), now)?;
+            ops::add_device(c, &device, &caller.actor(), caller.account.site_id, now)?;
             Ok("Device registered.".to_owned())
         })
         .await;
@@ -509,7 +524,7 @@ pub async fn import(
     let bytes = file
         .filter(|b| !b.is_empty())
         .ok_or_else(|| ApiError::invalid("choose the CSV file to import"))?;
-    let actor = caller.actor();
+    let (actor, site) = (caller.actor(), caller.account.site_id);
     let policy = state.policy();
     let outcome = state
         .db(move |conn| {
@@ -518,7 +533,7 @@ pub async fn import(
                 policy: &policy,
             };
             Ok(crate::ops::people::import_consents(
-                conn, &bytes, &actor, now, &as_of,
+                conn, &bytes, &actor, site, now, &as_of,
             ))
         })
         .await?;

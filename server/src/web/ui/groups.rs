@@ -112,7 +112,15 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     let now = state.now();
     let result = state
-        .db(move |c| Ok(groups::create_group(c, &form.name, &caller.actor(), now)?))
+        .db(move |c| {
+            Ok(groups::create_group(
+                c,
+                &form.name,
+                &caller.actor(),
+                caller.account.site_id,
+                now,
+            )?)
+        })
         .await;
     match result {
         Ok(id) => {
@@ -260,7 +268,7 @@ pub async fn add_member(
             let mut people = Vec::new();
             let mut problems = Vec::new();
             for (n, line) in lines.iter().enumerate() {
-                match resolve_person(c, line) {
+                match resolve_person(c, caller.account.site_id, line) {
                     Ok(p) => people.push(p),
                     Err(e) => problems.push(format!("line {}: {e}", n + 1)),
                 }
@@ -409,6 +417,11 @@ pub async fn book(
         Ok(new) => {
             state
                 .db(move |c| {
+                    crate::store::sites::ensure_visible(
+                        c,
+                        caller.account.site_id,
+                        &new.records_named(),
+                    )?;
                     let b = groups::book(c, &new, caller.account.id, now)?;
                     Ok(format!(
                         "Booked for {}. The kiosk will show {} who must not be photographed.",

@@ -75,11 +75,11 @@ pub async fn add_kiosk(
     let token = password::random_token();
     let hash = password::token_hash(&token);
     let (actor, name) = (caller.actor(), form.name.trim().to_owned());
-    let named = name.clone();
+    let (named, site) = (name.clone(), caller.account.site_id);
     let added = state
         .db(move |c| {
             Ok(crate::ops::registry::add_kiosk(
-                c, &named, &hash, &actor, now,
+                c, &named, &hash, &actor, site, now,
             )?)
         })
         .await;

@@ -613,7 +613,7 @@ pub async fn tagging(
     let form = TaggingForm::parse(&fields)?;
     let now = state.now();
     let c = Chrome::new(&caller, &session).await;
-    let role = caller.account.role;
+    let (role, site) = (caller.account.role, caller.account.site_id);
     let actor = caller.actor();
     let st = state.clone();
     let saved = state
@@ -632,7 +632,7 @@ pub async fn tagging(
                     }
                     (true, true) => FaceResolution::Dismissed,
                     (false, true) => FaceResolution::Unresolved,
-                    (false, false) => match resolve_person(conn, &face.typed) {
+                    (false, false) => match resolve_person(conn, site, &face.typed) {
                         Ok(person) => FaceResolution::Person(person),
                         Err(e @ (ApiError::BadRequest(_) | ApiError::Unprocessable { .. })) => {
                             problems.push(Problem {
@@ -746,7 +746,9 @@ pub async fn resolve_face(
     let result = state
         .db(move |c| {
             let resolution = match form.action.as_str() {
-                "assign" => FaceResolution::Person(resolve_person(c, &form.person)?),
+                "assign" => {
+                    FaceResolution::Person(resolve_person(c, caller.account.site_id, &form.person)?)
+                }
                 "dismiss" => FaceResolution::Dismissed,
                 "reset" => FaceResolution::Unresolved,
                 _ => return Err(ApiError::BadRequest("unknown face action".into())),
@@ -903,7 +905,7 @@ pub async fn draw_face(
             let person = if form.person.trim().is_empty() {
                 None
             } else {
-                Some(resolve_person(c, &form.person)?)
+                Some(resolve_person(c, caller.account.site_id, &form.person)?)
             };
             crate::ops::photos::draw_face(c, PhotoId(id), rect, person, &caller.actor(), now)?;
             Ok(Step::Drawn(form.person))
@@ -978,7 +980,7 @@ pub async fn add_tag(
             let person = if form.unknown.is_some() {
                 None
             } else {
-                Some(resolve_person(c, &form.person)?)
+                Some(resolve_person(c, caller.account.site_id, &form.person)?)
             };
             ops::add_tag(c, PhotoId(id), person, &caller.actor(), now)?;
             Ok("Person added to the photo.".to_owned())

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use crate::consent::{Decision, Severity, Verdict};
 use crate::domain::{Channel, PersonId};
-use crate::store::{people, photos};
+use crate::store::{people, photos, sites};
 use crate::web::AppState;
 use crate::web::api::photos::PhotoStatus;
 use crate::web::error::ApiError;
@@ -103,20 +103,29 @@ pub fn decision_row(channel: Channel, name: String, decision: &Decision) -> Deci
 }
 
 /// Finds the person a type-ahead field names: `REF · Name` as offered, a bare ref, or
-/// words that match exactly one person's name.
-pub fn resolve_person(conn: &Connection, typed: &str) -> Result<PersonId, ApiError> {
+/// words that match exactly one person's name; for an account of a site (`site`), only
+/// among that site's people.
+pub fn resolve_person(
+    conn: &Connection,
+    site: Option<i64>,
+    typed: &str,
+) -> Result<PersonId, ApiError> {
     let typed = typed.trim();
     if typed.is_empty() {
         return Err(ApiError::invalid("type a name or a ref to choose a person"));
     }
     let ext_ref = typed.split('·').next().unwrap_or(typed).trim();
-    if let Some(p) = people::person_by_ref(conn, ext_ref)? {
-        return Ok(p.id);
+    let seen = |p: &people::Person| {
+        sites::ensure_visible(conn, site, &[(sites::Kind::Person, p.id.0)]).is_ok()
+    };
+    for candidate in [ext_ref.to_owned(), ext_ref.to_uppercase()] {
+        if let Some(p) = people::person_by_ref(conn, &candidate)?
+            && seen(&p)
+        {
+            return Ok(p.id);
+        }
     }
-    if let Some(p) = people::person_by_ref(conn, &ext_ref.to_uppercase())? {
-        return Ok(p.id);
-    }
-    let matches = people::search(conn, typed, 6)?;
+    let matches = people::search_in(conn, site, typed, 6)?;
     match matches.as_slice() {
         [one] => Ok(one.id),
         [] => Err(ApiError::invalid(format!(
