@@ -97,6 +97,81 @@ pub fn sites(conn: &Connection) -> Result<Vec<Site>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Whether the install has any site (a single-site install has none).
+pub fn any(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM sites)", [], |r| r.get(0))?)
+}
+
+/// A site with how many records of each kind belong to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteSummary {
+    pub id: i64,
+    pub name: String,
+    pub people: i64,
+    pub accounts: i64,
+    pub devices: i64,
+    pub kiosks: i64,
+    pub groups: i64,
+    pub photos: i64,
+}
+
+/// Every site, by name, with its counts (people not erased, groups not archived).
+pub fn summaries(conn: &Connection) -> Result<Vec<SiteSummary>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.id, s.name,
+                (SELECT count(*) FROM people WHERE site_id = s.id AND erased_at IS NULL),
+                (SELECT count(*) FROM accounts WHERE site_id = s.id),
+                (SELECT count(*) FROM devices WHERE site_id = s.id),
+                (SELECT count(*) FROM kiosks WHERE site_id = s.id),
+                (SELECT count(*) FROM groups WHERE site_id = s.id AND archived_at IS NULL),
+                (SELECT count(*) FROM photos WHERE site_id = s.id)
+         FROM sites s ORDER BY s.name COLLATE NOCASE",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(SiteSummary {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            people: r.get(2)?,
+            accounts: r.get(3)?,
+            devices: r.get(4)?,
+            kiosks: r.get(5)?,
+            groups: r.get(6)?,
+            photos: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The record of `kind` a person would name it by: a person's reference (any case), an
+/// account's user name, a kiosk's, device's or group's name or label; or a number, its
+/// id. `None` if there is none.
+pub fn record_named(conn: &Connection, kind: Kind, name: &str) -> Result<Option<i64>> {
+    let name = name.trim();
+    let column = match kind {
+        Kind::Person => "ext_ref",
+        Kind::Account => "username",
+        Kind::Kiosk | Kind::Group => "name",
+        Kind::Device => "label",
+        Kind::Photo | Kind::Consent => {
+            return Err(StoreError::Invalid(format!(
+                "a {} takes the site of what it belongs to",
+                kind.what()
+            )));
+        }
+    };
+    let sql = format!(
+        "SELECT id FROM {} WHERE {column} = ?1 COLLATE NOCASE",
+        kind.table()
+    );
+    if let Some(id) = conn.query_row(&sql, [name], |r| r.get(0)).optional()? {
+        return Ok(Some(id));
+    }
+    match name.parse::<i64>() {
+        Ok(id) if site_of(conn, kind, id)?.is_some() => Ok(Some(id)),
+        _ => Ok(None),
+    }
+}
+
 /// The site with this name (any case).
 pub fn site_by_name(conn: &Connection, name: &str) -> Result<Site> {
     conn.query_row(

@@ -64,6 +64,8 @@ struct Inner {
     /// A background analysis of received files is running; and it should run again.
     analysing: std::sync::atomic::AtomicBool,
     analyse_again: std::sync::atomic::AtomicBool,
+    /// A site has been seen (sites are never removed, so once true it stays true).
+    has_sites: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
                 forward_now: Arc::new(tokio::sync::Notify::new()),
                 analysing: std::sync::atomic::AtomicBool::new(false),
                 analyse_again: std::sync::atomic::AtomicBool::new(false),
+                has_sites: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -152,6 +155,23 @@ impl AppState {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Whether the install has sites (added by the web page or the command line): the
+    /// pages speak of sites only then. A database error counts as none.
+    pub async fn has_sites(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.inner.has_sites.load(Ordering::Relaxed) {
+            return true;
+        }
+        let found = self
+            .read(|c| Ok(crate::store::sites::any(c)?))
+            .await
+            .unwrap_or(false);
+        if found {
+            self.inner.has_sites.store(true, Ordering::Relaxed);
+        }
+        found
     }
 
     /// Where the photos are.

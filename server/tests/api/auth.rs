@@ -1128,6 +1128,134 @@ async fn a_single_site_install_never_shows_the_word() {
         let body = admin.get(path).await.text().await.unwrap();
         assert!(!body.to_lowercase().contains("site"), "{path}: {body}");
     }
+    // "website" is a channel; "site" and "sites" as words appear on no page.
+    let person = crate::helpers::learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    for path in [
+        "/".to_owned(),
+        "/admin/people".to_owned(),
+        "/admin/accounts".to_owned(),
+        "/admin/devices".to_owned(),
+        "/admin/kiosks".to_owned(),
+        "/groups".to_owned(),
+        format!("/people/{person}"),
+    ] {
+        let page = admin.get(&path).await.text().await.unwrap();
+        assert!(page.contains("</html>"), "{path}: {page}");
+        assert!(!speaks_of_sites(&page), "{path} speaks of sites: {page}");
+    }
+}
+
+/// Whether `text` has "site" or "sites" as a word (not inside "website").
+fn speaks_of_sites(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.match_indices("site").any(|(at, _)| {
+        let before = lower[..at].chars().next_back();
+        let rest = &lower[at + 4..];
+        let after = rest.strip_prefix('s').unwrap_or(rest).chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+#[test]
+fn the_word_is_found_as_a_word_only() {
+    assert!(speaks_of_sites("Sites"));
+    assert!(speaks_of_sites("the site of"));
+    assert!(!speaks_of_sites("the website and websites"));
+    assert!(!speaks_of_sites("sitemap"));
+}
+
+#[tokio::test]
+async fn an_admin_of_every_site_adds_sites_and_moves_records_into_them_on_the_sites_page() {
+    use consentcam::store::sites::{self, Kind};
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    let person = crate::helpers::learner(&admin, "L1", "Robin", "Okafor", "2011-04-01").await;
+    let home = admin.get("/").await.text().await.unwrap();
+    assert!(!home.contains("href=\"/admin/sites\""), "no sites, no link");
+
+    let page = admin.form("/admin/sites", &[("name", "North")]).await;
+    assert!(page.contains("Site North added."), "{page}");
+    assert!(
+        page.contains("href=\"/admin/sites\""),
+        "the link is there now"
+    );
+    let again = admin.form("/admin/sites", &[("name", "north")]).await;
+    assert!(again.contains("already a site named"), "{again}");
+
+    let moved = admin
+        .form(
+            "/admin/sites/assign",
+            &[("kind", "person"), ("record", "l1"), ("site", "North")],
+        )
+        .await;
+    assert!(moved.contains("The person l1 is now in North."), "{moved}");
+    let unknown = admin
+        .form(
+            "/admin/sites/assign",
+            &[
+                ("kind", "device"),
+                ("record", "No such camera"),
+                ("site", "North"),
+            ],
+        )
+        .await;
+    assert!(
+        unknown.contains("there is no device with the label “No such camera”"),
+        "{unknown}"
+    );
+    assert!(
+        unknown.contains("<tr><td>North</td><td>1</td>"),
+        "North counts one person: {unknown}"
+    );
+    let north = {
+        let conn = app.db();
+        sites::site_of(&conn, Kind::Person, person)
+            .unwrap()
+            .unwrap()
+    };
+    assert!(north.is_some());
+    let audit = expect(
+        admin.get("/api/v1/audit?action=site.assign").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+
+    // Out of every site again; then an admin of North is not shown the page and cannot
+    // use it.
+    let out = admin
+        .form(
+            "/admin/sites/assign",
+            &[("kind", "person"), ("record", "L1"), ("site", "")],
+        )
+        .await;
+    assert!(out.contains("belongs to no site"), "{out}");
+    let conn = app.db();
+    assert_eq!(
+        sites::site_of(&conn, Kind::Person, person).unwrap(),
+        Some(None)
+    );
+    let account = consentcam::store::registry::account_by_username(&conn, "admin")
+        .unwrap()
+        .unwrap();
+    assert!(sites::assign(&conn, Kind::Account, account.id.0, north).unwrap());
+    drop(conn);
+    assert_eq!(
+        admin.get("/admin/sites").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let refused = admin
+        .client
+        .post(app.url("/admin/sites"))
+        .form(&[("_csrf", admin.csrf.as_str()), ("name", "South")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let conn = app.db();
+    assert_eq!(sites::sites(&conn).unwrap().len(), 1, "no site was added");
+    let home = admin.get("/").await.text().await.unwrap();
+    assert!(!home.contains("href=\"/admin/sites\""));
 }
 
 #[tokio::test]

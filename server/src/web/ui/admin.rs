@@ -38,7 +38,7 @@ pub async fn people(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let site = caller.account.site_id;
     let people = state
         .read(move |c| Ok(people::search_in(c, site, "", u32::MAX)?))
@@ -109,7 +109,7 @@ pub async fn accounts(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let me = caller.account.id;
     let site = caller.account.site_id;
     let accounts = state
@@ -276,7 +276,7 @@ pub async fn badges(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let st = state.clone();
     let site = caller.account.site_id;
     let (badges, unknown, offers) = state
@@ -385,7 +385,7 @@ pub async fn devices(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let site = caller.account.site_id;
     let devices = state
         .read(move |c| {
@@ -455,7 +455,7 @@ pub async fn partners(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let partners = state.read(|c| Ok(partners::partners(c)?)).await?;
     render(&PartnersPage { c, partners })
 }
@@ -489,8 +489,12 @@ struct ImportPage {
     errors: Vec<RowError>,
 }
 
-pub async fn import_page(caller: Caller, session: Session) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+pub async fn import_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&state, &caller, &session).await;
     render(&ImportPage {
         c,
         report: None,
@@ -504,7 +508,7 @@ pub async fn import(
     session: Session,
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let (now, today) = (state.now(), state.today());
     let mut file = None;
     while let Some(field) = multipart

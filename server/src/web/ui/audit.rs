@@ -125,7 +125,7 @@ pub async fn audit(
     session: Session,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let rows = rows(&state, &query, PAGE_ROWS).await?;
     let older = (rows.len() == PAGE_ROWS as usize)
         .then(|| rows.last())

@@ -22,21 +22,28 @@ pub struct Chrome {
     pub csrf: String,
     /// A notice left by the last form post: (is it an error, the sentence).
     pub flash: Option<(bool, String)>,
+    /// The caller manages the install's sites: an admin of every site, where there are
+    /// sites.
+    pub manages_sites: bool,
 }
 
 impl Chrome {
     /// The header for `caller`, taking the notice the last form post left.
-    pub async fn new(caller: &Caller, session: &Session) -> Self {
+    pub async fn new(state: &AppState, caller: &Caller, session: &Session) -> Self {
         let flash = session
             .remove::<(bool, String)>(FLASH_KEY)
             .await
             .ok()
             .flatten();
+        let manages_sites = caller.account.role == AccountRole::Admin
+            && caller.account.site_id.is_none()
+            && state.has_sites().await;
         Self {
             username: caller.account.username.clone(),
             role: caller.account.role,
             csrf: caller.csrf_token.clone(),
             flash,
+            manages_sites,
         }
     }
 
@@ -162,7 +169,7 @@ pub async fn account(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let current = session.id().map(|id| id.to_string());
     let now = state.now().as_second();
     let id = caller.account.id;

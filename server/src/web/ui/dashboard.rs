@@ -113,7 +113,7 @@ pub async fn dashboard(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let oversight = c.is_oversight();
     let st = state.clone();
     let now = state.now();
@@ -176,7 +176,7 @@ pub async fn device(
     session: Session,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let st = state.clone();
     let (device, history) = state
         .read(move |conn| {
@@ -201,7 +201,7 @@ pub async fn takedowns(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let st = state.clone();
     let takedowns = state.read(move |conn| takedown_rows(&st, conn)).await?;
     render(&TakedownsPage { c, takedowns })

@@ -71,7 +71,7 @@ pub async fn groups(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let now = state.now();
     let st = state.clone();
     let site = caller.account.site_id;
@@ -178,7 +178,7 @@ pub async fn group(
     session: Session,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let (now, today, policy) = (state.now(), state.today(), state.policy());
     let st = state.clone();
     let page = state

@@ -33,7 +33,7 @@ async fn page(
     session: &Session,
     new_token: Option<(String, String)>,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(caller, session).await;
+    let c = Chrome::new(state, caller, session).await;
     let site = caller.account.site_id;
     let (kiosks, refused) = state
         .read(move |c| {

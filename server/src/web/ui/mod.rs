@@ -17,6 +17,7 @@ mod people;
 mod photos;
 mod renewals;
 mod sign_in;
+mod sites;
 
 use axum::Router;
 use axum::extract::Request;
@@ -130,6 +131,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/partners", Access::Admin),
     ("GET", "/admin/import", Access::Admin),
     ("POST", "/admin/import", Access::Admin),
+    ("GET", "/admin/sites", Access::Admin),
+    ("POST", "/admin/sites", Access::Admin),
+    ("POST", "/admin/sites/assign", Access::Admin),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -256,6 +260,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/kiosks", get(kiosks::kiosks).post(kiosks::add_kiosk))
         .route("/admin/kiosks/{id}/rotate", post(kiosks::rotate_kiosk))
         .route("/admin/kiosks/{id}/revoke", post(kiosks::revoke_kiosk))
+        .route("/admin/sites", get(sites::sites).post(sites::add_site))
+        .route("/admin/sites/assign", post(sites::assign))
 }
 
 const STYLESHEET: &str = include_str!("../../../static/app.css");

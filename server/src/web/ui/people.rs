@@ -55,8 +55,12 @@ struct LookupPage {
     hits: Vec<Hit>,
 }
 
-pub async fn lookup_page(caller: Caller, session: Session) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+pub async fn lookup_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    let c = Chrome::new(&state, &caller, &session).await;
     render(&LookupPage {
         c,
         searched: false,
@@ -77,7 +81,7 @@ pub async fn lookup(
     session: Session,
     Form(form): Form<LookupForm>,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let (today, policy) = (state.today(), state.policy());
     let role = caller.account.role;
     let q = form.q.trim().to_owned();
@@ -191,7 +195,7 @@ pub async fn person(
     session: Session,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let (today, policy) = (state.today(), state.policy());
     let role = caller.account.role;
     let validity = policy.validity_days;

@@ -68,7 +68,7 @@ pub async fn renewals(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let rows = due(&state, caller.account.site_id).await?;
     render(&RenewalsPage {
         c,

@@ -266,7 +266,7 @@ async fn second_factor_view(
         Some((secret, url, qr))
     };
     let mut response = render(&SecondFactorPage {
-        c: Chrome::new(caller, session).await,
+        c: Chrome::new(state, caller, session).await,
         enrolled: left,
         setup,
         recovery_codes,

@@ -165,7 +165,7 @@ pub async fn approvals(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let (today, policy) = (state.today(), state.policy());
     let state_for_queue = state.clone();
     let site = caller.account.site_id;

@@ -148,7 +148,7 @@ pub async fn contact_sheet(
     session: Session,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let st = state.clone();
     let photos = state
         .read(move |conn| {

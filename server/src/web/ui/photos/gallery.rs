@@ -56,7 +56,7 @@ pub async fn imports(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let st = state.clone();
     let site = caller.account.site_id;
     let imports = state
@@ -156,7 +156,7 @@ async fn show_gallery(
     id: Option<i64>,
     query: GalleryQuery,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let wanted = status_filter(&query.status);
     let st = state.clone();
     let after = query.after;

@@ -254,7 +254,7 @@ pub async fn photo(
     session: Session,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let role = caller.account.role;
     let st = state.clone();
     let mut page = state
@@ -612,7 +612,7 @@ pub async fn tagging(
 ) -> Result<Response, PageError> {
     let form = TaggingForm::parse(&fields)?;
     let now = state.now();
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let (role, site) = (caller.account.role, caller.account.site_id);
     let actor = caller.actor();
     let st = state.clone();
@@ -806,7 +806,7 @@ pub async fn draw_page(
     Path(id): Path<i64>,
     Query(query): Query<DrawQuery>,
 ) -> Result<Response, PageError> {
-    let c = Chrome::new(&caller, &session).await;
+    let c = Chrome::new(&state, &caller, &session).await;
     let page = state
         .read(move |conn| {
             let pid = PhotoId(id);
