@@ -117,12 +117,19 @@ pub fn publications_of_photo(conn: &Connection, photo: PhotoId) -> Result<Vec<Pu
 
 /// Takedown tasks not yet marked done.
 pub fn open_takedowns(conn: &Connection) -> Result<Vec<Publication>> {
+    open_takedowns_in(conn, None)
+}
+
+/// [`open_takedowns`] of one site's photos (`None`: of every site).
+pub fn open_takedowns_in(conn: &Connection, site: Option<i64>) -> Result<Vec<Publication>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {PUBLICATION_COLS} FROM publications WHERE takedown_since IS NOT NULL \
-         AND takedown_done_at IS NULL ORDER BY takedown_since, id"
+         AND takedown_done_at IS NULL \
+         AND (?1 IS NULL OR photo_id IN (SELECT id FROM photos WHERE site_id = ?1)) \
+         ORDER BY takedown_since, id"
     ))?;
     let rows = stmt
-        .query_map([], publication_row)?
+        .query_map([site], publication_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

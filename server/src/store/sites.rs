@@ -26,6 +26,14 @@ pub enum Kind {
     Photo,
     /// A consent form: its person's site.
     Consent,
+    /// A badge: its person's site.
+    Badge,
+    /// A booking: its group's site.
+    Booking,
+    /// A sign-out and the card imported on its return: its device's site.
+    Import,
+    /// A publication (and its takedown task): its photo's site.
+    Publication,
 }
 
 impl Kind {
@@ -39,6 +47,10 @@ impl Kind {
             "groups" => Self::Group,
             "photos" => Self::Photo,
             "consents" => Self::Consent,
+            "badges" => Self::Badge,
+            "bookings" => Self::Booking,
+            "imports" => Self::Import,
+            "takedowns" | "publications" => Self::Publication,
             _ => return None,
         })
     }
@@ -53,7 +65,19 @@ impl Kind {
             Self::Group => "group",
             Self::Photo => "photo",
             Self::Consent => "consent record",
+            Self::Badge => "badge",
+            Self::Booking => "booking",
+            Self::Import => "import",
+            Self::Publication => "publication",
         }
+    }
+
+    /// A kind whose site is always that of another record.
+    fn derived(self) -> bool {
+        !matches!(
+            self,
+            Self::Person | Self::Account | Self::Kiosk | Self::Device | Self::Group | Self::Photo
+        )
     }
 
     fn table(self) -> &'static str {
@@ -65,6 +89,10 @@ impl Kind {
             Self::Group => "groups",
             Self::Photo => "photos",
             Self::Consent => "consent_records",
+            Self::Badge => "badges",
+            Self::Booking => "bookings",
+            Self::Import => "custody_sessions",
+            Self::Publication => "publications",
         }
     }
 }
@@ -152,9 +180,14 @@ pub fn record_named(conn: &Connection, kind: Kind, name: &str) -> Result<Option<
         Kind::Account => "username",
         Kind::Kiosk | Kind::Group => "name",
         Kind::Device => "label",
-        Kind::Photo | Kind::Consent => {
+        Kind::Photo => {
+            return Err(StoreError::Invalid(
+                "a photo belongs to the site of the camera it came off".into(),
+            ));
+        }
+        Kind::Consent | Kind::Badge | Kind::Booking | Kind::Import | Kind::Publication => {
             return Err(StoreError::Invalid(format!(
-                "a {} takes the site of what it belongs to",
+                "a {} belongs to the site of what it is of",
                 kind.what()
             )));
         }
@@ -190,10 +223,11 @@ pub fn site_by_name(conn: &Connection, name: &str) -> Result<Site> {
 
 /// Puts a record in a site (`None`: in none). Returns whether the record exists.
 pub fn assign(conn: &Connection, kind: Kind, id: i64, site: Option<i64>) -> Result<bool> {
-    if kind == Kind::Consent {
-        return Err(StoreError::Invalid(
-            "a consent form belongs to its person's site".into(),
-        ));
+    if kind.derived() {
+        return Err(StoreError::Invalid(format!(
+            "a {} belongs to the site of what it is of",
+            kind.what()
+        )));
     }
     let sql = format!("UPDATE {} SET site_id = ?1 WHERE id = ?2", kind.table());
     Ok(conn
@@ -207,6 +241,10 @@ pub fn assign(conn: &Connection, kind: Kind, id: i64, site: Option<i64>) -> Resu
 pub fn site_of(conn: &Connection, kind: Kind, id: i64) -> Result<Option<Option<i64>>> {
     let sql = match kind {
         Kind::Consent => "SELECT p.site_id FROM consent_records c JOIN people p ON p.id = c.person_id WHERE c.id = ?1".to_owned(),
+        Kind::Badge => "SELECT p.site_id FROM badges b JOIN people p ON p.id = b.person_id WHERE b.id = ?1".to_owned(),
+        Kind::Booking => "SELECT g.site_id FROM bookings b JOIN groups g ON g.id = b.group_id WHERE b.id = ?1".to_owned(),
+        Kind::Import => "SELECT d.site_id FROM custody_sessions s JOIN devices d ON d.id = s.device_id WHERE s.id = ?1".to_owned(),
+        Kind::Publication => "SELECT ph.site_id FROM publications p JOIN photos ph ON ph.id = p.photo_id WHERE p.id = ?1".to_owned(),
         other => format!("SELECT site_id FROM {} WHERE id = ?1", other.table()),
     };
     Ok(conn

@@ -473,8 +473,30 @@ mod tests {
                 "/api/v1/kiosks/1/revoke",
                 &[(Kind::Kiosk, 1)],
             ),
+            // Records whose site is another's: a badge its person's, a booking its
+            // group's, an import its camera's, a takedown its photo's.
+            (
+                "/api/v1/badges/{id}/active",
+                "/api/v1/badges/8/active",
+                &[(Kind::Badge, 8)],
+            ),
+            (
+                "/bookings/{id}/cancel",
+                "/bookings/6/cancel",
+                &[(Kind::Booking, 6)],
+            ),
+            (
+                "/imports/{id}/without-people",
+                "/imports/5/without-people",
+                &[(Kind::Import, 5)],
+            ),
+            (
+                "/api/v1/takedowns/{id}/done",
+                "/api/v1/takedowns/7/done",
+                &[(Kind::Publication, 7)],
+            ),
             // Kinds without a site, and ids that are not numbers, name nothing.
-            ("/api/v1/badges/{id}/active", "/api/v1/badges/8/active", &[]),
+            ("/admin/partners/{id}", "/admin/partners/2", &[]),
             ("/api/v1/people/{id}", "/api/v1/people/x", &[]),
             (
                 "/api/v1/kiosk/card-files/{hash}",

@@ -1487,3 +1487,178 @@ async fn what_a_sites_account_makes_is_its_sites_and_it_names_no_other_sites_rec
         "no badge was enrolled"
     );
 }
+
+#[tokio::test]
+async fn a_sites_dashboard_tasks_and_audit_hold_its_own_records_and_no_other_sites() {
+    use consentcam::domain::{AccountId, Channel, DeviceId, GroupId, PersonId, PhotoId};
+    use consentcam::store::{groups, publications, registry};
+    let app = spawn_app().await;
+    let (north, south) = two_sites(&app).await;
+    let now: jiff::Timestamp = crate::helpers::NOW.parse().unwrap();
+    // Each site has a camera out, a booking today, a badge and a publication to take
+    // down (seeded: what is checked is who sees them).
+    let (mut taken, mut badges, mut bookings, mut sessions) = (vec![], vec![], vec![], vec![]);
+    {
+        let conn = app.db();
+        let decision = consentcam::consent::Decision {
+            channel: Channel::Website,
+            on: "2026-11-25".parse().unwrap(),
+            verdict: consentcam::consent::Verdict::Allowed,
+            reasons: vec![],
+        };
+        for (ids, uid, name) in [(north, "04AA0001", "n.jpg"), (south, "04AA0002", "s.jpg")] {
+            let publication = publications::insert_publication(
+                &conn,
+                PhotoId(ids[1]),
+                Channel::Website,
+                name,
+                None,
+                &decision,
+                now,
+            )
+            .unwrap();
+            assert!(publications::mark_takedown(&conn, publication, "withdrawn", now).unwrap());
+            taken.push(publication);
+            badges.push(
+                registry::enrol_badge(
+                    &conn,
+                    &consentcam_wire::TagUid::parse(uid).unwrap(),
+                    PersonId(ids[0]),
+                    now,
+                )
+                .unwrap(),
+            );
+            // The booking's holder signs the camera out: staff allowed to.
+            conn.execute(
+                "UPDATE people SET role = 'staff', may_sign_out = 1 WHERE id = ?1",
+                [ids[0]],
+            )
+            .unwrap();
+            bookings.push(
+                groups::insert_booking(
+                    &conn,
+                    &groups::NewBooking {
+                        group_id: GroupId(ids[2]),
+                        holder: PersonId(ids[0]),
+                        device: Some(DeviceId(ids[3])),
+                        starts_at: now,
+                        ends_at: now + jiff::SignedDuration::from_hours(3),
+                    },
+                    AccountId(1),
+                    now,
+                )
+                .unwrap()
+                .0,
+            );
+            conn.execute(
+                "INSERT INTO custody_sessions (device_id, person_id, out_at, due_back) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![
+                    ids[3],
+                    ids[0],
+                    now.to_string(),
+                    (now + jiff::SignedDuration::from_hours(8)).to_string()
+                ],
+            )
+            .unwrap();
+            sessions.push(conn.last_insert_rowid());
+        }
+    }
+    let director = app.login(AccountRole::Director).await;
+    let admin = app.login(AccountRole::Admin).await;
+    let staff = app.login(AccountRole::Staff).await;
+
+    let tasks = expect(director.get("/api/v1/takedowns").await, StatusCode::OK).await;
+    let ids: Vec<i64> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [taken[0]], "North's task only");
+    let home = director.get("/").await.text().await.unwrap();
+    assert!(home.contains("N-CAM"), "North's camera is out: {home}");
+    assert!(
+        !home.contains("S-CAM"),
+        "South's camera is not North's business"
+    );
+    assert!(!home.contains("South class"), "nor South's booking");
+    let page = director.get("/takedowns").await.text().await.unwrap();
+    assert!(
+        page.contains(&format!("/takedowns/{}/done", taken[0])),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("/takedowns/{}/done", taken[1])));
+
+    // South's task, badge, booking and import are not there for North.
+    for response in [
+        director
+            .post(&format!("/api/v1/takedowns/{}/done", taken[1]), json!({}))
+            .await,
+        admin
+            .post(
+                &format!("/api/v1/badges/{}/active", badges[1]),
+                json!({ "active": false }),
+            )
+            .await,
+        staff
+            .post(
+                &format!("/api/v1/bookings/{}/cancel", bookings[1]),
+                json!({}),
+            )
+            .await,
+        staff.get(&format!("/imports/{}", sessions[1])).await,
+    ] {
+        let path = response.url().path().to_owned();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // North's own are.
+    expect(
+        director
+            .post(&format!("/api/v1/takedowns/{}/done", taken[0]), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        staff
+            .get(&format!("/imports/{}", sessions[0]))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // North's director reads only the entries about North's records.
+    let conn = app.db();
+    let trust_view = consentcam::store::audit::list(&conn, &Default::default()).unwrap();
+    drop(conn);
+    assert!(
+        trust_view
+            .iter()
+            .any(|r| r.subject == format!("person:{}", south[0])),
+        "South's person was audited"
+    );
+    let log = expect(
+        director.get("/api/v1/audit?limit=5000").await,
+        StatusCode::OK,
+    )
+    .await;
+    let subjects: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["subject"].as_str().unwrap())
+        .collect();
+    assert!(
+        subjects.contains(&format!("person:{}", north[0]).as_str()),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&format!("publication:{}", taken[0]).as_str()),
+        "{subjects:?}"
+    );
+    let theirs = format!("person:{}", south[0]);
+    assert!(!subjects.contains(&theirs.as_str()), "{subjects:?}");
+    let csv = director.get("/audit.csv").await.text().await.unwrap();
+    assert!(!csv.contains(&format!("person:{}", south[0])), "{csv}");
+}

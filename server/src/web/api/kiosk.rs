@@ -206,7 +206,7 @@ pub struct AuditQuery {
 
 pub async fn audit(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Vec<audit::Row>>, ApiError> {
     let filter = audit::Filter {
@@ -217,6 +217,7 @@ pub async fn audit(
         until: q.until,
         limit: Some(q.limit.unwrap_or(200).min(5000)),
         before: q.before,
+        site: caller.account.site_id,
     };
     Ok(Json(
         state.read(move |c| Ok(audit::list(c, &filter)?)).await?,

@@ -392,10 +392,13 @@ pub async fn acknowledge_provenance(
 
 pub async fn takedowns(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<publications::Publication>>, ApiError> {
+    let site = caller.account.site_id;
     Ok(Json(
-        state.read(|c| Ok(publications::open_takedowns(c)?)).await?,
+        state
+            .read(move |c| Ok(publications::open_takedowns_in(c, site)?))
+            .await?,
     ))
 }
 

@@ -238,17 +238,19 @@ struct BadgesPage {
     offers: Vec<String>,
 }
 
-/// Recent taps of badges the kiosk did not know, newest first, one per UID, leaving out
-/// badges enrolled since.
+/// Recent taps of badges the kiosks (of `site`, or every kiosk) did not know, newest
+/// first, one per UID, leaving out badges enrolled since (anywhere).
 fn unknown_taps(
     c: &rusqlite::Connection,
     enrolled: &[registry::Badge],
+    site: Option<i64>,
 ) -> Result<Vec<UnknownTap>, ApiError> {
     let taps = audit::list(
         c,
         &audit::Filter {
             action_prefix: Some(Action::KioskTap.as_str().into()),
             limit: Some(500),
+            site,
             ..audit::Filter::default()
         },
     )?;
@@ -281,17 +283,17 @@ pub async fn badges(
     let site = caller.account.site_id;
     let (badges, unknown, offers) = state
         .read(move |c| {
-            let enrolled =
-                crate::store::sites::retain_visible(c, site, registry::badges(c)?, |b| {
-                    (crate::store::sites::Kind::Person, b.person_id.0)
-                })?;
-            let unknown = unknown_taps(c, &enrolled)?
+            let all = registry::badges(c)?;
+            let unknown = unknown_taps(c, &all, site)?
                 .into_iter()
                 .map(|u| UnknownTap {
                     at: super::photos::widgets::local_text(&st, &u.at),
                     uid: u.uid,
                 })
                 .collect::<Vec<_>>();
+            let enrolled = crate::store::sites::retain_visible(c, site, all, |b| {
+                (crate::store::sites::Kind::Person, b.person_id.0)
+            })?;
             let badges = enrolled
                 .into_iter()
                 .map(|b| {

@@ -48,7 +48,7 @@ fn day(text: &str, what: &str) -> Result<Option<Date>, ApiError> {
 }
 
 impl AuditQuery {
-    fn filter(&self, limit: u32) -> Result<audit::Filter, ApiError> {
+    fn filter(&self, limit: u32, site: Option<i64>) -> Result<audit::Filter, ApiError> {
         let since = day(&self.since, "since")?;
         let until = day(&self.until, "until")?
             .map(|d| d.tomorrow())
@@ -62,6 +62,7 @@ impl AuditQuery {
             until: until.map(|d| d.to_string()),
             limit: Some(limit),
             before: self.before,
+            site,
         })
     }
 
@@ -100,8 +101,14 @@ struct AuditPage {
 
 const PAGE_ROWS: u32 = 500;
 
-async fn rows(state: &AppState, query: &AuditQuery, limit: u32) -> Result<Vec<AuditRow>, ApiError> {
-    let filter = query.filter(limit)?;
+/// The entries `query` asks for that an account of `site` may read (`None`: every one).
+async fn rows(
+    state: &AppState,
+    query: &AuditQuery,
+    limit: u32,
+    site: Option<i64>,
+) -> Result<Vec<AuditRow>, ApiError> {
+    let filter = query.filter(limit, site)?;
     state
         .read(move |c| {
             Ok(audit::list(c, &filter)?
@@ -126,7 +133,7 @@ pub async fn audit(
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&state, &caller, &session).await;
-    let rows = rows(&state, &query, PAGE_ROWS).await?;
+    let rows = rows(&state, &query, PAGE_ROWS, caller.account.site_id).await?;
     let older = (rows.len() == PAGE_ROWS as usize)
         .then(|| rows.last())
         .flatten()
@@ -143,6 +150,7 @@ pub async fn audit(
 
 pub async fn audit_csv(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
     // Every matching row, whatever page the link was taken from.
@@ -150,7 +158,7 @@ pub async fn audit_csv(
         before: None,
         ..query
     };
-    let rows = rows(&state, &query, u32::MAX).await?;
+    let rows = rows(&state, &query, u32::MAX, caller.account.site_id).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
     super::csv_download(
         "audit-log.csv",

@@ -9,7 +9,7 @@ use tower_sessions::Session;
 use super::chrome::{Chrome, PageError, finish, render};
 use crate::domain::DeviceId;
 use crate::store::publications;
-use crate::store::{custody, overview, people, registry, requests};
+use crate::store::{custody, overview, people, registry, requests, sites};
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::api::Path;
@@ -77,9 +77,14 @@ pub struct TakedownRow {
     pub reason: String,
 }
 
-fn takedown_rows(state: &AppState, c: &rusqlite::Connection) -> Result<Vec<TakedownRow>, ApiError> {
+/// The open takedown tasks an account of `site` sees (`None`: every site's).
+fn takedown_rows(
+    state: &AppState,
+    c: &rusqlite::Connection,
+    site: Option<i64>,
+) -> Result<Vec<TakedownRow>, ApiError> {
     let local = |t: jiff::Timestamp| super::photos::local(state, t);
-    Ok(publications::open_takedowns(c)?
+    Ok(publications::open_takedowns_in(c, site)?
         .into_iter()
         .map(|p| TakedownRow {
             id: p.id,
@@ -117,25 +122,39 @@ pub async fn dashboard(
     let oversight = c.is_oversight();
     let st = state.clone();
     let now = state.now();
+    // An account of a site sees its site's cameras, bookings, photos and tasks only.
+    let site = caller.account.site_id;
     let (out, devices, needs_tagging, approvals_waiting, takedowns, bookings) = state
         .read(move |conn| {
-            let bookings =
-                crate::store::groups::upcoming(conn, now, jiff::SignedDuration::from_hours(24))?
-                    .into_iter()
-                    .map(|b| super::groups::booking_row(&st, b, now))
-                    .collect();
-            let out = custody_rows(&st, conn, custody::open_sessions(conn)?)?;
-            let needs_tagging = overview::needing_tags(conn, None)?;
+            let upcoming =
+                crate::store::groups::upcoming(conn, now, jiff::SignedDuration::from_hours(24))?;
+            let bookings = sites::retain_visible(conn, site, upcoming, |b| {
+                (sites::Kind::Group, b.group_id.0)
+            })?
+            .into_iter()
+            .map(|b| super::groups::booking_row(&st, b, now))
+            .collect();
+            let open = sites::retain_visible(conn, site, custody::open_sessions(conn)?, |s| {
+                (sites::Kind::Device, s.device_id.0)
+            })?;
+            let out = custody_rows(&st, conn, open)?;
+            let needs_tagging = overview::needing_tags(conn, None, site)?;
             let takedowns = if oversight {
-                takedown_rows(&st, conn)?
+                takedown_rows(&st, conn, site)?
             } else {
                 Vec::new()
             };
+            let devices = sites::retain_visible(conn, site, registry::devices(conn)?, |d| {
+                (sites::Kind::Device, d.id.0)
+            })?;
+            let approvals = sites::retain_visible(conn, site, requests::open(conn)?, |r| {
+                (sites::Kind::Photo, r.photo_id.0)
+            })?;
             Ok((
                 out,
-                registry::devices(conn)?,
+                devices,
                 needs_tagging,
-                requests::open(conn)?.len(),
+                approvals.len(),
                 takedowns,
                 bookings,
             ))
@@ -203,7 +222,10 @@ pub async fn takedowns(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&state, &caller, &session).await;
     let st = state.clone();
-    let takedowns = state.read(move |conn| takedown_rows(&st, conn)).await?;
+    let site = caller.account.site_id;
+    let takedowns = state
+        .read(move |conn| takedown_rows(&st, conn, site))
+        .await?;
     render(&TakedownsPage { c, takedowns })
 }
 
@@ -259,10 +281,13 @@ mod tests {
                 .iter()
                 .filter(|p| status(&conn, p).unwrap() == PhotoStatus::NeedsTagging)
                 .count();
-            assert_eq!(overview::needing_tags(&conn, session).unwrap(), badges);
+            assert_eq!(
+                overview::needing_tags(&conn, session, None).unwrap(),
+                badges
+            );
             assert_eq!(overview::photo_count(&conn, session).unwrap(), all.len());
         }
         // The photo with an unassigned face, and the class photo nobody has tagged yet.
-        assert_eq!(overview::needing_tags(&conn, None).unwrap(), 2);
+        assert_eq!(overview::needing_tags(&conn, None, None).unwrap(), 2);
     }
 }

@@ -75,7 +75,7 @@ pub async fn imports(
                 .filter(|row| row.photos > 0)
                 .map(|row| {
                     Ok(ImportRow {
-                        needs_tagging: overview::needing_tags(conn, Some(row.session_id))?,
+                        needs_tagging: overview::needing_tags(conn, Some(row.session_id), None)?,
                         custody: row,
                     })
                 })
