@@ -150,7 +150,8 @@ enum Command {
         /// The returned device's id (default: the most recently returned device).
         #[arg(long)]
         device: Option<i64>,
-        /// Delete from the card the files whose copy is committed (never anything else).
+        /// Delete from the card the files whose copy is committed (never anything else;
+        /// with --server, the files the server confirms it has by their hash).
         #[arg(long)]
         wipe: bool,
         /// Skip face detection (faster; faces can be tagged by hand).
@@ -830,11 +831,6 @@ fn send_card(
     wipe: bool,
     progress_file: Option<&Path>,
 ) -> Result<()> {
-    if wipe {
-        bail!(
-            "--wipe is not available with --server yet: the card is kept; wipe it after checking the server has every photo"
-        );
-    }
     let token_file = token_file.context("--server needs --token-file")?;
     let token = std::fs::read_to_string(token_file)
         .with_context(|| format!("cannot read the token file {}", token_file.display()))?;
@@ -865,6 +861,17 @@ fn send_card(
                 "card sent to {url}: {} new, {} already there, {} refused; the server analyses them",
                 sent.stored, sent.duplicates, sent.refused
             );
+            if wipe {
+                let wiped = consentcam::ingest::send::wipe_sent(mount, url, token.trim())?;
+                eprintln!(
+                    "card wiped: {} files the server has were deleted, {} kept",
+                    wiped.deleted.len(),
+                    wiped.kept.len()
+                );
+                for kept in &wiped.kept {
+                    eprintln!("KEPT on the card: {kept}");
+                }
+            }
             Ok(())
         }
         Err(e) => {

@@ -61,11 +61,7 @@ pub fn send_card(
         files,
         bytes: bytes_total,
     });
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(3600)))
-        .build()
-        .into();
+    let agent = agent();
     let base = url.trim_end_matches('/');
     let auth = format!("Bearer {token}");
     let mut sent = Sent::default();
@@ -92,14 +88,7 @@ pub fn send_card(
                     .and_then(ContentHash::of_reader)
                     .map_err(|e| card_error(format!("{}: {e}", entry.card_path)))?;
                 let address = format!("{base}/api/v1/kiosk/card-files/{hash}");
-                let known = agent
-                    .get(&address)
-                    .header("Authorization", &auth)
-                    .call()
-                    .map_err(|e| refused(e.to_string()))?
-                    .status()
-                    .as_u16();
-                let outcome = if known == 204 {
+                let outcome = if server_has(&agent, &address, &auth).map_err(refused)? {
                     Outcome::Duplicate
                 } else {
                     put_file(&agent, &address, &auth, &entry, device).map_err(refused)?
@@ -129,6 +118,84 @@ pub fn send_card(
         refused: sent.refused,
     });
     Ok(sent)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(3600)))
+        .build()
+        .into()
+}
+
+/// Whether the server has the file at `address` (its hash): stored, checked and
+/// committed there.
+fn server_has(agent: &ureq::Agent, address: &str, auth: &str) -> Result<bool, String> {
+    let status = agent
+        .get(address)
+        .header("Authorization", auth)
+        .call()
+        .map_err(|e| e.to_string())?
+        .status()
+        .as_u16();
+    match status {
+        204 => Ok(true),
+        404 => Ok(false),
+        other => Err(format!("the server answered HTTP {other}")),
+    }
+}
+
+/// Deletes from the card at `mount` each file the server at `url` says it has: read and
+/// hashed again here, then asked for by that hash. Any other file (refused, not sent,
+/// changed since, or the server cannot be asked) is kept.
+///
+/// # Errors
+/// The card cannot be read.
+pub fn wipe_sent(
+    mount: &Path,
+    url: &str,
+    token: &str,
+) -> Result<consentcam_media::import::WipeReport, SendError> {
+    let entries = card::scan(mount).map_err(|e| SendError::Card {
+        mount: mount.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    let (agent, base, auth) = (
+        agent(),
+        url.trim_end_matches('/'),
+        format!("Bearer {token}"),
+    );
+    let mut report = consentcam_media::import::WipeReport::default();
+    let mut touched = std::collections::BTreeSet::new();
+    for entry in entries {
+        let on_server = match entry.kind {
+            EntryKind::File { .. } => File::open(&entry.path)
+                .and_then(ContentHash::of_reader)
+                .ok()
+                .is_some_and(|hash| {
+                    let address = format!("{base}/api/v1/kiosk/card-files/{hash}");
+                    server_has(&agent, &address, &auth).unwrap_or_else(|e| {
+                        tracing::warn!(card_path = %entry.card_path, error = %e, "kept on the card: the server could not be asked");
+                        false
+                    })
+                }),
+            EntryKind::Refused(_) => false,
+        };
+        if on_server && std::fs::remove_file(&entry.path).is_ok() {
+            if let Some(dir) = entry.path.parent() {
+                touched.insert(dir.to_path_buf());
+            }
+            report.deleted.push(entry.card_path);
+        } else {
+            report.kept.push(entry.card_path);
+        }
+    }
+    for dir in touched {
+        if let Err(e) = File::open(&dir).and_then(|d| d.sync_all()) {
+            tracing::warn!(error = %e, "flushing the card after a wipe failed");
+        }
+    }
+    Ok(report)
 }
 
 /// Sends one file, offering it again while the server's store is busy.

@@ -850,6 +850,46 @@ async fn a_sites_card_sent_to_the_central_server_is_stored_attributed_and_analys
     let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
 
+    // Wiped: a file the server has not got stays on the card; the ones it has go. Then
+    // sent with --wipe, the last one is sent and goes too.
+    std::fs::write(
+        folder.join("IMG_0004.JPG"),
+        b"taken after the card was sent",
+    )
+    .unwrap();
+    let (mount, url, kiosk_token) = (
+        card.path().to_owned(),
+        server.clone(),
+        app.kiosk_token.clone(),
+    );
+    let wiped = tokio::task::spawn_blocking(move || {
+        consentcam::ingest::send::wipe_sent(&mount, &url, &kiosk_token).unwrap()
+    })
+    .await
+    .unwrap();
+    let names = |paths: &[consentcam_media::CardPath]| -> Vec<String> {
+        paths.iter().map(|p| p.as_str().to_owned()).collect()
+    };
+    assert_eq!(
+        names(&wiped.deleted),
+        ["DCIM/100CANON/IMG_0001.JPG", "DCIM/100CANON/IMG_0002.JPG"]
+    );
+    assert_eq!(names(&wiped.kept), ["DCIM/100CANON/IMG_0004.JPG"]);
+    assert!(!on_card.exists());
+    let last = send(&["--wipe"]);
+    assert!(
+        last.lines()
+            .any(|l| l == r#"{"event":"finished","stored":1,"duplicates":0,"refused":0}"#),
+        "{last}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&folder).unwrap().count(),
+        0,
+        "the card is empty"
+    );
+    let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
+    assert_eq!(list.as_array().unwrap().len(), 3, "nothing lost on the way");
+
     // A file damaged on the way is refused and nothing is kept; so is one without the
     // kiosk's token.
     let client = reqwest::Client::new();
@@ -872,7 +912,7 @@ async fn a_sites_card_sent_to_the_central_server_is_stored_attributed_and_analys
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let list = expect(staff.get("/api/v1/photos").await, StatusCode::OK).await;
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list.as_array().unwrap().len(), 3);
     let incoming = data.join("store").join("incoming");
     assert_eq!(
         std::fs::read_dir(&incoming).unwrap().count(),
