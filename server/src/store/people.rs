@@ -190,6 +190,28 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Person>>
     search_in(conn, None, query, limit)
 }
 
+/// A page of the register (of one site; `None`: of every site), by family and given
+/// name: the `limit` people after the person `after` (the last of the previous page).
+/// Keyset paging: as quick for the last page of 100,000 as for the first.
+pub fn page_in(
+    conn: &Connection,
+    site: Option<i64>,
+    after: Option<PersonId>,
+    limit: u32,
+) -> Result<Vec<Person>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PERSON_COLS} FROM people p WHERE erased_at IS NULL \
+           AND (?1 IS NULL OR site_id = ?1) \
+           AND (?2 IS NULL OR (family_name COLLATE NOCASE, given_name COLLATE NOCASE, id) > \
+                (SELECT family_name, given_name, id FROM people WHERE id = ?2)) \
+         ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE, id LIMIT ?3"
+    ))?;
+    let rows = stmt
+        .query_map(params![site, after.map(|a| a.0), limit], person_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// [`search`] among the people of one site (`None`: of every site).
 pub fn search_in(
     conn: &Connection,

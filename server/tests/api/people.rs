@@ -468,3 +468,60 @@ async fn a_person_marked_as_left_keeps_their_forms_until_the_retention_years_hav
     assert_eq!(audit[0]["details"]["forms_of_people"], json!([leaver]));
     assert_eq!(audit[0]["details"]["counts"]["forms"], 1);
 }
+
+#[tokio::test]
+async fn the_register_comes_a_page_at_a_time_in_name_order_with_nobody_missed_or_twice() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    // Names that sort differently by case and share family names.
+    let names = [
+        ("L1", "Robin", "okafor"),
+        ("L2", "Sam", "Ng"),
+        ("L3", "amy", "Okafor"),
+        ("L4", "Zoe", "Abbott"),
+        ("L5", "Ben", "ng"),
+        ("L6", "Cal", "Okafor"),
+        ("L7", "Dee", "Young"),
+    ];
+    for (ext_ref, given, family) in names {
+        learner(&admin, ext_ref, given, family, "2011-04-01").await;
+    }
+    let whole = expect(admin.get("/api/v1/people").await, StatusCode::OK).await;
+    let refs = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["ext_ref"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(refs(&whole), ["L4", "L5", "L2", "L3", "L6", "L1", "L7"]);
+    let mut paged = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = expect(
+            admin.get(&format!("/api/v1/people?limit=3{after}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        let got = page.as_array().unwrap();
+        if got.is_empty() {
+            break;
+        }
+        assert!(got.len() <= 3);
+        after = format!("&after={}", got.last().unwrap()["id"]);
+        paged.extend(refs(&page));
+    }
+    assert_eq!(paged, refs(&whole));
+    assert_eq!(
+        expect(admin.get("/api/v1/people?limit=0").await, StatusCode::OK)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        admin.get("/api/v1/people?page=2").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}

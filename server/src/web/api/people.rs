@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use super::{Json, Path};
+use super::{Json, Path, Query};
 use crate::decisions::{self, ChannelDecision};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::import::consent_csv::ImportReport;
@@ -71,13 +71,26 @@ fn forms(found: Vec<consents::Consent>) -> Vec<FormView> {
         .collect()
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<u32>,
+    /// The next page: the people after this id (the last of the previous page).
+    after: Option<i64>,
+}
+
+/// The register by name, a page at a time (`limit`, default 500, at most 1,000; pass the
+/// last id as `after` for the next page).
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Listed>>, ApiError> {
     let site = caller.account.site_id;
+    let limit = query.limit.unwrap_or(500).clamp(1, 1000);
+    let after = query.after.map(PersonId);
     let found = state
-        .read(move |c| Ok(people::search_in(c, site, "", u32::MAX)?))
+        .read(move |c| Ok(people::page_in(c, site, after, limit)?))
         .await?;
     Ok(Json(listed(&caller, found)))
 }
