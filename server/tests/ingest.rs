@@ -266,3 +266,56 @@ fn a_photo_belongs_to_the_site_of_the_camera_it_came_off() {
         .unwrap();
     assert_eq!(actions, 2);
 }
+
+#[test]
+fn a_card_read_at_a_site_without_a_device_named_is_its_sites_latest_return() {
+    use consentcam::domain::DeviceId;
+    use consentcam::ingest::session_for_import_at;
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = store::open(&dir.path().join("records.db")).unwrap();
+    let clock = Clock::System;
+    let zone = consentcam::clock::time_zone("Europe/London");
+    consentcam::demo::seed(&mut conn, clock.now(), clock.today(&zone)).unwrap();
+    let now = clock.now();
+    let north = store::sites::insert_site(&conn, "North", now).unwrap();
+    let south = store::sites::insert_site(&conn, "South", now).unwrap();
+    use store::sites::Kind;
+    assert!(store::sites::assign(&conn, Kind::Device, 1, Some(north)).unwrap());
+    assert!(store::sites::assign(&conn, Kind::Device, 2, Some(south)).unwrap());
+    // North's camera came back first, South's an hour later (after every demo return).
+    let person: i64 = conn
+        .query_row("SELECT id FROM people ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let returned = |device: i64, back: &str| -> i64 {
+        conn.execute(
+            "INSERT INTO custody_sessions (device_id, person_id, out_at, due_back, returned_at) \
+             VALUES (?1, ?2, '2030-01-01T09:00:00Z', '2030-01-01T17:00:00Z', ?3)",
+            rusqlite::params![device, person, back],
+        )
+        .unwrap();
+        conn.last_insert_rowid()
+    };
+    let north_return = returned(1, "2030-01-01T12:00:00Z");
+    let south_return = returned(2, "2030-01-01T13:00:00Z");
+    let found = |device: Option<i64>, site: Option<i64>| {
+        session_for_import_at(&conn, device.map(DeviceId), site)
+            .unwrap()
+            .map(|s| s.id)
+    };
+    assert_eq!(found(None, Some(north)), Some(north_return), "North's own");
+    assert_eq!(found(None, Some(south)), Some(south_return));
+    assert_eq!(found(None, None), Some(south_return), "the latest of all");
+    assert_eq!(
+        found(Some(1), Some(south)),
+        Some(north_return),
+        "the device named"
+    );
+    let empty = store::sites::insert_site(&conn, "East", now).unwrap();
+    assert_eq!(
+        found(None, Some(empty)),
+        None,
+        "a site with no camera has no return"
+    );
+}
