@@ -19,6 +19,7 @@ use crate::catalogue::{Catalogue, CatalogueError, FileRecord};
 use crate::format::{self, MediaKind, SNIFF_LEN};
 use crate::hash::ContentHash;
 use crate::problem::Problem;
+use crate::storage::Storage;
 use crate::store::{Store, StoreError};
 
 /// Bytes between two `Copying` events for one large file.
@@ -439,18 +440,32 @@ pub fn wipe_card(
     store: &Store,
     catalogue: &dyn Catalogue,
 ) -> Result<WipeReport, ImportError> {
-    let mut report = WipeReport::default();
-    let mut touched = std::collections::BTreeSet::new();
     let committed = catalogue
         .committed_hashes()
         .map_err(ImportError::Catalogue)?;
+    wipe_held(card_root, store.storage(), &mut |hash| {
+        committed.contains(hash) && store.contains(hash).unwrap_or(false)
+    })
+}
+
+/// Delete from the card only the files whose current content hash (read again now) is
+/// one `held` confirms is kept safely elsewhere. Everything else stays.
+///
+/// # Errors
+/// The card cannot be listed. A file that cannot be deleted is kept and listed, not an
+/// error.
+pub fn wipe_held(
+    card_root: &Path,
+    storage: &dyn Storage,
+    held: &mut dyn FnMut(&ContentHash) -> bool,
+) -> Result<WipeReport, ImportError> {
+    let mut report = WipeReport::default();
+    let mut touched = std::collections::BTreeSet::new();
     for entry in card::scan(card_root)? {
         let deletable = match entry.kind {
             EntryKind::File { .. } => File::open(&entry.path)
                 .and_then(ContentHash::of_reader)
-                .is_ok_and(|hash| {
-                    committed.contains(&hash) && store.contains(&hash).unwrap_or(false)
-                }),
+                .is_ok_and(|hash| held(&hash)),
             EntryKind::Refused(_) => false,
         };
         if deletable && fs::remove_file(&entry.path).is_ok() {
@@ -463,7 +478,7 @@ pub fn wipe_card(
         }
     }
     for dir in touched {
-        if let Err(e) = store.storage().sync_dir(&dir) {
+        if let Err(e) = storage.sync_dir(&dir) {
             tracing::warn!(error = %e, "flushing the card after a wipe failed");
         }
     }

@@ -156,46 +156,22 @@ pub fn wipe_sent(
     url: &str,
     token: &str,
 ) -> Result<consentcam_media::import::WipeReport, SendError> {
-    let entries = card::scan(mount).map_err(|e| SendError::Card {
-        mount: mount.display().to_string(),
-        detail: e.to_string(),
-    })?;
     let (agent, base, auth) = (
         agent(),
         url.trim_end_matches('/'),
         format!("Bearer {token}"),
     );
-    let mut report = consentcam_media::import::WipeReport::default();
-    let mut touched = std::collections::BTreeSet::new();
-    for entry in entries {
-        let on_server = match entry.kind {
-            EntryKind::File { .. } => File::open(&entry.path)
-                .and_then(ContentHash::of_reader)
-                .ok()
-                .is_some_and(|hash| {
-                    let address = format!("{base}/api/v1/kiosk/card-files/{hash}");
-                    server_has(&agent, &address, &auth).unwrap_or_else(|e| {
-                        tracing::warn!(card_path = %entry.card_path, error = %e, "kept on the card: the server could not be asked");
-                        false
-                    })
-                }),
-            EntryKind::Refused(_) => false,
-        };
-        if on_server && std::fs::remove_file(&entry.path).is_ok() {
-            if let Some(dir) = entry.path.parent() {
-                touched.insert(dir.to_path_buf());
-            }
-            report.deleted.push(entry.card_path);
-        } else {
-            report.kept.push(entry.card_path);
-        }
-    }
-    for dir in touched {
-        if let Err(e) = File::open(&dir).and_then(|d| d.sync_all()) {
-            tracing::warn!(error = %e, "flushing the card after a wipe failed");
-        }
-    }
-    Ok(report)
+    consentcam_media::import::wipe_held(mount, &consentcam_media::OsStorage, &mut |hash| {
+        let address = format!("{base}/api/v1/kiosk/card-files/{hash}");
+        server_has(&agent, &address, &auth).unwrap_or_else(|e| {
+            tracing::warn!(%hash, error = %e, "kept on the card: the server could not be asked");
+            false
+        })
+    })
+    .map_err(|e| SendError::Card {
+        mount: mount.display().to_string(),
+        detail: e.to_string(),
+    })
 }
 
 /// Sends one file, offering it again while the server's store is busy.
