@@ -233,25 +233,6 @@ pub struct Filter {
     pub site: Option<i64>,
 }
 
-/// The site of the record an entry's subject (`photo:12`) names, in SQL; NULL for a
-/// subject of no site (the system, a partner, a file).
-const SUBJECT_SITE: &str = "(SELECT CASE substr(subject, 1, instr(subject, ':') - 1) \
-    WHEN 'person' THEN (SELECT site_id FROM people WHERE id = n) \
-    WHEN 'photo' THEN (SELECT site_id FROM photos WHERE id = n) \
-    WHEN 'account' THEN (SELECT site_id FROM accounts WHERE id = n) \
-    WHEN 'kiosk' THEN (SELECT site_id FROM kiosks WHERE id = n) \
-    WHEN 'group' THEN (SELECT site_id FROM groups WHERE id = n) \
-    WHEN 'device' THEN (SELECT site_id FROM devices WHERE id = n) \
-    WHEN 'session' THEN (SELECT d.site_id FROM custody_sessions s \
-        JOIN devices d ON d.id = s.device_id WHERE s.id = n) \
-    WHEN 'publication' THEN (SELECT ph.site_id FROM publications p \
-        JOIN photos ph ON ph.id = p.photo_id WHERE p.id = n) \
-    WHEN 'booking' THEN (SELECT g.site_id FROM bookings b \
-        JOIN groups g ON g.id = b.group_id WHERE b.id = n) \
-    WHEN 'badge' THEN (SELECT p.site_id FROM badges b \
-        JOIN people p ON p.id = b.person_id WHERE b.id = n) \
-    END FROM (SELECT CAST(substr(subject, instr(subject, ':') + 1) AS INTEGER) AS n))";
-
 /// Rows matching `filter`, newest first.
 pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare(&format!(
@@ -259,8 +240,9 @@ pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<Row>> {
          WHERE (?1 IS NULL OR action LIKE ?1 || '%') AND (?2 IS NULL OR actor = ?2) \
            AND (?3 IS NULL OR subject = ?3) AND (?4 IS NULL OR at >= ?4) \
            AND (?5 IS NULL OR at < ?5) AND (?7 IS NULL OR id < ?7) \
-           AND (?8 IS NULL OR {SUBJECT_SITE} = ?8) \
-         ORDER BY id DESC LIMIT ?6"
+           AND (?8 IS NULL OR {} = ?8) \
+         ORDER BY id DESC LIMIT ?6",
+        super::sites::subject_site_sql()
     ))?;
     let rows = stmt
         .query_map(

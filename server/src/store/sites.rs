@@ -80,6 +80,20 @@ impl Kind {
         )
     }
 
+    /// SQL selecting the site of the record whose id is the SQL expression `id` (a
+    /// derived kind's through the record it is of).
+    fn site_sql(self, id: &str) -> String {
+        let through = match self {
+            Self::Consent => "consent_records r JOIN people s ON s.id = r.person_id",
+            Self::Badge => "badges r JOIN people s ON s.id = r.person_id",
+            Self::Booking => "bookings r JOIN groups s ON s.id = r.group_id",
+            Self::Import => "custody_sessions r JOIN devices s ON s.id = r.device_id",
+            Self::Publication => "publications r JOIN photos s ON s.id = r.photo_id",
+            own => return format!("SELECT site_id FROM {} WHERE id = {id}", own.table()),
+        };
+        format!("SELECT s.site_id FROM {through} WHERE r.id = {id}")
+    }
+
     fn table(self) -> &'static str {
         match self {
             Self::Person => "people",
@@ -239,17 +253,36 @@ pub fn assign(conn: &Connection, kind: Kind, id: i64, site: Option<i64>) -> Resu
 /// The site of a record: `None` if there is no such record, `Some(None)` if it belongs to
 /// no site.
 pub fn site_of(conn: &Connection, kind: Kind, id: i64) -> Result<Option<Option<i64>>> {
-    let sql = match kind {
-        Kind::Consent => "SELECT p.site_id FROM consent_records c JOIN people p ON p.id = c.person_id WHERE c.id = ?1".to_owned(),
-        Kind::Badge => "SELECT p.site_id FROM badges b JOIN people p ON p.id = b.person_id WHERE b.id = ?1".to_owned(),
-        Kind::Booking => "SELECT g.site_id FROM bookings b JOIN groups g ON g.id = b.group_id WHERE b.id = ?1".to_owned(),
-        Kind::Import => "SELECT d.site_id FROM custody_sessions s JOIN devices d ON d.id = s.device_id WHERE s.id = ?1".to_owned(),
-        Kind::Publication => "SELECT ph.site_id FROM publications p JOIN photos ph ON ph.id = p.photo_id WHERE p.id = ?1".to_owned(),
-        other => format!("SELECT site_id FROM {} WHERE id = ?1", other.table()),
-    };
     Ok(conn
-        .query_row(&sql, [id], |r| r.get::<_, Option<i64>>(0))
+        .query_row(&kind.site_sql("?1"), [id], |r| r.get::<_, Option<i64>>(0))
         .optional()?)
+}
+
+/// The kinds an audit entry's subject names, by the word before its id (`photo:12`).
+const AUDITED: [(&str, Kind); 10] = [
+    ("person", Kind::Person),
+    ("photo", Kind::Photo),
+    ("account", Kind::Account),
+    ("kiosk", Kind::Kiosk),
+    ("group", Kind::Group),
+    ("device", Kind::Device),
+    ("session", Kind::Import),
+    ("publication", Kind::Publication),
+    ("booking", Kind::Booking),
+    ("badge", Kind::Badge),
+];
+
+/// SQL giving the site of the record an audit entry's `subject` names; NULL for a subject
+/// of no site (the system, a partner, a file).
+pub(crate) fn subject_site_sql() -> String {
+    let cases: String = AUDITED
+        .iter()
+        .map(|(word, kind)| format!(" WHEN '{word}' THEN ({})", kind.site_sql("n")))
+        .collect();
+    format!(
+        "(SELECT CASE substr(subject, 1, instr(subject, ':') - 1){cases} END \
+         FROM (SELECT CAST(substr(subject, instr(subject, ':') + 1) AS INTEGER) AS n))"
+    )
 }
 
 /// Gives a new photo its device's site.
