@@ -644,7 +644,7 @@ mod tests {
         assert_eq!(sign_out(&w, "k1", w.camera, w.staff, 2, None), Some(any.id));
         // The other holder's booking is for the iPad only.
         w.conn
-            .execute("UPDATE custody_sessions SET returned_at = 'x'", [])
+            .execute("UPDATE custody_sessions SET returned_at = out_at", [])
             .unwrap();
         assert_eq!(sign_out(&w, "k2", w.camera, w.other_staff, 2, None), None);
         assert_eq!(
@@ -654,14 +654,14 @@ mod tests {
         // The kiosk's own match stands if the booking is the holder's, even if the kiosk
         // decided from an older roster; a booking of someone else is not taken.
         w.conn
-            .execute("UPDATE custody_sessions SET returned_at = 'x'", [])
+            .execute("UPDATE custody_sessions SET returned_at = out_at", [])
             .unwrap();
         assert_eq!(
             sign_out(&w, "k4", w.camera, w.staff, 5, Some(any.id.0)),
             Some(any.id)
         );
         w.conn
-            .execute("UPDATE custody_sessions SET returned_at = 'x'", [])
+            .execute("UPDATE custody_sessions SET returned_at = out_at", [])
             .unwrap();
         assert_eq!(
             sign_out(&w, "k5", w.camera, w.staff, 5, Some(ipad_only.id.0)),

@@ -35,12 +35,15 @@ pub struct Facts {
     pub received: Timestamp,
     /// The kiosk's clock when it sent the batch, if it said.
     pub kiosk_clock: Option<Timestamp>,
-    /// The latest time among this kiosk's events recorded before this one.
+    /// The latest time among the events already recorded from this kiosk, or for the
+    /// device the event names (whatever order the kiosk numbered them in).
     pub latest_before: Option<Timestamp>,
     /// Whether the device the event names is registered (taps name none).
     pub device_exists: bool,
     /// The person the event names, if registered (taps name none).
     pub person: Option<PersonFacts>,
+    /// The device or the person belongs to a site other than the kiosk's.
+    pub other_site: bool,
 }
 
 /// Why an event is refused.
@@ -54,6 +57,7 @@ pub enum Refusal {
     UnknownPerson,
     BadgeNotActive,
     MayNotSignOut,
+    OtherSite,
 }
 
 impl Refusal {
@@ -68,6 +72,7 @@ impl Refusal {
             Refusal::UnknownPerson => "unknown_person",
             Refusal::BadgeNotActive => "badge_not_active",
             Refusal::MayNotSignOut => "may_not_sign_out",
+            Refusal::OtherSite => "other_site",
         }
     }
 
@@ -86,6 +91,9 @@ impl Refusal {
             Refusal::UnknownPerson => "the person is not registered",
             Refusal::BadgeNotActive => "the person has no active staff badge",
             Refusal::MayNotSignOut => "the person may not sign devices out",
+            Refusal::OtherSite => {
+                "the device or the person belongs to another site than the kiosk's"
+            }
         }
     }
 }
@@ -137,7 +145,11 @@ fn people_and_device(facts: &Facts) -> Result<PersonFacts, Refusal> {
     if !facts.device_exists {
         return Err(Refusal::UnknownDevice);
     }
-    facts.person.ok_or(Refusal::UnknownPerson)
+    let person = facts.person.ok_or(Refusal::UnknownPerson)?;
+    if facts.other_site {
+        return Err(Refusal::OtherSite);
+    }
+    Ok(person)
 }
 
 #[cfg(test)]
@@ -188,6 +200,7 @@ mod tests {
             latest_before: None,
             device_exists: true,
             person: Some(STAFF),
+            other_site: false,
         }
     }
 
@@ -349,6 +362,30 @@ mod tests {
                 Err(Refusal::UnknownDevice),
             ),
             (
+                "a sign-out of another site's device or by another site's person",
+                event(t(0), sign_out()),
+                Facts {
+                    other_site: true,
+                    ..ok
+                },
+                Err(Refusal::OtherSite),
+            ),
+            (
+                "a return of another site's device",
+                event(
+                    t(0),
+                    KioskEventKind::Returned {
+                        device_id: 1,
+                        person_id: 2,
+                    },
+                ),
+                Facts {
+                    other_site: true,
+                    ..ok
+                },
+                Err(Refusal::OtherSite),
+            ),
+            (
                 "a tap names nobody",
                 event(t(0), tap()),
                 Facts {
@@ -381,6 +418,7 @@ mod tests {
             Refusal::UnknownPerson,
             Refusal::BadgeNotActive,
             Refusal::MayNotSignOut,
+            Refusal::OtherSite,
         ];
         let mut codes: Vec<&str> = all.iter().map(|r| r.code()).collect();
         codes.sort_unstable();

@@ -91,7 +91,8 @@ pub fn check_code(
 
 /// Turns on the second factor for an account: the app's secret, the step of the code that
 /// confirmed it (so that code cannot be used again to log in) and the recovery codes'
-/// hashes. Refused if the account has one already.
+/// hashes. Refused if the account has one already. Every session of the account ends:
+/// returns the new sessions epoch, which only the session that enrolled is given.
 pub fn enrol_second_factor(
     conn: &mut Connection,
     account: AccountId,
@@ -100,7 +101,7 @@ pub fn enrol_second_factor(
     recovery_hashes: &[String],
     actor: &str,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<i64> {
     audited(conn, actor, Action::AccountSecondFactorOn, now, |tx| {
         if registry::totp_secret(tx, account)?.is_some() {
             return Err(StoreError::Conflict(
@@ -108,7 +109,8 @@ pub fn enrol_second_factor(
             ));
         }
         registry::enrol_second_factor(tx, account, secret, confirmed_step, recovery_hashes, now)?;
-        Ok(((), account_subject(account), json!({})))
+        let epoch = registry::account(tx, account)?.sessions_epoch;
+        Ok((epoch, account_subject(account), json!({})))
     })
 }
 

@@ -236,12 +236,24 @@ pub fn deliver_due(
                 round.removed += 1;
             }
             Ok(()) => {
-                deliveries::mark_delivered(&conn, d.publication_id, now)?;
-                log(&conn, Action::PhotoDeliver, &d, attempt, now)?;
-                tracing::info!(
-                    publication = d.publication_id,
-                    "delivered to the channel's endpoint"
-                );
+                let taken_down_meanwhile =
+                    deliveries::mark_delivered(&conn, d.publication_id, now)?;
+                let details = serde_json::json!({
+                    "attempt": d.attempts + 1,
+                    "removal_queued": taken_down_meanwhile,
+                });
+                log(&conn, Action::PhotoDeliver, &d, details, now)?;
+                if taken_down_meanwhile {
+                    tracing::warn!(
+                        publication = d.publication_id,
+                        "delivered while its takedown was finished; the endpoint is asked to remove it"
+                    );
+                } else {
+                    tracing::info!(
+                        publication = d.publication_id,
+                        "delivered to the channel's endpoint"
+                    );
+                }
                 round.delivered += 1;
             }
             Err(error) => {
@@ -519,6 +531,66 @@ mod tests {
             deliver_due(&db, &outbox, &a_token, &poster, t(10_000)).unwrap(),
             Round::default()
         );
+    }
+
+    /// An endpoint slow enough that the takedown is finished while the photo is on its way.
+    struct Slow<'a> {
+        db: &'a Mutex<Connection>,
+        id: i64,
+        sent: StdMutex<Vec<Outgoing>>,
+    }
+
+    impl Poster for Slow<'_> {
+        fn post(&self, request: &Outgoing) -> std::result::Result<(), String> {
+            self.sent.lock().unwrap().push(request.clone());
+            if request.verb == Verb::Post {
+                let mut conn = self.db.lock().unwrap();
+                publications::mark_takedown(&conn, self.id, "consent_withdrawn", t(2)).unwrap();
+                let director = crate::store::registry::insert_account(
+                    &conn,
+                    "director",
+                    "hash",
+                    crate::domain::AccountRole::Director,
+                    None,
+                    t(0),
+                )
+                .unwrap();
+                let done =
+                    crate::publish::record_takedown_done(&mut conn, self.id, director, true, t(3))
+                        .unwrap();
+                assert!(!done.endpoint_asked, "the endpoint had not answered yet");
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_delivery_that_lands_after_its_takedown_was_finished_is_removed_from_the_endpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, outbox, id) = queued(dir.path(), true);
+        let poster = Slow {
+            db: &db,
+            id,
+            sent: StdMutex::new(Vec::new()),
+        };
+        let round = deliver_due(&db, &outbox, &a_token, &poster, t(4)).unwrap();
+        assert_eq!(round.delivered, 1);
+        let d = deliveries::delivery(&db.lock().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.state, deliveries::DeliveryState::Removing, "{d:?}");
+        let round = deliver_due(&db, &outbox, &a_token, &poster, t(4)).unwrap();
+        assert_eq!(round.removed, 1);
+        let sent = poster.sent.lock().unwrap().clone();
+        assert_eq!(
+            sent.iter().map(|s| s.verb).collect::<Vec<_>>(),
+            [Verb::Post, Verb::Delete]
+        );
+        assert_eq!(sent[1].url, "https://cms.example/in/x1.jpg");
+        let d = deliveries::delivery(&db.lock().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.state, deliveries::DeliveryState::Removed);
     }
 
     #[test]

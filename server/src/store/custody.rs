@@ -17,6 +17,7 @@ use super::{Result, StoreError};
 use crate::domain::{BookingId, DeviceId, PersonId, Role};
 use crate::kiosk_checks::{self, Refusal};
 use crate::store::audit::Action;
+use crate::store::sites;
 
 /// What happened to one incoming event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,11 +61,6 @@ fn facts(
     received: Timestamp,
     kiosk_clock: Option<Timestamp>,
 ) -> Result<kiosk_checks::Facts> {
-    let latest_before: Option<String> = conn.query_row(
-        "SELECT max(at) FROM kiosk_events WHERE kiosk_id = ?1 AND seq < ?2",
-        params![kiosk_id, i64::try_from(event.seq).unwrap_or(i64::MAX)],
-        |r| r.get(0),
-    )?;
     let (device, person) = match &event.kind {
         KioskEventKind::Tap { .. } | KioskEventKind::JournalRefused { .. } => (None, None),
         KioskEventKind::SignedOut {
@@ -77,6 +73,25 @@ fn facts(
             person_id,
         } => (Some(*device_id), Some(*person_id)),
     };
+    // Judged by time against what is recorded: the kiosk chooses its own `seq`.
+    let latest_before: Option<String> = conn.query_row(
+        "SELECT max(t) FROM ( \
+           SELECT max(at) AS t FROM kiosk_events WHERE kiosk_id = ?1 \
+           UNION ALL SELECT max(out_at) FROM custody_sessions WHERE device_id = ?2 \
+           UNION ALL SELECT max(returned_at) FROM custody_sessions WHERE device_id = ?2)",
+        params![kiosk_id, device],
+        |r| r.get(0),
+    )?;
+    // A kiosk of a site names devices and people of its site or of none.
+    let kiosk_site = sites::site_of(conn, sites::Kind::Kiosk, kiosk_id)?.flatten();
+    let mut other_site = false;
+    for (kind, id) in [(sites::Kind::Device, device), (sites::Kind::Person, person)] {
+        if let Some(id) = id
+            && let Some(site) = sites::site_of(conn, kind, id)?
+        {
+            other_site |= !sites::kiosk_may_name(kiosk_site, site);
+        }
+    }
     let person = match person {
         None => None,
         Some(id) => conn
@@ -103,6 +118,7 @@ fn facts(
             None => false,
         },
         person,
+        other_site,
     })
 }
 
@@ -341,15 +357,20 @@ pub struct RefusedEvent {
     pub reason: String,
 }
 
-/// Refused events, newest first.
-pub fn refused_events(conn: &Connection, limit: u32) -> Result<Vec<RefusedEvent>> {
+/// Refused events, newest first: of the kiosks of `site` only, when one is given.
+pub fn refused_events(
+    conn: &Connection,
+    site: Option<i64>,
+    limit: u32,
+) -> Result<Vec<RefusedEvent>> {
     let mut stmt = conn.prepare(
         "SELECT r.event_id, r.kiosk_id, k.name, r.at, r.received_at, r.kind, r.body, r.code, \
          r.reason FROM refused_kiosk_events r JOIN kiosks k ON k.id = r.kiosk_id \
+         WHERE ?2 IS NULL OR k.site_id = ?2 \
          ORDER BY r.received_at DESC, r.seq DESC LIMIT ?1",
     )?;
     let rows = stmt
-        .query_map([limit], |r| {
+        .query_map(params![limit, site], |r| {
             let body: String = r.get(6)?;
             Ok(RefusedEvent {
                 event_id: r.get(0)?,
@@ -686,7 +707,7 @@ pub(crate) mod tests {
             Recorded::Refused(Refusal::UnknownDevice)
         );
         assert!(open_sessions(&conn).unwrap().is_empty());
-        let refused = refused_events(&conn, 10).unwrap();
+        let refused = refused_events(&conn, None, 10).unwrap();
         assert_eq!(refused.len(), 1);
         assert_eq!(refused[0].code, "unknown_device");
         assert_eq!(refused[0].body["device_id"], 999);
@@ -695,7 +716,7 @@ pub(crate) mod tests {
             record_event(&conn, kiosk, &bad, t(12), None).unwrap(),
             Recorded::Duplicate
         );
-        assert_eq!(refused_events(&conn, 10).unwrap().len(), 1);
+        assert_eq!(refused_events(&conn, None, 10).unwrap().len(), 1);
     }
 
     #[test]

@@ -106,13 +106,23 @@ pub fn due(conn: &Connection, now: Timestamp) -> Result<Vec<Delivery>> {
         .collect())
 }
 
-pub fn mark_delivered(conn: &Connection, publication_id: i64, now: Timestamp) -> Result<()> {
-    let changed = conn.execute(
-        "UPDATE http_deliveries SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, \
-         last_error = NULL WHERE publication_id = ?1 AND state = 'pending'",
-        params![publication_id, now],
-    )?;
-    pending_changed(changed, publication_id)
+/// A delivery went through. If its takedown was finished while the request was on its
+/// way (the row was withheld meanwhile), the endpoint now holds a copy nobody would ask it
+/// to remove: the removal is queued, due at once. Returns whether it was.
+pub fn mark_delivered(conn: &Connection, publication_id: i64, now: Timestamp) -> Result<bool> {
+    let state: Option<String> = conn
+        .query_row(
+            "UPDATE http_deliveries SET delivered_at = ?2, last_error = NULL, \
+             state = CASE state WHEN 'withheld' THEN 'removing' ELSE 'delivered' END, \
+             attempts = CASE state WHEN 'withheld' THEN 0 ELSE attempts + 1 END, \
+             next_attempt_at = CASE state WHEN 'withheld' THEN ?2 ELSE next_attempt_at END \
+             WHERE publication_id = ?1 AND state IN ('pending', 'withheld') RETURNING state",
+            params![publication_id, now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    pending_changed(usize::from(state.is_some()), publication_id)?;
+    Ok(state.as_deref() == Some("removing"))
 }
 
 /// A delivery or a removal that did not go through: tried again at `next_attempt_at`.

@@ -127,6 +127,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             "../../migrations/0012_people_ref_any_case.sql"
         )),
         M::up(include_str!("../../migrations/0013_sites.sql")),
+        M::up(include_str!("../../migrations/0014_kiosk_event_times.sql")),
     ])
 });
 

@@ -190,6 +190,8 @@ pub fn totp_secret(conn: &Connection, id: AccountId) -> Result<Option<TotpSecret
 
 /// Turns the second factor on with `secret`, replacing any recovery codes by
 /// `recovery_hashes`.
+/// Turns the second factor on; every session of the account ends (the one that enrolled
+/// is given the new epoch by its caller).
 pub fn enrol_second_factor(
     conn: &Connection,
     id: AccountId,
@@ -199,7 +201,8 @@ pub fn enrol_second_factor(
     now: Timestamp,
 ) -> Result<()> {
     let changed = conn.execute(
-        "UPDATE accounts SET totp_secret = ?2, totp_since = ?3, totp_last_step = ?4 WHERE id = ?1",
+        "UPDATE accounts SET totp_secret = ?2, totp_since = ?3, totp_last_step = ?4, \
+         sessions_epoch = sessions_epoch + 1 WHERE id = ?1",
         params![
             id.0,
             secret,

@@ -338,6 +338,34 @@ pub fn ensure_visible(conn: &Connection, viewer: Option<i64>, named: &[(Kind, i6
     Ok(())
 }
 
+/// May a kiosk of site `kiosk` (`None`: a kiosk of no site) name a record of site
+/// `record`? Its own site's records and those of no site.
+pub fn kiosk_may_name(kiosk: Option<i64>, record: Option<i64>) -> bool {
+    kiosk.is_none() || record.is_none() || kiosk == record
+}
+
+/// Every record in `named` must exist and be one kiosk `kiosk` may name
+/// ([`kiosk_may_name`]); the first that is not is [`StoreError::NotFound`].
+///
+/// # Errors
+/// A record it may not name, or the database.
+pub fn ensure_kiosk_may_name(conn: &Connection, kiosk: i64, named: &[(Kind, i64)]) -> Result<()> {
+    let kiosk_site = site_of(conn, Kind::Kiosk, kiosk)?.flatten();
+    for &(kind, id) in named {
+        let ok = match site_of(conn, kind, id)? {
+            Some(of) => kiosk_may_name(kiosk_site, of),
+            None => false,
+        };
+        if !ok {
+            return Err(StoreError::NotFound {
+                what: kind.what(),
+                id,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// May an account of site `viewer` (`None`: every site) see a record of site `record`?
 pub fn visible(viewer: Option<i64>, record: Option<i64>) -> bool {
     viewer.is_none() || viewer == record

@@ -3,7 +3,7 @@
 //! A route missing from [`ROUTES`] is refused for everyone (and the authorization matrix
 //! test fails), so a new route cannot go live unclassified.
 
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::middleware::Next;
@@ -173,6 +173,10 @@ pub struct SessionUser {
     /// The account's sessions epoch at login (see `registry::Account::sessions_epoch`).
     #[serde(default)]
     pub epoch: i64,
+    /// Whether a second factor's code was given at this session's login (or the session
+    /// enrolled one). A session without it never acts for an account that has a factor.
+    #[serde(default)]
+    pub second_factor: bool,
 }
 
 pub const SESSION_KEY: &str = "user";
@@ -239,27 +243,128 @@ fn state_changing(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The records a request's path names: each `{id}` after a segment naming a kind
-/// (`/photos/{id}`, `/api/v1/people/{id}/consents`) and each `{person}`.
-pub fn records_named(pattern: &str, path: &str) -> Vec<(Kind, i64)> {
-    let mut named = Vec::new();
-    let mut previous = "";
-    for (p, actual) in pattern.split('/').zip(path.split('/')) {
-        if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            let kind = if name == "person" {
-                Some(Kind::Person)
-            } else if name == "id" {
-                Kind::of_segment(previous)
-            } else {
-                None
-            };
-            if let (Some(kind), Ok(id)) = (kind, actual.parse::<i64>()) {
-                named.push((kind, id));
-            }
-        }
-        previous = p;
+/// Path parameters that are words, not ids: a content hash, a session's handle.
+const TEXT_PARAMS: &[&str] = &["hash", "handle"];
+
+/// A path parameter as its handler receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Param {
+    Id(i64),
+    Text(String),
+}
+
+/// A request's path parameters, decoded exactly as axum decodes them for a handler, each
+/// id checked: set by [`authorize`] before any handler runs, and read by [`Path`], the only
+/// way a handler gets a path parameter. What the site check judged is therefore what the
+/// handler acts on, whatever the spelling of the URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckedPath(Vec<(String, Param)>);
+
+/// An id as a path may write it: decimal digits with no sign and no leading zero that fit
+/// an `i64`. `12` is the only spelling of twelve; `012`, `+12` and `1e1` are not ids.
+pub fn parse_id(text: &str) -> Option<i64> {
+    let canonical = !text.is_empty()
+        && text.len() <= 19
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && !text.starts_with('0');
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
+impl CheckedPath {
+    /// Checks the decoded parameters (name, value) of a matched route: an id that does not
+    /// parse is a bad request.
+    pub fn check<'a>(
+        decoded: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, ApiError> {
+        decoded
+            .into_iter()
+            .map(|(name, value)| {
+                let param = if TEXT_PARAMS.contains(&name) {
+                    Param::Text(value.to_owned())
+                } else {
+                    Param::Id(parse_id(value).ok_or_else(|| {
+                        ApiError::BadRequest(format!("the {name} in the path is not an id"))
+                    })?)
+                };
+                Ok((name.to_owned(), param))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
     }
-    named
+
+    fn get(&self, name: &str) -> Option<&Param> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, p)| p)
+    }
+
+    /// The records the path names: each `{id}` after a segment naming a kind
+    /// (`/photos/{id}`, `/api/v1/people/{id}/consents`) and each `{person}`.
+    pub fn records_named(&self, pattern: &str) -> Vec<(Kind, i64)> {
+        let mut named = Vec::new();
+        let mut previous = "";
+        for segment in pattern.split('/') {
+            if let Some(name) = segment.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                let kind = match name {
+                    "person" => Some(Kind::Person),
+                    "id" => Kind::of_segment(previous),
+                    _ => None,
+                };
+                if let (Some(kind), Some(Param::Id(id))) = (kind, self.get(name)) {
+                    named.push((kind, *id));
+                }
+            }
+            previous = segment;
+        }
+        named
+    }
+}
+
+/// A value a handler can take from its checked path.
+pub trait FromPath: Sized {
+    fn from_path(path: &CheckedPath) -> Option<Self>;
+}
+
+impl FromPath for i64 {
+    fn from_path(path: &CheckedPath) -> Option<Self> {
+        match path.0.as_slice() {
+            [(_, Param::Id(id))] => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+impl FromPath for (i64, i64) {
+    fn from_path(path: &CheckedPath) -> Option<Self> {
+        match path.0.as_slice() {
+            [(_, Param::Id(a)), (_, Param::Id(b))] => Some((*a, *b)),
+            _ => None,
+        }
+    }
+}
+
+impl FromPath for String {
+    fn from_path(path: &CheckedPath) -> Option<Self> {
+        match path.0.as_slice() {
+            [(_, Param::Text(text))] => Some(text.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The path parameters of a request as [`authorize`] checked them. Without that check
+/// (a route outside the middleware) the request fails rather than reading the raw path.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: FromPath> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let checked = parts
+            .extensions
+            .get::<CheckedPath>()
+            .ok_or_else(|| ApiError::Internal("the path was not checked".into()))?;
+        T::from_path(checked).map(Path).ok_or_else(|| {
+            ApiError::Internal("the route's parameters do not fit its handler".into())
+        })
+    }
 }
 
 /// For an account of one site: every record the path names must be of that site. Another
@@ -267,10 +372,10 @@ pub fn records_named(pattern: &str, path: &str) -> Vec<(Kind, i64)> {
 async fn within_site(
     state: &AppState,
     pattern: &str,
-    path: &str,
+    path: &CheckedPath,
     site: i64,
 ) -> Result<(), ApiError> {
-    let named = records_named(pattern, path);
+    let named = path.records_named(pattern);
     if named.is_empty() {
         return Ok(());
     }
@@ -313,6 +418,14 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
     else {
         return Ok(());
     };
+    let (mut parts, body) = std::mem::take(request).into_parts();
+    let decoded = RawPathParams::from_request_parts(&mut parts, &())
+        .await
+        .map_err(|_| ApiError::BadRequest("the path is not valid UTF-8".into()));
+    *request = Request::from_parts(parts, body);
+    // Refused once the caller is known (an anonymous caller learns only that it must log
+    // in), and always before any handler runs.
+    let checked = decoded.and_then(|d| CheckedPath::check(d.iter()));
     let Some(access) = access_for(request.method(), &path) else {
         tracing::error!(method = %request.method(), path, "route has no access rule; refused");
         return Err(ApiError::Forbidden(
@@ -320,7 +433,10 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
         ));
     };
     match access {
-        Access::Public => Ok(()),
+        Access::Public => {
+            request.extensions_mut().insert(checked?);
+            Ok(())
+        }
         Access::Kiosk => {
             let token = bearer(request).ok_or(ApiError::Unauthenticated)?;
             let hash = super::password::token_hash(&token);
@@ -328,6 +444,7 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
                 .read(move |c| Ok(registry::kiosk_by_token_hash(c, &hash)?))
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
+            request.extensions_mut().insert(checked?);
             request.extensions_mut().insert(KioskCaller(kiosk));
             Ok(())
         }
@@ -350,7 +467,13 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
             let id = user.account_id;
             let account = state.read(move |c| Ok(registry::account(c, id)?)).await;
             let account = match account {
-                Ok(a) if !a.disabled && a.sessions_epoch == user.epoch => a,
+                Ok(a)
+                    if !a.disabled
+                        && a.sessions_epoch == user.epoch
+                        && (user.second_factor || !a.second_factor) =>
+                {
+                    a
+                }
                 _ => {
                     let _ = session.flush().await;
                     return Err(ApiError::Unauthenticated);
@@ -381,9 +504,11 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
                     ));
                 }
             }
+            let checked = checked?;
             if let Some(site) = account.site_id {
-                within_site(state, &path, request.uri().path(), site).await?;
+                within_site(state, &path, &checked, site).await?;
             }
+            request.extensions_mut().insert(checked);
             request.extensions_mut().insert(Caller {
                 account,
                 csrf_token: user.csrf_token,
@@ -445,6 +570,104 @@ mod tests {
     /// A route pattern, a path it matched, and the records the path names.
     type Case = (&'static str, &'static str, &'static [(Kind, i64)]);
 
+    /// The parameters `path` gives `pattern`, checked (the router's work, for plain paths).
+    fn checked(pattern: &str, path: &str) -> Result<CheckedPath, ApiError> {
+        CheckedPath::check(
+            pattern
+                .split('/')
+                .zip(path.split('/'))
+                .filter_map(|(p, actual)| {
+                    let name = p.strip_prefix('{')?.strip_suffix('}')?;
+                    Some((name, actual))
+                }),
+        )
+    }
+
+    /// Every handler takes its path through [`Path`]: no file of the web layer but this
+    /// one reads the raw path parameters.
+    #[test]
+    fn no_handler_reads_the_path_but_through_the_checked_extractor() {
+        let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+        let mut stack = vec![web.clone()];
+        let mut files = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                files += 1;
+                if path.ends_with("access.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let braced = text.split("extract::{").skip(1).any(|rest| {
+                    rest.split('}')
+                        .next()
+                        .unwrap_or("")
+                        .split([',', ' ', '\n'])
+                        .any(|w| w == "Path")
+                });
+                let named = ["extract::Path", "RawPathParams", "UrlParams"]
+                    .iter()
+                    .any(|needle| text.contains(needle));
+                assert!(
+                    !braced && !named,
+                    "{} reads the path on its own: take web::access::Path",
+                    path.display()
+                );
+            }
+        }
+        assert!(files > 20, "only {files} files read");
+    }
+
+    #[test]
+    fn an_id_has_one_spelling() {
+        for (text, id) in [
+            ("1", Some(1)),
+            ("12", Some(12)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("9223372036854775808", None),
+            ("99999999999999999999", None),
+            ("012", None),
+            ("0", None),
+            ("+12", None),
+            ("-12", None),
+            (" 12", None),
+            ("12 ", None),
+            ("1e1", None),
+            ("0x0c", None),
+            ("%31%32", None),
+            ("１２", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_id(text), id, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_path_whose_id_does_not_parse_is_a_bad_request_and_words_stay_words() {
+        assert!(matches!(
+            checked("/api/v1/people/{id}", "/api/v1/people/012"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            checked("/photos/{id}/faces/{face}", "/photos/3/faces/x"),
+            Err(ApiError::BadRequest(_))
+        ));
+        let hash = checked(
+            "/api/v1/kiosk/card-files/{hash}",
+            "/api/v1/kiosk/card-files/ab",
+        )
+        .unwrap();
+        assert_eq!(String::from_path(&hash).as_deref(), Some("ab"));
+        assert_eq!(i64::from_path(&hash), None);
+        let pair = checked("/photos/{id}/tags/{tag}/remove", "/photos/3/tags/9/remove").unwrap();
+        assert_eq!(<(i64, i64)>::from_path(&pair), Some((3, 9)));
+        assert_eq!(i64::from_path(&pair), None);
+    }
+
     #[test]
     fn the_records_a_path_names_are_found_by_the_segment_before_each_id() {
         let cases: &[Case] = &[
@@ -495,9 +718,8 @@ mod tests {
                 "/api/v1/takedowns/7/done",
                 &[(Kind::Publication, 7)],
             ),
-            // Kinds without a site, and ids that are not numbers, name nothing.
+            // Kinds without a site name nothing.
             ("/admin/partners/{id}", "/admin/partners/2", &[]),
-            ("/api/v1/people/{id}", "/api/v1/people/x", &[]),
             (
                 "/api/v1/kiosk/card-files/{hash}",
                 "/api/v1/kiosk/card-files/ab",
@@ -505,7 +727,11 @@ mod tests {
             ),
         ];
         for (pattern, path, named) in cases {
-            assert_eq!(records_named(pattern, path), *named, "{path}");
+            assert_eq!(
+                checked(pattern, path).unwrap().records_named(pattern),
+                *named,
+                "{path}"
+            );
         }
     }
 }

@@ -191,6 +191,8 @@ async fn finish(
         account_id: account.id,
         csrf_token: password::random_token(),
         epoch: account.sessions_epoch,
+        // Only reached after the code was checked when the account has a factor.
+        second_factor: account.second_factor,
     };
     session
         .insert(SESSION_KEY, &user)

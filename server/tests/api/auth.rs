@@ -867,6 +867,11 @@ async fn two_sites(app: &TestApp) -> ([i64; 5], [i64; 5]) {
 /// `path` with every id of a kind replaced by that kind's id in `ids` (person, photo,
 /// group, device, consent); other ids 1.
 fn with_ids(path: &str, ids: [i64; 5]) -> String {
+    spelled(path, ids, &|id| id.to_string())
+}
+
+/// `path` with the ids of [`with_ids`], each written by `spell`.
+fn spelled(path: &str, ids: [i64; 5], spell: &dyn Fn(i64) -> String) -> String {
     let mut out = Vec::new();
     let mut previous = "";
     for segment in path.split('/') {
@@ -879,12 +884,26 @@ fn with_ids(path: &str, ids: [i64; 5]) -> String {
             _ => None,
         };
         out.push(match id {
-            Some(id) => id.to_string(),
+            Some(id) => spell(id),
             None => concrete(segment),
         });
         previous = segment;
     }
     out.join("/")
+}
+
+/// Whether a route's path names a record of a kind [`two_sites`] gives each site.
+fn names_a_record(path: &str) -> bool {
+    [
+        "people/{id}",
+        "photos/{id}",
+        "groups/{id}",
+        "devices/{id}",
+        "consents/{id}",
+        "{person}",
+    ]
+    .iter()
+    .any(|p| path.contains(p))
 }
 
 #[tokio::test]
@@ -899,17 +918,7 @@ async fn an_account_of_one_site_finds_no_record_of_another_on_any_route() {
         if matches!(access, Access::Public | Access::Kiosk) || *path == "/api/v1/logout" {
             continue;
         }
-        let names_a_record = [
-            "people/{id}",
-            "photos/{id}",
-            "groups/{id}",
-            "devices/{id}",
-            "consents/{id}",
-            "{person}",
-        ]
-        .iter()
-        .any(|p| path.contains(p));
-        if !names_a_record {
+        if !names_a_record(path) {
             continue;
         }
         for (user, role) in [
@@ -939,6 +948,100 @@ async fn an_account_of_one_site_finds_no_record_of_another_on_any_route() {
         }
     }
     assert!(checked > 60, "only {checked} requests checked");
+}
+
+/// Ways of writing an id that are not its one spelling, each decoded by some layer of a
+/// server into the id itself.
+type Spelling = Box<dyn Fn(i64) -> String>;
+
+fn other_spellings() -> Vec<(&'static str, Spelling)> {
+    let percent = |id: i64| -> String {
+        id.to_string()
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect()
+    };
+    vec![
+        ("percent-encoded digits", Box::new(percent)),
+        ("a leading zero", Box::new(|id| format!("0{id}"))),
+        ("a plus sign", Box::new(|id| format!("+{id}"))),
+        ("overlong", Box::new(|id| format!("{id:0>40}"))),
+        (
+            "double-encoded",
+            Box::new(move |id| percent(id).replace('%', "%25")),
+        ),
+        ("a trailing space", Box::new(|id| format!("{id}%20"))),
+        ("a minus sign", Box::new(|id| format!("-{id}"))),
+    ]
+}
+
+#[tokio::test]
+async fn no_spelling_of_another_sites_id_reaches_a_handler_on_any_route() {
+    let app = spawn_app().await;
+    let (_, south) = two_sites(&app).await;
+    let staff = app.login(AccountRole::Staff).await;
+    let director = app.login(AccountRole::Director).await;
+    let admin = app.login(AccountRole::Admin).await;
+    let spellings = other_spellings();
+    let mut checked = 0;
+    for (method, path, access) in all_routes() {
+        if matches!(access, Access::Public | Access::Kiosk) || !names_a_record(path) {
+            continue;
+        }
+        for (user, role) in [
+            (&staff, AccountRole::Staff),
+            (&director, AccountRole::Director),
+            (&admin, AccountRole::Admin),
+        ] {
+            if !access.admits(role) {
+                continue;
+            }
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            for (how, spell) in &spellings {
+                let url = spelled(path, south, spell.as_ref());
+                let status = user
+                    .call(method.clone(), &url, Some(json!({})))
+                    .await
+                    .status();
+                assert!(
+                    matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST),
+                    "{role} of North, South's id with {how}: {method} {url} answered {status}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} requests checked");
+}
+
+#[tokio::test]
+async fn an_id_that_does_not_parse_is_refused_before_any_handler_for_every_account() {
+    let app = spawn_app().await;
+    let admin = app.login(AccountRole::Admin).await;
+    for url in [
+        "/api/v1/people/012",
+        "/api/v1/people/%2531",
+        "/api/v1/accounts/+1",
+        "/people/+1",
+        "/photos/1/faces/01",
+        "/api/v1/people/99999999999999999999",
+    ] {
+        let method = if url.starts_with("/api/v1/accounts") {
+            Method::PUT
+        } else if url.contains("/faces/") {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        let response = admin.call(method, url, Some(json!({}))).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{url}");
+    }
+    // The one spelling still works.
+    let person = crate::helpers::learner(&admin, "L1", "Ada", "Lovelace", "2010-01-01").await;
+    let ok = admin
+        .call(Method::GET, &format!("/api/v1/people/{person}"), None)
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -1661,4 +1764,206 @@ async fn a_sites_dashboard_tasks_and_audit_hold_its_own_records_and_no_other_sit
     assert!(!subjects.contains(&theirs.as_str()), "{subjects:?}");
     let csv = director.get("/audit.csv").await.text().await.unwrap();
     assert!(!csv.contains(&format!("person:{}", south[0])), "{csv}");
+}
+
+/// A second kiosk, of South; returns its token. The test's own kiosk becomes North's.
+fn kiosks_of_two_sites(app: &TestApp) -> String {
+    use consentcam::store::{registry, sites};
+    let conn = app.db();
+    let now = crate::helpers::NOW.parse().unwrap();
+    let north = sites::site_by_name(&conn, "North").unwrap().id;
+    let south = sites::site_by_name(&conn, "South").unwrap().id;
+    assert!(sites::assign(&conn, sites::Kind::Kiosk, 1, Some(north)).unwrap());
+    let token = consentcam::web::password::random_token();
+    let id = registry::insert_kiosk(
+        &conn,
+        "south office",
+        &consentcam::web::password::token_hash(&token),
+        now,
+    )
+    .unwrap();
+    assert!(sites::assign(&conn, sites::Kind::Kiosk, id, Some(south)).unwrap());
+    token
+}
+
+async fn kiosk_events(app: &TestApp, token: &str, events: serde_json::Value) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/kiosk/events"))
+        .bearer_auth(token)
+        .json(&json!({ "events": events }))
+        .send()
+        .await
+        .unwrap();
+    expect(response, StatusCode::OK).await
+}
+
+#[tokio::test]
+async fn a_sites_kiosk_signs_out_sends_cards_and_sees_refusals_of_its_own_site_only() {
+    let app = spawn_app().await;
+    let (north, south) = two_sites(&app).await;
+    let south_token = kiosks_of_two_sites(&app);
+    let north_token = app.kiosk_token.clone();
+
+    // North's kiosk names South's device, or South's person: refused, custody untouched.
+    let receipt = kiosk_events(
+        &app,
+        &north_token,
+        json!([
+            { "event_id": "n-1", "seq": 1, "at": "2026-11-25T09:58:00Z", "reader": "office-1",
+              "type": "returned", "device_id": south[3], "person_id": north[0] },
+            { "event_id": "n-2", "seq": 2, "at": "2026-11-25T09:58:30Z", "reader": "office-1",
+              "type": "signed_out", "device_id": north[3], "person_id": south[0],
+              "due_back": "2026-11-25T11:00:00Z" },
+        ]),
+    )
+    .await;
+    let codes: Vec<&str> = receipt["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["other_site", "other_site"], "{receipt}");
+    let custody: i64 = app
+        .db()
+        .query_row("SELECT count(*) FROM custody_sessions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(custody, 0);
+
+    // Back-dating is judged by time against what is recorded, whatever `seq` says.
+    let receipt = kiosk_events(
+        &app,
+        &north_token,
+        json!([
+            { "event_id": "n-3", "seq": 100, "at": "2026-11-25T09:59:00Z", "reader": "office-1",
+              "type": "returned", "device_id": north[3], "person_id": north[0] },
+            { "event_id": "n-4", "seq": 1, "at": "2026-11-25T09:00:00Z", "reader": "office-1",
+              "type": "returned", "device_id": north[3], "person_id": north[0] },
+        ]),
+    )
+    .await;
+    assert_eq!(receipt["recorded"], json!(["n-3"]), "{receipt}");
+    assert_eq!(receipt["refused"][0]["code"], "before_earlier_events");
+    // South's kiosk cannot back-date North's device either (its custody has a later time).
+    let receipt = kiosk_events(
+        &app,
+        &south_token,
+        json!([{ "event_id": "s-1", "seq": 1, "at": "2026-11-25T09:00:00Z", "reader": "south-1",
+                 "type": "returned", "device_id": north[3], "person_id": north[0] }]),
+    )
+    .await;
+    assert_eq!(receipt["refused"][0]["code"], "other_site", "{receipt}");
+
+    // A card file for South's device from North's kiosk: not found, nothing stored.
+    let body = b"\xFF\xD8\xFF\xE0 not really a photo".to_vec();
+    let hash = "cd".repeat(32);
+    let sent = reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/kiosk/card-files/{hash}")))
+        .bearer_auth(&north_token)
+        .header("x-card-path", "DCIM/100CANON/IMG_0001.JPG")
+        .header("x-device", south[3].to_string())
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::NOT_FOUND);
+    let photos: i64 = app
+        .db()
+        .query_row("SELECT count(*) FROM photos", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(photos, 2, "only two_sites' own photos");
+    let incoming = app.db_path.parent().unwrap().join("store/incoming");
+    let left = std::fs::read_dir(&incoming).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "nothing written for it");
+
+    // Each site's admin sees its own kiosks' refusals only.
+    let admin = app.login(AccountRole::Admin).await;
+    let refused = expect(
+        admin.get("/api/v1/kiosk-events/refused").await,
+        StatusCode::OK,
+    )
+    .await;
+    let ids: Vec<&str> = refused
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"n-1") && !ids.contains(&"s-1"), "{ids:?}");
+    let page = admin.get("/admin/kiosks").await.text().await.unwrap();
+    assert!(!page.contains("south office"), "{page}");
+}
+
+#[tokio::test]
+async fn the_apis_tagging_names_no_other_sites_person() {
+    let app = spawn_app().await;
+    let (north, south) = two_sites(&app).await;
+    let staff = app.login(AccountRole::Staff).await;
+    let photo = north[1];
+    let tag = staff
+        .post(
+            &format!("/api/v1/photos/{photo}/tags"),
+            json!({ "person_id": south[0] }),
+        )
+        .await;
+    assert_eq!(tag.status(), StatusCode::NOT_FOUND);
+    let drawn = staff
+        .post(
+            &format!("/api/v1/photos/{photo}/faces"),
+            json!({ "x": 10, "y": 10, "w": 40, "h": 40, "person_id": south[0] }),
+        )
+        .await;
+    assert_eq!(drawn.status(), StatusCode::NOT_FOUND);
+    let face = expect(
+        staff
+            .post(
+                &format!("/api/v1/photos/{photo}/faces"),
+                json!({ "x": 10, "y": 10, "w": 40, "h": 40 }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let resolved = staff
+        .put(
+            &format!("/api/v1/photos/{photo}/faces/{face}"),
+            json!({ "state": "person", "person_id": south[0] }),
+        )
+        .await;
+    assert_eq!(resolved.status(), StatusCode::NOT_FOUND);
+    let tags: i64 = app
+        .db()
+        .query_row(
+            "SELECT (SELECT count(*) FROM faces WHERE person_id = ?1) \
+             + (SELECT count(*) FROM tags WHERE person_id = ?1)",
+            [south[0]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tags, 0, "nobody of South was tagged");
+    // A person of no site is not North's to name either (the store alone would take one).
+    {
+        use consentcam::store::sites;
+        assert!(sites::assign(&app.db(), sites::Kind::Person, south[0], None).unwrap());
+    }
+    let tag = staff
+        .post(
+            &format!("/api/v1/photos/{photo}/tags"),
+            json!({ "person_id": south[0] }),
+        )
+        .await;
+    assert_eq!(tag.status(), StatusCode::NOT_FOUND);
+    // North's own person is taken.
+    expect(
+        staff
+            .post(
+                &format!("/api/v1/photos/{photo}/tags"),
+                json!({ "person_id": north[0] }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
 }

@@ -288,3 +288,30 @@ async fn the_login_code_page_without_a_right_password_goes_back_to_the_login() {
     assert_eq!(response.headers()[LOCATION], "/login");
     assert_eq!(page(&app, &client, "/").await.headers()[LOCATION], "/login");
 }
+
+#[tokio::test]
+async fn setting_up_a_second_factor_ends_every_session_made_with_the_password_alone() {
+    let app = spawn_app().await;
+    let laptop = browser();
+    let phone = browser();
+    form_login_in(&app, &laptop, "director", "director-test-password").await;
+    form_login_in(&app, &phone, "director", "director-test-password").await;
+    assert_eq!(page(&app, &phone, "/").await.status(), StatusCode::OK);
+    // An API session made with the password alone, too.
+    let api = app.login(AccountRole::Director).await;
+    expect(api.get("/api/v1/photos").await, StatusCode::OK).await;
+
+    enrol(&app, &laptop).await;
+
+    // The session that set it up gave a code: it goes on.
+    assert_eq!(page(&app, &laptop, "/").await.status(), StatusCode::OK);
+    // The others never gave one: their next request is refused, and they must log in
+    // again, now with the code.
+    let home = page(&app, &phone, "/").await;
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    assert_eq!(home.headers()[LOCATION], "/login");
+    expect(api.get("/api/v1/photos").await, StatusCode::UNAUTHORIZED).await;
+    let again = form_login_in(&app, &phone, "director", "director-test-password").await;
+    assert_eq!(again.headers()[LOCATION], "/login/code");
+    assert_eq!(page(&app, &phone, "/").await.headers()[LOCATION], "/login");
+}

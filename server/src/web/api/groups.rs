@@ -6,13 +6,14 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use super::{Json, Path, Query};
+use super::{Json, Query};
 use crate::domain::{BookingId, DeviceId, GroupId, PersonId};
 use crate::groups::{self, Member};
 use crate::store::groups::{self as store, Booking, Group, NewBooking};
 use crate::store::sites;
 use crate::web::AppState;
 use crate::web::access::Caller;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 
 #[derive(Serialize)]

@@ -4,11 +4,12 @@ use axum::extract::State;
 use consentcam_wire::{EventBatch, EventReceipt, Roster};
 use serde::Deserialize;
 
-use super::{Json, Path, Query};
+use super::{Json, Query};
 use crate::domain::DeviceId;
 use crate::store::audit;
 use crate::store::custody;
 use crate::web::AppState;
+use crate::web::access::Path;
 use crate::web::access::{Caller, KioskCaller};
 use crate::web::error::ApiError;
 use consentcam_media::{CardPath, ContentHash};
@@ -98,6 +99,19 @@ pub async fn card_file(
         })?)),
         None => None,
     };
+    // A kiosk sends only its own site's devices' cards: checked before a byte is stored.
+    if let Some(device) = device {
+        let kiosk_id = kiosk.id;
+        state
+            .read(move |c| {
+                Ok(crate::store::sites::ensure_kiosk_may_name(
+                    c,
+                    kiosk_id,
+                    &[(crate::store::sites::Kind::Device, device.0)],
+                )?)
+            })
+            .await?;
+    }
     // The upload is written to a file of its own first (the request may be slow); the
     // store copies it in under the store's lock.
     let incoming = state.config().data_dir.join("store").join("incoming");
@@ -185,10 +199,13 @@ pub async fn events(
 /// Kiosk events kept without effect (see [`crate::kiosk_checks`]), newest first.
 pub async fn refused_events(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<custody::RefusedEvent>>, ApiError> {
+    let site = caller.account.site_id;
     Ok(Json(
-        state.read(|c| Ok(custody::refused_events(c, 500)?)).await?,
+        state
+            .read(move |c| Ok(custody::refused_events(c, site, 500)?))
+            .await?,
     ))
 }
 

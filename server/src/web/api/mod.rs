@@ -27,11 +27,6 @@ impl<T: Serialize> axum::response::IntoResponse for Json<T> {
     }
 }
 
-/// `Path` whose rejections are [`ApiError`]s.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
-pub struct Path<T>(pub T);
-
 /// `Query` whose rejections are [`ApiError`]s.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]

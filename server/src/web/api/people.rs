@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use super::{Json, Path, Query};
+use super::{Json, Query};
 use crate::decisions::{self, ChannelDecision};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
 use crate::import::consent_csv::ImportReport;
@@ -16,6 +16,7 @@ use crate::store::publications;
 use crate::store::{people, photos};
 use crate::web::AppState;
 use crate::web::access::Caller;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 
 /// A person in a list. Staff see who someone is, never their date of birth or whether

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::{Json, Path, Query};
+use super::{Json, Query};
 use crate::consent::{FaceResolution, Verdict};
 use crate::decisions::{self, ChannelDecision};
 use crate::domain::{Channel, PersonId, PhotoId};
@@ -14,8 +14,10 @@ use crate::store::approvals;
 use crate::store::faces;
 use crate::store::photos;
 use crate::store::publications;
+use crate::store::sites::{self, Kind};
 use crate::web::AppState;
 use crate::web::access::Caller;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 
 pub use crate::store::photos::PhotoStatus;
@@ -135,6 +137,9 @@ pub async fn resolve_face(
     let now = state.now();
     state
         .db(move |c| {
+            if let FaceResolution::Person(person) = body.resolution {
+                sites::ensure_visible(c, caller.account.site_id, &[(Kind::Person, person.0)])?;
+            }
             ops::resolve_face(c, PhotoId(id), face, body.resolution, &caller.actor(), now)?;
             Ok(())
         })
@@ -170,6 +175,9 @@ pub async fn draw_face(
     };
     let face = state
         .db(move |c| {
+            if let Some(person) = body.person_id {
+                sites::ensure_visible(c, caller.account.site_id, &[(Kind::Person, person)])?;
+            }
             Ok(crate::ops::photos::draw_face(
                 c,
                 PhotoId(id),
@@ -237,6 +245,9 @@ pub async fn add_tag(
     };
     let tag = state
         .db(move |c| {
+            if let Some(person) = person {
+                sites::ensure_visible(c, caller.account.site_id, &[(Kind::Person, person.0)])?;
+            }
             let tag = ops::add_tag(c, PhotoId(id), person, &caller.actor(), now)?;
             Ok(tag)
         })

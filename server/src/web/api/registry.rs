@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use consentcam_wire::TagUid;
 use serde::{Deserialize, Serialize};
 
-use super::{Json, Path};
+use super::Json;
 use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
 use crate::ops::registry as ops;
 use crate::store::partners;
@@ -13,6 +13,7 @@ use crate::store::sites;
 use crate::store::{custody, people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 use crate::web::password;
 

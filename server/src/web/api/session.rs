@@ -132,7 +132,7 @@ pub async fn own_sessions(
 pub async fn end_session(
     State(state): State<AppState>,
     caller: Caller,
-    super::Path(handle): super::Path<String>,
+    crate::web::access::Path(handle): crate::web::access::Path<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let now = state.now();
     let ended = state

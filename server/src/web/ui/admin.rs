@@ -21,7 +21,7 @@ use crate::store::partners;
 use crate::store::{people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
-use crate::web::api::Path;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 use crate::web::password;
 

@@ -201,7 +201,7 @@ pub async fn end_session(
     State(state): State<AppState>,
     caller: Caller,
     session: Session,
-    crate::web::api::Path(handle): crate::web::api::Path<String>,
+    crate::web::access::Path(handle): crate::web::access::Path<String>,
 ) -> Result<Response, PageError> {
     let now = state.now();
     let this_one = session

@@ -12,7 +12,7 @@ use crate::store::publications;
 use crate::store::{custody, overview, people, registry, requests, sites};
 use crate::web::AppState;
 use crate::web::access::Caller;
-use crate::web::api::Path;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 
 /// One sign-out, ready to show.

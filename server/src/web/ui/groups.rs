@@ -19,7 +19,7 @@ use crate::store::groups::{self as store, Booking, Group, NewBooking};
 use crate::store::{people, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
-use crate::web::api::Path;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 
 /// A booking as the pages show it.

@@ -13,7 +13,7 @@ use super::chrome::{Chrome, PageError, finish, render};
 use crate::store::{custody, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
-use crate::web::api::Path;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 use crate::web::password;
 
@@ -40,7 +40,7 @@ async fn page(
             let kiosks = crate::store::sites::retain_visible(c, site, registry::kiosks(c)?, |k| {
                 (crate::store::sites::Kind::Kiosk, k.id)
             })?;
-            Ok((kiosks, custody::refused_events(c, 200)?))
+            Ok((kiosks, custody::refused_events(c, site, 200)?))
         })
         .await?;
     render(&KiosksPage {

@@ -13,7 +13,7 @@ use crate::domain::{ConsentId, PhotoId};
 use crate::store::faces;
 use crate::store::photos;
 use crate::web::AppState;
-use crate::web::api::Path;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 use consentcam_media::Bucket;
 

@@ -21,7 +21,7 @@ use crate::store::publications;
 use crate::store::{custody, people, photos};
 use crate::web::AppState;
 use crate::web::access::Caller;
-use crate::web::api::Path;
+use crate::web::access::Path;
 use crate::web::api::photos::status;
 use crate::web::error::ApiError;
 use crate::{decisions, ops};

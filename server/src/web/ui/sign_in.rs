@@ -17,7 +17,7 @@ use super::chrome::{Chrome, FLASH_KEY, PageError, render};
 use crate::ops;
 use crate::store::registry;
 use crate::web::AppState;
-use crate::web::access::{Caller, constant_time_eq, cross_site};
+use crate::web::access::{Caller, SESSION_KEY, SessionUser, constant_time_eq, cross_site};
 use crate::web::error::ApiError;
 use crate::web::login::{Login, code_pending, complete_second_factor, log_in};
 use crate::web::{password, second_factor};
@@ -322,7 +322,7 @@ pub async fn enrol(
     let hashes = second_factor::recovery_hashes(&codes);
     let id = caller.account.id;
     let actor = caller.actor();
-    state
+    let epoch = state
         .db(move |c| {
             Ok(ops::sign_in::enrol_second_factor(
                 c, id, &secret, step, &hashes, &actor, now,
@@ -330,6 +330,27 @@ pub async fn enrol(
         })
         .await?;
     let _ = session.remove::<String>(ENROL_KEY).await;
+    // Every other session of the account ended with the new epoch; this one gave a code.
+    let user = session
+        .get::<SessionUser>(SESSION_KEY)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or(ApiError::Unauthenticated)?;
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    session
+        .insert(
+            SESSION_KEY,
+            SessionUser {
+                epoch,
+                second_factor: true,
+                ..user
+            },
+        )
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut caller = caller;
     caller.account.second_factor = true;
     second_factor_view(&state, &caller, &session, codes, StatusCode::OK).await

@@ -16,7 +16,7 @@ use crate::ops::photos as ops;
 use crate::store::{photos, registry, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
-use crate::web::api::Path;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 use crate::web::ui::chrome::{Chrome, PageError, finish, render};
 

@@ -15,7 +15,7 @@ use crate::ops::tagging;
 use crate::store::{faces, photos};
 use crate::web::AppState;
 use crate::web::access::Caller;
-use crate::web::api::Path;
+use crate::web::access::Path;
 use crate::web::error::ApiError;
 use crate::web::ui::chrome::{Chrome, PageError, finish, render};
 

@@ -27,8 +27,9 @@ use crate::store::sites;
 use crate::store::{custody, people, photos, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
+use crate::web::access::Path;
+use crate::web::api::Query;
 use crate::web::api::photos::status;
-use crate::web::api::{Path, Query};
 use crate::web::error::ApiError;
 use crate::web::ui::chrome::{Chrome, PageError, finish, render};
 
