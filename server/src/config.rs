@@ -53,6 +53,50 @@ pub struct Config {
     /// `[store]`: where photo originals, renditions and scans are kept (this machine's data
     /// directory unless it names object storage).
     pub store: StoreSettings,
+    /// `[limits]`: what one client may take of the server (connections, slow requests,
+    /// uploads from sites' kiosks).
+    pub limits: Limits,
+}
+
+/// `[limits]`: bounds that keep one slow or hostile client from holding the server.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Connections served at once; more are closed at once (and logged).
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers.
+    pub header_seconds: u64,
+    /// Seconds a request's body may go without a byte before the request fails.
+    pub idle_seconds: u64,
+    /// The largest file a site's kiosk may send from a card (a long video), in MiB.
+    pub card_file_mib: u64,
+    /// Files one kiosk may send at once.
+    pub card_uploads_per_kiosk: usize,
+    /// Free space, in MiB, a card upload never takes from the disk that holds the records.
+    pub free_space_reserve_mib: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_seconds: 15,
+            idle_seconds: 60,
+            card_file_mib: 8 * 1024,
+            card_uploads_per_kiosk: 2,
+            free_space_reserve_mib: 1024,
+        }
+    }
+}
+
+impl Limits {
+    pub fn card_file_bytes(&self) -> u64 {
+        self.card_file_mib.saturating_mul(1024 * 1024)
+    }
+
+    pub fn free_space_reserve_bytes(&self) -> u64 {
+        self.free_space_reserve_mib.saturating_mul(1024 * 1024)
+    }
 }
 
 /// `[store]`: `kind = "local"` (the default: the data directory) or `kind = "s3"`, with
@@ -216,6 +260,7 @@ impl Default for Config {
             retention: None,
             recognisable_face_px: 40,
             store: StoreSettings::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -262,6 +307,17 @@ impl Config {
                 .map_err(|e| format!("[backup] age_recipient: {e}"))?;
         }
         self.store.s3()?;
+        let limits = &self.limits;
+        if limits.max_connections == 0
+            || limits.header_seconds == 0
+            || limits.idle_seconds == 0
+            || limits.card_uploads_per_kiosk == 0
+        {
+            return Err(
+                "[limits] max_connections, header_seconds, idle_seconds and card_uploads_per_kiosk must be at least 1"
+                    .into(),
+            );
+        }
         for (channel, endpoint) in &self.deliver {
             channel.parse::<crate::domain::Channel>().map_err(|e| {
                 format!("[deliver.{channel:?}]: not a channel ({e}); use website, social, internal or \"partner:<id>\"")
