@@ -99,3 +99,9 @@ mod tests {
         assert_eq!(names(dir.path()), ["b.jpg"]);
     }
 }
+
+/// The bytes an unprivileged writer may still put on the filesystem that holds `path`.
+pub fn available_bytes(path: &Path) -> io::Result<u64> {
+    let stats = rustix::fs::statvfs(path)?;
+    Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
+}

@@ -39,6 +39,12 @@ pub enum ApiError {
     /// Busy for a moment (another import holds the photo store): try again shortly.
     #[error("{0}")]
     Busy(String),
+    /// A body larger than the route takes.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Taking the upload would leave the disk that holds the records too full.
+    #[error("{0}")]
+    InsufficientStorage(String),
     #[error("something went wrong on the server; it has been logged")]
     Internal(String),
 }
@@ -60,6 +66,10 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
             }
             ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::InsufficientStorage(_) => {
+                (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -65,6 +65,31 @@ struct Inner {
     analyse_again: std::sync::atomic::AtomicBool,
     /// A site has been seen (sites are never removed, so once true it stays true).
     has_sites: std::sync::atomic::AtomicBool,
+    /// Card files each kiosk is sending now.
+    uploads: Mutex<std::collections::HashMap<i64, usize>>,
+}
+
+/// One of a kiosk's upload slots, given back when dropped.
+pub struct UploadSlot {
+    state: AppState,
+    kiosk: i64,
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut uploads = self
+            .state
+            .inner
+            .uploads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = uploads.get_mut(&self.kiosk) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                uploads.remove(&self.kiosk);
+            }
+        }
+    }
 }
 
 impl AppState {
@@ -95,6 +120,7 @@ impl AppState {
                 analysing: std::sync::atomic::AtomicBool::new(false),
                 analyse_again: std::sync::atomic::AtomicBool::new(false),
                 has_sites: std::sync::atomic::AtomicBool::new(false),
+                uploads: Mutex::new(std::collections::HashMap::new()),
             }),
         }
     }
@@ -145,6 +171,24 @@ impl AppState {
                 }
             }
         });
+    }
+
+    /// One of `kiosk`'s `[limits] card_uploads_per_kiosk` upload slots, if one is free.
+    pub fn upload_slot(&self, kiosk: i64) -> Option<UploadSlot> {
+        let mut uploads = self
+            .inner
+            .uploads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = uploads.entry(kiosk).or_insert(0);
+        if *n >= self.inner.config.limits.card_uploads_per_kiosk {
+            return None;
+        }
+        *n += 1;
+        Some(UploadSlot {
+            state: self.clone(),
+            kiosk,
+        })
     }
 
     /// Asks the delivery task to send what is due now rather than at its next round.

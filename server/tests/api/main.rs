@@ -4,6 +4,7 @@ mod auth;
 mod groups;
 mod helpers;
 mod kiosk;
+mod limits;
 mod people;
 mod photos;
 mod publish;

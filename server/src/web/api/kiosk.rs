@@ -38,8 +38,24 @@ pub async fn roster(
     ))
 }
 
-/// Largest file a site may send (a long video).
-const MAX_CARD_FILE: u64 = 8 * 1024 * 1024 * 1024;
+/// How often, in bytes received, an upload checks the disk's free space again.
+const SPACE_CHECK_EVERY: u64 = 64 * 1024 * 1024;
+
+/// Whether `more` bytes can be written to the data directory's disk and still leave the
+/// configured reserve (the records live there).
+fn room_for(state: &AppState, more: u64) -> Result<(), ApiError> {
+    let limits = &state.config().limits;
+    let free = crate::files::available_bytes(&state.config().data_dir)
+        .map_err(|e| ApiError::Internal(format!("free space of the data directory: {e}")))?;
+    if free.saturating_sub(more) < limits.free_space_reserve_bytes() {
+        tracing::warn!(free, more, "a card file refused: the disk is nearly full");
+        return Err(ApiError::InsufficientStorage(
+            "the server's disk is nearly full: the file was not taken (try again once space is freed)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
 
 fn content_hash(text: &str) -> Result<ContentHash, ApiError> {
     text.parse()
@@ -99,6 +115,21 @@ pub async fn card_file(
         })?)),
         None => None,
     };
+    let limits = state.config().limits.clone();
+    let largest = limits.card_file_bytes();
+    let too_large = || {
+        ApiError::TooLarge(format!(
+            "the file is larger than the {} MiB a card file may be ([limits] card_file_mib)",
+            limits.card_file_mib
+        ))
+    };
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > largest) {
+        return Err(too_large());
+    }
     // A kiosk sends only its own site's devices' cards: checked before a byte is stored.
     if let Some(device) = device {
         let kiosk_id = kiosk.id;
@@ -112,6 +143,13 @@ pub async fn card_file(
             })
             .await?;
     }
+    let _slot = state.upload_slot(kiosk.id).ok_or_else(|| {
+        ApiError::Busy(format!(
+            "this kiosk is sending {} files already; try again shortly",
+            limits.card_uploads_per_kiosk
+        ))
+    })?;
+    room_for(&state, declared.unwrap_or(0))?;
     // The upload is written to a file of its own first (the request may be slow); the
     // store copies it in under the store's lock.
     let incoming = state.config().data_dir.join("store").join("incoming");
@@ -128,12 +166,20 @@ pub async fn card_file(
         .map_err(|e| ApiError::Internal(format!("incoming file: {e}")))?;
     let mut stream = body.into_data_stream();
     let mut size = 0u64;
+    let mut checked_at = 0u64;
     while let Some(chunk) = stream.next().await {
         let chunk =
             chunk.map_err(|e| ApiError::BadRequest(format!("the upload broke off: {e}")))?;
         size += chunk.len() as u64;
-        if size > MAX_CARD_FILE {
-            return Err(ApiError::BadRequest("the file is larger than 8 GiB".into()));
+        if size > largest {
+            return Err(too_large());
+        }
+        if size - checked_at >= SPACE_CHECK_EVERY {
+            checked_at = size;
+            room_for(
+                &state,
+                declared.map_or(SPACE_CHECK_EVERY, |n| n.saturating_sub(size)),
+            )?;
         }
         file.write_all(&chunk)
             .await

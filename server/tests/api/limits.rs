@@ -1,0 +1,166 @@
+//! What one slow or hostile client may take of the server: connections, time to send a
+//! request, and card files from a kiosk (size, how many at once, the disk's free space).
+
+use std::time::Duration;
+
+use consentcam::domain::AccountRole;
+use reqwest::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{TestApp, expect, spawn_with};
+
+/// A connection that sends the start of a request's headers and then nothing more.
+async fn slow_client(app: &TestApp) -> TcpStream {
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    stream
+        .write_all(b"GET /api/v1/session HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        .await
+        .unwrap();
+    stream
+}
+
+/// Whether the server has closed `stream` (end of file or reset) within `wait`.
+async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(wait, stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            // A 408 or another answer: read on until it closes.
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn five_hundred_slow_connections_hold_nothing_and_are_closed_after_the_header_time() {
+    let app = spawn_with(|c| c.limits.header_seconds = 3).await;
+    let staff = app.login(AccountRole::Staff).await;
+    let mut slow = Vec::new();
+    for _ in 0..500 {
+        slow.push(slow_client(&app).await);
+    }
+    // Staff are served meanwhile.
+    let answered = tokio::time::timeout(Duration::from_secs(10), staff.get("/api/v1/photos"))
+        .await
+        .expect("a staff request is answered while 500 clients dawdle");
+    expect(answered, StatusCode::OK).await;
+    // Every slow client is cut off once its time to send headers is up.
+    let mut closed = 0;
+    for stream in &mut slow {
+        if closed_within(stream, Duration::from_secs(10)).await {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 500);
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_are_closed_at_once_and_served_again_once_others_end() {
+    let app = spawn_with(|c| {
+        c.limits.max_connections = 8;
+        c.limits.header_seconds = 2;
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(slow_client(&app).await);
+    }
+    // Give the server a moment to take them all.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut extra = TcpStream::connect(app.addr).await.unwrap();
+    assert!(
+        closed_within(&mut extra, Duration::from_secs(1)).await,
+        "a ninth connection is closed at once"
+    );
+    // The held ones time out; the server takes new connections again.
+    for stream in &mut held {
+        assert!(closed_within(stream, Duration::from_secs(10)).await);
+    }
+    let health = reqwest::get(app.url("/health")).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
+async fn put_card_file(app: &TestApp, body: Vec<u8>) -> reqwest::Response {
+    reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/kiosk/card-files/{}", "ab".repeat(32))))
+        .bearer_auth(&app.kiosk_token)
+        .header("x-card-path", "DCIM/100CANON/MVI_0001.MP4")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn incoming_files(app: &TestApp) -> usize {
+    let incoming = app.db_path.parent().unwrap().join("store/incoming");
+    std::fs::read_dir(incoming).map_or(0, Iterator::count)
+}
+
+#[tokio::test]
+async fn a_card_file_larger_than_the_limit_is_refused_and_nothing_is_kept() {
+    let app = spawn_with(|c| c.limits.card_file_mib = 1).await;
+    let answer = put_card_file(&app, vec![0u8; 2 * 1024 * 1024]).await;
+    let body = expect(answer, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert!(
+        body["message"].as_str().unwrap().contains("card_file_mib"),
+        "{body}"
+    );
+    // Sent without a length (chunked), it is cut off once past the limit.
+    let chunks =
+        futures_util::stream::iter((0..3).map(|_| Ok::<_, std::io::Error>(vec![0u8; 600 * 1024])));
+    let answer = reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/kiosk/card-files/{}", "ab".repeat(32))))
+        .bearer_auth(&app.kiosk_token)
+        .header("x-card-path", "DCIM/100CANON/MVI_0002.MP4")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    expect(answer, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert_eq!(incoming_files(&app), 0);
+}
+
+#[tokio::test]
+async fn a_card_file_that_would_fill_the_disk_is_refused_with_507() {
+    // A reserve larger than any disk: every upload would eat into it.
+    let app = spawn_with(|c| c.limits.free_space_reserve_mib = u64::MAX / (2 << 20)).await;
+    let answer = put_card_file(&app, b"a small file".to_vec()).await;
+    let body = expect(answer, StatusCode::INSUFFICIENT_STORAGE).await;
+    assert_eq!(body["error"], "insufficient_storage");
+    assert!(
+        !body.to_string().contains('/'),
+        "no path in the answer: {body}"
+    );
+    assert_eq!(incoming_files(&app), 0);
+}
+
+#[tokio::test]
+async fn a_kiosk_sends_at_most_its_share_of_files_at_once() {
+    let app = spawn_with(|c| c.limits.card_uploads_per_kiosk = 1).await;
+    // One upload that has sent its headers and part of its body, and waits.
+    let mut first = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "PUT /api/v1/kiosk/card-files/{} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
+         X-Card-Path: DCIM/100CANON/MVI_0003.MP4\r\nContent-Length: 100000\r\n\r\n",
+        "cd".repeat(32),
+        app.kiosk_token
+    );
+    first.write_all(head.as_bytes()).await.unwrap();
+    first.write_all(&[0u8; 1000]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = put_card_file(&app, b"another file".to_vec()).await;
+    let body = expect(second, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(body["error"], "busy");
+    // The first ends (the client goes away): the slot is free again.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let third = put_card_file(&app, b"another file".to_vec()).await;
+    assert_ne!(third.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        incoming_files(&app),
+        0,
+        "nothing left of the broken-off upload"
+    );
+}
