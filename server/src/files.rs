@@ -58,6 +58,12 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
+/// The bytes an unprivileged writer may still put on the filesystem that holds `path`.
+pub fn available_bytes(path: &Path) -> io::Result<u64> {
+    let stats = rustix::fs::statvfs(path)?;
+    Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,10 +104,4 @@ mod tests {
         place(stage(&path, b"jpeg").unwrap(), &path).unwrap();
         assert_eq!(names(dir.path()), ["b.jpg"]);
     }
-}
-
-/// The bytes an unprivileged writer may still put on the filesystem that holds `path`.
-pub fn available_bytes(path: &Path) -> io::Result<u64> {
-    let stats = rustix::fs::statvfs(path)?;
-    Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
 }
