@@ -248,7 +248,16 @@ pub struct Migrated {
     /// Files not tried: the run stopped after several failures in a row (the storage
     /// is away, say).
     pub not_tried: usize,
+    /// Files no record pointed to any more once moved (deleted while the move ran: a
+    /// takedown, an erasure, a purge): their copy was removed again, so a deletion wins.
+    pub dropped: usize,
+    /// Files no record points to, left where they are and not copied.
+    pub unwanted: usize,
 }
+
+/// Whether the records still point to an archive key (see
+/// [`crate::store::files::still_wanted`]).
+pub type Wanted<'a> = &'a dyn Fn(&str) -> std::result::Result<bool, String>;
 
 /// Failures in a row after which a migration stops rather than fail every file.
 pub const FAILURES_IN_A_ROW: usize = 3;
@@ -265,8 +274,10 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
 /// one file at a time: copied, read back from the destination and compared by hash, and
 /// only then removed from where it was. A run cut short (killed, storage gone) leaves
 /// every file in one place or both, never neither; running it again finishes the job.
-/// An original whose bytes no longer match its name is never moved. `on_file` hears
-/// about each file as it is done (`done`, `total`).
+/// An original whose bytes no longer match its name is never moved. Deletion wins: a
+/// file the records no longer point to is not copied, and one deleted while it was being
+/// moved (asked of `wanted` once it is moved) has its new copy removed again. `on_file`
+/// hears about each file as it is done (`done`, `total`).
 ///
 /// # Errors
 /// The archive has no object storage, or listing failed. A file that fails on the way is
@@ -274,6 +285,7 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
 pub fn migrate(
     archive: &Archive,
     direction: Direction,
+    wanted: Wanted<'_>,
     on_file: &mut dyn FnMut(usize, usize),
 ) -> Result<Migrated> {
     let Some(remote) = archive.remote() else {
@@ -286,7 +298,21 @@ pub fn migrate(
         Direction::ToLocal => (remote, archive.local_part()),
     };
     let scratch = archive.data_dir.join("store").join("cache");
-    std::fs::create_dir_all(&scratch).map_err(|e| {
+    migrate_between(from, to, &scratch, wanted, on_file)
+}
+
+/// [`migrate`] from one bucket into another, with `scratch` for the copies read back.
+///
+/// # Errors
+/// Listing failed.
+pub fn migrate_between(
+    from: &dyn Bucket,
+    to: &dyn Bucket,
+    scratch: &Path,
+    wanted: Wanted<'_>,
+    on_file: &mut dyn FnMut(usize, usize),
+) -> Result<Migrated> {
+    std::fs::create_dir_all(scratch).map_err(|e| {
         StoreError::Invalid(format!("cannot make the folder {}: {e}", scratch.display()))
     })?;
     let mut files = Vec::new();
@@ -307,7 +333,15 @@ pub fn migrate(
     let total = files.len();
     let mut in_a_row = 0;
     for (done, file) in files.iter().enumerate() {
-        match move_one(from, to, file, &scratch) {
+        match move_one(from, to, file, scratch, wanted) {
+            Ok(Moved::Dropped) => {
+                report.dropped += 1;
+                in_a_row = 0;
+            }
+            Ok(Moved::Unwanted) => {
+                report.unwanted += 1;
+                in_a_row = 0;
+            }
             Ok(Moved::Copied) => {
                 report.moved += 1;
                 report.bytes += file.size;
@@ -335,6 +369,10 @@ pub fn migrate(
 enum Moved {
     Copied,
     AlreadyThere,
+    /// Deleted while it was moved: the new copy removed again.
+    Dropped,
+    /// No record points to it: not copied.
+    Unwanted,
 }
 
 /// A scratch file removed when dropped.
@@ -351,7 +389,11 @@ fn move_one(
     to: &dyn Bucket,
     file: &Listed,
     scratch: &Path,
+    wanted: Wanted<'_>,
 ) -> std::result::Result<Moved, String> {
+    if !wanted(&file.key)? {
+        return Ok(Moved::Unwanted);
+    }
     let name = |tag: &str| {
         Scratch(scratch.join(format!(
             "migrate-{}-{tag}-{}",
@@ -388,9 +430,117 @@ fn move_one(
         }
     }
     from.delete(&file.key).map_err(|e| e.to_string())?;
+    // Deleted while it was on its way (the record went, and the server removed the file
+    // from where it was): the copy must not outlive it.
+    if !wanted(&file.key)? {
+        to.delete(&file.key).map_err(|e| e.to_string())?;
+        tracing::info!(key = %file.key, "deleted while it was moved: its new copy removed");
+        return Ok(Moved::Dropped);
+    }
     Ok(if already {
         Moved::AlreadyThere
     } else {
         Moved::Copied
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A destination that, when an outbox copy is put into it, lets `meanwhile` run first
+    /// (a takedown finishing while the move is on its way).
+    struct Racing<'a> {
+        inner: LocalBucket,
+        meanwhile: Mutex<Option<Box<dyn FnOnce() + Send + 'a>>>,
+    }
+
+    impl std::fmt::Debug for Racing<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Racing")
+                .field("inner", &self.inner)
+                .finish()
+        }
+    }
+
+    impl Bucket for Racing<'_> {
+        fn describe(&self) -> String {
+            self.inner.describe()
+        }
+        fn put_file(&self, key: &str, file: &Path) -> std::result::Result<(), BucketError> {
+            if key.starts_with("outbox/")
+                && let Some(meanwhile) = self.meanwhile.lock().unwrap().take()
+            {
+                meanwhile();
+            }
+            self.inner.put_file(key, file)
+        }
+        fn put_bytes(&self, key: &str, bytes: &[u8]) -> std::result::Result<(), BucketError> {
+            self.inner.put_bytes(key, bytes)
+        }
+        fn get(&self, key: &str) -> std::result::Result<Option<Vec<u8>>, BucketError> {
+            self.inner.get(key)
+        }
+        fn download(&self, key: &str, dest: &Path) -> std::result::Result<bool, BucketError> {
+            self.inner.download(key, dest)
+        }
+        fn size(&self, key: &str) -> std::result::Result<Option<u64>, BucketError> {
+            self.inner.size(key)
+        }
+        fn delete(&self, key: &str) -> std::result::Result<(), BucketError> {
+            self.inner.delete(key)
+        }
+        fn list(&self, prefix: &str) -> std::result::Result<Vec<Listed>, BucketError> {
+            self.inner.list(prefix)
+        }
+    }
+
+    /// Moves an outbox copy while its takedown is finished mid-move (the record says it is
+    /// gone and the file is deleted from where it was); returns what the destination holds
+    /// afterwards. `check` is whether the move asks the records.
+    fn move_during_a_takedown(check: bool) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let from = LocalBucket::new(dir.path().join("from"), Arc::new(OsStorage));
+        from.put_bytes("outbox/website/x1.jpg", b"jpeg").unwrap();
+        from.put_bytes("evidence/form.pdf", b"pdf").unwrap();
+        let published = Mutex::new(true);
+        let from_ref = &from;
+        let published_ref = &published;
+        let to = Racing {
+            inner: LocalBucket::new(dir.path().join("to"), Arc::new(OsStorage)),
+            meanwhile: Mutex::new(Some(Box::new(move || {
+                *published_ref.lock().unwrap() = false;
+                from_ref.delete("outbox/website/x1.jpg").unwrap();
+            }))),
+        };
+        let wanted = |key: &str| -> std::result::Result<bool, String> {
+            Ok(!check || key.starts_with("evidence/") || *published.lock().unwrap())
+        };
+        let report = migrate_between(
+            &from,
+            &to,
+            &dir.path().join("scratch"),
+            &wanted,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        assert!(report.kept.is_empty(), "{report:?}");
+        to.list("").unwrap().into_iter().map(|l| l.key).collect()
+    }
+
+    #[test]
+    fn a_file_deleted_while_it_is_moved_is_not_brought_back() {
+        let held = move_during_a_takedown(true);
+        assert!(!held.iter().any(|k| k.starts_with("outbox/")), "{held:?}");
+        assert!(held.iter().any(|k| k.starts_with("evidence/")), "{held:?}");
+    }
+
+    #[test]
+    fn without_asking_the_records_the_deleted_copy_comes_back() {
+        // The negative control: the race is real, and only the check catches it.
+        let held = move_during_a_takedown(false);
+        assert!(held.iter().any(|k| k.starts_with("outbox/")), "{held:?}");
+    }
 }

@@ -238,12 +238,81 @@ fn known_objects(dest: &Path) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// Stores one file's content as an object (encrypted to `recipient` if given), unless the
-/// folder has it. Returns (object hash, bytes written).
+/// A writer that hashes (BLAKE3) and counts what goes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: blake3::Hasher,
+    written: u64,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: blake3::Hasher::new(),
+            written: 0,
+        }
+    }
+
+    fn finish(self) -> (W, String, u64) {
+        (self.inner, hex(self.hasher.finalize()), self.written)
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Copies `source` into `out` (encrypted to `recipient` if given), a buffer at a time.
+/// Returns the BLAKE3 of what was read.
+fn copy_out(
+    source: &mut dyn Read,
+    out: &mut dyn Write,
+    recipient: Option<&age::x25519::Recipient>,
+) -> Result<String, io::Error> {
+    let mut plain = blake3::Hasher::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut pump = |writer: &mut dyn Write| -> io::Result<()> {
+        loop {
+            let n = source.read(&mut buffer)?;
+            if n == 0 {
+                return Ok(());
+            }
+            plain.update(&buffer[..n]);
+            writer.write_all(&buffer[..n])?;
+        }
+    };
+    match recipient {
+        None => pump(out)?,
+        Some(r) => {
+            let encryptor =
+                age::Encryptor::with_recipients(std::iter::once(r as &dyn age::Recipient))
+                    .map_err(io::Error::other)?;
+            let mut writer = encryptor.wrap_output(out)?;
+            pump(&mut writer)?;
+            writer.finish()?;
+        }
+    }
+    Ok(hex(plain.finalize()))
+}
+
+/// Stores the file at `source` as an object (encrypted to `recipient` if given) unless the
+/// folder has it, a buffer at a time: never whole in memory. `hash` is the BLAKE3 of its
+/// content, read before; a file that changed since is refused. Returns (object hash,
+/// bytes written).
 fn store_object(
     dest: &Path,
     hash: &str,
-    content: &[u8],
+    source: &Path,
     recipient: Option<&age::x25519::Recipient>,
     known: &BTreeMap<String, String>,
 ) -> Result<(String, u64), BackupError> {
@@ -259,39 +328,86 @@ fn store_object(
             return Ok((object_hash, 0));
         }
     }
-    let bytes = match recipient {
-        None => content.to_vec(),
-        Some(r) => encrypt(content, r)?,
+    let dir = path.parent().unwrap_or(dest);
+    fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".object-")
+        .tempfile_in(dir)
+        .map_err(io_error("cannot write in", dir))?;
+    let mut out = Hashing::new(io::BufWriter::new(temp.as_file()));
+    let mut file = File::open(source).map_err(io_error("cannot read", source))?;
+    let read = copy_out(&mut file, &mut out, recipient).map_err(io_error("cannot copy", source))?;
+    if read != hash {
+        return Err(BackupError::Refused(format!(
+            "{} changed while it was backed up; run the backup again",
+            source.display()
+        )));
+    }
+    let (buffered, object_hash, written) = out.finish();
+    buffered
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(File::sync_all)
+        .map_err(io_error("cannot write", temp.path()))?;
+    temp.persist(&path)
+        .map_err(|e| e.error)
+        .map_err(io_error("cannot write", &path))?;
+    sync_dir(dir).map_err(io_error("cannot sync", dir))?;
+    Ok((object_hash, written))
+}
+
+/// A private working folder under `parent` for plaintext a run must put on disk (the
+/// records' snapshot, a decrypted copy being checked): readable by this user only, never
+/// in a backup folder. What an earlier run left there (it died) is removed first; the
+/// folder is removed when dropped.
+fn private_work(parent: &Path) -> Result<tempfile::TempDir, BackupError> {
+    let root = parent.join(WORK_DIR);
+    if root.exists() {
+        fs::remove_dir_all(&root).map_err(io_error("cannot remove what a run left in", &root))?;
+    }
+    create_private_dir(&root)?;
+    tempfile::Builder::new()
+        .prefix("run-")
+        .tempdir_in(&root)
+        .map_err(io_error("cannot write in", &root))
+}
+
+/// Removes the records' snapshots that versions before this one wrote into the backup
+/// folder itself (plaintext, left there by a run that died). Returns how many.
+fn remove_old_snapshots(dest: &Path) -> Result<usize, BackupError> {
+    let mut removed = 0;
+    let Ok(entries) = fs::read_dir(dest) else {
+        return Ok(0);
     };
-    write_atomically(&path, &bytes)?;
-    Ok((hex(blake3::hash(&bytes)), bytes.len() as u64))
+    for entry in entries {
+        let path = entry.map_err(io_error("cannot read", dest))?.path();
+        let old = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(".records-"));
+        if old {
+            fs::remove_file(&path).map_err(io_error("cannot remove", &path))?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::warn!(removed, folder = %dest.display(), "removed records snapshots left in the backup folder");
+        sync_dir(dest).map_err(io_error("cannot sync", dest))?;
+    }
+    Ok(removed)
 }
 
-fn encrypt(content: &[u8], recipient: &age::x25519::Recipient) -> Result<Vec<u8>, BackupError> {
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
-            .map_err(|e| BackupError::Key(e.to_string()))?;
-    let mut out = Vec::with_capacity(content.len() + 256);
-    let mut writer = encryptor
-        .wrap_output(&mut out)
-        .map_err(|e| BackupError::Key(e.to_string()))?;
-    writer
-        .write_all(content)
-        .and_then(|()| writer.finish().map(drop))
-        .map_err(|e| BackupError::Key(e.to_string()))?;
-    Ok(out)
-}
+/// The folder under a data directory where backup, verify and restore keep plaintext
+/// while they run.
+pub const WORK_DIR: &str = "backup-work";
 
-fn decrypt(bytes: &[u8], identity: &age::x25519::Identity) -> Result<Vec<u8>, BackupError> {
-    let decryptor = age::Decryptor::new(bytes).map_err(|e| BackupError::Key(e.to_string()))?;
-    let mut reader = decryptor
-        .decrypt(std::iter::once(identity as &dyn age::Identity))
-        .map_err(|e| BackupError::Key(e.to_string()))?;
-    let mut out = Vec::new();
-    reader
-        .read_to_end(&mut out)
-        .map_err(|e| BackupError::Key(e.to_string()))?;
-    Ok(out)
+fn create_private_dir(path: &Path) -> Result<(), BackupError> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(io_error("cannot create", path))
 }
 
 /// Backs up the records (read through `conn`, an online SQLite backup) and every file they
@@ -331,26 +447,25 @@ pub fn backup(
             describe(recipient_text.as_deref()),
         )));
     }
+    remove_old_snapshots(dest)?;
     let known = known_objects(dest);
     let mut report = BackupReport::default();
 
     // The records first: every file they name exists by the time they were committed.
-    let snapshot = tempfile::Builder::new()
-        .prefix(".records-")
-        .tempfile_in(dest)
-        .map_err(io_error("cannot write in", dest))?;
+    // Their snapshot is plaintext: it is made in a private folder of the data directory,
+    // never in the backup folder (which may be synced off site).
+    let work = private_work(archive.data_dir())?;
+    let snapshot = work.path().join("records.db");
     {
-        let mut out = Connection::open(snapshot.path())?;
+        let mut out = Connection::open(&snapshot)?;
         let copy = rusqlite::backup::Backup::new(conn, &mut out)?;
         copy.run_to_completion(256, std::time::Duration::from_millis(10), None)?;
         drop(copy);
         store::integrity_check(&out)?;
     }
-    let records_bytes =
-        fs::read(snapshot.path()).map_err(io_error("cannot read", snapshot.path()))?;
-    let records_hash = hex(blake3::hash(&records_bytes));
-    let (object_hash, written) =
-        store_object(dest, &records_hash, &records_bytes, recipient, &known)?;
+    let (records_hash, records_size) =
+        hash_file(&snapshot).map_err(io_error("cannot read", &snapshot))?;
+    let (object_hash, written) = store_object(dest, &records_hash, &snapshot, recipient, &known)?;
     report.copied += usize::from(written > 0);
     report.bytes_copied += written;
     let records = Entry {
@@ -358,10 +473,9 @@ pub fn backup(
         kind: FileKind::Original,
         hash: records_hash,
         object_hash,
-        size: records_bytes.len() as u64,
+        size: records_size,
     };
-    drop(records_bytes);
-    let snapshot_conn = Connection::open(snapshot.path())?;
+    let snapshot_conn = Connection::open(&snapshot)?;
     let wanted = wanted_files(&snapshot_conn)?;
     let audit_head = audit::head(&snapshot_conn)?;
     drop(snapshot_conn);
@@ -372,13 +486,14 @@ pub fn backup(
             report.in_object_storage += 1;
             continue;
         }
-        let read = match archive.get(&path) {
-            Ok(Some(bytes)) => Ok(bytes),
-            Ok(None) => Err(io::Error::new(io::ErrorKind::NotFound, "not there")),
-            Err(e) => Err(io::Error::other(e.to_string())),
-        };
-        let content = match read {
-            Ok(bytes) => bytes,
+        // Read where it lies, a buffer at a time (a video may be gigabytes).
+        let local = archive
+            .local_part()
+            .local_path(&path)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file's key"));
+        let read = local.and_then(|local| Ok((hash_file(&local)?, local)));
+        let ((hash, size), local) = match read {
+            Ok(read) => read,
             Err(e) => {
                 match kind {
                     // Renditions are rebuilt from the originals on restore.
@@ -391,7 +506,6 @@ pub fn backup(
                 continue;
             }
         };
-        let hash = hex(blake3::hash(&content));
         if kind == FileKind::Original
             && Path::new(&path).file_name().and_then(|n| n.to_str()) != Some(hash.as_str())
         {
@@ -400,7 +514,7 @@ pub fn backup(
                 .push(format!("{path} (its content no longer matches its name)"));
             continue;
         }
-        let (object_hash, written) = store_object(dest, &hash, &content, recipient, &known)?;
+        let (object_hash, written) = store_object(dest, &hash, &local, recipient, &known)?;
         report.copied += usize::from(written > 0);
         report.bytes_copied += written;
         files.push(Entry {
@@ -408,7 +522,7 @@ pub fn backup(
             kind,
             hash,
             object_hash,
-            size: content.len() as u64,
+            size,
         });
     }
     report.files = files.len();
@@ -435,6 +549,8 @@ pub fn backup(
     write_atomically(&path, &json)?;
     write_atomically(&dest.join("LATEST"), name.as_bytes())?;
     report.manifest = path;
+    drop(work);
+    let _ = fs::remove_dir(archive.data_dir().join(WORK_DIR));
     Ok(report)
 }
 
@@ -459,6 +575,7 @@ pub struct PruneReport {
 /// that cannot be removed.
 pub fn prune(dest: &Path, keep_days: u32, now: Timestamp) -> Result<PruneReport, BackupError> {
     let (latest, _) = read_latest(dest)?;
+    remove_old_snapshots(dest)?;
     let folder = dest.join("manifests");
     let cutoff = now
         .checked_sub(jiff::SignedDuration::from_hours(i64::from(keep_days) * 24))
@@ -591,13 +708,15 @@ pub struct VerifyReport {
 
 /// Checks the newest backup in `dest`: every object present with the hash the manifest
 /// says, and (unencrypted, or with `identity`) the records' integrity check and audit
-/// hash chain.
+/// hash chain. The records are read back into a private folder under `work_parent` (the
+/// data directory), removed when done.
 ///
 /// # Errors
 /// No readable manifest.
 pub fn verify(
     dest: &Path,
     identity: Option<&age::x25519::Identity>,
+    work_parent: &Path,
 ) -> Result<VerifyReport, BackupError> {
     let (path, manifest) = read_latest(dest)?;
     let mut report = VerifyReport {
@@ -622,52 +741,76 @@ pub fn verify(
             )),
         }
     }
-    let records = match (manifest.encrypted, identity) {
-        (false, _) => Some(read_object(dest, &manifest, &manifest.records, None)),
-        (true, Some(key)) => Some(read_object(dest, &manifest, &manifest.records, Some(key))),
-        (true, None) => None,
-    };
-    if let Some(records) = records {
+    if !manifest.encrypted || identity.is_some() {
         report.records_checked = true;
-        match records.and_then(|bytes| check_records(&bytes)) {
+        let work = private_work(work_parent)?;
+        let copy = work.path().join("records.db");
+        match read_object_to(dest, &manifest, &manifest.records, identity, &copy)
+            .and_then(|()| check_records(&copy))
+        {
             Ok(entries) => report.audit_entries = entries,
             Err(e) => report.problems.push(format!("records.db: {e}")),
         }
+        drop(work);
+        let _ = fs::remove_dir(work_parent.join(WORK_DIR));
     }
     Ok(report)
 }
 
-/// Reads an object back, decrypted, and checks it is the content the manifest says.
-fn read_object(
+/// Reads an object back into the new file `out`, decrypted, a buffer at a time, and checks
+/// it is the content the manifest says (a file that is not is removed).
+fn read_object_to(
     dest: &Path,
     manifest: &Manifest,
     entry: &Entry,
     identity: Option<&age::x25519::Identity>,
-) -> Result<Vec<u8>, BackupError> {
+    out: &Path,
+) -> Result<(), BackupError> {
     let object = object_path(dest, &entry.hash, manifest.encrypted);
-    let bytes = fs::read(&object).map_err(io_error("cannot read", &object))?;
-    let content = match (manifest.encrypted, identity) {
-        (false, _) => bytes,
-        (true, Some(key)) => decrypt(&bytes, key)?,
+    let file = File::open(&object).map_err(io_error("cannot read", &object))?;
+    let target = File::create(out).map_err(io_error("cannot write", out))?;
+    let mut writer = Hashing::new(io::BufWriter::new(target));
+    let copied = match (manifest.encrypted, identity) {
+        (false, _) => io::copy(&mut io::BufReader::new(file), &mut writer),
+        (true, Some(key)) => {
+            let decryptor = age::Decryptor::new_buffered(io::BufReader::new(file))
+                .map_err(|e| BackupError::Key(e.to_string()))?;
+            let mut reader = decryptor
+                .decrypt(std::iter::once(key as &dyn age::Identity))
+                .map_err(|e| BackupError::Key(e.to_string()))?;
+            io::copy(&mut reader, &mut writer)
+        }
         (true, None) => return Err(BackupError::NeedsKey("read it")),
     };
-    if hex(blake3::hash(&content)) != entry.hash {
+    let (buffered, hash, _) = writer.finish();
+    let finished = copied.and_then(|_| {
+        buffered
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()
+    });
+    if let Err(e) = finished {
+        let _ = fs::remove_file(out);
+        return Err(BackupError::Io {
+            what: "cannot read back",
+            path: object,
+            source: e,
+        });
+    }
+    if hash != entry.hash {
+        let _ = fs::remove_file(out);
         return Err(BackupError::Refused(format!(
             "{}: the backup's copy is not the file that was backed up",
             entry.path
         )));
     }
-    Ok(content)
+    Ok(())
 }
 
-/// Opens a records database image: integrity check and audit chain. Returns the number of
-/// audit entries.
-fn check_records(bytes: &[u8]) -> Result<i64, BackupError> {
-    let temp =
-        tempfile::NamedTempFile::new().map_err(io_error("cannot write", Path::new("/tmp")))?;
-    fs::write(temp.path(), bytes).map_err(io_error("cannot write", temp.path()))?;
-    let conn =
-        Connection::open_with_flags(temp.path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+/// Opens a records database file read-only: integrity check and audit chain. Returns the
+/// number of audit entries.
+fn check_records(path: &Path) -> Result<i64, BackupError> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     store::integrity_check(&conn)?;
     let chain = audit::verify(&conn)?;
     if !chain.problems.is_empty() {
@@ -699,12 +842,15 @@ pub struct RestoreReport {
 }
 
 /// Restores the newest backup in `src` into `data_dir`, which must hold no records: the
-/// database (checked before it is put in place), then every file (each checked against its
-/// hash), then the renditions a backup lacks, rebuilt from the originals.
+/// database (decrypted into a private folder and checked before anything is written),
+/// then every file the restored records point to (each checked against its hash; an
+/// original against its name too; a published copy only if the register says it is
+/// still published), then the renditions a backup lacks, rebuilt from the originals. A
+/// manifest naming anything else is refused before anything is written.
 ///
 /// # Errors
 /// The data directory already has records; the backup is damaged, encrypted without the
-/// key, or names a path outside the data directory.
+/// key, or names a path the records do not point to.
 pub fn restore(
     src: &Path,
     data_dir: &Path,
@@ -728,21 +874,56 @@ pub fn restore(
         .iter()
         .map(|e| safe_relative(&e.path))
         .collect::<Result<Vec<_>, _>>()?;
-    let records = read_object(src, &manifest, &manifest.records, identity)?;
-    let audit_entries = check_records(&records)?;
     fs::create_dir_all(data_dir).map_err(io_error("cannot create", data_dir))?;
+    let work = private_work(data_dir)?;
+    let records = work.path().join("records.db");
+    read_object_to(src, &manifest, &manifest.records, identity, &records)?;
+    let audit_entries = check_records(&records)?;
+    let wanted: std::collections::BTreeSet<(String, FileKind)> = {
+        let conn =
+            Connection::open_with_flags(&records, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        wanted_files(&conn)?.into_iter().collect()
+    };
+    for entry in &manifest.files {
+        if !wanted.contains(&(entry.path.clone(), entry.kind)) {
+            return Err(BackupError::Refused(format!(
+                "the manifest names {:?} ({:?}), which the backed-up records do not point to; nothing was restored",
+                entry.path, entry.kind
+            )));
+        }
+        let named = Path::new(&entry.path).file_name().and_then(|n| n.to_str());
+        if entry.kind == FileKind::Original && named != Some(entry.hash.as_str()) {
+            return Err(BackupError::Refused(format!(
+                "the manifest gives the original {:?} content of another name; nothing was restored",
+                entry.path
+            )));
+        }
+    }
 
     let mut report = RestoreReport {
         audit_entries,
         ..RestoreReport::default()
     };
     for (entry, relative) in manifest.files.iter().zip(&paths) {
-        let content = read_object(src, &manifest, entry, identity)?;
-        write_atomically(&data_dir.join(relative), &content)?;
+        let target = data_dir.join(relative);
+        let dir = target.parent().unwrap_or(data_dir);
+        fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
+        let temp = tempfile::Builder::new()
+            .prefix(".restore-")
+            .tempfile_in(dir)
+            .map_err(io_error("cannot write in", dir))?
+            .into_temp_path();
+        read_object_to(src, &manifest, entry, identity, &temp)?;
+        temp.persist(&target)
+            .map_err(|e| e.error)
+            .map_err(io_error("cannot write", &target))?;
+        sync_dir(dir).map_err(io_error("cannot sync", dir))?;
         report.files += 1;
     }
     // The records last: a restore cut short leaves no records.db, so it can be run again.
-    write_atomically(&db_path, &records)?;
+    fs::rename(&records, &db_path).map_err(io_error("cannot write", &db_path))?;
+    sync_dir(data_dir).map_err(io_error("cannot sync", data_dir))?;
+    drop(work);
     let mut conn = store::open(&db_path)?;
     let chain = audit::verify(&conn)?;
     if !chain.problems.is_empty() || chain.rows != audit_entries {
@@ -751,6 +932,8 @@ pub fn restore(
         ));
     }
     report.renditions_rebuilt = rebuild_renditions(&mut conn, &Archive::local(data_dir))?;
+    // The private folder itself goes too (its run folder went with `work`).
+    let _ = fs::remove_dir(data_dir.join(WORK_DIR));
     Ok(report)
 }
 

@@ -335,6 +335,16 @@ fn main() -> Result<()> {
                     format!("cannot clear unfinished uploads in {}", incoming.display())
                 })?;
             }
+            // A copy placed in the outbox by a run that died before recording it.
+            let archive = consentcam::archive::Archive::open(&config)?;
+            let withdrawn = consentcam::publish::reconcile_outbox(&conn, &archive, now)
+                .context("cannot check the outbox against the register")?;
+            if !withdrawn.is_empty() {
+                tracing::warn!(
+                    count = withdrawn.len(),
+                    "outbox copies with no publication recorded were withdrawn"
+                );
+            }
             detect_faces_in_background(&config, clock.clone());
             sweep_every_hour(&config, clock.clone());
             purge_every_day(&config, clock.clone());
@@ -401,7 +411,9 @@ fn main() -> Result<()> {
         Command::CheckAudit { expect_head } => check_audit(&config, expect_head.as_deref()),
         Command::Backup { dest, encrypt } => backup(&config, &dest, encrypt, now),
         Command::StoreMigrate { to } => store_migrate(&config, &to),
-        Command::VerifyBackup { dest, identity } => verify_backup(&dest, identity.as_deref()),
+        Command::VerifyBackup { dest, identity } => {
+            verify_backup(&config, &dest, identity.as_deref())
+        }
         Command::PruneBackup { dest, keep_days } => {
             let days = keep_days.unwrap_or(config.backup.keep_days);
             let report = backup::prune(&dest, days, now)
@@ -973,7 +985,16 @@ fn store_migrate(config: &Config, to: &str) -> Result<()> {
         Direction::ToLocal
     };
     let started = std::time::Instant::now();
-    let report = archive::migrate(&archive, direction, &mut |done, total| {
+    // Read afresh for each file: the server may delete records while the move runs.
+    let records = rusqlite::Connection::open_with_flags(
+        config.db_path(),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .with_context(|| format!("cannot read the records at {}", config.db_path().display()))?;
+    let wanted = |key: &str| {
+        consentcam::store::files::still_wanted(&records, key).map_err(|e| e.to_string())
+    };
+    let report = archive::migrate(&archive, direction, &wanted, &mut |done, total| {
         if done % 100 == 0 || done == total {
             eprintln!("{done} of {total} files");
         }
@@ -991,6 +1012,18 @@ fn store_migrate(config: &Config, to: &str) -> Result<()> {
         report.kept.len() + report.not_tried,
         started.elapsed().as_secs_f64()
     );
+    if report.dropped > 0 {
+        eprintln!(
+            "{} file(s) were deleted while they were moved (a takedown, an erasure, a purge): their copies were removed too",
+            report.dropped
+        );
+    }
+    if report.unwanted > 0 {
+        eprintln!(
+            "{} file(s) no record points to were left where they are, not copied",
+            report.unwanted
+        );
+    }
     for kept in &report.kept {
         eprintln!("KEPT: {kept}");
     }
@@ -1010,9 +1043,9 @@ fn store_migrate(config: &Config, to: &str) -> Result<()> {
     Ok(())
 }
 
-fn verify_backup(dest: &Path, identity: Option<&Path>) -> Result<()> {
+fn verify_backup(config: &Config, dest: &Path, identity: Option<&Path>) -> Result<()> {
     let identity = identity.map(backup::identity).transpose()?;
-    let report = backup::verify(dest, identity.as_ref())?;
+    let report = backup::verify(dest, identity.as_ref(), &config.data_dir)?;
     for problem in &report.problems {
         eprintln!("problem: {problem}");
     }

@@ -730,9 +730,303 @@ fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
     );
     assert!(holds(&dest, "Robin").is_empty());
     // What is left still verifies and restores.
-    let verified = consentcam::backup::verify(&dest, None).unwrap();
+    let verified = consentcam::backup::verify(&dest, None, &data).unwrap();
     assert!(verified.problems.is_empty(), "{verified:?}");
 
     let nothing = tempfile::tempdir().unwrap();
     assert!(consentcam::backup::prune(nothing.path(), 35, day(36)).is_err());
+}
+
+/// A data directory with the demo's records and a card holding one video of `mib` MiB
+/// (its bytes a pattern, not a real recording: it is stored and blocked like any file the
+/// server cannot read), imported with `import-card`.
+fn data_dir_with_a_video(root: &Path, mib: usize) -> (PathBuf, PathBuf) {
+    let data = root.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = root.join("config.toml");
+    let key = age::x25519::Identity::generate();
+    write_config(
+        &config,
+        &data,
+        &format!("[backup]\nage_recipient = \"{}\"\n", key.to_public()),
+    );
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(root.join("key.txt"), key.to_string().expose_secret()).unwrap();
+    }
+    let clock = Clock::System;
+    let mut conn = store::open(&data.join("records.db")).unwrap();
+    consentcam::demo::seed(
+        &mut conn,
+        clock.now(),
+        clock.today(&consentcam::clock::time_zone("Europe/London")),
+    )
+    .unwrap();
+    drop(conn);
+    let card = root.join("card").join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&card).unwrap();
+    {
+        use std::io::Write;
+        let mut video =
+            std::io::BufWriter::new(std::fs::File::create(card.join("MVI_0001.MP4")).unwrap());
+        // One block of noise, each copy stamped with its number: no two blocks alike.
+        let mut block: Vec<u8> = (0..1024 * 1024u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for n in 0..mib {
+            block[..8].copy_from_slice(&(n as u64).to_le_bytes());
+            video.write_all(&block).unwrap();
+        }
+        video.flush().unwrap();
+    }
+    let out = consentcam(
+        &config,
+        &[
+            "import-card",
+            "--device",
+            "1",
+            "--mount",
+            path(&root.join("card")),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::remove_dir_all(root.join("card")).unwrap();
+    (data, config)
+}
+
+/// `consentcam` with its address space limited to `bytes` (`prlimit --as`).
+fn consentcam_limited(bytes: u64, config: &Path, args: &[&str]) -> Output {
+    Command::new("prlimit")
+        .arg(format!("--as={bytes}"))
+        .arg(env!("CARGO_BIN_EXE_consentcam"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_two_gigabyte_video_is_backed_up_verified_and_restored_in_512_mib() {
+    const LIMIT: u64 = 512 * 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (data, config) = data_dir_with_a_video(root, 2048);
+    let dest = root.join("offsite");
+    let out = consentcam_limited(LIMIT, &config, &["backup", "--encrypt", path(&dest)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let key = root.join("key.txt");
+    let out = consentcam_limited(
+        LIMIT,
+        &config,
+        &["verify-backup", path(&dest), "--identity", path(&key)],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("hash chain verified"), "{}", text(&out));
+    let restored = root.join("restored");
+    let restored_config = root.join("restored.toml");
+    write_config(&restored_config, &restored, "");
+    let out = consentcam_limited(
+        LIMIT,
+        &restored_config,
+        &["restore", path(&dest), "--identity", path(&key)],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // The video came back whole: its name is the hash of its bytes.
+    let originals: Vec<PathBuf> = walk_files(&restored.join("store/objects"));
+    assert_eq!(originals.len(), 1, "{originals:?}");
+    let original = &originals[0];
+    assert_eq!(
+        std::fs::metadata(original).unwrap().len(),
+        2048 * 1024 * 1024
+    );
+    let mut hasher = blake3::Hasher::new();
+    hasher
+        .update_reader(std::fs::File::open(original).unwrap())
+        .unwrap();
+    assert_eq!(
+        original.file_name().unwrap().to_str().unwrap(),
+        hasher.finalize().to_hex().as_str()
+    );
+    assert!(
+        data.join(original.strip_prefix(&restored).unwrap())
+            .is_file()
+    );
+    // No plaintext working folder is left in either data directory.
+    assert!(!data.join("backup-work").exists());
+    assert!(!restored.join("backup-work").exists());
+}
+
+/// Every regular file under `dir`.
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Whether any file under `dir` holds the records in clear (a SQLite database's header).
+fn holds_records_in_clear(dir: &Path) -> Vec<PathBuf> {
+    walk_files(dir)
+        .into_iter()
+        .filter(|p| {
+            std::fs::read(p).is_ok_and(|bytes| bytes.windows(15).any(|w| w == b"SQLite format 3"))
+        })
+        .collect()
+}
+
+#[test]
+fn an_encrypted_backup_folder_never_holds_the_records_in_clear_even_when_the_run_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (data, config) = data_dir_with_a_video(root, 256);
+    let dest = root.join("offsite");
+    let mut run = Command::new(env!("CARGO_BIN_EXE_consentcam"))
+        .arg("--config")
+        .arg(&config)
+        .args(["backup", "--encrypt", path(&dest)])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    // Watch the folder while the run works; kill it once its snapshot is made.
+    let work = data.join("backup-work");
+    let mut seen_snapshot = false;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while std::time::Instant::now() < deadline {
+        assert_eq!(holds_records_in_clear(&dest), Vec::<PathBuf>::new());
+        if walk_files(&work).iter().any(|p| p.ends_with("records.db")) {
+            seen_snapshot = true;
+            break;
+        }
+        if run.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(
+        seen_snapshot,
+        "the snapshot is made in the data directory's private folder"
+    );
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert_eq!(holds_records_in_clear(&dest), Vec::<PathBuf>::new());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&work).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the working folder is private: {mode:o}");
+    }
+    // The next run clears what the killed one left and completes.
+    let out = consentcam(&config, &["backup", "--encrypt", path(&dest)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!work.exists());
+    assert_eq!(holds_records_in_clear(&dest), Vec::<PathBuf>::new());
+    let out = consentcam(
+        &config,
+        &[
+            "verify-backup",
+            path(&dest),
+            "--identity",
+            path(&root.join("key.txt")),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!work.exists(), "verify removes its private folder");
+}
+
+/// The newest manifest of a backup folder, to tamper with, and where it is.
+fn manifest_of(dest: &Path) -> (PathBuf, Value) {
+    let latest = std::fs::read_to_string(dest.join("LATEST")).unwrap();
+    let path = dest.join("manifests").join(latest.trim());
+    let manifest = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    (path, manifest)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restore_puts_back_only_what_the_records_point_to_and_originals_under_their_own_hash() {
+    let live = live_data_dir().await;
+    let dest = live.root.join("usb");
+    let out = consentcam(&live.config, &["backup", path(&dest)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (manifest_path, honest) = manifest_of(&dest);
+    let records = honest["records"].clone();
+    let an_original = honest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "original")
+        .unwrap()
+        .clone();
+    let tampered: Vec<(&str, Value)> = vec![
+        // A copy for the website's folder, which its consumer would publish at once.
+        (
+            "an outbox copy the register does not list",
+            json!({ "path": "outbox/website/extra.jpg", "kind": "outbox" }),
+        ),
+        (
+            "the database's journal",
+            json!({ "path": "records.db-wal", "kind": "evidence" }),
+        ),
+        (
+            "a file of no known kind",
+            json!({ "path": "store/cache/x", "kind": "rendition" }),
+        ),
+    ];
+    for (what, fields) in tampered {
+        let mut manifest = honest.clone();
+        let mut entry = records.clone();
+        for (k, v) in fields.as_object().unwrap() {
+            entry[k] = v.clone();
+        }
+        manifest["files"].as_array_mut().unwrap().push(entry);
+        std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+        let fresh = live.root.join("fresh");
+        let config = live.root.join("fresh.toml");
+        write_config(&config, &fresh, "");
+        let out = consentcam(&config, &["restore", path(&dest)]);
+        assert!(!out.status.success(), "{what}: {}", text(&out));
+        assert!(
+            text(&out).contains("do not point to"),
+            "{what}: {}",
+            text(&out)
+        );
+        assert!(
+            user_files(&fresh).is_empty() && !fresh.join("records.db").exists(),
+            "{what}: nothing restored"
+        );
+    }
+    // An original whose content in the backup is another file's.
+    let mut manifest = honest.clone();
+    for file in manifest["files"].as_array_mut().unwrap() {
+        if file["path"] == an_original["path"] {
+            file["hash"] = records["hash"].clone();
+            file["object_hash"] = records["object_hash"].clone();
+        }
+    }
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let fresh = live.root.join("fresh2");
+    let config = live.root.join("fresh2.toml");
+    write_config(&config, &fresh, "");
+    let out = consentcam(&config, &["restore", path(&dest)]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("content of another name"),
+        "{}",
+        text(&out)
+    );
+    assert!(user_files(&fresh).is_empty());
+    // The honest manifest still restores.
+    std::fs::write(&manifest_path, serde_json::to_vec(&honest).unwrap()).unwrap();
+    let out = consentcam(&config, &["restore", path(&dest)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(user_files(&fresh), user_files(&live.data));
 }

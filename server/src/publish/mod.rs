@@ -485,6 +485,44 @@ pub struct TakedownDone {
 ///
 /// # Errors
 /// A file that is there but cannot be removed.
+/// Withdraws every outbox copy the register does not list as published: what a crash
+/// between placing a copy and recording it leaves (a copy nobody could ever take down).
+/// Each is deleted and audited. Run at start, before anything publishes. Returns the
+/// keys withdrawn.
+///
+/// # Errors
+/// The archive cannot be listed or a copy cannot be deleted, or the database.
+pub fn reconcile_outbox(
+    conn: &Connection,
+    archive: &Archive,
+    now: Timestamp,
+) -> Result<Vec<String>, PublishError> {
+    use consentcam_media::Bucket;
+    let listed = archive
+        .list(outbox::KEYS)
+        .map_err(|e| StoreError::Invalid(format!("cannot list the outbox: {e}")))?;
+    let mut withdrawn = Vec::new();
+    for file in listed {
+        if crate::store::files::still_wanted(conn, &file.key)? {
+            continue;
+        }
+        archive
+            .delete(&file.key)
+            .map_err(|e| StoreError::Invalid(format!("cannot withdraw {}: {e}", file.key)))?;
+        crate::ops::log(
+            conn,
+            "system",
+            Action::OutboxOrphanWithdrawn,
+            format!("file:{}", file.key),
+            serde_json::json!({ "bytes": file.size }),
+            now,
+        )?;
+        tracing::warn!(key = %file.key, "an outbox copy the register does not list was withdrawn");
+        withdrawn.push(file.key);
+    }
+    Ok(withdrawn)
+}
+
 pub fn remove_outbox_copy(
     outbox: &Outbox,
     publication: &crate::store::publications::Publication,
@@ -517,4 +555,86 @@ pub fn record_takedown_done(
         outbox_removed,
         endpoint_asked,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use consentcam_media::Bucket;
+
+    use super::*;
+    use crate::store::open_in_memory;
+
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_795_600_000 + secs).unwrap()
+    }
+
+    #[test]
+    fn a_copy_the_register_does_not_list_is_withdrawn_at_start_and_a_listed_one_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::local(dir.path());
+        let conn = open_in_memory().unwrap();
+        let photo = photos::insert_photo(
+            &conn,
+            &photos::NewPhoto {
+                content_hash: "ab".repeat(32),
+                format: Format::Jpeg,
+                ..Default::default()
+            },
+            t(0),
+        )
+        .unwrap();
+        let decision = Decision {
+            channel: Channel::Website,
+            on: jiff::civil::date(2026, 11, 25),
+            verdict: Verdict::Allowed,
+            reasons: vec![],
+        };
+        publications::insert_publication(
+            &conn,
+            photo,
+            Channel::Website,
+            "kept.jpg",
+            None,
+            &decision,
+            t(0),
+        )
+        .unwrap();
+        // What a crash between placing a copy and recording it leaves, beside a
+        // recorded copy.
+        for name in ["kept.jpg", "kept.jpg.json", "orphan.jpg", "orphan.jpg.json"] {
+            archive
+                .write(&outbox::key(Channel::Website, name), b"bytes")
+                .unwrap();
+        }
+        let withdrawn = reconcile_outbox(&conn, &archive, t(1)).unwrap();
+        assert_eq!(
+            withdrawn,
+            [
+                "outbox/website/orphan.jpg",
+                "outbox/website/orphan.jpg.json"
+            ]
+        );
+        let left: Vec<String> = archive
+            .list("outbox/")
+            .unwrap()
+            .into_iter()
+            .map(|l| l.key)
+            .collect();
+        assert_eq!(
+            left,
+            ["outbox/website/kept.jpg", "outbox/website/kept.jpg.json"]
+        );
+        let logged: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM audit_log WHERE action = 'outbox.orphan_withdrawn'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(logged, 2);
+        // Once taken down, a copy is no longer the register's either.
+        conn.execute("UPDATE publications SET takedown_done_at = 'x'", [])
+            .unwrap();
+        assert_eq!(reconcile_outbox(&conn, &archive, t(2)).unwrap().len(), 2);
+    }
 }

@@ -98,6 +98,7 @@ actions! {
     PersonRestrictionLifted => "person.restriction_lifted",
     PersonUpdate => "person.update",
     PersonViewed => "person.viewed",
+    OutboxOrphanWithdrawn => "outbox.orphan_withdrawn",
     PhotoAnalyse => "photo.analyse",
     PhotoApprove => "photo.approve",
     PhotoCaption => "photo.caption",

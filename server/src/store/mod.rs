@@ -10,6 +10,7 @@ pub mod consents;
 pub mod custody;
 pub mod deliveries;
 pub mod faces;
+pub mod files;
 pub mod groups;
 pub mod overview;
 pub mod partners;
