@@ -117,7 +117,30 @@ fn setup() -> Setup {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // A copy published before the move waits in the website's outbox folder.
+    // A copy published before the move waits in the website's outbox folder, recorded in
+    // the register.
+    {
+        let conn = consentcam::store::open(&data.join("records.db")).unwrap();
+        let photo: i64 = conn
+            .query_row("SELECT min(id) FROM photos", [], |r| r.get(0))
+            .unwrap();
+        let decision = consentcam::consent::Decision {
+            channel: consentcam::domain::Channel::Website,
+            on: clock.today(&consentcam::clock::time_zone("Europe/London")),
+            verdict: consentcam::consent::Verdict::Allowed,
+            reasons: vec![],
+        };
+        consentcam::store::publications::insert_publication(
+            &conn,
+            consentcam::domain::PhotoId(photo),
+            consentcam::domain::Channel::Website,
+            "3f9c.jpg",
+            None,
+            &decision,
+            clock.now(),
+        )
+        .unwrap();
+    }
     let website = data.join("outbox").join("website");
     std::fs::create_dir_all(&website).unwrap();
     std::fs::copy(folder.join("IMG_0001.JPG"), website.join("3f9c.jpg")).unwrap();
@@ -201,7 +224,7 @@ fn an_archive_moves_into_object_storage_and_back_without_losing_a_file() {
     assert!(out.status.success(), "{stderr}");
     assert!(
         stderr
-            .contains("36 originals, renditions, scans and published copies are in object storage"),
+            .contains("38 originals, renditions, scans and published copies are in object storage"),
         "{stderr}"
     );
 

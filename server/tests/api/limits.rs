@@ -164,3 +164,40 @@ async fn a_kiosk_sends_at_most_its_share_of_files_at_once() {
         "nothing left of the broken-off upload"
     );
 }
+
+#[tokio::test]
+async fn an_upload_that_stops_sending_is_ended_after_the_idle_time_and_leaves_nothing() {
+    let app = spawn_with(|c| c.limits.idle_seconds = 1).await;
+    let mut stalled = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "PUT /api/v1/kiosk/card-files/{} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
+         X-Card-Path: DCIM/100CANON/MVI_0004.MP4\r\nContent-Length: 100000\r\n\r\n",
+        "ef".repeat(32),
+        app.kiosk_token
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    stalled.write_all(&[0u8; 1000]).await.unwrap();
+    // The server answers (the upload broke off) and lets go, without the client sending
+    // another byte.
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stalled.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    answer.extend_from_slice(&buf[..n]);
+                    if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the stalled upload is ended by the server");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 4"), "{text}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(incoming_files(&app), 0);
+}
