@@ -261,11 +261,22 @@ pub fn analyse_bytes(
                 orientation,
                 source,
                 options,
-                faces,
+                None,
                 &mut a,
             );
         }
         Err(problem) => a.problems.push(problem),
+    }
+    // Faces are searched on more pixels than the preview has (a face 32 px wide in a
+    // 24 MP original is 8 px in the preview): a decode of its own, at the search's size.
+    if let Some(detector) = faces
+        && a.preview.is_some()
+    {
+        let edge = faces::face_search_edge(original_long);
+        match render::decode_scaled(data, edge, options.limits.max_pixels) {
+            Ok(pixels) => find_faces(&pixels, original_long, orientation, detector, &mut a),
+            Err(problem) => tracing::warn!(?problem, "no pixels to look for faces in"),
+        }
     }
     a
 }
@@ -463,8 +474,7 @@ fn renditions(
     match (preview, thumb) {
         (Ok(preview), Ok(thumb)) => {
             if let Some(detector) = faces {
-                let grey = faces::grey_from_rgb(&preview.pixels);
-                a.faces = Some(detector.detect(&grey, preview.width, preview.height));
+                find_faces(pixels, original_long, orientation, detector, a);
             }
             match (
                 render::encode(&preview, options.quality),
@@ -479,6 +489,27 @@ fn renditions(
             }
         }
         (Err(e), _) | (_, Err(e)) => a.problems.push(e),
+    }
+}
+
+/// The faces in `pixels` (the picture, at least the face search's size, or whole),
+/// searched upright at [`faces::face_search_edge`]. A detector that fails leaves the
+/// faces not looked for (C12), never "no faces".
+fn find_faces(
+    pixels: &Rgb,
+    original_long: u32,
+    orientation: u8,
+    detector: &mut FaceDetector,
+    a: &mut Analysis,
+) {
+    let edge = faces::face_search_edge(original_long);
+    let searched = render::resize(pixels, edge, original_long)
+        .map(|p| render::upright(p, orientation))
+        .map_err(|p| format!("{p:?}"))
+        .and_then(|p| detector.detect(&p).map_err(|e| e.to_string()));
+    match searched {
+        Ok(found) => a.faces = Some(found),
+        Err(why) => tracing::error!(%why, "faces could not be looked for"),
     }
 }
 

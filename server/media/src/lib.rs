@@ -10,6 +10,7 @@ pub mod background;
 pub mod bucket;
 pub mod card;
 pub mod catalogue;
+pub mod centerface;
 pub mod clock;
 pub mod exif;
 pub mod faces;

@@ -108,7 +108,7 @@ pub(crate) fn decode_scaled(
 
 /// Resize so the long edge is `long_edge`. Enlarges only by the little a DCT-scaled
 /// decode may fall short (see [`decode_scaled`]); a smaller original stays its size.
-pub(crate) fn resize(src: &Rgb, long_edge: u32, original_long_edge: u32) -> Result<Rgb, Problem> {
+pub fn resize(src: &Rgb, long_edge: u32, original_long_edge: u32) -> Result<Rgb, Problem> {
     let long = src.width.max(src.height);
     let long_edge = long_edge.min(original_long_edge);
     if long == long_edge {
@@ -138,7 +138,7 @@ pub(crate) fn resize(src: &Rgb, long_edge: u32, original_long_edge: u32) -> Resu
 }
 
 /// Resize to exactly `width` x `height` (for comparing pictures; may change the shape).
-pub(crate) fn resize_exact(src: &Rgb, width: u32, height: u32) -> Result<Rgb, Problem> {
+pub fn resize_exact(src: &Rgb, width: u32, height: u32) -> Result<Rgb, Problem> {
     let from = ImageRef::new(src.width, src.height, &src.pixels, PixelType::U8x3)
         .map_err(|e| corrupt(e.to_string()))?;
     let mut to = Image::new(width.max(1), height.max(1), PixelType::U8x3);
