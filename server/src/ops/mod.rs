@@ -76,35 +76,22 @@ mod tests {
     /// or writes an audit entry itself.
     #[test]
     fn no_web_handler_writes_on_its_own() {
-        let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
-        let mut stack = vec![web.clone()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap();
-                let writes = [
-                    "transaction()",
-                    "audit::append(",
-                    "caller.audit(",
-                    "who.audit(",
-                ]
-                .iter()
-                .map(|needle| text.matches(needle).count())
-                .sum::<usize>();
-                let name = path
-                    .strip_prefix(&web)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                assert_eq!(
-                    writes, 0,
-                    "{name} writes on its own {writes} time(s): call an operation"
-                );
-            }
+        let files = crate::source_tree::files("web");
+        assert!(files.len() > 20, "only {} files read", files.len());
+        for (name, text) in files {
+            let writes = [
+                "transaction()",
+                "audit::append(",
+                "caller.audit(",
+                "who.audit(",
+            ]
+            .iter()
+            .map(|needle| text.matches(needle).count())
+            .sum::<usize>();
+            assert_eq!(
+                writes, 0,
+                "{name} writes on its own {writes} time(s): call an operation"
+            );
         }
     }
 }

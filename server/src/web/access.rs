@@ -587,39 +587,27 @@ mod tests {
     /// one reads the raw path parameters.
     #[test]
     fn no_handler_reads_the_path_but_through_the_checked_extractor() {
-        let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
-        let mut stack = vec![web.clone()];
-        let mut files = 0;
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                files += 1;
-                if path.ends_with("access.rs") {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap();
-                let braced = text.split("extract::{").skip(1).any(|rest| {
-                    rest.split('}')
-                        .next()
-                        .unwrap_or("")
-                        .split([',', ' ', '\n'])
-                        .any(|w| w == "Path")
-                });
-                let named = ["extract::Path", "RawPathParams", "UrlParams"]
-                    .iter()
-                    .any(|needle| text.contains(needle));
-                assert!(
-                    !braced && !named,
-                    "{} reads the path on its own: take web::access::Path",
-                    path.display()
-                );
+        let files = crate::source_tree::files("web");
+        assert!(files.len() > 20, "only {} files read", files.len());
+        for (name, text) in files {
+            if name == "access.rs" {
+                continue;
             }
+            let braced = text.split("extract::{").skip(1).any(|rest| {
+                rest.split('}')
+                    .next()
+                    .unwrap_or("")
+                    .split([',', ' ', '\n'])
+                    .any(|w| w == "Path")
+            });
+            let named = ["extract::Path", "RawPathParams", "UrlParams"]
+                .iter()
+                .any(|needle| text.contains(needle));
+            assert!(
+                !braced && !named,
+                "{name} reads the path on its own: take web::access::Path"
+            );
         }
-        assert!(files > 20, "only {files} files read");
     }
 
     #[test]
