@@ -323,12 +323,18 @@ pub fn retain_visible<T>(
 /// # Errors
 /// A record it may not see, or the database.
 pub fn ensure_visible(conn: &Connection, viewer: Option<i64>, named: &[(Kind, i64)]) -> Result<()> {
+    ensure_each(conn, named, |of| visible(viewer, of))
+}
+
+/// Every record in `named` must exist and its site pass `allowed`; the first that does
+/// not is [`StoreError::NotFound`], the answer an id nobody has gets.
+fn ensure_each(
+    conn: &Connection,
+    named: &[(Kind, i64)],
+    allowed: impl Fn(Option<i64>) -> bool,
+) -> Result<()> {
     for &(kind, id) in named {
-        let seen = match site_of(conn, kind, id)? {
-            Some(of) => visible(viewer, of),
-            None => false,
-        };
-        if !seen {
+        if !site_of(conn, kind, id)?.is_some_and(&allowed) {
             return Err(StoreError::NotFound {
                 what: kind.what(),
                 id,
@@ -351,19 +357,7 @@ pub fn kiosk_may_name(kiosk: Option<i64>, record: Option<i64>) -> bool {
 /// A record it may not name, or the database.
 pub fn ensure_kiosk_may_name(conn: &Connection, kiosk: i64, named: &[(Kind, i64)]) -> Result<()> {
     let kiosk_site = site_of(conn, Kind::Kiosk, kiosk)?.flatten();
-    for &(kind, id) in named {
-        let ok = match site_of(conn, kind, id)? {
-            Some(of) => kiosk_may_name(kiosk_site, of),
-            None => false,
-        };
-        if !ok {
-            return Err(StoreError::NotFound {
-                what: kind.what(),
-                id,
-            });
-        }
-    }
-    Ok(())
+    ensure_each(conn, named, |of| kiosk_may_name(kiosk_site, of))
 }
 
 /// May an account of site `viewer` (`None`: every site) see a record of site `record`?
