@@ -65,31 +65,8 @@ struct Inner {
     analyse_again: std::sync::atomic::AtomicBool,
     /// A site has been seen (sites are never removed, so once true it stays true).
     has_sites: std::sync::atomic::AtomicBool,
-    /// Card files each kiosk is sending now.
-    uploads: Mutex<std::collections::HashMap<i64, usize>>,
-}
-
-/// One of a kiosk's upload slots, given back when dropped.
-pub struct UploadSlot {
-    state: AppState,
-    kiosk: i64,
-}
-
-impl Drop for UploadSlot {
-    fn drop(&mut self) {
-        let mut uploads = self
-            .state
-            .inner
-            .uploads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(n) = uploads.get_mut(&self.kiosk) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                uploads.remove(&self.kiosk);
-            }
-        }
-    }
+    /// Each kiosk's card-file upload slots (`[limits] card_uploads_per_kiosk`).
+    uploads: Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Semaphore>>>,
 }
 
 impl AppState {
@@ -173,22 +150,22 @@ impl AppState {
         });
     }
 
-    /// One of `kiosk`'s `[limits] card_uploads_per_kiosk` upload slots, if one is free.
-    pub fn upload_slot(&self, kiosk: i64) -> Option<UploadSlot> {
-        let mut uploads = self
+    /// One of `kiosk`'s `[limits] card_uploads_per_kiosk` upload slots, if one is free;
+    /// it is given back when dropped.
+    pub fn upload_slot(&self, kiosk: i64) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let slots = self
             .inner
             .uploads
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let n = uploads.entry(kiosk).or_insert(0);
-        if *n >= self.inner.config.limits.card_uploads_per_kiosk {
-            return None;
-        }
-        *n += 1;
-        Some(UploadSlot {
-            state: self.clone(),
-            kiosk,
-        })
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(kiosk)
+            .or_insert_with(|| {
+                Arc::new(tokio::sync::Semaphore::new(
+                    self.inner.config.limits.card_uploads_per_kiosk,
+                ))
+            })
+            .clone();
+        slots.try_acquire_owned().ok()
     }
 
     /// Asks the delivery task to send what is due now rather than at its next round.
