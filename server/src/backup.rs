@@ -356,20 +356,32 @@ fn store_object(
     Ok((object_hash, written))
 }
 
-/// A private working folder under `parent` for plaintext a run must put on disk (the
-/// records' snapshot, a decrypted copy being checked): readable by this user only, never
-/// in a backup folder. What an earlier run left there (it died) is removed first; the
-/// folder is removed when dropped.
-fn private_work(parent: &Path) -> Result<tempfile::TempDir, BackupError> {
-    let root = parent.join(WORK_DIR);
-    if root.exists() {
-        fs::remove_dir_all(&root).map_err(io_error("cannot remove what a run left in", &root))?;
+/// A private working folder, [`WORK_DIR`] under the data directory, for plaintext a run
+/// must put on disk (the records' snapshot, a decrypted copy being checked): readable by
+/// this user only, never in a backup folder. What an earlier run left there (it died) is
+/// removed when it is made; it goes, with what is in it, when dropped.
+struct PrivateWork(PathBuf);
+
+impl PrivateWork {
+    fn create(parent: &Path) -> Result<Self, BackupError> {
+        let root = parent.join(WORK_DIR);
+        if root.exists() {
+            fs::remove_dir_all(&root)
+                .map_err(io_error("cannot remove what a run left in", &root))?;
+        }
+        create_private_dir(&root)?;
+        Ok(Self(root))
     }
-    create_private_dir(&root)?;
-    tempfile::Builder::new()
-        .prefix("run-")
-        .tempdir_in(&root)
-        .map_err(io_error("cannot write in", &root))
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for PrivateWork {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Removes the records' snapshots that versions before this one wrote into the backup
@@ -454,7 +466,7 @@ pub fn backup(
     // The records first: every file they name exists by the time they were committed.
     // Their snapshot is plaintext: it is made in a private folder of the data directory,
     // never in the backup folder (which may be synced off site).
-    let work = private_work(archive.data_dir())?;
+    let work = PrivateWork::create(archive.data_dir())?;
     let snapshot = work.path().join("records.db");
     {
         let mut out = Connection::open(&snapshot)?;
@@ -549,8 +561,6 @@ pub fn backup(
     write_atomically(&path, &json)?;
     write_atomically(&dest.join("LATEST"), name.as_bytes())?;
     report.manifest = path;
-    drop(work);
-    let _ = fs::remove_dir(archive.data_dir().join(WORK_DIR));
     Ok(report)
 }
 
@@ -743,7 +753,7 @@ pub fn verify(
     }
     if !manifest.encrypted || identity.is_some() {
         report.records_checked = true;
-        let work = private_work(work_parent)?;
+        let work = PrivateWork::create(work_parent)?;
         let copy = work.path().join("records.db");
         match read_object_to(dest, &manifest, &manifest.records, identity, &copy)
             .and_then(|()| check_records(&copy))
@@ -751,8 +761,6 @@ pub fn verify(
             Ok(entries) => report.audit_entries = entries,
             Err(e) => report.problems.push(format!("records.db: {e}")),
         }
-        drop(work);
-        let _ = fs::remove_dir(work_parent.join(WORK_DIR));
     }
     Ok(report)
 }
@@ -875,7 +883,7 @@ pub fn restore(
         .map(|e| safe_relative(&e.path))
         .collect::<Result<Vec<_>, _>>()?;
     fs::create_dir_all(data_dir).map_err(io_error("cannot create", data_dir))?;
-    let work = private_work(data_dir)?;
+    let work = PrivateWork::create(data_dir)?;
     let records = work.path().join("records.db");
     read_object_to(src, &manifest, &manifest.records, identity, &records)?;
     let audit_entries = check_records(&records)?;
@@ -923,7 +931,6 @@ pub fn restore(
     // The records last: a restore cut short leaves no records.db, so it can be run again.
     fs::rename(&records, &db_path).map_err(io_error("cannot write", &db_path))?;
     sync_dir(data_dir).map_err(io_error("cannot sync", data_dir))?;
-    drop(work);
     let mut conn = store::open(&db_path)?;
     let chain = audit::verify(&conn)?;
     if !chain.problems.is_empty() || chain.rows != audit_entries {
@@ -932,8 +939,6 @@ pub fn restore(
         ));
     }
     report.renditions_rebuilt = rebuild_renditions(&mut conn, &Archive::local(data_dir))?;
-    // The private folder itself goes too (its run folder went with `work`).
-    let _ = fs::remove_dir(data_dir.join(WORK_DIR));
     Ok(report)
 }
 
