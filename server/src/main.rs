@@ -335,22 +335,28 @@ fn main() -> Result<()> {
                     format!("cannot clear unfinished uploads in {}", incoming.display())
                 })?;
             }
-            // A copy placed in the outbox by a run that died before recording it.
-            let archive = consentcam::archive::Archive::open(&config)?;
-            let withdrawn = consentcam::publish::reconcile_outbox(&conn, &archive, now)
-                .context("cannot check the outbox against the register")?;
-            if !withdrawn.is_empty() {
-                tracing::warn!(
-                    count = withdrawn.len(),
-                    "outbox copies with no publication recorded were withdrawn"
-                );
-            }
             detect_faces_in_background(&config, clock.clone());
             sweep_every_hour(&config, clock.clone());
             purge_every_day(&config, clock.clone());
             let bind = config.bind;
             run_server(bind, None, move |_| {
                 let state = AppState::new(conn, config, clock);
+                // A copy placed in the outbox by a run that died before recording it;
+                // checked before the server takes a request, so before anything publishes.
+                let withdrawn = {
+                    let db = state.db_handle();
+                    let conn = db
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("database lock poisoned"))?;
+                    consentcam::publish::reconcile_outbox(&conn, state.archive(), state.now())
+                        .context("cannot check the outbox against the register")?
+                };
+                if !withdrawn.is_empty() {
+                    tracing::warn!(
+                        count = withdrawn.len(),
+                        "outbox copies with no publication recorded were withdrawn"
+                    );
+                }
                 // Photos received before a stop and not analysed yet.
                 state.analyse_in_background();
                 Ok(state)
