@@ -295,9 +295,8 @@ mod tests {
     use std::sync::Mutex as StdMutex;
 
     use super::*;
-    use crate::consent::{Decision, Verdict};
     use crate::domain::Channel;
-    use crate::store::{open_in_memory, photos};
+    use crate::store::open_in_memory;
 
     fn t(secs: i64) -> Timestamp {
         Timestamp::from_second(1_795_600_000 + secs).unwrap()
@@ -331,33 +330,7 @@ mod tests {
     /// A website publication queued for an endpoint, its files in the outbox.
     fn queued(dir: &std::path::Path, write_files: bool) -> (Mutex<Connection>, Outbox, i64) {
         let conn = open_in_memory().unwrap();
-        let photo = photos::insert_photo(
-            &conn,
-            &photos::NewPhoto {
-                content_hash: "ab".repeat(32),
-                format: crate::domain::Format::Jpeg,
-                provenance: crate::consent::Provenance::Verified,
-                ..Default::default()
-            },
-            t(0),
-        )
-        .unwrap();
-        let decision = Decision {
-            channel: Channel::Website,
-            on: jiff::civil::date(2026, 11, 25),
-            verdict: Verdict::Allowed,
-            reasons: vec![],
-        };
-        let id = publications::insert_publication(
-            &conn,
-            photo,
-            Channel::Website,
-            "x1.jpg",
-            None,
-            &decision,
-            t(0),
-        )
-        .unwrap();
+        let id = publications::published_for_test(&conn, Channel::Website, "x1.jpg", t(0));
         let outbox = Outbox::new(dir).with_endpoint(Channel::Website, "https://cms.example/in");
         if write_files {
             outbox

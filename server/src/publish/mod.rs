@@ -573,32 +573,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let archive = Archive::local(dir.path());
         let conn = open_in_memory().unwrap();
-        let photo = photos::insert_photo(
-            &conn,
-            &photos::NewPhoto {
-                content_hash: "ab".repeat(32),
-                format: Format::Jpeg,
-                ..Default::default()
-            },
-            t(0),
-        )
-        .unwrap();
-        let decision = Decision {
-            channel: Channel::Website,
-            on: jiff::civil::date(2026, 11, 25),
-            verdict: Verdict::Allowed,
-            reasons: vec![],
-        };
-        publications::insert_publication(
-            &conn,
-            photo,
-            Channel::Website,
-            "kept.jpg",
-            None,
-            &decision,
-            t(0),
-        )
-        .unwrap();
+        publications::published_for_test(&conn, Channel::Website, "kept.jpg", t(0));
         // What a crash between placing a copy and recording it leaves, beside a
         // recorded copy.
         for name in ["kept.jpg", "kept.jpg.json", "orphan.jpg", "orphan.jpg.json"] {

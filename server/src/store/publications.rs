@@ -72,6 +72,35 @@ pub fn insert_publication(
     Ok(conn.last_insert_rowid())
 }
 
+/// For tests: a verified JPEG photo published on `channel` as `opaque_name`, the decision
+/// allowed. Returns the publication's id.
+#[cfg(test)]
+pub(crate) fn published_for_test(
+    conn: &Connection,
+    channel: Channel,
+    opaque_name: &str,
+    now: Timestamp,
+) -> i64 {
+    let photo = super::photos::insert_photo(
+        conn,
+        &super::photos::NewPhoto {
+            content_hash: blake3::hash(opaque_name.as_bytes()).to_hex().to_string(),
+            format: crate::domain::Format::Jpeg,
+            provenance: consent::Provenance::Verified,
+            ..Default::default()
+        },
+        now,
+    )
+    .unwrap();
+    let decision = consent::Decision {
+        channel,
+        on: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        verdict: consent::Verdict::Allowed,
+        reasons: vec![],
+    };
+    insert_publication(conn, photo, channel, opaque_name, None, &decision, now).unwrap()
+}
+
 pub fn publications_of_person(conn: &Connection, person: PersonId) -> Result<Vec<Publication>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {PUBLICATION_COLS} FROM publications WHERE photo_id IN \

@@ -136,19 +136,25 @@ async fn a_card_file_that_would_fill_the_disk_is_refused_with_507() {
     assert_eq!(incoming_files(&app), 0);
 }
 
+/// A card-file upload by the test's kiosk that sends its headers and 1,000 of the 100,000
+/// bytes it announces, and then nothing more.
+async fn stalled_upload(app: &TestApp, hash: &str, card_path: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "PUT /api/v1/kiosk/card-files/{hash} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
+         X-Card-Path: {card_path}\r\nContent-Length: 100000\r\n\r\n",
+        app.kiosk_token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&[0u8; 1000]).await.unwrap();
+    stream
+}
+
 #[tokio::test]
 async fn a_kiosk_sends_at_most_its_share_of_files_at_once() {
     let app = spawn_with(|c| c.limits.card_uploads_per_kiosk = 1).await;
     // One upload that has sent its headers and part of its body, and waits.
-    let mut first = TcpStream::connect(app.addr).await.unwrap();
-    let head = format!(
-        "PUT /api/v1/kiosk/card-files/{} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
-         X-Card-Path: DCIM/100CANON/MVI_0003.MP4\r\nContent-Length: 100000\r\n\r\n",
-        "cd".repeat(32),
-        app.kiosk_token
-    );
-    first.write_all(head.as_bytes()).await.unwrap();
-    first.write_all(&[0u8; 1000]).await.unwrap();
+    let first = stalled_upload(&app, &"cd".repeat(32), "DCIM/100CANON/MVI_0003.MP4").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let second = put_card_file(&app, b"another file".to_vec()).await;
     let body = expect(second, StatusCode::SERVICE_UNAVAILABLE).await;
@@ -168,15 +174,7 @@ async fn a_kiosk_sends_at_most_its_share_of_files_at_once() {
 #[tokio::test]
 async fn an_upload_that_stops_sending_is_ended_after_the_idle_time_and_leaves_nothing() {
     let app = spawn_with(|c| c.limits.idle_seconds = 1).await;
-    let mut stalled = TcpStream::connect(app.addr).await.unwrap();
-    let head = format!(
-        "PUT /api/v1/kiosk/card-files/{} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
-         X-Card-Path: DCIM/100CANON/MVI_0004.MP4\r\nContent-Length: 100000\r\n\r\n",
-        "ef".repeat(32),
-        app.kiosk_token
-    );
-    stalled.write_all(head.as_bytes()).await.unwrap();
-    stalled.write_all(&[0u8; 1000]).await.unwrap();
+    let mut stalled = stalled_upload(&app, &"ef".repeat(32), "DCIM/100CANON/MVI_0004.MP4").await;
     // The server answers (the upload broke off) and lets go, without the client sending
     // another byte.
     let mut answer = Vec::new();
