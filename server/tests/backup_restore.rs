@@ -18,13 +18,47 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn consentcam(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_consentcam"))
+    run(Command::new(env!("CARGO_BIN_EXE_consentcam")), config, args)
+}
+
+/// `consentcam` with its address space limited to `bytes` (`prlimit --as`).
+fn consentcam_limited(bytes: u64, config: &Path, args: &[&str]) -> Output {
+    let mut prlimit = Command::new("prlimit");
+    prlimit
+        .arg(format!("--as={bytes}"))
+        .arg(env!("CARGO_BIN_EXE_consentcam"));
+    run(prlimit, config, args)
+}
+
+fn run(mut command: Command, config: &Path, args: &[&str]) -> Output {
+    command
         .arg("--config")
         .arg(config)
         .args(args)
         .env("RUST_LOG", "warn")
         .output()
         .unwrap()
+}
+
+/// The demo's records, seeded into a new `records.db` in `data`.
+fn seed_demo_records(data: &Path) {
+    let clock = Clock::System;
+    let mut conn = store::open(&data.join("records.db")).unwrap();
+    consentcam::demo::seed(
+        &mut conn,
+        clock.now(),
+        clock.today(&consentcam::clock::time_zone("Europe/London")),
+    )
+    .unwrap();
+}
+
+/// `consentcam import-card` of the card folder `card`, attributed to the demo's Camera 1.
+fn import_card(config: &Path, card: &Path) {
+    let out = consentcam(
+        config,
+        &["import-card", "--device", "1", "--mount", path(card)],
+    );
+    assert!(out.status.success(), "{}", text(&out));
 }
 
 fn text(out: &Output) -> String {
@@ -149,9 +183,7 @@ async fn live_data_dir() -> Live {
     let clock = Clock::System;
     let now = clock.now();
     let zone = consentcam::clock::time_zone("Europe/London");
-    let mut conn = store::open(&data.join("records.db")).unwrap();
-    consentcam::demo::seed(&mut conn, now, clock.today(&zone)).unwrap();
-    drop(conn);
+    seed_demo_records(&data);
 
     // The demo's Camera 1 was out from 30 to 24 hours ago.
     let taken = zone.to_datetime(
@@ -180,17 +212,7 @@ async fn live_data_dir() -> Live {
         )
         .unwrap();
     }
-    let out = consentcam(
-        &config,
-        &[
-            "import-card",
-            "--device",
-            "1",
-            "--mount",
-            path(&root.join("card")),
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    import_card(&config, &root.join("card"));
 
     let base = serve(&data).await;
     let admin = login(&base, "admin").await;
@@ -494,15 +516,7 @@ fn restore_never_overwrites_records_and_refuses_a_tampered_backup() {
     std::fs::create_dir_all(&data).unwrap();
     let config = dir.path().join("config.toml");
     write_config(&config, &data, "");
-    let clock = Clock::System;
-    let mut conn = store::open(&data.join("records.db")).unwrap();
-    consentcam::demo::seed(
-        &mut conn,
-        clock.now(),
-        clock.today(&consentcam::clock::time_zone("Europe/London")),
-    )
-    .unwrap();
-    drop(conn);
+    seed_demo_records(&data);
     let dest = dir.path().join("usb");
     assert!(
         consentcam(&config, &["backup", path(&dest)])
@@ -754,15 +768,7 @@ fn data_dir_with_a_video(root: &Path, mib: usize) -> (PathBuf, PathBuf) {
         use age::secrecy::ExposeSecret;
         std::fs::write(root.join("key.txt"), key.to_string().expose_secret()).unwrap();
     }
-    let clock = Clock::System;
-    let mut conn = store::open(&data.join("records.db")).unwrap();
-    consentcam::demo::seed(
-        &mut conn,
-        clock.now(),
-        clock.today(&consentcam::clock::time_zone("Europe/London")),
-    )
-    .unwrap();
-    drop(conn);
+    seed_demo_records(&data);
     let card = root.join("card").join("DCIM").join("100CANON");
     std::fs::create_dir_all(&card).unwrap();
     {
@@ -779,32 +785,9 @@ fn data_dir_with_a_video(root: &Path, mib: usize) -> (PathBuf, PathBuf) {
         }
         video.flush().unwrap();
     }
-    let out = consentcam(
-        &config,
-        &[
-            "import-card",
-            "--device",
-            "1",
-            "--mount",
-            path(&root.join("card")),
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    import_card(&config, &root.join("card"));
     std::fs::remove_dir_all(root.join("card")).unwrap();
     (data, config)
-}
-
-/// `consentcam` with its address space limited to `bytes` (`prlimit --as`).
-fn consentcam_limited(bytes: u64, config: &Path, args: &[&str]) -> Output {
-    Command::new("prlimit")
-        .arg(format!("--as={bytes}"))
-        .arg(env!("CARGO_BIN_EXE_consentcam"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
 }
 
 #[test]
