@@ -906,30 +906,41 @@ fn names_a_record(path: &str) -> bool {
     .any(|p| path.contains(p))
 }
 
+/// The test's staff, director and admin accounts, logged in (North's, after
+/// [`two_sites`]).
+async fn logged_in_roles(app: &TestApp) -> Vec<(crate::helpers::User, AccountRole)> {
+    let mut out = Vec::new();
+    for role in [
+        AccountRole::Staff,
+        AccountRole::Director,
+        AccountRole::Admin,
+    ] {
+        out.push((app.login(role).await, role));
+    }
+    out
+}
+
+/// Every route a `role` account may call whose path names a record of a kind
+/// [`two_sites`] gives each site.
+fn routes_naming_a_record(role: AccountRole) -> Vec<(Method, &'static str)> {
+    all_routes()
+        .filter(|(_, path, access)| {
+            !matches!(access, Access::Public | Access::Kiosk)
+                && *path != "/api/v1/logout"
+                && names_a_record(path)
+                && access.admits(role)
+        })
+        .map(|(method, path, _)| (Method::from_bytes(method.as_bytes()).unwrap(), *path))
+        .collect()
+}
+
 #[tokio::test]
 async fn an_account_of_one_site_finds_no_record_of_another_on_any_route() {
     let app = spawn_app().await;
     let (north, south) = two_sites(&app).await;
-    let staff = app.login(AccountRole::Staff).await;
-    let director = app.login(AccountRole::Director).await;
-    let admin = app.login(AccountRole::Admin).await;
     let mut checked = 0;
-    for (method, path, access) in all_routes() {
-        if matches!(access, Access::Public | Access::Kiosk) || *path == "/api/v1/logout" {
-            continue;
-        }
-        if !names_a_record(path) {
-            continue;
-        }
-        for (user, role) in [
-            (&staff, AccountRole::Staff),
-            (&director, AccountRole::Director),
-            (&admin, AccountRole::Admin),
-        ] {
-            if !access.admits(role) {
-                continue;
-            }
-            let method = Method::from_bytes(method.as_bytes()).unwrap();
+    for (user, role) in logged_in_roles(&app).await {
+        for (method, path) in routes_naming_a_record(role) {
             let theirs = user
                 .call(method.clone(), &with_ids(path, south), Some(json!({})))
                 .await;
@@ -979,24 +990,10 @@ fn other_spellings() -> Vec<(&'static str, Spelling)> {
 async fn no_spelling_of_another_sites_id_reaches_a_handler_on_any_route() {
     let app = spawn_app().await;
     let (_, south) = two_sites(&app).await;
-    let staff = app.login(AccountRole::Staff).await;
-    let director = app.login(AccountRole::Director).await;
-    let admin = app.login(AccountRole::Admin).await;
     let spellings = other_spellings();
     let mut checked = 0;
-    for (method, path, access) in all_routes() {
-        if matches!(access, Access::Public | Access::Kiosk) || !names_a_record(path) {
-            continue;
-        }
-        for (user, role) in [
-            (&staff, AccountRole::Staff),
-            (&director, AccountRole::Director),
-            (&admin, AccountRole::Admin),
-        ] {
-            if !access.admits(role) {
-                continue;
-            }
-            let method = Method::from_bytes(method.as_bytes()).unwrap();
+    for (user, role) in logged_in_roles(&app).await {
+        for (method, path) in routes_naming_a_record(role) {
             for (how, spell) in &spellings {
                 let url = spelled(path, south, spell.as_ref());
                 let status = user
