@@ -305,7 +305,7 @@ pub fn migrate(
 ///
 /// # Errors
 /// Listing failed.
-pub fn migrate_between(
+fn migrate_between(
     from: &dyn Bucket,
     to: &dyn Bucket,
     scratch: &Path,
