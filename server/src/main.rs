@@ -172,7 +172,14 @@ enum Command {
     /// Run the face detector on every photo imported without it (`--no-faces`) and on
     /// photos whose stored face boxes are known to be wrong; `serve` also does this when it
     /// starts. Until then such photos need review on every channel.
-    DetectFaces,
+    DetectFaces {
+        /// Search every stored photo again (after an upgrade brought a better detector):
+        /// what staff said about each face found again is kept, faces nobody had seen are
+        /// added unresolved, and a photo that gains one while published gets a takedown
+        /// task. Prints what changed, photo by photo.
+        #[arg(long)]
+        redo_all: bool,
+    },
     /// Decide every live publication again as of today and make each that is no longer
     /// allowed (a form expired, a learner turned 18 with only a parent's form) a takedown
     /// task; `serve` does this at start and every hour.
@@ -595,7 +602,58 @@ fn main() -> Result<()> {
             println!("takedown sweep as of {today}: {tasks} new takedown task(s)");
             Ok(())
         }
-        Command::DetectFaces => {
+        Command::DetectFaces { redo_all: true } => {
+            let mut conn = open_db(&config)?;
+            let mut print = |photo: &consentcam::ingest::SearchedAgain| match photo.merged {
+                Some(m) => println!(
+                    "photo {}: {} face(s) found, {} already known, {} new{}{}",
+                    photo.photo,
+                    m.found,
+                    m.found_again,
+                    m.added,
+                    if m.not_found_again > 0 {
+                        format!(
+                            ", {} known face(s) not found again (kept)",
+                            m.not_found_again
+                        )
+                    } else {
+                        String::new()
+                    },
+                    if photo.takedowns > 0 {
+                        format!("; published: {} takedown task(s)", photo.takedowns)
+                    } else {
+                        String::new()
+                    }
+                ),
+                None => println!(
+                    "photo {}: could not be read; its faces are as they were",
+                    photo.photo
+                ),
+            };
+            let (first, again) =
+                consentcam::ingest::detect_faces_redo_all_in(&mut conn, &config, now, &mut print)
+                    .context("face detection did not finish; run it again to complete it")?;
+            let added: usize = again.iter().filter_map(|p| p.merged).map(|m| m.added).sum();
+            let gained = again
+                .iter()
+                .filter(|p| p.merged.is_some_and(|m| m.added > 0))
+                .count();
+            let unread = again.iter().filter(|p| p.merged.is_none()).count();
+            let takedowns: usize = again.iter().map(|p| p.takedowns).sum();
+            println!(
+                "searched {} photo(s) again: {added} new face(s) in {gained} photo(s) to resolve; \
+                 {unread} could not be read; {takedowns} takedown task(s)",
+                again.len()
+            );
+            if first != consentcam::ingest::Redetected::default() {
+                println!(
+                    "searched {} photo(s) for the first time, {} face(s); {} could not be decoded",
+                    first.photos, first.faces, first.failed
+                );
+            }
+            Ok(())
+        }
+        Command::DetectFaces { redo_all: false } => {
             let mut conn = open_db(&config)?;
             let done = consentcam::ingest::detect_faces(&mut conn, &config, now)
                 .context("face detection did not finish; run it again to complete it")?;

@@ -319,3 +319,171 @@ fn a_card_read_at_a_site_without_a_device_named_is_its_sites_latest_return() {
         "a site with no camera has no return"
     );
 }
+
+/// The class photo (29 faces) as a camera JPEG taken during the demo's Camera 1 sign-out.
+fn class_photo(path: &Path, taken: &str) {
+    image::load_from_memory(consentcam_media::sample::GROUP_PHOTO_PNG)
+        .unwrap()
+        .to_rgb8()
+        .save(path)
+        .unwrap();
+    let status = Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-Make=Canon",
+            "-Model=Canon EOS 250D",
+            "-SerialNumber=012345678901",
+            &format!("-DateTimeOriginal={taken}"),
+        ])
+        .arg(path)
+        .status()
+        .expect("exiftool is installed");
+    assert!(status.success());
+}
+
+#[test]
+fn detect_faces_redo_all_keeps_what_staff_said_and_adds_the_faces_nobody_had_seen() {
+    use consentcam::consent::FaceResolution;
+    use consentcam::store::faces;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let clock = Clock::System;
+    let now = clock.now();
+    let zone = consentcam::clock::time_zone("Europe/London");
+    {
+        let mut conn = store::open(&data.join("records.db")).unwrap();
+        consentcam::demo::seed(&mut conn, now, clock.today(&zone)).unwrap();
+    }
+    let taken = zone
+        .to_datetime(
+            now.checked_sub(jiff::SignedDuration::from_hours(27))
+                .unwrap(),
+        )
+        .strftime("%Y:%m:%d %H:%M:%S")
+        .to_string();
+    let card = dir.path().join("card").join("DCIM").join("100CANON");
+    std::fs::create_dir_all(&card).unwrap();
+    class_photo(&card.join("IMG_0301.JPG"), &taken);
+    // Imported with faces looked for, as a card is.
+    let imported = cli(
+        &data,
+        &[
+            "import-card",
+            "--device",
+            "1",
+            "--mount",
+            dir.path().join("card").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+
+    // The photo as an older, weaker detector left it: five faces never found, another
+    // framed differently; staff named one face and dismissed another; it went out.
+    let conn = store::open(&data.join("records.db")).unwrap();
+    let photo = consentcam::domain::PhotoId(
+        conn.query_row("SELECT id FROM photos ORDER BY id DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap(),
+    );
+    let found = faces::faces(&conn, photo).unwrap();
+    assert_eq!(found.len(), 29, "the import found the class");
+    for gone in &found[24..] {
+        conn.execute("DELETE FROM faces WHERE id = ?1", [gone.id])
+            .unwrap();
+    }
+    let (named, dismissed, reframed) = (&found[0], &found[1], &found[2]);
+    conn.execute(
+        "UPDATE faces SET x = x + 2, y = y - 3, h = h + 4 WHERE id = ?1",
+        [reframed.id],
+    )
+    .unwrap();
+    let learner = consentcam::domain::PersonId(
+        conn.query_row("SELECT id FROM people ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap(),
+    );
+    faces::resolve_face(&conn, photo, named.id, FaceResolution::Person(learner), now).unwrap();
+    faces::resolve_face(&conn, photo, dismissed.id, FaceResolution::Dismissed, now).unwrap();
+    conn.execute(
+        "INSERT INTO publications (photo_id, channel, opaque_name, published_at, decision) \
+         VALUES (?1, 'internal', 'p-redo', ?2, '{}')",
+        rusqlite::params![photo.0, now.to_string()],
+    )
+    .unwrap();
+    drop(conn);
+
+    let out = cli(&data, &["detect-faces", "--redo-all"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "photo {}: 29 face(s) found, 24 already known, 5 new; published: 1 takedown task(s)",
+            photo.0
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("5 new face(s) in 1 photo(s) to resolve"),
+        "{stdout}"
+    );
+
+    let conn = store::open(&data.join("records.db")).unwrap();
+    let after = faces::faces(&conn, photo).unwrap();
+    assert_eq!(after.len(), 29);
+    let by_id = |id: i64| after.iter().find(|f| f.id == id).expect("kept");
+    assert_eq!(by_id(named.id).resolution, FaceResolution::Person(learner));
+    assert_eq!(by_id(dismissed.id).resolution, FaceResolution::Dismissed);
+    // The reframed face is the same face, back in the detector's box.
+    assert_eq!(
+        (
+            by_id(reframed.id).x,
+            by_id(reframed.id).y,
+            by_id(reframed.id).h
+        ),
+        (reframed.x, reframed.y, reframed.h)
+    );
+    let newest_before = found.iter().map(|f| f.id).max().unwrap();
+    let new: Vec<_> = after.iter().filter(|f| f.id > newest_before).collect();
+    assert_eq!(new.len(), 5);
+    assert!(
+        new.iter()
+            .all(|f| f.resolution == FaceResolution::Unresolved)
+    );
+    let (takedown, reason): (Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT takedown_since, takedown_reason FROM publications WHERE opaque_name = 'p-redo'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(takedown.is_some());
+    assert_eq!(reason.as_deref(), Some("face_unresolved"));
+    assert!(store::audit::verify(&conn).unwrap().problems.is_empty());
+    drop(conn);
+
+    // A second run finds nothing new and changes nothing.
+    let again = cli(&data, &["detect-faces", "--redo-all"]);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "photo {}: 29 face(s) found, 29 already known, 0 new",
+            photo.0
+        )),
+        "{stdout}"
+    );
+    let conn = store::open(&data.join("records.db")).unwrap();
+    assert_eq!(faces::faces(&conn, photo).unwrap().len(), 29);
+}

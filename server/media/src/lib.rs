@@ -19,6 +19,8 @@ pub mod hash;
 pub(crate) mod heif_image;
 pub mod import;
 pub mod jpeg;
+#[cfg(feature = "sample")]
+pub mod labelled;
 pub(crate) mod png_image;
 pub mod problem;
 pub mod provenance;

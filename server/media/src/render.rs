@@ -158,7 +158,7 @@ pub fn resize_exact(src: &Rgb, width: u32, height: u32) -> Result<Rgb, Problem> 
 
 /// Turn the pixels upright according to EXIF orientation 1-8, since the renditions carry
 /// no EXIF to tell a viewer to do it.
-pub(crate) fn upright(src: Rgb, orientation: u8) -> Rgb {
+pub fn upright(src: Rgb, orientation: u8) -> Rgb {
     if !(2..=8).contains(&orientation) {
         return src;
     }

@@ -167,6 +167,13 @@ fn cases() -> Vec<Case> {
         case("allows a learner with a parent's consent", vec![learner(1)])
             .expect(Allowed, &[R::ConsentGiven, R::Approved]),
         case("allows a photo of nobody once confirmed", vec![]).expect(Allowed, &[R::Approved]),
+        // F2: the detector found no face, which is not "nobody" until staff say so.
+        case(
+            "a photo the detector found no face in holds until confirmed empty",
+            vec![],
+        )
+        .photo(|ph| ph.people_confirmed = false)
+        .expect(NeedsReview, &[R::PeopleNotConfirmed]),
         // C3: age
         case(
             "a parent's form still counts the day before the 18th birthday",

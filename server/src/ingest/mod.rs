@@ -406,21 +406,153 @@ pub fn detect_faces_again(
     Ok(done)
 }
 
+/// One photo searched again by [`detect_faces_redo_all`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SearchedAgain {
+    pub photo: PhotoId,
+    /// What the search did to its faces; `None`: the photo could not be read, its faces
+    /// stay as they were.
+    pub merged: Option<faces::FacesMerged>,
+    /// Live publications of the photo made takedown tasks: it gained a face nobody has
+    /// checked since it went out.
+    pub takedowns: usize,
+}
+
+/// Runs the detector again over every stored photo, as after a better detector came: the
+/// photos that never had a search (or whose boxes are known wrong) as
+/// [`detect_faces_again`] does, then every other analysed photo, whose faces are merged
+/// with the new boxes (see [`faces::merge_detected_faces`]): what staff said about a face
+/// found again is kept, the faces nobody had seen are added unresolved. A photo that gained
+/// a face while live somewhere gets a takedown task, since that person was never checked.
+/// `each` hears about every photo as it is done; each photo is one transaction.
+pub fn detect_faces_redo_all(
+    conn: &mut Connection,
+    store: &Store,
+    options: &AnalysisOptions,
+    detector: &mut FaceDetector,
+    now: Timestamp,
+    each: &mut dyn FnMut(&SearchedAgain),
+) -> Result<(Redetected, Vec<SearchedAgain>)> {
+    let searched_before = faces::photos_searched_before(conn)?;
+    let first = detect_faces_again(conn, store, options, detector, now)?;
+    let mut out = Vec::with_capacity(searched_before.len());
+    for photo in searched_before {
+        let hash = photos::photo(conn, photo)?.content_hash;
+        let mut done = SearchedAgain {
+            photo,
+            merged: None,
+            takedowns: 0,
+        };
+        let Ok(content) = hash.parse::<ContentHash>() else {
+            tracing::warn!(
+                photo = photo.0,
+                "catalogued hash is not a store hash; skipped"
+            );
+            each(&done);
+            out.push(done);
+            continue;
+        };
+        let analysis = consentcam_media::analyse_stored(store, &content, options, Some(detector));
+        let tx = conn.transaction()?;
+        let details = match &analysis.faces {
+            Some(found) => {
+                let merged =
+                    faces::merge_detected_faces(&tx, photo, &face_rects(&analysis, found), now)?;
+                photos::set_face_search(&tx, photo, FaceSearch::Done)?;
+                if merged.added > 0 {
+                    for publication in
+                        crate::store::publications::publications_of_photo(&tx, photo)?
+                    {
+                        if publication.takedown_since.is_none()
+                            && crate::store::publications::mark_takedown(
+                                &tx,
+                                publication.id,
+                                "face_unresolved",
+                                now,
+                            )?
+                        {
+                            done.takedowns += 1;
+                            audit::append(
+                                &tx,
+                                &Entry {
+                                    at: now,
+                                    actor: "system",
+                                    action: Action::PublicationTakedownDue,
+                                    subject: &format!("photo:{photo}"),
+                                    details: serde_json::json!({
+                                        "publication": publication.id,
+                                        "channel": publication.channel,
+                                        "reasons": ["face_unresolved"],
+                                    }),
+                                },
+                            )?;
+                        }
+                    }
+                }
+                done.merged = Some(merged);
+                serde_json::json!({ "redo_all": true, "merged": merged, "takedowns": done.takedowns })
+            }
+            None => serde_json::json!({
+                "redo_all": true, "faces": null,
+                "problems": analysis.problems.iter().map(|p| p.code()).collect::<Vec<_>>(),
+            }),
+        };
+        audit::append(
+            &tx,
+            &Entry {
+                at: now,
+                actor: "system",
+                action: Action::PhotoDetectFaces,
+                subject: &format!("photo:{photo}"),
+                details,
+            },
+        )?;
+        tx.commit()?;
+        each(&done);
+        out.push(done);
+    }
+    Ok((first, out))
+}
+
 /// [`detect_faces_again`] on the photo store of `config`, with the built-in detector.
 pub fn detect_faces(
     conn: &mut Connection,
     config: &crate::config::Config,
     now: Timestamp,
 ) -> Result<Redetected> {
-    let store = Archive::open(config)?.photo_store()?;
-    let mut detector = FaceDetector::new()
-        .map_err(|e| StoreError::Invalid(format!("cannot load the face detector: {e}")))?;
+    let (store, mut detector) = store_and_detector(config)?;
     detect_faces_again(
         conn,
         &store,
         &AnalysisOptions::default(),
         &mut detector,
         now,
+    )
+}
+
+/// The photo store of `config` and the built-in face detector.
+fn store_and_detector(config: &crate::config::Config) -> Result<(Store, FaceDetector)> {
+    let store = Archive::open(config)?.photo_store()?;
+    let detector = FaceDetector::new()
+        .map_err(|e| StoreError::Invalid(format!("cannot load the face detector: {e}")))?;
+    Ok((store, detector))
+}
+
+/// [`detect_faces_redo_all`] on the photo store of `config`, with the built-in detector.
+pub fn detect_faces_redo_all_in(
+    conn: &mut Connection,
+    config: &crate::config::Config,
+    now: Timestamp,
+    each: &mut dyn FnMut(&SearchedAgain),
+) -> Result<(Redetected, Vec<SearchedAgain>)> {
+    let (store, mut detector) = store_and_detector(config)?;
+    detect_faces_redo_all(
+        conn,
+        &store,
+        &AnalysisOptions::default(),
+        &mut detector,
+        now,
+        each,
     )
 }
 

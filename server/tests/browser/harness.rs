@@ -313,6 +313,23 @@ impl Browser {
         self.wait("#login-form").await;
     }
 
+    /// Runs `js` in the page and returns what it returns.
+    pub async fn script(&self, js: &str) -> serde_json::Value {
+        self.client.execute(js, vec![]).await.expect("run a script")
+    }
+
+    /// What the element `css` shows on screen, as RGB pixels (width, height, pixels).
+    pub async fn pixels_of(&self, css: &str) -> (u32, u32, Vec<u8>) {
+        let png = self
+            .wait(css)
+            .await
+            .screenshot()
+            .await
+            .expect("element screenshot");
+        let picture = image::load_from_memory(&png).expect("a PNG").to_rgb8();
+        (picture.width(), picture.height(), picture.into_raw())
+    }
+
     /// Saves what the browser shows as a PNG under `server/screenshots/`.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");

@@ -6,7 +6,7 @@ use consentcam::domain::PhotoId;
 use consentcam::store::{audit, faces, photos, registry};
 use fantoccini::Locator;
 
-use super::harness::{NOW, TODAY, spawn_demo, spawn_demo_with};
+use super::harness::{Browser, NOW, TODAY, spawn_demo, spawn_demo_with};
 use super::{desktop, person_id};
 
 /// Rows of the consent CSV (each a line without the header) imported as a school's are.
@@ -69,6 +69,7 @@ async fn the_29_face_class_photo_is_tagged_in_one_submission() {
     let b = desktop().await;
     b.log_in(&server, "staff").await;
     b.goto(&server.url(&format!("/photos/{}", photo.0))).await;
+    faces_are_numbered_in_reading_order_each_beside_its_crop(&b, found.len()).await;
     let before = b.submissions();
 
     // Everyone named (by typing their ref), three covered, "everyone is tagged", one save.
@@ -105,6 +106,111 @@ async fn the_29_face_class_photo_is_tagged_in_one_submission() {
     );
     assert_eq!(tagging_entries(&conn, photo), 1, "one operation");
     b.close().await;
+}
+
+/// Reads the photo page as staff see it: the numbers on the picture's boxes run in
+/// reading order (rows top to bottom, each left to right), and every face's row shows a
+/// crop of the picture around that same face.
+async fn faces_are_numbered_in_reading_order_each_beside_its_crop(b: &Browser, count: usize) {
+    let page = b
+        .script(
+            "const boxes = [...document.querySelectorAll('#preview rect.face')].map(r => \
+               ['x','y','width','height'].map(a => Number(r.getAttribute(a)))); \
+             const numbers = [...document.querySelectorAll('#preview text.face-n')] \
+               .map(t => Number(t.textContent)); \
+             const crops = [...document.querySelectorAll('ol.faces li')].map(li => { \
+               const svg = li.querySelector('svg.face-crop'); \
+               return { id: li.id, view: svg ? svg.getAttribute('viewBox').split(' ').map(Number) : null, \
+                        shown: svg ? svg.getBoundingClientRect().width : 0 }; }); \
+             return { boxes, numbers, crops };",
+        )
+        .await;
+    let boxes: Vec<[f64; 4]> = serde_json::from_value(page["boxes"].clone()).expect("boxes");
+    let numbers: Vec<usize> = serde_json::from_value(page["numbers"].clone()).expect("numbers");
+    assert_eq!(boxes.len(), count);
+    assert_eq!(
+        numbers,
+        (1..=count).collect::<Vec<_>>(),
+        "numbered 1 to {count}"
+    );
+    // Reading order: read in number order, going left again starts a row, and each row
+    // lies lower on the picture than the one before it; a photo of three or four rows
+    // of people reads as a few rows, not a zigzag.
+    let centre = |b: &[f64; 4]| (b[0] + b[2] / 2.0, b[1] + b[3] / 2.0);
+    let mut rows: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for face in &boxes {
+        let c = centre(face);
+        let last = rows.last_mut().expect("a row");
+        if last.last().is_some_and(|p| c.0 < p.0) {
+            rows.push(vec![c]);
+        } else {
+            last.push(c);
+        }
+    }
+    let mean_y = |row: &[(f64, f64)]| row.iter().map(|c| c.1).sum::<f64>() / row.len() as f64;
+    for pair in rows.windows(2) {
+        assert!(
+            mean_y(&pair[1]) > mean_y(&pair[0]),
+            "a row read later lies higher: {rows:?}"
+        );
+    }
+    assert!(rows.len() <= 6, "{} rows: not in reading order", rows.len());
+    // Each row's crop holds its own face, and is shown.
+    for (n, face) in boxes.iter().enumerate() {
+        let crop = &page["crops"][n];
+        assert_eq!(crop["id"], format!("face-{}", n + 1));
+        let view: [f64; 4] = serde_json::from_value(crop["view"].clone()).expect("a crop");
+        assert!(
+            view[0] <= face[0]
+                && view[1] <= face[1]
+                && view[0] + view[2] >= face[0] + face[2]
+                && view[1] + view[3] >= face[1] + face[3]
+                && view[2] <= face[2].max(face[3]) * 2.0,
+            "face {}: crop {view:?} does not frame its box {face:?}",
+            n + 1
+        );
+        assert!(
+            crop["shown"].as_f64().expect("width") >= 40.0,
+            "face {} crop too small",
+            n + 1
+        );
+    }
+    // What the crops show is the picture there (a face has light and dark), and two
+    // faces' crops are not the same picture.
+    let luma = |p: &[u8]| -> Vec<f64> {
+        p.chunks_exact(3)
+            .map(|c| 0.3 * f64::from(c[0]) + 0.59 * f64::from(c[1]) + 0.11 * f64::from(c[2]))
+            .collect()
+    };
+    let spread = |v: &[f64]| {
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+    };
+    // The picture loads after the page: look again for a moment if it is not there yet.
+    let mut first = Vec::new();
+    for _ in 0..20 {
+        first = luma(&b.pixels_of("#face-1 svg.face-crop").await.2);
+        if spread(&first) > 15.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let last = luma(&b.pixels_of(&format!("#face-{count} svg.face-crop")).await.2);
+    assert!(
+        spread(&first) > 15.0,
+        "face 1's crop is flat: {}",
+        spread(&first)
+    );
+    let apart = first
+        .iter()
+        .zip(&last)
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f64>()
+        / first.len().min(last.len()) as f64;
+    assert!(
+        apart > 8.0,
+        "the first and last crops show the same: {apart}"
+    );
 }
 
 #[tokio::test]

@@ -44,6 +44,9 @@ pub struct FaceRow {
     pub h: u32,
     pub label_y: u32,
     pub font: u32,
+    /// The part of the picture its row shows beside its field (an SVG viewBox in the
+    /// picture's coordinates): the face with a margin, square.
+    pub crop: String,
     pub unresolved: bool,
     pub person_id: Option<i64>,
     /// What the face's field holds: the person as offered, or what was typed.
@@ -297,6 +300,23 @@ fn format_note(format: Format) -> Option<FormatNote> {
     }
 }
 
+/// A square around a face box with a third of its size as margin on every side, as an
+/// SVG viewBox: enough of the head and hair to know who it is.
+fn crop_of(x: u32, y: u32, w: u32, h: u32) -> String {
+    let side = f64::from(w.max(h)) * 5.0 / 3.0;
+    let (cx, cy) = (
+        f64::from(x) + f64::from(w) / 2.0,
+        f64::from(y) + f64::from(h) / 2.0,
+    );
+    format!(
+        "{:.0} {:.0} {:.0} {:.0}",
+        cx - side / 2.0,
+        cy - side / 2.0,
+        side,
+        side
+    )
+}
+
 /// The photo page; with `echo`, the tagging form as it was sent and why it was not saved.
 fn page(
     conn: &Connection,
@@ -349,6 +369,7 @@ fn page(
                 h: f.h,
                 label_y: f.y.saturating_sub(font / 3).max(font),
                 font,
+                crop: crop_of(f.x, f.y, f.w, f.h),
                 unresolved: f.resolution == FaceResolution::Unresolved,
                 person_id,
             })
