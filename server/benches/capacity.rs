@@ -17,17 +17,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use consentcam::clock::Clock;
-use consentcam::config::Config;
-use consentcam::consent::FaceResolution;
 use consentcam::domain::{
     AccountRole, DeviceId, ExternalRef, Name, PersonId, PhotoId, Role, Scopes, SignerKind,
 };
+use consentcam::infra::clock::Clock;
+use consentcam::infra::config::Config;
+use consentcam::infra::password;
+use consentcam::rules::consent::FaceResolution;
 use consentcam::store::consents;
 use consentcam::store::faces::{self, FaceRect, FaceSource};
 use consentcam::store::photos::{self, NewPhoto};
 use consentcam::store::{self, custody, people, registry};
-use consentcam::web::{self, AppState, password};
+use consentcam::web::{self, AppState};
 use consentcam_wire::{KioskEvent, KioskEventKind};
 use reqwest::Client;
 use serde_json::json;
@@ -241,8 +242,8 @@ fn generate(config: &Config, people_count: usize, photo_count: usize, kiosks: us
                 original_name: "IMG_0001.JPG".into(),
                 width: Some(4000),
                 height: Some(3000),
-                provenance: consentcam::consent::Provenance::Verified,
-                face_search: consentcam::consent::FaceSearch::Done,
+                provenance: consentcam::rules::consent::Provenance::Verified,
+                face_search: consentcam::rules::consent::FaceSearch::Done,
                 taken_at: Some(at),
                 custody_session_id: Some(session_ids[n / PHOTOS_PER_SIGN_OUT]),
                 ..NewPhoto::default()

@@ -51,14 +51,15 @@ fn import_10k(c: &mut Criterion) {
                 (dir, conn)
             },
             |(dir, mut conn)| {
-                let policy = consentcam::consent::ConsentPolicy::default();
+                let policy = consentcam::rules::consent::ConsentPolicy::default();
                 let as_of = ops::people::AsOf {
                     today,
                     policy: &policy,
                 };
-                let report =
-                    ops::people::import_consents(&mut conn, &bytes, "bench", None, now, &as_of)
-                        .unwrap();
+                let report = ops::consent_csv::import_consents(
+                    &mut conn, &bytes, "bench", None, now, &as_of,
+                )
+                .unwrap();
                 assert_eq!(report.forms_added, 10_000);
                 black_box((dir, report))
             },

@@ -16,17 +16,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use consentcam::clock::Clock;
-use consentcam::config::Config;
-use consentcam::consent::FaceResolution;
 use consentcam::domain::{
     AccountRole, Channel, ExternalRef, Name, PersonId, PhotoId, Role, Scopes, SignerKind,
 };
+use consentcam::infra::clock::Clock;
+use consentcam::infra::config::Config;
+use consentcam::infra::password;
+use consentcam::rules::consent::FaceResolution;
 use consentcam::store::consents;
 use consentcam::store::faces::{self, FaceRect, FaceSource};
 use consentcam::store::photos::{self, NewPhoto};
 use consentcam::store::{self, people, registry};
-use consentcam::web::{self, AppState, password};
+use consentcam::web::{self, AppState};
 use serde_json::json;
 
 mod support;
@@ -97,8 +98,8 @@ fn photo(
             original_name: "IMG_0001.JPG".into(),
             width: Some(size.0),
             height: Some(size.1),
-            provenance: consentcam::consent::Provenance::Verified,
-            face_search: consentcam::consent::FaceSearch::Done,
+            provenance: consentcam::rules::consent::Provenance::Verified,
+            face_search: consentcam::rules::consent::FaceSearch::Done,
             taken_at: Some(now()),
             ..NewPhoto::default()
         },
@@ -183,7 +184,7 @@ fn generate(config: &Config, count: usize) -> (Vec<PhotoId>, Vec<PhotoId>) {
         let hash = consentcam_media::ContentHash::of_bytes(&bytes).to_hex();
         let path = config
             .data_dir
-            .join(consentcam::archive::Archive::original_key(&hash));
+            .join(consentcam::infra::archive::Archive::original_key(&hash));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &bytes).unwrap();
         publishable.push(photo(&tx, hash, (4000, 3000), with, covered));

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use consentcam::clock::Clock;
-use consentcam::config::Config;
 use consentcam::demo::pictures::{self, CameraTags};
+use consentcam::infra::clock::Clock;
+use consentcam::infra::config::Config;
 use consentcam::store;
 use consentcam::web::{self, AppState};
 use reqwest::StatusCode;
@@ -47,7 +47,7 @@ fn seed_demo_records(data: &Path) {
     consentcam::demo::seed(
         &mut conn,
         clock.now(),
-        clock.today(&consentcam::clock::time_zone("Europe/London")),
+        clock.today(&consentcam::infra::clock::time_zone("Europe/London")),
     )
     .unwrap();
 }
@@ -182,7 +182,7 @@ async fn live_data_dir() -> Live {
     write_config(&config, &data, "");
     let clock = Clock::System;
     let now = clock.now();
-    let zone = consentcam::clock::time_zone("Europe/London");
+    let zone = consentcam::infra::clock::time_zone("Europe/London");
     seed_demo_records(&data);
 
     // The demo's Camera 1 was out from 30 to 24 hours ago.
@@ -657,7 +657,7 @@ fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
     )
     .unwrap();
     std::fs::write(data.join("evidence/form.pdf"), b"%PDF-1.4 Robin Okafor").unwrap();
-    let policy = consentcam::consent::ConsentPolicy::default();
+    let policy = consentcam::rules::consent::ConsentPolicy::default();
     let as_of = consentcam::ops::people::AsOf {
         today: "2026-01-01".parse().unwrap(),
         policy: &policy,
@@ -692,9 +692,9 @@ fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
             .map(|(p, _)| p)
             .collect::<Vec<_>>()
     };
-    consentcam::backup::backup(
+    consentcam::ops::backup::backup(
         &conn,
-        &consentcam::archive::Archive::local(&data),
+        &consentcam::infra::archive::Archive::local(&data),
         &dest,
         None,
         day(0),
@@ -705,36 +705,36 @@ fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
         "the first run holds them"
     );
 
-    consentcam::erasure::erase_person(
+    consentcam::ops::erasure::erase_person(
         &mut conn,
-        &consentcam::archive::Archive::local(&data),
+        &consentcam::infra::archive::Archive::local(&data),
         person,
         "cli",
         day(1),
     )
     .unwrap();
-    consentcam::backup::backup(
+    consentcam::ops::backup::backup(
         &conn,
-        &consentcam::archive::Archive::local(&data),
+        &consentcam::infra::archive::Archive::local(&data),
         &dest,
         None,
         day(2),
     )
     .unwrap();
     // Within keep_days the run from before the erasure stays (a restore may need it).
-    let kept = consentcam::backup::prune(&dest, 35, day(30)).unwrap();
+    let kept = consentcam::ops::backup::prune(&dest, 35, day(30)).unwrap();
     assert_eq!((kept.manifests_kept, kept.manifests_removed), (2, 0));
     assert!(!holds(&dest, "Okafor").is_empty());
 
-    consentcam::backup::backup(
+    consentcam::ops::backup::backup(
         &conn,
-        &consentcam::archive::Archive::local(&data),
+        &consentcam::infra::archive::Archive::local(&data),
         &dest,
         None,
         day(36),
     )
     .unwrap();
-    let pruned = consentcam::backup::prune(&dest, 35, day(36)).unwrap();
+    let pruned = consentcam::ops::backup::prune(&dest, 35, day(36)).unwrap();
     assert_eq!((pruned.manifests_kept, pruned.manifests_removed), (2, 1));
     assert!(pruned.objects_removed >= 2, "{pruned:?}");
     assert!(
@@ -744,11 +744,11 @@ fn pruning_drops_old_runs_so_an_erased_person_leaves_the_backups_too() {
     );
     assert!(holds(&dest, "Robin").is_empty());
     // What is left still verifies and restores.
-    let verified = consentcam::backup::verify(&dest, None, &data).unwrap();
+    let verified = consentcam::ops::backup::verify(&dest, None, &data).unwrap();
     assert!(verified.problems.is_empty(), "{verified:?}");
 
     let nothing = tempfile::tempdir().unwrap();
-    assert!(consentcam::backup::prune(nothing.path(), 35, day(36)).is_err());
+    assert!(consentcam::ops::backup::prune(nothing.path(), 35, day(36)).is_err());
 }
 
 /// A data directory with the demo's records and a card holding one video of `mib` MiB

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use consentcam::clock::Clock;
-use consentcam::consent::{MediaState, Provenance};
+use consentcam::infra::clock::Clock;
+use consentcam::rules::consent::{MediaState, Provenance};
 use consentcam::store::{self, photos};
 
 fn camera_photo(path: &Path, taken: &str, serial: &str) {
@@ -47,7 +47,7 @@ fn a_card_is_stored_attributed_and_analysed_and_hostile_files_are_kept_blocked()
     std::fs::create_dir_all(&data).unwrap();
     let clock = Clock::System;
     let now = clock.now();
-    let zone = consentcam::clock::time_zone("Europe/London");
+    let zone = consentcam::infra::clock::time_zone("Europe/London");
     {
         let mut conn = store::open(&data.join("records.db")).unwrap();
         consentcam::demo::seed(&mut conn, now, clock.today(&zone)).unwrap();
@@ -96,7 +96,7 @@ fn a_card_is_stored_attributed_and_analysed_and_hostile_files_are_kept_blocked()
     assert!(good.custody_session_id.is_some());
     assert_eq!((good.width, good.height), (Some(320), Some(240)));
     let data_dir = data.as_path();
-    use consentcam::archive::Archive;
+    use consentcam::infra::archive::Archive;
     assert!(
         data_dir
             .join(Archive::thumbnail_key(&good.content_hash))
@@ -214,7 +214,7 @@ fn a_photo_belongs_to_the_site_of_the_camera_it_came_off() {
     let clock = Clock::System;
     {
         let mut conn = store::open(&data.join("records.db")).unwrap();
-        let zone = consentcam::clock::time_zone("Europe/London");
+        let zone = consentcam::infra::clock::time_zone("Europe/London");
         consentcam::demo::seed(&mut conn, clock.now(), clock.today(&zone)).unwrap();
     }
     assert!(cli(&data, &["site-add", "North"]).status.success());
@@ -270,11 +270,11 @@ fn a_photo_belongs_to_the_site_of_the_camera_it_came_off() {
 #[test]
 fn a_card_read_at_a_site_without_a_device_named_is_its_sites_latest_return() {
     use consentcam::domain::DeviceId;
-    use consentcam::ingest::session_for_import_at;
+    use consentcam::ops::ingest::session_for_import_at;
     let dir = tempfile::tempdir().unwrap();
     let mut conn = store::open(&dir.path().join("records.db")).unwrap();
     let clock = Clock::System;
-    let zone = consentcam::clock::time_zone("Europe/London");
+    let zone = consentcam::infra::clock::time_zone("Europe/London");
     consentcam::demo::seed(&mut conn, clock.now(), clock.today(&zone)).unwrap();
     let now = clock.now();
     let north = store::sites::insert_site(&conn, "North", now).unwrap();
@@ -344,7 +344,7 @@ fn class_photo(path: &Path, taken: &str) {
 
 #[test]
 fn detect_faces_redo_all_keeps_what_staff_said_and_adds_the_faces_nobody_had_seen() {
-    use consentcam::consent::FaceResolution;
+    use consentcam::rules::consent::FaceResolution;
     use consentcam::store::faces;
 
     let dir = tempfile::tempdir().unwrap();
@@ -352,7 +352,7 @@ fn detect_faces_redo_all_keeps_what_staff_said_and_adds_the_faces_nobody_had_see
     std::fs::create_dir_all(&data).unwrap();
     let clock = Clock::System;
     let now = clock.now();
-    let zone = consentcam::clock::time_zone("Europe/London");
+    let zone = consentcam::infra::clock::time_zone("Europe/London");
     {
         let mut conn = store::open(&data.join("records.db")).unwrap();
         consentcam::demo::seed(&mut conn, now, clock.today(&zone)).unwrap();

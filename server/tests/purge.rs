@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use consentcam::clock::Clock;
+use consentcam::infra::clock::Clock;
 use consentcam::store;
 
 const PHOTOS: usize = 120;
@@ -55,7 +55,7 @@ fn prepared(dir: &Path) -> PathBuf {
     let data = dir.join("template");
     std::fs::create_dir_all(&data).unwrap();
     let clock = Clock::System;
-    let zone = consentcam::clock::time_zone("Europe/London");
+    let zone = consentcam::infra::clock::time_zone("Europe/London");
     let mut conn = store::open(&data.join("records.db")).unwrap();
     consentcam::demo::seed(&mut conn, clock.now(), clock.today(&zone)).unwrap();
     let card = dir.join("card").join("DCIM").join("100CANON");
@@ -161,7 +161,7 @@ fn nothing_half_deleted(data: &Path) -> Vec<String> {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    use consentcam::archive::Archive;
+    use consentcam::infra::archive::Archive;
     for (hash, analysed) in rows {
         let mut mine = vec![Archive::original_key(&hash)];
         if analysed {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use consentcam::clock::Clock;
+use consentcam::infra::clock::Clock;
 use s3::S3Server;
 
 const BUCKET: &str = "trust-photos";
@@ -78,7 +78,7 @@ fn setup() -> Setup {
     let clock = Clock::System;
     {
         let mut conn = consentcam::store::open(&data.join("records.db")).unwrap();
-        let zone = consentcam::clock::time_zone("Europe/London");
+        let zone = consentcam::infra::clock::time_zone("Europe/London");
         consentcam::demo::seed(&mut conn, clock.now(), clock.today(&zone)).unwrap();
     }
     let card = dir.path().join("card");
@@ -124,10 +124,10 @@ fn setup() -> Setup {
         let photo: i64 = conn
             .query_row("SELECT min(id) FROM photos", [], |r| r.get(0))
             .unwrap();
-        let decision = consentcam::consent::Decision {
+        let decision = consentcam::rules::consent::Decision {
             channel: consentcam::domain::Channel::Website,
-            on: clock.today(&consentcam::clock::time_zone("Europe/London")),
-            verdict: consentcam::consent::Verdict::Allowed,
+            on: clock.today(&consentcam::infra::clock::time_zone("Europe/London")),
+            verdict: consentcam::rules::consent::Verdict::Allowed,
             reasons: vec![],
         };
         consentcam::store::publications::insert_publication(
@@ -273,7 +273,7 @@ fn a_damaged_original_is_never_moved() {
 #[test]
 fn a_copy_published_to_object_storage_is_seen_whole_once_placed_and_never_before() {
     use consentcam::domain::Channel;
-    use consentcam::publish::Outbox;
+    use consentcam::ops::publish::Outbox;
     let dir = tempfile::tempdir().unwrap();
     let mut server = S3Server::start(&dir.path().join("s3"), BUCKET);
     let bucket =

@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use consentcam::clock::Clock;
-use consentcam::config::Config;
+use consentcam::infra::clock::Clock;
+use consentcam::infra::config::Config;
 use consentcam::store::{self, audit};
 use consentcam::web::{self, AppState};
 use consentcam_kiosk::demo;
@@ -309,7 +309,7 @@ async fn a_returned_cameras_card_is_imported_and_the_kiosk_shows_the_real_progre
     assert!(
         photos
             .iter()
-            .all(|p| p.provenance == consentcam::consent::Provenance::Verified),
+            .all(|p| p.provenance == consentcam::rules::consent::Provenance::Verified),
         "{photos:?}"
     );
     assert!(audit::verify(&conn).unwrap().problems.is_empty());

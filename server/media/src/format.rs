@@ -4,8 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::problem::Problem;
-
 /// The kind of content, from its magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,20 +121,6 @@ pub fn kind_for_extension(ext: &str) -> Option<MediaKind> {
     })
 }
 
-/// A problem if the file's extension promises a different kind of media than its bytes.
-#[must_use]
-pub fn check_extension(extension: Option<&str>, content: MediaKind) -> Option<Problem> {
-    let ext = extension?;
-    let promised = kind_for_extension(ext)?;
-    if promised == content || content == MediaKind::Empty {
-        return None;
-    }
-    Some(Problem::ExtensionMismatch {
-        extension: ext.to_ascii_lowercase(),
-        content,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,19 +135,5 @@ mod tests {
         assert_eq!(sniff(b"II*\0\x08\0\0\0"), MediaKind::Raw);
         assert_eq!(sniff(b""), MediaKind::Empty);
         assert_eq!(sniff(b"hello, world"), MediaKind::Other);
-    }
-
-    #[test]
-    fn flags_an_extension_that_lies_about_the_content() {
-        assert_eq!(check_extension(Some("JPG"), MediaKind::Jpeg), None);
-        assert_eq!(check_extension(Some("thm"), MediaKind::Jpeg), None);
-        assert_eq!(
-            check_extension(Some("jpg"), MediaKind::Other),
-            Some(Problem::ExtensionMismatch {
-                extension: "jpg".into(),
-                content: MediaKind::Other
-            })
-        );
-        assert!(check_extension(Some("png"), MediaKind::Jpeg).is_some());
     }
 }

@@ -366,7 +366,7 @@ pub fn content_problems(card_path: &CardPath, kind: MediaKind) -> Vec<Problem> {
     if kind == MediaKind::Empty {
         problems.push(Problem::Empty);
     }
-    problems.extend(format::check_extension(card_path.extension(), kind));
+    problems.extend(crate::problem::check_extension(card_path.extension(), kind));
     problems
 }
 

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::MediaKind;
+use crate::format::{MediaKind, kind_for_extension};
 
 /// One reason a file is held back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,5 +157,38 @@ impl fmt::Display for Problem {
                 "The preview embedded in the file shows another picture than the photo itself; the file was edited or crafted.",
             ),
         }
+    }
+}
+
+/// A problem if the file's extension promises a different kind of media than its bytes.
+#[must_use]
+pub fn check_extension(extension: Option<&str>, content: MediaKind) -> Option<Problem> {
+    let ext = extension?;
+    let promised = kind_for_extension(ext)?;
+    if promised == content || content == MediaKind::Empty {
+        return None;
+    }
+    Some(Problem::ExtensionMismatch {
+        extension: ext.to_ascii_lowercase(),
+        content,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_an_extension_that_lies_about_the_content() {
+        assert_eq!(check_extension(Some("JPG"), MediaKind::Jpeg), None);
+        assert_eq!(check_extension(Some("thm"), MediaKind::Jpeg), None);
+        assert_eq!(
+            check_extension(Some("jpg"), MediaKind::Other),
+            Some(Problem::ExtensionMismatch {
+                extension: "jpg".into(),
+                content: MediaKind::Other
+            })
+        );
+        assert!(check_extension(Some("png"), MediaKind::Jpeg).is_some());
     }
 }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::pictures::{self, CameraTags};
-use crate::config::Config;
-use crate::ingest::{self, CardImported, CardJob};
+use crate::infra::config::Config;
+use crate::ops::ingest::{self, CardImported, CardJob};
 use crate::store::{self, custody, registry};
 
 /// The progress file the demo's simulated kiosk follows.
@@ -54,7 +54,7 @@ pub fn insert_camera_card_of(
         })?;
     let until = session.returned_at.unwrap_or(now);
     let span = until.duration_since(session.out_at);
-    let tz = crate::clock::time_zone(&config.time_zone);
+    let tz = crate::infra::clock::time_zone(&config.time_zone);
     let root = config
         .data_dir
         .join("demo-cards")

@@ -8,6 +8,8 @@
 //! thumbnails and previews.
 
 pub mod card;
+#[cfg(feature = "demo")]
+pub mod kiosk_page;
 pub mod pictures;
 
 use std::path::Path;
@@ -17,12 +19,12 @@ use jiff::{SignedDuration, Span, Timestamp, ToSpan};
 use rusqlite::Connection;
 
 use crate::domain::{AccountRole, Channel, PersonId, PhotoId};
+use crate::infra::password;
+use crate::ops::{self, groups};
 use crate::store::audit::Action;
 use crate::store::faces;
 use crate::store::partners;
 use crate::store::{self, audit, people, photos, registry};
-use crate::web::password;
-use crate::{groups, ops};
 
 /// What the demo prints so people can log in.
 #[derive(Debug, Clone)]
@@ -145,7 +147,7 @@ pub fn seed(conn: &mut Connection, now: Timestamp, today: Date) -> anyhow::Resul
 /// tags its photos the way staff would.
 pub fn seed_with_photos(
     conn: &mut Connection,
-    config: &crate::config::Config,
+    config: &crate::infra::config::Config,
     now: Timestamp,
     today: Date,
 ) -> anyhow::Result<Seeded> {
@@ -154,7 +156,7 @@ pub fn seed_with_photos(
 
 fn seed_records(
     conn: &mut Connection,
-    config: Option<&crate::config::Config>,
+    config: Option<&crate::infra::config::Config>,
     now: Timestamp,
     today: Date,
 ) -> anyhow::Result<Seeded> {
@@ -177,8 +179,8 @@ fn seed_records(
         None,
         now,
     )?;
-    let policy = crate::consent::ConsentPolicy::default();
-    ops::people::import_consents(
+    let policy = crate::rules::consent::ConsentPolicy::default();
+    ops::consent_csv::import_consents(
         conn,
         consent_csv(today).as_bytes(),
         "demo",
@@ -440,10 +442,9 @@ const DEMO_HEIC: &str = "IMG_0008.HEIC";
 /// way the Pi's import service does: attribution, crash-safe copy, analysis with face
 /// detection. Then does what staff would have done since: assigns the faces the detector
 /// found, captions, confirms; and the director approves Amira's portrait.
-#[allow(clippy::too_many_arguments)]
 fn import_demo_card(
     conn: &mut Connection,
-    config: &crate::config::Config,
+    config: &crate::infra::config::Config,
     camera: crate::domain::DeviceId,
     out_at: Timestamp,
     now: Timestamp,
@@ -453,7 +454,7 @@ fn import_demo_card(
         .into_iter()
         .find(|d| d.id == camera)
         .ok_or_else(|| anyhow::anyhow!("demo camera missing"))?;
-    let tz = crate::clock::time_zone(&config.time_zone);
+    let tz = crate::infra::clock::time_zone(&config.time_zone);
     let root = config.data_dir.join("demo-cards").join("seed");
     let folder = root.join("DCIM").join("100CANON");
     std::fs::create_dir_all(&folder)?;
@@ -480,14 +481,14 @@ fn import_demo_card(
         folder.join(DEMO_HEIC),
         pictures::group_photo_heic(Some((1320, 225, 130, 170)), 4, &camera_tags),
     )?;
-    let job = crate::ingest::CardJob {
+    let job = crate::ops::ingest::CardJob {
         mount: &root,
         device: Some(camera),
         wipe: false,
         faces: true,
         progress_file: None,
     };
-    crate::ingest::import_card(conn, config, &job, &mut |_| {}, now)?;
+    crate::ops::ingest::import_card(conn, config, &job, &mut |_| {}, now)?;
 
     let staff = "demo";
     for demo in &DEMO_PHOTOS {
@@ -503,7 +504,7 @@ fn import_demo_card(
         }
         let tx = conn.transaction()?;
         for (face, ext_ref) in faces.iter().zip(demo.people) {
-            let resolution = crate::consent::FaceResolution::Person(person(&tx, ext_ref)?);
+            let resolution = crate::rules::consent::FaceResolution::Person(person(&tx, ext_ref)?);
             faces::resolve_face(&tx, id, face.id, resolution, now)?;
             ops::log(
                 &tx,
@@ -535,10 +536,12 @@ fn import_demo_card(
         Channel::Website,
         true,
         "Good photo, consent checked",
-        director.id,
-        today,
-        &crate::consent::ConsentPolicy::default(),
-        now,
+        &ops::Ctx {
+            by: Some(director.id),
+            today,
+            now,
+            policy: crate::rules::consent::ConsentPolicy::default(),
+        },
     )?;
     Ok(())
 }
@@ -568,7 +571,7 @@ pub fn banner(seeded: &Seeded, data_dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::{ReasonCode, Verdict};
+    use crate::rules::consent::{ReasonCode, Verdict};
     use jiff::civil::date;
 
     #[test]
@@ -577,10 +580,10 @@ mod tests {
         let today = date(2026, 11, 25);
         let now: Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
         seed(&mut conn, now, today).unwrap();
-        let policy = crate::consent::ConsentPolicy::default();
+        let policy = crate::rules::consent::ConsentPolicy::default();
         let website = |r: &str| {
             let id = people::person_by_ref(&conn, r).unwrap().unwrap().id;
-            crate::decisions::standing(&conn, id, today, &policy)
+            crate::ops::decisions::standing(&conn, id, today, &policy)
                 .unwrap()
                 .into_iter()
                 .find(|c| c.channel == Channel::Website)
@@ -621,18 +624,18 @@ mod tests {
     #[test]
     fn with_a_data_directory_the_demo_photos_come_through_the_real_import_and_publish() {
         let dir = tempfile::tempdir().unwrap();
-        let config = crate::config::Config {
+        let config = crate::infra::config::Config {
             data_dir: dir.path().to_path_buf(),
-            ..crate::config::Config::default()
+            ..crate::infra::config::Config::default()
         };
         let mut conn = store::open(&config.db_path()).unwrap();
         let today = date(2026, 11, 25);
         let now: Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
         seed_with_photos(&mut conn, &config, now, today).unwrap();
-        let policy = crate::consent::ConsentPolicy::default();
+        let policy = crate::rules::consent::ConsentPolicy::default();
         let decision = |name: &str, channel| {
             let id = demo_photo(&conn, name).unwrap();
-            crate::decisions::decide_photo(&conn, id, channel, today, &policy).unwrap()
+            crate::ops::decisions::decide_photo(&conn, id, channel, today, &policy).unwrap()
         };
         assert_eq!(
             decision("IMG_0001.JPG", Channel::Website).verdict,
@@ -653,7 +656,7 @@ mod tests {
         let heic = photos::photo(&conn, demo_photo(&conn, DEMO_HEIC).unwrap()).unwrap();
         assert_eq!(heic.format, crate::domain::Format::Heic);
         assert_eq!(heic.damage, None);
-        assert_eq!(heic.provenance, crate::consent::Provenance::Verified);
+        assert_eq!(heic.provenance, crate::rules::consent::Provenance::Verified);
         assert!(
             !crate::store::faces::faces(&conn, heic.id)
                 .unwrap()
@@ -665,7 +668,7 @@ mod tests {
 
         // Every photo is a real file in the store with its renditions, its faces found by
         // the detector in the upright picture.
-        use crate::archive::Archive;
+        use crate::infra::archive::Archive;
         let first = demo_photo(&conn, "IMG_0001.JPG").unwrap();
         let photo = photos::photo(&conn, first).unwrap();
         let original =
@@ -688,17 +691,19 @@ mod tests {
         );
 
         // Amira's approved portrait goes to the website outbox.
-        let published = crate::publish::publish(
+        let published = crate::ops::publish::publish(
             &mut conn,
             &original,
-            &crate::publish::outbox(dir.path()),
+            &crate::ops::publish::outbox(dir.path()),
             first,
             Channel::Website,
-            &crate::publish::PublishOptions::default(),
-            None,
-            today,
-            &policy,
-            now,
+            &crate::ops::publish::PublishOptions::default(),
+            &crate::ops::Ctx {
+                by: None,
+                today,
+                now,
+                policy: policy.clone(),
+            },
         )
         .unwrap();
         assert!(std::path::Path::new(&published.location).is_file());

@@ -5,15 +5,15 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::Connection;
 
-use crate::consent::{self, ConsentPolicy, Decision, ReasonCode, Severity};
 use crate::domain::{AccountId, Channel, PersonId, PhotoId};
+use crate::rules::consent::{self, ConsentPolicy, Decision, ReasonCode, Severity};
 use crate::store::audit::Action;
 use crate::store::partners;
 use crate::store::publications;
 use crate::store::{Result, StoreError, people, photos, requests};
 
 use super::log;
-use crate::decisions::decide_photo;
+use crate::ops::decisions::decide_photo;
 use crate::store::approvals;
 
 /// The reasons that mean a person in a photo may no longer appear where it was published
@@ -34,18 +34,19 @@ const NO_LONGER_ALLOWED: [ReasonCode; 10] = [
 
 /// A director approves or rejects a photo for a channel (C9). Approval is refused unless
 /// nothing but the approval stands in the way; a rejection is always possible.
-#[allow(clippy::too_many_arguments)]
+/// The director is the account acting (`ctx.by`).
 pub fn decide_approval(
     conn: &mut Connection,
     photo: PhotoId,
     channel: Channel,
     approve: bool,
     note: &str,
-    director: AccountId,
-    today: Date,
-    policy: &ConsentPolicy,
-    now: Timestamp,
+    ctx: &crate::ops::Ctx,
 ) -> Result<Decision> {
+    let (today, policy, now) = (ctx.today, &ctx.policy, ctx.now);
+    let director: AccountId = ctx.by.ok_or_else(|| {
+        StoreError::Invalid("an approval is a director's: no account acts".into())
+    })?;
     if !channel.needs_approval() {
         return Err(StoreError::Invalid(format!(
             "{channel} needs no director's approval"
@@ -77,12 +78,14 @@ pub fn decide_approval(
     }
     approvals::record_approval(
         &tx,
-        photo,
-        channel,
-        &facts.fingerprint,
-        approve,
-        note,
-        director,
+        &approvals::NewApproval {
+            photo,
+            channel,
+            fingerprint: &facts.fingerprint,
+            approved: approve,
+            note,
+            director,
+        },
         now,
     )?;
     // The director has answered the staff's request(s) to publish there.
@@ -184,9 +187,9 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
-    use crate::consent::Verdict;
     use crate::domain::{ExternalRef, Name, Role, Scopes, SignerKind};
     use crate::ops::people::{AsOf, update_person};
+    use crate::rules::consent::Verdict;
     use crate::store::consents;
     use crate::store::faces;
     use crate::store::open_in_memory;

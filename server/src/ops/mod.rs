@@ -1,35 +1,68 @@
-//! The operations: the only way anything is written. Each takes the actor and the time,
-//! owns its transaction and writes its typed audit entry ([`crate::store::audit::Action`])
-//! in it; API handlers, page handlers and CLI commands parse, call one, and render.
+//! The operations: every change to the records and every process that writes. Each takes
+//! the actor and the time, owns its transaction and writes its typed audit entry
+//! ([`crate::store::audit::Action`]) in it; API handlers, page handlers and CLI commands
+//! parse, call one, and render.
 //!
-//! - [`people`]: people and their consent forms, scans, restrictions, leaving dates, the
-//!   consent CSV, and reads of sensitive records (each logged).
-//! - [`photos`]: tagging a photo (faces, tags, covers, caption, confirmation, drawn faces),
-//!   provenance acknowledgements, requests for publication.
-//! - [`approvals`]: a director's decisions, takedowns due, the daily sweep.
-//! - [`registry`]: accounts, partner organisations, devices, badges, kiosks.
+//! - [`people`]: people and their consent forms, scans, restrictions, leaving dates, and
+//!   reads of sensitive records (each logged); [`consent_csv`]: the consent CSV.
+//! - [`photos`], [`tagging`]: tagging a photo (faces, tags, covers, caption,
+//!   confirmation, drawn faces), provenance acknowledgements, requests for publication.
+//! - [`approvals`]: a director's decisions, takedowns due, the daily sweep;
+//!   [`decisions`]: the consent decision of a stored photo.
+//! - [`registry`], [`sites`]: accounts, partner organisations, devices, badges, kiosks,
+//!   the sites records belong to.
 //! - [`sign_in`]: logins, second factors, ending sessions.
-//! - [`custody`]: the kiosks' events.
-//!
-//! Larger areas keep their own module with the same shape: `groups` (groups and
-//! bookings), `publish` (publication and takedowns), `ingest`, `import`, `retention`,
-//! `erasure`.
+//! - [`custody`]: the kiosks' events; [`groups`]: groups and bookings.
+//! - [`ingest`]: a returned camera's card, its analysis and face detection.
+//! - [`publish`]: publication, takedowns and delivery to the web endpoints.
+//! - [`backup`], [`retention`], [`erasure`], [`subject_access`]: backups and restores,
+//!   the retention purge, erasure and subject access exports.
 
 pub mod approvals;
+pub mod backup;
+pub mod consent_csv;
 pub mod custody;
+pub mod decisions;
+pub mod erasure;
+pub mod groups;
+pub mod ingest;
 pub mod people;
 pub mod photos;
+pub mod publish;
 pub mod registry;
+pub mod retention;
 pub mod sign_in;
 pub mod sites;
+pub mod subject_access;
 pub mod tagging;
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use rusqlite::{Connection, Transaction};
 use serde_json::Value;
 
 use crate::store::Result;
 use crate::store::audit::Action;
+
+/// Who acts, when, and under which rules: what an operation that decides needs, as one
+/// value. `today` is `now`'s date in the configured time zone.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The account acting; `None`: the system or the command line.
+    pub by: Option<crate::domain::AccountId>,
+    pub today: Date,
+    pub now: Timestamp,
+    pub policy: crate::rules::consent::ConsentPolicy,
+}
+
+impl Ctx {
+    /// The audit log's name for who acts (`account:7`, or `system`).
+    #[must_use]
+    pub fn actor(&self) -> String {
+        self.by
+            .map_or("system".to_owned(), |a| format!("account:{a}"))
+    }
+}
 
 /// Appends an audit entry in the caller's transaction.
 pub(crate) fn log(

@@ -7,9 +7,8 @@ use jiff::civil::Date;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::consent::ConsentPolicy;
 use crate::domain::{ConsentId, PersonId};
-use crate::import::consent_csv::{self, ImportError, ImportReport};
+use crate::rules::consent::ConsentPolicy;
 use crate::store::audit::Action;
 use crate::store::consents;
 use crate::store::publications;
@@ -358,22 +357,4 @@ pub fn withdraw_consent(
         takedown_tasks,
         approvals_voided,
     })
-}
-
-/// Imports the consent CSV in one transaction; publications the imported changes make no
-/// longer allowed become takedown tasks in the same transaction. Imported by an account
-/// of a site, the people it adds belong to that site and it may name no one of another.
-pub fn import_consents(
-    conn: &mut Connection,
-    bytes: &[u8],
-    actor: &str,
-    site: Option<i64>,
-    now: Timestamp,
-    as_of: &AsOf<'_>,
-) -> Result<ImportReport, ImportError> {
-    let tx = conn.transaction().map_err(StoreError::from)?;
-    let report = consent_csv::import(&tx, bytes, actor, site, now, as_of.today)?;
-    takedowns_due(&tx, None, as_of.today, as_of.policy, actor, now)?;
-    tx.commit().map_err(StoreError::from)?;
-    Ok(report)
 }

@@ -7,8 +7,8 @@ use rusqlite::Connection;
 use serde_json::json;
 
 use super::{audited, log};
-use crate::consent::FaceResolution;
 use crate::domain::{AccountId, Channel, PersonId, PhotoId};
+use crate::rules::consent::FaceResolution;
 use crate::store::approvals;
 use crate::store::audit::Action;
 use crate::store::faces;

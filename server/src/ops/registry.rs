@@ -69,19 +69,32 @@ pub fn set_badge_active(
     })
 }
 
+/// A login account to create.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    /// Hashed already (see [`crate::infra::password`]).
+    pub password_hash: &'a str,
+    pub role: AccountRole,
+    /// The person the account belongs to, if they are on the register.
+    pub person: Option<PersonId>,
+}
+
 /// Creates a login account with an already hashed password (hash outside any database
 /// lock: it is slow on purpose), in the site of the account that creates it.
-#[allow(clippy::too_many_arguments)]
 pub fn add_account(
     conn: &mut Connection,
-    username: &str,
-    password_hash: &str,
-    role: AccountRole,
-    person: Option<PersonId>,
+    account: &NewAccount<'_>,
     actor: &str,
     site: Option<i64>,
     now: Timestamp,
 ) -> Result<AccountId> {
+    let NewAccount {
+        username,
+        password_hash,
+        role,
+        person,
+    } = *account;
     audited(conn, actor, Action::AccountCreate, now, |tx| {
         let id = registry::insert_account(tx, username.trim(), password_hash, role, person, now)?;
         super::sites::place_new(tx, Kind::Account, id.0, site)?;

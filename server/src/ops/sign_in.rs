@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::audited;
 use crate::domain::AccountId;
+use crate::infra::second_factor::{self, Code};
 use crate::store::audit::Action;
 use crate::store::{Result, StoreError, registry};
-use crate::web::second_factor::{self, Code};
 
 fn account_subject(id: AccountId) -> String {
     format!("account:{id}")
@@ -153,27 +153,30 @@ pub fn new_recovery_codes(
     Ok(true)
 }
 
-/// Ends one of the account's own sessions, named by its handle. Returns whether there was
-/// one (another account's sessions are never found, and nothing is logged then).
+/// Ends one of the account's own sessions: the one `find` names (the web layer knows how
+/// its session records say whose they are), looked up in the same transaction. Returns
+/// whether there was one (another account's sessions are never found, and nothing is
+/// logged then).
 pub fn end_own_session(
     conn: &mut Connection,
     account: AccountId,
-    handle: &str,
     now: Timestamp,
+    find: impl FnOnce(&Connection) -> Result<Option<String>>,
 ) -> Result<bool> {
     let who = account_subject(account);
     let tx = conn.transaction()?;
-    let ended = crate::web::session_store::end_session(&tx, account, handle, now.as_second())?;
-    if ended {
-        crate::ops::log(
-            &tx,
-            &who,
-            Action::AccountSessionEnd,
-            who.clone(),
-            json!({}),
-            now,
-        )?;
-    }
+    let Some(id) = find(&tx)? else {
+        return Ok(false);
+    };
+    crate::store::sessions::delete(&tx, &id)?;
+    crate::ops::log(
+        &tx,
+        &who,
+        Action::AccountSessionEnd,
+        who.clone(),
+        json!({}),
+        now,
+    )?;
     tx.commit()?;
-    Ok(ended)
+    Ok(true)
 }

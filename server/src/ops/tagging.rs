@@ -9,8 +9,8 @@ use rusqlite::Connection;
 use serde_json::json;
 
 use super::log;
-use crate::consent::FaceResolution;
 use crate::domain::{PersonId, PhotoId};
+use crate::rules::consent::FaceResolution;
 use crate::store::audit::Action;
 use crate::store::faces::{self, Face};
 use crate::store::{Result, photos};
@@ -307,7 +307,7 @@ pub fn confirm_without_people(
     let mut confirmed = 0;
     for &photo in photos_seen {
         let stored = photos::photo(&tx, photo)?;
-        if stored.face_search != crate::consent::FaceSearch::Done
+        if stored.face_search != crate::rules::consent::FaceSearch::Done
             || faces::faces(&tx, photo)?
                 .iter()
                 .any(|f| f.resolution != FaceResolution::Dismissed)
@@ -663,7 +663,7 @@ mod tests {
         // The contact sheet: an empty photo the detector looked at is confirmed; one with a
         // face is refused and then nothing is confirmed.
         let empty = new_photo(&conn, "h2");
-        photos::set_face_search(&conn, empty, crate::consent::FaceSearch::Done).unwrap();
+        photos::set_face_search(&conn, empty, crate::rules::consent::FaceSearch::Done).unwrap();
         assert_eq!(
             photos::without_faces(&conn, None)
                 .unwrap()

@@ -37,17 +37,32 @@ pub struct Approval {
     pub void_reason: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A director's decision about one photo for one channel, bound to the photo as it was
+/// (its fingerprint).
+#[derive(Debug, Clone, Copy)]
+pub struct NewApproval<'a> {
+    pub photo: PhotoId,
+    pub channel: Channel,
+    pub fingerprint: &'a str,
+    pub approved: bool,
+    pub note: &'a str,
+    pub director: AccountId,
+}
+
+/// Records `approval`, superseding the photo's earlier decision for its channel.
 pub fn record_approval(
     conn: &Connection,
-    photo: PhotoId,
-    channel: Channel,
-    fingerprint: &str,
-    approved: bool,
-    note: &str,
-    director: AccountId,
+    approval: &NewApproval<'_>,
     now: Timestamp,
 ) -> Result<i64> {
+    let NewApproval {
+        photo,
+        channel,
+        fingerprint,
+        approved,
+        note,
+        director,
+    } = *approval;
     conn.execute(
         "UPDATE approvals SET voided_at = ?3, void_reason = 'superseded' \
          WHERE photo_id = ?1 AND channel = ?2 AND voided_at IS NULL",

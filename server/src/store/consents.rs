@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::{Result, StoreError, found};
-use crate::consent::ConsentForm;
 use crate::domain::{ConsentId, PartnerId, PersonId, Scopes, SignerKind};
+use crate::rules::consent::ConsentForm;
 
 /// A new consent form.
 #[derive(Debug, Clone, PartialEq, Eq)]

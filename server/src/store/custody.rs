@@ -15,7 +15,7 @@ use consentcam_wire::{
 use super::audit::{self, Entry};
 use super::{Result, StoreError};
 use crate::domain::{BookingId, DeviceId, PersonId, Role};
-use crate::kiosk_checks::{self, Refusal};
+use crate::rules::kiosk::{self, Refusal};
 use crate::store::audit::Action;
 use crate::store::sites;
 
@@ -24,7 +24,7 @@ use crate::store::sites;
 pub enum Recorded {
     New,
     Duplicate,
-    /// Kept without effect on custody, for an admin to see (see [`crate::kiosk_checks`]).
+    /// Kept without effect on custody, for an admin to see (see [`crate::rules::kiosk`]).
     Refused(Refusal),
 }
 
@@ -53,14 +53,14 @@ fn exists(conn: &Connection, table: &str, id: i64) -> Result<bool> {
     Ok(n > 0)
 }
 
-/// What the server knows around `event` (see [`kiosk_checks::Facts`]).
+/// What the server knows around `event` (see [`kiosk::Facts`]).
 fn facts(
     conn: &Connection,
     kiosk_id: i64,
     event: &KioskEvent,
     received: Timestamp,
     kiosk_clock: Option<Timestamp>,
-) -> Result<kiosk_checks::Facts> {
+) -> Result<kiosk::Facts> {
     let (device, person) = match &event.kind {
         KioskEventKind::Tap { .. } | KioskEventKind::JournalRefused { .. } => (None, None),
         KioskEventKind::SignedOut {
@@ -101,7 +101,7 @@ fn facts(
                  FROM people p WHERE p.id = ?1",
                 [id],
                 |r| {
-                    Ok(kiosk_checks::PersonFacts {
+                    Ok(kiosk::PersonFacts {
                         active_staff_badge: r.get(0)?,
                         may_sign_out: r.get(1)?,
                     })
@@ -109,7 +109,7 @@ fn facts(
             )
             .optional()?,
     };
-    Ok(kiosk_checks::Facts {
+    Ok(kiosk::Facts {
         received,
         kiosk_clock,
         latest_before: latest_before.map(ts).transpose()?,
@@ -123,7 +123,7 @@ fn facts(
 }
 
 /// Records one kiosk event and its effect on custody, with its audit entries, after the
-/// checks of [`kiosk_checks`]: an event that fails them is kept in
+/// checks of [`kiosk`]: an event that fails them is kept in
 /// `refused_kiosk_events` and changes nothing else. `kiosk_clock` is the kiosk's clock
 /// when it sent the batch, if it said. Run it in a transaction with the others of its
 /// batch.
@@ -154,7 +154,7 @@ pub fn record_event(
         ));
     }
     let facts = facts(conn, kiosk_id, event, received, kiosk_clock)?;
-    if let Err(refusal) = kiosk_checks::check(event, &facts) {
+    if let Err(refusal) = kiosk::check(event, &facts) {
         refuse(conn, kiosk_id, event, received, refusal)?;
         return Ok(Recorded::Refused(refusal));
     }
@@ -414,7 +414,7 @@ fn booking_of_sign_out(
 }
 
 /// What a kiosk needs to decide taps offline (bookings are added by
-/// [`crate::groups::kiosk_roster`], which knows the consent rules).
+/// [`crate::ops::groups::kiosk_roster`], which knows the consent rules).
 /// Badges and device tags are named by their keyed hash under `key` (the calling kiosk's),
 /// never by UID.
 pub fn roster(conn: &Connection, now: Timestamp, key: &KioskKey) -> Result<Roster> {

@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::approvals::void_approvals;
 use super::people;
 use super::{Result, StoreError, found};
-use crate::consent::FaceResolution;
 use crate::domain::{PersonId, PhotoId};
+use crate::rules::consent::FaceResolution;
 
 /// A face: found by the detector, or drawn by staff around one it missed. The box is in
 /// pixels of the upright picture at full size (as people see it), the one coordinate
@@ -457,7 +457,11 @@ pub fn add_tag(
     person: Option<PersonId>,
     now: Timestamp,
 ) -> Result<i64> {
-    super::photos::photo(conn, photo)?;
+    found(
+        conn.query_row("SELECT 1 FROM photos WHERE id = ?1", [photo.0], |_| Ok(())),
+        "photo",
+        photo.0,
+    )?;
     if let Some(p) = person {
         ensure_person(conn, photo, p)?;
     }

@@ -56,8 +56,8 @@ stored_as_text!(
     crate::domain::SignerKind,
     crate::domain::AccountRole,
     crate::domain::Format,
-    crate::consent::Provenance,
-    crate::consent::FaceSearch,
+    crate::rules::consent::Provenance,
+    crate::rules::consent::FaceSearch,
 );
 
 impl rusqlite::ToSql for crate::domain::Channel {
@@ -228,8 +228,8 @@ mod tests {
     /// nobody wrote is an error, never quietly a default.
     #[test]
     fn stored_words_read_back_and_unknown_ones_are_refused() {
-        use crate::consent::{FaceSearch, Provenance};
         use crate::domain::Format;
+        use crate::rules::consent::{FaceSearch, Provenance};
         let conn = Connection::open_in_memory().unwrap();
         fn back<T: rusqlite::ToSql + rusqlite::types::FromSql>(conn: &Connection, v: &T) -> T {
             conn.query_row("SELECT ?1", [v], |r| r.get(0)).unwrap()

@@ -7,8 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::{Result, StoreError, found};
-use crate::consent::{PersonFacts, RegisteredName};
 use crate::domain::{ExternalRef, Name, PersonId, Role};
+use crate::rules::consent::{PersonFacts, RegisteredName};
 
 /// A new or changed person.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,10 +10,10 @@ use super::approvals::void_approvals;
 use super::faces::{faces, tags};
 use super::people;
 use super::{Result, StoreError, found};
-use crate::consent::{
+use crate::domain::{AccountId, DeviceId, Format, PersonId, PhotoId};
+use crate::rules::consent::{
     self, ApprovalFacts, FaceSearch, MediaState, PersonFacts, PhotoFacts, Provenance,
 };
-use crate::domain::{AccountId, DeviceId, Format, PersonId, PhotoId};
 
 /// A photo to catalogue (from an import, or seeded).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -693,7 +693,15 @@ mod tests {
         )
         .unwrap();
         for id in [approved, voided] {
-            record_approval(&conn, id, Channel::Internal, "f", true, "", director, now()).unwrap();
+            let approval = crate::store::approvals::NewApproval {
+                photo: id,
+                channel: Channel::Internal,
+                fingerprint: "f",
+                approved: true,
+                note: "",
+                director,
+            };
+            record_approval(&conn, &approval, now()).unwrap();
         }
         void_approvals(&conn, voided, "tags changed", now()).unwrap();
         let cases = [

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::audit::{self, Action, Entry};
 use super::{Result, StoreError};
-use crate::consent;
 use crate::domain::{AccountId, Channel, PersonId, PhotoId};
+use crate::rules::consent;
 
 /// A publication, and its takedown state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -135,9 +135,9 @@ mod tests {
                 gps_present: false,
                 width: None,
                 height: None,
-                provenance: crate::consent::Provenance::Unknown,
+                provenance: crate::rules::consent::Provenance::Unknown,
                 damage: None,
-                face_search: crate::consent::FaceSearch::NotYet,
+                face_search: crate::rules::consent::FaceSearch::NotYet,
             },
             now(),
         )

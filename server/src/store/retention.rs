@@ -2,7 +2,7 @@
 //!
 //! Removing rows never removes files here: the files a removal leaves without a row are
 //! queued in `pending_deletions` in the same transaction, and removed from disk by the
-//! caller afterwards (see `crate::retention::finish_deletions`).
+//! caller afterwards (see `crate::ops::retention::finish_deletions`).
 
 use jiff::Timestamp;
 use jiff::civil::Date;

@@ -1,7 +1,7 @@
 //! Who may call what: one table for every route, enforced by one middleware.
 //!
-//! A route missing from [`ROUTES`] is refused for everyone (and the authorization matrix
-//! test fails), so a new route cannot go live unclassified.
+//! The table is [`super::routes`]: a route missing from it is refused for everyone (and
+//! the authorization matrix test fails), so a new route cannot go live unclassified.
 
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::request::Parts;
@@ -13,142 +13,10 @@ use tower_sessions::Session;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::domain::{AccountId, AccountRole};
+pub use super::routes::{Access, all_routes};
+use crate::domain::AccountId;
 use crate::store::registry::{self, Kiosk};
 use crate::store::sites::{self, Kind};
-
-/// What a route needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Access {
-    /// Anyone: the login and the health check.
-    Public,
-    /// A kiosk's bearer token.
-    Kiosk,
-    /// Any logged-in account.
-    Staff,
-    /// A director (editorial decisions).
-    Director,
-    /// An admin (records, badges, devices, accounts).
-    Admin,
-    /// A director or an admin (audit log, takedowns).
-    Oversight,
-}
-
-impl Access {
-    pub fn admits(self, role: AccountRole) -> bool {
-        match self {
-            Access::Public | Access::Staff => true,
-            Access::Kiosk => false,
-            Access::Director => role == AccountRole::Director,
-            Access::Admin => role == AccountRole::Admin,
-            Access::Oversight => matches!(role, AccountRole::Director | AccountRole::Admin),
-        }
-    }
-}
-
-/// Every route: method, path pattern, access.
-pub const ROUTES: &[(&str, &str, Access)] = &[
-    ("GET", "/health", Access::Public),
-    ("POST", "/api/v1/login", Access::Public),
-    ("POST", "/api/v1/logout", Access::Staff),
-    ("GET", "/api/v1/session", Access::Staff),
-    ("GET", "/api/v1/sessions", Access::Staff),
-    ("POST", "/api/v1/sessions/{handle}/end", Access::Staff),
-    ("GET", "/api/v1/people", Access::Staff),
-    ("POST", "/api/v1/people", Access::Admin),
-    ("POST", "/api/v1/people/search", Access::Staff),
-    ("GET", "/api/v1/people/{id}", Access::Staff),
-    ("PUT", "/api/v1/people/{id}", Access::Admin),
-    ("POST", "/api/v1/people/{id}/restriction", Access::Admin),
-    ("PUT", "/api/v1/people/{id}/left", Access::Admin),
-    ("POST", "/api/v1/people/{id}/erase", Access::Admin),
-    ("GET", "/api/v1/people/{id}/consents", Access::Staff),
-    ("POST", "/api/v1/people/{id}/consents", Access::Admin),
-    ("GET", "/api/v1/people/{id}/custody", Access::Staff),
-    ("POST", "/api/v1/consents/{id}/withdraw", Access::Admin),
-    ("POST", "/api/v1/consents/import", Access::Admin),
-    ("POST", "/api/v1/lookup", Access::Staff),
-    ("GET", "/api/v1/partners", Access::Staff),
-    ("POST", "/api/v1/partners", Access::Admin),
-    ("GET", "/api/v1/devices", Access::Staff),
-    ("POST", "/api/v1/devices", Access::Admin),
-    ("GET", "/api/v1/devices/{id}/custody", Access::Staff),
-    ("GET", "/api/v1/badges", Access::Admin),
-    ("POST", "/api/v1/badges", Access::Admin),
-    ("POST", "/api/v1/badges/{id}/active", Access::Admin),
-    ("GET", "/api/v1/accounts", Access::Admin),
-    ("POST", "/api/v1/accounts", Access::Admin),
-    ("PUT", "/api/v1/accounts/{id}", Access::Admin),
-    ("GET", "/api/v1/kiosks", Access::Admin),
-    ("POST", "/api/v1/kiosks", Access::Admin),
-    ("POST", "/api/v1/kiosks/{id}/revoke", Access::Admin),
-    ("POST", "/api/v1/kiosks/{id}/rotate", Access::Admin),
-    ("GET", "/api/v1/kiosk-events/refused", Access::Admin),
-    ("GET", "/api/v1/custody", Access::Staff),
-    ("GET", "/api/v1/groups", Access::Staff),
-    ("POST", "/api/v1/groups", Access::Staff),
-    ("GET", "/api/v1/groups/{id}", Access::Staff),
-    ("PUT", "/api/v1/groups/{id}", Access::Staff),
-    ("POST", "/api/v1/groups/{id}/members", Access::Staff),
-    (
-        "DELETE",
-        "/api/v1/groups/{id}/members/{person}",
-        Access::Staff,
-    ),
-    ("GET", "/api/v1/bookings", Access::Staff),
-    ("POST", "/api/v1/bookings", Access::Staff),
-    ("POST", "/api/v1/bookings/{id}/cancel", Access::Staff),
-    ("GET", "/api/v1/photos", Access::Staff),
-    ("GET", "/api/v1/photos/{id}", Access::Staff),
-    ("GET", "/api/v1/photos/{id}/decisions", Access::Staff),
-    ("POST", "/api/v1/photos/{id}/faces", Access::Staff),
-    ("PUT", "/api/v1/photos/{id}/faces/{face}", Access::Staff),
-    (
-        "POST",
-        "/api/v1/photos/{id}/faces/acknowledgement",
-        Access::Director,
-    ),
-    ("POST", "/api/v1/photos/{id}/tags", Access::Staff),
-    ("DELETE", "/api/v1/photos/{id}/tags/{tag}", Access::Staff),
-    (
-        "PUT",
-        "/api/v1/photos/{id}/tags/{tag}/covered",
-        Access::Staff,
-    ),
-    ("PUT", "/api/v1/photos/{id}/caption", Access::Staff),
-    ("PUT", "/api/v1/photos/{id}/confirmation", Access::Staff),
-    ("POST", "/api/v1/photos/{id}/approvals", Access::Director),
-    ("POST", "/api/v1/photos/{id}/provenance", Access::Director),
-    ("POST", "/api/v1/photos/{id}/publish", Access::Director),
-    ("GET", "/api/v1/takedowns", Access::Oversight),
-    ("POST", "/api/v1/takedowns/{id}/done", Access::Oversight),
-    ("GET", "/api/v1/audit", Access::Oversight),
-    ("GET", "/api/v1/kiosk/roster", Access::Kiosk),
-    ("GET", "/api/v1/kiosk/card-files/{hash}", Access::Kiosk),
-    ("PUT", "/api/v1/kiosk/card-files/{hash}", Access::Kiosk),
-    ("POST", "/api/v1/kiosk/events", Access::Kiosk),
-];
-
-/// The simulated kiosk's routes, in a build with the demo.
-#[cfg(feature = "demo")]
-pub const DEMO_ROUTES: &[(&str, &str, Access)] = &[
-    ("GET", "/demo/kiosk", Access::Staff),
-    ("GET", "/demo/kiosk/screen.png", Access::Staff),
-    ("POST", "/demo/kiosk/tap", Access::Staff),
-    ("POST", "/demo/kiosk/press", Access::Staff),
-    ("POST", "/demo/kiosk/card", Access::Staff),
-];
-#[cfg(not(feature = "demo"))]
-pub const DEMO_ROUTES: &[(&str, &str, Access)] = &[];
-
-/// Every route of the application: the API's and the web UI's.
-pub fn all_routes() -> impl Iterator<Item = &'static (&'static str, &'static str, Access)> {
-    ROUTES
-        .iter()
-        .chain(super::ui::ROUTES.iter())
-        .chain(DEMO_ROUTES.iter())
-}
 
 /// What an account that must set up a second factor may still reach.
 const SETUP_ROUTES: &[&str] = &[
@@ -397,7 +265,7 @@ async fn within_site(
         .await
 }
 
-/// The middleware: finds the route's access in [`ROUTES`] and lets the request through
+/// The middleware: finds the route's access in [`super::routes`] and lets the request through
 /// only if the caller qualifies.
 pub async fn authorize(
     State(state): State<AppState>,
@@ -439,7 +307,7 @@ async fn check(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
         }
         Access::Kiosk => {
             let token = bearer(request).ok_or(ApiError::Unauthenticated)?;
-            let hash = super::password::token_hash(&token);
+            let hash = crate::infra::password::token_hash(&token);
             let kiosk = state
                 .read(move |c| Ok(registry::kiosk_by_token_hash(c, &hash)?))
                 .await?

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::import::consent_csv::ImportError;
+use crate::ops::consent_csv::ImportError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -122,9 +122,9 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<crate::publish::PublishError> for ApiError {
-    fn from(e: crate::publish::PublishError) -> Self {
-        use crate::publish::PublishError;
+impl From<crate::ops::publish::PublishError> for ApiError {
+    fn from(e: crate::ops::publish::PublishError) -> Self {
+        use crate::ops::publish::PublishError;
         match e {
             PublishError::Refused { .. }
             | PublishError::Changed

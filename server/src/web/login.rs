@@ -10,8 +10,8 @@ use tower_sessions::Session;
 use super::AppState;
 use super::access::{SESSION_KEY, SessionUser};
 use super::error::ApiError;
-use super::{password, second_factor};
 use crate::domain::AccountId;
+use crate::infra::{password, second_factor};
 use crate::ops::{self, sign_in::CodeCheck};
 use crate::store::registry;
 

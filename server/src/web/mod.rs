@@ -6,12 +6,9 @@
 
 pub mod access;
 mod api;
-#[cfg(feature = "demo")]
-pub mod demo_kiosk;
 pub mod error;
 pub mod login;
-pub mod password;
-pub mod second_factor;
+pub mod routes;
 pub mod session_store;
 pub mod throttle;
 pub mod ui;
@@ -30,9 +27,9 @@ use rusqlite::Connection;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::clock::{self, Clock};
-use crate::config::Config;
-use crate::consent::ConsentPolicy;
+use crate::infra::clock::{self, Clock};
+use crate::infra::config::Config;
+use crate::rules::consent::ConsentPolicy;
 use error::ApiError;
 use throttle::Throttle;
 
@@ -52,12 +49,15 @@ struct Inner {
     readers: crate::store::Readers,
     config: Config,
     /// Where the photos are (one object storage client for the whole server).
-    archive: crate::archive::Archive,
+    archive: crate::infra::archive::Archive,
     clock: Clock,
     tz: TimeZone,
     throttle: Mutex<Throttle>,
     #[cfg(feature = "demo")]
     sim_kiosk: Option<Arc<consentcam_kiosk::sim::SimKioskHandle>>,
+    /// The simulated kiosk's pages, served beside the application's (demo mode).
+    #[cfg(feature = "demo")]
+    demo_pages: Option<fn() -> Router<AppState>>,
     /// Wakes the delivery task (a publication was just queued for an endpoint).
     forward_now: Arc<tokio::sync::Notify>,
     /// A background analysis of received files is running; and it should run again.
@@ -78,7 +78,7 @@ impl AppState {
     /// The config's `[store]` cannot be used (checked when the config is loaded).
     pub fn new(conn: Connection, config: Config, clock: Clock) -> Self {
         let readers = crate::store::readers(&config.db_path(), READERS);
-        let archive = crate::archive::Archive::open(&config)
+        let archive = crate::infra::archive::Archive::open(&config)
             .unwrap_or_else(|e| panic!("the photo archive cannot be opened: {e}"));
         let tz = clock::time_zone(&config.time_zone);
         let throttle = Throttle::new(config.login_attempts, config.login_window_minutes);
@@ -93,6 +93,8 @@ impl AppState {
                 throttle: Mutex::new(throttle),
                 #[cfg(feature = "demo")]
                 sim_kiosk: None,
+                #[cfg(feature = "demo")]
+                demo_pages: None,
                 forward_now: Arc::new(tokio::sync::Notify::new()),
                 analysing: std::sync::atomic::AtomicBool::new(false),
                 analyse_again: std::sync::atomic::AtomicBool::new(false),
@@ -102,14 +104,20 @@ impl AppState {
         }
     }
 
-    /// The same state with a simulated kiosk shown at `/demo/kiosk` (demo mode).
+    /// The same state with a simulated kiosk, shown by `pages` (demo mode: the demo owns
+    /// its pages; their routes are classified in [`routes::DEMO_ROUTES`]).
     #[cfg(feature = "demo")]
-    pub fn with_sim_kiosk(self, kiosk: consentcam_kiosk::sim::SimKioskHandle) -> Self {
+    pub fn with_sim_kiosk(
+        self,
+        kiosk: consentcam_kiosk::sim::SimKioskHandle,
+        pages: fn() -> Router<AppState>,
+    ) -> Self {
         let inner = Arc::try_unwrap(self.inner)
             .unwrap_or_else(|_| panic!("with_sim_kiosk must be called before the state is shared"));
         Self {
             inner: Arc::new(Inner {
                 sim_kiosk: Some(Arc::new(kiosk)),
+                demo_pages: Some(pages),
                 ..inner
             }),
         }
@@ -132,8 +140,11 @@ impl AppState {
         std::thread::spawn(move || {
             loop {
                 while state.inner.analyse_again.swap(false, Ordering::SeqCst) {
-                    let done =
-                        crate::ingest::analyse_stored(state.config(), state.archive(), state.now());
+                    let done = crate::ops::ingest::analyse_stored(
+                        state.config(),
+                        state.archive(),
+                        state.now(),
+                    );
                     match done {
                         Ok(n) => tracing::info!(photos = n, "received photos analysed"),
                         Err(e) => tracing::error!(error = %e, "analysing received photos failed"),
@@ -195,7 +206,7 @@ impl AppState {
     }
 
     /// Where the photos are.
-    pub fn archive(&self) -> &crate::archive::Archive {
+    pub fn archive(&self) -> &crate::infra::archive::Archive {
         &self.inner.archive
     }
 
@@ -333,35 +344,39 @@ pub fn router(state: AppState) -> Router {
     .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
         state.config().session_idle_minutes,
     )));
-    api::routes()
-        .merge(ui::routes())
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            access::authorize,
-        ))
-        .fallback(not_found)
-        .layer(middleware::from_fn(ui::pages_for_browsers))
-        .layer(sessions)
-        .layer(DefaultBodyLimit::max(state.config().max_upload_bytes))
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            std::time::Duration::from_secs(state.config().limits.idle_seconds),
-        ))
-        .layer(
-            tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                // The matched pattern, never the raw URI: no ids or query text in logs.
-                let path = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or("-", |p| p.as_str())
-                    .to_owned();
-                tracing::info_span!("http", method = %request.method(), path)
-            }),
-        )
-        .layer(middleware::from_fn_with_state(
-            state.config().secure_cookies,
-            security_headers,
-        ))
-        .with_state(state)
+    let app = api::routes().merge(ui::routes());
+    #[cfg(feature = "demo")]
+    let app = match state.inner.demo_pages {
+        Some(pages) => app.merge(pages()),
+        None => app,
+    };
+    app.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        access::authorize,
+    ))
+    .fallback(not_found)
+    .layer(middleware::from_fn(ui::pages_for_browsers))
+    .layer(sessions)
+    .layer(DefaultBodyLimit::max(state.config().max_upload_bytes))
+    .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        std::time::Duration::from_secs(state.config().limits.idle_seconds),
+    ))
+    .layer(
+        tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            // The matched pattern, never the raw URI: no ids or query text in logs.
+            let path = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("-", |p| p.as_str())
+                .to_owned();
+            tracing::info_span!("http", method = %request.method(), path)
+        }),
+    )
+    .layer(middleware::from_fn_with_state(
+        state.config().secure_cookies,
+        security_headers,
+    ))
+    .with_state(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves. Each connection has
@@ -438,23 +453,23 @@ pub async fn serve(
 const FORWARD_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// With web endpoints configured, a task that sends publications on to them
-/// ([`crate::publish::forward`]).
+/// ([`crate::ops::publish::forward`]).
 fn spawn_forwarder(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
     if state.config().deliver.is_empty() {
         return None;
     }
     let state = state.clone();
     Some(tokio::spawn(async move {
-        let poster: Arc<dyn crate::publish::forward::Poster> =
-            Arc::new(crate::publish::forward::HttpPoster::default());
+        let poster: Arc<dyn crate::ops::publish::forward::Poster> =
+            Arc::new(crate::ops::publish::forward::HttpPoster::default());
         loop {
             let (st, poster) = (state.clone(), poster.clone());
             let round = tokio::task::spawn_blocking(move || {
                 let config = st.config();
-                crate::publish::forward::deliver_due(
+                crate::ops::publish::forward::deliver_due(
                     &st.db_handle(),
-                    &crate::publish::configured_outbox(config, st.archive()),
-                    &crate::publish::forward::token_from_config(config),
+                    &crate::ops::publish::configured_outbox(config, st.archive()),
+                    &crate::ops::publish::forward::token_from_config(config),
                     poster.as_ref(),
                     st.now(),
                 )

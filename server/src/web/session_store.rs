@@ -59,7 +59,7 @@ impl SqliteSessionStore {
 impl SessionStore for SqliteSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // Sessions that ran out go when new ones are made (reading skips them).
-        let now = crate::clock::system_now().as_second();
+        let now = crate::infra::clock::system_now().as_second();
         self.run(move |c| sessions::clear_expired(c, now)).await?;
         loop {
             let id = record.id.to_string();
@@ -81,7 +81,7 @@ impl SessionStore for SqliteSessionStore {
 
     async fn load(&self, session_id: &Id) -> Result<Option<Record>> {
         let id = session_id.to_string();
-        let now = crate::clock::system_now().as_second();
+        let now = crate::infra::clock::system_now().as_second();
         let data = self.read(move |c| sessions::load(c, &id, now)).await?;
         data.map(|d| serde_json::from_slice(&d).map_err(|e| Error::Decode(e.to_string())))
             .transpose()
@@ -141,18 +141,15 @@ pub fn sessions_of(
         .collect())
 }
 
-/// Ends the session of `account` named by `handle`. Returns whether there was one.
-pub fn end_session(
+/// The id of the live session of `account` named by `handle`, if it has one.
+pub fn own_session(
     conn: &Connection,
     account: crate::domain::AccountId,
     handle: &str,
     now: i64,
-) -> crate::store::Result<bool> {
-    for (id, own) in sessions_of(conn, account, None, now)? {
-        if own.handle == handle {
-            sessions::delete(conn, &id)?;
-            return Ok(true);
-        }
-    }
-    Ok(false)
+) -> crate::store::Result<Option<String>> {
+    Ok(sessions_of(conn, account, None, now)?
+        .into_iter()
+        .find(|(_, own)| own.handle == handle)
+        .map(|(id, _)| id))
 }

@@ -493,7 +493,7 @@ async fn sessions_end_at_once_on_a_password_change_a_role_change_and_disabling()
     // A new password, set the way `consentcam user set-password` sets it.
     let staff = app.login(AccountRole::Staff).await;
     assert_eq!(staff.get("/api/v1/session").await.status(), StatusCode::OK);
-    let hash = consentcam::web::password::hash("staff-test-password").unwrap();
+    let hash = consentcam::infra::password::hash("staff-test-password").unwrap();
     consentcam::store::registry::set_password_hash(&app.db(), staff_id, &hash).unwrap();
     assert_eq!(
         staff.get("/api/v1/session").await.status(),
@@ -1600,10 +1600,10 @@ async fn a_sites_dashboard_tasks_and_audit_hold_its_own_records_and_no_other_sit
     let (mut taken, mut badges, mut bookings, mut sessions) = (vec![], vec![], vec![], vec![]);
     {
         let conn = app.db();
-        let decision = consentcam::consent::Decision {
+        let decision = consentcam::rules::consent::Decision {
             channel: Channel::Website,
             on: "2026-11-25".parse().unwrap(),
-            verdict: consentcam::consent::Verdict::Allowed,
+            verdict: consentcam::rules::consent::Verdict::Allowed,
             reasons: vec![],
         };
         for (ids, uid, name) in [(north, "04AA0001", "n.jpg"), (south, "04AA0002", "s.jpg")] {
@@ -1771,11 +1771,11 @@ fn kiosks_of_two_sites(app: &TestApp) -> String {
     let north = sites::site_by_name(&conn, "North").unwrap().id;
     let south = sites::site_by_name(&conn, "South").unwrap().id;
     assert!(sites::assign(&conn, sites::Kind::Kiosk, 1, Some(north)).unwrap());
-    let token = consentcam::web::password::random_token();
+    let token = consentcam::infra::password::random_token();
     let id = registry::insert_kiosk(
         &conn,
         "south office",
-        &consentcam::web::password::token_hash(&token),
+        &consentcam::infra::password::token_hash(&token),
         now,
     )
     .unwrap();

@@ -3,12 +3,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use consentcam::clock::Clock;
-use consentcam::config::Config;
 use consentcam::domain::{AccountRole, PhotoId};
+use consentcam::infra::clock::Clock;
+use consentcam::infra::config::Config;
+use consentcam::infra::password;
 use consentcam::store::photos::{self, NewPhoto};
 use consentcam::store::{self, registry};
-use consentcam::web::{self, AppState, password};
+use consentcam::web::{self, AppState};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -249,8 +250,8 @@ pub fn catalogue_photo(
         original_name: "IMG_0001.JPG".into(),
         width: Some(600),
         height: Some(400),
-        provenance: consentcam::consent::Provenance::Unknown,
-        face_search: consentcam::consent::FaceSearch::Done,
+        provenance: consentcam::rules::consent::Provenance::Unknown,
+        face_search: consentcam::rules::consent::FaceSearch::Done,
         ..Default::default()
     };
     adjust(&mut photo);

@@ -16,8 +16,8 @@ fn photo(app: &TestApp, hash: &str, faces: usize) -> (i64, Vec<i64>) {
             byte_size: 1000,
             format: consentcam::domain::Format::Jpeg,
             original_name: "IMG_1.JPG".into(),
-            provenance: consentcam::consent::Provenance::Verified,
-            face_search: consentcam::consent::FaceSearch::Done,
+            provenance: consentcam::rules::consent::Provenance::Verified,
+            face_search: consentcam::rules::consent::FaceSearch::Done,
             ..Default::default()
         },
         NOW.parse().unwrap(),
@@ -298,10 +298,10 @@ async fn a_withdrawal_turns_publications_into_takedown_tasks() {
         NOW.parse().unwrap(),
     )
     .unwrap();
-    let decision = consentcam::consent::Decision {
+    let decision = consentcam::rules::consent::Decision {
         channel: consentcam::domain::Channel::Website,
         on: "2026-11-25".parse().unwrap(),
-        verdict: consentcam::consent::Verdict::Allowed,
+        verdict: consentcam::rules::consent::Verdict::Allowed,
         reasons: vec![],
     };
     publications::insert_publication(
@@ -349,8 +349,8 @@ fn numbered_photo(app: &TestApp, n: usize, adjust: impl FnOnce(&mut photos::NewP
         original_name: format!("IMG_{n:04}.JPG"),
         width: Some(600),
         height: Some(400),
-        provenance: consentcam::consent::Provenance::Unknown,
-        face_search: consentcam::consent::FaceSearch::Done,
+        provenance: consentcam::rules::consent::Provenance::Unknown,
+        face_search: consentcam::rules::consent::FaceSearch::Done,
         ..Default::default()
     };
     adjust(&mut photo);

@@ -48,7 +48,7 @@ fn stored_photo(app: &TestApp, person: i64) -> i64 {
     let bytes = camera_jpeg(app.db_path.parent().unwrap());
     let hash = sha256_hex(&bytes);
     let data_dir = app.db_path.parent().unwrap();
-    let original = data_dir.join(consentcam::archive::Archive::original_key(&hash));
+    let original = data_dir.join(consentcam::infra::archive::Archive::original_key(&hash));
     std::fs::create_dir_all(original.parent().unwrap()).unwrap();
     std::fs::write(&original, &bytes).unwrap();
     let conn = app.db();
@@ -60,11 +60,11 @@ fn stored_photo(app: &TestApp, person: i64) -> i64 {
             byte_size: bytes.len() as u64,
             format: consentcam::domain::Format::Jpeg,
             original_name: "IMG_0001.JPG".into(),
-            provenance: consentcam::consent::Provenance::Verified,
+            provenance: consentcam::rules::consent::Provenance::Verified,
             width: Some(64),
             height: Some(48),
             orientation: Some(1),
-            face_search: consentcam::consent::FaceSearch::Done,
+            face_search: consentcam::rules::consent::FaceSearch::Done,
             ..Default::default()
         },
         now,
@@ -193,7 +193,7 @@ async fn a_covered_face_is_painted_out_and_no_longer_needs_consent() {
         &conn,
         PhotoId(id),
         face,
-        consentcam::consent::FaceResolution::Person(consentcam::domain::PersonId(robin)),
+        consentcam::rules::consent::FaceResolution::Person(consentcam::domain::PersonId(robin)),
         NOW.parse().unwrap(),
     )
     .unwrap();
@@ -242,8 +242,8 @@ async fn a_photo_whose_original_is_missing_is_refused_with_a_reason_not_a_500() 
         &photos::NewPhoto {
             content_hash: "ab".repeat(32),
             format: consentcam::domain::Format::Jpeg,
-            provenance: consentcam::consent::Provenance::Verified,
-            face_search: consentcam::consent::FaceSearch::Done,
+            provenance: consentcam::rules::consent::Provenance::Verified,
+            face_search: consentcam::rules::consent::FaceSearch::Done,
             ..Default::default()
         },
         NOW.parse().unwrap(),
@@ -374,7 +374,7 @@ async fn a_channel_with_a_web_endpoint_gets_each_publication_posted_with_its_tok
     let app = crate::helpers::spawn_with(|c| {
         c.deliver.insert(
             "website".into(),
-            consentcam::config::Endpoint {
+            consentcam::infra::config::Endpoint {
                 url,
                 token_file: Some(token_file),
             },

@@ -828,7 +828,7 @@ async fn a_sites_card_sent_to_the_central_server_is_stored_attributed_and_analys
     let hash = page["photo"]["content_hash"].as_str().unwrap();
     let data = app.db_path.parent().unwrap();
     assert_eq!(
-        std::fs::read(data.join(consentcam::archive::Archive::original_key(hash))).unwrap(),
+        std::fs::read(data.join(consentcam::infra::archive::Archive::original_key(hash))).unwrap(),
         std::fs::read(&on_card).unwrap()
     );
     let site: Option<i64> = app
@@ -863,7 +863,7 @@ async fn a_sites_card_sent_to_the_central_server_is_stored_attributed_and_analys
         app.kiosk_token.clone(),
     );
     let wiped = tokio::task::spawn_blocking(move || {
-        consentcam::ingest::send::wipe_sent(&mount, &url, &kiosk_token).unwrap()
+        consentcam::ops::ingest::send::wipe_sent(&mount, &url, &kiosk_token).unwrap()
     })
     .await
     .unwrap();
@@ -1501,7 +1501,7 @@ async fn an_erased_person_is_gone_from_every_file_and_their_face_is_covered_in_p
     )
     .await;
     let hash_b = page_b["photo"]["content_hash"].as_str().unwrap().to_owned();
-    let original_b = data.join(consentcam::archive::Archive::original_key(&hash_b));
+    let original_b = data.join(consentcam::infra::archive::Archive::original_key(&hash_b));
     assert!(original_b.is_file());
 
     // Only an admin erases, and only once the reference is typed again.

@@ -2,7 +2,7 @@
 //! in with it (page and API), recovery codes, replays, and roles that must have one.
 
 use consentcam::domain::AccountRole;
-use consentcam::web::second_factor;
+use consentcam::infra::second_factor;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, LOCATION};
 use serde_json::{Value, json};

@@ -357,9 +357,9 @@ async fn a_photo_preview_is_private_and_falls_back_to_a_placeholder() {
         );
     }
     // Once the import has written the preview, that file is what is served.
-    let config = consentcam::config::Config {
+    let config = consentcam::infra::config::Config {
         data_dir: app.db_path.parent().unwrap().to_path_buf(),
-        ..consentcam::config::Config::default()
+        ..consentcam::infra::config::Config::default()
     };
     let preview = config
         .data_dir
@@ -810,7 +810,7 @@ async fn a_director_acknowledges_a_provenance_warning_and_rejects_only_with_a_no
     let app = spawn_app().await;
     catalogue_photo(&app, "ef", |p| {
         p.original_name = "IMG_0006.JPG".into();
-        p.provenance = consentcam::consent::Provenance::OutsideSignOut;
+        p.provenance = consentcam::rules::consent::Provenance::OutsideSignOut;
     });
     let staff = app.login(AccountRole::Staff).await;
     let refused = staff
@@ -974,7 +974,7 @@ async fn the_drawing_page_takes_two_clicks_or_typed_pixels_and_names_a_bad_box()
 async fn a_director_acknowledges_a_photo_whose_faces_were_not_looked_for() {
     let app = spawn_app().await;
     catalogue_photo(&app, "cf", |p| {
-        p.face_search = consentcam::consent::FaceSearch::Skipped;
+        p.face_search = consentcam::rules::consent::FaceSearch::Skipped;
     });
     let staff = app.login(AccountRole::Staff).await;
     let page = staff.get("/photos/1").await.text().await.unwrap();

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use consentcam::clock::Clock;
-use consentcam::config::Config;
+use consentcam::infra::clock::Clock;
+use consentcam::infra::config::Config;
 use consentcam::store;
 use consentcam::web::{self, AppState};
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};

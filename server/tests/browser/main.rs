@@ -201,7 +201,7 @@ async fn withdrawing_a_consent_turns_its_publications_into_takedown_tasks() {
         // Amira's portrait, approved for the website by the demo, has gone out.
         let today = harness::TODAY.parse().expect("today");
         let portrait = consentcam::demo::demo_photo(conn, "IMG_0001.JPG").expect("demo photo");
-        let decision = consentcam::decisions::decide_photo(
+        let decision = consentcam::ops::decisions::decide_photo(
             conn,
             portrait,
             Channel::Website,
@@ -575,9 +575,9 @@ async fn a_real_photo_is_covered_a_missed_face_drawn_and_published_from_the_phot
             .iter()
             .find(|f| {
                 f.resolution
-                    == consentcam::consent::FaceResolution::Person(consentcam::domain::PersonId(
-                        person,
-                    ))
+                    == consentcam::rules::consent::FaceResolution::Person(
+                        consentcam::domain::PersonId(person),
+                    )
             })
             .expect("a face of theirs")
     };

@@ -1,8 +1,8 @@
 //! Tagging as staff do it, counted: a class photo in one submission, an import photo by
 //! photo without going back to the gallery.
 
-use consentcam::consent::FaceResolution;
 use consentcam::domain::PhotoId;
+use consentcam::rules::consent::FaceResolution;
 use consentcam::store::{audit, faces, photos, registry};
 use fantoccini::Locator;
 
@@ -18,8 +18,8 @@ fn import_register(conn: &mut rusqlite::Connection, rows: impl Iterator<Item = S
         csv.push_str(&row);
         csv.push('\n');
     }
-    let policy = consentcam::consent::ConsentPolicy::default();
-    consentcam::ops::people::import_consents(
+    let policy = consentcam::rules::consent::ConsentPolicy::default();
+    consentcam::ops::consent_csv::import_consents(
         conn,
         csv.as_bytes(),
         "test",
@@ -256,7 +256,9 @@ async fn a_mistake_in_the_form_saves_nothing_and_is_named_next_to_its_face() {
 
 /// Signs Camera 1 out and back at the demo kiosk (through the kiosk's event path) and
 /// imports a card of `n` pictures taken meanwhile, faces detected: a fresh import.
-fn a_trip_of(n: usize) -> impl FnOnce(&mut rusqlite::Connection, &consentcam::config::Config) {
+fn a_trip_of(
+    n: usize,
+) -> impl FnOnce(&mut rusqlite::Connection, &consentcam::infra::config::Config) {
     a_trip(n, false)
 }
 
@@ -264,7 +266,7 @@ fn a_trip_of(n: usize) -> impl FnOnce(&mut rusqlite::Connection, &consentcam::co
 fn a_trip(
     n: usize,
     booked: bool,
-) -> impl FnOnce(&mut rusqlite::Connection, &consentcam::config::Config) {
+) -> impl FnOnce(&mut rusqlite::Connection, &consentcam::infra::config::Config) {
     move |conn, config| {
         let now: jiff::Timestamp = NOW.parse().unwrap();
         let camera = registry::devices(conn)
@@ -280,7 +282,7 @@ fn a_trip(
             .expect("the holder");
         if booked {
             use consentcam::domain::{ExternalRef, Name};
-            let policy = consentcam::consent::ConsentPolicy::default();
+            let policy = consentcam::rules::consent::ConsentPolicy::default();
             consentcam::ops::people::update_person(
                 conn,
                 holder.id,
@@ -313,7 +315,7 @@ fn a_trip(
             let staff = registry::account_by_username(conn, "staff")
                 .unwrap()
                 .expect("staff");
-            consentcam::groups::book(
+            consentcam::ops::groups::book(
                 conn,
                 &consentcam::store::groups::NewBooking {
                     group_id: class,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Json, Query};
 use crate::domain::{BookingId, DeviceId, GroupId, PersonId};
-use crate::groups::{self, Member};
+use crate::ops::groups::{self, Member};
 use crate::store::groups::{self as store, Booking, Group, NewBooking};
 use crate::store::sites;
 use crate::web::AppState;

@@ -25,12 +25,12 @@ pub async fn roster(
     Ok(Json(
         state
             .db(move |c| {
-                let roster = crate::groups::kiosk_roster(c, now, &tz, &policy, &key)?;
+                let roster = crate::ops::groups::kiosk_roster(c, now, &tz, &policy, &key)?;
                 let site =
                     crate::store::sites::site_of(c, crate::store::sites::Kind::Kiosk, kiosk.id)?
                         .flatten();
                 Ok(match site {
-                    Some(site) => crate::groups::for_site(c, roster, site)?,
+                    Some(site) => crate::ops::groups::for_site(c, roster, site)?,
                     None => roster,
                 })
             })
@@ -45,7 +45,7 @@ const SPACE_CHECK_EVERY: u64 = 64 * 1024 * 1024;
 /// configured reserve (the records live there).
 fn room_for(state: &AppState, more: u64) -> Result<(), ApiError> {
     let limits = &state.config().limits;
-    let free = crate::files::available_bytes(&state.config().data_dir)
+    let free = crate::infra::files::available_bytes(&state.config().data_dir)
         .map_err(|e| ApiError::Internal(format!("free space of the data directory: {e}")))?;
     if free.saturating_sub(more) < limits.free_space_reserve_bytes() {
         tracing::warn!(free, more, "a card file refused: the disk is nearly full");
@@ -72,7 +72,7 @@ pub async fn card_file_known(
     let hash = content_hash(&hash)?;
     let archive = state.archive().clone();
     let known = state
-        .read(move |c| Ok(crate::ingest::remote::has_file(c, &archive, &hash)?))
+        .read(move |c| Ok(crate::ops::ingest::remote::has_file(c, &archive, &hash)?))
         .await?;
     if known {
         Ok(axum::http::StatusCode::NO_CONTENT)
@@ -192,20 +192,20 @@ pub async fn card_file(
     let archive = state.archive().clone();
     let temp_path = temp.to_path_buf();
     let record = tokio::task::spawn_blocking(move || {
-        crate::ingest::remote::store_received(&archive, &temp_path, hash, card_path)
+        crate::ops::ingest::remote::store_received(&archive, &temp_path, hash, card_path)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(|e| match e {
-        crate::ingest::remote::ReceiveError::Busy => ApiError::Busy(e.to_string()),
-        crate::ingest::remote::ReceiveError::Mismatch => ApiError::BadRequest(e.to_string()),
-        crate::ingest::remote::ReceiveError::Store(s) => s.into(),
+        crate::ops::ingest::remote::ReceiveError::Busy => ApiError::Busy(e.to_string()),
+        crate::ops::ingest::remote::ReceiveError::Mismatch => ApiError::BadRequest(e.to_string()),
+        crate::ops::ingest::remote::ReceiveError::Store(s) => s.into(),
     })?;
     drop(temp);
     let now = state.now();
     let (photo, outcome) = state
         .db(move |c| {
-            Ok(crate::ingest::remote::commit_received(
+            Ok(crate::ops::ingest::remote::commit_received(
                 c, &record, device, kiosk.id, now,
             )?)
         })
@@ -242,7 +242,7 @@ pub async fn events(
     ))
 }
 
-/// Kiosk events kept without effect (see [`crate::kiosk_checks`]), newest first.
+/// Kiosk events kept without effect (see [`crate::rules::kiosk`]), newest first.
 pub async fn refused_events(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,5 +1,5 @@
 //! `/api/v1`: the JSON API, one module per area. Every path here is in
-//! [`super::access::ROUTES`].
+//! [`super::routes::API_ROUTES`].
 
 mod groups;
 mod kiosk;
@@ -134,24 +134,4 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/kiosk/card-files/{hash}",
             get(kiosk::card_file_known).put(kiosk::card_file),
         )
-        .merge(demo_routes())
-}
-
-/// The simulated kiosk's page, in a build with the demo.
-#[cfg(feature = "demo")]
-fn demo_routes() -> Router<AppState> {
-    Router::new()
-        .route("/demo/kiosk", get(crate::web::demo_kiosk::page))
-        .route(
-            "/demo/kiosk/screen.png",
-            get(crate::web::demo_kiosk::screen),
-        )
-        .route("/demo/kiosk/tap", post(crate::web::demo_kiosk::tap))
-        .route("/demo/kiosk/press", post(crate::web::demo_kiosk::press))
-        .route("/demo/kiosk/card", post(crate::web::demo_kiosk::card))
-}
-
-#[cfg(not(feature = "demo"))]
-fn demo_routes() -> Router<AppState> {
-    Router::new()
 }

@@ -7,9 +7,9 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use super::{Json, Query};
-use crate::decisions::{self, ChannelDecision};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
-use crate::import::consent_csv::ImportReport;
+use crate::ops::consent_csv::ImportReport;
+use crate::ops::decisions::{self, ChannelDecision};
 use crate::ops::{self, people::Withdrawal};
 use crate::store::consents;
 use crate::store::publications;
@@ -283,13 +283,13 @@ pub async fn erase(
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<EraseBody>,
-) -> Result<Json<crate::erasure::ErasureReport>, ApiError> {
+) -> Result<Json<crate::ops::erasure::ErasureReport>, ApiError> {
     let now = state.now();
     let archive = state.archive().clone();
     Ok(Json(
         state
             .db(move |c| {
-                Ok(crate::erasure::erase_confirmed(
+                Ok(crate::ops::erasure::erase_confirmed(
                     c,
                     &archive,
                     PersonId(id),
@@ -515,7 +515,7 @@ pub async fn import(
     Ok(Json(
         state
             .db(move |c| {
-                Ok(ops::people::import_consents(
+                Ok(ops::consent_csv::import_consents(
                     c,
                     &body,
                     &caller.actor(),

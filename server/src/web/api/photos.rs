@@ -6,10 +6,10 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::{Json, Query};
-use crate::consent::{FaceResolution, Verdict};
-use crate::decisions::{self, ChannelDecision};
 use crate::domain::{Channel, PersonId, PhotoId};
+use crate::ops::decisions::{self, ChannelDecision};
 use crate::ops::photos as ops;
+use crate::rules::consent::{FaceResolution, Verdict};
 use crate::store::approvals;
 use crate::store::faces;
 use crate::store::photos;
@@ -348,7 +348,7 @@ pub struct ApprovalBody {
 #[derive(Serialize)]
 pub struct ApprovalAnswer {
     verdict: Verdict,
-    decision: crate::consent::Decision,
+    decision: crate::rules::consent::Decision,
 }
 
 pub async fn approve(
@@ -366,10 +366,12 @@ pub async fn approve(
                 body.channel,
                 body.approve,
                 &body.note,
-                caller.account.id,
-                today,
-                &policy,
-                now,
+                &crate::ops::Ctx {
+                    by: Some(caller.account.id),
+                    today,
+                    now,
+                    policy,
+                },
             )?)
         })
         .await?;
@@ -420,14 +422,14 @@ pub async fn finish_takedown(
     state: &AppState,
     caller: &Caller,
     id: i64,
-) -> Result<crate::publish::TakedownDone, ApiError> {
+) -> Result<crate::ops::publish::TakedownDone, ApiError> {
     let now = state.now();
     let publication = state
         .db(move |c| Ok(publications::open_takedown(c, id)?))
         .await?;
-    let outbox = crate::publish::configured_outbox(state.config(), state.archive());
+    let outbox = crate::ops::publish::configured_outbox(state.config(), state.archive());
     let outbox_removed = tokio::task::spawn_blocking(move || {
-        crate::publish::remove_outbox_copy(&outbox, &publication)
+        crate::ops::publish::remove_outbox_copy(&outbox, &publication)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -435,7 +437,7 @@ pub async fn finish_takedown(
     let by = caller.account.id;
     let done = state
         .db(move |c| {
-            Ok(crate::publish::record_takedown_done(
+            Ok(crate::ops::publish::record_takedown_done(
                 c,
                 id,
                 by,
@@ -454,7 +456,7 @@ pub async fn takedown_done(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<crate::publish::TakedownDone>, ApiError> {
+) -> Result<Json<crate::ops::publish::TakedownDone>, ApiError> {
     Ok(Json(finish_takedown(&state, &caller, id).await?))
 }
 
@@ -471,7 +473,7 @@ pub async fn publish(
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<PublishBody>,
-) -> Result<(StatusCode, Json<crate::publish::Published>), ApiError> {
+) -> Result<(StatusCode, Json<crate::ops::publish::Published>), ApiError> {
     if body
         .max_long_edge
         .is_some_and(|e| !(64..=20_000).contains(&e))
@@ -480,7 +482,7 @@ pub async fn publish(
             "max_long_edge must be between 64 and 20000 pixels",
         ));
     }
-    let options = crate::publish::PublishOptions {
+    let options = crate::ops::publish::PublishOptions {
         max_long_edge: body.max_long_edge,
     };
     let published = publish_as(
@@ -501,9 +503,9 @@ pub(crate) async fn publish_as(
     by: crate::domain::AccountId,
     photo: PhotoId,
     channel: crate::domain::Channel,
-    options: crate::publish::PublishOptions,
-) -> Result<crate::publish::Published, ApiError> {
-    use crate::publish::{self, Prepared};
+    options: crate::ops::publish::PublishOptions,
+) -> Result<crate::ops::publish::Published, ApiError> {
+    use crate::ops::publish::{self, Prepared};
     let (now, today, policy) = (state.now(), state.today(), state.policy());
     let config = state.config().clone();
     // Decided and planned on a reading connection; the copy made with no connection at
@@ -541,19 +543,14 @@ pub(crate) async fn publish_as(
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     let published = state
         .db(move |c| {
-            publish::record(
-                c,
-                copy,
-                &planned,
-                &outbox,
-                photo,
-                channel,
-                Some(by),
+            let ctx = crate::ops::Ctx {
+                by: Some(by),
                 today,
-                &policy,
                 now,
-            )
-            .map_err(ApiError::from)
+                policy,
+            };
+            publish::record(c, copy, &planned, &outbox, photo, channel, &ctx)
+                .map_err(ApiError::from)
         })
         .await?;
     state.forward_now();

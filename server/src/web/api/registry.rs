@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Json;
 use crate::domain::{AccountId, AccountRole, DeviceId, PersonId};
+use crate::infra::password;
 use crate::ops::registry as ops;
 use crate::store::partners;
 use crate::store::sites;
@@ -15,7 +16,6 @@ use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::access::Path;
 use crate::web::error::ApiError;
-use crate::web::password;
 
 #[derive(Serialize)]
 pub struct Created {
@@ -321,12 +321,15 @@ pub async fn add_account(
                 .into_iter()
                 .collect();
             sites::ensure_visible(c, caller.account.site_id, &named)?;
+            let account = ops::NewAccount {
+                username: &body.username,
+                password_hash: &hash,
+                role: body.role,
+                person: body.person_id.map(PersonId),
+            };
             Ok(ops::add_account(
                 c,
-                &body.username,
-                &hash,
-                body.role,
-                body.person_id.map(PersonId),
+                &account,
                 &caller.actor(),
                 caller.account.site_id,
                 now,

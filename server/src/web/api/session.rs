@@ -137,12 +137,11 @@ pub async fn end_session(
     let now = state.now();
     let ended = state
         .db(move |c| {
-            Ok(crate::ops::sign_in::end_own_session(
-                c,
-                caller.account.id,
-                &handle,
-                now,
-            )?)
+            let account = caller.account.id;
+            let find = |tx: &rusqlite::Connection| {
+                crate::web::session_store::own_session(tx, account, &handle, now.as_second())
+            };
+            Ok(crate::ops::sign_in::end_own_session(c, account, now, find)?)
         })
         .await?;
     if ended {

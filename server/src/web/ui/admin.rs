@@ -13,7 +13,8 @@ use super::chrome::{Chrome, PageError, finish, render};
 use super::people::PersonForm;
 use super::photos::resolve_person;
 use crate::domain::{AccountId, AccountRole, Role};
-use crate::import::consent_csv::{ImportError, ImportReport, RowError};
+use crate::infra::password;
+use crate::ops::consent_csv::{ImportError, ImportReport, RowError};
 use crate::ops::registry as ops;
 use crate::store::audit;
 use crate::store::audit::Action;
@@ -23,7 +24,6 @@ use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::access::Path;
 use crate::web::error::ApiError;
-use crate::web::password;
 
 #[derive(Template)]
 #[template(path = "admin_people.html")]
@@ -161,16 +161,13 @@ pub async fn add_account(
         let username = form.username.trim().to_owned();
         state
             .db(move |c| {
-                ops::add_account(
-                    c,
-                    &username,
-                    &hash,
+                let account = ops::NewAccount {
+                    username: &username,
+                    password_hash: &hash,
                     role,
-                    None,
-                    &caller.actor(),
-                    caller.account.site_id,
-                    now,
-                )?;
+                    person: None,
+                };
+                ops::add_account(c, &account, &caller.actor(), caller.account.site_id, now)?;
                 Ok("Account created.".to_owned())
             })
             .await
@@ -538,7 +535,7 @@ pub async fn import(
                 today,
                 policy: &policy,
             };
-            Ok(crate::ops::people::import_consents(
+            Ok(crate::ops::consent_csv::import_consents(
                 conn, &bytes, &actor, site, now, &as_of,
             ))
         })

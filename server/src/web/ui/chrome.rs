@@ -209,7 +209,11 @@ pub async fn end_session(
         .is_some_and(|id| crate::web::session_store::handle_of(&id.to_string()) == handle);
     let result = state
         .db(move |c| {
-            if !crate::ops::sign_in::end_own_session(c, caller.account.id, &handle, now)? {
+            let account = caller.account.id;
+            let find = |tx: &rusqlite::Connection| {
+                crate::web::session_store::own_session(tx, account, &handle, now.as_second())
+            };
+            if !crate::ops::sign_in::end_own_session(c, account, now, find)? {
                 return Err(ApiError::Conflict("that session has already ended".into()));
             }
             Ok("That session is ended: whoever was using it must log in again.".to_owned())

@@ -261,9 +261,9 @@ mod tests {
     #[test]
     fn the_counts_agree_with_the_gallery_badges_on_the_demo_data() {
         let dir = tempfile::tempdir().unwrap();
-        let config = crate::config::Config {
+        let config = crate::infra::config::Config {
             data_dir: dir.path().to_path_buf(),
-            ..crate::config::Config::default()
+            ..crate::infra::config::Config::default()
         };
         let mut conn = store::open(&config.db_path()).unwrap();
         let now = "2026-11-25T10:00:00Z".parse().unwrap();

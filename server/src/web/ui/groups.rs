@@ -12,9 +12,9 @@ use tower_sessions::Session;
 
 use super::chrome::{Chrome, PageError, finish, render};
 use super::photos::resolve_person;
-use crate::consent::Caution;
 use crate::domain::{BookingId, DeviceId, GroupId, PersonId, Role};
-use crate::groups;
+use crate::ops::groups;
+use crate::rules::consent::Caution;
 use crate::store::groups::{self as store, Booking, Group, NewBooking};
 use crate::store::{people, registry};
 use crate::web::AppState;

@@ -10,12 +10,12 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::chrome::{Chrome, PageError, finish, render};
+use crate::infra::password;
 use crate::store::{custody, registry};
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::access::Path;
 use crate::web::error::ApiError;
-use crate::web::password;
 
 #[derive(Template)]
 #[template(path = "admin_kiosks.html")]

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::NO_STORE;
 use super::chrome::PageError;
-use crate::archive::Archive;
 use crate::domain::{ConsentId, PhotoId};
+use crate::infra::archive::Archive;
 use crate::store::faces;
 use crate::store::photos;
 use crate::web::AppState;
@@ -97,7 +97,7 @@ pub async fn save_evidence(archive: &Archive, bytes: Vec<u8>) -> Result<String, 
         .ok_or_else(|| ApiError::invalid("the signed form must be a PDF, JPEG or PNG file"))?;
     let key = format!(
         "evidence/{}.{}",
-        &crate::web::password::random_token()[..32],
+        &crate::infra::password::random_token()[..32],
         kind.extension()
     );
     let archive = archive.clone();
@@ -136,7 +136,7 @@ fn placeholder(width: u32, height: u32, faces: &[faces::Face]) -> Response {
     );
     let stroke = (width / 200).max(2);
     for (n, face) in faces.iter().enumerate() {
-        let colour = if face.resolution == crate::consent::FaceResolution::Unresolved {
+        let colour = if face.resolution == crate::rules::consent::FaceResolution::Unresolved {
             "#b36b00"
         } else {
             "#1b7a3a"
@@ -268,7 +268,7 @@ pub async fn evidence(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::infra::config::Config;
 
     #[test]
     fn evidence_is_recognised_by_its_first_bytes_only() {

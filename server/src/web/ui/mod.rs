@@ -1,6 +1,6 @@
 //! The web UI: server-rendered pages for staff, directors and admins.
 //!
-//! Its routes are classified in [`ROUTES`] beside the API's, and go through the same access
+//! Its routes are classified in [`super::routes::PAGE_ROUTES`] beside the API's, and go through the same access
 //! middleware. Forms carry the CSRF token in a `_csrf` field (a `_csrf` query parameter for
 //! file uploads). Pages use no inline script or style (the Content-Security-Policy forbids
 //! them): one small stylesheet, no JavaScript. Search text (names) is always posted, never
@@ -27,114 +27,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::AppState;
-use super::access::Access;
 
 pub use chrome::PageError;
 pub use media::{preview_key, thumbnail_key};
-
-/// Every page route: method, path pattern, access.
-pub const ROUTES: &[(&str, &str, Access)] = &[
-    ("GET", "/login", Access::Public),
-    ("POST", "/login", Access::Public),
-    ("GET", "/login/code", Access::Public),
-    ("POST", "/login/code", Access::Public),
-    ("GET", "/static/app.css", Access::Public),
-    ("GET", "/static/picker.js", Access::Public),
-    ("GET", "/people/picker", Access::Staff),
-    ("POST", "/logout", Access::Staff),
-    ("GET", "/account", Access::Staff),
-    ("GET", "/account/second-factor", Access::Staff),
-    ("POST", "/account/second-factor", Access::Staff),
-    (
-        "POST",
-        "/account/second-factor/recovery-codes",
-        Access::Staff,
-    ),
-    ("POST", "/account/sessions/{handle}/end", Access::Staff),
-    ("GET", "/", Access::Staff),
-    ("GET", "/devices/{id}", Access::Staff),
-    ("GET", "/imports", Access::Staff),
-    ("GET", "/imports/{id}", Access::Staff),
-    ("GET", "/photos", Access::Staff),
-    ("GET", "/photos/{id}", Access::Staff),
-    ("GET", "/photos/{id}/preview", Access::Staff),
-    ("GET", "/photos/{id}/thumbnail", Access::Staff),
-    ("POST", "/photos/{id}/faces/{face}", Access::Staff),
-    ("POST", "/photos/{id}/tagging", Access::Staff),
-    ("POST", "/imports/{id}/dismiss-small-faces", Access::Staff),
-    ("POST", "/imports/{id}/cover-cautioned", Access::Staff),
-    ("GET", "/imports/{id}/without-people", Access::Staff),
-    ("POST", "/imports/{id}/without-people", Access::Staff),
-    ("GET", "/photos/{id}/draw", Access::Staff),
-    ("POST", "/photos/{id}/draw", Access::Staff),
-    (
-        "POST",
-        "/photos/{id}/faces-acknowledgement",
-        Access::Director,
-    ),
-    ("POST", "/photos/{id}/tags", Access::Staff),
-    ("POST", "/photos/{id}/tags/{tag}/remove", Access::Staff),
-    ("POST", "/photos/{id}/tags/{tag}/covered", Access::Staff),
-    ("POST", "/photos/{id}/caption", Access::Staff),
-    ("POST", "/photos/{id}/confirmation", Access::Staff),
-    ("POST", "/photos/{id}/requests", Access::Staff),
-    ("POST", "/photos/{id}/approvals", Access::Director),
-    ("POST", "/photos/{id}/publish", Access::Director),
-    ("POST", "/photos/{id}/provenance", Access::Director),
-    ("GET", "/approvals", Access::Director),
-    ("GET", "/groups", Access::Staff),
-    ("POST", "/groups", Access::Staff),
-    ("GET", "/groups/{id}", Access::Staff),
-    ("POST", "/groups/{id}", Access::Staff),
-    ("POST", "/groups/{id}/members", Access::Staff),
-    (
-        "POST",
-        "/groups/{id}/members/{person}/remove",
-        Access::Staff,
-    ),
-    ("POST", "/groups/{id}/bookings", Access::Staff),
-    ("POST", "/bookings/{id}/cancel", Access::Staff),
-    ("GET", "/lookup", Access::Staff),
-    ("POST", "/lookup", Access::Staff),
-    ("GET", "/people/{id}", Access::Staff),
-    ("POST", "/people/{id}", Access::Admin),
-    ("POST", "/people/{id}/restriction", Access::Admin),
-    ("POST", "/people/{id}/left", Access::Admin),
-    ("POST", "/people/{id}/erase", Access::Admin),
-    ("GET", "/people/{id}/export.zip", Access::Admin),
-    ("POST", "/people/{id}/consents", Access::Admin),
-    ("POST", "/consents/{id}", Access::Admin),
-    ("POST", "/consents/{id}/withdraw", Access::Admin),
-    ("POST", "/consents/{id}/evidence", Access::Admin),
-    ("GET", "/consents/{id}/evidence", Access::Admin),
-    ("GET", "/takedowns", Access::Oversight),
-    ("GET", "/renewals", Access::Oversight),
-    ("GET", "/renewals.csv", Access::Oversight),
-    ("POST", "/takedowns/{id}/done", Access::Oversight),
-    ("GET", "/audit", Access::Oversight),
-    ("GET", "/audit.csv", Access::Oversight),
-    ("GET", "/admin/people", Access::Admin),
-    ("POST", "/admin/people", Access::Admin),
-    ("GET", "/admin/accounts", Access::Admin),
-    ("POST", "/admin/accounts", Access::Admin),
-    ("POST", "/admin/accounts/{id}", Access::Admin),
-    ("GET", "/admin/badges", Access::Admin),
-    ("POST", "/admin/badges", Access::Admin),
-    ("POST", "/admin/badges/{id}/active", Access::Admin),
-    ("GET", "/admin/devices", Access::Admin),
-    ("POST", "/admin/devices", Access::Admin),
-    ("GET", "/admin/kiosks", Access::Admin),
-    ("POST", "/admin/kiosks", Access::Admin),
-    ("POST", "/admin/kiosks/{id}/rotate", Access::Admin),
-    ("POST", "/admin/kiosks/{id}/revoke", Access::Admin),
-    ("GET", "/admin/partners", Access::Admin),
-    ("POST", "/admin/partners", Access::Admin),
-    ("GET", "/admin/import", Access::Admin),
-    ("POST", "/admin/import", Access::Admin),
-    ("GET", "/admin/sites", Access::Admin),
-    ("POST", "/admin/sites", Access::Admin),
-    ("POST", "/admin/sites/assign", Access::Admin),
-];
 
 pub fn routes() -> Router<AppState> {
     Router::new()

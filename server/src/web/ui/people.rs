@@ -15,6 +15,7 @@ use super::dashboard::{CustodyRow, custody_rows};
 use super::media::save_evidence;
 use super::photos::{Badge, DecisionRow, status_badge};
 use crate::domain::{ConsentId, ExternalRef, Name, PartnerId, PersonId, Role, Scopes, SignerKind};
+use crate::ops::{self, decisions};
 use crate::store::consents;
 use crate::store::partners;
 use crate::store::publications;
@@ -24,7 +25,6 @@ use crate::web::access::Caller;
 use crate::web::access::Path;
 use crate::web::api::photos::status;
 use crate::web::error::ApiError;
-use crate::{decisions, ops};
 use consentcam_media::Bucket;
 
 fn decision_rows(
@@ -712,7 +712,7 @@ pub async fn erase(
     let archive = state.archive().clone();
     let result = state
         .db(move |c| {
-            let report = crate::erasure::erase_confirmed(
+            let report = crate::ops::erasure::erase_confirmed(
                 c,
                 &archive,
                 PersonId(id),
@@ -742,19 +742,19 @@ pub async fn export(
     let now = state.now();
     let gathered = state
         .db(move |c| {
-            crate::subject_access::gather_for_export(c, PersonId(id), &caller.actor(), now).map_err(
-                |e| match e {
-                    crate::subject_access::ExportError::Store(s) => ApiError::from(s),
+            crate::ops::subject_access::gather_for_export(c, PersonId(id), &caller.actor(), now)
+                .map_err(|e| match e {
+                    crate::ops::subject_access::ExportError::Store(s) => ApiError::from(s),
                     other => ApiError::Internal(other.to_string()),
-                },
-            )
+                })
         })
         .await?;
     let archive = state.archive().clone();
-    let zip = tokio::task::spawn_blocking(move || crate::subject_access::build(gathered, &archive))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let zip =
+        tokio::task::spawn_blocking(move || crate::ops::subject_access::build(gathered, &archive))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         [
             (

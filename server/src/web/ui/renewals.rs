@@ -7,8 +7,8 @@ use axum::response::Response;
 use tower_sessions::Session;
 
 use super::chrome::{Chrome, PageError, render};
-use crate::consent::Renewal;
-use crate::decisions::{self, RenewalRow};
+use crate::ops::decisions::{self, RenewalRow};
+use crate::rules::consent::Renewal;
 use crate::web::AppState;
 use crate::web::access::Caller;
 use crate::web::error::ApiError;

@@ -14,13 +14,13 @@ use tower_sessions::Session;
 use tower_sessions::cookie::{Cookie, SameSite};
 
 use super::chrome::{Chrome, FLASH_KEY, PageError, render};
+use crate::infra::{password, second_factor};
 use crate::ops;
 use crate::store::registry;
 use crate::web::AppState;
 use crate::web::access::{Caller, SESSION_KEY, SessionUser, constant_time_eq, cross_site};
 use crate::web::error::ApiError;
 use crate::web::login::{Login, code_pending, complete_second_factor, log_in};
-use crate::web::{password, second_factor};
 
 /// The login forms' CSRF token lives in a cookie of its own (double submit), not in a
 /// session: opening the login page must never replace a logged-in session's cookie (a

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::widgets::{DecisionRow, decision_row, local, parse_channel, photo_url};
-use crate::consent::Provenance;
-use crate::decisions;
 use crate::domain::PhotoId;
+use crate::ops::decisions;
 use crate::ops::photos as ops;
+use crate::rules::consent::Provenance;
 use crate::store::{photos, registry, requests};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -40,7 +40,7 @@ pub async fn publish(
             caller.account.id,
             PhotoId(id),
             channel,
-            crate::publish::PublishOptions::default(),
+            crate::ops::publish::PublishOptions::default(),
         )
         .await?;
         let sent_on = if state.config().endpoint(channel).is_some() {
@@ -122,10 +122,12 @@ pub async fn approve(
                 channel,
                 approve,
                 form.note.trim(),
-                caller.account.id,
-                today,
-                &policy,
-                now,
+                &crate::ops::Ctx {
+                    by: Some(caller.account.id),
+                    today,
+                    now,
+                    policy,
+                },
             )?;
             Ok(if approve {
                 format!(

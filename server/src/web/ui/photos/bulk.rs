@@ -9,9 +9,9 @@ use axum::response::Response;
 use tower_sessions::Session;
 
 use super::widgets::{full_name, taken};
-use crate::consent::Caution;
 use crate::domain::{PersonId, PhotoId};
 use crate::ops::tagging;
+use crate::rules::consent::Caution;
 use crate::store::{faces, photos};
 use crate::web::AppState;
 use crate::web::access::Caller;
@@ -48,10 +48,15 @@ fn cautioned_people(
         return Ok(vec![]);
     };
     Ok(
-        crate::groups::members_with_cautions(conn, booking.group_id, st.today(), &st.policy())?
-            .into_iter()
-            .filter_map(|m| Some((m.person.id, full_name(&m.person), m.caution?)))
-            .collect(),
+        crate::ops::groups::members_with_cautions(
+            conn,
+            booking.group_id,
+            st.today(),
+            &st.policy(),
+        )?
+        .into_iter()
+        .filter_map(|m| Some((m.person.id, full_name(&m.person), m.caution?)))
+        .collect(),
     )
 }
 

@@ -15,11 +15,11 @@ use super::widgets::{
     Badge, DecisionRow, decision_row, full_name, local, photo_url, resolve_person, status_badge,
     taken,
 };
-use crate::consent::{FaceResolution, FaceSearch, Provenance};
-use crate::decisions;
 use crate::domain::{Channel, Format, PersonId, PhotoId};
+use crate::ops::decisions;
 use crate::ops::photos as ops;
 use crate::ops::tagging::{FaceAnswer, Problem, Tagging, check, tag_photo};
+use crate::rules::consent::{FaceResolution, FaceSearch, Provenance};
 use crate::store::approvals;
 use crate::store::faces;
 use crate::store::publications;

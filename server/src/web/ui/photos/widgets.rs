@@ -3,8 +3,8 @@
 
 use rusqlite::Connection;
 
-use crate::consent::{Decision, Severity, Verdict};
 use crate::domain::{Channel, PersonId};
+use crate::rules::consent::{Decision, Severity, Verdict};
 use crate::store::{people, photos, sites};
 use crate::web::AppState;
 use crate::web::api::photos::PhotoStatus;

@@ -7,15 +7,17 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use consentcam_kiosk::sim::SimKioskHandle;
 use serde::Deserialize;
 
-use super::AppState;
-use super::access::Caller;
-use super::error::ApiError;
+use crate::web::AppState;
+use crate::web::access::Caller;
+use crate::web::error::ApiError;
 
 /// The buttons: label and UID (the demo seed enrols these).
 pub const BUTTONS: [(&str, &str); 6] = [
@@ -29,6 +31,17 @@ pub const BUTTONS: [(&str, &str); 6] = [
     ("Camera 1 tag", consentcam_kiosk::demo::CAMERA_1),
     ("iPad 1 tag", consentcam_kiosk::demo::IPAD_1),
 ];
+
+/// The simulated kiosk's pages, served beside the application's in demo mode (see
+/// [`crate::web::AppState::with_sim_kiosk`]).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/demo/kiosk", get(page))
+        .route("/demo/kiosk/screen.png", get(screen))
+        .route("/demo/kiosk/tap", post(tap))
+        .route("/demo/kiosk/press", post(press))
+        .route("/demo/kiosk/card", post(card))
+}
 
 fn kiosk(state: &AppState) -> Result<Arc<SimKioskHandle>, ApiError> {
     state

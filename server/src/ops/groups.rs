@@ -10,10 +10,10 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::consent::{self, Caution, ConsentPolicy};
-use crate::decisions::standing;
 use crate::domain::{AccountId, BookingId, GroupId, PersonId};
+use crate::ops::decisions::standing;
 use crate::ops::log;
+use crate::rules::consent::{self, Caution, ConsentPolicy};
 use crate::store::Result;
 use crate::store::audit::Action;
 use crate::store::custody;

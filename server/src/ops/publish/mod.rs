@@ -6,7 +6,6 @@
 //! file in the outbox and no row in the register.
 
 pub mod forward;
-mod geometry;
 pub mod outbox;
 
 use std::path::Path;
@@ -16,10 +15,10 @@ use jiff::civil::Date;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::archive::Archive;
-use crate::consent::{ConsentPolicy, Decision, FaceResolution, Verdict};
-use crate::decisions;
 use crate::domain::{AccountId, Channel, Format, PhotoId};
+use crate::infra::archive::Archive;
+use crate::ops::decisions;
+use crate::rules::consent::{ConsentPolicy, Decision, FaceResolution, Verdict};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::faces;
@@ -47,7 +46,7 @@ pub fn outbox(data_dir: &Path) -> Outbox {
 
 /// The outbox of a configuration: its folders (or the archive's object storage), and
 /// the channels' web endpoints.
-pub fn configured_outbox(config: &crate::config::Config, archive: &Archive) -> Outbox {
+pub fn configured_outbox(config: &crate::infra::config::Config, archive: &Archive) -> Outbox {
     let mut outbox = outbox(&config.data_dir);
     if let Some(remote) = archive.remote() {
         outbox = outbox.in_bucket(remote.clone());
@@ -154,13 +153,13 @@ pub struct Plan {
 /// The cover of a face box (pixels of the upright picture) in the photo's stored grid,
 /// where the painter works.
 pub(crate) fn stored_cover(photo: &photos::Photo, face: &faces::Face) -> consentcam_scrub::Cover {
-    let upright = geometry::Rect {
+    let upright = crate::rules::geometry::Rect {
         x: face.x,
         y: face.y,
         w: face.w,
         h: face.h,
     };
-    let stored_box = geometry::upright_to_stored(
+    let stored_box = crate::rules::geometry::upright_to_stored(
         upright,
         photo.orientation.unwrap_or(1),
         photo.width.unwrap_or(0),
@@ -328,7 +327,7 @@ pub fn make_copy(
             count: uncovered.len(),
         });
     }
-    let opaque_name = format!("{}.jpg", &crate::web::password::random_token()[..32]);
+    let opaque_name = format!("{}.jpg", &crate::infra::password::random_token()[..32]);
     let manifest = Manifest {
         file: &opaque_name,
         channel: channel.code(),
@@ -352,7 +351,6 @@ pub fn make_copy(
 /// decision that counts), checks that nothing the copy was made from has changed, makes
 /// the staged files visible and records the publication. Any error leaves no file in the
 /// outbox and no row in the register; a refusal is audited.
-#[allow(clippy::too_many_arguments)]
 pub fn record(
     conn: &mut Connection,
     copy: Copy,
@@ -360,11 +358,9 @@ pub fn record(
     outbox: &Outbox,
     photo: PhotoId,
     channel: Channel,
-    by: Option<AccountId>,
-    today: Date,
-    policy: &ConsentPolicy,
-    now: Timestamp,
+    ctx: &crate::ops::Ctx,
 ) -> Result<Published, PublishError> {
+    let (by, today, policy, now) = (ctx.by, ctx.today, &ctx.policy, ctx.now);
     let actor = actor_of(by);
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let decision = decisions::decide_photo(&tx, photo, channel, today, policy)?;
@@ -445,7 +441,6 @@ fn actor_of(by: Option<AccountId>) -> String {
 /// [`record`] in turn (the server runs the first on a reading connection and the second
 /// with no connection at all, so that no lock is held while a picture is decoded and
 /// encoded). Any error leaves no file in the outbox and no row in the register.
-#[allow(clippy::too_many_arguments)]
 pub fn publish(
     conn: &mut Connection,
     original: &[u8],
@@ -453,11 +448,9 @@ pub fn publish(
     photo: PhotoId,
     channel: Channel,
     options: &PublishOptions,
-    by: Option<AccountId>,
-    today: Date,
-    policy: &ConsentPolicy,
-    now: Timestamp,
+    ctx: &crate::ops::Ctx,
 ) -> Result<Published, PublishError> {
+    let (by, today, policy, now) = (ctx.by, ctx.today, &ctx.policy, ctx.now);
     let planned = match prepare(conn, photo, channel, today, policy)? {
         Prepared::Refused(decision) => {
             return Err(record_refusal(conn, by, photo, *decision, now));
@@ -465,9 +458,7 @@ pub fn publish(
         Prepared::Ready(planned) => planned,
     };
     let copy = make_copy(original, outbox, photo, channel, &planned, options, now)?;
-    record(
-        conn, copy, &planned, outbox, photo, channel, by, today, policy, now,
-    )
+    record(conn, copy, &planned, outbox, photo, channel, ctx)
 }
 
 /// What marking a takedown done did.

@@ -5,11 +5,11 @@ use jiff::civil::Date;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::consent::{
+use crate::domain::{Channel, PersonId, PhotoId};
+use crate::rules::consent::{
     self, ApprovalFacts, ConsentPolicy, Decision, FaceResolution, FaceSearch, MediaState,
     PhotoFacts, Provenance,
 };
-use crate::domain::{Channel, PersonId, PhotoId};
 use crate::store::partners;
 use crate::store::{Result, people, photos};
 

@@ -12,8 +12,8 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 
 use super::{SqliteCatalogue, format_of, session_for_import_at};
-use crate::archive::Archive;
 use crate::domain::{DeviceId, PhotoId};
+use crate::infra::archive::Archive;
 use crate::store::{Result, StoreError, photos};
 
 /// Why a sent file was not stored.

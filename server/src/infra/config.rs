@@ -46,7 +46,7 @@ pub struct Config {
     pub renewal_notice_days: i32,
     /// `[retention]`: how long photos and forms are kept (`consentcam purge` and the daily
     /// purge in `serve`). Without it nothing is purged by age.
-    pub retention: Option<crate::retention::Retention>,
+    pub retention: Option<crate::rules::retention::Retention>,
     /// Faces whose box is smaller than this on its shorter side, in pixels of the full
     /// picture, cannot be recognised: an import's page offers to dismiss them in one go.
     pub recognisable_face_px: u32,
@@ -303,8 +303,7 @@ impl Config {
             ));
         }
         if let Some(recipient) = &self.backup.age_recipient {
-            crate::backup::recipient(recipient)
-                .map_err(|e| format!("[backup] age_recipient: {e}"))?;
+            age_recipient(recipient).map_err(|e| format!("[backup] age_recipient: {e}"))?;
         }
         self.store.s3()?;
         let limits = &self.limits;
@@ -342,11 +341,21 @@ impl Config {
         self.data_dir.join("records.db")
     }
 
-    pub fn policy(&self) -> crate::consent::ConsentPolicy {
-        crate::consent::ConsentPolicy {
+    pub fn policy(&self) -> crate::rules::consent::ConsentPolicy {
+        crate::rules::consent::ConsentPolicy {
             validity_days: self.consent_validity_days,
         }
     }
+}
+
+/// Reads an age public key (`age1...`), the one backups are encrypted to.
+///
+/// # Errors
+/// The text is not an age X25519 recipient.
+pub fn age_recipient(text: &str) -> Result<age::x25519::Recipient, String> {
+    text.trim()
+        .parse()
+        .map_err(|e: &str| format!("not an age recipient ({e})"))
 }
 
 #[cfg(test)]
@@ -429,7 +438,7 @@ mod tests {
         );
         assert_eq!(
             config.retention,
-            Some(crate::retention::Retention::default()),
+            Some(crate::rules::retention::Retention::default()),
             "the shipped retention is the documented default"
         );
         assert_eq!(config.backup.keep_days, 35);

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use askama::Template;
 use serde::Serialize;
 
-use crate::archive::Archive;
-use crate::consent::FaceResolution;
 use crate::domain::PersonId;
+use crate::infra::archive::Archive;
+use crate::rules::consent::FaceResolution;
 use crate::store::consents;
 use crate::store::faces;
 use crate::store::publications;
@@ -177,7 +177,7 @@ pub fn gather(
         let covers: Vec<_> = faces::faces(conn, photo.id)?
             .iter()
             .filter(|f| f.resolution != FaceResolution::Person(id))
-            .map(|f| crate::publish::stored_cover(&photo, f))
+            .map(|f| crate::ops::publish::stored_cover(&photo, f))
             .collect();
         let publications = publications::publications_of_photo(conn, photo.id)?
             .into_iter()
@@ -284,10 +284,10 @@ pub fn build(mut gathered: Gathered, archive: &Archive) -> Result<Vec<u8>, Expor
                 Some("not a readable still photo (kept in the photo store as it came)".into());
             continue;
         }
-        let painted = crate::publish::read_original(archive, &photo.content_hash)
+        let painted = crate::ops::publish::read_original(archive, &photo.content_hash)
             .map_err(|e| e.to_string())
             .and_then(|bytes| {
-                crate::publish::clean_copy(
+                crate::ops::publish::clean_copy(
                     &bytes,
                     photo.format,
                     photo.orientation,
@@ -317,5 +317,5 @@ pub fn build(mut gathered: Gathered, archive: &Archive) -> Result<Vec<u8>, Expor
 
 /// Where the CLI writes: refuses to replace a file.
 pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    crate::files::write_new(path, bytes)
+    crate::infra::files::write_new(path, bytes)
 }

@@ -19,10 +19,10 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::archive::Archive;
 use crate::domain::PersonId;
+use crate::infra::archive::Archive;
 use crate::ops;
-use crate::retention;
+use crate::ops::retention;
 use crate::store::approvals;
 use crate::store::audit::Action;
 use crate::store::consents;

@@ -15,7 +15,7 @@ use consentcam_media::{
     Store,
 };
 
-use crate::config::Config;
+use crate::infra::config::Config;
 use crate::store::{Result, StoreError};
 
 /// The areas kept in object storage when there is one: originals, renditions, the

@@ -224,9 +224,9 @@ impl Outbox {
         fs::create_dir_all(&dir)?;
         let (photo_path, manifest_path) = (dir.join(&photo_name), dir.join(&manifest_name));
         Ok(Staged::Local {
-            photo: (crate::files::stage(&photo_path, photo)?, photo_path),
+            photo: (crate::infra::files::stage(&photo_path, photo)?, photo_path),
             manifest: (
-                crate::files::stage(&manifest_path, manifest)?,
+                crate::infra::files::stage(&manifest_path, manifest)?,
                 manifest_path,
             ),
             dir,
@@ -284,7 +284,7 @@ impl Staged {
                     photo: Placed::File(photo_path),
                     manifest: Placed::File(manifest_path),
                 };
-                if let Err(e) = crate::files::sync_dir(&dir) {
+                if let Err(e) = crate::infra::files::sync_dir(&dir) {
                     delivery.withdraw();
                     return Err(e);
                 }

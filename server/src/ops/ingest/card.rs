@@ -9,8 +9,8 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
 
 use super::{ProgressFile, SqliteCatalogue, analyse_pending, session_for_import};
-use crate::config::Config;
 use crate::domain::DeviceId;
+use crate::infra::config::Config;
 use crate::store::StoreError;
 
 /// What to import and how.
@@ -65,7 +65,7 @@ pub enum CardError {
 /// The database, the store or the face detector failed.
 pub fn analyse_stored(
     config: &Config,
-    archive: &crate::archive::Archive,
+    archive: &crate::infra::archive::Archive,
     now: Timestamp,
 ) -> Result<usize, CardError> {
     let mut conn = crate::store::open(&config.db_path())?;
@@ -73,7 +73,7 @@ pub fn analyse_stored(
     let mut detector =
         consentcam_media::FaceDetector::new().map_err(|e| CardError::Faces(e.to_string()))?;
     let policy = consentcam_media::provenance::ClockPolicy {
-        camera_zone: crate::clock::time_zone(&config.time_zone),
+        camera_zone: crate::infra::clock::time_zone(&config.time_zone),
         drift_tolerance: SignedDuration::from_mins(config.clock_drift_minutes),
     };
     Ok(analyse_pending(
@@ -95,7 +95,7 @@ pub fn import_card(
     on_event: &mut dyn FnMut(&ImportEvent),
     now: Timestamp,
 ) -> Result<CardImported, CardError> {
-    let archive = crate::archive::Archive::open(config)?;
+    let archive = crate::infra::archive::Archive::open(config)?;
     let store = archive.photo_store()?;
     let session = session_for_import(conn, job.device)?;
     if session.is_none() {
@@ -142,7 +142,7 @@ pub fn import_card(
         None
     };
     let policy = consentcam_media::provenance::ClockPolicy {
-        camera_zone: crate::clock::time_zone(&config.time_zone),
+        camera_zone: crate::infra::clock::time_zone(&config.time_zone),
         drift_tolerance: SignedDuration::from_mins(config.clock_drift_minutes),
     };
     let analysed = analyse_pending(

@@ -220,10 +220,10 @@ fn a_withdrawal_added_to_the_file_is_recorded_and_makes_takedown_tasks() {
     )
     .unwrap();
     faces::add_tag(&conn, photo, Some(robin.id), now()).unwrap();
-    let decision = crate::consent::Decision {
+    let decision = crate::rules::consent::Decision {
         channel: crate::domain::Channel::Website,
         on: today(),
-        verdict: crate::consent::Verdict::Allowed,
+        verdict: crate::rules::consent::Verdict::Allowed,
         reasons: vec![],
     };
     publications::insert_publication(

@@ -59,8 +59,8 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
-    use crate::consent::ConsentForm;
     use crate::domain::{ConsentId, Role, Scopes};
+    use crate::rules::consent::ConsentForm;
 
     fn form(signer: SignerKind, signed_on: Date, expires_on: Option<Date>) -> ConsentForm {
         ConsentForm {

@@ -8,8 +8,6 @@
 //! commit) or rows gone with their files queued, which the next purge (or erasure, or the
 //! daily run in `serve`) removes first. Nothing is ever half-deleted.
 
-pub mod rules;
-
 use std::collections::HashSet;
 use std::path::{Component, Path};
 
@@ -18,15 +16,15 @@ use jiff::civil::Date;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::archive::Archive;
-use crate::consent::ConsentPolicy;
 use crate::domain::{Channel, PersonId, PhotoId};
-use crate::publish::outbox;
+use crate::infra::archive::Archive;
+use crate::ops::publish::outbox;
+use crate::ops::{self, decisions};
+use crate::rules::consent::ConsentPolicy;
+use crate::rules::retention::{self as rules, Cause, PhotoState, Retention};
 use crate::store::audit::Action;
 use crate::store::{Result, StoreError, retention as stored};
-use crate::{decisions, ops};
 use consentcam_media::Bucket;
-pub use rules::{Cause, PhotoState, Retention};
 
 /// What a purge removes (or, dry, would remove).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -284,8 +282,8 @@ mod tests {
                 byte_size: 10,
                 format: crate::domain::Format::Jpeg,
                 original_name: format!("IMG_{n:04}.JPG"),
-                provenance: crate::consent::Provenance::Verified,
-                face_search: crate::consent::FaceSearch::Done,
+                provenance: crate::rules::consent::Provenance::Verified,
+                face_search: crate::rules::consent::FaceSearch::Done,
                 ..Default::default()
             },
             at(imported),

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::Transaction;
+use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -696,6 +696,24 @@ pub fn import(
             details: serde_json::to_value(&report).unwrap_or_default(),
         },
     )?;
+    Ok(report)
+}
+
+/// Imports the consent CSV in one transaction; publications the imported changes make no
+/// longer allowed become takedown tasks in the same transaction. Imported by an account
+/// of a site, the people it adds belong to that site and it may name no one of another.
+pub fn import_consents(
+    conn: &mut Connection,
+    bytes: &[u8],
+    actor: &str,
+    site: Option<i64>,
+    now: Timestamp,
+    as_of: &crate::ops::people::AsOf<'_>,
+) -> Result<ImportReport, ImportError> {
+    let tx = conn.transaction().map_err(StoreError::from)?;
+    let report = import(&tx, bytes, actor, site, now, as_of.today)?;
+    crate::ops::approvals::takedowns_due(&tx, None, as_of.today, as_of.policy, actor, now)?;
+    tx.commit().map_err(StoreError::from)?;
     Ok(report)
 }
 

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use consentcam_media::Bucket;
 
-use crate::archive::Archive;
+use crate::infra::archive::Archive;
 use crate::store::{self, audit};
 
 /// The manifest format this program writes and reads.
@@ -142,9 +142,7 @@ pub enum Key {
 /// # Errors
 /// Not an age X25519 recipient.
 pub fn recipient(text: &str) -> Result<age::x25519::Recipient, BackupError> {
-    text.trim()
-        .parse()
-        .map_err(|e: &str| BackupError::Key(format!("not an age recipient ({e})")))
+    crate::infra::config::age_recipient(text).map_err(BackupError::Key)
 }
 
 /// Reads an age identity file (`AGE-SECRET-KEY-1...`, comments allowed).
@@ -183,13 +181,13 @@ fn object_path(dest: &Path, hash: &str, encrypted: bool) -> PathBuf {
         .join(name)
 }
 
-use crate::files::sync_dir;
+use crate::infra::files::sync_dir;
 
-/// Writes `bytes` to `path` whole or not at all (see [`crate::files`]).
+/// Writes `bytes` to `path` whole or not at all (see [`crate::infra::files`]).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
-    crate::files::write_atomically(path, bytes).map_err(io_error("cannot write", path))
+    crate::infra::files::write_atomically(path, bytes).map_err(io_error("cannot write", path))
 }
 
 /// Every file the records point to, with its kind, relative to the data directory.
@@ -215,9 +213,9 @@ fn wanted_files(conn: &Connection) -> Result<Vec<(String, FileKind)>, BackupErro
         let Ok(channel) = channel.parse() else {
             continue;
         };
-        for file in crate::publish::outbox::file_names(&name) {
+        for file in crate::ops::publish::outbox::file_names(&name) {
             files.push((
-                crate::publish::outbox::key(channel, &file),
+                crate::ops::publish::outbox::key(channel, &file),
                 FileKind::Outbox,
             ));
         }
@@ -969,7 +967,7 @@ pub fn rebuild_renditions(conn: &mut Connection, archive: &Archive) -> Result<us
             &consentcam_media::AnalysisOptions::default(),
             None,
         );
-        if crate::ingest::write_renditions(archive, &hash, &analysis)? > 0 {
+        if crate::ops::ingest::write_renditions(archive, &hash, &analysis)? > 0 {
             rebuilt += 1;
         }
     }

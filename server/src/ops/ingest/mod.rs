@@ -26,9 +26,9 @@ use consentcam_media::{
 use jiff::Timestamp;
 use rusqlite::Connection;
 
-use crate::archive::Archive;
-use crate::consent::{FaceSearch, Provenance};
 use crate::domain::{DeviceId, Format, PhotoId};
+use crate::infra::archive::Archive;
+use crate::rules::consent::{FaceSearch, Provenance};
 use crate::store::audit::Action;
 use crate::store::audit::{self, Entry};
 use crate::store::faces;
@@ -106,7 +106,7 @@ impl Catalogue for SqliteCatalogue<'_> {
                 original_name: record.card_path.to_string(),
                 custody_session_id: self.session,
                 device_id: self.device,
-                provenance: crate::consent::Provenance::Unknown,
+                provenance: crate::rules::consent::Provenance::Unknown,
                 damage,
                 ..Default::default()
             },
@@ -517,7 +517,7 @@ pub fn detect_faces_redo_all(
 /// [`detect_faces_again`] on the photo store of `config`, with the built-in detector.
 pub fn detect_faces(
     conn: &mut Connection,
-    config: &crate::config::Config,
+    config: &crate::infra::config::Config,
     now: Timestamp,
 ) -> Result<Redetected> {
     let (store, mut detector) = store_and_detector(config)?;
@@ -531,7 +531,7 @@ pub fn detect_faces(
 }
 
 /// The photo store of `config` and the built-in face detector.
-fn store_and_detector(config: &crate::config::Config) -> Result<(Store, FaceDetector)> {
+fn store_and_detector(config: &crate::infra::config::Config) -> Result<(Store, FaceDetector)> {
     let store = Archive::open(config)?.photo_store()?;
     let detector = FaceDetector::new()
         .map_err(|e| StoreError::Invalid(format!("cannot load the face detector: {e}")))?;
@@ -541,7 +541,7 @@ fn store_and_detector(config: &crate::config::Config) -> Result<(Store, FaceDete
 /// [`detect_faces_redo_all`] on the photo store of `config`, with the built-in detector.
 pub fn detect_faces_redo_all_in(
     conn: &mut Connection,
-    config: &crate::config::Config,
+    config: &crate::infra::config::Config,
     now: Timestamp,
     each: &mut dyn FnMut(&SearchedAgain),
 ) -> Result<(Redetected, Vec<SearchedAgain>)> {

@@ -4,7 +4,7 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::consent::{Decision, ReasonCode, Severity};
+use crate::rules::consent::{Decision, ReasonCode, Severity};
 
 /// `[retention]` in the config: how long things are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,8 +136,8 @@ pub fn blocked_everywhere(decisions: &[Decision]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::Reason;
     use crate::domain::Channel;
+    use crate::rules::consent::Reason;
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
@@ -304,7 +304,7 @@ mod tests {
         Decision {
             channel: Channel::Website,
             on: "2026-01-01".parse().unwrap(),
-            verdict: crate::consent::Verdict::Blocked,
+            verdict: crate::rules::consent::Verdict::Blocked,
             reasons: codes
                 .iter()
                 .map(|&(code, severity)| Reason {

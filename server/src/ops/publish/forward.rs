@@ -277,7 +277,7 @@ pub fn deliver_due(
 
 /// The bearer token of a channel's endpoint from the configuration's token file.
 pub fn token_from_config(
-    config: &crate::config::Config,
+    config: &crate::infra::config::Config,
 ) -> impl Fn(&str) -> std::result::Result<Option<String>, String> + '_ {
     move |code| {
         let Some(path) = config.deliver.get(code).and_then(|e| e.token_file.as_ref()) else {
@@ -465,11 +465,11 @@ mod tests {
         deliver_due(&db, &outbox, &a_token, &poster, t(1)).unwrap();
         publications::mark_takedown(&db.lock().unwrap(), id, "consent_withdrawn", t(2)).unwrap();
         let publication = publications::open_takedown(&db.lock().unwrap(), id).unwrap();
-        assert!(crate::publish::remove_outbox_copy(&outbox, &publication).unwrap());
+        assert!(crate::ops::publish::remove_outbox_copy(&outbox, &publication).unwrap());
         assert!(!outbox.folder(Channel::Website).join("x1.jpg").exists());
         assert!(!outbox.folder(Channel::Website).join("x1.jpg.json").exists());
         // Done twice is refused; a second removal of missing files is fine.
-        assert!(!crate::publish::remove_outbox_copy(&outbox, &publication).unwrap());
+        assert!(!crate::ops::publish::remove_outbox_copy(&outbox, &publication).unwrap());
         let director = crate::store::registry::insert_account(
             &db.lock().unwrap(),
             "director",
@@ -479,9 +479,14 @@ mod tests {
             t(0),
         )
         .unwrap();
-        let done =
-            crate::publish::record_takedown_done(&mut db.lock().unwrap(), id, director, true, t(3))
-                .unwrap();
+        let done = crate::ops::publish::record_takedown_done(
+            &mut db.lock().unwrap(),
+            id,
+            director,
+            true,
+            t(3),
+        )
+        .unwrap();
         assert!(done.endpoint_asked);
 
         let round = deliver_due(&db, &outbox, &a_token, &poster, t(3)).unwrap();
@@ -528,9 +533,14 @@ mod tests {
                     t(0),
                 )
                 .unwrap();
-                let done =
-                    crate::publish::record_takedown_done(&mut conn, self.id, director, true, t(3))
-                        .unwrap();
+                let done = crate::ops::publish::record_takedown_done(
+                    &mut conn,
+                    self.id,
+                    director,
+                    true,
+                    t(3),
+                )
+                .unwrap();
                 assert!(!done.endpoint_asked, "the endpoint had not answered yet");
             }
             Ok(())
@@ -580,7 +590,7 @@ mod tests {
             t(0),
         )
         .unwrap();
-        let done = crate::publish::record_takedown_done(
+        let done = crate::ops::publish::record_takedown_done(
             &mut db.lock().unwrap(),
             id,
             director,

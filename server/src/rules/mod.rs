@@ -1,0 +1,12 @@
+//! The rules: pure functions of the facts they are given, with no I/O, no SQL and no
+//! clock. Table-tested; the operations gather the facts and act on the answers.
+//!
+//! - [`consent`]: may this photo be used on this channel, today, and why (C1-C14).
+//! - [`kiosk`]: whether a kiosk's event may change custody.
+//! - [`retention`]: how long photos and forms are kept.
+//! - [`geometry`]: face boxes between the upright picture and the stored pixels.
+
+pub mod consent;
+pub mod geometry;
+pub mod kiosk;
+pub mod retention;
