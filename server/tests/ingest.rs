@@ -13,6 +13,11 @@ fn camera_photo(path: &Path, taken: &str, serial: &str) {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 120])
     });
     img.save(path).unwrap();
+    camera_tags(path, taken, serial, &["-Artist=Isla Morgan"]);
+}
+
+/// Writes what the staff camera writes into a photo (and `extra` exiftool arguments).
+fn camera_tags(path: &Path, taken: &str, serial: &str, extra: &[&str]) {
     let status = Command::new("exiftool")
         .args([
             "-q",
@@ -21,12 +26,31 @@ fn camera_photo(path: &Path, taken: &str, serial: &str) {
             "-Model=Canon EOS 250D",
             &format!("-SerialNumber={serial}"),
             &format!("-DateTimeOriginal={taken}"),
-            "-Artist=Isla Morgan",
         ])
+        .args(extra)
         .arg(path)
         .status()
         .expect("exiftool is installed");
     assert!(status.success());
+}
+
+/// The demo's records in a new data directory `data`; returns now and a camera time
+/// inside the demo's Camera 1 sign-out (which ran from 30 to 24 hours ago).
+fn demo_records(data: &Path) -> (jiff::Timestamp, String) {
+    std::fs::create_dir_all(data).unwrap();
+    let clock = Clock::System;
+    let now = clock.now();
+    let zone = consentcam::infra::clock::time_zone("Europe/London");
+    let mut conn = store::open(&data.join("records.db")).unwrap();
+    consentcam::demo::seed(&mut conn, now, clock.today(&zone)).unwrap();
+    let taken = zone
+        .to_datetime(
+            now.checked_sub(jiff::SignedDuration::from_hours(27))
+                .unwrap(),
+        )
+        .strftime("%Y:%m:%d %H:%M:%S")
+        .to_string();
+    (now, taken)
 }
 
 fn import(data_dir: &Path, card: &Path) -> std::process::Output {
@@ -44,22 +68,7 @@ fn import(data_dir: &Path, card: &Path) -> std::process::Output {
 fn a_card_is_stored_attributed_and_analysed_and_hostile_files_are_kept_blocked() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let clock = Clock::System;
-    let now = clock.now();
-    let zone = consentcam::infra::clock::time_zone("Europe/London");
-    {
-        let mut conn = store::open(&data.join("records.db")).unwrap();
-        consentcam::demo::seed(&mut conn, now, clock.today(&zone)).unwrap();
-    }
-    // The demo's Camera 1 sign-out ran from 30 to 24 hours ago.
-    let taken = zone
-        .to_datetime(
-            now.checked_sub(jiff::SignedDuration::from_hours(27))
-                .unwrap(),
-        )
-        .strftime("%Y:%m:%d %H:%M:%S")
-        .to_string();
+    let (_, taken) = demo_records(&data);
     let card = dir.path().join("card").join("DCIM").join("100CANON");
     std::fs::create_dir_all(&card).unwrap();
     camera_photo(&card.join("IMG_0101.JPG"), &taken, "012345678901");
@@ -327,19 +336,7 @@ fn class_photo(path: &Path, taken: &str) {
         .to_rgb8()
         .save(path)
         .unwrap();
-    let status = Command::new("exiftool")
-        .args([
-            "-q",
-            "-overwrite_original",
-            "-Make=Canon",
-            "-Model=Canon EOS 250D",
-            "-SerialNumber=012345678901",
-            &format!("-DateTimeOriginal={taken}"),
-        ])
-        .arg(path)
-        .status()
-        .expect("exiftool is installed");
-    assert!(status.success());
+    camera_tags(path, taken, "012345678901", &[]);
 }
 
 #[test]
@@ -349,21 +346,7 @@ fn detect_faces_redo_all_keeps_what_staff_said_and_adds_the_faces_nobody_had_see
 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let clock = Clock::System;
-    let now = clock.now();
-    let zone = consentcam::infra::clock::time_zone("Europe/London");
-    {
-        let mut conn = store::open(&data.join("records.db")).unwrap();
-        consentcam::demo::seed(&mut conn, now, clock.today(&zone)).unwrap();
-    }
-    let taken = zone
-        .to_datetime(
-            now.checked_sub(jiff::SignedDuration::from_hours(27))
-                .unwrap(),
-        )
-        .strftime("%Y:%m:%d %H:%M:%S")
-        .to_string();
+    let (now, taken) = demo_records(&data);
     let card = dir.path().join("card").join("DCIM").join("100CANON");
     std::fs::create_dir_all(&card).unwrap();
     class_photo(&card.join("IMG_0301.JPG"), &taken);

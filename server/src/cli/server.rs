@@ -94,7 +94,9 @@ pub(crate) fn demo(
             token: seeded.kiosk_token.clone(),
         });
         let kiosk = SimKiosk::start(kiosk).context("cannot start the simulated kiosk")?;
-        Ok(AppState::new(conn, config, clock).with_sim_kiosk(kiosk, demo::kiosk_page::routes))
+        Ok(AppState::new(conn, config, clock)
+            .with_sim_kiosk(kiosk)
+            .with_demo_pages(demo::kiosk_page::routes))
     })
 }
 

@@ -33,7 +33,7 @@ pub const BUTTONS: [(&str, &str); 6] = [
 ];
 
 /// The simulated kiosk's pages, served beside the application's in demo mode (see
-/// [`crate::web::AppState::with_sim_kiosk`]).
+/// [`crate::web::AppState::with_demo_pages`]).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/demo/kiosk", get(page))

@@ -104,20 +104,29 @@ impl AppState {
         }
     }
 
-    /// The same state with a simulated kiosk, shown by `pages` (demo mode: the demo owns
-    /// its pages; their routes are classified in [`routes::DEMO_ROUTES`]).
+    /// The same state serving the demo's pages beside the application's (the demo owns
+    /// them; their routes are classified in [`routes::DEMO_ROUTES`]).
     #[cfg(feature = "demo")]
-    pub fn with_sim_kiosk(
-        self,
-        kiosk: consentcam_kiosk::sim::SimKioskHandle,
-        pages: fn() -> Router<AppState>,
-    ) -> Self {
+    pub fn with_demo_pages(self, pages: fn() -> Router<AppState>) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|_| {
+            panic!("with_demo_pages must be called before the state is shared")
+        });
+        Self {
+            inner: Arc::new(Inner {
+                demo_pages: Some(pages),
+                ..inner
+            }),
+        }
+    }
+
+    /// The same state with a simulated kiosk, which the demo's pages show (demo mode).
+    #[cfg(feature = "demo")]
+    pub fn with_sim_kiosk(self, kiosk: consentcam_kiosk::sim::SimKioskHandle) -> Self {
         let inner = Arc::try_unwrap(self.inner)
             .unwrap_or_else(|_| panic!("with_sim_kiosk must be called before the state is shared"));
         Self {
             inner: Arc::new(Inner {
                 sim_kiosk: Some(Arc::new(kiosk)),
-                demo_pages: Some(pages),
                 ..inner
             }),
         }

@@ -66,6 +66,9 @@ async fn start(dir: tempfile::TempDir, config: Config, config_file: Option<PathB
     registry::insert_kiosk(&conn, "office", &password::token_hash(&kiosk_token), now).unwrap();
     let db_path = config.db_path();
     let state = AppState::new(conn, config, Clock::Fixed(now));
+    // In a build with the demo, its pages are served as in demo mode (without a kiosk).
+    #[cfg(feature = "demo")]
+    let state = state.with_demo_pages(consentcam::demo::kiosk_page::routes);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(web::serve(listener, state, std::future::pending()));

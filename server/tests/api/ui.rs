@@ -957,17 +957,23 @@ async fn the_drawing_page_takes_two_clicks_or_typed_pixels_and_names_a_bad_box()
     let photo = expect(staff.get("/api/v1/photos/1").await, StatusCode::OK).await;
     let faces = photo["faces"].as_array().unwrap();
     assert_eq!(faces.len(), 2);
+    // In reading order: the typed box (higher on the picture) first, then the clicked one.
+    let (typed, clicked) = (&faces[0], &faces[1]);
     assert_eq!(
-        (faces[0]["x"].as_u64(), faces[0]["y"].as_u64()),
+        (clicked["x"].as_u64(), clicked["y"].as_u64()),
         (Some(60), Some(100))
     );
     assert_eq!(
-        (faces[0]["w"].as_u64(), faces[0]["h"].as_u64()),
+        (clicked["w"].as_u64(), clicked["h"].as_u64()),
         (Some(60), Some(100))
     );
-    assert_eq!(faces[0]["source"], "drawn");
-    assert_eq!(faces[0]["resolution"]["person_id"], ben);
-    assert_eq!(faces[1]["resolution"]["state"], "unresolved");
+    assert_eq!(clicked["source"], "drawn");
+    assert_eq!(clicked["resolution"]["person_id"], ben);
+    assert_eq!(
+        (typed["x"].as_u64(), typed["y"].as_u64()),
+        (Some(300), Some(20))
+    );
+    assert_eq!(typed["resolution"]["state"], "unresolved");
 }
 
 #[tokio::test]

@@ -347,6 +347,26 @@ pub fn analyse_pending(
     Ok(pending.len())
 }
 
+/// The audit entry of one photo's face search.
+fn log_face_search(
+    tx: &Connection,
+    photo: PhotoId,
+    details: serde_json::Value,
+    now: Timestamp,
+) -> Result<()> {
+    audit::append(
+        tx,
+        &Entry {
+            at: now,
+            actor: "system",
+            action: Action::PhotoDetectFaces,
+            subject: &format!("photo:{photo}"),
+            details,
+        },
+    )?;
+    Ok(())
+}
+
 /// What running the face detector again did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Redetected {
@@ -391,16 +411,7 @@ pub fn detect_faces_again(
                 serde_json::json!({ "faces": null, "problems": analysis.problems.iter().map(|p| p.code()).collect::<Vec<_>>() })
             }
         };
-        audit::append(
-            &tx,
-            &Entry {
-                at: now,
-                actor: "system",
-                action: Action::PhotoDetectFaces,
-                subject: &format!("photo:{photo}"),
-                details,
-            },
-        )?;
+        log_face_search(&tx, photo, details, now)?;
         tx.commit()?;
     }
     Ok(done)
@@ -497,16 +508,7 @@ pub fn detect_faces_redo_all(
                 "problems": analysis.problems.iter().map(|p| p.code()).collect::<Vec<_>>(),
             }),
         };
-        audit::append(
-            &tx,
-            &Entry {
-                at: now,
-                actor: "system",
-                action: Action::PhotoDetectFaces,
-                subject: &format!("photo:{photo}"),
-                details,
-            },
-        )?;
+        log_face_search(&tx, photo, details, now)?;
         tx.commit()?;
         each(&done);
         out.push(done);
