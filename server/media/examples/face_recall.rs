@@ -13,44 +13,15 @@
 //! decodes at a reduced scale; `bench` measures the whole analysis). The scales below 25%
 //! put faces under the 32 px goal, to show where the search gives out.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use consentcam_media::centerface::Detection;
 use consentcam_media::faces::{self, FaceDetector, RustfaceDetector};
-use consentcam_media::labelled::{self, Labelled, Tally};
+use consentcam_media::labelled::{self, Tally};
 use consentcam_media::render::{Rgb, resize};
 
 const RUSTFACE_PREVIEW: u32 = 1600;
-
-fn photos(sets: &Path) -> Vec<Labelled> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut photos = labelled::read_labels(&sets.join("dlib/training.xml"), &|f| {
-        sets.join("dlib").join(f)
-    })
-    .unwrap_or_else(|e| panic!("{e} (run tests/fetch-face-sets)"));
-    photos.extend(
-        labelled::read_labels(&manifest.join("tests/faces/group-photos.xml"), &|f| match f
-            .strip_prefix("rustface/")
-        {
-            Some(name) => Path::new(env!("CONSENTCAM_RUSTFACE_DIR")).join(name),
-            None => sets.join(f),
-        })
-        .expect("labels"),
-    );
-    photos
-}
-
-fn in_canvas(f: &consentcam_media::FaceBox, canvas: &Rgb) -> Detection {
-    let (w, h) = (canvas.width as f32, canvas.height as f32);
-    Detection {
-        x0: f.x * w,
-        y0: f.y * h,
-        x1: (f.x + f.width) * w,
-        y1: (f.y + f.height) * h,
-        score: f.score as f32,
-    }
-}
 
 fn centerface_on(detector: &mut FaceDetector, canvas: &Rgb) -> Vec<Detection> {
     let long = canvas.width.max(canvas.height);
@@ -59,7 +30,7 @@ fn centerface_on(detector: &mut FaceDetector, canvas: &Rgb) -> Vec<Detection> {
         .detect(&searched)
         .expect("detect")
         .iter()
-        .map(|f| in_canvas(f, canvas))
+        .map(labelled::in_canvas)
         .collect()
 }
 
@@ -70,16 +41,16 @@ fn rustface_on(detector: &mut RustfaceDetector, canvas: &Rgb) -> Vec<Detection> 
     detector
         .detect(&grey, preview.width, preview.height)
         .iter()
-        .map(|f| in_canvas(f, canvas))
+        .map(labelled::in_canvas)
         .collect()
 }
 
 fn main() {
-    let sets = std::env::args_os().nth(1).map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/face-sets"),
-        PathBuf::from,
-    );
-    let photos = photos(&sets);
+    let sets = std::env::args_os()
+        .nth(1)
+        .map_or_else(labelled::default_sets_dir, PathBuf::from);
+    let photos =
+        labelled::group_photos(&sets).unwrap_or_else(|e| panic!("{e} (run tests/fetch-face-sets)"));
     let mut new = FaceDetector::new().expect("CenterFace");
     let mut old = RustfaceDetector::new().expect("rustface");
     let scales = labelled::SCALES.iter().copied().chain([0.18, 0.12]);

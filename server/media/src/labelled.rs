@@ -114,6 +114,47 @@ fn element_name(element: &quick_xml::events::BytesStart<'_>) -> String {
     String::from_utf8_lossy(element.name().as_ref()).into_owned()
 }
 
+/// Where `tests/fetch-face-sets` lays the photos down unless told otherwise: the
+/// workspace's `target/face-sets`.
+#[must_use]
+pub fn default_sets_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/face-sets")
+}
+
+/// Every labelled photo: dlib's training photos under `sets` (labels from dlib), then the
+/// group photos of our own labels (`tests/faces/group-photos.xml`: insightface's under
+/// `sets`, rustface's from its crate).
+///
+/// # Errors
+/// A label file is missing or broken (the photos were not fetched: `tests/fetch-face-sets`).
+pub fn group_photos(sets: &Path) -> Result<Vec<Labelled>, LabelError> {
+    let mut photos = read_labels(&sets.join("dlib/training.xml"), &|f| {
+        sets.join("dlib").join(f)
+    })?;
+    let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faces/group-photos.xml");
+    photos.extend(read_labels(
+        &ours,
+        &|f| match f.strip_prefix("rustface/") {
+            Some(name) => Path::new(env!("CONSENTCAM_RUSTFACE_DIR")).join(name),
+            None => sets.join(f),
+        },
+    )?);
+    Ok(photos)
+}
+
+/// A face box the analysis gave for an upright canvas, in the canvas's pixels.
+#[must_use]
+pub fn in_canvas(face: &crate::FaceBox) -> Detection {
+    let (w, h) = (CANVAS_WIDTH as f32, CANVAS_HEIGHT as f32);
+    Detection {
+        x0: face.x * w,
+        y0: face.y * h,
+        x1: (face.x + face.width) * w,
+        y1: (face.y + face.height) * h,
+        score: face.score as f32,
+    }
+}
+
 /// A JPEG or PNG as 8-bit RGB, as stored.
 ///
 /// # Errors

@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use common::SqliteCatalogue;
@@ -30,30 +30,11 @@ const RECALL_FLOOR: f64 = 0.97;
 /// Floor for each scale and turn on its own: no size of face may be given up.
 const RECALL_FLOOR_EACH: f64 = 0.94;
 
-fn face_sets() -> PathBuf {
-    std::env::var_os("CONSENTCAM_FACE_SETS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/face-sets"),
-        PathBuf::from,
-    )
-}
-
 fn labelled_photos() -> Vec<Labelled> {
-    let sets = face_sets();
-    let dlib = sets.join("dlib/training.xml");
-    assert!(
-        dlib.exists(),
-        "{} is missing: run tests/fetch-face-sets (tests/run-all does)",
-        dlib.display()
-    );
-    let mut photos = labelled::read_labels(&dlib, &|f| sets.join("dlib").join(f)).expect("dlib");
-    let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faces/group-photos.xml");
-    photos.extend(
-        labelled::read_labels(&ours, &|f| match f.strip_prefix("rustface/") {
-            Some(name) => Path::new(env!("CONSENTCAM_RUSTFACE_DIR")).join(name),
-            None => sets.join(f),
-        })
-        .expect("our labels"),
-    );
+    let sets = std::env::var_os("CONSENTCAM_FACE_SETS")
+        .map_or_else(labelled::default_sets_dir, PathBuf::from);
+    let photos = labelled::group_photos(&sets)
+        .unwrap_or_else(|e| panic!("{e}: run tests/fetch-face-sets (tests/run-all does)"));
     assert_eq!(
         photos.iter().map(|p| p.faces.len()).sum::<usize>(),
         18 + 6 + 29
@@ -173,20 +154,7 @@ fn faces_of_32_px_and_more_are_found_at_every_size_and_turn() {
                         let seconds = started.elapsed().as_secs_f64();
                         assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
                         let faces = analysis.faces.expect("faces were looked for");
-                        let (w, h) = (
-                            labelled::CANVAS_WIDTH as f32,
-                            labelled::CANVAS_HEIGHT as f32,
-                        );
-                        let boxes = faces
-                            .iter()
-                            .map(|f| Detection {
-                                x0: f.x * w,
-                                y0: f.y * h,
-                                x1: (f.x + f.width) * w,
-                                y1: (f.y + f.height) * h,
-                                score: f.score as f32,
-                            })
-                            .collect();
+                        let boxes = faces.iter().map(labelled::in_canvas).collect();
                         results.lock().expect("results")[i] = Some((boxes, seconds));
                     }
                 });
