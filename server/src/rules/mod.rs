@@ -2,11 +2,13 @@
 //! clock. Table-tested; the operations gather the facts and act on the answers.
 //!
 //! - [`consent`]: may this photo be used on this channel, today, and why (C1-C14).
+//! - [`faces`]: face boxes overlapping, found again, and read in order.
 //! - [`kiosk`]: whether a kiosk's event may change custody.
 //! - [`retention`]: how long photos and forms are kept.
 //! - [`geometry`]: face boxes between the upright picture and the stored pixels.
 
 pub mod consent;
+pub mod faces;
 pub mod geometry;
 pub mod kiosk;
 pub mod retention;
