@@ -41,6 +41,8 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         data_dir: dir.path().to_path_buf(),
         ..Config::default()
     };
+    // Uploads are refused only when a test asks for it, however full the machine's disk.
+    config.limits.free_space_reserve_mib = 0;
     adjust(&mut config);
     start(dir, config, None).await
 }
