@@ -56,6 +56,9 @@ pub struct Config {
     /// `[limits]`: what one client may take of the server (connections, slow requests,
     /// uploads from sites' kiosks).
     pub limits: Limits,
+    /// `[mail]`: the sender and the way mail leaves (none: no mail is sent, reminders
+    /// wait in the outbox).
+    pub mail: Option<super::mail_settings::MailSettings>,
 }
 
 /// `[limits]`: bounds that keep one slow or hostile client from holding the server.
@@ -261,6 +264,7 @@ impl Default for Config {
             recognisable_face_px: 40,
             store: StoreSettings::default(),
             limits: Limits::default(),
+            mail: None,
         }
     }
 }
@@ -328,6 +332,9 @@ impl Config {
                     "[deliver.{channel:?}] url must start with https:// or http://"
                 ));
             }
+        }
+        if let Some(mail) = &self.mail {
+            mail.check()?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! - [`consent`]: may this photo be used on this channel, today, and why (C1-C14).
 //! - [`faces`]: face boxes overlapping, found again, and read in order.
 //! - [`kiosk`]: whether a kiosk's event may change custody.
+//! - [`mail`]: when a message that could not be sent is tried again.
 //! - [`retention`]: how long photos and forms are kept.
 //! - [`geometry`]: face boxes between the upright picture and the stored pixels.
 
@@ -11,4 +12,5 @@ pub mod consent;
 pub mod faces;
 pub mod geometry;
 pub mod kiosk;
+pub mod mail;
 pub mod retention;

@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod faces;
 pub mod files;
 pub mod groups;
+pub mod mail;
 pub mod overview;
 pub mod partners;
 pub mod people;
@@ -129,6 +130,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         )),
         M::up(include_str!("../../migrations/0013_sites.sql")),
         M::up(include_str!("../../migrations/0014_kiosk_event_times.sql")),
+        M::up(include_str!("../../migrations/0015_mail.sql")),
     ])
 });
 
