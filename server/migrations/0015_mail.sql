@@ -9,6 +9,10 @@ CREATE TABLE mail_outbox (
     -- A reminder's kind, subject and due date: the same reminder is queued once.
     dedup_key       TEXT UNIQUE,
     to_address      TEXT NOT NULL,
+    -- What it is (a reminder's kind, `test`, ...) and the site of the account it goes to
+    -- (NULL: a trust-wide account): an admin of one site lists only that site's mail.
+    kind            TEXT NOT NULL,
+    site_id         INTEGER REFERENCES sites (id),
     subject         TEXT NOT NULL,
     body_text       TEXT NOT NULL,
     body_html       TEXT NOT NULL,
@@ -30,3 +34,13 @@ CREATE TABLE mail_refused_addresses (
     answer     TEXT NOT NULL,
     refused_at TEXT NOT NULL
 );
+
+-- Where an account's mail goes, and the reminders it has turned on or off (a kind with
+-- no row takes its role's default).
+ALTER TABLE accounts ADD COLUMN email TEXT;
+CREATE TABLE mail_preferences (
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    kind       TEXT NOT NULL,
+    enabled    INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    PRIMARY KEY (account_id, kind)
+) WITHOUT ROWID;

@@ -46,6 +46,9 @@ enum Command {
     /// Verify the audit log's hash chain and its protecting triggers; exits non-zero if
     /// anything was tampered with. Prints the head (newest row's id and hash) to keep
     /// elsewhere.
+    /// Send one test message to ADDRESS through `[mail]` at once (not through the
+    /// outbox) and print the mail server's exact answer.
+    MailTest { address: String },
     CheckAudit {
         /// Also check that the log still holds a head written down earlier: `ID:HASH` as
         /// printed here, or a backup folder (its newest backup's head). This catches a log
@@ -234,6 +237,11 @@ pub(crate) enum UserCommand {
     List,
     /// Set an account's password, read from standard input.
     SetPassword { username: String },
+    /// Set where an account's reminders go (no address: it gets none).
+    SetEmail {
+        username: String,
+        address: Option<String>,
+    },
     /// Disable an account (it can no longer log in).
     Disable { username: String },
     /// Turn an account's second factor off (a lost phone and lost recovery codes): its
@@ -270,6 +278,7 @@ fn main() -> Result<()> {
         Command::ImportConsents { file } => {
             cli::people::import_consents(&config, &file, now, today)
         }
+        Command::MailTest { address } => cli::records::mail_test(&config, &address, now),
         Command::CheckAudit { expect_head } => {
             cli::records::check_audit(&config, expect_head.as_deref())
         }

@@ -304,3 +304,32 @@ pub(crate) fn check_audit(config: &Config, expect_head: Option<&str>) -> Result<
         )
     }
 }
+
+/// `mail-test ADDRESS`: one message through `[mail]` at once, the server's answer printed
+/// whole (an exit status of 1 when it was not taken).
+pub(crate) fn mail_test(config: &Config, address: &str, now: Timestamp) -> Result<()> {
+    let Some(settings) = &config.mail else {
+        bail!("no [mail] in the config: nothing can be sent (see the README's Mail section)");
+    };
+    consentcam::store::registry::check_email(address)?;
+    let sender = consentcam::infra::mail::SmtpSender::new(settings)?;
+    let message_id = consentcam::ops::mail::new_message_id(&settings.from)?;
+    let (subject, text, html) = consentcam::ops::mail::test_message(settings);
+    let answer = sender.send_now(
+        &consentcam::infra::mail::Outgoing {
+            message_id: &message_id,
+            to: address,
+            subject,
+            body_text: &text,
+            body_html: &html,
+        },
+        now,
+    );
+    match answer {
+        Ok(answer) => {
+            println!("sent {message_id}: the server answered {answer}");
+            Ok(())
+        }
+        Err(answer) => bail!("not sent: {answer}"),
+    }
+}

@@ -170,6 +170,14 @@ pub(crate) fn user(config: &Config, command: UserCommand, now: jiff::Timestamp) 
             ops::set_password(&mut conn, account.id, &hash, "cli", now)?;
             println!("password changed");
         }
+        UserCommand::SetEmail { username, address } => {
+            let account = find(&conn, &username)?;
+            ops::set_email(&mut conn, account.id, address.as_deref(), "cli", now)?;
+            match address {
+                Some(address) => println!("reminders for {username} go to {address}"),
+                None => println!("{username} gets no reminders"),
+            }
+        }
         UserCommand::Disable { username } => {
             let account = find(&conn, &username)?;
             ops::update_account(&mut conn, account.id, account.role, true, None, "cli", now)?;

@@ -20,6 +20,19 @@ pub struct MailSettings {
     /// Where answers go, if not to the sender.
     #[serde(default)]
     pub reply_to: Option<String>,
+    /// The address staff open consentcam at (`https://photos.school.example`): every
+    /// message links to a page under it.
+    pub server_url: String,
+    /// The hour (in the configured zone) from which the daily and weekly digests go out.
+    #[serde(default = "default_digest_hour")]
+    pub digest_hour: u8,
+    /// Hours a device may be overdue before directors are told too (its holder is told
+    /// at once).
+    #[serde(default = "default_overdue_grace_hours")]
+    pub overdue_grace_hours: u32,
+    /// Seconds between two looks at the outbox and the reminders due.
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: u32,
     /// How long a message that meets only temporary failures is tried again, in hours,
     /// before it is marked failed.
     #[serde(default = "default_retry_hours")]
@@ -38,6 +51,18 @@ fn default_from_name() -> String {
 
 fn default_retry_hours() -> u32 {
     48
+}
+
+fn default_digest_hour() -> u8 {
+    7
+}
+
+fn default_overdue_grace_hours() -> u32 {
+    12
+}
+
+fn default_poll_seconds() -> u32 {
+    30
 }
 
 /// How the connection to an SMTP server is protected.
@@ -67,6 +92,10 @@ pub struct SmtpSettings {
     /// A file holding the password (never the password itself in the config).
     #[serde(default)]
     pub password_file: Option<PathBuf>,
+    /// A PEM file of a certificate authority trusted besides the public ones (a relay
+    /// inside the school's network with its own CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_submission_port() -> u16 {
@@ -95,6 +124,9 @@ pub struct Microsoft365Settings {
     pub host: String,
     #[serde(default = "default_submission_port")]
     pub port: u16,
+    /// A PEM file of a certificate authority trusted besides the public ones.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_m365_host() -> String {
@@ -139,6 +171,12 @@ fn check_address(what: &str, address: &str) -> Result<(), String> {
 }
 
 impl MailSettings {
+    /// `server_url` without a trailing slash: links are `{base}/page`.
+    #[must_use]
+    pub fn link_base(&self) -> &str {
+        self.server_url.trim_end_matches('/')
+    }
+
     /// What TOML alone cannot check.
     ///
     /// # Errors
@@ -150,6 +188,22 @@ impl MailSettings {
         }
         if self.from_name.contains(['\r', '\n']) {
             return Err("[mail] from_name must be one line".into());
+        }
+        let server = self.server_url.trim_end_matches('/');
+        if !(server.starts_with("https://") || server.starts_with("http://"))
+            || host_of(server).is_empty()
+            || server.contains(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+        {
+            return Err(format!(
+                "[mail] server_url: {:?} is not the https:// address staff open consentcam at",
+                self.server_url
+            ));
+        }
+        if self.digest_hour > 23 {
+            return Err("[mail] digest_hour is an hour of the day, 0 to 23".into());
+        }
+        if self.poll_seconds == 0 {
+            return Err("[mail] poll_seconds must be at least 1".into());
         }
         if self.retry_hours == 0 {
             return Err("[mail] retry_hours must be at least 1".into());
@@ -211,7 +265,8 @@ mod tests {
 
     #[test]
     fn settings_are_refused_with_the_setting_named() {
-        let smtp = "from = 'photos@school.example'\n[smtp]\nhost = ";
+        let smtp =
+            "from = 'photos@school.example'\nserver_url = 'https://p.example'\n[smtp]\nhost = ";
         let cases: Vec<(&str, String, Option<&str>)> = vec![
             (
                 "a provider over STARTTLS",
@@ -235,17 +290,17 @@ mod tests {
             ),
             (
                 "no way out",
-                "from = 'photos@school.example'".into(),
+                "from = 'photos@school.example'\nserver_url = 'https://p.example'".into(),
                 Some("needs [mail.smtp] or [mail.microsoft365]"),
             ),
             (
                 "not an address",
-                "from = 'photos'\n[smtp]\nhost = 'h'".into(),
+                "from = 'photos'\nserver_url = 'https://p.example'\n[smtp]\nhost = 'h'".into(),
                 Some("from: \"photos\" is not a mail address"),
             ),
             (
                 "Microsoft 365 with a local token endpoint for tests",
-                "from = 'a@b.example'\n[microsoft365]\ntenant = 't'\nclient_id = 'c'\n\
+                "from = 'a@b.example'\nserver_url = 'https://p.example'\n[microsoft365]\ntenant = 't'\nclient_id = 'c'\n\
                  client_secret_file = '/etc/consentcam/m365-secret'\n\
                  token_url = 'http://127.0.0.1:9000/token'"
                     .into(),
@@ -253,10 +308,15 @@ mod tests {
             ),
             (
                 "a token over plain HTTP across a network",
-                "from = 'a@b.example'\n[microsoft365]\ntenant = 't'\nclient_id = 'c'\n\
+                "from = 'a@b.example'\nserver_url = 'https://p.example'\n[microsoft365]\ntenant = 't'\nclient_id = 'c'\n\
                  client_secret_file = '/s'\ntoken_url = 'http://login.example/token'"
                     .into(),
                 Some("token_url must be https://"),
+            ),
+            (
+                "links to nowhere",
+                "from = 'a@b.example'\nserver_url = 'photos'\n[smtp]\nhost = 'h'".into(),
+                Some("server_url"),
             ),
             (
                 "an unknown key",
@@ -277,7 +337,7 @@ mod tests {
     #[test]
     fn microsofts_token_endpoint_is_the_tenants_unless_told() {
         let m365: MailSettings = toml::from_str(
-            "from = 'a@b.example'\n[microsoft365]\ntenant = 'abc'\nclient_id = 'c'\n\
+            "from = 'a@b.example'\nserver_url = 'https://p.example'\n[microsoft365]\ntenant = 'abc'\nclient_id = 'c'\n\
              client_secret_file = '/s'",
         )
         .unwrap();

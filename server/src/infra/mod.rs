@@ -5,6 +5,7 @@ pub mod archive;
 pub mod clock;
 pub mod config;
 pub mod files;
+pub mod mail;
 pub mod mail_settings;
 pub mod password;
 pub mod second_factor;

@@ -26,6 +26,7 @@ pub mod decisions;
 pub mod erasure;
 pub mod groups;
 pub mod ingest;
+pub mod mail;
 pub mod people;
 pub mod photos;
 pub mod publish;

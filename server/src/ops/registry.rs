@@ -125,6 +125,57 @@ pub fn update_account(
     })
 }
 
+/// Sets (or with `None` clears) where an account's reminders go. A new address is not
+/// flagged even if the old one was refused.
+pub fn set_email(
+    conn: &mut Connection,
+    id: AccountId,
+    email: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let email = email.map(str::trim).filter(|e| !e.is_empty());
+    audited(conn, actor, Action::AccountSetEmail, now, |tx| {
+        registry::set_email(tx, id, email)?;
+        // The address itself is personal: the log says only whether there is one.
+        Ok((
+            (),
+            format!("account:{id}"),
+            json!({ "has_email": email.is_some() }),
+        ))
+    })
+}
+
+/// Turns reminders on or off for an account: `(kind, on)` for each kind it decides.
+pub fn set_mail_choices(
+    conn: &mut Connection,
+    id: AccountId,
+    choices: &[(crate::rules::reminders::Kind, bool)],
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    audited(conn, actor, Action::AccountMailChoices, now, |tx| {
+        let account = registry::account(tx, id)?;
+        let mut details = serde_json::Map::new();
+        for &(kind, on) in choices {
+            if on && !kind.open_to(account.role) {
+                return Err(StoreError::Invalid(format!(
+                    "the {} reminder is not open to a {} account",
+                    kind.code(),
+                    account.role.as_str()
+                )));
+            }
+            crate::store::mail::set_preference(tx, id.0, kind.code(), on)?;
+            details.insert(kind.code().to_owned(), on.into());
+        }
+        Ok((
+            (),
+            format!("account:{id}"),
+            serde_json::Value::Object(details),
+        ))
+    })
+}
+
 /// Sets an account's password (already hashed); its sessions end.
 pub fn set_password(
     conn: &mut Connection,

@@ -11,18 +11,43 @@ pub enum Attempt {
     /// Worth trying again: a 4xx answer, a timeout, a refused or dropped connection.
     Temporary(String),
     /// Never worth trying again: a 5xx answer (no such mailbox, refused by policy).
-    Permanent(String),
+    /// `address_refused`: the answer is about the recipient's address, which is flagged.
+    Permanent {
+        answer: String,
+        address_refused: bool,
+    },
 }
 
-/// An SMTP reply code as an attempt's outcome: 2xx sent, 4xx temporary, 5xx permanent.
-/// Anything else is a broken server: temporary (another try may meet a better one).
+/// An SMTP reply code and text as an attempt's outcome: 2xx sent, 4xx temporary, 5xx
+/// permanent. A refused login (530, 534, 535, 538) is the server's settings to fix, not
+/// the message's fault: temporary, so the message waits for the fix. Anything else is a
+/// broken server: temporary (another try may meet a better one).
 #[must_use]
 pub fn from_reply(code: u16, text: &str) -> Attempt {
-    let answer = format!("{code} {}", text.trim());
+    let text = text.trim();
+    let answer = format!("{code} {text}");
     match code {
         200..=299 => Attempt::Sent,
-        500..=599 => Attempt::Permanent(answer),
+        530 | 534 | 535 | 538 => Attempt::Temporary(answer),
+        500..=599 => Attempt::Permanent {
+            address_refused: refuses_address(code, text),
+            answer,
+        },
         _ => Attempt::Temporary(answer),
+    }
+}
+
+/// Whether a permanent answer is about the recipient's address. The enhanced status code
+/// (RFC 3463) says when the server gives one: 5.1.x is the address, 5.2.1 a disabled
+/// mailbox; 5.7.x (policy, relaying) is not. Without one, 550, 551 and 553 are.
+fn refuses_address(code: u16, text: &str) -> bool {
+    let enhanced = text
+        .split_whitespace()
+        .next()
+        .filter(|w| w.starts_with("5.") && w.split('.').count() == 3);
+    match enhanced {
+        Some(status) => status.starts_with("5.1.") || status == "5.2.1",
+        None => matches!(code, 550 | 551 | 553),
     }
 }
 
@@ -69,9 +94,35 @@ mod tests {
             from_reply(451, "try later "),
             Attempt::Temporary("451 try later".into())
         );
+        let refused = |answer: &str| Attempt::Permanent {
+            answer: answer.into(),
+            address_refused: true,
+        };
+        let permanent = |answer: &str| Attempt::Permanent {
+            answer: answer.into(),
+            address_refused: false,
+        };
+        assert_eq!(from_reply(550, "no such user"), refused("550 no such user"));
         assert_eq!(
-            from_reply(550, "no such user"),
-            Attempt::Permanent("550 no such user".into())
+            from_reply(550, "5.1.1 User unknown"),
+            refused("550 5.1.1 User unknown")
+        );
+        assert_eq!(
+            from_reply(550, "5.2.1 Mailbox disabled"),
+            refused("550 5.2.1 Mailbox disabled")
+        );
+        assert_eq!(
+            from_reply(550, "5.7.1 Relaying denied"),
+            permanent("550 5.7.1 Relaying denied")
+        );
+        assert_eq!(
+            from_reply(554, "Transaction failed"),
+            permanent("554 Transaction failed")
+        );
+        // A refused login waits for the settings to be fixed.
+        assert_eq!(
+            from_reply(535, "5.7.3 Authentication unsuccessful"),
+            Attempt::Temporary("535 5.7.3 Authentication unsuccessful".into())
         );
         assert!(matches!(from_reply(0, ""), Attempt::Temporary(_)));
     }

@@ -13,4 +13,5 @@ pub mod faces;
 pub mod geometry;
 pub mod kiosk;
 pub mod mail;
+pub mod reminders;
 pub mod retention;

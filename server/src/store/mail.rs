@@ -14,6 +14,10 @@ pub struct NewMessage<'a> {
     pub message_id: &'a str,
     /// For a reminder: its kind, subject and due date, so it is queued once.
     pub dedup_key: Option<&'a str>,
+    /// What it is: a reminder's kind, `test`, ...
+    pub kind: &'a str,
+    /// The site of the account it goes to (`None`: trust-wide).
+    pub site: Option<i64>,
     pub to: &'a str,
     pub subject: &'a str,
     pub body_text: &'a str,
@@ -37,6 +41,10 @@ pub struct Leased {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Listed {
     pub id: i64,
+    pub kind: String,
+    /// The site of the account it went to.
+    #[serde(skip)]
+    pub site: Option<i64>,
     pub to: String,
     pub subject: String,
     pub state: String,
@@ -51,7 +59,8 @@ pub struct Listed {
 pub fn queue(conn: &Connection, message: &NewMessage<'_>, now: Timestamp) -> Result<Option<i64>> {
     let added = conn.execute(
         "INSERT INTO mail_outbox (message_id, dedup_key, to_address, subject, body_text, \
-         body_html, next_attempt_at, queued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) \
+         body_html, next_attempt_at, queued_at, kind, site_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9) \
          ON CONFLICT (dedup_key) DO NOTHING",
         params![
             message.message_id,
@@ -60,7 +69,9 @@ pub fn queue(conn: &Connection, message: &NewMessage<'_>, now: Timestamp) -> Res
             message.subject,
             message.body_text,
             message.body_html,
-            now
+            now,
+            message.kind,
+            message.site
         ],
     )?;
     Ok((added == 1).then(|| conn.last_insert_rowid()))
@@ -165,6 +176,99 @@ pub fn requeue(conn: &Connection, id: i64, now: Timestamp) -> Result<bool> {
     )? == 1)
 }
 
+/// How many messages of site `site` (`None`: every site's) are in each state:
+/// (queued, sent, failed).
+pub fn counts(conn: &Connection, site: Option<i64>) -> Result<(u64, u64, u64)> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(state = 'queued'), 0), COALESCE(SUM(state = 'sent'), 0), \
+         COALESCE(SUM(state = 'failed'), 0) FROM mail_outbox WHERE (?1 IS NULL OR site_id = ?1)",
+        [site],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}
+
+/// Devices not back by their due time at `now`, with the account of the person who
+/// holds each (if they have one that is not disabled).
+pub fn overdue_devices(
+    conn: &Connection,
+    now: Timestamp,
+) -> Result<Vec<crate::rules::reminders::Overdue>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.id, d.id, d.label, d.site_id, c.due_back, \
+         (SELECT a.id FROM accounts a WHERE a.person_id = c.person_id AND a.disabled = 0 \
+          ORDER BY a.id LIMIT 1) \
+         FROM custody_sessions c JOIN devices d ON d.id = c.device_id \
+         WHERE c.returned_at IS NULL AND c.due_back < ?1 ORDER BY c.id",
+    )?;
+    let rows = stmt
+        .query_map([now], |r| {
+            Ok(crate::rules::reminders::Overdue {
+                session: r.get(0)?,
+                device: r.get(1)?,
+                device_label: r.get(2)?,
+                site: r.get(3)?,
+                due_back: r.get(4)?,
+                due_local: String::new(),
+                holder: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Makes every message a worker held queued again at once: at start, when no worker
+/// of this server can still be sending (only one server sends from a database).
+pub fn release_leases(conn: &Connection) -> Result<usize> {
+    Ok(conn.execute(
+        "UPDATE mail_outbox SET lease_until = NULL WHERE state = 'queued' AND lease_until IS NOT NULL",
+        [],
+    )?)
+}
+
+/// Whether a message with key `key` was ever queued.
+pub fn key_queued(conn: &Connection, key: &str) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM mail_outbox WHERE dedup_key = ?1",
+            [key],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// The reminders an account turned on or off (kinds without a row take the role's
+/// default).
+pub fn preferences(conn: &Connection, account: i64) -> Result<Vec<(String, bool)>> {
+    let mut stmt = conn.prepare(
+        "SELECT kind, enabled FROM mail_preferences WHERE account_id = ?1 ORDER BY kind",
+    )?;
+    let rows = stmt
+        .query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Turns one reminder on or off for an account.
+pub fn set_preference(conn: &Connection, account: i64, kind: &str, enabled: bool) -> Result<()> {
+    conn.execute(
+        "INSERT INTO mail_preferences (account_id, kind, enabled) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (account_id, kind) DO UPDATE SET enabled = excluded.enabled",
+        params![account, kind, enabled],
+    )?;
+    Ok(())
+}
+
+/// Every address refused for good, with the server's answer.
+pub fn refused_addresses(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut stmt =
+        conn.prepare("SELECT address, answer FROM mail_refused_addresses ORDER BY address")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// Why mail to `address` was refused for good, if it was.
 pub fn refusal_of(conn: &Connection, address: &str) -> Result<Option<String>> {
     Ok(conn
@@ -176,23 +280,33 @@ pub fn refusal_of(conn: &Connection, address: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
-/// The latest `limit` messages, newest first, without their bodies.
-pub fn listing(conn: &Connection, limit: u32) -> Result<Vec<Listed>> {
+/// The latest `limit` messages of site `site` (`None`: of every site), newest first,
+/// without their bodies; `state` keeps only those in it.
+pub fn listing(
+    conn: &Connection,
+    site: Option<i64>,
+    state: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Listed>> {
     let mut stmt = conn.prepare(
-        "SELECT id, to_address, subject, state, failures, last_error, queued_at, sent_at \
-         FROM mail_outbox ORDER BY id DESC LIMIT ?1",
+        "SELECT id, kind, to_address, subject, state, failures, last_error, queued_at, \
+         sent_at, site_id \
+         FROM mail_outbox WHERE (?1 IS NULL OR site_id = ?1) AND (?2 IS NULL OR state = ?2) \
+         ORDER BY id DESC LIMIT ?3",
     )?;
     let rows = stmt
-        .query_map([limit], |r| {
+        .query_map(params![site, state, limit], |r| {
             Ok(Listed {
                 id: r.get(0)?,
-                to: r.get(1)?,
-                subject: r.get(2)?,
-                state: r.get(3)?,
-                failures: r.get(4)?,
-                last_error: r.get(5)?,
-                queued_at: r.get(6)?,
-                sent_at: r.get(7)?,
+                kind: r.get(1)?,
+                to: r.get(2)?,
+                subject: r.get(3)?,
+                state: r.get(4)?,
+                failures: r.get(5)?,
+                last_error: r.get(6)?,
+                queued_at: r.get(7)?,
+                sent_at: r.get(8)?,
+                site: r.get(9)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -212,6 +326,8 @@ mod tests {
         NewMessage {
             message_id: id,
             dedup_key: key,
+            kind: "approvals",
+            site: None,
             to: "head@school.example",
             subject: "3 photos wait for your approval",
             body_text: "text",
@@ -258,9 +374,12 @@ mod tests {
             refusal_of(&conn, "HEAD@school.example").unwrap().as_deref(),
             Some("550 no such user")
         );
-        let listed = listing(&conn, 10).unwrap();
+        let listed = listing(&conn, None, None, 10).unwrap();
         let states: Vec<&str> = listed.iter().map(|l| l.state.as_str()).collect();
         assert_eq!(states, ["failed", "sent"]);
+        assert_eq!(counts(&conn, None).unwrap(), (0, 1, 1));
+        assert!(listing(&conn, Some(1), None, 10).unwrap().is_empty());
+        assert_eq!(listing(&conn, None, Some("failed"), 10).unwrap().len(), 1);
         assert!(requeue(&conn, retried.id, t(300)).unwrap());
         assert!(
             !requeue(&conn, again.id, t(300)).unwrap(),

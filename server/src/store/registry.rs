@@ -27,6 +27,8 @@ pub struct Account {
     /// appears nowhere in a single-site install).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site_id: Option<i64>,
+    /// Where the account's reminders go; `None`: it gets none.
+    pub email: Option<String>,
 }
 
 pub(crate) fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
@@ -44,7 +46,7 @@ pub(crate) fn conflict(e: rusqlite::Error, message: impl FnOnce() -> String) -> 
 }
 
 const ACCOUNT_COLS: &str = "id, username, password_hash, role, person_id, disabled, sessions_epoch, \
-     totp_secret IS NOT NULL, site_id";
+     totp_secret IS NOT NULL, site_id, email";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
@@ -57,6 +59,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         sessions_epoch: r.get(6)?,
         second_factor: r.get(7)?,
         site_id: r.get(8)?,
+        email: r.get(9)?,
     })
 }
 
@@ -141,6 +144,41 @@ pub fn update_account(
         "UPDATE accounts SET sessions_epoch = sessions_epoch + \
          (role IS NOT ?2 OR disabled IS NOT ?3), role = ?2, disabled = ?3 WHERE id = ?1",
         params![id.0, role.as_str(), disabled],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "account",
+            id: id.0,
+        });
+    }
+    Ok(())
+}
+
+/// A mail address an account's reminders can go to: one `@` with something either side,
+/// no spaces, at most 254 characters (the mail library checks the rest when it sends).
+pub fn check_email(address: &str) -> Result<()> {
+    let ok = address.len() <= 254
+        && address.split('@').count() == 2
+        && !address.starts_with('@')
+        && !address.ends_with('@')
+        && !address.contains(|c: char| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "{address:?} is not a mail address (name@school.example)"
+        )))
+    }
+}
+
+/// Sets (or with `None` clears) where an account's reminders go.
+pub fn set_email(conn: &Connection, id: AccountId, email: Option<&str>) -> Result<()> {
+    if let Some(address) = email {
+        check_email(address)?;
+    }
+    let changed = conn.execute(
+        "UPDATE accounts SET email = ?2 WHERE id = ?1",
+        params![id.0, email],
     )?;
     if changed == 0 {
         return Err(StoreError::NotFound {

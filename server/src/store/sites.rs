@@ -34,6 +34,9 @@ pub enum Kind {
     Import,
     /// A publication (and its takedown task): its photo's site.
     Publication,
+    /// A message in the mail outbox: the site of the account it went to (kept on the
+    /// message, which outlives a move of the account).
+    Mail,
 }
 
 impl Kind {
@@ -51,6 +54,7 @@ impl Kind {
             "bookings" => Self::Booking,
             "imports" => Self::Import,
             "takedowns" | "publications" => Self::Publication,
+            "mail" => Self::Mail,
             _ => return None,
         })
     }
@@ -69,6 +73,7 @@ impl Kind {
             Self::Booking => "booking",
             Self::Import => "import",
             Self::Publication => "publication",
+            Self::Mail => "message",
         }
     }
 
@@ -76,7 +81,13 @@ impl Kind {
     fn derived(self) -> bool {
         !matches!(
             self,
-            Self::Person | Self::Account | Self::Kiosk | Self::Device | Self::Group | Self::Photo
+            Self::Person
+                | Self::Account
+                | Self::Kiosk
+                | Self::Device
+                | Self::Group
+                | Self::Photo
+                | Self::Mail
         )
     }
 
@@ -107,6 +118,7 @@ impl Kind {
             Self::Booking => "bookings",
             Self::Import => "custody_sessions",
             Self::Publication => "publications",
+            Self::Mail => "mail_outbox",
         }
     }
 }
@@ -199,7 +211,12 @@ pub fn record_named(conn: &Connection, kind: Kind, name: &str) -> Result<Option<
                 "a photo belongs to the site of the camera it came off".into(),
             ));
         }
-        Kind::Consent | Kind::Badge | Kind::Booking | Kind::Import | Kind::Publication => {
+        Kind::Consent
+        | Kind::Badge
+        | Kind::Booking
+        | Kind::Import
+        | Kind::Publication
+        | Kind::Mail => {
             return Err(StoreError::Invalid(format!(
                 "a {} belongs to the site of what it is of",
                 kind.what()
@@ -237,7 +254,7 @@ pub fn site_by_name(conn: &Connection, name: &str) -> Result<Site> {
 
 /// Puts a record in a site (`None`: in none). Returns whether the record exists.
 pub fn assign(conn: &Connection, kind: Kind, id: i64, site: Option<i64>) -> Result<bool> {
-    if kind.derived() {
+    if kind.derived() || kind == Kind::Mail {
         return Err(StoreError::Invalid(format!(
             "a {} belongs to the site of what it is of",
             kind.what()
