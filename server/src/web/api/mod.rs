@@ -3,6 +3,7 @@
 
 mod groups;
 mod kiosk;
+mod mail;
 pub(crate) mod people;
 pub(super) mod photos;
 mod registry;
@@ -79,6 +80,13 @@ pub fn routes() -> Router<AppState> {
             get(registry::accounts).post(registry::add_account),
         )
         .route("/api/v1/accounts/{id}", put(registry::update_account))
+        .route("/api/v1/accounts/{id}/email", put(mail::set_email))
+        .route(
+            "/api/v1/account/reminders",
+            get(mail::reminders).put(mail::set_reminders),
+        )
+        .route("/api/v1/mail", get(mail::outbox))
+        .route("/api/v1/mail/{id}/send-again", post(mail::send_again))
         .route(
             "/api/v1/kiosks",
             get(registry::kiosks).post(registry::add_kiosk),

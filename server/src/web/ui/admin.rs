@@ -94,6 +94,9 @@ pub struct AccountRow {
     pub role: AccountRole,
     pub disabled: bool,
     pub is_me: bool,
+    pub email: String,
+    /// The mail server's answer when it refused the address for good.
+    pub refused: String,
 }
 
 #[derive(Template)]
@@ -119,14 +122,22 @@ pub async fn accounts(
                     (crate::store::sites::Kind::Account, a.id.0)
                 })?
                 .into_iter()
-                .map(|a| AccountRow {
-                    id: a.id.0,
-                    is_me: a.id == me,
-                    username: a.username,
-                    role: a.role,
-                    disabled: a.disabled,
+                .map(|a| {
+                    let refused = match &a.email {
+                        Some(address) => crate::store::mail::refusal_of(c, address)?,
+                        None => None,
+                    };
+                    Ok(AccountRow {
+                        id: a.id.0,
+                        is_me: a.id == me,
+                        username: a.username,
+                        role: a.role,
+                        disabled: a.disabled,
+                        email: a.email.unwrap_or_default(),
+                        refused: refused.unwrap_or_default(),
+                    })
                 })
-                .collect(),
+                .collect::<crate::store::Result<Vec<_>>>()?,
             )
         })
         .await?;

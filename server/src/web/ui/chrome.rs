@@ -161,6 +161,10 @@ struct AccountPage {
     c: Chrome,
     sessions: Vec<SessionRow>,
     second_factor: bool,
+    email: String,
+    /// The mail server's answer when it refused the address for good.
+    refused: String,
+    reminders: Vec<super::mail::ReminderChoice>,
 }
 
 /// The caller's own account: where they are logged in, and a button to end each.
@@ -174,6 +178,22 @@ pub async fn account(
     let now = state.now().as_second();
     let id = caller.account.id;
     let st = state.clone();
+    let me = caller.account.clone();
+    let (email, refused, reminders) = state
+        .read(move |conn| {
+            let me = crate::store::registry::account(conn, me.id)?;
+            let refused = match &me.email {
+                Some(address) => crate::store::mail::refusal_of(conn, address)?,
+                None => None,
+            };
+            let reminders = super::mail::choices(conn, &me)?;
+            Ok((
+                me.email.unwrap_or_default(),
+                refused.unwrap_or_default(),
+                reminders,
+            ))
+        })
+        .await?;
     let sessions = state
         .read(move |conn| {
             Ok(
@@ -193,6 +213,9 @@ pub async fn account(
         c,
         sessions,
         second_factor: caller.account.second_factor,
+        email,
+        refused,
+        reminders,
     })
 }
 

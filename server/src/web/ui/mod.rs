@@ -12,6 +12,7 @@ mod chrome;
 mod dashboard;
 mod groups;
 mod kiosks;
+mod mail;
 mod media;
 mod people;
 mod photos;
@@ -141,6 +142,11 @@ pub fn routes() -> Router<AppState> {
             get(admin::accounts).post(admin::add_account),
         )
         .route("/admin/accounts/{id}", post(admin::update_account))
+        .route("/admin/accounts/{id}/email", post(mail::set_email))
+        .route("/admin/mail", get(mail::outbox))
+        .route("/admin/mail/test", post(mail::send_test))
+        .route("/admin/mail/{id}/send-again", post(mail::send_again))
+        .route("/account/reminders", post(mail::set_reminders))
         .route("/admin/badges", get(admin::badges).post(admin::enrol_badge))
         .route("/admin/badges/{id}/active", post(admin::badge_active))
         .route(
