@@ -277,7 +277,10 @@ impl SmtpSender {
                 u16::from(response.code()),
                 response.message().collect::<Vec<_>>().join(" / ")
             )),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(match attempt_of(&e) {
+                Attempt::Temporary(answer) | Attempt::Permanent { answer, .. } => answer,
+                Attempt::Sent => e.to_string(),
+            }),
         }
     }
 }

@@ -5,6 +5,7 @@ mod groups;
 mod helpers;
 mod kiosk;
 mod limits;
+mod mail;
 mod people;
 mod photos;
 mod publish;

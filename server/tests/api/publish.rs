@@ -44,7 +44,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Stores the original as the import would and catalogues it, tagged and confirmed.
-fn stored_photo(app: &TestApp, person: i64) -> i64 {
+pub(crate) fn stored_photo(app: &TestApp, person: i64) -> i64 {
     let bytes = camera_jpeg(app.db_path.parent().unwrap());
     let hash = sha256_hex(&bytes);
     let data_dir = app.db_path.parent().unwrap();

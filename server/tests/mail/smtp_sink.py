@@ -7,6 +7,7 @@ require AUTH XOAUTH2 with one bearer token. Prints "ready" once it listens.
 
 import argparse
 import base64
+import os
 import ssl
 import sys
 import threading
@@ -18,6 +19,9 @@ from aiosmtpd.smtp import AuthResult
 
 class Sink(Mailbox):
     def __init__(self, maildir, refuse, token, user):
+        # The Maildir's folders, also when its root already exists.
+        for folder in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(maildir, folder), exist_ok=True)
         super().__init__(maildir)
         self.refuse = refuse
         self.token = token
@@ -32,14 +36,19 @@ class Sink(Mailbox):
         return "250 OK"
 
     async def auth_XOAUTH2(self, server, args):
+        refused = AuthResult(
+            success=False, handled=False, message="535 5.7.3 Authentication unsuccessful"
+        )
         if not self.token or len(args) != 2:
-            return AuthResult(success=False)
+            return refused
         try:
             fields = base64.b64decode(args[1]).decode().split("\x01")
         except Exception:
-            return AuthResult(success=False)
+            return refused
         expected = ["user=" + self.user, "auth=Bearer " + self.token]
-        return AuthResult(success=fields[:2] == expected, auth_data=self.user)
+        if fields[:2] != expected:
+            return refused
+        return AuthResult(success=True, auth_data=self.user)
 
 
 def main():
