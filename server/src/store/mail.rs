@@ -249,6 +249,27 @@ pub fn preferences(conn: &Connection, account: i64) -> Result<Vec<(String, bool)
     Ok(rows)
 }
 
+/// Each reminder open to the account's role, on or off (its choice, or the role's
+/// default).
+pub fn reminder_choices(
+    conn: &Connection,
+    account: &super::registry::Account,
+) -> Result<Vec<(crate::rules::reminders::Kind, bool)>> {
+    use crate::rules::reminders::Kind;
+    let chosen = preferences(conn, account.id.0)?;
+    Ok(Kind::ALL
+        .into_iter()
+        .filter(|k| k.open_to(account.role))
+        .map(|k| {
+            let on = chosen
+                .iter()
+                .find(|(code, _)| code == k.code())
+                .map_or_else(|| k.on_by_default(account.role), |(_, on)| *on);
+            (k, on)
+        })
+        .collect())
+}
+
 /// Turns one reminder on or off for an account.
 pub fn set_preference(conn: &Connection, account: i64, kind: &str, enabled: bool) -> Result<()> {
     conn.execute(

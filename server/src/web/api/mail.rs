@@ -102,17 +102,9 @@ pub async fn reminders(
                     Some(address) => mail::refusal_of(c, address)?,
                     None => None,
                 };
-                let chosen = mail::preferences(c, id.0)?;
-                let reminders = Kind::ALL
+                let reminders = mail::reminder_choices(c, &me)?
                     .into_iter()
-                    .filter(|k| k.open_to(me.role))
-                    .map(|k| {
-                        let on = chosen
-                            .iter()
-                            .find(|(code, _)| code == k.code())
-                            .map_or_else(|| k.on_by_default(me.role), |(_, on)| *on);
-                        (k.code(), on)
-                    })
+                    .map(|(k, on)| (k.code(), on))
                     .collect();
                 Ok(Reminders {
                     email: me.email,

@@ -164,7 +164,7 @@ struct AccountPage {
     email: String,
     /// The mail server's answer when it refused the address for good.
     refused: String,
-    reminders: Vec<super::mail::ReminderChoice>,
+    reminders: Vec<(crate::rules::reminders::Kind, bool)>,
 }
 
 /// The caller's own account: where they are logged in, and a button to end each.
@@ -186,7 +186,7 @@ pub async fn account(
                 Some(address) => crate::store::mail::refusal_of(conn, address)?,
                 None => None,
             };
-            let reminders = super::mail::choices(conn, &me)?;
+            let reminders = crate::store::mail::reminder_choices(conn, &me)?;
             Ok((
                 me.email.unwrap_or_default(),
                 refused.unwrap_or_default(),

@@ -176,33 +176,6 @@ pub async fn set_email(
     finish(&session, result, "/admin/accounts").await
 }
 
-/// One reminder on the account page.
-pub struct ReminderChoice {
-    pub code: &'static str,
-    pub label: &'static str,
-    pub on: bool,
-}
-
-/// The reminders an account may have, each on or off.
-pub fn choices(
-    conn: &rusqlite::Connection,
-    account: &crate::store::registry::Account,
-) -> crate::store::Result<Vec<ReminderChoice>> {
-    let chosen = mail::preferences(conn, account.id.0)?;
-    Ok(Kind::ALL
-        .into_iter()
-        .filter(|k| k.open_to(account.role))
-        .map(|k| ReminderChoice {
-            code: k.code(),
-            label: k.label(),
-            on: chosen
-                .iter()
-                .find(|(code, _)| code == k.code())
-                .map_or_else(|| k.on_by_default(account.role), |(_, on)| *on),
-        })
-        .collect())
-}
-
 /// The account page's reminder form: a checkbox per reminder open to the role, each
 /// named `remind`; a box not sent is off.
 pub async fn set_reminders(
