@@ -36,10 +36,10 @@ pub(crate) fn serve(
         })?;
     }
     detect_faces_in_background(&config, clock.clone());
-    send_mail_in_background(&config, clock.clone());
     sweep_every_hour(&config, clock.clone());
     purge_every_day(&config, clock.clone());
     let bind = config.bind;
+    let clock_for_mail = clock.clone();
     run_server(bind, None, move |_| {
         let state = AppState::new(conn, config, clock);
         // A copy placed in the outbox by a run that died before recording it;
@@ -60,6 +60,7 @@ pub(crate) fn serve(
         }
         // Photos received before a stop and not analysed yet.
         state.analyse_in_background();
+        send_mail_in_background(&state, clock_for_mail);
         Ok(state)
     })
 }
@@ -122,71 +123,17 @@ pub(crate) fn detect_faces_in_background(config: &Config, clock: Clock) {
     });
 }
 
-/// With `[mail]`: queues the reminders due and sends the outbox, every `poll_seconds`
-/// (at once again while more is due), on a thread of its own with its own database
-/// connection. Messages a stopped server was sending are sent again at start.
-pub(crate) fn send_mail_in_background(config: &Config, clock: Clock) {
-    let Some(settings) = config.mail.clone() else {
+/// With `[mail]`: the mail worker ([`ops::mail::work`]) on a thread of its own, writing
+/// through the server's connection, until the process ends.
+pub(crate) fn send_mail_in_background(state: &AppState, clock: Clock) {
+    if state.config().mail.is_none() {
         return;
-    };
-    let config = config.clone();
+    }
+    let (config, writer) = (state.config().clone(), state.db_handle());
     std::thread::spawn(move || {
-        const PER_ROUND: usize = 50;
-        let sender = match consentcam::infra::mail::SmtpSender::new(&settings) {
-            Ok(sender) => sender,
-            Err(e) => {
-                tracing::error!(error = %e, "mail cannot be sent: fix [mail]");
-                return;
-            }
-        };
-        let conn = match open_db(&config) {
-            Ok(conn) => conn,
-            Err(e) => {
-                tracing::error!(error = %e, "the mail worker cannot open the records");
-                return;
-            }
-        };
-        match consentcam::store::mail::release_leases(&conn) {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(
-                messages = n,
-                "mail a stopped server was sending is sent again"
-            ),
-            Err(e) => tracing::error!(error = %e, "cannot release the outbox's leases"),
-        }
-        let db = std::sync::Mutex::new(conn);
-        let zone = clock::time_zone(&config.time_zone);
-        let retry_for = jiff::SignedDuration::from_hours(i64::from(settings.retry_hours));
-        loop {
-            let queued = {
-                let mut conn = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                ops::mail::queue_reminders(
-                    &mut conn,
-                    &settings,
-                    &zone,
-                    &config.policy(),
-                    config.renewal_notice_days,
-                    clock.now(),
-                )
-            };
-            match queued {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(reminders = n, "reminders queued"),
-                Err(e) => tracing::error!(error = %e, "the reminders could not be queued"),
-            }
-            let busy =
-                match ops::mail::send_due(&db, &sender, retry_for, &|| clock.now(), PER_ROUND) {
-                    Ok(round) => round.sent + round.deferred + round.failed == PER_ROUND,
-                    Err(e) => {
-                        tracing::error!(error = %e, "the mail round did not finish");
-                        false
-                    }
-                };
-            if !busy {
-                std::thread::sleep(std::time::Duration::from_secs(u64::from(
-                    settings.poll_seconds,
-                )));
-            }
+        let never = std::sync::atomic::AtomicBool::new(false);
+        if let Err(e) = ops::mail::work(&writer, &config, &clock, &never) {
+            tracing::error!(error = %e, "mail cannot be sent");
         }
     });
 }

@@ -33,6 +33,10 @@ pub struct MailSettings {
     /// Seconds between two looks at the outbox and the reminders due.
     #[serde(default = "default_poll_seconds")]
     pub poll_seconds: u32,
+    /// At most this many messages handed over a second (they share the records' writer
+    /// with the kiosks and pages).
+    #[serde(default = "default_per_second")]
+    pub per_second: u32,
     /// How long a message that meets only temporary failures is tried again, in hours,
     /// before it is marked failed.
     #[serde(default = "default_retry_hours")]
@@ -63,6 +67,10 @@ fn default_overdue_grace_hours() -> u32 {
 
 fn default_poll_seconds() -> u32 {
     30
+}
+
+fn default_per_second() -> u32 {
+    10
 }
 
 /// How the connection to an SMTP server is protected.
@@ -201,6 +209,9 @@ impl MailSettings {
         }
         if self.digest_hour > 23 {
             return Err("[mail] digest_hour is an hour of the day, 0 to 23".into());
+        }
+        if self.per_second == 0 {
+            return Err("[mail] per_second must be at least 1".into());
         }
         if self.poll_seconds == 0 {
             return Err("[mail] poll_seconds must be at least 1".into());

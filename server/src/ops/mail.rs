@@ -183,33 +183,56 @@ fn facts(
     Ok(facts)
 }
 
-/// Queues the reminders due at `now`, in one transaction with the reads that count them.
-/// A reminder whose key was queued before is not queued again. Returns how many were.
+/// Queues the reminders due at `now`. A reminder whose key was queued before is not
+/// queued again. Returns how many were.
+///
+/// The records are first read on `reader` (a connection of its own: in WAL mode it holds
+/// up no writer); most looks find nothing new and end there. When something is due, the
+/// kinds due are planned again and queued in one transaction on `writer` (the server's
+/// writing connection), so what a reminder counts is what the records held when it was
+/// queued.
 pub fn queue_reminders(
-    conn: &mut Connection,
+    reader: &Connection,
+    writer: &Mutex<Connection>,
     settings: &MailSettings,
     zone: &TimeZone,
     policy: &ConsentPolicy,
     renewal_days: i32,
     now: Timestamp,
 ) -> Result<usize> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let everyone = recipients(&tx)?;
     let local = zone.to_datetime(now);
     let schedule = Schedule {
         digest_hour: i8::try_from(settings.digest_hour).unwrap_or(7),
         overdue_grace: SignedDuration::from_hours(i64::from(settings.overdue_grace_hours)),
     };
-    let kinds = reminders::wanted(&everyone, local, schedule);
+    // What is due and not queued yet, of `only` those kinds if given.
+    let due = |conn: &Connection, only: Option<&[Kind]>| -> Result<Vec<Reminder>> {
+        let everyone = recipients(conn)?;
+        let kinds: Vec<Kind> = reminders::wanted(&everyone, local, schedule)
+            .into_iter()
+            .filter(|k| only.is_none_or(|o| o.contains(k)))
+            .collect();
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let facts = facts(conn, &kinds, zone, policy, renewal_days, now)?;
+        let mut due = Vec::new();
+        for r in reminders::plan(&everyone, &facts, now, local, schedule) {
+            if kinds.contains(&r.kind) && !mail::key_queued(conn, &r.key)? {
+                due.push(r);
+            }
+        }
+        Ok(due)
+    };
+    let mut kinds: Vec<Kind> = due(reader, None)?.iter().map(|r| r.kind).collect();
     if kinds.is_empty() {
         return Ok(0);
     }
-    let facts = facts(&tx, &kinds, zone, policy, renewal_days, now)?;
+    kinds.dedup();
+    let mut conn = lock(writer);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut queued = 0;
-    for r in reminders::plan(&everyone, &facts, now, local, schedule) {
-        if mail::key_queued(&tx, &r.key)? {
-            continue;
-        }
+    for r in due(&tx, Some(&kinds))? {
         let (text, html) = bodies(settings, &r)?;
         let id = new_message_id(&settings.from)?;
         let added = mail::queue(
@@ -251,28 +274,81 @@ fn jitter() -> f64 {
     getrandom::fill(&mut byte).map_or(0.5, |()| f64::from(byte[0]) / 255.0)
 }
 
-/// Sends the messages due, one at a time, until none is due or `limit` were tried. The
-/// database is locked only to lease a message and to record its outcome, never while
-/// the mail server is talking. `now` is read for each message.
+/// Records what became of message `m` (in the caller's transaction).
+fn record(
+    conn: &Connection,
+    m: &mail::Leased,
+    attempt: Attempt,
+    retry_for: SignedDuration,
+    done: Timestamp,
+    round: &mut Round,
+) -> Result<()> {
+    match attempt {
+        Attempt::Sent => {
+            mail::mark_sent(conn, m.id, done)?;
+            tracing::info!(message = m.id, "mail sent");
+            round.sent += 1;
+        }
+        Attempt::Temporary(error) => {
+            match next_attempt(m.failures + 1, m.queued_at, done, retry_for, jitter()) {
+                Some(next) => {
+                    mail::mark_retry(conn, m.id, &error, next)?;
+                    tracing::warn!(message = m.id, %error, %next, "mail deferred");
+                    round.deferred += 1;
+                }
+                None => {
+                    let error = format!("given up after {} tries: {error}", m.failures + 1);
+                    mail::mark_failed(conn, m.id, &error, false, done)?;
+                    tracing::error!(message = m.id, %error, "mail failed");
+                    round.failed += 1;
+                }
+            }
+        }
+        Attempt::Permanent {
+            answer,
+            address_refused,
+        } => {
+            mail::mark_failed(conn, m.id, &answer, address_refused, done)?;
+            tracing::error!(message = m.id, %answer, address_refused, "mail refused");
+            round.failed += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Sends the messages due, one at a time, until none is due or `limit` were tried, at
+/// most one every `spacing` (the records' writer is shared with the requests: a steady
+/// trickle leaves it free for them). The database is locked only to record a message's
+/// outcome and lease the next (one transaction for both), never while the mail server is
+/// talking. `now` is read for each message.
 pub fn send_due(
     db: &Mutex<Connection>,
     sender: &dyn Sender,
     retry_for: SignedDuration,
     now: &dyn Fn() -> Timestamp,
     limit: usize,
+    spacing: std::time::Duration,
 ) -> Result<Round> {
     let mut round = Round::default();
-    for _ in 0..limit {
+    let mut outcome: Option<(mail::Leased, Attempt)> = None;
+    for tried in 0..=limit {
         let at = now();
         let leased = {
             let mut conn = lock(db);
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let until = at.checked_add(LEASE).unwrap_or(at);
-            let leased = mail::lease_next(&tx, at, until)?;
+            if let Some((m, attempt)) = outcome.take() {
+                record(&tx, &m, attempt, retry_for, at, &mut round)?;
+            }
+            let leased = if tried < limit {
+                mail::lease_next(&tx, at, at.checked_add(LEASE).unwrap_or(at))?
+            } else {
+                None
+            };
             tx.commit()?;
             leased
         };
         let Some(m) = leased else { break };
+        let started = std::time::Instant::now();
         let attempt = sender.send(
             &Outgoing {
                 message_id: &m.message_id,
@@ -283,37 +359,9 @@ pub fn send_due(
             },
             at,
         );
-        let done = now();
-        let conn = lock(db);
-        match attempt {
-            Attempt::Sent => {
-                mail::mark_sent(&conn, m.id, done)?;
-                tracing::info!(message = m.id, "mail sent");
-                round.sent += 1;
-            }
-            Attempt::Temporary(error) => {
-                match next_attempt(m.failures + 1, m.queued_at, done, retry_for, jitter()) {
-                    Some(next) => {
-                        mail::mark_retry(&conn, m.id, &error, next)?;
-                        tracing::warn!(message = m.id, %error, %next, "mail deferred");
-                        round.deferred += 1;
-                    }
-                    None => {
-                        let error = format!("given up after {} tries: {error}", m.failures + 1);
-                        mail::mark_failed(&conn, m.id, &error, false, done)?;
-                        tracing::error!(message = m.id, %error, "mail failed");
-                        round.failed += 1;
-                    }
-                }
-            }
-            Attempt::Permanent {
-                answer,
-                address_refused,
-            } => {
-                mail::mark_failed(&conn, m.id, &answer, address_refused, done)?;
-                tracing::error!(message = m.id, %answer, address_refused, "mail refused");
-                round.failed += 1;
-            }
+        outcome = Some((m, attempt));
+        if let Some(rest) = spacing.checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
         }
     }
     Ok(round)
@@ -377,4 +425,84 @@ pub fn queue_test(
         .ok_or_else(|| StoreError::Conflict("the message was not queued".into()))?;
         Ok((queued, format!("mail:{queued}"), serde_json::json!({})))
     })
+}
+
+/// The mail worker: queues the reminders due and sends the outbox, every `poll_seconds`
+/// (at once again while more is due), until `stop`. `writer` is the server's writing
+/// connection (the worker takes its turn with the requests instead of contending for
+/// SQLite's lock); the reminders are read on a connection of its own. Messages a stopped
+/// server was sending are sent again first (only one server sends from a database).
+/// Without `[mail]` it returns at once.
+///
+/// # Errors
+/// Settings that cannot send, or records that cannot be opened; a failed round is logged
+/// and the next one tried.
+pub fn work(
+    writer: &Mutex<Connection>,
+    config: &crate::infra::config::Config,
+    clock: &crate::infra::clock::Clock,
+    stop: &std::sync::atomic::AtomicBool,
+) -> std::result::Result<(), String> {
+    const PER_ROUND: usize = 50;
+    let Some(settings) = &config.mail else {
+        return Ok(());
+    };
+    let sender = crate::infra::mail::SmtpSender::new(settings).map_err(|e| e.to_string())?;
+    let reader = crate::store::open(&config.db_path()).map_err(|e| e.to_string())?;
+    reader
+        .pragma_update(None, "query_only", "ON")
+        .map_err(|e| e.to_string())?;
+    match mail::release_leases(&lock(writer)) {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            messages = n,
+            "mail a stopped server was sending is sent again"
+        ),
+        Err(e) => tracing::error!(error = %e, "cannot release the outbox's leases"),
+    }
+    let zone = crate::infra::clock::time_zone(&config.time_zone);
+    let retry_for = SignedDuration::from_hours(i64::from(settings.retry_hours));
+    let policy = config.policy();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let queued = queue_reminders(
+            &reader,
+            writer,
+            settings,
+            &zone,
+            &policy,
+            config.renewal_notice_days,
+            clock.now(),
+        );
+        match queued {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(reminders = n, "reminders queued"),
+            Err(e) => tracing::error!(error = %e, "the reminders could not be queued"),
+        }
+        let spacing = std::time::Duration::from_secs(1) / settings.per_second.max(1);
+        let busy = match send_due(
+            writer,
+            &sender,
+            retry_for,
+            &|| clock.now(),
+            PER_ROUND,
+            spacing,
+        ) {
+            Ok(round) => round.sent + round.deferred + round.failed == PER_ROUND,
+            Err(e) => {
+                tracing::error!(error = %e, "the mail round did not finish");
+                false
+            }
+        };
+        if !busy {
+            // Slept in short steps so a stop is seen soon.
+            let until = std::time::Instant::now()
+                + std::time::Duration::from_secs(u64::from(settings.poll_seconds));
+            while std::time::Instant::now() < until
+                && !stop.load(std::sync::atomic::Ordering::Relaxed)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+    Ok(())
 }

@@ -178,6 +178,10 @@ fn configure(conn: &mut Connection) -> Result<()> {
     // linger in free pages (the WAL is emptied after an erasure, see `erasure::erase_person`).
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // A transaction takes the write lock when it begins, so it waits (the busy timeout)
+    // for another connection that writes, such as the mail worker's; one that read first
+    // and wrote later would be refused at once instead.
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     MIGRATIONS.to_latest(conn)?;
     Ok(())
 }

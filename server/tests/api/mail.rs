@@ -148,7 +148,7 @@ fn mail_toml(port: u16, extra_smtp: &str) -> String {
     format!(
         "time_zone = \"Europe/London\"\n[mail]\nfrom = \"photos@school.example\"\n\
          from_name = \"St Anne's photos\"\nserver_url = \"https://photos.school.example\"\n\
-         poll_seconds = 1\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\n{extra_smtp}"
+         poll_seconds = 1\nper_second = 100\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\n{extra_smtp}"
     )
 }
 

@@ -598,3 +598,111 @@ async fn a_real_photo_is_covered_a_missed_face_drawn_and_published_from_the_phot
     assert_eq!(of(harry).source, faces::FaceSource::Drawn);
     assert!(!dark(of(amira)), "Amira's face was covered too");
 }
+
+#[tokio::test]
+async fn an_admin_gives_an_address_sees_a_refused_message_and_sends_it_again_and_a_director_turns_a_reminder_off()
+ {
+    let mail: consentcam::infra::mail_settings::MailSettings = toml::from_str(
+        "from = \"photos@school.example\"\nserver_url = \"https://photos.school.example\"\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = 2525\ntls = \"none\"\n",
+    )
+    .expect("mail settings");
+    let settings = mail.clone();
+    let server = harness::spawn_demo_configured(
+        move |config| config.mail = Some(mail),
+        move |conn, _| {
+            // A message the mail server refused for good.
+            let now = harness::NOW.parse().expect("now");
+            let id = consentcam::ops::mail::queue_test(
+                conn,
+                &settings,
+                "head.teacher@school.example",
+                None,
+                "test",
+                now,
+            )
+            .expect("queued");
+            consentcam::store::mail::mark_failed(
+                conn,
+                id,
+                "550 5.1.1 <head.teacher@school.example>: Recipient address rejected",
+                true,
+                now,
+            )
+            .expect("failed");
+        },
+    )
+    .await;
+    let director = registry::account_by_username(&server.db(), "director")
+        .expect("query")
+        .expect("the director")
+        .id;
+    let b = desktop().await;
+    b.log_in(&server, "admin").await;
+    b.goto(&server.url("/admin/accounts")).await;
+    let field = format!("form[action='/admin/accounts/{director}/email'] input[name=email]");
+    b.fill(&field, "head.teacher@school.example").await;
+    b.submit(&format!(
+        "form[action='/admin/accounts/{director}/email'] button"
+    ))
+    .await;
+    b.notice("Address saved.").await;
+    assert_eq!(b.value(&field).await, "head.teacher@school.example");
+    // The address was refused before: the accounts page says so.
+    assert!(
+        b.text("#accounts")
+            .await
+            .contains("Refused by the mail server: 550 5.1.1")
+    );
+
+    b.goto(&server.url("/admin/mail")).await;
+    assert!(b.text("#mail-counts").await.contains("1 failed"));
+    let row = b.text("#outbox tr[data-state='failed']").await;
+    assert!(row.contains("head.teacher@school.example"), "{row}");
+    assert!(row.contains("Recipient address rejected"), "{row}");
+    b.submit("#outbox tr[data-state='failed'] button").await;
+    b.notice("queued again").await;
+    assert!(b.text("#mail-counts").await.contains("1 waiting"));
+    b.wait("#outbox tr[data-state='queued']").await;
+    b.log_out().await;
+
+    b.log_in(&server, "director").await;
+    b.goto(&server.url("/account")).await;
+    let reminders = b.text("#reminders").await;
+    assert!(
+        reminders.contains("head.teacher@school.example"),
+        "{reminders}"
+    );
+    b.wait("#address-refused").await;
+    let approvals = "#reminders input[value='approvals_waiting']";
+    assert_eq!(
+        b.wait(approvals)
+            .await
+            .prop("checked")
+            .await
+            .expect("checked")
+            .as_deref(),
+        Some("true"),
+        "on by default for a director"
+    );
+    // Mail failures are for admins: not offered to a director.
+    assert!(!reminders.contains("could not be delivered"));
+    b.set_checked(approvals, false).await;
+    b.submit("#reminders button").await;
+    b.notice("Reminders saved.").await;
+    assert_eq!(
+        b.wait(approvals)
+            .await
+            .prop("checked")
+            .await
+            .expect("checked")
+            .as_deref(),
+        Some("false")
+    );
+    let chosen = consentcam::store::mail::preferences(&server.db(), director.0).expect("read");
+    assert!(
+        chosen.contains(&("approvals_waiting".to_owned(), false)),
+        "{chosen:?}"
+    );
+    b.close().await;
+}
