@@ -177,11 +177,19 @@ fn at(offset_minutes: i64) -> Timestamp {
 fn worker_round(app: &TestApp, settings: &MailSettings, now: Timestamp) -> (usize, outbox::Round) {
     let zone = jiff::tz::TimeZone::get("Europe/London").unwrap();
     let policy = consentcam::infra::config::Config::default().policy();
-    let queued = outbox::queue_reminders(&mut app.db(), settings, &zone, &policy, 30, now).unwrap();
     let db = Mutex::new(app.db());
+    let queued =
+        outbox::queue_reminders(&app.db(), &db, settings, &zone, &policy, 30, now).unwrap();
     let sender = SmtpSender::new(settings).unwrap();
-    let round =
-        outbox::send_due(&db, &sender, SignedDuration::from_hours(48), &|| now, 1000).unwrap();
+    let round = outbox::send_due(
+        &db,
+        &sender,
+        SignedDuration::from_hours(48),
+        &|| now,
+        1000,
+        std::time::Duration::ZERO,
+    )
+    .unwrap();
     (queued, round)
 }
 
