@@ -448,10 +448,7 @@ pub fn work(
         return Ok(());
     };
     let sender = crate::infra::mail::SmtpSender::new(settings).map_err(|e| e.to_string())?;
-    let reader = crate::store::open(&config.db_path()).map_err(|e| e.to_string())?;
-    reader
-        .pragma_update(None, "query_only", "ON")
-        .map_err(|e| e.to_string())?;
+    let reader = crate::store::open_reader(&config.db_path()).map_err(|e| e.to_string())?;
     match mail::release_leases(&lock(writer)) {
         Ok(0) => {}
         Ok(n) => tracing::warn!(

@@ -142,6 +142,14 @@ pub fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Opens the database at `path` (see [`open`]) for reading only: the connection refuses
+/// to write (`query_only`).
+pub fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = open(path)?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    Ok(conn)
+}
+
 /// Connections that only read, beside the one writer: in WAL mode they read the last
 /// committed state while the writer works, so a long read (a gallery) never holds up a
 /// write and a write (a publication) never holds up the pages. Each refuses to write
