@@ -164,18 +164,10 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A mail address as the settings need it: one `@`, something either side, no spaces or
-/// angle brackets (the SMTP library checks it fully when it sends).
+/// A mail address as the settings need it: the check an account's address gets.
 fn check_address(what: &str, address: &str) -> Result<(), String> {
-    let ok = address.split('@').count() == 2
-        && !address.starts_with('@')
-        && !address.ends_with('@')
-        && !address.contains(|c: char| c.is_whitespace() || c == '<' || c == '>');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("[mail] {what}: {address:?} is not a mail address"))
-    }
+    crate::store::registry::check_email(address)
+        .map_err(|_| format!("[mail] {what}: {address:?} is not a mail address"))
 }
 
 impl MailSettings {
