@@ -59,6 +59,84 @@ pub struct Config {
     /// `[mail]`: the sender and the way mail leaves (none: no mail is sent, reminders
     /// wait in the outbox).
     pub mail: Option<super::mail_settings::MailSettings>,
+    /// `[parents]`: consent answered online through personal links (needs `[mail]` to
+    /// send them). Without it no link is made.
+    pub parents: Option<ParentSettings>,
+}
+
+/// `[parents]`: the public pages where parents and adult learners answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentSettings {
+    /// The address parents' links start with, as the TLS proxy serves the public
+    /// listener (`https://consent.school.example`). Links are built from it, never from
+    /// a request's `Host`.
+    pub public_url: String,
+    /// Where the public listener listens (only the consent pages are served there; put
+    /// only this one behind the proxy that faces the internet). Without it the pages are
+    /// not served.
+    pub public_bind: Option<SocketAddr>,
+    /// Days a link works.
+    #[serde(default = "ParentSettings::default_link_days")]
+    pub link_days: u32,
+    /// Renewal requests sent before a form lapses, at most (one a week).
+    #[serde(default = "ParentSettings::default_renewal_requests")]
+    pub renewal_requests: u32,
+    /// Requests one address may make to the public pages per minute.
+    #[serde(default = "ParentSettings::default_per_minute")]
+    pub requests_per_minute: u32,
+}
+
+impl ParentSettings {
+    fn default_link_days() -> u32 {
+        14
+    }
+    fn default_renewal_requests() -> u32 {
+        3
+    }
+    fn default_per_minute() -> u32 {
+        30
+    }
+
+    /// `public_url` without a trailing slash.
+    #[must_use]
+    pub fn link_base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
+    /// Whether the public pages are served over HTTPS (their cookie is `Secure` then).
+    #[must_use]
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// What TOML alone cannot check.
+    ///
+    /// # Errors
+    /// Why these settings cannot be used, naming the setting.
+    pub fn check(&self) -> Result<(), String> {
+        let url = self.public_url.trim_end_matches('/');
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or("[parents] public_url must start with https:// (or http:// for a test)")?;
+        if rest.is_empty() || rest.contains(['?', '#', ' ', '@']) {
+            return Err(format!(
+                "[parents] public_url must be a plain address like https://consent.school.example, not {:?}",
+                self.public_url
+            ));
+        }
+        if !(1..=90).contains(&self.link_days) {
+            return Err("[parents] link_days must be between 1 and 90".into());
+        }
+        if self.renewal_requests > 10 {
+            return Err("[parents] renewal_requests must be at most 10".into());
+        }
+        if self.requests_per_minute == 0 {
+            return Err("[parents] requests_per_minute must be at least 1".into());
+        }
+        Ok(())
+    }
 }
 
 /// `[limits]`: bounds that keep one slow or hostile client from holding the server.
@@ -265,6 +343,7 @@ impl Default for Config {
             store: StoreSettings::default(),
             limits: Limits::default(),
             mail: None,
+            parents: None,
         }
     }
 }
@@ -310,6 +389,14 @@ impl Config {
             age_recipient(recipient).map_err(|e| format!("[backup] age_recipient: {e}"))?;
         }
         self.store.s3()?;
+        if let Some(parents) = &self.parents {
+            parents.check()?;
+            if parents.public_bind.is_some_and(|b| b == self.bind) {
+                return Err(
+                    "[parents] public_bind must differ from bind: the public pages have a listener of their own".into(),
+                );
+            }
+        }
         let limits = &self.limits;
         if limits.max_connections == 0
             || limits.header_seconds == 0

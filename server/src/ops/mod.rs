@@ -13,6 +13,8 @@
 //!   the sites records belong to.
 //! - [`sign_in`]: logins, second factors, ending sessions.
 //! - [`custody`]: the kiosks' events; [`groups`]: groups and bookings.
+//! - [`parents`]: contacts, consent requests by mail, and answers and withdrawals given
+//!   online through a personal link.
 //! - [`ingest`]: a returned camera's card, its analysis and face detection.
 //! - [`publish`]: publication, takedowns and delivery to the web endpoints.
 //! - [`backup`], [`retention`], [`erasure`], [`subject_access`]: backups and restores,
@@ -27,6 +29,7 @@ pub mod erasure;
 pub mod groups;
 pub mod ingest;
 pub mod mail;
+pub mod parents;
 pub mod people;
 pub mod photos;
 pub mod publish;

@@ -5,6 +5,7 @@
 //! - [`faces`]: face boxes overlapping, found again, and read in order.
 //! - [`kiosk`]: whether a kiosk's event may change custody.
 //! - [`mail`]: when a message that could not be sent is tried again.
+//! - [`parents`]: who answers online for whom, personal links, renewal requests.
 //! - [`retention`]: how long photos and forms are kept.
 //! - [`geometry`]: face boxes between the upright picture and the stored pixels.
 
@@ -13,5 +14,6 @@ pub mod faces;
 pub mod geometry;
 pub mod kiosk;
 pub mod mail;
+pub mod parents;
 pub mod reminders;
 pub mod retention;

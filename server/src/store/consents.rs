@@ -163,7 +163,8 @@ pub fn consent(conn: &Connection, id: ConsentId) -> Result<Consent> {
     )
 }
 
-/// The form with the same person, signer and signing day, if stored.
+/// The paper form with the same person, signer and signing day, if stored (forms given
+/// online are not matched: a person may answer online more than once a day).
 pub fn consent_by_key(
     conn: &Connection,
     person: PersonId,
@@ -175,7 +176,8 @@ pub fn consent_by_key(
         .query_row(
             &format!(
                 "SELECT {CONSENT_COLS} FROM consent_records WHERE person_id = ?1 AND \
-                 signer_kind = ?2 AND signer_name = ?3 AND signed_on = ?4"
+                 signer_kind = ?2 AND signer_name = ?3 AND signed_on = ?4 \
+                 AND source NOT LIKE 'online:%'"
             ),
             params![
                 person.0,

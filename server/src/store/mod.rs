@@ -14,6 +14,7 @@ pub mod files;
 pub mod groups;
 pub mod mail;
 pub mod overview;
+pub mod parents;
 pub mod partners;
 pub mod people;
 pub mod photos;
@@ -131,6 +132,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0013_sites.sql")),
         M::up(include_str!("../../migrations/0014_kiosk_event_times.sql")),
         M::up(include_str!("../../migrations/0015_mail.sql")),
+        M::up(include_str!("../../migrations/0016_online_consent.sql")).foreign_key_check(),
     ])
 });
 
@@ -190,7 +192,13 @@ fn configure(conn: &mut Connection) -> Result<()> {
     // for another connection that writes, such as the mail worker's; one that read first
     // and wrote later would be refused at once instead.
     conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
-    MIGRATIONS.to_latest(conn)?;
+    // A migration may rebuild a table (SQLite's one way to change a constraint), which
+    // foreign keys would refuse half-way: they are off while migrations run, and each
+    // migration that rebuilds checks every key before it commits (`foreign_key_check`).
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let migrated = MIGRATIONS.to_latest(conn);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrated?;
     Ok(())
 }
 

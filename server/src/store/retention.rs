@@ -130,11 +130,14 @@ pub fn delete_forms_of(conn: &Connection, person: PersonId) -> Result<(usize, Ve
     let scans = stmt
         .query_map([person.0], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    conn.execute(
+    for sql in [
         "DELETE FROM consent_partners WHERE consent_id IN \
          (SELECT id FROM consent_records WHERE person_id = ?1)",
-        [person.0],
-    )?;
+        "DELETE FROM consent_online WHERE consent_id IN \
+         (SELECT id FROM consent_records WHERE person_id = ?1)",
+    ] {
+        conn.execute(sql, [person.0])?;
+    }
     let forms = conn.execute(
         "DELETE FROM consent_records WHERE person_id = ?1",
         [person.0],
@@ -252,6 +255,12 @@ pub fn erase_person_row(conn: &Connection, person: PersonId, now: Timestamp) -> 
         "DELETE FROM person_notes WHERE person_id = ?1",
         "DELETE FROM badges WHERE person_id = ?1",
         "DELETE FROM group_members WHERE person_id = ?1",
+        "DELETE FROM consent_online WHERE link_id IN \
+         (SELECT id FROM consent_links WHERE person_id = ?1)",
+        "DELETE FROM consent_visits WHERE link_id IN \
+         (SELECT id FROM consent_links WHERE person_id = ?1)",
+        "DELETE FROM consent_links WHERE person_id = ?1",
+        "DELETE FROM person_contacts WHERE person_id = ?1",
     ] {
         conn.execute(sql, [person.0])?;
     }
