@@ -208,11 +208,32 @@ pub(crate) fn run_server(
         })?;
         let addr = listener.local_addr()?;
         let state = state(addr)?;
+        // The parents' pages on a listener of their own (P4).
+        let public_bind = state.config().parents.as_ref().and_then(|p| p.public_bind);
+        let public = match public_bind {
+            Some(public_bind) => {
+                let public = tokio::net::TcpListener::bind(public_bind)
+                    .await
+                    .with_context(|| {
+                        format!("cannot listen on {public_bind} ([parents] public_bind)")
+                    })?;
+                tracing::info!(addr = %public.local_addr()?, "consent pages listening");
+                Some(tokio::spawn(web::serve_public(
+                    public,
+                    state.clone(),
+                    shutdown_signal(),
+                )))
+            }
+            None => None,
+        };
         match banner {
             Some(banner) => println!("{}", banner.replace("{url}", &format!("http://{addr}"))),
             None => tracing::info!(%addr, "consentcam listening"),
         }
         web::serve(listener, state, shutdown_signal()).await?;
+        if let Some(public) = public {
+            public.abort();
+        }
         Ok(())
     })
 }

@@ -585,10 +585,10 @@ pub fn visit(
         return Ok(Err(Refusal::Expired));
     };
     let link = stored::link(conn, visit.link)?;
-    if visit.reference.is_none() {
-        if let Err(refusal) = parents::usable(Some(link.facts), now) {
-            return Ok(Err(refusal));
-        }
+    if visit.reference.is_none()
+        && let Err(refusal) = parents::usable(Some(link.facts), now)
+    {
+        return Ok(Err(refusal));
     }
     let person = people::person(conn, link.person)?;
     let contact = stored::contact(conn, link.person, link.contact)?;

@@ -51,7 +51,7 @@ pub fn answers_for_self(role: Role, born: Date, today: Date) -> bool {
 /// Whether a contact with `relationship` may answer for a person (see
 /// [`answers_for_self`]).
 pub fn may_answer(relationship: SignerKind, role: Role, born: Date, today: Date) -> bool {
-    answers_for_self(role, born, today) == !relationship.is_on_behalf()
+    answers_for_self(role, born, today) != relationship.is_on_behalf()
 }
 
 /// What a link's row says about it.

@@ -178,10 +178,10 @@ pub fn wording(conn: &Connection, id: i64) -> Result<(Wording, String)> {
 /// Saves `wording` as the version in use (the version in use already says it: nothing
 /// new). Returns its id.
 pub fn save_wording(conn: &Connection, wording: &Wording, by: &str, now: Timestamp) -> Result<i64> {
-    if let Some((id, current)) = current_wording(conn)? {
-        if &current == wording {
-            return Ok(id);
-        }
+    if let Some((id, current)) = current_wording(conn)?
+        && &current == wording
+    {
+        return Ok(id);
     }
     let (body, hash) = wording.stored();
     conn.execute(

@@ -8,6 +8,7 @@ pub mod access;
 mod api;
 pub mod error;
 pub mod login;
+pub mod public;
 pub mod routes;
 pub mod session_store;
 pub mod throttle;
@@ -397,12 +398,37 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use tower::ServiceExt;
-
     let forwarder = spawn_forwarder(&state);
     let limits = state.config().limits.clone();
     let app = router(state);
+    serve_app(listener, app, &limits, shutdown).await;
+    if let Some(task) = forwarder {
+        task.abort();
+    }
+    Ok(())
+}
+
+/// Serves the public pages ([`public`]) on `listener` until `shutdown` resolves, with
+/// the same connection limits as [`serve`].
+pub async fn serve_public(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = state.config().limits.clone();
+    serve_app(listener, public::router(state), &limits, shutdown).await;
+    Ok(())
+}
+
+async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: &crate::infra::config::Limits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -451,10 +477,6 @@ pub async fn serve(
             tracing::warn!("connections still open after 10 seconds; stopping anyway");
         }
     }
-    if let Some(task) = forwarder {
-        task.abort();
-    }
-    Ok(())
 }
 
 /// How often the delivery task looks for deliveries due again (a publication wakes it
