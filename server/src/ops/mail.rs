@@ -465,7 +465,10 @@ pub fn work(
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         // Renewal requests to parents and adult learners, once a day.
         let today = zone.to_datetime(clock.now()).date();
-        if let Some(setup) = parents.as_ref().filter(|_| renewals_asked_on != Some(today)) {
+        if let Some(setup) = parents
+            .as_ref()
+            .filter(|_| renewals_asked_on != Some(today))
+        {
             renewals_asked_on = Some(today);
             let asked = super::parents::queue_renewal_requests(
                 &mut lock(writer),

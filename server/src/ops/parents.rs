@@ -319,7 +319,7 @@ fn mail_link(
     let subject = format!("Photographs: {} asks for your answer", wording.organisation);
     let renewal = matches!(reason, Reason::Renewal);
     let paragraphs = vec![
-        format!("Hello {},", contact.name),
+        "Hello,".to_owned(),
         if renewal {
             format!(
                 "The consent you gave {} about photographs runs out soon. Please give your \
@@ -915,7 +915,7 @@ fn confirm(
 ) -> Result<()> {
     let (_, wording) = wording_in_use(conn, now)?;
     let mut paragraphs = vec![
-        format!("Hello {},", v.contact.name),
+        "Hello,".to_owned(),
         if withdrawal {
             format!(
                 "Your withdrawal has been recorded. Photographs already published where you \

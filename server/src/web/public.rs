@@ -320,7 +320,11 @@ fn visit_secret(headers: &HeaderMap) -> Option<String> {
         .filter_map(Result::ok)
         .find(|c| c.name() == COOKIE)
         .map(|c| c.value().to_owned())
-        .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|v| {
+            v.len() == 43
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// Runs `f` on the writing connection.
@@ -380,12 +384,13 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// The form's CSRF value matches the visit's, and the visit has posts left.
-fn posted_ok(public: &Public, secret: &str, v: &Visit, fields: &[(String, String)]) -> Result<(), Response> {
-    if public
-        .per_visit
-        .check_key(&ops::hash(secret))
-        .is_err()
-    {
+fn posted_ok(
+    public: &Public,
+    secret: &str,
+    v: &Visit,
+    fields: &[(String, String)],
+) -> Result<(), Response> {
+    if public.per_visit.check_key(&ops::hash(secret)).is_err() {
         return Err(too_many(public));
     }
     let sent = field(fields, "_csrf").as_bytes();
@@ -458,12 +463,7 @@ async fn open_link(
 /// leaves the URL.
 async fn start(State(public): State<Public>, fields: Fields) -> Response {
     let token = field(&fields, "token").to_owned();
-    if token.len() != 43
-        || public
-            .per_visit
-            .check_key(&ops::hash(&token))
-            .is_err()
-    {
+    if token.len() != 43 || public.per_visit.check_key(&ops::hash(&token)).is_err() {
         return refused(&public, Refusal::Unknown);
     }
     let now = public.app.now();
@@ -584,12 +584,18 @@ async fn check(State(public): State<Public>, headers: HeaderMap, fields: Fields)
     };
     let now = public.app.now();
     let s = secret.clone();
-    let outcome = match write(&public, move |c, setup| ops::check_birth_date(c, setup, &s, date, now)).await {
+    let outcome = match write(&public, move |c, setup| {
+        ops::check_birth_date(c, setup, &s, date, now)
+    })
+    .await
+    {
         Ok(o) => o,
         Err(r) => return r,
     };
     match outcome {
-        Ok(BirthDateCheck::Passed) => Redirect::to(next_after_check(&v)).to_owned().into_response(),
+        Ok(BirthDateCheck::Passed) => Redirect::to(next_after_check(&v))
+            .to_owned()
+            .into_response(),
         Ok(BirthDateCheck::Wrong { left }) => check_form(
             &public,
             &v,
@@ -909,7 +915,9 @@ async fn confirm(State(public): State<Public>, headers: HeaderMap, fields: Field
                 Some((why, field_name)),
             )
         }
-        Ok(Err(ops::NotRecorded::NothingChosen)) => Redirect::to("/consent/answers").into_response(),
+        Ok(Err(ops::NotRecorded::NothingChosen)) => {
+            Redirect::to("/consent/answers").into_response()
+        }
         Err(r) => r,
     }
 }
@@ -998,7 +1006,10 @@ async fn withdraw_form(public: &Public, v: &Visit, nothing_chosen: bool) -> Resp
     };
     let mut choices = Vec::new();
     if granted.internal {
-        choices.push(("internal".to_owned(), format!("Inside {}", wording.organisation)));
+        choices.push((
+            "internal".to_owned(),
+            format!("Inside {}", wording.organisation),
+        ));
     }
     for (id, name) in &partners {
         if granted.partners.contains(id) {
@@ -1062,7 +1073,10 @@ async fn withdraw(State(public): State<Public>, headers: HeaderMap, fields: Fiel
     }
     let now = public.app.now();
     let s = secret.clone();
-    let done = write(&public, move |c, setup| ops::withdraw(c, setup, &s, &chosen, now)).await;
+    let done = write(&public, move |c, setup| {
+        ops::withdraw(c, setup, &s, &chosen, now)
+    })
+    .await;
     match done {
         Ok(Ok(_)) => Redirect::to("/consent/done").into_response(),
         Ok(Err(ops::NotRecorded::Refused(refusal))) => refused(&public, refusal),
@@ -1096,11 +1110,8 @@ async fn new_link(
     headers: HeaderMap,
     fields: Fields,
 ) -> Response {
-    let address = super::login::client_address(
-        Some(peer),
-        &headers,
-        &public.app.config().trusted_proxies,
-    );
+    let address =
+        super::login::client_address(Some(peer), &headers, &public.app.config().trusted_proxies);
     if address.is_some_and(|a| public.new_links.check_key(&a).is_err()) {
         return too_many(&public);
     }
@@ -1115,7 +1126,11 @@ async fn new_link(
         );
     }
     let now = public.app.now();
-    if let Err(r) = write(&public, move |c, setup| ops::new_link(c, setup, &email, now)).await {
+    if let Err(r) = write(&public, move |c, setup| {
+        ops::new_link(c, setup, &email, now)
+    })
+    .await
+    {
         return r;
     }
     message(

@@ -9,6 +9,7 @@ fn concrete(path: &str) -> String {
     path.replace("{id}", "1")
         .replace("{face}", "1")
         .replace("{tag}", "1")
+        .replace("{contact}", "1")
 }
 
 #[tokio::test]

@@ -22,6 +22,9 @@ pub struct TestApp {
     pub kiosk_token: String,
     /// The config file the CLI is given, when the server was started from one.
     pub config_file: Option<PathBuf>,
+    /// The public listener (parents' pages), when the config has `[parents]`: its
+    /// `public_url` is set to this address.
+    pub public: Option<SocketAddr>,
     _dir: tempfile::TempDir,
 }
 
@@ -58,6 +61,15 @@ pub async fn spawn_with_config_file(extra: &str) -> TestApp {
 }
 
 async fn start(dir: tempfile::TempDir, config: Config, config_file: Option<PathBuf>) -> TestApp {
+    let mut config = config;
+    let public_listener = match config.parents.as_mut() {
+        Some(parents) => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            parents.public_url = format!("http://{}", listener.local_addr().unwrap());
+            Some(listener)
+        }
+        None => None,
+    };
     let conn = store::open(&config.db_path()).unwrap();
     let now = NOW.parse().unwrap();
     for (user, pass, role) in PASSWORDS {
@@ -73,12 +85,22 @@ async fn start(dir: tempfile::TempDir, config: Config, config_file: Option<PathB
     let state = state.with_demo_pages(consentcam::demo::kiosk_page::routes);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let public = public_listener.map(|listener| {
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(web::serve_public(
+            listener,
+            state.clone(),
+            std::future::pending(),
+        ));
+        addr
+    });
     tokio::spawn(web::serve(listener, state, std::future::pending()));
     TestApp {
         addr,
         db_path,
         kiosk_token,
         config_file,
+        public,
         _dir: dir,
     }
 }

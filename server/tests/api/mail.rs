@@ -28,7 +28,7 @@ fn python() -> &'static str {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -130,7 +130,7 @@ impl Sink {
         out
     }
 
-    fn to(&self, address: &str) -> Vec<Kept> {
+    pub(crate) fn to(&self, address: &str) -> Vec<Kept> {
         self.kept()
             .into_iter()
             .filter(|k| k.to.contains(address))
@@ -144,7 +144,7 @@ impl Drop for Sink {
     }
 }
 
-fn mail_toml(port: u16, extra_smtp: &str) -> String {
+pub(crate) fn mail_toml(port: u16, extra_smtp: &str) -> String {
     format!(
         "time_zone = \"Europe/London\"\n[mail]\nfrom = \"photos@school.example\"\n\
          from_name = \"St Anne's photos\"\nserver_url = \"https://photos.school.example\"\n\
@@ -152,7 +152,7 @@ fn mail_toml(port: u16, extra_smtp: &str) -> String {
     )
 }
 
-fn settings_of(toml_text: &str) -> MailSettings {
+pub(crate) fn settings_of(toml_text: &str) -> MailSettings {
     #[derive(serde::Deserialize)]
     struct Only {
         mail: MailSettings,
@@ -174,7 +174,11 @@ fn at(offset_minutes: i64) -> Timestamp {
 }
 
 /// One worker round as `serve` runs it: the reminders due at `now`, then the outbox.
-fn worker_round(app: &TestApp, settings: &MailSettings, now: Timestamp) -> (usize, outbox::Round) {
+pub(crate) fn worker_round(
+    app: &TestApp,
+    settings: &MailSettings,
+    now: Timestamp,
+) -> (usize, outbox::Round) {
     let zone = jiff::tz::TimeZone::get("Europe/London").unwrap();
     let policy = consentcam::infra::config::Config::default().policy();
     let db = Mutex::new(app.db());
@@ -208,7 +212,7 @@ async fn login_as(app: &TestApp, username: &str, password: &str) -> User {
     user
 }
 
-async fn set_email(admin: &User, account: i64, email: &str) {
+pub(crate) async fn set_email(admin: &User, account: i64, email: &str) {
     expect(
         admin
             .put(

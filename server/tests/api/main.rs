@@ -6,6 +6,7 @@ mod helpers;
 mod kiosk;
 mod limits;
 mod mail;
+mod parents;
 mod people;
 mod photos;
 mod publish;

@@ -4,6 +4,7 @@
 mod groups;
 mod kiosk;
 mod mail;
+pub(crate) mod parents;
 pub(crate) mod people;
 pub(super) mod photos;
 mod registry;
@@ -43,6 +44,30 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sessions/{handle}/end", post(session::end_session))
         .route("/api/v1/people", get(people::list).post(people::create))
         .route("/api/v1/people/search", post(people::search))
+        .route(
+            "/api/v1/people/{id}/contacts",
+            get(parents::contacts).post(parents::add_contact),
+        )
+        .route(
+            "/api/v1/people/{id}/contacts/{contact}",
+            delete(parents::remove_contact),
+        )
+        .route(
+            "/api/v1/people/{id}/consent-requests",
+            post(parents::request_person),
+        )
+        .route(
+            "/api/v1/groups/{id}/consent-requests",
+            post(parents::request_group),
+        )
+        .route(
+            "/api/v1/consent-requests",
+            get(parents::statuses).post(parents::request_many),
+        )
+        .route(
+            "/api/v1/consent-wording",
+            get(parents::wording).put(parents::set_wording),
+        )
         .route("/api/v1/people/{id}", get(people::show).put(people::update))
         .route(
             "/api/v1/people/{id}/consents",

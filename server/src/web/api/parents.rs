@@ -1,0 +1,256 @@
+//! Consent online, the admins' side: a person's contacts, consent requests (one person,
+//! a group, everyone missing or lapsing), where the requests stand, and the form's
+//! wording. Contacts are an admin's to see: no staff route returns them.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::Json;
+use crate::domain::{PersonId, SignerKind};
+use crate::ops::parents::{self, Requested, Setup};
+use crate::rules::parents::Wording;
+use crate::store::parents::{self as stored, Contact, NewContact, RequestStatus};
+use crate::store::sites::{self, Kind};
+use crate::web::AppState;
+use crate::web::access::{Caller, Path};
+use crate::web::error::ApiError;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBody {
+    name: String,
+    relationship: SignerKind,
+    email: String,
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    id: i64,
+}
+
+pub async fn contacts(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<Contact>>, ApiError> {
+    Ok(Json(
+        state
+            .read(move |c| {
+                crate::store::people::person(c, PersonId(id))?;
+                Ok(stored::contacts_of(c, PersonId(id))?)
+            })
+            .await?,
+    ))
+}
+
+pub async fn add_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<ContactBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = state.now();
+    let contact = NewContact {
+        name: body.name,
+        relationship: body.relationship,
+        email: body.email,
+    };
+    let id = state
+        .db(move |c| {
+            Ok(parents::add_contact(
+                c,
+                PersonId(id),
+                &contact,
+                &caller.actor(),
+                now,
+            )?)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+pub async fn remove_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, contact)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state
+        .db(move |c| {
+            Ok(parents::remove_contact(
+                c,
+                PersonId(id),
+                contact,
+                &caller.actor(),
+                now,
+            )?)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Mails requests to `people` through [`parents::request`]; refused without `[parents]`.
+pub async fn send_requests(
+    state: &AppState,
+    caller: &Caller,
+    people: impl FnOnce(&rusqlite::Connection, &AppState) -> Result<Vec<PersonId>, ApiError>
+    + Send
+    + 'static,
+) -> Result<Requested, ApiError> {
+    if state.config().parents.is_none() {
+        return Err(ApiError::Conflict(
+            "consent requests need [parents] public_url in the config".into(),
+        ));
+    }
+    let (now, st, actor) = (state.now(), state.clone(), caller.actor());
+    state
+        .db(move |c| {
+            let (zone, policy) = (st.time_zone(), st.policy());
+            let setup = Setup::from_config(st.config(), &zone, &policy)
+                .ok_or_else(|| ApiError::Conflict("no [parents]".into()))?;
+            let asked = people(c, &st)?;
+            Ok(parents::request(c, &setup, &asked, &actor, now)?)
+        })
+        .await
+}
+
+/// A request to one person's contacts.
+pub async fn request_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Requested>, ApiError> {
+    let done = send_requests(&state, &caller, move |c, _| {
+        crate::store::people::living(c, PersonId(id))?;
+        Ok(vec![PersonId(id)])
+    })
+    .await?;
+    Ok(Json(done))
+}
+
+/// A request to the contacts of a group's members.
+pub async fn request_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Requested>, ApiError> {
+    let site = caller.account.site_id;
+    let done = send_requests(&state, &caller, move |c, _| {
+        let members = crate::store::groups::members(c, crate::domain::GroupId(id))?;
+        let members = sites::retain_visible(c, site, members, |m| (Kind::Person, m.id.0))?;
+        Ok(members.into_iter().map(|m| m.id).collect())
+    })
+    .await?;
+    Ok(Json(done))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    /// Everyone of the caller's site with no form counting today, or whose form lapses
+    /// within `renewal_notice_days`.
+    missing_or_lapsing: bool,
+}
+
+pub async fn request_many(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<RequestBody>,
+) -> Result<Json<Requested>, ApiError> {
+    if !body.missing_or_lapsing {
+        return Err(ApiError::invalid(
+            "say whom to ask: {\"missing_or_lapsing\": true} (one person: \
+             POST /api/v1/people/{id}/consent-requests; a group: \
+             POST /api/v1/groups/{id}/consent-requests)",
+        ));
+    }
+    let site = caller.account.site_id;
+    let done = send_requests(&state, &caller, move |c, st| {
+        Ok(parents::missing_or_lapsing(
+            c,
+            site,
+            st.today(),
+            st.config().renewal_notice_days,
+            &st.policy(),
+        )?)
+    })
+    .await?;
+    Ok(Json(done))
+}
+
+/// Where the requests to the people of the caller's site stand.
+pub async fn statuses(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<RequestStatus>>, ApiError> {
+    Ok(Json(
+        request_statuses(&state, caller.account.site_id).await?,
+    ))
+}
+
+pub async fn request_statuses(
+    state: &AppState,
+    site: Option<i64>,
+) -> Result<Vec<RequestStatus>, ApiError> {
+    state
+        .read(move |c| {
+            let all = stored::request_statuses(c)?;
+            Ok(sites::retain_visible(c, site, all, |r| {
+                (Kind::Person, r.person_id.0)
+            })?)
+        })
+        .await
+}
+
+#[derive(Serialize)]
+pub struct WordingAnswer {
+    /// The version (`null`: the built-in wording, not saved yet).
+    id: Option<i64>,
+    sha256: String,
+    wording: Wording,
+}
+
+pub async fn wording(State(state): State<AppState>) -> Result<Json<WordingAnswer>, ApiError> {
+    Ok(Json(
+        state
+            .read(|c| {
+                Ok(match stored::current_wording(c)? {
+                    Some((id, wording)) => {
+                        let (_, sha256) = stored::wording(c, id)?;
+                        WordingAnswer {
+                            id: Some(id),
+                            sha256,
+                            wording,
+                        }
+                    }
+                    None => {
+                        let wording = Wording::default();
+                        WordingAnswer {
+                            id: None,
+                            sha256: wording.stored().1,
+                            wording,
+                        }
+                    }
+                })
+            })
+            .await?,
+    ))
+}
+
+/// A new version of the wording: trust-wide, so an admin of one site cannot set it.
+pub async fn set_wording(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(wording): Json<Wording>,
+) -> Result<Json<Created>, ApiError> {
+    if caller.account.site_id.is_some() {
+        return Err(ApiError::Forbidden(
+            "the form's wording is the trust's: an admin of every site sets it".into(),
+        ));
+    }
+    let now = state.now();
+    let id = state
+        .db(move |c| Ok(parents::set_wording(c, &wording, &caller.actor(), now)?))
+        .await?;
+    Ok(Json(Created { id }))
+}
