@@ -60,6 +60,7 @@ pub(crate) fn serve(
         }
         // Photos received before a stop and not analysed yet.
         state.analyse_in_background();
+        ask_renewals_every_day(&state, clock_for_mail.clone());
         send_mail_in_background(&state, clock_for_mail);
         Ok(state)
     })
@@ -134,6 +135,43 @@ pub(crate) fn send_mail_in_background(state: &AppState, clock: Clock) {
         let never = std::sync::atomic::AtomicBool::new(false);
         if let Err(e) = ops::mail::work(&writer, &config, &clock, &never) {
             tracing::error!(error = %e, "mail cannot be sent");
+        }
+    });
+}
+
+/// With `[parents]`: renewal requests to the contacts of people whose form lapses soon
+/// (at most weekly and `renewal_requests` times), at start and then every hour (each
+/// request goes once a day at most), through the server's writing connection.
+pub(crate) fn ask_renewals_every_day(state: &AppState, clock: Clock) {
+    if state.config().parents.is_none() {
+        return;
+    }
+    let (config, writer) = (state.config().clone(), state.db_handle());
+    std::thread::spawn(move || {
+        let zone = clock::time_zone(&config.time_zone);
+        let policy = config.policy();
+        let mut asked_on = None;
+        loop {
+            let today = clock.today(&zone);
+            if asked_on != Some(today)
+                && let Some(setup) = ops::parents::Setup::from_config(&config, &zone, &policy)
+            {
+                asked_on = Some(today);
+                let mut conn = writer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match ops::parents::queue_renewal_requests(
+                    &mut conn,
+                    &setup,
+                    config.renewal_notice_days,
+                    clock.now(),
+                ) {
+                    Ok(0) => {}
+                    Ok(links) => tracing::info!(links, "renewal requests queued"),
+                    Err(e) => tracing::error!(error = %e, "renewal requests could not be queued"),
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_secs(3600));
         }
     });
 }

@@ -460,28 +460,7 @@ pub fn work(
     let zone = crate::infra::clock::time_zone(&config.time_zone);
     let retry_for = SignedDuration::from_hours(i64::from(settings.retry_hours));
     let policy = config.policy();
-    let parents = super::parents::Setup::from_config(config, &zone, &policy);
-    let mut renewals_asked_on = None;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        // Renewal requests to parents and adult learners, once a day.
-        let today = zone.to_datetime(clock.now()).date();
-        if let Some(setup) = parents
-            .as_ref()
-            .filter(|_| renewals_asked_on != Some(today))
-        {
-            renewals_asked_on = Some(today);
-            let asked = super::parents::queue_renewal_requests(
-                &mut lock(writer),
-                setup,
-                config.renewal_notice_days,
-                clock.now(),
-            );
-            match asked {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(links = n, "renewal requests queued"),
-                Err(e) => tracing::error!(error = %e, "renewal requests could not be queued"),
-            }
-        }
         let queued = queue_reminders(
             &reader,
             writer,

@@ -461,6 +461,17 @@ mod tests {
             if name == "access.rs" {
                 continue;
             }
+            // The public listener's one path parameter is a link's token (text looked up
+            // by its hash, never a record's id): that one extraction is allowed there.
+            let text = if name == "public.rs" {
+                text.replacen(
+                    "axum::extract::Path(token): axum::extract::Path<String>,",
+                    "",
+                    1,
+                )
+            } else {
+                text
+            };
             let braced = text.split("extract::{").skip(1).any(|rest| {
                 rest.split('}')
                     .next()
