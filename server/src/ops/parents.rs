@@ -1123,3 +1123,125 @@ pub fn new_link(
     tx.commit()?;
     Ok(sent)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::open_in_memory;
+    use crate::store::people::tests::sample;
+    use jiff::civil::date;
+
+    fn settings() -> ParentSettings {
+        ParentSettings {
+            public_url: "https://consent.school.example".into(),
+            public_bind: None,
+            link_days: 14,
+            renewal_requests: 3,
+            requests_per_minute: 30,
+        }
+    }
+
+    fn at(day: Date) -> Timestamp {
+        day.at(9, 0, 0, 0)
+            .to_zoned(TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+    }
+
+    fn outbox(conn: &Connection) -> Vec<(String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT kind, to_address FROM mail_outbox ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn renewal_requests_go_weekly_and_three_times_to_those_who_may_answer() {
+        let mut conn = open_in_memory().unwrap();
+        let start = at(date(2026, 9, 1));
+        let child = people::insert_person(&conn, &sample("L1"), start).unwrap();
+        let restricted = people::insert_person(&conn, &sample("L2"), start).unwrap();
+        crate::store::people::set_restricted(&conn, restricted, true).unwrap();
+        for person in [child, restricted] {
+            consents::insert_consent(
+                &conn,
+                &consents::NewConsent {
+                    person_id: person,
+                    signer: SignerKind::Parent,
+                    signer_name: "A Parent".into(),
+                    signed_on: date(2026, 9, 1),
+                    expires_on: Some(date(2027, 1, 31)),
+                    withdrawn_on: None,
+                    scopes: Scopes {
+                        internal: true,
+                        ..Scopes::default()
+                    },
+                    evidence_path: None,
+                    source: "api".into(),
+                },
+                start,
+            )
+            .unwrap();
+            for (name, relationship, email) in [
+                ("A Parent", SignerKind::Parent, "parent@home.example"),
+                // A child of 16 does not answer for themself.
+                ("Robin", SignerKind::Myself, "robin@home.example"),
+            ] {
+                stored::add_contact(
+                    &conn,
+                    person,
+                    &NewContact {
+                        name: name.into(),
+                        relationship,
+                        email: email.into(),
+                    },
+                    start,
+                )
+                .unwrap();
+            }
+        }
+        let (zone, policy, parents) = (TimeZone::UTC, ConsentPolicy::default(), settings());
+        let setup = Setup {
+            parents: &parents,
+            from: "photos@school.example",
+            from_name: "St Anne's",
+            staff_url: None,
+            zone: &zone,
+            policy: &policy,
+        };
+        let mut sent = Vec::new();
+        for day in 1..=31 {
+            let today = date(2027, 1, day);
+            let links = queue_renewal_requests(&mut conn, &setup, 30, at(today)).unwrap();
+            // Asked again the same day: nothing more.
+            assert_eq!(
+                queue_renewal_requests(&mut conn, &setup, 30, at(today)).unwrap(),
+                0
+            );
+            if links > 0 {
+                sent.push((today, links));
+            }
+        }
+        assert_eq!(
+            sent,
+            [
+                (date(2027, 1, 1), 1),
+                (date(2027, 1, 8), 1),
+                (date(2027, 1, 15), 1)
+            ]
+        );
+        assert_eq!(
+            outbox(&conn),
+            vec![
+                (
+                    "consent_request".to_owned(),
+                    "parent@home.example".to_owned()
+                );
+                3
+            ]
+        );
+    }
+}

@@ -14,6 +14,7 @@ mod groups;
 mod kiosks;
 mod mail;
 mod media;
+mod parents;
 mod people;
 mod photos;
 mod renewals;
@@ -120,6 +121,20 @@ pub fn routes() -> Router<AppState> {
             get(people::person).post(people::edit_person),
         )
         .route("/people/{id}/consents", post(people::add_consent))
+        .route("/people/{id}/contacts", post(parents::add_contact))
+        .route(
+            "/people/{id}/contacts/{contact}/remove",
+            post(parents::remove_contact),
+        )
+        .route(
+            "/people/{id}/consent-requests",
+            post(parents::request_person),
+        )
+        .route(
+            "/groups/{id}/consent-requests",
+            post(parents::request_group),
+        )
+        .route("/renewals/requests", post(parents::request_everyone))
         .route("/people/{id}/restriction", post(people::restriction))
         .route("/people/{id}/left", post(people::left))
         .route("/people/{id}/erase", post(people::erase))

@@ -131,6 +131,9 @@ pub struct FormRow {
     pub grants: String,
     pub evidence: bool,
     pub source: String,
+    /// Given or changed online: its reference, the wording's version and hash, who typed
+    /// what, when.
+    pub online: Option<String>,
 }
 
 /// One of the person's photos.
@@ -161,6 +164,12 @@ struct PersonPage {
     roles: &'static [Role],
     signers: &'static [SignerKind],
     date_today: String,
+    /// Who answers for the person (admins only).
+    contacts: Vec<crate::store::parents::Contact>,
+    /// Where the latest consent request stands (admins only).
+    request: Option<String>,
+    /// `[parents]` is set: requests can be sent.
+    parents_on: bool,
 }
 
 fn grants(scopes: &Scopes, partners: &[partners::Partner]) -> String {
@@ -209,6 +218,7 @@ pub async fn person(
             crate::web::api::people::log_sensitive_read(conn, &viewer, &person, now)?;
             let partners = partners::partners(conn)?;
             let channel_names = decisions::channels(conn)?;
+            let online = crate::store::parents::online_of(conn, pid)?;
             let forms = consents::consents_of(conn, pid)?
                 .into_iter()
                 .rev()
@@ -233,8 +243,22 @@ pub async fn person(
                     withdrawn_on: f.withdrawn_on.map(|d| d.to_string()),
                     grants: grants(&f.scopes, &partners),
                     evidence: f.evidence_path.is_some(),
+                    online: online.iter().find(|o| o.consent_id == f.id).map(|o| {
+                        format!(
+                            "{} online, reference {}: typed \"{}\" as {} on {}; wording #{} (SHA-256 {}...)",
+                            if o.purpose == "withdraw" { "withdrawal" } else { "answer" },
+                            o.reference,
+                            o.typed_name,
+                            o.relationship.as_str(),
+                            super::photos::local(&st, o.submitted_at),
+                            o.wording_id,
+                            &o.wording_sha256[..o.wording_sha256.len().min(12)],
+                        )
+                    }),
                     source: if f.source.starts_with("csv:") {
                         "CSV import".into()
+                    } else if f.source.starts_with("online:") {
+                        "given online".into()
                     } else {
                         f.source.clone()
                     },
@@ -271,6 +295,20 @@ pub async fn person(
                 .collect();
             let mut sessions = custody::sessions_of_person(conn, pid)?;
             sessions.reverse();
+            let admin = role == crate::domain::AccountRole::Admin;
+            let contacts = if admin {
+                crate::store::parents::contacts_of(conn, pid)?
+            } else {
+                Vec::new()
+            };
+            let request = if admin {
+                crate::store::parents::request_statuses(conn)?
+                    .into_iter()
+                    .find(|r| r.person_id == pid)
+                    .map(|r| super::parents::request_words(&st, &r))
+            } else {
+                None
+            };
             Ok(PersonPage {
                 c,
                 today: decision_rows(decisions::standing(conn, pid, today, &policy)?, role),
@@ -282,6 +320,9 @@ pub async fn person(
                 roles: Role::ALL,
                 signers: SignerKind::ALL,
                 date_today: today.to_string(),
+                contacts,
+                request,
+                parents_on: st.config().parents.is_some(),
                 person,
             })
         })

@@ -61,6 +61,10 @@ struct RenewalsPage {
     c: Chrome,
     rows: Vec<Row>,
     days: i32,
+    parents_on: bool,
+    most: u32,
+    /// Person, name, where their latest request stands (admins only).
+    requests: Vec<(i64, String, String)>,
 }
 
 pub async fn renewals(
@@ -70,10 +74,39 @@ pub async fn renewals(
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&state, &caller, &session).await;
     let rows = due(&state, caller.account.site_id).await?;
+    let requests = if caller.account.role == crate::domain::AccountRole::Admin {
+        let statuses =
+            crate::web::api::parents::request_statuses(&state, caller.account.site_id).await?;
+        let st = state.clone();
+        state
+            .read(move |c| {
+                statuses
+                    .iter()
+                    .map(|r| {
+                        let p = crate::store::people::person(c, r.person_id)?;
+                        Ok((
+                            r.person_id.0,
+                            format!("{} {}", p.given_name, p.family_name),
+                            super::parents::request_words(&st, r),
+                        ))
+                    })
+                    .collect::<Result<Vec<_>, ApiError>>()
+            })
+            .await?
+    } else {
+        Vec::new()
+    };
     render(&RenewalsPage {
         c,
         rows,
         days: state.config().renewal_notice_days,
+        parents_on: state.config().parents.is_some(),
+        most: state
+            .config()
+            .parents
+            .as_ref()
+            .map_or(0, |p| p.renewal_requests),
+        requests,
     })
 }
 

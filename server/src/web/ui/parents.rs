@@ -1,0 +1,168 @@
+//! Consent online on the admins' pages: a person's contacts, consent requests (one
+//! person, a group, everyone missing or lapsing).
+
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::chrome::{PageError, finish};
+use crate::domain::{PersonId, SignerKind};
+use crate::ops::parents::{self, Requested};
+use crate::store::parents::NewContact;
+use crate::web::AppState;
+use crate::web::access::{Caller, Path};
+use crate::web::api::parents::send_requests;
+use crate::web::error::ApiError;
+
+#[derive(Deserialize)]
+pub struct ContactForm {
+    name: String,
+    relationship: String,
+    email: String,
+}
+
+pub async fn add_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<ContactForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = match form.relationship.parse::<SignerKind>() {
+        Err(e) => Err(ApiError::invalid(e.0)),
+        Ok(relationship) => {
+            let contact = NewContact {
+                name: form.name,
+                relationship,
+                email: form.email,
+            };
+            state
+                .db(move |c| {
+                    parents::add_contact(c, PersonId(id), &contact, &caller.actor(), now)?;
+                    Ok("Contact added.".to_owned())
+                })
+                .await
+        }
+    };
+    finish(&session, result, &format!("/people/{id}#contacts")).await
+}
+
+pub async fn remove_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path((id, contact)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let result = state
+        .db(move |c| {
+            parents::remove_contact(c, PersonId(id), contact, &caller.actor(), now)?;
+            Ok("Contact removed: their links no longer work.".to_owned())
+        })
+        .await;
+    finish(&session, result, &format!("/people/{id}#contacts")).await
+}
+
+fn said(done: &Requested) -> String {
+    let mut words = format!(
+        "{} link(s) mailed to the contacts of {} person(s).",
+        done.links, done.people
+    );
+    if !done.without_address.is_empty() {
+        words.push_str(&format!(
+            " {} had no contact who may answer for them (a parent's address for a child, \
+             their own for an adult).",
+            done.without_address.len()
+        ));
+    }
+    if !done.not_asked.is_empty() {
+        words.push_str(&format!(
+            " {} not asked: left, restricted or erased.",
+            done.not_asked.len()
+        ));
+    }
+    words
+}
+
+pub async fn request_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let result = send_requests(&state, &caller, move |c, _| {
+        crate::store::people::living(c, PersonId(id))?;
+        Ok(vec![PersonId(id)])
+    })
+    .await
+    .map(|d| said(&d));
+    finish(&session, result, &format!("/people/{id}#contacts")).await
+}
+
+pub async fn request_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let site = caller.account.site_id;
+    let result = send_requests(&state, &caller, move |c, _| {
+        let members = crate::store::groups::members(c, crate::domain::GroupId(id))?;
+        let members = crate::store::sites::retain_visible(c, site, members, |m| {
+            (crate::store::sites::Kind::Person, m.id.0)
+        })?;
+        Ok(members.into_iter().map(|m| m.id).collect())
+    })
+    .await
+    .map(|d| said(&d));
+    finish(&session, result, &format!("/groups/{id}")).await
+}
+
+pub async fn request_everyone(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    let site = caller.account.site_id;
+    let result = send_requests(&state, &caller, move |c, st| {
+        Ok(parents::missing_or_lapsing(
+            c,
+            site,
+            st.today(),
+            st.config().renewal_notice_days,
+            &st.policy(),
+        )?)
+    })
+    .await
+    .map(|d| said(&d));
+    finish(&session, result, "/renewals").await
+}
+
+/// Where a request stands, in a line.
+pub fn request_words(state: &AppState, r: &crate::store::parents::RequestStatus) -> String {
+    let mut words = vec![format!(
+        "requested {}",
+        super::photos::local(state, r.requested_at)
+    )];
+    if r.mail_failed {
+        words.push("the mail failed".into());
+    }
+    if let Some(at) = r.opened_at {
+        words.push(format!("link opened {}", super::photos::local(state, at)));
+    }
+    if let Some(at) = r.answered_at {
+        words.push(format!("answered {}", super::photos::local(state, at)));
+    }
+    if let Some(at) = r.withdrawn_at {
+        words.push(format!(
+            "withdrawn online {}",
+            super::photos::local(state, at)
+        ));
+    }
+    if r.locked {
+        words.push("link locked after wrong dates of birth".into());
+    }
+    words.join("; ")
+}
