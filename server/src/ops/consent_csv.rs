@@ -2,6 +2,9 @@
 //!
 //! Header (any column order, all required):
 //! `ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on`
+//! and, optionally, who answers for the person online: `contact_name`,
+//! `contact_relationship` (parent, guardian, carer or self) and `contact_email` (all three
+//! or none on a row; the same address for a person twice is one contact).
 //!
 //! The import is all-or-nothing: every row is checked first and every bad row is reported
 //! with its line number (the file's own: the header is line 1); one bad row and nothing is
@@ -80,6 +83,8 @@ pub struct ImportReport {
     pub forms_added: usize,
     pub forms_withdrawn: usize,
     pub forms_unchanged: usize,
+    /// Contacts (who answers online) added from the optional contact columns.
+    pub contacts_added: usize,
 }
 
 /// A row that parsed.
@@ -101,6 +106,40 @@ struct FormRow {
     social: bool,
     expires_on: Option<Date>,
     withdrawn_on: Option<Date>,
+    contact: Option<crate::store::parents::NewContact>,
+}
+
+/// The optional contact columns: all three or none.
+fn contact(
+    get: &dyn Fn(&str) -> String,
+) -> Result<Option<crate::store::parents::NewContact>, String> {
+    let (name, relationship, email) = (
+        get("contact_name").trim().to_owned(),
+        get("contact_relationship").trim().to_owned(),
+        get("contact_email").trim().to_owned(),
+    );
+    if name.is_empty() && relationship.is_empty() && email.is_empty() {
+        return Ok(None);
+    }
+    if name.is_empty() || relationship.is_empty() || email.is_empty() {
+        return Err(
+            "contact_name, contact_relationship and contact_email go together: give all three or none"
+                .into(),
+        );
+    }
+    if name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err("contact_name must be at most 200 printable characters".into());
+    }
+    let relationship = relationship
+        .parse::<SignerKind>()
+        .map_err(|e| format!("contact_relationship: {}", e.0))?;
+    crate::store::registry::check_email(&email)
+        .map_err(|_| "contact_email is not a mail address (name@school.example)".to_owned())?;
+    Ok(Some(crate::store::parents::NewContact {
+        name,
+        relationship,
+        email,
+    }))
 }
 
 fn flag(text: &str, field: &str) -> Result<bool, String> {
@@ -168,6 +207,7 @@ fn parse_row(line: u64, get: &dyn Fn(&str) -> String, today: Date) -> Result<For
         .collect();
     let expires_on = field!(optional_date(&get("expires_on"), "expires_on"));
     let withdrawn_on = field!(optional_date(&get("withdrawn_on"), "withdrawn_on"));
+    let contact = field!(contact(get));
 
     if let Some(born) = date_of_birth
         && born > today
@@ -247,6 +287,7 @@ fn parse_row(line: u64, get: &dyn Fn(&str) -> String, today: Date) -> Result<For
             social,
             expires_on,
             withdrawn_on,
+            contact: contact.flatten(),
         }),
         _ => Err(vec!["row could not be read".into()]),
     }
@@ -608,6 +649,15 @@ pub fn import(
             website: row.website,
             social: row.social,
         };
+        if let Some(contact) = &row.contact {
+            let known = crate::store::parents::contacts_of(tx, person_id)?
+                .iter()
+                .any(|c| c.email.eq_ignore_ascii_case(&contact.email));
+            crate::store::parents::add_contact(tx, person_id, contact, now)?;
+            if !known {
+                report.contacts_added += 1;
+            }
+        }
         match consents::consent_by_key(tx, person_id, row.signer, &row.signer_name, row.signed_on)?
         {
             None => {

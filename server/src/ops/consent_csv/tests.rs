@@ -407,3 +407,39 @@ fn a_later_file_with_another_name_or_role_for_a_ref_is_refused() {
         "Robin"
     );
 }
+
+#[test]
+fn the_optional_contact_columns_add_who_answers_online_and_are_checked() {
+    let mut conn = db();
+    let header = format!("{HEADER},contact_name,contact_relationship,contact_email");
+    let file = format!(
+        "{header}\n\
+         L001,Robin,Okafor,2010-04-01,learner,no,parent,Ada Okafor,2026-09-01,yes,,no,no,,,Ada Okafor,parent,ada@home.example\n\
+         L001,Robin,Okafor,2010-04-01,learner,no,parent,Ada Okafor,2026-09-02,yes,,yes,no,,,Ada Okafor,parent,ADA@home.example\n\
+         L002,Sam,Ng,2011-05-01,learner,no,parent,Kim Ng,2026-09-01,yes,,no,no,,,,,\n"
+    );
+    let report = run(&mut conn, file.as_bytes()).unwrap();
+    assert_eq!(
+        report.contacts_added, 1,
+        "the same address twice is one contact"
+    );
+    assert_eq!(count(&conn, "person_contacts"), 1);
+    // The file without the columns still imports (backward compatible), as before.
+    assert_eq!(report.forms_added, 3);
+
+    let bad = format!(
+        "{header}\n\
+         L003,Ann,Lee,2011-05-01,learner,no,parent,Jo Lee,2026-09-01,yes,,no,no,,,Jo Lee,,jo@home.example\n\
+         L004,Bo,Lee,2011-05-01,learner,no,parent,Jo Lee,2026-09-01,yes,,no,no,,,Jo Lee,aunt,jo@home.example\n\
+         L005,Cy,Lee,2011-05-01,learner,no,parent,Jo Lee,2026-09-01,yes,,no,no,,,Jo Lee,parent,not-an-address\n"
+    );
+    let errors = row_errors(run(&mut conn, bad.as_bytes()));
+    assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [2, 3, 4]);
+    assert!(errors[0].message.contains("go together"), "{errors:?}");
+    assert!(
+        errors[1].message.contains("contact_relationship"),
+        "{errors:?}"
+    );
+    assert!(errors[2].message.contains("contact_email"), "{errors:?}");
+    assert_eq!(count(&conn, "person_contacts"), 1, "nothing written");
+}
