@@ -802,18 +802,41 @@ pub fn submit_answers(
         today,
         now,
     )?;
-    stored::mark_used(&tx, v.link.id, now)?;
-    let takedown_tasks = takedowns_due(&tx, Some(v.person.id), today, setup.policy, "public", now)?;
+    let recorded = settle(
+        &tx, setup, secret, &v, &scopes, consent, reference, false, now,
+    )?;
+    tx.commit()?;
+    Ok(Ok(recorded))
+}
+
+/// What follows a recorded answer or withdrawal, in its transaction: the link is used
+/// up, live publications no longer allowed become takedown tasks, the visit keeps the
+/// reference for its confirmation page, and the confirmation is mailed.
+#[allow(clippy::too_many_arguments)]
+fn settle(
+    conn: &Connection,
+    setup: &Setup<'_>,
+    secret: &str,
+    v: &Visit,
+    scopes: &Scopes,
+    consent: ConsentId,
+    reference: String,
+    withdrawal: bool,
+    now: Timestamp,
+) -> Result<Recorded> {
+    stored::mark_used(conn, v.link.id, now)?;
+    let today = setup.today(now);
+    let takedown_tasks =
+        takedowns_due(conn, Some(v.person.id), today, setup.policy, "public", now)?;
     let mut visit = v.visit.clone();
     visit.reference = Some(reference.clone());
-    touch(&tx, secret, &visit, now)?;
-    confirm(&tx, setup, &v, &scopes, &reference, false, now)?;
-    tx.commit()?;
-    Ok(Ok(Recorded {
+    touch(conn, secret, &visit, now)?;
+    confirm(conn, setup, v, scopes, &reference, withdrawal, now)?;
+    Ok(Recorded {
         consent,
         reference,
         takedown_tasks,
-    }))
+    })
 }
 
 struct OnlineForm<'a> {
@@ -1048,18 +1071,9 @@ pub fn withdraw(
         today,
         now,
     )?;
-    stored::mark_used(&tx, v.link.id, now)?;
-    let takedown_tasks = takedowns_due(&tx, Some(v.person.id), today, setup.policy, "public", now)?;
-    let mut visit = v.visit.clone();
-    visit.reference = Some(reference.clone());
-    touch(&tx, secret, &visit, now)?;
-    confirm(&tx, setup, &v, &left, &reference, true, now)?;
+    let recorded = settle(&tx, setup, secret, &v, &left, consent, reference, true, now)?;
     tx.commit()?;
-    Ok(Ok(Recorded {
-        consent,
-        reference,
-        takedown_tasks,
-    }))
+    Ok(Ok(recorded))
 }
 
 fn withdrawn_codes(s: &Scopes) -> Vec<String> {
