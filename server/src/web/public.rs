@@ -133,6 +133,16 @@ fn origin_of(url: &str) -> String {
     format!("{scheme}://{}", authority.to_ascii_lowercase())
 }
 
+/// Whether a POST came from a page that is not ours. A browser that sends
+/// `Sec-Fetch-Site` is believed: only `same-origin` (or `none`, typed by the person) is
+/// ours. Its `Origin` is `null` on these pages, since they send `Referrer-Policy:
+/// no-referrer`; any other `Origin` must be the public address.
+fn posted_from_elsewhere(origin: Option<&str>, fetch_site: Option<&str>, ours: &str) -> bool {
+    let site_elsewhere = fetch_site.is_some_and(|s| s != "same-origin" && s != "none");
+    let origin_elsewhere = origin.is_some_and(|o| o != "null" && !o.eq_ignore_ascii_case(ours));
+    site_elsewhere || origin_elsewhere
+}
+
 /// Throttles each address, and refuses a form posted from another site: its `Origin`
 /// must be the public address (a browser always sends it on a POST), and a browser's
 /// `Sec-Fetch-Site` must not say `cross-site`.
@@ -151,12 +161,8 @@ async fn guard(State(public): State<Public>, request: Request, next: Next) -> Re
     }
     if request.method() == axum::http::Method::POST {
         let headers = request.headers();
-        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        let cross_site = headers
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v == "cross-site");
-        if cross_site || origin.is_some_and(|o| !o.eq_ignore_ascii_case(&public.origin)) {
+        let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if posted_from_elsewhere(value("origin"), value("sec-fetch-site"), &public.origin) {
             tracing::warn!("a consent form posted from another site was refused");
             return message(
                 &public,
@@ -603,7 +609,8 @@ async fn check(State(public): State<Public>, headers: HeaderMap, fields: Fields)
                 "The date of birth does not match our records. You have {left} {} left.",
                 if left == 1 { "try" } else { "tries" }
             )),
-            ["", "", ""],
+            // As typed, so a slip of one digit is put right where it is.
+            typed,
         ),
         Ok(BirthDateCheck::Locked) => refused(&public, Refusal::Locked),
         Err(refusal) => refused(&public, refusal),
@@ -1144,4 +1151,40 @@ async fn new_link(
         ],
         false,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::posted_from_elsewhere;
+
+    #[test]
+    fn a_post_is_ours_only_from_our_own_pages() {
+        let ours = "https://consent.school.example";
+        let cases = [
+            // Chromium and Firefox on our pages (no-referrer makes the origin null).
+            (Some("null"), Some("same-origin"), false),
+            (Some(ours), Some("same-origin"), false),
+            (Some("HTTPS://Consent.School.Example"), None, false),
+            // A client without either header (curl, an old browser).
+            (None, None, false),
+            (Some("https://evil.example"), Some("cross-site"), true),
+            (Some("null"), Some("cross-site"), true),
+            // Another host of the school's (the staff server, say) is not ours either.
+            (
+                Some("https://photos.school.example"),
+                Some("same-site"),
+                true,
+            ),
+            (Some("null"), Some("same-site"), true),
+            (Some("https://evil.example"), None, true),
+            (None, Some("cross-site"), true),
+        ];
+        for (origin, site, elsewhere) in cases {
+            assert_eq!(
+                posted_from_elsewhere(origin, site, ours),
+                elsewhere,
+                "Origin {origin:?}, Sec-Fetch-Site {site:?}"
+            );
+        }
+    }
 }

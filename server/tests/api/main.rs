@@ -12,4 +12,6 @@ mod photos;
 mod publish;
 mod real_photos;
 mod second_factor;
+#[path = "../common/smtp.rs"]
+mod smtp;
 mod ui;

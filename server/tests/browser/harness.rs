@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::smtp::free_port;
 use consentcam::infra::clock::Clock;
 use consentcam::infra::config::Config;
 use consentcam::store;
@@ -28,6 +29,9 @@ pub struct Server {
     /// The demo kiosk's bearer token.
     pub kiosk_token: String,
     pub db_path: PathBuf,
+    /// The parents' listener, when the configuration has `[parents]` (its `public_url`
+    /// is set to it).
+    pub public: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -72,6 +76,17 @@ pub async fn spawn_demo_configured(
         ..Config::default()
     };
     configure(&mut config);
+    let public_listener = match config.parents.as_mut() {
+        Some(parents) => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind the public listener");
+            let addr = listener.local_addr().expect("address");
+            parents.public_url = format!("http://{addr}");
+            Some(listener)
+        }
+        None => None,
+    };
     let mut conn = store::open(&config.db_path()).expect("database");
     let now = NOW.parse().expect("NOW");
     let seeded =
@@ -84,20 +99,23 @@ pub async fn spawn_demo_configured(
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("address");
+    let public = public_listener.map(|listener| {
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(web::serve_public(
+            listener,
+            state.clone(),
+            std::future::pending(),
+        ));
+        url
+    });
     tokio::spawn(web::serve(listener, state, std::future::pending()));
     Server {
         base: format!("http://{addr}"),
+        public,
         kiosk_token: seeded.kiosk_token,
         db_path,
         _dir: dir,
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// chromedriver and the Chromium session it drives.
@@ -316,6 +334,48 @@ impl Browser {
     /// Runs `js` in the page and returns what it returns.
     pub async fn script(&self, js: &str) -> serde_json::Value {
         self.client.execute(js, vec![]).await.expect("run a script")
+    }
+
+    /// The WCAG 2.1 A and AA rules axe-core finds broken on this page, each as
+    /// "rule: the elements" (empty when it passes). axe-core comes from `tests/fetch-axe`.
+    pub async fn axe_violations(&self) -> Vec<String> {
+        let path = std::env::var_os("AXE_CORE_JS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/axe-core/axe.min.js")
+            });
+        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "axe-core is not at {} ({e}): run tests/fetch-axe first",
+                path.display()
+            )
+        });
+        self.client
+            .execute(&source, vec![])
+            .await
+            .expect("load axe-core");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 axe.run(document, { runOnly: { type: 'tag', values: \
+                   ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }) \
+                 .then(r => done(r.violations.map(v => v.id + ': ' + \
+                   v.nodes.map(n => n.target.join(' ')).join(', ')))) \
+                 .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        serde_json::from_value(found).expect("a list of violations")
+    }
+
+    /// Resizes the window to `width` by `height` CSS pixels.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize the window");
     }
 
     /// What the element `css` shows on screen, as RGB pixels (width, height, pixels).

@@ -4,6 +4,9 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them).
 
 mod harness;
+mod parents;
+#[path = "../common/smtp.rs"]
+mod smtp;
 mod tagging;
 
 use consentcam::domain::Channel;
