@@ -228,6 +228,34 @@ pub fn wording_in_use(conn: &Connection, now: Timestamp) -> Result<(i64, Wording
     Ok((id, wording))
 }
 
+/// The wording parents are shown now: its version (`None` for the built-in words, not
+/// saved until a form is first shown) and SHA-256.
+#[derive(Debug, Clone, Serialize)]
+pub struct WordingVersion {
+    pub id: Option<i64>,
+    pub sha256: String,
+    pub wording: Wording,
+}
+
+/// The wording parents are shown now, without saving the built-in one.
+pub fn wording_version(conn: &Connection) -> Result<WordingVersion> {
+    Ok(match stored::current_wording(conn)? {
+        Some((id, wording)) => WordingVersion {
+            id: Some(id),
+            sha256: stored::wording(conn, id)?.1,
+            wording,
+        },
+        None => {
+            let wording = Wording::default();
+            WordingVersion {
+                id: None,
+                sha256: wording.stored().1,
+                wording,
+            }
+        }
+    })
+}
+
 /// An admin sets the form's words: a new version, kept with its hash.
 pub fn set_wording(
     conn: &mut Connection,

@@ -61,6 +61,11 @@ impl Caller {
     pub fn actor(&self) -> String {
         format!("account:{}", self.account.id)
     }
+
+    /// An account of every site (not bound to one): what the trust's own settings need.
+    pub fn of_every_site(&self) -> bool {
+        self.account.site_id.is_none()
+    }
 }
 
 /// The kiosk making a request.

@@ -262,6 +262,8 @@ pub const PAGE_ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/accounts", Access::Admin),
     ("POST", "/admin/accounts/{id}", Access::Admin),
     ("POST", "/admin/accounts/{id}/email", Access::Admin),
+    ("GET", "/admin/consent-wording", Access::Admin),
+    ("POST", "/admin/consent-wording", Access::Admin),
     ("GET", "/admin/mail", Access::Admin),
     ("POST", "/admin/mail/test", Access::Admin),
     ("POST", "/admin/mail/{id}/send-again", Access::Admin),

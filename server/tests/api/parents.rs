@@ -723,3 +723,135 @@ async fn a_thousand_new_link_requests_get_the_same_answer_and_are_throttled() {
     assert_eq!(sink.kept().len(), 1);
     assert_eq!(sink.to("pat@home.example").len(), 1);
 }
+
+/// Two sites: an admin of North asks everyone missing a form and reaches North's people
+/// only, on the API and on the renewals page; the wording is the trust's, so North's admin
+/// reads it and cannot change it, and the trust's admin changes it (a new version).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sites_admin_asks_its_own_people_only_and_the_wording_is_the_trusts() {
+    use consentcam::store::{registry, sites};
+    let maildir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(maildir.path(), &[]);
+    let toml_text = config(sink.port, 1000);
+    let app = spawn_with_config_file(&toml_text).await;
+    let trust = app.login(AccountRole::Admin).await;
+    let nia = learner(&trust, "N01", "Nia", "North", "2012-01-01").await;
+    let sol = learner(&trust, "S01", "Sol", "South", "2012-01-01").await;
+    add_contact(&trust, nia, "Noor North", "parent", "noor@home.example").await;
+    add_contact(&trust, sol, "Sam South", "parent", "sam@home.example").await;
+
+    // The trust's admin changes the wording through the page: version 1 (the built-in
+    // words were never saved) becomes the first saved version.
+    let before = expect(trust.get("/api/v1/consent-wording").await, StatusCode::OK).await;
+    assert_eq!(before["id"], Value::Null);
+    let mut words: Vec<(String, String)> = before["wording"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    for (field, text) in &mut words {
+        if field == "website" {
+            *text = "On the news pages of our website, never with a name.".into();
+        }
+    }
+    let fields: Vec<(&str, &str)> = words
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let page = trust.form("/admin/consent-wording", &fields).await;
+    assert!(page.contains("saved"), "{page}");
+    let after = expect(trust.get("/api/v1/consent-wording").await, StatusCode::OK).await;
+    assert_eq!(
+        after["wording"]["website"],
+        "On the news pages of our website, never with a name."
+    );
+    assert_ne!(after["sha256"], before["sha256"]);
+    let version = after["id"].clone();
+    assert!(version.is_i64(), "{after}");
+
+    let conn = app.db();
+    let now = NOW.parse().unwrap();
+    let north = sites::insert_site(&conn, "North", now).unwrap();
+    let south = sites::insert_site(&conn, "South", now).unwrap();
+    assert!(sites::assign(&conn, sites::Kind::Person, nia, Some(north)).unwrap());
+    assert!(sites::assign(&conn, sites::Kind::Person, sol, Some(south)).unwrap());
+    let admin = registry::account_by_username(&conn, "admin")
+        .unwrap()
+        .unwrap();
+    assert!(sites::assign(&conn, sites::Kind::Account, admin.id.0, Some(north)).unwrap());
+    let north_admin = app.login(AccountRole::Admin).await;
+
+    // North's admin reads the wording and cannot change it, on the API or the page.
+    let page = north_admin
+        .get("/admin/consent-wording")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("On the news pages of our website"), "{page}");
+    assert!(!page.contains("Save as a new version"), "{page}");
+    expect(
+        north_admin
+            .put("/api/v1/consent-wording", after["wording"].clone())
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let page = north_admin.form("/admin/consent-wording", &fields).await;
+    assert!(page.contains("an admin of every site sets it"), "{page}");
+    let unchanged = expect(
+        north_admin.get("/api/v1/consent-wording").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(unchanged["id"], version);
+
+    // Everyone missing a form, as North's admin: Nia only, on the API and on the page.
+    let asked = expect(
+        north_admin
+            .post(
+                "/api/v1/consent-requests",
+                json!({ "missing_or_lapsing": true }),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (asked["people"].clone(), asked["links"].clone()),
+        (json!(1), json!(1)),
+        "{asked}"
+    );
+    let page = north_admin.form("/renewals/requests", &[]).await;
+    assert!(
+        page.contains("1 link(s) mailed to the contacts of 1 person(s)"),
+        "{page}"
+    );
+    let asked: Vec<i64> = app
+        .db()
+        .prepare("SELECT DISTINCT person_id FROM consent_links")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(asked, vec![nia], "only North's person was asked");
+    send(&app, &toml_text);
+    assert_eq!(sink.to("noor@home.example").len(), 2);
+    assert!(sink.to("sam@home.example").is_empty());
+    // Nor does North's admin see where South's requests stand.
+    let statuses = expect(
+        north_admin.get("/api/v1/consent-requests").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        statuses
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|row| row["person_id"] == nia),
+        "{statuses}"
+    );
+}

@@ -18,6 +18,7 @@ use super::{DESKTOP, desktop, person_id};
 
 const PHONE: (u32, u32) = (390, 844);
 const PARENT: &str = "kim.wilson@home.example";
+const NEWS_PAGES: &str = "On the news pages of our website, never with a name.";
 
 /// Sends what the outbox holds through the real SMTP server, as the mail worker does.
 fn send_mail(server: &Server, settings: &consentcam::infra::mail_settings::MailSettings) {
@@ -158,6 +159,14 @@ async fn a_parent_answers_from_the_emailed_link_and_withdraws_the_website_later(
     staff.submit("#add-contact button").await;
     staff.notice("Contact added").await;
     assert!(staff.text("#contacts").await.contains(PARENT));
+    // The trust's words for the website, changed first: the parent reads these.
+    staff.goto(&server.url("/admin/consent-wording")).await;
+    staff
+        .fill("#wording textarea[name=website]", NEWS_PAGES)
+        .await;
+    staff.submit("#wording button").await;
+    staff.notice("saved").await;
+    staff.goto(&server.url(&format!("/people/{harry}"))).await;
     staff.submit("#request-consent button").await;
     let sent = staff.notice("mailed").await;
     assert!(sent.contains("1 link(s)"), "{sent}");
@@ -190,6 +199,8 @@ async fn a_parent_answers_from_the_emailed_link_and_withdraws_the_website_later(
         0,
         "nothing is pre-ticked"
     );
+    let website = parent.text("#website").await;
+    assert!(website.contains(NEWS_PAGES), "{website}");
     check_page(&parent, "answers", true).await;
     // Continue with nothing chosen: each question is named, nothing assumed.
     parent

@@ -202,38 +202,11 @@ pub async fn request_statuses(
         .await
 }
 
-#[derive(Serialize)]
-pub struct WordingAnswer {
-    /// The version (`null`: the built-in wording, not saved yet).
-    id: Option<i64>,
-    sha256: String,
-    wording: Wording,
-}
-
-pub async fn wording(State(state): State<AppState>) -> Result<Json<WordingAnswer>, ApiError> {
+pub async fn wording(
+    State(state): State<AppState>,
+) -> Result<Json<parents::WordingVersion>, ApiError> {
     Ok(Json(
-        state
-            .read(|c| {
-                Ok(match stored::current_wording(c)? {
-                    Some((id, wording)) => {
-                        let (_, sha256) = stored::wording(c, id)?;
-                        WordingAnswer {
-                            id: Some(id),
-                            sha256,
-                            wording,
-                        }
-                    }
-                    None => {
-                        let wording = Wording::default();
-                        WordingAnswer {
-                            id: None,
-                            sha256: wording.stored().1,
-                            wording,
-                        }
-                    }
-                })
-            })
-            .await?,
+        state.read(|c| Ok(parents::wording_version(c)?)).await?,
     ))
 }
 
@@ -243,7 +216,7 @@ pub async fn set_wording(
     caller: Caller,
     Json(wording): Json<Wording>,
 ) -> Result<Json<Created>, ApiError> {
-    if caller.account.site_id.is_some() {
+    if !caller.of_every_site() {
         return Err(ApiError::Forbidden(
             "the form's wording is the trust's: an admin of every site sets it".into(),
         ));

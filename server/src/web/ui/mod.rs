@@ -135,6 +135,10 @@ pub fn routes() -> Router<AppState> {
             post(parents::request_group),
         )
         .route("/renewals/requests", post(parents::request_everyone))
+        .route(
+            "/admin/consent-wording",
+            get(parents::wording_page).post(parents::save_wording),
+        )
         .route("/people/{id}/restriction", post(people::restriction))
         .route("/people/{id}/left", post(people::left))
         .route("/people/{id}/erase", post(people::erase))

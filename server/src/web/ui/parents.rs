@@ -166,3 +166,76 @@ pub fn request_words(state: &AppState, r: &crate::store::parents::RequestStatus)
     }
     words.join("; ")
 }
+
+#[derive(askama::Template)]
+#[template(path = "admin_wording.html")]
+struct WordingPage {
+    c: super::chrome::Chrome,
+    current: parents::WordingVersion,
+    /// An admin of one site reads the words; the trust's admins change them.
+    may_change: bool,
+    parents_on: bool,
+}
+
+/// `/admin/consent-wording`: what parents are told each channel means.
+pub async fn wording_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+) -> Result<Response, PageError> {
+    let c = super::chrome::Chrome::new(&state, &caller, &session).await;
+    let current = state.read(|c| Ok(parents::wording_version(c)?)).await?;
+    super::chrome::render(&WordingPage {
+        c,
+        current,
+        may_change: caller.of_every_site(),
+        parents_on: state.config().parents.is_some(),
+    })
+}
+
+/// The wording as the page posts it (beside its CSRF field).
+#[derive(Deserialize)]
+pub struct WordingForm {
+    organisation: String,
+    introduction: String,
+    internal: String,
+    partner: String,
+    website: String,
+    social: String,
+    declaration: String,
+}
+
+/// Saves the form's words as a new version (the trust's admins only).
+pub async fn save_wording(
+    State(state): State<AppState>,
+    caller: Caller,
+    session: Session,
+    axum::Form(form): axum::Form<WordingForm>,
+) -> Result<Response, PageError> {
+    let wording = crate::rules::parents::Wording {
+        organisation: form.organisation,
+        introduction: form.introduction,
+        internal: form.internal,
+        partner: form.partner,
+        website: form.website,
+        social: form.social,
+        declaration: form.declaration,
+    };
+    let result = if caller.of_every_site() {
+        let now = state.now();
+        state
+            .db(move |c| {
+                let id = parents::set_wording(c, &wording, &caller.actor(), now)?;
+                Ok(format!(
+                    "Wording version {id} saved: parents see it from now on; answers given \
+                     before keep the version they were shown."
+                ))
+            })
+            .await
+    } else {
+        Err(ApiError::Forbidden(
+            "the form's wording is the trust's: an admin of every site sets it".into(),
+        ))
+    };
+    finish(&session, result, "/admin/consent-wording").await
+}

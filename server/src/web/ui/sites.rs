@@ -34,9 +34,10 @@ struct SitesPage {
 
 /// Only an admin of every site manages sites; to an admin of one, the page is not there.
 fn of_every_site(caller: &Caller) -> Result<(), ApiError> {
-    match caller.account.site_id {
-        None => Ok(()),
-        Some(_) => Err(ApiError::NotFound("no such page".into())),
+    if caller.of_every_site() {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("no such page".into()))
     }
 }
 
