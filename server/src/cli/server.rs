@@ -157,15 +157,32 @@ pub(crate) fn ask_renewals_every_day(state: &AppState, clock: Clock) {
                 && let Some(setup) = ops::parents::Setup::from_config(&config, &zone, &policy)
             {
                 asked_on = Some(today);
-                let mut conn = writer
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                match ops::parents::queue_renewal_requests(
-                    &mut conn,
-                    &setup,
-                    config.renewal_notice_days,
-                    clock.now(),
-                ) {
+                // Read on a connection of its own; only the writing holds the writer.
+                let found = open_db(&config)
+                    .map_err(|e| e.to_string())
+                    .and_then(|reader| {
+                        ops::parents::renewal_requests_due(
+                            &reader,
+                            &setup,
+                            config.renewal_notice_days,
+                            clock.now(),
+                        )
+                        .map_err(|e| e.to_string())
+                    });
+                let queued = found.and_then(|found| {
+                    let mut conn = writer
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    ops::parents::queue_renewal_requests(
+                        &mut conn,
+                        &setup,
+                        config.renewal_notice_days,
+                        &found,
+                        clock.now(),
+                    )
+                    .map_err(|e| e.to_string())
+                });
+                match queued {
                     Ok(0) => {}
                     Ok(links) => tracing::info!(links, "renewal requests queued"),
                     Err(e) => tracing::error!(error = %e, "renewal requests could not be queued"),

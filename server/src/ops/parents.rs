@@ -500,34 +500,27 @@ pub fn missing_or_lapsing(
     Ok(ids)
 }
 
-/// The renewal requests due today: for each form lapsing within the notice, at most once a
-/// week and `renewal_requests` times. Run daily by the mail worker.
-pub fn queue_renewal_requests(
-    conn: &mut Connection,
+/// Of `candidates`, those due a renewal request today: a form lapsing within the notice,
+/// asked at most once a week and `renewal_requests` times.
+fn due_renewal(
+    conn: &Connection,
     setup: &Setup<'_>,
     renewal_days: i32,
-    now: Timestamp,
-) -> Result<usize> {
-    let today = setup.today(now);
+    candidates: Vec<crate::rules::consent::PersonFacts>,
+    today: Date,
+) -> Result<Vec<PersonId>> {
     let rule = RenewalRequests {
         notice_days: renewal_days,
         most: setup.parents.renewal_requests,
     };
-    let tx = conn.transaction()?;
-    let mut everyone = Vec::new();
-    for p in people::search(&tx, "", u32::MAX)? {
-        if !(p.erased || p.restricted || p.left_on.is_some_and(|d| d <= today)) {
-            everyone.push(people::facts(&tx, p.id)?);
-        }
-    }
     let mut due = Vec::new();
     for (id, renewal) in
-        crate::rules::consent::renewals_due(&everyone, today, renewal_days, setup.policy)
+        crate::rules::consent::renewals_due(&candidates, today, renewal_days, setup.policy)
     {
         let crate::rules::consent::Renewal::FormExpires { on } = renewal else {
             continue;
         };
-        let sent: Vec<Date> = stored::renewal_requests_sent(&tx, id)?
+        let sent: Vec<Date> = stored::renewal_requests_sent(conn, id)?
             .into_iter()
             .map(|t| setup.zone.to_datetime(t).date())
             .collect();
@@ -535,6 +528,43 @@ pub fn queue_renewal_requests(
             due.push(id);
         }
     }
+    Ok(due)
+}
+
+/// Who is due a renewal request today, read without writing (a whole trust's forms: run
+/// it on a connection of its own, then [`queue_renewal_requests`] on the writer).
+pub fn renewal_requests_due(
+    conn: &Connection,
+    setup: &Setup<'_>,
+    renewal_days: i32,
+    now: Timestamp,
+) -> Result<Vec<PersonId>> {
+    let today = setup.today(now);
+    let mut everyone = Vec::new();
+    for p in people::search(conn, "", u32::MAX)? {
+        if !(p.erased || p.restricted || p.left_on.is_some_and(|d| d <= today)) {
+            everyone.push(people::facts(conn, p.id)?);
+        }
+    }
+    due_renewal(conn, setup, renewal_days, everyone, today)
+}
+
+/// Queues the renewal requests [`renewal_requests_due`] found, checking each person again
+/// as it writes (a form renewed or a request sent since is not asked twice). Run daily.
+pub fn queue_renewal_requests(
+    conn: &mut Connection,
+    setup: &Setup<'_>,
+    renewal_days: i32,
+    found: &[PersonId],
+    now: Timestamp,
+) -> Result<usize> {
+    let today = setup.today(now);
+    let tx = conn.transaction()?;
+    let mut candidates = Vec::new();
+    for &id in found {
+        candidates.push(people::facts(&tx, id)?);
+    }
+    let due = due_renewal(&tx, setup, renewal_days, candidates, today)?;
     let done = request_in(&tx, setup, &due, Reason::Renewal, "consentcam", now, today)?;
     tx.commit()?;
     Ok(done.links)
@@ -1257,10 +1287,16 @@ mod tests {
         let mut sent = Vec::new();
         for day in 1..=31 {
             let today = date(2027, 1, day);
-            let links = queue_renewal_requests(&mut conn, &setup, 30, at(today)).unwrap();
-            // Asked again the same day: nothing more.
+            let found = renewal_requests_due(&conn, &setup, 30, at(today)).unwrap();
+            let links = queue_renewal_requests(&mut conn, &setup, 30, &found, at(today)).unwrap();
+            // Asked again the same day (even with the same list): nothing more.
+            assert!(
+                renewal_requests_due(&conn, &setup, 30, at(today))
+                    .unwrap()
+                    .is_empty()
+            );
             assert_eq!(
-                queue_renewal_requests(&mut conn, &setup, 30, at(today)).unwrap(),
+                queue_renewal_requests(&mut conn, &setup, 30, &found, at(today)).unwrap(),
                 0
             );
             if links > 0 {

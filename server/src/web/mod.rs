@@ -246,6 +246,18 @@ impl AppState {
         self.inner.config.policy()
     }
 
+    /// Runs `f` with the `[parents]` setup (time zone and policy included); without
+    /// `[parents]`, the pages and requests are not there: not found.
+    pub fn with_parents<T>(
+        &self,
+        f: impl FnOnce(&crate::ops::parents::Setup<'_>) -> Result<T, error::ApiError>,
+    ) -> Result<T, error::ApiError> {
+        let (zone, policy) = (self.time_zone(), self.policy());
+        let setup = crate::ops::parents::Setup::from_config(self.config(), &zone, &policy)
+            .ok_or_else(|| error::ApiError::NotFound("no [parents] in the config".into()))?;
+        f(&setup)
+    }
+
     pub fn db_handle(&self) -> Arc<Mutex<Connection>> {
         self.inner.db.clone()
     }

@@ -341,12 +341,7 @@ async fn write<T: Send + 'static>(
     let app = public.app.clone();
     public
         .app
-        .db(move |conn| {
-            let (zone, policy) = (app.time_zone(), app.policy());
-            let setup = Setup::from_config(app.config(), &zone, &policy)
-                .ok_or_else(|| super::error::ApiError::NotFound("no [parents]".into()))?;
-            Ok(f(conn, &setup)?)
-        })
+        .db(move |conn| app.with_parents(|setup| Ok(f(conn, setup)?)))
         .await
         .map_err(|e| failed(&e))
 }
@@ -1000,12 +995,7 @@ async fn withdraw_form(public: &Public, v: &Visit, nothing_chosen: bool) -> Resp
     let app = public.app.clone();
     let granted = public
         .app
-        .read(move |c| {
-            let (zone, policy) = (app.time_zone(), app.policy());
-            let setup = Setup::from_config(app.config(), &zone, &policy)
-                .ok_or_else(|| super::error::ApiError::NotFound("no [parents]".into()))?;
-            Ok(ops::granted_now(c, &visit, &setup, now)?)
-        })
+        .read(move |c| app.with_parents(|setup| Ok(ops::granted_now(c, &visit, setup, now)?)))
         .await;
     let granted = match granted {
         Ok(g) => g,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Json;
 use crate::domain::{PersonId, SignerKind};
-use crate::ops::parents::{self, Requested, Setup};
+use crate::ops::parents::{self, Requested};
 use crate::rules::parents::Wording;
 use crate::store::parents::{self as stored, Contact, NewContact, RequestStatus};
 use crate::store::sites::{self, Kind};
@@ -89,28 +89,60 @@ pub async fn remove_contact(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Mails requests to `people` through [`parents::request`]; refused without `[parents]`.
-pub async fn send_requests(
-    state: &AppState,
-    caller: &Caller,
-    people: impl FnOnce(&rusqlite::Connection, &AppState) -> Result<Vec<PersonId>, ApiError>
-    + Send
-    + 'static,
-) -> Result<Requested, ApiError> {
+/// Whom a consent request goes to.
+#[derive(Debug, Clone, Copy)]
+pub enum Whom {
+    Person(i64),
+    /// The members of a group the caller's site sees.
+    Group(i64),
+    /// Everyone of the caller's site with no form counting today, or whose form lapses
+    /// within `renewal_notice_days`.
+    MissingOrLapsing,
+}
+
+/// Mails requests to the contacts of `whom` through [`parents::request`]; refused
+/// without `[parents]`.
+pub async fn ask(state: &AppState, caller: &Caller, whom: Whom) -> Result<Requested, ApiError> {
     if state.config().parents.is_none() {
         return Err(ApiError::Conflict(
             "consent requests need [parents] public_url in the config".into(),
         ));
     }
-    let (now, st, actor) = (state.now(), state.clone(), caller.actor());
-    state
-        .db(move |c| {
-            let (zone, policy) = (st.time_zone(), st.policy());
-            let setup = Setup::from_config(st.config(), &zone, &policy)
-                .ok_or_else(|| ApiError::Conflict("no [parents]".into()))?;
-            let asked = people(c, &st)?;
-            Ok(parents::request(c, &setup, &asked, &actor, now)?)
+    let (now, st, actor, site) = (
+        state.now(),
+        state.clone(),
+        caller.actor(),
+        caller.account.site_id,
+    );
+    // Whom to ask is read beside the writer (a whole trust's forms, for "missing or
+    // lapsing"); `request` checks each person again as it writes.
+    let reader = state.clone();
+    let asked = state
+        .read(move |c| {
+            Ok(match whom {
+                Whom::Person(id) => {
+                    crate::store::people::living(c, PersonId(id))?;
+                    vec![PersonId(id)]
+                }
+                Whom::Group(id) => {
+                    let members = crate::store::groups::members(c, crate::domain::GroupId(id))?;
+                    sites::retain_visible(c, site, members, |m| (Kind::Person, m.id.0))?
+                        .into_iter()
+                        .map(|m| m.id)
+                        .collect()
+                }
+                Whom::MissingOrLapsing => parents::missing_or_lapsing(
+                    c,
+                    site,
+                    reader.today(),
+                    reader.config().renewal_notice_days,
+                    &reader.policy(),
+                )?,
+            })
         })
+        .await?;
+    state
+        .db(move |c| st.with_parents(|setup| Ok(parents::request(c, setup, &asked, &actor, now)?)))
         .await
 }
 
@@ -120,12 +152,7 @@ pub async fn request_person(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Requested>, ApiError> {
-    let done = send_requests(&state, &caller, move |c, _| {
-        crate::store::people::living(c, PersonId(id))?;
-        Ok(vec![PersonId(id)])
-    })
-    .await?;
-    Ok(Json(done))
+    Ok(Json(ask(&state, &caller, Whom::Person(id)).await?))
 }
 
 /// A request to the contacts of a group's members.
@@ -134,14 +161,7 @@ pub async fn request_group(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Requested>, ApiError> {
-    let site = caller.account.site_id;
-    let done = send_requests(&state, &caller, move |c, _| {
-        let members = crate::store::groups::members(c, crate::domain::GroupId(id))?;
-        let members = sites::retain_visible(c, site, members, |m| (Kind::Person, m.id.0))?;
-        Ok(members.into_iter().map(|m| m.id).collect())
-    })
-    .await?;
-    Ok(Json(done))
+    Ok(Json(ask(&state, &caller, Whom::Group(id)).await?))
 }
 
 #[derive(Deserialize)]
@@ -164,18 +184,7 @@ pub async fn request_many(
              POST /api/v1/groups/{id}/consent-requests)",
         ));
     }
-    let site = caller.account.site_id;
-    let done = send_requests(&state, &caller, move |c, st| {
-        Ok(parents::missing_or_lapsing(
-            c,
-            site,
-            st.today(),
-            st.config().renewal_notice_days,
-            &st.policy(),
-        )?)
-    })
-    .await?;
-    Ok(Json(done))
+    Ok(Json(ask(&state, &caller, Whom::MissingOrLapsing).await?))
 }
 
 /// Where the requests to the people of the caller's site stand.

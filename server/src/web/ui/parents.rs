@@ -12,7 +12,7 @@ use crate::ops::parents::{self, Requested};
 use crate::store::parents::NewContact;
 use crate::web::AppState;
 use crate::web::access::{Caller, Path};
-use crate::web::api::parents::send_requests;
+use crate::web::api::parents::{Whom, ask};
 use crate::web::error::ApiError;
 
 #[derive(Deserialize)]
@@ -92,12 +92,9 @@ pub async fn request_person(
     session: Session,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let result = send_requests(&state, &caller, move |c, _| {
-        crate::store::people::living(c, PersonId(id))?;
-        Ok(vec![PersonId(id)])
-    })
-    .await
-    .map(|d| said(&d));
+    let result = ask(&state, &caller, Whom::Person(id))
+        .await
+        .map(|d| said(&d));
     finish(&session, result, &format!("/people/{id}#contacts")).await
 }
 
@@ -107,16 +104,9 @@ pub async fn request_group(
     session: Session,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let site = caller.account.site_id;
-    let result = send_requests(&state, &caller, move |c, _| {
-        let members = crate::store::groups::members(c, crate::domain::GroupId(id))?;
-        let members = crate::store::sites::retain_visible(c, site, members, |m| {
-            (crate::store::sites::Kind::Person, m.id.0)
-        })?;
-        Ok(members.into_iter().map(|m| m.id).collect())
-    })
-    .await
-    .map(|d| said(&d));
+    let result = ask(&state, &caller, Whom::Group(id))
+        .await
+        .map(|d| said(&d));
     finish(&session, result, &format!("/groups/{id}")).await
 }
 
@@ -125,18 +115,9 @@ pub async fn request_everyone(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
-    let site = caller.account.site_id;
-    let result = send_requests(&state, &caller, move |c, st| {
-        Ok(parents::missing_or_lapsing(
-            c,
-            site,
-            st.today(),
-            st.config().renewal_notice_days,
-            &st.policy(),
-        )?)
-    })
-    .await
-    .map(|d| said(&d));
+    let result = ask(&state, &caller, Whom::MissingOrLapsing)
+        .await
+        .map(|d| said(&d));
     finish(&session, result, "/renewals").await
 }
 
