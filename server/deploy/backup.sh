@@ -6,8 +6,9 @@
 # and renditions, scanned forms, outbox copies still published) into the folder, each
 # file once by its hash, with a manifest; `consentcam verify-backup` then checks every
 # file of it. Which files to copy comes from the records, never from this script.
-# With CONSENTCAM_OFFSITE_DIR set, a second copy encrypted to the config's
-# [backup] age_recipient is written there (for a disk or share kept elsewhere).
+# With the config's [backup] offsite_dir set (or CONSENTCAM_OFFSITE_DIR), a second copy
+# encrypted to [backup] age_recipient is written there (a drive kept elsewhere); it must
+# be a mounted device too.
 # Before each run, the live audit log must still hold the head (newest entry) recorded by
 # the previous backup: a log rewritten since, hashes and all, stops the backup so the last
 # good copy is not pushed out of reach.
@@ -19,10 +20,14 @@ set -euo pipefail
 dest="${CONSENTCAM_BACKUP_DIR:-/mnt/consentcam-backup}"
 config="${CONSENTCAM_CONFIG:-/etc/consentcam/config.toml}"
 
-if ! mountpoint -q "$dest" && [ -z "${CONSENTCAM_BACKUP_ANY_DIR:-}" ]; then
-    echo "consentcam-backup: $dest is not a mounted device; not backing up onto the SD card" >&2
-    exit 1
-fi
+offsite="${CONSENTCAM_OFFSITE_DIR:-$(consentcam --config "$config" offsite-dir)}"
+
+for dir in "$dest" ${offsite:+"$offsite"}; do
+    if ! mountpoint -q "$dir" && [ -z "${CONSENTCAM_BACKUP_ANY_DIR:-}" ]; then
+        echo "consentcam-backup: $dir is not a mounted device; not backing up onto the SD card" >&2
+        exit 1
+    fi
+done
 
 fail() {
     echo "consentcam-backup: FAILED: $1" >&2
@@ -35,13 +40,14 @@ if [ -f "$dest/LATEST" ]; then
 fi
 consentcam --config "$config" backup "$dest" || fail "the backup into $dest is not whole"
 consentcam --config "$config" verify-backup "$dest" || fail "the backup in $dest does not verify"
-if [ -n "${CONSENTCAM_OFFSITE_DIR:-}" ]; then
-    consentcam --config "$config" backup --encrypt "$CONSENTCAM_OFFSITE_DIR" \
-        || fail "the encrypted copy into $CONSENTCAM_OFFSITE_DIR is not whole"
-    consentcam --config "$config" verify-backup "$CONSENTCAM_OFFSITE_DIR" \
-        || fail "the encrypted copy in $CONSENTCAM_OFFSITE_DIR does not verify"
-    consentcam --config "$config" prune-backup "$CONSENTCAM_OFFSITE_DIR" \
-        || fail "old runs in $CONSENTCAM_OFFSITE_DIR could not be pruned"
+if [ -n "$offsite" ]; then
+    consentcam --config "$config" backup --encrypt "$offsite" \
+        || fail "the encrypted copy into $offsite is not whole"
+    consentcam --config "$config" verify-backup "$offsite" \
+        || fail "the encrypted copy in $offsite does not verify"
+    consentcam --config "$config" prune-backup "$offsite" \
+        || fail "old runs in $offsite could not be pruned"
+    sync -f "$offsite"
 fi
 # Runs older than [backup] keep_days go, with every file only they held: deleted and
 # erased data leaves the backups too.

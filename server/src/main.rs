@@ -43,12 +43,12 @@ enum Command {
     },
     /// Import signed consent forms from a CSV file (all-or-nothing).
     ImportConsents { file: PathBuf },
-    /// Verify the audit log's hash chain and its protecting triggers; exits non-zero if
-    /// anything was tampered with. Prints the head (newest row's id and hash) to keep
-    /// elsewhere.
     /// Send one test message to ADDRESS through `[mail]` at once (not through the
     /// outbox) and print the mail server's exact answer.
     MailTest { address: String },
+    /// Verify the audit log's hash chain and its protecting triggers; exits non-zero if
+    /// anything was tampered with. Prints the head (newest row's id and hash) to keep
+    /// elsewhere.
     CheckAudit {
         /// Also check that the log still holds a head written down earlier: `ID:HASH` as
         /// printed here, or a backup folder (its newest backup's head). This catches a log
@@ -67,6 +67,9 @@ enum Command {
         #[arg(long)]
         encrypt: bool,
     },
+    /// Print the config's `[backup] offsite_dir` (nothing when it is not set): where the
+    /// nightly backup script writes the encrypted off-site copy.
+    OffsiteDir,
     /// Remove from the backup folder DEST the runs older than `[backup] keep_days` (35 by
     /// default; the newest run is always kept) and every file no remaining run needs, so
     /// that deleted and erased data leaves the backups too. Run it after a backup, never
@@ -104,6 +107,51 @@ enum Command {
     KioskRevoke { name: String },
     /// Give a kiosk a new token (shown once); the old one stops working at once.
     KioskRotate { name: String },
+    /// List the kiosks: id, name, and whether its token was revoked.
+    KioskList,
+    /// Register a device (a camera or tablet) with the UID of the tag stuck on it, so a tap
+    /// at the kiosk signs it out.
+    DeviceAdd {
+        /// What staff call it ("Camera 1").
+        label: String,
+        /// The UID of its tag, in hex (as the kiosk shows an unknown tag).
+        #[arg(long, value_name = "UID")]
+        tag: String,
+        /// Its maker ("Canon"), model ("EOS 250D") and serial number, as the audit log and
+        /// the device page show them.
+        #[arg(long)]
+        make: String,
+        #[arg(long)]
+        model: String,
+        #[arg(long)]
+        serial: String,
+        /// How long a sign-out may last before it is overdue.
+        #[arg(long, default_value_t = 480)]
+        loan_minutes: u32,
+    },
+    /// List the devices: id, label, tag UID, loan minutes.
+    DeviceList,
+    /// Enrol a person's badge (its UID in hex) so their tap at the kiosk is known.
+    BadgeAdd {
+        uid: String,
+        /// The person's reference.
+        #[arg(long, value_name = "REF")]
+        person: String,
+        /// Also let this person sign devices out (staff who take the camera).
+        #[arg(long)]
+        may_sign_out: bool,
+    },
+    /// List the badges: id, UID, the person's reference, active or not.
+    BadgeList,
+    /// Make a group (a class, a trip) and, with `--person`, put people in it.
+    GroupAdd {
+        name: String,
+        /// Its members, by reference (`--person L100,L101`, or the option again).
+        #[arg(long = "person", value_name = "REF", value_delimiter = ',')]
+        people: Vec<String>,
+    },
+    /// List the groups: id, name, members.
+    GroupList,
     /// Register a partner organisation (a school or organisation photos may be shared with).
     PartnerAdd { name: String },
     /// Add a site (a centre of a trust served by this server). Once records belong to
@@ -201,7 +249,9 @@ enum Command {
     },
 }
 
-/// What `site-assign` puts in a site.
+/// What `site-assign` puts in a site. Each option may be given again, or take several
+/// values separated by commas (`--person L100,L103`). All or nothing: one record that
+/// does not exist moves none.
 #[derive(clap::Args)]
 pub(crate) struct SiteAssign {
     #[arg(long, conflicts_with = "none", required_unless_present = "none")]
@@ -209,20 +259,24 @@ pub(crate) struct SiteAssign {
     #[arg(long)]
     none: bool,
     /// People, by their reference.
-    #[arg(long = "person", value_name = "REF")]
+    #[arg(long = "person", value_name = "REF", value_delimiter = ',')]
     people: Vec<String>,
     /// Accounts, by user name.
-    #[arg(long = "account", value_name = "USERNAME")]
+    #[arg(long = "account", value_name = "USERNAME", value_delimiter = ',')]
     accounts: Vec<String>,
     /// Kiosks, by name.
-    #[arg(long = "kiosk", value_name = "NAME")]
+    #[arg(long = "kiosk", value_name = "NAME", value_delimiter = ',')]
     kiosks: Vec<String>,
-    /// Devices, by id.
-    #[arg(long = "device", value_name = "ID")]
-    devices: Vec<i64>,
-    /// Groups, by id.
-    #[arg(long = "group", value_name = "ID")]
-    groups: Vec<i64>,
+    /// Devices, by label (or id, as `device-list` prints).
+    #[arg(long = "device", value_name = "LABEL|ID", value_delimiter = ',')]
+    devices: Vec<String>,
+    /// Groups, by name (or id, as `group-list` prints).
+    #[arg(long = "group", value_name = "NAME|ID", value_delimiter = ',')]
+    groups: Vec<String>,
+    /// Every person, photo, group, device and kiosk in no site (a Pi's records restored
+    /// onto the central server); never an account.
+    #[arg(long)]
+    unassigned: bool,
 }
 
 #[derive(Subcommand)]
@@ -283,6 +337,12 @@ fn main() -> Result<()> {
             cli::records::check_audit(&config, expect_head.as_deref())
         }
         Command::Backup { dest, encrypt } => cli::records::backup(&config, &dest, encrypt, now),
+        Command::OffsiteDir => {
+            if let Some(dir) = &config.backup.offsite_dir {
+                println!("{}", dir.display());
+            }
+            Ok(())
+        }
         Command::StoreMigrate { to } => cli::records::store_migrate(&config, &to),
         Command::VerifyBackup { dest, identity } => {
             cli::records::verify_backup(&config, &dest, identity.as_deref())
@@ -298,6 +358,38 @@ fn main() -> Result<()> {
         Command::KioskAdd { name } => cli::registry::kiosk_add(&config, &name, now),
         Command::KioskRevoke { name } => cli::registry::kiosk_revoke(&config, &name, now),
         Command::KioskRotate { name } => cli::registry::kiosk_rotate(&config, &name, now),
+        Command::KioskList => cli::registry::kiosk_list(&config),
+        Command::DeviceAdd {
+            label,
+            tag,
+            make,
+            model,
+            serial,
+            loan_minutes,
+        } => cli::registry::device_add(
+            &config,
+            consentcam::store::registry::NewDevice {
+                label,
+                make,
+                model,
+                serial,
+                tag_uid: consentcam_wire::TagUid::parse(&tag)
+                    .map_err(|e| anyhow::anyhow!("--tag {tag:?}: {e}"))?,
+                loan_minutes,
+            },
+            now,
+        ),
+        Command::DeviceList => cli::registry::device_list(&config),
+        Command::BadgeAdd {
+            uid,
+            person,
+            may_sign_out,
+        } => cli::registry::badge_add(&config, &uid, &person, may_sign_out, now),
+        Command::BadgeList => cli::registry::badge_list(&config),
+        Command::GroupAdd { name, people } => {
+            cli::registry::group_add(&config, &name, &people, now)
+        }
+        Command::GroupList => cli::registry::group_list(&config),
         Command::Scrub { input, output } => cli::photos::scrub(&input, &output),
         Command::ExportPerson { reference, out } => {
             cli::people::export_person(&config, &reference, &out, now)

@@ -442,3 +442,349 @@ fn erase_person_needs_yes_and_leaves_no_trace_of_the_name_in_the_records() {
         1
     );
 }
+
+/// Runs `consentcam` in a pseudo-terminal (util-linux `script`), typing `typed`: what a
+/// person at a terminal sees.
+fn at_a_terminal(data_dir: &std::path::Path, args: &str, typed: &str) -> Output {
+    use std::io::Write;
+    let command = format!(
+        "{} --data-dir {} {args}",
+        env!("CARGO_BIN_EXE_consentcam"),
+        data_dir.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs a command in a pseudo-terminal");
+    let mut stdin = child.stdin.take().unwrap();
+    for line in typed.lines() {
+        // One line at a time, as typed, once the prompt has had time to appear.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        stdin.write_all(format!("{line}\r").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_password_typed_at_a_terminal_is_not_shown_and_is_asked_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "correct horse battery";
+    let out = at_a_terminal(
+        dir.path(),
+        "user add head --role director",
+        &format!("{secret}\n{secret} staple"),
+    );
+    let shown = text(&out);
+    assert!(!out.status.success(), "{shown}");
+    assert!(shown.contains("not shown"), "{shown}");
+    assert!(shown.contains("The same password again"), "{shown}");
+    assert!(
+        shown.contains("the two passwords differ; nothing was changed"),
+        "{shown}"
+    );
+    assert!(!shown.contains(secret), "the password was echoed: {shown}");
+    let list = consentcam(dir.path(), &["user", "list"], None);
+    assert!(!text(&list).contains("head"), "{}", text(&list));
+
+    let out = at_a_terminal(
+        dir.path(),
+        "user add head --role director",
+        &format!("{secret}\n{secret}"),
+    );
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("(head, director) created"), "{shown}");
+    assert!(!shown.contains(secret), "the password was echoed: {shown}");
+}
+
+#[test]
+fn a_usb_stick_of_documents_is_not_a_camera_card_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let stick = tempfile::tempdir().unwrap();
+    std::fs::write(stick.path().join("register.csv"), format!("{HEADER}\n")).unwrap();
+    std::fs::write(stick.path().join("policy.pdf"), "%PDF-1.4\n").unwrap();
+    let progress = dir.path().join("progress.jsonl");
+    let out = consentcam(
+        dir.path(),
+        &[
+            "import-card",
+            "--mount",
+            stick.path().to_str().unwrap(),
+            "--no-faces",
+            "--progress",
+            progress.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("not a camera card: it has no DCIM folder"),
+        "{}",
+        text(&out)
+    );
+    // The kiosk, following the progress file, says why.
+    let followed = std::fs::read_to_string(&progress).unwrap();
+    assert!(followed.contains("not a camera card"), "{followed}");
+    let conn = consentcam::store::open(&dir.path().join("records.db")).unwrap();
+    let photos: i64 = conn
+        .query_row("SELECT count(*) FROM photos", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(photos, 0);
+    assert!(
+        stick.path().join("register.csv").exists(),
+        "the stick is untouched"
+    );
+}
+
+/// The set-up a kiosk tap needs, from the command line: a device with its tag, a badge
+/// for a person who may sign out, a group; each listed back.
+#[test]
+fn devices_badges_groups_and_kiosks_are_added_and_listed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let forms = dir.path().join("forms.csv");
+    std::fs::write(
+        &forms,
+        format!(
+            "{HEADER}\nS1,Isla,Moss,1990-02-01,staff,no,self,,2026-09-01,yes,,yes,no,,\n\
+             L1,Robin,Okafor,2011-04-01,learner,no,parent,P,2026-09-01,yes,,yes,no,,\n\
+             L2,Sam,Ng,2011-04-01,learner,no,parent,P,2026-09-01,yes,,yes,no,,\n"
+        ),
+    )
+    .unwrap();
+    let ok = |args: &[&str]| {
+        let out = consentcam(dir.path(), args, None);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        text(&out)
+    };
+    ok(&["import-consents", forms.to_str().unwrap()]);
+    assert!(
+        ok(&[
+            "device-add",
+            "Camera 1",
+            "--tag",
+            "04:A1:B2:C3",
+            "--make",
+            "Canon",
+            "--model",
+            "EOS 250D",
+            "--serial",
+            "0123",
+        ])
+        .contains("(Camera 1) registered")
+    );
+    let out = consentcam(
+        dir.path(),
+        &[
+            "device-add",
+            "Camera 2",
+            "--tag",
+            "zz",
+            "--make",
+            "Canon",
+            "--model",
+            "EOS",
+            "--serial",
+            "9",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("--tag \"zz\""), "{}", text(&out));
+    assert!(ok(&["device-list"]).contains("Camera 1\t04A1B2C3\t480 min"));
+    assert!(
+        ok(&["badge-add", "0A0B0C0D", "--person", "S1", "--may-sign-out"])
+            .contains("S1 may now sign devices out")
+    );
+    let out = consentcam(
+        dir.path(),
+        &["badge-add", "0A0B0C0E", "--person", "X9"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("no person with the reference \"X9\""));
+    assert!(ok(&["badge-list"]).contains("0A0B0C0D\tS1\tactive"));
+    let conn = consentcam::store::open(&dir.path().join("records.db")).unwrap();
+    let isla = consentcam::store::people::person_by_ref(&conn, "S1")
+        .unwrap()
+        .unwrap();
+    assert!(isla.may_sign_out);
+    assert!(ok(&["group-add", "Year 10", "--person", "L1,L2"]).contains("with 2 member(s)"));
+    assert!(ok(&["group-list"]).contains("Year 10\t2 member(s)"));
+    let out = consentcam(
+        dir.path(),
+        &["group-add", "Trip", "--person", "L1,L9"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(!ok(&["group-list"]).contains("Trip"), "no group half made");
+    ok(&["kiosk-add", "office"]);
+    assert!(ok(&["kiosk-list"]).contains("office\tactive"));
+}
+
+#[test]
+fn site_assign_moves_everything_named_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let forms = dir.path().join("forms.csv");
+    std::fs::write(
+        &forms,
+        format!(
+            "{HEADER}\nL1,Robin,Okafor,2011-04-01,learner,no,parent,P,2026-09-01,yes,,yes,no,,\n\
+             L2,Sam,Ng,2011-04-01,learner,no,parent,P,2026-09-01,yes,,yes,no,,\n"
+        ),
+    )
+    .unwrap();
+    let ok = |args: &[&str]| {
+        let out = consentcam(dir.path(), args, None);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        text(&out)
+    };
+    ok(&["import-consents", forms.to_str().unwrap()]);
+    ok(&["site-add", "North"]);
+    ok(&["kiosk-add", "north-office"]);
+    ok(&[
+        "device-add",
+        "Camera 1",
+        "--tag",
+        "04A1B2C3",
+        "--make",
+        "Canon",
+        "--model",
+        "EOS",
+        "--serial",
+        "1",
+    ]);
+    let site_of = |kind: &str, id: i64| -> Option<i64> {
+        let conn = consentcam::store::open(&dir.path().join("records.db")).unwrap();
+        conn.query_row(
+            &format!("SELECT site_id FROM {kind} WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    // A device that does not exist: nothing moves, not even the people named first.
+    let out = consentcam(
+        dir.path(),
+        &[
+            "site-assign",
+            "--site",
+            "North",
+            "--person",
+            "L1,L2",
+            "--device",
+            "Camera 9",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("no device labelled \"Camera 9\""),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(site_of("people", 1), None);
+    // By label and with refs separated by commas.
+    let moved = ok(&[
+        "site-assign",
+        "--site",
+        "North",
+        "--person",
+        "L1,L2",
+        "--device",
+        "Camera 1",
+    ]);
+    assert!(moved.contains("3 record(s) moved"), "{moved}");
+    assert_eq!(site_of("people", 2), Some(1));
+    assert_eq!(site_of("devices", 1), Some(1));
+    // --unassigned: what is left in no site (the kiosk), never an account.
+    let out = consentcam(
+        dir.path(),
+        &["user", "add", "trust-admin", "--role", "admin"],
+        Some("a long enough password\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let moved = ok(&["site-assign", "--site", "North", "--unassigned"]);
+    assert!(moved.contains("kiosk 1: North"), "{moved}");
+    assert!(moved.contains("1 record(s) moved"), "{moved}");
+    assert_eq!(site_of("kiosks", 1), Some(1));
+    assert_eq!(site_of("accounts", 1), None);
+    let out = consentcam(
+        dir.path(),
+        &["site-assign", "--site", "North", "--unassigned"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("nothing is in no site"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn verify_backup_says_what_is_wrong_with_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("not-mounted");
+    let out = consentcam(
+        dir.path(),
+        &["verify-backup", missing.to_str().unwrap()],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("is not a folder (is the backup drive mounted?)"),
+        "{}",
+        text(&out)
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = consentcam(
+        dir.path(),
+        &["verify-backup", empty.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        text(&out).contains("no backup was ever completed there"),
+        "{}",
+        text(&out)
+    );
+    // A folder this user may not read is said to be so, not "never backed up".
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::write(locked.join("LATEST"), "x.json\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let is_root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let out = if is_root {
+        // Root reads anything: ask as nobody, as an admin without sudo would.
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_consentcam"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("verify-backup")
+            .arg(&locked)
+            .output()
+            .expect("setpriv (util-linux)")
+    } else {
+        consentcam(
+            dir.path(),
+            &["verify-backup", locked.to_str().unwrap()],
+            None,
+        )
+    };
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("permission denied reading the backup folder"),
+        "{}",
+        text(&out)
+    );
+}

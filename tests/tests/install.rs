@@ -374,7 +374,8 @@ fn run_backup(dir: &Path, dest: &Path, extra_env: &[(&str, &str)]) -> Output {
     std::fs::write(
         &fake,
         format!(
-            "#!/bin/sh\necho \"$*\" >>{}\ncase \"$*\" in *\"${{FAIL_ON:-never}}\"*) exit 1;; esac\n",
+            "#!/bin/sh\necho \"$*\" >>{}\ncase \"$*\" in *\"${{FAIL_ON:-never}}\"*) exit 1;; esac\n\
+             case \"$*\" in *offsite-dir) echo \"$FAKE_OFFSITE\";; esac\n",
             dir.join("calls.log").display()
         ),
     )
@@ -411,11 +412,58 @@ fn the_backup_script_refuses_a_folder_that_is_not_a_mounted_device() {
 }
 
 #[test]
+fn the_off_site_folder_from_the_config_is_used_and_must_be_a_mounted_device_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let offsite = dir.path().join("offsite-not-mounted");
+    std::fs::create_dir_all(&offsite).unwrap();
+    // The main folder is a mount point (/proc always is); the off-site one is not: refused
+    // before anything is written anywhere.
+    let out = run_backup(
+        dir.path(),
+        Path::new("/proc"),
+        &[("FAKE_OFFSITE", offsite.to_str().unwrap())],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains(&format!("{} is not a mounted device", offsite.display())),
+        "{}",
+        text(&out)
+    );
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    assert_eq!(
+        calls.lines().collect::<Vec<_>>(),
+        ["--config /etc/consentcam/config.toml offsite-dir"],
+        "only the config was asked"
+    );
+    assert_eq!(std::fs::read_dir(&offsite).unwrap().count(), 0);
+
+    // With both in place, the config's folder gets the encrypted copy.
+    std::fs::remove_file(dir.path().join("calls.log")).unwrap();
+    let dest = dir.path().join("usb");
+    std::fs::create_dir_all(&dest).unwrap();
+    let out = run_backup(
+        dir.path(),
+        &dest,
+        &[
+            ("CONSENTCAM_BACKUP_ANY_DIR", "1"),
+            ("FAKE_OFFSITE", offsite.to_str().unwrap()),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    assert!(
+        calls.contains(&format!("backup --encrypt {}", offsite.display())),
+        "{calls}"
+    );
+}
+
+#[test]
 fn the_backup_script_backs_up_and_verifies_through_consentcam_and_fails_loudly() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("usb");
     std::fs::create_dir_all(&dest).unwrap();
     let offsite = dir.path().join("offsite");
+    std::fs::create_dir_all(&offsite).unwrap();
     let out = run_backup(
         dir.path(),
         &dest,

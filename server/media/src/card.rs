@@ -140,6 +140,12 @@ pub enum CardError {
     /// The mount point is missing or not a folder.
     #[error("the card folder could not be opened; is the card mounted? ({0})")]
     NotMounted(#[source] std::io::Error),
+    /// No `DCIM` folder at the top: a USB stick, a backup drive, not a camera's card.
+    #[error(
+        "this is not a camera card: it has no DCIM folder at the top (every camera keeps its \
+         photos in one); nothing was imported"
+    )]
+    NotACameraCard,
     /// More entries than [`MAX_ENTRIES`].
     #[error("the card holds more than {MAX_ENTRIES} entries; refusing to walk it")]
     TooManyEntries,
@@ -154,6 +160,24 @@ pub fn is_mount_point(path: &Path) -> bool {
     };
     let parent = path.parent().unwrap_or(path);
     fs::metadata(parent).is_ok_and(|p| p.dev() != here.dev() || p.ino() == here.ino())
+}
+
+/// Checks that `root` is a camera's card: cameras (and phones writing to a card) keep their
+/// photos under a `DCIM` folder at the top (the DCF standard), any case. A USB stick of
+/// documents put in the card reader is refused before anything is read from it.
+///
+/// # Errors
+/// The root cannot be read, or has no `DCIM` folder.
+pub fn check_camera_card(root: &Path) -> Result<(), CardError> {
+    let reader = fs::read_dir(root).map_err(CardError::NotMounted)?;
+    for entry in reader.filter_map(Result::ok) {
+        if entry.file_name().eq_ignore_ascii_case("DCIM")
+            && fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir())
+        {
+            return Ok(());
+        }
+    }
+    Err(CardError::NotACameraCard)
 }
 
 /// List every entry under `root`, depth first, in name order, without following links.
@@ -237,6 +261,30 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<CardEntry>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_folder_with_dcim_at_the_top_is_a_camera_card() {
+        let card = tempfile::tempdir().unwrap();
+        fs::write(card.path().join("register.csv"), "ref\n").unwrap();
+        fs::write(card.path().join("policy.pdf"), "%PDF-1.4").unwrap();
+        assert!(matches!(
+            check_camera_card(card.path()),
+            Err(CardError::NotACameraCard)
+        ));
+        // A file named DCIM is not the folder.
+        fs::write(card.path().join("DCIM"), "").unwrap();
+        assert!(matches!(
+            check_camera_card(card.path()),
+            Err(CardError::NotACameraCard)
+        ));
+        fs::remove_file(card.path().join("DCIM")).unwrap();
+        fs::create_dir(card.path().join("dcim")).unwrap();
+        assert!(check_camera_card(card.path()).is_ok(), "any case");
+        assert!(matches!(
+            check_camera_card(&card.path().join("missing")),
+            Err(CardError::NotMounted(_))
+        ));
+    }
 
     #[test]
     fn escapes_control_characters_and_flags_odd_names() {

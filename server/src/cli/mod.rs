@@ -8,9 +8,9 @@ pub(crate) mod records;
 pub(crate) mod registry;
 pub(crate) mod server;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use consentcam::infra::config::Config;
 use consentcam::infra::password;
 use consentcam::store;
@@ -43,14 +43,22 @@ pub(crate) fn open_db(config: &Config) -> Result<rusqlite::Connection> {
     })
 }
 
+/// A new password: at a terminal, typed twice without being shown (a mismatch changes
+/// nothing); otherwise one line of standard input (a script's pipe).
 pub(crate) fn read_password() -> Result<String> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!(
-            "Password (at least {} characters): ",
+        let first = rpassword::prompt_password(format!(
+            "Password (at least {} characters, not shown): ",
             password::MIN_PASSWORD_CHARS
-        );
-        std::io::stderr().flush().ok();
+        ))
+        .context("cannot read the password from the terminal")?;
+        let again = rpassword::prompt_password("The same password again: ")
+            .context("cannot read the password from the terminal")?;
+        if first != again {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        return Ok(first);
     }
     let mut line = String::new();
     stdin

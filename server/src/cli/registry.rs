@@ -93,6 +93,7 @@ pub(crate) fn site_assign(config: &Config, args: crate::SiteAssign, now: Timesta
         kiosks,
         devices,
         groups,
+        unassigned,
     } = args;
     use consentcam::store::sites::Kind;
     let mut conn = open_db(config)?;
@@ -112,23 +113,206 @@ pub(crate) fn site_assign(config: &Config, args: crate::SiteAssign, now: Timesta
             .with_context(|| format!("no kiosk named {name:?}"))?;
         records.push((Kind::Kiosk, k.id, format!("kiosk {name}")));
     }
-    records.extend(
-        devices
-            .iter()
-            .map(|&d| (Kind::Device, d, format!("device {d}"))),
-    );
-    records.extend(
-        groups
-            .iter()
-            .map(|&g| (Kind::Group, g, format!("group {g}"))),
-    );
-    if records.is_empty() {
-        bail!("name what to put in the site: --person, --account, --kiosk, --device or --group");
+    for name in &devices {
+        records.push((
+            Kind::Device,
+            device_named(&conn, name)?,
+            format!("device {name}"),
+        ));
     }
-    for (kind, id, what) in records {
-        consentcam::ops::sites::assign(&mut conn, kind, id, site.as_deref(), "cli", now)
-            .with_context(|| format!("{what} was not moved"))?;
+    for name in &groups {
+        records.push((
+            Kind::Group,
+            group_named(&conn, name)?,
+            format!("group {name}"),
+        ));
+    }
+    if unassigned {
+        records.extend(
+            consentcam::ops::sites::unassigned(&conn)?
+                .into_iter()
+                .map(|(kind, id)| (kind, id, format!("{} {id}", kind.what()))),
+        );
+    }
+    if records.is_empty() {
+        bail!(
+            "name what to put in the site: --person, --account, --kiosk, --device, --group \
+             or --unassigned (nothing is in no site)"
+        );
+    }
+    let moves: Vec<(Kind, i64)> = records.iter().map(|(k, id, _)| (*k, *id)).collect();
+    consentcam::ops::sites::assign_all(&mut conn, &moves, site.as_deref(), "cli", now)
+        .context("nothing was moved")?;
+    for (_, _, what) in &records {
         println!("{what}: {}", site.as_deref().unwrap_or("no site"));
+    }
+    println!("{} record(s) moved", records.len());
+    Ok(())
+}
+
+/// A device named by its label, or by its id as `device-list` prints it.
+fn device_named(conn: &rusqlite::Connection, name: &str) -> Result<i64> {
+    let devices = registry::devices(conn)?;
+    devices
+        .iter()
+        .find(|d| d.label == name.trim())
+        .or_else(|| {
+            devices
+                .iter()
+                .find(|d| Some(d.id.0) == name.trim().parse().ok())
+        })
+        .map(|d| d.id.0)
+        .with_context(|| format!("no device labelled {name:?} (device-list lists them)"))
+}
+
+/// A group named by its name, or by its id as `group-list` prints it.
+fn group_named(conn: &rusqlite::Connection, name: &str) -> Result<i64> {
+    let groups = store::groups::groups(conn, true)?;
+    groups
+        .iter()
+        .find(|g| g.name == name.trim())
+        .or_else(|| {
+            groups
+                .iter()
+                .find(|g| Some(g.id.0) == name.trim().parse().ok())
+        })
+        .map(|g| g.id.0)
+        .with_context(|| format!("no group named {name:?} (group-list lists them)"))
+}
+
+/// `kiosk-list`.
+pub(crate) fn kiosk_list(config: &Config) -> Result<()> {
+    let conn = open_db(config)?;
+    for k in registry::kiosks(&conn)? {
+        println!(
+            "{}\t{}\t{}",
+            k.id,
+            k.name,
+            if k.revoked_at.is_some() {
+                "revoked"
+            } else {
+                "active"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// `device-add`.
+pub(crate) fn device_add(
+    config: &Config,
+    device: registry::NewDevice,
+    now: Timestamp,
+) -> Result<()> {
+    let mut conn = open_db(config)?;
+    let id = consentcam::ops::registry::add_device(&mut conn, &device, "cli", None, now)?;
+    println!("device {id} ({}) registered", device.label);
+    Ok(())
+}
+
+/// `device-list`.
+pub(crate) fn device_list(config: &Config) -> Result<()> {
+    let conn = open_db(config)?;
+    for d in registry::devices(&conn)? {
+        println!(
+            "{}\t{}\t{}\t{} min",
+            d.id, d.label, d.tag_uid, d.loan_minutes
+        );
+    }
+    Ok(())
+}
+
+/// `badge-add UID --person REF [--may-sign-out]`.
+pub(crate) fn badge_add(
+    config: &Config,
+    uid: &str,
+    reference: &str,
+    may_sign_out: bool,
+    now: Timestamp,
+) -> Result<()> {
+    let uid =
+        consentcam_wire::TagUid::parse(uid).map_err(|e| anyhow::anyhow!("badge {uid:?}: {e}"))?;
+    let mut conn = open_db(config)?;
+    let person = store::people::person_by_ref(&conn, reference)?
+        .with_context(|| format!("no person with the reference {reference:?}"))?;
+    let id = consentcam::ops::registry::enrol_badge(&mut conn, &uid, person.id, "cli", now)?;
+    println!("badge {id} enrolled for {reference}");
+    if may_sign_out && !person.may_sign_out {
+        let policy = config.policy();
+        let today =
+            jiff::Zoned::new(now, consentcam::infra::clock::time_zone(&config.time_zone)).date();
+        consentcam::ops::people::update_person(
+            &mut conn,
+            person.id,
+            &store::people::NewPerson {
+                ext_ref: consentcam::domain::ExternalRef::parse(&person.ext_ref)?,
+                given_name: consentcam::domain::Name::parse(&person.given_name)?,
+                family_name: consentcam::domain::Name::parse(&person.family_name)?,
+                date_of_birth: person.date_of_birth,
+                role: person.role,
+                vulnerable: person.vulnerable,
+                may_sign_out: true,
+            },
+            "",
+            "cli",
+            now,
+            &consentcam::ops::people::AsOf {
+                today,
+                policy: &policy,
+            },
+        )?;
+        println!("{reference} may now sign devices out");
+    }
+    Ok(())
+}
+
+/// `badge-list`.
+pub(crate) fn badge_list(config: &Config) -> Result<()> {
+    let conn = open_db(config)?;
+    for b in registry::badges(&conn)? {
+        let person = store::people::person(&conn, b.person_id)?;
+        println!(
+            "{}\t{}\t{}\t{}",
+            b.id,
+            b.uid,
+            person.ext_ref,
+            if b.active { "active" } else { "off" }
+        );
+    }
+    Ok(())
+}
+
+/// `group-add NAME [--person REF,...]`.
+pub(crate) fn group_add(
+    config: &Config,
+    name: &str,
+    references: &[String],
+    now: Timestamp,
+) -> Result<()> {
+    let mut conn = open_db(config)?;
+    let mut members = Vec::new();
+    for r in references {
+        let p = store::people::person_by_ref(&conn, r)?
+            .with_context(|| format!("no person with the reference {r:?}; no group was made"))?;
+        members.push(p.id);
+    }
+    let id = consentcam::ops::groups::create_group(&mut conn, name, "cli", None, now)?;
+    let added = consentcam::ops::groups::add_members(&mut conn, id, &members, "cli", now)?;
+    println!("group {id} ({}) made with {added} member(s)", name.trim());
+    Ok(())
+}
+
+/// `group-list`.
+pub(crate) fn group_list(config: &Config) -> Result<()> {
+    let conn = open_db(config)?;
+    for g in store::groups::groups(&conn, true)? {
+        println!(
+            "{}\t{}\t{} member(s){}",
+            g.id,
+            g.name,
+            g.members,
+            if g.archived { "\tarchived" } else { "" }
+        );
     }
     Ok(())
 }

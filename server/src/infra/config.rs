@@ -296,6 +296,9 @@ impl StoreSettings {
 pub struct BackupSettings {
     /// An age X25519 recipient (`age1...`): `backup --encrypt` encrypts every file to it.
     pub age_recipient: Option<String>,
+    /// Where the nightly backup also writes a copy encrypted to `age_recipient`: a drive
+    /// kept elsewhere, mounted there (the backup refuses a plain folder).
+    pub offsite_dir: Option<PathBuf>,
     /// `prune-backup` keeps the runs of this many days (the newest always): deleted and
     /// erased data leaves the backups after it.
     pub keep_days: u32,
@@ -305,6 +308,7 @@ impl Default for BackupSettings {
     fn default() -> Self {
         Self {
             age_recipient: None,
+            offsite_dir: None,
             keep_days: 35,
         }
     }
@@ -387,6 +391,20 @@ impl Config {
         }
         if let Some(recipient) = &self.backup.age_recipient {
             age_recipient(recipient).map_err(|e| format!("[backup] age_recipient: {e}"))?;
+        }
+        if let Some(dir) = &self.backup.offsite_dir {
+            if self.backup.age_recipient.is_none() {
+                return Err(
+                    "[backup] offsite_dir needs age_recipient: the off-site copy is encrypted to it"
+                        .into(),
+                );
+            }
+            if !dir.is_absolute() {
+                return Err(format!(
+                    "[backup] offsite_dir must be an absolute path, not {}",
+                    dir.display()
+                ));
+            }
         }
         self.store.s3()?;
         if let Some(parents) = &self.parents {
@@ -486,6 +504,40 @@ mod tests {
             std::fs::write(&path, format!("recognisable_face_px = {bad}\n")).unwrap();
             let err = Config::load(&path).unwrap_err().to_string();
             assert!(err.contains("recognisable_face_px"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_off_site_copy_needs_its_key_and_an_absolute_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        // A made-up but well-formed age recipient.
+        let recipient = age::x25519::Identity::generate().to_public().to_string();
+        for (text, wrong) in [
+            (
+                "offsite_dir = \"/mnt/consentcam-offsite\"".to_owned(),
+                Some("needs age_recipient"),
+            ),
+            (
+                format!("age_recipient = \"{recipient}\"\noffsite_dir = \"offsite\""),
+                Some("must be an absolute path"),
+            ),
+            (
+                format!(
+                    "age_recipient = \"{recipient}\"\noffsite_dir = \"/mnt/consentcam-offsite\""
+                ),
+                None,
+            ),
+        ] {
+            std::fs::write(&path, format!("[backup]\n{text}\n")).unwrap();
+            match (Config::load(&path), wrong) {
+                (Ok(config), None) => assert_eq!(
+                    config.backup.offsite_dir.as_deref(),
+                    Some(Path::new("/mnt/consentcam-offsite"))
+                ),
+                (Err(e), Some(wrong)) => assert!(e.to_string().contains(wrong), "{e}"),
+                (got, _) => panic!("{text}: {got:?}"),
+            }
         }
     }
 

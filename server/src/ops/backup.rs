@@ -47,6 +47,13 @@ pub enum BackupError {
     Store(#[from] store::StoreError),
     #[error("the backup folder {0} holds no manifest: no backup was ever completed there")]
     NoManifest(PathBuf),
+    #[error("{0} is not a folder (is the backup drive mounted?)")]
+    NotAFolder(PathBuf),
+    #[error(
+        "permission denied reading the backup folder {0}: run this as the user the backups \
+         are made as (sudo -u consentcam ...)"
+    )]
+    NotReadable(PathBuf),
     #[error("the manifest {path} cannot be read: {detail}")]
     BadManifest { path: PathBuf, detail: String },
     #[error("the backup is encrypted: give the private key (--identity FILE) to {0}")]
@@ -677,7 +684,17 @@ pub fn latest_audit_head(dest: &Path) -> Result<Option<audit::Head>, BackupError
 
 fn read_latest(dest: &Path) -> Result<(PathBuf, Manifest), BackupError> {
     let latest = dest.join("LATEST");
-    let name = fs::read_to_string(&latest).map_err(|_| BackupError::NoManifest(dest.into()))?;
+    let name = fs::read_to_string(&latest).map_err(|e| match e.kind() {
+        // Nothing there, or not even a folder: never backed up there.
+        io::ErrorKind::NotFound if !dest.is_dir() => BackupError::NotAFolder(dest.into()),
+        io::ErrorKind::NotFound => BackupError::NoManifest(dest.into()),
+        io::ErrorKind::PermissionDenied => BackupError::NotReadable(dest.into()),
+        _ => BackupError::Io {
+            what: "cannot read",
+            path: latest.clone(),
+            source: e,
+        },
+    })?;
     let name = name.trim();
     if name.contains('/') || name.contains("..") || name.is_empty() {
         return Err(BackupError::BadManifest {

@@ -49,3 +49,61 @@ pub fn assign(
         ))
     })
 }
+
+/// Puts every record of `records` in the site named `site` (`None`: in no site), all or
+/// nothing: one record that does not exist, or a site that does not, changes none. Each
+/// move has its audit entry, in the same transaction. Returns how many moved.
+pub fn assign_all(
+    conn: &mut Connection,
+    records: &[(Kind, i64)],
+    site: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let site = site
+        .map(|name| sites::site_by_name(&tx, name))
+        .transpose()?;
+    for &(kind, id) in records {
+        if !sites::assign(&tx, kind, id, site.as_ref().map(|s| s.id))? {
+            return Err(StoreError::Invalid(format!(
+                "there is no {} {id}: nothing was moved",
+                kind.what()
+            )));
+        }
+        super::log(
+            &tx,
+            actor,
+            Action::SiteAssign,
+            format!("{kind:?}:{id}").to_lowercase(),
+            json!({ "site": site.as_ref().map(|s| s.id) }),
+            now,
+        )?;
+    }
+    tx.commit()?;
+    Ok(records.len())
+}
+
+/// The kinds `--unassigned` moves: everything with a site of its own but accounts (an
+/// account of no site is one of the trust's, and must stay so).
+pub const UNASSIGNED_KINDS: [Kind; 5] = [
+    Kind::Person,
+    Kind::Photo,
+    Kind::Group,
+    Kind::Device,
+    Kind::Kiosk,
+];
+
+/// Every record of [`UNASSIGNED_KINDS`] in no site (a Pi's records restored onto the
+/// central server, say).
+pub fn unassigned(conn: &Connection) -> Result<Vec<(Kind, i64)>> {
+    let mut out = Vec::new();
+    for kind in UNASSIGNED_KINDS {
+        out.extend(
+            sites::without_site(conn, kind)?
+                .into_iter()
+                .map(|id| (kind, id)),
+        );
+    }
+    Ok(out)
+}

@@ -267,6 +267,25 @@ pub fn assign(conn: &Connection, kind: Kind, id: i64, site: Option<i64>) -> Resu
         > 0)
 }
 
+/// The ids of the records of `kind` in no site (a kind with a site of its own).
+pub fn without_site(conn: &Connection, kind: Kind) -> Result<Vec<i64>> {
+    if kind.derived() || kind == Kind::Mail {
+        return Err(StoreError::Invalid(format!(
+            "a {} belongs to the site of what it is of",
+            kind.what()
+        )));
+    }
+    let sql = format!(
+        "SELECT id FROM {} WHERE site_id IS NULL ORDER BY id",
+        kind.table()
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let ids = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(ids)
+}
+
 /// The site of a record: `None` if there is no such record, `Some(None)` if it belongs to
 /// no site.
 pub fn site_of(conn: &Connection, kind: Kind, id: i64) -> Result<Option<Option<i64>>> {

@@ -110,6 +110,20 @@ pub fn import_card(
             })
         })
         .transpose()?;
+    // A USB stick of documents is not read at all; the kiosk shows why.
+    if let Err(e) = consentcam_media::card::check_camera_card(job.mount) {
+        let failed = ImportEvent::Failed {
+            message: e.to_string(),
+        };
+        on_event(&failed);
+        if let Some(file) = &mut progress_file {
+            let _ = file.record(&failed);
+        }
+        return Err(CardError::Import {
+            mount: job.mount.display().to_string(),
+            source: e.into(),
+        });
+    }
     let options = consentcam_media::ImportOptions {
         wipe_after_verify: job.wipe,
         ..Default::default()

@@ -54,6 +54,7 @@ pub fn send_card(
         mount: mount.display().to_string(),
         detail,
     };
+    card::check_camera_card(mount).map_err(|e| card_error(e.to_string()))?;
     let entries = card::scan(mount).map_err(|e| card_error(e.to_string()))?;
     let files = entries.len() as u64;
     let bytes_total = card::total_bytes(&entries);
