@@ -41,7 +41,8 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: std::net::SocketAddr,
     },
-    /// Import signed consent forms from a CSV file (all-or-nothing).
+    /// Import signed consent forms from a CSV file (all-or-nothing); `-` reads it from
+    /// standard input.
     ImportConsents { file: PathBuf },
     /// Send one test message to ADDRESS through `[mail]` at once (not through the
     /// outbox) and print the mail server's exact answer.

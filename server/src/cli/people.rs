@@ -18,7 +18,24 @@ pub(crate) fn import_consents(
     now: Timestamp,
     today: Date,
 ) -> Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // `-`: standard input, so `sudo -u consentcam consentcam import-consents - < ~/forms.csv`
+    // reads a file in the admin's own folder, which the service user may not open.
+    let bytes = if file == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+            .context("cannot read the CSV from standard input")?;
+        bytes
+    } else {
+        std::fs::read(file).with_context(|| match std::fs::metadata(file) {
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => format!(
+                "cannot read {}: permission denied (this user may not open it; give it on \
+                 standard input instead: import-consents - < {})",
+                file.display(),
+                file.display()
+            ),
+            _ => format!("cannot read {}", file.display()),
+        })?
+    };
     let mut conn = open_db(config)?;
     let policy = config.policy();
     let as_of = ops::people::AsOf {

@@ -52,7 +52,7 @@ pub(crate) fn kiosk_rotate(config: &Config, name: &str, now: Timestamp) -> Resul
         now,
     )?;
     println!(
-        "kiosk {} ({name}) has a new token (shown once; put it in the kiosk's config):\n{token}",
+        "kiosk {} ({name}) has a new token (shown once; put it in the kiosk's token file):\n{token}",
         kiosk.id
     );
     Ok(())

@@ -1,0 +1,532 @@
+//! The guides, followed as written. Each test takes the shell blocks a guide marks with
+//! `<!-- guide-test: NAME -->` and runs them, in order and unchanged, on a throwaway copy
+//! of this machine: a mount and network namespace (`unshare`) where `/etc`, `/usr`, `/var`
+//! and the other top-level folders are copy-on-write layers over the real ones (overlayfs),
+//! `/mnt`, `/media` and `/run` are empty, and only loopback exists. Nothing reaches the real
+//! system.
+//!
+//! What a namespace cannot do is stood in for by small commands first on `PATH`: `sudo`
+//! runs the command as it is (there is one user inside), `systemctl` starts the server the
+//! unit would start and runs a oneshot unit's script, `nano` makes the edit the test says
+//! the person makes, `mount` of an `/etc/fstab` line binds the folder onto itself (a mount
+//! point, as a drive would be), and `chown`, `useradd` and friends only record what they
+//! were asked. A block fails the test when a command in it fails, and each `# "..."`
+//! comment in it is text its output must show (`...` between the parts it shows in order).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A shell block of a guide.
+#[derive(Debug, Clone)]
+struct Block {
+    name: String,
+    code: String,
+}
+
+/// The blocks of `guide` (a path from the repository's root) marked for testing, by name.
+fn blocks(guide: &str) -> BTreeMap<String, Block> {
+    let text = std::fs::read_to_string(repo().join(guide)).expect("the guide");
+    let mut out = BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(name) = line
+            .trim()
+            .strip_prefix("<!-- guide-test:")
+            .and_then(|rest| rest.strip_suffix("-->"))
+        else {
+            continue;
+        };
+        let fence = lines.next().unwrap_or_default();
+        assert!(
+            fence.starts_with("```sh"),
+            "{guide}: the block marked {name} must start right under its marker, with ```sh"
+        );
+        let mut code = String::new();
+        for line in lines.by_ref() {
+            if line.starts_with("```") {
+                break;
+            }
+            code.push_str(line);
+            code.push('\n');
+        }
+        let name = name.trim().to_owned();
+        out.insert(name.clone(), Block { name, code });
+    }
+    out
+}
+
+/// The output a block's `# "..."` comments promise (a comment that starts with a quote),
+/// each as its parts in order.
+fn promised(code: &str) -> Vec<Vec<String>> {
+    code.lines()
+        .filter_map(|line| {
+            let comment = match line.trim_start().strip_prefix('#') {
+                Some(whole_line) => whole_line,
+                None => line.split_once(" #").map(|(_, c)| c)?,
+            };
+            let quoted = comment.trim_start().strip_prefix('"')?;
+            let end = quoted.rfind('"')?;
+            Some(
+                quoted[..end]
+                    .split("...")
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Whether `output` shows `parts` in order.
+fn shows(output: &str, parts: &[String]) -> bool {
+    let mut rest = output;
+    for part in parts {
+        match rest.find(part.as_str()) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The stand-ins, written into the namespace's `PATH`.
+const SHIMS: &[(&str, &str)] = &[
+    (
+        "sudo",
+        r#"#!/bin/bash
+# One user inside: run the command as it is, without sudo's options.
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -u|-g) shift 2 ;;
+        -n|-E|-H) shift ;;
+        *) break ;;
+    esac
+done
+# A password a person types for `user add` / `set-password`: the next one the test gave.
+if [[ "$*" == *" user add "* || "$*" == *" user set-password "* ]]; then
+    next=$(ls "$GUIDE/typed" 2>/dev/null | head -n 1)
+    if [ -n "$next" ]; then
+        file="$GUIDE/typed/$next"
+        exec "$@" < <(cat "$file"; rm -f "$file")
+    fi
+fi
+exec "$@"
+"#,
+    ),
+    (
+        "systemctl",
+        r#"#!/bin/bash
+# systemd, as far as the guides use it.
+echo "systemctl $*" >>"$GUIDE/systemctl.log"
+verb="$1"; shift
+now=false
+units=()
+for a in "$@"; do
+    case "$a" in
+        --now) now=true ;;
+        -*) ;;
+        *) units+=("${a%.service}") ;;
+    esac
+done
+server_pid() { cat /run/guide-consentcam.pid 2>/dev/null; }
+state_directory() {
+    local dir
+    dir=$(sed -n 's/^StateDirectory=//p' "/etc/systemd/system/$1.service" | tail -n 1)
+    [ -z "$dir" ] || mkdir -p "/var/lib/$dir"
+}
+start_server() {
+    state_directory consentcam
+    if [ -n "$(server_pid)" ] && kill -0 "$(server_pid)" 2>/dev/null; then return 0; fi
+    setsid /usr/local/bin/consentcam --config /etc/consentcam/config.toml serve \
+        >>/run/guide-consentcam.log 2>&1 </dev/null &
+    echo $! >/run/guide-consentcam.pid
+    for _ in $(seq 1 300); do
+        if curl -s -o /dev/null --max-time 1 http://127.0.0.1:8080/health; then return 0; fi
+        if ! kill -0 "$(server_pid)" 2>/dev/null; then
+            echo "consentcam.service failed to start:" >&2
+            tail -n 20 /run/guide-consentcam.log >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "consentcam.service did not answer in 30 s" >&2
+    return 1
+}
+stop_server() {
+    local pid; pid=$(server_pid)
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        rm -f /run/guide-consentcam.pid
+    fi
+}
+run_oneshot() {
+    local unit="$1" exec
+    state_directory "$unit"
+    exec=$(sed -n 's/^ExecStart=//p' "/etc/systemd/system/$unit.service" | tail -n 1)
+    env $(sed -n 's/^Environment=//p' "/etc/systemd/system/$unit.service" /etc/systemd/system/"$unit".service.d/*.conf 2>/dev/null) \
+        bash -c "$exec" >>"/run/guide-$unit.log" 2>&1
+}
+case "$verb" in
+    start|restart|enable|disable|stop)
+        for unit in "${units[@]}"; do
+            case "$verb:$unit:$now" in
+                start:consentcam:*|enable:consentcam:true) start_server || exit 1 ;;
+                restart:consentcam:*) stop_server; start_server || exit 1 ;;
+                stop:consentcam:*|disable:consentcam:true) stop_server ;;
+                start:consentcam-backup:*) run_oneshot consentcam-backup || exit 1 ;;
+                *) ;;
+            esac
+        done ;;
+    *) ;;
+esac
+"#,
+    ),
+    (
+        "journalctl",
+        r#"#!/bin/bash
+# The journal of a unit: what the stand-in for systemctl kept of it.
+unit=""; lines=10
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -u) unit="${2%.service}"; shift 2 ;;
+        -n) lines="$2"; shift 2 ;;
+        *) shift ;;
+    esac
+done
+tail -n "$lines" "/run/guide-$unit.log" 2>/dev/null
+"#,
+    ),
+    (
+        "nano",
+        r#"#!/bin/bash
+# The edit the person makes, as the test describes it for this file's name.
+edit="$GUIDE/edits/$(basename "$1")"
+if [ ! -f "$edit" ]; then
+    echo "nano $1: the test says nothing of what to type here" >&2
+    exit 1
+fi
+bash "$edit" "$1"
+"#,
+    ),
+    (
+        "mount",
+        r#"#!/bin/bash
+# `mount /mnt/x` of an /etc/fstab line: the folder becomes a mount point, as the drive.
+if [ $# -eq 1 ] && grep -qE "[[:space:]]$1[[:space:]]" /etc/fstab; then
+    exec /bin/mount --bind "$1" "$1"
+fi
+exec /bin/mount "$@"
+"#,
+    ),
+    (
+        "install",
+        r#"#!/bin/bash
+# One user inside: the owner and group are recorded, not set.
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -o|-g) echo "install $1 $2" >>"$GUIDE/owners.log"; shift 2 ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+exec /usr/bin/install "${args[@]}"
+"#,
+    ),
+    (
+        "chown",
+        "#!/bin/sh\necho \"chown $*\" >>\"$GUIDE/owners.log\"\n",
+    ),
+    (
+        "chgrp",
+        "#!/bin/sh\necho \"chgrp $*\" >>\"$GUIDE/owners.log\"\n",
+    ),
+    (
+        "useradd",
+        "#!/bin/sh\necho \"useradd $*\" >>\"$GUIDE/owners.log\"\n",
+    ),
+    (
+        "usermod",
+        "#!/bin/sh\necho \"usermod $*\" >>\"$GUIDE/owners.log\"\n",
+    ),
+    (
+        "systemd-sysusers",
+        "#!/bin/sh\necho \"systemd-sysusers $*\" >>\"$GUIDE/owners.log\"\n",
+    ),
+    ("udevadm", "#!/bin/sh\nexit 0\n"),
+    (
+        "mkfs.ext4",
+        "#!/bin/sh\necho \"mkfs.ext4 $*\" >>\"$GUIDE/owners.log\"\n",
+    ),
+];
+
+/// A throwaway machine: the namespace's driver, its stand-ins and what the person types.
+struct Machine {
+    dir: tempfile::TempDir,
+    steps: Vec<(Block, String)>,
+}
+
+/// What one block did.
+#[derive(Debug)]
+struct Ran {
+    name: String,
+    code: String,
+    output: String,
+    status: Option<i32>,
+}
+
+impl Machine {
+    fn new() -> Machine {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = dir.path();
+        for sub in ["shims", "typed", "edits", "blocks", "out", "home"] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        for (name, text) in SHIMS {
+            let path = root.join("shims").join(name);
+            std::fs::write(&path, text).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Machine {
+            dir,
+            steps: Vec::new(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The person's home folder (`~`).
+    fn home(&self) -> PathBuf {
+        self.path().join("home")
+    }
+
+    /// A password typed at the next `user add` / `set-password`.
+    fn types_password(&self, password: &str) {
+        let n = std::fs::read_dir(self.path().join("typed"))
+            .unwrap()
+            .count();
+        std::fs::write(
+            self.path().join("typed").join(format!("{n:06}")),
+            format!("{password}\n"),
+        )
+        .unwrap();
+    }
+
+    /// What the person does in `nano FILE`: `script` runs with the file as `$1` (and the
+    /// output of the blocks so far under `$GUIDE/out`).
+    fn edits(&self, file_name: &str, script: &str) {
+        std::fs::write(self.path().join("edits").join(file_name), script).unwrap();
+    }
+
+    /// A guide's block, run as written.
+    fn follow(&mut self, block: &Block) {
+        self.steps.push((block.clone(), block.code.clone()));
+    }
+
+    /// A check of the test's own, run after the blocks before it (not from a guide).
+    fn check(&mut self, name: &str, code: &str) {
+        self.steps.push((
+            Block {
+                name: format!("check: {name}"),
+                code: code.to_owned(),
+            },
+            code.to_owned(),
+        ));
+    }
+
+    /// Runs every step in one namespace, in order, stopping at the first that fails.
+    fn run(&self) -> Vec<Ran> {
+        let root = self.path();
+        for (n, (_, code)) in self.steps.iter().enumerate() {
+            // A line the person ends with Ctrl-C (a server they looked at): stopped after a
+            // few seconds, as they would.
+            let code: String = code
+                .lines()
+                .map(|line| match line.split_once(" #") {
+                    Some((command, comment)) if comment.contains("Ctrl-C") => {
+                        format!("timeout -s INT 5 {command} || [ $? = 124 ]\n")
+                    }
+                    _ => format!("{line}\n"),
+                })
+                .collect();
+            std::fs::write(root.join("blocks").join(format!("{n:03}.sh")), code).unwrap();
+        }
+        let driver = format!(
+            r#"set -u
+GUIDE={root}
+export GUIDE
+# Copy-on-write layers over the real folders; empty ones where drives and run-time go.
+/bin/mount -t tmpfs guide-layers "$GUIDE/layers" 2>/dev/null || {{ mkdir -p "$GUIDE/layers"; /bin/mount -t tmpfs guide-layers "$GUIDE/layers"; }}
+for d in etc usr var opt srv home root boot; do
+    [ -d "/$d" ] || continue
+    mkdir -p "$GUIDE/layers/$d/upper" "$GUIDE/layers/$d/work"
+    /bin/mount -t overlay overlay -o "lowerdir=/$d,upperdir=$GUIDE/layers/$d/upper,workdir=$GUIDE/layers/$d/work" "/$d" \
+        || {{ echo "cannot lay a copy-on-write layer over /$d (overlayfs in a user namespace)" >&2; exit 97; }}
+done
+for d in mnt media run; do /bin/mount -t tmpfs "guide-$d" "/$d"; done
+ip link set lo up
+export HOME="$GUIDE/home" PATH="$GUIDE/shims:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+cd "$HOME"
+for block in "$GUIDE"/blocks/*.sh; do
+    n=$(basename "$block" .sh)
+    bash -e -o pipefail "$block" >"$GUIDE/out/$n.log" 2>&1 </dev/null
+    echo $? >"$GUIDE/out/$n.rc"
+    [ "$(cat "$GUIDE/out/$n.rc")" = 0 ] || break
+done
+pid=$(cat /run/guide-consentcam.pid 2>/dev/null) && kill "$pid" 2>/dev/null
+exit 0
+"#,
+            root = root.display()
+        );
+        std::fs::create_dir_all(root.join("layers")).unwrap();
+        std::fs::write(root.join("driver.sh"), driver).unwrap();
+        let out = Command::new("unshare")
+            .args(["-rmn", "--propagation", "private", "bash"])
+            .arg(root.join("driver.sh"))
+            .output()
+            .expect("unshare (util-linux)");
+        assert!(
+            out.status.success(),
+            "the throwaway machine did not start: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(n, (block, code))| {
+                let read = |ext: &str| {
+                    std::fs::read_to_string(root.join("out").join(format!("{n:03}.{ext}"))).ok()
+                };
+                Ran {
+                    name: block.name.clone(),
+                    code: code.clone(),
+                    output: read("log").unwrap_or_default(),
+                    status: read("rc").and_then(|rc| rc.trim().parse().ok()),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Every block ran, exited 0 and showed what its comments promise.
+fn assert_followed(ran: &[Ran]) {
+    // GUIDES_SHOW=1 prints what each block printed, as the person would have seen it.
+    if std::env::var_os("GUIDES_SHOW").is_some() {
+        for step in ran {
+            eprintln!("=== {} ({:?})\n{}", step.name, step.status, step.output);
+        }
+    }
+    for step in ran {
+        assert_eq!(
+            step.status,
+            Some(0),
+            "{}: {}\n--- the block ---\n{}--- what it printed ---\n{}",
+            step.name,
+            match step.status {
+                None => "never ran (a block before it failed)".to_owned(),
+                Some(code) => format!("exited {code}"),
+            },
+            step.code,
+            step.output
+        );
+        for parts in promised(&step.code) {
+            assert!(
+                shows(&step.output, &parts),
+                "{}: the guide says it shows {parts:?}\n--- what it printed ---\n{}",
+                step.name,
+                step.output
+            );
+        }
+    }
+}
+
+/// The repository's files the Pi guide copies to the Pi (step 3), and the binaries.
+fn copy_to_the_pi(machine: &Machine) {
+    let home = machine.home();
+    let bin = home.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_consentcam"), bin.join("consentcam")).unwrap();
+    // The kiosk needs the Pi's hardware: a stand-in that says what it is.
+    std::fs::write(
+        bin.join("consentcam-kiosk"),
+        "#!/bin/sh\necho consentcam-kiosk\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        bin.join("consentcam-kiosk"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.join("consentcam")).unwrap();
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg("--parents")
+        .args(["server/deploy", "firmware/config"])
+        .arg(home.join("consentcam"))
+        .current_dir(repo())
+        .status();
+    assert!(status.unwrap().success(), "copying the deploy folder");
+}
+
+const FORMS: &str = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on\n\
+S200,Isla,Moss,1990-02-01,staff,no,self,,2026-09-01,yes,,yes,no,,\n\
+L100,Amira,Hassan,2011-04-01,learner,no,parent,Samira Hassan,2026-09-01,yes,,yes,yes,,\n";
+
+/// The Pi guide from the install (step 4) through configuring and starting (step 6), the
+/// backup drive and the first backup (step 11), the restore drill, and restoring for real
+/// onto an emptied card with a new kiosk token, exactly as the guide's blocks say.
+#[test]
+fn the_pi_guide_from_install_to_a_restore_as_written() {
+    let guide = blocks("server/deploy/README.md");
+    let block = |name: &str| {
+        guide
+            .get(name)
+            .unwrap_or_else(|| panic!("the Pi guide has no block marked {name}"))
+            .clone()
+    };
+    let mut pi = Machine::new();
+    copy_to_the_pi(&pi);
+    std::fs::write(pi.home().join("signed-forms.csv"), FORMS).unwrap();
+    pi.types_password("a long director password");
+    pi.types_password("a long admin password");
+    // "paste the token": the one kiosk-add (or kiosk-rotate) printed last.
+    pi.edits(
+        "kiosk.token",
+        r#"token=$(cat "$GUIDE"/out/*.log | grep -A1 "(shown once" | tail -n 1)
+printf '%s\n' "$token" >"$1""#,
+    );
+    pi.edits(
+        "kiosk.toml",
+        r#"sed -i 's|^server_url *=.*|server_url = "http://127.0.0.1:8080"|' "$1""#,
+    );
+    pi.follow(&block("pi-install"));
+    pi.follow(&block("pi-configure"));
+    pi.check(
+        "the kiosk's token is accepted",
+        r#"code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat /etc/consentcam/kiosk.token)" http://127.0.0.1:8080/api/v1/kiosk/roster)
+echo "roster: $code"; [ "$code" = 200 ]
+cp /etc/consentcam/kiosk.token "$GUIDE/old.token""#,
+    );
+    pi.follow(&block("pi-backup-drive"));
+    pi.follow(&block("pi-restore-drill"));
+    pi.follow(&block("pi-restore"));
+    pi.check(
+        "after the restore: the records are back and only the new token works",
+        r#"sudo -u consentcam consentcam --config /etc/consentcam/config.toml user list | grep -q director
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat /etc/consentcam/kiosk.token)" http://127.0.0.1:8080/api/v1/kiosk/roster)
+echo "new token: $code"; [ "$code" = 200 ]
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$GUIDE/old.token")" http://127.0.0.1:8080/api/v1/kiosk/roster)
+echo "old token: $code"; [ "$code" = 401 ]"#,
+    );
+    assert_followed(&pi.run());
+}
