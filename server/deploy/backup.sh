@@ -53,4 +53,4 @@ fi
 # erased data leaves the backups too.
 consentcam --config "$config" prune-backup "$dest" || fail "old runs in $dest could not be pruned"
 sync -f "$dest"
-echo "consentcam-backup: backup in $dest written and verified"
+echo "consentcam-backup: backup in $dest written and verified${offsite:+; encrypted copy in $offsite}"

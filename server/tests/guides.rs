@@ -518,6 +518,21 @@ echo "roster: $code"; [ "$code" = 200 ]
 cp /etc/consentcam/kiosk.token "$GUIDE/old.token""#,
     );
     pi.follow(&block("pi-backup-drive"));
+    // The off-site drive and its key: the public half typed into the config.
+    let key = age::x25519::Identity::generate();
+    pi.edits(
+        "config.toml",
+        &format!(
+            r#"sed -i -e 's|^# age_recipient = .*|age_recipient = "{}"|' -e 's|^# offsite_dir = |offsite_dir = |' "$1""#,
+            key.to_public()
+        ),
+    );
+    pi.follow(&block("pi-offsite"));
+    pi.check(
+        "the off-site copy holds nothing readable",
+        r#"! grep -rq "director" /mnt/consentcam-offsite/objects
+ls /mnt/consentcam-offsite/manifests | grep -q json"#,
+    );
     pi.follow(&block("pi-restore-drill"));
     pi.follow(&block("pi-restore"));
     pi.check(
