@@ -346,7 +346,7 @@ fn main() -> Result<()> {
         }
         Command::StoreMigrate { to } => cli::records::store_migrate(&config, &to),
         Command::VerifyBackup { dest, identity } => {
-            cli::records::verify_backup(&config, &dest, identity.as_deref())
+            cli::records::verify_backup(&config, &dest, identity.as_deref(), now)
         }
         Command::PruneBackup { dest, keep_days } => {
             cli::records::prune_backup(&config, &dest, keep_days, now)

@@ -518,6 +518,10 @@ echo "roster: $code"; [ "$code" = 200 ]
 cp /etc/consentcam/kiosk.token "$GUIDE/old.token""#,
     );
     pi.follow(&block("pi-backup-drive"));
+    pi.check(
+        "health knows of the backup",
+        r#"curl -s http://127.0.0.1:8080/health | tee /dev/stderr | grep -q '"backup":"ok"'"#,
+    );
     // The off-site drive and its key: the public half typed into the config.
     let key = age::x25519::Identity::generate();
     pi.edits(

@@ -159,9 +159,21 @@ pub(crate) fn store_migrate(config: &Config, to: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn verify_backup(config: &Config, dest: &Path, identity: Option<&Path>) -> Result<()> {
+pub(crate) fn verify_backup(
+    config: &Config,
+    dest: &Path,
+    identity: Option<&Path>,
+    now: jiff::Timestamp,
+) -> Result<()> {
     let identity = identity.map(backup::identity).transpose()?;
     let report = backup::verify(dest, identity.as_ref(), &config.data_dir)?;
+    // Noted in the records for /health, when there are records: checking a backup before
+    // restoring it onto an empty machine must not make an empty records file.
+    if report.problems.is_empty() && config.db_path().exists() {
+        let mut conn = open_db(config)?;
+        backup::record_verified(&mut conn, dest, &report, "cli", now)
+            .context("the backup is whole, but that could not be written into the records")?;
+    }
     for problem in &report.problems {
         eprintln!("problem: {problem}");
     }

@@ -33,8 +33,9 @@ pub struct Archive {
     remote: Option<S3Bucket>,
 }
 
+/// The storage failing is the server's trouble: unavailable, its detail for the log.
 fn bucket_error(e: BucketError) -> StoreError {
-    StoreError::Invalid(format!("photo archive: {e}"))
+    StoreError::Unavailable(format!("photo archive: {e}"))
 }
 
 impl Archive {
@@ -57,6 +58,17 @@ impl Archive {
             archive.remote = Some(S3Bucket::connect(&settings, "").map_err(bucket_error)?);
         }
         Ok(archive)
+    }
+
+    /// Whether the storage answers: the data directory is there and, with object storage,
+    /// the bucket answers a lookup (of a key that need not exist). Blocking.
+    pub fn probe(&self) -> bool {
+        let local = std::fs::metadata(&self.data_dir).is_ok_and(|m| m.is_dir());
+        let remote = self
+            .remote
+            .as_ref()
+            .is_none_or(|bucket| bucket.size("health/probe").is_ok());
+        local && remote
     }
 
     /// The data directory.

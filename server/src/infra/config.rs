@@ -299,6 +299,8 @@ pub struct BackupSettings {
     /// Where the nightly backup also writes a copy encrypted to `age_recipient`: a drive
     /// kept elsewhere, mounted there (the backup refuses a plain folder).
     pub offsite_dir: Option<PathBuf>,
+    /// `/health` says backups are stale when the newest found whole is older than this.
+    pub stale_hours: u32,
     /// `prune-backup` keeps the runs of this many days (the newest always): deleted and
     /// erased data leaves the backups after it.
     pub keep_days: u32,
@@ -309,6 +311,7 @@ impl Default for BackupSettings {
         Self {
             age_recipient: None,
             offsite_dir: None,
+            stale_hours: 36,
             keep_days: 35,
         }
     }

@@ -722,6 +722,9 @@ fn read_latest(dest: &Path) -> Result<(PathBuf, Manifest), BackupError> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
     pub manifest: PathBuf,
+    /// When the run was made (the manifest's time).
+    pub made_at: String,
+    pub encrypted: bool,
     pub files: usize,
     /// Every problem: a missing object, a wrong hash, the database's checks.
     pub problems: Vec<String>,
@@ -746,6 +749,8 @@ pub fn verify(
     let (path, manifest) = read_latest(dest)?;
     let mut report = VerifyReport {
         manifest: path,
+        made_at: manifest.made_at.clone(),
+        encrypted: manifest.encrypted,
         files: manifest.files.len(),
         ..VerifyReport::default()
     };
@@ -989,4 +994,48 @@ pub fn rebuild_renditions(conn: &mut Connection, archive: &Archive) -> Result<us
         }
     }
     Ok(rebuilt)
+}
+
+/// Records a backup `verify` found whole (no problem), with its audit entry: `/health`
+/// says from it whether backups are current.
+///
+/// # Errors
+/// The report has problems, its time does not read, or the records cannot be written.
+pub fn record_verified(
+    conn: &mut rusqlite::Connection,
+    dest: &Path,
+    report: &VerifyReport,
+    actor: &str,
+    now: jiff::Timestamp,
+) -> Result<(), BackupError> {
+    if !report.problems.is_empty() {
+        return Err(BackupError::Refused(
+            "a backup with problems is not recorded as whole".into(),
+        ));
+    }
+    let made_at: jiff::Timestamp =
+        report
+            .made_at
+            .parse()
+            .map_err(|e| BackupError::BadManifest {
+                path: report.manifest.clone(),
+                detail: format!("made_at: {e}"),
+            })?;
+    let run = store::backups::BackupRun {
+        made_at,
+        verified_at: now,
+        destination: dest.display().to_string(),
+        encrypted: report.encrypted,
+        files: i64::try_from(report.files).unwrap_or(i64::MAX),
+    };
+    crate::ops::audited(conn, actor, audit::Action::BackupVerified, now, |tx| {
+        let id = store::backups::insert_run(tx, &run)?;
+        Ok((
+            id,
+            format!("backup:{id}"),
+            serde_json::json!({ "files": run.files, "encrypted": run.encrypted }),
+        ))
+    })
+    .map(|_| ())
+    .map_err(BackupError::from)
 }

@@ -12,6 +12,7 @@
 pub mod consent;
 pub mod faces;
 pub mod geometry;
+pub mod health;
 pub mod kiosk;
 pub mod mail;
 pub mod parents;

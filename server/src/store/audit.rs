@@ -78,6 +78,7 @@ actions! {
     ConsentOnlineAnswer => "consent.online_answer",
     ConsentOnlineWithdraw => "consent.online_withdraw",
     ConsentWording => "consent.wording",
+    BackupVerified => "backup.verified",
     CustodyImplicitReturn => "custody.implicit_return",
     MailSendAgain => "mail.send_again",
     MailTest => "mail.test",

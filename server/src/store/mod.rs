@@ -6,6 +6,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod backups;
 pub mod consents;
 pub mod custody;
 pub mod deliveries;
@@ -101,9 +102,19 @@ pub enum StoreError {
     Invalid(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// The photo storage (a disk or a bucket) failed or cannot be reached: the detail is
+    /// for the log, not for a caller.
+    #[error("the photo storage failed: {0}")]
+    Unavailable(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database answers a query (for `/health`).
+pub fn ping(conn: &Connection) -> Result<()> {
+    conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+    Ok(())
+}
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
@@ -133,6 +144,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0014_kiosk_event_times.sql")),
         M::up(include_str!("../../migrations/0015_mail.sql")),
         M::up(include_str!("../../migrations/0016_online_consent.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0017_backup_runs.sql")),
     ])
 });
 

@@ -45,6 +45,10 @@ pub enum ApiError {
     /// Taking the upload would leave the disk that holds the records too full.
     #[error("{0}")]
     InsufficientStorage(String),
+    /// The photo storage cannot be reached for now (the detail is logged, never sent):
+    /// 503 with `Retry-After`, so a kiosk sends the file again.
+    #[error("the photo storage cannot be reached just now; try again in a minute")]
+    Unavailable(String),
     #[error("something went wrong on the server; it has been logged")]
     Internal(String),
 }
@@ -66,6 +70,7 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
             }
             ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::InsufficientStorage(_) => {
                 (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")
@@ -93,6 +98,9 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
+        if let ApiError::Unavailable(detail) = &self {
+            tracing::error!(%detail, "the photo storage cannot be reached");
+        }
         let mut body = json!({ "error": code, "message": self.to_string() });
         if let ApiError::Unprocessable { details, .. } = &self
             && !details.is_null()
@@ -105,6 +113,11 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
+        if matches!(self, ApiError::Unavailable(_)) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        }
         response
     }
 }
@@ -115,6 +128,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => ApiError::NotFound(e.to_string()),
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Invalid(m) => ApiError::invalid(m),
+            StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
             StoreError::Sqlite(_) | StoreError::Migration(_) | StoreError::Corrupt(_) => {
                 ApiError::Internal(e.to_string())
             }

@@ -68,6 +68,8 @@ struct Inner {
     has_sites: std::sync::atomic::AtomicBool,
     /// Each kiosk's card-file upload slots (`[limits] card_uploads_per_kiosk`).
     uploads: Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Semaphore>>>,
+    /// The last probe of the photo storage: when, and whether it answered.
+    storage_probe: Mutex<Option<(std::time::Instant, bool)>>,
 }
 
 impl AppState {
@@ -101,6 +103,7 @@ impl AppState {
                 analyse_again: std::sync::atomic::AtomicBool::new(false),
                 has_sites: std::sync::atomic::AtomicBool::new(false),
                 uploads: Mutex::new(std::collections::HashMap::new()),
+                storage_probe: Mutex::new(None),
             }),
         }
     }
@@ -244,6 +247,34 @@ impl AppState {
 
     pub fn policy(&self) -> ConsentPolicy {
         self.inner.config.policy()
+    }
+
+    /// Whether the photo storage answered a probe within 5 s; a result is reused for 30 s,
+    /// so `/health` called often costs the storage little.
+    pub async fn storage_reachable(&self) -> bool {
+        const FRESH: std::time::Duration = std::time::Duration::from_secs(30);
+        if let Some((at, ok)) = *self
+            .inner
+            .storage_probe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            && at.elapsed() < FRESH
+        {
+            return ok;
+        }
+        let archive = self.inner.archive.clone();
+        let probe = tokio::task::spawn_blocking(move || archive.probe());
+        let ok = matches!(
+            tokio::time::timeout(std::time::Duration::from_secs(5), probe).await,
+            Ok(Ok(true))
+        );
+        *self
+            .inner
+            .storage_probe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((std::time::Instant::now(), ok));
+        ok
     }
 
     /// Runs `f` with the `[parents]` setup (time zone and policy included); without

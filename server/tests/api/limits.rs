@@ -78,8 +78,16 @@ async fn connections_past_the_limit_are_closed_at_once_and_served_again_once_oth
     for stream in &mut held {
         assert!(closed_within(stream, Duration::from_secs(10)).await);
     }
+    // It answers again (503 here: a fresh install has no backup yet).
     let health = reqwest::get(app.url("/health")).await.unwrap();
-    assert_eq!(health.status(), StatusCode::OK);
+    assert!(
+        matches!(
+            health.status(),
+            StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE
+        ),
+        "{}",
+        health.status()
+    );
 }
 
 async fn put_card_file(app: &TestApp, body: Vec<u8>) -> reqwest::Response {
@@ -198,4 +206,49 @@ async fn an_upload_that_stops_sending_is_ended_after_the_idle_time_and_leaves_no
     assert!(text.starts_with("HTTP/1.1 4"), "{text}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(incoming_files(&app), 0);
+}
+
+/// `/health`: 503 on a fresh install (no backup yet), saying which part and nothing of
+/// where; 200 once a backup is found whole; 503 again when that backup grows stale.
+#[tokio::test]
+async fn health_says_which_part_is_unwell_with_a_status_code_monitoring_understands() {
+    let app = spawn_with(|_| {}).await;
+    let health = reqwest::get(app.url("/health")).await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let said: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(said["status"], "degraded");
+    assert_eq!(said["backup"], "none");
+    assert_eq!(said["database"], "ok");
+    assert_eq!(said["storage"], "ok");
+    assert!(said["free_disk_mib"].is_u64(), "{said}");
+    let data_dir = app.db_path.parent().unwrap().to_path_buf();
+    assert!(!said.to_string().contains(data_dir.to_str().unwrap()));
+
+    // A backup, verified and recorded as verify-backup does.
+    let dest = tempfile::tempdir().unwrap();
+    let now: jiff::Timestamp = crate::helpers::NOW.parse().unwrap();
+    let mut conn = app.db();
+    let archive = consentcam::infra::archive::Archive::local(&data_dir);
+    consentcam::ops::backup::backup(&conn, &archive, dest.path(), None, now).unwrap();
+    let report = consentcam::ops::backup::verify(dest.path(), None, &data_dir).unwrap();
+    consentcam::ops::backup::record_verified(&mut conn, dest.path(), &report, "test", now).unwrap();
+    let health = reqwest::get(app.url("/health")).await.unwrap();
+    let status = health.status();
+    let said: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(said["backup"], "ok", "{said}");
+    if said["disk"] == "ok" {
+        assert_eq!(status, StatusCode::OK, "{said}");
+        assert_eq!(said["status"], "ok");
+    }
+
+    // Two days on (the server's clock is fixed at NOW: the backup is made older instead).
+    conn.execute(
+        "UPDATE backup_runs SET made_at = '2026-01-01T00:00:00Z'",
+        [],
+    )
+    .unwrap();
+    let health = reqwest::get(app.url("/health")).await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let said: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(said["backup"], "stale", "{said}");
 }

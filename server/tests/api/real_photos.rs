@@ -1684,3 +1684,57 @@ async fn parent_form_refused(admin: &User, person: i64) {
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
 }
+
+/// With the bucket away, a site's card file is answered 503 with `Retry-After` (the Pi
+/// offers it again) and nothing of the storage's address, bucket or keys; once it is
+/// back, the same file is taken.
+#[tokio::test]
+async fn with_the_bucket_away_a_card_file_is_answered_503_without_internals_then_taken() {
+    let storage = tempfile::tempdir().unwrap();
+    let mut server = s3::S3Server::start(&storage.path().join("s3"), "trust");
+    let section = server.store_section("trust", &storage.path().join("credentials"), "s3");
+    let app = spawn_with_config_file(&format!("{section}retry_seconds = 1\n")).await;
+    let endpoint = server.endpoint();
+    let body = consentcam_media::sample::GROUP_PHOTO_PNG.to_vec();
+    let hash = consentcam_media::ContentHash::of_bytes(&body).to_hex();
+    let put = || async {
+        reqwest::Client::new()
+            .put(app.url(&format!("/api/v1/kiosk/card-files/{hash}")))
+            .bearer_auth(&app.kiosk_token)
+            .header("x-card-path", "DCIM/100CANON/IMG_0001.PNG")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+    };
+    server.stop();
+    let refused = put().await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers()["retry-after"], "60");
+    let text = refused.text().await.unwrap();
+    for internal in [
+        endpoint.as_str(),
+        "trust",
+        "store/",
+        &hash,
+        "object storage",
+    ] {
+        assert!(!text.contains(internal), "{internal} in the answer: {text}");
+    }
+    assert!(text.contains("try again"), "{text}");
+    // /health says so, without saying where the storage is.
+    let health = reqwest::get(app.url("/health")).await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let said: Value = health.json().await.unwrap();
+    assert_eq!(said["storage"], "unreachable", "{said}");
+    assert!(!said.to_string().contains(&endpoint), "{said}");
+    server.resume();
+    let taken = put().await;
+    assert!(taken.status().is_success(), "{}", taken.status());
+    assert!(
+        server
+            .folder("trust")
+            .join(format!("store/objects/{}/{hash}", &hash[..2]))
+            .exists()
+    );
+}

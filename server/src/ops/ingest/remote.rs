@@ -42,7 +42,9 @@ pub fn store_received(
     hash: ContentHash,
     card_path: CardPath,
 ) -> std::result::Result<FileRecord, ReceiveError> {
-    let invalid = |e: MediaError| StoreError::Invalid(format!("photo store: {e}"));
+    // The store failing (a full disk, the bucket away) is the server's trouble, not the
+    // sender's: unavailable for now, and the detail goes to the log only.
+    let invalid = |e: MediaError| StoreError::Unavailable(format!("photo store: {e}"));
     let store = archive.photo_store()?;
     let lock = match store.lock() {
         Ok(lock) => lock,

@@ -1,5 +1,7 @@
 //! Logging in and out.
 
+use crate::rules::health::Health;
+use axum::http::StatusCode;
 use std::net::SocketAddr;
 
 use axum::Extension;
@@ -15,8 +17,34 @@ use crate::web::access::{Caller, cross_site};
 use crate::web::error::ApiError;
 use crate::web::login::{LoggedIn, Login, log_in};
 
-pub async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// The server answers; and whether the database, the photo storage, the disk and the
+/// backups are well: 200 when all are, 503 (with what is wrong, never a detail of it)
+/// when one is not, so a monitoring tool needs nothing but the status code.
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let database_ok = state.read(|c| Ok(crate::store::ping(c)?)).await.is_ok();
+    let newest_backup = state
+        .read(|c| Ok(crate::store::backups::newest(c)?))
+        .await
+        .ok()
+        .flatten()
+        .map(|run| run.made_at);
+    let storage_ok = state.storage_reachable().await;
+    let config = state.config();
+    let health = crate::rules::health::judge(&crate::rules::health::Facts {
+        database_ok,
+        storage_ok,
+        free_bytes: crate::infra::files::available_bytes(&config.data_dir).ok(),
+        reserve_bytes: config.limits.free_space_reserve_bytes(),
+        newest_backup,
+        stale_after: jiff::SignedDuration::from_hours(i64::from(config.backup.stale_hours)),
+        now: state.now(),
+    });
+    let status = if health.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(health))
 }
 
 #[derive(Deserialize)]
