@@ -43,15 +43,17 @@ fn blocks(guide: &str) -> BTreeMap<String, Block> {
         };
         let fence = lines.next().unwrap_or_default();
         assert!(
-            fence.starts_with("```sh"),
+            fence.trim_start().starts_with("```sh"),
             "{guide}: the block marked {name} must start right under its marker, with ```sh"
         );
+        // A block in a list item is indented as its fence is.
+        let indent = fence.len() - fence.trim_start().len();
         let mut code = String::new();
         for line in lines.by_ref() {
-            if line.starts_with("```") {
+            if line.trim_start().starts_with("```") {
                 break;
             }
-            code.push_str(line);
+            code.push_str(line.get(indent..).unwrap_or(line.trim_start()));
             code.push('\n');
         }
         let name = name.trim().to_owned();
@@ -74,7 +76,7 @@ fn promised(code: &str) -> Vec<Vec<String>> {
             Some(
                 quoted[..end]
                     .split("...")
-                    .map(|p| p.trim().to_owned())
+                    .map(|p| p.trim().trim_matches('"').trim().to_owned())
                     .filter(|p| !p.is_empty())
                     .collect(),
             )
@@ -548,4 +550,96 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$
 echo "old token: $code"; [ "$code" = 401 ]"#,
     );
     assert_followed(&pi.run());
+}
+
+/// The README's first day: the Pi guide's install and configuration, then the camera and
+/// a staff badge registered from the command line, which the kiosk's roster then carries;
+/// then the first backup, which `/health` then knows of.
+#[test]
+fn the_first_day_as_written() {
+    let pi_guide = blocks("server/deploy/README.md");
+    let readme = blocks("README.md");
+    let block = |blocks: &BTreeMap<String, Block>, name: &str| {
+        blocks
+            .get(name)
+            .unwrap_or_else(|| panic!("no block marked {name}"))
+            .clone()
+    };
+    let mut pi = Machine::new();
+    copy_to_the_pi(&pi);
+    std::fs::write(pi.home().join("signed-forms.csv"), FORMS).unwrap();
+    pi.types_password("a long director password");
+    pi.types_password("a long admin password");
+    pi.edits(
+        "kiosk.token",
+        r#"token=$(cat "$GUIDE"/out/*.log | grep -A1 "(shown once" | tail -n 1)
+printf '%s\n' "$token" >"$1""#,
+    );
+    pi.edits(
+        "kiosk.toml",
+        r#"sed -i 's|^server_url *=.*|server_url = "http://127.0.0.1:8080"|' "$1""#,
+    );
+    pi.follow(&block(&pi_guide, "pi-install"));
+    pi.follow(&block(&pi_guide, "pi-configure"));
+    pi.follow(&block(&readme, "first-day-register"));
+    pi.check(
+        "the kiosk's roster knows the camera and the badge that may take it",
+        r#"roster=$(curl -s -H "Authorization: Bearer $(cat /etc/consentcam/kiosk.token)" http://127.0.0.1:8080/api/v1/kiosk/roster)
+echo "$roster" | grep -q '"label":"Camera 1"'
+echo "$roster" | grep -q '"may_sign_out":true'
+# Keyed hashes only: the UIDs themselves never leave the server.
+! echo "$roster" | grep -q -e 04A1B2C3 -e 0A1B2C3D"#,
+    );
+    pi.follow(&block(&pi_guide, "pi-backup-drive"));
+    pi.check(
+        "health knows of the first backup",
+        r#"curl -s http://127.0.0.1:8080/health | tee /dev/stderr | grep -q '"backup":"ok"'"#,
+    );
+    assert_followed(&pi.run());
+}
+
+/// The shipped Caddyfile, run by Caddy in front of a real server (only its site name made
+/// a loopback address, and Caddy's admin port off): a site's 20 MB card file passes
+/// through whole to the server (which reads all of it), and a 20 MB body to another route
+/// is refused.
+#[test]
+fn the_shipped_caddyfile_lets_card_files_through_and_caps_every_other_body() {
+    assert!(
+        Command::new("caddy").arg("version").output().is_ok(),
+        "this test needs Caddy (apt install caddy; .ci/run installs it)"
+    );
+    let mut machine = Machine::new();
+    let bin = env!("CARGO_BIN_EXE_consentcam");
+    let caddyfile = repo().join("server/deploy/proxy/Caddyfile");
+    machine.check(
+        "caddy in front of the server",
+        &format!(
+            r#"data="$GUIDE/data"; mkdir -p "$data"
+token=$({bin} --data-dir "$data" kiosk-add site-a | tail -n 1)
+setsid {bin} --data-dir "$data" serve --bind 127.0.0.1:8080 >"$GUIDE/server.log" 2>&1 &
+printf '{{\n\tadmin off\n}}\n' >"$GUIDE/Caddyfile"
+sed 's|^photos.example.org {{|http://127.0.0.1:8443 {{|' {caddyfile} >>"$GUIDE/Caddyfile"
+setsid caddy run --config "$GUIDE/Caddyfile" --adapter caddyfile >"$GUIDE/caddy.log" 2>&1 &
+for _ in $(seq 1 100); do
+    curl -s -o /dev/null http://127.0.0.1:8443/health && curl -s -o /dev/null http://127.0.0.1:8080/health && break
+    sleep 0.1
+done
+head -c 20000000 /dev/urandom >"$GUIDE/video.bin"
+code=$(curl -s -o "$GUIDE/put.out" -w '%{{http_code}}' -X PUT --data-binary @"$GUIDE/video.bin" \
+    -H "Authorization: Bearer $token" -H "X-Card-Path: DCIM/100CANON/MVI_0001.MP4" \
+    "http://127.0.0.1:8443/api/v1/kiosk/card-files/$(printf 'ab%.0s' $(seq 1 32))")
+echo "card file: $code $(cat "$GUIDE/put.out")"
+# The server read all of it (and found it is not the hash it was sent under).
+grep -q "does not match its hash" "$GUIDE/put.out"
+# Any other route: 20 MB is refused (by the server's own limit or Caddy's, whichever
+# stops reading first).
+code=$(curl -s -o "$GUIDE/post.out" -w '%{{http_code}}' -X POST --data-binary @"$GUIDE/video.bin" \
+    -H "Content-Type: application/json" http://127.0.0.1:8443/api/v1/login)
+echo "20 MB elsewhere: $code $(cat "$GUIDE/post.out")"
+[ "$code" = 413 ] || [ "$code" = 502 ]
+pkill -f "caddy run --config $GUIDE/Caddyfile" || true"#,
+            caddyfile = caddyfile.display()
+        ),
+    );
+    assert_followed(&machine.run());
 }
