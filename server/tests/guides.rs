@@ -484,6 +484,27 @@ const FORMS: &str = "ref,given_name,family_name,date_of_birth,role,vulnerable,si
 S200,Isla,Moss,1990-02-01,staff,no,self,,2026-09-01,yes,,yes,no,,\n\
 L100,Amira,Hassan,2011-04-01,learner,no,parent,Samira Hassan,2026-09-01,yes,,yes,yes,,\n";
 
+/// A Pi with the repository's files and the binaries copied over (guide step 3), the
+/// forms CSV in the home folder, the two passwords step 6 asks for, and what the person
+/// types into the token file (the token printed last) and the kiosk's config.
+fn a_pi_with_its_forms() -> Machine {
+    let pi = Machine::new();
+    copy_to_the_pi(&pi);
+    std::fs::write(pi.home().join("signed-forms.csv"), FORMS).unwrap();
+    pi.types_password("a long director password");
+    pi.types_password("a long admin password");
+    pi.edits(
+        "kiosk.token",
+        r#"token=$(cat "$GUIDE"/out/*.log | grep -A1 "(shown once" | tail -n 1)
+printf '%s\n' "$token" >"$1""#,
+    );
+    pi.edits(
+        "kiosk.toml",
+        r#"sed -i 's|^server_url *=.*|server_url = "http://127.0.0.1:8080"|' "$1""#,
+    );
+    pi
+}
+
 /// The Pi guide from the install (step 4) through configuring and starting (step 6), the
 /// backup drive and the first backup (step 11), the restore drill, and restoring for real
 /// onto an emptied card with a new kiosk token, exactly as the guide's blocks say.
@@ -496,21 +517,7 @@ fn the_pi_guide_from_install_to_a_restore_as_written() {
             .unwrap_or_else(|| panic!("the Pi guide has no block marked {name}"))
             .clone()
     };
-    let mut pi = Machine::new();
-    copy_to_the_pi(&pi);
-    std::fs::write(pi.home().join("signed-forms.csv"), FORMS).unwrap();
-    pi.types_password("a long director password");
-    pi.types_password("a long admin password");
-    // "paste the token": the one kiosk-add (or kiosk-rotate) printed last.
-    pi.edits(
-        "kiosk.token",
-        r#"token=$(cat "$GUIDE"/out/*.log | grep -A1 "(shown once" | tail -n 1)
-printf '%s\n' "$token" >"$1""#,
-    );
-    pi.edits(
-        "kiosk.toml",
-        r#"sed -i 's|^server_url *=.*|server_url = "http://127.0.0.1:8080"|' "$1""#,
-    );
+    let mut pi = a_pi_with_its_forms();
     pi.follow(&block("pi-install"));
     pi.follow(&block("pi-configure"));
     pi.check(
@@ -565,20 +572,7 @@ fn the_first_day_as_written() {
             .unwrap_or_else(|| panic!("no block marked {name}"))
             .clone()
     };
-    let mut pi = Machine::new();
-    copy_to_the_pi(&pi);
-    std::fs::write(pi.home().join("signed-forms.csv"), FORMS).unwrap();
-    pi.types_password("a long director password");
-    pi.types_password("a long admin password");
-    pi.edits(
-        "kiosk.token",
-        r#"token=$(cat "$GUIDE"/out/*.log | grep -A1 "(shown once" | tail -n 1)
-printf '%s\n' "$token" >"$1""#,
-    );
-    pi.edits(
-        "kiosk.toml",
-        r#"sed -i 's|^server_url *=.*|server_url = "http://127.0.0.1:8080"|' "$1""#,
-    );
+    let mut pi = a_pi_with_its_forms();
     pi.follow(&block(&pi_guide, "pi-install"));
     pi.follow(&block(&pi_guide, "pi-configure"));
     pi.follow(&block(&readme, "first-day-register"));

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{NOW, TestApp, User, expect, learner, spawn_with_config_file};
 use crate::mail::{Sink, mail_toml, set_email, settings_of, worker_round};
+use crate::smtp::link_in;
 use consentcam::domain::AccountRole;
 use jiff::Timestamp;
 
@@ -67,16 +68,6 @@ fn hidden(page: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name} on: {page}"))
         + marker.len();
     page[start..].split('"').next().unwrap().to_owned()
-}
-
-/// The personal link in a message's text.
-fn link_in(text: &str) -> String {
-    let start = text.find("http://127.0.0.1:").expect("a link in the mail");
-    let rest = &text[start..];
-    let end = rest
-        .find(|c: char| c.is_whitespace() || c == '<' || c == '"')
-        .unwrap_or(rest.len());
-    rest[..end].to_owned()
 }
 
 fn verdict(decisions: &Value, kind: &str) -> String {

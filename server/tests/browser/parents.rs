@@ -13,7 +13,7 @@ use consentcam::store::{faces, people};
 use jiff::SignedDuration;
 
 use super::harness::{self, Browser, Server, browser};
-use super::smtp::Sink;
+use super::smtp::{Sink, link_in};
 use super::{DESKTOP, desktop, person_id};
 
 const PHONE: (u32, u32) = (390, 844);
@@ -35,16 +35,6 @@ fn send_mail(server: &Server, settings: &consentcam::infra::mail_settings::MailS
     )
     .expect("a round of the outbox");
     assert_eq!(round.failed, 0, "{round:?}");
-}
-
-/// The personal link in a message.
-fn link_in(text: &str) -> String {
-    let start = text.find("http://127.0.0.1:").expect("a link in the mail");
-    let rest = &text[start..];
-    let end = rest
-        .find(|c: char| c.is_whitespace() || c == '<' || c == '"')
-        .unwrap_or(rest.len());
-    rest[..end].to_owned()
 }
 
 /// The public page now shown passes axe at a phone's and a desktop's width; with

@@ -130,3 +130,13 @@ impl Drop for Sink {
         self.stop();
     }
 }
+
+/// The first loopback link in a message's text (a personal link the server mailed).
+pub fn link_in(text: &str) -> String {
+    let start = text.find("http://127.0.0.1:").expect("a link in the mail");
+    let rest = &text[start..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '<' || c == '"')
+        .unwrap_or(rest.len());
+    rest[..end].to_owned()
+}
