@@ -34,6 +34,13 @@ fn text(out: &Output) -> String {
     )
 }
 
+/// Runs a command that must succeed; returns what it printed.
+fn succeeds(data_dir: &std::path::Path, args: &[&str]) -> String {
+    let out = consentcam(data_dir, args, None);
+    assert!(out.status.success(), "{args:?}: {}", text(&out));
+    text(&out)
+}
+
 const HEADER: &str = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on";
 
 #[test]
@@ -558,11 +565,7 @@ fn devices_badges_groups_and_kiosks_are_added_and_listed_from_the_command_line()
         ),
     )
     .unwrap();
-    let ok = |args: &[&str]| {
-        let out = consentcam(dir.path(), args, None);
-        assert!(out.status.success(), "{args:?}: {}", text(&out));
-        text(&out)
-    };
+    let ok = |args: &[&str]| succeeds(dir.path(), args);
     ok(&["import-consents", forms.to_str().unwrap()]);
     assert!(
         ok(&[
@@ -640,11 +643,7 @@ fn site_assign_moves_everything_named_or_nothing() {
         ),
     )
     .unwrap();
-    let ok = |args: &[&str]| {
-        let out = consentcam(dir.path(), args, None);
-        assert!(out.status.success(), "{args:?}: {}", text(&out));
-        text(&out)
-    };
+    let ok = |args: &[&str]| succeeds(dir.path(), args);
     ok(&["import-consents", forms.to_str().unwrap()]);
     ok(&["site-add", "North"]);
     ok(&["kiosk-add", "north-office"]);

@@ -480,6 +480,10 @@ fn copy_to_the_pi(machine: &Machine) {
     assert!(status.unwrap().success(), "copying the deploy folder");
 }
 
+/// A check: `/health` counts a backup found whole.
+const HEALTH_KNOWS_THE_BACKUP: &str =
+    r#"curl -s http://127.0.0.1:8080/health | tee /dev/stderr | grep -q '"backup":"ok"'"#;
+
 const FORMS: &str = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on\n\
 S200,Isla,Moss,1990-02-01,staff,no,self,,2026-09-01,yes,,yes,no,,\n\
 L100,Amira,Hassan,2011-04-01,learner,no,parent,Samira Hassan,2026-09-01,yes,,yes,yes,,\n";
@@ -527,10 +531,7 @@ echo "roster: $code"; [ "$code" = 200 ]
 cp /etc/consentcam/kiosk.token "$GUIDE/old.token""#,
     );
     pi.follow(&block("pi-backup-drive"));
-    pi.check(
-        "health knows of the backup",
-        r#"curl -s http://127.0.0.1:8080/health | tee /dev/stderr | grep -q '"backup":"ok"'"#,
-    );
+    pi.check("health knows of the backup", HEALTH_KNOWS_THE_BACKUP);
     // The off-site drive and its key: the public half typed into the config.
     let key = age::x25519::Identity::generate();
     pi.edits(
@@ -585,10 +586,7 @@ echo "$roster" | grep -q '"may_sign_out":true'
 ! echo "$roster" | grep -q -e 04A1B2C3 -e 0A1B2C3D"#,
     );
     pi.follow(&block(&pi_guide, "pi-backup-drive"));
-    pi.check(
-        "health knows of the first backup",
-        r#"curl -s http://127.0.0.1:8080/health | tee /dev/stderr | grep -q '"backup":"ok"'"#,
-    );
+    pi.check("health knows of the first backup", HEALTH_KNOWS_THE_BACKUP);
     assert_followed(&pi.run());
 }
 

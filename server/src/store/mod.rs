@@ -110,12 +110,6 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The database answers a query (for `/health`).
-pub fn ping(conn: &Connection) -> Result<()> {
-    conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
-    Ok(())
-}
-
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_records.sql")),

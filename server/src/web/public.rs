@@ -721,15 +721,29 @@ fn answers_form(
     )
 }
 
-async fn answers_page(State(public): State<Public>, headers: HeaderMap) -> Response {
-    let (_, v) = match checked(&public, &headers).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
+/// For the answering pages shown (questions, check your answers): the checked visit of an
+/// answer not sent yet (else the page its visit is at), the wording and the partners.
+async fn answering(
+    public: &Public,
+    headers: &HeaderMap,
+) -> Result<
+    (
+        Visit,
+        crate::rules::parents::Wording,
+        Vec<(PartnerId, String)>,
+    ),
+    Response,
+> {
+    let (_, v) = checked(public, headers).await?;
     if v.link.purpose != Purpose::Answer || v.visit.reference.is_some() {
-        return Redirect::to(next_after_check(&v)).into_response();
+        return Err(Redirect::to(next_after_check(&v)).into_response());
     }
-    let (wording, partners) = match wording_and_partners(&public).await {
+    let (wording, partners) = wording_and_partners(public).await?;
+    Ok((v, wording, partners))
+}
+
+async fn answers_page(State(public): State<Public>, headers: HeaderMap) -> Response {
+    let (v, wording, partners) = match answering(&public, &headers).await {
         Ok(found) => found,
         Err(r) => return r,
     };
@@ -837,14 +851,7 @@ fn confirm_form(
 }
 
 async fn confirm_page(State(public): State<Public>, headers: HeaderMap) -> Response {
-    let (_, v) = match checked(&public, &headers).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
-    if v.link.purpose != Purpose::Answer || v.visit.reference.is_some() {
-        return Redirect::to(next_after_check(&v)).into_response();
-    }
-    let (wording, partners) = match wording_and_partners(&public).await {
+    let (v, wording, partners) = match answering(&public, &headers).await {
         Ok(found) => found,
         Err(r) => return r,
     };
