@@ -3,10 +3,13 @@
 # cross-built binaries, the systemd units, the udev rule for returned camera cards, the
 # service users, the config files, and SPI + I2C switched on (server/deploy/README.md).
 # The server role on a Debian VM: the server alone, its units, backups, a config using
-# object storage and the TLS proxy's file (server/deploy/SERVER.md).
+# object storage and the TLS proxy's file (server/deploy/SERVER.md). The site role on a
+# site's Pi of a trust: the kiosk and the card import, which sends each card to the
+# central server; no server, health check or backup runs there (SERVER.md, step 7).
 #
 #   sudo server/deploy/install.sh --bin-dir target/aarch64-unknown-linux-gnu/release
 #   sudo server/deploy/install.sh --role server --bin-dir target/release
+#   sudo server/deploy/install.sh --role site --bin-dir target/aarch64-unknown-linux-gnu/release
 #   server/deploy/install.sh --root /tmp/pi-root --bin-dir DIR     # lay it out elsewhere
 #
 # Idempotent: a second run changes nothing (files are only written when their content or
@@ -15,10 +18,13 @@ set -euo pipefail
 
 usage() {
     cat <<'EOF'
-usage: install.sh --bin-dir DIR [--role pi|server] [--root DIR] [--kiosk-config FILE]
+usage: install.sh --bin-dir DIR [--role pi|server|site] [--root DIR] [--kiosk-config FILE]
 
-  --role pi|server     pi (default): server and kiosk on a Raspberry Pi; server: the
-                       central server of several sites on a Debian machine (no kiosk)
+  --role pi|server|site
+                       pi (default): server and kiosk on a Raspberry Pi; server: the
+                       central server of several sites on a Debian machine (no kiosk);
+                       site: a site's Pi, its kiosk and card import working with the
+                       central server (no server of its own)
   --bin-dir DIR        holds the binaries: consentcam and, for a Pi, consentcam-kiosk
                        (aarch64)
   --root DIR           install under DIR instead of / (users and services are then only
@@ -37,7 +43,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --root) root="${2:?--root needs a directory}"; shift 2 ;;
         --bin-dir) bin_dir="${2:?--bin-dir needs a directory}"; shift 2 ;;
-        --role) role="${2:?--role needs pi or server}"; shift 2 ;;
+        --role) role="${2:?--role needs pi, server or site}"; shift 2 ;;
         --kiosk-config) kiosk_config="${2:?--kiosk-config needs a file}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "install.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
@@ -50,9 +56,9 @@ if [ -z "$bin_dir" ]; then
     exit 2
 fi
 case "$role" in
-    pi) binaries=(consentcam consentcam-kiosk); build="cargo build --release --target aarch64-unknown-linux-gnu" ;;
+    pi|site) binaries=(consentcam consentcam-kiosk); build="cargo build --release --target aarch64-unknown-linux-gnu" ;;
     server) binaries=(consentcam); build="cargo build --release -p consentcam" ;;
-    *) echo "install.sh: --role must be pi or server, not $role" >&2; exit 2 ;;
+    *) echo "install.sh: --role must be pi, server or site, not $role" >&2; exit 2 ;;
 esac
 for bin in "${binaries[@]}"; do
     if [ ! -f "$bin_dir/$bin" ]; then
@@ -60,7 +66,7 @@ for bin in "${binaries[@]}"; do
         exit 1
     fi
 done
-if [ "$role" = pi ] && [ ! -f "$kiosk_config" ]; then
+if [ "$role" != server ] && [ ! -f "$kiosk_config" ]; then
     echo "install.sh: kiosk config $kiosk_config not found" >&2
     exit 1
 fi
@@ -120,6 +126,17 @@ link() {
     ln -sfn "$target" "$link"
     echo "enabled $link_rel"
     changed=$((changed + 1))
+}
+
+# gone PATH: remove a file or link left by another role (an enable link, a drop-in).
+gone() {
+    local path path_rel="$1"
+    path="$(at "$path_rel")"
+    if [ -e "$path" ] || [ -L "$path" ]; then
+        rm -f "$path"
+        echo "removed $path_rel"
+        changed=$((changed + 1))
+    fi
 }
 
 # line FILE TEXT: append TEXT to FILE unless a line equals it already.
@@ -194,15 +211,16 @@ done
 # Service users, described for systemd-sysusers (applied below on a live system).
 put "$here/systemd/consentcam.sysusers" /usr/lib/sysusers.d/consentcam.conf 0644
 
-units=(
-    consentcam.service
-    consentcam-kiosk.service
-    consentcam-import-card.service
-    consentcam-health.service
-    consentcam-health.timer
-    consentcam-backup.service
-    consentcam-backup.timer
-)
+units=(consentcam-kiosk.service consentcam-import-card.service)
+if [ "$role" = pi ]; then
+    units+=(
+        consentcam.service
+        consentcam-health.service
+        consentcam-health.timer
+        consentcam-backup.service
+        consentcam-backup.timer
+    )
+fi
 for unit in "${units[@]}"; do
     put "$here/systemd/$unit" "/etc/systemd/system/$unit" 0644
 done
@@ -211,8 +229,15 @@ done
 put "$here/systemd/consentcam-card.mount" '/etc/systemd/system/media-consentcam\x2dcard.mount' 0644
 put "$here/systemd/consentcam-watchdog.conf" /etc/systemd/system.conf.d/consentcam-watchdog.conf 0644
 put "$here/systemd/consentcam-journald.conf" /etc/systemd/journald.conf.d/consentcam.conf 0644
-put "$here/backup.sh" /usr/local/sbin/consentcam-backup 0755
 put "$here/udev/99-consentcam-card.rules" /etc/udev/rules.d/99-consentcam-card.rules 0644
+# A site's card import sends to the central server; a Pi's stores here.
+site_dropin=/etc/systemd/system/consentcam-import-card.service.d/site.conf
+if [ "$role" = site ]; then
+    put "$here/systemd/consentcam-import-card-site.conf" "$site_dropin" 0644
+else
+    put "$here/backup.sh" /usr/local/sbin/consentcam-backup 0755
+    gone "$site_dropin"
+fi
 
 # /dev/i2c-1 needs the i2c-dev module (raspi-config does the same through /etc/modules).
 put "$here/systemd/consentcam-modules.conf" /etc/modules-load.d/consentcam.conf 0644
@@ -221,12 +246,35 @@ put "$here/systemd/consentcam-modules.conf" /etc/modules-load.d/consentcam.conf 
 mkdir -p "$(at /etc/consentcam)"
 keep "$here/config/config.toml" /etc/consentcam/config.toml 0640
 keep "$kiosk_config" /etc/consentcam/kiosk.toml 0640
+if [ "$role" = site ]; then
+    keep "$here/config/site.env" /etc/consentcam/site.env 0640
+    # The kiosk's token, read by the kiosk (its owner) and the card import (its group).
+    if [ ! -e "$(at /etc/consentcam/kiosk.token)" ]; then
+        install -m 0640 /dev/null "$(at /etc/consentcam/kiosk.token)"
+        echo "installed /etc/consentcam/kiosk.token (empty: the token kiosk-add printed goes here)"
+        changed=$((changed + 1))
+    fi
+fi
 
 # Enabled at boot. The import service is started by the udev rule; the backup timer is
 # enabled by hand once the backup device is set up.
-link /etc/systemd/system/consentcam.service /etc/systemd/system/multi-user.target.wants/consentcam.service
 link /etc/systemd/system/consentcam-kiosk.service /etc/systemd/system/multi-user.target.wants/consentcam-kiosk.service
-link /etc/systemd/system/consentcam-health.timer /etc/systemd/system/timers.target.wants/consentcam-health.timer
+stopped=()
+if [ "$role" = pi ]; then
+    link /etc/systemd/system/consentcam.service /etc/systemd/system/multi-user.target.wants/consentcam.service
+    link /etc/systemd/system/consentcam-health.timer /etc/systemd/system/timers.target.wants/consentcam-health.timer
+else
+    # A site's Pi runs no server: a Pi turned into one (or an earlier set-up) keeps its
+    # records, but neither the server, nor the health check that would restart it, nor a
+    # backup of records it no longer keeps starts again.
+    for wanted in multi-user.target.wants/consentcam.service \
+        timers.target.wants/consentcam-health.timer timers.target.wants/consentcam-backup.timer; do
+        if [ -e "$(at "/etc/systemd/system/$wanted")" ] || [ -L "$(at "/etc/systemd/system/$wanted")" ]; then
+            gone "/etc/systemd/system/$wanted"
+            stopped+=("${wanted#*/}")
+        fi
+    done
+fi
 
 # SPI0 (badge reader) and I2C1 (display) on; takes effect at the next boot.
 boot_config=""
@@ -268,8 +316,20 @@ if $live; then
     chgrp consentcam-kiosk /etc/consentcam/kiosk.toml
     systemctl daemon-reload
     udevadm control --reload
-    echo "done: $changed change(s). Set server_url and token_file in /etc/consentcam/kiosk.toml,"
-    echo "then reboot (SPI/I2C) or: systemctl start consentcam consentcam-kiosk consentcam-health.timer"
+    if [ "$role" = site ]; then
+        chgrp consentcam /etc/consentcam/site.env
+        chown consentcam-kiosk:consentcam /etc/consentcam/kiosk.token
+        chmod 0640 /etc/consentcam/kiosk.token
+        if [ ${#stopped[@]} -gt 0 ]; then
+            systemctl stop "${stopped[@]}" || true
+        fi
+        echo "done: $changed change(s). Put the token kiosk-add printed in /etc/consentcam/kiosk.token,"
+        echo "the central server's address in /etc/consentcam/kiosk.toml (server_url) and"
+        echo "/etc/consentcam/site.env, then reboot (SPI/I2C) or: systemctl start consentcam-kiosk"
+    else
+        echo "done: $changed change(s). Set server_url and token_file in /etc/consentcam/kiosk.toml,"
+        echo "then reboot (SPI/I2C) or: systemctl start consentcam consentcam-kiosk consentcam-health.timer"
+    fi
 else
     echo "done: $changed change(s) under $root (users and services not created: not the live system)"
 fi

@@ -167,12 +167,49 @@ stop_server() {
         rm -f /run/guide-consentcam.pid
     fi
 }
+# A unit's setting: its file's lines, then its drop-ins' (a later one wins; an empty
+# `ExecStart=` in a drop-in clears the unit's).
+setting() {
+    cat "/etc/systemd/system/$1.service" /etc/systemd/system/"$1".service.d/*.conf 2>/dev/null |
+        sed -n "s/^$2=//p"
+}
 run_oneshot() {
-    local unit="$1" exec
+    local unit="$1" exec file
     state_directory "$unit"
-    exec=$(sed -n 's/^ExecStart=//p' "/etc/systemd/system/$unit.service" | tail -n 1)
-    env $(sed -n 's/^Environment=//p' "/etc/systemd/system/$unit.service" /etc/systemd/system/"$unit".service.d/*.conf 2>/dev/null) \
-        bash -c "$exec" >>"/run/guide-$unit.log" 2>&1
+    for dir in $(setting "$unit" RuntimeDirectory); do mkdir -p "/run/$dir"; done
+    exec=$(setting "$unit" ExecStart | sed '/^$/d' | tail -n 1)
+    (
+        for file in $(setting "$unit" EnvironmentFile); do set -a; . "$file"; set +a; done
+        env $(setting "$unit" Environment) bash -c "$exec"
+    ) >>"/run/guide-$unit.log" 2>&1
+}
+# Caddy as Debian's caddy.service runs it: /etc/caddy/Caddyfile, its data under the caddy
+# user's home. Started once it listens on 443.
+start_caddy() {
+    stop_caddy
+    # Caddy's data (its certificate authority) as on a fresh install: the caddy user's
+    # home, empty and writable by it.
+    mountpoint -q /var/lib/caddy || /bin/mount -t tmpfs guide-caddy /var/lib/caddy
+    HOME=/var/lib/caddy setsid caddy run --environ --config /etc/caddy/Caddyfile \
+        >>/run/guide-caddy.log 2>&1 </dev/null &
+    echo $! >/run/guide-caddy.pid
+    for _ in $(seq 1 300); do
+        if (exec 3<>/dev/tcp/127.0.0.1/443) 2>/dev/null; then return 0; fi
+        if ! kill -0 "$(cat /run/guide-caddy.pid)" 2>/dev/null; then
+            echo "caddy.service failed to start:" >&2
+            tail -n 20 /run/guide-caddy.log >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "caddy.service did not answer in 30 s" >&2
+    return 1
+}
+stop_caddy() {
+    local pid; pid=$(cat /run/guide-caddy.pid 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f /run/guide-caddy.pid
 }
 case "$verb" in
     start|restart|enable|disable|stop)
@@ -182,11 +219,29 @@ case "$verb" in
                 restart:consentcam:*) stop_server; start_server || exit 1 ;;
                 stop:consentcam:*|disable:consentcam:true) stop_server ;;
                 start:consentcam-backup:*) run_oneshot consentcam-backup || exit 1 ;;
+                start:consentcam-import-card:*) run_oneshot consentcam-import-card || exit 1 ;;
+                start:caddy:*|restart:caddy:*|enable:caddy:true) start_caddy || exit 1 ;;
+                stop:caddy:*) stop_caddy ;;
                 *) ;;
             esac
         done ;;
     *) ;;
 esac
+"#,
+    ),
+    (
+        "apt",
+        r#"#!/bin/bash
+# The packages a guide installs: the test machine must have them already.
+[ "$1" = install ] || exit 0
+shift
+for package in "$@"; do
+    case "$package" in -*) continue ;; esac
+    if ! dpkg -s "$package" >/dev/null 2>&1; then
+        echo "apt install $package: not installed on the test machine (.ci/run installs it)" >&2
+        exit 1
+    fi
+done
 "#,
     ),
     (
@@ -383,7 +438,7 @@ for block in "$GUIDE"/blocks/*.sh; do
     echo $? >"$GUIDE/out/$n.rc"
     [ "$(cat "$GUIDE/out/$n.rc")" = 0 ] || break
 done
-pid=$(cat /run/guide-consentcam.pid 2>/dev/null) && kill "$pid" 2>/dev/null
+for pid in /run/guide-*.pid; do kill "$(cat "$pid")" 2>/dev/null; done
 exit 0
 "#,
             root = root.display()
@@ -481,8 +536,8 @@ fn copy_to_the_pi(machine: &Machine) {
 }
 
 /// A check: `/health` counts a backup found whole.
-const HEALTH_KNOWS_THE_BACKUP: &str =
-    r#"curl -s http://127.0.0.1:8080/health | tee /dev/stderr | grep -q '"backup":"ok"'"#;
+const HEALTH_KNOWS_THE_BACKUP: &str = r#"health=$(curl -s http://127.0.0.1:8080/health); echo "$health"
+echo "$health" | grep -q '"backup":"ok"'"#;
 
 const FORMS: &str = "ref,given_name,family_name,date_of_birth,role,vulnerable,signer,signer_name,signed_on,internal,partners,website,social,expires_on,withdrawn_on\n\
 S200,Isla,Moss,1990-02-01,staff,no,self,,2026-09-01,yes,,yes,no,,\n\
@@ -634,4 +689,111 @@ pkill -f "caddy run --config $GUIDE/Caddyfile" || true"#,
         ),
     );
     assert_followed(&machine.run());
+}
+
+/// The Pi guide's web UI for the office PCs: Caddy with the shipped `Caddyfile.pi` in
+/// front of the Pi's server, its own certificate authority's root copied out as the guide
+/// says. An office PC that trusts that root (curl with only it as its authority) opens the
+/// login page over HTTPS without a warning, gets a cookie that travels over HTTPS only,
+/// logs in as the director and is taken on to the second-factor set-up; plain HTTP
+/// redirects to HTTPS.
+#[test]
+fn the_office_pcs_reach_the_pi_over_https_as_written() {
+    let guide = blocks("server/deploy/README.md");
+    let mut pi = a_pi_with_its_forms();
+    pi.edits(
+        "config.toml",
+        r#"sed -i -e 's|^secure_cookies = false|secure_cookies = true|' -e 's|^# trusted_proxies = |trusted_proxies = |' "$1""#,
+    );
+    for name in ["pi-install", "pi-configure", "pi-proxy"] {
+        pi.follow(&guide[name]);
+    }
+    pi.check(
+        "an office PC trusting the root logs in over HTTPS",
+        r#"pc() { curl -sS --cacert "$HOME/consentcam-root.crt" --resolve consentcam.local:443:127.0.0.1 -H 'Accept: text/html' -b "$GUIDE/jar" -c "$GUIDE/jar" "$@"; }
+headers=$(pc -D - -o "$GUIDE/login.html" https://consentcam.local/login)
+echo "$headers" | grep -i '^set-cookie:' | grep -qi '; secure'
+csrf=$(sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' "$GUIDE/login.html" | tail -n 1)
+[ -n "$csrf" ]
+to=$(pc -L -o /dev/null -w '%{url_effective}' -H 'Origin: https://consentcam.local' \
+    --data-urlencode "_csrf=$csrf" --data-urlencode username=director \
+    --data-urlencode 'password=a long director password' https://consentcam.local/login)
+echo "after login: $to"
+case "$to" in *second-factor*) ;; *) exit 1 ;; esac
+pc -s -o /dev/null -w '%{http_code}' https://consentcam.local/account/second-factor | grep -qx 200
+# Without the root, a PC is warned (curl refuses the certificate).
+! curl -sS -o /dev/null --resolve consentcam.local:443:127.0.0.1 https://consentcam.local/login
+code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --resolve consentcam.local:80:127.0.0.1 http://consentcam.local/login)
+echo "plain HTTP: $code"
+case "$code" in 30[18]\ https://consentcam.local/login) ;; *) exit 1 ;; esac"#,
+    );
+    assert_followed(&pi.run());
+}
+
+/// SERVER.md's site Pi: installed with `--role site` next to a central server (here on
+/// loopback, started by the test with the site and its kiosk), the token and the server's
+/// address typed where the guide says; then a returned card with a real photo is imported
+/// by the unit the udev rule starts, and the central server has the photo, in that site.
+#[cfg(feature = "demo")]
+#[test]
+fn a_sites_pi_sends_its_cards_to_the_central_server_as_written() {
+    let guide = blocks("server/deploy/SERVER.md");
+    let mut pi = Machine::new();
+    copy_to_the_pi(&pi);
+    let bin = env!("CARGO_BIN_EXE_consentcam");
+    pi.check(
+        "the central server, its site and the site's kiosk",
+        &format!(
+            r#"central="$GUIDE/central"; mkdir -p "$central"
+{bin} --data-dir "$central" site-add "North Campus"
+{bin} --data-dir "$central" kiosk-add north-site
+{bin} --data-dir "$central" site-assign --site "North Campus" --kiosk north-site
+setsid {bin} --data-dir "$central" serve --bind 127.0.0.1:9080 >"$GUIDE/central.log" 2>&1 &
+echo $! >/run/guide-central.pid
+for _ in $(seq 1 300); do curl -s -o /dev/null http://127.0.0.1:9080/health && break; sleep 0.1; done"#
+        ),
+    );
+    pi.edits(
+        "kiosk.token",
+        r#"token=$(cat "$GUIDE"/out/*.log | grep -A1 "(shown once" | tail -n 1)
+printf '%s\n' "$token" >"$1""#,
+    );
+    pi.edits(
+        "kiosk.toml",
+        r#"sed -i 's|^server_url *=.*|server_url = "http://127.0.0.1:9080"|' "$1""#,
+    );
+    pi.edits(
+        "site.env",
+        r#"sed -i 's|^CONSENTCAM_SERVER=.*|CONSENTCAM_SERVER=http://127.0.0.1:9080|' "$1""#,
+    );
+    pi.follow(&guide["site-pi"]);
+    // A real photo, as the camera wrote it.
+    let camera = consentcam::demo::pictures::CameraTags {
+        make: "Canon",
+        model: "Canon EOS 250D",
+        serial: "083021001234",
+        taken: "2026-11-25T08:30:00".parse().unwrap(),
+    };
+    let photo = pi.path().join("IMG_0001.JPG");
+    std::fs::write(
+        &photo,
+        consentcam::demo::pictures::group_photo(None, 1, 1, &camera),
+    )
+    .unwrap();
+    pi.check(
+        "a returned card: the udev rule starts the import, which sends it",
+        &format!(
+            r#"[ ! -e /etc/systemd/system/consentcam.service ]
+mkdir -p /media/consentcam-card/DCIM/100CANON
+cp {photo} /media/consentcam-card/DCIM/100CANON/IMG_0001.JPG
+sudo systemctl start consentcam-import-card
+cat /run/guide-consentcam-import-card.log
+sites=$({bin} --data-dir "$GUIDE/central" site-list); echo "$sites"
+echo "$sites" | grep "North Campus" | grep -q "1 photo,"
+# Sent, not kept: the Pi stores no photo of its own.
+[ ! -d /var/lib/consentcam/store/objects ] || [ -z "$(ls -A /var/lib/consentcam/store/objects)" ]"#,
+            photo = photo.display()
+        ),
+    );
+    assert_followed(&pi.run());
 }

@@ -660,9 +660,139 @@ fn an_unknown_role_is_refused_and_writes_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).contains("--role must be pi or server"),
+        text(&out).contains("--role must be pi, server or site"),
         "{}",
         text(&out)
     );
     assert!(!f.root.join("usr").exists());
+}
+
+fn install_as(role: &str, root: &Path, bin_dir: &Path) -> Output {
+    Command::new("bash")
+        .arg(deploy().join("install.sh"))
+        .args(["--role", role, "--root"])
+        .arg(root)
+        .arg("--bin-dir")
+        .arg(bin_dir)
+        .output()
+        .unwrap()
+}
+
+const SERVER_WANTS: [&str; 2] = [
+    "/etc/systemd/system/multi-user.target.wants/consentcam.service",
+    "/etc/systemd/system/timers.target.wants/consentcam-health.timer",
+];
+const SITE_DROPIN: &str = "/etc/systemd/system/consentcam-import-card.service.d/site.conf";
+
+#[test]
+fn the_site_role_lays_down_the_kiosk_and_an_import_that_sends_to_the_server() {
+    let f = fixture();
+    let out = install_as("site", &f.root, &f.bin);
+    assert!(out.status.success(), "{}", text(&out));
+    let laid = tree(&f.root);
+    let read = |p: &str| std::fs::read(deploy().join(p)).unwrap();
+    for (path, mode, content) in [
+        (
+            "/etc/systemd/system/consentcam-kiosk.service",
+            0o644,
+            read("systemd/consentcam-kiosk.service"),
+        ),
+        (
+            "/etc/systemd/system/consentcam-import-card.service",
+            0o644,
+            read("systemd/consentcam-import-card.service"),
+        ),
+        (
+            SITE_DROPIN,
+            0o644,
+            read("systemd/consentcam-import-card-site.conf"),
+        ),
+        ("/etc/consentcam/site.env", 0o640, read("config/site.env")),
+        // Empty until the token is pasted; the import (its group) reads it too.
+        ("/etc/consentcam/kiosk.token", 0o640, Vec::new()),
+    ] {
+        assert_eq!(file(&laid, path), (mode, content), "{path}");
+    }
+    // No server, health check or backup of its own.
+    for absent in [
+        "/etc/systemd/system/consentcam.service",
+        "/etc/systemd/system/consentcam-health.timer",
+        "/etc/systemd/system/consentcam-backup.service",
+        "/usr/local/sbin/consentcam-backup",
+        SERVER_WANTS[0],
+        SERVER_WANTS[1],
+    ] {
+        assert!(!laid.contains_key(absent), "{absent} was laid down");
+    }
+    assert_eq!(
+        laid.get("/etc/systemd/system/multi-user.target.wants/consentcam-kiosk.service"),
+        Some(&Entry::Link(PathBuf::from(
+            "/etc/systemd/system/consentcam-kiosk.service"
+        )))
+    );
+    // The drop-in runs the unit's own import, only sending to the server.
+    let unit = String::from_utf8(read("systemd/consentcam-import-card.service")).unwrap();
+    let dropin = String::from_utf8(read("systemd/consentcam-import-card-site.conf")).unwrap();
+    let exec = |text: &str| {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("ExecStart="))
+            .rfind(|l| !l.is_empty())
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        exec(&dropin).replace(
+            " --server ${CONSENTCAM_SERVER} --token-file /etc/consentcam/kiosk.token",
+            ""
+        ),
+        exec(&unit)
+    );
+    assert!(dropin.contains("PrivateNetwork=no"));
+
+    // A second run changes nothing, and a pasted token is kept.
+    std::fs::write(f.root.join("etc/consentcam/kiosk.token"), "a-token\n").unwrap();
+    let before = tree(&f.root);
+    let again = install_as("site", &f.root, &f.bin);
+    assert!(
+        text(&again).contains("done: 0 change(s)"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(tree(&f.root), before, "a second run touched a file");
+}
+
+#[test]
+fn a_pi_turned_into_a_site_stops_enabling_its_server_and_back_again() {
+    let f = fixture();
+    assert!(install(&f.root, &f.bin).status.success());
+    let laid = tree(&f.root);
+    for wanted in SERVER_WANTS {
+        assert!(laid.contains_key(wanted), "{wanted}");
+    }
+    // An upgrade as a site (the guide's own words once were: disable them by hand).
+    let out = install_as("site", &f.root, &f.bin);
+    assert!(out.status.success(), "{}", text(&out));
+    let laid = tree(&f.root);
+    for wanted in SERVER_WANTS {
+        assert!(!laid.contains_key(wanted), "{wanted} still enabled");
+        assert!(
+            text(&out).contains(&format!("removed {wanted}")),
+            "{}",
+            text(&out)
+        );
+    }
+    assert!(laid.contains_key(SITE_DROPIN));
+    // The records a Pi kept stay where they are (nothing under /var is touched).
+    assert!(!text(&out).contains("/var/"), "{}", text(&out));
+    // Back to a Pi of its own: the server is enabled and the import stores here again.
+    let out = install(&f.root, &f.bin);
+    assert!(out.status.success(), "{}", text(&out));
+    let laid = tree(&f.root);
+    for wanted in SERVER_WANTS {
+        assert!(laid.contains_key(wanted), "{wanted}");
+    }
+    assert!(
+        !laid.contains_key(SITE_DROPIN),
+        "the site's drop-in is still there"
+    );
 }

@@ -77,8 +77,19 @@ pub(crate) fn site_add(config: &Config, name: &str, now: Timestamp) -> Result<()
 /// `site-list`.
 pub(crate) fn site_list(config: &Config) -> Result<()> {
     let conn = open_db(config)?;
-    for site in store::sites::sites(&conn)? {
-        println!("{}\t{}", site.id, site.name);
+    let counted = |n: i64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    for s in store::sites::summaries(&conn)? {
+        println!(
+            "{}\t{}\t{}, {}, {}, {}, {}, {}",
+            s.id,
+            s.name,
+            counted(s.people, "person").replace("persons", "people"),
+            counted(s.photos, "photo"),
+            counted(s.accounts, "account"),
+            counted(s.devices, "device"),
+            counted(s.kiosks, "kiosk"),
+            counted(s.groups, "group"),
+        );
     }
     Ok(())
 }

@@ -330,6 +330,18 @@ pub fn photo_from_device(conn: &Connection, photo: i64, device: i64) -> Result<(
     Ok(())
 }
 
+/// Puts photo `photo` in `site` unless it already belongs to one.
+///
+/// # Errors
+/// The database failed.
+pub fn photo_in_site_unless_placed(conn: &Connection, photo: i64, site: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE photos SET site_id = ?2 WHERE id = ?1 AND site_id IS NULL",
+        params![photo, site],
+    )?;
+    Ok(())
+}
+
 /// The items an account of site `viewer` may see (all of them for an account of every
 /// site), each known by the record `of` names.
 pub fn retain_visible<T>(

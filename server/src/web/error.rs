@@ -169,6 +169,11 @@ impl From<ImportError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
+        // A body over the limit is 413 whichever extractor met it (a proxy in front may
+        // answer the same).
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::TooLarge(format!("the request body is too large: {}", e.body_text()));
+        }
         ApiError::BadRequest(format!(
             "the request body is not what this route expects: {}",
             e.body_text()

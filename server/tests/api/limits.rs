@@ -252,3 +252,17 @@ async fn health_says_which_part_is_unwell_with_a_status_code_monitoring_understa
     let said: serde_json::Value = health.json().await.unwrap();
     assert_eq!(said["backup"], "stale", "{said}");
 }
+
+#[tokio::test]
+async fn a_json_body_over_the_upload_limit_is_413_not_a_bad_request() {
+    let app = spawn_with(|c| c.max_upload_bytes = 64 * 1024).await;
+    let answer = reqwest::Client::new()
+        .post(app.url("/api/v1/login"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 128 * 1024])
+        .send()
+        .await
+        .unwrap();
+    let body = expect(answer, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert_eq!(body["error"], "too_large", "{body}");
+}

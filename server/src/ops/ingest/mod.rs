@@ -56,6 +56,9 @@ pub struct SqliteCatalogue<'a> {
     /// The sign-out the returned device's card belongs to, if known.
     session: Option<i64>,
     device: Option<DeviceId>,
+    /// The site a photo belongs to when its device has none (or none is known): the site
+    /// of the kiosk whose machine sent the card.
+    site: Option<i64>,
     actor: String,
     now: Timestamp,
 }
@@ -72,9 +75,17 @@ impl<'a> SqliteCatalogue<'a> {
             conn,
             session,
             device,
+            site: None,
             actor: actor.to_owned(),
             now,
         }
+    }
+
+    /// Photos not placed by their device belong to `site` (see [`Self::site`]).
+    #[must_use]
+    pub fn in_site(mut self, site: Option<i64>) -> Self {
+        self.site = site;
+        self
     }
 }
 
@@ -112,9 +123,13 @@ impl Catalogue for SqliteCatalogue<'_> {
             },
             self.now,
         )?;
-        // A photo belongs to the site of the device it came off.
+        // A photo belongs to the site of the device it came off, or else to the site of
+        // the kiosk that sent it.
         if let Some(device) = self.device {
             crate::store::sites::photo_from_device(&tx, id.0, device.0)?;
+        }
+        if let Some(site) = self.site {
+            crate::store::sites::photo_in_site_unless_placed(&tx, id.0, site)?;
         }
         audit::append(
             &tx,

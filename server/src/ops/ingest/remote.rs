@@ -106,7 +106,8 @@ pub fn commit_received(
         session.as_ref().map(|s| s.device_id).or(device),
         &actor,
         now,
-    );
+    )
+    .in_site(site);
     consentcam_media::Catalogue::commit(&mut catalogue, record)
         .map_err(|e| StoreError::Invalid(format!("catalogue: {e}")))?;
     let photo = photos::photo_by_hash(conn, &hash)?
