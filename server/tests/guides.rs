@@ -414,6 +414,11 @@ impl Machine {
                     _ => format!("{line}\n"),
                 })
                 .collect();
+            // One terminal throughout: the functions a block defined (`cc`) are there in
+            // the blocks after it.
+            let code = format!(
+                ". \"$GUIDE/functions.sh\" 2>/dev/null || true\ntrap 'declare -f >\"$GUIDE/functions.sh\"' EXIT\n{code}"
+            );
             std::fs::write(root.join("blocks").join(format!("{n:03}.sh")), code).unwrap();
         }
         let driver = format!(
@@ -796,4 +801,82 @@ echo "$sites" | grep "North Campus" | grep -q "1 photo,"
         ),
     );
     assert_followed(&pi.run());
+}
+
+/// SERVER.md from the install to the sites, as written, on a "VM" whose bucket is a real
+/// S3-compatible server on loopback (`s3s-fs`, standing in for the provider): the server
+/// role installed, the key and the bucket typed into the config, the server started and
+/// healthy with its storage reachable, the accounts, forms and a site's kiosk made, and
+/// the site's records moved in (all or nothing). A site's card then sent to it is stored
+/// in the bucket, not on the VM.
+#[test]
+fn the_central_server_from_install_to_its_sites_as_written() {
+    let s3s_fs = std::env::var("CONSENTCAM_S3S_FS").unwrap_or_else(|_| {
+        let found = Command::new("sh")
+            .args(["-c", "command -v s3s-fs"])
+            .output()
+            .expect("sh");
+        String::from_utf8_lossy(&found.stdout).trim().to_owned()
+    });
+    assert!(
+        !s3s_fs.is_empty(),
+        "this test needs s3s-fs (cargo install --locked s3s-fs@0.14.1 --features binary)"
+    );
+    let guide = blocks("server/deploy/SERVER.md");
+    let mut vm = Machine::new();
+    copy_to_the_pi(&vm);
+    std::fs::write(
+        vm.home().join("signed-forms.csv"),
+        format!(
+            "{FORMS}L0412,Ben,Carter,2012-05-01,learner,no,parent,Jo Carter,2026-09-01,yes,,no,no,,\n\
+             L0413,Cara,Diaz,2012-06-01,learner,no,parent,Ana Diaz,2026-09-01,yes,,yes,no,,\n"
+        ),
+    )
+    .unwrap();
+    vm.types_password("a long director password");
+    vm.types_password("a long admin password");
+    vm.types_password("a long staff password");
+    vm.check(
+        "the provider's bucket",
+        &format!(
+            r#"mkdir -p "$GUIDE/s3/consentcam-photos"
+setsid {s3s_fs} --host 127.0.0.1 --port 9000 --access-key AKIAGUIDE --secret-key guide-secret "$GUIDE/s3" >"$GUIDE/s3.log" 2>&1 &
+echo $! >/run/guide-s3.pid
+for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null && break; sleep 0.05; done"#
+        ),
+    );
+    vm.edits(
+        "s3-credentials",
+        r#"sed -i -e 's|^access_key_id = .*|access_key_id = "AKIAGUIDE"|' -e 's|^secret_access_key = .*|secret_access_key = "guide-secret"|' "$1""#,
+    );
+    vm.edits(
+        "config.toml",
+        r#"sed -i -e 's|^# endpoint = .*|endpoint = "http://127.0.0.1:9000"\nallow_http = true|' "$1""#,
+    );
+    for name in ["server-install", "server-configure", "server-start"] {
+        vm.follow(&guide[name]);
+    }
+    vm.check(
+        "the records a site's set-up names: a staff account, its camera, its class",
+        r#"cc user add jsmith --role staff
+cc device-add "Camera 1" --tag 04A1B2C3 --make Canon --model "EOS 250D" --serial 012345678901
+cc group-add "Year 10" --person L0412"#,
+    );
+    vm.follow(&guide["server-sites"]);
+    let bin = env!("CARGO_BIN_EXE_consentcam");
+    vm.check(
+        "a site's card goes to the bucket",
+        &format!(
+            r#"cc site-list | grep "North Campus" | grep -q "2 people, 0 photos, 1 account, 1 device, 1 kiosk, 1 group"
+token=$(cat "$GUIDE"/out/*.log | grep -A1 "(shown once" | tail -n 1)
+printf '%s\n' "$token" >"$GUIDE/site.token"
+mkdir -p "$GUIDE/card/DCIM/100CANON"
+head -c 300000 /dev/urandom >"$GUIDE/card/DCIM/100CANON/MVI_0001.MP4"
+{bin} import-card --server http://127.0.0.1:8080 --token-file "$GUIDE/site.token" --mount "$GUIDE/card"
+cc site-list | grep "North Campus" | grep -q "1 photo,"
+find "$GUIDE/s3/consentcam-photos" -type f -path '*store/objects*' | grep -q .
+[ -z "$(find /var/lib/consentcam -path '*objects*' -type f)" ]"#
+        ),
+    );
+    assert_followed(&vm.run());
 }
