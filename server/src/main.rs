@@ -28,6 +28,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Decode HEIF photos and video frames for the server, locked down (the server starts
+    /// it; not for people).
+    #[command(hide = true)]
+    DecodeWorker,
     /// Run the server.
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8080.
@@ -319,14 +323,19 @@ fn init_tracing() {
         .init();
 }
 
-fn main() -> Result<()> {
+fn main() -> Result<std::process::ExitCode> {
     let args = Cli::parse();
     init_tracing();
+    if matches!(args.command, Command::DecodeWorker) {
+        // Before any config or database is opened: the worker reads nothing of the server.
+        return Ok(consentcam_media::untrusted::serve_worker());
+    }
     let config = cli::load_config(&args)?;
     let clock = Clock::System;
     let now = clock.now();
     let today = clock.today(&clock::time_zone(&config.time_zone));
-    match args.command {
+    let done = match args.command {
+        Command::DecodeWorker => Ok(()),
         Command::Serve { bind } => cli::server::serve(config, bind, clock),
         #[cfg(feature = "demo")]
         Command::Demo { bind } => cli::server::demo(config, bind, clock, now, today),
@@ -437,5 +446,6 @@ fn main() -> Result<()> {
         Command::SiteAdd { name } => cli::registry::site_add(&config, &name, now),
         Command::SiteList => cli::registry::site_list(&config),
         Command::SiteAssign(args) => cli::registry::site_assign(&config, args, now),
-    }
+    };
+    done.map(|()| std::process::ExitCode::SUCCESS)
 }

@@ -104,6 +104,8 @@ async fn serve(data: &Path) -> String {
         ..Config::default()
     };
     let conn = store::open(&config.db_path()).unwrap();
+    let mut config = config;
+    config.sandbox.worker_program = Some(env!("CARGO_BIN_EXE_consentcam").into());
     let state = AppState::new(conn, config, Clock::System);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

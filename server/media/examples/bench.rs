@@ -63,7 +63,12 @@ fn child_analyse(dir: &Path, threads: usize) -> anyhow::Result<()> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    let a = analyse_file(path, &options, None);
+                    let a = analyse_file(
+                        path,
+                        &options,
+                        &consentcam_media::Decoders::in_process(),
+                        None,
+                    );
                     if !a.problems.is_empty() || a.preview.is_none() {
                         *problems.lock().expect("lock") += 1;
                     }
@@ -292,10 +297,20 @@ fn run(args: &[String]) -> anyhow::Result<()> {
     let mut times = Vec::new();
     for path in jpegs(&with_preview).iter().take(5) {
         let started = Instant::now();
-        let without_faces = analyse_file(path, &options, None);
+        let without_faces = analyse_file(
+            path,
+            &options,
+            &consentcam_media::Decoders::in_process(),
+            None,
+        );
         let plain_ms = started.elapsed().as_secs_f64() * 1000.0;
         let started = Instant::now();
-        let with_faces = analyse_file(path, &options, Some(&mut detector));
+        let with_faces = analyse_file(
+            path,
+            &options,
+            &consentcam_media::Decoders::in_process(),
+            Some(&mut detector),
+        );
         times.push(started.elapsed().as_secs_f64() * 1000.0 - plain_ms);
         anyhow::ensure!(without_faces.faces.is_none() && with_faces.faces.is_some());
     }

@@ -55,7 +55,12 @@ fn child_analyse(dir: &Path) -> anyhow::Result<()> {
     let options = AnalysisOptions::default();
     let started = Instant::now();
     for path in heics(dir) {
-        let a = analyse_file(&path, &options, None);
+        let a = analyse_file(
+            &path,
+            &options,
+            &consentcam_media::Decoders::in_process(),
+            None,
+        );
         anyhow::ensure!(
             a.problems.is_empty() && a.preview.is_some() && a.exif.is_some(),
             "{} did not analyse cleanly: {:?}",
@@ -96,8 +101,12 @@ fn timed(cmd: &mut Command) -> anyhow::Result<(f64, u64)> {
 /// files are the same.
 fn enlarged_group_photo(i: u64) -> anyhow::Result<Vec<u8>> {
     let limits = consentcam_media::Limits::default();
-    let small = consentcam_media::decode_still(consentcam_media::sample::GROUP_PHOTO_PNG, &limits)
-        .map_err(|p| anyhow::anyhow!("{p}"))?;
+    let small = consentcam_media::decode_still(
+        consentcam_media::sample::GROUP_PHOTO_PNG,
+        &limits,
+        &consentcam_media::Decoders::in_process(),
+    )
+    .map_err(|p| anyhow::anyhow!("{p}"))?;
     let (w, h) = (small.width as u64, small.height as u64);
     let mut out = Vec::with_capacity(WIDTH as usize * HEIGHT as usize * 3);
     for y in 0..u64::from(HEIGHT) {

@@ -17,6 +17,7 @@ use crate::format::{self, MediaKind};
 use crate::jpeg::{self, Layout, Limits};
 use crate::problem::Problem;
 use crate::render::{self, Rendition, Rgb};
+use crate::untrusted::Decoders;
 
 /// How to analyse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +112,7 @@ pub fn analyse_stored(
     store: &crate::Store,
     hash: &crate::ContentHash,
     options: &AnalysisOptions,
+    decoders: &Decoders,
     faces: Option<&mut FaceDetector>,
 ) -> Analysis {
     let unreadable = |detail: String| {
@@ -119,19 +121,21 @@ pub fn analyse_stored(
         a
     };
     match store.open_original(hash) {
-        Ok(Some(original)) => analyse_file(original.path(), options, faces),
+        Ok(Some(original)) => analyse_file(original.path(), options, decoders, faces),
         Ok(None) => unreadable("it is missing from the photo store".into()),
         Err(e) => unreadable(e.to_string()),
     }
 }
 
-/// Analyse a file on this machine. `faces` runs face detection on the preview when given.
+/// Analyse a file on this machine. `decoders` decode what needs C or C++ code (HEIF, a
+/// video's frame) in their sandbox; `faces` runs face detection on the preview when given.
 /// The import's own problems (name, extension) are in the catalogue record, not repeated
 /// here.
 #[must_use]
 pub fn analyse_file(
     path: &Path,
     options: &AnalysisOptions,
+    decoders: &Decoders,
     faces: Option<&mut FaceDetector>,
 ) -> Analysis {
     let limit = options.limits.max_file_bytes;
@@ -153,7 +157,13 @@ pub fn analyse_file(
     match read {
         Ok(Some((file, size))) => {
             let mut a = Analysis::new(MediaKind::Video);
-            analyse_video(std::io::BufReader::new(file), size, options, &mut a);
+            analyse_video(
+                std::io::BufReader::new(file),
+                size,
+                options,
+                decoders,
+                &mut a,
+            );
             return a;
         }
         Ok(None) => {}
@@ -177,7 +187,7 @@ pub fn analyse_file(
         }
         return a;
     }
-    analyse_bytes(&data, options, faces)
+    analyse_bytes(&data, options, decoders, faces)
 }
 
 /// Analyse a file already in memory (see [`analyse_file`]).
@@ -185,6 +195,7 @@ pub fn analyse_file(
 pub fn analyse_bytes(
     data: &[u8],
     options: &AnalysisOptions,
+    decoders: &Decoders,
     faces: Option<&mut FaceDetector>,
 ) -> Analysis {
     let kind = format::sniff(data);
@@ -200,7 +211,7 @@ pub fn analyse_bytes(
             return a;
         }
         MediaKind::Heif => {
-            analyse_heif(data, options, faces, &mut a);
+            analyse_heif(data, options, decoders, faces, &mut a);
             return a;
         }
         MediaKind::Video => {
@@ -208,6 +219,7 @@ pub fn analyse_bytes(
                 std::io::Cursor::new(data),
                 data.len() as u64,
                 options,
+                decoders,
                 &mut a,
             );
             return a;
@@ -289,10 +301,13 @@ pub fn analyse_bytes(
 /// # Errors
 /// Why the file cannot be decoded; a JPEG or any other kind is
 /// [`Problem::FormatNotPublishable`] (a JPEG is scrubbed, never decoded here).
-pub fn decode_still(data: &[u8], limits: &Limits) -> Result<Rgb, Problem> {
+pub fn decode_still(data: &[u8], limits: &Limits, decoders: &Decoders) -> Result<Rgb, Problem> {
     match format::sniff(data) {
         MediaKind::Png => crate::png_image::decode(data, limits),
-        MediaKind::Heif => crate::heif_image::decode(data, limits),
+        MediaKind::Heif => decoders
+            .heif(data, limits, true)?
+            .pixels
+            .ok_or(Problem::Truncated),
         kind => Err(Problem::FormatNotPublishable { kind }),
     }
 }
@@ -392,17 +407,23 @@ fn analyse_png(
 fn analyse_heif(
     data: &[u8],
     options: &AnalysisOptions,
+    decoders: &Decoders,
     faces: Option<&mut FaceDetector>,
     a: &mut Analysis,
 ) {
-    let header = crate::heif_image::header(data, &options.limits).map(|h| StillHeader {
+    // One request: the worker reads the header, then decodes within the same limits.
+    let (header, pixels) = match decoders.heif(data, &options.limits, true) {
+        Ok(still) => (Ok(still.header), still.pixels),
+        Err(problem) => (Err(problem), None),
+    };
+    let header = header.map(|h| StillHeader {
         width: h.width,
         height: h.height,
         exif: h
             .exif
             .map(|tiff| tiff.and_then(|t| exif::parse(&t).map_err(|e| e.to_string()))),
     });
-    let decode = || crate::heif_image::decode(data, &options.limits);
+    let decode = || pixels.ok_or(Problem::Truncated);
     analyse_still(header, decode, true, options, faces, a);
 }
 
@@ -414,12 +435,15 @@ fn analyse_video<R: std::io::Read + std::io::Seek>(
     reader: R,
     size: u64,
     options: &AnalysisOptions,
+    decoders: &Decoders,
     a: &mut Analysis,
 ) {
     a.problems.push(Problem::FormatNotPublishable {
         kind: MediaKind::Video,
     });
-    let video = crate::video::read(reader, size, &options.limits);
+    let video = crate::video::read(reader, size, &options.limits, decoders);
+    // The frame's decoder crashed, overran or broke its sandbox: the file's to review.
+    a.problems.extend(video.decoder_failure.clone());
     if let Some((width, height)) = video.size {
         a.width = Some(width);
         a.height = Some(height);

@@ -12,6 +12,7 @@ use crate::analysis::{Analysis, AnalysisOptions, analyse_stored};
 use crate::faces::FaceDetector;
 use crate::hash::ContentHash;
 use crate::store::Store;
+use crate::untrusted::Decoders;
 
 /// How to run the background analysis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,7 @@ pub fn spawn_analysis<F>(
     store: Store,
     hashes: Vec<ContentHash>,
     options: BackgroundOptions,
+    decoders: Decoders,
     on_result: F,
 ) -> JoinHandle<()>
 where
@@ -51,7 +53,7 @@ where
         std::thread::scope(|scope| {
             for _ in 0..options.threads.max(1) {
                 let on_result = Arc::clone(&on_result);
-                let (store, hashes, next) = (&store, &hashes, &next);
+                let (store, hashes, next, decoders) = (&store, &hashes, &next, &decoders);
                 scope.spawn(move || {
                     let mut detector = if options.faces {
                         match FaceDetector::new() {
@@ -67,8 +69,13 @@ where
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(hash) = hashes.get(i) else { break };
-                        let analysis =
-                            analyse_stored(store, hash, &options.analysis, detector.as_mut());
+                        let analysis = analyse_stored(
+                            store,
+                            hash,
+                            &options.analysis,
+                            decoders,
+                            detector.as_mut(),
+                        );
                         tracing::debug!(%hash, problems = analysis.problems.len(), "analysed");
                         on_result(*hash, analysis);
                     }

@@ -11,7 +11,7 @@ use crate::exif::Tiff;
 use crate::problem::Problem;
 
 /// Limits that keep one file's analysis within its time and memory budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Largest width x height the analysis will decode (at any scale).
     pub max_pixels: u64,

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod exif;
 pub mod faces;
 pub mod format;
+pub(crate) mod h264;
 pub mod hash;
 pub(crate) mod heif_image;
 pub mod import;
@@ -29,6 +30,7 @@ pub mod render;
 pub mod sample;
 pub mod storage;
 pub mod store;
+pub mod untrusted;
 pub(crate) mod video;
 pub(crate) mod xmp;
 
@@ -40,6 +42,8 @@ pub use background::{BackgroundOptions, spawn_analysis};
 pub use bucket::{Bucket, BucketError, Listed, LocalBucket, Prefixed, S3Bucket, S3Settings};
 pub use card::CardPath;
 pub use catalogue::{Catalogue, CatalogueError, FileRecord};
+/// The sandbox the decoders run in (its settings are the server's to give).
+pub use consentcam_sandbox as sandbox;
 pub use exif::ExifSummary;
 pub use faces::{FaceBox, FaceDetector, PixelBox};
 pub use format::MediaKind;
@@ -56,3 +60,4 @@ pub use provenance::{
 pub use render::{Rendition, Rgb};
 pub use storage::{OsStorage, Storage};
 pub use store::{Original, Store, StoreError};
+pub use untrusted::Decoders;

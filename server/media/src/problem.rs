@@ -59,6 +59,15 @@ pub enum Problem {
     /// The camera's embedded preview shows another picture than the photo itself (an
     /// edited or crafted file): faces were looked for in the photo, not the preview.
     PreviewMismatch,
+    /// The decoder (a sandboxed worker running C or C++ code) died on this file.
+    DecoderCrashed { detail: String },
+    /// The decoder tried something its sandbox forbids (a file, a socket, a program) on
+    /// this file, and was killed: the file is likely an attack.
+    SandboxViolation,
+    /// Decoding this file took longer than allowed; the decoder was stopped.
+    DecodeTimeout { seconds: u64 },
+    /// No sandboxed decoder could be started, so this file was not decoded.
+    SandboxUnavailable { detail: String },
 }
 
 impl Problem {
@@ -87,6 +96,10 @@ impl Problem {
             Self::DataAfterEnd { .. } => "data_after_end",
             Self::Cmyk => "cmyk",
             Self::PreviewMismatch => "preview_mismatch",
+            Self::DecoderCrashed { .. } => "decoder_crashed",
+            Self::SandboxViolation => "sandbox_violation",
+            Self::DecodeTimeout { .. } => "decode_timeout",
+            Self::SandboxUnavailable { .. } => "sandbox_unavailable",
         }
     }
 }
@@ -155,6 +168,21 @@ impl fmt::Display for Problem {
             Self::Cmyk => f.write_str("The image is in print colours (CMYK), which cannot be published."),
             Self::PreviewMismatch => f.write_str(
                 "The preview embedded in the file shows another picture than the photo itself; the file was edited or crafted.",
+            ),
+            Self::DecoderCrashed { detail } => write!(
+                f,
+                "The decoder crashed on this file ({detail}); it is kept but cannot be shown or published."
+            ),
+            Self::SandboxViolation => f.write_str(
+                "Decoding this file made the decoder try something it may never do (open a file, a connection or a program): treat the file as an attack.",
+            ),
+            Self::DecodeTimeout { seconds } => write!(
+                f,
+                "Decoding this file took more than {seconds} s and was stopped."
+            ),
+            Self::SandboxUnavailable { detail } => write!(
+                f,
+                "The file was not decoded: the protected decoder could not start ({detail})."
             ),
         }
     }

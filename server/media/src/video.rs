@@ -17,7 +17,9 @@ use jiff::tz::Offset;
 
 use crate::exif::ExifSummary;
 use crate::jpeg::Limits;
+use crate::problem::Problem;
 use crate::render::Rgb;
+use crate::untrusted::Decoders;
 
 /// The largest index (`moov` box) read: a two-hour recording's is a few megabytes.
 pub const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
@@ -41,6 +43,9 @@ pub(crate) struct Video {
     pub facts: Option<ExifSummary>,
     /// The first key frame, or why there is none.
     pub poster: Result<Rgb, String>,
+    /// How the sandboxed decoder failed on the key frame, if it did (a crash, a forbidden
+    /// call, its time, or no sandbox): a problem of the file's.
+    pub decoder_failure: Option<Problem>,
 }
 
 /// Where a top-level box is: its offset and size.
@@ -301,40 +306,20 @@ fn key_frame<R: Read + Seek>(
     Ok(stream)
 }
 
-/// One access unit (parameter sets and a key frame) to RGB.
-fn decode(stream: &[u8], limits: &Limits) -> Result<Rgb, String> {
-    let mut decoder = openh264::decoder::Decoder::new().map_err(|e| e.to_string())?;
-    let picture = match decoder.decode(stream) {
-        Ok(Some(picture)) => picture,
-        Ok(None) => return Err("its first key frame gives no picture".into()),
-        Err(e) => return Err(format!("its first key frame does not decode: {e}")),
-    };
-    use openh264::formats::YUVSource;
-    let (w, h) = picture.dimensions();
-    let (width, height) = (
-        u32::try_from(w).map_err(|e| e.to_string())?,
-        u32::try_from(h).map_err(|e| e.to_string())?,
-    );
-    if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(format!("its pictures are {width} x {height}"));
-    }
-    let mut pixels = vec![0; w * h * 3];
-    picture.write_rgb8(&mut pixels);
-    Ok(Rgb {
-        width,
-        height,
-        pixels,
-    })
-}
-
 /// Reads a video's metadata and first picture, by seeking in `reader` (`file_size` bytes).
 /// Never fails: what cannot be read is absent, the poster's absence comes with its reason.
-pub(crate) fn read<R: Read + Seek>(mut reader: R, file_size: u64, limits: &Limits) -> Video {
+pub(crate) fn read<R: Read + Seek>(
+    mut reader: R,
+    file_size: u64,
+    limits: &Limits,
+    decoders: &Decoders,
+) -> Video {
     let mut video = Video {
         size: None,
         orientation: None,
         facts: None,
         poster: Err(String::new()),
+        decoder_failure: None,
     };
     let index = find_index(&mut reader, file_size).and_then(|(file_type, index)| {
         let boxes: Vec<Placed> = file_type.into_iter().chain([index]).collect();
@@ -361,8 +346,15 @@ pub(crate) fn read<R: Read + Seek>(mut reader: R, file_size: u64, limits: &Limit
                 (Some((w, h)), _) if u64::from(w) * u64::from(h) > limits.max_pixels => {
                     Err(format!("its pictures are {w} x {h}"))
                 }
-                (_, Ok(stream)) => catch_unwind(AssertUnwindSafe(|| decode(&stream, limits)))
-                    .unwrap_or_else(|_| Err("the H.264 decoder failed".into())),
+                (_, Ok(stream)) => match decoders.h264(&stream, limits) {
+                    Ok(frame) => Ok(frame),
+                    Err(Problem::Corrupt { detail }) => Err(detail),
+                    Err(problem) => {
+                        let why = problem.to_string();
+                        video.decoder_failure = Some(problem);
+                        Err(why)
+                    }
+                },
                 (_, Err(why)) => Err(why),
             };
         }

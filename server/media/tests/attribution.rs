@@ -39,6 +39,7 @@ fn a_registered_cameras_photo_in_its_window_gets_the_session() {
     let a = analyse_bytes(
         &photos::photo(320, 240, 1, &spec),
         &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
         None,
     );
     let now = "2026-03-15T00:00:00Z".parse().expect("ts");
@@ -63,6 +64,7 @@ fn a_personal_phones_photo_and_a_stripped_photo_are_held_for_review() {
     let a = analyse_bytes(
         &photos::photo(320, 240, 2, &phone),
         &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
         None,
     );
     assert_eq!(
@@ -74,6 +76,7 @@ fn a_personal_phones_photo_and_a_stripped_photo_are_held_for_review() {
     let bare = analyse_bytes(
         &photos::photo(320, 240, 3, &PhotoSpec::default()),
         &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
         None,
     );
     assert_eq!(

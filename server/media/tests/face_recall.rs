@@ -150,7 +150,13 @@ fn faces_of_32_px_and_more_are_found_at_every_size_and_turn() {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(hash) = hashes.get(i) else { break };
                         let started = std::time::Instant::now();
-                        let analysis = analyse_stored(&store, hash, &options, Some(&mut detector));
+                        let analysis = analyse_stored(
+                            &store,
+                            hash,
+                            &options,
+                            &consentcam_media::Decoders::in_process(),
+                            Some(&mut detector),
+                        );
                         let seconds = started.elapsed().as_secs_f64();
                         assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
                         let faces = analysis.faces.expect("faces were looked for");

@@ -30,7 +30,12 @@ fn a_heic_gets_its_camera_facts_and_upright_renditions_and_goes_forward() {
     // already as they display (libheif and every viewer ignore the EXIF tag), so the
     // analysis must not turn them.
     let file = camera_heic(640, 480, 6);
-    let a = analyse_bytes(&file, &AnalysisOptions::default(), None);
+    let a = analyse_bytes(
+        &file,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert_eq!(a.kind, MediaKind::Heif);
     assert_eq!(a.problems, [], "{:?}", a.problems);
     assert!(a.publishable());
@@ -45,7 +50,12 @@ fn a_heic_gets_its_camera_facts_and_upright_renditions_and_goes_forward() {
     let thumb = a.thumbnail.as_ref().expect("a thumbnail");
     assert_eq!((thumb.width, thumb.height), (320, 240));
 
-    let pixels = decode_still(&file, &AnalysisOptions::default().limits).expect("decodes");
+    let pixels = decode_still(
+        &file,
+        &AnalysisOptions::default().limits,
+        &consentcam_media::Decoders::in_process(),
+    )
+    .expect("decodes");
     assert_eq!((pixels.width, pixels.height), (640, 480));
     let d = difference(&pixels.pixels, &photos::pixels(640, 480, 5));
     assert!(
@@ -70,14 +80,24 @@ fn the_files_own_rotation_is_applied_once() {
     let file = heic_of(&rgb, w, h, Some(&tiff)).expect("encodes");
     let turned = bmff::with_rotation(&file, 1);
 
-    let a = analyse_bytes(&turned, &AnalysisOptions::default(), None);
+    let a = analyse_bytes(
+        &turned,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert_eq!(a.problems, [], "{:?}", a.problems);
     assert_eq!((a.width, a.height), (Some(240), Some(320)), "portrait");
     let preview = a.preview.as_ref().expect("a preview");
     assert_eq!((preview.width, preview.height), (240, 320));
     assert_eq!(a.exif.as_ref().and_then(|e| e.orientation), None);
 
-    let pixels = decode_still(&turned, &AnalysisOptions::default().limits).expect("decodes");
+    let pixels = decode_still(
+        &turned,
+        &AnalysisOptions::default().limits,
+        &consentcam_media::Decoders::in_process(),
+    )
+    .expect("decodes");
     assert_eq!((pixels.width, pixels.height), (240, 320));
     let luma = |x: u32, y: u32| pixels.pixels[((y * pixels.width + x) * 3) as usize];
     assert!(luma(10, 310) > 200, "the marker is at the bottom-left");
@@ -88,10 +108,20 @@ fn the_files_own_rotation_is_applied_once() {
 fn faces_are_found_in_a_heic_of_the_group_photo() {
     let png = std::fs::read(concat!(env!("CONSENTCAM_RUSTFACE_DIR"), "/test.png"))
         .expect("rustface ships its test photo");
-    let group = decode_still(&png, &AnalysisOptions::default().limits).expect("decodes");
+    let group = decode_still(
+        &png,
+        &AnalysisOptions::default().limits,
+        &consentcam_media::Decoders::in_process(),
+    )
+    .expect("decodes");
     let file = heic_of(&group.pixels, group.width, group.height, None).expect("encodes");
     let mut detector = FaceDetector::new().expect("model");
-    let a = analyse_bytes(&file, &AnalysisOptions::default(), Some(&mut detector));
+    let a = analyse_bytes(
+        &file,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        Some(&mut detector),
+    );
     assert_eq!(a.problems, [], "{:?}", a.problems);
     let faces = a.faces.as_ref().expect("detection ran");
     assert!(faces.len() >= 25, "{} faces", faces.len());
@@ -102,10 +132,22 @@ fn broken_and_hostile_heics_end_with_a_reason() {
     let good = camera_heic(256, 192, 1);
     let options = AnalysisOptions::default();
     let problems = |file: &[u8]| {
-        let a = analyse_bytes(file, &options, None);
+        let a = analyse_bytes(
+            file,
+            &options,
+            &consentcam_media::Decoders::in_process(),
+            None,
+        );
         assert!(a.preview.is_none() && a.thumbnail.is_none());
         assert!(!a.publishable());
-        assert!(decode_still(file, &options.limits).is_err());
+        assert!(
+            decode_still(
+                file,
+                &options.limits,
+                &consentcam_media::Decoders::in_process()
+            )
+            .is_err()
+        );
         a.problems
     };
 
@@ -149,7 +191,12 @@ fn broken_and_hostile_heics_end_with_a_reason() {
     // An EXIF block whose offset points past its end: the picture is still analysed, and
     // the broken EXIF is a reason.
     let bad_exif = bmff::with_exif_offset(&good, 0x7fff_fff0);
-    let a = analyse_bytes(&bad_exif, &options, None);
+    let a = analyse_bytes(
+        &bad_exif,
+        &options,
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert!(a.preview.is_some());
     assert!(
         a.problems

@@ -497,7 +497,13 @@ fn hostile_files_are_kept_with_a_reason_and_never_stop_the_batch() {
         let mut publishable = false;
         if let Some(hash) = file.hash {
             assert_ne!(file.outcome, Outcome::Refused, "{}", file.card_path);
-            let a = analyse_stored(&store, &hash, &options, Some(&mut detector));
+            let a = analyse_stored(
+                &store,
+                &hash,
+                &options,
+                &consentcam_media::Decoders::in_process(),
+                Some(&mut detector),
+            );
             for p in &a.problems {
                 assert!(!p.to_string().is_empty());
             }
@@ -572,7 +578,12 @@ fn the_camera_preview_is_used_when_it_is_large_enough() {
             ..PhotoSpec::default()
         },
     );
-    let a = consentcam_media::analyse_bytes(&bytes, &AnalysisOptions::default(), None);
+    let a = consentcam_media::analyse_bytes(
+        &bytes,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert_eq!(
         a.preview_source,
         Some(consentcam_media::PreviewSource::Embedded)
@@ -587,7 +598,12 @@ fn the_camera_preview_is_used_when_it_is_large_enough() {
             ..PhotoSpec::default()
         },
     );
-    let a = consentcam_media::analyse_bytes(&small, &AnalysisOptions::default(), None);
+    let a = consentcam_media::analyse_bytes(
+        &small,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert_eq!(
         a.preview_source,
         Some(consentcam_media::PreviewSource::ScaledDecode)
@@ -606,7 +622,12 @@ fn orientation_is_applied_to_the_renditions() {
             ..PhotoSpec::default()
         },
     );
-    let a = consentcam_media::analyse_bytes(&bytes, &AnalysisOptions::default(), None);
+    let a = consentcam_media::analyse_bytes(
+        &bytes,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     let t = a.thumbnail.expect("thumbnail");
     assert_eq!((t.width, t.height), (240, 320));
 }
@@ -614,7 +635,12 @@ fn orientation_is_applied_to_the_renditions() {
 #[test]
 fn a_hostile_size_is_refused_before_any_decoding() {
     let bytes = with_size(good(60), 65500, 65500);
-    let a = consentcam_media::analyse_bytes(&bytes, &AnalysisOptions::default(), None);
+    let a = consentcam_media::analyse_bytes(
+        &bytes,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert!(a.thumbnail.is_none() && a.preview.is_none());
     assert!(!a.publishable());
 }
@@ -644,7 +670,12 @@ fn random_damage_to_a_photo_never_panics_and_never_passes_silently() {
                 _ => bytes.insert(at, rng.range(0, 256) as u8),
             }
         }
-        let a = consentcam_media::analyse_bytes(&bytes, &options, None);
+        let a = consentcam_media::analyse_bytes(
+            &bytes,
+            &options,
+            &consentcam_media::Decoders::in_process(),
+            None,
+        );
         // Either the damage left a clean, renderable photo or it was named.
         assert!(
             !a.problems.is_empty() || (a.thumbnail.is_some() && a.preview.is_some()),
@@ -665,7 +696,12 @@ fn a_camera_preview_of_another_picture_is_not_trusted_and_is_named() {
         ..PhotoSpec::default()
     };
     let crafted = photos::photo_with_preview_of(&main, &other, w, h, &spec);
-    let a = consentcam_media::analyse_bytes(&crafted, &AnalysisOptions::default(), None);
+    let a = consentcam_media::analyse_bytes(
+        &crafted,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert_eq!(
         a.preview_source,
         Some(consentcam_media::PreviewSource::ScaledDecode)
@@ -690,7 +726,12 @@ fn a_camera_preview_of_another_picture_is_not_trusted_and_is_named() {
 
     // The honest file with the same preview size is trusted as before.
     let honest = photos::photo_with_preview_of(&main, &main, w, h, &spec);
-    let a = consentcam_media::analyse_bytes(&honest, &AnalysisOptions::default(), None);
+    let a = consentcam_media::analyse_bytes(
+        &honest,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert_eq!(
         a.preview_source,
         Some(consentcam_media::PreviewSource::Embedded)

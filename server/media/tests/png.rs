@@ -16,7 +16,12 @@ fn a_png_gets_its_camera_facts_and_upright_renditions_and_goes_forward() {
     let (w, h) = (640, 480);
     let tiff = exif::build(&camera_exif("PNG0001", 6));
     let file = png_of(&photos::pixels(w, h, 7), w, h, Some(&tiff));
-    let a = analyse_bytes(&file, &AnalysisOptions::default(), None);
+    let a = analyse_bytes(
+        &file,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert_eq!(a.kind, MediaKind::Png);
     assert_eq!((a.width, a.height), (Some(640), Some(480)));
     let facts = a.exif.as_ref().expect("EXIF from the eXIf chunk");
@@ -32,7 +37,12 @@ fn a_png_gets_its_camera_facts_and_upright_renditions_and_goes_forward() {
     assert!(a.publishable());
     // Its pixels for a published copy come in the stored grid (the orientation is written
     // into the copy, as for a JPEG).
-    let stored = decode_still(&file, &AnalysisOptions::default().limits).expect("decodes");
+    let stored = decode_still(
+        &file,
+        &AnalysisOptions::default().limits,
+        &consentcam_media::Decoders::in_process(),
+    )
+    .expect("decodes");
     assert_eq!((stored.width, stored.height), (640, 480));
     assert_eq!(stored.pixels, photos::pixels(w, h, 7));
 }
@@ -43,7 +53,12 @@ fn faces_are_found_in_a_png_of_the_group_photo() {
     // rustface's own test picture, as the face tests use it.
     let file = std::fs::read(concat!(env!("CONSENTCAM_RUSTFACE_DIR"), "/test.png"))
         .expect("rustface ships its test photo");
-    let a = analyse_bytes(&file, &AnalysisOptions::default(), Some(&mut detector));
+    let a = analyse_bytes(
+        &file,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        Some(&mut detector),
+    );
     let faces = a.faces.as_ref().expect("detection ran");
     assert!(faces.len() >= 25, "{} faces", faces.len());
     assert!(a.problems.is_empty(), "{:?}", a.problems);
@@ -56,7 +71,12 @@ fn broken_and_hostile_pngs_end_with_a_reason() {
     let options = AnalysisOptions::default();
 
     // Cut off half way through its pixels.
-    let truncated = analyse_bytes(&good[..good.len() / 2], &options, None);
+    let truncated = analyse_bytes(
+        &good[..good.len() / 2],
+        &options,
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert!(truncated.preview.is_none());
     assert!(
         truncated
@@ -74,7 +94,12 @@ fn broken_and_hostile_pngs_end_with_a_reason() {
         encoder.set_color(png::ColorType::Rgb);
         let _writer = encoder.write_header().expect("header");
     }
-    let huge = analyse_bytes(&huge, &options, None);
+    let huge = analyse_bytes(
+        &huge,
+        &options,
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert!(
         huge.problems.contains(&Problem::DimensionsTooLarge {
             width: 100_000,
@@ -92,7 +117,12 @@ fn broken_and_hostile_pngs_end_with_a_reason() {
         h,
         Some(b"MM\0\x2a\x7f\xff\xff\xf0rest"),
     );
-    let bad = analyse_bytes(&bad_exif, &options, None);
+    let bad = analyse_bytes(
+        &bad_exif,
+        &options,
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert!(
         bad.problems
             .iter()
@@ -105,7 +135,12 @@ fn broken_and_hostile_pngs_end_with_a_reason() {
     // Random bytes after a PNG signature.
     let mut noise = b"\x89PNG\r\n\x1a\n".to_vec();
     noise.extend(common::Rng::new(9).bytes(4096));
-    let noise = analyse_bytes(&noise, &options, None);
+    let noise = analyse_bytes(
+        &noise,
+        &options,
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert!(noise.preview.is_none());
     assert!(!noise.problems.is_empty());
 }
@@ -164,7 +199,12 @@ fn a_png_without_exif_gives_the_device_and_time_its_xmp_written_by_exiftool_reco
             "-PNG:Author=Isla Morgan",
         ],
     );
-    let a = consentcam_media::analyse_file(&path, &AnalysisOptions::default(), None);
+    let a = consentcam_media::analyse_file(
+        &path,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert_eq!(a.problems, [], "{:?}", a.problems);
     let facts = a.exif.as_ref().expect("the facts from the XMP text chunk");
     assert_eq!(facts.make.as_deref(), Some("Apple"));
@@ -195,6 +235,7 @@ fn the_standard_keywords_and_an_exif_profile_kept_as_text_are_read_and_exif_outr
                 itxt,
             ),
             &options,
+            &consentcam_media::Decoders::in_process(),
             None,
         );
         let facts = a.exif.as_ref().expect("facts from the keywords");
@@ -216,6 +257,7 @@ fn the_standard_keywords_and_an_exif_profile_kept_as_text_are_read_and_exif_outr
     let a = analyse_bytes(
         &png_with_text(&[("Raw profile type exif", &profile, true)], false),
         &options,
+        &consentcam_media::Decoders::in_process(),
         None,
     );
     let facts = a.exif.as_ref().expect("the profile's EXIF");
@@ -233,7 +275,12 @@ fn the_standard_keywords_and_an_exif_profile_kept_as_text_are_read_and_exif_outr
         false,
         Some(&exif::build(&without_model)),
     );
-    let a = analyse_bytes(&file, &options, None);
+    let a = analyse_bytes(
+        &file,
+        &options,
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     let facts = a.exif.as_ref().unwrap();
     assert_eq!(facts.body_serial.as_deref(), Some("PNG0003"));
     assert_eq!(
@@ -258,6 +305,7 @@ fn the_standard_keywords_and_an_exif_profile_kept_as_text_are_read_and_exif_outr
             false,
         ),
         &options,
+        &consentcam_media::Decoders::in_process(),
         None,
     );
     assert_eq!(a.problems, [], "{:?}", a.problems);

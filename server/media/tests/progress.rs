@@ -129,6 +129,7 @@ fn background_analysis_reports_every_stored_photo() {
             threads: 2,
             ..BackgroundOptions::default()
         },
+        consentcam_media::Decoders::in_process(),
         move |hash, analysis| sink.lock().expect("results").push((hash, analysis)),
     );
     handle.join().expect("workers finish");

@@ -56,7 +56,12 @@ fn put_u32(file: &mut [u8], at: usize, value: u32) {
 fn analyse(file: &[u8], dir: &Path, name: &str) -> consentcam_media::Analysis {
     let path = dir.join(name);
     std::fs::write(&path, file).unwrap();
-    analyse_file(&path, &AnalysisOptions::default(), None)
+    analyse_file(
+        &path,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    )
 }
 
 #[test]
@@ -66,7 +71,12 @@ fn an_ipads_video_gives_its_device_time_and_a_poster_and_is_never_publishable() 
     std::fs::write(&path, video()).unwrap();
     with_ipad_metadata(&path);
 
-    let a = analyse_file(&path, &AnalysisOptions::default(), None);
+    let a = analyse_file(
+        &path,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert_eq!(a.kind, MediaKind::Video);
     assert_eq!(
         a.problems,
@@ -160,7 +170,12 @@ fn a_video_of_a_codec_not_decoded_here_keeps_its_metadata_and_has_no_poster() {
     let path = dir.path().join("IMG_0043.MOV");
     std::fs::write(&path, &file).unwrap();
     with_ipad_metadata(&path);
-    let a = analyse_file(&path, &AnalysisOptions::default(), None);
+    let a = analyse_file(
+        &path,
+        &AnalysisOptions::default(),
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert_eq!(a.kind, MediaKind::Video);
     assert!(a.preview.is_none() && a.thumbnail.is_none());
     let facts = a.exif.as_ref().expect("the metadata still");
@@ -181,7 +196,12 @@ fn a_video_larger_than_the_file_cap_is_read_by_seeking() {
     std::fs::write(&path, video()).unwrap();
     let mut options = AnalysisOptions::default();
     options.limits.max_file_bytes = 1024;
-    let a = analyse_file(&path, &options, None);
+    let a = analyse_file(
+        &path,
+        &options,
+        &consentcam_media::Decoders::in_process(),
+        None,
+    );
     assert!(std::fs::metadata(&path).unwrap().len() > 1024);
     assert!(
         a.preview.is_some(),

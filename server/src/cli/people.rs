@@ -75,6 +75,7 @@ pub(crate) fn export_person(
     let zip = consentcam::ops::subject_access::build(
         gathered,
         &consentcam::infra::archive::Archive::open(config)?,
+        &config.sandbox,
     )?;
     consentcam::ops::subject_access::write_new(out, &zip)
         .with_context(|| format!("cannot write {} (it must not exist yet)", out.display()))?;

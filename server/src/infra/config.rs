@@ -56,6 +56,9 @@ pub struct Config {
     /// `[limits]`: what one client may take of the server (connections, slow requests,
     /// uploads from sites' kiosks).
     pub limits: Limits,
+    /// `[sandbox]`: the workers that decode HEIF photos and video frames (C and C++
+    /// libraries) away from the server.
+    pub sandbox: SandboxSettings,
     /// `[mail]`: the sender and the way mail leaves (none: no mail is sent, reminders
     /// wait in the outbox).
     pub mail: Option<super::mail_settings::MailSettings>,
@@ -177,6 +180,34 @@ impl Limits {
 
     pub fn free_space_reserve_bytes(&self) -> u64 {
         self.free_space_reserve_mib.saturating_mul(1024 * 1024)
+    }
+}
+
+/// `[sandbox]`: the decode workers' limits. A worker past `decode_seconds` on one file is
+/// killed and the file gets a problem; `memory_mib` is its address space (virtual memory:
+/// leave room for the decoders' threads), `cpu_seconds` its CPU time over its life, and it
+/// is replaced after `files_per_worker` files (or any failure).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxSettings {
+    pub decode_seconds: u64,
+    pub memory_mib: u64,
+    pub cpu_seconds: u64,
+    pub files_per_worker: u32,
+    /// The program run as the worker (`PROGRAM decode-worker`); this server's own binary
+    /// unless set.
+    pub worker_program: Option<PathBuf>,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            decode_seconds: 60,
+            memory_mib: 1536,
+            cpu_seconds: 600,
+            files_per_worker: 50,
+            worker_program: None,
+        }
     }
 }
 
@@ -349,6 +380,7 @@ impl Default for Config {
             recognisable_face_px: 40,
             store: StoreSettings::default(),
             limits: Limits::default(),
+            sandbox: SandboxSettings::default(),
             mail: None,
             parents: None,
         }
@@ -386,6 +418,19 @@ impl Config {
 
     /// What TOML alone cannot check.
     fn check(&self) -> Result<(), String> {
+        let sandbox = &self.sandbox;
+        if sandbox.decode_seconds == 0 || sandbox.cpu_seconds == 0 || sandbox.files_per_worker == 0
+        {
+            return Err(
+                "[sandbox] decode_seconds, cpu_seconds and files_per_worker must be above 0".into(),
+            );
+        }
+        if sandbox.memory_mib < 128 {
+            return Err(format!(
+                "[sandbox] memory_mib must be at least 128 (a decoder's program alone needs that much address space), not {}",
+                sandbox.memory_mib
+            ));
+        }
         if !(8..=400).contains(&self.recognisable_face_px) {
             return Err(format!(
                 "recognisable_face_px must be between 8 and 400 pixels, not {}",

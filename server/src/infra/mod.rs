@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod clock;
 pub mod config;
+pub mod decoders;
 pub mod files;
 pub mod mail;
 pub mod mail_settings;

@@ -965,6 +965,8 @@ pub fn restore(
 /// Writes the thumbnail and preview of every photo whose original is there and whose
 /// renditions are not. Returns how many photos got them.
 pub fn rebuild_renditions(conn: &mut Connection, archive: &Archive) -> Result<usize, BackupError> {
+    // A restore knows no config: the default sandbox, this program as its worker.
+    let decoders = crate::infra::decoders::of(&Default::default());
     let mut rebuilt = 0;
     let store = archive.photo_store()?;
     for hash in store::photos::content_hashes(conn)? {
@@ -987,6 +989,7 @@ pub fn rebuild_renditions(conn: &mut Connection, archive: &Archive) -> Result<us
             &store,
             &content,
             &consentcam_media::AnalysisOptions::default(),
+            &decoders,
             None,
         );
         if crate::ops::ingest::write_renditions(archive, &hash, &analysis)? > 0 {

@@ -256,7 +256,11 @@ fn zip_error(e: impl std::fmt::Display) -> ExportError {
 }
 
 /// Builds the zip: photos covered and scrubbed, scans, `index.html`, `person.json`.
-pub fn build(mut gathered: Gathered, archive: &Archive) -> Result<Vec<u8>, ExportError> {
+pub fn build(
+    mut gathered: Gathered,
+    archive: &Archive,
+    sandbox: &crate::infra::config::SandboxSettings,
+) -> Result<Vec<u8>, ExportError> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -293,6 +297,7 @@ pub fn build(mut gathered: Gathered, archive: &Archive) -> Result<Vec<u8>, Expor
                     photo.orientation,
                     &photo.covers,
                     &Default::default(),
+                    sandbox,
                 )
                 .map_err(|e| e.to_string())
             });

@@ -62,6 +62,11 @@ pub async fn spawn_with_config_file(extra: &str) -> TestApp {
 
 async fn start(dir: tempfile::TempDir, config: Config, config_file: Option<PathBuf>) -> TestApp {
     let mut config = config;
+    // This test program is not the server's: its decode workers are the real binary.
+    config
+        .sandbox
+        .worker_program
+        .get_or_insert_with(|| env!("CARGO_BIN_EXE_consentcam").into());
     let public_listener = match config.parents.as_mut() {
         Some(parents) => {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -11,6 +11,7 @@ mod people;
 mod photos;
 mod publish;
 mod real_photos;
+mod sandbox;
 mod second_factor;
 #[path = "../common/smtp.rs"]
 mod smtp;

@@ -113,7 +113,7 @@ fn camera_file(folder: &Path, name: &str, orientation: u16) -> PathBuf {
 }
 
 /// Runs `consentcam` on the app's data directory; it must succeed. Returns its output.
-fn cli(app: &TestApp, args: &[&str]) -> String {
+pub(crate) fn cli(app: &TestApp, args: &[&str]) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_consentcam"));
     if let Some(file) = &app.config_file {
         command.arg("--config").arg(file);

@@ -87,6 +87,8 @@ pub async fn spawn_demo_configured(
         }
         None => None,
     };
+    // This test program is not the server's: its decode workers are the real binary.
+    config.sandbox.worker_program = Some(env!("CARGO_BIN_EXE_consentcam").into());
     let mut conn = store::open(&config.db_path()).expect("database");
     let now = NOW.parse().expect("NOW");
     let seeded =

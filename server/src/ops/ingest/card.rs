@@ -69,7 +69,6 @@ pub fn analyse_stored(
     now: Timestamp,
 ) -> Result<usize, CardError> {
     let mut conn = crate::store::open(&config.db_path())?;
-    let store = archive.photo_store()?;
     let mut detector =
         consentcam_media::FaceDetector::new().map_err(|e| CardError::Faces(e.to_string()))?;
     let policy = consentcam_media::provenance::ClockPolicy {
@@ -78,9 +77,9 @@ pub fn analyse_stored(
     };
     Ok(analyse_pending(
         &mut conn,
-        &store,
         archive,
         &consentcam_media::AnalysisOptions::default(),
+        &crate::infra::decoders::of(&config.sandbox),
         Some(&mut detector),
         &policy,
         now,
@@ -161,9 +160,9 @@ pub fn import_card(
     };
     let analysed = analyse_pending(
         conn,
-        &store,
         &archive,
         &consentcam_media::AnalysisOptions::default(),
+        &crate::infra::decoders::of(&config.sandbox),
         detector.as_mut(),
         &policy,
         now,

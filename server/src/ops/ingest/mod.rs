@@ -20,8 +20,8 @@ use consentcam_media::provenance::{
     Attribution, ClockPolicy, CustodyWindow, RegisteredDevice, Unattributed, attribute,
 };
 use consentcam_media::{
-    Analysis, AnalysisOptions, Catalogue, CatalogueError, ContentHash, FaceDetector, FileRecord,
-    MediaKind, Store,
+    Analysis, AnalysisOptions, Catalogue, CatalogueError, ContentHash, Decoders, FaceDetector,
+    FileRecord, MediaKind, Store,
 };
 use jiff::Timestamp;
 use rusqlite::Connection;
@@ -329,14 +329,15 @@ pub fn record_analysis(
 /// Analyses every catalogued photo not analysed yet, one after another. Returns how many.
 pub fn analyse_pending(
     conn: &mut Connection,
-    store: &Store,
     archive: &Archive,
     options: &AnalysisOptions,
+    decoders: &Decoders,
     mut faces: Option<&mut FaceDetector>,
     policy: &ClockPolicy,
     now: Timestamp,
 ) -> Result<usize> {
     let pending = photos::unanalysed(conn)?;
+    let store = &archive.photo_store()?;
     for &photo in &pending {
         let hash = photos::photo(conn, photo)?.content_hash;
         let Ok(content) = hash.parse::<ContentHash>() else {
@@ -347,8 +348,13 @@ pub fn analyse_pending(
             continue;
         };
         let detection_asked = faces.is_some();
-        let analysis =
-            consentcam_media::analyse_stored(store, &content, options, faces.as_deref_mut());
+        let analysis = consentcam_media::analyse_stored(
+            store,
+            &content,
+            options,
+            decoders,
+            faces.as_deref_mut(),
+        );
         record_analysis(
             conn,
             archive,
@@ -400,6 +406,7 @@ pub fn detect_faces_again(
     conn: &mut Connection,
     store: &Store,
     options: &AnalysisOptions,
+    decoders: &Decoders,
     detector: &mut FaceDetector,
     now: Timestamp,
 ) -> Result<Redetected> {
@@ -409,7 +416,8 @@ pub fn detect_faces_again(
         let Ok(content) = hash.parse::<ContentHash>() else {
             continue;
         };
-        let analysis = consentcam_media::analyse_stored(store, &content, options, Some(detector));
+        let analysis =
+            consentcam_media::analyse_stored(store, &content, options, decoders, Some(detector));
         let tx = conn.transaction()?;
         let details = match &analysis.faces {
             Some(faces) => {
@@ -455,12 +463,13 @@ pub fn detect_faces_redo_all(
     conn: &mut Connection,
     store: &Store,
     options: &AnalysisOptions,
+    decoders: &Decoders,
     detector: &mut FaceDetector,
     now: Timestamp,
     each: &mut dyn FnMut(&SearchedAgain),
 ) -> Result<(Redetected, Vec<SearchedAgain>)> {
     let searched_before = faces::photos_searched_before(conn)?;
-    let first = detect_faces_again(conn, store, options, detector, now)?;
+    let first = detect_faces_again(conn, store, options, decoders, detector, now)?;
     let mut out = Vec::with_capacity(searched_before.len());
     for photo in searched_before {
         let hash = photos::photo(conn, photo)?.content_hash;
@@ -478,7 +487,8 @@ pub fn detect_faces_redo_all(
             out.push(done);
             continue;
         };
-        let analysis = consentcam_media::analyse_stored(store, &content, options, Some(detector));
+        let analysis =
+            consentcam_media::analyse_stored(store, &content, options, decoders, Some(detector));
         let tx = conn.transaction()?;
         let details = match &analysis.faces {
             Some(found) => {
@@ -542,6 +552,7 @@ pub fn detect_faces(
         conn,
         &store,
         &AnalysisOptions::default(),
+        &crate::infra::decoders::of(&config.sandbox),
         &mut detector,
         now,
     )
@@ -567,6 +578,7 @@ pub fn detect_faces_redo_all_in(
         conn,
         &store,
         &AnalysisOptions::default(),
+        &crate::infra::decoders::of(&config.sandbox),
         &mut detector,
         now,
         each,

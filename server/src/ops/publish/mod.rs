@@ -66,6 +66,8 @@ pub struct PublishOptions {
     /// Downscale so the long edge is at most this (re-encodes); `None` keeps the size and
     /// the image data byte for byte.
     pub max_long_edge: Option<u32>,
+    /// The decoders' sandbox, for a HEIF original (the config's `[sandbox]`).
+    pub sandbox: crate::infra::config::SandboxSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -254,6 +256,7 @@ pub fn clean_copy(
     orientation: Option<u16>,
     covers: &[consentcam_scrub::Cover],
     reencode: &consentcam_scrub::Reencode,
+    sandbox: &crate::infra::config::SandboxSettings,
 ) -> Result<consentcam_scrub::Scrubbed, PublishError> {
     match format {
         Format::Jpeg if covers.is_empty() && reencode.max_long_edge.is_none() => {
@@ -263,7 +266,8 @@ pub fn clean_copy(
             original, covers, reencode,
         )?),
         Format::Png | Format::Heic => {
-            let pixels = consentcam_media::decode_still(original, &Default::default())
+            let decoders = crate::infra::decoders::of(sandbox);
+            let pixels = consentcam_media::decode_still(original, &Default::default(), &decoders)
                 .map_err(PublishError::Decode)?;
             let orientation = orientation
                 .and_then(|o| u8::try_from(o).ok())
@@ -314,6 +318,7 @@ pub fn make_copy(
         planned.orientation,
         &planned.covers,
         &reencode,
+        &options.sandbox,
     )?;
     let (width, height) = planned.size;
     let uncovered = consentcam_scrub::uncovered(&clean.jpeg, &planned.covers, width, height)?;

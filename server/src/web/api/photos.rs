@@ -484,6 +484,7 @@ pub async fn publish(
     }
     let options = crate::ops::publish::PublishOptions {
         max_long_edge: body.max_long_edge,
+        ..Default::default()
     };
     let published = publish_as(
         &state,
@@ -503,11 +504,13 @@ pub(crate) async fn publish_as(
     by: crate::domain::AccountId,
     photo: PhotoId,
     channel: crate::domain::Channel,
-    options: crate::ops::publish::PublishOptions,
+    mut options: crate::ops::publish::PublishOptions,
 ) -> Result<crate::ops::publish::Published, ApiError> {
     use crate::ops::publish::{self, Prepared};
     let (now, today, policy) = (state.now(), state.today(), state.policy());
     let config = state.config().clone();
+    // A HEIF original is decoded by the server's own sandboxed workers.
+    options.sandbox = config.sandbox.clone();
     // Decided and planned on a reading connection; the copy made with no connection at
     // all (decoding and encoding a 12 MP picture takes a while); recorded by the writer
     // in a short transaction that decides again.

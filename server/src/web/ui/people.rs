@@ -790,12 +790,13 @@ pub async fn export(
                 })
         })
         .await?;
-    let archive = state.archive().clone();
-    let zip =
-        tokio::task::spawn_blocking(move || crate::ops::subject_access::build(gathered, &archive))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (archive, sandbox) = (state.archive().clone(), state.config().sandbox.clone());
+    let zip = tokio::task::spawn_blocking(move || {
+        crate::ops::subject_access::build(gathered, &archive, &sandbox)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         [
             (
