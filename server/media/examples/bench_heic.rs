@@ -15,6 +15,10 @@
 //! Needs `heif-convert` (libheif-examples) and `exiftool` on the PATH. Prints a Markdown
 //! table. Our peak memory is read in a child process (this program with a sub-command);
 //! the peer's with GNU time's maximum resident set size, where /usr/bin/time exists.
+//!
+//! Ours runs twice in the same run: decoding in the analysing process itself, and, as the
+//! server does, in a sandboxed worker (this program again, locked down); the table gives
+//! the sandbox's cost as the ratio of the two, and the worker's own peak memory.
 
 #[path = "../tests/common/photos.rs"]
 mod photos;
@@ -36,7 +40,11 @@ const HEIGHT: u32 = 3024;
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("analyse") => child_analyse(Path::new(&args[1])),
+        Some("analyse") => child_analyse(Path::new(&args[1]), args.get(2).is_some()),
+        Some("worker") => {
+            let _ = consentcam_media::untrusted::serve_worker();
+            Ok(())
+        }
         _ => run(&args),
     }
 }
@@ -50,17 +58,60 @@ fn heics(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-/// Child: analyse every HEIC in `dir`, one after another; print wall ms and peak RSS.
-fn child_analyse(dir: &Path) -> anyhow::Result<()> {
+/// The decoders: in this process, or in sandboxed workers (this program, `worker`).
+fn decoders(sandboxed: bool) -> anyhow::Result<consentcam_media::Decoders> {
+    use consentcam_media::sandbox::{Confinement, Settings};
+    Ok(if sandboxed {
+        consentcam_media::Decoders::sandboxed(
+            Settings {
+                program: std::env::current_exe()?,
+                args: vec!["worker".into()],
+                confinement: Confinement {
+                    memory_bytes: 1536 << 20,
+                    cpu_seconds: 600,
+                },
+                start_timeout: std::time::Duration::from_secs(10),
+                requests_per_worker: 50,
+                max_answer_bytes: 64_000_000 * 3 + (1 << 20),
+            },
+            std::time::Duration::from_secs(60),
+        )
+    } else {
+        consentcam_media::Decoders::in_process()
+    })
+}
+
+/// The peak resident memory of this process's children (the workers still alive), in KiB.
+fn children_peak_rss_kib() -> u64 {
+    let own = std::process::id().to_string();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    procs
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("status")).ok())
+        .filter(|status| {
+            status
+                .lines()
+                .any(|l| l.strip_prefix("PPid:").is_some_and(|p| p.trim() == own))
+        })
+        .filter_map(|status| {
+            status.lines().find_map(|l| {
+                l.strip_prefix("VmHWM:")
+                    .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            })
+        })
+        .sum()
+}
+
+/// Child: analyse every HEIC in `dir`, one after another; print wall ms, its peak RSS and
+/// its workers'.
+fn child_analyse(dir: &Path, sandboxed: bool) -> anyhow::Result<()> {
     let options = AnalysisOptions::default();
+    let decoders = decoders(sandboxed)?;
     let started = Instant::now();
     for path in heics(dir) {
-        let a = analyse_file(
-            &path,
-            &options,
-            &consentcam_media::Decoders::in_process(),
-            None,
-        );
+        let a = analyse_file(&path, &options, &decoders, None);
         anyhow::ensure!(
             a.problems.is_empty() && a.preview.is_some() && a.exif.is_some(),
             "{} did not analyse cleanly: {:?}",
@@ -69,9 +120,10 @@ fn child_analyse(dir: &Path) -> anyhow::Result<()> {
         );
     }
     println!(
-        "{} {}",
+        "{} {} {}",
         started.elapsed().as_secs_f64() * 1000.0,
-        peak_rss_kib()
+        peak_rss_kib(),
+        children_peak_rss_kib()
     );
     Ok(())
 }
@@ -168,24 +220,35 @@ fn run(args: &[String]) -> anyhow::Result<()> {
     let gnu_time = Path::new("/usr/bin/time").exists();
     let (mut ours, mut convert, mut exiftool) = (vec![], vec![], vec![]);
     let (mut our_peak, mut their_peak) = (0, 0);
+    let (mut boxed, mut boxed_peak, mut worker_peak) = (vec![], 0, 0);
+    let child = |sandboxed: bool| -> anyhow::Result<(f64, u64, u64)> {
+        let mut cmd = Command::new(std::env::current_exe()?);
+        cmd.args(["analyse", &card.to_string_lossy()]);
+        if sandboxed {
+            cmd.arg("sandboxed");
+        }
+        let out = cmd.output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout)?;
+        let mut parts = text.split_whitespace();
+        Ok((
+            parts.next().unwrap_or("0").parse()?,
+            parts.next().unwrap_or("0").parse()?,
+            parts.next().unwrap_or("0").parse()?,
+        ))
+    };
     for _ in 0..rounds {
-        let (ms, rss) = {
-            let out = Command::new(std::env::current_exe()?)
-                .args(["analyse", &card.to_string_lossy()])
-                .output()?;
-            anyhow::ensure!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let text = String::from_utf8(out.stdout)?;
-            let mut parts = text.split_whitespace();
-            let ms: f64 = parts.next().unwrap_or("0").parse()?;
-            let rss: u64 = parts.next().unwrap_or("0").parse()?;
-            (ms, rss)
-        };
+        let (ms, rss, _) = child(false)?;
         ours.push(ms);
         our_peak = our_peak.max(rss);
+        let (ms, rss, workers) = child(true)?;
+        boxed.push(ms);
+        boxed_peak = boxed_peak.max(rss);
+        worker_peak = worker_peak.max(workers);
         let mut total = 0.0;
         for file in &files {
             let target = out.join(file.with_extension("jpg").file_name().unwrap_or_default());
@@ -206,6 +269,7 @@ fn run(args: &[String]) -> anyhow::Result<()> {
     #[allow(clippy::cast_precision_loss)]
     let per = |ms: f64| ms / n as f64;
     let (o, c, e) = (median(ours), median(convert), median(exiftool));
+    let b = median(boxed);
     println!(
         "## HEIC analysis per photo (EXIF + 320 px thumbnail + 1600 px preview), {n} photos, median of {rounds}\n"
     );
@@ -227,6 +291,19 @@ fn run(args: &[String]) -> anyhow::Result<()> {
         } else {
             "not measured".into()
         }
+    );
+    println!("\n## The sandbox's cost: decoding in a locked-down worker, same photos, same run\n");
+    println!(
+        "| in process | in a sandboxed worker | sandboxed / in process | analysing process's peak RSS (sandboxed) | worker's peak RSS |"
+    );
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {:.0} ms | {:.0} ms | {:.2}x | {:.0} MiB | {:.0} MiB |",
+        per(o),
+        per(b),
+        b / o,
+        mb(boxed_peak),
+        mb(worker_peak)
     );
     Ok(())
 }

@@ -442,7 +442,8 @@ fn analyse_video<R: std::io::Read + std::io::Seek>(
         kind: MediaKind::Video,
     });
     let video = crate::video::read(reader, size, &options.limits, decoders);
-    // The frame's decoder crashed, overran or broke its sandbox: the file's to review.
+    // The frame's decoder refused it, crashed, overran or broke its sandbox: the file's to
+    // review.
     a.problems.extend(video.decoder_failure.clone());
     if let Some((width, height)) = video.size {
         a.width = Some(width);

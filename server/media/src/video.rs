@@ -43,8 +43,8 @@ pub(crate) struct Video {
     pub facts: Option<ExifSummary>,
     /// The first key frame, or why there is none.
     pub poster: Result<Rgb, String>,
-    /// How the sandboxed decoder failed on the key frame, if it did (a crash, a forbidden
-    /// call, its time, or no sandbox): a problem of the file's.
+    /// How the decoder failed on the key frame, if it did (it refused the frame, crashed,
+    /// made a forbidden call, ran out of time, or had no sandbox): a problem of the file's.
     pub decoder_failure: Option<Problem>,
 }
 
@@ -346,15 +346,13 @@ pub(crate) fn read<R: Read + Seek>(
                 (Some((w, h)), _) if u64::from(w) * u64::from(h) > limits.max_pixels => {
                     Err(format!("its pictures are {w} x {h}"))
                 }
-                (_, Ok(stream)) => match decoders.h264(&stream, limits) {
-                    Ok(frame) => Ok(frame),
-                    Err(Problem::Corrupt { detail }) => Err(detail),
-                    Err(problem) => {
-                        let why = problem.to_string();
-                        video.decoder_failure = Some(problem);
-                        Err(why)
-                    }
-                },
+                // A key frame the decoder refuses (damaged, or more than its memory
+                // allows) or that ends its worker is the file's problem, to review.
+                (_, Ok(stream)) => decoders.h264(&stream, limits).map_err(|problem| {
+                    let why = problem.to_string();
+                    video.decoder_failure = Some(problem);
+                    why
+                }),
                 (_, Err(why)) => Err(why),
             };
         }

@@ -178,3 +178,49 @@ async fn a_worker_that_breaks_its_sandbox_crashes_or_hangs_costs_only_its_file()
         "{again}"
     );
 }
+
+/// Real pictures larger than the worker's memory allows (its address space set low): a
+/// 17 MP HEIC and a 7 MP video frame each end as their file's problem, and the small
+/// HEIC on the same card is decoded as usual by the next worker.
+#[tokio::test(flavor = "multi_thread")]
+async fn pictures_too_large_for_the_workers_memory_cost_only_their_files() {
+    // The debug binary alone takes ~150 MB of address space.
+    let app = spawn_with_config_file("[sandbox]\nmemory_mib = 172\n").await;
+    let (dir, folder) = card();
+    put(
+        &folder,
+        "IMG_0001.HEIC",
+        &pictures::group_photo_heic(None, 3, &CAMERA),
+    );
+    put(
+        &folder,
+        "IMG_0002.HEIC",
+        &pictures::group_photo_heic(None, 1, &CAMERA),
+    );
+    let big = pictures::group_photo_upright(None, 2);
+    // OpenH264's encoder takes 4K at most.
+    let (w, h) = (big.width().min(3840) & !1, big.height().min(2160) & !1);
+    let even = image::imageops::crop_imm(&big, 0, 0, w, h).to_image();
+    put(
+        &folder,
+        "IMG_0003.MP4",
+        &consentcam_media::sample::mp4_of(even.as_raw(), w, h, 1).unwrap(),
+    );
+    let card_path = dir.path().to_str().unwrap();
+    tokio::task::block_in_place(|| cli(&app, &["import-card", "--mount", card_path]));
+    let pages = pages(&app, &folder).await;
+    for name in ["IMG_0001.HEIC", "IMG_0003.MP4"] {
+        let damage = damage(page(&pages, name));
+        // The allocation fails in the decoder (it gives up: the picture does not decode)
+        // or in the worker (it dies): either way the file's own problem.
+        assert!(
+            damage.contains("crashed on this file")
+                || damage.contains("does not decode")
+                || damage.contains("damaged"),
+            "{name}: {damage}"
+        );
+    }
+    let small = page(&pages, "IMG_0002.HEIC");
+    assert_eq!(damage(small), "", "{small}");
+    assert!(small["faces"].as_array().unwrap().len() >= 20, "{small}");
+}
