@@ -78,10 +78,26 @@ fn signal_name(signal: i32) -> String {
         9 => "SIGKILL",
         11 => "SIGSEGV",
         24 => "SIGXCPU",
+        25 => "SIGXFSZ",
         31 => "SIGSYS",
         _ => return format!("signal {signal}"),
     };
     name.to_owned()
+}
+
+/// What a worker writes on its standard error, in the server's log: the first 64 KiB of
+/// it, a line at a time; the rest is read and dropped (a worker never blocks on it).
+fn log_lines(pid: u32, stderr: std::process::ChildStderr) {
+    use std::io::{BufRead, Read};
+    let mut lines = std::io::BufReader::new(stderr.take(64 * 1024));
+    let mut line = String::new();
+    while matches!(lines.read_line(&mut line), Ok(n) if n > 0) {
+        if !line.trim().is_empty() {
+            tracing::warn!(worker = pid, "{}", line.trim_end());
+        }
+        line.clear();
+    }
+    let _ = std::io::copy(&mut lines.into_inner().into_inner(), &mut std::io::sink());
 }
 
 /// What an ended worker's status says.
@@ -114,7 +130,9 @@ impl Worker {
             .env("MALLOC_ARENA_MAX", "2")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            // A pipe, never the server's own stderr: that may be a file, which a worker
+            // (no file may grow) could not write to, and a worker's chatter is capped.
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| {
                 Failure::Unavailable(format!(
@@ -122,6 +140,12 @@ impl Worker {
                     settings.program.display()
                 ))
             })?;
+        if let Some(stderr) = child.stderr.take() {
+            let pid = child.id();
+            let _ = std::thread::Builder::new()
+                .name("sandbox-stderr".into())
+                .spawn(move || log_lines(pid, stderr));
+        }
         let (Some(mut stdin), Some(mut stdout)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             let _ = child.wait();
