@@ -135,37 +135,42 @@ for a in "$@"; do
         *) units+=("${a%.service}") ;;
     esac
 done
-server_pid() { cat /run/guide-consentcam.pid 2>/dev/null; }
 state_directory() {
     local dir
     dir=$(sed -n 's/^StateDirectory=//p' "/etc/systemd/system/$1.service" | tail -n 1)
     [ -z "$dir" ] || mkdir -p "/var/lib/$dir"
 }
-start_server() {
-    state_directory consentcam
-    if [ -n "$(server_pid)" ] && kill -0 "$(server_pid)" 2>/dev/null; then return 0; fi
-    setsid /usr/local/bin/consentcam --config /etc/consentcam/config.toml serve \
-        >>/run/guide-consentcam.log 2>&1 </dev/null &
-    echo $! >/run/guide-consentcam.pid
+# start_daemon NAME READY COMMAND...: runs COMMAND as unit NAME would, its output in
+# /run/guide-NAME.log, and waits until READY (a shell test) passes or it dies.
+start_daemon() {
+    local name="$1" ready="$2"; shift 2
+    setsid "$@" >>"/run/guide-$name.log" 2>&1 </dev/null &
+    echo $! >"/run/guide-$name.pid"
     for _ in $(seq 1 300); do
-        if curl -s -o /dev/null --max-time 1 http://127.0.0.1:8080/health; then return 0; fi
-        if ! kill -0 "$(server_pid)" 2>/dev/null; then
-            echo "consentcam.service failed to start:" >&2
-            tail -n 20 /run/guide-consentcam.log >&2
+        if eval "$ready"; then return 0; fi
+        if ! kill -0 "$(cat "/run/guide-$name.pid")" 2>/dev/null; then
+            echo "$name.service failed to start:" >&2
+            tail -n 20 "/run/guide-$name.log" >&2
             return 1
         fi
         sleep 0.1
     done
-    echo "consentcam.service did not answer in 30 s" >&2
+    echo "$name.service did not answer in 30 s" >&2
     return 1
 }
-stop_server() {
-    local pid; pid=$(server_pid)
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        rm -f /run/guide-consentcam.pid
-    fi
+# stop_daemon NAME: stops what start_daemon NAME started, if it runs.
+stop_daemon() {
+    local pid; pid=$(cat "/run/guide-$1.pid" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "/run/guide-$1.pid"
+}
+start_server() {
+    state_directory consentcam
+    local pid; pid=$(cat /run/guide-consentcam.pid 2>/dev/null)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then return 0; fi
+    start_daemon consentcam 'curl -s -o /dev/null --max-time 1 http://127.0.0.1:8080/health' \
+        /usr/local/bin/consentcam --config /etc/consentcam/config.toml serve
 }
 # A unit's setting: its file's lines, then its drop-ins' (a later one wins; an empty
 # `ExecStart=` in a drop-in clears the unit's).
@@ -186,42 +191,24 @@ run_oneshot() {
 # Caddy as Debian's caddy.service runs it: /etc/caddy/Caddyfile, its data under the caddy
 # user's home. Started once it listens on 443.
 start_caddy() {
-    stop_caddy
+    stop_daemon caddy
     # Caddy's data (its certificate authority) as on a fresh install: the caddy user's
     # home, empty and writable by it.
     mountpoint -q /var/lib/caddy || /bin/mount -t tmpfs guide-caddy /var/lib/caddy
-    HOME=/var/lib/caddy setsid caddy run --environ --config /etc/caddy/Caddyfile \
-        >>/run/guide-caddy.log 2>&1 </dev/null &
-    echo $! >/run/guide-caddy.pid
-    for _ in $(seq 1 300); do
-        if (exec 3<>/dev/tcp/127.0.0.1/443) 2>/dev/null; then return 0; fi
-        if ! kill -0 "$(cat /run/guide-caddy.pid)" 2>/dev/null; then
-            echo "caddy.service failed to start:" >&2
-            tail -n 20 /run/guide-caddy.log >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-    echo "caddy.service did not answer in 30 s" >&2
-    return 1
-}
-stop_caddy() {
-    local pid; pid=$(cat /run/guide-caddy.pid 2>/dev/null) || return 0
-    kill "$pid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f /run/guide-caddy.pid
+    start_daemon caddy '(exec 3<>/dev/tcp/127.0.0.1/443) 2>/dev/null' \
+        env HOME=/var/lib/caddy caddy run --environ --config /etc/caddy/Caddyfile
 }
 case "$verb" in
     start|restart|enable|disable|stop)
         for unit in "${units[@]}"; do
             case "$verb:$unit:$now" in
                 start:consentcam:*|enable:consentcam:true) start_server || exit 1 ;;
-                restart:consentcam:*) stop_server; start_server || exit 1 ;;
-                stop:consentcam:*|disable:consentcam:true) stop_server ;;
+                restart:consentcam:*) stop_daemon consentcam; start_server || exit 1 ;;
+                stop:consentcam:*|disable:consentcam:true) stop_daemon consentcam ;;
                 start:consentcam-backup:*) run_oneshot consentcam-backup || exit 1 ;;
                 start:consentcam-import-card:*) run_oneshot consentcam-import-card || exit 1 ;;
                 start:caddy:*|restart:caddy:*|enable:caddy:true) start_caddy || exit 1 ;;
-                stop:caddy:*) stop_caddy ;;
+                stop:caddy:*) stop_daemon caddy ;;
                 *) ;;
             esac
         done ;;

@@ -83,13 +83,7 @@ pub fn heic_of(
 pub fn mp4_of(rgb: &[u8], width: u32, height: u32, frames: u32) -> Result<Vec<u8>, String> {
     use openh264::encoder::Encoder;
     use openh264::formats::{RgbSliceU8, YUVBuffer};
-    let (w, h) = (width as usize, height as usize);
-    if rgb.len() != w * h * 3 || w % 2 == 1 || h % 2 == 1 {
-        return Err(format!(
-            "{} bytes are not {width} x {height} RGB of even sides",
-            rgb.len()
-        ));
-    }
+    let (w, h) = even_rgb(rgb, width, height)?;
     let mut encoder = Encoder::new().map_err(|e| e.to_string())?;
     let (mut sps, mut pps) = (None, None);
     let mut samples = Vec::new();
@@ -168,6 +162,18 @@ pub fn mp4_of(rgb: &[u8], width: u32, height: u32, frames: u32) -> Result<Vec<u8
     Ok(out.into_inner())
 }
 
+/// The sides of `rgb` as H.264 takes them (8-bit RGB of even width and height).
+fn even_rgb(rgb: &[u8], width: u32, height: u32) -> Result<(usize, usize), String> {
+    let (w, h) = (width as usize, height as usize);
+    if rgb.len() != w * h * 3 || w % 2 == 1 || h % 2 == 1 {
+        return Err(format!(
+            "{} bytes are not {width} x {height} RGB of even sides",
+            rgb.len()
+        ));
+    }
+    Ok((w, h))
+}
+
 /// One picture as an H.264 key frame with its parameter sets, in start-code (Annex B) form:
 /// what a video's first key frame is once read out of its track.
 ///
@@ -176,13 +182,7 @@ pub fn mp4_of(rgb: &[u8], width: u32, height: u32, frames: u32) -> Result<Vec<u8
 pub fn h264_key_frame(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     use openh264::encoder::Encoder;
     use openh264::formats::{RgbSliceU8, YUVBuffer};
-    let (w, h) = (width as usize, height as usize);
-    if rgb.len() != w * h * 3 || w % 2 == 1 || h % 2 == 1 {
-        return Err(format!(
-            "{} bytes are not {width} x {height} RGB of even sides",
-            rgb.len()
-        ));
-    }
+    let (w, h) = even_rgb(rgb, width, height)?;
     let mut encoder = Encoder::new().map_err(|e| e.to_string())?;
     let yuv = YUVBuffer::from_rgb8_source(RgbSliceU8::new(rgb, (w, h)));
     Ok(encoder.encode(&yuv).map_err(|e| e.to_string())?.to_vec())

@@ -93,6 +93,17 @@ fn card() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, folder)
 }
 
+/// An MP4 of `frames` frames showing `picture`, cut to even sides and to the 4K the
+/// encoder takes at most.
+fn video_of(picture: &image::RgbImage, frames: u32) -> Vec<u8> {
+    let (w, h) = (
+        picture.width().min(3840) & !1,
+        picture.height().min(2160) & !1,
+    );
+    let even = image::imageops::crop_imm(picture, 0, 0, w, h).to_image();
+    consentcam_media::sample::mp4_of(even.as_raw(), w, h, frames).unwrap()
+}
+
 fn put(folder: &Path, name: &str, bytes: &[u8]) {
     std::fs::write(folder.join(name), bytes).unwrap();
 }
@@ -116,13 +127,7 @@ async fn a_worker_that_breaks_its_sandbox_crashes_or_hangs_costs_only_its_file()
     put(&folder, "IMG_0005.HEIC", &hostile_heic("SEGV"));
     put(&folder, "IMG_0006.HEIC", &hostile_heic("SPIN"));
     let upright = pictures::group_photo_upright(Some(SMALL), 1);
-    let (w, h) = (upright.width() & !1, upright.height() & !1);
-    let even = image::imageops::crop_imm(&upright, 0, 0, w, h).to_image();
-    put(
-        &folder,
-        "IMG_0007.MP4",
-        &consentcam_media::sample::mp4_of(even.as_raw(), w, h, 3).unwrap(),
-    );
+    put(&folder, "IMG_0007.MP4", &video_of(&upright, 3));
     // The server answers while the card's files are being decoded.
     let health = {
         let url = app.url("/health");
@@ -198,14 +203,7 @@ async fn pictures_too_large_for_the_workers_memory_cost_only_their_files() {
         &pictures::group_photo_heic(None, 1, &CAMERA),
     );
     let big = pictures::group_photo_upright(None, 2);
-    // OpenH264's encoder takes 4K at most.
-    let (w, h) = (big.width().min(3840) & !1, big.height().min(2160) & !1);
-    let even = image::imageops::crop_imm(&big, 0, 0, w, h).to_image();
-    put(
-        &folder,
-        "IMG_0003.MP4",
-        &consentcam_media::sample::mp4_of(even.as_raw(), w, h, 1).unwrap(),
-    );
+    put(&folder, "IMG_0003.MP4", &video_of(&big, 1));
     let card_path = dir.path().to_str().unwrap();
     tokio::task::block_in_place(|| cli(&app, &["import-card", "--mount", card_path]));
     let pages = pages(&app, &folder).await;
