@@ -14,7 +14,6 @@
 //! ratio of the small set's.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use consentcam::domain::{
@@ -34,7 +33,7 @@ use reqwest::Client;
 use serde_json::json;
 
 mod support;
-use support::{login, percentile, photo_page_tasks, timed_until};
+use support::{Failures, login, percentile, photo_page_tasks, timed_until};
 
 const PAGE_CONNECTIONS: usize = 16;
 /// Photos a sign-out brings back (a card's import).
@@ -285,7 +284,7 @@ struct Measured {
     sign_out: Vec<Duration>,
     pages: Vec<Duration>,
     lookups: Vec<Duration>,
-    errors: usize,
+    failures: Arc<Failures>,
     seconds: f64,
 }
 
@@ -307,18 +306,18 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
     }
     let stop = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let errors = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(Failures::default());
 
     let mut kiosk_tasks = Vec::new();
     for (k, (token, device, staff, last_seq)) in set.kiosks.into_iter().enumerate() {
-        let (base, errors) = (base.clone(), errors.clone());
+        let (base, failures) = (base.clone(), failures.clone());
         kiosk_tasks.push(tokio::spawn(async move {
             let client = Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap();
             let mut seq = last_seq;
-            timed_until(stop, &errors, || {
+            timed_until(stop, &failures, || {
                 seq += 1;
                 let at = now();
                 let mut event = json!({
@@ -341,13 +340,13 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
         }));
     }
     let photos = Arc::new(set.photos);
-    let page_tasks = photo_page_tasks(&base, page_clients, &photos, stop, &errors);
+    let page_tasks = photo_page_tasks(&base, page_clients, &photos, stop, &failures);
     let mut lookup_tasks = Vec::new();
     for (c, (client, csrf)) in lookup_clients.into_iter().enumerate() {
-        let (base, errors, people) = (base.clone(), errors.clone(), set.people);
+        let (base, failures, people) = (base.clone(), failures.clone(), set.people);
         lookup_tasks.push(tokio::spawn(async move {
             let mut n = c * 7_727;
-            timed_until(stop, &errors, || {
+            timed_until(stop, &failures, || {
                 n = n.wrapping_mul(31).wrapping_add(17);
                 let who = n % people;
                 // Half by family name, half by reference, as staff type them.
@@ -375,7 +374,7 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
         m.lookups.extend(t.await.unwrap());
     }
     m.seconds = started.elapsed().as_secs_f64();
-    m.errors = errors.load(Ordering::Relaxed);
+    m.failures = failures;
     m.sign_out.sort();
     m.pages.sort();
     m.lookups.sort();
@@ -417,7 +416,7 @@ fn main() {
         "{kiosks} kiosks, {PAGE_CONNECTIONS} photo-page and {LOOKUP_CONNECTIONS} lookup connections, {seconds} s, all at once\n"
     );
     println!(
-        "| data set | sign-out round trip p50 / p99 | photo page p50 / p99 | consent lookup p50 / p99 | requests/s | errors |"
+        "| data set | sign-out round trip p50 / p99 | photo page p50 / p99 | consent lookup p50 / p99 | requests/s | failed |"
     );
     println!("|---|---|---|---|---|---|");
     for (name, people, photos, m) in &results {
@@ -431,7 +430,7 @@ fn main() {
             ms(percentile(&m.lookups, 50.0)),
             ms(percentile(&m.lookups, 99.0)),
             total as f64 / m.seconds,
-            m.errors
+            m.failures.total()
         );
     }
     let (small, large) = (&results[0].3, &results[1].3);
@@ -444,4 +443,7 @@ fn main() {
         ratio(&small.pages, &large.pages),
         ratio(&small.lookups, &large.lookups)
     );
+    for (name, _, _, m) in &results {
+        m.failures.fail_loudly(name);
+    }
 }

@@ -13,7 +13,7 @@
 //! 2x), the gallery page's time, and the throughput of each phase.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use consentcam::domain::{
@@ -31,7 +31,7 @@ use consentcam::web::{self, AppState};
 use serde_json::json;
 
 mod support;
-use support::{login, percentile, photo_page_tasks};
+use support::{Failures, login, percentile, photo_page_tasks};
 
 const PUBLISHABLE: usize = 60;
 
@@ -196,7 +196,7 @@ fn generate(config: &Config, count: usize) -> (Vec<PhotoId>, Vec<PhotoId>) {
 struct Phase {
     latencies: Vec<Duration>,
     seconds: f64,
-    errors: usize,
+    failures: Arc<Failures>,
 }
 
 /// `connections` staff clients load random photo pages for `seconds`.
@@ -212,8 +212,8 @@ async fn photo_pages(
     }
     let stop = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let errors = Arc::new(AtomicUsize::new(0));
-    let tasks = photo_page_tasks(base, clients, &ids, stop, &errors);
+    let failures = Arc::new(Failures::default());
+    let tasks = photo_page_tasks(base, clients, &ids, stop, &failures);
     let mut latencies = Vec::new();
     for task in tasks {
         latencies.extend(task.await.unwrap());
@@ -222,7 +222,7 @@ async fn photo_pages(
     Phase {
         latencies,
         seconds: started.elapsed().as_secs_f64(),
-        errors: errors.load(Ordering::Relaxed),
+        failures,
     }
 }
 
@@ -320,13 +320,13 @@ fn main() {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let report = |name: &str, phase: &Phase| {
             println!(
-                "photo page {name}: {} requests in {:.1} s ({:.0}/s), p50 {:.1} ms, p99 {:.1} ms, {} errors",
+                "photo page {name}: {} requests in {:.1} s ({:.0}/s), p50 {:.1} ms, p99 {:.1} ms, {} failed",
                 phase.latencies.len(),
                 phase.seconds,
                 phase.latencies.len() as f64 / phase.seconds,
                 ms(percentile(&phase.latencies, 50.0)),
                 ms(percentile(&phase.latencies, 99.0)),
-                phase.errors
+                phase.failures.total()
             );
         };
         println!("{count} photos, {connections} connections, {seconds} s per phase");
@@ -351,5 +351,7 @@ fn main() {
             (loaded.latencies.len() as f64 / loaded.seconds)
                 / (alone.latencies.len() as f64 / alone.seconds).max(1e-9)
         );
+        alone.failures.fail_loudly("photo page alone");
+        loaded.failures.fail_loudly("photo page under load");
     });
 }

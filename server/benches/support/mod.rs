@@ -1,7 +1,7 @@
 //! What the server benchmarks share: signing in as a browser would, and percentiles.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use consentcam::domain::PhotoId;
@@ -36,12 +36,68 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+/// Every failed request, by what came back: the status, route and answer, or the error
+/// and its causes. A benchmark with any fails loudly ([`Failures::fail_loudly`]): its
+/// figures would hide the failures' time.
+#[derive(Default)]
+pub struct Failures(Mutex<BTreeMap<String, usize>>);
+
+impl Failures {
+    pub fn note(&self, what: String) {
+        *self.0.lock().unwrap().entry(what).or_default() += 1;
+    }
+
+    pub fn total(&self) -> usize {
+        self.0.lock().unwrap().values().sum()
+    }
+
+    /// Prints each kind of failure with its count and exits with status 1, if any.
+    pub fn fail_loudly(&self, run: &str) {
+        let failures = self.0.lock().unwrap();
+        if failures.is_empty() {
+            return;
+        }
+        eprintln!(
+            "{run}: {} request(s) failed:",
+            failures.values().sum::<usize>()
+        );
+        for (what, n) in failures.iter() {
+            eprintln!("  {n} x {what}");
+        }
+        std::process::exit(1);
+    }
+}
+
+/// The route of a path: numbers stand for any id.
+fn route(path: &str) -> String {
+    path.split('/')
+        .map(|part| {
+            if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+                "{id}"
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// An error with every cause under it (the connection's, the socket's).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
+}
+
 /// Sends the requests `next` makes, one after another, until `stop`: the times of those
-/// answered with success, the others counted in `errors` and the first few told on
-/// standard error with what came back.
+/// answered with success; each other one noted in `failures`.
 pub async fn timed_until(
     stop: Instant,
-    errors: &AtomicUsize,
+    failures: &Failures,
     mut next: impl FnMut() -> RequestBuilder,
 ) -> Vec<Duration> {
     let mut times = Vec::new();
@@ -51,21 +107,21 @@ pub async fn timed_until(
         let failure = match request.send().await {
             Ok(r) if r.status().is_success() => None,
             Ok(r) => {
-                let (status, path) = (r.status(), r.url().path().to_owned());
+                let (status, path) = (r.status(), route(r.url().path()));
                 Some(format!(
                     "{status} {path}: {}",
                     r.text().await.unwrap_or_default()
                 ))
             }
-            Err(e) => Some(e.to_string()),
+            Err(e) => Some(format!(
+                "after {} ms: {}",
+                sent.elapsed().as_millis(),
+                with_causes(&e)
+            )),
         };
         match failure {
             None => times.push(sent.elapsed()),
-            Some(what) => {
-                if errors.fetch_add(1, Ordering::Relaxed) < 5 {
-                    eprintln!("a request failed: {what}");
-                }
-            }
+            Some(what) => failures.note(what),
         }
     }
     times
@@ -78,16 +134,16 @@ pub fn photo_page_tasks(
     clients: Vec<Client>,
     ids: &Arc<Vec<PhotoId>>,
     stop: Instant,
-    errors: &Arc<AtomicUsize>,
+    failures: &Arc<Failures>,
 ) -> Vec<tokio::task::JoinHandle<Vec<Duration>>> {
     clients
         .into_iter()
         .enumerate()
         .map(|(c, client)| {
-            let (base, ids, errors) = (base.to_owned(), ids.clone(), errors.clone());
+            let (base, ids, failures) = (base.to_owned(), ids.clone(), failures.clone());
             tokio::spawn(async move {
                 let mut n = c * 7919;
-                timed_until(stop, &errors, || {
+                timed_until(stop, &failures, || {
                     n = n.wrapping_mul(31).wrapping_add(17);
                     client.get(format!("{base}/photos/{}", ids[n % ids.len()]))
                 })

@@ -58,6 +58,36 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
+/// Removes the staged parts ([`stage`]: `.NAME.XXXXXX.part`) under `root` and its
+/// folders: what a writer killed before [`place`] leaves. Never believed (hidden, never
+/// renamed), but litter, and they take space. Only for a folder nobody is writing to.
+/// Returns the files removed.
+pub fn remove_staged_parts(root: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let entries = match std::fs::read_dir(root) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if kind.is_dir() {
+            removed.extend(remove_staged_parts(&path)?);
+        } else if kind.is_file() && name.starts_with('.') && name.ends_with(".part") {
+            std::fs::remove_file(&path)?;
+            removed.push(path);
+        }
+    }
+    if !removed.is_empty() {
+        sync_dir(root)?;
+    }
+    Ok(removed)
+}
+
 /// The bytes an unprivileged writer may still put on the filesystem that holds `path`.
 pub fn available_bytes(path: &Path) -> io::Result<u64> {
     let stats = rustix::fs::statvfs(path)?;
@@ -75,6 +105,29 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn staged_parts_left_by_a_killed_writer_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("website");
+        std::fs::create_dir_all(&sub).unwrap();
+        write_atomically(&sub.join("kept.jpg"), b"whole").unwrap();
+        // What a kill between staging and placing leaves.
+        let left = stage(&sub.join("lost.jpg"), b"part")
+            .unwrap()
+            .into_temp_path();
+        let left = left.keep().unwrap();
+        std::fs::write(sub.join(".hidden"), b"not ours").unwrap();
+        let removed = remove_staged_parts(dir.path()).unwrap();
+        assert_eq!(removed, std::slice::from_ref(&left));
+        assert!(!left.exists());
+        assert_eq!(names(&sub), [".hidden", "kept.jpg"]);
+        assert!(
+            remove_staged_parts(&dir.path().join("absent"))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

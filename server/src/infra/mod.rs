@@ -5,6 +5,8 @@ pub mod archive;
 pub mod clock;
 pub mod config;
 pub mod decoders;
+#[cfg(feature = "fault-injection")]
+pub mod faults;
 pub mod files;
 pub mod mail;
 pub mod mail_settings;

@@ -21,6 +21,28 @@ pub fn record_batch(
     batch: &EventBatch,
     received: Timestamp,
 ) -> Result<EventReceipt> {
+    record_batch_kept(conn, kiosk, batch, received, true)
+}
+
+/// What [`record_batch`] would answer for a batch of one event, with nothing written: only
+/// for the fault campaign's negative control, which answers first and writes later.
+#[cfg(feature = "fault-injection")]
+pub fn answer_unwritten(
+    conn: &mut Connection,
+    kiosk: i64,
+    batch: &EventBatch,
+    received: Timestamp,
+) -> Result<EventReceipt> {
+    record_batch_kept(conn, kiosk, batch, received, false)
+}
+
+fn record_batch_kept(
+    conn: &mut Connection,
+    kiosk: i64,
+    batch: &EventBatch,
+    received: Timestamp,
+    keep: bool,
+) -> Result<EventReceipt> {
     if batch.events.len() > MAX_BATCH {
         return Err(StoreError::Invalid(format!(
             "send at most {MAX_BATCH} events per batch"
@@ -36,11 +58,15 @@ pub fn record_batch(
         let tx = conn.transaction()?;
         match custody::record_event(&tx, kiosk, event, received, batch.sent_at) {
             Ok(Recorded::New) => {
-                tx.commit()?;
+                if keep {
+                    tx.commit()?;
+                }
                 receipt.recorded.push(event.event_id.clone());
             }
             Ok(Recorded::Refused(refusal)) => {
-                tx.commit()?;
+                if keep {
+                    tx.commit()?;
+                }
                 receipt.refused.push(RefusedEvent {
                     event_id: event.event_id.clone(),
                     code: refusal.code().into(),

@@ -44,6 +44,13 @@ impl Health {
     }
 }
 
+/// Under twice the reserve: warned of before uploads start being refused at the reserve,
+/// and before the disk is full.
+#[must_use]
+pub fn disk_is_low(free_bytes: u64, reserve_bytes: u64) -> bool {
+    free_bytes < reserve_bytes.saturating_mul(2)
+}
+
 #[must_use]
 pub fn judge(f: &Facts) -> Health {
     let database = if f.database_ok { "ok" } else { "failing" };
@@ -51,7 +58,7 @@ pub fn judge(f: &Facts) -> Health {
     // Warn before uploads start being refused at the reserve.
     let disk = match f.free_bytes {
         None => "unknown",
-        Some(free) if free < f.reserve_bytes.saturating_mul(2) => "low",
+        Some(free) if disk_is_low(free, f.reserve_bytes) => "low",
         Some(_) => "ok",
     };
     let backup = match f.newest_backup {

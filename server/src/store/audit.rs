@@ -436,7 +436,20 @@ pub fn verify_head(conn: &Connection, expected: &Head) -> Result<Option<Problem>
 }
 
 /// Walks the whole chain and reports every problem.
+///
+/// All in one snapshot of the records: a server writing beside the check (a live server's
+/// background work) must not look like tampering, as the chain read to row n and then a
+/// row n + 1 counted in the sequence would.
 pub fn verify(conn: &Connection) -> Result<Report> {
+    conn.execute_batch("SAVEPOINT audit_verify")?;
+    let report = verify_in_snapshot(conn);
+    let released = conn.execute_batch("RELEASE audit_verify");
+    let report = report?;
+    released?;
+    Ok(report)
+}
+
+fn verify_in_snapshot(conn: &Connection) -> Result<Report> {
     let mut problems = Vec::new();
     for (name, expected) in PROTECTIONS {
         let sql: Option<String> = conn

@@ -108,6 +108,14 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+impl StoreError {
+    /// The disk that holds the records is full: the write was not kept.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Sqlite(e)
+            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull))
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {

@@ -122,6 +122,10 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What a write that met a full disk answers (507): nothing of it was kept.
+const DISK_FULL: &str =
+    "the server's disk is full: nothing was saved (try again once space is freed)";
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -129,6 +133,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Invalid(m) => ApiError::invalid(m),
             StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
+            _ if e.is_disk_full() => {
+                tracing::error!(error = %e, "a write refused: the disk is full");
+                ApiError::InsufficientStorage(DISK_FULL.into())
+            }
             StoreError::Sqlite(_) | StoreError::Migration(_) | StoreError::Corrupt(_) => {
                 ApiError::Internal(e.to_string())
             }
@@ -150,6 +158,10 @@ impl From<crate::ops::publish::PublishError> for ApiError {
                 "{e}: this photo's original is not in the photo store, so there is nothing to publish"
             )),
             PublishError::Store(s) => s.into(),
+            PublishError::Outbox(ref io) if io.kind() == std::io::ErrorKind::StorageFull => {
+                tracing::error!(error = %e, "a publication refused: the disk is full");
+                ApiError::InsufficientStorage(DISK_FULL.into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -43,15 +43,33 @@ impl SqliteSessionStore {
         &self,
         f: impl FnOnce(&Connection) -> crate::store::Result<T> + Send + 'static,
     ) -> Result<T> {
+        self.run_store(f)
+            .await?
+            .map_err(|e| Error::Backend(e.to_string()))
+    }
+
+    /// As [`Self::run`], the store's own error kept apart.
+    async fn run_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> crate::store::Result<T> + Send + 'static,
+    ) -> Result<crate::store::Result<T>> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
             let conn = db
                 .lock()
                 .map_err(|_| Error::Backend("database lock poisoned".into()))?;
-            f(&conn).map_err(|e| Error::Backend(e.to_string()))
+            Ok(f(&conn))
         })
         .await
         .map_err(|e| Error::Backend(e.to_string()))?
+    }
+
+    async fn store(&self, record: &Record) -> Result<crate::store::Result<()>> {
+        let id = record.id.to_string();
+        let data = serde_json::to_vec(record).map_err(|e| Error::Encode(e.to_string()))?;
+        let expires = record.expiry_date.unix_timestamp();
+        self.run_store(move |c| sessions::save(c, &id, &data, expires))
+            .await
     }
 }
 
@@ -68,15 +86,22 @@ impl SessionStore for SqliteSessionStore {
             }
             record.id = Id::default();
         }
-        self.save(record).await
+        self.store(record)
+            .await?
+            .map_err(|e| Error::Backend(e.to_string()))
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        let id = record.id.to_string();
-        let data = serde_json::to_vec(record).map_err(|e| Error::Encode(e.to_string()))?;
-        let expires = record.expiry_date.unix_timestamp();
-        self.run(move |c| sessions::save(c, &id, &data, expires))
-            .await
+        match self.store(record).await? {
+            // Every page refreshes its session's expiry: on a full disk that write fails
+            // and the page is still served (reading goes on); the session keeps the
+            // expiry it had. A new session (a login) is refused ([`Self::create`]).
+            Err(e) if e.is_disk_full() => {
+                tracing::warn!("a session's expiry was not refreshed: the disk is full");
+                Ok(())
+            }
+            other => other.map_err(|e| Error::Backend(e.to_string())),
+        }
     }
 
     async fn load(&self, session_id: &Id) -> Result<Option<Record>> {

@@ -497,6 +497,15 @@ pub fn reconcile_outbox(
     let listed = archive
         .list(outbox::KEYS)
         .map_err(|e| StoreError::Invalid(format!("cannot list the outbox: {e}")))?;
+    // A copy being written when the server died leaves its staged parts in the folders:
+    // never believed, but litter that takes space.
+    if let Some(folder) = archive.local_path(outbox::KEYS.trim_end_matches('/')) {
+        let parts = crate::infra::files::remove_staged_parts(&folder)
+            .map_err(|e| StoreError::Invalid(format!("cannot clear {}: {e}", folder.display())))?;
+        for part in parts {
+            tracing::warn!(file = %part.display(), "a copy left half-written by a stop was removed");
+        }
+    }
     let mut withdrawn = Vec::new();
     for file in listed {
         if crate::store::files::still_wanted(conn, &file.key)? {
@@ -577,7 +586,11 @@ mod tests {
                 .write(&outbox::key(Channel::Website, name), b"bytes")
                 .unwrap();
         }
+        // And what a kill while a copy was being written leaves.
+        let part = dir.path().join("outbox/website/.lost.jpg.Xy12Zq.part");
+        std::fs::write(&part, b"half").unwrap();
         let withdrawn = reconcile_outbox(&conn, &archive, t(1)).unwrap();
+        assert!(!part.exists(), "the staged part was left");
         assert_eq!(
             withdrawn,
             [

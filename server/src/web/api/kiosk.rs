@@ -231,6 +231,10 @@ pub async fn events(
     Json(batch): Json<EventBatch>,
 ) -> Result<Json<EventReceipt>, ApiError> {
     let received = state.now();
+    #[cfg(feature = "fault-injection")]
+    if crate::infra::faults::answer_before_commit() {
+        return answer_before_commit(state, kiosk.id, batch, received).await;
+    }
     Ok(Json(
         state
             .db(move |c| {
@@ -240,6 +244,38 @@ pub async fn events(
             })
             .await?,
     ))
+}
+
+/// The negative control's wrong order: the answer first, the write 300 ms later.
+#[cfg(feature = "fault-injection")]
+async fn answer_before_commit(
+    state: AppState,
+    kiosk: i64,
+    batch: EventBatch,
+    received: jiff::Timestamp,
+) -> Result<Json<EventReceipt>, ApiError> {
+    let unwritten = batch.clone();
+    let receipt = state
+        .db(move |c| {
+            Ok(crate::ops::custody::answer_unwritten(
+                c, kiosk, &unwritten, received,
+            )?)
+        })
+        .await?;
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let written = state
+            .db(move |c| {
+                Ok(crate::ops::custody::record_batch(
+                    c, kiosk, &batch, received,
+                )?)
+            })
+            .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "a late kiosk write failed");
+        }
+    });
+    Ok(Json(receipt))
 }
 
 /// Kiosk events kept without effect (see [`crate::rules::kiosk`]), newest first.

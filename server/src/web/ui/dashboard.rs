@@ -111,6 +111,9 @@ struct Dashboard {
     renewals: usize,
     /// Bookings for groups in the next 24 hours (or going on now).
     bookings: Vec<super::groups::BookingRow>,
+    /// The free MiB of the records' disk, when it is low (as `/health` judges it).
+    disk_low_mib: Option<u64>,
+    reserve_mib: u64,
 }
 
 pub async fn dashboard(
@@ -168,7 +171,14 @@ pub async fn dashboard(
     } else {
         0
     };
+    let limits = &state.config().limits;
+    let disk_low_mib = crate::infra::files::available_bytes(&state.config().data_dir)
+        .ok()
+        .filter(|&free| crate::rules::health::disk_is_low(free, limits.free_space_reserve_bytes()))
+        .map(|free| free / (1024 * 1024));
     render(&Dashboard {
+        disk_low_mib,
+        reserve_mib: limits.free_space_reserve_mib,
         renewals,
         c,
         out,
