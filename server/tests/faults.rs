@@ -579,15 +579,22 @@ async fn staff(shared: Arc<Shared>, learners: Vec<(i64, i64)>, mut rng: Rng) {
 /// and the takedown tasks marked done.
 async fn director(shared: Arc<Shared>, mut rng: Rng) {
     let session = Session::login(&shared.base, "director").await;
+    // Photos the server said may not be approved (a learner's form withdrawn since).
+    let mut refused = BTreeSet::new();
     while !shared.stop.load(Ordering::Relaxed) {
         let guard = shared.gate.read().await;
-        let ready = ids(
+        let ready: Vec<i64> = ids(
             &records(&shared.data),
             "SELECT id FROM photos WHERE people_confirmed = 1
-             AND id NOT IN (SELECT photo_id FROM publications) ORDER BY id LIMIT 20",
-        );
-        if let Some(&photo) = ready.get(rng.below(ready.len() as u64) as usize) {
-            publish(&shared, &session, photo).await;
+             AND id NOT IN (SELECT photo_id FROM publications) ORDER BY id DESC LIMIT 40",
+        )
+        .into_iter()
+        .filter(|p| !refused.contains(p))
+        .collect();
+        if let Some(&photo) = ready.get(rng.below(ready.len() as u64) as usize)
+            && !publish(&shared, &session, photo).await
+        {
+            refused.insert(photo);
         }
         let tasks = session
             .ok(reqwest::Method::GET, "/api/v1/takedowns", Value::Null)
@@ -614,7 +621,8 @@ async fn director(shared: Arc<Shared>, mut rng: Rng) {
     }
 }
 
-async fn publish(shared: &Shared, session: &Session, photo: i64) {
+/// False when the server answered that the photo may not be approved or published.
+async fn publish(shared: &Shared, session: &Session, photo: i64) -> bool {
     let steps: [(&str, Value); 3] = [
         ("provenance", json!({ "note": "our own camera" })),
         (
@@ -629,9 +637,10 @@ async fn publish(shared: &Shared, session: &Session, photo: i64) {
             Some((status, answer)) if status.is_success() => answer,
             // Acknowledged already (the answer was lost to a kill): go on.
             Some(_) if step == "provenance" => continue,
+            Some((status, _)) if status.is_client_error() => return false,
             _ => {
                 shared.unanswered.fetch_add(1, Ordering::Relaxed);
-                return;
+                return true;
             }
         };
         shared.ledger.push(match step {
@@ -640,6 +649,7 @@ async fn publish(shared: &Shared, session: &Session, photo: i64) {
             _ => Acked::Published(answer["opaque_name"].as_str().unwrap().to_owned()),
         });
     }
+    true
 }
 
 /// The admin: consent CSVs imported (new learners, all or nothing) and, now and then, a
