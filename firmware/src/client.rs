@@ -46,6 +46,9 @@ impl HttpApi {
     pub fn new(base: &str, token: &str, timeout: Duration) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
+            .max_idle_age(Duration::from_secs(
+                consentcam_wire::IDLE_CONNECTION_SECONDS,
+            ))
             .http_status_as_error(false)
             .build()
             .into();

@@ -29,7 +29,6 @@ use consentcam::store::photos::{self, NewPhoto};
 use consentcam::store::{self, custody, people, registry};
 use consentcam::web::{self, AppState};
 use consentcam_wire::{KioskEvent, KioskEventKind};
-use reqwest::Client;
 use serde_json::json;
 
 mod support;
@@ -312,10 +311,7 @@ async fn measure(config: Config, set: DataSet, seconds: u64) -> Measured {
     for (k, (token, device, staff, last_seq)) in set.kiosks.into_iter().enumerate() {
         let (base, failures) = (base.clone(), failures.clone());
         kiosk_tasks.push(tokio::spawn(async move {
-            let client = Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap();
+            let client = support::client_builder().build().unwrap();
             let mut seq = last_seq;
             timed_until(stop, &failures, || {
                 seq += 1;

@@ -32,6 +32,11 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::RwLock;
 
+// The S3 test server the media and migration tests share; this file uses part of it.
+#[path = "../media/tests/common/s3.rs"]
+#[allow(dead_code)]
+mod s3;
+
 const KIOSKS: usize = 3;
 const LEARNERS: usize = 24;
 /// Photos on each card a kiosk sends.
@@ -118,6 +123,8 @@ struct Kiosk {
 
 struct Campaign {
     dir: tempfile::TempDir,
+    /// The folder of the bucket the archive is kept in, when it is in object storage.
+    bucket: Option<PathBuf>,
     config: PathBuf,
     data: PathBuf,
     backups: PathBuf,
@@ -125,6 +132,17 @@ struct Campaign {
     kiosks: Vec<Kiosk>,
     /// Each learner's id and their parent's form.
     learners: Vec<(i64, i64)>,
+}
+
+impl Campaign {
+    /// Where the archive's files are (the data directory, or the bucket's folder), and
+    /// whether hidden names there are the S3 server's own bookkeeping.
+    fn archive(&self) -> (&Path, bool) {
+        match &self.bucket {
+            Some(folder) => (folder, true),
+            None => (&self.data, false),
+        }
+    }
 }
 
 fn free_port() -> u16 {
@@ -159,7 +177,7 @@ fn prepared() -> Campaign {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let backups = dir.path().join("backups");
-    prepared_in(dir, data, backups, 0)
+    prepared_in(dir, data, backups, 0, "")
 }
 
 /// As [`prepared`], with the records in `data` (which may be on a filesystem of its own),
@@ -169,6 +187,7 @@ fn prepared_in(
     data: PathBuf,
     backups: PathBuf,
     reserve_mib: u64,
+    extra_config: &str,
 ) -> Campaign {
     std::fs::create_dir_all(&data).unwrap();
     let config = dir.path().join("consentcam.toml");
@@ -176,7 +195,7 @@ fn prepared_in(
         &config,
         format!(
             "data_dir = {:?}\nlogin_attempts = 1000\n[limits]\nfree_space_reserve_mib = {reserve_mib}\n\
-             [sandbox]\nworker_program = {:?}\n",
+             [sandbox]\nworker_program = {:?}\n{extra_config}",
             data,
             env!("CARGO_BIN_EXE_consentcam")
         ),
@@ -280,6 +299,7 @@ fn prepared_in(
     drop(conn);
     Campaign {
         backups,
+        bucket: None,
         dir,
         config,
         data,
@@ -730,23 +750,24 @@ async fn backups(shared: Arc<Shared>, mut rng: Rng) {
     }
 }
 
-/// Every file under `sub` of `data`, as paths relative to `data`.
-fn files_under(data: &Path, sub: &str) -> BTreeSet<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+/// Every file under `sub` of `root`, as paths relative to `root` (hidden names left out
+/// when `skip_hidden`).
+fn files_under(root: &Path, sub: &str, skip_hidden: bool) -> BTreeSet<String> {
+    fn walk(root: &Path, dir: &Path, skip_hidden: bool, out: &mut BTreeSet<String>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
-                walk(root, &path, out);
-            } else {
+                walk(root, &path, skip_hidden, out);
+            } else if !(skip_hidden && entry.file_name().to_string_lossy().starts_with('.')) {
                 out.insert(path.strip_prefix(root).unwrap().to_string_lossy().into());
             }
         }
     }
     let mut out = BTreeSet::new();
-    walk(data, &data.join(sub), &mut out);
+    walk(root, &root.join(sub), skip_hidden, &mut out);
     out
 }
 
@@ -893,7 +914,8 @@ fn violations(c: &Campaign, ledger: &Ledger, settled: bool) -> Vec<String> {
         outbox_files("SELECT opaque_name FROM publications WHERE takedown_since IS NULL");
     let not_done =
         outbox_files("SELECT opaque_name FROM publications WHERE takedown_done_at IS NULL");
-    let outbox = files_under(&c.data, "outbox");
+    let (archive, skip_hidden) = c.archive();
+    let outbox = files_under(archive, "outbox", skip_hidden);
     for missing in standing.difference(&outbox) {
         bad.push(format!(
             "a standing publication lacks its outbox copy {missing}"
@@ -934,7 +956,7 @@ fn violations(c: &Campaign, ledger: &Ledger, settled: bool) -> Vec<String> {
             mine.push(Archive::preview_key(&hash));
         }
         for key in mine {
-            if !c.data.join(&key).is_file() {
+            if !archive.join(&key).is_file() {
                 bad.push(format!("photo {hash} has a row but not {key}"));
             }
             owned.insert(key);
@@ -942,7 +964,7 @@ fn violations(c: &Campaign, ledger: &Ledger, settled: bool) -> Vec<String> {
     }
     let queued: BTreeSet<String> = ids_text(&conn, "SELECT path FROM pending_deletions");
     let sending = ledger.sending.lock().unwrap().clone();
-    for file in files_under(&c.data, "store/objects") {
+    for file in files_under(archive, "store/objects", skip_hidden) {
         let hash = file.rsplit('/').next().unwrap_or_default();
         let in_flight = !settled && sending.contains(hash);
         if !owned.contains(&file) && !queued.contains(&file) && !in_flight {
@@ -1108,11 +1130,7 @@ async fn campaign(kills: usize, fault: bool, seed: u64) -> Outcome {
     server.wait().await.unwrap();
     let acked = shared.ledger.snapshot();
     if acked.iter().any(|a| matches!(a, Acked::Backup)) {
-        let out = consentcam(&c.config)
-            .arg("verify-backup")
-            .arg(&c.backups)
-            .output()
-            .unwrap();
+        let out = on_backups(&c, "verify-backup");
         if !out.status.success() {
             outcome.violations.push(format!(
                 "verify-backup of the last completed backup failed: {}",
@@ -1315,6 +1333,32 @@ async fn analysed(data: &Path, hashes: &[String]) -> Vec<i64> {
     }
 }
 
+/// `consentcam COMMAND BACKUPS` (`backup`, `verify-backup`) as an administrator runs it.
+fn on_backups(c: &Campaign, command: &str) -> std::process::Output {
+    consentcam(&c.config)
+        .arg(command)
+        .arg(&c.backups)
+        .output()
+        .unwrap()
+}
+
+/// The first kiosk sends the card at `card` once, as `import-card --server`.
+async fn card_sent(c: &Campaign, base: &str, card: &Path) -> std::process::Output {
+    send_card_command(&c.config, base, &c.kiosks[0], card)
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .unwrap()
+}
+
+fn succeeded(out: std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 const SMALL_FS_MIB: u64 = 24;
 const RESERVE_MIB: u64 = 2;
 
@@ -1344,7 +1388,13 @@ async fn a_full_disk_fails_each_write_clearly_keeps_reads_and_all_completes_once
         mounted.success(),
         "cannot mount a small filesystem for the test"
     );
-    let c = prepared_in(dir, small.join("data"), small.join("backups"), RESERVE_MIB);
+    let c = prepared_in(
+        dir,
+        small.join("data"),
+        small.join("backups"),
+        RESERVE_MIB,
+        "",
+    );
     let base = format!("http://127.0.0.1:{}", c.port);
     let mut server = start(&c, false).await;
     let ledger = Ledger::default();
@@ -1359,63 +1409,12 @@ async fn a_full_disk_fails_each_write_clearly_keeps_reads_and_all_completes_once
         ledger.push(Acked::Event(id));
     }
     let (card, hashes) = make_card(c.dir.path(), "card-1", 1);
-    let sent = send_card_command(&c.config, &base, kiosk, &card)
-        .stderr(Stdio::piped())
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        sent.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sent.stderr)
-    );
+    succeeded(card_sent(&c, &base, &card).await);
     ledger.push(Acked::Card(hashes.clone()));
     let photos = analysed(&c.data, &hashes).await;
-    for &photo in &photos[..2] {
-        let tag = format!("/api/v1/photos/{photo}/tags");
-        staff
-            .ok(reqwest::Method::POST, &tag, json!({ "person_id": learner }))
-            .await
-            .expect("tagged");
-        let confirm = format!("/api/v1/photos/{photo}/confirmation");
-        staff
-            .ok(reqwest::Method::PUT, &confirm, json!({ "confirmed": true }))
-            .await
-            .expect("confirmed");
-        for (step, body) in [
-            ("provenance", json!({ "note": "our own camera" })),
-            (
-                "approvals",
-                json!({ "channel": { "kind": "website" }, "approve": true, "note": "fine" }),
-            ),
-        ] {
-            let path = format!("/api/v1/photos/{photo}/{step}");
-            director
-                .ok(reqwest::Method::POST, &path, body)
-                .await
-                .unwrap_or_else(|| panic!("{step} of {photo}"));
-        }
-    }
-    let backup = consentcam(&c.config)
-        .arg("backup")
-        .arg(&c.backups)
-        .output()
-        .unwrap();
-    assert!(
-        backup.status.success(),
-        "{}",
-        String::from_utf8_lossy(&backup.stderr)
-    );
-    let verified = consentcam(&c.config)
-        .arg("verify-backup")
-        .arg(&c.backups)
-        .output()
-        .unwrap();
-    assert!(
-        verified.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verified.stderr)
-    );
+    ready_to_publish(&staff, &director, &photos[..2], learner).await;
+    succeeded(on_backups(&c, "backup"));
+    succeeded(on_backups(&c, "verify-backup"));
     let (status, said) = health(&base).await;
     assert_eq!(said["disk"], "ok", "{said}");
     assert_eq!(status, StatusCode::OK, "{said}");
@@ -1442,11 +1441,7 @@ async fn a_full_disk_fails_each_write_clearly_keeps_reads_and_all_completes_once
     // Full: every write fails with a clear error and leaves nothing half-written.
     drop(fill_until(&small, 0));
     let (card2, hashes2) = make_card(c.dir.path(), "card-2", 2);
-    let refused = send_card_command(&c.config, &base, kiosk, &card2)
-        .stderr(Stdio::piped())
-        .output()
-        .await
-        .unwrap();
+    let refused = card_sent(&c, &base, &card2).await;
     let said = String::from_utf8_lossy(&refused.stderr).into_owned();
     assert!(!refused.status.success());
     assert!(said.contains("space") || said.contains("full"), "{said}");
@@ -1464,11 +1459,7 @@ async fn a_full_disk_fails_each_write_clearly_keeps_reads_and_all_completes_once
     let refs: Vec<String> = (0..CSV_ROWS).map(|r| format!("C1-{r}")).collect();
     let (status, said) = import_csv(&admin, &csv_of(&refs)).await.unwrap();
     assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{said}");
-    let failed_backup = consentcam(&c.config)
-        .arg("backup")
-        .arg(&c.backups)
-        .output()
-        .unwrap();
+    let failed_backup = on_backups(&c, "backup");
     let said = String::from_utf8_lossy(&failed_backup.stderr).into_owned();
     assert!(!failed_backup.status.success());
     assert!(said.contains("space") || said.contains("full"), "{said}");
@@ -1532,16 +1523,7 @@ async fn a_full_disk_fails_each_write_clearly_keeps_reads_and_all_completes_once
     // for a copy of the records), and everything goes through, once.
     std::fs::remove_file(&ballast).unwrap();
     assert_eq!(health(&base).await.1["disk"], "ok");
-    let verified = consentcam(&c.config)
-        .arg("verify-backup")
-        .arg(&c.backups)
-        .output()
-        .unwrap();
-    assert!(
-        verified.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verified.stderr)
-    );
+    succeeded(on_backups(&c, "verify-backup"));
     if !kept_while_full {
         let resent = client(false)
             .post(format!("{base}/api/v1/kiosk/events"))
@@ -1553,16 +1535,7 @@ async fn a_full_disk_fails_each_write_clearly_keeps_reads_and_all_completes_once
         assert_eq!(resent.status(), StatusCode::OK);
         ledger.push(Acked::Event("d-3".into()));
     }
-    let sent = send_card_command(&c.config, &base, kiosk, &card2)
-        .stderr(Stdio::piped())
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        sent.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sent.stderr)
-    );
+    succeeded(card_sent(&c, &base, &card2).await);
     ledger.push(Acked::Card(hashes2));
     let published = director
         .ok(
@@ -1578,26 +1551,187 @@ async fn a_full_disk_fails_each_write_clearly_keeps_reads_and_all_completes_once
     let (status, said) = import_csv(&admin, &csv_of(&refs)).await.unwrap();
     assert!(status.is_success(), "{said}");
     ledger.push(Acked::Csv(refs));
-    let backup = consentcam(&c.config)
-        .arg("backup")
-        .arg(&c.backups)
-        .output()
-        .unwrap();
-    assert!(
-        backup.status.success(),
-        "{}",
-        String::from_utf8_lossy(&backup.stderr)
+    succeeded(on_backups(&c, "backup"));
+    succeeded(on_backups(&c, "verify-backup"));
+    let problems = violations(&c, &ledger, true);
+    assert!(problems.is_empty(), "{problems:#?}");
+    server.start_kill().unwrap();
+    server.wait().await.unwrap();
+}
+
+/// Tags a learner on each photo, confirms, and has the director acknowledge provenance and
+/// approve the website: what stands before "publish".
+async fn ready_to_publish(staff: &Session, director: &Session, photos: &[i64], learner: i64) {
+    for &photo in photos {
+        let tag = format!("/api/v1/photos/{photo}/tags");
+        staff
+            .ok(reqwest::Method::POST, &tag, json!({ "person_id": learner }))
+            .await
+            .expect("tagged");
+        let confirm = format!("/api/v1/photos/{photo}/confirmation");
+        staff
+            .ok(reqwest::Method::PUT, &confirm, json!({ "confirmed": true }))
+            .await
+            .expect("confirmed");
+        for (step, body) in [
+            ("provenance", json!({ "note": "our own camera" })),
+            (
+                "approvals",
+                json!({ "channel": { "kind": "website" }, "approve": true, "note": "fine" }),
+            ),
+        ] {
+            let path = format!("/api/v1/photos/{photo}/{step}");
+            director
+                .ok(reqwest::Method::POST, &path, body)
+                .await
+                .unwrap_or_else(|| panic!("{step} of {photo}"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_storage_away_fails_each_step_clearly_and_all_completes_once_it_is_back() {
+    const BUCKET: &str = "photos";
+    let dir = tempfile::tempdir().unwrap();
+    let mut bucket = s3::S3Server::start(&dir.path().join("s3"), BUCKET);
+    let store = bucket.store_section(BUCKET, &dir.path().join("s3-credentials"), "s3");
+    let data = dir.path().join("data");
+    let backups = dir.path().join("backups");
+    let mut c = prepared_in(
+        dir,
+        data,
+        backups,
+        0,
+        &format!("{store}retry_seconds = 1\n"),
     );
-    let verified = consentcam(&c.config)
-        .arg("verify-backup")
-        .arg(&c.backups)
-        .output()
+    c.bucket = Some(bucket.folder(BUCKET));
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let mut server = start(&c, false).await;
+    let ledger = Ledger::default();
+    let staff = Session::login(&base, "staff").await;
+    let director = Session::login(&base, "director").await;
+    let admin = Session::login(&base, "admin").await;
+    let (learner, form) = c.learners[0];
+    for id in out_and_back(&base, &c.kiosks[0], 1).await {
+        ledger.push(Acked::Event(id));
+    }
+    let (card, hashes) = make_card(c.dir.path(), "card-1", 11);
+    succeeded(card_sent(&c, &base, &card).await);
+    ledger.push(Acked::Card(hashes.clone()));
+    let photos = analysed(&c.data, &hashes).await;
+    ready_to_publish(&staff, &director, &photos[..1], learner).await;
+    ready_to_publish(&staff, &director, &photos[1..2], c.learners[1].0).await;
+    let website = json!({ "channel": { "kind": "website" } });
+    let first = director
+        .ok(
+            reqwest::Method::POST,
+            &format!("/api/v1/photos/{}/publish", photos[0]),
+            website.clone(),
+        )
+        .await
+        .expect("published while the storage is there");
+    ledger.push(Acked::Published(
+        first["opaque_name"].as_str().unwrap().to_owned(),
+    ));
+
+    // The storage goes away, as a returned camera's card is being sent: the kiosk's
+    // import offers each file again while the server answers 503.
+    bucket.stop();
+    let (card2, hashes2) = make_card(c.dir.path(), "card-2", 12);
+    let sending = send_card_command(&c.config, &base, &c.kiosks[0], &card2)
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let second = format!("/api/v1/photos/{}/publish", photos[1]);
+    let (status, said) = director
+        .send(reqwest::Method::POST, &second, website.clone())
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{said}");
     assert!(
-        verified.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verified.stderr)
+        said["message"].as_str().unwrap().contains("try again"),
+        "{said}"
     );
+    // Consent goes: the takedown task cannot finish while the copy cannot be removed.
+    let withdraw = format!("/api/v1/consents/{form}/withdraw");
+    admin
+        .ok(reqwest::Method::POST, &withdraw, json!({}))
+        .await
+        .expect("a withdrawal is recorded whatever the storage");
+    ledger.push(Acked::Withdrawn(form));
+    let tasks = director
+        .ok(reqwest::Method::GET, "/api/v1/takedowns", Value::Null)
+        .await
+        .unwrap();
+    let task = tasks[0]["id"].as_i64().unwrap();
+    let done = format!("/api/v1/takedowns/{task}/done");
+    let (status, said) = director
+        .send(reqwest::Method::POST, &done, json!({}))
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{said}");
+    // The nightly backup goes on: with the archive in a bucket it takes the records only
+    // (the bucket's files are left to the provider's own versioning), and verifies.
+    succeeded(on_backups(&c, "backup"));
+    succeeded(on_backups(&c, "verify-backup"));
+    // Nothing half-done: no second publication, the task open, the photo page answers.
+    let conn = records(&c.data);
+    assert_eq!(count(&conn, "SELECT count(*) FROM publications", []), 1);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM publications WHERE takedown_done_at IS NULL",
+            []
+        ),
+        1
+    );
+    drop(conn);
+    let photo = format!("/api/v1/photos/{}", photos[1]);
+    assert!(
+        director
+            .ok(reqwest::Method::GET, &photo, Value::Null)
+            .await
+            .is_some()
+    );
+
+    // Back: each step done again goes through, once.
+    bucket.resume();
+    let published = director
+        .ok(reqwest::Method::POST, &second, website)
+        .await
+        .expect("published once the storage is back");
+    ledger.push(Acked::Published(
+        published["opaque_name"].as_str().unwrap().to_owned(),
+    ));
+    director
+        .ok(reqwest::Method::POST, &done, json!({}))
+        .await
+        .expect("the takedown finishes once the storage is back");
+    ledger.push(Acked::TakedownDone(task));
+    let sent = sending.wait_with_output().await.unwrap();
+    let log = std::fs::read_to_string(c.dir.path().join("server.log")).unwrap_or_default();
+    assert!(
+        sent.status.success(),
+        "{}\n{log}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    ledger.push(Acked::Card(hashes2.clone()));
+    succeeded(on_backups(&c, "backup"));
+    succeeded(on_backups(&c, "verify-backup"));
+    let conn = records(&c.data);
+    assert_eq!(count(&conn, "SELECT count(*) FROM publications", []), 2);
+    // Every file of the card stored once.
+    for hash in &hashes2 {
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM photos WHERE content_hash = ?1",
+                [hash]
+            ),
+            1
+        );
+    }
+    drop(conn);
     let problems = violations(&c, &ledger, true);
     assert!(problems.is_empty(), "{problems:#?}");
     server.start_kill().unwrap();

@@ -10,11 +10,7 @@ use serde_json::{Value, json};
 
 /// A client with a session for `user` (password `{user}-bench-password`) and its CSRF token.
 pub async fn login(base: &str, user: &str) -> (Client, String) {
-    let client = Client::builder()
-        .cookie_store(true)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let client = client_builder().cookie_store(true).build().unwrap();
     let body: Value = client
         .post(format!("{base}/api/v1/login"))
         .json(&json!({ "username": user, "password": format!("{user}-bench-password") }))
@@ -25,6 +21,18 @@ pub async fn login(base: &str, user: &str) -> (Client, String) {
         .await
         .unwrap();
     (client, body["csrf_token"].as_str().unwrap().to_owned())
+}
+
+/// A client as the benchmarks use them: a minute to answer, and an idle connection left
+/// well before the server closes it (`consentcam_wire::IDLE_CONNECTION_SECONDS`): a
+/// client that logged in and then waited for the others would otherwise send its first
+/// request on a connection the server was closing.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    Client::builder()
+        .timeout(Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_secs(
+            consentcam_wire::IDLE_CONNECTION_SECONDS,
+        ))
 }
 
 /// The `p`th percentile of sorted durations (nearest rank).

@@ -266,3 +266,37 @@ async fn a_json_body_over_the_upload_limit_is_413_not_a_bad_request() {
     let body = expect(answer, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert_eq!(body["error"], "too_large", "{body}");
 }
+
+/// The server's guard against slow clients also times the wait between two requests on
+/// one connection: an idle keep-alive connection is closed after `header_seconds`. A
+/// client that reused it later could send its request into the close; the clients this
+/// project ships leave theirs long before.
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_header_time_and_our_clients_leave_sooner()
+ {
+    let app = spawn_with(|c| c.limits.header_seconds = 2).await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("\"backup\"") {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("the health answer")
+            .unwrap();
+        assert!(n > 0, "closed before answering");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 "));
+    // Kept open for a next request a while, then closed with nothing sent.
+    assert!(!closed_within(&mut stream, Duration::from_millis(1200)).await);
+    assert!(closed_within(&mut stream, Duration::from_secs(3)).await);
+    assert!(
+        consentcam_wire::IDLE_CONNECTION_SECONDS
+            < consentcam::infra::config::Limits::default().header_seconds,
+        "the clients keep idle connections longer than the server does"
+    );
+}

@@ -40,6 +40,14 @@ pub mod demo_tags {
     pub const IPAD_1: &str = "0401A2B3C4D5E6";
 }
 
+/// Seconds a client of the server (the kiosk, a site's card import, the benchmarks) keeps
+/// an idle connection for its next request. The server closes a keep-alive connection that
+/// has sent nothing for `[limits] header_seconds` (15 by default: its guard against slow
+/// clients also times the wait between requests), and a request sent on it as it closes is
+/// lost ("connection closed before message completed"). Well under that, a client opens a
+/// new connection instead.
+pub const IDLE_CONNECTION_SECONDS: u64 = 5;
+
 /// A badge or device tag UID as upper-case hex without separators, e.g. `"04A1B2C3"`.
 ///
 /// 4, 7 or 10 bytes (8, 14 or 20 hex digits).

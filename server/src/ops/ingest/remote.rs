@@ -125,5 +125,7 @@ pub fn has_file(conn: &Connection, archive: &Archive, hash: &ContentHash) -> Res
         && archive
             .photo_store()?
             .contains(hash)
-            .map_err(|e| StoreError::Invalid(format!("photo store: {e}")))?)
+            // The store failing (the bucket away) is the server's trouble: unavailable
+            // for now, so the sender asks again.
+            .map_err(|e| StoreError::Unavailable(format!("photo store: {e}")))?)
 }

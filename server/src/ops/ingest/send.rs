@@ -125,6 +125,9 @@ fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(3600)))
+        .max_idle_age(Duration::from_secs(
+            consentcam_wire::IDLE_CONNECTION_SECONDS,
+        ))
         .build()
         .into()
 }
@@ -132,17 +135,23 @@ fn agent() -> ureq::Agent {
 /// Whether the server has the file at `address` (its hash): stored, checked and
 /// committed there.
 fn server_has(agent: &ureq::Agent, address: &str, auth: &str) -> Result<bool, String> {
-    let status = agent
-        .get(address)
-        .header("Authorization", auth)
-        .call()
-        .map_err(|e| e.to_string())?
-        .status()
-        .as_u16();
-    match status {
-        204 => Ok(true),
-        404 => Ok(false),
-        other => Err(format!("the server answered HTTP {other}")),
+    let started = std::time::Instant::now();
+    loop {
+        let status = agent
+            .get(address)
+            .header("Authorization", auth)
+            .call()
+            .map_err(|e| e.to_string())?
+            .status()
+            .as_u16();
+        match status {
+            204 => return Ok(true),
+            404 => return Ok(false),
+            // The server's store is busy or out of reach for now: asked again, as a file
+            // is offered again.
+            503 if started.elapsed() < BUSY_FOR => std::thread::sleep(Duration::from_millis(500)),
+            other => return Err(format!("the server answered HTTP {other}")),
+        }
     }
 }
 

@@ -29,12 +29,16 @@ pub use outbox::Outbox;
 /// The stored original of `content_hash`, read whole from the archive.
 ///
 /// # Errors
-/// [`PublishError::Original`] if it is missing or cannot be read.
+/// [`PublishError::Original`] if it is missing or unreadable; the storage's own failure
+/// as [`StoreError::Unavailable`].
 pub fn read_original(archive: &Archive, content_hash: &str) -> Result<Vec<u8>, PublishError> {
     let key = Archive::original_key(content_hash);
     match archive.read(&key) {
         Ok(Some(bytes)) => Ok(bytes),
         Ok(None) => Err(PublishError::Original(key, "it is not there".into())),
+        // The storage failed or is out of reach (a bucket away): try again later; the
+        // original itself is not known to be missing.
+        Err(e @ StoreError::Unavailable(_)) => Err(PublishError::Store(e)),
         Err(e) => Err(PublishError::Original(key, e.to_string())),
     }
 }

@@ -433,7 +433,9 @@ pub async fn finish_takedown(
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(format!("cannot remove the outbox copy: {e}")))?;
+    // The storage holding the copy failed or is away: the task stays open, and is done
+    // again later (503 with Retry-After).
+    .map_err(|e| ApiError::Unavailable(format!("cannot remove the outbox copy: {e}")))?;
     let by = caller.account.id;
     let done = state
         .db(move |c| {
