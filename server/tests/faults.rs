@@ -96,6 +96,76 @@ enum Acked {
     Backup,
 }
 
+impl Acked {
+    /// The queries that find it in the records: each counts exactly 1 when it is there.
+    fn found_by(&self) -> Vec<(&'static str, Vec<rusqlite::types::Value>)> {
+        use rusqlite::types::Value::{Integer, Text};
+        const EVENT: &str = "SELECT count(*) FROM kiosk_events WHERE event_id = ?1";
+        match self {
+            Acked::Event(id) => vec![
+                (EVENT, vec![Text(id.clone())]),
+                (
+                    "SELECT count(*) FROM custody_sessions
+                     WHERE out_event_id = ?1 OR return_event_id = ?1",
+                    vec![Text(id.clone())],
+                ),
+            ],
+            Acked::EventAgain(id) => vec![(EVENT, vec![Text(id.clone())])],
+            Acked::Tag { photo, person } => vec![(
+                "SELECT count(*) FROM tags WHERE photo_id = ?1 AND person_id = ?2",
+                vec![Integer(*photo), Integer(*person)],
+            )],
+            Acked::Confirmed(photo) => vec![(
+                "SELECT count(*) FROM photos WHERE id = ?1 AND people_confirmed = 1",
+                vec![Integer(*photo)],
+            )],
+            Acked::Provenance(photo) => vec![(
+                "SELECT count(*) FROM photos WHERE id = ?1
+                 AND (provenance = 'verified' OR provenance_ack_by IS NOT NULL)",
+                vec![Integer(*photo)],
+            )],
+            // Approved at least once (a later change may void it and a director approve
+            // again).
+            Acked::Approved(photo) => vec![(
+                "SELECT count(*) > 0 FROM approvals WHERE photo_id = ?1 AND approved = 1",
+                vec![Integer(*photo)],
+            )],
+            Acked::Published(name) => vec![(
+                "SELECT count(*) FROM publications WHERE opaque_name = ?1",
+                vec![Text(name.clone())],
+            )],
+            Acked::Withdrawn(form) => vec![(
+                "SELECT count(*) FROM consent_records WHERE id = ?1 AND withdrawn_on IS NOT NULL",
+                vec![Integer(*form)],
+            )],
+            Acked::TakedownDone(id) => vec![(
+                "SELECT count(*) FROM publications WHERE id = ?1 AND takedown_done_at IS NOT NULL",
+                vec![Integer(*id)],
+            )],
+            Acked::Csv(refs) => refs
+                .iter()
+                .map(|r| {
+                    (
+                        "SELECT count(*) FROM consent_records c JOIN people p
+                         ON p.id = c.person_id WHERE p.ext_ref = ?1",
+                        vec![Text(r.clone())],
+                    )
+                })
+                .collect(),
+            Acked::Card(hashes) => hashes
+                .iter()
+                .map(|h| {
+                    (
+                        "SELECT count(*) FROM photos WHERE content_hash = ?1",
+                        vec![Text(h.clone())],
+                    )
+                })
+                .collect(),
+            Acked::Backup => vec![],
+        }
+    }
+}
+
 #[derive(Default)]
 struct Ledger {
     acked: Mutex<Vec<Acked>>,
@@ -784,96 +854,10 @@ fn violations(c: &Campaign, ledger: &Ledger, settled: bool) -> Vec<String> {
     }
     // Every change answered 2xx is there.
     for acked in ledger.snapshot() {
-        let found = match &acked {
-            Acked::Event(id) => {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM kiosk_events WHERE event_id = ?1",
-                    [id],
-                ) == 1
-                    && count(
-                        &conn,
-                        "SELECT count(*) FROM custody_sessions
-                         WHERE out_event_id = ?1 OR return_event_id = ?1",
-                        [id],
-                    ) == 1
-            }
-            Acked::EventAgain(id) => {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM kiosk_events WHERE event_id = ?1",
-                    [id],
-                ) == 1
-            }
-            Acked::Tag { photo, person } => {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM tags WHERE photo_id = ?1 AND person_id = ?2",
-                    [photo, person],
-                ) == 1
-            }
-            Acked::Confirmed(photo) => {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM photos WHERE id = ?1 AND people_confirmed = 1",
-                    [photo],
-                ) == 1
-            }
-            Acked::Provenance(photo) => {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM photos WHERE id = ?1
-                     AND (provenance = 'verified' OR provenance_ack_by IS NOT NULL)",
-                    [photo],
-                ) == 1
-            }
-            Acked::Approved(photo) => {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM approvals WHERE photo_id = ?1 AND approved = 1",
-                    [photo],
-                ) >= 1
-            }
-            Acked::Published(name) => {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM publications WHERE opaque_name = ?1",
-                    [name],
-                ) == 1
-            }
-            Acked::Withdrawn(form) => {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM consent_records
-                     WHERE id = ?1 AND withdrawn_on IS NOT NULL",
-                    [form],
-                ) == 1
-            }
-            Acked::TakedownDone(id) => {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM publications
-                     WHERE id = ?1 AND takedown_done_at IS NOT NULL",
-                    [id],
-                ) == 1
-            }
-            Acked::Csv(refs) => refs.iter().all(|r| {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM consent_records c JOIN people p
-                     ON p.id = c.person_id WHERE p.ext_ref = ?1",
-                    [r],
-                ) == 1
-            }),
-            Acked::Card(hashes) => hashes.iter().all(|h| {
-                count(
-                    &conn,
-                    "SELECT count(*) FROM photos WHERE content_hash = ?1",
-                    [h],
-                ) == 1
-            }),
-            Acked::Backup => true,
-        };
+        let found = acked
+            .found_by()
+            .into_iter()
+            .all(|(sql, p)| count(&conn, sql, rusqlite::params_from_iter(p)) == 1);
         if !found {
             bad.push(format!("acknowledged but missing: {acked:?}"));
         }

@@ -64,6 +64,7 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
 /// Returns the files removed.
 pub fn remove_staged_parts(root: &Path) -> io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
+    let mut here = false;
     let entries = match std::fs::read_dir(root) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(removed),
@@ -80,9 +81,11 @@ pub fn remove_staged_parts(root: &Path) -> io::Result<Vec<PathBuf>> {
         } else if kind.is_file() && name.starts_with('.') && name.ends_with(".part") {
             std::fs::remove_file(&path)?;
             removed.push(path);
+            here = true;
         }
     }
-    if !removed.is_empty() {
+    // Each folder that lost a name is synced (its subfolders sync themselves).
+    if here {
         sync_dir(root)?;
     }
     Ok(removed)
