@@ -978,10 +978,20 @@ fn ids_text(conn: &rusqlite::Connection, sql: &str) -> BTreeSet<String> {
 
 /// The server, started as a person starts it, until it answers `/health`.
 async fn start(c: &Campaign, fault: bool) -> tokio::process::Child {
+    start_with(c, fault, &[]).await
+}
+
+/// As [`start`], with more variables in the server's environment.
+async fn start_with(
+    c: &Campaign,
+    fault: bool,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> tokio::process::Child {
     let mut command = tokio_consentcam(&c.config);
     command
         .args(["serve", "--bind"])
-        .arg(format!("127.0.0.1:{}", c.port));
+        .arg(format!("127.0.0.1:{}", c.port))
+        .envs(env.iter().copied());
     if fault {
         command.env("CONSENTCAM_FAULT", "answer-before-commit");
     }
@@ -1716,6 +1726,281 @@ async fn object_storage_away_fails_each_step_clearly_and_all_completes_once_it_i
         );
     }
     drop(conn);
+    let problems = violations(&c, &ledger, true);
+    assert!(problems.is_empty(), "{problems:#?}");
+    server.start_kill().unwrap();
+    server.wait().await.unwrap();
+}
+
+/// libfaketime (Debian's `faketime`), which moves the wall clock of the program it is
+/// preloaded into and leaves its monotonic clock alone.
+fn libfaketime() -> PathBuf {
+    let found = std::fs::read_dir("/usr/lib")
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|d| d.path().join("faketime/libfaketime.so.1"))
+        .chain([PathBuf::from("/usr/lib/faketime/libfaketime.so.1")])
+        .find(|p| p.exists());
+    found.expect("libfaketime is missing: apt install faketime")
+}
+
+/// Sets the server's clock `offset` from the real one ("-1h", "+1d", "+0"): libfaketime
+/// reads the file at every look at the clock.
+fn set_server_clock(file: &Path, offset: &str) {
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, format!("{offset}\n")).unwrap();
+    std::fs::rename(&tmp, file).unwrap();
+}
+
+/// A kiosk's batch as the kiosk sends it: the events and its own (right) clock.
+async fn send_events(base: &str, kiosk: &Kiosk, events: &[Value]) -> Value {
+    let r = client(false)
+        .post(format!("{base}/api/v1/kiosk/events"))
+        .bearer_auth(&kiosk.token)
+        .json(&json!({ "events": events, "sent_at": Clock::System.now() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+async fn login_status(base: &str, user: &str, pass: &str) -> StatusCode {
+    client(false)
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({ "username": user, "password": pass }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Logs in with a wrong password until the throttle makes the next attempt wait; how
+/// long it said.
+async fn fail_until_throttled(base: &str, user: &str) -> u64 {
+    for _ in 0..20 {
+        let r = client(false)
+            .post(format!("{base}/api/v1/login"))
+            .json(&json!({ "username": user, "password": "not the password" }))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            return r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+        }
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    panic!("twenty wrong passwords and no wait");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_clock_set_an_hour_back_and_a_day_ahead_loses_no_event_nor_takedown() {
+    let c = prepared();
+    // A throttle that bites after three failures, as a real one might.
+    let config = std::fs::read_to_string(&c.config).unwrap();
+    std::fs::write(
+        &c.config,
+        config.replace("login_attempts = 1000", "login_attempts = 3"),
+    )
+    .unwrap();
+    let clock = c.dir.path().join("server-clock");
+    set_server_clock(&clock, "+0");
+    let env = [
+        ("LD_PRELOAD", libfaketime().into_os_string()),
+        ("FAKETIME_TIMESTAMP_FILE", clock.clone().into_os_string()),
+        ("FAKETIME_NO_CACHE", "1".into()),
+        ("FAKETIME_DONT_FAKE_MONOTONIC", "1".into()),
+    ];
+    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let mut server = start_with(&c, false, &env).await;
+    let ledger = Ledger::default();
+    let staff = Session::login(&base, "staff").await;
+    let director = Session::login(&base, "director").await;
+    let admin = Session::login(&base, "admin").await;
+    for id in out_and_back(&base, &c.kiosks[0], 1).await {
+        ledger.push(Acked::Event(id));
+    }
+    let (card, hashes) = make_card(c.dir.path(), "card-1", 21);
+    succeeded(card_sent(&c, &base, &card).await);
+    ledger.push(Acked::Card(hashes.clone()));
+    let photos = analysed(&c.data, &hashes).await;
+    let website = json!({ "channel": { "kind": "website" } });
+    let mut published = Vec::new();
+    for (photo, (learner, _)) in photos.iter().zip(&c.learners[..2]) {
+        ready_to_publish(&staff, &director, &[*photo], *learner).await;
+        let done = director
+            .ok(
+                reqwest::Method::POST,
+                &format!("/api/v1/photos/{photo}/publish"),
+                website.clone(),
+            )
+            .await
+            .expect("published");
+        ledger.push(Acked::Published(
+            done["opaque_name"].as_str().unwrap().to_owned(),
+        ));
+        published.push(done["opaque_name"].as_str().unwrap().to_owned());
+    }
+    // A guesser at the staff account: the next attempt must wait a moment.
+    let wait = fail_until_throttled(&base, "staff").await;
+    assert!(wait <= 2, "{wait}");
+
+    // An hour back, as a mistaken hand might set it.
+    set_server_clock(&clock, "-1h");
+    let kiosk = &c.kiosks[1];
+    let held = [
+        kiosk_event("h-1", 1, kiosk, true),
+        kiosk_event("h-2", 2, kiosk, false),
+    ];
+    let receipt = send_events(&base, kiosk, &held).await;
+    assert_eq!(receipt["recorded"], json!([]), "{receipt}");
+    assert_eq!(receipt["refused"], json!([]), "{receipt}");
+    assert_eq!(receipt["rejected"]["event_id"], "h-1", "{receipt}");
+    let said = receipt["rejected"]["reason"].as_str().unwrap();
+    assert!(said.contains("1 h 0 min ahead of the server"), "{said}");
+    let page = admin
+        .client
+        .get(format!("{base}/admin/kiosks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("clocks disagree"), "{page}");
+    // The throttle's wait stays a moment, not an hour and a moment.
+    tokio::time::sleep(Duration::from_secs(wait + 1)).await;
+    assert_eq!(
+        login_status(&base, "staff", "staff-faults-password").await,
+        StatusCode::OK
+    );
+    // A session begun before goes on; a withdrawal takes its photo down, to the end.
+    let (status, _) = director
+        .send(reqwest::Method::GET, "/api/v1/takedowns", Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let (learner, form) = c.learners[0];
+    admin
+        .ok(
+            reqwest::Method::POST,
+            &format!("/api/v1/consents/{form}/withdraw"),
+            json!({}),
+        )
+        .await
+        .expect("withdrawn an hour back");
+    ledger.push(Acked::Withdrawn(form));
+    let takedown = |learner: i64| {
+        let conn = records(&c.data);
+        let id: i64 = conn
+            .query_row(
+                "SELECT p.id FROM publications p JOIN tags t ON t.photo_id = p.photo_id \
+                 WHERE t.person_id = ?1 AND p.takedown_since IS NOT NULL",
+                [learner],
+                |r| r.get(0),
+            )
+            .expect("a takedown task for the withdrawn learner's photo");
+        id
+    };
+    let task = takedown(learner);
+    director
+        .ok(
+            reqwest::Method::POST,
+            &format!("/api/v1/takedowns/{task}/done"),
+            json!({}),
+        )
+        .await
+        .expect("the takedown is done an hour back");
+    ledger.push(Acked::TakedownDone(task));
+
+    // A day ahead.
+    set_server_clock(&clock, "+1d");
+    let receipt = send_events(&base, kiosk, &held).await;
+    assert_eq!(receipt["rejected"]["event_id"], "h-1", "{receipt}");
+    let said = receipt["rejected"]["reason"].as_str().unwrap();
+    assert!(said.contains("1 day 0 h 0 min behind the server"), "{said}");
+    // Sessions idle longer than 30 minutes by the server's clock have ended: a person
+    // logs in again, and nothing answers 500.
+    let (status, _) = director
+        .send(reqwest::Method::GET, "/api/v1/takedowns", Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A wait the throttle set is not lifted by the jump.
+    let wait = fail_until_throttled(&base, "staff").await;
+    assert!(wait >= 1, "{wait}");
+    assert_eq!(
+        login_status(&base, "staff", "staff-faults-password").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let director = Session::login(&base, "director").await;
+    let admin = Session::login(&base, "admin").await;
+    let (learner, form) = c.learners[1];
+    admin
+        .ok(
+            reqwest::Method::POST,
+            &format!("/api/v1/consents/{form}/withdraw"),
+            json!({}),
+        )
+        .await
+        .expect("withdrawn a day ahead");
+    ledger.push(Acked::Withdrawn(form));
+    let task = takedown(learner);
+    director
+        .ok(
+            reqwest::Method::POST,
+            &format!("/api/v1/takedowns/{task}/done"),
+            json!({}),
+        )
+        .await
+        .expect("the takedown is done a day ahead");
+    ledger.push(Acked::TakedownDone(task));
+
+    // Put right: the kiosk's next round goes through, each event once, none refused.
+    set_server_clock(&clock, "+0");
+    let receipt = send_events(&base, kiosk, &held).await;
+    assert_eq!(receipt["recorded"], json!(["h-1", "h-2"]), "{receipt}");
+    assert!(receipt["rejected"].is_null(), "{receipt}");
+    for id in ["h-1", "h-2"] {
+        ledger.push(Acked::Event(id.into()));
+    }
+    let page = admin
+        .client
+        .get(format!("{base}/admin/kiosks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("clocks disagree"), "{page}");
+    let conn = records(&c.data);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM refused_kiosk_events", []),
+        0
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM publications WHERE takedown_done_at IS NOT NULL",
+            []
+        ),
+        2
+    );
+    drop(conn);
+    for name in &published {
+        assert!(
+            !files_under(&c.data, "outbox", false)
+                .iter()
+                .any(|f| f.contains(name.as_str())),
+            "{name} is still in the outbox"
+        );
+    }
     let problems = violations(&c, &ledger, true);
     assert!(problems.is_empty(), "{problems:#?}");
     server.start_kill().unwrap();

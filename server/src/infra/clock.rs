@@ -20,6 +20,26 @@ impl Clock {
         }
     }
 
+    /// A time for measuring how long ago something happened in this process (the login
+    /// throttle's failures): it starts at the wall clock when first asked and then follows
+    /// the monotonic clock, so setting the wall clock (an hour back, a day ahead) neither
+    /// lengthens nor lifts a wait. Never compare it with [`Clock::now`] or store it.
+    pub fn steady_now(&self) -> Timestamp {
+        match self {
+            Clock::System => {
+                static ANCHOR: std::sync::OnceLock<(Timestamp, std::time::Instant)> =
+                    std::sync::OnceLock::new();
+                #[allow(clippy::disallowed_methods)]
+                let (wall, at) =
+                    ANCHOR.get_or_init(|| (Timestamp::now(), std::time::Instant::now()));
+                let elapsed = jiff::SignedDuration::try_from(at.elapsed())
+                    .unwrap_or(jiff::SignedDuration::MAX);
+                wall.saturating_add(elapsed).unwrap_or(*wall)
+            }
+            Clock::Fixed(at) => *at,
+        }
+    }
+
     /// Today's date where the organisation is.
     pub fn today(&self, tz: &TimeZone) -> Date {
         tz.to_datetime(self.now()).date()

@@ -4,6 +4,7 @@ use consentcam_wire::{EventBatch, EventReceipt, RefusedEvent, RejectedEvent};
 use jiff::Timestamp;
 use rusqlite::Connection;
 
+use crate::rules::kiosk;
 use crate::store::custody::{self, Recorded};
 use crate::store::{Result, StoreError};
 
@@ -54,6 +55,20 @@ fn record_batch_kept(
         refused: vec![],
         rejected: None,
     };
+    let off_by = batch
+        .sent_at
+        .map(|clock| clock.duration_since(received))
+        .filter(|off| off.abs() > kiosk::CLOCK_TOLERANCE);
+    if keep {
+        custody::note_clock(conn, kiosk, off_by, received)?;
+    }
+    if let Some(off) = off_by {
+        tracing::warn!(
+            kiosk,
+            kiosk_minus_server_seconds = off.as_secs(),
+            "the kiosk's clock and the server's disagree: its events wait on the kiosk"
+        );
+    }
     for event in &batch.events {
         let tx = conn.transaction()?;
         match custody::record_event(&tx, kiosk, event, received, batch.sent_at) {
@@ -74,6 +89,19 @@ fn record_batch_kept(
                 });
             }
             Ok(Recorded::Duplicate) => receipt.duplicate.push(event.event_id.clone()),
+            Ok(Recorded::Held(refusal)) => {
+                let off = off_by.map_or_else(String::new, |off| {
+                    format!(
+                        " (the kiosk's clock is {} the server's)",
+                        kiosk::describe_offset(off)
+                    )
+                });
+                receipt.rejected = Some(RejectedEvent {
+                    event_id: event.event_id.clone(),
+                    reason: format!("{}{off}", refusal.sentence()),
+                });
+                break;
+            }
             Err(e @ (StoreError::Invalid(_) | StoreError::NotFound { .. })) => {
                 receipt.rejected = Some(RejectedEvent {
                     event_id: event.event_id.clone(),
@@ -162,6 +190,77 @@ mod tests {
         assert_eq!(receipt.recorded, ["k-2", "k-3"]);
         assert!(receipt.refused.is_empty() && receipt.rejected.is_none());
         assert!(custody::open_sessions(&conn).unwrap().is_empty());
+    }
+
+    fn clock_note(conn: &Connection, kiosk: i64) -> (Option<i64>, Option<String>) {
+        conn.query_row(
+            "SELECT clock_off_seconds, clock_off_since FROM kiosks WHERE id = ?1",
+            [kiosk],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn when_the_servers_clock_is_set_wrong_the_kiosks_events_wait_and_none_is_refused() {
+        let (mut conn, kiosk, person, device) = setup();
+        let out = event(
+            "k-1",
+            1,
+            0,
+            KioskEventKind::SignedOut {
+                device_id: device,
+                person_id: person,
+                due_back: t(3600),
+                booking_id: None,
+            },
+        );
+        let back = event(
+            "k-2",
+            2,
+            60,
+            KioskEventKind::Returned {
+                device_id: device,
+                person_id: person,
+            },
+        );
+        let batch = EventBatch {
+            events: vec![out, back],
+            sent_at: Some(t(90)),
+        };
+        // The server's clock an hour back, then a day ahead: held each time.
+        for (server, said) in [
+            (t(90 - 3600), "1 h 0 min ahead of"),
+            (t(90 + 86_400), "1 day 0 h 0 min behind"),
+        ] {
+            let receipt = record_batch(&mut conn, kiosk, &batch, server).unwrap();
+            assert!(
+                receipt.recorded.is_empty() && receipt.refused.is_empty(),
+                "{receipt:?}"
+            );
+            let held = receipt.rejected.expect("held, left on the kiosk");
+            assert_eq!(held.event_id, "k-1");
+            assert!(held.reason.contains(said), "{}", held.reason);
+            let refused: i64 = conn
+                .query_row("SELECT count(*) FROM refused_kiosk_events", [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(refused, 0);
+        }
+        let (off, since) = clock_note(&conn, kiosk);
+        assert_eq!(off, Some(-86_400), "the latest difference");
+        assert_eq!(
+            since,
+            Some(t(90 - 3600).to_string()),
+            "since it was first seen"
+        );
+
+        // The clock is mended: the kiosk's next round goes through, and the note goes.
+        let receipt = record_batch(&mut conn, kiosk, &batch, t(91)).unwrap();
+        assert_eq!(receipt.recorded, ["k-1", "k-2"]);
+        assert!(receipt.rejected.is_none());
+        assert_eq!(clock_note(&conn, kiosk), (None, None));
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! and without effect on custody. A refused sign-out leaves the photos of that outing
 //! without a matching sign-out, so they need a director's look (C7) instead of looking
 //! verified.
+//!
+//! One outcome is not a refusal: when the kiosk's clock and the server's disagree, the
+//! event is *held* ([`Refusal::holds`]). Which clock is wrong cannot be told (the server's
+//! may have been set an hour back by hand), so nothing about the event is decided: the
+//! kiosk keeps it, and everything after it, and sends them again until the clocks agree.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -49,7 +54,7 @@ pub struct Facts {
 /// Why an event is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    KioskClockWrong,
+    ClocksDisagree,
     InTheFuture,
     BeforeEarlierEvents,
     TooOld,
@@ -64,7 +69,7 @@ impl Refusal {
     /// The stable code.
     pub fn code(self) -> &'static str {
         match self {
-            Refusal::KioskClockWrong => "kiosk_clock_wrong",
+            Refusal::ClocksDisagree => "clocks_disagree",
             Refusal::InTheFuture => "in_the_future",
             Refusal::BeforeEarlierEvents => "before_earlier_events",
             Refusal::TooOld => "too_old",
@@ -76,11 +81,18 @@ impl Refusal {
         }
     }
 
+    /// Whether the event is held rather than refused: not kept by the server, left on the
+    /// kiosk to be sent again. Only a disagreement of clocks, which says nothing about the
+    /// event itself.
+    pub fn holds(self) -> bool {
+        matches!(self, Refusal::ClocksDisagree)
+    }
+
     /// A sentence for the admin.
     pub fn sentence(self) -> &'static str {
         match self {
-            Refusal::KioskClockWrong => {
-                "the kiosk's clock is more than 5 minutes off the server's, so its times cannot be trusted"
+            Refusal::ClocksDisagree => {
+                "the kiosk's clock and the server's differ by more than 5 minutes, so its times cannot be judged: the kiosk keeps the event and sends it again until the clocks agree"
             }
             Refusal::InTheFuture => "the event is timed after the moment it arrived",
             Refusal::BeforeEarlierEvents => {
@@ -98,6 +110,27 @@ impl Refusal {
     }
 }
 
+/// "3 h 2 min ahead of", "1 day 0 h 5 min behind": how far a kiosk's clock is from the
+/// server's (`off` is the kiosk's minus the server's), to the nearest minute.
+pub fn describe_offset(off: jiff::SignedDuration) -> String {
+    let minutes = (off.as_secs().unsigned_abs() + 30) / 60;
+    let (days, hours, mins) = (minutes / (24 * 60), minutes / 60 % 24, minutes % 60);
+    let mut parts = vec![];
+    if days > 0 {
+        parts.push(format!("{days} day{}", if days == 1 { "" } else { "s" }));
+    }
+    if days > 0 || hours > 0 {
+        parts.push(format!("{hours} h"));
+    }
+    parts.push(format!("{mins} min"));
+    let side = if off.is_negative() {
+        "behind"
+    } else {
+        "ahead of"
+    };
+    format!("{} {side}", parts.join(" "))
+}
+
 /// Decides whether `event` may change custody.
 ///
 /// # Errors
@@ -106,7 +139,7 @@ pub fn check(event: &KioskEvent, facts: &Facts) -> Result<(), Refusal> {
     let at = event.at;
     if let Some(clock) = facts.kiosk_clock {
         if facts.received.duration_since(clock).abs() > CLOCK_TOLERANCE {
-            return Err(Refusal::KioskClockWrong);
+            return Err(Refusal::ClocksDisagree);
         }
         if at.duration_since(clock) > CLOCK_TOLERANCE {
             return Err(Refusal::InTheFuture);
@@ -245,7 +278,25 @@ mod tests {
                     kiosk_clock: Some(t(-24 * 60)),
                     ..ok
                 },
-                Err(Refusal::KioskClockWrong),
+                Err(Refusal::ClocksDisagree),
+            ),
+            (
+                "the server's clock set an hour back, the kiosk's right",
+                event(t(-1), sign_out()),
+                Facts {
+                    received: t(-60),
+                    ..ok
+                },
+                Err(Refusal::ClocksDisagree),
+            ),
+            (
+                "the server's clock a day ahead, the kiosk's right",
+                event(t(-1), sign_out()),
+                Facts {
+                    received: t(24 * 60),
+                    ..ok
+                },
+                Err(Refusal::ClocksDisagree),
             ),
             (
                 "timed after it arrived",
@@ -410,7 +461,7 @@ mod tests {
     #[test]
     fn every_refusal_has_its_own_code_and_a_sentence() {
         let all = [
-            Refusal::KioskClockWrong,
+            Refusal::ClocksDisagree,
             Refusal::InTheFuture,
             Refusal::BeforeEarlierEvents,
             Refusal::TooOld,
@@ -425,5 +476,26 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), all.len());
         assert!(all.iter().all(|r| !r.sentence().is_empty()));
+        let held: Vec<_> = all.iter().filter(|r| r.holds()).collect();
+        assert_eq!(
+            held,
+            [&Refusal::ClocksDisagree],
+            "only a clock disagreement holds"
+        );
+    }
+
+    #[test]
+    fn an_offset_reads_in_days_hours_and_minutes() {
+        use jiff::SignedDuration;
+        for (secs, said) in [
+            (-3600, "1 h 0 min behind"),
+            (400, "6 min ahead of"),
+            (
+                2 * 86_400 + 3 * 3600 + 4 * 60 + 59,
+                "2 days 3 h 4 min ahead of",
+            ),
+        ] {
+            assert_eq!(describe_offset(SignedDuration::from_secs(secs)), said);
+        }
     }
 }

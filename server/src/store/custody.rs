@@ -26,6 +26,8 @@ pub enum Recorded {
     Duplicate,
     /// Kept without effect on custody, for an admin to see (see [`crate::rules::kiosk`]).
     Refused(Refusal),
+    /// Not kept: the kiosk keeps it and sends it again (see [`Refusal::holds`]).
+    Held(Refusal),
 }
 
 fn ts(text: String) -> rusqlite::Result<Timestamp> {
@@ -155,6 +157,9 @@ pub fn record_event(
     }
     let facts = facts(conn, kiosk_id, event, received, kiosk_clock)?;
     if let Err(refusal) = kiosk::check(event, &facts) {
+        if refusal.holds() {
+            return Ok(Recorded::Held(refusal));
+        }
         refuse(conn, kiosk_id, event, received, refusal)?;
         return Ok(Recorded::Refused(refusal));
     }
@@ -285,6 +290,30 @@ pub fn record_event(
         }
     }
     Ok(Recorded::New)
+}
+
+/// Notes how far a kiosk's clock is from the server's when they disagree (`Some`, the
+/// kiosk's minus the server's), keeping the first time it was seen; `None` clears the
+/// note once they agree again.
+pub fn note_clock(
+    conn: &Connection,
+    kiosk_id: i64,
+    off_by: Option<jiff::SignedDuration>,
+    now: Timestamp,
+) -> Result<()> {
+    match off_by {
+        Some(off) => conn.execute(
+            "UPDATE kiosks SET clock_off_seconds = ?2, \
+             clock_off_since = coalesce(clock_off_since, ?3) WHERE id = ?1",
+            params![kiosk_id, off.as_secs(), now.to_string()],
+        )?,
+        None => conn.execute(
+            "UPDATE kiosks SET clock_off_seconds = NULL, clock_off_since = NULL \
+             WHERE id = ?1 AND clock_off_seconds IS NOT NULL",
+            [kiosk_id],
+        )?,
+    };
+    Ok(())
 }
 
 fn event_kind(kind: &KioskEventKind) -> &'static str {

@@ -1,6 +1,6 @@
 //! Deliveries of publications to a channel's web endpoint, and their retries.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
@@ -92,7 +92,12 @@ pub fn delivery(conn: &Connection, publication_id: i64) -> Result<Option<Deliver
         .optional()?)
 }
 
-/// Deliveries and removals due at `now`, oldest publication first.
+/// The longest pause between two tries of a delivery or a removal.
+pub const LONGEST_PAUSE: SignedDuration = SignedDuration::from_hours(1);
+
+/// Deliveries and removals due at `now`, oldest publication first. A try set further ahead
+/// than [`LONGEST_PAUSE`] is due too: the clock was set back since it was planned, and a
+/// takedown must not wait for the clock to catch up.
 pub fn due(conn: &Connection, now: Timestamp) -> Result<Vec<Delivery>> {
     let mut stmt = conn.prepare(&format!(
         "{SELECT} WHERE d.state IN ('pending', 'removing') ORDER BY d.publication_id"
@@ -102,7 +107,9 @@ pub fn due(conn: &Connection, now: Timestamp) -> Result<Vec<Delivery>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows
         .into_iter()
-        .filter(|d| d.next_attempt_at <= now)
+        .filter(|d| {
+            d.next_attempt_at <= now || d.next_attempt_at.duration_since(now) > LONGEST_PAUSE
+        })
         .collect())
 }
 

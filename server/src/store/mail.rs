@@ -92,7 +92,9 @@ fn leased_row(r: &Row<'_>) -> rusqlite::Result<Leased> {
 
 /// Takes the next queued message that is due and not leased (or whose lease ran out: its
 /// worker died) until `lease_until`. Run in a transaction that writes at once, so two
-/// workers never take the same message.
+/// workers never take the same message. A try planned further ahead than the longest wait,
+/// or a lease running more than twice as long as this one, is from before the clock was
+/// set back: it counts as due, or as run out.
 pub fn lease_next(
     conn: &Connection,
     now: Timestamp,
@@ -101,9 +103,18 @@ pub fn lease_next(
     let next = conn
         .query_row(
             "SELECT id, message_id, to_address, subject, body_text, body_html, failures, \
-             queued_at FROM mail_outbox WHERE state = 'queued' AND next_attempt_at <= ?1 \
-             AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY next_attempt_at, id LIMIT 1",
-            [now],
+             queued_at FROM mail_outbox WHERE state = 'queued' \
+             AND (next_attempt_at <= ?1 OR next_attempt_at > ?3) \
+             AND (lease_until IS NULL OR lease_until <= ?1 OR lease_until > ?2) \
+             ORDER BY next_attempt_at, id LIMIT 1",
+            params![
+                now,
+                lease_until
+                    .checked_add(lease_until.duration_since(now))
+                    .unwrap_or(Timestamp::MAX),
+                now.checked_add(crate::rules::mail::LONGEST_WAIT)
+                    .unwrap_or(Timestamp::MAX)
+            ],
             leased_row,
         )
         .optional()?;
@@ -354,6 +365,31 @@ mod tests {
             body_text: "text",
             body_html: "<p>html</p>",
         }
+    }
+
+    #[test]
+    fn after_the_clock_is_set_back_a_planned_try_and_a_lease_do_not_wait_for_it_to_catch_up() {
+        let conn = open_in_memory().unwrap();
+        queue(&conn, &message("<a@x>", None), t(0)).unwrap();
+        queue(&conn, &message("<b@x>", None), t(0)).unwrap();
+        let a = lease_next(&conn, t(10_000), t(10_060)).unwrap().unwrap();
+        mark_retry(&conn, a.id, "451 try later", t(10_120)).unwrap();
+        let b = lease_next(&conn, t(10_001), t(10_061)).unwrap().unwrap();
+        // A day back: b's lease looks a day long, a's retry a day away.
+        let back = 10_000 - 86_400;
+        let first = lease_next(&conn, t(back), t(back + 60)).unwrap().unwrap();
+        let second = lease_next(&conn, t(back), t(back + 60)).unwrap().unwrap();
+        let mut taken = [first.id, second.id];
+        taken.sort_unstable();
+        let mut expected = [a.id, b.id];
+        expected.sort_unstable();
+        assert_eq!(taken, expected);
+        mark_sent(&conn, first.id, t(back)).unwrap();
+        mark_sent(&conn, second.id, t(back)).unwrap();
+        // A lease a moment longer than one's own (another worker's, just taken) still holds.
+        queue(&conn, &message("<c@x>", None), t(0)).unwrap();
+        assert!(lease_next(&conn, t(20_001), t(20_061)).unwrap().is_some());
+        assert!(lease_next(&conn, t(20_000), t(20_060)).unwrap().is_none());
     }
 
     #[test]

@@ -147,6 +147,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0015_mail.sql")),
         M::up(include_str!("../../migrations/0016_online_consent.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0017_backup_runs.sql")),
+        M::up(include_str!("../../migrations/0018_kiosk_clocks.sql")),
     ])
 });
 

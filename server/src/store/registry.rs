@@ -347,11 +347,28 @@ pub struct KioskRecord {
     pub name: String,
     pub created_at: jiff::Timestamp,
     pub revoked_at: Option<jiff::Timestamp>,
+    /// While its clock and the server's disagree: by how many seconds (its minus the
+    /// server's) and since when. Its events wait on the kiosk meanwhile.
+    pub clock_off_seconds: Option<i64>,
+    pub clock_off_since: Option<jiff::Timestamp>,
+}
+
+impl KioskRecord {
+    /// "1 h 0 min ahead of the server's since …", while the clocks disagree.
+    pub fn clock_note(&self) -> Option<String> {
+        let (off, since) = self.clock_off_seconds.zip(self.clock_off_since)?;
+        Some(format!(
+            "its clock is {} the server's (since {since})",
+            crate::rules::kiosk::describe_offset(jiff::SignedDuration::from_secs(off))
+        ))
+    }
 }
 
 pub fn kiosks(conn: &Connection) -> Result<Vec<KioskRecord>> {
-    let mut stmt =
-        conn.prepare("SELECT id, name, created_at, revoked_at FROM kiosks ORDER BY id")?;
+    let mut stmt = conn.prepare(
+        "SELECT id, name, created_at, revoked_at, clock_off_seconds, clock_off_since \
+         FROM kiosks ORDER BY id",
+    )?;
     let rows = stmt
         .query_map([], |r| {
             Ok(KioskRecord {
@@ -359,6 +376,8 @@ pub fn kiosks(conn: &Connection) -> Result<Vec<KioskRecord>> {
                 name: r.get(1)?,
                 created_at: r.get(2)?,
                 revoked_at: r.get(3)?,
+                clock_off_seconds: r.get(4)?,
+                clock_off_since: r.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

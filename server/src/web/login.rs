@@ -61,7 +61,7 @@ pub async fn log_in(
     let now = state.now();
     let attempt = state
         .throttle()
-        .begin(username, address, now)
+        .begin(username, address, state.steady_now())
         .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
 
     let name = username.trim().to_owned();
@@ -155,7 +155,11 @@ async fn check_code(
 ) -> Result<(), ApiError> {
     let attempt = state
         .throttle()
-        .begin(&format!("code:{}", account.username), address, now)
+        .begin(
+            &format!("code:{}", account.username),
+            address,
+            state.steady_now(),
+        )
         .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
     let id = account.id;
     let code = second_factor::Code::parse(typed);

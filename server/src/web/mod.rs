@@ -227,6 +227,11 @@ impl AppState {
         self.inner.clock.now()
     }
 
+    /// The time the login throttle counts in (see [`Clock::steady_now`]).
+    pub fn steady_now(&self) -> Timestamp {
+        self.inner.clock.steady_now()
+    }
+
     pub fn today(&self) -> Date {
         self.inner.clock.today(&self.inner.tz)
     }

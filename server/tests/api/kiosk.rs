@@ -224,16 +224,34 @@ async fn events_that_fail_the_checks_are_kept_for_admins_and_change_no_custody()
 }
 
 #[tokio::test]
-async fn a_kiosk_whose_clock_is_wrong_has_its_events_refused_not_believed() {
+async fn a_kiosk_whose_clock_disagrees_has_its_events_held_not_believed_nor_refused() {
     let app = spawn_app().await;
     let (staff, device) = setup(&app).await;
     // The server's clock says 10:00; the kiosk thinks it is 13:00 yesterday.
-    let receipt = post_events(&app, json!({ "sent_at": "2026-11-24T13:00:00Z", "events": [
+    let batch = json!({ "sent_at": "2026-11-24T13:00:00Z", "events": [
         { "event_id": "a", "seq": 1, "at": "2026-11-24T12:00:00Z", "reader": "r", "type": "signed_out", "device_id": device, "person_id": staff, "due_back": "2026-11-24T20:00:00Z" }
-    ]}))
-    .await;
-    assert_eq!(receipt["refused"][0]["code"], "kiosk_clock_wrong");
+    ]});
+    let receipt = post_events(&app, batch).await;
     assert_eq!(receipt["recorded"], json!([]));
+    assert_eq!(receipt["refused"], json!([]));
+    assert_eq!(receipt["rejected"]["event_id"], "a", "{receipt}");
+    let reason = receipt["rejected"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("21 h 0 min behind") && reason.contains("sends it again"),
+        "{reason}"
+    );
+    let admin = app.login(AccountRole::Admin).await;
+    let page = admin.get("/admin/kiosks").await.text().await.unwrap();
+    assert!(
+        page.contains("clocks disagree") && page.contains("21 h 0 min behind the server"),
+        "{page}"
+    );
+    let refused = expect(
+        admin.get("/api/v1/kiosk-events/refused").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(refused, json!([]));
 }
 
 #[tokio::test]

@@ -110,7 +110,7 @@ impl Poster for HttpPoster {
 /// How long to wait before try number `attempts + 1`: 30 s, doubling, at most an hour.
 pub fn retry_after(attempts: u32) -> SignedDuration {
     let secs = 30i64.saturating_mul(1i64 << attempts.saturating_sub(1).min(10));
-    SignedDuration::from_secs(secs.min(3600))
+    SignedDuration::from_secs(secs.min(deliveries::LONGEST_PAUSE.as_secs()))
 }
 
 /// What one round did.
@@ -381,6 +381,14 @@ mod tests {
         assert_eq!(
             deliver_due(&db, &outbox, &a_token, &poster, t(30)).unwrap(),
             Round::default()
+        );
+        // Planned further ahead than the longest pause: the clock was set back since.
+        let due = |at| deliveries::due(&db.lock().unwrap(), at).unwrap().len();
+        assert_eq!(due(t(31 - 3600)), 0, "an hour ahead is a pause");
+        assert_eq!(
+            due(t(30 - 3600)),
+            1,
+            "more than an hour ahead is a clock set back"
         );
         let round = deliver_due(&db, &outbox, &a_token, &poster, t(31)).unwrap();
         assert_eq!(round.delivered, 1);
