@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything the server can be told.
 #[derive(Debug, Clone, Deserialize)]
@@ -348,14 +348,70 @@ impl Default for BackupSettings {
     }
 }
 
-/// A web endpoint publications of one channel are POSTed to.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// What answers at an endpoint's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointKind {
+    /// Our own protocol: the copy POSTed as JSON, removed with DELETE.
+    #[default]
+    Http,
+    /// A WordPress site: the copy goes into its media library through the REST API,
+    /// and is deleted from it for good on a takedown.
+    Wordpress,
+}
+
+impl EndpointKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            EndpointKind::Http => "http",
+            EndpointKind::Wordpress => "wordpress",
+        }
+    }
+}
+
+/// A web endpoint publications of one channel are sent to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
-    /// `https://...` (or `http://` on a trusted network).
+    #[serde(default)]
+    pub kind: EndpointKind,
+    /// `https://...` (or `http://` on a trusted network): the endpoint, or for WordPress
+    /// the site's address.
     pub url: String,
-    /// A file holding a bearer token for the endpoint, if it wants one.
+    /// A file holding a bearer token for the endpoint, if it wants one (kind `http`).
     pub token_file: Option<PathBuf>,
+    /// WordPress: the user the copies are uploaded as.
+    pub user: Option<String>,
+    /// WordPress: a file holding that user's application password (Users → Profile →
+    /// Application Passwords), never the login password.
+    pub password_file: Option<PathBuf>,
+    /// WordPress: where its REST API answers, when not at `<url>/wp-json` (a site with
+    /// plain permalinks: `<url>/?rest_route=`).
+    pub rest_root: Option<String>,
+    /// WordPress: also start a draft post holding the photo and its caption, for a member
+    /// of staff to finish and publish.
+    #[serde(default)]
+    pub draft_post: bool,
+}
+
+impl Endpoint {
+    /// The secret the endpoint is reached with: the bearer token (`http`) or the
+    /// application password (`wordpress`), read now so a new one takes effect at once.
+    ///
+    /// # Errors
+    /// The file named cannot be read.
+    pub fn secret(&self) -> Result<Option<String>, String> {
+        let file = match self.kind {
+            EndpointKind::Http => self.token_file.as_ref(),
+            EndpointKind::Wordpress => self.password_file.as_ref(),
+        };
+        let Some(path) = file else {
+            return Ok(None);
+        };
+        std::fs::read_to_string(path)
+            .map(|t| Some(t.trim().to_owned()))
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
 }
 
 impl Default for Config {
@@ -485,6 +541,42 @@ impl Config {
                     "[deliver.{channel:?}] url must start with https:// or http://"
                 ));
             }
+            let wordpress_only = [
+                ("user", endpoint.user.is_some()),
+                ("password_file", endpoint.password_file.is_some()),
+                ("rest_root", endpoint.rest_root.is_some()),
+                ("draft_post", endpoint.draft_post),
+            ];
+            match endpoint.kind {
+                EndpointKind::Http => {
+                    if let Some((key, _)) = wordpress_only.iter().find(|(_, set)| *set) {
+                        return Err(format!(
+                            "[deliver.{channel:?}] {key} is for kind = \"wordpress\" only"
+                        ));
+                    }
+                }
+                EndpointKind::Wordpress => {
+                    if endpoint.token_file.is_some() {
+                        return Err(format!(
+                            "[deliver.{channel:?}] a WordPress site takes user and password_file (an application password), not token_file"
+                        ));
+                    }
+                    if endpoint.user.as_deref().is_none_or(|u| u.trim().is_empty())
+                        || endpoint.password_file.is_none()
+                    {
+                        return Err(format!(
+                            "[deliver.{channel:?}] kind = \"wordpress\" needs user and password_file (the file holding the user's application password)"
+                        ));
+                    }
+                    if let Some(root) = &endpoint.rest_root
+                        && !(root.starts_with("https://") || root.starts_with("http://"))
+                    {
+                        return Err(format!(
+                            "[deliver.{channel:?}] rest_root must start with https:// or http://"
+                        ));
+                    }
+                }
+            }
         }
         if let Some(mail) = &self.mail {
             mail.check()?;
@@ -604,13 +696,41 @@ mod tests {
             .endpoint(crate::domain::Channel::Partner(crate::domain::PartnerId(2)))
             .unwrap();
         assert_eq!(partner.token_file.as_deref(), Some(Path::new("/etc/t")));
+        assert_eq!(partner.kind, EndpointKind::Http);
         assert!(config.endpoint(crate::domain::Channel::Social).is_none());
+        std::fs::write(
+            &path,
+            "[deliver.website]\nkind = \"wordpress\"\nurl = \"https://www.school.example\"\n\
+             user = \"consentcam\"\npassword_file = \"/etc/consentcam/wordpress\"\ndraft_post = true\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        let site = config.endpoint(crate::domain::Channel::Website).unwrap();
+        assert_eq!(site.kind, EndpointKind::Wordpress);
+        assert_eq!(site.user.as_deref(), Some("consentcam"));
+        assert!(site.draft_post);
         for (bad, why) in [
             ("[deliver.web]\nurl = \"https://x\"\n", "not a channel"),
             ("[deliver.website]\nurl = \"ftp://x\"\n", "https://"),
             (
                 "[deliver.website]\nurl = \"https://x\"\ntoken = \"t\"\n",
                 "token",
+            ),
+            (
+                "[deliver.website]\nkind = \"wordpress\"\nurl = \"https://x\"\nuser = \"u\"\n",
+                "needs user and password_file",
+            ),
+            (
+                "[deliver.website]\nkind = \"wordpress\"\nurl = \"https://x\"\nuser = \"u\"\npassword_file = \"/p\"\ntoken_file = \"/t\"\n",
+                "not token_file",
+            ),
+            (
+                "[deliver.website]\nurl = \"https://x\"\nuser = \"u\"\n",
+                "user is for kind = \"wordpress\" only",
+            ),
+            (
+                "[deliver.website]\nkind = \"joomla\"\nurl = \"https://x\"\n",
+                "joomla",
             ),
         ] {
             std::fs::write(&path, bad).unwrap();

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::{Result, StoreError};
+use crate::infra::config::EndpointKind;
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,11 +53,37 @@ pub struct Delivery {
     pub opaque_name: String,
     /// A takedown was asked for (a consent was withdrawn).
     pub taken_down: bool,
+    /// What answers at `url`.
+    pub kind: EndpointKind,
+    /// What the site has (WordPress): its media item, the addresses it serves the copy at,
+    /// and the draft post started with it.
+    pub remote: Remote,
+}
+
+/// What a WordPress site holds of one delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Remote {
+    pub media_id: Option<i64>,
+    pub urls: Vec<String>,
+    pub draft_post_id: Option<i64>,
 }
 
 const SELECT: &str = "SELECT d.publication_id, d.url, d.state, d.attempts, d.last_error, \
-     d.next_attempt_at, d.delivered_at, p.channel, p.opaque_name, p.takedown_since IS NOT NULL \
+     d.next_attempt_at, d.delivered_at, p.channel, p.opaque_name, p.takedown_since IS NOT NULL, \
+     d.kind, d.remote_id, d.remote_urls, d.draft_post_id \
      FROM http_deliveries d JOIN publications p ON p.id = d.publication_id";
+
+fn kind(text: &str) -> rusqlite::Result<EndpointKind> {
+    match text {
+        "http" => Ok(EndpointKind::Http),
+        "wordpress" => Ok(EndpointKind::Wordpress),
+        other => Err(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown endpoint kind {other:?}").into(),
+        )),
+    }
+}
 
 fn row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     Ok(Delivery {
@@ -70,16 +97,91 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         channel: r.get(7)?,
         opaque_name: r.get(8)?,
         taken_down: r.get(9)?,
+        kind: kind(&r.get::<_, String>(10)?)?,
+        remote: Remote {
+            media_id: r.get(11)?,
+            urls: match r.get::<_, Option<String>>(12)? {
+                Some(json) => serde_json::from_str(&json).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        12,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })?,
+                None => Vec::new(),
+            },
+            draft_post_id: r.get(13)?,
+        },
     })
 }
 
 /// Queues a publication for its channel's endpoint, due at once.
-pub fn insert(conn: &Connection, publication_id: i64, url: &str, now: Timestamp) -> Result<()> {
+pub fn insert(
+    conn: &Connection,
+    publication_id: i64,
+    url: &str,
+    kind: EndpointKind,
+    now: Timestamp,
+) -> Result<()> {
     conn.execute(
-        "INSERT INTO http_deliveries (publication_id, url, next_attempt_at) VALUES (?1, ?2, ?3)",
-        params![publication_id, url, now],
+        "INSERT INTO http_deliveries (publication_id, url, kind, next_attempt_at) \
+         VALUES (?1, ?2, ?3, ?4)",
+        params![publication_id, url, kind.code(), now],
     )?;
     Ok(())
+}
+
+/// Records what the site holds of a delivery as soon as it holds it, before anything else
+/// is asked of the site, so no later failure can lead to a second upload.
+pub fn set_remote(conn: &Connection, publication_id: i64, remote: &Remote) -> Result<()> {
+    let urls =
+        serde_json::to_string(&remote.urls).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let changed = conn.execute(
+        "UPDATE http_deliveries SET remote_id = ?2, remote_urls = ?3, draft_post_id = ?4 \
+         WHERE publication_id = ?1",
+        params![publication_id, remote.media_id, urls, remote.draft_post_id],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            what: "delivery",
+            id: publication_id,
+        });
+    }
+    Ok(())
+}
+
+/// Starts the removal, at once, of every copy a WordPress site holds whose publication is
+/// being taken down: the site loses it the moment consent goes, not when the task is
+/// marked done. Returns how many were started.
+pub fn start_removals(conn: &Connection, now: Timestamp) -> Result<usize> {
+    Ok(conn.execute(
+        "UPDATE http_deliveries SET state = 'removing', attempts = 0, last_error = NULL, \
+         next_attempt_at = ?1 WHERE kind = 'wordpress' AND state = 'delivered' \
+         AND publication_id IN (SELECT id FROM publications WHERE takedown_since IS NOT NULL)",
+        [now],
+    )?)
+}
+
+/// Why a takedown task cannot be marked done yet: its WordPress site still holds the
+/// copy (the removal is under way, or failed and is tried again).
+pub fn removal_outstanding(conn: &Connection, publication_id: i64) -> Result<Option<String>> {
+    let Some(d) = delivery(conn, publication_id)? else {
+        return Ok(None);
+    };
+    let holds = d.kind == EndpointKind::Wordpress
+        && matches!(d.state, DeliveryState::Delivered | DeliveryState::Removing);
+    Ok(holds.then(|| {
+        let item = d
+            .remote
+            .media_id
+            .map_or_else(String::new, |id| format!(" (media item {id})"));
+        let last = d
+            .last_error
+            .map_or_else(String::new, |e| format!("; the last try: {e}"));
+        format!(
+            "the website still has this photo{item}: the server is deleting it there and tries again on its own{last}. Mark the takedown done once it is gone"
+        )
+    }))
 }
 
 pub fn delivery(conn: &Connection, publication_id: i64) -> Result<Option<Delivery>> {

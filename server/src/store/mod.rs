@@ -148,6 +148,9 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0016_online_consent.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0017_backup_runs.sql")),
         M::up(include_str!("../../migrations/0018_kiosk_clocks.sql")),
+        M::up(include_str!(
+            "../../migrations/0019_wordpress_deliveries.sql"
+        )),
     ])
 });
 

@@ -548,7 +548,7 @@ fn spawn_forwarder(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
                 crate::ops::publish::forward::deliver_due(
                     &st.db_handle(),
                     &crate::ops::publish::configured_outbox(config, st.archive()),
-                    &crate::ops::publish::forward::token_from_config(config),
+                    &crate::ops::publish::forward::Configured(config),
                     poster.as_ref(),
                     st.now(),
                 )

@@ -377,6 +377,7 @@ async fn a_channel_with_a_web_endpoint_gets_each_publication_posted_with_its_tok
             consentcam::infra::config::Endpoint {
                 url,
                 token_file: Some(token_file),
+                ..Default::default()
             },
         );
     })

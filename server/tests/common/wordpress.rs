@@ -12,7 +12,8 @@
 //! a process group of its own, watched by a `sh` reading a pipe from this process, which
 //! kills the group once the pipe closes, and then removes the temporary folder. A
 //! parent-death signal would not do: PHP's workers outlive their master, and that signal
-//! follows the thread that started a process, not the process.
+//! follows the thread that started a process, not the process (and `libc` is no
+//! dependency here to set one).
 #![allow(dead_code)] // each suite uses part of it
 
 use std::collections::BTreeMap;
@@ -45,7 +46,7 @@ pub fn free_port() -> u16 {
 
 /// A real WordPress on loopback; dropped, it stops and its folder goes.
 pub struct WordPress {
-    /// `http://127.0.0.1:PORT`, the site's home and its REST API's root.
+    /// `http://127.0.0.1:PORT`, the site's home (its REST API is at `/wp-json/`).
     pub address: String,
     /// The administrator.
     pub user: String,
@@ -424,6 +425,12 @@ impl WordPress {
         if self.rest_at_wp_json() {
             return;
         }
+        self.save_permalinks(cookies, "/%postname%/");
+        assert!(self.rest_at_wp_json(), "no REST API at /wp-json/");
+    }
+
+    /// Saves the permalink structure through Settings → Permalinks ("" for plain).
+    fn save_permalinks(&self, cookies: &str, structure: &str) {
         let (status, page) = self.get_logged_in(cookies, "/wp-admin/options-permalink.php");
         assert_eq!(status, 200, "Settings → Permalinks: {page}");
         let nonce = input_value(&page, "_wpnonce").expect("the permalink form's nonce");
@@ -434,13 +441,17 @@ impl WordPress {
             .send_form([
                 ("_wpnonce", nonce.as_str()),
                 ("_wp_http_referer", "/wp-admin/options-permalink.php"),
-                ("selection", "/%postname%/"),
-                ("permalink_structure", "/%postname%/"),
+                ("selection", structure),
+                ("permalink_structure", structure),
                 ("submit", "Save Changes"),
             ])
             .unwrap();
         assert_eq!(response.status(), 302, "saving the permalinks");
-        assert!(self.rest_at_wp_json(), "no REST API at /wp-json/");
+        // The page it leads back to is what rewrites WordPress's rules, as in a browser.
+        let back = response.headers()["location"].to_str().unwrap();
+        let back = back.strip_prefix(&self.address).unwrap_or(back).to_owned();
+        let (status, page) = self.get_logged_in(cookies, &back);
+        assert_eq!(status, 200, "Settings → Permalinks, saved: {page}");
     }
 
     fn rest_at_wp_json(&self) -> bool {

@@ -23,7 +23,8 @@ use base64::Engine;
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
 
-use super::Outbox;
+use super::{Outbox, wordpress};
+use crate::infra::config::EndpointKind;
 use crate::store::audit::Action;
 use crate::store::deliveries::{self, Delivery};
 use crate::store::{Result, StoreError};
@@ -144,12 +145,11 @@ fn log(
     )
 }
 
-/// The request for one delivery, from the files in the outbox.
-fn request(
+/// The photo and its manifest in the outbox.
+fn outbox_files(
     outbox: &Outbox,
     d: &Delivery,
-    token: Option<String>,
-) -> std::result::Result<Outgoing, String> {
+) -> std::result::Result<(Vec<u8>, serde_json::Map<String, serde_json::Value>), String> {
     let [photo, manifest] = super::outbox::file_names(&d.opaque_name).map(|file| {
         outbox
             .read(d.channel, &file)
@@ -162,13 +162,22 @@ fn request(
             })
     });
     let (photo, manifest) = (photo?, manifest?);
-    let mut body: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&manifest)
-        .map_err(|e| {
-            format!(
-                "the outbox manifest of {} is unreadable: {e}",
-                d.opaque_name
-            )
-        })?;
+    let manifest = serde_json::from_slice(&manifest).map_err(|e| {
+        format!(
+            "the outbox manifest of {} is unreadable: {e}",
+            d.opaque_name
+        )
+    })?;
+    Ok((photo, manifest))
+}
+
+/// The request for one delivery, from the files in the outbox.
+fn request(
+    outbox: &Outbox,
+    d: &Delivery,
+    token: Option<String>,
+) -> std::result::Result<Outgoing, String> {
+    let (photo, mut body) = outbox_files(outbox, d)?;
     body.insert(
         "image_base64".into(),
         base64::engine::general_purpose::STANDARD
@@ -184,17 +193,119 @@ fn request(
     })
 }
 
+/// How to reach each channel's endpoint, asked when needed (so a new token or password
+/// takes effect without a restart).
+pub trait Reach {
+    /// The bearer token of a channel code's `http` endpoint.
+    fn token(&self, channel_code: &str) -> std::result::Result<Option<String>, String>;
+
+    /// The WordPress site of a channel code, and whether it wants a draft post.
+    fn site(
+        &self,
+        channel_code: &str,
+    ) -> std::result::Result<(Box<dyn wordpress::Site>, bool), String> {
+        Err(format!(
+            "no WordPress site is configured for {channel_code}"
+        ))
+    }
+}
+
+impl<F: Fn(&str) -> std::result::Result<Option<String>, String>> Reach for F {
+    fn token(&self, channel_code: &str) -> std::result::Result<Option<String>, String> {
+        self(channel_code)
+    }
+}
+
+/// The endpoints of a configuration.
+pub struct Configured<'a>(pub &'a crate::infra::config::Config);
+
+impl Reach for Configured<'_> {
+    fn token(&self, code: &str) -> std::result::Result<Option<String>, String> {
+        match self.0.deliver.get(code) {
+            Some(endpoint) => endpoint.secret(),
+            None => Ok(None),
+        }
+    }
+
+    fn site(&self, code: &str) -> std::result::Result<(Box<dyn wordpress::Site>, bool), String> {
+        let endpoint = self
+            .0
+            .deliver
+            .get(code)
+            .ok_or_else(|| format!("[deliver.{code}] is no longer configured"))?;
+        Ok((
+            Box::new(wordpress::HttpSite::new(endpoint)?),
+            endpoint.draft_post,
+        ))
+    }
+}
+
+/// Sends one delivery or removal: `Ok(remote)` when the endpoint did it, with what a
+/// WordPress site now holds.
+fn send(
+    db: &Mutex<Connection>,
+    outbox: &Outbox,
+    reach: &dyn Reach,
+    poster: &dyn Poster,
+    d: &Delivery,
+) -> std::result::Result<(), String> {
+    let removing = d.state == deliveries::DeliveryState::Removing;
+    let code = d.channel.code();
+    match d.kind {
+        EndpointKind::Http => {
+            let token = reach.token(&code)?;
+            let request = if removing {
+                Outgoing {
+                    verb: Verb::Delete,
+                    url: format!("{}/{}", d.url.trim_end_matches('/'), d.opaque_name),
+                    token,
+                    idempotency_key: d.opaque_name.clone(),
+                    body: Vec::new(),
+                }
+            } else {
+                request(outbox, d, token)?
+            };
+            poster.post(&request)
+        }
+        EndpointKind::Wordpress => {
+            let (site, draft_post) = reach.site(&code)?;
+            if removing {
+                return wordpress::remove(site.as_ref(), d);
+            }
+            let (photo, manifest) = outbox_files(outbox, d)?;
+            let caption = manifest
+                .get("caption")
+                .and_then(|c| c.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let mut record = |remote: &deliveries::Remote| {
+                deliveries::set_remote(&lock(db), d.publication_id, remote)
+                    .map_err(|e| format!("cannot record what the site holds: {e}"))
+            };
+            wordpress::deliver(site.as_ref(), d, &photo, &caption, draft_post, &mut record)
+                .map(|_| ())
+        }
+    }
+}
+
 /// Sends every delivery due at `now`. The database is locked only to read the queue and
-/// to record each outcome, never while a request is on its way. `token_for` gives the
-/// bearer token of a channel code's endpoint (read when needed, so a new token takes
-/// effect without a restart).
+/// to record each outcome, never while a request is on its way. A WordPress site's copy
+/// of a publication being taken down is removed at once, without waiting for the task to
+/// be marked done.
 pub fn deliver_due(
     db: &Mutex<Connection>,
     outbox: &Outbox,
-    token_for: &dyn Fn(&str) -> std::result::Result<Option<String>, String>,
+    reach: &dyn Reach,
     poster: &dyn Poster,
     now: Timestamp,
 ) -> Result<Round> {
+    let started = deliveries::start_removals(&lock(db), now)?;
+    if started > 0 {
+        tracing::info!(
+            removals = started,
+            "taken down: the website is asked to delete its copies"
+        );
+    }
     let due = deliveries::due(&lock(db), now)?;
     let mut round = Round::default();
     for d in due {
@@ -212,36 +323,32 @@ pub fn deliver_due(
             round.withheld += 1;
             continue;
         }
-        let outcome = token_for(&d.channel.code())
-            .and_then(|token| {
-                if removing {
-                    Ok(Outgoing {
-                        verb: Verb::Delete,
-                        url: format!("{}/{}", d.url.trim_end_matches('/'), d.opaque_name),
-                        token,
-                        idempotency_key: d.opaque_name.clone(),
-                        body: Vec::new(),
-                    })
-                } else {
-                    request(outbox, &d, token)
-                }
-            })
-            .and_then(|req| poster.post(&req));
+        let outcome = send(db, outbox, reach, poster, &d);
         let conn = lock(db);
-        let attempt = serde_json::json!({ "attempt": d.attempts + 1 });
+        // What a WordPress site holds now (recorded as the delivery went).
+        let remote = deliveries::delivery(&conn, d.publication_id)?
+            .map(|now| now.remote)
+            .unwrap_or_default();
+        let attempt = serde_json::json!({
+            "attempt": d.attempts + 1,
+            "media_id": remote.media_id,
+            "draft_post_id": remote.draft_post_id,
+        });
         match outcome {
             Ok(()) if removing => {
                 deliveries::mark_removed(&conn, d.publication_id, now)?;
                 log(&conn, Action::PhotoEndpointRemoved, &d, attempt, now)?;
+                tracing::info!(
+                    publication = d.publication_id,
+                    "the channel's endpoint no longer has the copy"
+                );
                 round.removed += 1;
             }
             Ok(()) => {
                 let taken_down_meanwhile =
                     deliveries::mark_delivered(&conn, d.publication_id, now)?;
-                let details = serde_json::json!({
-                    "attempt": d.attempts + 1,
-                    "removal_queued": taken_down_meanwhile,
-                });
+                let mut details = attempt;
+                details["removal_queued"] = taken_down_meanwhile.into();
                 log(&conn, Action::PhotoDeliver, &d, details, now)?;
                 if taken_down_meanwhile {
                     tracing::warn!(
@@ -273,20 +380,6 @@ pub fn deliver_due(
         }
     }
     Ok(round)
-}
-
-/// The bearer token of a channel's endpoint from the configuration's token file.
-pub fn token_from_config(
-    config: &crate::infra::config::Config,
-) -> impl Fn(&str) -> std::result::Result<Option<String>, String> + '_ {
-    move |code| {
-        let Some(path) = config.deliver.get(code).and_then(|e| e.token_file.as_ref()) else {
-            return Ok(None);
-        };
-        std::fs::read_to_string(path)
-            .map(|t| Some(t.trim().to_owned()))
-            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))
-    }
 }
 
 #[cfg(test)]
@@ -331,7 +424,11 @@ mod tests {
     fn queued(dir: &std::path::Path, write_files: bool) -> (Mutex<Connection>, Outbox, i64) {
         let conn = open_in_memory().unwrap();
         let id = publications::published_for_test(&conn, Channel::Website, "x1.jpg", t(0));
-        let outbox = Outbox::new(dir).with_endpoint(Channel::Website, "https://cms.example/in");
+        let outbox = Outbox::new(dir).with_endpoint(
+            Channel::Website,
+            "https://cms.example/in",
+            crate::infra::config::EndpointKind::Http,
+        );
         if write_files {
             outbox
                 .deliver(
@@ -342,7 +439,14 @@ mod tests {
                 )
                 .unwrap();
         }
-        deliveries::insert(&conn, id, "https://cms.example/in", t(0)).unwrap();
+        deliveries::insert(
+            &conn,
+            id,
+            "https://cms.example/in",
+            crate::infra::config::EndpointKind::Http,
+            t(0),
+        )
+        .unwrap();
         (Mutex::new(conn), outbox, id)
     }
 

@@ -7,6 +7,7 @@
 
 pub mod forward;
 pub mod outbox;
+pub mod wordpress;
 
 use std::path::Path;
 
@@ -60,7 +61,7 @@ pub fn configured_outbox(config: &crate::infra::config::Config, archive: &Archiv
         .iter()
         .filter_map(|(code, endpoint)| Some((code.parse::<Channel>().ok()?, endpoint)))
         .fold(outbox, |outbox, (channel, endpoint)| {
-            outbox.with_endpoint(channel, endpoint.url.clone())
+            outbox.with_endpoint(channel, endpoint.url.clone(), endpoint.kind)
         })
 }
 
@@ -398,8 +399,8 @@ pub fn record(
             &decision,
             now,
         )?;
-        if let Some(url) = outbox.endpoint(channel) {
-            crate::store::deliveries::insert(&tx, id, url, now)?;
+        if let Some((url, kind)) = outbox.endpoint(channel) {
+            crate::store::deliveries::insert(&tx, id, url, kind, now)?;
         }
         audit::append(
             &tx,

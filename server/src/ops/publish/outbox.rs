@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use consentcam_media::{Bucket, S3Bucket};
 
 use crate::domain::Channel;
+use crate::infra::config::EndpointKind;
 
 /// Where the copies go in object storage.
 pub const KEYS: &str = "outbox/";
@@ -25,8 +26,8 @@ const STAGING: &str = "store/staging/";
 pub struct Outbox {
     root: PathBuf,
     remote: Option<S3Bucket>,
-    /// Channel code -> URL of the web endpoint its deliveries are also sent to.
-    endpoints: BTreeMap<String, String>,
+    /// Channel code -> URL and kind of the web endpoint its deliveries are also sent to.
+    endpoints: BTreeMap<String, (String, EndpointKind)>,
 }
 
 fn bucket_io(e: consentcam_media::BucketError) -> io::Error {
@@ -118,15 +119,23 @@ impl Outbox {
         self
     }
 
-    /// Also sends `channel`'s deliveries to `url` (see [`super::forward`]).
-    pub fn with_endpoint(mut self, channel: Channel, url: impl Into<String>) -> Self {
-        self.endpoints.insert(channel.code(), url.into());
+    /// Also sends `channel`'s deliveries to `url`, an endpoint of `kind` (see
+    /// [`super::forward`]).
+    pub fn with_endpoint(
+        mut self,
+        channel: Channel,
+        url: impl Into<String>,
+        kind: EndpointKind,
+    ) -> Self {
+        self.endpoints.insert(channel.code(), (url.into(), kind));
         self
     }
 
-    /// The web endpoint of a channel, if it has one.
-    pub fn endpoint(&self, channel: Channel) -> Option<&str> {
-        self.endpoints.get(&channel.code()).map(String::as_str)
+    /// The web endpoint of a channel, if it has one, and its kind.
+    pub fn endpoint(&self, channel: Channel) -> Option<(&str, EndpointKind)> {
+        self.endpoints
+            .get(&channel.code())
+            .map(|(url, kind)| (url.as_str(), *kind))
     }
 
     /// The folder a channel's deliveries go to when they are kept on this machine.
