@@ -51,6 +51,10 @@ enum Command {
     /// Send one test message to ADDRESS through `[mail]` at once (not through the
     /// outbox) and print the mail server's exact answer.
     MailTest { address: String },
+    /// Check the connection to a channel's web endpoint (`[deliver.CHANNEL]`, e.g.
+    /// `website`): for a WordPress site, that the user's application password works and
+    /// it may upload and delete media. Exits non-zero when it does not.
+    DeliverTest { channel: String },
     /// Verify the audit log's hash chain and its protecting triggers; exits non-zero if
     /// anything was tampered with. Prints the head (newest row's id and hash) to keep
     /// elsewhere.
@@ -343,6 +347,7 @@ fn main() -> Result<std::process::ExitCode> {
             cli::people::import_consents(&config, &file, now, today)
         }
         Command::MailTest { address } => cli::records::mail_test(&config, &address, now),
+        Command::DeliverTest { channel } => cli::records::deliver_test(&config, &channel),
         Command::CheckAudit { expect_head } => {
             cli::records::check_audit(&config, expect_head.as_deref())
         }

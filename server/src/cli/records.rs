@@ -317,6 +317,17 @@ pub(crate) fn check_audit(config: &Config, expect_head: Option<&str>) -> Result<
     }
 }
 
+/// `deliver-test CHANNEL`: the connection check of a channel's web endpoint.
+pub(crate) fn deliver_test(config: &Config, channel: &str) -> Result<()> {
+    match consentcam::ops::publish::forward::check(config, channel) {
+        Ok(said) => {
+            println!("{said}");
+            Ok(())
+        }
+        Err(why) => bail!("[deliver.{channel}]: {why}"),
+    }
+}
+
 /// `mail-test ADDRESS`: one message through `[mail]` at once, the server's answer printed
 /// whole (an exit status of 1 when it was not taken).
 pub(crate) fn mail_test(config: &Config, address: &str, now: Timestamp) -> Result<()> {

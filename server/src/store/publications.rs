@@ -26,12 +26,15 @@ pub struct Publication {
     pub delivery: Option<String>,
     /// Why the last attempt to deliver failed.
     pub delivery_error: Option<String>,
+    /// The item a WordPress site holds the copy as (its media library's id).
+    pub delivery_media_id: Option<i64>,
 }
 
 const PUBLICATION_COLS: &str = "id, photo_id, channel, opaque_name, published_at, takedown_since, \
      takedown_reason, takedown_done_at, \
      (SELECT d.state FROM http_deliveries d WHERE d.publication_id = publications.id), \
-     (SELECT d.last_error FROM http_deliveries d WHERE d.publication_id = publications.id)";
+     (SELECT d.last_error FROM http_deliveries d WHERE d.publication_id = publications.id), \
+     (SELECT d.remote_id FROM http_deliveries d WHERE d.publication_id = publications.id)";
 
 fn publication_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Publication> {
     Ok(Publication {
@@ -45,6 +48,7 @@ fn publication_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Publication> {
         takedown_done_at: r.get(7)?,
         delivery: r.get(8)?,
         delivery_error: r.get(9)?,
+        delivery_media_id: r.get(10)?,
     })
 }
 

@@ -264,6 +264,8 @@ pub const PAGE_ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/accounts/{id}/email", Access::Admin),
     ("GET", "/admin/consent-wording", Access::Admin),
     ("POST", "/admin/consent-wording", Access::Admin),
+    ("GET", "/admin/publishing", Access::Admin),
+    ("POST", "/admin/publishing/check", Access::Admin),
     ("GET", "/admin/mail", Access::Admin),
     ("POST", "/admin/mail/test", Access::Admin),
     ("POST", "/admin/mail/{id}/send-again", Access::Admin),

@@ -240,6 +240,54 @@ impl Reach for Configured<'_> {
     }
 }
 
+/// The connection check of a channel's endpoint (`consentcam deliver-test`, the admin's
+/// page): what works, in a sentence, or what does not.
+///
+/// # Errors
+/// Why the endpoint cannot be used, in a sentence an admin can act on.
+pub fn check(
+    config: &crate::infra::config::Config,
+    code: &str,
+) -> std::result::Result<String, String> {
+    let endpoint = config.deliver.get(code).ok_or_else(|| {
+        let known: Vec<&str> = config.deliver.keys().map(String::as_str).collect();
+        format!(
+            "no [deliver.{code}] in the config (configured: {})",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )
+    })?;
+    match endpoint.kind {
+        EndpointKind::Wordpress => {
+            let site = wordpress::HttpSite::new(endpoint)?;
+            wordpress::check(&site, endpoint.draft_post).map(|ok| format!("{}: {ok}", endpoint.url))
+        }
+        EndpointKind::Http => {
+            let token = endpoint.secret()?;
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .timeout_global(Some(Duration::from_secs(30)))
+                .http_status_as_error(false)
+                .build()
+                .into();
+            let mut call = agent.get(&endpoint.url);
+            if let Some(token) = token {
+                call = call.header("Authorization", &format!("Bearer {token}"));
+            }
+            let response = call
+                .call()
+                .map_err(|e| format!("cannot reach {}: {e}", endpoint.url))?;
+            Ok(format!(
+                "{} answers (HTTP {}); whether it takes a publication shows at the first one",
+                endpoint.url,
+                response.status().as_u16()
+            ))
+        }
+    }
+}
+
 /// Sends one delivery or removal: `Ok(remote)` when the endpoint did it, with what a
 /// WordPress site now holds.
 fn send(

@@ -424,9 +424,19 @@ pub async fn finish_takedown(
     id: i64,
 ) -> Result<crate::ops::publish::TakedownDone, ApiError> {
     let now = state.now();
-    let publication = state
-        .db(move |c| Ok(publications::open_takedown(c, id)?))
+    let (publication, outstanding) = state
+        .db(move |c| {
+            Ok((
+                publications::open_takedown(c, id)?,
+                crate::store::deliveries::removal_outstanding(c, id)?,
+            ))
+        })
         .await?;
+    // A WordPress site still holding the copy: the task stays open and says why.
+    if let Some(why) = outstanding {
+        state.forward_now();
+        return Err(ApiError::Conflict(why));
+    }
     let outbox = crate::ops::publish::configured_outbox(state.config(), state.archive());
     let outbox_removed = tokio::task::spawn_blocking(move || {
         crate::ops::publish::remove_outbox_copy(&outbox, &publication)

@@ -75,6 +75,23 @@ pub struct TakedownRow {
     pub published_at: String,
     pub since: String,
     pub reason: String,
+    /// Where the copy at the channel's web endpoint stands, when it has one: "being
+    /// deleted from the website (last try: ...)" until it is gone.
+    pub endpoint: Option<String>,
+}
+
+/// What a takedown's row says of the channel's web endpoint.
+fn endpoint_state(delivery: Option<&str>, error: Option<&str>) -> Option<String> {
+    let said = match delivery? {
+        "delivered" | "removing" => "the website still has it: the server is deleting it",
+        "removed" => "deleted from the website",
+        "withheld" => "never sent to the website",
+        _ => "not yet sent to the website, and never will be",
+    };
+    Some(match error {
+        Some(e) if delivery != Some("removed") => format!("{said} (last try: {e})"),
+        _ => said.to_owned(),
+    })
 }
 
 /// The open takedown tasks an account of `site` sees (`None`: every site's).
@@ -93,6 +110,7 @@ fn takedown_rows(
             published_at: local(p.published_at),
             since: p.takedown_since.map(local).unwrap_or_default(),
             reason: p.takedown_reason.unwrap_or_default(),
+            endpoint: endpoint_state(p.delivery.as_deref(), p.delivery_error.as_deref()),
         })
         .collect())
 }

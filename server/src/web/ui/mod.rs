@@ -17,6 +17,7 @@ mod media;
 mod parents;
 mod people;
 mod photos;
+mod publishing;
 mod renewals;
 mod sign_in;
 mod sites;
@@ -162,6 +163,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/accounts/{id}", post(admin::update_account))
         .route("/admin/accounts/{id}/email", post(mail::set_email))
+        .route("/admin/publishing", get(publishing::publishing))
+        .route("/admin/publishing/check", post(publishing::check))
         .route("/admin/mail", get(mail::outbox))
         .route("/admin/mail/test", post(mail::send_test))
         .route("/admin/mail/{id}/send-again", post(mail::send_again))
