@@ -392,6 +392,9 @@ pub struct Endpoint {
     /// of staff to finish and publish.
     #[serde(default)]
     pub draft_post: bool,
+    /// The pause after a first failed try, in seconds (default 30); each next one doubles,
+    /// up to an hour.
+    pub retry_seconds: Option<u32>,
 }
 
 impl Endpoint {
@@ -539,6 +542,11 @@ impl Config {
             if !scheme_ok {
                 return Err(format!(
                     "[deliver.{channel:?}] url must start with https:// or http://"
+                ));
+            }
+            if endpoint.retry_seconds == Some(0) {
+                return Err(format!(
+                    "[deliver.{channel:?}] retry_seconds must be at least 1"
                 ));
             }
             let wordpress_only = [
@@ -731,6 +739,10 @@ mod tests {
             (
                 "[deliver.website]\nkind = \"joomla\"\nurl = \"https://x\"\n",
                 "joomla",
+            ),
+            (
+                "[deliver.website]\nurl = \"https://x\"\nretry_seconds = 0\n",
+                "retry_seconds must be at least 1",
             ),
         ] {
             std::fs::write(&path, bad).unwrap();

@@ -215,6 +215,15 @@ pub fn due(conn: &Connection, now: Timestamp) -> Result<Vec<Delivery>> {
         .collect())
 }
 
+/// When the next delivery or removal is due, if any is waiting.
+pub fn next_due(conn: &Connection) -> Result<Option<Timestamp>> {
+    Ok(conn.query_row(
+        "SELECT min(next_attempt_at) FROM http_deliveries WHERE state IN ('pending', 'removing')",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 /// A delivery went through. If its takedown was finished while the request was on its
 /// way (the row was withheld meanwhile), the endpoint now holds a copy nobody would ask it
 /// to remove: the removal is queued, due at once. Returns whether it was.

@@ -545,26 +545,39 @@ fn spawn_forwarder(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
             let (st, poster) = (state.clone(), poster.clone());
             let round = tokio::task::spawn_blocking(move || {
                 let config = st.config();
-                crate::ops::publish::forward::deliver_due(
+                let round = crate::ops::publish::forward::deliver_due(
                     &st.db_handle(),
                     &crate::ops::publish::configured_outbox(config, st.archive()),
                     &crate::ops::publish::forward::Configured(config),
                     poster.as_ref(),
                     st.now(),
-                )
+                )?;
+                let next = crate::store::deliveries::next_due(
+                    &st.db_handle().lock().unwrap_or_else(|e| e.into_inner()),
+                )?;
+                Ok::<_, crate::store::StoreError>((round, next))
             })
             .await;
+            let mut wait = FORWARD_EVERY;
             match round {
-                Ok(Ok(round)) if round != Default::default() => {
-                    tracing::info!(?round, "deliveries to web endpoints");
+                Ok(Ok((round, next))) => {
+                    if round != Default::default() {
+                        tracing::info!(?round, "deliveries to web endpoints");
+                    }
+                    // A try due before the next look is made when it is due.
+                    if let Some(next) = next {
+                        let until = next.duration_since(state.now());
+                        wait = std::time::Duration::try_from(until)
+                            .unwrap_or_default()
+                            .clamp(std::time::Duration::from_secs(1), FORWARD_EVERY);
+                    }
                 }
-                Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "the delivery round failed"),
                 Err(e) => tracing::error!(error = %e, "the delivery task failed"),
             }
             tokio::select! {
                 () = state.inner.forward_now.notified() => {}
-                () = tokio::time::sleep(FORWARD_EVERY) => {}
+                () = tokio::time::sleep(wait) => {}
             }
         }
     }))

@@ -318,6 +318,13 @@ impl WordPress {
         files
     }
 
+    /// GET of a REST path with the application password: the JSON it answered 200 with.
+    pub fn get_json(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
     /// Every file under the uploads folder.
     pub fn all_uploaded_files(&self) -> Vec<PathBuf> {
         let mut files = Vec::new();

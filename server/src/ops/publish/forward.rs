@@ -108,9 +108,20 @@ impl Poster for HttpPoster {
     }
 }
 
+/// The pause after a first failed try, unless an endpoint says otherwise.
+pub const FIRST_PAUSE: SignedDuration = SignedDuration::from_secs(30);
+
 /// How long to wait before try number `attempts + 1`: 30 s, doubling, at most an hour.
 pub fn retry_after(attempts: u32) -> SignedDuration {
-    let secs = 30i64.saturating_mul(1i64 << attempts.saturating_sub(1).min(10));
+    pause(FIRST_PAUSE, attempts)
+}
+
+/// How long to wait before try number `attempts + 1`: `first`, doubling, at most an hour.
+pub fn pause(first: SignedDuration, attempts: u32) -> SignedDuration {
+    let secs = first
+        .as_secs()
+        .max(1)
+        .saturating_mul(1i64 << attempts.saturating_sub(1).min(16));
     SignedDuration::from_secs(secs.min(deliveries::LONGEST_PAUSE.as_secs()))
 }
 
@@ -208,6 +219,11 @@ pub trait Reach {
             "no WordPress site is configured for {channel_code}"
         ))
     }
+
+    /// The pause after a channel's first failed try.
+    fn first_pause(&self, _channel_code: &str) -> SignedDuration {
+        FIRST_PAUSE
+    }
 }
 
 impl<F: Fn(&str) -> std::result::Result<Option<String>, String>> Reach for F {
@@ -237,6 +253,14 @@ impl Reach for Configured<'_> {
             Box::new(wordpress::HttpSite::new(endpoint)?),
             endpoint.draft_post,
         ))
+    }
+
+    fn first_pause(&self, code: &str) -> SignedDuration {
+        self.0
+            .deliver
+            .get(code)
+            .and_then(|e| e.retry_seconds)
+            .map_or(FIRST_PAUSE, |s| SignedDuration::from_secs(i64::from(s)))
     }
 }
 
@@ -413,7 +437,7 @@ pub fn deliver_due(
             }
             Err(error) => {
                 let next = now
-                    .checked_add(retry_after(d.attempts + 1))
+                    .checked_add(pause(reach.first_pause(&d.channel.code()), d.attempts + 1))
                     .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 deliveries::mark_failed(&conn, d.publication_id, &error, next)?;
                 tracing::warn!(
@@ -508,6 +532,9 @@ mod tests {
         assert_eq!(secs, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
         assert_eq!(retry_after(0).as_secs(), 30);
         assert_eq!(retry_after(u32::MAX).as_secs(), 3600);
+        let one = SignedDuration::from_secs(1);
+        let secs: Vec<i64> = (1..=4).map(|n| pause(one, n).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8], "an endpoint's own first pause doubles the same way");
     }
 
     #[test]

@@ -486,19 +486,20 @@ pub async fn withdraw(
             "a withdrawal cannot be dated in the future",
         ));
     }
-    Ok(Json(
-        state
-            .db(move |c| {
-                Ok(ops::people::withdraw_consent(
-                    c,
-                    ConsentId(id),
-                    on,
-                    &caller.actor(),
-                    now,
-                )?)
-            })
-            .await?,
-    ))
+    let withdrawal = state
+        .db(move |c| {
+            Ok(ops::people::withdraw_consent(
+                c,
+                ConsentId(id),
+                on,
+                &caller.actor(),
+                now,
+            )?)
+        })
+        .await?;
+    // A web endpoint that removes copies on its own (a WordPress site) starts now.
+    state.forward_now();
+    Ok(Json(withdrawal))
 }
 
 pub async fn import(

@@ -626,6 +626,9 @@ pub async fn withdraw(
         }
         Err(e) => Err(e),
     };
+    if result.is_ok() {
+        state.forward_now();
+    }
     finish(&session, result, &person_url(person.0)).await
 }
 
