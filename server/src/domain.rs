@@ -435,3 +435,24 @@ mod tests {
         assert!(parse_date("2026-2-8", "signed_on").is_err());
     }
 }
+
+/// What answers at an endpoint's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointKind {
+    /// Our own protocol: the copy POSTed as JSON, removed with DELETE.
+    #[default]
+    Http,
+    /// A WordPress site: the copy goes into its media library through the REST API,
+    /// and is deleted from it for good on a takedown.
+    Wordpress,
+}
+
+impl EndpointKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            EndpointKind::Http => "http",
+            EndpointKind::Wordpress => "wordpress",
+        }
+    }
+}

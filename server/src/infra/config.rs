@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Everything the server can be told.
 #[derive(Debug, Clone, Deserialize)]
@@ -348,26 +348,7 @@ impl Default for BackupSettings {
     }
 }
 
-/// What answers at an endpoint's address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EndpointKind {
-    /// Our own protocol: the copy POSTed as JSON, removed with DELETE.
-    #[default]
-    Http,
-    /// A WordPress site: the copy goes into its media library through the REST API,
-    /// and is deleted from it for good on a takedown.
-    Wordpress,
-}
-
-impl EndpointKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            EndpointKind::Http => "http",
-            EndpointKind::Wordpress => "wordpress",
-        }
-    }
-}
+pub use crate::domain::EndpointKind;
 
 /// A web endpoint publications of one channel are sent to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -317,6 +317,46 @@ mod tests {
     }
 
     #[test]
+    fn a_form_lapsing_by_date_starts_the_websites_deletion_as_a_withdrawal_does() {
+        use crate::infra::config::EndpointKind;
+        use crate::store::deliveries::{self, DeliveryState};
+        let mut conn = open_in_memory().unwrap();
+        let expiring = person(&conn, "L1", date(2012, 5, 5));
+        parent_form(&conn, expiring, Some(date(2026, 12, 1)));
+        let publication = published(&conn, expiring, Channel::Website);
+        let url = "https://www.school.example";
+        deliveries::insert(&conn, publication, url, EndpointKind::Wordpress, now()).unwrap();
+        deliveries::mark_delivered(&conn, publication, now()).unwrap();
+        assert_eq!(deliveries::start_removals(&conn, now()).unwrap(), 0);
+        assert_eq!(
+            deliveries::removal_outstanding(&conn, publication).unwrap(),
+            None
+        );
+
+        let policy = ConsentPolicy::default();
+        sweep(&mut conn, date(2026, 12, 2), &policy, "system", now()).unwrap();
+        assert!(
+            deliveries::removal_outstanding(&conn, publication)
+                .unwrap()
+                .unwrap()
+                .contains("the website still has this photo")
+        );
+        assert_eq!(deliveries::start_removals(&conn, now()).unwrap(), 1);
+        let d = deliveries::delivery(&conn, publication).unwrap().unwrap();
+        assert_eq!(d.state, DeliveryState::Removing);
+        assert_eq!(
+            deliveries::due(&conn, now()).unwrap().len(),
+            1,
+            "due at once"
+        );
+        deliveries::mark_removed(&conn, publication, now()).unwrap();
+        assert_eq!(
+            deliveries::removal_outstanding(&conn, publication).unwrap(),
+            None
+        );
+    }
+
+    #[test]
     fn marking_someone_vulnerable_takes_down_public_copies_at_once_but_not_internal_ones() {
         let mut conn = open_in_memory().unwrap();
         let policy = ConsentPolicy::default();

@@ -489,9 +489,10 @@ mod tests {
         use jiff::SignedDuration;
         for (secs, said) in [
             (-3600, "1 h 0 min behind"),
-            (400, "6 min ahead of"),
+            (-3599, "1 h 0 min behind"),
+            (400, "7 min ahead of"),
             (
-                2 * 86_400 + 3 * 3600 + 4 * 60 + 59,
+                2 * 86_400 + 3 * 3600 + 4 * 60 + 29,
                 "2 days 3 h 4 min ahead of",
             ),
         ] {

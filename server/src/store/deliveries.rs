@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::{Result, StoreError};
-use crate::infra::config::EndpointKind;
+use crate::domain::EndpointKind;
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -169,6 +169,7 @@ pub fn removal_outstanding(conn: &Connection, publication_id: i64) -> Result<Opt
         return Ok(None);
     };
     let holds = d.kind == EndpointKind::Wordpress
+        && d.taken_down
         && matches!(d.state, DeliveryState::Delivered | DeliveryState::Removing);
     Ok(holds.then(|| {
         let item = d

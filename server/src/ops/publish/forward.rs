@@ -534,7 +534,11 @@ mod tests {
         assert_eq!(retry_after(u32::MAX).as_secs(), 3600);
         let one = SignedDuration::from_secs(1);
         let secs: Vec<i64> = (1..=4).map(|n| pause(one, n).as_secs()).collect();
-        assert_eq!(secs, [1, 2, 4, 8], "an endpoint's own first pause doubles the same way");
+        assert_eq!(
+            secs,
+            [1, 2, 4, 8],
+            "an endpoint's own first pause doubles the same way"
+        );
     }
 
     #[test]
