@@ -749,3 +749,90 @@ async fn a_restricted_person_is_used_nowhere_taken_down_and_not_offered_until_li
         .collect();
     assert_eq!(actions, ["person.restriction_lifted", "person.restrict"]);
 }
+
+/// The Publishing page lists the trust's endpoints without their secrets and checks a
+/// connection, saying why it fails; staff cannot reach it, an admin of one site is not
+/// shown it, and the check needs the page's CSRF token.
+#[tokio::test]
+async fn the_publishing_page_checks_the_website_connection_for_an_admin_of_every_site_only() {
+    let secrets = tempfile::tempdir().unwrap();
+    let password_file = secrets.path().join("wordpress");
+    std::fs::write(&password_file, "abcd efgh ijkl mnop qrst uvwx\n").unwrap();
+    // A WordPress address where nothing answers.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let app = crate::helpers::spawn_with(|c| {
+        c.deliver.insert(
+            "website".into(),
+            consentcam::infra::config::Endpoint {
+                kind: consentcam::domain::EndpointKind::Wordpress,
+                url: url.clone(),
+                user: Some("consentcam".into()),
+                password_file: Some(password_file.clone()),
+                ..Default::default()
+            },
+        );
+    })
+    .await;
+    let admin = app.login(AccountRole::Admin).await;
+    let home = admin.get("/").await.text().await.unwrap();
+    assert!(home.contains("href=\"/admin/publishing\""), "{home}");
+    let page = admin.get("/admin/publishing").await.text().await.unwrap();
+    assert!(page.contains(&url) && page.contains("consentcam"), "{page}");
+    assert!(!page.contains("abcd efgh"), "the password is never shown");
+    let checked = admin
+        .form("/admin/publishing/check", &[("channel", "website")])
+        .await;
+    assert!(
+        checked.contains("cannot reach the WordPress site"),
+        "{checked}"
+    );
+    let unknown = admin
+        .form("/admin/publishing/check", &[("channel", "social")])
+        .await;
+    assert!(
+        unknown.contains("no [deliver.social] in the config"),
+        "{unknown}"
+    );
+    // Without the form's CSRF token, nothing is checked.
+    let forged = admin
+        .client
+        .post(app.url("/admin/publishing/check"))
+        .form(&[("channel", "website")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let staff = app.login(AccountRole::Staff).await;
+    assert_eq!(
+        staff.get("/admin/publishing").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // An admin of one site: not there.
+    {
+        use consentcam::store::sites::{self, Kind};
+        let mut conn = app.db();
+        let now = NOW.parse().unwrap();
+        let north = consentcam::ops::sites::add_site(&mut conn, "North", "test", now).unwrap();
+        let account = consentcam::store::registry::account_by_username(&conn, "admin")
+            .unwrap()
+            .unwrap();
+        assert!(sites::assign(&conn, Kind::Account, account.id.0, Some(north)).unwrap());
+    }
+    assert_eq!(
+        admin.get("/admin/publishing").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let refused = admin
+        .client
+        .post(app.url("/admin/publishing/check"))
+        .form(&[("_csrf", admin.csrf.as_str()), ("channel", "website")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let home = admin.get("/").await.text().await.unwrap();
+    assert!(!home.contains("href=\"/admin/publishing\""));
+}

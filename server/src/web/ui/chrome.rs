@@ -25,6 +25,8 @@ pub struct Chrome {
     /// The caller manages the install's sites: an admin of every site, where there are
     /// sites.
     pub manages_sites: bool,
+    /// An admin of every site (the trust's publishing is theirs).
+    pub of_every_site: bool,
 }
 
 impl Chrome {
@@ -44,6 +46,7 @@ impl Chrome {
             csrf: caller.csrf_token.clone(),
             flash,
             manages_sites,
+            of_every_site: caller.account.role == AccountRole::Admin && caller.of_every_site(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The admin's publishing page: where each channel's publications are sent on to (the
-//! configuration's `[deliver.<channel>]`) and a connection check for each.
+//! configuration's `[deliver.<channel>]`) and a connection check for each. The endpoints
+//! are the trust's: an admin of one site is not shown the page.
 
 use askama::Template;
 use axum::Form;
@@ -34,6 +35,7 @@ pub async fn publishing(
     caller: Caller,
     session: Session,
 ) -> Result<Response, PageError> {
+    super::sites::of_every_site(&caller)?;
     let c = Chrome::new(&state, &caller, &session).await;
     let endpoints = state
         .config()
@@ -58,10 +60,11 @@ pub struct CheckForm {
 /// Checks the connection to one channel's endpoint and says how it went.
 pub async fn check(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     session: Session,
     Form(form): Form<CheckForm>,
 ) -> Result<Response, PageError> {
+    super::sites::of_every_site(&caller)?;
     let config = state.config().clone();
     let result = tokio::task::spawn_blocking(move || {
         crate::ops::publish::forward::check(&config, &form.channel)

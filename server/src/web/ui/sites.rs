@@ -32,8 +32,9 @@ struct SitesPage {
     kinds: Vec<(&'static str, &'static str)>,
 }
 
-/// Only an admin of every site manages sites; to an admin of one, the page is not there.
-fn of_every_site(caller: &Caller) -> Result<(), ApiError> {
+/// Only an admin of every site manages sites (and the trust's publishing); to an admin of
+/// one, the page is not there.
+pub(super) fn of_every_site(caller: &Caller) -> Result<(), ApiError> {
     if caller.of_every_site() {
         Ok(())
     } else {
