@@ -36,6 +36,10 @@ use tokio::sync::RwLock;
 #[path = "../media/tests/common/s3.rs"]
 #[allow(dead_code)]
 mod s3;
+#[path = "common/session.rs"]
+mod session;
+
+use session::Session;
 
 const KIOSKS: usize = 3;
 const LEARNERS: usize = 24;
@@ -388,60 +392,10 @@ fn client(cookies: bool) -> Client {
         .unwrap()
 }
 
-/// A signed-in browser session: its client and CSRF token. Sessions are kept in the
-/// records, so one login lasts across restarts.
-struct Session {
-    client: Client,
-    csrf: String,
-    base: String,
-}
-
-impl Session {
-    async fn login(base: &str, user: &str) -> Session {
-        let pass = PASSWORDS.iter().find(|p| p.0 == user).unwrap().1;
-        let client = client(true);
-        let body: Value = client
-            .post(format!("{base}/api/v1/login"))
-            .json(&json!({ "username": user, "password": pass }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Session {
-            client,
-            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-            base: base.to_owned(),
-        }
-    }
-
-    /// Sends a JSON request; `Some((status, body))` when the server answered.
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Value,
-    ) -> Option<(StatusCode, Value)> {
-        let response = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .await
-            .ok()?;
-        let status = response.status();
-        let text = response.text().await.ok()?;
-        Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
-    }
-
-    async fn ok(&self, method: reqwest::Method, path: &str, body: Value) -> Option<Value> {
-        match self.send(method, path, body).await {
-            Some((status, body)) if status.is_success() => Some(body),
-            _ => None,
-        }
-    }
+/// Logs in as one of the campaign's accounts.
+async fn login(base: &str, user: &str) -> Session {
+    let pass = PASSWORDS.iter().find(|p| p.0 == user).unwrap().1;
+    Session::login(base, user, pass).await
 }
 
 /// A connection to the records for choosing what to work on and for the checks: plain
@@ -629,7 +583,7 @@ async fn send_card(shared: &Shared, k: usize, seq: u64, kiosk: &Kiosk, rng: &mut
 /// Staff: a learner tagged on an analysed photo nobody has tagged, then the people on it
 /// confirmed.
 async fn staff(shared: Arc<Shared>, learners: Vec<(i64, i64)>, mut rng: Rng) {
-    let session = Session::login(&shared.base, "staff").await;
+    let session = login(&shared.base, "staff").await;
     while !shared.stop.load(Ordering::Relaxed) {
         let guard = shared.gate.read().await;
         let untagged = ids(
@@ -668,7 +622,7 @@ async fn staff(shared: Arc<Shared>, learners: Vec<(i64, i64)>, mut rng: Rng) {
 /// The director: provenance acknowledged, the website approved and the photo published;
 /// and the takedown tasks marked done.
 async fn director(shared: Arc<Shared>, mut rng: Rng) {
-    let session = Session::login(&shared.base, "director").await;
+    let session = login(&shared.base, "director").await;
     // Photos the server said may not be approved (a learner's form withdrawn since).
     let mut refused = BTreeSet::new();
     while !shared.stop.load(Ordering::Relaxed) {
@@ -745,7 +699,7 @@ async fn publish(shared: &Shared, session: &Session, photo: i64) -> bool {
 /// The admin: consent CSVs imported (new learners, all or nothing) and, now and then, a
 /// published learner's form withdrawn.
 async fn admin(shared: Arc<Shared>, learners: Vec<(i64, i64)>, mut rng: Rng) {
-    let session = Session::login(&shared.base, "admin").await;
+    let session = login(&shared.base, "admin").await;
     let mut batch = 0;
     let mut withdrawn = BTreeSet::new();
     while !shared.stop.load(Ordering::Relaxed) {
@@ -1392,9 +1346,9 @@ async fn a_full_disk_fails_each_write_clearly_keeps_reads_and_all_completes_once
     let base = format!("http://127.0.0.1:{}", c.port);
     let mut server = start(&c, false).await;
     let ledger = Ledger::default();
-    let staff = Session::login(&base, "staff").await;
-    let director = Session::login(&base, "director").await;
-    let admin = Session::login(&base, "admin").await;
+    let staff = login(&base, "staff").await;
+    let director = login(&base, "director").await;
+    let admin = login(&base, "admin").await;
     let kiosk = &c.kiosks[0];
     let learner = c.learners[0].0;
 
@@ -1602,9 +1556,9 @@ async fn object_storage_away_fails_each_step_clearly_and_all_completes_once_it_i
     let base = format!("http://127.0.0.1:{}", c.port);
     let mut server = start(&c, false).await;
     let ledger = Ledger::default();
-    let staff = Session::login(&base, "staff").await;
-    let director = Session::login(&base, "director").await;
-    let admin = Session::login(&base, "admin").await;
+    let staff = login(&base, "staff").await;
+    let director = login(&base, "director").await;
+    let admin = login(&base, "admin").await;
     let (learner, form) = c.learners[0];
     for id in out_and_back(&base, &c.kiosks[0], 1).await {
         ledger.push(Acked::Event(id));
@@ -1797,6 +1751,45 @@ async fn fail_until_throttled(base: &str, user: &str) -> u64 {
     panic!("twenty wrong passwords and no wait");
 }
 
+/// Learner `n`'s form withdrawn by the admin, and the takedown task it made of their
+/// published photo marked done by the director: both must be answered 2xx.
+async fn withdrawn_and_taken_down(
+    c: &Campaign,
+    ledger: &Ledger,
+    admin: &Session,
+    director: &Session,
+    n: usize,
+) {
+    let (learner, form) = c.learners[n];
+    admin
+        .ok(
+            reqwest::Method::POST,
+            &format!("/api/v1/consents/{form}/withdraw"),
+            json!({}),
+        )
+        .await
+        .expect("withdrawn");
+    ledger.push(Acked::Withdrawn(form));
+    let task: i64 = records(&c.data)
+        .query_row(
+            "SELECT p.id FROM publications p JOIN tags t ON t.photo_id = p.photo_id \
+             WHERE t.person_id = ?1 AND p.takedown_since IS NOT NULL \
+             AND p.takedown_done_at IS NULL",
+            [learner],
+            |r| r.get(0),
+        )
+        .expect("a takedown task for the withdrawn learner's photo");
+    director
+        .ok(
+            reqwest::Method::POST,
+            &format!("/api/v1/takedowns/{task}/done"),
+            json!({}),
+        )
+        .await
+        .expect("the takedown is done");
+    ledger.push(Acked::TakedownDone(task));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_servers_clock_set_an_hour_back_and_a_day_ahead_loses_no_event_nor_takedown() {
     let c = prepared();
@@ -1819,9 +1812,9 @@ async fn the_servers_clock_set_an_hour_back_and_a_day_ahead_loses_no_event_nor_t
     let base = format!("http://127.0.0.1:{}", c.port);
     let mut server = start_with(&c, false, &env).await;
     let ledger = Ledger::default();
-    let staff = Session::login(&base, "staff").await;
-    let director = Session::login(&base, "director").await;
-    let admin = Session::login(&base, "admin").await;
+    let staff = login(&base, "staff").await;
+    let director = login(&base, "director").await;
+    let admin = login(&base, "admin").await;
     for id in out_and_back(&base, &c.kiosks[0], 1).await {
         ledger.push(Acked::Event(id));
     }
@@ -1863,15 +1856,7 @@ async fn the_servers_clock_set_an_hour_back_and_a_day_ahead_loses_no_event_nor_t
     assert_eq!(receipt["rejected"]["event_id"], "h-1", "{receipt}");
     let said = receipt["rejected"]["reason"].as_str().unwrap();
     assert!(said.contains("1 h 0 min ahead of the server"), "{said}");
-    let page = admin
-        .client
-        .get(format!("{base}/admin/kiosks"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = admin.page("/admin/kiosks").await;
     assert!(page.contains("clocks disagree"), "{page}");
     // The throttle's wait stays a moment, not an hour and a moment.
     tokio::time::sleep(Duration::from_secs(wait + 1)).await;
@@ -1885,38 +1870,7 @@ async fn the_servers_clock_set_an_hour_back_and_a_day_ahead_loses_no_event_nor_t
         .await
         .unwrap();
     assert_eq!(status, StatusCode::OK);
-    let (learner, form) = c.learners[0];
-    admin
-        .ok(
-            reqwest::Method::POST,
-            &format!("/api/v1/consents/{form}/withdraw"),
-            json!({}),
-        )
-        .await
-        .expect("withdrawn an hour back");
-    ledger.push(Acked::Withdrawn(form));
-    let takedown = |learner: i64| {
-        let conn = records(&c.data);
-        let id: i64 = conn
-            .query_row(
-                "SELECT p.id FROM publications p JOIN tags t ON t.photo_id = p.photo_id \
-                 WHERE t.person_id = ?1 AND p.takedown_since IS NOT NULL",
-                [learner],
-                |r| r.get(0),
-            )
-            .expect("a takedown task for the withdrawn learner's photo");
-        id
-    };
-    let task = takedown(learner);
-    director
-        .ok(
-            reqwest::Method::POST,
-            &format!("/api/v1/takedowns/{task}/done"),
-            json!({}),
-        )
-        .await
-        .expect("the takedown is done an hour back");
-    ledger.push(Acked::TakedownDone(task));
+    withdrawn_and_taken_down(&c, &ledger, &admin, &director, 0).await;
 
     // A day ahead.
     set_server_clock(&clock, "+1d");
@@ -1938,28 +1892,9 @@ async fn the_servers_clock_set_an_hour_back_and_a_day_ahead_loses_no_event_nor_t
         login_status(&base, "staff", "staff-faults-password").await,
         StatusCode::TOO_MANY_REQUESTS
     );
-    let director = Session::login(&base, "director").await;
-    let admin = Session::login(&base, "admin").await;
-    let (learner, form) = c.learners[1];
-    admin
-        .ok(
-            reqwest::Method::POST,
-            &format!("/api/v1/consents/{form}/withdraw"),
-            json!({}),
-        )
-        .await
-        .expect("withdrawn a day ahead");
-    ledger.push(Acked::Withdrawn(form));
-    let task = takedown(learner);
-    director
-        .ok(
-            reqwest::Method::POST,
-            &format!("/api/v1/takedowns/{task}/done"),
-            json!({}),
-        )
-        .await
-        .expect("the takedown is done a day ahead");
-    ledger.push(Acked::TakedownDone(task));
+    let director = login(&base, "director").await;
+    let admin = login(&base, "admin").await;
+    withdrawn_and_taken_down(&c, &ledger, &admin, &director, 1).await;
 
     // Put right: the kiosk's next round goes through, each event once, none refused.
     set_server_clock(&clock, "+0");
@@ -1969,15 +1904,7 @@ async fn the_servers_clock_set_an_hour_back_and_a_day_ahead_loses_no_event_nor_t
     for id in ["h-1", "h-2"] {
         ledger.push(Acked::Event(id.into()));
     }
-    let page = admin
-        .client
-        .get(format!("{base}/admin/kiosks"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = admin.page("/admin/kiosks").await;
     assert!(!page.contains("clocks disagree"), "{page}");
     let conn = records(&c.data);
     assert_eq!(

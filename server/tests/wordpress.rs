@@ -8,6 +8,8 @@
 //! Needs Debian's `wordpress`, `php-cli`, `php-mysql`, `php-gd` and `mariadb-server`, and
 //! `exiftool`.
 
+#[path = "common/session.rs"]
+mod session;
 #[path = "common/wordpress.rs"]
 mod wordpress;
 
@@ -104,6 +106,7 @@ mod journey {
     use consentcam::store::{self, consents, people, registry};
     use serde_json::{Value, json};
 
+    use super::session::Session;
     use super::wordpress::{self, WordPress};
 
     const SCALE: u32 = 2;
@@ -281,72 +284,9 @@ mod journey {
         }
     }
 
-    /// A signed-in browser session: its client and CSRF token.
-    struct Session {
-        client: reqwest::Client,
-        csrf: String,
-        base: String,
-    }
-
-    impl Session {
-        async fn login(base: &str, user: &str) -> Session {
-            let pass = PASSWORDS.iter().find(|p| p.0 == user).unwrap().1;
-            let client = reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .unwrap();
-            let body: Value = client
-                .post(format!("{base}/api/v1/login"))
-                .json(&json!({ "username": user, "password": pass }))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            Session {
-                client,
-                csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-                base: base.to_owned(),
-            }
-        }
-
-        async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
-            let response = self
-                .client
-                .request(method, format!("{}{path}", self.base))
-                .header("x-csrf-token", &self.csrf)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
-            let text = response.text().await.unwrap();
-            (
-                status,
-                serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            )
-        }
-
-        async fn ok(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-            let (status, said) = self.send(method.clone(), path, body).await;
-            assert!(
-                (200..300).contains(&status),
-                "{method} {path}: {status} {said}"
-            );
-            said
-        }
-
-        async fn page(&self, path: &str) -> String {
-            self.client
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
+    async fn login(base: &str, user: &str) -> Session {
+        let pass = PASSWORDS.iter().find(|p| p.0 == user).unwrap().1;
+        Session::login(base, user, pass).await
     }
 
     /// The kiosk reports the camera signed out an hour ago and back a minute ago.
@@ -437,7 +377,7 @@ mod journey {
         photo: i64,
     ) -> (String, Box4) {
         let page = staff
-            .ok(
+            .must(
                 reqwest::Method::GET,
                 &format!("/api/v1/photos/{photo}"),
                 Value::Null,
@@ -454,7 +394,7 @@ mod journey {
             let id = face["id"].as_i64().unwrap();
             let n = |k: &str| face[k].as_f64().unwrap();
             staff
-                .ok(
+                .must(
                     reqwest::Method::PUT,
                     &format!("/api/v1/photos/{photo}/faces/{id}"),
                     json!({ "state": "person", "person_id": learner }),
@@ -470,7 +410,7 @@ mod journey {
             }
         }
         let page = staff
-            .ok(
+            .must(
                 reqwest::Method::GET,
                 &format!("/api/v1/photos/{photo}"),
                 Value::Null,
@@ -484,29 +424,16 @@ mod journey {
             .unwrap()["id"]
             .as_i64()
             .unwrap();
-        staff
-            .ok(
-                reqwest::Method::PUT,
-                &format!("/api/v1/photos/{photo}/tags/{tag}/covered"),
-                json!({ "covered": true }),
-            )
-            .await;
-        staff
-            .ok(
-                reqwest::Method::PUT,
-                &format!("/api/v1/photos/{photo}/confirmation"),
-                json!({ "confirmed": true }),
-            )
-            .await;
-        staff
-            .ok(
-                reqwest::Method::PUT,
-                &format!("/api/v1/photos/{photo}/caption"),
-                json!({ "caption": "Workshop day" }),
-            )
-            .await;
+        for (step, body) in [
+            (format!("tags/{tag}/covered"), json!({ "covered": true })),
+            ("confirmation".into(), json!({ "confirmed": true })),
+            ("caption".into(), json!({ "caption": "Workshop day" })),
+        ] {
+            let path = format!("/api/v1/photos/{photo}/{step}");
+            staff.must(reqwest::Method::PUT, &path, body).await;
+        }
         let approval = director
-            .ok(
+            .must(
                 reqwest::Method::POST,
                 &format!("/api/v1/photos/{photo}/approvals"),
                 json!({ "channel": { "kind": "website" }, "approve": true, "note": "a good one" }),
@@ -514,7 +441,7 @@ mod journey {
             .await;
         assert_eq!(approval["verdict"], "allowed", "{approval}");
         let published = director
-            .ok(
+            .must(
                 reqwest::Method::POST,
                 &format!("/api/v1/photos/{photo}/publish"),
                 json!({ "channel": { "kind": "website" } }),
@@ -641,9 +568,9 @@ mod journey {
      {
         let mut wp = wordpress::shared();
         let s = server(&wp);
-        let admin = Session::login(&s.base, "admin").await;
-        let staff = Session::login(&s.base, "staff").await;
-        let director = Session::login(&s.base, "director").await;
+        let admin = login(&s.base, "admin").await;
+        let staff = login(&s.base, "staff").await;
+        let director = login(&s.base, "director").await;
 
         // The connection check, as an admin runs it.
         let checked = consentcam(&s.config)
@@ -683,7 +610,7 @@ mod journey {
         let started = Instant::now();
         let photos = loop {
             let list = staff
-                .ok(reqwest::Method::GET, "/api/v1/photos", Value::Null)
+                .must(reqwest::Method::GET, "/api/v1/photos", Value::Null)
                 .await;
             let mut ids: Vec<i64> = list
                 .as_array()
@@ -757,7 +684,7 @@ mod journey {
         wp.stop();
         let form = s.learners[0].1.unwrap();
         admin
-            .ok(
+            .must(
                 reqwest::Method::POST,
                 &format!("/api/v1/consents/{form}/withdraw"),
                 json!({}),
@@ -767,7 +694,7 @@ mod journey {
             d.0 == "removing" && d.1.is_some()
         });
         let tasks = director
-            .ok(reqwest::Method::GET, "/api/v1/takedowns", Value::Null)
+            .must(reqwest::Method::GET, "/api/v1/takedowns", Value::Null)
             .await;
         assert_eq!(tasks.as_array().unwrap().len(), 2, "{tasks}");
         let task = tasks[0]["id"].as_i64().unwrap();
@@ -777,8 +704,9 @@ mod journey {
                 &format!("/api/v1/takedowns/{task}/done"),
                 json!({}),
             )
-            .await;
-        assert_eq!(status, 409, "{said}");
+            .await
+            .unwrap();
+        assert_eq!(status, reqwest::StatusCode::CONFLICT, "{said}");
         assert!(
             said["message"]
                 .as_str()
@@ -808,7 +736,7 @@ mod journey {
         for task in tasks.as_array().unwrap() {
             let id = task["id"].as_i64().unwrap();
             director
-                .ok(
+                .must(
                     reqwest::Method::POST,
                     &format!("/api/v1/takedowns/{id}/done"),
                     json!({}),
@@ -817,7 +745,7 @@ mod journey {
         }
         assert!(
             director
-                .ok(reqwest::Method::GET, "/api/v1/takedowns", Value::Null)
+                .must(reqwest::Method::GET, "/api/v1/takedowns", Value::Null)
                 .await
                 == json!([])
         );
@@ -828,7 +756,7 @@ mod journey {
         let mut done = Vec::new();
         for id in ids {
             let page = staff
-                .ok(
+                .must(
                     reqwest::Method::GET,
                     &format!("/api/v1/photos/{id}"),
                     Value::Null,

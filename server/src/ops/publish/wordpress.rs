@@ -238,6 +238,20 @@ impl HttpSite {
             .call();
         self.answer(what, response)
     }
+
+    /// The JSON of a GET that must answer 200.
+    fn get_ok(&self, what: &str, url: &str) -> Result<Answer, String> {
+        Self::accepted(what, self.get(what, url)?)
+    }
+
+    /// The answer when its status is 200 or 201; otherwise why not.
+    fn accepted(what: &str, answer: Answer) -> Result<Answer, String> {
+        if matches!(answer.status, 200 | 201) {
+            Ok(answer)
+        } else {
+            Err(refusal(what, &answer))
+        }
+    }
 }
 
 /// `root` + `path` + `query`, for a root that is a path (`.../wp-json`) or itself a query
@@ -325,10 +339,7 @@ impl Site for HttpSite {
             "/wp/v2/media",
             &[("search", title), ("context", "edit"), ("per_page", "100")],
         );
-        let answer = self.get("a search of the media library", &url)?;
-        if answer.status != 200 {
-            return Err(refusal("a search of the media library", &answer));
-        }
+        let answer = self.get_ok("a search of the media library", &url)?;
         Ok(answer
             .body
             .as_array()
@@ -367,10 +378,7 @@ impl Site for HttpSite {
                 &format!("attachment; filename=\"{file_name}\""),
             )
             .send(jpeg);
-        let answer = self.answer("the upload", response)?;
-        if answer.status != 201 && answer.status != 200 {
-            return Err(refusal("the upload", &answer));
-        }
+        let answer = Self::accepted("the upload", self.answer("the upload", response)?)?;
         media_of(&answer.body)
             .ok_or_else(|| "WordPress's answer to the upload names no media item".into())
     }
@@ -421,10 +429,7 @@ impl Site for HttpSite {
                 ("context", "edit"),
             ],
         );
-        let answer = self.get("a search of the posts", &url)?;
-        if answer.status != 200 {
-            return Err(refusal("a search of the posts", &answer));
-        }
+        let answer = self.get_ok("a search of the posts", &url)?;
         Ok(answer
             .body
             .as_array()
@@ -462,27 +467,18 @@ impl Site for HttpSite {
             .header("Authorization", &self.authorization)
             .header("Content-Type", "application/json")
             .send(body.to_string().as_bytes());
-        let answer = self.answer("the draft post", response)?;
-        if answer.status != 201 && answer.status != 200 {
-            return Err(refusal("the draft post", &answer));
-        }
+        let answer = Self::accepted("the draft post", self.answer("the draft post", response)?)?;
         answer["id"]
             .as_i64()
             .ok_or_else(|| "WordPress's answer to the draft post names no post".into())
     }
 
     fn account(&self, draft_post: bool) -> Result<Account, String> {
-        let site = self.get("the REST API's index", &self.route("/", &[]))?;
-        if site.status != 200 {
-            return Err(refusal("the REST API's index", &site));
-        }
-        let me = self.get(
+        let site = self.get_ok("the REST API's index", &self.route("/", &[]))?;
+        let me = self.get_ok(
             "a look at the user",
             &self.route("/wp/v2/users/me", &[("context", "edit")]),
         )?;
-        if me.status != 200 {
-            return Err(refusal("a look at the user", &me));
-        }
         let mut needed = vec!["upload_files", "delete_posts", "delete_published_posts"];
         if draft_post {
             needed.push("edit_posts");
