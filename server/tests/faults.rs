@@ -23,16 +23,18 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use consentcam::domain::{AccountRole, ExternalRef, Name, Role, Scopes, SignerKind};
+use consentcam::domain::{AccountRole, ExternalRef, Name, Role};
 use consentcam::infra::archive::Archive;
 use consentcam::infra::clock::Clock;
 use consentcam::infra::password;
-use consentcam::store::{self, consents, people, registry};
+use consentcam::store::{self, people, registry};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::RwLock;
 
 // The S3 test server the media and migration tests share; this file uses part of it.
+#[path = "common/records.rs"]
+mod records;
 #[path = "../media/tests/common/s3.rs"]
 #[allow(dead_code)]
 mod s3;
@@ -343,32 +345,8 @@ fn prepared_in(
     let mut learners = Vec::new();
     for n in 0..LEARNERS {
         let id = person(format!("L{n}"), "Sam", format!("Learner{n}"), Role::Learner);
-        let form = consents::insert_consent(
-            &conn,
-            &consents::NewConsent {
-                person_id: id,
-                signer: SignerKind::Parent,
-                signer_name: "A Parent".into(),
-                signed_on: now
-                    .to_zoned(jiff::tz::TimeZone::UTC)
-                    .date()
-                    .checked_sub(jiff::Span::new().days(30))
-                    .unwrap(),
-                expires_on: None,
-                withdrawn_on: None,
-                scopes: Scopes {
-                    internal: true,
-                    partners: vec![],
-                    website: true,
-                    social: false,
-                },
-                evidence_path: None,
-                source: "faults".into(),
-            },
-            now,
-        )
-        .unwrap();
-        learners.push((id.0, form.0));
+        let form = records::website_form(&conn, id, "faults", now);
+        learners.push((id.0, form));
     }
     drop(conn);
     Campaign {

@@ -8,6 +8,8 @@
 //! Needs Debian's `wordpress`, `php-cli`, `php-mysql`, `php-gd` and `mariadb-server`, and
 //! `exiftool`.
 
+#[path = "common/records.rs"]
+mod records;
 #[path = "common/session.rs"]
 mod session;
 #[path = "common/wordpress.rs"]
@@ -100,12 +102,13 @@ mod journey {
     use std::time::{Duration, Instant};
 
     use consentcam::demo::pictures::{self, CameraTags};
-    use consentcam::domain::{AccountRole, ExternalRef, Name, Role, Scopes, SignerKind};
+    use consentcam::domain::{AccountRole, ExternalRef, Name, Role};
     use consentcam::infra::clock::Clock;
     use consentcam::infra::password;
-    use consentcam::store::{self, consents, people, registry};
+    use consentcam::store::{self, people, registry};
     use serde_json::{Value, json};
 
+    use super::records;
     use super::session::Session;
     use super::wordpress::{self, WordPress};
 
@@ -224,34 +227,7 @@ mod journey {
         let mut learners = Vec::new();
         for n in 0..consentcam_media::sample::GROUP_PHOTO_FACES {
             let id = person(format!("L{n:02}"), format!("Hassan{n}"), Role::Learner);
-            let form = (n != 1).then(|| {
-                consents::insert_consent(
-                    &conn,
-                    &consents::NewConsent {
-                        person_id: id,
-                        signer: SignerKind::Parent,
-                        signer_name: "A Parent".into(),
-                        signed_on: now
-                            .to_zoned(jiff::tz::TimeZone::UTC)
-                            .date()
-                            .checked_sub(jiff::Span::new().days(30))
-                            .unwrap(),
-                        expires_on: None,
-                        withdrawn_on: None,
-                        scopes: Scopes {
-                            internal: true,
-                            partners: vec![],
-                            website: true,
-                            social: false,
-                        },
-                        evidence_path: None,
-                        source: "wordpress test".into(),
-                    },
-                    now,
-                )
-                .unwrap()
-                .0
-            });
+            let form = (n != 1).then(|| records::website_form(&conn, id, "wordpress test", now));
             learners.push((id.0, form));
         }
         drop(conn);
