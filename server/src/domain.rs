@@ -449,10 +449,17 @@ pub enum EndpointKind {
 }
 
 impl EndpointKind {
+    const ALL: [EndpointKind; 2] = [EndpointKind::Http, EndpointKind::Wordpress];
+
     pub fn code(self) -> &'static str {
         match self {
             EndpointKind::Http => "http",
             EndpointKind::Wordpress => "wordpress",
         }
+    }
+
+    /// The kind whose [`code`](Self::code) is `code`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
     }
 }

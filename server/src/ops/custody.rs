@@ -55,10 +55,7 @@ fn record_batch_kept(
         refused: vec![],
         rejected: None,
     };
-    let off_by = batch
-        .sent_at
-        .map(|clock| clock.duration_since(received))
-        .filter(|off| off.abs() > kiosk::CLOCK_TOLERANCE);
+    let off_by = kiosk::clocks_apart(received, batch.sent_at);
     if keep {
         custody::note_clock(conn, kiosk, off_by, received)?;
     }

@@ -131,6 +131,15 @@ pub fn describe_offset(off: jiff::SignedDuration) -> String {
     format!("{} {side}", parts.join(" "))
 }
 
+/// How far the kiosk's clock (as it sent a batch) is from the server's when the batch was
+/// received, the kiosk's minus the server's, when they disagree by more than
+/// [`CLOCK_TOLERANCE`]; `None` when they agree or the kiosk did not say.
+pub fn clocks_apart(received: Timestamp, kiosk_clock: Option<Timestamp>) -> Option<SignedDuration> {
+    kiosk_clock
+        .map(|clock| clock.duration_since(received))
+        .filter(|off| off.abs() > CLOCK_TOLERANCE)
+}
+
 /// Decides whether `event` may change custody.
 ///
 /// # Errors
@@ -138,7 +147,7 @@ pub fn describe_offset(off: jiff::SignedDuration) -> String {
 pub fn check(event: &KioskEvent, facts: &Facts) -> Result<(), Refusal> {
     let at = event.at;
     if let Some(clock) = facts.kiosk_clock {
-        if facts.received.duration_since(clock).abs() > CLOCK_TOLERANCE {
+        if clocks_apart(facts.received, Some(clock)).is_some() {
             return Err(Refusal::ClocksDisagree);
         }
         if at.duration_since(clock) > CLOCK_TOLERANCE {

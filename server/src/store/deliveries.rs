@@ -74,15 +74,13 @@ const SELECT: &str = "SELECT d.publication_id, d.url, d.state, d.attempts, d.las
      FROM http_deliveries d JOIN publications p ON p.id = d.publication_id";
 
 fn kind(text: &str) -> rusqlite::Result<EndpointKind> {
-    match text {
-        "http" => Ok(EndpointKind::Http),
-        "wordpress" => Ok(EndpointKind::Wordpress),
-        other => Err(rusqlite::Error::FromSqlConversionFailure(
+    EndpointKind::from_code(text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
             0,
             rusqlite::types::Type::Text,
-            format!("unknown endpoint kind {other:?}").into(),
-        )),
-    }
+            format!("unknown endpoint kind {text:?}").into(),
+        )
+    })
 }
 
 fn row(r: &Row<'_>) -> rusqlite::Result<Delivery> {

@@ -291,12 +291,8 @@ pub fn check(
         }
         EndpointKind::Http => {
             let token = endpoint.secret()?;
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .timeout_global(Some(Duration::from_secs(30)))
-                .http_status_as_error(false)
-                .build()
-                .into();
-            let mut call = agent.get(&endpoint.url);
+            let poster = HttpPoster::default();
+            let mut call = poster.agent.get(&endpoint.url);
             if let Some(token) = token {
                 call = call.header("Authorization", &format!("Bearer {token}"));
             }
@@ -312,15 +308,15 @@ pub fn check(
     }
 }
 
-/// Sends one delivery or removal: `Ok(remote)` when the endpoint did it, with what a
-/// WordPress site now holds.
+/// Sends one delivery or removal: `Ok` when the endpoint did it, with what a WordPress site
+/// holds of it (for a removal, what it held; nothing for an `http` endpoint).
 fn send(
     db: &Mutex<Connection>,
     outbox: &Outbox,
     reach: &dyn Reach,
     poster: &dyn Poster,
     d: &Delivery,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<deliveries::Remote, String> {
     let removing = d.state == deliveries::DeliveryState::Removing;
     let code = d.channel.code();
     match d.kind {
@@ -337,12 +333,14 @@ fn send(
             } else {
                 request(outbox, d, token)?
             };
-            poster.post(&request)
+            poster
+                .post(&request)
+                .map(|()| deliveries::Remote::default())
         }
         EndpointKind::Wordpress => {
             let (site, draft_post) = reach.site(&code)?;
             if removing {
-                return wordpress::remove(site.as_ref(), d);
+                return wordpress::remove(site.as_ref(), d).map(|()| d.remote.clone());
             }
             let (photo, manifest) = outbox_files(outbox, d)?;
             let caption = manifest
@@ -355,7 +353,6 @@ fn send(
                     .map_err(|e| format!("cannot record what the site holds: {e}"))
             };
             wordpress::deliver(site.as_ref(), d, &photo, &caption, draft_post, &mut record)
-                .map(|_| ())
         }
     }
 }
@@ -397,29 +394,33 @@ pub fn deliver_due(
         }
         let outcome = send(db, outbox, reach, poster, &d);
         let conn = lock(db);
-        // What a WordPress site holds now (recorded as the delivery went).
-        let remote = deliveries::delivery(&conn, d.publication_id)?
-            .map(|now| now.remote)
-            .unwrap_or_default();
-        let attempt = serde_json::json!({
-            "attempt": d.attempts + 1,
-            "media_id": remote.media_id,
-            "draft_post_id": remote.draft_post_id,
-        });
+        let attempt = |remote: &deliveries::Remote| {
+            serde_json::json!({
+                "attempt": d.attempts + 1,
+                "media_id": remote.media_id,
+                "draft_post_id": remote.draft_post_id,
+            })
+        };
         match outcome {
-            Ok(()) if removing => {
+            Ok(remote) if removing => {
                 deliveries::mark_removed(&conn, d.publication_id, now)?;
-                log(&conn, Action::PhotoEndpointRemoved, &d, attempt, now)?;
+                log(
+                    &conn,
+                    Action::PhotoEndpointRemoved,
+                    &d,
+                    attempt(&remote),
+                    now,
+                )?;
                 tracing::info!(
                     publication = d.publication_id,
                     "the channel's endpoint no longer has the copy"
                 );
                 round.removed += 1;
             }
-            Ok(()) => {
+            Ok(remote) => {
                 let taken_down_meanwhile =
                     deliveries::mark_delivered(&conn, d.publication_id, now)?;
-                let mut details = attempt;
+                let mut details = attempt(&remote);
                 details["removal_queued"] = taken_down_meanwhile.into();
                 log(&conn, Action::PhotoDeliver, &d, details, now)?;
                 if taken_down_meanwhile {
