@@ -23,11 +23,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use consentcam::domain::{AccountRole, ExternalRef, Name, Role};
+use consentcam::domain::{AccountRole, Role};
 use consentcam::infra::archive::Archive;
 use consentcam::infra::clock::Clock;
 use consentcam::infra::password;
-use consentcam::store::{self, people, registry};
+use consentcam::store::{self, registry};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::RwLock;
@@ -279,52 +279,24 @@ fn prepared_in(
     .unwrap();
     let now = Clock::System.now();
     let conn = store::open(&data.join("records.db")).unwrap();
-    for (user, pass, role) in PASSWORDS {
-        registry::insert_account(&conn, user, &password::hash(pass).unwrap(), role, None, now)
-            .unwrap();
-    }
-    let person = |r: String, given: &str, family: String, role: Role| {
-        let staff = role == Role::Staff;
-        people::insert_person(
-            &conn,
-            &people::NewPerson {
-                ext_ref: ExternalRef::parse(&r).unwrap(),
-                given_name: Name::parse(given).unwrap(),
-                family_name: Name::parse(&family).unwrap(),
-                date_of_birth: if staff { "1990-01-01" } else { "2011-01-01" }
-                    .parse()
-                    .unwrap(),
-                role,
-                vulnerable: false,
-                may_sign_out: staff,
-            },
-            now,
-        )
-        .unwrap()
-    };
+    records::accounts(&conn, &PASSWORDS, now);
     let mut kiosks = Vec::new();
     for k in 0..KIOSKS {
-        let staff = person(format!("S{k}"), "Staff", format!("Member{k}"), Role::Staff);
-        registry::enrol_badge(
+        let staff = records::staff_with_badge(
             &conn,
-            &consentcam_wire::TagUid::parse(&format!("B0{k:06X}")).unwrap(),
-            staff,
+            &format!("S{k}"),
+            ("Staff", &format!("Member{k}")),
+            &format!("B0{k:06X}"),
             now,
-        )
-        .unwrap();
-        let device = registry::insert_device(
+        );
+        let device = records::camera(
             &conn,
-            &registry::NewDevice {
-                label: format!("Camera {k}"),
-                make: "Canon".into(),
-                model: "EOS 250D".into(),
-                serial: format!("FAULT-{k}"),
-                tag_uid: consentcam_wire::TagUid::parse(&format!("D0{k:06X}")).unwrap(),
-                loan_minutes: 240,
-            },
+            &format!("Camera {k}"),
+            "EOS 250D",
+            &format!("FAULT-{k}"),
+            &format!("D0{k:06X}"),
             now,
-        )
-        .unwrap();
+        );
         let token = password::random_token();
         registry::insert_kiosk(
             &conn,
@@ -338,13 +310,20 @@ fn prepared_in(
         kiosks.push(Kiosk {
             token,
             token_file,
-            device: device.0,
+            device,
             staff: staff.0,
         });
     }
     let mut learners = Vec::new();
     for n in 0..LEARNERS {
-        let id = person(format!("L{n}"), "Sam", format!("Learner{n}"), Role::Learner);
+        let id = records::person(
+            &conn,
+            &format!("L{n}"),
+            ("Sam", &format!("Learner{n}")),
+            Role::Learner,
+            "2011-01-01",
+            now,
+        );
         let form = records::website_form(&conn, id, "faults", now);
         learners.push((id.0, form));
     }

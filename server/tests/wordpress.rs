@@ -102,10 +102,10 @@ mod journey {
     use std::time::{Duration, Instant};
 
     use consentcam::demo::pictures::{self, CameraTags};
-    use consentcam::domain::{AccountRole, ExternalRef, Name, Role};
+    use consentcam::domain::{AccountRole, Role};
     use consentcam::infra::clock::Clock;
     use consentcam::infra::password;
-    use consentcam::store::{self, people, registry};
+    use consentcam::store::{self, registry};
     use serde_json::{Value, json};
 
     use super::records;
@@ -176,57 +176,23 @@ mod journey {
         .unwrap();
         let now = Clock::System.now();
         let conn = store::open(&data.join("records.db")).unwrap();
-        for (user, pass, role) in PASSWORDS {
-            registry::insert_account(&conn, user, &password::hash(pass).unwrap(), role, None, now)
-                .unwrap();
-        }
-        let person = |r: String, family: String, role: Role| {
-            let staff = role == Role::Staff;
-            people::insert_person(
-                &conn,
-                &people::NewPerson {
-                    ext_ref: ExternalRef::parse(&r).unwrap(),
-                    given_name: Name::parse(if staff { "Isla" } else { "Amira" }).unwrap(),
-                    family_name: Name::parse(&family).unwrap(),
-                    date_of_birth: if staff { "1990-01-01" } else { "2010-05-01" }
-                        .parse()
-                        .unwrap(),
-                    role,
-                    vulnerable: false,
-                    may_sign_out: staff,
-                },
-                now,
-            )
-            .unwrap()
-        };
-        let staff = person("S1".into(), "Morgan".into(), Role::Staff);
-        registry::enrol_badge(
-            &conn,
-            &consentcam_wire::TagUid::parse("5AFF0001").unwrap(),
-            staff,
-            now,
-        )
-        .unwrap();
-        let device = registry::insert_device(
-            &conn,
-            &registry::NewDevice {
-                label: "Camera 1".into(),
-                make: "Canon".into(),
-                model: "Canon EOS 250D".into(),
-                serial: SERIAL.into(),
-                tag_uid: consentcam_wire::TagUid::parse("D0C0FFEE").unwrap(),
-                loan_minutes: 240,
-            },
-            now,
-        )
-        .unwrap();
+        records::accounts(&conn, &PASSWORDS, now);
+        let staff = records::staff_with_badge(&conn, "S1", ("Isla", "Morgan"), "5AFF0001", now);
+        let device = records::camera(&conn, "Camera 1", "Canon EOS 250D", SERIAL, "D0C0FFEE", now);
         let token = password::random_token();
         registry::insert_kiosk(&conn, "office", &password::token_hash(&token), now).unwrap();
         let kiosk_token_file = dir.path().join("kiosk.token");
         std::fs::write(&kiosk_token_file, &token).unwrap();
         let mut learners = Vec::new();
         for n in 0..consentcam_media::sample::GROUP_PHOTO_FACES {
-            let id = person(format!("L{n:02}"), format!("Hassan{n}"), Role::Learner);
+            let id = records::person(
+                &conn,
+                &format!("L{n:02}"),
+                ("Amira", &format!("Hassan{n}")),
+                Role::Learner,
+                "2010-05-01",
+                now,
+            );
             let form = (n != 1).then(|| records::website_form(&conn, id, "wordpress test", now));
             learners.push((id.0, form));
         }
@@ -254,7 +220,7 @@ mod journey {
             base,
             child,
             kiosk_token_file,
-            device: device.0,
+            device,
             staff: staff.0,
             learners,
         }

@@ -37,3 +37,101 @@ pub fn website_form(conn: &Connection, person: PersonId, source: &str, now: Time
     .unwrap()
     .0
 }
+
+/// An account for each `(user name, password, role)`.
+pub fn accounts(
+    conn: &Connection,
+    accounts: &[(&str, &str, consentcam::domain::AccountRole)],
+    now: Timestamp,
+) {
+    for (user, pass, role) in accounts {
+        consentcam::store::registry::insert_account(
+            conn,
+            user,
+            &consentcam::infra::password::hash(pass).unwrap(),
+            *role,
+            None,
+            now,
+        )
+        .unwrap();
+    }
+}
+
+/// A person on the register, born on `born` (`YYYY-MM-DD`); a member of staff may sign
+/// devices out.
+pub fn person(
+    conn: &Connection,
+    reference: &str,
+    (given, family): (&str, &str),
+    role: consentcam::domain::Role,
+    born: &str,
+    now: Timestamp,
+) -> PersonId {
+    use consentcam::domain::{ExternalRef, Name, Role};
+    consentcam::store::people::insert_person(
+        conn,
+        &consentcam::store::people::NewPerson {
+            ext_ref: ExternalRef::parse(reference).unwrap(),
+            given_name: Name::parse(given).unwrap(),
+            family_name: Name::parse(family).unwrap(),
+            date_of_birth: born.parse().unwrap(),
+            role,
+            vulnerable: false,
+            may_sign_out: role == Role::Staff,
+        },
+        now,
+    )
+    .unwrap()
+}
+
+/// A member of staff with an active badge of tag `badge`.
+pub fn staff_with_badge(
+    conn: &Connection,
+    reference: &str,
+    name: (&str, &str),
+    badge: &str,
+    now: Timestamp,
+) -> PersonId {
+    let staff = person(
+        conn,
+        reference,
+        name,
+        consentcam::domain::Role::Staff,
+        "1990-01-01",
+        now,
+    );
+    consentcam::store::registry::enrol_badge(
+        conn,
+        &consentcam_wire::TagUid::parse(badge).unwrap(),
+        staff,
+        now,
+    )
+    .unwrap();
+    staff
+}
+
+/// A Canon camera on the register (`model` as its EXIF says), lent for four hours at a
+/// time, with the RFID tag `tag`. Returns its id.
+pub fn camera(
+    conn: &Connection,
+    label: &str,
+    model: &str,
+    serial: &str,
+    tag: &str,
+    now: Timestamp,
+) -> i64 {
+    consentcam::store::registry::insert_device(
+        conn,
+        &consentcam::store::registry::NewDevice {
+            label: label.into(),
+            make: "Canon".into(),
+            model: model.into(),
+            serial: serial.into(),
+            tag_uid: consentcam_wire::TagUid::parse(tag).unwrap(),
+            loan_minutes: 240,
+        },
+        now,
+    )
+    .unwrap()
+    .0
+}
